@@ -1,0 +1,194 @@
+"""The IR framework: source locations, frozen nodes, languages as sets of productions, and the
+generic grammar checker every language runs after every pass.
+
+A language is a module of frozen dataclasses (its productions) plus a `Language` object that names
+its nonterminals. Field annotations name nonterminals as strings (`body: tuple[Stmt, ...]`) and are
+resolved *in the language being checked*, so a `For` imported from L0 holds L8 statements when
+checked as L8 (nanopass's `extends`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Iterator
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A place in the user's kernel source: file, 1-based line, 0-based column."""
+    file: str
+    line: int
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file.rsplit('/', 1)[-1]}:{self.line}"
+
+
+NOLOC = Loc("<compiler>", 0, 0)
+
+
+def node(cls):
+    """Decorate an IR production: a frozen dataclass with a keyword-only `loc` that does not take
+    part in equality (two statements that differ only by line are the same statement)."""
+    cls.__annotations__ = dict(cls.__annotations__)
+    if "loc" not in cls.__annotations__:
+        cls.__annotations__["loc"] = "Loc"
+        cls.loc = field(default=NOLOC, compare=False, kw_only=True, repr=False)
+    return dataclass(frozen=True)(cls)
+
+
+def children(x: Any) -> Iterator[tuple[str, Any]]:
+    """(field name, value) for every field of a node except its location."""
+    for f in fields(x):
+        if f.name != "loc":
+            yield f.name, getattr(x, f.name)
+
+
+def replace(x, **changes):
+    return dataclasses.replace(x, **changes)
+
+
+def walk(x: Any) -> Iterator[Any]:
+    """Every node below (and including) x, in pre-order."""
+    if is_dataclass(x) and not isinstance(x, type):
+        yield x
+        for _, v in children(x):
+            yield from walk(v)
+    elif isinstance(x, tuple):
+        for v in x:
+            yield from walk(v)
+
+
+class CheckError(Exception):
+    """A program that is not in the language: always a compiler bug, never the user's fault."""
+
+
+class Language:
+    """A named set of productions: `nonterminals` maps each nonterminal to its member classes."""
+
+    def __init__(self, name: str, module: types.ModuleType, root: type, parent: Language | None,
+                 nonterminals: dict[str, Any], invariants=None):
+        self.name, self.module, self.root, self.parent = name, module, root, parent
+        self.nonterminals = {k: _members(v) for k, v in nonterminals.items()}
+        self.nodes: dict[str, type] = {root.__name__: root}
+        for members in self.nonterminals.values():
+            for c in members:
+                if is_dataclass(c):
+                    self.nodes[c.__name__] = c
+        for c in list(self.nodes.values()):          # record types reachable from fields
+            self._collect(c)
+        self.invariants = invariants
+        self.interpreter = None                       # set by the lK_interp module
+        self._hints: dict[type, dict] = {}
+
+    def _collect(self, cls: type) -> None:
+        for hint in self.hints(cls).values():
+            for t in _flatten(hint):
+                if is_dataclass(t) and t.__name__ not in self.nodes:
+                    self.nodes[t.__name__] = t
+                    self._collect(t)
+
+    def hints(self, cls: type) -> dict[str, Any]:
+        if cls not in getattr(self, "_hints", {}):
+            self.__dict__.setdefault("_hints", {})
+            ns = dict(vars(self.module), Loc=Loc)
+            ns.update({k: typing.Union[tuple(v)] if len(v) > 1 else v[0]
+                       for k, v in self.nonterminals.items()})
+            hints = typing.get_type_hints(cls, globalns=ns)
+            hints.pop("loc", None)
+            self._hints[cls] = hints
+        return self._hints[cls]
+
+    def check(self, program: Any, after: str = "") -> None:
+        """Raise CheckError unless `program` is in this language (grammar, then invariants)."""
+        if type(program) is not self.root:
+            raise CheckError(self._msg(f"expected a {self.root.__name__} at the root, got "
+                                       f"{type(program).__name__}", "program", after, program))
+        self._check_node(program, type(program).__name__, after)
+        if self.invariants:
+            problem = self.invariants(program)
+            if problem:
+                raise CheckError(self._msg(problem, "invariant", after, program))
+
+    def _check_node(self, x: Any, path: str, after: str) -> None:
+        cls = type(x)
+        if self.nodes.get(cls.__name__) is not cls:
+            raise CheckError(self._msg(f"{self.name} has no {cls.__name__}", path, after, x))
+        for name, hint in self.hints(cls).items():
+            self._check_value(getattr(x, name), hint, f"{path}.{name}", after, x)
+
+    def _check_value(self, v: Any, hint: Any, path: str, after: str, owner: Any) -> None:
+        origin = typing.get_origin(hint)
+        if origin is tuple:
+            args = typing.get_args(hint)
+            if not isinstance(v, tuple):
+                raise CheckError(self._msg(f"expected a tuple, got {type(v).__name__}", path, after, owner))
+            items = args[:1] * len(v) if len(args) == 2 and args[1] is Ellipsis else args
+            if len(items) != len(v):
+                raise CheckError(self._msg(f"expected {len(items)} items, got {len(v)}", path, after, owner))
+            for i, (item, h) in enumerate(zip(v, items)):
+                self._check_value(item, h, f"{path}[{i}]", after, owner)
+            return
+        options = _flatten(hint)
+        if any(_accepts(t, v) for t in options if not is_dataclass(t)):
+            return
+        if is_dataclass(v) and any(t is type(v) for t in options):
+            self._check_node(v, path, after)
+            return
+        wanted = " ".join(sorted(getattr(t, "__name__", str(t)) for t in options))
+        got = type(v).__name__
+        if is_dataclass(v) and self.nodes.get(got) is not type(v):
+            raise CheckError(self._msg(f"{self.name} has no {got}", path, after, v,
+                                       f"expected one of: {wanted}"))
+        raise CheckError(self._msg(f"got {got} {v!r:.60}", path, after, owner, f"expected one of: {wanted}"))
+
+    def _msg(self, what: str, path: str, after: str, x: Any, extra: str = "") -> str:
+        loc = getattr(x, "loc", NOLOC)
+        where = f", from {loc}" if loc != NOLOC else ""
+        head = f"nanott: internal error after {after} (a compiler bug, not your kernel)\n" if after else ""
+        return head + f"  {what}: {path}{where}" + (f"\n  {extra}" if extra else "")
+
+    def delta(self) -> tuple[list[str], list[str]]:
+        """Productions added and removed relative to the parent language (by class identity)."""
+        if self.parent is None:
+            return sorted(self.nodes), []
+        old, new = self.parent.nodes, self.nodes
+        added = sorted(n for n, c in new.items() if old.get(n) is not c)
+        removed = sorted(n for n, c in old.items() if new.get(n) is not c)
+        return added, removed
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _members(u: Any) -> tuple:
+    return tuple(_flatten(u))
+
+
+def _flatten(hint: Any) -> list:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        out = []
+        for a in typing.get_args(hint):
+            out.extend(_flatten(a))
+        return out
+    if typing.get_origin(hint) is tuple:
+        out = []
+        for a in typing.get_args(hint):
+            if a is not Ellipsis:
+                out.extend(_flatten(a))
+        return out
+    return [hint]
+
+
+def _accepts(t: Any, v: Any) -> bool:
+    if t is type(None):
+        return v is None
+    if t is float:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t is int:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if typing.get_origin(t) is typing.Literal:
+        return v in typing.get_args(t)
+    return isinstance(t, type) and isinstance(v, t)

@@ -1,0 +1,252 @@
+"""L0: the grid kernel, as the user wrote it (produced by P0 parse).
+
+  Kernel  ::= Kernel(name, params: Tensor*, grid: int*, block_vars: str*, body: Stmt*, attrs: Attr*)
+  Tensor  ::= Tensor(name, shape: int*, dtype)                    a DRAM tensor parameter
+  Attr    ::= Attr(key, value: str)                               a recorded CUDA-only knob
+  Stmt    ::= Alloc(name, shape: int*, dtype, scope)              scope: shared | fragment
+            | Copy(src: Region, dst: Region)                      T.copy, extents made explicit
+            | Gemm(a, b, c: str, transpose_a, transpose_b, clear_accum: bool)   c (+)= op(a) @ op(b)
+            | Fill(buffer: str, value: Expr)                      T.fill, T.clear
+            | For(var, extent: Expr, kind, num_stages: int, body: Stmt*)   kind: serial | pipelined
+            | Parallel(vars: str*, extents: int*, body: Stmt*)    T.Parallel, an elementwise nest
+            | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
+            | Let(var, value: Expr)                               a named scalar
+  Region  ::= Region(buffer: str, starts: Expr*, extents: int*)
+  Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
+            | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)
+  op      ::= + | - | * | / | // | % | min | max
+
+Delta: L0 is the first language. All sizes are Python ints folded by P0; only block indices, loop
+variables and lets stay symbolic. Elementwise arithmetic is evaluated in float32 and rounded to the
+dtype of the buffer stored into.
+"""
+from __future__ import annotations
+
+import sys
+
+from nanott.ir import Language, node, walk
+from nanott.printing import num, seq, shape, stmt_lines
+
+DTYPES = ("float32", "bfloat16", "int32")
+
+
+# ----- expressions -----
+@node
+class Const:
+    value: int | float
+    dtype: str
+
+    def __str__(self):
+        return num(self.value)
+
+
+@node
+class Var:
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+@node
+class BinOp:
+    op: str
+    lhs: Expr
+    rhs: Expr
+
+    def __str__(self):
+        if self.op in ("min", "max"):
+            return f"{self.op}({self.lhs}, {self.rhs})"
+        return f"({self.lhs} {self.op} {self.rhs})"
+
+
+@node
+class Load:
+    buffer: str
+    indices: tuple[Expr, ...]
+
+    def __str__(self):
+        return f"{self.buffer}[{seq(self.indices)}]"
+
+
+@node
+class Cast:
+    dtype: str
+    value: Expr
+
+    def __str__(self):
+        return f"cast<{self.dtype}>({self.value})"
+
+
+Expr = Const | Var | BinOp | Load | Cast
+
+
+# ----- statements -----
+@node
+class Region:
+    buffer: str
+    starts: tuple[Expr, ...]
+    extents: tuple[int, ...]
+
+    def __str__(self):
+        if all(isinstance(s, Const) and s.value == 0 for s in self.starts):
+            return f"{self.buffer}[{shape(self.extents)}]"
+        return f"{self.buffer}[{seq(self.starts)} +{shape(self.extents)}]"
+
+
+@node
+class Alloc:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scope: str
+
+    def head(self):
+        return f"{self.name} = alloc_{self.scope}({shape(self.shape)}, {self.dtype})"
+
+
+@node
+class Copy:
+    src: Region
+    dst: Region
+
+    def head(self):
+        return f"copy {self.src} -> {self.dst}"
+
+
+@node
+class Gemm:
+    a: str
+    b: str
+    c: str
+    transpose_a: bool
+    transpose_b: bool
+    clear_accum: bool
+
+    def head(self):
+        a = f"{self.a}^T" if self.transpose_a else self.a
+        b = f"{self.b}^T" if self.transpose_b else self.b
+        return f"gemm {self.c} {'=' if self.clear_accum else '+='} {a} @ {b}"
+
+
+@node
+class Fill:
+    buffer: str
+    value: Expr
+
+    def head(self):
+        return f"fill {self.buffer} = {self.value}"
+
+
+@node
+class For:
+    var: str
+    extent: Expr
+    kind: str
+    num_stages: int
+    body: tuple[Stmt, ...]
+
+    def head(self):
+        how = f"  (pipelined, {self.num_stages} stages)" if self.kind == "pipelined" else ""
+        return f"for {self.var} in 0..{self.extent}:{how}"
+
+
+@node
+class Parallel:
+    vars: tuple[str, ...]
+    extents: tuple[int, ...]
+    body: tuple[Stmt, ...]
+
+    def head(self):
+        return f"parallel ({seq(self.vars)}) in {shape(self.extents)}:"
+
+
+@node
+class Store:
+    buffer: str
+    indices: tuple[Expr, ...]
+    value: Expr
+
+    def head(self):
+        return f"{self.buffer}[{seq(self.indices)}] = {self.value}"
+
+
+@node
+class Let:
+    var: str
+    value: Expr
+
+    def head(self):
+        return f"let {self.var} = {self.value}"
+
+
+Stmt = Alloc | Copy | Gemm | Fill | For | Parallel | Store | Let
+
+
+@node
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    def __str__(self):
+        return f"{self.name}: {self.dtype}[{shape(self.shape)}]"
+
+
+@node
+class Attr:
+    key: str
+    value: str
+
+
+@node
+class Kernel:
+    name: str
+    params: tuple[Tensor, ...]
+    grid: tuple[int, ...]
+    block_vars: tuple[str, ...]
+    body: tuple[Stmt, ...]
+    attrs: tuple[Attr, ...]
+
+    def lines(self):
+        attrs = "".join(f", {a.key}={a.value}" for a in self.attrs)
+        return (param_lines(self) + [f"  grid ({seq(self.block_vars)}) in {shape(self.grid)}{attrs}"]
+                + stmt_lines(self.body))
+
+
+def param_lines(k) -> list[str]:
+    """The header of every level: the signature, then a line per tensor once it has a layout."""
+    return [f"kernel {k.name}({seq(k.params)}):"] + [
+        f"  tensor {p.describe()}" for p in k.params if hasattr(p, "describe")]
+
+
+def buffers_defined_before_use(k) -> str | None:
+    """L0's invariant: every buffer an op names is a parameter or allocated before it is used."""
+    known = {p.name for p in k.params}
+
+    def visit(stmts) -> str | None:
+        for s in stmts:
+            if isinstance(s, Alloc):
+                known.add(s.name)
+            for x in walk(s):
+                for name in _buffer_names(x):
+                    if name not in known:
+                        return f"{type(x).__name__} names {name!r}, which is neither a parameter nor allocated"
+            body = getattr(s, "body", None)
+            if isinstance(body, tuple) and (problem := visit(body)):
+                return problem
+        return None
+
+    return visit(k.body)
+
+
+def _buffer_names(x) -> tuple[str, ...]:
+    if isinstance(x, Gemm):
+        return (x.a, x.b, x.c)
+    if isinstance(x, (Region, Load, Store, Fill)):
+        return (x.buffer,)
+    return ()
+
+
+LANG = Language("L0", sys.modules[__name__], Kernel, None,
+                {"Stmt": Stmt, "Expr": Expr}, invariants=buffers_defined_before_use)

@@ -1,0 +1,168 @@
+"""L4: on-chip buffers are circular buffers; copies are protocol-less block transfers (C1).
+
+  Kernel         ::= Kernel(name, params: Tensor*, work: WorkSplit, cbs: CircularBuffer*,
+                            body: Stmt*, attrs: Attr*)
+  CircularBuffer ::= CircularBuffer(index: int, name, shape: int*, dtype, scope, plan: CbPlan)
+  Stmt  ::= ReadToCb(src: TileSlice, cb: int)      a block of tiles DRAM -> CB, no protocol yet
+          | WriteFromCb(cb: int, dst: TileSlice)   a block of tiles CB -> DRAM
+          | CopyCb(src: int, dst: int)             a whole-block copy between CBs (may cast)
+          | Gemm(a, b, c: int, transpose_a, transpose_b, clear_accum: bool)
+          | Fill(cb: int, value: Expr) | Parallel(vars, extents, body) | Store(cb: int, indices, value)
+          | For(...) | Let(var, value)
+  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int)   in tiles
+  Expr  ::= Const | Var | BinOp | Cast | CoreArg | Load(cb: int, indices: Expr*)
+
+Delta from L3 (made by C1 lower-shared-to-cb):
+  - Alloc          on-chip buffers are declared once per kernel as circular buffers
+  - Copy           split by direction, decided from the memory of each side (A1's layouts)
+  + CircularBuffer a CB index 0..31 with the buffer's plan; ops name CBs by index, never by name
+  + ReadToCb       DRAM -> CB, one block of tiles; the NoC reads come in D3
+  + WriteFromCb    CB -> DRAM, one block of tiles
+  + CopyCb         on-chip copy or cast between two CBs
+  + TileSlice      the explicit tile-id algebra: the block's first tile row and column
+  ~ Kernel         gains `cbs`
+  ~ Gemm, Fill, Store, Load   name CB indices instead of buffers
+"""
+from __future__ import annotations
+
+import sys
+
+from nanott.ir import Language, node, walk
+from nanott.languages import l3
+from nanott.languages.l0 import param_lines
+from nanott.languages.l3 import (  # noqa: F401  (productions L4 keeps)
+    Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Let, Parallel, Tensor,
+    TileLayout, Var, WorkSplit)
+from nanott.printing import seq, shape, stmt_lines
+
+
+@node
+class CircularBuffer:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scope: str
+    plan: CbPlan
+
+    def line(self) -> str:
+        return f"  cb{self.index} {self.name}: {self.scope} {self.dtype}[{shape(self.shape)}]  {self.plan}"
+
+
+@node
+class TileSlice:
+    tensor: str
+    row: Expr
+    col: Expr
+    rows: int
+    cols: int
+
+    def __str__(self):
+        return f"{self.tensor}.tiles[{self.row}, {self.col} +{self.rows}x{self.cols}]"
+
+
+@node
+class ReadToCb:
+    src: TileSlice
+    cb: int
+
+    def head(self):
+        return f"read_to_cb {self.src} -> cb{self.cb}"
+
+
+@node
+class WriteFromCb:
+    cb: int
+    dst: TileSlice
+
+    def head(self):
+        return f"write_from_cb cb{self.cb} -> {self.dst}"
+
+
+@node
+class CopyCb:
+    src: int
+    dst: int
+
+    def head(self):
+        return f"copy_cb cb{self.src} -> cb{self.dst}"
+
+
+@node
+class Gemm:
+    a: int
+    b: int
+    c: int
+    transpose_a: bool
+    transpose_b: bool
+    clear_accum: bool
+
+    def head(self):
+        a = f"cb{self.a}^T" if self.transpose_a else f"cb{self.a}"
+        b = f"cb{self.b}^T" if self.transpose_b else f"cb{self.b}"
+        return f"gemm cb{self.c} {'=' if self.clear_accum else '+='} {a} @ {b}"
+
+
+@node
+class Fill:
+    cb: int
+    value: Expr
+
+    def head(self):
+        return f"fill cb{self.cb} = {self.value}"
+
+
+@node
+class Store:
+    cb: int
+    indices: tuple[Expr, ...]
+    value: Expr
+
+    def head(self):
+        return f"cb{self.cb}[{seq(self.indices)}] = {self.value}"
+
+
+@node
+class Load:
+    cb: int
+    indices: tuple[Expr, ...]
+
+    def __str__(self):
+        return f"cb{self.cb}[{seq(self.indices)}]"
+
+
+@node
+class Kernel:
+    name: str
+    params: tuple[Tensor, ...]
+    work: WorkSplit
+    cbs: tuple[CircularBuffer, ...]
+    body: tuple[Stmt, ...]
+    attrs: tuple[Attr, ...]
+
+    def lines(self):
+        return (param_lines(self) + self.work.lines() + [cb.line() for cb in self.cbs]
+                + stmt_lines(self.body))
+
+
+Expr = Const | Var | BinOp | Load | Cast | CoreArg
+Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | For | Parallel | Store | Let
+
+
+def cbs_declared(k) -> str | None:
+    """CB indices are 0..n-1 in declaration order and every CB an op names is declared."""
+    if [cb.index for cb in k.cbs] != list(range(len(k.cbs))):
+        return f"CB indices are {[cb.index for cb in k.cbs]}, expected 0..{len(k.cbs) - 1}"
+    for x in walk(k.body):
+        for field_name in CB_FIELDS.get(type(x).__name__, ()):
+            if not 0 <= getattr(x, field_name) < len(k.cbs):
+                return f"{type(x).__name__}.{field_name} names cb{getattr(x, field_name)}, not declared"
+    return None
+
+
+CB_FIELDS = {"ReadToCb": ("cb",), "WriteFromCb": ("cb",), "CopyCb": ("src", "dst"),
+             "Gemm": ("a", "b", "c"), "Fill": ("cb",), "Store": ("cb",), "Load": ("cb",),
+             "TileRef": ("cb",)}
+
+LANG = Language("L4", sys.modules[__name__], Kernel, l3.LANG, {"Stmt": Stmt, "Expr": Expr},
+                invariants=cbs_declared)

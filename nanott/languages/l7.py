@@ -1,0 +1,96 @@
+"""L7: reader, compute and writer kernels per core, talking only through CBs (D1, D2).
+
+  Program      ::= Program(name, params: Tensor*, work: WorkSplit, cbs: CircularBuffer*,
+                           kernels: DeviceKernel*, attrs: Attr*)
+  DeviceKernel ::= DeviceKernel(role, body: Stmt*, bindings: Binding*)
+  Binding      ::= Binding(tensor, cta_offset: int, addr_arg: str)     made by D2
+  Stmt         ::= ReadToCb | WriteFromCb | TileGroup | For | Let      each only in its role's kernel
+  everything else as in L6.
+
+Delta from L6 (made by D1 split-device-kernel, D2 bind-tensor-accessors):
+  - Kernel        one program is three kernels now
+  + Program       the kernels of one Metalium program, all on the cores of `work`
+  + DeviceKernel  reader (ReadToCb only), compute (TileGroup only) or writer (WriteFromCb only),
+                  each with the loops and lets its statements need
+  + Binding       a tensor this kernel addresses: where its TensorAccessorArgs start among the
+                  compile-time arguments, and the runtime argument holding its base address
+"""
+from __future__ import annotations
+
+import sys
+
+from nanott.ir import Language, node, walk
+from nanott.languages import l6
+from nanott.languages.l0 import param_lines
+from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
+    Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
+    Let, ReadToCb, TAssign, TFor, TileBinary, TileBinaryTemps, TileFill, TileGroup, TileLayout,
+    TileLoad, TileMatmul, TileRef, TileScalar, TileSlice, Tensor, TOp, TStmt, TStore, Var, WorkSplit,
+    WriteFromCb, cbs_declared)
+from nanott.printing import seq, stmt_lines
+
+ROLES = ("reader", "compute", "writer")
+
+
+@node
+class Binding:
+    tensor: str
+    cta_offset: int
+    addr_arg: str
+
+    def __str__(self):
+        return f"{self.tensor} (accessor args at cta {self.cta_offset}, base address in {self.addr_arg})"
+
+
+@node
+class DeviceKernel:
+    role: str
+    body: tuple[Stmt, ...]
+    bindings: tuple[Binding, ...]
+
+    def lines(self) -> list[str]:
+        out = [f"  {self.role}:"] + [f"    binds {b}" for b in self.bindings]
+        return out + stmt_lines(self.body, depth=2)
+
+
+@node
+class Program:
+    name: str
+    params: tuple[Tensor, ...]
+    work: WorkSplit
+    cbs: tuple[CircularBuffer, ...]
+    kernels: tuple[DeviceKernel, ...]
+    attrs: tuple[Attr, ...]
+
+    def lines(self):
+        out = param_lines(self) + self.work.lines() + [cb.line() for cb in self.cbs]
+        for k in self.kernels:
+            out += k.lines()
+        return out
+
+    def kernel(self, role: str) -> DeviceKernel:
+        return next(k for k in self.kernels if k.role == role)
+
+
+Expr = l6.Expr
+Stmt = ReadToCb | WriteFromCb | TileGroup | For | Let
+
+ROLE_STATEMENTS = {"reader": ("ReadToCb",), "compute": ("TileGroup",), "writer": ("WriteFromCb",)}
+
+
+def statements_in_their_kernels(p, allowed=ROLE_STATEMENTS) -> str | None:
+    """Each kernel holds only its role's statements (plus loops and lets), once per role."""
+    if tuple(k.role for k in p.kernels) != ROLES:
+        return f"kernels are {seq(k.role for k in p.kernels)}, expected {seq(ROLES)}"
+    control = {"For", "Let", "TFor", "TAssign", "TStore"}
+    for k in p.kernels:
+        for x in walk(k.body):
+            name = type(x).__name__
+            if hasattr(x, "head") and name not in control and name not in allowed[k.role]:
+                return f"{name} in the {k.role} kernel"
+    return cbs_declared(type("K", (), {"cbs": p.cbs, "body": tuple(k.body for k in p.kernels)}))
+
+
+LANG = Language("L7", sys.modules[__name__], Program, l6.LANG,
+                {"Stmt": Stmt, "Expr": Expr, "TStmt": TStmt, "TOp": TOp},
+                invariants=statements_in_their_kernels)

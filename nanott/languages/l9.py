@@ -1,0 +1,195 @@
+"""L9: the compute kernel drives the DST register file; the argument table is fixed (D5, E1, F1).
+
+  Program ::= Program(name, params, work, cbs, kernels, attrs, compute: ComputeConfig, args: ArgTable | None)
+  Stmt    ::= (L8's statements but TileGroup)
+            | RegsAcquire() | RegsCommit() | RegsWait() | RegsRelease()      the DST handshake
+            | CopyTile(cb: int, index: Expr, dst: Expr)                      CB front tile -> DST
+            | BinaryTiles(op, a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr)   FPU
+            | MatmulTiles(a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr)  DST += A @ B
+            | SfpuBinary(op, a: Expr, b: Expr, dst: Expr)                     DST op DST -> DST
+            | SfpuScalar(op, dst: Expr, scalar: float)                        DST op constant, in place
+            | FillTile(dst: Expr, value: float)
+            | PackTile(dst: Expr, cb: int, slot: Expr)                        DST -> reserved CB slot
+  ComputeConfig ::= ComputeConfig(fp32_dest_acc: bool, dst_tiles: int, math_fidelity)
+  ArgTable      ::= ArgTable(kernels: KernelArgs*, cores: CoreArgs*)           made by E1
+  KernelArgs    ::= KernelArgs(role, names: str*)          the runtime-argument slots of a kernel
+  CoreArgs      ::= CoreArgs(core: int*, role, values: (int | str)*)   one core's values; a str
+                                                                       names a host-side value
+Delta from L8 (made by D5 insert-dst-management; E1 finalize-signature fills `args`):
+  - TileGroup, TAssign, TStore, TFor, TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar,
+    TileMatmul, TileRef      tile temporaries become DST slots, in batches that fit the DST
+  + RegsAcquire, RegsCommit, RegsWait, RegsRelease   the MATH/PACK handshake on a DST section
+  + CopyTile, BinaryTiles, MatmulTiles, SfpuBinary, SfpuScalar, FillTile, PackTile   Metalium's calls
+  ~ Program          gains the compute configuration and the runtime-argument table
+  + ComputeConfig, ArgTable, KernelArgs, CoreArgs
+"""
+from __future__ import annotations
+
+import sys
+
+from nanott.ir import Language, node
+from nanott.languages import l8
+from nanott.languages.l0 import param_lines
+from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
+    Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
+    Const, CoreArg, CoreWork, DeviceKernel, For, Init, Let, NocReadBarrier, NocReadPage,
+    NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels)
+from nanott.printing import num, seq
+
+
+def _simple(name: str, text: str):
+    cls = type(name, (), {"head": lambda self: text, "__module__": __name__})
+    return node(cls)
+
+
+RegsAcquire = _simple("RegsAcquire", "tile_regs_acquire")
+RegsCommit = _simple("RegsCommit", "tile_regs_commit")
+RegsWait = _simple("RegsWait", "tile_regs_wait")
+RegsRelease = _simple("RegsRelease", "tile_regs_release")
+
+
+@node
+class CopyTile:
+    cb: int
+    index: Expr
+    dst: Expr
+
+    def head(self):
+        return f"copy_tile cb{self.cb}[{self.index}] -> dst[{self.dst}]"
+
+
+@node
+class BinaryTiles:
+    op: str
+    a_cb: int
+    b_cb: int
+    a_index: Expr
+    b_index: Expr
+    dst: Expr
+
+    def head(self):
+        return (f"{self.op}_tiles cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}]"
+                f" -> dst[{self.dst}]")
+
+
+@node
+class MatmulTiles:
+    a_cb: int
+    b_cb: int
+    a_index: Expr
+    b_index: Expr
+    dst: Expr
+
+    def head(self):
+        return (f"matmul_tiles cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}]"
+                f" -> dst[{self.dst}] +=")
+
+
+@node
+class SfpuBinary:
+    op: str
+    a: Expr
+    b: Expr
+    dst: Expr
+
+    def head(self):
+        return f"{self.op}_binary_tile dst[{self.a}], dst[{self.b}] -> dst[{self.dst}]"
+
+
+@node
+class SfpuScalar:
+    op: str
+    dst: Expr
+    scalar: float
+
+    def head(self):
+        return f"{self.op}_unary_tile dst[{self.dst}], {num(self.scalar)}"
+
+
+@node
+class FillTile:
+    dst: Expr
+    value: float
+
+    def head(self):
+        return f"fill_tile dst[{self.dst}], {num(self.value)}"
+
+
+@node
+class PackTile:
+    dst: Expr
+    cb: int
+    slot: Expr
+
+    def head(self):
+        return f"pack_tile dst[{self.dst}] -> cb{self.cb}.back[{self.slot}]"
+
+
+@node
+class ComputeConfig:
+    fp32_dest_acc: bool
+    dst_tiles: int
+    math_fidelity: str
+
+    def __str__(self):
+        return (f"compute config: fp32_dest_acc_en={num(self.fp32_dest_acc)}, DST {self.dst_tiles} "
+                f"tiles, {self.math_fidelity}")
+
+
+@node
+class KernelArgs:
+    role: str
+    names: tuple[str, ...]
+
+
+@node
+class CoreArgs:
+    core: tuple[int, int]
+    role: str
+    values: tuple[int | str, ...]
+
+
+@node
+class ArgTable:
+    kernels: tuple[KernelArgs, ...]
+    cores: tuple[CoreArgs, ...]
+
+    def lines(self) -> list[str]:
+        out = [f"  runtime args of {k.role}: {seq(k.names)}" for k in self.kernels]
+        return out + [f"    core ({seq(c.core)}) {c.role}: {seq(c.values)}" for c in self.cores]
+
+
+@node
+class Program:
+    name: str
+    params: tuple[Tensor, ...]
+    work: WorkSplit
+    cbs: tuple[CircularBuffer, ...]
+    kernels: tuple[DeviceKernel, ...]
+    attrs: tuple[Attr, ...]
+    compute: ComputeConfig
+    args: ArgTable | None
+
+    def lines(self):
+        out = param_lines(self) + self.work.lines() + [cb.line() for cb in self.cbs]
+        out += [f"  {self.compute}"] + (self.args.lines() if self.args else [])
+        for k in self.kernels:
+            out += k.lines()
+        return out
+
+    def kernel(self, role: str) -> DeviceKernel:
+        return next(k for k in self.kernels if k.role == role)
+
+
+Expr = l8.Expr
+DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles,
+           SfpuBinary, SfpuScalar, FillTile, PackTile)
+Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
+        | NocWriteBarrier | Init | For | Let | RegsAcquire | RegsCommit | RegsWait | RegsRelease
+        | CopyTile | BinaryTiles | MatmulTiles | SfpuBinary | SfpuScalar | FillTile | PackTile)
+
+PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init")
+                + tuple(c.__name__ for c in DST_OPS))
+
+LANG = Language("L9", sys.modules[__name__], Program, l8.LANG, {"Stmt": Stmt, "Expr": Expr},
+                invariants=lambda p: statements_in_their_kernels(p, PROTOCOL))
