@@ -1,0 +1,21 @@
+"""nanott: lower TileLang-style tile kernels to TT-Metalium, one small checked pass at a time.
+
+From Python:
+
+    import nanott
+    program = nanott.lower(kernel, stop_after="D3")          # the L8 IR after D3
+    nanott.run(kernel, A, B, C, level="L9")                  # simulate L9; writes C
+
+From the shell: `nanott explain examples/gemm.py --stop-after D3` (see `nanott --help`).
+"""
+from __future__ import annotations
+
+__all__ = ["lower", "run"]
+
+
+def __getattr__(name: str):
+    # Lazy, so `import nanott.language as T` in a kernel file does not load the whole compiler.
+    if name in __all__:
+        from nanott import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'nanott' has no attribute {name!r}")

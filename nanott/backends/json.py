@@ -14,7 +14,7 @@ as JSON's common extension `-Infinity`, which Python reads back exactly.
 from __future__ import annotations
 
 import json
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
 from nanott.ir import Language, Loc
@@ -50,15 +50,19 @@ def from_json(d: Any, lang: Language) -> Any:
         cls = Loc if kind == "Loc" else lang.nodes.get(kind)
         if cls is None:
             raise ValueError(f"{lang.name} has no {kind} (found in a JSON dump)")
-        values = {name: from_json(d[_key(name)], lang) for name in (f.name for f in fields(cls))
-                  if _key(name) in d}
-        unknown = set(d) - {TAG} - {_key(f.name) for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"{kind} has no field {', '.join(sorted(unknown))} (found in a JSON dump)")
-        return cls(**values)
+        keys = {_key(f.name): f for f in fields(cls)}
+        if unknown := sorted(set(d) - {TAG} - set(keys)):
+            raise ValueError(f"{lang.name}'s {kind} has no field {', '.join(unknown)} (in a JSON dump)")
+        if missing := sorted(k for k, f in keys.items() if k not in d and _required(f)):
+            raise ValueError(f"{lang.name}'s {kind} needs {', '.join(missing)} (missing in a JSON dump)")
+        return cls(**{f.name: from_json(d[k], lang) for k, f in keys.items() if k in d})
     if isinstance(d, list):
         return tuple(from_json(y, lang) for y in d)
     return d
+
+
+def _required(f) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
 
 
 def dump(program: Any, language: str, after: str) -> str:

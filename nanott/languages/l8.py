@@ -8,6 +8,7 @@
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
                                                                    of a CB, stores to its reserved back
          | Init(op, cbs: int*)                                     an engine (re)configuration
+  TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
   everything else as in L7.
 
 Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-init):
@@ -30,7 +31,7 @@ from nanott.languages.l5 import TileGroup
 from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
     Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, Let, Program, TAssign, TFor, TileBinary, TileBinaryTemps, TileFill, TileLayout,
-    TileLoad, TileMatmul, TileRef, TileScalar, Tensor, TOp, TStmt, TStore, Var, WorkSplit,
+    TileLoad, TileMatmul, TileRef, TileScalar, Tensor, TOp, TStore, Var, WorkSplit,
     statements_in_their_kernels)
 from nanott.printing import seq
 
@@ -115,6 +116,7 @@ class Init:
 
 
 Expr = l7.Expr
+TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | TileGroup | Init | For | Let)
 

@@ -1,0 +1,25 @@
+# nanott: `make demo` and `make test` work on a fresh machine (they create .venv when no virtualenv is active).
+ifdef VIRTUAL_ENV
+PYTHON := python
+NANOTT := nanott
+STAMP := $(VIRTUAL_ENV)/.nanott-installed
+else
+PYTHON := .venv/bin/python
+NANOTT := .venv/bin/nanott
+STAMP := .venv/.nanott-installed
+endif
+
+.PHONY: demo test setup
+
+demo: $(STAMP)
+	$(NANOTT) explain examples/gemm.py --stop-after D3
+
+test: $(STAMP)
+	$(PYTHON) -m pytest -q
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -n "$(VIRTUAL_ENV)" || test -x .venv/bin/python || python3 -m venv .venv
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	touch $(STAMP)

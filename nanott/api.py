@@ -1,0 +1,206 @@
+"""The Python API: lower a kernel, run it at any level, and the numerics every tool shares.
+
+`lower` and `run` are what a user calls from Python; `tensor_roles`, `random_inputs`,
+`expected_outputs`, `simulate` and `compare` are what `nanott explain`, `nanott run`, the tests and
+the benchmark use to say whether a level computes what the kernel's NumPy reference computes.
+
+Which parameter is an output is found by analysis of the L0 kernel (it is written by a copy, a store,
+a fill or a gemm), never from its name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nanott import pipeline
+from nanott.diagnostics import NanottError
+from nanott.ir import walk
+from nanott.languages import l0
+from nanott.languages.l0_interp import np_dtype
+from nanott.target import DEFAULT_TARGET, TARGETS, Target
+
+# How close an output must be to the NumPy reference, per output dtype. The reference is exact
+# arithmetic rounded once; a level may round intermediates and sum in another order.
+TOLERANCE: dict[str, dict[str, float]] = {
+    # bfloat16 keeps 8 significant bits: one rounding is within 2^-9 relative. 2^-6 leaves room for
+    # a few roundings of intermediates (a bf16 tile, a bf16 accumulator) and a changed summation order.
+    "bfloat16": {"rtol": 2.0**-6, "atol": 2.0**-6},
+    # float32 keeps 24 bits; a dot product of K terms summed in another order moves by about
+    # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
+    "float32": {"rtol": 1e-4, "atol": 1e-4},
+    # integer arithmetic is exact
+    "int32": {"rtol": 0.0, "atol": 0.0},
+}
+INT_RANGE = (-4, 5)          # int32 inputs: small integers, so products and sums stay exact
+INT_UNWRITTEN = np.iinfo(np.int32).min   # int32 has no NaN: the sentinel of an unwritten element
+
+
+def resolve_target(target: str | Target) -> Target:
+    if isinstance(target, Target):
+        return target
+    if target not in TARGETS:
+        raise NanottError("NT902", f"no target {target!r}", hint=f"targets are {', '.join(TARGETS)}")
+    return TARGETS[target]
+
+
+def stage_for_level(level: str) -> pipeline.Stage:
+    """The last stage whose output language is `level` (L1 -> A3, L7 -> D2, L9 -> F1)."""
+    stages = [s for s in pipeline.PIPELINE if s.dst == level]
+    if not stages:
+        raise NanottError("NT903", f"no level {level!r}", hint=f"levels are {', '.join(pipeline.LANGUAGES)}")
+    return stages[-1]
+
+
+def check_stage_id(stage_id: str) -> str:
+    if stage_id not in pipeline.STAGES:
+        raise NanottError("NT904", f"no stage {stage_id!r}", hint=f"stages are {', '.join(pipeline.STAGES)}")
+    return stage_id
+
+
+def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormhole_n150",
+          check: bool = True) -> Any:
+    """The program after stage `stop_after`, checked against its language after every pass."""
+    return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
+
+
+def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
+        target: str | Target = "wormhole_n150") -> None:
+    """Run the kernel at `level` on arrays given in parameter order; outputs are written into them."""
+    last = stage_for_level(level)
+    kernel, program = None, None
+    for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
+        kernel = program if s.id == "P0" else kernel
+    _check_arrays(kernel, arrays)
+    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, arrays)})
+
+
+def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
+    names = ", ".join(p.name for p in kernel.params)
+    if len(arrays) != len(kernel.params):
+        raise NanottError("NT905", f"kernel {kernel.name} takes {len(kernel.params)} arrays ({names}), "
+                          f"got {len(arrays)}")
+    for p, a in zip(kernel.params, arrays):
+        if not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != np_dtype(p.dtype):
+            got = f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise NanottError("NT906", f"{p.name} must be a {p.dtype}{list(p.shape)} array, got {got}",
+                              hint="bfloat16 arrays are numpy arrays of ml_dtypes.bfloat16")
+
+
+def written_buffers(kernel: l0.Kernel) -> set[str]:
+    """Every buffer the kernel writes: a copy's destination, a store, a fill, a gemm accumulator."""
+    out = set()
+    for x in walk(kernel.body):
+        match x:
+            case l0.Copy(_, dst):
+                out.add(dst.buffer)
+            case l0.Store(buffer, _, _) | l0.Fill(buffer, _):
+                out.add(buffer)
+            case l0.Gemm(_, _, c, _, _, _):
+                out.add(c)
+    return out
+
+
+def tensor_roles(kernel: l0.Kernel) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(inputs, outputs) in parameter order: an output is a parameter the kernel writes."""
+    written = written_buffers(kernel)
+    return (tuple(p.name for p in kernel.params if p.name not in written),
+            tuple(p.name for p in kernel.params if p.name in written))
+
+
+def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
+    """Every parameter: inputs uniform in [-1, 1) in their dtype, outputs NaN so holes show."""
+    rng = np.random.default_rng(seed)
+    _, outputs = tensor_roles(kernel)
+    arrays = {}
+    for p in kernel.params:
+        dtype = np_dtype(p.dtype)
+        if p.name in outputs:
+            arrays[p.name] = np.full(p.shape, INT_UNWRITTEN if p.dtype == "int32" else np.nan, dtype)
+        elif p.dtype == "int32":
+            arrays[p.name] = rng.integers(*INT_RANGE, size=p.shape).astype(dtype)
+        else:
+            arrays[p.name] = rng.uniform(-1.0, 1.0, size=p.shape).astype(dtype)
+    return arrays
+
+
+def simulate(program: Any, level: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run `program` with level's interpreter on copies of `arrays`; return all arrays after it."""
+    copies = {k: v.copy() for k, v in arrays.items()}
+    pipeline.interpreter(level)().run(program, copies)
+    return copies
+
+
+def expected_outputs(loaded: Any, kernel: l0.Kernel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The outputs the kernel should produce: the file's NumPy `reference`, else the L0 interpreter."""
+    ins, outs = tensor_roles(kernel)
+    reference = getattr(loaded, "reference", None)
+    if reference is None:
+        after = simulate(kernel, "L0", inputs)
+        return {n: after[n] for n in outs}
+    result = reference(*(inputs[n].copy() for n in ins))
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != len(outs):
+        raise NanottError("NT907", f"reference returned {len(results)} outputs; kernel {kernel.name} "
+                          f"writes {len(outs)} ({', '.join(outs)})")
+    shapes = {p.name: p.shape for p in kernel.params}
+    expected = {n: np.asarray(r) for n, r in zip(outs, results)}
+    for n, r in expected.items():
+        if r.shape != shapes[n]:
+            raise NanottError("NT908", f"reference output for {n} has shape {list(r.shape)}, "
+                              f"the kernel's {n} is {list(shapes[n])}")
+    return expected
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    out = a.astype(np.float64)
+    if a.dtype == np.int32:
+        out[a == INT_UNWRITTEN] = np.nan
+    return out
+
+
+def max_abs_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """max |actual - expected|; an unwritten (NaN) element counts as an infinite error."""
+    diff = np.abs(_f64(actual) - _f64(expected))
+    return float(np.max(np.where(np.isnan(diff), np.inf, diff), initial=0.0))
+
+
+def max_rel_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """max |actual - expected| relative to the largest |expected| (normwise, so zeros do not blow up)."""
+    scale = float(np.max(np.abs(_f64(expected)), initial=0.0))
+    err = max_abs_error(actual, expected)
+    return err / scale if scale > 0 else err
+
+
+def within(actual: np.ndarray, expected: np.ndarray, dtype: str) -> bool:
+    """Every element within atol + rtol * |expected| (TOLERANCE[dtype]); NaN never is."""
+    tol = TOLERANCE[dtype]
+    a, e = _f64(actual), _f64(expected)
+    return bool(np.all(np.abs(a - e) <= tol["atol"] + tol["rtol"] * np.abs(e)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    dtype: str
+    max_abs: float
+    max_rel: float
+    ok: bool
+
+
+def compare(kernel: l0.Kernel, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> list[Comparison]:
+    """One Comparison per output, in parameter order."""
+    dtypes = {p.name: p.dtype for p in kernel.params}
+    return [Comparison(n, dtypes[n], max_abs_error(actual[n], e), max_rel_error(actual[n], e),
+                       within(actual[n], e, dtypes[n])) for n, e in expected.items()]
+
+
+def identical(a: dict[str, np.ndarray], b: dict[str, np.ndarray], names: tuple[str, ...]) -> bool:
+    """Bit-identical outputs (two NaNs in the same place count as equal)."""
+    return all(np.array_equal(_f64(a[n]), _f64(b[n]), equal_nan=True) for n in names)
+
+
+__all__ = ["DEFAULT_TARGET", "TOLERANCE", "lower", "run", "tensor_roles", "random_inputs", "simulate",
+           "expected_outputs", "max_abs_error", "max_rel_error", "within", "compare", "identical"]
