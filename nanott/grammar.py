@@ -76,17 +76,28 @@ def describe(name: str) -> str:
     out = [(lang.module.__doc__ or f"{name}: (no docstring)").strip(), "",
            f"Nonterminals of {name} (the unions the checker uses):"]
     for nt, members in sorted(lang.nonterminals.items()):
-        out.append(f"  {nt:<6} ::= " + " | ".join(c.__name__ for c in members))
+        out += _wrapped(f"  {nt:<6} ::= ", [c.__name__ for c in members], " | ")
     if lang.parent is None:
         out.append(f"{name} is the first language: every production is new.")
         return "\n".join(out) + "\n"
     computed = computed_delta(name)
     out.append(f"Delta from {lang.parent.name} (computed from the productions):")
     for sign, names in zip("+-~", computed):
-        out.append(f"  {sign} {', '.join(names) if names else '(none)'}")
+        out += _wrapped(f"  {sign} ", names or ["(none)"], ", ")
     verdict = "agrees" if computed == docstring_delta(name) else "DISAGREES (a bug in the docstring)"
     out.append(f"The docstring's delta {verdict}.")
     return "\n".join(out) + "\n"
+
+
+def _wrapped(prefix: str, items: list[str], sep: str, width: int = 100) -> list[str]:
+    lines = [prefix + items[0]]
+    for item in items[1:]:
+        if len(lines[-1]) + len(sep) + len(item) > width:
+            lines[-1] += sep.rstrip()
+            lines.append(" " * len(prefix) + item)
+        else:
+            lines[-1] += sep + item
+    return lines
 
 
 def skeleton(cls: type, lang: Language) -> Any:

@@ -25,11 +25,12 @@ from nanott.ir import children
 # Presentation only: which kind of work a production does, for the colour of its box.
 CATEGORY: dict[str, str] = {
     **dict.fromkeys(("Copy", "ReadToCb", "WriteFromCb", "CopyCb"), "block"),
-    **dict.fromkeys(("NocRead", "NocWrite", "NocBarrier"), "noc"),
+    **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier"), "noc"),
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer"), "cb"),
-    **dict.fromkeys(("Gemm", "Fill", "Store", "TileGroup", "TAssign", "TStore", "Init"), "math"),
-    **dict.fromkeys(("TileRegsAcquire", "TileRegsCommit", "TileRegsWait", "TileRegsRelease",
-                     "PackTile", "DstSection"), "dst"),
+    **dict.fromkeys(("Gemm", "Fill", "Store", "TileGroup", "TAssign", "TStore", "Init", "BinaryTiles",
+                     "MatmulTiles", "SfpuBinary", "SfpuScalar", "FillTile"), "math"),
+    **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
+                    "dst"),
     **dict.fromkeys(("For", "TFor", "Parallel"), "loop"),
 }
 COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "cb": "#ffe599", "math": "#b6d7a8",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 
-from nanott.ir import Language, node, walk
+from nanott.ir import Language, children, node, walk
 from nanott.printing import num, seq, shape, stmt_lines
 
 DTYPES = ("float32", "bfloat16", "int32")
@@ -226,9 +226,9 @@ def buffers_defined_before_use(k) -> str | None:
 
     def visit(stmts) -> str | None:
         for s in stmts:
-            if isinstance(s, Alloc):
+            if type(s).__name__ == "Alloc":      # L0's Alloc or a later level's reshaped one
                 known.add(s.name)
-            for x in walk(s):
+            for x in walk(tuple(v for f, v in children(s) if f != "body")):   # nested bodies: below
                 for name in _buffer_names(x):
                     if name not in known:
                         return f"{type(x).__name__} names {name!r}, which is neither a parameter nor allocated"

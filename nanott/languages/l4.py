@@ -15,6 +15,7 @@
 Delta from L3 (made by C1 lower-shared-to-cb):
   - Alloc          on-chip buffers are declared once per kernel as circular buffers
   - Copy           split by direction, decided from the memory of each side (A1's layouts)
+  - Region         element regions become tile slices
   + CircularBuffer a CB index 0..31 with the buffer's plan; ops name CBs by index, never by name
   + ReadToCb       DRAM -> CB, one block of tiles; the NoC reads come in D3
   + WriteFromCb    CB -> DRAM, one block of tiles

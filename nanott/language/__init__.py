@@ -1,0 +1,226 @@
+"""The TileLang-style surface kernels import as `import nanott.language as T`.
+
+A TileLang kernel needs only its import line changed. What nanott lowers: `T.prim_func`, `T.Tensor`,
+`T.Kernel`, `T.alloc_shared`, `T.alloc_fragment`, `T.copy`, `T.gemm`, `T.clear`, `T.fill`,
+`T.Parallel` (elementwise `+ - * /` over loads and constants), `T.Pipelined`, `T.serial` (and
+`range`), `T.ceildiv`, the dtypes. CUDA-only knobs (`threads`, `policy`, `k_pack`, `T.use_swizzle`,
+`coalesced_width`, ...) are accepted and recorded as `Attr`s on the L0 kernel: plain keys for the
+launch (`threads`, `use_swizzle`), `<op>.<knob>` for an operation's (`gemm.policy`, `copy.coalesced_width`).
+Any other `T.name` is a callable that reports NT301 (or NT108 for a name TileLang does not have).
+
+Diagnostic codes raised by the frontend (P0):
+  NT101 unsupported dtype          NT102 a size not known at parse time   NT103 copy extents differ
+  NT104 malformed operand/index    NT105 gemm shapes disagree             NT106 DRAM tensor as tile operand
+  NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
+  NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
+  NT303 run-time comparison        NT304 construct not supported yet (loop forms, slices, ...)
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sys
+from enum import IntEnum
+from typing import Any
+
+from nanott.diagnostics import NanottError
+from nanott.language import ops
+from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current
+from nanott.language.prim_func import PrimFunc
+from nanott.language.values import Sym, TensorType, dtype, fold_int, normalize_dtype
+
+__all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
+           "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
+           "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype"]
+
+
+def prim_func(func=None, *, eager_jit: bool = False):
+    """Mark a kernel function; nanott parses it to L0 when P0 runs (`PrimFunc.parse`)."""
+    if func is None:
+        scope = dict(sys._getframe(1).f_locals)
+        return lambda f: PrimFunc(f, scope)
+    return PrimFunc(func, dict(sys._getframe(1).f_locals))
+
+
+class _TensorAnnotation:
+    """`T.Tensor((M, K), dtype)` and `T.Tensor[(M, K), dtype]`: a DRAM tensor parameter."""
+
+    def __call__(self, shape, dtype: Any = "float32", data=None, scope=None) -> TensorType:
+        if data is not None:
+            raise NanottError("NT304", "T.Tensor views of another buffer (data=...) are not "
+                                       "supported by nanott yet", caller_loc())
+        return TensorType(tuple(shape) if isinstance(shape, (tuple, list)) else (shape,), dtype)
+
+    def __getitem__(self, key) -> TensorType:
+        shape, dt = key if isinstance(key, tuple) and len(key) == 2 else (key, "float32")
+        return self(shape, dt)
+
+
+Tensor = _TensorAnnotation()
+Buffer = Tensor                        # TileLang's deprecated alias
+
+
+def Kernel(*extents, threads=None, prelude=None, **cuda_knobs) -> KernelSpec:
+    """The launch grid: `with T.Kernel(gx, gy, threads=128) as (bx, by):` (1 to 3 extents)."""
+    return KernelSpec(extents, {"threads": threads, "prelude": prelude, **cuda_knobs})
+
+
+def _alloc(shape, dt, scope: str) -> Any:
+    b = current(f"T.alloc_{scope}")
+    dims = shape if isinstance(shape, (tuple, list)) else (shape,)
+    shape = tuple(fold_int(d, f"dim {i} of T.alloc_{scope}") for i, d in enumerate(dims))
+    if any(d <= 0 for d in shape):
+        raise NanottError("NT102", f"T.alloc_{scope} needs positive dims, got {shape}")
+    return b.allocate(shape, normalize_dtype(dt), scope)
+
+
+def alloc_shared(shape, dtype, scope="shared.dyn"):
+    """A block-shared tile (on Tenstorrent: circular-buffer pages in L1)."""
+    return _alloc(shape, dtype, "shared")
+
+
+def alloc_fragment(shape, dtype, scope="local.fragment"):
+    """A register tile (on Tenstorrent: DST tiles or an L1 buffer, decided later)."""
+    return _alloc(shape, dtype, "fragment")
+
+
+def copy(src, dst, **knobs) -> None:
+    """Copy a tile: whole buffers, start indices or slices on either side (tilelang.md §5)."""
+    b = current("T.copy")
+    b.emit(ops.copy(b, src, dst), "T.copy")
+    b.record_knobs("copy.", knobs)
+
+
+def gemm(A, B, C, transpose_A=False, transpose_B=False, policy=None, clear_accum=False, k_pack=1,
+         **knobs) -> None:
+    """C += op(A) @ op(B) (C = ... with clear_accum)."""
+    b = current("T.gemm")
+    b.emit(ops.gemm(b, A, B, C, transpose_A, transpose_B, clear_accum), "T.gemm")
+    b.record_knobs("gemm.", {"policy": policy, "k_pack": None if k_pack == 1 else k_pack, **knobs})
+
+
+def clear(buffer, **knobs) -> None:
+    """Fill a buffer with 0."""
+    fill(buffer, 0.0, **knobs)
+
+
+def fill(buffer, value, **knobs) -> None:
+    b = current("T.fill")
+    b.emit(ops.fill(b, buffer, value, "T.fill"), "T.fill")
+    b.record_knobs("fill.", knobs)
+
+
+def _range(what: str, start, stop, step) -> tuple[int]:
+    if stop is None:
+        start, stop = 0, start
+    bounds = [fold_int(x, f"the {name} of {what}") for name, x in
+              (("start", start), ("stop", stop), ("step", 1 if step is None else step))]
+    if bounds[0] != 0 or bounds[2] != 1:
+        raise NanottError("NT304", f"{what} from {bounds[0]} with step {bounds[2]} is not supported "
+                                   "by nanott yet", hint="loops start at 0 with step 1: "
+                                                         "offset the index in the body instead")
+    if bounds[1] <= 0:
+        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1]}")
+    return (bounds[1],)
+
+
+def Parallel(*extents, **knobs) -> LoopSpec:
+    """An elementwise loop nest over a tile: `for i, j in T.Parallel(M, N)`."""
+    current("T.Parallel").record_knobs("parallel.", knobs)
+    dims = tuple(fold_int(e, "a T.Parallel extent") for e in extents)
+    if not dims or any(d <= 0 for d in dims):
+        raise NanottError("NT102", f"T.Parallel needs positive extents, got {dims}")
+    return LoopSpec("parallel", dims)
+
+
+def Pipelined(start, stop=None, num_stages=0, **knobs) -> LoopSpec:
+    """A serial loop whose body's copies may run `num_stages` iterations ahead."""
+    current("T.Pipelined").record_knobs("pipelined.", knobs)
+    stages = fold_int(num_stages, "num_stages")
+    if stages < 0:
+        raise NanottError("NT102", f"num_stages must be 0 or more, got {stages}")
+    return LoopSpec("pipelined", _range("T.Pipelined", start, stop, None), stages)
+
+
+def serial(start, stop=None, step=None, **knobs) -> LoopSpec:
+    """A plain serial loop; `range(n)` in a kernel means the same."""
+    current("T.serial").record_knobs("serial.", knobs)
+    return LoopSpec("serial", _range("T.serial", start, stop, step))
+
+
+Serial = serial
+
+
+def ceildiv(a, b):
+    """a / b rounded up; folds when both are Python ints."""
+    if isinstance(a, Sym) or isinstance(b, Sym):
+        return (a + b - 1) // b
+    return -(-a // b)
+
+
+def use_swizzle(panel_size=None, order="row", enable=True, **knobs) -> None:
+    """A CUDA rasterisation hint: recorded, no effect on Tenstorrent."""
+    b = current("T.use_swizzle")
+    b.record("use_swizzle", panel_size if order == "row" and enable is True else
+             (panel_size, order, enable))
+    b.record_knobs("use_swizzle.", knobs)
+
+
+class GemmWarpPolicy(IntEnum):
+    """A CUDA warp-partition hint for T.gemm: recorded, no effect on Tenstorrent."""
+    Square = 0
+    FullRow = 1
+    FullCol = 2
+
+
+float32, bfloat16, float16, float64 = (dtype(n) for n in ("float32", "bfloat16", "float16", "float64"))
+int8, int16, int32, int64 = (dtype(n) for n in ("int8", "int16", "int32", "int64"))
+uint8, uint16, uint32, uint64 = (dtype(n) for n in ("uint8", "uint16", "uint32", "uint64"))
+float8_e4m3fn, float8_e5m2 = dtype("float8_e4m3fn"), dtype("float8_e5m2")
+float8_e4m3, float8_e8m0fnu, float4_e2m1fn = (dtype(n) for n in ("float8_e4m3", "float8_e8m0fnu",
+                                                                "float4_e2m1fn"))
+int4, tfloat32 = dtype("int4"), dtype("tfloat32")
+globals().update({"float": float32, "half": float16, "bool": dtype("bool")})   # T.float, T.bool
+
+TILELANG_ONLY = frozenset("""
+reduce reduce_sum reduce_max reduce_min reduce_abssum reduce_absmax reduce_bitand reduce_bitor
+reduce_bitxor cumsum cummax atomic_add atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
+atomic_store atomic_or reshape view clamp print device_assert exp exp2 log log2 log10 sqrt rsqrt
+sigmoid tanh abs pow floor ceil erf sin cos max min floordiv floormod truncdiv truncmod if_then_else
+Select infinity max_value min_value cast Cast const empty macro dynamic symbolic annotate_layout
+annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
+no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
+sync_threads alloc_local alloc_var alloc_global alloc_reducer finalize_reducer alloc_barrier
+alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
+c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
+mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm
+access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
+""".split())
+
+
+class _NotLowered:
+    """What `T.<name>` is for an operation nanott does not lower: it fails when called."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        if self.name in TILELANG_ONLY:
+            raise NanottError("NT301", f"T.{self.name} is not supported by nanott yet", caller_loc(),
+                              hint="nanott lowers T.copy, T.gemm, T.clear, T.fill, elementwise "
+                                   "+ - * / in T.Parallel, and T.Pipelined / T.serial loops")
+        near = difflib.get_close_matches(self.name, [*__all__, *TILELANG_ONLY], n=1)
+        raise NanottError("NT108", f"T.{self.name} is neither a nanott nor a TileLang operation",
+                          caller_loc(), hint=f"did you mean T.{near[0]}?" if near else "")
+
+    def __repr__(self) -> str:
+        return f"<T.{self.name}: not supported by nanott>"
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")     # a submodule not imported yet
+    return _NotLowered(name)

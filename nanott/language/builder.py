@@ -1,0 +1,299 @@
+"""The IR builder P0 drives while it runs a rewritten kernel: the current source line, a stack of
+open statement lists (the kernel body, loop bodies), names, recorded CUDA-only knobs, and the hooks
+the AST rewrite calls (`at`, `bind`, `store`, `ctx_for`, `ctx_if`, `ctx_with`, `ctx_break`).
+
+Decisions are taken by value, as TileLang's frontend v2 does: a `for` over `T.Pipelined` opens a
+loop frame that runs its body once with symbolic loop variables, a `for` over a Python list runs as
+Python; an `if` on a Python bool runs one branch, an `if` on a run-time value is NT302.
+"""
+from __future__ import annotations
+
+import operator
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterator
+
+from nanott.diagnostics import NanottError
+from nanott.ir import NOLOC, Loc
+from nanott.languages import l0
+from nanott.language.values import Buffer, Cond, Sym, fold_int, to_expr
+from nanott.printing import num
+
+_ACTIVE: list[Builder] = []
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def current(what: str) -> Builder:
+    """The builder of the kernel being parsed; NT110 when a T.* op runs outside any kernel."""
+    if not _ACTIVE:
+        raise NanottError("NT110", f"{what} can only be used inside a @T.prim_func kernel",
+                          caller_loc(), hint="nanott runs T.* operations while it parses a kernel")
+    return _ACTIVE[-1]
+
+
+def caller_loc() -> Loc:
+    """The statement being parsed, or else the first frame outside nanott.language."""
+    if _ACTIVE:
+        return _ACTIVE[-1].loc
+    f = sys._getframe(1)
+    while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == _HERE:
+        f = f.f_back
+    return Loc(f.f_code.co_filename, f.f_lineno, 0) if f is not None else NOLOC
+
+
+def knob_str(v: Any) -> str:
+    """A recorded knob's value as deterministic text."""
+    if isinstance(v, Enum):
+        return v.name
+    if isinstance(v, (tuple, list)):
+        return "(" + ", ".join(knob_str(x) for x in v) + ")"
+    if isinstance(v, (int, float)):
+        return num(v)
+    return str(v)
+
+
+class Index:
+    """`__nt__.index[i, 0:32]` hands a subscript's key to the builder unevaluated by a buffer."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return key
+
+
+@dataclass
+class LoopSpec:
+    """What `T.Parallel`, `T.Pipelined` and `T.serial` return: a loop to open in a `for`."""
+    kind: str                      # parallel | pipelined | serial
+    extents: tuple[int, ...]
+    num_stages: int = 0
+
+    def __iter__(self):
+        raise NanottError("NT304", f"T.{self.kind.capitalize()} is only supported as the iterable "
+                                   "of a `for` statement in the kernel body")
+
+
+@dataclass
+class KernelSpec:
+    """What `T.Kernel(...)` returns: the launch grid, opened by a `with` statement."""
+    extents: tuple
+    knobs: dict
+    names: Any = None              # the `as` target's names, handed over by ctx_with
+
+    def __enter__(self):
+        return current("T.Kernel").open_kernel(self)
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            current("T.Kernel").close_kernel()
+        return False
+
+
+@dataclass
+class Frame:
+    loc: Loc
+    stmts: list = field(default_factory=list)
+    scope: set = field(default_factory=set)       # loop variables opened by this frame
+
+
+BIN = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "Div": operator.itruediv,
+       "FloorDiv": operator.ifloordiv, "Mod": operator.imod}
+
+
+class Builder:
+    """Collects the L0 of one kernel while its rewritten Python runs."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.loc = Loc(file, 0, 0)
+        self.frames: list[Frame] = []
+        self.taken: set[str] = set()                    # params, buffers, block vars, lets
+        self.attrs: set[tuple[str, str]] = set()
+        self.loops: dict[int, bool] = {}                # lexical loop id -> is a kernel loop
+        self.grid: tuple[int, ...] | None = None
+        self.block_vars: tuple[str, ...] = ()
+        self.kernel_loc = NOLOC
+        self.body: tuple | None = None
+        self.index = Index()
+        self.allocs = 0
+
+    def __enter__(self) -> Builder:
+        _ACTIVE.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _ACTIVE.remove(self)
+
+    # ----- locations and statements -----
+    def at(self, line: int, col: int) -> None:
+        self.loc = Loc(self.file, line, col)
+
+    def emit(self, stmt: Any, what: str) -> None:
+        self.require_kernel(what)
+        self.frames[-1].stmts.append(stmt)
+
+    def require_kernel(self, what: str) -> None:
+        if not self.frames:
+            raise NanottError("NT110", f"{what} must be inside `with T.Kernel(...)`",
+                              hint="a prim_func body holds one `with T.Kernel(...) as (bx, by):` "
+                                   "and every operation goes inside it")
+
+    def close(self, frame: Frame) -> tuple:
+        assert self.frames[-1] is frame
+        self.frames.pop()
+        return tuple(l0.Alloc(s.label, s.shape, s.dtype, s.scope, loc=s.loc)
+                     if isinstance(s, Buffer) else s for s in frame.stmts)
+
+    # ----- names -----
+    def live(self) -> set[str]:
+        return self.taken.union(*(f.scope for f in self.frames))
+
+    def unique(self, name: str) -> str:
+        """`name`, or `name_1`, `name_2`, ... if a buffer or scalar in scope already has it."""
+        live, k, out = self.live(), 0, name
+        while out in live:
+            k += 1
+            out = f"{name}_{k}"
+        return out
+
+    def allocate(self, shape: tuple[int, ...], dtype: str, scope: str) -> Buffer:
+        buf = Buffer(None, shape, dtype, scope, namer=self._name_alloc, loc=self.loc)
+        self.emit(buf, f"T.alloc_{scope}")             # becomes an Alloc when its frame closes
+        return buf
+
+    def _name_alloc(self, buf: Buffer) -> str:
+        self.allocs += 1
+        name = self.unique(f"{buf.scope}{self.allocs - 1}")
+        self.taken.add(name)
+        return name
+
+    def record(self, key: str, value: Any) -> None:
+        if value is not None:
+            self.attrs.add((key, knob_str(value)))
+
+    def record_knobs(self, prefix: str, knobs: dict) -> None:
+        for k, v in knobs.items():
+            self.record(prefix + k, v)
+
+    # ----- hooks called by the rewritten kernel -----
+    def bind(self, names: Any, value: Any) -> Any:
+        """`x = v`: name an allocation, make a run-time value a let, pass Python values through."""
+        if isinstance(names, tuple):
+            if isinstance(value, (Sym, Buffer)):
+                return value                            # let Python's unpacking report it
+            values = tuple(value)
+            if len(values) != len(names):
+                return values
+            return tuple(self.bind(n, v) for n, v in zip(names, values))
+        if isinstance(value, Buffer) and value.name is None:
+            value.name = self.unique(names)
+            self.taken.add(value.name)
+            return value
+        if isinstance(value, Sym) and not (isinstance(value.expr, l0.Var) and value.expr.name == names):
+            name = self.unique(names)
+            self.emit(l0.Let(name, value.expr, loc=self.loc), "a run-time value")
+            self.taken.add(name)
+            return Sym(l0.Var(name))
+        return value
+
+    def aug(self, name: str, old: Any, op: str, value: Any) -> Any:
+        return self.bind(name, BIN[op](old, value))
+
+    def store(self, target: Any, key: Any, value: Any) -> None:
+        """`buf[i, j] = v` becomes a Store; any other subscript assignment runs as Python."""
+        if not isinstance(target, Buffer):
+            target[key] = value
+            return
+        items = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(i, slice) for i in items):
+            raise NanottError("NT304", f"assigning to a slice of {target.label} is not supported "
+                                       "by nanott yet", hint="use T.copy, T.fill, or a T.Parallel loop")
+        load = target[key]
+        self.emit(l0.Store(target.label, load.expr.indices, to_expr(value), loc=self.loc), "a store")
+
+    def aug_store(self, target: Any, key: Any, op: str, value: Any) -> None:
+        if not isinstance(target, Buffer):
+            target[key] = BIN[op](target[key], value)
+            return
+        self.store(target, key, BIN[op](target[key], value))
+
+    def ctx_if(self, cond: Any) -> bool:
+        if isinstance(cond, (Sym, Cond)):
+            raise NanottError("NT302", "`if` on a value known only at run time is not supported "
+                                       "by nanott yet",
+                              hint="`if` on Python values (sizes, flags) is decided when the kernel "
+                                   "is parsed; block indices, loop variables and loaded data are not")
+        return bool(cond)
+
+    def ctx_with(self, manager: Any, names: Any) -> Any:
+        if isinstance(manager, KernelSpec):
+            manager.names = names
+        return manager
+
+    def ctx_break(self, loop_id: int) -> None:
+        if self.loops.get(loop_id):
+            raise NanottError("NT304", "break and continue in a kernel loop are not supported by "
+                                       "nanott yet", hint="kernel loops run every iteration")
+
+    def ctx_for(self, it: Any, names: Any, loop_id: int) -> Iterator:
+        self.loops[loop_id] = isinstance(it, LoopSpec)
+        if isinstance(it, LoopSpec):
+            return self._loop(it, names)
+        return iter(it)                               # a Python iterable: unrolled as Python
+
+    def _loop(self, spec: LoopSpec, names: Any) -> Iterator:
+        what = f"T.{'Parallel' if spec.kind == 'parallel' else spec.kind}"
+        self.require_kernel(what)
+        n = len(spec.extents)
+        if isinstance(names, tuple) and len(names) != n:
+            raise NanottError("NT104", f"{what} has {n} extents but the loop names {len(names)} "
+                                       "variables", hint="name one variable per extent: "
+                                                         "`for i, j in T.Parallel(M, N)`")
+        base = names if isinstance(names, (str, tuple)) else "i"
+        wanted = base if isinstance(base, tuple) else (base,) if n == 1 else \
+            tuple(f"{base}{k}" for k in range(n))
+        loc, frame = self.loc, Frame(self.loc)
+        vars_ = tuple(self.unique(str(v)) for v in wanted)
+        frame.scope.update(vars_)
+        self.frames.append(frame)
+        syms = tuple(Sym(l0.Var(v)) for v in vars_)
+        yield syms if isinstance(names, tuple) or n > 1 else syms[0]
+        body = self.close(frame)
+        if spec.kind == "parallel":
+            self.emit(l0.Parallel(vars_, spec.extents, body, loc=loc), what)
+        else:
+            extent = l0.Const(spec.extents[0], "int32")
+            self.emit(l0.For(vars_[0], extent, spec.kind, spec.num_stages, body, loc=loc), what)
+
+    # ----- the kernel -----
+    def open_kernel(self, spec: KernelSpec) -> Any:
+        if self.grid is not None or self.frames:
+            raise NanottError("NT304", "a prim_func with more than one T.Kernel is not supported "
+                                       "by nanott yet", hint="write one prim_func per launch")
+        if not 1 <= len(spec.extents) <= 3:
+            raise NanottError("NT104", f"T.Kernel takes 1 to 3 grid extents, got {len(spec.extents)}")
+        self.grid = tuple(fold_int(e, "a T.Kernel grid extent") for e in spec.extents)
+        if any(g <= 0 for g in self.grid):
+            raise NanottError("NT102", f"T.Kernel grid extents must be positive, got {self.grid}")
+        n, names = len(self.grid), spec.names
+        if not (isinstance(names, tuple) and len(names) == n) and not (isinstance(names, str) and n == 1):
+            names = ("bx", "by", "bz")[:n]
+        names = names if isinstance(names, tuple) else (names,)
+        self.block_vars = tuple(self.unique(v) for v in names)
+        self.taken.update(self.block_vars)
+        self.kernel_loc = self.loc
+        self.record_knobs("", spec.knobs)
+        self.frames.append(Frame(self.loc))
+        syms = tuple(Sym(l0.Var(v)) for v in self.block_vars)
+        return syms if n > 1 else syms[0]
+
+    def close_kernel(self) -> None:
+        self.body = self.close(self.frames[0])
+
+    def finish(self, name: str, params: tuple[l0.Tensor, ...]) -> l0.Kernel:
+        if self.body is None or self.grid is None:
+            raise NanottError("NT110", f"prim_func {name} has no `with T.Kernel(...)` block",
+                              self.loc if self.loc.line else NOLOC,
+                              hint="open the launch grid: `with T.Kernel(gx, gy, threads=128) as (bx, by):`")
+        attrs = tuple(l0.Attr(k, v) for k, v in sorted(self.attrs))
+        return l0.Kernel(name, params, self.grid, self.block_vars, self.body, attrs, loc=self.kernel_loc)

@@ -1,0 +1,139 @@
+"""The tile operations' meaning: how P0 turns `T.copy`, `T.gemm` and `T.fill` calls into L0.
+
+`T.copy` takes three operand forms (tilelang.md §5): a whole buffer, a start index (`A[by*64, k*32]`,
+extents taken from the other operand, left-padded with 1), and a slice (`A[by*64:(by+1)*64, :]`, an
+integer index is a dim of extent 1). All become `Region(buffer, starts, extents)` with a start and
+an int extent for every dim; the extents of the two sides must agree once dims of 1 are dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nanott.diagnostics import NanottError
+from nanott.language.builder import Builder
+from nanott.language.values import Buffer, Load, Slice, Sym, linear, shape_str, to_expr
+from nanott.languages import l0
+
+ZERO = l0.Const(0, "int32")
+
+
+@dataclass
+class Operand:
+    """One side of a copy: a buffer, its start per dim, and its extents (None for a start index)."""
+    buffer: Buffer
+    starts: tuple
+    extents: tuple[int, ...] | None
+
+    def region(self, b: Builder) -> l0.Region:
+        return l0.Region(self.buffer.label, self.starts, self.extents, loc=b.loc)
+
+
+def operand(x: Any) -> Operand:
+    if isinstance(x, Buffer):
+        return Operand(x, (ZERO,) * len(x.shape), tuple(x.shape))
+    if isinstance(x, Load):
+        return Operand(x.buffer, x.expr.indices, None)
+    if isinstance(x, Slice):
+        starts, extents = zip(*(slice_dim(x.buffer, d, item) for d, item in enumerate(x.items)))
+        return Operand(x.buffer, starts, extents)
+    raise NanottError("NT104", f"T.copy copies between buffers and buffer regions, got a "
+                               f"{type(x).__name__} ({x!r:.40})",
+                      hint="operands are a buffer (A_shared), a start index (A[by * 64, k * 32]) "
+                           "or a slice (A[by * 64:(by + 1) * 64, :])")
+
+
+def slice_dim(buf: Buffer, dim: int, item: Any) -> tuple[Any, int]:
+    """(start, extent) of one index of a slice operand."""
+    if not isinstance(item, slice):
+        return to_expr(item), 1
+    if item.step not in (None, 1):
+        raise NanottError("NT304", f"a slice with a step ({buf.label}, dim {dim}) is not supported "
+                                   "by nanott yet")
+    start = ZERO if item.start is None else to_expr(item.start)
+    stop = l0.Const(buf.shape[dim], "int32") if item.stop is None else to_expr(item.stop)
+    lin_start, lin_stop = linear(start), linear(stop)
+    if lin_start is None or lin_stop is None or lin_start[0] != lin_stop[0]:
+        raise NanottError("NT102", f"the slice {start}:{stop} of {buf.label} (dim {dim}) does not "
+                                   "have an extent known when the kernel is parsed",
+                          hint="write start and stop so their difference is a Python int, e.g. "
+                               "by * bm:(by + 1) * bm")
+    extent = lin_stop[1] - lin_start[1]
+    if extent <= 0:
+        raise NanottError("NT104", f"the slice {start}:{stop} of {buf.label} (dim {dim}) is empty")
+    return start, extent
+
+
+def fit(extents: tuple[int, ...], rank: int) -> tuple[int, ...] | None:
+    """The other side's extents for a start index of `rank` dims: leading 1s dropped or added."""
+    ext = list(extents)
+    while len(ext) > rank and ext[0] == 1:
+        ext.pop(0)
+    return None if len(ext) > rank else (1,) * (rank - len(ext)) + tuple(ext)
+
+
+def copy(b: Builder, src: Any, dst: Any) -> l0.Copy:
+    a, c = operand(src), operand(dst)
+    if a.extents is None and c.extents is None:
+        raise NanottError("NT104", f"T.copy({a.buffer.label}[...], {c.buffer.label}[...]) gives "
+                                   "start indices on both sides, so no side says how much to copy",
+                          hint="make one side a whole buffer or a slice")
+    if a.extents is None:
+        a.extents = fit(c.extents, len(a.buffer.shape)) or c.extents
+    if c.extents is None:
+        c.extents = fit(a.extents, len(c.buffer.shape)) or a.extents
+    if [e for e in a.extents if e != 1] != [e for e in c.extents if e != 1] \
+            or len(a.extents) != len(a.buffer.shape) or len(c.extents) != len(c.buffer.shape):
+        raise NanottError("NT103", f"copy extents do not match: {shape_str(a.extents)} vs "
+                                   f"{shape_str(c.extents)}",
+                          hint=f"T.copy moves one tile: the region read from {a.buffer.label} and "
+                               f"the region written to {c.buffer.label} must have the same extents "
+                               "(dims of extent 1 aside); check the block sizes and buffer shapes")
+    return l0.Copy(a.region(b), c.region(b), loc=b.loc)
+
+
+def tile(x: Any, role: str, op: str) -> Buffer:
+    """A whole on-chip buffer, as T.gemm and T.fill need."""
+    if isinstance(x, (Load, Slice)):
+        raise NanottError("NT304", f"{op} on a part of {x.buffer.label} is not supported by nanott "
+                                   "yet", hint=f"pass the whole buffer {x.buffer.label}")
+    if not isinstance(x, Buffer):
+        raise NanottError("NT104", f"{op} operand {role} must be a buffer, got a {type(x).__name__}")
+    if not x.on_chip:
+        raise NanottError("NT106", f"{op} operand {role} is the DRAM tensor {x.label}; it must be an "
+                                   "on-chip buffer (T.alloc_shared or T.alloc_fragment)",
+                          hint=f"copy a tile in first: T.copy({x.label}[...], {x.label}_shared)")
+    return x
+
+
+def gemm(b: Builder, A: Any, B: Any, C: Any, transpose_a: Any, transpose_b: Any, clear: Any) -> l0.Gemm:
+    a, bb, c = tile(A, "A", "T.gemm"), tile(B, "B", "T.gemm"), tile(C, "C", "T.gemm")
+    flags = [flag(transpose_a, "transpose_A"), flag(transpose_b, "transpose_B"), flag(clear, "clear_accum")]
+    for buf in (a, bb, c):
+        if len(buf.shape) != 2:
+            raise NanottError("NT304", f"T.gemm on the {len(buf.shape)}-D buffer {buf.label} is not "
+                                       "supported by nanott yet", hint="use 2-D operands")
+    m, k = a.shape[::-1] if flags[0] else a.shape
+    k2, n = bb.shape[::-1] if flags[1] else bb.shape
+    if (m, n) != tuple(c.shape) or k != k2:
+        form = (f"C (M, N) += A ({'K, M' if flags[0] else 'M, K'}) @ B ({'N, K' if flags[1] else 'K, N'})")
+        clash = (f"K is {k} in {a.label} but {k2} in {bb.label}" if k != k2 else
+                 f"M is {m} in {a.label} but {c.shape[0]} in {c.label}" if m != c.shape[0] else
+                 f"N is {n} in {bb.label} but {c.shape[1]} in {c.label}")
+        raise NanottError("NT105", f"T.gemm shapes do not agree: A {a.label} is {shape_str(a.shape)}, "
+                                   f"B {bb.label} is {shape_str(bb.shape)}, C {c.label} is "
+                                   f"{shape_str(c.shape)}", hint=f"{form}: {clash}")
+    return l0.Gemm(a.label, bb.label, c.label, *flags, loc=b.loc)
+
+
+def flag(x: Any, name: str) -> bool:
+    if isinstance(x, Sym):
+        raise NanottError("NT102", f"{name} must be a Python bool, got the run-time value {x}")
+    return bool(x)
+
+
+def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill:
+    target = tile(buf, "buffer", op)
+    if not isinstance(value, Sym) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = float(value)                          # a number takes the buffer's (float) type
+    return l0.Fill(target.label, to_expr(value), loc=b.loc)

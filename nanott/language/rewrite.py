@@ -1,0 +1,180 @@
+"""P0's AST rewrite, in the manner of TileLang's "frontend v2": only control flow and binding change.
+
+The kernel's source (inspect.getsource, dedented, line numbers kept equal to the file's) is rewritten
+so that the builder sees what plain Python would hide:
+
+  every statement        preceded by  __nt__.at(line, col)          the location of what it emits
+  for x in IT:           ->  for x in __nt__.ctx_for(IT, "x", id):  a kernel loop runs its body once
+  for x in range(n):     ->  range becomes __nt__.serial            a serial loop, as TileLang does
+  break / continue       ->  __nt__.ctx_break(id) first             refused inside a kernel loop
+  if c: / while c:       ->  __nt__.ctx_if(c)                       Python bools only
+  with E as (a, b):      ->  with __nt__.ctx_with(E, ("a", "b"))    T.Kernel learns the block names
+  x = v, (a, b) = v      ->  x = __nt__.bind("x", v)                run-time values become lets
+  x += v                 ->  x = __nt__.aug("x", x, "Add", v)
+  buf[i, j] = v          ->  __nt__.store(buf, __nt__.index[i, j], v)
+  buf[i, j] += v         ->  __nt__.aug_store(buf, __nt__.index[i, j], "Add", v)
+
+Expressions are untouched: they run as Python against the function's real globals and the values of
+its closure (so factory arguments fold to constants), with the symbolic values of values.py.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Any, Callable
+
+from nanott.diagnostics import NanottError
+from nanott.ir import Loc
+
+HOOK = "__nt__"
+MAKER = "__nt_make__"
+
+
+def hook(attr: str) -> ast.expr:
+    return ast.Attribute(ast.Name(HOOK, ast.Load()), attr, ast.Load())
+
+
+def call(attr: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(hook(attr), list(args), [])
+
+
+def names_of(target: ast.expr) -> Any:
+    """The names a binding target binds: "x", ("a", "b"), or None when it is not plain names."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, (ast.Tuple, ast.List)):
+        names = tuple(names_of(t) for t in target.elts)
+        return names if all(isinstance(n, str) for n in names) else None
+    return None
+
+
+def key(sub: ast.Subscript) -> ast.expr:
+    """`__nt__.index[<the subscript's key>]`: slices stay legal syntax."""
+    return ast.Subscript(hook("index"), sub.slice, ast.Load())
+
+
+class KernelRewrite(ast.NodeTransformer):
+    """Rewrites one kernel function (see the module docstring)."""
+
+    def __init__(self, col_shift: int):
+        self.col_shift = col_shift
+        self.loops: list[int | None] = []          # innermost enclosing loop: an id, None for while
+        self.count = 0
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for s in stmts:
+            at = ast.Expr(call("at", ast.Constant(s.lineno), ast.Constant(s.col_offset + self.col_shift)))
+            out.append(ast.copy_location(at, s))
+            r = self.visit(s)
+            out.extend(r if isinstance(r, list) else [r])
+        return out
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for name in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, name, None)
+            if isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt):
+                setattr(node, name, self.block(stmts))
+        for h in getattr(node, "handlers", ()):
+            h.body = self.block(h.body)
+        for case in getattr(node, "cases", ()):
+            case.body = self.block(case.body)
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        self.count += 1
+        it = node.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            it.func = hook("serial")
+        node.iter = call("ctx_for", it, ast.Constant(names_of(node.target)), ast.Constant(self.count))
+        self.loops.append(self.count)
+        self.generic_visit(node)
+        self.loops.pop()
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node.test = call("ctx_if", node.test)
+        self.loops.append(None)
+        self.generic_visit(node)
+        self.loops.pop()
+        return node
+
+    def visit_Break(self, node: ast.stmt) -> Any:
+        if not self.loops or self.loops[-1] is None:
+            return node
+        check = ast.copy_location(ast.Expr(call("ctx_break", ast.Constant(self.loops[-1]))), node)
+        return [check, node]
+
+    visit_Continue = visit_Break
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        node.test = call("ctx_if", node.test)
+        return self.generic_visit(node)
+
+    def visit_With(self, node: ast.With) -> ast.AST:
+        for item in node.items:
+            names = names_of(item.optional_vars) if item.optional_vars is not None else None
+            item.context_expr = call("ctx_with", item.context_expr, ast.Constant(names))
+        return self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        if len(node.targets) == 1:
+            t = node.targets[0]
+            if isinstance(t, ast.Subscript):
+                return ast.copy_location(ast.Expr(call("store", t.value, key(t), node.value)), node)
+            names = names_of(t)
+            if names is not None:
+                node.value = call("bind", ast.Constant(names), node.value)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is not None and isinstance(node.target, ast.Name):
+            node.value = call("bind", ast.Constant(node.target.id), node.value)
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        op = ast.Constant(type(node.op).__name__)
+        t = node.target
+        if isinstance(t, ast.Subscript):
+            return ast.copy_location(ast.Expr(call("aug_store", t.value, key(t), op, node.value)), node)
+        if isinstance(t, ast.Name):
+            value = call("aug", ast.Constant(t.id), ast.Name(t.id, ast.Load()), op, node.value)
+            return ast.copy_location(ast.Assign([ast.Name(t.id, ast.Store())], value), node)
+        return node
+
+
+def source_of(func: Callable) -> tuple[ast.FunctionDef, int, str]:
+    """The function's AST with the file's line numbers, its indentation, and its file."""
+    file = func.__code__.co_filename
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        raise NanottError("NT904", f"cannot read the source of kernel {func.__name__}",
+                          Loc(file, func.__code__.co_firstlineno, 0),
+                          hint="nanott parses the kernel's source: define it in a .py file") from None
+    text = "".join(lines)
+    shift = len(text) - len(text.lstrip(" \t"))
+    tree = ast.parse(textwrap.dedent(text))
+    ast.increment_lineno(tree, first - 1)
+    fdef = tree.body[0]
+    assert isinstance(fdef, ast.FunctionDef), "a prim_func is a plain function"
+    return fdef, shift, file
+
+
+def rewrite(func: Callable) -> tuple[Callable[..., Callable], ast.arguments, int, str]:
+    """A maker `(builder, *closure values) -> rewritten kernel`, the def's parameters (for their
+    locations), the column shift of the dedent, and the file."""
+    fdef, shift, file = source_of(func)
+    body = KernelRewrite(shift).block(fdef.body)
+    kernel = ast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[],
+                             returns=None, type_comment=None)
+    free = [ast.arg(n) for n in (HOOK, *func.__code__.co_freevars)]
+    args = ast.arguments(posonlyargs=[], args=free, vararg=None, kwonlyargs=[], kw_defaults=[],
+                         kwarg=None, defaults=[])
+    maker = ast.FunctionDef(name=MAKER, args=args, decorator_list=[], returns=None, type_comment=None,
+                            body=[ast.copy_location(kernel, fdef), ast.Return(ast.Name(fdef.name, ast.Load()))])
+    module = ast.fix_missing_locations(ast.Module([ast.copy_location(maker, fdef)], []))
+    namespace: dict[str, Any] = {}
+    exec(compile(module, file, "exec"), func.__globals__, namespace)
+    return namespace[MAKER], fdef.args, shift, file

@@ -1,0 +1,239 @@
+"""The values a kernel's Python sees while P0 traces it.
+
+Python ints and floats stay Python values and fold wherever they are used. Only what is known when
+the kernel *runs* is symbolic: block indices, loop variables, lets and loads. Those are `Sym`s,
+which wrap an L0 expression and build bigger ones through Python's operators. Buffers (DRAM tensor
+parameters and on-chip allocations) are `Buffer`s; indexing one gives a `Load` (all indices scalar,
+also the start-index form of `T.copy`) or a `Slice` (some index is a slice).
+
+Errors raised here carry no location: the parser fills in the line of the statement being traced.
+"""
+from __future__ import annotations
+
+import numbers
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from nanott.diagnostics import NanottError
+from nanott.languages import l0
+
+SUPPORTED_DTYPES = ("bfloat16", "float32")
+ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "float16",
+           "double": "float64", "int": "int32"}
+
+
+class dtype(str):
+    """A dtype name (`T.float32 == "float32"`). Calling it makes a constant or a cast."""
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, Sym):
+            return Sym(l0.Cast(normalize_dtype(self), value.expr))
+        return float(value) if "float" in self else int(value)
+
+
+def normalize_dtype(d: Any) -> str:
+    """The L0 name of a dtype ("float" -> "float32"); NT101 unless nanott supports it."""
+    name = str(d).removeprefix("torch.").removeprefix("numpy.")
+    name = ALIASES.get(name, name)
+    if name not in SUPPORTED_DTYPES:
+        raise NanottError("NT101", f"dtype {name} is not supported by nanott",
+                          hint=f"supported dtypes: {', '.join(SUPPORTED_DTYPES)} (\"float\" means "
+                               "float32); Tensix tiles hold bfloat16 (Float16_b) or float32")
+    return name
+
+
+def fold_int(x: Any, what: str) -> int:
+    """A size (shape, grid or loop extent) as a Python int; NT102 if it is only known at run time."""
+    if isinstance(x, Sym) and isinstance(x.expr, l0.Const) and isinstance(x.expr.value, int):
+        return x.expr.value
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return int(x)
+    shown = x.expr if isinstance(x, Sym) else repr(x)
+    raise NanottError("NT102", f"{what} must be an int known when the kernel is parsed, got {shown}",
+                      hint="sizes come from Python values (module constants, factory arguments); "
+                           "block indices and loop variables are only known when the kernel runs")
+
+
+def to_expr(x: Any) -> Any:
+    """The L0 expression of a kernel value: ints are int32 constants, floats float32 constants."""
+    if isinstance(x, Sym):
+        return x.expr
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return l0.Const(int(x), "int32")
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return l0.Const(float(x), "float32")
+    if isinstance(x, Cond):
+        raise NanottError("NT303", f"the comparison {x} is not supported by nanott yet",
+                          hint="conditions on values known only at run time have no L0 form yet")
+    if isinstance(x, Buffer):
+        raise NanottError("NT104", f"buffer {x.label} is used as a value",
+                          hint=f"index it to read one element: {x.label}[i, j]")
+    raise NanottError("NT104", f"a {type(x).__name__} ({x!r:.40}) cannot be used in a kernel expression")
+
+
+class Sym:
+    """A value known only when the kernel runs; arithmetic on it builds L0 BinOps."""
+
+    def __init__(self, expr: Any):
+        self.expr = expr
+
+    def __repr__(self) -> str:
+        return str(self.expr)
+
+    def __add__(self, o): return binop("+", self, o)
+    def __radd__(self, o): return binop("+", o, self)
+    def __sub__(self, o): return binop("-", self, o)
+    def __rsub__(self, o): return binop("-", o, self)
+    def __mul__(self, o): return binop("*", self, o)
+    def __rmul__(self, o): return binop("*", o, self)
+    def __truediv__(self, o): return binop("/", self, o)
+    def __rtruediv__(self, o): return binop("/", o, self)
+    def __floordiv__(self, o): return binop("//", self, o)
+    def __rfloordiv__(self, o): return binop("//", o, self)
+    def __mod__(self, o): return binop("%", self, o)
+    def __rmod__(self, o): return binop("%", o, self)
+    def __neg__(self): return binop("*", -1, self)
+    def __pos__(self): return self
+
+    def __lt__(self, o): return Cond("<", self, o)
+    def __le__(self, o): return Cond("<=", self, o)
+    def __gt__(self, o): return Cond(">", self, o)
+    def __ge__(self, o): return Cond(">=", self, o)
+    def __eq__(self, o): return Cond("==", self, o)       # type: ignore[override]
+    def __ne__(self, o): return Cond("!=", self, o)       # type: ignore[override]
+    __hash__ = None                                        # type: ignore[assignment]
+
+    def __bool__(self):
+        raise symbolic_condition(self)
+
+    def __index__(self):
+        raise NanottError("NT102", f"{self.expr} is only known when the kernel runs, but Python "
+                                   "needs an int here", hint="use Python values for sizes and ranges")
+
+
+FOLD: dict[str, Callable] = {"+": operator.add, "-": operator.sub, "*": operator.mul,
+                             "//": operator.floordiv, "%": operator.mod}
+
+
+def binop(op: str, a: Any, b: Any) -> Sym:
+    lhs, rhs = to_expr(a), to_expr(b)
+    if (isinstance(lhs, l0.Const) and isinstance(rhs, l0.Const) and op in FOLD
+            and lhs.dtype == rhs.dtype == "int32"):
+        return Sym(l0.Const(FOLD[op](lhs.value, rhs.value), "int32"))
+    return Sym(l0.BinOp(op, lhs, rhs))
+
+
+@dataclass
+class Cond:
+    """A comparison of run-time values: only good for an `if`, which nanott does not lower yet."""
+    op: str
+    lhs: Any
+    rhs: Any
+
+    def __str__(self) -> str:
+        return f"{to_expr(self.lhs)} {self.op} {to_expr(self.rhs)}"
+
+    def __bool__(self):
+        raise symbolic_condition(self)
+
+
+def symbolic_condition(c: Any) -> NanottError:
+    return NanottError("NT302", f"a condition on a value known only at run time ({c}) is not "
+                                "supported by nanott yet",
+                       hint="`if` on Python values (sizes, flags) is decided when the kernel is "
+                            "parsed; `if` on block indices, loop variables or loaded data has no "
+                            "L0 form yet")
+
+
+class Buffer:
+    """A buffer the kernel names: a DRAM tensor parameter (scope "dram") or an on-chip allocation
+    (scope "shared" or "fragment"). An allocation is named when its statement binds it."""
+
+    def __init__(self, name: str | None, shape: tuple[int, ...], dtype: str, scope: str,
+                 namer: Callable[[Buffer], str] | None = None, loc: Any = None):
+        self.name, self.shape, self.dtype, self.scope = name, shape, dtype, scope
+        self.namer, self.loc = namer, loc
+
+    @property
+    def label(self) -> str:
+        """The buffer's name in L0 (an unbound allocation gets a numbered one on first use)."""
+        if self.name is None:
+            assert self.namer is not None
+            self.name = self.namer(self)
+        return self.name
+
+    @property
+    def on_chip(self) -> bool:
+        return self.scope != "dram"
+
+    def __repr__(self) -> str:
+        return f"{self.label}: {self.scope} {self.dtype}{list(self.shape)}"
+
+    def __getitem__(self, index: Any) -> Load | Slice:
+        items = index if isinstance(index, tuple) else (index,)
+        if len(items) != len(self.shape):
+            raise NanottError("NT104", f"{self.label} has {len(self.shape)} dims but is indexed "
+                                       f"with {len(items)}", hint=f"{self.label} is {shape_str(self.shape)}")
+        for i in items:
+            if not isinstance(i, (slice, Sym, numbers.Integral)) or isinstance(i, bool):
+                raise NanottError("NT104", f"{self.label} is indexed with a {type(i).__name__}",
+                                  hint="indices are ints, slices, block indices or loop variables")
+        if any(isinstance(i, slice) for i in items):
+            return Slice(self, items)
+        return Load(self, items)
+
+
+class Load(Sym):
+    """`buf[i, j]` with scalar indices: a load in an expression, a start index in `T.copy`."""
+
+    def __init__(self, buffer: Buffer, indices: tuple):
+        self.buffer, self.indices = buffer, indices
+        super().__init__(l0.Load(buffer.label, tuple(to_expr(i) for i in indices)))
+
+
+class Slice:
+    """`buf[a:b, j]`: a region for `T.copy` (an integer index is a dim of extent 1)."""
+
+    def __init__(self, buffer: Buffer, items: tuple):
+        self.buffer, self.items = buffer, items
+
+    def __repr__(self) -> str:
+        return f"{self.buffer.label}[...]"
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """`T.Tensor((M, K), dtype)`: the annotation of a DRAM tensor parameter."""
+    shape: tuple
+    dtype: Any = "float32"
+
+
+def shape_str(dims: tuple) -> str:
+    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def linear(e: Any) -> tuple[dict[str, int], int] | None:
+    """An int expression as (coefficient per variable, constant), or None if it is not linear.
+    Lets a slice `by*64:(by+1)*64` fold its extent to 64."""
+    match e:
+        case l0.Const(int() as v, _):
+            return {}, v
+        case l0.Var(name):
+            return {name: 1}, 0
+        case l0.BinOp("+" | "-" as op, a, b):
+            la, lb = linear(a), linear(b)
+            if la is None or lb is None:
+                return None
+            sign = 1 if op == "+" else -1
+            coeffs = dict(la[0])
+            for k, v in lb[0].items():
+                coeffs[k] = coeffs.get(k, 0) + sign * v
+            return {k: v for k, v in coeffs.items() if v}, la[1] + sign * lb[1]
+        case l0.BinOp("*", a, b):
+            la, lb = linear(a), linear(b)
+            if la is None or lb is None or (la[0] and lb[0]):
+                return None
+            (coeffs, c), k = (la, lb[1]) if la[0] else (lb, la[1])
+            return {n: v * k for n, v in coeffs.items() if v * k}, c * k
+    return None

@@ -1,0 +1,68 @@
+"""Affine index analysis: an index expression as a sum of atoms times integer coefficients plus an
+integer constant, and exact division of such a sum by a tile size.
+
+An atom is any subexpression that is not `+`, `-`, `*` by a constant, or an integer constant: a
+loop variable, a let such as `bx`, a core argument, or an opaque `(start + b) % 4`. Atoms are
+compared by value (frozen nodes, locations ignored) and kept in order of first appearance, so the
+rebuilt expression prints the same every time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nanott.languages.l0 import BinOp, Const
+
+Terms = list[tuple[Any, int]]          # (atom, coefficient), in order of first appearance
+
+
+def affine(e: Any) -> tuple[Terms, int]:
+    """(terms, constant) with e == sum(coef * atom) + constant."""
+    if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+        return [], e.value
+    if isinstance(e, BinOp) and e.op in ("+", "-"):
+        (lt, lc), (rt, rc) = affine(e.lhs), affine(e.rhs)
+        sign = 1 if e.op == "+" else -1
+        return _add(lt, [(a, sign * c) for a, c in rt]), lc + sign * rc
+    if isinstance(e, BinOp) and e.op == "*":
+        (lt, lc), (rt, rc) = affine(e.lhs), affine(e.rhs)
+        if not rt:
+            return [(a, c * rc) for a, c in lt], lc * rc
+        if not lt:
+            return [(a, c * lc) for a, c in rt], lc * rc
+    return [(e, 1)], 0
+
+
+def _add(terms: Terms, more: Terms) -> Terms:
+    out = list(terms)
+    for atom, coef in more:
+        for i, (a, c) in enumerate(out):
+            if a == atom:
+                out[i] = (a, c + coef)
+                break
+        else:
+            out.append((atom, coef))
+    return [(a, c) for a, c in out if c != 0]
+
+
+def divide(e: Any, by: int) -> Any | None:
+    """e / by as an expression, when every coefficient and the constant are multiples of `by`."""
+    terms, const = affine(e)
+    if const % by or any(c % by for _, c in terms):
+        return None
+    return build([(a, c // by) for a, c in terms], const // by)
+
+
+def build(terms: Terms, const: int) -> Any:
+    """The expression sum(coef * atom) + const, with unit coefficients and zero terms left out."""
+    out = None
+    for atom, coef in terms:
+        term = atom if abs(coef) == 1 else BinOp("*", atom, Const(abs(coef), "int32"))
+        if out is None:
+            out = term if coef > 0 else BinOp("-", Const(0, "int32"), term)
+        else:
+            out = BinOp("+" if coef > 0 else "-", out, term)
+    if out is None:
+        return Const(const, "int32")
+    if const:
+        out = BinOp("+" if const > 0 else "-", out, Const(abs(const), "int32"))
+    return out

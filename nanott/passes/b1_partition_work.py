@@ -1,0 +1,42 @@
+"""B1 partition-work: L1 -> L2
+
+Changes:   grid blocks are dealt to cores. Blocks are numbered with the first block variable
+           fastest (id = (bz * gy + by) * gx + bx); min(blocks, cores) cores get work, each
+           blocks // cores of them and the first blocks % cores one more, as contiguous runs of
+           ids in core order; core c is the logical core (c % grid_x, c // grid_x).
+Preserves: every block runs exactly once, on exactly one core; the body is untouched.
+Why:       Tensix cores have no hardware block scheduler: the host decides which core runs which
+           blocks (as split_work_to_cores does), and every core that has work gets its (start, count).
+"""
+from __future__ import annotations
+
+from math import prod
+
+from nanott.languages import l1, l2
+from nanott.passes._rewriter import Rewriter
+from nanott.target import Target
+
+
+def partition_work(program: l1.Kernel, target: Target) -> l2.Kernel:
+    return PartitionWork(split_work(prod(program.grid), target)).visit(program)
+
+
+def split_work(blocks: int, target: Target) -> l2.WorkSplit:
+    """Contiguous runs of block ids, balanced within one block, the remainder to the first cores."""
+    used = min(blocks, target.num_cores)
+    grid_x = target.grid[0]
+    cores, start = [], 0
+    for c in range(used):
+        count = blocks // used + (1 if c < blocks % used else 0)
+        cores.append(l2.CoreWork((c % grid_x, c // grid_x), start, count))
+        start += count
+    return l2.WorkSplit(target.grid, blocks, tuple(cores))
+
+
+class PartitionWork(Rewriter, src=l1.LANG, dst=l2.LANG):
+    def __init__(self, work: l2.WorkSplit):
+        self.work = work
+
+    def visit_Kernel(self, k: l1.Kernel) -> l2.Kernel:
+        return l2.Kernel(k.name, self.visit(k.params), k.grid, k.block_vars, self.work,
+                         self.visit(k.body), self.visit(k.attrs), loc=k.loc)

@@ -1,0 +1,68 @@
+"""B2 grid-to-persistent: L2 -> L3
+
+Changes:   the grid disappears. The body is wrapped in one persistent loop over the core's blocks,
+           `for blk in 0..core.count`, which recovers the linear block id (`core.start + blk`) and
+           from it the user's block indices: bx = id % gx, by = (id // gx) % gy, bz = id // (gx*gy)
+           (no modulo on the last one). The loop and its lets carry the line of the body's first
+           statement; the two names it adds are fresh (numbered when the kernel already uses them).
+Preserves: the user's body, unchanged inside the loop, and the work split of B1: each core runs
+           exactly the blocks B1 gave it, with the same block indices the grid gave them.
+Why:       a Tensix core runs one program from start to end; there is no hardware that launches a
+           block per grid point, so each core loops over its own blocks.
+"""
+from __future__ import annotations
+
+import itertools
+
+from nanott.ir import walk
+from nanott.languages import l2, l3
+from nanott.passes._rewriter import Rewriter
+from nanott.target import Target
+
+
+def grid_to_persistent(program: l2.Kernel, target: Target) -> l3.Kernel:
+    return GridToPersistent().visit(program)
+
+
+def names_used(k: l2.Kernel) -> set[str]:
+    """Every buffer and scalar name the kernel binds or reads."""
+    names = {p.name for p in k.params} | set(k.block_vars)
+    for x in walk(k.body):
+        match x:
+            case l2.Var(name) | l2.Alloc(name=name) | l2.Let(var=name) | l2.For(var=name):
+                names.add(name)
+            case l2.Parallel(vars=vs):
+                names.update(vs)
+    return names
+
+
+def fresh(base: str, used: set[str]) -> str:
+    name = next(n for i in itertools.count() if (n := f"{base}{i or ''}") not in used)
+    used.add(name)
+    return name
+
+
+def block_index_lets(block_vars: tuple[str, ...], grid: tuple[int, ...], block_id: str, loc) -> list:
+    """let bx = id % gx; let by = (id // gx) % gy; ...; the last index takes no modulo."""
+    lets, stride = [], 1
+    for i, (var, n) in enumerate(zip(block_vars, grid)):
+        e: l3.Expr = l3.Var(block_id)
+        if stride > 1:
+            e = l3.BinOp("//", e, l3.Const(stride, "int32"))
+        if i < len(block_vars) - 1:
+            e = l3.BinOp("%", e, l3.Const(n, "int32"))
+        lets.append(l3.Let(var, e, loc=loc))
+        stride *= n
+    return lets
+
+
+class GridToPersistent(Rewriter, src=l2.LANG, dst=l3.LANG):
+    def visit_Kernel(self, k: l2.Kernel) -> l3.Kernel:
+        used = names_used(k)
+        blk, block_id = fresh("blk", used), fresh("block_id", used)
+        loc = k.body[0].loc if k.body else k.loc
+        start = l3.Let(block_id, l3.BinOp("+", l3.CoreArg("start"), l3.Var(blk)), loc=loc)
+        body = (start, *block_index_lets(k.block_vars, k.grid, block_id, loc), *self.visit(k.body))
+        loop = l3.For(blk, l3.CoreArg("count"), "persistent", 0, body, loc=loc)
+        return l3.Kernel(k.name, self.visit(k.params), self.visit(k.work), (loop,),
+                         self.visit(k.attrs), loc=k.loc)

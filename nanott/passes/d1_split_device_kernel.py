@@ -1,0 +1,83 @@
+"""D1 split-device-kernel: L6 -> L7
+
+Changes:   the one program becomes three device kernels that run side by side on every core:
+           reader (the ReadToCbs), compute (the TileGroups) and writer (the WriteFromCbs). Each
+           kernel keeps its own statements, the loops that contain one of them (with pruned
+           bodies) and the lets its kept statements and loop bounds need, transitively. No
+           kernel binds a tensor yet (D2 does).
+Preserves: the CBs, their plans and roles, the work split, and the order of each role's
+           statements; every statement is kept by exactly the one kernel of its role.
+Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, three drive the
+           compute engine. Each gets its own program, and the only channel between them is a CB.
+"""
+from __future__ import annotations
+
+from nanott.ir import walk
+from nanott.languages import l6, l7
+from nanott.passes._rewriter import Rewriter
+from nanott.target import Target
+
+ROLE_OF = {l6.ReadToCb: "reader", l6.TileGroup: "compute", l6.WriteFromCb: "writer"}
+
+
+def split_device_kernel(program: l6.Kernel, target: Target) -> l7.Program:
+    return SplitDeviceKernel().visit(program)
+
+
+class SplitDeviceKernel(Rewriter, src=l6.LANG, dst=l7.LANG):
+    def visit_Kernel(self, k: l6.Kernel) -> l7.Program:
+        kernels = tuple(l7.DeviceKernel(role, keep(k.body, role, needed_lets(k.body, role)), (),
+                                        loc=k.loc) for role in l7.ROLES)
+        return l7.Program(k.name, k.params, k.work, k.cbs, kernels, k.attrs, loc=k.loc)
+
+
+def mine(s, role: str) -> bool:
+    """A statement of `role`, or a loop holding one."""
+    if isinstance(s, l6.For):
+        return any(mine(x, role) for x in s.body)
+    return ROLE_OF.get(type(s)) == role
+
+
+def needed_lets(body: tuple, role: str) -> set[str]:
+    """The let variables the role's statements and loop bounds use, directly or through lets."""
+    lets: dict[str, list] = {}
+    used: set[str] = set()
+
+    def scan(stmts: tuple) -> None:
+        for s in stmts:
+            if isinstance(s, l6.Let):
+                lets.setdefault(s.var, []).append(s.value)
+            elif isinstance(s, l6.For) and mine(s, role):
+                used.update(var_names(s.extent))
+                scan(s.body)
+            elif mine(s, role):
+                used.update(var_names(s))
+
+    scan(body)
+    todo = [v for v in used if v in lets]
+    while todo:
+        for value in lets[todo.pop()]:
+            for v in var_names(value) - used:
+                used.add(v)
+                if v in lets:
+                    todo.append(v)
+    return used & set(lets)
+
+
+def keep(body: tuple, role: str, lets: set[str]) -> tuple:
+    out = []
+    for s in body:
+        if isinstance(s, l6.Let):
+            if s.var in lets:
+                out.append(s)
+        elif isinstance(s, l6.For):
+            if mine(s, role):
+                out.append(l6.For(s.var, s.extent, s.kind, s.num_stages, keep(s.body, role, lets),
+                                  loc=s.loc))
+        elif mine(s, role):
+            out.append(s)
+    return tuple(out)
+
+
+def var_names(x) -> set[str]:
+    return {v.name for v in walk(x) if isinstance(v, l6.Var)}

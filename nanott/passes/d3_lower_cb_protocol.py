@@ -1,0 +1,133 @@
+"""D3 lower-cb-protocol: L7 -> L8
+
+Changes:   the protocol-less block transfers and dataflow effects become the calls Metalium makes.
+           Reader: `read_to_cb slice -> cb` becomes cb_reserve_back(cb, n); one
+           noc_async_read_page per tile of the slice, page (row + i) * tensor_tile_cols + (col + j)
+           into slot i * cols + j of the reserved region (one loop when the slice is one tile row
+           or column, none for one tile); noc_async_read_barrier; cb_push_back(cb, n).
+           Writer, symmetrically: cb_wait_front, noc_async_write_page per tile, the write barrier,
+           cb_pop_front. Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
+           takes or updates, cb_reserve_back for each CB it gives or updates, and after it
+           cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
+           block size in pages. The loop variables are fresh names (i0, j0, ...).
+Preserves: the tile programs (a TileRef now reads the waited front of its CB at slot
+           row * block_cols + col, a TStore writes the reserved back at the same slot), loops,
+           lets, CBs, bindings, and every value computed.
+Why:       on the device, a CB is a ring of pages with two counters; the producer must reserve
+           before it writes and push after, the consumer wait before it reads and pop after, and a
+           NoC read lands in L1 only by its barrier. Each call is a node here so that a learner
+           sees the protocol and the L8 simulator can check it.
+"""
+from __future__ import annotations
+
+from nanott.ir import walk
+from nanott.languages import l7, l8
+from nanott.passes._rewriter import Rewriter
+from nanott.target import Target
+
+CONSUMES, PRODUCES = ("peek", "take", "update"), ("give", "update")
+FREES = ("take", "update")
+
+
+def lower_cb_protocol(program: l7.Program, target: Target) -> l8.Program:
+    return LowerCbProtocol(program).visit(program)
+
+
+class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
+    def __init__(self, program: l7.Program):
+        self.cbs = {cb.index: cb for cb in program.cbs}
+        self.tensors = {t.name: t for t in program.params}
+        self.used = names_in(program)
+        self.counters: dict[str, int] = {}
+
+    def visit_ReadToCb(self, r: l7.ReadToCb) -> list:
+        n, loc = self.pages(r.cb), r.loc
+        noc = lambda page, slot: l8.NocReadPage(r.src.tensor, page, r.cb, slot, loc=loc)  # noqa: E731
+        return [l8.CbReserve(r.cb, n, loc=loc), *self.tiles(r.src, noc),
+                l8.NocReadBarrier(loc=loc), l8.CbPush(r.cb, n, loc=loc)]
+
+    def visit_WriteFromCb(self, w: l7.WriteFromCb) -> list:
+        n, loc = self.pages(w.cb), w.loc
+        noc = lambda page, slot: l8.NocWritePage(w.cb, slot, w.dst.tensor, page, loc=loc)  # noqa: E731
+        return [l8.CbWait(w.cb, n, loc=loc), *self.tiles(w.dst, noc),
+                l8.NocWriteBarrier(loc=loc), l8.CbPop(w.cb, n, loc=loc)]
+
+    def visit_TileGroup(self, g: l7.TileGroup) -> list:
+        def calls(node, modes):
+            return [node(e.cb, self.pages(e.cb), loc=g.loc) for e in g.effects if e.mode in modes]
+        group = l8.TileGroup(g.vars, g.extents, self.visit(g.body), loc=g.loc)
+        return (calls(l8.CbWait, CONSUMES) + calls(l8.CbReserve, PRODUCES) + [group]
+                + calls(l8.CbPop, FREES) + calls(l8.CbPush, PRODUCES))
+
+    def visit_TileSlice(self, s: l7.TileSlice):
+        raise AssertionError("a TileSlice is lowered by its ReadToCb or WriteFromCb")
+
+    def visit_CbEffect(self, e: l7.CbEffect):
+        raise AssertionError("a CbEffect is lowered by its TileGroup")
+
+    def pages(self, cb: int) -> int:
+        return self.cbs[cb].plan.block_pages
+
+    def tiles(self, s: l7.TileSlice, transfer) -> list:
+        """One transfer per tile of the slice: page id in the tensor, slot in the CB's block."""
+        tile_cols = self.tensors[s.tensor].layout.tiles[-1]
+        i = self.fresh("i") if s.rows > 1 else None
+        j = self.fresh("j") if s.cols > 1 else None
+        row = add(s.row, var(i))
+        col = add(s.col, var(j))
+        page = add(mul(row, const(tile_cols)), col)
+        slot = add(mul(var(i), const(s.cols)), var(j))
+        out = [transfer(page, slot)]
+        for v, n in ((j, s.cols), (i, s.rows)):
+            if v is not None:
+                out = [l8.For(v, const(n), "serial", 0, tuple(out), loc=s.loc)]
+        return out
+
+    def fresh(self, kind: str) -> str:
+        while True:
+            n = self.counters.get(kind, 0)
+            self.counters[kind] = n + 1
+            if f"{kind}{n}" not in self.used:
+                self.used.add(f"{kind}{n}")
+                return f"{kind}{n}"
+
+
+def names_in(program) -> set[str]:
+    """Every variable name the program binds or reads, so fresh names cannot capture one."""
+    names: set[str] = set()
+    for x in walk(program):
+        for f in ("var", "name", "dst"):
+            if isinstance(getattr(x, f, None), str):
+                names.add(getattr(x, f))
+        names.update(getattr(x, "vars", ()))
+    return names
+
+
+def const(n: int) -> l8.Const:
+    return l8.Const(n, "int32")
+
+
+def var(name: str | None):
+    return l8.Var(name) if name is not None else const(0)
+
+
+def is_const(e, value=None) -> bool:
+    return isinstance(e, l8.Const) and (value is None or e.value == value)
+
+
+def add(a, b):
+    if is_const(a) and is_const(b):
+        return const(a.value + b.value)
+    if is_const(b, 0):
+        return a
+    return b if is_const(a, 0) else l8.BinOp("+", a, b)
+
+
+def mul(a, b):
+    if is_const(a) and is_const(b):
+        return const(a.value * b.value)
+    if is_const(a, 0) or is_const(b, 0):
+        return const(0)
+    if is_const(b, 1):
+        return a
+    return b if is_const(a, 1) else l8.BinOp("*", a, b)

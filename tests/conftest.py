@@ -1,0 +1,125 @@
+"""Shared test machinery: a marker per stage, the snapshot layout, `needs_dot`, and one lowering of
+each example per session.
+
+`pytest -m B1` runs every test of stage B1 (markers come from PIPELINE). Snapshots live in
+`snapshots/<example>/<stem>.txt` and `.dot` (STYLE 3.8). Examples are the files of examples/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import traceback
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+os.environ["TERMINAL_WIDTH"] = "3000"                # before typer is imported (CLI tests)
+os.environ["_TYPER_FORCE_DISABLE_TERMINAL"] = "1"
+
+import numpy as np
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from nanott import api
+from nanott.pipeline import PIPELINE, Stage, run_stages
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
+
+
+def cases(keep: Callable[[Stage], bool] = lambda s: True) -> list:
+    """(example, stage) parameters in pipeline order, each marked with its stage id."""
+    return [pytest.param(ex, s, id=f"{ex}-{s.id}", marks=getattr(pytest.mark, s.id))
+            for s in PIPELINE for ex in EXAMPLES if keep(s)]
+
+
+def pytest_configure(config):
+    for s in PIPELINE:
+        config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
+    config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
+                                       "except under CI, where it fails)")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("needs_dot") and shutil.which("dot") is None:
+        if os.environ.get("CI"):
+            pytest.fail("graphviz's `dot` is missing, and CI must have it (.ci/run installs it)")
+        pytest.skip("graphviz's `dot` is not installed")
+
+
+class StageText(SingleFileSnapshotExtension):
+    """The printed IR of one (example, stage): snapshots/<example>/<stem>.txt."""
+    _write_mode = WriteMode.TEXT             # private in syrupy 7.0: pinned, re-checked on upgrade
+    file_extension = "txt"
+
+    @classmethod
+    def dirname(cls, *, test_location):
+        return str(ROOT / "snapshots" / test_location.item.callspec.params["example"])
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0):
+        return test_location.item.callspec.params["stage"].stem
+
+
+class StageDot(StageText):
+    """The graphviz source of one (example, stage): snapshots/<example>/<stem>.dot."""
+    file_extension = "dot"
+
+
+@pytest.fixture
+def stage_text(snapshot):
+    return snapshot.use_extension(StageText)
+
+
+@pytest.fixture
+def stage_dot(snapshot):
+    return snapshot.use_extension(StageDot)
+
+
+class Lowerings:
+    """Each example lowered once through the whole pipeline; a failure is kept and re-reported by
+    every test of that stage and the stages after it (they fail, never skip)."""
+
+    @cache
+    def loaded(self, example: str) -> Any:
+        from nanott.loader import load_kernel
+        return load_kernel(ROOT / "examples" / f"{example}.py")
+
+    @cache
+    def _lower(self, example: str) -> tuple[dict[str, Any], tuple[str, str] | None]:
+        programs: dict[str, Any] = {}
+        try:
+            for s, program in run_stages(self.loaded(example).prim_func, "G1"):
+                programs[s.id] = program
+        except Exception as e:           # noqa: BLE001 (kept, and reported by each later stage)
+            return programs, (next(s.id for s in PIPELINE if s.id not in programs),
+                              "".join(traceback.format_exception(e)))
+        return programs, None
+
+    def program(self, example: str, stage_id: str) -> Any:
+        programs, failure = self._lower(example)
+        if stage_id not in programs:
+            where, trace = failure or ("?", "")
+            pytest.fail(f"{example}: lowering stopped at {where}, before {stage_id}:\n{trace}")
+        return programs[stage_id]
+
+    def kernel(self, example: str) -> Any:
+        return self.program(example, "P0")
+
+    @cache
+    def inputs(self, example: str) -> dict[str, np.ndarray]:
+        return api.random_inputs(self.kernel(example), seed=0)
+
+    @cache
+    def expected(self, example: str) -> dict[str, np.ndarray]:
+        return api.expected_outputs(self.loaded(example), self.kernel(example), self.inputs(example))
+
+    @cache
+    def outputs(self, example: str, stage_id: str) -> dict[str, np.ndarray]:
+        s = next(s for s in PIPELINE if s.id == stage_id)
+        return api.simulate(self.program(example, stage_id), s.dst, self.inputs(example))
+
+
+@pytest.fixture(scope="session")
+def lowered() -> Lowerings:
+    return Lowerings()

@@ -1,0 +1,97 @@
+"""The `nanott` command through typer's CliRunner: passes, grammar, explain (stop-after, only, diff,
+dump-dir, json), run (exit codes, including a kernel whose reference disagrees), graph, and a user
+mistake that prints a diagnostic instead of a traceback.
+"""
+import json
+import shutil
+
+import pytest
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from nanott.cli import app
+from nanott.pipeline import PIPELINE, STAGES
+
+GEMM = str(ROOT / "examples" / "gemm.py")
+runner = CliRunner()
+
+
+def nanott(*args: str, code: int = 0):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, (result.output, result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_passes_lists_the_pipeline_in_order():
+    lines = nanott("passes").stdout.splitlines()
+    assert [line.split()[1] for line in lines] == [s.id for s in PIPELINE]
+    assert "nanott/passes/b1_partition_work.py" in lines[4] and "L1 -> L2" in lines[4]
+
+
+def test_grammar_prints_a_language():
+    assert "L7" in nanott("grammar", "L7").stdout
+
+
+def test_bad_stage_id_lists_the_valid_ones():
+    out = nanott("explain", GEMM, "--stop-after", "Z9", code=2).output
+    assert "P0" in out and "G1" in out
+
+
+def test_explain_stops_after_and_checks_each_stage():
+    out = nanott("explain", GEMM, "--stop-after", "D3").stdout
+    for s in PIPELINE[:STAGES["D3"].position + 1]:
+        assert f"# ----- IR after {s.id} {s.name} ({s.transition}) -----" in out
+        assert f"# checked: {s.dst} ok; numerics: max |err|" in out
+    assert "IR after D4" not in out
+    assert "bit-identical to L7" in out.split("IR after D3")[1]
+
+
+def test_explain_only_one_stage_with_diff():
+    out = nanott("explain", GEMM, "--only", "B1", "--diff").stdout
+    assert out.count("# ----- IR after") == 1 and "IR after B1 partition-work (L1 -> L2)" in out
+    assert "--- after A3" in out and "+++ after B1" in out
+
+
+def test_explain_json_is_a_dump():
+    dump = json.loads(nanott("explain", GEMM, "--only", "A1", "--format", "json").stdout)
+    assert dump["language"] == "L1" and dump["after"] == "A1"
+
+
+def test_explain_dump_dir_writes_a_file_per_stage(tmp_path):
+    nanott("explain", GEMM, "--stop-after", "A2", "--dump-dir", str(tmp_path))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    stems = [s.stem for s in PIPELINE[:3]]
+    assert names == sorted(f"{stem}.{ext}" for stem in stems for ext in ("dot", "json", "txt"))
+
+
+def test_run_passes_at_every_level():
+    out = nanott("run", GEMM, "--level", "L9", "--seed", "3").stdout
+    assert out.rstrip().endswith("PASS") and "FAIL" not in out
+
+
+def test_run_fails_on_a_kernel_that_disagrees_with_its_reference(tmp_path):
+    wrong = tmp_path / "wrong_gemm.py"
+    wrong.write_text((ROOT / "examples" / "gemm.py").read_text().replace("def reference(", "def _right(", 1)
+                     + "\n\ndef reference(*inputs):\n    return _right(*inputs) + 1\n")
+    out = nanott("run", str(wrong), "--level", "L0", code=1).stdout
+    assert "FAIL" in out
+
+
+def test_user_mistake_renders_a_diagnostic_without_traceback(tmp_path):
+    bad = nanott("run", GEMM, "--set", "no_equals_sign", code=1)
+    assert "error NT901" in bad.stderr
+
+
+@pytest.mark.needs_dot
+def test_graph_renders_svg(tmp_path):
+    out = tmp_path / "dfg.svg"
+    assert "wrote" in nanott("graph", GEMM, "--after", "C3", "-o", str(out)).stdout
+    assert out.read_text().lstrip().startswith("<?xml") or "<svg" in out.read_text()
+
+
+def test_graph_without_dot_writes_the_source(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    out = tmp_path / "dfg.svg"
+    assert "no 'dot' found; wrote" in nanott("graph", GEMM, "--after", "B1", "-o", str(out)).stdout
+    assert (tmp_path / "dfg.dot").read_text().startswith(("digraph", "strict digraph"))
