@@ -1,14 +1,24 @@
 """Hand-built L0 kernels for the stage A and B tests: a GEMM and an elementwise kernel, in the
 shapes P0 produces, with knobs for the block sizes, the pipelining and which block variable walks
-the columns. Also random inputs and the L0 reference run they are compared against.
+the columns; random inputs and the L0 reference run they are compared against; and the helpers the
+stage tests share (lowering through the real passes, renaming, loading the examples).
 """
 from __future__ import annotations
 
-import numpy as np
+import importlib.util
+from dataclasses import fields, is_dataclass
+from pathlib import Path
 
-from nanott.ir import Loc
+import numpy as np
+import pytest
+
+from nanott.ir import Loc, replace
 from nanott.languages import l0
 from nanott.languages.l0_interp import InterpL0, np_dtype
+from nanott.pipeline import PIPELINE, language
+from nanott.target import WORMHOLE_N150
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BF16, F32 = "bfloat16", "float32"
 ZERO = l0.Const(0, "int32")
@@ -122,4 +132,39 @@ def reference(kernel: l0.Kernel, arrays: dict[str, np.ndarray]) -> dict[str, np.
         tol = np.zeros_like(t)
     got = out["C"].astype(np.float32)
     assert np.all(np.abs(got - want.astype(np.float32)) <= tol), "InterpL0 disagrees with NumPy"
+    return out
+
+
+# ----- helpers for the stage tests -----
+def lower_to(kernel: l0.Kernel, stop_after: str, target=WORMHOLE_N150):
+    """Run the real pipeline's passes from A1 to `stop_after`, checking each output language."""
+    program = kernel
+    for s in PIPELINE[1:]:
+        program = s.function(program, target)
+        language(s.dst).check(program, after=f"{s.id} {s.name}")
+        if s.id == stop_after:
+            return program
+    raise AssertionError(stop_after)
+
+
+def rename(x, old: str, new: str):
+    """x with every name field equal to `old` (a buffer, a variable) renamed to `new`."""
+    if isinstance(x, tuple):
+        return tuple(rename(v, old, new) for v in x)
+    if isinstance(x, str):
+        return new if x == old else x
+    if is_dataclass(x):
+        return replace(x, **{f.name: rename(getattr(x, f.name), old, new) for f in fields(x) if f.name != "loc"})
+    return x
+
+
+def example_kernels() -> list:
+    """Every PrimFunc a module of examples/ defines at top level."""
+    from nanott.language.prim_func import PrimFunc
+    out = []
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out += [pytest.param(v, id=f"{path.stem}.{n}") for n, v in vars(module).items() if isinstance(v, PrimFunc)]
     return out

@@ -26,7 +26,7 @@ from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.language import ops
-from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current
+from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
 from nanott.language.prim_func import PrimFunc
 from nanott.language.values import Sym, TensorType, dtype, fold_int, normalize_dtype
 
@@ -37,10 +37,9 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
 
 def prim_func(func=None, *, eager_jit: bool = False):
     """Mark a kernel function; nanott parses it to L0 when P0 runs (`PrimFunc.parse`)."""
-    if func is None:
-        scope = dict(sys._getframe(1).f_locals)
-        return lambda f: PrimFunc(f, scope)
-    return PrimFunc(func, dict(sys._getframe(1).f_locals))
+    frame = sys._getframe(1)                 # a factory's locals, for string annotations
+    scope = {} if frame.f_locals is frame.f_globals else dict(frame.f_locals)
+    return PrimFunc(func, scope) if func is not None else lambda f: PrimFunc(f, scope)
 
 
 class _TensorAnnotation:
@@ -111,20 +110,6 @@ def fill(buffer, value, **knobs) -> None:
     b.record_knobs("fill.", knobs)
 
 
-def _range(what: str, start, stop, step) -> tuple[int]:
-    if stop is None:
-        start, stop = 0, start
-    bounds = [fold_int(x, f"the {name} of {what}") for name, x in
-              (("start", start), ("stop", stop), ("step", 1 if step is None else step))]
-    if bounds[0] != 0 or bounds[2] != 1:
-        raise NanottError("NT304", f"{what} from {bounds[0]} with step {bounds[2]} is not supported "
-                                   "by nanott yet", hint="loops start at 0 with step 1: "
-                                                         "offset the index in the body instead")
-    if bounds[1] <= 0:
-        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1]}")
-    return (bounds[1],)
-
-
 def Parallel(*extents, **knobs) -> LoopSpec:
     """An elementwise loop nest over a tile: `for i, j in T.Parallel(M, N)`."""
     current("T.Parallel").record_knobs("parallel.", knobs)
@@ -140,13 +125,13 @@ def Pipelined(start, stop=None, num_stages=0, **knobs) -> LoopSpec:
     stages = fold_int(num_stages, "num_stages")
     if stages < 0:
         raise NanottError("NT102", f"num_stages must be 0 or more, got {stages}")
-    return LoopSpec("pipelined", _range("T.Pipelined", start, stop, None), stages)
+    return LoopSpec("pipelined", loop_range("T.Pipelined", start, stop, None), stages)
 
 
 def serial(start, stop=None, step=None, **knobs) -> LoopSpec:
     """A plain serial loop; `range(n)` in a kernel means the same."""
     current("T.serial").record_knobs("serial.", knobs)
-    return LoopSpec("serial", _range("T.serial", start, stop, step))
+    return LoopSpec("serial", loop_range("T.serial", start, stop, step))
 
 
 Serial = serial

@@ -18,7 +18,8 @@ from typing import Any, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc
 from nanott.languages import l0
-from nanott.language.values import Buffer, Cond, Sym, fold_int, to_expr
+from nanott.language.values import (Buffer, Cond, Sym, Tracing, fold_int, symbolic_condition,
+                                    to_expr)
 from nanott.printing import num
 
 _ACTIVE: list[Builder] = []
@@ -73,6 +74,21 @@ class LoopSpec:
                                    "of a `for` statement in the kernel body")
 
 
+def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[int]:
+    """The extent of a serial loop written with range-style bounds: only 0..n by 1 for now."""
+    if stop is None:
+        start, stop = 0, start
+    bounds = [fold_int(x, f"the {name} of {what}") for name, x in
+              (("start", start), ("stop", stop), ("step", 1 if step is None else step))]
+    if bounds[0] != 0 or bounds[2] != 1:
+        raise NanottError("NT304", f"{what} from {bounds[0]} with step {bounds[2]} is not supported "
+                                   "by nanott yet", hint="loops start at 0 with step 1: "
+                                                         "offset the index in the body instead")
+    if bounds[1] <= 0:
+        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1]}")
+    return (bounds[1],)
+
+
 @dataclass
 class KernelSpec:
     """What `T.Kernel(...)` returns: the launch grid, opened by a `with` statement."""
@@ -91,7 +107,7 @@ class KernelSpec:
 
 @dataclass
 class Frame:
-    loc: Loc
+    """An open statement list: the kernel body or a loop body."""
     stmts: list = field(default_factory=list)
     scope: set = field(default_factory=set)       # loop variables opened by this frame
 
@@ -108,7 +124,7 @@ class Builder:
         self.loc = Loc(file, 0, 0)
         self.frames: list[Frame] = []
         self.taken: set[str] = set()                    # params, buffers, block vars, lets
-        self.attrs: set[tuple[str, str]] = set()
+        self.attrs: dict[tuple[str, str], Loc] = {}     # (key, value) -> where first recorded
         self.loops: dict[int, bool] = {}                # lexical loop id -> is a kernel loop
         self.grid: tuple[int, ...] | None = None
         self.block_vars: tuple[str, ...] = ()
@@ -116,17 +132,20 @@ class Builder:
         self.body: tuple | None = None
         self.index = Index()
         self.allocs = 0
+        self.outer_loc = NOLOC
 
     def __enter__(self) -> Builder:
         _ACTIVE.append(self)
+        self.outer_loc = Tracing.loc
         return self
 
     def __exit__(self, *exc) -> None:
         _ACTIVE.remove(self)
+        Tracing.loc = self.outer_loc
 
     # ----- locations and statements -----
     def at(self, line: int, col: int) -> None:
-        self.loc = Loc(self.file, line, col)
+        self.loc = Tracing.loc = Loc(self.file, line, col)
 
     def emit(self, stmt: Any, what: str) -> None:
         self.require_kernel(what)
@@ -169,7 +188,7 @@ class Builder:
 
     def record(self, key: str, value: Any) -> None:
         if value is not None:
-            self.attrs.add((key, knob_str(value)))
+            self.attrs.setdefault((key, knob_str(value)), self.loc)
 
     def record_knobs(self, prefix: str, knobs: dict) -> None:
         for k, v in knobs.items():
@@ -193,7 +212,7 @@ class Builder:
             name = self.unique(names)
             self.emit(l0.Let(name, value.expr, loc=self.loc), "a run-time value")
             self.taken.add(name)
-            return Sym(l0.Var(name))
+            return Sym(l0.Var(name, loc=self.loc))
         return value
 
     def aug(self, name: str, old: Any, op: str, value: Any) -> Any:
@@ -219,10 +238,7 @@ class Builder:
 
     def ctx_if(self, cond: Any) -> bool:
         if isinstance(cond, (Sym, Cond)):
-            raise NanottError("NT302", "`if` on a value known only at run time is not supported "
-                                       "by nanott yet",
-                              hint="`if` on Python values (sizes, flags) is decided when the kernel "
-                                   "is parsed; block indices, loop variables and loaded data are not")
+            raise symbolic_condition(cond)
         return bool(cond)
 
     def ctx_with(self, manager: Any, names: Any) -> Any:
@@ -234,6 +250,10 @@ class Builder:
         if self.loops.get(loop_id):
             raise NanottError("NT304", "break and continue in a kernel loop are not supported by "
                                        "nanott yet", hint="kernel loops run every iteration")
+
+    def serial(self, start: Any, stop: Any = None, step: Any = None) -> LoopSpec:
+        """`range(...)` in a kernel: a serial loop, as in TileLang."""
+        return LoopSpec("serial", loop_range("range", start, stop, step))
 
     def ctx_for(self, it: Any, names: Any, loop_id: int) -> Iterator:
         self.loops[loop_id] = isinstance(it, LoopSpec)
@@ -252,17 +272,17 @@ class Builder:
         base = names if isinstance(names, (str, tuple)) else "i"
         wanted = base if isinstance(base, tuple) else (base,) if n == 1 else \
             tuple(f"{base}{k}" for k in range(n))
-        loc, frame = self.loc, Frame(self.loc)
+        loc, frame = self.loc, Frame()
         vars_ = tuple(self.unique(str(v)) for v in wanted)
         frame.scope.update(vars_)
         self.frames.append(frame)
-        syms = tuple(Sym(l0.Var(v)) for v in vars_)
+        syms = tuple(Sym(l0.Var(v, loc=loc)) for v in vars_)
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
         if spec.kind == "parallel":
             self.emit(l0.Parallel(vars_, spec.extents, body, loc=loc), what)
         else:
-            extent = l0.Const(spec.extents[0], "int32")
+            extent = l0.Const(spec.extents[0], "int32", loc=loc)
             self.emit(l0.For(vars_[0], extent, spec.kind, spec.num_stages, body, loc=loc), what)
 
     # ----- the kernel -----
@@ -283,8 +303,8 @@ class Builder:
         self.taken.update(self.block_vars)
         self.kernel_loc = self.loc
         self.record_knobs("", spec.knobs)
-        self.frames.append(Frame(self.loc))
-        syms = tuple(Sym(l0.Var(v)) for v in self.block_vars)
+        self.frames.append(Frame())
+        syms = tuple(Sym(l0.Var(v, loc=self.loc)) for v in self.block_vars)
         return syms if n > 1 else syms[0]
 
     def close_kernel(self) -> None:
@@ -295,5 +315,5 @@ class Builder:
             raise NanottError("NT110", f"prim_func {name} has no `with T.Kernel(...)` block",
                               self.loc if self.loc.line else NOLOC,
                               hint="open the launch grid: `with T.Kernel(gx, gy, threads=128) as (bx, by):`")
-        attrs = tuple(l0.Attr(k, v) for k, v in sorted(self.attrs))
+        attrs = tuple(l0.Attr(k, v, loc=loc) for (k, v), loc in sorted(self.attrs.items()))
         return l0.Kernel(name, params, self.grid, self.block_vars, self.body, attrs, loc=self.kernel_loc)

@@ -12,11 +12,8 @@ from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.language.builder import Builder
-from nanott.language.values import Buffer, Load, Slice, Sym, linear, shape_str, to_expr
+from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
 from nanott.languages import l0
-
-ZERO = l0.Const(0, "int32")
-
 
 @dataclass
 class Operand:
@@ -31,7 +28,7 @@ class Operand:
 
 def operand(x: Any) -> Operand:
     if isinstance(x, Buffer):
-        return Operand(x, (ZERO,) * len(x.shape), tuple(x.shape))
+        return Operand(x, tuple(const(0) for _ in x.shape), tuple(x.shape))
     if isinstance(x, Load):
         return Operand(x.buffer, x.expr.indices, None)
     if isinstance(x, Slice):
@@ -47,11 +44,11 @@ def slice_dim(buf: Buffer, dim: int, item: Any) -> tuple[Any, int]:
     """(start, extent) of one index of a slice operand."""
     if not isinstance(item, slice):
         return to_expr(item), 1
-    if item.step not in (None, 1):
+    if item.step is not None and not (isinstance(item.step, int) and item.step == 1):
         raise NanottError("NT304", f"a slice with a step ({buf.label}, dim {dim}) is not supported "
                                    "by nanott yet")
-    start = ZERO if item.start is None else to_expr(item.start)
-    stop = l0.Const(buf.shape[dim], "int32") if item.stop is None else to_expr(item.stop)
+    start = to_expr(0 if item.start is None else item.start)
+    stop = to_expr(buf.shape[dim] if item.stop is None else item.stop)
     lin_start, lin_stop = linear(start), linear(stop)
     if lin_start is None or lin_stop is None or lin_start[0] != lin_stop[0]:
         raise NanottError("NT102", f"the slice {start}:{stop} of {buf.label} (dim {dim}) does not "
@@ -120,9 +117,9 @@ def gemm(b: Builder, A: Any, B: Any, C: Any, transpose_a: Any, transpose_b: Any,
         clash = (f"K is {k} in {a.label} but {k2} in {bb.label}" if k != k2 else
                  f"M is {m} in {a.label} but {c.shape[0]} in {c.label}" if m != c.shape[0] else
                  f"N is {n} in {bb.label} but {c.shape[1]} in {c.label}")
-        raise NanottError("NT105", f"T.gemm shapes do not agree: A {a.label} is {shape_str(a.shape)}, "
-                                   f"B {bb.label} is {shape_str(bb.shape)}, C {c.label} is "
-                                   f"{shape_str(c.shape)}", hint=f"{form}: {clash}")
+        raise NanottError("NT105", f"T.gemm shapes do not agree: A {a.label} {shape_str(a.shape)}, "
+                                   f"B {bb.label} {shape_str(bb.shape)}, C {c.label} {shape_str(c.shape)}",
+                          hint=f"{form}: {clash}")
     return l0.Gemm(a.label, bb.label, c.label, *flags, loc=b.loc)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from nanott.diagnostics import NanottError
+from nanott.ir import NOLOC, Loc
 from nanott.languages import l0
 
 SUPPORTED_DTYPES = ("bfloat16", "float32")
@@ -23,12 +24,24 @@ ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "f
            "double": "float64", "int": "int32"}
 
 
+class Tracing:
+    """The statement being traced (kept current by the Builder): the location new nodes get."""
+    loc: Loc = NOLOC
+
+
+def const(value: int | float) -> l0.Const:
+    """An int32 or float32 constant made by the statement being traced."""
+    if isinstance(value, numbers.Integral):
+        return l0.Const(int(value), "int32", loc=Tracing.loc)
+    return l0.Const(float(value), "float32", loc=Tracing.loc)
+
+
 class dtype(str):
     """A dtype name (`T.float32 == "float32"`). Calling it makes a constant or a cast."""
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, Sym):
-            return Sym(l0.Cast(normalize_dtype(self), value.expr))
+            return Sym(l0.Cast(normalize_dtype(self), value.expr, loc=Tracing.loc))
         return float(value) if "float" in self else int(value)
 
 
@@ -59,10 +72,8 @@ def to_expr(x: Any) -> Any:
     """The L0 expression of a kernel value: ints are int32 constants, floats float32 constants."""
     if isinstance(x, Sym):
         return x.expr
-    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
-        return l0.Const(int(x), "int32")
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return l0.Const(float(x), "float32")
+        return const(x)
     if isinstance(x, Cond):
         raise NanottError("NT303", f"the comparison {x} is not supported by nanott yet",
                           hint="conditions on values known only at run time have no L0 form yet")
@@ -120,8 +131,8 @@ def binop(op: str, a: Any, b: Any) -> Sym:
     lhs, rhs = to_expr(a), to_expr(b)
     if (isinstance(lhs, l0.Const) and isinstance(rhs, l0.Const) and op in FOLD
             and lhs.dtype == rhs.dtype == "int32"):
-        return Sym(l0.Const(FOLD[op](lhs.value, rhs.value), "int32"))
-    return Sym(l0.BinOp(op, lhs, rhs))
+        return Sym(const(FOLD[op](lhs.value, rhs.value)))
+    return Sym(l0.BinOp(op, lhs, rhs, loc=Tracing.loc))
 
 
 @dataclass
@@ -189,7 +200,7 @@ class Load(Sym):
 
     def __init__(self, buffer: Buffer, indices: tuple):
         self.buffer, self.indices = buffer, indices
-        super().__init__(l0.Load(buffer.label, tuple(to_expr(i) for i in indices)))
+        super().__init__(l0.Load(buffer.label, tuple(to_expr(i) for i in indices), loc=Tracing.loc))
 
 
 class Slice:

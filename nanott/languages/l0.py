@@ -147,7 +147,8 @@ class For:
     body: tuple[Stmt, ...]
 
     def head(self):
-        how = f"  (pipelined, {self.num_stages} stages)" if self.kind == "pipelined" else ""
+        how = {"pipelined": f"  (pipelined, {self.num_stages} stages)",
+               "persistent": "  (persistent)"}.get(self.kind, "")
         return f"for {self.var} in 0..{self.extent}:{how}"
 
 

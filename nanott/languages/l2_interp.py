@@ -7,8 +7,6 @@ twice and none is left out.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from nanott.languages import l2

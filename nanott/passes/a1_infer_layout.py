@@ -43,8 +43,8 @@ def whole_tiles(shape: tuple[int, ...]) -> bool:
 class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
     def visit_Tensor(self, t: l0.Tensor) -> l1.Tensor:
         if len(t.shape) != 2:
-            raise NanottError("NT303", f"tensor {t.name} has {len(t.shape)} dims ({show(t.shape)}); "
-                              "only 2-D tensors are supported yet", t.loc,
+            raise NanottError("NT303", f"tensor {t.name} is {len(t.shape)}-D ({show(t.shape)}); tensors "
+                              "other than 2-D are not supported yet", t.loc,
                               "reshape it to 2-D on the host: [prod(outer dims) * H, W]")
         if not whole_tiles(t.shape):
             raise NanottError("NT302", f"tensor {t.name} is {show(t.shape)}: ragged tensors (masked "
@@ -58,8 +58,8 @@ class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
                               f"({show(a.shape) or 'a scalar'}); those are not supported yet",
                               a.loc, f"allocate a 2-D block whose dims are multiples of {TILE}")
         if len(a.shape) != 2:
-            raise NanottError("NT303", f"{a.name} has {len(a.shape)} dims ({show(a.shape)}); only "
-                              "2-D on-chip buffers are supported yet", a.loc,
+            raise NanottError("NT303", f"{a.name} is {len(a.shape)}-D ({show(a.shape)}); on-chip "
+                              "buffers other than 2-D are not supported yet", a.loc,
                               "allocate a 2-D block and index it with a flattened row")
         if not whole_tiles(a.shape):
             raise NanottError("NT103", f"block {show(a.shape)} of {a.name} is not a multiple of the "

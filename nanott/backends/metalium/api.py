@@ -1,0 +1,191 @@
+"""The Metalium API as data: every call nanott emits, by key, with its C++ spelling, per release.
+
+The printers (kernels.py, host.py) never spell a Metalium call themselves: they look a key up in an
+`Api` and fill the call's named fields (`api["matmul_tiles"](a_cb=..., ...)`). `TARGET` is the
+release nanott targets, tt-metal `main` of February 2026 (metalium.md §1.2): `void kernel_main()`
+in all three kernels, TensorAccessor with noc_async_read_page/write_page, 5-argument matmul_tiles,
+the Mesh host API. `SWITCHES` holds the alternative spellings of metalium.md §1.1, one per
+breaking change, and `VERSIONS` names releases as the target plus switches: emitting for another
+release is `emit_metalium(program, target, api=VERSIONS["2025-12-01"])`, and supporting a new
+one is one line in VERSIONS.
+
+A call's `header` is what a compute kernel includes for it; a data-movement kernel includes the
+header of its entry point only, and the host the headers of the host calls it makes. Signatures
+(metalium.md §2-§4 for kernels, §6 for the host) are the ones tests/metalium_headers declares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from nanott.ir import CheckError
+
+CK = "compute_kernel_api/"
+HOST = "tt-metalium/host_api.hpp"
+MESH = "tt-metalium/distributed.hpp"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API entry: a C++ template with named fields, the header declaring it, and (for inits,
+    which take an Init node's CBs as `{cbs}`) how many CBs it accepts."""
+    template: str
+    header: str | None = None
+    arity: tuple[int, ...] | None = None
+
+    def __call__(self, **fields: object) -> str:
+        return self.template.format(**fields)
+
+
+@dataclass(frozen=True)
+class Api:
+    """The calls of one tt-metal release, by key."""
+    version: str
+    calls: Mapping[str, Call]
+
+    def __getitem__(self, key: str) -> Call:
+        try:
+            return self.calls[key]
+        except KeyError:
+            raise CheckError(f"nanott's Metalium API table for tt-metal {self.version} has no "
+                             f"{key!r} (nanott/backends/metalium/api.py)") from None
+
+    def has(self, key: str) -> bool:
+        return key in self.calls
+
+    def switched(self, version: str, *switches: str) -> Api:
+        """This release with the spellings of `switches` (keys of SWITCHES) instead."""
+        calls = dict(self.calls)
+        for name in switches:
+            calls.update(SWITCHES[name])
+        return Api(version, MappingProxyType(calls))
+
+
+def _init(name: str, header: str, *arity: int) -> tuple[str, Call]:
+    return name, Call(f"{name}({{cbs}})", CK + header, arity)
+
+
+def _each(ops: tuple[str, ...], key: str, template: str, header: str) -> dict[str, Call]:
+    """One entry per op: key and template name the op as {op}."""
+    return {key.format(op=op): Call(template.replace("{op}", op), header) for op in ops}
+
+
+FPU_OPS = ("add", "sub", "mul")
+SFPU_OPS = ("add", "sub", "mul", "div", "rsub")
+
+KERNEL_CALLS: dict[str, Call] = {
+    # entry points; {body} is the kernel's statements
+    "dataflow_kernel": Call("void kernel_main() {{\n{body}}}\n", "api/dataflow/dataflow_api.h"),
+    "compute_kernel": Call("void kernel_main() {{\n{body}}}\n"),
+    # arguments (metalium.md §2, §3.5)
+    "get_arg_val": Call("get_arg_val<uint32_t>({index})", CK + "common.h"),
+    "accessor_args": Call("TensorAccessorArgs<{cta_offset}>()"),
+    "accessor": Call("TensorAccessor({args}, {base}, {page_bytes})"),
+    # circular buffers (§3.1)
+    "cb_reserve_back": Call("cb_reserve_back({cb}, {pages})", CK + "cb_api.h"),
+    "cb_push_back": Call("cb_push_back({cb}, {pages})", CK + "cb_api.h"),
+    "cb_wait_front": Call("cb_wait_front({cb}, {pages})", CK + "cb_api.h"),
+    "cb_pop_front": Call("cb_pop_front({cb}, {pages})", CK + "cb_api.h"),
+    "get_write_ptr": Call("get_write_ptr({cb})"),
+    "get_read_ptr": Call("get_read_ptr({cb})"),
+    # NoC (§3.3, §3.4): read is (page, accessor, dst L1), write is (page, accessor, src L1)
+    "read_page": Call("noc_async_read_page({page}, {accessor}, {l1_addr})"),
+    "write_page": Call("noc_async_write_page({page}, {accessor}, {l1_addr})"),
+    "read_barrier": Call("noc_async_read_barrier()"),
+    "write_barrier": Call("noc_async_write_barrier()"),
+    # DST (§4.3, §4.5-§4.7)
+    "tile_regs_acquire": Call("tile_regs_acquire()", CK + "reg_api.h"),
+    "tile_regs_commit": Call("tile_regs_commit()", CK + "reg_api.h"),
+    "tile_regs_wait": Call("tile_regs_wait()", CK + "reg_api.h"),
+    "tile_regs_release": Call("tile_regs_release()", CK + "reg_api.h"),
+    "copy_tile": Call("copy_tile({cb}, {index}, {dst})", CK + "tile_move_copy.h"),
+    "matmul_tiles": Call("matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})", CK + "matmul.h"),
+    **_each(FPU_OPS, "{op}_tiles", "{op}_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
+            CK + "eltwise_binary.h"),
+    **_each(SFPU_OPS, "{op}_binary_tile", "{op}_binary_tile({a}, {b}, {dst})",
+            CK + "eltwise_binary_sfpu.h"),
+    **_each(SFPU_OPS, "{op}_unary_tile", "{op}_unary_tile({dst}, {bits})",
+            CK + "eltwise_unary/binop_with_scalar.h"),
+    "fill_tile": Call("fill_tile({dst}, {value})", CK + "eltwise_unary/fill.h"),
+    "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
+    # inits (§4.4), keyed by the name an Init node carries
+    **dict((
+        _init("compute_kernel_hw_startup", "compute_kernel_hw_startup.h", 2, 3),
+        _init("binary_op_init_common", "eltwise_binary.h", 3),
+        _init("mm_init", "matmul.h", 3),
+        _init("mm_init_short", "matmul.h", 2),
+        _init("init_sfpu", "eltwise_unary/eltwise_unary.h", 2),
+        _init("unary_op_init_common", "eltwise_unary/eltwise_unary.h", 2),
+        _init("copy_tile_init", "tile_move_copy.h", 1),
+        *(_init(f"{op}_tiles_init", "eltwise_binary.h", 2) for op in FPU_OPS),
+        *(_init(f"{op}_binary_tile_init", "eltwise_binary_sfpu.h", 0) for op in SFPU_OPS),
+        _init("binop_with_scalar_tile_init", "eltwise_unary/binop_with_scalar.h", 0),
+        _init("fill_tile_init", "eltwise_unary/fill.h", 0),
+        _init("pack_reconfig_data_format", "pack.h", 1, 2),
+        _init("reconfig_data_format", "tile_move_copy.h", 2),
+    )),
+}
+
+HOST_CALLS: dict[str, Call] = {
+    "open_device": Call("distributed::MeshDevice::create_unit_mesh({device_id})", MESH),
+    "command_queue": Call("{device}->mesh_command_queue()", MESH),
+    "create_program": Call("CreateProgram()", HOST),
+    "dram_buffer": Call("distributed::MeshBuffer::create(distributed::ReplicatedBufferConfig{{.size = "
+                        "{bytes}}}, distributed::DeviceLocalBufferConfig{{.page_size = {page_bytes}, "
+                        ".buffer_type = BufferType::DRAM}}, {device}.get())", MESH),
+    "buffer_address": Call("static_cast<uint32_t>({buffer}->address())", MESH),
+    "circular_buffer": Call("CreateCircularBuffer(program, {cores}, CircularBufferConfig({bytes}, "
+                            "{{{{{cb}, tt::DataFormat::{format}}}}}).set_page_size({cb}, {page_bytes}))",
+                            HOST),
+    "host_accessor_args": Call("TensorAccessorArgs(*{buffer}).append_to({compile_args})",
+                               "tt-metalium/tensor_accessor_args.hpp"),
+    "dataflow_config": Call("DataMovementConfig{{.processor = DataMovementProcessor::{processor}, "
+                            ".noc = NOC::{noc}, .compile_args = {compile_args}}}", HOST),
+    "compute_config": Call("ComputeConfig{{.math_fidelity = MathFidelity::{fidelity}, .fp32_dest_acc_en = "
+                           "{fp32_dest_acc_en}, .compile_args = {compile_args}}}", HOST),
+    "create_kernel": Call("CreateKernel(program, {path}, {cores}, {config})", HOST),
+    "set_runtime_args": Call("SetRuntimeArgs(program, {kernel}, {cores}, {args})", HOST),
+    "write_buffer": Call("distributed::EnqueueWriteMeshBuffer({queue}, {buffer}, {data}, false)", MESH),
+    "read_buffer": Call("distributed::EnqueueReadMeshBuffer({queue}, {data}, {buffer}, true)", MESH),
+    "add_program": Call("{workload}.add_program(distributed::MeshCoordinateRange({device}->shape()), "
+                        "std::move(program))", MESH),
+    "run": Call("distributed::EnqueueMeshWorkload({queue}, {workload}, false)", MESH),
+    "finish": Call("distributed::Finish({queue})", MESH),
+    "close_device": Call("{device}->close()", MESH),
+    "tilize": Call("tilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
+    "untilize": Call("untilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
+}
+
+TARGET = Api("2026-02", MappingProxyType(KERNEL_CALLS | HOST_CALLS))
+
+SWITCHES: dict[str, dict[str, Call]] = {
+    # 2026-01-23 (8ff5885392): compute kernels could still be written in the legacy form before
+    "legacy_compute_main": {"compute_kernel": Call(
+        "namespace NAMESPACE {{\nvoid MAIN {{\n{body}}}\n}}  // namespace NAMESPACE\n")},
+    # 2025-12-19 (90c25836a6): dataflow_api.h moved under api/dataflow/
+    "dataflow_header_before_2025_12_19": {"dataflow_kernel": Call(
+        "void kernel_main() {{\n{body}}}\n", "dataflow_api.h")},
+    # 2025-12-10 (ad60d53c38): matmul_tiles lost its 6th argument, transpose
+    "matmul_with_transpose": {"matmul_tiles": Call(
+        "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, false)", CK + "matmul.h")},
+    # 2025-07 (51a9d303e0, 1ca4e02373): the tile calls, deprecated for the page calls
+    "tile_transfer": {"read_page": Call("noc_async_read_tile({page}, {accessor}, {l1_addr})"),
+                      "write_page": Call("noc_async_write_tile({page}, {accessor}, {l1_addr})")},
+}
+
+VERSIONS: dict[str, Api] = {
+    "2026-02": TARGET,
+    "2025-12-15": TARGET.switched("2025-12-15", "legacy_compute_main", "dataflow_header_before_2025_12_19"),
+    "2025-12-01": TARGET.switched("2025-12-01", "legacy_compute_main", "dataflow_header_before_2025_12_19",
+                                  "matmul_with_transpose"),
+}
+DEFAULT = VERSIONS["2026-02"]
+
+# Facts of the device and host API that are not calls (metalium.md §2, §6.2, §7.2).
+PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}
+MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
+DATA_FORMATS = ("Float32", "Float16", "Bfp8", "Bfp4", "Tf32", "Float16_b", "Bfp8_b", "Bfp4_b",
+                "Int32", "UInt16", "Lf8", "Bfp2", "Int8", "Bfp2_b", "UInt32", "Fp8_e4m3", "UInt8")
+HOST_TYPES = {"Float16_b": ("bfloat16", "tt-metalium/bfloat16.hpp"), "Float32": ("float", None),
+              "Int32": ("int32_t", None), "UInt32": ("uint32_t", None)}

@@ -1,0 +1,183 @@
+"""tt.plan.json: what the host program does, as flat records a tool reads without parsing C++.
+
+The plan is L9's host-side facts, projected: the tensors (DRAM buffers, interleaved, one tile per
+page) with the files the host reads and writes, the CBs with their plans, the three kernels with
+their processors, compile-time arguments (one TensorAccessorArgs flags word per binding, at D2's
+cta offsets) and runtime-argument slots (E1's names), the per-core runtime values (E1's rows), and
+the compute configuration. host.py prints main.cpp from this plan, so the two cannot disagree.
+
+Schema `nanott.plan/1`: records are dataclasses-json dataclasses (flat, no unions of records), so
+`Plan.from_json(text)` reads a plan back. A runtime value is an int or "<tensor>.address", the
+base address of that tensor's buffer. Tensor files are raw little-endian row-major values of the
+padded shape in the tensor's host type (bfloat16: the 16-bit patterns), named `<tensor>.bin`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dataclasses_json import dataclass_json
+
+from nanott.backends.metalium.api import DATA_FORMATS, HOST_TYPES, MATH_FIDELITIES, PROCESSORS, Api
+from nanott.ir import CheckError, walk
+from nanott.languages import l9
+from nanott.target import Target
+
+SCHEMA = "nanott.plan/1"
+ROLES = ("reader", "compute", "writer")
+SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (metalium.md §3.5)
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class TensorRecord:
+    name: str
+    dtype: str
+    format: str
+    host_type: str
+    padded_shape: tuple[int, ...]
+    tiles: int
+    page_bytes: int
+    input: bool             # read by the reader: the host writes it to DRAM before the run
+    output: bool            # written by the writer: the host reads it back after the run
+    file: str
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class CbRecord:
+    index: int
+    name: str
+    format: str
+    page_bytes: int
+    pages: int
+    bytes: int
+    producer: str
+    consumer: str
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class AccessorRecord:
+    tensor: str
+    cta_offset: int
+    flags: int
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class KernelRecord:
+    role: str
+    source: str
+    processor: str          # "RISCV_0", "RISCV_1", or "compute" (the three TRISCs)
+    noc: str
+    accessors: tuple[AccessorRecord, ...]
+    compile_args: tuple[int, ...]
+    runtime_args: tuple[str, ...]
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class CoreArgsRecord:
+    core: tuple[int, int]
+    role: str
+    values: tuple[int | str, ...]
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class ComputeRecord:
+    math_fidelity: str
+    fp32_dest_acc_en: bool
+    dst_tiles: int
+
+
+@dataclass_json
+@dataclass(frozen=True)
+class Plan:
+    schema: str
+    kernel: str
+    target: str
+    api: str
+    core_grid: tuple[int, int]
+    cores: tuple[tuple[int, int], ...]
+    tensors: tuple[TensorRecord, ...]
+    cbs: tuple[CbRecord, ...]
+    kernels: tuple[KernelRecord, ...]
+    runtime_args: tuple[CoreArgsRecord, ...]
+    compute: ComputeRecord
+
+    def tensor(self, name: str) -> TensorRecord:
+        return next(t for t in self.tensors if t.name == name)
+
+
+def plan_of(program: l9.Program, target: Target, api: Api) -> Plan:
+    if program.args is None:
+        raise CheckError("G1 needs E1's runtime-argument table; the program has none")
+    if tuple(k.role for k in program.kernels) != ROLES:
+        raise CheckError(f"G1 emits {ROLES} kernels; the program has {[k.role for k in program.kernels]}")
+    c = program.compute
+    if c.math_fidelity not in MATH_FIDELITIES:
+        raise CheckError(f"math fidelity {c.math_fidelity!r} is not one of {MATH_FIDELITIES}")
+    return Plan(SCHEMA, program.name, target.name, api.version, tuple(program.work.core_grid),
+                tuple(tuple(w.core) for w in program.work.cores), tensors(program), cbs(program),
+                tuple(kernel(program, k) for k in program.kernels),
+                tuple(CoreArgsRecord(tuple(r.core), r.role, tuple(r.values)) for r in program.args.cores),
+                ComputeRecord(c.math_fidelity, c.fp32_dest_acc, c.dst_tiles))
+
+
+def tensors(program: l9.Program) -> tuple[TensorRecord, ...]:
+    """The tensors some kernel binds; input and output decided by which kernel moves them."""
+    read = {x.tensor for x in walk(program.kernels) if isinstance(x, l9.NocReadPage)}
+    written = {x.tensor for x in walk(program.kernels) if isinstance(x, l9.NocWritePage)}
+    bound = {b.tensor for k in program.kernels for b in k.bindings}
+    out = []
+    for t in program.params:
+        if t.name not in bound:
+            continue
+        fmt = data_format(t.layout.format)
+        if fmt not in HOST_TYPES:
+            raise CheckError(f"tensor {t.name}: no host type for data format {fmt}")
+        tiles = 1
+        for n in t.layout.tiles:
+            tiles *= n
+        out.append(TensorRecord(t.name, t.dtype, fmt, HOST_TYPES[fmt][0], tuple(t.layout.padded_shape),
+                                tiles, t.layout.page_bytes, t.name in read, t.name in written,
+                                f"{t.name}.bin"))
+    return tuple(out)
+
+
+def cbs(program: l9.Program) -> tuple[CbRecord, ...]:
+    return tuple(CbRecord(cb.index, cb.name, data_format(cb.plan.format), cb.plan.page_bytes,
+                          cb.plan.pages, cb.plan.bytes, cb.producer, cb.consumer) for cb in program.cbs)
+
+
+def kernel(program: l9.Program, k: l9.DeviceKernel) -> KernelRecord:
+    """A kernel's placement, compile-time arguments (accessor flags at their cta offsets, which
+    must tile the argument list exactly) and runtime-argument slots."""
+    tensors = {t.name: t for t in program.params}
+    accessors, args = [], []
+    for b in sorted(k.bindings, key=lambda b: b.cta_offset):
+        acc = tensors[b.tensor].accessor
+        if acc is None or acc.cta_flags & SHARDED:
+            raise CheckError(f"{k.role} binds {b.tensor}, which has no interleaved accessor (A3)")
+        if b.cta_offset != len(args):
+            raise CheckError(f"{k.role} binds {b.tensor} at cta {b.cta_offset}; the accessors before "
+                             f"it take {len(args)} compile-time arguments")
+        accessors.append(AccessorRecord(b.tensor, b.cta_offset, acc.cta_flags))
+        args.append(acc.cta_flags)
+    slots = next((a.names for a in program.args.kernels if a.role == k.role), None)
+    if slots is None:
+        raise CheckError(f"E1's table has no runtime arguments for the {k.role}")
+    processor, noc = PROCESSORS.get(k.role, ("compute", ""))
+    return KernelRecord(k.role, f"{k.role}.cpp", processor, noc, tuple(accessors), tuple(args),
+                        tuple(slots))
+
+
+def data_format(name: str) -> str:
+    if name not in DATA_FORMATS:
+        raise CheckError(f"{name!r} is not a tt::DataFormat (metalium.md §6.2)")
+    return name
+
+
+def plan_json(plan: Plan) -> str:
+    return plan.to_json(indent=2) + "\n"

@@ -1,0 +1,92 @@
+"""InterpL4: runs an L4 kernel, whose on-chip buffers are circular buffers found by index.
+
+Each core starts with every CB as one block-shaped array of NaN, kept in `env.buffers` under
+"cb.0", "cb.1", ... (names no tensor parameter can have). A CB holds one block: a later write
+replaces it.
+read_to_cb and write_from_cb move a block of whole tiles (rows*32 x cols*32 elements from tile
+(row, col)) and round to the dtype of the side written, as L3's copy did; copy_cb casts. Gemm,
+fill, store and load are L3's rules on the CB's array, so L4 is bit-identical to L3.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nanott.ir import replace
+from nanott.languages import l0, l4
+from nanott.languages.l0_interp import Env, empty
+from nanott.languages.l3_interp import InterpL3
+from nanott.target import TILE
+
+
+def cb_key(index: int) -> str:
+    """Where a running kernel keeps CB `index` among its buffers."""
+    return f"cb.{index}"
+
+
+class InterpL4(InterpL3):
+    """L4 keeps one block per CB per core and moves whole tiles between DRAM and CBs."""
+
+    def run(self, program: l4.Kernel, arrays: dict[str, np.ndarray]) -> None:
+        for core in program.work.cores:        # as L3, each core with its own, empty, CBs
+            env = Env(dict(arrays), {"core.start": core.start, "core.count": core.count})
+            env.buffers.update({cb_key(cb.index): empty(cb.shape, cb.dtype) for cb in program.cbs})
+            self.exec_block(program.body, env)
+
+    def exec_stmt(self, s: Any, env: Env) -> None:
+        match s:
+            case l4.ReadToCb(src, cb):
+                block = env.buffers[cb_key(cb)]
+                block[...] = self.tiles(src, env).astype(block.dtype)
+            case l4.WriteFromCb(cb, dst):
+                out = self.tiles(dst, env)
+                out[...] = env.buffers[cb_key(cb)].astype(out.dtype)
+            case l4.CopyCb(src, dst):
+                block = env.buffers[cb_key(dst)]
+                block[...] = env.buffers[cb_key(src)].astype(block.dtype)
+            case l4.Gemm(a, b, c, transpose_a, transpose_b, clear):
+                a, b, c = (env.buffers[cb_key(x)] for x in (a, b, c))
+                self.gemm(a, b, c, transpose_a, transpose_b, clear)
+            case l4.Fill(cb, value):
+                super().exec_stmt(l0.Fill(cb_key(cb), value), env)
+            case l4.Store(cb, indices, value):
+                super().exec_stmt(l0.Store(cb_key(cb), indices, value), env)
+            case _:
+                super().exec_stmt(s, env)
+
+    def tiles(self, t: l4.TileSlice, env: Env) -> np.ndarray:
+        """The DRAM elements of a block of tiles: a view, so writing it writes the tensor."""
+        row, col = (int(self.eval(x, env)) * TILE for x in (t.row, t.col))
+        return env.buffers[t.tensor][row:row + t.rows * TILE, col:col + t.cols * TILE]
+
+    def eval(self, e: Any, env: Env) -> Any:
+        match e:
+            case l4.Load(cb, indices):
+                return super().eval(l0.Load(cb_key(cb), indices), env)
+            case _:
+                return super().eval(e, env)
+
+
+l4.LANG.interpreter = InterpL4
+
+
+def demo_kernel() -> l4.Kernel:
+    """Y = 2 * X + 1 again, written by hand as C1 lowers L3's demo: S is cb0, copies move tiles."""
+    from nanott.languages.l3_interp import demo_kernel as l3_demo
+    k = l3_demo()
+    loop, plan = k.body[0], l4.CbPlan("Float32", 4096, 1, 2, "double-buffered")
+    ij, at = (l4.Var("i"), l4.Var("j")), (l4.Var("by"), l4.Var("bx"))
+    twice = l4.BinOp("+", l4.BinOp("*", l4.Load(0, ij), l4.Const(2.0, "float32")), l4.Const(1.0, "float32"))
+    body = (*loop.body[:3],                                               # the lets recovering bx, by
+            l4.ReadToCb(l4.TileSlice("X", *at, 1, 1), 0),
+            l4.Parallel(("i", "j"), (32, 32), (l4.Store(0, ij, twice),)),
+            l4.WriteFromCb(0, l4.TileSlice("Y", *at, 1, 1)))
+    return l4.Kernel(k.name, k.params, k.work, (l4.CircularBuffer(0, "S", (32, 32), "float32", "shared", plan),),
+                     (replace(loop, body=body),), k.attrs)
+
+
+if __name__ == "__main__":
+    from nanott.languages.l1_interp import demo_run
+    l4.LANG.check(demo_kernel())
+    demo_run(InterpL4(), demo_kernel())

@@ -1,0 +1,179 @@
+"""InterpL7: the reader, compute and writer kernels of every core run concurrently.
+
+Each kernel is a Python generator (see nanott/sim/scheduler.py): its statement executor
+`exec_kernel_stmt(s, env)` is a generator that yields a `Wait` at every synchronisation point and
+goes on only once the scheduler has found it ready. A subclass adds statements by overriding it and
+falling through with `case _: yield from super().exec_kernel_stmt(s, env)`.
+
+At L7 a CB is a queue of whole blocks holding at most plan.depth blocks (sim/cb_ring.BlockQueue):
+  read_to_cb     waits for room, reads the block from DRAM, pushes it
+  tile group     waits until every CB it peeks, takes or updates has a front block and every CB it
+                 gives or updates has room; runs InterpL5's tile program on the front blocks,
+                 storing into new blocks; then pops (take, update) and pushes (give, update)
+  write_from_cb  waits for a front block, writes it to DRAM, pops it
+Tile arithmetic is InterpL5's, untouched: a group sees each consumed CB's front block where L5 sees
+the CB's one block; only a TStore goes elsewhere (`back_tile`), into the block being given.
+Results are bit-identical to InterpL6's; the order of the kernels cannot change them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from nanott.languages import l7
+from nanott.languages.l0_interp import Env, NoRule
+from nanott.languages.l4_interp import cb_key
+from nanott.languages.l5 import TStore
+from nanott.languages.l6_interp import InterpL6
+from nanott.sim.cb_ring import BlockQueue
+from nanott.sim.errors import ProtocolError
+from nanott.sim.scheduler import Check, Scheduler, Task, Wait
+from nanott.target import TILE
+
+CONSUMES, PRODUCES, FREES = ("peek", "take", "update"), ("give", "update"), ("take", "update")
+
+
+def back_key(index: int) -> str:
+    """Where a running tile group keeps the block it is filling for CB `index`."""
+    return f"cb.{index}.back"
+
+
+@dataclass
+class KernelEnv(Env):
+    """A running device kernel: its scalars, DRAM tensors by name, and its core's CBs by index."""
+    core: tuple[int, ...] = ()
+    role: str = ""
+    cbs: dict[int, Any] = field(default_factory=dict)      # shared by the kernels of one core
+    noc: Any = None                                        # L8: this kernel's transfers in flight
+
+    def child(self) -> "KernelEnv":
+        return dataclasses.replace(self, buffers=dict(self.buffers), scalars=dict(self.scalars))
+
+
+class InterpL7(InterpL6):
+    """L7 runs three kernels per core under the scheduler; CBs are queues of blocks."""
+
+    def __init__(self, seed: int | None = None, listener: Callable[[Task], None] | None = None):
+        self.seed = seed                      # None: round-robin; an int: seeded interleavings
+        self.listener = listener              # called with the task after every step it takes
+
+    # ----- a run: every (core, role) is a task -----
+    def run(self, program: l7.Program, arrays: dict[str, np.ndarray]) -> None:
+        self.start(program, arrays)
+        tasks, cores = [], []
+        for work in program.work.cores:
+            cbs = {cb.index: self.make_cb(cb) for cb in program.cbs}
+            cores.append((work.core, cbs))
+            for k in program.kernels:
+                env = KernelEnv(dict(arrays), {"core.start": work.start, "core.count": work.count},
+                                core=work.core, role=k.role, cbs=cbs)
+                self.setup_kernel(env)
+                tasks.append(Task(work.core, k.role, self.run_kernel(k, env)))
+        Scheduler(self.seed, self.listener).run(tasks)
+        for core, cbs in cores:
+            self.check_drained(core, cbs)
+        self.finish(arrays)
+
+    def start(self, program, arrays) -> None:
+        """Before the kernels run (L8 tilizes DRAM here)."""
+
+    def make_cb(self, cb) -> Any:
+        return BlockQueue(cb)
+
+    def setup_kernel(self, env: KernelEnv) -> None:
+        """Per-kernel state (L8 gives each data-movement kernel its NoC)."""
+
+    def finish(self, arrays) -> None:
+        """After every kernel ended (L8 untilizes DRAM into the caller's arrays here)."""
+
+    def run_kernel(self, k: l7.DeviceKernel, env: KernelEnv) -> Iterator[Wait]:
+        yield from self.exec_kernel_block(k.body, env)
+        self.kernel_ended(env)
+
+    def kernel_ended(self, env: KernelEnv) -> None:
+        """A kernel ran to its end (L8 checks it left no transfer in flight)."""
+
+    def check_drained(self, core, cbs: dict) -> None:
+        """Every block pushed was popped: producer and consumer agree on the counts."""
+        for index, q in sorted(cbs.items()):
+            if q.leftover():
+                raise ProtocolError("5.5", f"cb{index} ends the run with {q.leftover()} (its "
+                                    f"producer is the {q.cb.producer}, its consumer the "
+                                    f"{q.cb.consumer}: their counts disagree)", core, "program")
+
+    # ----- the statement executor: a generator -----
+    def exec_kernel_block(self, stmts: tuple, env: KernelEnv) -> Iterator[Wait]:
+        for s in stmts:
+            try:
+                yield from self.exec_kernel_stmt(s, env)
+            except ProtocolError as e:
+                raise e.at(env.core, env.role, s.loc) from None
+
+    def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
+        match s:
+            case l7.For(var, extent, _, _, body):
+                for i in range(int(self.eval(extent, env))):
+                    env.scalars[var] = i
+                    yield from self.exec_kernel_block(body, env)
+            case l7.Let():
+                self.exec_stmt(s, env)
+            case l7.ReadToCb(src, cb):
+                q = env.cbs[cb]
+                yield Wait(s.head(), (self.room(q),), s.loc)
+                block = q.fresh()
+                block[...] = self.tiles(src, env).astype(block.dtype)
+                q.push(block)
+            case l7.WriteFromCb(cb, dst):
+                q = env.cbs[cb]
+                yield Wait(s.head(), (self.front(q),), s.loc)
+                out = self.tiles(dst, env)
+                out[...] = q.front().astype(out.dtype)
+                q.pop()
+            case l7.TileGroup(vars, extents, body, effects):
+                yield from self.exec_group(s, env)
+            case _:
+                raise NoRule(self, s)
+
+    def exec_group(self, g: l7.TileGroup, env: KernelEnv) -> Iterator[Wait]:
+        qs = {e.cb: env.cbs[e.cb] for e in g.effects}
+        checks = ([self.front(qs[e.cb]) for e in g.effects if e.mode in CONSUMES]
+                  + [self.room(qs[e.cb]) for e in g.effects if e.mode in PRODUCES])
+        yield Wait(g.head().rstrip(":"), tuple(checks), g.loc)
+        inner = env.child()
+        inner.buffers.update({cb_key(e.cb): qs[e.cb].front() for e in g.effects if e.mode in CONSUMES})
+        given = {e.cb: qs[e.cb].fresh() for e in g.effects if e.mode in PRODUCES}
+        inner.buffers.update({back_key(cb): block for cb, block in given.items()})
+        self.run_group(g.vars, g.extents, g.body, inner)
+        for e in g.effects:
+            if e.mode in FREES:
+                qs[e.cb].pop()
+        for cb, block in given.items():
+            qs[cb].push(block)
+
+    @staticmethod
+    def front(q) -> Check:
+        return Check(q.has_front, q.front_state, q.cb.index, q.cb.producer, "producer")
+
+    @staticmethod
+    def room(q) -> Check:
+        return Check(q.has_room, q.full_state, q.cb.index, q.cb.consumer, "consumer")
+
+    # ----- tiles: reads are InterpL5's (the front block sits where L5 keeps the CB); stores go back
+    def exec_tile(self, t: Any, env: Env, temps) -> None:
+        match t:
+            case TStore(dst, src):
+                out = self.back_tile(dst, env)
+                out[...] = temps[src].astype(out.dtype)
+            case _:
+                super().exec_tile(t, env, temps)
+
+    def back_tile(self, ref, env: Env) -> np.ndarray:
+        """The tile a TStore writes: a view into the block the group gives."""
+        row, col = (int(self.eval(x, env)) * TILE for x in (ref.row, ref.col))
+        return env.buffers[back_key(ref.cb)][row:row + TILE, col:col + TILE]
+
+
+l7.LANG.interpreter = InterpL7

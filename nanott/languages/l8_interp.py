@@ -1,0 +1,129 @@
+"""InterpL8: the split kernels with Metalium's CB and NoC protocol, on real pages.
+
+State per core: every CB is a ring of 32x32 pages in the core's L1, in the CB's dtype, with the
+two 16-bit counters and the read and write pointers of metalium.md §5.1 (sim/cb_ring.CbRing).
+DRAM is every tensor tilized to pages when the run starts and untilized into the caller's arrays
+when it ends (sim/noc.Dram). Each data-movement kernel has its own NoC (sim/noc.Noc): a page read
+or write is only queued when issued and moves at that kernel's barrier, in a seeded random order.
+
+Rules checked, each a ProtocolError naming its number (metalium.md §5.2) and the statement's line:
+  2  reserve / wait n within the CB's pages        3  the wrap rule: pointers land on the limit
+  4  cumulative waits: reads below the count waited since the last pop
+  5  push after a reserve of at least n, every reserved slot written; pop n of n visible
+  6  compute reads only waited slots, stores only reserved slots (NoC transfers too)
+  7  no cb_push_back while reads into that CB are in flight
+  8  no cb_pop_front while writes out of that CB are in flight
+  §5.4.3  a kernel ends with no transfer in flight; §5.5 every CB ends the run empty
+A kernel blocks only in cb_reserve_back and cb_wait_front; when none can go on, the DeadlockError
+names each blocked kernel, its CB with the pages asked and visible or free, and its partner's state.
+Init statements are no-ops here (the DST and init checks are InterpL9's). Tile arithmetic is
+InterpL5's: a TileRef reads the waited front of its CB at slot row * block_cols + col, a TStore
+writes the reserved back at the same slot. Results are bit-identical to InterpL7's.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from nanott.languages import l8
+from nanott.languages.l0_interp import Env
+from nanott.languages.l7_interp import InterpL7, KernelEnv
+from nanott.sim.cb_ring import CbRing
+from nanott.sim.errors import ProtocolError
+from nanott.sim.noc import Dram, Noc
+from nanott.sim.scheduler import Check, Wait
+
+
+class InterpL8(InterpL7):
+    """L8 adds the ring of pages per CB, DRAM pages, and NoC transfers landing at their barrier."""
+
+    def start(self, program: l8.Program, arrays: dict[str, np.ndarray]) -> None:
+        self.dram = Dram(arrays, tuple(p.name for p in program.params))
+        self.rng = np.random.default_rng(self.seed if self.seed is not None else 0)
+
+    def make_cb(self, cb) -> CbRing:
+        return CbRing(cb)
+
+    def setup_kernel(self, env: KernelEnv) -> None:
+        env.noc = Noc(self.dram, self.rng) if env.role != "compute" else None
+
+    def kernel_ended(self, env: KernelEnv) -> None:
+        if env.noc is not None:
+            try:
+                env.noc.check_idle()
+            except ProtocolError as e:
+                raise e.at(env.core, env.role, e.loc) from None
+
+    def finish(self, arrays: dict[str, np.ndarray]) -> None:
+        self.dram.untilize_into(arrays)
+
+    def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
+        match s:
+            case l8.CbReserve(cb, n):
+                ring = env.cbs[cb]
+                ring.check_count("cb_reserve_back", n)
+                yield Wait(s.head(), (Check(lambda: ring.free() >= n, lambda: ring.free_state(n), cb,
+                                            ring.cb.consumer, "consumer"),), s.loc)
+                ring.reserve(n)
+            case l8.CbWait(cb, n):
+                ring = env.cbs[cb]
+                ring.check_count("cb_wait_front", n)
+                yield Wait(s.head(), (Check(lambda: ring.visible() >= n, lambda: ring.visible_state(n),
+                                            cb, ring.cb.producer, "producer"),), s.loc)
+                ring.wait(n)
+            case l8.CbPush(cb, n):
+                ring = env.cbs[cb]
+                if env.noc is not None and (k := env.noc.reads_into(ring)):
+                    raise ProtocolError(7, f"cb_push_back cb{cb} before noc_async_read_barrier: "
+                                        f"{k} reads in flight")
+                ring.push(n)
+                yield Wait(s.head(), (), s.loc)          # never blocks; lets the others run
+            case l8.CbPop(cb, n):
+                ring = env.cbs[cb]
+                if env.noc is not None and (k := env.noc.writes_from(ring)):
+                    raise ProtocolError(8, f"cb_pop_front cb{cb} before noc_async_write_barrier: "
+                                        f"{k} writes in flight")
+                ring.pop(n)
+                yield Wait(s.head(), (), s.loc)
+            case l8.NocReadPage(tensor, page, cb, slot):
+                env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env))
+            case l8.NocWritePage(cb, slot, tensor, page):
+                env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.index(page, env))
+            case l8.NocReadBarrier():
+                env.noc.read_barrier()
+            case l8.NocWriteBarrier():
+                env.noc.write_barrier()
+            case l8.TileGroup(vars, extents, body):
+                self.run_group(vars, extents, body, env)
+            case l8.Init():
+                pass
+            case _:
+                yield from super().exec_kernel_stmt(s, env)
+
+    def index(self, e: Any, env: Env) -> int:
+        return int(self.eval(e, env))
+
+    # ----- tiles: slots of the ring -----
+    def exec_tile(self, t: Any, env: Env, temps) -> None:
+        if not isinstance(t, l8.Init):
+            super().exec_tile(t, env, temps)
+
+    def slot(self, ref, env: Env) -> tuple[CbRing, int]:
+        ring = env.cbs[ref.cb]
+        return ring, self.index(ref.row, env) * ring.block_cols + self.index(ref.col, env)
+
+    def tile(self, ref, env: Env) -> np.ndarray:
+        """A tile a group reads: the page of its slot in the CB's waited front region."""
+        ring, slot = self.slot(ref, env)
+        return ring.pages[ring.front(slot, "a tile read")]
+
+    def back_tile(self, ref, env: Env) -> np.ndarray:
+        """A tile a TStore writes: the page of its slot in the CB's reserved back region."""
+        ring, slot = self.slot(ref, env)
+        page = ring.back(slot, "a tile store")
+        ring.written[page] = True
+        return ring.pages[page]
+
+
+l8.LANG.interpreter = InterpL8

@@ -1,0 +1,99 @@
+"""InterpL9: the split kernels with the compute kernel driving the DST register file.
+
+Everything but the compute engine is InterpL8's: CB rings of real pages, DRAM, NoC transfers
+landing at their barriers, the scheduler. Each core's compute kernel gets a DST file of
+`program.compute.dst_tiles` float32 tiles and the engine's init configuration (sim/dst.py):
+
+  tile_regs_acquire / _commit / _wait / _release   the handshake, in that order; release zeroes
+  copy_tile cb[i] -> dst[d]      the waited front slot i of cb, read as float32
+  add/sub/mul_tiles              both operands from waited front slots, in float32
+  matmul_tiles                   dst[d] += a @ b in float32
+  *_binary_tile, *_unary_tile, fill_tile    float32 on DST tiles, in place
+  pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
+  init calls                     set the engine's slots (the model of passes/_engine_config.py)
+
+A math op outside acquire..commit, a pack outside wait..release, a DST index outside the file, an
+op without its init, a second acquire, or a kernel ending with the handshake open is a
+ProtocolError naming the rule and the source line. The arithmetic is InterpL5's, op for op, so the
+results are bit-identical to InterpL8's.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from nanott.languages import l9
+from nanott.languages.l5_interp import TILE_OPS
+from nanott.languages.l7_interp import KernelEnv
+from nanott.languages.l8_interp import InterpL8
+from nanott.passes._engine_config import formats_of
+from nanott.sim.dst import DstFile, EngineConfig
+from nanott.sim.errors import ProtocolError
+from nanott.sim.scheduler import Wait
+from nanott.target import TILE
+
+F32 = np.float32
+
+
+class InterpL9(InterpL8):
+    """L9 adds, per core, the DST register file and the engine configuration of its compute kernel."""
+
+    def start(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
+        super().start(program, arrays)
+        self.formats, self.dst_tiles = formats_of(program), program.compute.dst_tiles
+        self.engines: dict[tuple[int, ...], tuple[DstFile, EngineConfig]] = {}
+
+    def setup_kernel(self, env: KernelEnv) -> None:
+        super().setup_kernel(env)
+        if env.role == "compute":
+            self.engines[env.core] = (DstFile(self.dst_tiles), EngineConfig(self.formats))
+
+    def kernel_ended(self, env: KernelEnv) -> None:
+        super().kernel_ended(env)
+        if env.role == "compute" and (state := self.engines[env.core][0].state) != "idle":
+            raise ProtocolError("5.3.2", f"the compute kernel ends with the DST {state}: every "
+                                "acquire needs its commit, wait and release", env.core, env.role)
+
+    def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
+        if env.role != "compute" or not isinstance(s, l9.DST_OPS + (l9.Init,)):
+            yield from super().exec_kernel_stmt(s, env)
+            return
+        dst, engine = self.engines[env.core]
+        if isinstance(s, l9.Init):
+            engine.init(s)
+            return
+        engine.check(s)
+        match s:
+            case l9.RegsAcquire() | l9.RegsCommit() | l9.RegsWait() | l9.RegsRelease():
+                dst.step(s.head())
+            case l9.CopyTile(cb, index, d):
+                dst.write(self.index(d, env), self.front(env, cb, index, "copy_tile"))
+            case l9.BinaryTiles(op, a_cb, b_cb, a_index, b_index, d):
+                a, b = (self.front(env, cb, i, f"{op}_tiles") for cb, i in ((a_cb, a_index), (b_cb, b_index)))
+                dst.write(self.index(d, env), TILE_OPS[op](a, b))
+            case l9.MatmulTiles(a_cb, b_cb, a_index, b_index, d):
+                a = self.front(env, a_cb, a_index, "matmul_tiles")
+                b = self.front(env, b_cb, b_index, "matmul_tiles")
+                i = self.index(d, env)
+                dst.write(i, dst.read(i) + a @ b)
+            case l9.SfpuBinary(op, a, b, d):
+                dst.write(self.index(d, env), TILE_OPS[op](dst.read(self.index(a, env)), dst.read(self.index(b, env))))
+            case l9.SfpuScalar(op, d, scalar):
+                i = self.index(d, env)
+                dst.write(i, TILE_OPS[op](dst.read(i), F32(scalar)))
+            case l9.FillTile(d, value):
+                dst.write(self.index(d, env), np.full((TILE, TILE), value, dtype=F32))
+            case l9.PackTile(d, cb, slot):
+                tile, ring = dst.pack(self.index(d, env)), env.cbs[cb]
+                ring.store(self.index(slot, env), tile.astype(ring.pages.dtype), "pack_tile")
+            case _:
+                yield from super().exec_kernel_stmt(s, env)
+
+    def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
+        """A waited front slot of a CB, as float32 (what the unpacker hands the engine)."""
+        ring = env.cbs[cb]
+        return ring.pages[ring.front(self.index(index, env), who)].astype(F32)
+
+
+l9.LANG.interpreter = InterpL9

@@ -1,0 +1,124 @@
+"""C1 lower-shared-to-cb: L3 -> L4
+
+Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it is allocated, is
+           declared once in `Kernel.cbs` as a circular buffer with A2's plan, numbered in order of
+           appearance; gemm, fill, store and load name CBs by index. A copy is split by the memory
+           of its two sides (a tensor parameter lives in DRAM, an allocated buffer on chip):
+           DRAM -> CB is read_to_cb, CB -> DRAM is write_from_cb, CB -> CB is copy_cb. The DRAM
+           side becomes a TileSlice, its element starts divided by 32 by affine analysis.
+Preserves: every value computed and written, every loop, let and elementwise body, their order.
+Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found by its index, and
+           DRAM is reached only by moving whole 32x32 tiles.
+"""
+from __future__ import annotations
+
+from nanott.diagnostics import NanottError
+from nanott.ir import NOLOC, Loc
+from nanott.languages import l3, l4
+from nanott.passes._affine import divide
+from nanott.passes._rewriter import Rewriter
+from nanott.target import TILE, Target
+
+ON_CHIP = "l1"          # where an allocated buffer lives; A1 lays tensors out in "dram"
+
+
+def lower_shared_to_cb(program: l3.Kernel, target: Target) -> l4.Kernel:
+    return LowerSharedToCb(program).visit(program)
+
+
+def not_yet(what: str, loc: Loc, hint: str) -> NanottError:
+    return NanottError("NT304", f"{what} is not supported yet", loc, hint)
+
+
+class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
+    def __init__(self, program: l3.Kernel):
+        self.tensors = {p.name: p for p in program.params}
+        self.cbs: list[l4.CircularBuffer] = []
+        self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
+        self.where = NOLOC                    # the statement being rewritten, for expressions' errors
+
+    def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
+        body = self.visit(k.body)
+        return l4.Kernel(k.name, k.params, k.work, tuple(self.cbs), body, k.attrs, loc=k.loc)
+
+    def visit_Alloc(self, a: l3.Alloc) -> list:
+        self.index[a.name] = len(self.cbs)
+        self.cbs.append(l4.CircularBuffer(len(self.cbs), a.name, a.shape, a.dtype, a.scope, a.cb,
+                                          loc=a.loc))
+        return []
+
+    def memory(self, buffer: str) -> str:
+        """Where a buffer lives: on chip if allocated, else where A1 laid out the tensor."""
+        return ON_CHIP if buffer in self.index else self.tensors[buffer].layout.memory
+
+    def visit_Copy(self, c: l3.Copy) -> l4.Stmt:
+        src_on_chip, dst_on_chip = (self.memory(r.buffer) == ON_CHIP for r in (c.src, c.dst))
+        if c.src.extents != c.dst.extents:
+            raise not_yet(f"a copy from {c.src} to {c.dst}, which differ in shape", c.loc,
+                          "copy between regions of the same shape")
+        if dst_on_chip and not src_on_chip:
+            return l4.ReadToCb(self.tiles(c.src, c.loc), self.whole(c.dst, c.loc), loc=c.loc)
+        if src_on_chip and not dst_on_chip:
+            return l4.WriteFromCb(self.whole(c.src, c.loc), self.tiles(c.dst, c.loc), loc=c.loc)
+        if src_on_chip and dst_on_chip:
+            return l4.CopyCb(self.whole(c.src, c.loc), self.whole(c.dst, c.loc), loc=c.loc)
+        raise not_yet(f"a copy from {c.src.buffer} to {c.dst.buffer}, both in DRAM", c.loc,
+                      "copy through an on-chip buffer (T.alloc_shared)")
+
+    def whole(self, r: l3.Region, loc: Loc) -> int:
+        """The CB of an on-chip side, which must be the whole buffer."""
+        cb = self.cbs[self.index[r.buffer]]
+        at_origin = all(isinstance(s, l3.Const) and s.value == 0 for s in r.starts)
+        if not at_origin or tuple(r.extents) != cb.shape:
+            raise not_yet(f"a copy of part of on-chip buffer {r}", loc,
+                          f"copy all of {r.buffer} ({'x'.join(map(str, cb.shape))})")
+        return cb.index
+
+    def tiles(self, r: l3.Region, loc: Loc) -> l4.TileSlice:
+        """The DRAM side as a block of whole tiles: starts and extents divided by 32."""
+        if len(r.starts) != 2:
+            raise not_yet(f"a copy of a {len(r.starts)}-D region of {r.buffer}", loc,
+                          "copy 2-D (rows x columns) regions")
+        starts = [divide(s, TILE) for s in r.starts]
+        for s, tile_start in zip(r.starts, starts):
+            if tile_start is None:
+                raise NanottError("NT104", f"copy start {s} of {r.buffer} is not on a tile boundary",
+                                  loc, f"a copy moves whole {TILE}x{TILE} tiles: start it at a "
+                                  f"multiple of {TILE} in every dimension")
+        for n in r.extents:
+            if n % TILE:
+                raise NanottError("NT104", f"copy extent {n} of {r.buffer} is not a whole number of "
+                                  "tiles", loc, f"make block sizes multiples of {TILE}")
+        return l4.TileSlice(r.buffer, starts[0], starts[1], r.extents[0] // TILE,
+                            r.extents[1] // TILE, loc=loc)
+
+    def visit_Region(self, r: l3.Region):
+        raise AssertionError(f"a Region outside a copy: {r}")     # L3 has regions only in copies
+
+    def cb(self, buffer: str, loc: Loc, what: str, hint: str) -> int:
+        """The CB index of an on-chip buffer an op names; a DRAM tensor there is NT305."""
+        if self.memory(buffer) != ON_CHIP:
+            raise NanottError("NT305", f"{what} {buffer} directly, and {buffer} is a DRAM tensor",
+                              loc, hint)
+        return self.index[buffer]
+
+    def visit_Gemm(self, g: l3.Gemm) -> l4.Gemm:
+        a, b, c = (self.cb(x, g.loc, "T.gemm uses", "copy it into a shared buffer first")
+                   for x in (g.a, g.b, g.c))
+        return l4.Gemm(a, b, c, g.transpose_a, g.transpose_b, g.clear_accum, loc=g.loc)
+
+    def visit_Fill(self, f: l3.Fill) -> l4.Fill:
+        cb = self.cb(f.buffer, f.loc, "T.fill writes", "fill a fragment, then T.copy it out")
+        return l4.Fill(cb, self.visit(f.value), loc=f.loc)
+
+    def visit_Store(self, s: l3.Store) -> l4.Store:
+        self.where = s.loc
+        cb = self.cb(s.buffer, s.loc, "T.Parallel writes",
+                     "store into a fragment (T.alloc_fragment), then T.copy it out")
+        return l4.Store(cb, self.visit(s.indices), self.visit(s.value), loc=s.loc)
+
+    def visit_Load(self, e: l3.Load) -> l4.Load:
+        loc = e.loc if e.loc != NOLOC else self.where
+        cb = self.cb(e.buffer, loc, "T.Parallel reads",
+                     "copy it into a shared buffer first (T.copy into a T.alloc_shared buffer)")
+        return l4.Load(cb, self.visit(e.indices), loc=e.loc)

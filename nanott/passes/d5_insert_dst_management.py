@@ -1,0 +1,227 @@
+"""D5 insert-dst-management: L8 -> L9
+
+Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r-1 within a
+           tile by a linear scan over their live ranges: a new temporary takes the lowest slot no
+           live temporary holds, an in-place op (`t1 = mul(t0, 2)`, a matmul's accumulator) the
+           slot of the operand it updates, which must die there (the DST has no register copy).
+           With the DST's capacity c (8 tiles, 4 when any compute CB is float32 and the DST
+           accumulates in fp32), the group's n tiles run in n/s batches of s tiles, s the largest
+           divisor of n with s * r <= c; r > c is error NT203. A batch is: tile_regs_acquire;
+           each statement of the body in order, vectorised over the batch (`for j in 0..s`, with
+           lets recovering the group's tile indices from t = sb * s + j), member j using slots
+           j * r + k; tile_regs_commit; tile_regs_wait; the body's stores as pack_tile, vectorised
+           the same way; tile_regs_release. A TFor becomes a For whose body is vectorised the
+           same way: the K loop of a GEMM is interchanged with the batch loop, which is legal
+           because batch members use disjoint DST slots. A CB tile (row, col) is index
+           row * block_cols + col of the CB's waited front (loads) or reserved back (packs).
+           Inits stay where D4 put them, not vectorised. The program gets its ComputeConfig
+           (fp32_dest_acc_en, DST tiles, HiFi4) and an empty argument table (E1 fills it).
+Preserves: the CB protocol around each group, the order of the operations applied to each tile,
+           every init, the reader and the writer, and every number: the DST is modelled at
+           float32 in both accumulation modes (so 16-bit DST rounding is not modelled yet), each
+           op computes what its L8 temporary computed, and pack_tile rounds to the CB's dtype to
+           nearest even, as L8's store did. (No `Numerics:` line: L9 is bit-identical to L8.)
+Why:       a tile temporary is a DST register on the device. MATH fills a DST section between
+           acquire and commit, PACK drains it between wait and release; batching as many tiles
+           as fit amortises the handshake, as Metalium's block-wise compute kernels do.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nanott.diagnostics import NanottError
+from nanott.ir import CheckError, walk
+from nanott.languages import l5, l8, l9
+from nanott.passes._affine import affine, build
+from nanott.passes._rewriter import Rewriter
+from nanott.target import TILE, Target
+
+
+def insert_dst_management(program: l8.Program, target: Target) -> l9.Program:
+    refs = [x.cb for x in walk(program.kernel("compute").body) if isinstance(x, l5.TileRef)]
+    fp32 = any(program.cbs[cb].dtype == "float32" for cb in refs)
+    return InsertDstManagement(program, fp32, target.dst_capacity(fp32)).visit(program)
+
+
+def lin(e: Any) -> Any:
+    """An index expression, affine parts folded: (j * 2) + 1, not ((j * 2) + 0) + 1."""
+    return build(*affine(e))
+
+
+def const(n: int) -> l9.Const:
+    return l9.Const(n, "int32")
+
+
+class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
+    def __init__(self, program: l8.Program, fp32: bool, capacity: int):
+        self.fp32, self.capacity = fp32, capacity
+        self.block_cols = {cb.index: (1, *cb.shape)[-1] // TILE for cb in program.cbs}
+        self.used = {getattr(x, f) for x in walk(program) for f in ("var", "name", "dst")
+                     if isinstance(getattr(x, f, None), str)} | {v for x in walk(program)
+                                                                 for v in getattr(x, "vars", ())}
+
+    def visit_Program(self, p: l8.Program) -> l9.Program:
+        config = l9.ComputeConfig(self.fp32, self.capacity, "HiFi4", loc=p.loc)
+        return l9.Program(*(self.visit(getattr(p, f)) for f in ("name", "params", "work", "cbs",
+                                                                 "kernels", "attrs")),
+                          config, None, loc=p.loc)
+
+    def _inside_group(self, x: Any):
+        raise CheckError(f"{type(x).__name__} outside a tile group; D5 lowers it with its group")
+
+    visit_TAssign = visit_TStore = visit_TFor = visit_TileRef = _inside_group
+    visit_TileLoad = visit_TileFill = visit_TileBinary = visit_TileBinaryTemps = _inside_group
+    visit_TileScalar = visit_TileMatmul = _inside_group
+
+    def visit_TileGroup(self, g: l8.TileGroup) -> list:
+        self.g, self.slots = g, dst_slots(g.body)
+        self.r = r = max(self.slots.values(), default=-1) + 1
+        count = product(g.extents)
+        if r > self.capacity:
+            mode = "fp32 accumulation" if self.fp32 else "16-bit accumulation"
+            raise NanottError("NT203", f"the tile program at line {g.loc.line} needs {r} DST tiles; "
+                              f"the DST holds {self.capacity} ({mode})", g.loc,
+                              "split the computation into several T.Parallel steps with fewer "
+                              "intermediate values" + (", or use bfloat16 buffers: a 16-bit DST holds "
+                                                       "twice as many tiles" if self.fp32 else ""))
+        self.s = s = max(d for d in range(1, count + 1) if count % d == 0 and d * r <= self.capacity)
+        self.sb = self.fresh("sb") if count > s else None
+        self.j = self.fresh("j") if s > 1 else None
+        stores = next((i for i, x in enumerate(g.body) if all(
+            isinstance(y, (l5.TStore, l8.Init)) for y in g.body[i:])), len(g.body))
+        if any(isinstance(x, l5.TStore) for x in walk(g.body[:stores])):
+            raise CheckError(f"the tile group at {g.loc} stores before its last math statement")
+        lets = self.lets(walk(g.body)) if s == 1 else []
+        batch = (*lets, l9.RegsAcquire(loc=g.loc), *self.vec(g.body[:stores]), l9.RegsCommit(loc=g.loc),
+                 l9.RegsWait(loc=g.loc), *self.vec(g.body[stores:]), l9.RegsRelease(loc=g.loc))
+        if self.sb is None:
+            return list(batch)
+        return [l9.For(self.sb, const(count // s), "serial", 0, batch, loc=g.loc)]
+
+    def vec(self, body: tuple) -> list:
+        """Each statement of a tile program, for every member j of the batch."""
+        out: list[Any] = []
+        for x in body:
+            if isinstance(x, l8.Init):
+                out.append(x)
+            elif isinstance(x, l5.TFor):
+                out.append(l9.For(x.var, const(x.extent), "serial", 0, tuple(self.vec(x.body)), loc=x.loc))
+            else:
+                call = self.call(x)
+                out.append(call if self.j is None else l9.For(
+                    self.j, const(self.s), "serial", 0, (*self.lets(walk(x)), call), loc=x.loc))
+        return out
+
+    def call(self, x: Any) -> Any:
+        """The Metalium call of one TAssign or TStore, on this batch member's slots."""
+        loc = x.loc
+        if isinstance(x, l5.TStore):
+            return l9.PackTile(self.slot(x.src), x.dst.cb, self.index(x.dst), loc=loc)
+        dst = self.slot(x.dst)
+        match x.op:
+            case l5.TileLoad(ref):
+                return l9.CopyTile(ref.cb, self.index(ref), dst, loc=loc)
+            case l5.TileFill(value):
+                return l9.FillTile(dst, value, loc=loc)
+            case l5.TileBinary(op, a, b):
+                return l9.BinaryTiles(op, a.cb, b.cb, self.index(a), self.index(b), dst, loc=loc)
+            case l5.TileBinaryTemps(op, a, b):
+                return l9.SfpuBinary(op, self.slot(a), self.slot(b), dst, loc=loc)
+            case l5.TileScalar(op, a, scalar) if self.slots[a] == self.slots[x.dst]:
+                return l9.SfpuScalar(op, dst, scalar, loc=loc)
+            case l5.TileMatmul(a, b, acc) if acc == x.dst:
+                return l9.MatmulTiles(a.cb, b.cb, self.index(a), self.index(b), dst, loc=loc)
+        raise CheckError(f"{x.head()} at {loc}: an in-place DST op (matmul, SFPU scalar) must "
+                         "assign the temporary it updates")
+
+    def slot(self, temp: str) -> Any:
+        k = self.slots[temp]
+        return const(k) if self.j is None else lin(l9.BinOp("+", l9.BinOp(
+            "*", l9.Var(self.j), const(self.r)), const(k)))
+
+    def index(self, ref: l5.TileRef) -> Any:
+        return lin(l9.BinOp("+", l9.BinOp("*", self.visit(ref.row), const(self.block_cols[ref.cb])),
+                            self.visit(ref.col)))
+
+    def lets(self, nodes) -> list:
+        """Lets recovering the group's tile indices a statement uses, from t = sb * s + j."""
+        used = {x.name for x in nodes if isinstance(x, l5.Var)}
+        sb = l9.BinOp("*", l9.Var(self.sb), const(self.s)) if self.sb else const(0)
+        t = lin(l9.BinOp("+", sb, l9.Var(self.j) if self.j else const(0)))
+        out, extents = [], self.g.extents
+        for i, (v, n) in enumerate(zip(self.g.vars, extents)):
+            later = product(extents[i + 1:])
+            value = t if later == 1 else l9.BinOp("//", t, const(later))
+            value = value if i == 0 else l9.BinOp("%", value, const(n))
+            if v in used:
+                out.append(l9.Let(v, value if not isinstance(t, l9.Const) else const(
+                    t.value // later % n), loc=self.g.loc))
+        return out
+
+    def fresh(self, kind: str) -> str:
+        n = 0
+        while f"{kind}{n}" in self.used:
+            n += 1
+        self.used.add(f"{kind}{n}")
+        return f"{kind}{n}"
+
+
+def dst_slots(body: tuple) -> dict[str, int]:
+    """Temporary -> DST slot within one tile, by a linear scan over live ranges: a temporary
+    takes the lowest slot no live temporary holds, an in-place op (SFPU scalar, matmul) its
+    operand's slot. A temporary touched inside a TFor and outside it lives through the whole loop."""
+    flat: list = []
+    loops: list[tuple[int, int]] = []
+
+    def visit(stmts: tuple) -> None:
+        for x in stmts:
+            if isinstance(x, l5.TFor):
+                lo = len(flat)
+                visit(x.body)
+                loops.append((lo, len(flat) - 1))
+            else:
+                flat.append(x)
+    visit(body)
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, x in enumerate(flat):
+        for t in _reads(x) | _writes(x):
+            first.setdefault(t, i)
+            last[t] = i
+    for _ in range(len(loops)):
+        for lo, hi in loops:
+            for t in first:
+                local = lo <= first[t] and last[t] <= hi and t not in _reads(flat[first[t]])
+                if first[t] <= hi and last[t] >= lo and not local:
+                    first[t], last[t] = min(first[t], lo), max(last[t], hi)
+    slots: dict[str, int] = {}
+    for i, x in enumerate(flat):
+        if not isinstance(x, l5.TAssign) or x.dst in slots:
+            continue
+        operand = getattr(x.op, "acc" if isinstance(x.op, l5.TileMatmul) else "a", None)
+        if isinstance(x.op, (l5.TileScalar, l5.TileMatmul)) and operand in slots and last[operand] == i:
+            slots[x.dst] = slots[operand]
+        else:
+            busy = {slots[t] for t in slots if last[t] > i}
+            slots[x.dst] = min(k for k in range(len(slots) + 1) if k not in busy)
+    return slots
+
+
+def _reads(x: Any) -> set[str]:
+    """The temporaries a statement reads."""
+    if isinstance(x, l5.TStore):
+        return {x.src}
+    if isinstance(x, l5.TAssign):
+        return {getattr(x.op, f) for f in ("a", "b", "acc") if isinstance(getattr(x.op, f, None), str)}
+    return set()
+
+
+def _writes(x: Any) -> set[str]:
+    return {x.dst} if isinstance(x, l5.TAssign) else set()
+
+
+def product(xs) -> int:
+    n = 1
+    for x in xs:
+        n *= x
+    return n

@@ -1,0 +1,191 @@
+"""F1 verify: L9 -> L9
+
+Changes:   nothing: the program comes back unchanged, or F1 raises. The static checks, each
+           named, with the kernel and the CB it concerns:
+             CB balance       per CB, the pages its producer pushes equal the pages its consumer
+                              pops, per iteration of the persistent loop (static loop trip counts
+                              multiplied in); the producer reserves what it pushes; no reserve or
+                              wait asks for more pages than the CB holds
+             DST capacity     every DST index, at the largest value its loops and lets give it,
+                              is below the DST's capacity, which matches the target's
+             init before use  walking the compute kernel with the init model (_engine_config):
+                              compute_kernel_hw_startup first and once, and every op's slot holds
+                              what the op needs at that point, on every path
+             DST handshake    acquire -> commit -> wait -> release, in that order, math only
+                              between acquire and commit, packs only between wait and release,
+                              every loop body leaving the handshake where it found it
+             L1 budget        the CBs fit in L1, and there are no more than the target has
+             argument table   every core argument and base address a kernel reads has a slot,
+                              and every core of the work split has one row per kernel with as
+                              many values as the kernel has slots
+Preserves: everything.
+Why:       the device detects none of these mistakes: it hangs, or computes garbage. A failed
+           check is a compiler bug (a CheckError naming the rule), except the hardware limits
+           (L1, CB count), which are the user's kernel asking too much (NT201, NT202).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nanott.ir import CheckError, walk
+from nanott.languages import l9
+from nanott.passes._cb_plan import check_l1_budget
+from nanott.passes._engine_config import HW_STARTUP, State, formats_of, need, through
+from nanott.target import Target
+
+MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.SfpuBinary, l9.SfpuScalar, l9.FillTile)
+HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"),
+             l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}
+DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",),
+              l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.FillTile: ("dst",),
+              l9.PackTile: ("dst",)}
+
+
+def verify(program: l9.Program, target: Target) -> l9.Program:
+    compute = program.kernel("compute")
+    check_cb_balance(program)
+    check_dst_capacity(compute, program.compute, target)
+    check_init_before_use(compute, program)
+    check_handshake(compute.body, "idle", end="idle")
+    check_l1_budget(((cb.name, cb.plan, cb.loc) for cb in program.cbs), target)
+    check_arg_table(program)
+    return program
+
+
+def broken(rule: str, kernel: str, what: str, cb: int | None = None, loc: Any = None) -> CheckError:
+    at = f" (from {loc})" if loc is not None and loc.line else ""
+    on = f", cb{cb}" if cb is not None else ""
+    return CheckError(f"nanott: internal error after F1 verify (a compiler bug, not your kernel)\n"
+                      f"  {rule}: {kernel} kernel{on}: {what}{at}")
+
+
+def pages(stmts: tuple, times: int = 1) -> dict[tuple[str, int], int]:
+    """(call, cb) -> pages, per iteration of the persistent loop (static trip counts multiplied)."""
+    out: dict[tuple[str, int], int] = {}
+    for s in stmts:
+        if isinstance(s, l9.For):
+            n = s.extent.value if isinstance(s.extent, l9.Const) else 1
+            for key, v in pages(s.body, times * n).items():
+                out[key] = out.get(key, 0) + v
+        elif isinstance(s, (l9.CbReserve, l9.CbPush, l9.CbWait, l9.CbPop)):
+            key = (type(s).__name__, s.cb)
+            out[key] = out.get(key, 0) + s.pages * times
+    return out
+
+
+def check_cb_balance(program: l9.Program) -> None:
+    counts = {k.role: pages(k.body) for k in program.kernels}
+    for cb in program.cbs:
+        made, used = counts[cb.producer], counts[cb.consumer]
+        pushed, popped = made.get(("CbPush", cb.index), 0), used.get(("CbPop", cb.index), 0)
+        if pushed != popped:
+            raise broken("CB balance", cb.producer, f"pushes {pushed} pages per iteration, its "
+                         f"consumer the {cb.consumer} pops {popped}", cb.index)
+        if made.get(("CbReserve", cb.index), 0) != pushed:
+            raise broken("CB balance", cb.producer, f"reserves {made.get(('CbReserve', cb.index), 0)} "
+                         f"pages per iteration and pushes {pushed}", cb.index)
+    capacity = {cb.index: cb.plan.pages for cb in program.cbs}
+    for k in program.kernels:
+        for s in walk(k.body):
+            if isinstance(s, (l9.CbReserve, l9.CbWait)) and s.pages > capacity[s.cb]:
+                raise broken("CB balance", k.role, f"{s.head()} asks for more than the "
+                             f"{capacity[s.cb]} pages the CB holds", s.cb, s.loc)
+
+
+def bound(e: Any, env: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:
+    """The least and greatest value of an index expression (None when it cannot be bounded)."""
+    if isinstance(e, l9.Const) and isinstance(e.value, int):
+        return e.value, e.value
+    if isinstance(e, l9.Var):
+        return env.get(e.name)
+    if not isinstance(e, l9.BinOp):
+        return None
+    a, b = bound(e.lhs, env), bound(e.rhs, env)
+    if a is None or b is None:
+        return None
+    if e.op in ("+", "-", "*", "min", "max"):
+        f = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+             "min": min, "max": max}[e.op]
+        corners = [f(x, y) for x in a for y in b]
+        return min(corners), max(corners)
+    if e.op in ("//", "%") and b[0] == b[1] and b[0] > 0 and a[0] >= 0:
+        return (a[0] // b[0], a[1] // b[0]) if e.op == "//" else (0, min(a[1], b[0] - 1))
+    return None
+
+
+def check_dst_capacity(k: l9.DeviceKernel, config: l9.ComputeConfig, target: Target) -> None:
+    if config.dst_tiles != target.dst_capacity(config.fp32_dest_acc):
+        raise broken("DST capacity", k.role, f"the compute config says {config.dst_tiles} DST tiles; "
+                     f"{target.name} has {target.dst_capacity(config.fp32_dest_acc)} in this mode")
+
+    def visit(stmts: tuple, env: dict) -> None:
+        for s in stmts:
+            if isinstance(s, l9.For):
+                n = bound(s.extent, env)
+                visit(s.body, {**env, s.var: (0, n[1] - 1) if n else None})
+            elif isinstance(s, l9.Let):
+                env = {**env, s.var: bound(s.value, env)}
+            for f in DST_FIELDS.get(type(s), ()):
+                r = bound(getattr(s, f), env)
+                if r is None or r[0] < 0 or r[1] >= config.dst_tiles:
+                    got = "cannot be bounded" if r is None else f"reaches {r[0] if r[0] < 0 else r[1]}"
+                    raise broken("DST capacity", k.role, f"{s.head()}: the index {got}; the DST holds "
+                                 f"{config.dst_tiles} tiles", loc=s.loc)
+    visit(k.body, {})
+
+
+def check_init_before_use(k: l9.DeviceKernel, program: l9.Program) -> None:
+    startups = [s for s in walk(k.body) if isinstance(s, l9.Init) and s.op == HW_STARTUP]
+    if len(startups) != 1 or startups[0] not in k.body:
+        raise broken("init before use", k.role, f"{len(startups)} calls of {HW_STARTUP}, expected "
+                     "one at the top level of the kernel")
+    formats = formats_of(program)
+
+    def visit(s: Any, state: State) -> None:
+        if isinstance(s, l9.Init):
+            if s.op != HW_STARTUP and not state.started:
+                raise broken("init before use", k.role, f"{s.head()} before {HW_STARTUP}", loc=s.loc)
+            return
+        n = need(s, formats)
+        if not state.holds(n):
+            why = f"{HW_STARTUP} has not run" if not state.started else (
+                f"the {n.slot} slot may hold {getattr(state, n.slot) or 'anything'}")
+            raise broken("init before use", k.role, f"{s.head()} needs {n.init.head()}, but {why}",
+                         getattr(s, "cb", None), s.loc)
+    through(k.body, State(), formats, visit)
+
+
+def check_handshake(stmts: tuple, state: str, end: str | None = None) -> str:
+    for s in stmts:
+        if isinstance(s, l9.For):
+            if check_handshake(s.body, state) != state:
+                raise broken("DST handshake", "compute", "a loop body leaves the DST in another "
+                             "state than it found it", loc=s.loc)
+        elif type(s) in HANDSHAKE:
+            want, state_after = HANDSHAKE[type(s)]
+            if state != want:
+                raise broken("DST handshake", "compute", f"{s.head()} while the DST is {state}; "
+                             "the order is acquire -> commit -> wait -> release", loc=s.loc)
+            state = state_after
+        elif isinstance(s, MATH) and state != "math" or isinstance(s, l9.PackTile) and state != "packing":
+            raise broken("DST handshake", "compute", f"{s.head()} while the DST is {state}: math "
+                         "runs between acquire and commit, packs between wait and release", loc=s.loc)
+    if end is not None and state != end:
+        raise broken("DST handshake", "compute", f"the kernel ends with the DST {state}")
+    return state
+
+
+def check_arg_table(program: l9.Program) -> None:
+    if program.args is None:
+        raise broken("argument table", "every", "the program has no argument table (E1 makes it)")
+    slots = {a.role: a.names for a in program.args.kernels}
+    for k in program.kernels:
+        names = slots.get(k.role)
+        reads = [x.name for x in walk(k.body) if isinstance(x, l9.CoreArg)] + [b.addr_arg for b in k.bindings]
+        if names is None or any(n not in names for n in reads):
+            raise broken("argument table", k.role, f"reads {reads}; its slots are {names}")
+        for c in program.work.cores:
+            rows = [r for r in program.args.cores if r.core == c.core and r.role == k.role]
+            if len(rows) != 1 or len(rows[0].values) != len(names):
+                raise broken("argument table", k.role, f"core {c.core} has {len(rows)} rows; it needs "
+                             f"one with {len(names)} values")

@@ -1,0 +1,10 @@
+"""The device simulator's state, one small module per job (used by InterpL7 and later).
+
+  errors.py     ProtocolError (a broken rule of metalium.md §5, named by its number) and
+                DeadlockError (every blocked kernel, what it waits on, and who could unblock it)
+  scheduler.py  runs the reader, compute and writer kernels of every core as generators, in
+                round-robin order or in seeded random interleavings, and detects deadlock
+  cb_ring.py    a CB as a queue of whole blocks (L7) and as a ring of pages with Metalium's
+                counters and pointers (L8)
+  noc.py        DRAM as tilized pages, and each kernel's NoC transfers in flight until their barrier
+"""

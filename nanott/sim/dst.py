@@ -1,0 +1,104 @@
+"""The DST register file of a core's compute engine, its handshake state machine, and the engine's
+init configuration (used by InterpL9).
+
+The DST holds `capacity` tiles of 32x32, modelled at float32 whether or not the kernel asks for
+fp32 accumulation (16-bit DST rounding is not modelled yet). One compute thread drives it through
+one section, half-sync style, in the order metalium.md §5.3 demands:
+
+    idle --acquire--> math --commit--> committed --wait--> packing --release--> idle
+
+Math (copy_tile, *_tiles, matmul_tiles, SFPU ops) writes the DST only in `math`, pack_tile reads
+it only in `packing`, and release zeroes the section. Any other order, a second acquire, or an
+index outside 0..capacity-1 is a ProtocolError naming the rule. `EngineConfig` follows the init
+calls with the model of nanott/passes/_engine_config.py and faults an op run without its init.
+Errors are raised without a place; the interpreter tells them where (`ProtocolError.at`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nanott.passes._engine_config import HW_STARTUP, State, need
+from nanott.sim.errors import RULES, ProtocolError
+from nanott.target import TILE
+
+RULES.update({
+    "4.3": "a DST index is below the DST's capacity",
+    "5.3.1": "MATH: tile_regs_acquire -> ops writing DST -> tile_regs_commit, strictly alternating",
+    "5.3.2": "PACK: tile_regs_wait -> pack_tile -> tile_regs_release, strictly alternating",
+    "5.3.6": "compute_kernel_hw_startup first and once; the matching init before each op",
+})
+
+# the handshake: call -> (state it needs, state after, rule)
+STEPS = {"tile_regs_acquire": ("idle", "math", "5.3.1"), "tile_regs_commit": ("math", "committed", "5.3.1"),
+         "tile_regs_wait": ("committed", "packing", "5.3.2"),
+         "tile_regs_release": ("packing", "idle", "5.3.2")}
+
+
+class DstFile:
+    """`capacity` float32 tiles and the state of the handshake on them."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.tiles = np.zeros((capacity, TILE, TILE), np.float32)
+        self.state = "idle"
+
+    def step(self, call: str) -> None:
+        """One handshake call: tile_regs_acquire, _commit, _wait or _release."""
+        want, after, rule = STEPS[call]
+        if self.state != want:
+            raise ProtocolError(rule, f"{call} while the DST is {self.state} (it needs {want}): "
+                                "the order is acquire -> commit -> wait -> release")
+        if call == "tile_regs_release":
+            self.tiles[...] = 0.0
+        self.state = after
+
+    def _index(self, i: Any, what: str) -> int:
+        i = int(i)
+        if not 0 <= i < self.capacity:
+            raise ProtocolError("4.3", f"{what} DST index {i}; the DST holds {self.capacity} tiles")
+        return i
+
+    def read(self, i: Any) -> np.ndarray:
+        """A tile an SFPU or accumulating op reads (math phase only)."""
+        self._in("math", "a math op reads the DST", "5.3.1")
+        return self.tiles[self._index(i, "reads")].copy()
+
+    def write(self, i: Any, tile: np.ndarray) -> None:
+        """A math op's result into tile i (math phase only)."""
+        self._in("math", "a math op writes the DST", "5.3.1")
+        self.tiles[self._index(i, "writes")] = np.asarray(tile, np.float32)
+
+    def pack(self, i: Any) -> np.ndarray:
+        """The tile pack_tile reads (pack phase only)."""
+        self._in("packing", "pack_tile reads the DST", "5.3.2")
+        return self.tiles[self._index(i, "packs")].copy()
+
+    def _in(self, state: str, what: str, rule: str) -> None:
+        if self.state != state:
+            raise ProtocolError(rule, f"{what} while it is {self.state}; that is allowed only in "
+                                f"{'acquire..commit' if state == 'math' else 'wait..release'}")
+
+
+class EngineConfig:
+    """The engine's configuration slots, as the init calls set them (the init model)."""
+
+    def __init__(self, formats: dict[int, str]):
+        self.formats = formats
+        self.state = State()
+
+    def init(self, init: Any) -> None:
+        if init.op == HW_STARTUP and self.state.started:
+            raise ProtocolError("5.3.6", f"a second {HW_STARTUP}")
+        if init.op != HW_STARTUP and not self.state.started:
+            raise ProtocolError("5.3.6", f"{init.head()} before {HW_STARTUP}")
+        self.state = self.state.after(init, self.formats)
+
+    def check(self, op: Any) -> None:
+        """A ProtocolError unless the op's init is in effect."""
+        n = need(op, self.formats)
+        if n is not None and not self.state.holds(n):
+            now = getattr(self.state, n.slot) if self.state.started else f"nothing ({HW_STARTUP} not run)"
+            raise ProtocolError("5.3.6", f"{op.head()} without {n.init.head()}: the {n.slot} slot "
+                                f"holds {now if now is not None else 'an unknown configuration'}")

@@ -1,0 +1,100 @@
+"""DRAM as pages, and the NoC transfers a data-movement kernel has in flight.
+
+DRAM: every tensor is tilized when the run starts, page id = tile row * tile cols + tile col, one
+32x32 tile per page in the tensor's dtype (metalium.md §7.1, interleaved: the bank does not change
+what a page holds), and untilized into the caller's arrays at the end.
+
+NoC (metalium.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
+kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
+write reads its source page of L1 then, not when issued, which is why rule 8 matters. The kernel
+asks how many transfers are still in flight into or out of a CB before it pushes or pops it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nanott.sim.cb_ring import CbRing
+from nanott.sim.errors import ProtocolError
+from nanott.target import TILE
+
+
+def tilize(a: np.ndarray) -> np.ndarray:
+    """(R*32, C*32) elements -> (R*C, 32, 32) pages, row-major over the tile grid."""
+    rows, cols = a.shape[0] // TILE, a.shape[1] // TILE
+    return a.reshape(rows, TILE, cols, TILE).swapaxes(1, 2).reshape(rows * cols, TILE, TILE).copy()
+
+
+def untilize(pages: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    rows, cols = shape[0] // TILE, shape[1] // TILE
+    return pages.reshape(rows, cols, TILE, TILE).swapaxes(1, 2).reshape(shape)
+
+
+class Dram:
+    """The DRAM tensors of one run, as pages."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], names: tuple[str, ...]):
+        self.pages = {n: tilize(arrays[n]) for n in names}
+
+    def page(self, tensor: str, page: int, call: str) -> int:
+        count = len(self.pages[tensor])
+        if not 0 <= page < count:
+            raise ProtocolError("3.5", f"{call} {tensor}.page[{page}]: {tensor} has {count} pages")
+        return page
+
+    def untilize_into(self, arrays: dict[str, np.ndarray]) -> None:
+        for n, pages in self.pages.items():
+            arrays[n][...] = untilize(pages, arrays[n].shape)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    tensor: str
+    page: int
+    ring: CbRing
+    l1_page: int
+
+
+class Noc:
+    """One data-movement kernel's transfers issued and not yet complete."""
+
+    def __init__(self, dram: Dram, rng: np.random.Generator):
+        self.dram, self.rng = dram, rng
+        self.reads: list[Transfer] = []
+        self.writes: list[Transfer] = []
+
+    def read(self, tensor: str, page: int, ring: CbRing, slot: int) -> None:
+        """noc_async_read_page: DRAM page -> the ring's reserved slot, when the barrier comes."""
+        page = self.dram.page(tensor, page, "noc_async_read_page")
+        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page")))
+
+    def write(self, ring: CbRing, slot: int, tensor: str, page: int) -> None:
+        """noc_async_write_page: the ring's waited slot -> DRAM page, when the barrier comes."""
+        page = self.dram.page(tensor, page, "noc_async_write_page")
+        self.writes.append(Transfer(tensor, page, ring, ring.front(slot, "noc_async_write_page")))
+
+    def read_barrier(self) -> None:
+        for i in self.rng.permutation(len(self.reads)):
+            t = self.reads[i]
+            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.written[t.l1_page] = True
+        self.reads = []
+
+    def write_barrier(self) -> None:
+        for i in self.rng.permutation(len(self.writes)):
+            t = self.writes[i]
+            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+        self.writes = []
+
+    def reads_into(self, ring: CbRing) -> int:
+        return sum(t.ring is ring for t in self.reads)
+
+    def writes_from(self, ring: CbRing) -> int:
+        return sum(t.ring is ring for t in self.writes)
+
+    def check_idle(self) -> None:
+        """§5.4.3: a data-movement kernel ends with every transfer it issued complete."""
+        if self.reads or self.writes:
+            raise ProtocolError("5.4.3", f"the kernel ends with {len(self.reads)} reads and "
+                                f"{len(self.writes)} writes in flight (a barrier is missing)")

@@ -1,0 +1,278 @@
+"""Stage A (A1 infer-layout, A2 plan-circular-buffers, A3 attach-tensor-accessors) on hand-built L0
+kernels and on the examples: the layouts, CB plans and accessors each pass must produce, the
+diagnostics for shapes nanott cannot lower, and InterpL1 bit-identical to InterpL0 on random inputs
+(stage A changes annotations only, so equality is exact: np.array_equal).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kernels_l0 import (BF16, F32, eltwise_kernel, example_kernels, gemm_kernel, loc, lower_to,  # noqa: E402
+                        random_arrays, reference, rename, run)
+
+from nanott.diagnostics import NanottError  # noqa: E402
+from nanott.ir import Loc, replace, walk  # noqa: E402
+from nanott.languages import l0, l1  # noqa: E402
+from nanott.languages.l1_interp import InterpL1  # noqa: E402
+from nanott.passes.a1_infer_layout import infer_layout, tile_layout  # noqa: E402
+from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors  # noqa: E402
+from nanott.target import BLACKHOLE_P150, WORMHOLE_N150  # noqa: E402
+
+pytestmark = [pytest.mark.A1, pytest.mark.A2, pytest.mark.A3]
+
+
+def allocs(program) -> dict[str, l1.Alloc]:
+    return {a.name: a for a in walk(program.body) if isinstance(a, l1.Alloc)}
+
+
+KERNELS = {
+    "gemm": lambda: gemm_kernel(),
+    "gemm-bx-rows": lambda: gemm_kernel(bx_on_cols=False),
+    "gemm-f32-3-stages": lambda: gemm_kernel(dtype=F32, stages=3, M=64, N=128, K=192, bm=32, bn=64, bk=64),
+    "eltwise": lambda: eltwise_kernel(),
+    "eltwise-bx-rows": lambda: eltwise_kernel(bx_on_cols=False, M=64, N=160),
+    "eltwise-in-place": lambda: eltwise_kernel(in_place=True, dtype=F32),
+}
+
+
+# ----- A1 infer-layout -----
+def test_a1_gives_every_tensor_a_tile_layout_and_no_accessor_yet():
+    k1 = infer_layout(gemm_kernel(M=128, N=96, K=64, bm=64, bn=32, bk=64), WORMHOLE_N150)
+    l1.LANG.check(k1)
+    a, b, c = k1.params
+    assert a.layout == l1.TileLayout("dram", "interleaved", "Float16_b", (128, 64), (4, 2), 2048)
+    assert b.layout.tiles == (2, 3) and c.layout.tiles == (4, 3)
+    assert all(isinstance(p, l1.Tensor) and p.accessor is None for p in k1.params)
+    assert [p.loc for p in k1.params] == [loc(1, 12), loc(1, 20), loc(1, 28)]
+
+
+def test_a1_float32_tensors_have_float32_pages():
+    k1 = infer_layout(gemm_kernel(dtype=F32), WORMHOLE_N150)
+    assert {(p.layout.format, p.layout.page_bytes) for p in k1.params} == {("Float32", 4096)}
+
+
+def test_a1_allocs_have_no_plan_yet_and_the_body_is_otherwise_untouched():
+    k0 = gemm_kernel()
+    k1 = infer_layout(k0, WORMHOLE_N150)
+    assert [type(s) for s in k1.body] == [l1.Alloc, l1.Alloc, l1.Alloc, l1.Fill, l1.For, l1.Copy]
+    for s0, s1 in zip(k0.body, k1.body):
+        if isinstance(s1, l1.Alloc):
+            assert (s1.name, s1.shape, s1.dtype, s1.scope, s1.cb) == (s0.name, s0.shape, s0.dtype, s0.scope, None)
+            assert s1.loc == s0.loc
+        else:
+            assert s1 == s0 and s1.loc == s0.loc
+    assert (k1.grid, k1.block_vars, k1.name) == (k0.grid, k0.block_vars, k0.name)
+
+
+def test_tile_layout_views_a_tensor_as_2d_and_pads_to_whole_tiles():
+    """metalium.md 7.1: [prod(outer) * H, W], padded to multiples of 32 in the last two dims."""
+    assert tile_layout((3, 64, 96), BF16).tiles == (6, 3)
+    ragged = tile_layout((2, 40, 50), F32)
+    assert ragged.padded_shape == (2, 64, 64) and ragged.tiles == (4, 2) and ragged.page_bytes == 4096
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_a1_numerics_bit_identical_to_l0(name):
+    k0 = KERNELS[name]()
+    arrays = random_arrays(k0, seed=1)
+    want = reference(k0, arrays)
+    got = run(InterpL1(), lower_to(k0, "A1"), arrays)
+    assert np.array_equal(got["C"], want["C"])
+
+
+# ----- A1 diagnostics -----
+def kernel_file(tmp_path: Path, lines: dict[int, str]) -> str:
+    """A kernel source file whose line n reads lines[n], so a diagnostic can show it."""
+    path = tmp_path / "kernel.py"
+    path.write_text("".join(lines.get(n, "#") + "\n" for n in range(1, max(lines) + 1)))
+    return str(path)
+
+
+def with_alloc(kernel: l0.Kernel, buffer: str, **changes) -> l0.Kernel:
+    body = tuple(replace(s, **changes) if isinstance(s, l0.Alloc) and s.name == buffer else s
+                 for s in kernel.body)
+    return replace(kernel, body=body)
+
+
+def test_nt103_block_not_whole_tiles_points_at_the_alloc(tmp_path):
+    file = kernel_file(tmp_path, {3: '    A_shared = T.alloc_shared((48, 64), "bfloat16")'})
+    k = gemm_kernel(bm=64, bk=64)
+    k = replace(k, body=rename(k.body, "A_s", "A_shared"))
+    k = with_alloc(k, "A_shared", shape=(48, 64), loc=Loc(file, 3, 4))
+    with pytest.raises(NanottError) as e:
+        infer_layout(k, WORMHOLE_N150)
+    err = e.value
+    assert err.code == "NT103" and err.message == "block 48x64 of A_shared is not a multiple of the 32x32 tile"
+    text = err.render().splitlines()
+    assert text[0] == f"{file}:3:5: error NT103: block 48x64 of A_shared is not a multiple of the 32x32 tile"
+    assert text[1] == '        A_shared = T.alloc_shared((48, 64), "bfloat16")'
+    assert text[2] == "        ^~~~~~~~"
+    assert err.hint == "Tensix tiles are 32x32; use block sizes that are multiples of 32"
+    assert text[-1] == "hint: " + err.hint
+
+
+def test_nt301_a_1d_buffer_is_not_supported_yet(tmp_path):
+    file = kernel_file(tmp_path, {5: '    row_max = T.alloc_fragment((64,), "float")'})
+    k = with_alloc(eltwise_kernel(), "T", shape=(64,), loc=Loc(file, 5, 4))
+    with pytest.raises(NanottError) as e:
+        infer_layout(k, WORMHOLE_N150)
+    assert e.value.code == "NT301" and "not supported yet" in e.value.message and "T" in e.value.message
+    text = e.value.render()
+    assert f"{file}:5:5: error NT301" in text and "\n        ^~~~~~~\n" in text and e.value.hint
+
+
+def test_nt302_ragged_tensor_asks_to_pad_on_the_host(tmp_path):
+    file = kernel_file(tmp_path, {1: "def main(A: T.Tensor((100, 96), dtype)):"})
+    k = eltwise_kernel()
+    k = replace(k, params=(l0.Tensor("A", (100, 96), BF16, loc=Loc(file, 1, 9)), *k.params[1:]))
+    with pytest.raises(NanottError) as e:
+        infer_layout(k, WORMHOLE_N150)
+    assert e.value.code == "NT302"
+    assert "ragged tensors (masked edge tiles) are not supported yet" in e.value.message
+    assert "pad" in e.value.hint and "on the host" in e.value.hint
+    assert e.value.render().splitlines()[1:3] == ["    def main(A: T.Tensor((100, 96), dtype)):",
+                                                  "             ^"]
+
+
+@pytest.mark.parametrize("shape", [(4096,), (2, 64, 64)])
+def test_nt303_tensors_other_than_2d_are_not_supported_yet(shape):
+    k = eltwise_kernel()
+    k = replace(k, params=(l0.Tensor("A", shape, BF16, loc=loc(1, 12)), *k.params[1:]))
+    with pytest.raises(NanottError) as e:
+        infer_layout(k, WORMHOLE_N150)
+    assert e.value.code == "NT303" and "not supported yet" in e.value.message and e.value.hint
+    assert e.value.loc == loc(1, 12)
+
+
+def test_nt303_on_chip_buffers_of_3_dims_are_not_supported_yet():
+    with pytest.raises(NanottError) as e:
+        infer_layout(with_alloc(eltwise_kernel(), "T", shape=(2, 32, 32)), WORMHOLE_N150)
+    assert e.value.code == "NT303" and e.value.loc == loc(5)
+
+
+# ----- A2 plan-circular-buffers -----
+def plans(kernel: l0.Kernel, target=WORMHOLE_N150) -> dict[str, l1.CbPlan]:
+    return {n: a.cb for n, a in allocs(lower_to(kernel, "A2", target)).items()}
+
+
+def test_a2_gemm_pipelined_inputs_and_in_place_accumulator():
+    p = plans(gemm_kernel(bm=64, bn=32, bk=64, stages=2))
+    assert p["A_s"] == l1.CbPlan("Float16_b", 2048, 4, 2, "pipelined, 2 stages")
+    assert p["B_s"] == l1.CbPlan("Float16_b", 2048, 2, 2, "pipelined, 2 stages")
+    assert p["C_l"] == l1.CbPlan("Float32", 4096, 2, 2, "updated in place: old and new block")
+
+
+@pytest.mark.parametrize("stages, depth, why", [(3, 3, "pipelined, 3 stages"), (1, 1, "pipelined, 1 stage"),
+                                                (0, 1, "pipelined, 0 stages")])
+def test_a2_depth_follows_num_stages(stages, depth, why):
+    p = plans(gemm_kernel(stages=stages))
+    assert (p["A_s"].depth, p["A_s"].why) == (depth, why) and p["B_s"].depth == depth
+
+
+def test_a2_a_serial_loop_double_buffers_its_dram_copies():
+    p = plans(gemm_kernel(kind="serial", stages=0))
+    assert {(p[n].depth, p[n].why) for n in ("A_s", "B_s")} == {(2, "double-buffered")}
+
+
+def test_a2_eltwise_double_buffers_dram_traffic_and_keeps_one_block_of_a_temporary():
+    p = plans(eltwise_kernel(bm=64, bn=32))
+    assert {n: (p[n].depth, p[n].why) for n in p} == {
+        "A_s": (2, "double-buffered"), "B_s": (2, "double-buffered"), "C_s": (2, "double-buffered"),
+        "T": (1, "one block")}
+    assert p["T"] == l1.CbPlan("Float32", 4096, 2, 1, "one block") and p["A_s"].page_bytes == 2048
+
+
+def test_a2_a_store_that_reads_its_buffer_is_in_place():
+    p = plans(eltwise_kernel(in_place=True))
+    assert (p["C_s"].depth, p["C_s"].why) == (2, "updated in place: old and new block")
+
+
+def test_a2_decides_from_use_not_from_names():
+    """Swap every buffer name for a neutral one: the same depths come out, buffer for buffer."""
+    k = gemm_kernel(stages=3)
+    names = {"A_s": "x", "B_s": "C_l_accumulator", "C_l": "A_pipelined"}
+    renamed = k
+    for old, new in names.items():
+        renamed = replace(renamed, body=rename(renamed.body, old, new))
+    before, after = plans(k), plans(renamed)
+    assert {names[n]: (p.depth, p.why) for n, p in before.items()} == {n: (p.depth, p.why) for n, p in after.items()}
+
+
+def test_a2_nt201_when_the_cbs_do_not_fit_in_l1():
+    k = gemm_kernel(M=512, N=512, K=512, bm=256, bn=256, bk=256, stages=4)   # 2 x 4 x 128 KiB + 512 KiB
+    with pytest.raises(NanottError) as e:
+        lower_to(k, "A2")
+    err = e.value
+    assert err.code == "NT201" and "1,536 KiB" in err.message and "1,363 KiB" in err.message
+    assert "num_stages" in err.hint and err.loc in (loc(3), loc(4), loc(5))
+    lower_to(gemm_kernel(M=512, N=512, K=512, bm=256, bn=256, bk=256, stages=2), "A2")   # 1 MiB fits
+
+
+def test_a2_nt202_when_there_are_more_cbs_than_indices():
+    k = eltwise_kernel()
+    extra = tuple(l0.Alloc(f"t{i}", (32, 32), BF16, "fragment", loc=loc(20 + i)) for i in range(29))
+    k = replace(k, body=extra + k.body)          # 29 + 4 = 33 buffers; Wormhole has 32 CBs
+    with pytest.raises(NanottError) as e:
+        lower_to(k, "A2")
+    assert e.value.code == "NT202" and "33" in e.value.message and "32" in e.value.message
+    assert len(plans(k, BLACKHOLE_P150)) == 33       # Blackhole has 64
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_a2_numerics_bit_identical_to_l0(name):
+    k0 = KERNELS[name]()
+    arrays = random_arrays(k0, seed=2)
+    got = run(InterpL1(), lower_to(k0, "A2"), arrays)
+    assert np.array_equal(got["C"], reference(k0, arrays)["C"])
+
+
+# ----- A3 attach-tensor-accessors -----
+@pytest.mark.parametrize("target, banks", [(WORMHOLE_N150, 12), (BLACKHOLE_P150, 8)])
+def test_a3_every_tensor_gets_an_interleaved_dram_accessor(target, banks):
+    k = lower_to(gemm_kernel(dtype=F32), "A3", target)
+    for p in k.params:
+        assert p.accessor == l1.Accessor(4096, banks, True, 2)
+    assert lower_to(gemm_kernel(), "A3", target).params[0].accessor.page_bytes == 2048
+
+
+def test_a3_leaves_layouts_and_plans_alone():
+    k2 = lower_to(eltwise_kernel(), "A2")
+    k3 = attach_tensor_accessors(k2, WORMHOLE_N150)
+    assert k3.body == k2.body and [p.layout for p in k3.params] == [p.layout for p in k2.params]
+    assert [replace(p, accessor=None) for p in k3.params] == list(k2.params)
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_a3_numerics_bit_identical_to_l0(name):
+    k0 = KERNELS[name]()
+    arrays = random_arrays(k0, seed=3)
+    got = run(InterpL1(), lower_to(k0, "A3"), arrays)
+    assert np.array_equal(got["C"], reference(k0, arrays)["C"])
+
+
+def test_interp_l1_needs_its_own_alloc_rule():
+    """l1.Alloc is not l0.Alloc: InterpL0 must not run an L1 kernel by accident."""
+    from nanott.languages.l0_interp import InterpL0, NoRule
+    k1 = lower_to(eltwise_kernel(), "A2")
+    with pytest.raises(NoRule, match="InterpL0 has no rule for Alloc"):
+        run(InterpL0(), k1, random_arrays(k1))
+
+
+# ----- the examples, through the real front end -----
+@pytest.mark.parametrize("prim_func", example_kernels())
+def test_examples_through_a3_bit_identical_to_l0(prim_func):
+    from nanott.pipeline import lower
+    k0 = lower(prim_func, stop_after="P0")
+    k3 = lower(prim_func, stop_after="A3")
+    assert all(a.cb is not None for a in allocs(k3).values()) and all(p.accessor for p in k3.params)
+    arrays = random_arrays(k0, seed=4)
+    from nanott.languages.l0_interp import InterpL0
+    want, got = run(InterpL0(), k0, arrays), run(InterpL1(), k3, arrays)
+    assert all(np.array_equal(got[n], want[n], equal_nan=True) for n in arrays)
+    assert not all(np.isnan(want[n]).all() for n in arrays)
