@@ -41,7 +41,7 @@ def resolve_target(target: str | Target) -> Target:
     if isinstance(target, Target):
         return target
     if target not in TARGETS:
-        raise NanottError("NT902", f"no target {target!r}", hint=f"targets are {', '.join(TARGETS)}")
+        raise NanottError("NT911", f"no target {target!r}", hint=f"targets are {', '.join(TARGETS)}")
     return TARGETS[target]
 
 
@@ -49,13 +49,13 @@ def stage_for_level(level: str) -> pipeline.Stage:
     """The last stage whose output language is `level` (L1 -> A3, L7 -> D2, L9 -> F1)."""
     stages = [s for s in pipeline.PIPELINE if s.dst == level]
     if not stages:
-        raise NanottError("NT903", f"no level {level!r}", hint=f"levels are {', '.join(pipeline.LANGUAGES)}")
+        raise NanottError("NT912", f"no level {level!r}", hint=f"levels are {', '.join(pipeline.LANGUAGES)}")
     return stages[-1]
 
 
 def check_stage_id(stage_id: str) -> str:
     if stage_id not in pipeline.STAGES:
-        raise NanottError("NT904", f"no stage {stage_id!r}", hint=f"stages are {', '.join(pipeline.STAGES)}")
+        raise NanottError("NT913", f"no stage {stage_id!r}", hint=f"stages are {', '.join(pipeline.STAGES)}")
     return stage_id
 
 
@@ -79,12 +79,12 @@ def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
 def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
     names = ", ".join(p.name for p in kernel.params)
     if len(arrays) != len(kernel.params):
-        raise NanottError("NT905", f"kernel {kernel.name} takes {len(kernel.params)} arrays ({names}), "
+        raise NanottError("NT914", f"kernel {kernel.name} takes {len(kernel.params)} arrays ({names}), "
                           f"got {len(arrays)}")
     for p, a in zip(kernel.params, arrays):
         if not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != np_dtype(p.dtype):
             got = f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
-            raise NanottError("NT906", f"{p.name} must be a {p.dtype}{list(p.shape)} array, got {got}",
+            raise NanottError("NT915", f"{p.name} must be a {p.dtype}{list(p.shape)} array, got {got}",
                               hint="bfloat16 arrays are numpy arrays of ml_dtypes.bfloat16")
 
 
@@ -142,13 +142,13 @@ def expected_outputs(loaded: Any, kernel: l0.Kernel, inputs: dict[str, np.ndarra
     result = reference(*(inputs[n].copy() for n in ins))
     results = result if isinstance(result, tuple) else (result,)
     if len(results) != len(outs):
-        raise NanottError("NT907", f"reference returned {len(results)} outputs; kernel {kernel.name} "
+        raise NanottError("NT916", f"reference returned {len(results)} outputs; kernel {kernel.name} "
                           f"writes {len(outs)} ({', '.join(outs)})")
     shapes = {p.name: p.shape for p in kernel.params}
     expected = {n: np.asarray(r) for n, r in zip(outs, results)}
     for n, r in expected.items():
         if r.shape != shapes[n]:
-            raise NanottError("NT908", f"reference output for {n} has shape {list(r.shape)}, "
+            raise NanottError("NT917", f"reference output for {n} has shape {list(r.shape)}, "
                               f"the kernel's {n} is {list(shapes[n])}")
     return expected
 

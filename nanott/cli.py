@@ -6,7 +6,6 @@ missing pass or language module) prints its message and exits 2; neither shows a
 """
 from __future__ import annotations
 
-import ast
 import difflib
 import json
 from contextlib import contextmanager
@@ -65,17 +64,14 @@ def load(path: Path, kernel: str | None, sets: list[str] | None) -> Any:
     return load_kernel(path, kernel=kernel, sets=parse_sets(sets or []))
 
 
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    """`--set M=512 --set dtype=bfloat16` -> {"M": 512, "dtype": "bfloat16"}."""
-    out: dict[str, Any] = {}
+def parse_sets(items: list[str]) -> dict[str, str]:
+    """`--set M=512 --set dtype=bfloat16` -> {"M": "512", "dtype": "bfloat16"} (the loader parses values)."""
+    out: dict[str, str] = {}
     for item in items:
         key, eq, text = item.partition("=")
         if not eq or not key.isidentifier():
-            raise NanottError("NT901", f"--set {item!r} is not K=V", hint="for example --set M=512")
-        try:
-            out[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            out[key] = text
+            raise NanottError("NT910", f"--set {item!r} is not K=V", hint="for example --set M=512")
+        out[key] = text
     return out
 
 
@@ -255,7 +251,7 @@ def graph(
     """A graphviz picture of the IR after one stage."""
     with reported():
         if pipeline.stage(after.value).dst is None:
-            raise NanottError("NT909", f"{after.value} emits C++ files, not IR", hint="draw a stage up to F1")
+            raise NanottError("NT918", f"{after.value} emits C++ files, not IR", hint="draw a stage up to F1")
         loaded = load(file, kernel, set)
         program = api.lower(loaded.prim_func, after.value, target.value)
         from nanott.backends import graphviz as ir_graphviz

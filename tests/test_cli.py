@@ -80,7 +80,7 @@ def test_run_fails_on_a_kernel_that_disagrees_with_its_reference(tmp_path):
 
 def test_user_mistake_renders_a_diagnostic_without_traceback(tmp_path):
     bad = nanott("run", GEMM, "--set", "no_equals_sign", code=1)
-    assert "error NT901" in bad.stderr
+    assert "error NT910" in bad.stderr
 
 
 @pytest.mark.needs_dot

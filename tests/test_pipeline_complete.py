@@ -23,7 +23,7 @@ def test_pass_file_and_function(stage):
     module = importlib.import_module(stage.module_name)
     function = getattr(module, stage.name.replace("-", "_"), None)
     assert callable(function), f"{stage.module_name} must export {stage.name.replace('-', '_')}(program, target)"
-    assert list(inspect.signature(function).parameters)[:2] == ["program", "target"]
+    inspect.signature(function).bind(None, None)          # callable as f(program, target)
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -77,13 +77,14 @@ def demo_kernel() -> l4.Kernel:
     k = l3_demo()
     loop, plan = k.body[0], l4.CbPlan("Float32", 4096, 1, 2, "double-buffered")
     ij, at = (l4.Var("i"), l4.Var("j")), (l4.Var("by"), l4.Var("bx"))
-    twice = l4.BinOp("+", l4.BinOp("*", l4.Load(0, ij), l4.Const(2.0, "float32")), l4.Const(1.0, "float32"))
-    body = (*loop.body[:3],                                               # the lets recovering bx, by
+    two, one = l4.Const(2.0, "float32"), l4.Const(1.0, "float32")
+    twice = l4.BinOp("+", l4.BinOp("*", l4.Load(0, ij), two), one)
+    body = (*loop.body[:3],                                      # the lets recovering bx, by
             l4.ReadToCb(l4.TileSlice("X", *at, 1, 1), 0),
             l4.Parallel(("i", "j"), (32, 32), (l4.Store(0, ij, twice),)),
             l4.WriteFromCb(0, l4.TileSlice("Y", *at, 1, 1)))
-    return l4.Kernel(k.name, k.params, k.work, (l4.CircularBuffer(0, "S", (32, 32), "float32", "shared", plan),),
-                     (replace(loop, body=body),), k.attrs)
+    cbs = (l4.CircularBuffer(0, "S", (32, 32), "float32", "shared", plan),)
+    return l4.Kernel(k.name, k.params, k.work, cbs, (replace(loop, body=body),), k.attrs)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ class InterpL7(InterpL6):
                 out = self.tiles(dst, env)
                 out[...] = q.front().astype(out.dtype)
                 q.pop()
-            case l7.TileGroup(vars, extents, body, effects):
+            case l7.TileGroup():
                 yield from self.exec_group(s, env)
             case _:
                 raise NoRule(self, s)
@@ -170,10 +170,34 @@ class InterpL7(InterpL6):
             case _:
                 super().exec_tile(t, env, temps)
 
+    def tile(self, ref, env: Env) -> np.ndarray:
+        """A tile a group reads: InterpL5's rule, on the front block of a CB the group consumes."""
+        if cb_key(ref.cb) not in env.buffers:
+            raise ProtocolError(6, f"a tile read of cb{ref.cb}, which the group does not peek, take "
+                                "or update")
+        return super().tile(ref, env)
+
     def back_tile(self, ref, env: Env) -> np.ndarray:
         """The tile a TStore writes: a view into the block the group gives."""
+        if back_key(ref.cb) not in env.buffers:
+            raise ProtocolError(6, f"a tile store to cb{ref.cb}, which the group does not give or update")
         row, col = (int(self.eval(x, env)) * TILE for x in (ref.row, ref.col))
         return env.buffers[back_key(ref.cb)][row:row + TILE, col:col + TILE]
 
 
 l7.LANG.interpreter = InterpL7
+
+
+def demo_kernel() -> l7.Program:
+    """L6's hand-built Y = 2 * X + 1, split into reader, compute and writer by D1 and bound by D2."""
+    from nanott.languages.l6_interp import demo_kernel as l6_demo
+    from nanott.passes.d1_split_device_kernel import split_device_kernel
+    from nanott.passes.d2_bind_tensor_accessors import bind_tensor_accessors
+    from nanott.target import DEFAULT_TARGET
+    return bind_tensor_accessors(split_device_kernel(l6_demo(), DEFAULT_TARGET), DEFAULT_TARGET)
+
+
+if __name__ == "__main__":
+    from nanott.languages.l1_interp import demo_run
+    l7.LANG.check(demo_kernel())
+    demo_run(InterpL7(), demo_kernel())

@@ -127,3 +127,17 @@ class InterpL8(InterpL7):
 
 
 l8.LANG.interpreter = InterpL8
+
+
+def demo_kernel() -> l8.Program:
+    """L7's demo with its protocol made explicit by D3."""
+    from nanott.languages.l7_interp import demo_kernel as l7_demo
+    from nanott.passes.d3_lower_cb_protocol import lower_cb_protocol
+    from nanott.target import DEFAULT_TARGET
+    return lower_cb_protocol(l7_demo(), DEFAULT_TARGET)
+
+
+if __name__ == "__main__":
+    from nanott.languages.l1_interp import demo_run
+    l8.LANG.check(demo_kernel())
+    demo_run(InterpL8(seed=1), demo_kernel())

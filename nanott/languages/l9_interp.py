@@ -78,7 +78,8 @@ class InterpL9(InterpL8):
                 i = self.index(d, env)
                 dst.write(i, dst.read(i) + a @ b)
             case l9.SfpuBinary(op, a, b, d):
-                dst.write(self.index(d, env), TILE_OPS[op](dst.read(self.index(a, env)), dst.read(self.index(b, env))))
+                x, y = (dst.read(self.index(i, env)) for i in (a, b))
+                dst.write(self.index(d, env), TILE_OPS[op](x, y))
             case l9.SfpuScalar(op, d, scalar):
                 i = self.index(d, env)
                 dst.write(i, TILE_OPS[op](dst.read(i), F32(scalar)))

@@ -28,6 +28,7 @@ two paths disagree on is unknown (None), and an op whose slot is unknown needs a
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import prod
 from typing import Any, Callable
 
 from nanott.ir import CheckError
@@ -58,9 +59,9 @@ class State:
         return self.started and getattr(self, need.slot) == need.value
 
     def join(self, other: State) -> State:
-        return State(self.started and other.started,
-                     *(a if a == b else None for a, b in ((getattr(self, s), getattr(other, s))
-                                                          for s in SLOTS)))
+        """What both states agree on; a slot they disagree on becomes unknown."""
+        same = {s: getattr(self, s) if getattr(self, s) == getattr(other, s) else None for s in SLOTS}
+        return State(self.started and other.started, **same)
 
     def after(self, init: l8.Init, formats: dict[int, str]) -> State:
         """The state after one init call."""
@@ -129,17 +130,9 @@ def formats_of(program: Any) -> dict[int, str]:
 def static_trips(s: Any) -> int | None:
     """How many times a loop's body runs, when that is known at compile time."""
     if isinstance(s, (l5.TFor, l5.TileGroup)):
-        n = s.extent if isinstance(s, l5.TFor) else _product(s.extents)
-        return n
+        return s.extent if isinstance(s, l5.TFor) else prod(s.extents)
     extent = getattr(s, "extent", None)
     return extent.value if isinstance(extent, l8.Const) else None
-
-
-def _product(xs) -> int:
-    n = 1
-    for x in xs:
-        n *= x
-    return n
 
 
 def loop_entry(before: State, body_exit: Callable[[State], State]) -> State:

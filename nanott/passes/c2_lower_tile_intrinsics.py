@@ -41,6 +41,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         used = used_names(program)
         self.gemm_vars = tuple(fresh(n, used) for n in ("mi", "ni", "ki"))
         self.tile_vars = (fresh("ti", used), fresh("tj", used))
+        self.where = NOLOC                    # the let being rewritten, for a load's error
 
     def grid(self, cb: int) -> tuple[int, int]:
         return tile_grid(self.cbs[cb].shape)
@@ -85,6 +86,10 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
     def visit_Store(self, s: l4.Store):
         raise not_yet("a store outside T.Parallel", s.loc, "write whole buffers in a T.Parallel")
 
+    def visit_Let(self, s: l4.Let) -> l5.Let:
+        self.where = s.loc
+        return self.generic_visit(s)
+
     def visit_Load(self, e: l4.Load):
         raise not_yet(f"reading one element of {self.cbs[e.cb].name} outside T.Parallel",
-                      e.loc if e.loc != NOLOC else None, "read whole buffers in a T.Parallel")
+                      e.loc if e.loc != NOLOC else self.where, "read whole buffers in a T.Parallel")

@@ -159,9 +159,9 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
     def visit_For(self, f: l5.For) -> l6.For:
         reads, writes = touches(f)
         for cb in sorted(reads - writes):
-            raise NanottError("NT309", f"{self.names[cb]} is produced outside the loop over {f.var} and read "
-                              "inside it without being updated there; a block that must be released "
-                              "after the loop is not supported yet", f.loc,
+            raise NanottError("NT309", f"{self.names[cb]} is produced outside the loop over {f.var} "
+                              "and read inside it without being updated there; a block that must be "
+                              "released after the loop is not supported yet", f.loc,
                               "copy or compute the block inside the loop, once per iteration")
         return replace(f, body=self.block(f.body))
 

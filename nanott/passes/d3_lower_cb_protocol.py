@@ -43,13 +43,13 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def visit_ReadToCb(self, r: l7.ReadToCb) -> list:
         n, loc = self.pages(r.cb), r.loc
         noc = lambda page, slot: l8.NocReadPage(r.src.tensor, page, r.cb, slot, loc=loc)  # noqa: E731
-        return [l8.CbReserve(r.cb, n, loc=loc), *self.tiles(r.src, noc),
+        return [l8.CbReserve(r.cb, n, loc=loc), *self.tiles(r.src, r.cb, noc),
                 l8.NocReadBarrier(loc=loc), l8.CbPush(r.cb, n, loc=loc)]
 
     def visit_WriteFromCb(self, w: l7.WriteFromCb) -> list:
         n, loc = self.pages(w.cb), w.loc
         noc = lambda page, slot: l8.NocWritePage(w.cb, slot, w.dst.tensor, page, loc=loc)  # noqa: E731
-        return [l8.CbWait(w.cb, n, loc=loc), *self.tiles(w.dst, noc),
+        return [l8.CbWait(w.cb, n, loc=loc), *self.tiles(w.dst, w.cb, noc),
                 l8.NocWriteBarrier(loc=loc), l8.CbPop(w.cb, n, loc=loc)]
 
     def visit_TileGroup(self, g: l7.TileGroup) -> list:
@@ -68,8 +68,9 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def pages(self, cb: int) -> int:
         return self.cbs[cb].plan.block_pages
 
-    def tiles(self, s: l7.TileSlice, transfer) -> list:
+    def tiles(self, s: l7.TileSlice, cb: int, transfer) -> list:
         """One transfer per tile of the slice: page id in the tensor, slot in the CB's block."""
+        assert s.rows * s.cols == self.pages(cb), f"{s} is not one block of cb{cb}"
         tile_cols = self.tensors[s.tensor].layout.tiles[-1]
         i = self.fresh("i") if s.rows > 1 else None
         j = self.fresh("j") if s.cols > 1 else None

@@ -1,9 +1,10 @@
 """D5 insert-dst-management: L8 -> L9
 
 Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r-1 within a
-           tile by a linear scan over their live ranges: a new temporary takes the lowest slot no
-           live temporary holds, an in-place op (`t1 = mul(t0, 2)`, a matmul's accumulator) the
-           slot of the operand it updates, which must die there (the DST has no register copy).
+           tile by a linear scan over their live ranges (_dst_slots.py): a new temporary takes
+           the lowest slot no live temporary holds, an in-place op (`t1 = mul(t0, 2)`, a
+           matmul's accumulator) the slot of the operand it updates, which must die there (the
+           DST has no register copy).
            With the DST's capacity c (8 tiles, 4 when any compute CB is float32 and the DST
            accumulates in fp32), the group's n tiles run in n/s batches of s tiles, s the largest
            divisor of n with s * r <= c; r > c is error NT203. A batch is: tile_regs_acquire;
@@ -27,12 +28,14 @@ Why:       a tile temporary is a DST register on the device. MATH fills a DST se
 """
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.ir import CheckError, walk
 from nanott.languages import l5, l8, l9
 from nanott.passes._affine import affine, build
+from nanott.passes._dst_slots import dst_slots
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -76,7 +79,7 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
     def visit_TileGroup(self, g: l8.TileGroup) -> list:
         self.g, self.slots = g, dst_slots(g.body)
         self.r = r = max(self.slots.values(), default=-1) + 1
-        count = product(g.extents)
+        count = prod(g.extents)
         if r > self.capacity:
             mode = "fp32 accumulation" if self.fp32 else "16-bit accumulation"
             raise NanottError("NT203", f"the tile program at line {g.loc.line} needs {r} DST tiles; "
@@ -150,7 +153,7 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
         t = lin(l9.BinOp("+", sb, l9.Var(self.j) if self.j else const(0)))
         out, extents = [], self.g.extents
         for i, (v, n) in enumerate(zip(self.g.vars, extents)):
-            later = product(extents[i + 1:])
+            later = prod(extents[i + 1:])
             value = t if later == 1 else l9.BinOp("//", t, const(later))
             value = value if i == 0 else l9.BinOp("%", value, const(n))
             if v in used:
@@ -164,64 +167,3 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
             n += 1
         self.used.add(f"{kind}{n}")
         return f"{kind}{n}"
-
-
-def dst_slots(body: tuple) -> dict[str, int]:
-    """Temporary -> DST slot within one tile, by a linear scan over live ranges: a temporary
-    takes the lowest slot no live temporary holds, an in-place op (SFPU scalar, matmul) its
-    operand's slot. A temporary touched inside a TFor and outside it lives through the whole loop."""
-    flat: list = []
-    loops: list[tuple[int, int]] = []
-
-    def visit(stmts: tuple) -> None:
-        for x in stmts:
-            if isinstance(x, l5.TFor):
-                lo = len(flat)
-                visit(x.body)
-                loops.append((lo, len(flat) - 1))
-            else:
-                flat.append(x)
-    visit(body)
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for i, x in enumerate(flat):
-        for t in _reads(x) | _writes(x):
-            first.setdefault(t, i)
-            last[t] = i
-    for _ in range(len(loops)):
-        for lo, hi in loops:
-            for t in first:
-                local = lo <= first[t] and last[t] <= hi and t not in _reads(flat[first[t]])
-                if first[t] <= hi and last[t] >= lo and not local:
-                    first[t], last[t] = min(first[t], lo), max(last[t], hi)
-    slots: dict[str, int] = {}
-    for i, x in enumerate(flat):
-        if not isinstance(x, l5.TAssign) or x.dst in slots:
-            continue
-        operand = getattr(x.op, "acc" if isinstance(x.op, l5.TileMatmul) else "a", None)
-        if isinstance(x.op, (l5.TileScalar, l5.TileMatmul)) and operand in slots and last[operand] == i:
-            slots[x.dst] = slots[operand]
-        else:
-            busy = {slots[t] for t in slots if last[t] > i}
-            slots[x.dst] = min(k for k in range(len(slots) + 1) if k not in busy)
-    return slots
-
-
-def _reads(x: Any) -> set[str]:
-    """The temporaries a statement reads."""
-    if isinstance(x, l5.TStore):
-        return {x.src}
-    if isinstance(x, l5.TAssign):
-        return {getattr(x.op, f) for f in ("a", "b", "acc") if isinstance(getattr(x.op, f, None), str)}
-    return set()
-
-
-def _writes(x: Any) -> set[str]:
-    return {x.dst} if isinstance(x, l5.TAssign) else set()
-
-
-def product(xs) -> int:
-    n = 1
-    for x in xs:
-        n *= x
-    return n

@@ -181,9 +181,11 @@ def check_arg_table(program: l9.Program) -> None:
     slots = {a.role: a.names for a in program.args.kernels}
     for k in program.kernels:
         names = slots.get(k.role)
-        reads = [x.name for x in walk(k.body) if isinstance(x, l9.CoreArg)] + [b.addr_arg for b in k.bindings]
-        if names is None or any(n not in names for n in reads):
-            raise broken("argument table", k.role, f"reads {reads}; its slots are {names}")
+        reads = [b.addr_arg for b in k.bindings] + [x.name for x in walk(k.body) if isinstance(x, l9.CoreArg)]
+        missing = [n for n in dict.fromkeys(reads) if names is None or n not in names]
+        if missing:
+            raise broken("argument table", k.role, f"reads {', '.join(missing)}, which has no slot; "
+                         f"its slots are {names}")
         for c in program.work.cores:
             rows = [r for r in program.args.cores if r.core == c.core and r.role == k.role]
             if len(rows) != 1 or len(rows[0].values) != len(names):

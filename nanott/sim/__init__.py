@@ -7,4 +7,5 @@
   cb_ring.py    a CB as a queue of whole blocks (L7) and as a ring of pages with Metalium's
                 counters and pointers (L8)
   noc.py        DRAM as tilized pages, and each kernel's NoC transfers in flight until their barrier
+  dst.py        the DST register file, its acquire/commit/wait/release handshake, the init model (L9)
 """

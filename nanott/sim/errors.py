@@ -66,6 +66,8 @@ class Blocked:
         cb = f": cb{self.cb} has {self.state}" if self.cb is not None else f": {self.state}"
         who = (f"; its {self.partner_kind}, the {self.partner} on the same core, {self.partner_status}"
                if self.partner else "")
+        if self.partner == self.role:
+            who = f"; this kernel is its {self.partner_kind} too, so nothing else can unblock it"
         return f"{self.role} waits at {self.call}{cb}{who}"
 
 
@@ -83,4 +85,23 @@ class DeadlockError(SimulationError):
                 f"cores ({seq(cores[0])})..({seq(cores[-1])}) ({len(cores)} cores)")
             at = f" [{loc}]" if loc != NOLOC else ""
             lines.append(f"  on {on}: {text}{at}")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines + cycle_lines(blocked)))
+
+
+def cycle_lines(blocked: list[Blocked]) -> list[str]:
+    """The wait-for cycles among blocked kernels (a kernel waits for the partner of its CB)."""
+    waits = {(b.core, b.role): b for b in blocked}
+    found: dict[str, list[tuple[int, ...]]] = {}
+    for b in blocked:
+        path = [b]
+        while (nxt := waits.get((path[-1].core, path[-1].partner))) is not None and nxt not in path:
+            path.append(nxt)
+        if nxt is None or nxt is not path[0]:
+            continue                      # no cycle, or one that does not pass through b
+        first = min(range(len(path)), key=lambda i: path[i].role)       # one text per cycle
+        path = path[first:] + path[:first]
+        text = " -> ".join(f"{p.role} (on cb{p.cb})" for p in path) + f" -> {path[0].role}"
+        if b.core not in found.setdefault(text, []):
+            found[text].append(b.core)
+    return [f"  wait-for cycle on {len(cores)} core(s) from ({seq(cores[0])}): {text}"
+            for text, cores in found.items()]

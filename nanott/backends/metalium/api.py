@@ -123,7 +123,7 @@ KERNEL_CALLS: dict[str, Call] = {
         _init("binop_with_scalar_tile_init", "eltwise_unary/binop_with_scalar.h", 0),
         _init("fill_tile_init", "eltwise_unary/fill.h", 0),
         _init("pack_reconfig_data_format", "pack.h", 1, 2),
-        _init("reconfig_data_format", "tile_move_copy.h", 2),
+        _init("reconfig_data_format", "reconfig_data_format.h", 2),
     )),
 }
 

@@ -13,7 +13,9 @@ padded shape in the tensor's host type (bfloat16: the 16-bit patterns), named `<
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from dataclasses_json import dataclass_json
 
@@ -95,6 +97,7 @@ class ComputeRecord:
 @dataclass(frozen=True)
 class Plan:
     schema: str
+    emitted_by: str
     kernel: str
     target: str
     api: str
@@ -118,7 +121,8 @@ def plan_of(program: l9.Program, target: Target, api: Api) -> Plan:
     c = program.compute
     if c.math_fidelity not in MATH_FIDELITIES:
         raise CheckError(f"math fidelity {c.math_fidelity!r} is not one of {MATH_FIDELITIES}")
-    return Plan(SCHEMA, program.name, target.name, api.version, tuple(program.work.core_grid),
+    return Plan(SCHEMA, "nanott G1 emit-metalium (L9 -> C++)", program.name, target.name, api.version,
+                tuple(program.work.core_grid),
                 tuple(tuple(w.core) for w in program.work.cores), tensors(program), cbs(program),
                 tuple(kernel(program, k) for k in program.kernels),
                 tuple(CoreArgsRecord(tuple(r.core), r.role, tuple(r.values)) for r in program.args.cores),
@@ -180,4 +184,21 @@ def data_format(name: str) -> str:
 
 
 def plan_json(plan: Plan) -> str:
-    return plan.to_json(indent=2) + "\n"
+    """The plan as JSON: objects one key per line, lists of numbers and strings on one line."""
+    return _dump(plan.to_dict(encode_json=False), "") + "\n"
+
+
+def _dump(x: Any, indent: str) -> str:
+    inner = indent + "  "
+    if isinstance(x, dict):
+        items = [f"{inner}{json.dumps(k)}: {_dump(v, inner)}" for k, v in x.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}" if items else "{}"
+    if isinstance(x, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) or _flat(v) for v in x):
+            return "[" + ", ".join(_dump(v, inner) for v in x) + "]"
+        return "[\n" + ",\n".join(inner + _dump(v, inner) for v in x) + f"\n{indent}]"
+    return json.dumps(x)
+
+
+def _flat(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and all(not isinstance(v, (dict, list, tuple)) for v in x)

@@ -1,0 +1,231 @@
+"""The host printer: a Plan (plan.py, L9's host-side facts) -> main.cpp and CMakeLists.txt.
+
+main.cpp opens the device (Mesh API), allocates one interleaved DRAM buffer per tensor (a page
+per tile), creates on the work split's cores every CB with the format, page size and page count of
+its plan, the three kernels with their compile-time arguments (TensorAccessorArgs of the bound
+buffers, appended in cta order) and, from E1's table, every core's runtime arguments; then writes
+the inputs (read from `<in_dir>/<tensor>.bin`, tilized), runs the workload, reads the outputs back
+and writes them untilized to `<out_dir>/<tensor>.bin`. Every Metalium call is spelled by api.py.
+
+CMakeLists.txt builds only main.cpp: Metalium JIT-compiles the kernels from their sources at run
+time, from the directory the build passes as NANOTT_KERNEL_DIR.
+"""
+from __future__ import annotations
+
+from nanott.backends.metalium.api import HOST_TYPES, Api
+from nanott.backends.metalium.plan import Plan
+from nanott.ir import CheckError
+
+I1, I2 = "    ", "        "
+
+FILE_HELPERS = """\
+// Tensor files: raw little-endian values of the padded shape, row-major (tt.plan.json).
+template <typename T>
+std::vector<T> read_tensor(const std::string& path, std::size_t count) {
+    std::vector<T> data(count);
+    std::ifstream in(path, std::ios::binary);
+    in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(count * sizeof(T)));
+    if (!in) {
+        throw std::runtime_error("cannot read " + std::to_string(count) + " values from " + path);
+    }
+    return data;
+}
+
+template <typename T>
+void write_tensor(const std::string& path, const std::vector<T>& data) {
+    std::ofstream out(path, std::ios::binary);
+    const auto bytes = static_cast<std::streamsize>(data.size() * sizeof(T));
+    out.write(reinterpret_cast<const char*>(data.data()), bytes);
+    if (!out) {
+        throw std::runtime_error("cannot write " + path);
+    }
+}
+"""
+
+
+def host_source(plan: Plan, api: Api) -> str:
+    return HostPrinter(plan, api).source()
+
+
+def core_ranges(cores: tuple[tuple[int, int], ...]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Inclusive rectangles covering exactly `cores`: runs along x per row, then equal runs of
+    consecutive rows merged."""
+    rows: dict[int, list[int]] = {}
+    for x, y in sorted(set(cores), key=lambda c: (c[1], c[0])):
+        rows.setdefault(y, []).append(x)
+    runs: list[list[int]] = []                      # [x0, x1, y0, y1]
+    for y, xs in rows.items():
+        start = prev = xs[0]
+        for x in xs[1:] + [None]:
+            if x is not None and x == prev + 1:
+                prev = x
+                continue
+            same = next((r for r in runs if r[:2] == [start, prev] and r[3] == y - 1), None)
+            if same:
+                same[3] = y
+            else:
+                runs.append([start, prev, y, y])
+            if x is not None:
+                start = prev = x
+    return [((x0, y0), (x1, y1)) for x0, x1, y0, y1 in runs]
+
+
+class HostPrinter:
+    def __init__(self, plan: Plan, api: Api):
+        self.plan, self.api = plan, api
+        self.headers: set[str] = set()
+
+    def call(self, key: str, **fields: object) -> str:
+        c = self.api[key]
+        if c.header:
+            self.headers.add(c.header)
+        return c(**fields)
+
+    def source(self) -> str:
+        body = (self.device() + self.buffers() + self.circular_buffers() + self.kernels()
+                + self.runtime_args() + self.inputs() + self.run() + self.outputs())
+        for t in self.plan.tensors:
+            header = HOST_TYPES[t.format][1]
+            if header:
+                self.headers.add(header)
+        head = [f"// main.cpp: the host program of {self.plan.kernel}, emitted by nanott G1 "
+                f"emit-metalium (L9 -> C++)", f"// for tt-metal {self.api.version}, target "
+                f"{self.plan.target}; usage: {self.plan.kernel} IN_DIR OUT_DIR (see tt.plan.json).", ""]
+        head += [f"#include <{h}>" for h in ("cstddef", "cstdint", "fstream", "iostream", "memory",
+                                              "stdexcept", "string", "utility", "vector")]
+        head += [f"#include <{h}>" for h in sorted(self.headers)]
+        head += ["", "using namespace tt::tt_metal;", "", FILE_HELPERS]
+        main = ["int main(int argc, char** argv) {", I1 + "if (argc != 3) {",
+                I2 + f'std::cerr << "usage: {self.plan.kernel} IN_DIR OUT_DIR\\n";', I2 + "return 2;",
+                I1 + "}", I1 + "const std::string in_dir = argv[1];",
+                I1 + "const std::string out_dir = argv[2];", *body, I1 + "return 0;", "}"]
+        return "\n".join(head + main) + "\n"
+
+    def device(self) -> list[str]:
+        return ["", I1 + "// the device, its command queue, and one program for the three kernels",
+                I1 + f"auto device = {self.call('open_device', device_id=0)};",
+                I1 + f"distributed::MeshCommandQueue& queue = {self.call('command_queue', device='device')};",
+                I1 + f"Program program = {self.call('create_program')};"]
+
+    def buffers(self) -> list[str]:
+        out = ["", I1 + "// DRAM tensors: interleaved over the banks, one 32x32 tile per page (A1)"]
+        for t in self.plan.tensors:
+            make = self.call("dram_buffer", bytes=t.tiles * t.page_bytes, page_bytes=t.page_bytes,
+                             device="device")
+            out += [I1 + f"std::shared_ptr<distributed::MeshBuffer> {t.name}_buffer = {make};  "
+                    f"// {t.tiles} tiles of {t.format}",
+                    I1 + f"const uint32_t {t.name}_addr = "
+                    f"{self.call('buffer_address', buffer=t.name + '_buffer')};"]
+        return out
+
+    def circular_buffers(self) -> list[str]:
+        ranges = ", ".join(f"CoreRange(CoreCoord{{{a[0]}, {a[1]}}}, CoreCoord{{{b[0]}, {b[1]}}})"
+                           for a, b in core_ranges(self.plan.cores))
+        out = ["", I1 + f"// the {len(self.plan.cores)} cores of the work split (B1)",
+               I1 + f"const CoreRangeSet cores(std::vector<CoreRange>{{{ranges}}});",
+               "", I1 + "// circular buffers: format, page size and pages from each CB's plan (A2, C3)"]
+        for cb in self.plan.cbs:
+            out.append(I1 + f"constexpr uint32_t cb_{cb.name} = {cb.index};  "
+                       f"// {cb.producer} -> {cb.consumer}")
+            out.append(I1 + self.call("circular_buffer", cores="cores", bytes=cb.bytes, cb=f"cb_{cb.name}",
+                                      format=cb.format, page_bytes=cb.page_bytes) + ";")
+        return out
+
+    def kernels(self) -> list[str]:
+        out = ["", I1 + "// kernels: compile-time arguments are the TensorAccessorArgs of their "
+                        "bindings, in cta order (D2)",
+               I1 + "const std::string kernel_dir = NANOTT_KERNEL_DIR;"]
+        for k in self.plan.kernels:
+            cta = f"{k.role}_compile_args"
+            out.append(I1 + f"std::vector<uint32_t> {cta};")
+            for a in k.accessors:
+                out.append(I1 + self.call("host_accessor_args", buffer=f"{a.tensor}_buffer", compile_args=cta)
+                           + f";  // cta {a.cta_offset}: {a.tensor}, flags {a.flags}")
+            if k.role == "compute":
+                c = self.plan.compute
+                config = self.call("compute_config", fidelity=c.math_fidelity, compile_args=cta,
+                                   fp32_dest_acc_en=str(c.fp32_dest_acc_en).lower())
+            else:
+                config = self.call("dataflow_config", processor=k.processor, noc=k.noc, compile_args=cta)
+            path = f'kernel_dir + "/{k.source}"'
+            out.append(I1 + f"KernelHandle {k.role} = "
+                       f"{self.call('create_kernel', path=path, cores='cores', config=config)};")
+        return out
+
+    def runtime_args(self) -> list[str]:
+        out = ["", I1 + "// runtime arguments: one row per core and kernel, slot by slot (E1)"]
+        for k in self.plan.kernels:
+            rows = [r for r in self.plan.runtime_args if r.role == k.role]
+            cores = ", ".join(f"{{{r.core[0]}, {r.core[1]}}}" for r in rows)
+            values = ", ".join("{" + ", ".join(self.value(v) for v in r.values) + "}" for r in rows)
+            out += [I1 + f"// {k.role}: {', '.join(k.runtime_args) or 'no arguments'}",
+                    I1 + f"const std::vector<CoreCoord> {k.role}_cores = {{{cores}}};",
+                    I1 + f"const std::vector<std::vector<uint32_t>> {k.role}_args = {{{values}}};",
+                    I1 + self.call("set_runtime_args", kernel=k.role, cores=f"{k.role}_cores",
+                                   args=f"{k.role}_args") + ";"]
+        return out
+
+    def value(self, v: int | str) -> str:
+        """A runtime value: an int, or "<tensor>.address", the base address of its buffer."""
+        if isinstance(v, int):
+            return str(v)
+        tensor, _, what = v.partition(".")
+        if what != "address" or tensor not in {t.name for t in self.plan.tensors}:
+            raise CheckError(f"runtime value {v!r} is neither an int nor <tensor>.address of a bound tensor")
+        return f"{tensor}_addr"
+
+    def inputs(self) -> list[str]:
+        out = ["", I1 + "// inputs: read, tilized (32x32 tiles of 16x16 faces), written to DRAM"]
+        for t in (t for t in self.plan.tensors if t.input):
+            rows, cols = shape2d(t.padded_shape)
+            data = f'read_tensor<{t.host_type}>(in_dir + "/{t.file}", {rows * cols})'
+            out += [I1 + f"std::vector<{t.host_type}> {t.name}_host = "
+                    f"{self.call('tilize', data=data, rows=rows, cols=cols)};",
+                    I1 + self.call("write_buffer", queue="queue", buffer=f"{t.name}_buffer",
+                                   data=f"{t.name}_host") + ";"]
+        return out
+
+    def run(self) -> list[str]:
+        return ["", I1 + "// run", I1 + "distributed::MeshWorkload workload;",
+                I1 + self.call("add_program", workload="workload", device="device") + ";",
+                I1 + self.call("run", queue="queue", workload="workload") + ";",
+                I1 + self.call("finish", queue="queue") + ";"]
+
+    def outputs(self) -> list[str]:
+        out = ["", I1 + "// outputs: read back, untilized, written"]
+        for t in (t for t in self.plan.tensors if t.output):
+            rows, cols = shape2d(t.padded_shape)
+            out += [I1 + f"std::vector<{t.host_type}> {t.name}_result;",
+                    I1 + self.call("read_buffer", queue="queue", data=f"{t.name}_result",
+                                   buffer=f"{t.name}_buffer") + ";",
+                    I1 + f'write_tensor(out_dir + "/{t.file}", '
+                    f"{self.call('untilize', data=f'{t.name}_result', rows=rows, cols=cols)});"]
+        return out + [I1 + self.call("close_device", device="device") + ";"]
+
+
+def shape2d(shape: tuple[int, ...]) -> tuple[int, int]:
+    """A tensor as the 2-D matrix Metalium tiles: every dimension but the last folded into rows."""
+    rows = 1
+    for n in shape[:-1]:
+        rows *= n
+    return rows, shape[-1]
+
+
+def cmake_source(plan: Plan, api: Api) -> str:
+    name = plan.kernel
+    return f"""\
+# CMakeLists.txt: builds the host program of {name}, emitted by nanott G1 emit-metalium (L9 -> C++)
+# for tt-metal {api.version}. The kernels are not compiled here: Metalium JIT-compiles reader.cpp,
+# compute.cpp and writer.cpp from NANOTT_KERNEL_DIR when main.cpp creates them.
+cmake_minimum_required(VERSION 3.22...3.30)
+project(nanott_{name} LANGUAGES CXX)
+
+if(NOT TARGET TT::Metalium)
+    find_package(TT-Metalium REQUIRED)
+endif()
+
+add_executable({name} main.cpp)
+target_compile_features({name} PRIVATE cxx_std_20)
+target_compile_definitions({name} PRIVATE NANOTT_KERNEL_DIR="${{CMAKE_CURRENT_SOURCE_DIR}}")
+target_link_libraries({name} PRIVATE TT::Metalium)
+"""

@@ -1,0 +1,262 @@
+"""The kernel printer: one L9 kernel (reader, compute or writer) -> its C++ source.
+
+A printer, not a template: every statement of the kernel's body prints as one call (or a loop, or
+a `const uint32_t` let), spelled as api.py says for the chosen release, followed by a comment naming
+the user's source line it came from. Around the body, only what the IR declares: a named constant
+per CB the kernel touches (`constexpr uint32_t cb_A_shared = 0;`), the runtime arguments it reads
+(`get_arg_val<uint32_t>(i)`, i being the slot E1 gave the name, never a number made up here), and a
+TensorAccessor per binding (its TensorAccessorArgs at D2's cta offset). Names are the IR's; a name
+that is no C++ identifier, or is declared twice in one scope, is a compiler bug (CheckError).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from nanott.backends.metalium.api import Api
+from nanott.ir import NOLOC, CheckError, walk
+from nanott.languages import l9
+from nanott.printing import num
+
+INDENT = "    "
+C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%"}
+CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
+             "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
+             "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"), "Init": ("cbs",)}
+CPP_KEYWORDS = frozenset(
+    "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
+    "default delete do double dynamic_cast else enum explicit export extern false float for friend goto "
+    "if inline int long mutable namespace new noexcept not nullptr operator or private protected public "
+    "register return short signed sizeof static static_cast struct switch template this throw true try "
+    "typedef typeid typename union unsigned using virtual void volatile while xor".split())
+
+
+def kernel_source(program: l9.Program, role: str, api: Api) -> str:
+    return KernelPrinter(program, role, api).source()
+
+
+def ident(name: str, what: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in CPP_KEYWORDS:
+        raise CheckError(f"{what} {name!r} is not a C++ identifier")
+    return name
+
+
+def cb_constant(cb: Any) -> str:
+    return ident(f"cb_{cb.name}", f"the name of cb{cb.index}")
+
+
+def cbs_used(body: Any) -> list[int]:
+    used: set[int] = set()
+    for x in walk(body):
+        for f in CB_FIELDS.get(type(x).__name__, ()):
+            v = getattr(x, f)
+            used.update(v if isinstance(v, tuple) else (v,))
+    return sorted(used)
+
+
+def float_literal(x: float) -> str:
+    """A C++ float literal that reads back as the same float32."""
+    v = float(np.float32(x))
+    if np.isnan(v):
+        return '__builtin_nanf("")'
+    if np.isinf(v):
+        return ("-" if v < 0 else "") + "__builtin_huge_valf()"
+    text = num(v)
+    return text + ("f" if re.search(r"[.e]", text) else ".0f")
+
+
+def float_bits(x: float) -> int:
+    return int(np.array(x, dtype=np.float32).view(np.uint32))
+
+
+class KernelPrinter:
+    def __init__(self, program: l9.Program, role: str, api: Api):
+        self.p, self.k, self.api = program, program.kernel(role), api
+        self.compute = role == "compute"
+        self.slots = {n: i for a in program.args.kernels if a.role == role for i, n in enumerate(a.names)}
+        self.cbs = {cb.index: cb for cb in program.cbs}
+        self.cb_names = {i: cb_constant(self.cbs[i]) for i in cbs_used(self.k.body)}
+        self.bound = {b.tensor: b for b in self.k.bindings}
+        self.headers: set[str] = set()
+        self.scopes: list[set[str]] = [set(self.cb_names.values())]
+
+    # ----- the file -----
+    def source(self) -> str:
+        body = self.args() + self.accessors() + self.block(self.k.body, 1)
+        entry = self.call("compute_kernel" if self.compute else "dataflow_kernel", body="".join(body))
+        head = [f"// {self.k.role}.cpp: the {self.k.role} kernel of {self.p.name}, emitted by nanott "
+                f"G1 emit-metalium (L9 -> C++)",
+                f"// for tt-metal {self.api.version}; each comment names the kernel source line of "
+                f"its statement.", "", "#include <cstdint>"]
+        head += [f'#include "{h}"' for h in sorted(self.headers)] + [""]
+        for i, name in self.cb_names.items():
+            cb = self.cbs[i]
+            head.append(f"constexpr uint32_t {name} = {i};  // {cb.producer} -> {cb.consumer}, "
+                        f"{cb.plan.block_pages} pages x {cb.plan.depth} blocks of {cb.plan.page_bytes} B, "
+                        f"{cb.plan.format}")
+        return "\n".join(head) + "\n\n" + entry
+
+    def call(self, key: str, **fields: Any) -> str:
+        c = self.api[key]
+        if c.header and (self.compute or key == "dataflow_kernel"):
+            self.headers.add(c.header)
+        return c(**fields)
+
+    def declare(self, name: str, what: str) -> str:
+        if ident(name, what) in self.scopes[-1]:
+            raise CheckError(f"the {self.k.role} kernel declares {name!r} twice in one scope")
+        self.scopes[-1].add(name)
+        return name
+
+    def args(self) -> list[str]:
+        """The runtime arguments the kernel reads, by E1's slot index."""
+        used = {x.name for x in walk(self.k.body) if isinstance(x, l9.CoreArg)}
+        used |= {b.addr_arg for b in self.k.bindings}
+        missing = sorted(used - set(self.slots))
+        if missing:
+            raise CheckError(f"E1's table has no slot for {missing} of the {self.k.role} kernel")
+        return [INDENT + f"const uint32_t {self.declare(n, 'runtime argument')} = "
+                f"{self.call('get_arg_val', index=i)};  // runtime argument {i} (E1)\n"
+                for n, i in sorted(self.slots.items(), key=lambda s: s[1]) if n in used]
+
+    def accessors(self) -> list[str]:
+        """A TensorAccessor per binding: D2's cta offset, the base-address argument, the page size."""
+        out = []
+        for b in self.k.bindings:
+            tensor = next(t for t in self.p.params if t.name == b.tensor)
+            args = self.declare(f"{b.tensor}_args", "accessor arguments")
+            out.append(INDENT + f"constexpr auto {args} = "
+                       f"{self.call('accessor_args', cta_offset=b.cta_offset)};  // {b.tensor}: "
+                       f"{tensor.layout.memory} {tensor.layout.interleaving}\n")
+            accessor = self.call("accessor", args=args, base=b.addr_arg, page_bytes=tensor.layout.page_bytes)
+            out.append(INDENT + f"const auto {self.declare(b.tensor, 'tensor')} = {accessor};\n")
+        return out
+
+    # ----- statements -----
+    def block(self, stmts: tuple, depth: int) -> list[str]:
+        """The statements of one scope. A let that rebinds a name of its scope shadows it for the
+        statements after it, as in the IR: in C++, they go in a nested block."""
+        out: list[str] = []
+        for i, s in enumerate(stmts):
+            if isinstance(s, l9.Let) and s.var in self.scopes[-1]:
+                self.scopes.append(set())
+                inner = self.block(stmts[i:], depth + 1)
+                self.scopes.pop()
+                return out + [INDENT * depth + f"{{  // let {s.var} again: a new scope\n", *inner,
+                              INDENT * depth + "}\n"]
+            out += self.stmt(s, depth)
+        return out
+
+    def line(self, text: str, s: Any, depth: int, note: str = "") -> str:
+        where = "" if s.loc == NOLOC else str(s.loc)
+        comment = "; ".join(x for x in (note, where) if x)
+        return INDENT * depth + text + (f"  // {comment}" if comment else "") + "\n"
+
+    def stmt(self, s: Any, depth: int) -> list[str]:
+        if isinstance(s, l9.For):
+            self.scopes.append(set())
+            var = self.declare(s.var, "loop variable")
+            head = self.line(f"for (uint32_t {var} = 0; {var} < {self.expr(s.extent, True)}; ++{var}) {{",
+                             s, depth)
+            body = self.block(s.body, depth + 1)
+            self.scopes.pop()
+            return [head, *body, INDENT * depth + "}\n"]
+        code, note = self.code(s)
+        return [self.line(code + ";", s, depth, note)]
+
+    def code(self, s: Any) -> tuple[str, str]:
+        """The C++ of one statement, and a note for its comment."""
+        e, cb = self.expr, self.cb
+        match s:
+            case l9.Let(var, value):
+                return f"const uint32_t {self.declare(var, 'let')} = {e(value, True)}", ""
+            case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
+                return self.call(CB_CALLS[type(s).__name__], cb=cb(c), pages=n), ""
+            case l9.NocReadPage(tensor, page, c, slot):
+                l1 = self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)
+                return self.call("read_page", page=e(page, True), accessor=self.tensor(tensor),
+                                 l1_addr=l1), ""
+            case l9.NocWritePage(c, slot, tensor, page):
+                l1 = self.l1(self.call("get_read_ptr", cb=cb(c)), c, slot)
+                return self.call("write_page", page=e(page, True), accessor=self.tensor(tensor),
+                                 l1_addr=l1), ""
+            case l9.NocReadBarrier():
+                return self.call("read_barrier"), ""
+            case l9.NocWriteBarrier():
+                return self.call("write_barrier"), ""
+            case l9.Init(op, cbs):
+                return self.init(op, cbs), ""
+            case l9.RegsAcquire() | l9.RegsCommit() | l9.RegsWait() | l9.RegsRelease():
+                return self.call(REGS_CALLS[type(s).__name__]), ""
+            case l9.CopyTile(c, index, dst):
+                return self.call("copy_tile", cb=cb(c), index=e(index, True), dst=e(dst, True)), ""
+            case l9.BinaryTiles(op, a, b, ai, bi, dst):
+                return self.call(f"{op}_tiles", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True),
+                                 b_index=e(bi, True), dst=e(dst, True)), ""
+            case l9.MatmulTiles(a, b, ai, bi, dst):
+                return self.call("matmul_tiles", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True),
+                                 b_index=e(bi, True), dst=e(dst, True)), ""
+            case l9.SfpuBinary(op, a, b, dst):
+                return self.call(f"{op}_binary_tile", a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
+            case l9.SfpuScalar(op, dst, scalar):
+                bits = f"0x{float_bits(scalar):08x}u"
+                return (self.call(f"{op}_unary_tile", dst=e(dst, True), bits=bits),
+                        f"{float_literal(scalar)} as float32 bits")
+            case l9.FillTile(dst, value):
+                return self.call("fill_tile", dst=e(dst, True), value=float_literal(value)), ""
+            case l9.PackTile(dst, c, slot):
+                return self.call("pack_tile", dst=e(dst, True), cb=cb(c), slot=e(slot, True)), ""
+        raise CheckError(f"G1 cannot print {type(s).__name__} in the {self.k.role} kernel (at {s.loc})")
+
+    def init(self, op: str, cbs: tuple[int, ...]) -> str:
+        c = self.api[op]
+        if c.arity is None or len(cbs) not in c.arity:
+            raise CheckError(f"Init {op} with {len(cbs)} CBs; {op} takes {c.arity}")
+        return self.call(op, cbs=", ".join(self.cb(i) for i in cbs))
+
+    def cb(self, index: int) -> str:
+        return self.cb_names[index]
+
+    def tensor(self, name: str) -> str:
+        if name not in self.bound:
+            raise CheckError(f"the {self.k.role} kernel moves pages of {name} but has no binding for it")
+        return self.unshadowed(name, "tensor accessor")
+
+    def unshadowed(self, name: str, what: str) -> str:
+        """A kernel-wide name (runtime argument, accessor), checked not hidden by a loop or let."""
+        if any(name in scope for scope in self.scopes[1:]):
+            raise CheckError(f"the {self.k.role} kernel's {what} {name!r} is hidden by a loop or let "
+                             "of the same name")
+        return name
+
+    def l1(self, base: str, cb: int, slot: Any) -> str:
+        """The L1 address of a slot of a CB's reserved or waited block: base + slot * page size."""
+        if isinstance(slot, l9.Const) and slot.value == 0:
+            return base
+        return f"{base} + {self.expr(slot)} * {self.cbs[cb].plan.page_bytes}"
+
+    # ----- expressions: uint32_t arithmetic on non-negative indices -----
+    def expr(self, x: Any, top: bool = False) -> str:
+        match x:
+            case l9.Const(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                return str(value)
+            case l9.Var(name):
+                return name
+            case l9.CoreArg(name):
+                return self.unshadowed(name, "runtime argument")
+            case l9.BinOp(op, a, b) if op in ("min", "max"):
+                cmp = "<" if op == "min" else ">"
+                text = f"{self.expr(a)} {cmp} {self.expr(b)} ? {self.expr(a)} : {self.expr(b)}"
+                return text if top else f"({text})"
+            case l9.BinOp(op, a, b) if op in C_OPS:
+                text = f"{self.expr(a)} {C_OPS[op]} {self.expr(b)}"
+                return text if top else f"({text})"
+        raise CheckError(f"G1 cannot print the index expression {x} (at {getattr(x, 'loc', NOLOC)})")
+
+
+CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
+            "CbPop": "cb_pop_front"}
+REGS_CALLS = {"RegsAcquire": "tile_regs_acquire", "RegsCommit": "tile_regs_commit",
+              "RegsWait": "tile_regs_wait", "RegsRelease": "tile_regs_release"}

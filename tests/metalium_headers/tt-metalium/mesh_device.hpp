@@ -1,0 +1,31 @@
+// Mock of tt-metal's tt-metalium/mesh_device.hpp and mesh_command_queue.hpp (metalium.md §6.1).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <tt-metalium/core_coord.hpp>
+
+namespace tt::tt_metal::distributed {
+class MeshShape {
+public:
+    std::size_t mesh_size() const;
+};
+
+class MeshCommandQueue {
+public:
+    uint32_t id() const;
+};
+
+class MeshDevice {
+public:
+    static std::shared_ptr<MeshDevice> create_unit_mesh(
+        int device_id, std::size_t l1_small_size = 32768, std::size_t trace_region_size = 0,
+        std::size_t num_command_queues = 1);
+    MeshCommandQueue& mesh_command_queue(std::optional<uint8_t> cq_id = std::nullopt);
+    const MeshShape& shape() const;
+    CoreCoord compute_with_storage_grid_size() const;
+    CoreCoord worker_core_from_logical_core(const CoreCoord& logical_core) const;
+    bool close();
+};
+}  // namespace tt::tt_metal::distributed
