@@ -1,8 +1,9 @@
 """Diagnostics for user mistakes: an error code, a message, the kernel's source line with a caret,
 and a hint. Never a traceback for a mistake in the user's kernel.
 
-Codes: NT1xx source language and shapes (P0), NT2xx hardware limits (L1, DST, CBs),
-NT3xx constructs nanott does not lower yet, NT9xx command-line usage.
+Codes: NT1xx mistakes in the kernel, NT2xx hardware limits (L1, DST, CBs), NT3xx constructs
+nanott does not lower yet, NT9xx loading files and command-line usage. CODES lists every code
+once; a test fails when the compiler raises a code that is not listed here.
 """
 from __future__ import annotations
 
@@ -37,9 +38,44 @@ class NanottError(Exception):
         return self.render()
 
 
-def error(code: str, message: str, loc: Loc | None = None, hint: str = "") -> NanottError:
-    return NanottError(code, message, loc, hint)
+def not_yet(what: str, loc: Loc | None, hint: str) -> NanottError:
+    """NT314: a construct the lowering does not handle yet (as opposed to a mistake)."""
+    return NanottError("NT314", f"{what} is not supported yet", loc, hint)
 
 
 def kib(n: int) -> str:
     return f"{n / 1024:,.0f} KiB" if n % 1024 == 0 or n > 10240 else f"{n:,} B"
+
+
+CODES = {
+    "NT101": "unsupported dtype",
+    "NT102": "a size that is not known when the kernel is parsed",
+    "NT103": "the two sides of a T.copy have different extents",
+    "NT104": "a bad operand or index",
+    "NT105": "T.gemm operand shapes do not agree",
+    "NT106": "a DRAM tensor where an on-chip buffer is required",
+    "NT107": "a kernel parameter that is not a T.Tensor",
+    "NT108": "an unknown T.name",
+    "NT109": "a Python error raised inside the kernel",
+    "NT110": "a tile operation outside T.Kernel",
+    "NT111": "an on-chip block that is not a multiple of the 32x32 tile",
+    "NT112": "a copy that does not start or end on a tile boundary",
+    "NT201": "the circular buffers do not fit in L1",
+    "NT202": "more circular buffers than a core has",
+    "NT203": "a tile program that needs more DST tiles than the DST holds",
+    "NT301": "a T.* operation nanott does not support yet",
+    "NT302": "an if on a run-time value",
+    "NT303": "a comparison of run-time values",
+    "NT304": "a Python form the frontend does not support yet",
+    "NT311": "a 1-D on-chip buffer",
+    "NT312": "a ragged tensor (masked edge tiles)",
+    "NT313": "a tensor or buffer of unsupported rank",
+    "NT314": "a copy or tile operation the lowering does not support yet",
+    "NT315": "an operation that reads or writes a DRAM tensor directly",
+    "NT316": "a transposed T.gemm operand",
+    "NT317": "an elementwise map without identity indexing",
+    "NT318": "an elementwise operation the tile lowering does not support yet",
+    "NT319": "a block produced outside a loop and read inside it",
+    "NT320": "a circular buffer without exactly one producer and one consumer",
+    "NT321": "a sharded tensor",
+}

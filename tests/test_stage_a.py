@@ -108,9 +108,9 @@ def test_nt103_block_not_whole_tiles_points_at_the_alloc(tmp_path):
     with pytest.raises(NanottError) as e:
         infer_layout(k, WORMHOLE_N150)
     err = e.value
-    assert err.code == "NT103" and err.message == "block 48x64 of A_shared is not a multiple of the 32x32 tile"
+    assert err.code == "NT111" and err.message == "block 48x64 of A_shared is not a multiple of the 32x32 tile"
     text = err.render().splitlines()
-    assert text[0] == f"{file}:3:5: error NT103: block 48x64 of A_shared is not a multiple of the 32x32 tile"
+    assert text[0] == f"{file}:3:5: error NT111: block 48x64 of A_shared is not a multiple of the 32x32 tile"
     assert text[1] == '        A_shared = T.alloc_shared((48, 64), "bfloat16")'
     assert text[2] == "        ^~~~~~~~"
     assert err.hint == "Tensix tiles are 32x32; use block sizes that are multiples of 32"
@@ -122,9 +122,9 @@ def test_nt301_a_1d_buffer_is_not_supported_yet(tmp_path):
     k = with_alloc(eltwise_kernel(), "T", shape=(64,), loc=Loc(file, 5, 4))
     with pytest.raises(NanottError) as e:
         infer_layout(k, WORMHOLE_N150)
-    assert e.value.code == "NT301" and "not supported yet" in e.value.message and "T" in e.value.message
+    assert e.value.code == "NT311" and "not supported yet" in e.value.message and "T" in e.value.message
     text = e.value.render()
-    assert f"{file}:5:5: error NT301" in text and "\n        ^~~~~~~\n" in text and e.value.hint
+    assert f"{file}:5:5: error NT311" in text and "\n        ^~~~~~~\n" in text and e.value.hint
 
 
 def test_nt302_ragged_tensor_asks_to_pad_on_the_host(tmp_path):
@@ -133,7 +133,7 @@ def test_nt302_ragged_tensor_asks_to_pad_on_the_host(tmp_path):
     k = replace(k, params=(l0.Tensor("A", (100, 96), BF16, loc=Loc(file, 1, 9)), *k.params[1:]))
     with pytest.raises(NanottError) as e:
         infer_layout(k, WORMHOLE_N150)
-    assert e.value.code == "NT302"
+    assert e.value.code == "NT312"
     assert "ragged tensors (masked edge tiles) are not supported yet" in e.value.message
     assert "pad" in e.value.hint and "on the host" in e.value.hint
     assert e.value.render().splitlines()[1:3] == ["    def main(A: T.Tensor((100, 96), dtype)):",
@@ -146,14 +146,14 @@ def test_nt303_tensors_other_than_2d_are_not_supported_yet(shape):
     k = replace(k, params=(l0.Tensor("A", shape, BF16, loc=loc(1, 12)), *k.params[1:]))
     with pytest.raises(NanottError) as e:
         infer_layout(k, WORMHOLE_N150)
-    assert e.value.code == "NT303" and "not supported yet" in e.value.message and e.value.hint
+    assert e.value.code == "NT313" and "not supported yet" in e.value.message and e.value.hint
     assert e.value.loc == loc(1, 12)
 
 
 def test_nt303_on_chip_buffers_of_3_dims_are_not_supported_yet():
     with pytest.raises(NanottError) as e:
         infer_layout(with_alloc(eltwise_kernel(), "T", shape=(2, 32, 32)), WORMHOLE_N150)
-    assert e.value.code == "NT303" and e.value.loc == loc(5)
+    assert e.value.code == "NT313" and e.value.loc == loc(5)
 
 
 # ----- A2 plan-circular-buffers -----

@@ -264,7 +264,7 @@ def test_c1_nt104_copy_start_off_a_tile():
     off = (mul(v("by"), c(48)), mul(v("k"), c(64)))
     bad = l3.Copy(region("A", off, (64, 64)), whole("A_s", (64, 64)), loc=Loc("k.py", 7))
     e = error(replace_stmt(p3, -2, replace(loop, body=(bad, *loop.body[1:]))), "C1")
-    assert e.code == "NT104" and "(by * 48)" in e.message and "tile boundary" in e.message
+    assert e.code == "NT112" and "(by * 48)" in e.message and "tile boundary" in e.message
     assert e.loc.line == 7 and "multiple of 32" in e.hint
 
 
@@ -277,11 +277,11 @@ def replace_stmt(program, index, *stmts):
 
 
 @pytest.mark.parametrize("copy, code, words", [
-    (l3.Copy(region("A_s", (c(32), c(0)), (32, 64)), region("C", (c(0), c(0)), (32, 64))), "NT304",
+    (l3.Copy(region("A_s", (c(32), c(0)), (32, 64)), region("C", (c(0), c(0)), (32, 64))), "NT314",
      "part of on-chip buffer"),
-    (l3.Copy(region("A", (c(0), c(0)), (64, 64)), region("C", (c(0), c(0)), (64, 64))), "NT304",
+    (l3.Copy(region("A", (c(0), c(0)), (64, 64)), region("C", (c(0), c(0)), (64, 64))), "NT314",
      "both in DRAM"),
-    (l3.Copy(region("A", (c(0), c(0)), (32, 128)), whole("A_s", (64, 64))), "NT304", "differ in shape"),
+    (l3.Copy(region("A", (c(0), c(0)), (32, 128)), whole("A_s", (64, 64))), "NT314", "differ in shape"),
 ])
 def test_c1_unsupported_copies(copy, code, words):
     e = error(replace_stmt(elementwise_kernel(), -1, copy), "C1")
@@ -290,7 +290,7 @@ def test_c1_unsupported_copies(copy, code, words):
 
 def test_c1_nt305_parallel_reads_a_dram_tensor():
     e = error(elementwise_kernel(value=l3.BinOp("+", ld("A"), c(1.0))), "C1")
-    assert e.code == "NT305" and "A is a DRAM tensor" in e.message and "shared buffer first" in e.hint
+    assert e.code == "NT315" and "A is a DRAM tensor" in e.message and "shared buffer first" in e.hint
 
 
 @pytest.mark.parametrize("stmt, words", [
@@ -301,7 +301,7 @@ def test_c1_nt305_parallel_reads_a_dram_tensor():
 ])
 def test_c1_nt305_ops_on_dram_tensors(stmt, words):
     e = error(replace_stmt(elementwise_kernel(), -2, stmt), "C1")
-    assert e.code == "NT305" and words in e.message and "DRAM tensor" in e.message
+    assert e.code == "NT315" and words in e.message and "DRAM tensor" in e.message
 
 
 def test_c1_nt104_copy_extent_not_whole_tiles():
@@ -309,7 +309,7 @@ def test_c1_nt104_copy_extent_not_whole_tiles():
             l3.Copy(region("X", (c(0), c(0)), (48, 64)), whole("X_s", (48, 64))),
             l3.Copy(whole("X_s", (48, 64)), region("Y", (c(0), c(0)), (48, 64))))
     e = error(kernel("ragged", [tensor(n, (64, 64), "float32") for n in "XY"], (1, 1), body), "C1")
-    assert e.code == "NT104" and "copy extent 48 of X is not a whole number of tiles" in e.message
+    assert e.code == "NT112" and "copy extent 48 of X is not a whole number of tiles" in e.message
 
 
 # ----- C2 -----
@@ -396,7 +396,7 @@ def test_c2_clear_gemm_copied_out_as_bf16():
 def test_c2_nt306_transposed_gemm():
     p3 = gemm_kernel(out="bfloat16", clear_accum=True, K=64)
     e = error(replace_stmt(p3, -2, l3.Gemm("A_s", "B_s", "C_f", False, True, True)), "C2")
-    assert e.code == "NT306" and "transposed" in e.message
+    assert e.code == "NT316" and "transposed" in e.message
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -407,7 +407,7 @@ def test_c2_nt306_transposed_gemm():
 ])
 def test_c2_nt307_identity_indexing_only(kwargs, words):
     e = error(elementwise_kernel(**kwargs), "C2")
-    assert e.code == "NT307" and words in e.message and "identity indexing" in e.message
+    assert e.code == "NT317" and words in e.message and "identity indexing" in e.message
 
 
 @pytest.mark.parametrize("value, words", [
@@ -420,13 +420,13 @@ def test_c2_nt308_unsupported_operations(value, words):
     loop = p3.body[0]
     par = replace(loop.body[-2], body=(replace(loop.body[-2].body[0], loc=Loc("k.py", 12)),))
     e = error(replace_stmt(p3, -2, par), "C2")
-    assert e.code == "NT308" and words in e.message and "line 12" in e.message and e.loc.line == 12
+    assert e.code == "NT318" and words in e.message and "line 12" in e.message and e.loc.line == 12
 
 
 def test_c2_nt304_fill_with_a_computed_value():
     p3 = gemm_kernel()
     e = error(replace_stmt(p3, 6, l3.Fill("C_f", v("bx"))), "C2")       # the T.clear
-    assert e.code == "NT304" and "not supported yet" in e.message
+    assert e.code == "NT314" and "not supported yet" in e.message
 
 
 @pytest.mark.parametrize("stmt, words", [
@@ -438,7 +438,7 @@ def test_c2_nt304_fill_with_a_computed_value():
 ])
 def test_c2_nt304_element_access_outside_an_elementwise_map(stmt, words):
     e = error(replace_stmt(elementwise_kernel(), -2, stmt), "C2")
-    assert e.code == "NT304" and words in e.message and e.loc.line == 5
+    assert e.code == "NT314" and words in e.message and e.loc.line == 5
 
 
 # ----- C3 -----
@@ -494,20 +494,20 @@ def test_c3_nt309_block_read_in_a_loop_it_was_not_produced_in():
                    loc=Loc("k.py", 9)),
             l3.Copy(whole("Y_f", (32, 32)), region("Y", (c(0), c(0)), (32, 32))))
     e = error(kernel("loop", [tensor(n, (32, 32), "float32") for n in "XY"], (1, 1), body))
-    assert e.code == "NT309" and "X_s is produced outside the loop over r" in e.message
+    assert e.code == "NT319" and "X_s is produced outside the loop over r" in e.message
     assert "not supported yet" in e.message and e.loc.line == 9
 
 
 def test_c3_nt310_two_producer_roles():
     from nanott.languages.l3_interp import demo_kernel
     e = error(demo_kernel())                                  # S is read into, then updated in place
-    assert e.code == "NT310" and "S is written by reader and compute" in e.message
+    assert e.code == "NT320" and "S is written by reader and compute" in e.message
 
 
 def test_c3_nt310_a_buffer_nobody_uses():
     p3 = elementwise_kernel()
     e = error(replace_stmt(p3, 3, alloc("unused", (32, 32), "float32"), p3.body[0].body[3]))
-    assert e.code == "NT310" and "unused is written by nobody and read by nobody" in e.message
+    assert e.code == "NT320" and "unused is written by nobody and read by nobody" in e.message
 
 
 def test_c3_rechecks_the_cb_count():

@@ -187,7 +187,7 @@ def test_d2_rejects_a_sharded_tensor():
     sharded = l6.Tensor("A", k.params[0].shape, k.params[0].dtype, k.params[0].layout,
                         l6.Accessor(2048, 12, True, 3))
     from nanott.diagnostics import NanottError
-    with pytest.raises(NanottError, match="NT304.*A is not interleaved"):
+    with pytest.raises(NanottError, match="NT321.*A is not interleaved"):
         lower_d(l6.Kernel(k.name, (sharded, *k.params[1:]), k.work, k.cbs, k.body, k.attrs), "D2")
 
 

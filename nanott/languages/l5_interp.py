@@ -48,7 +48,7 @@ class InterpL5(InterpL4):
             case l5.TAssign(dst, op):
                 temps[dst] = self.tile_op(op, env, temps)
             case l5.TStore(dst, src):
-                out = self.tile(dst, env)
+                out = self.store_tile(dst, env)
                 out[...] = temps[src].astype(out.dtype)
             case l5.TFor(var, extent, body):
                 for i in range(extent):
@@ -75,6 +75,10 @@ class InterpL5(InterpL4):
                 return temps[acc] + self.tile(a, env).astype(f32) @ self.tile(b, env).astype(f32)
             case _:
                 raise NoRule(self, op)
+
+    def store_tile(self, ref: l5.TileRef, env: Env) -> np.ndarray:
+        """The tile a TStore writes; here the same tile a read sees (one block per CB)."""
+        return self.tile(ref, env)
 
     def tile(self, ref: l5.TileRef, env: Env) -> np.ndarray:
         """One 32x32 tile of a CB's block, as a view (so a store writes the CB)."""

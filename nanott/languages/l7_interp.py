@@ -12,7 +12,7 @@ At L7 a CB is a queue of whole blocks holding at most plan.depth blocks (sim/cb_
                  storing into new blocks; then pops (take, update) and pushes (give, update)
   write_from_cb  waits for a front block, writes it to DRAM, pops it
 Tile arithmetic is InterpL5's, untouched: a group sees each consumed CB's front block where L5 sees
-the CB's one block; only a TStore goes elsewhere (`back_tile`), into the block being given.
+the CB's one block; only a TStore goes elsewhere (`store_tile`), into the block being given.
 Results are bit-identical to InterpL6's; the order of the kernels cannot change them.
 """
 from __future__ import annotations
@@ -26,7 +26,6 @@ import numpy as np
 from nanott.languages import l7
 from nanott.languages.l0_interp import Env, NoRule
 from nanott.languages.l4_interp import cb_key
-from nanott.languages.l5 import TStore
 from nanott.languages.l6_interp import InterpL6
 from nanott.sim.cb_ring import BlockQueue
 from nanott.sim.errors import ProtocolError
@@ -162,14 +161,6 @@ class InterpL7(InterpL6):
         return Check(q.has_room, q.full_state, q.cb.index, q.cb.consumer, "consumer")
 
     # ----- tiles: reads are InterpL5's (the front block sits where L5 keeps the CB); stores go back
-    def exec_tile(self, t: Any, env: Env, temps) -> None:
-        match t:
-            case TStore(dst, src):
-                out = self.back_tile(dst, env)
-                out[...] = temps[src].astype(out.dtype)
-            case _:
-                super().exec_tile(t, env, temps)
-
     def tile(self, ref, env: Env) -> np.ndarray:
         """A tile a group reads: InterpL5's rule, on the front block of a CB the group consumes."""
         if cb_key(ref.cb) not in env.buffers:
@@ -177,7 +168,7 @@ class InterpL7(InterpL6):
                                 "or update")
         return super().tile(ref, env)
 
-    def back_tile(self, ref, env: Env) -> np.ndarray:
+    def store_tile(self, ref, env: Env) -> np.ndarray:
         """The tile a TStore writes: a view into the block the group gives."""
         if back_key(ref.cb) not in env.buffers:
             raise ProtocolError(6, f"a tile store to cb{ref.cb}, which the group does not give or update")

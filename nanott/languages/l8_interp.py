@@ -118,7 +118,7 @@ class InterpL8(InterpL7):
         ring, slot = self.slot(ref, env)
         return ring.pages[ring.front(slot, "a tile read")]
 
-    def back_tile(self, ref, env: Env) -> np.ndarray:
+    def store_tile(self, ref, env: Env) -> np.ndarray:
         """A tile a TStore writes: the page of its slot in the CB's reserved back region."""
         ring, slot = self.slot(ref, env)
         page = ring.back(slot, "a tile store")

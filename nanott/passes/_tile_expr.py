@@ -60,12 +60,12 @@ class _TileProgram:
         buf = self.cbs[cb]
         access = f"{buf.name}[{seq(indices)}]"
         if tuple(self.p.extents) != buf.shape:
-            raise NanottError("NT307", f"T.Parallel over {shape(self.p.extents)} accesses {access}, and "
+            raise NanottError("NT317", f"T.Parallel over {shape(self.p.extents)} accesses {access}, and "
                               f"{buf.name} is {shape(buf.shape)}: only elementwise maps with identity "
                               "indexing are supported yet", self.store.loc, IDENTITY_HINT)
         for k, (index, var) in enumerate(zip(indices, self.p.vars)):
             if index != l4.Var(var):
-                raise NanottError("NT307", f"{access}: index {k} is {index}, not {var}; only "
+                raise NanottError("NT317", f"{access}: index {k} is {index}, not {var}; only "
                                   "elementwise maps with identity indexing are supported yet",
                                   self.store.loc, IDENTITY_HINT)
         return l5.TileRef(cb, *self.tile_vars)
@@ -87,7 +87,7 @@ class _TileProgram:
             case _:
                 what = f"{type(e).__name__} {e}"
         loc = e.loc if e.loc != NOLOC else self.store.loc
-        raise NanottError("NT308", f"{what} (line {loc.line}) is not supported yet in a tile "
+        raise NanottError("NT318", f"{what} (line {loc.line}) is not supported yet in a tile "
                           "elementwise map", loc, OPS_HINT)
 
     def binary(self, op: str, a: Value, b: Value) -> str:

@@ -43,26 +43,26 @@ def whole_tiles(shape: tuple[int, ...]) -> bool:
 class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
     def visit_Tensor(self, t: l0.Tensor) -> l1.Tensor:
         if len(t.shape) != 2:
-            raise NanottError("NT303", f"tensor {t.name} is {len(t.shape)}-D ({show(t.shape)}); tensors "
+            raise NanottError("NT313", f"tensor {t.name} is {len(t.shape)}-D ({show(t.shape)}); tensors "
                               "other than 2-D are not supported yet", t.loc,
                               "reshape it to 2-D on the host: [prod(outer dims) * H, W]")
         if not whole_tiles(t.shape):
-            raise NanottError("NT302", f"tensor {t.name} is {show(t.shape)}: ragged tensors (masked "
+            raise NanottError("NT312", f"tensor {t.name} is {show(t.shape)}: ragged tensors (masked "
                               "edge tiles) are not supported yet", t.loc,
                               f"pad it on the host to multiples of {TILE} in its last two dims")
         return l1.Tensor(t.name, t.shape, t.dtype, tile_layout(t.shape, t.dtype), None, loc=t.loc)
 
     def visit_Alloc(self, a: l0.Alloc) -> l1.Alloc:
         if len(a.shape) < 2:
-            raise NanottError("NT301", f"{a.name} is a {len(a.shape)}-D on-chip buffer "
+            raise NanottError("NT311", f"{a.name} is a {len(a.shape)}-D on-chip buffer "
                               f"({show(a.shape) or 'a scalar'}); those are not supported yet",
                               a.loc, f"allocate a 2-D block whose dims are multiples of {TILE}")
         if len(a.shape) != 2:
-            raise NanottError("NT303", f"{a.name} is {len(a.shape)}-D ({show(a.shape)}); on-chip "
+            raise NanottError("NT313", f"{a.name} is {len(a.shape)}-D ({show(a.shape)}); on-chip "
                               "buffers other than 2-D are not supported yet", a.loc,
                               "allocate a 2-D block and index it with a flattened row")
         if not whole_tiles(a.shape):
-            raise NanottError("NT103", f"block {show(a.shape)} of {a.name} is not a multiple of the "
+            raise NanottError("NT111", f"block {show(a.shape)} of {a.name} is not a multiple of the "
                               f"{TILE}x{TILE} tile", a.loc,
                               f"Tensix tiles are {TILE}x{TILE}; use block sizes that are multiples of {TILE}")
         return l1.Alloc(a.name, a.shape, a.dtype, a.scope, None, loc=a.loc)

@@ -12,7 +12,7 @@ Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found b
 """
 from __future__ import annotations
 
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, Loc
 from nanott.languages import l3, l4
 from nanott.passes._affine import divide
@@ -25,9 +25,6 @@ ON_CHIP = "l1"          # where an allocated buffer lives; A1 lays tensors out i
 def lower_shared_to_cb(program: l3.Kernel, target: Target) -> l4.Kernel:
     return LowerSharedToCb(program).visit(program)
 
-
-def not_yet(what: str, loc: Loc, hint: str) -> NanottError:
-    return NanottError("NT304", f"{what} is not supported yet", loc, hint)
 
 
 class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
@@ -82,12 +79,12 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         starts = [divide(s, TILE) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
-                raise NanottError("NT104", f"copy start {s} of {r.buffer} is not on a tile boundary",
+                raise NanottError("NT112", f"copy start {s} of {r.buffer} is not on a tile boundary",
                                   loc, f"a copy moves whole {TILE}x{TILE} tiles: start it at a "
                                   f"multiple of {TILE} in every dimension")
         for n in r.extents:
             if n % TILE:
-                raise NanottError("NT104", f"copy extent {n} of {r.buffer} is not a whole number of "
+                raise NanottError("NT112", f"copy extent {n} of {r.buffer} is not a whole number of "
                                   "tiles", loc, f"make block sizes multiples of {TILE}")
         return l4.TileSlice(r.buffer, starts[0], starts[1], r.extents[0] // TILE,
                             r.extents[1] // TILE, loc=loc)
@@ -96,9 +93,9 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         raise AssertionError(f"a Region outside a copy: {r}")     # L3 has regions only in copies
 
     def cb(self, buffer: str, loc: Loc, what: str, hint: str) -> int:
-        """The CB index of an on-chip buffer an op names; a DRAM tensor there is NT305."""
+        """The CB index of an on-chip buffer an op names; a DRAM tensor there is NT315."""
         if self.memory(buffer) != ON_CHIP:
-            raise NanottError("NT305", f"{what} {buffer} directly, and {buffer} is a DRAM tensor",
+            raise NanottError("NT315", f"{what} {buffer} directly, and {buffer} is a DRAM tensor",
                               loc, hint)
         return self.index[buffer]
 

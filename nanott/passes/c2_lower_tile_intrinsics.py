@@ -17,7 +17,7 @@ Numerics:  the GEMM K sum becomes a chain of 32x32 tile products added into a fl
 """
 from __future__ import annotations
 
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
@@ -30,9 +30,6 @@ from nanott.target import Target
 def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
     return LowerTileIntrinsics(program).visit(program)
 
-
-def not_yet(what: str, loc, hint: str) -> NanottError:
-    return NanottError("NT304", f"{what} is not supported yet", loc, hint)
 
 
 class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
@@ -48,7 +45,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
 
     def visit_Gemm(self, g: l4.Gemm) -> l5.TileGroup:
         if g.transpose_a or g.transpose_b:
-            raise NanottError("NT306", "T.gemm with a transposed operand is not supported yet", g.loc,
+            raise NanottError("NT316", "T.gemm with a transposed operand is not supported yet", g.loc,
                               "store the operand already transposed in DRAM (B as K x N) and "
                               "drop transpose_A / transpose_B")
         (mt, kt), (_, nt) = self.grid(g.a), self.grid(g.b)

@@ -37,7 +37,7 @@ def build_tile_dataflow(program: l5.Kernel, target: Target) -> l6.Kernel:
     for cb in program.cbs:
         made, used = producers[cb.index], consumers[cb.index]
         if len(made) != 1 or len(used) != 1:
-            raise NanottError("NT310", f"{cb.name} is written by {' and '.join(made) or 'nobody'} and "
+            raise NanottError("NT320", f"{cb.name} is written by {' and '.join(made) or 'nobody'} and "
                               f"read by {' and '.join(used) or 'nobody'}; a circular buffer has exactly "
                               "one producer and one consumer", cb.loc,
                               "give each producer its own buffer (copy from DRAM into one, compute into "
@@ -159,7 +159,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
     def visit_For(self, f: l5.For) -> l6.For:
         reads, writes = touches(f)
         for cb in sorted(reads - writes):
-            raise NanottError("NT309", f"{self.names[cb]} is produced outside the loop over {f.var} "
+            raise NanottError("NT319", f"{self.names[cb]} is produced outside the loop over {f.var} "
                               "and read inside it without being updated there; a block that must be "
                               "released after the loop is not supported yet", f.loc,
                               "copy or compute the block inside the loop, once per iteration")

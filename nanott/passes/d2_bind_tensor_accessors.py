@@ -40,7 +40,7 @@ class BindTensorAccessors(Rewriter, src=l7.LANG, dst=l7.LANG):
     def cta_words(t: l7.Tensor) -> int:
         """Compile-time words of the tensor's TensorAccessorArgs: one flags word if interleaved."""
         if t.accessor is None or t.accessor.cta_flags & SHARDED:
-            raise NanottError("NT304", f"tensor {t.name} is not interleaved: sharded tensor "
+            raise NanottError("NT321", f"tensor {t.name} is not interleaved: sharded tensor "
                               "accessors are not supported yet", t.loc,
                               "keep the tensor interleaved in DRAM (the default layout)")
         return 1
