@@ -149,7 +149,7 @@ def explain(
             elif s.dst:
                 trailer = "unchecked (--no-check)" if no_check else None
             if s.id in shown:
-                block = stage_block(s, text, before if diff else None, trailer)
+                block = stage_block(s, text, before if diff and s.dst else None, trailer)   # G1: files, not a diff
                 typer.echo(as_json(s, program) if format is Format.json else block, nl=False)
                 if dump_dir is not None:
                     dump(dump_dir, s, program, block)

@@ -54,11 +54,21 @@ class StageText(SingleFileSnapshotExtension):
 
     @classmethod
     def dirname(cls, *, test_location):
-        return str(ROOT / "snapshots" / test_location.item.callspec.params["example"])
+        if (params := stage_params(test_location)) is None:     # syrupy scans every test file's site
+            return super().dirname(test_location=test_location)
+        return str(ROOT / "snapshots" / params["example"])
 
     @classmethod
     def get_snapshot_name(cls, *, test_location, index=0):
-        return test_location.item.callspec.params["stage"].stem
+        if (params := stage_params(test_location)) is None:
+            return super().get_snapshot_name(test_location=test_location, index=index)
+        return params["stage"].stem
+
+
+def stage_params(test_location) -> dict | None:
+    """The (example, stage) parameters of a snapshot test, or None for any other test."""
+    params = getattr(getattr(test_location.item, "callspec", None), "params", {})
+    return params if {"example", "stage"} <= set(params) else None
 
 
 class StageDot(StageText):

@@ -30,7 +30,10 @@ def docstring_lines(tree: ast.AST) -> set[int]:
 def code_lines(path: Path) -> int:
     """Lines holding code: not blank, not only a comment, not part of a docstring."""
     text = path.read_text()
-    skip = docstring_lines(ast.parse(text))
+    try:
+        skip = docstring_lines(ast.parse(text))
+    except SyntaxError:             # test data that is broken on purpose (tests/kernels/)
+        skip = set()
     code: set[int] = set()
     ignored = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
                tokenize.ENDMARKER, tokenize.ENCODING}

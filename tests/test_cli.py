@@ -95,3 +95,24 @@ def test_graph_without_dot_writes_the_source(tmp_path, monkeypatch):
     out = tmp_path / "dfg.svg"
     assert "no 'dot' found; wrote" in nanott("graph", GEMM, "--after", "B1", "-o", str(out)).stdout
     assert (tmp_path / "dfg.dot").read_text().startswith(("digraph", "strict digraph"))
+
+
+def test_explain_exits_1_when_the_numbers_disagree_with_the_reference(tmp_path):
+    wrong = tmp_path / "wrong_gemm.py"
+    wrong.write_text((ROOT / "examples" / "gemm.py").read_text() + "\n\nreference = lambda A, B: A @ B.T\n")
+    result = nanott("explain", str(wrong), "--stop-after", "A1", code=1)
+    assert "EXCEEDS tol" in result.stdout and "numerics check failed" in result.stderr
+
+
+def test_syntax_error_in_a_kernel_points_at_its_line(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('"""A kernel file with a typo."""\nimport nanott.language as T\ndef main(:\n    pass\n')
+    err = nanott("explain", str(bad), code=1).stderr
+    assert "bad.py:3:" in err and "error NT902" in err and "def main(:" in err
+
+
+def test_a_checker_failure_is_a_compiler_bug_exit_2(monkeypatch):
+    import nanott.passes.a1_infer_layout as a1
+    monkeypatch.setattr(a1, "infer_layout", lambda program, target: program)    # L0 out of an L0 -> L1 pass
+    result = nanott("explain", GEMM, "--stop-after", "A1", code=2)
+    assert "internal error after A1 infer-layout" in result.stderr

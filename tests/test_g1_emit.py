@@ -68,7 +68,8 @@ def gemm_program() -> l9.Program:
     """C = A @ B, 64x64x64 in 32x32x32 blocks: 4 blocks on 4 cores, 2 steps along K."""
     at = lambda n: Loc("gemm.py", n)  # noqa: E731
     ids = (l9.Let("bid", op("+", l9.CoreArg("start"), v("b")), loc=at(14)),
-           l9.Let("by", op("//", v("bid"), c(2)), loc=at(14)), l9.Let("bx", op("%", v("bid"), c(2)), loc=at(14)))
+           l9.Let("by", op("//", v("bid"), c(2)), loc=at(14)),
+           l9.Let("bx", op("%", v("bid"), c(2)), loc=at(14)))
     reads = (l9.CbReserve(0, 1, loc=at(19)),
              l9.NocReadPage("A", op("+", op("*", v("by"), c(2)), v("k")), 0, c(0), loc=at(19)),
              l9.NocReadBarrier(loc=at(19)), l9.CbPush(0, 1, loc=at(19)), l9.CbReserve(1, 1, loc=at(20)),
@@ -81,7 +82,8 @@ def gemm_program() -> l9.Program:
               l9.MatmulTiles(0, 1, c(0), c(0), c(0), loc=at(21)),
               l9.CbPop(0, 1, loc=at(21)), l9.CbPop(1, 1, loc=at(21)))
     compute = l9.DeviceKernel("compute", (
-        l9.Init("compute_kernel_hw_startup", (0, 1, 2), loc=at(21)), l9.Init("mm_init_short", (0, 1), loc=at(21)),
+        l9.Init("compute_kernel_hw_startup", (0, 1, 2), loc=at(21)),
+        l9.Init("mm_init_short", (0, 1), loc=at(21)),
         l9.For("b", l9.CoreArg("count"), "persistent", 0, (
             l9.CbReserve(2, 1, loc=at(17)), l9.RegsAcquire(loc=at(21)),
             l9.For("k", c(2), "pipelined", 2, k_loop, loc=at(18)),
@@ -121,10 +123,13 @@ def eltwise_program() -> l9.Program:
         l9.CbWait(0, 2, loc=at(12)), l9.CbWait(1, 2, loc=at(12)), l9.CbReserve(2, 2, loc=at(12)),
         l9.RegsAcquire(loc=at(12)),
         l9.Init("copy_tile_init", (0,), loc=at(13)), l9.CopyTile(0, c(0), c(0), loc=at(13)),
-        l9.Init("add_tiles_init", (0, 1), loc=at(13)), each(l9.BinaryTiles("add", 0, 1, j, j, even, loc=at(13)), 13),
-        l9.Init("binop_with_scalar_tile_init", (), loc=at(13)), each(l9.SfpuScalar("mul", even, 2.0, loc=at(13)), 13),
+        l9.Init("add_tiles_init", (0, 1), loc=at(13)),
+        each(l9.BinaryTiles("add", 0, 1, j, j, even, loc=at(13)), 13),
+        l9.Init("binop_with_scalar_tile_init", (), loc=at(13)),
+        each(l9.SfpuScalar("mul", even, 2.0, loc=at(13)), 13),
         l9.Init("fill_tile_init", (), loc=at(13)), each(l9.FillTile(odd, 0.5, loc=at(13)), 13),
-        l9.Init("add_binary_tile_init", (), loc=at(13)), each(l9.SfpuBinary("add", even, odd, even, loc=at(13)), 13),
+        l9.Init("add_binary_tile_init", (), loc=at(13)),
+        each(l9.SfpuBinary("add", even, odd, even, loc=at(13)), 13),
         l9.RegsCommit(loc=at(13)), l9.RegsWait(loc=at(14)), each(l9.PackTile(even, 2, j, loc=at(14)), 14),
         l9.RegsRelease(loc=at(14)), l9.CbPop(0, 2, loc=at(12)), l9.CbPop(1, 2, loc=at(12)),
         l9.CbPush(2, 2, loc=at(14))), ())
@@ -173,7 +178,8 @@ NODE_CALLS = {"CbReserve": "cb_reserve_back(", "CbPush": "cb_push_back(", "CbWai
               "NocWriteBarrier": "noc_async_write_barrier(", "RegsAcquire": "tile_regs_acquire(",
               "RegsCommit": "tile_regs_commit(", "RegsWait": "tile_regs_wait(",
               "RegsRelease": "tile_regs_release(", "CopyTile": "copy_tile(", "MatmulTiles": "matmul_tiles(",
-              "PackTile": "pack_tile<true>(", "FillTile": "fill_tile(", "For": "for (", "Let": "const uint32_t"}
+              "PackTile": "pack_tile<true>(", "FillTile": "fill_tile(", "For": "for (",
+              "Let": "const uint32_t"}
 
 
 def test_files_and_headers(case):
@@ -193,7 +199,8 @@ def test_one_call_per_node(case):
         body = files[f"{k.role}.cpp"].split("kernel_main() {", 1)[1]
         for node, call in NODE_CALLS.items():
             expected = nodes[node] + (body.count("get_arg_val") if node == "Let" else 0)
-            assert body.count(call) == expected, f"{k.role}: {call} x{body.count(call)}, IR has {node} x{nodes[node]}"
+            assert body.count(call) == expected, \
+                f"{k.role}: {call} x{body.count(call)}, IR has {node} x{nodes[node]}"
         tiles = Counter(f"{x.op}_tiles(" for x in walk(k.body) if isinstance(x, l9.BinaryTiles))
         tiles.update(f"{x.op}_binary_tile(" for x in walk(k.body) if isinstance(x, l9.SfpuBinary))
         tiles.update(f"{x.op}_unary_tile(" for x in walk(k.body) if isinstance(x, l9.SfpuScalar))
@@ -232,8 +239,8 @@ def test_accessors_at_binding_cta_offsets(case):
             page = next(t.layout.page_bytes for t in p.params if t.name == b.tensor)
             assert f"constexpr auto {b.tensor}_args = TensorAccessorArgs<{b.cta_offset}>();" in text
             assert f"const auto {b.tensor} = TensorAccessor({b.tensor}_args, {b.addr_arg}, {page});" in text
-        host = [m for m in re.findall(rf"TensorAccessorArgs\(\*(\w+)_buffer\)\.append_to\({k.role}_compile_args\)",
-                                      files["main.cpp"])]
+        appended = rf"TensorAccessorArgs\(\*(\w+)_buffer\)\.append_to\({k.role}_compile_args\)"
+        host = re.findall(appended, files["main.cpp"])
         assert host == [b.tensor for b in sorted(k.bindings, key=lambda b: b.cta_offset)]
 
 
@@ -285,7 +292,8 @@ def test_gemm_reader_lines(gemm):
     reader = f["reader.cpp"]
     assert "    for (uint32_t b = 0; b < count; ++b) {  // gemm.py:13\n" in reader
     assert "        const uint32_t by = bid / 2;  // gemm.py:14\n" in reader
-    assert "            noc_async_read_page((by * 2) + k, A, get_write_ptr(cb_A_shared));  // gemm.py:19\n" in reader
+    assert ("            noc_async_read_page((by * 2) + k, A, get_write_ptr(cb_A_shared));  // gemm.py:19\n"
+            in reader)
     assert '#include "api/dataflow/dataflow_api.h"' in reader and "compute_kernel_api" not in reader
 
 
@@ -295,7 +303,8 @@ def test_gemm_compute_lines(gemm):
     assert "            matmul_tiles(cb_A_shared, cb_B_shared, 0, 0, 0);  // gemm.py:21\n" in compute
     assert "        pack_tile<true>(0, cb_C_local, 0);  // gemm.py:23\n" in compute
     assert "    compute_kernel_hw_startup(cb_A_shared, cb_B_shared, cb_C_local);  // gemm.py:21\n" in compute
-    assert compute.index("tile_regs_acquire") < compute.index("matmul_tiles") < compute.index("tile_regs_commit")
+    order = [compute.index(call) for call in ("tile_regs_acquire", "matmul_tiles", "tile_regs_commit")]
+    assert order == sorted(order)
     assert "void kernel_main() {" in compute and '#include "compute_kernel_api/matmul.h"' in compute
 
 
@@ -314,7 +323,8 @@ def test_eltwise_compute_lines(eltwise):
 def test_eltwise_dataflow_slots_and_host(eltwise):
     _, f = eltwise
     assert "get_write_ptr(cb_A_shared) + j0 * 2048);" in f["reader.cpp"]
-    assert "noc_async_write_page((start * 2) + j2, C, get_read_ptr(cb_C_shared) + j2 * 4096);" in f["writer.cpp"]
+    assert ("noc_async_write_page((start * 2) + j2, C, get_read_ptr(cb_C_shared) + j2 * 4096);"
+            in f["writer.cpp"])
     main = f["main.cpp"]
     assert 'tilize_nfaces(read_tensor<bfloat16>(in_dir + "/A.bin", 6144), 32, 192)' in main
     assert 'write_tensor(out_dir + "/C.bin", untilize_nfaces(C_result, 32, 192));' in main
@@ -347,7 +357,8 @@ def test_older_release_changes_the_calls(gemm):
     old = emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS["2025-12-01"])
     assert "matmul_tiles(cb_A_shared, cb_B_shared, 0, 0, 0, false);" in old["compute.cpp"]
     assert "matmul_tiles(cb_A_shared, cb_B_shared, 0, 0, 0);" in now["compute.cpp"]
-    assert "namespace NAMESPACE {\nvoid MAIN {" in old["compute.cpp"] and "kernel_main" not in old["compute.cpp"]
+    assert "namespace NAMESPACE {\nvoid MAIN {" in old["compute.cpp"]
+    assert "kernel_main" not in old["compute.cpp"]
     assert '#include "dataflow_api.h"' in old["reader.cpp"]
     assert '"api": "2025-12-01"' in old["tt.plan.json"]
 
@@ -396,8 +407,16 @@ def test_a_let_that_rebinds_opens_a_scope(gemm):
     p, _ = gemm
     body = (l9.Let("x", c(1)), l9.CopyTile(0, v("x"), c(0)), l9.Let("x", c(2)), l9.CopyTile(0, v("x"), c(1)))
     compute = emit_metalium(with_compute(p, body), WORMHOLE_N150)["compute.cpp"]
-    assert ("    const uint32_t x = 1;\n    copy_tile(cb_A_shared, x, 0);\n    {  // let x again: a new scope\n"
+    assert ("    const uint32_t x = 1;\n    copy_tile(cb_A_shared, x, 0);\n"
+            "    {  // let x again: a new scope\n"
             "        const uint32_t x = 2;\n        copy_tile(cb_A_shared, x, 1);\n    }\n}\n") in compute
+
+
+def test_refuses_a_let_that_reads_the_name_it_defines(gemm):
+    p, _ = gemm
+    body = (l9.Let("x", c(1)), l9.Let("x", op("+", v("x"), c(1))))
+    with pytest.raises(CheckError, match="reads 'x' in its own definition"):
+        emit_metalium(with_compute(p, body), WORMHOLE_N150)
 
 
 def test_refuses_a_runtime_argument_hidden_by_a_let(gemm):
@@ -464,6 +483,7 @@ def test_headers_reject_what_the_api_rejects(gemm, tmp_path):
     (tmp_path / "reader.cpp").write_text(files["reader.cpp"])
     r = gxx(tmp_path / "reader.cpp", "-DKERNEL_COMPILE_TIME_ARGS=2")
     assert r.returncode and "compile-time argument index out of range" in r.stderr
-    (tmp_path / "wide.cpp").write_text(files["reader.cpp"].replace("get_arg_val<uint32_t>(0)", "get_arg_val<uint64_t>(0)"))
+    wide = files["reader.cpp"].replace("get_arg_val<uint32_t>(0)", "get_arg_val<uint64_t>(0)")
+    (tmp_path / "wide.cpp").write_text(wide)
     r = gxx(tmp_path / "wide.cpp", "-DKERNEL_COMPILE_TIME_ARGS=2,2")
     assert r.returncode and "only 4B args are supported" in r.stderr

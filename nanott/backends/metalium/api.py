@@ -51,9 +51,6 @@ class Api:
             raise CheckError(f"nanott's Metalium API table for tt-metal {self.version} has no "
                              f"{key!r} (nanott/backends/metalium/api.py)") from None
 
-    def has(self, key: str) -> bool:
-        return key in self.calls
-
     def switched(self, version: str, *switches: str) -> Api:
         """This release with the spellings of `switches` (keys of SWITCHES) instead."""
         calls = dict(self.calls)

@@ -13,6 +13,7 @@ time, from the directory the build passes as NANOTT_KERNEL_DIR.
 from __future__ import annotations
 
 from nanott.backends.metalium.api import HOST_TYPES, Api
+from nanott.backends.metalium.kernels import ident
 from nanott.backends.metalium.plan import Plan
 from nanott.ir import CheckError
 
@@ -74,6 +75,10 @@ class HostPrinter:
     def __init__(self, plan: Plan, api: Api):
         self.plan, self.api = plan, api
         self.headers: set[str] = set()
+        for t in plan.tensors:
+            ident(f"{t.name}_buffer", "the host variable of tensor")
+        for cb in plan.cbs:
+            ident(f"cb_{cb.name}", f"the host constant of cb{cb.index}")
 
     def call(self, key: str, **fields: object) -> str:
         c = self.api[key]

@@ -104,7 +104,12 @@ class KernelPrinter:
             self.headers.add(c.header)
         return c(**fields)
 
-    def declare(self, name: str, what: str) -> str:
+    def declare(self, name: str, what: str, value: Any = None) -> str:
+        """Declare a name in the current scope; `value` (a let's value, a loop's extent) may not
+        read it: in C++ the new name is already in scope there."""
+        if any(isinstance(x, (l9.Var, l9.CoreArg)) and x.name == name for x in walk(value)):
+            raise CheckError(f"the {self.k.role} kernel's {what} {name!r} reads {name!r} in its own "
+                             "definition, which C++ would take for the new one")
         if ident(name, what) in self.scopes[-1]:
             raise CheckError(f"the {self.k.role} kernel declares {name!r} twice in one scope")
         self.scopes[-1].add(name)
@@ -157,7 +162,7 @@ class KernelPrinter:
     def stmt(self, s: Any, depth: int) -> list[str]:
         if isinstance(s, l9.For):
             self.scopes.append(set())
-            var = self.declare(s.var, "loop variable")
+            var = self.declare(s.var, "loop variable", s.extent)
             head = self.line(f"for (uint32_t {var} = 0; {var} < {self.expr(s.extent, True)}; ++{var}) {{",
                              s, depth)
             body = self.block(s.body, depth + 1)
@@ -171,7 +176,7 @@ class KernelPrinter:
         e, cb = self.expr, self.cb
         match s:
             case l9.Let(var, value):
-                return f"const uint32_t {self.declare(var, 'let')} = {e(value, True)}", ""
+                return f"const uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", ""
             case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
                 return self.call(CB_CALLS[type(s).__name__], cb=cb(c), pages=n), ""
             case l9.NocReadPage(tensor, page, c, slot):
