@@ -103,13 +103,20 @@ def test_user_mistakes_are_diagnostics():
     assert [api.stage_for_level(lv).id for lv in ("L0", "L1", "L7", "L8", "L9")] == ["P0", "A3", "D2", "D4", "F1"]
 
 
-@pytest.mark.P0
+@pytest.mark.parametrize("level", ["L0", "L9"])
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_run_writes_outputs_in_place(example, lowered):
+def test_run_writes_outputs_in_place(example, level, lowered):
     loaded, kernel = lowered.loaded(example), lowered.kernel(example)
     arrays = {k: v.copy() for k, v in lowered.inputs(example).items()}
-    api.run(loaded.prim_func, *arrays.values(), level="L0")
+    api.run(loaded.prim_func, *arrays.values(), level=level)
     results = api.compare(kernel, arrays, lowered.expected(example))
     assert results and all(r.ok for r in results)
-    with pytest.raises(NanottError, match="takes"):
-        api.run(loaded.prim_func, *list(arrays.values())[:-1], level="L0")
+
+
+def test_run_rejects_arrays_that_do_not_fit(lowered):
+    loaded = lowered.loaded("gemm")
+    arrays = list(lowered.inputs("gemm").values())
+    with pytest.raises(NanottError, match="takes 3 arrays"):
+        api.run(loaded.prim_func, *arrays[:-1], level="L0")
+    with pytest.raises(NanottError, match="must be a"):
+        api.run(loaded.prim_func, *arrays[:-1], arrays[-1].astype(np.float64), level="L0")
