@@ -1,66 +1,89 @@
-"""Weave the course from the compiler: fill every marker block in docs/*.md, and draw the pipeline.
+"""Weave the course from the compiler: fill every marker block in docs/*.md and docs/solutions/*.md,
+and draw the pictures they name.
 
 A block is a marker line, the generated text, and `<!-- /weave -->`:
 
-    <!-- weave: pipeline-table -->          the stages: id, name, Lin -> Lout (nanott.pipeline)
-    <!-- weave: delta L2 -->                a language's docstring Delta section (nanott.languages)
-    <!-- weave: source nanott/x.py name --> the source of one top-level function or class, by name
+    <!-- weave: pipeline-table -->                the stages: id, name, Lin -> Lout
+    <!-- weave: delta L2 -->                      a language's Delta section (its docstring)
+    <!-- weave: source nanott/x.py [name] -->     a file, or one function, class or Class.method
+    <!-- weave: docstring nanott/x.py [name] --> the docstring of a file, function or class
+    <!-- weave: targets -->                       the machines of nanott/target.py, as a table
+    <!-- weave: snapshot gemm B1 [part] -->       the IR of examples/gemm.py after B1 (part: one
+                                                  kernel, `reader`, or one G1 file, `compute.cpp`)
+    <!-- weave: diff gemm B1 [part] -->           what B1 changed, as `nanott explain --diff` shows it
+    <!-- weave: picture gemm C3 -->               the IR after C3 drawn: docs/img/gemm_C3.{dot,svg}
+    <!-- weave: drawing tensix_core "alt" -->     a hand-written docs/drawings/tensix_core.dot, drawn
+    <!-- weave: nanott run examples/x.py -->      a `nanott` command and what it prints
 
-Beside the chapters it writes docs/pipeline.dot and, where graphviz's `dot` exists, pipeline.svg.
+Markers that run the compiler are in weave_runs.py; those that quote its code in weave_code.py.
+Beside the chapters it writes docs/pipeline.{dot,svg}. Command output shows paths relative to the
+repository (the checkout's own directory is cut), so the docs read the same on every machine.
 
     python docs/weave.py            rewrite the blocks and the pictures
-    python docs/weave.py --check    exit 1, with a diff, when the docs drifted from the compiler
+    python docs/weave.py --check    exit 1, naming the page, the marker and a diff, when the docs
+                                    drifted from the compiler (SVGs compared by content, with `dot`)
 """
 from __future__ import annotations
 
 import argparse
-import ast
 import difflib
 import re
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path[:0] = [str(ROOT), str(DOCS)]
 
-from nanott.backends.graphviz import pipeline_graph, write_picture  # noqa: E402
-from nanott.pipeline import PIPELINE, language  # noqa: E402
+import graphviz  # noqa: E402
+
+import weave_code  # noqa: E402
+import weave_runs  # noqa: E402
+from nanott.backends.graphviz import pipeline_graph  # noqa: E402
 
 BLOCK = re.compile(r"(<!-- weave: (.*?) -->\n)(.*?)(<!-- /weave -->)", re.S)
+MAKERS = {**weave_code.MAKERS, **weave_runs.MAKERS}
 
 
-def pipeline_table() -> str:
-    rows = [f"| {s.id} | {s.name} | {s.transition} |" for s in PIPELINE]
-    return "\n".join(["| id | name | in -> out |", "|---|---|---|", *rows])
+class Course:
+    """One weave of a docs directory: every block's text on disk and woven now, and the files the
+    markers ask for (generated DOT sources, and SVGs to draw from DOT)."""
 
+    def __init__(self, docs: Path):
+        self.docs = docs
+        self.files: dict[Path, str] = {docs / "pipeline.dot": pipeline_graph().source}
+        self.renders: dict[Path, str] = {docs / "pipeline.svg": pipeline_graph().source}
+        pages = sorted(docs.glob("*.md")) + sorted(docs.glob("solutions/*.md"))
+        self.blocks = {page: [(m, self.make(m.group(2), page)) for m in BLOCK.finditer(page.read_text())]
+                       for page in pages}
 
-def delta(name: str) -> str:
-    doc = language(name).module.__doc__ or ""
-    lines = doc.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("Delta"))
-    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
-    return "```text\n" + "\n".join(lines[start:end]) + "\n```"
-
-
-def source(path: str, name: str) -> str:
-    text = (ROOT / path).read_text()
-    for d in ast.parse(text).body:
-        if getattr(d, "name", None) == name:
-            return "```python\n" + ast.get_source_segment(text, d) + "\n```"
-    raise KeyError(f"{path} has no top-level {name}")
-
-
-MAKERS = {"pipeline-table": pipeline_table, "delta": delta, "source": source}
-
-
-def woven(text: str, where: str) -> str:
-    def fill(m: re.Match) -> str:
-        verb, *args = m.group(2).split()
+    def make(self, marker: str, page: Path) -> str:
+        verb, *args = shlex.split(marker)
         if verb not in MAKERS:
-            raise SystemExit(f"{where}: unknown marker {m.group(2)!r}; markers are {', '.join(MAKERS)}")
-        return m.group(1) + MAKERS[verb](*args) + "\n" + m.group(4)
-    return BLOCK.sub(fill, text)
+            raise SystemExit(f"{page.relative_to(self.docs)}: unknown marker {marker!r}; markers are "
+                             f"{', '.join(MAKERS)}")
+        try:
+            return MAKERS[verb](self, page, *args).rstrip("\n") + "\n"
+        except (KeyError, TypeError, ValueError) as e:
+            raise SystemExit(f"{page.relative_to(self.docs)}: marker {marker!r} failed: {e}") from e
+
+    def woven(self, page: Path) -> str:
+        text, out, at = page.read_text(), [], 0
+        for m, new in self.blocks[page]:
+            out += [text[at:m.start(3)], new]
+            at = m.end(3)
+        return "".join(out) + text[at:]
+
+    def picture(self, page: Path, name: str, dot_source: str, keep_source: bool) -> str:
+        """Ask for docs/img/<name>.svg drawn from `dot_source`, with the .dot beside it when the
+        source is generated; return the picture's path relative to the page."""
+        svg = self.docs / "img" / f"{name}.svg"
+        self.renders[svg] = dot_source
+        if keep_source:
+            self.files[svg.with_suffix(".dot")] = dot_source
+        return ("../" if page.parent != self.docs else "") + f"img/{name}.svg"
 
 
 def svg_content(svg: str) -> list[str]:
@@ -68,44 +91,68 @@ def svg_content(svg: str) -> list[str]:
     return sorted(re.findall(r"<(?:title|text)\b[^>]*>(.*?)</(?:title|text)>", svg))
 
 
+def unified(old: str, new: str, where: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        f"{where} (on disk)", f"{where} (woven)"))
+
+
 def drift(docs: Path) -> list[str]:
-    """Unified diffs of every file that differs from what the compiler makes now."""
-    out = []
-    wanted = {p: woven(p.read_text(), p.name) for p in sorted(docs.glob("*.md"))}
-    wanted[docs / "pipeline.dot"] = pipeline_graph().source
-    for path, new in wanted.items():
+    """One report per drifted block (page, marker, diff), per generated file that differs, and per
+    picture no marker draws."""
+    course, out = Course(docs), []
+    for page, blocks in course.blocks.items():
+        for m, new in blocks:
+            if m.group(3) != new:
+                out.append(f"{page.relative_to(docs)}: marker `{m.group(2)}` drifted from the compiler\n"
+                           + unified(m.group(3), new, f"{page.name} [{m.group(2)}]"))
+    for path, new in course.files.items():
         old = path.read_text() if path.exists() else ""
         if old != new:
-            out.append("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                                    f"{path} (on disk)", f"{path} (woven)")))
+            out.append(f"{path.relative_to(docs)} differs from what the compiler makes\n"
+                       + unified(old, new, path.name))
+    wanted = set(course.files) | set(course.renders)
+    pictures = sorted((docs / "img").iterdir()) if (docs / "img").is_dir() else []
+    out += [f"{p.relative_to(docs)} is drawn by no marker: delete it" for p in pictures if p not in wanted]
     return out
 
 
 def svg_drift(docs: Path) -> list[str]:
-    """The committed SVG against a fresh rendering, compared by content (needs `dot`)."""
-    svg = docs / "pipeline.svg"
-    fresh = svg_content(pipeline_graph().pipe(format="svg").decode())
-    old = svg_content(svg.read_text()) if svg.exists() else []
-    return [] if old == fresh else [f"{svg} does not show the current pipeline: run python docs/weave.py"]
+    """Every SVG a marker asks for against a fresh rendering, compared by content (needs `dot`)."""
+    out = []
+    for svg, source in Course(docs).renders.items():
+        fresh = svg_content(graphviz.Source(source).pipe(format="svg").decode())
+        old = svg_content(svg.read_text()) if svg.exists() else []
+        if old != fresh:
+            out.append(f"{svg.relative_to(docs)} does not show what the compiler draws now: "
+                       "run python docs/weave.py")
+    return out
 
 
 def weave(docs: Path) -> None:
-    for path in sorted(docs.glob("*.md")):
-        path.write_text(woven(path.read_text(), path.name))
-    written = write_picture(pipeline_graph(), docs / "pipeline.svg")
-    if written.suffix == ".dot":
-        print(f"no 'dot' found: wrote {written}, not pipeline.svg")
+    course = Course(docs)
+    for page in course.blocks:
+        page.write_text(course.woven(page))
+    for path, text in course.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    if shutil.which("dot") is None:
+        print("no 'dot' found: wrote the .dot sources, not the .svg pictures")
+        return
+    for svg, source in course.renders.items():
+        svg.parent.mkdir(parents=True, exist_ok=True)
+        svg.write_bytes(graphviz.Source(source).pipe(format="svg"))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="report drift, change nothing")
-    ap.add_argument("--docs", type=Path, default=ROOT / "docs", help="the docs directory")
+    ap.add_argument("--docs", type=Path, default=DOCS, help="the docs directory")
     args = ap.parse_args(argv)
+    docs = args.docs.resolve()
     if not args.check:
-        weave(args.docs)
+        weave(docs)
         return 0
-    problems = drift(args.docs) + (svg_drift(args.docs) if shutil.which("dot") else [])
+    problems = drift(docs) + (svg_drift(docs) if shutil.which("dot") else [])
     for p in problems:
         print(p)
     return 1 if problems else 0
