@@ -6,8 +6,13 @@ broadcast expression over index arrays, never element by element in Python.
 
 Numerics (the reference every level is compared against): elementwise arithmetic in float32,
 rounded to the destination buffer's dtype on store (round to nearest even, as NumPy and ml_dtypes
-do); `T.gemm` multiplies in float32 and adds into the accumulator; a fresh local buffer holds NaN,
-so a read before any write shows up in the result instead of passing silently.
+do); the unary functions (UNARY) are NumPy's float32 ones, so every level that applies them to the
+same float32 values gets the same bits; a cast rounds to its dtype (nearest even) and goes on in
+float32; `T.gemm` multiplies in float32 and adds into the accumulator; a reduction sums (NumPy's pairwise
+sum), or takes the max or min, in float32 and combines with the old values when not clearing; a fresh local buffer holds NaN,
+so a read before any write shows up in the result instead of passing silently. A copy whose
+region runs past the edge of its buffer is masked, as in TileLang: outside elements read as zero
+and are not stored.
 """
 from __future__ import annotations
 
@@ -73,11 +78,13 @@ class InterpL0:
             case l0.Alloc(name, shape, dtype, _):
                 env.buffers[name] = empty(shape, dtype)
             case l0.Copy(src, dst):
-                self.copy(self.region(src, env), dst, env)
+                self.copy(self.load_region(src, env), dst, env)
             case l0.Gemm(a, b, c, ta, tb, clear):
                 self.gemm(env.buffers[a], env.buffers[b], env.buffers[c], ta, tb, clear)
             case l0.Fill(buffer, value):
                 env.buffers[buffer][...] = self.eval(value, env)
+            case l0.Reduce(op, src, dst, dim, clear):
+                self.reduce(op, env.buffers[src], env.buffers[dst], dim, clear)
             case l0.For(var, extent, _, _, body):
                 for i in range(int(self.eval(extent, env))):
                     env.scalars[var] = i
@@ -98,19 +105,40 @@ class InterpL0:
             case _:
                 raise NoRule(self, s)
 
-    def region(self, r: l0.Region, env: Env) -> np.ndarray:
+    def in_bounds(self, r: l0.Region, env: Env) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+        """The part of a region inside its buffer: (slices of the buffer, slices of the region)."""
+        shape = env.buffers[r.buffer].shape
         starts = [int(self.eval(s, env)) for s in r.starts]
-        return env.buffers[r.buffer][tuple(slice(s, s + n) for s, n in zip(starts, r.extents))]
+        lo = [min(max(s, 0), d) for s, d in zip(starts, shape)]
+        hi = [min(max(s + n, 0), d) for s, n, d in zip(starts, r.extents, shape)]
+        return (tuple(slice(a, b) for a, b in zip(lo, hi)),
+                tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, starts)))
+
+    def load_region(self, r: l0.Region, env: Env) -> np.ndarray:
+        """A region's values; what lies outside the buffer reads as zero (TileLang's masked load)."""
+        buf = env.buffers[r.buffer]
+        inside, where = self.in_bounds(r, env)
+        out = np.zeros(r.extents, dtype=buf.dtype)
+        out[where] = buf[inside]
+        return out
 
     def copy(self, values: np.ndarray, dst: l0.Region, env: Env) -> None:
-        target = self.region(dst, env)
-        target[...] = values.reshape(target.shape).astype(target.dtype)
+        """Store into a region; what lies outside the buffer is skipped (TileLang's masked store)."""
+        inside, where = self.in_bounds(dst, env)
+        buf = env.buffers[dst.buffer]
+        buf[inside] = values.reshape(dst.extents)[where].astype(buf.dtype)
 
     @staticmethod
     def gemm(a, b, c, transpose_a: bool, transpose_b: bool, clear: bool) -> None:
         a32, b32 = a.astype(np.float32), b.astype(np.float32)
         product = (a32.T if transpose_a else a32) @ (b32.T if transpose_b else b32)
         c[...] = (product if clear else c.astype(np.float32) + product).astype(c.dtype)
+
+    @staticmethod
+    def reduce(op: str, src: np.ndarray, dst: np.ndarray, dim: int, clear: bool) -> None:
+        """dst (op)= src reduced along dim, in float32 (NumPy's sum: pairwise), rounded to dst's dtype."""
+        r = REDUCE[op](src.astype(np.float32), axis=dim)
+        dst[...] = (r if clear else COMBINE[op](dst.astype(np.float32), r)).astype(dst.dtype)
 
     def eval(self, e: Any, env: Env) -> Any:
         match e:
@@ -124,7 +152,9 @@ class InterpL0:
                 idx = np.broadcast_arrays(*(np.asarray(self.eval(i, env)) for i in indices))
                 return env.buffers[buffer][tuple(idx)].astype(np.float32)
             case l0.Cast(dtype, value):
-                return np.asarray(self.eval(value, env)).astype(np_dtype(dtype)).astype(np.float32)
+                return cast(self.eval(value, env), dtype)
+            case l0.UnOp(op, value):
+                return UNARY[op](float32(self.eval(value, env)))
             case _:
                 raise NoRule(self, e)
 
@@ -134,6 +164,34 @@ BINOPS = {
     "/": lambda a, b: np.float32(a) / np.float32(b) if np.isscalar(a) and np.isscalar(b) else a / b,
     "//": lambda a, b: a // b, "%": lambda a, b: a % b,
     "min": np.minimum, "max": np.maximum,
+}
+
+
+
+REDUCE = {"sum": lambda a, axis: np.sum(a, axis=axis, dtype=np.float32), "max": np.max, "min": np.min}
+COMBINE = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+
+
+def float32(x: Any) -> Any:
+    """A value as float32: an array converted, a scalar as np.float32."""
+    return x.astype(np.float32) if isinstance(x, np.ndarray) else np.float32(x)
+
+
+def cast(x: Any, dtype: str) -> Any:
+    """Round a value to `dtype` (to nearest even) and go on in float32."""
+    return np.asarray(x).astype(np_dtype(dtype)).astype(np.float32)
+
+
+def _recip(x: Any) -> Any:
+    return np.float32(1.0) / x
+
+
+# The elementwise functions of every level, on float32 values (tilelang.md §8; metalium.md §4.7,
+# whose SFPU computes in float32: nanott models it exactly, without the approximations of APPROX).
+UNARY = {
+    "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "sqrt": np.sqrt,
+    "rsqrt": lambda x: _recip(np.sqrt(x)), "abs": np.abs,
+    "sigmoid": lambda x: _recip(np.float32(1.0) + np.exp(np.negative(x))), "tanh": np.tanh,
 }
 
 l0.LANG.interpreter = InterpL0
