@@ -1,4 +1,4 @@
-"""The `nanott` command: explain, run, graph, passes, grammar.
+"""The `nanott` command: explain, run, compile, graph, passes, grammar.
 
 Every command walks `nanott.pipeline.PIPELINE`. A mistake in the user's kernel (NanottError) prints
 its diagnostic and exits 1; a compiler bug (a checker's CheckError, an interpreter's NoRule, a
@@ -257,3 +257,60 @@ def graph(
         from nanott.backends import graphviz as ir_graphviz
         written = ir_graphviz.write_picture(ir_graphviz.to_dot(program), output)
         typer.echo(f"wrote {written}" if written == output else f"no 'dot' found; wrote {written}")
+
+
+@app.command("compile")
+def compile_command(
+    file: KernelFile,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The directory to write the files into.")],
+    execute: Annotated[bool, typer.Option("--execute", help="Also build them with g++ against nanott's CPU "
+                                          "runtime, run them on random inputs and compare with NumPy.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the random inputs (--execute).")] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds the run may take (--execute).")] = 120.0,
+    runtime_cache: Annotated[Path | None, typer.Option(
+        help="Where the compiled CPU runtime is kept (default: OUTPUT/build); share one to compile it once.")] = None,
+    target: TargetOpt = TargetName.wormhole_n150,
+    kernel: KernelOpt = None,
+    set: SetOpt = None,
+) -> None:
+    """Write the TT-Metalium files of a kernel (G1): reader, compute and writer kernels, main.cpp,
+    tt.plan.json, CMakeLists.txt. With --execute, also build and run them on nanott's CPU runtime."""
+    with reported():
+        loaded = load(file, kernel, set)
+        machine = api.resolve_target(target.value)
+        l0_kernel, files = None, None
+        for s, files in pipeline.run_stages(loaded.prim_func, "G1", machine):
+            l0_kernel = l0_kernel or files
+        from nanott.backends.metalium import execute as cpu
+        cpu.write_files(output, files)
+        typer.echo(f"wrote {', '.join(files)} to {output}")
+        if execute:
+            run_on_cpu(cpu, output, loaded, l0_kernel, machine, seed, timeout, runtime_cache)
+
+
+def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, seed: int, timeout: float,
+               runtime_cache: Path | None) -> None:
+    """`compile --execute`: build, run, and print a line per output and, last, the verdict."""
+    from nanott.backends.metalium.build import BuildError
+    try:
+        run = cpu.execute(output, loaded, kernel, machine, seed, runtime_cache, timeout=timeout,
+                          progress=lambda m: typer.echo(f"nanott: {m}", err=True))
+    except BuildError as e:
+        typer.echo(str(e), err=True)
+        typer.echo("nanott compile --execute: FAIL (the build failed)")
+        raise typer.Exit(2)
+    except cpu.RunFailed as e:
+        typer.echo(str(e), err=True)
+        typer.echo("nanott compile --execute: FAIL (the run failed)")
+        raise typer.Exit(1)
+    for r in run.results:
+        tol = api.TOLERANCE[r.dtype]
+        typer.echo(f"{r.name}: max abs err {num(r.max_abs)}, max rel err {num(r.max_rel)} ({r.dtype}: rtol "
+                   f"{num(tol['rtol'])}, atol {num(tol['atol'])}) {'PASS' if r.ok else 'FAIL'}")
+    ok = all(r.ok for r in run.results)
+    typer.echo(f"built in {run.build_seconds:.1f} s, ran in {run.run_seconds:.2f} s on {machine.name} (CPU)")
+    worst = max(r.max_rel for r in run.results)
+    typer.echo(f"nanott compile --execute: max rel err {num(worst)} against NumPy, "
+               f"{'within tolerance: PASS' if ok else 'NOT within tolerance: FAIL'}")
+    if not ok:
+        raise typer.Exit(1)

@@ -7,7 +7,8 @@ fill, SFPU binary, packs at explicit slots), and the examples come through the r
 holds what the IR says (one call per node, runtime arguments at E1's slots, accessors at D2's cta
 offsets, CBs and compute configuration from their plans), that another API version changes the
 calls, that the output is deterministic, and that every file passes `g++ -std=c++20
--fsyntax-only` against tests/metalium_headers (the real signatures), warnings as errors.
+-fsyntax-only` against the runtime's headers (nanott/backends/metalium/runtime/include: the
+real signatures), warnings as errors.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from conftest import EXAMPLES
 
 from nanott.backends.json import dump, load
 from nanott.backends.metalium import api as metalium
+from nanott.backends.metalium.build import INCLUDE
 from nanott.backends.metalium.host import core_ranges
 from nanott.backends.metalium.plan import SCHEMA, Plan, plan_of
 from nanott.ir import CheckError, Loc, walk
@@ -32,7 +34,7 @@ from nanott.passes.e1_finalize_signature import finalize_signature
 from nanott.passes.g1_emit_metalium import emit_metalium
 from nanott.target import WORMHOLE_N150
 
-HEADERS = Path(__file__).resolve().parent / "metalium_headers"
+HEADERS = INCLUDE
 FILES = ["reader.cpp", "compute.cpp", "writer.cpp", "main.cpp", "tt.plan.json", "CMakeLists.txt"]
 pytestmark = pytest.mark.G1
 
@@ -201,10 +203,19 @@ def test_one_call_per_node(case):
             expected = nodes[node] + (body.count("get_arg_val") if node == "Let" else 0)
             assert body.count(call) == expected, \
                 f"{k.role}: {call} x{body.count(call)}, IR has {node} x{nodes[node]}"
-        tiles = Counter(f"{x.op}_tiles(" for x in walk(k.body) if isinstance(x, l9.BinaryTiles))
-        tiles.update(f"{x.op}_binary_tile(" for x in walk(k.body) if isinstance(x, l9.SfpuBinary))
+        tiles = Counter(f"{x.op}_tiles{'' if x.bcast == 'none' else '_bcast_' + x.bcast}("
+                        for x in walk(k.body) if isinstance(x, l9.BinaryTiles))
+        tiles.update(f"{l9.sfpu_binary(x.op)}(" for x in walk(k.body) if isinstance(x, l9.SfpuBinary))
         tiles.update(f"{x.op}_unary_tile(" for x in walk(k.body) if isinstance(x, l9.SfpuScalar))
-        tiles.update(f"{x.op}(" for x in walk(k.body) if isinstance(x, l9.Init))
+        tiles.update(f"{x.op}_tile(" for x in walk(k.body) if isinstance(x, l9.SfpuUnary))
+        tiles.update("typecast_tile<" for x in walk(k.body) if isinstance(x, l9.SfpuTypecast))
+        tiles.update("transpose_wh_tile(" for x in walk(k.body) if isinstance(x, l9.TransposeTile))
+        tiles.update("unary_bcast<" for x in walk(k.body) if isinstance(x, l9.UnaryBcast))
+        tiles.update("reduce_tile<" for x in walk(k.body) if isinstance(x, l9.ReduceTile))
+        # an init with template arguments (typecast_tile_init<Float32, Float16_b>) is spelled with
+        # the formats' values: count its name
+        tiles.update(x.op.split("<")[0] + ("<" if "<" in x.op else "(") for x in walk(k.body)
+                     if isinstance(x, l9.Init))
         for call, n in tiles.items():
             assert len(re.findall(r"(?<![\w])" + re.escape(call), body)) == n, f"{k.role}: {call}"
 
@@ -397,8 +408,10 @@ def test_refuses_what_it_cannot_print(gemm):
         emit_metalium(replace(p, kernels=(twice,) + p.kernels[1:]), WORMHOLE_N150)
     with pytest.raises(CheckError, match="not a C\\+\\+ identifier"):
         emit_metalium(with_compute(p, (l9.Let("new", c(1)),)), WORMHOLE_N150)
-    with pytest.raises(CheckError, match="no init call|has no 'exp_tile_init'"):
-        emit_metalium(with_compute(p, (l9.Init("exp_tile_init", ()),)), WORMHOLE_N150)
+    with pytest.raises(CheckError, match="has no 'gelu_tile_init'"):
+        emit_metalium(with_compute(p, (l9.Init("gelu_tile_init", ()),)), WORMHOLE_N150)
+    with pytest.raises(CheckError, match="at most 1 arguments"):
+        emit_metalium(with_compute(p, (l9.Init("mm_init_short", (0, 1), (1, 0)),)), WORMHOLE_N150)
 
 
 def test_a_let_that_rebinds_opens_a_scope(gemm):

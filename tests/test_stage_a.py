@@ -117,9 +117,9 @@ def test_nt103_block_not_whole_tiles_points_at_the_alloc(tmp_path):
     assert text[-1] == "hint: " + err.hint
 
 
-def test_nt301_a_1d_buffer_is_not_supported_yet(tmp_path):
-    file = kernel_file(tmp_path, {5: '    row_max = T.alloc_fragment((64,), "float")'})
-    k = with_alloc(eltwise_kernel(), "T", shape=(64,), loc=Loc(file, 5, 4))
+def test_nt311_a_0d_buffer_is_not_supported_yet(tmp_path):
+    file = kernel_file(tmp_path, {5: '    row_max = T.alloc_fragment((), "float")'})
+    k = with_alloc(eltwise_kernel(), "T", shape=(), loc=Loc(file, 5, 4))
     with pytest.raises(NanottError) as e:
         infer_layout(k, WORMHOLE_N150)
     assert e.value.code == "NT311" and "not supported yet" in e.value.message and "T" in e.value.message

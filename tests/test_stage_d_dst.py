@@ -131,7 +131,7 @@ def test_a_loop_head_joins_its_entry_with_its_body_exit_to_a_fixpoint():
     head = loop_entry(before, lambda h: h.after(add, fmts))
     assert head.fpu is None and head.started and head.pack == "Float16_b"
     loop = l8.For("k", c(2), "serial", 0, (add,))
-    assert through((loop,), before, fmts).fpu == ("add_tiles_init", (0, 1))   # 2 trips: body exit
+    assert through((loop,), before, fmts).fpu == ("add_tiles_init", (0, 1), ())   # 2 trips: body exit
 
 
 # ----- D4 -----

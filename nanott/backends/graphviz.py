@@ -28,7 +28,8 @@ CATEGORY: dict[str, str] = {
     **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier"), "noc"),
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer"), "cb"),
     **dict.fromkeys(("Gemm", "Fill", "Store", "TileGroup", "TAssign", "TStore", "Init", "BinaryTiles",
-                     "MatmulTiles", "SfpuBinary", "SfpuScalar", "FillTile"), "math"),
+                     "MatmulTiles", "SfpuBinary", "SfpuScalar", "SfpuUnary", "SfpuTypecast", "FillTile",
+                     "TransposeTile", "UnaryBcast", "ReduceTile", "Reduce"), "math"),
     **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
                     "dst"),
     **dict.fromkeys(("For", "TFor", "Parallel"), "loop"),
@@ -45,7 +46,7 @@ def category(x: Any) -> str:
 class _Drawing:
     def __init__(self, program: Any):
         self.g = graphviz.Digraph(name=type(program).__name__,
-                                  graph_attr={"rankdir": "LR", "fontname": "Helvetica"},
+                                  graph_attr={"rankdir": "LR", "fontname": "Helvetica", "ordering": "out"},
                                   node_attr={"shape": "box", "style": "rounded,filled",
                                              "fontname": "Courier", "fontsize": "10"})
         self.count = 0

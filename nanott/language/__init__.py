@@ -2,11 +2,15 @@
 
 A TileLang kernel needs only its import line changed. What nanott lowers: `T.prim_func`, `T.Tensor`,
 `T.Kernel`, `T.alloc_shared`, `T.alloc_fragment`, `T.copy`, `T.gemm`, `T.clear`, `T.fill`,
-`T.Parallel` (elementwise `+ - * /` over loads and constants), `T.Pipelined`, `T.serial` (and
-`range`), `T.ceildiv`, the dtypes. CUDA-only knobs (`threads`, `policy`, `k_pack`, `T.use_swizzle`,
-`coalesced_width`, ...) are accepted and recorded as `Attr`s on the L0 kernel: plain keys for the
-launch (`threads`, `use_swizzle`), `<op>.<knob>` for an operation's (`gemm.policy`, `copy.coalesced_width`).
-Any other `T.name` is a callable that reports NT301 (or NT108 for a name TileLang does not have).
+`T.reduce_sum`/`T.reduce_max`/`T.reduce_min` (a 2-D block into a 1-D buffer, `clear=False`
+accumulating), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
+`T.exp`, `T.exp2`, `T.log`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
+`T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
+`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes. CUDA-only knobs
+(`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
+as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
+an operation's (`gemm.policy`, `copy.coalesced_width`). Any other `T.name` is a callable that
+reports NT301 (or NT108 for a name TileLang does not have).
 
 Diagnostic codes raised by the frontend (P0):
   NT101 unsupported dtype          NT102 a size not known at parse time   NT103 copy extents differ
@@ -27,12 +31,16 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.language import ops
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
+from nanott.language.intrinsics import (Cast, abs, cast, exp, exp2, log, max, min, rsqrt,  # noqa: A004
+                                        sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
 from nanott.language.values import Sym, TensorType, dtype, fold_int, normalize_dtype
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
-           "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype"]
+           "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
+           "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
+           "reduce_min", "infinity"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -110,6 +118,33 @@ def fill(buffer, value, **knobs) -> None:
     b.record_knobs("fill.", knobs)
 
 
+def _reduce(op: str, buffer, out, dim, clear, knobs: dict) -> None:
+    b = current(f"T.reduce_{op}")
+    b.emit(ops.reduce(b, op, buffer, out, dim, clear), f"T.reduce_{op}")
+    b.record_knobs(f"reduce_{op}.", knobs)
+
+
+def reduce_sum(buffer, out, dim=-1, clear=True, **knobs) -> None:
+    """out[k] = sum of buffer along dim (out += ... with clear=False)."""
+    _reduce("sum", buffer, out, dim, clear, knobs)
+
+
+def reduce_max(buffer, out, dim=-1, clear=True, **knobs) -> None:
+    """out[k] = max of buffer along dim (max with out's old value with clear=False)."""
+    _reduce("max", buffer, out, dim, clear, knobs)
+
+
+def reduce_min(buffer, out, dim=-1, clear=True, **knobs) -> None:
+    """out[k] = min of buffer along dim (min with out's old value with clear=False)."""
+    _reduce("min", buffer, out, dim, clear, knobs)
+
+
+def infinity(dtype) -> float:
+    """+inf in a float dtype; `-T.infinity(dtype)` is the usual start of a max reduction."""
+    normalize_dtype(dtype)
+    return float("inf")
+
+
 def Parallel(*extents, **knobs) -> LoopSpec:
     """An elementwise loop nest over a tile: `for i, j in T.Parallel(M, N)`."""
     current("T.Parallel").record_knobs("parallel.", knobs)
@@ -169,11 +204,11 @@ int4, tfloat32 = dtype("int4"), dtype("tfloat32")
 globals().update({"float": float32, "half": float16, "bool": dtype("bool")})   # T.float, T.bool
 
 TILELANG_ONLY = frozenset("""
-reduce reduce_sum reduce_max reduce_min reduce_abssum reduce_absmax reduce_bitand reduce_bitor
+reduce reduce_abssum reduce_absmax reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_add atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
-atomic_store atomic_or reshape view clamp print device_assert exp exp2 log log2 log10 sqrt rsqrt
-sigmoid tanh abs pow floor ceil erf sin cos max min floordiv floormod truncdiv truncmod if_then_else
-Select infinity max_value min_value cast Cast const empty macro dynamic symbolic annotate_layout
+atomic_store atomic_or reshape view clamp print device_assert log2 log10
+pow floor ceil erf sin cos floordiv floormod truncdiv truncmod if_then_else
+Select max_value min_value const empty macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
 sync_threads alloc_local alloc_var alloc_global alloc_reducer finalize_reducer alloc_barrier
@@ -194,7 +229,9 @@ class _NotLowered:
         if self.name in TILELANG_ONLY:
             raise NanottError("NT301", f"T.{self.name} is not supported by nanott yet", caller_loc(),
                               hint="nanott lowers T.copy, T.gemm, T.clear, T.fill, elementwise "
-                                   "+ - * / in T.Parallel, and T.Pipelined / T.serial loops")
+                                   "math in T.Parallel (+ - * /, T.max, T.min, T.exp, T.exp2, "
+                                   "T.log, T.sqrt, T.rsqrt, T.abs, T.sigmoid, T.tanh, T.cast), "
+                                   "T.reduce_sum / _max / _min, and T.Pipelined / T.serial loops")
         near = difflib.get_close_matches(self.name, [*__all__, *TILELANG_ONLY], n=1)
         raise NanottError("NT108", f"T.{self.name} is neither a nanott nor a TileLang operation",
                           caller_loc(), hint=f"did you mean T.{near[0]}?" if near else "")

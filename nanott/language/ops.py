@@ -129,6 +129,27 @@ def flag(x: Any, name: str) -> bool:
     return bool(x)
 
 
+def reduce(b: Builder, op: str, src: Any, dst: Any, dim: Any, clear: Any) -> l0.Reduce:
+    """`T.reduce_<op>(src, dst, dim, clear)`: a 2-D block reduced along `dim` into a 1-D buffer."""
+    what = f"T.reduce_{op}"
+    a, out = tile(src, "buffer", what), tile(dst, "out", what)
+    d = dim if isinstance(dim, int) and not isinstance(dim, bool) else None
+    if d is None or not -len(a.shape) <= d < len(a.shape):
+        raise NanottError("NT104", f"{what} reduces along dim {dim!r}; {a.label} has {len(a.shape)} dims",
+                          hint="dim is a Python int: 1 (or -1) reduces each row, 0 each column")
+    if len(a.shape) != 2:
+        raise NanottError("NT304", f"{what} of the {len(a.shape)}-D buffer {a.label} is not supported "
+                                   "by nanott yet", hint="reduce a 2-D block into a 1-D buffer")
+    d %= 2
+    kept = a.shape[1 - d]
+    if tuple(out.shape) != (kept,):
+        raise NanottError("NT105", f"{what}({a.label}, {out.label}, dim={dim}): reducing "
+                                   f"{shape_str(a.shape)} along dim {d} gives ({kept},), but "
+                                   f"{out.label} is {shape_str(out.shape)}",
+                          hint=f"allocate the result as T.alloc_fragment(({kept},), ...)")
+    return l0.Reduce(op, a.label, out.label, d, flag(clear, "clear"), loc=b.loc)
+
+
 def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill:
     target = tile(buf, "buffer", op)
     if not isinstance(value, Sym) and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from nanott.diagnostics import NanottError
-from nanott.ir import NOLOC, Loc
+from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
 
 SUPPORTED_DTYPES = ("bfloat16", "float32")
@@ -104,8 +104,14 @@ class Sym:
     def __rfloordiv__(self, o): return binop("//", o, self)
     def __mod__(self, o): return binop("%", self, o)
     def __rmod__(self, o): return binop("%", o, self)
-    def __neg__(self): return binop("*", -1, self)
+    def __neg__(self): return Sym(l0.UnOp("neg", self.expr, loc=Tracing.loc)) if is_float(self.expr) \
+        else binop("*", -1, self)
     def __pos__(self): return self
+    def __abs__(self): return Sym(l0.UnOp("abs", self.expr, loc=Tracing.loc))
+
+    def astype(self, dtype: Any) -> Sym:
+        """`x.astype(dtype)`: the value rounded to dtype (as T.cast)."""
+        return Sym(l0.Cast(normalize_dtype(dtype), self.expr, loc=Tracing.loc))
 
     def __lt__(self, o): return Cond("<", self, o)
     def __le__(self, o): return Cond("<=", self, o)
@@ -124,7 +130,14 @@ class Sym:
 
 
 FOLD: dict[str, Callable] = {"+": operator.add, "-": operator.sub, "*": operator.mul,
-                             "//": operator.floordiv, "%": operator.mod}
+                             "//": operator.floordiv, "%": operator.mod, "min": min, "max": max}
+
+
+def is_float(e: Any) -> bool:
+    """Whether an expression is a float value (it loads data, or has a float constant, a cast or
+    a function in it), as opposed to an int index: `-x` negates a float, and scales an index by -1."""
+    return any(isinstance(x, (l0.Load, l0.UnOp, l0.Cast)) or isinstance(x, l0.Const) and x.dtype != "int32"
+               for x in walk(e))
 
 
 def binop(op: str, a: Any, b: Any) -> Sym:

@@ -7,6 +7,8 @@
             | Copy(src: Region, dst: Region)                      T.copy, extents made explicit
             | Gemm(a, b, c: str, transpose_a, transpose_b, clear_accum: bool)   c (+)= op(a) @ op(b)
             | Fill(buffer: str, value: Expr)                      T.fill, T.clear
+            | Reduce(op, src, dst: str, dim: int, clear: bool)    T.reduce_<op>: dst (op)= reduce of
+                                                                  src along dim (0 or 1); op: sum | max | min
             | For(var, extent: Expr, kind, num_stages: int, body: Stmt*)   kind: serial | pipelined
             | Parallel(vars: str*, extents: int*, body: Stmt*)    T.Parallel, an elementwise nest
             | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
@@ -14,11 +16,16 @@
   Region  ::= Region(buffer: str, starts: Expr*, extents: int*)
   Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
             | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)
-  op      ::= + | - | * | / | // | % | min | max
+            | UnOp(op: unop, value: Expr)                         T.exp(x), -x, ...
+  op      ::= + | - | * | / | // | % | min | max                  T.max(a, b), T.min(a, b)
+  unop    ::= neg | exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh
 
 Delta: L0 is the first language. All sizes are Python ints folded by P0; only block indices, loop
-variables and lets stay symbolic. Elementwise arithmetic is evaluated in float32 and rounded to the
-dtype of the buffer stored into.
+variables and lets stay symbolic. A 1-D on-chip buffer is a vector (a reduction's result, or a row
+or column to broadcast: `s[i]`, `w[j]` in a 2-D T.Parallel). Elementwise arithmetic (the operators,
+T.max/T.min and the unary functions) is evaluated in float32 and rounded to the dtype of the buffer
+stored into; a Cast (T.cast, T.Cast, x.astype, T.bfloat16(x)) rounds to its dtype where it stands,
+mid-expression.
 """
 from __future__ import annotations
 
@@ -78,7 +85,19 @@ class Cast:
         return f"cast<{self.dtype}>({self.value})"
 
 
-Expr = Const | Var | BinOp | Load | Cast
+@node
+class UnOp:
+    op: str
+    value: Expr
+
+    def __str__(self):
+        return f"(-{self.value})" if self.op == "neg" else f"{self.op}({self.value})"
+
+
+UNOPS = ("neg", "exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
+Expr = Const | Var | BinOp | Load | Cast | UnOp
+
+REDUCE_OPS = ("sum", "max", "min")
 
 
 # ----- statements -----
@@ -139,6 +158,19 @@ class Fill:
 
 
 @node
+class Reduce:
+    op: str
+    src: str
+    dst: str
+    dim: int
+    clear: bool
+
+    def head(self):
+        how = "" if self.clear else ", accumulating"
+        return f"reduce_{self.op} {self.src} -> {self.dst}, dim {self.dim}{how}"
+
+
+@node
 class For:
     var: str
     extent: Expr
@@ -181,7 +213,7 @@ class Let:
         return f"let {self.var} = {self.value}"
 
 
-Stmt = Alloc | Copy | Gemm | Fill | For | Parallel | Store | Let
+Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 
 @node
@@ -244,6 +276,8 @@ def buffers_defined_before_use(k) -> str | None:
 def _buffer_names(x) -> tuple[str, ...]:
     if isinstance(x, Gemm):
         return (x.a, x.b, x.c)
+    if isinstance(x, Reduce):
+        return (x.src, x.dst)
     if isinstance(x, (Region, Load, Store, Fill)):
         return (x.buffer,)
     return ()

@@ -4,15 +4,15 @@ Every later interpreter extends this one by open recursion and overrides only wh
 changed. Whole buffers and tiles go through NumPy; `T.Parallel` nests are evaluated as one
 broadcast expression over index arrays, never element by element in Python.
 
-Numerics (the reference every level is compared against): elementwise arithmetic in float32,
-rounded to the destination buffer's dtype on store (round to nearest even, as NumPy and ml_dtypes
-do); the unary functions (UNARY) are NumPy's float32 ones, so every level that applies them to the
-same float32 values gets the same bits; a cast rounds to its dtype (nearest even) and goes on in
-float32; `T.gemm` multiplies in float32 and adds into the accumulator; a reduction sums (NumPy's pairwise
-sum), or takes the max or min, in float32 and combines with the old values when not clearing; a fresh local buffer holds NaN,
-so a read before any write shows up in the result instead of passing silently. A copy whose
-region runs past the edge of its buffer is masked, as in TileLang: outside elements read as zero
-and are not stored.
+Numerics (the reference every level is compared against): elementwise arithmetic in float32, rounded
+to the destination buffer's dtype on store (round to nearest even, as NumPy and ml_dtypes do); the
+unary functions (UNARY) are NumPy's float32 ones, so every level that applies them to the same
+float32 values gets the same bits; a cast rounds to its dtype (nearest even) and goes on in float32;
+`T.gemm` multiplies in float32 and adds into the accumulator; a reduction sums (NumPy's pairwise
+sum), or takes the max or min, in float32 and combines with the old values when not clearing; a
+fresh local buffer holds NaN, so a read before any write shows up in the result instead of passing
+silently. A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
+elements read as zero and are not stored.
 """
 from __future__ import annotations
 

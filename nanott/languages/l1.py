@@ -22,8 +22,8 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l0
 from nanott.languages.l0 import (  # noqa: F401  (productions L1 keeps)
-    Attr, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel, Region, Store,
-    Var, buffers_defined_before_use)
+    Attr, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel, Reduce, Region, Store,
+    UnOp, Var, buffers_defined_before_use)
 from nanott.printing import shape
 
 
@@ -102,8 +102,8 @@ class Alloc:
         return f"{self.name} = alloc_{self.scope}({shape(self.shape)}, {self.dtype}){plan}"
 
 
-Expr = Const | Var | BinOp | Load | Cast
-Stmt = Alloc | Copy | Gemm | Fill | For | Parallel | Store | Let
+Expr = Const | Var | BinOp | Load | Cast | UnOp
+Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 
 LANG = Language("L1", sys.modules[__name__], Kernel, l0.LANG, {"Stmt": Stmt, "Expr": Expr},

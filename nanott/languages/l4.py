@@ -8,6 +8,7 @@
           | CopyCb(src: int, dst: int)             a whole-block copy between CBs (may cast)
           | Gemm(a, b, c: int, transpose_a, transpose_b, clear_accum: bool)
           | Fill(cb: int, value: Expr) | Parallel(vars, extents, body) | Store(cb: int, indices, value)
+          | Reduce(op, src: int, dst: int, dim: int, clear: bool)
           | For(...) | Let(var, value)
   TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int)   in tiles
   Expr  ::= Const | Var | BinOp | Cast | CoreArg | Load(cb: int, indices: Expr*)
@@ -22,7 +23,7 @@ Delta from L3 (made by C1 lower-shared-to-cb):
   + CopyCb         on-chip copy or cast between two CBs
   + TileSlice      the explicit tile-id algebra: the block's first tile row and column
   ~ Kernel         gains `cbs`
-  ~ Gemm, Fill, Store, Load   name CB indices instead of buffers
+  ~ Gemm, Fill, Reduce, Store, Load   name CB indices instead of buffers
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from nanott.languages import l3
 from nanott.languages.l0 import param_lines
 from nanott.languages.l3 import (  # noqa: F401  (productions L4 keeps)
     Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Let, Parallel, Tensor,
-    TileLayout, Var, WorkSplit)
+    TileLayout, UnOp, Var, WorkSplit)
 from nanott.printing import seq, shape, stmt_lines
 
 
@@ -114,6 +115,19 @@ class Fill:
 
 
 @node
+class Reduce:
+    op: str
+    src: int
+    dst: int
+    dim: int
+    clear: bool
+
+    def head(self):
+        return (f"reduce_{self.op} cb{self.src} -> cb{self.dst}, dim {self.dim}"
+                + ("" if self.clear else ", accumulating"))
+
+
+@node
 class Store:
     cb: int
     indices: tuple[Expr, ...]
@@ -146,8 +160,8 @@ class Kernel:
                 + stmt_lines(self.body))
 
 
-Expr = Const | Var | BinOp | Load | Cast | CoreArg
-Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | For | Parallel | Store | Let
+Expr = Const | Var | BinOp | Load | Cast | UnOp | CoreArg
+Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 
 def cbs_declared(k) -> str | None:
@@ -162,8 +176,8 @@ def cbs_declared(k) -> str | None:
 
 
 CB_FIELDS = {"ReadToCb": ("cb",), "WriteFromCb": ("cb",), "CopyCb": ("src", "dst"),
-             "Gemm": ("a", "b", "c"), "Fill": ("cb",), "Store": ("cb",), "Load": ("cb",),
-             "TileRef": ("cb",)}
+             "Gemm": ("a", "b", "c"), "Fill": ("cb",), "Reduce": ("src", "dst"), "Store": ("cb",),
+             "Load": ("cb",), "TileRef": ("cb",)}
 
 LANG = Language("L4", sys.modules[__name__], Kernel, l3.LANG, {"Stmt": Stmt, "Expr": Expr},
                 invariants=cbs_declared)

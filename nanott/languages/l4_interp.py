@@ -48,6 +48,8 @@ class InterpL4(InterpL3):
             case l4.Gemm(a, b, c, transpose_a, transpose_b, clear):
                 a, b, c = (env.buffers[cb_key(x)] for x in (a, b, c))
                 self.gemm(a, b, c, transpose_a, transpose_b, clear)
+            case l4.Reduce(op, src, dst, dim, clear):
+                self.reduce(op, env.buffers[cb_key(src)], env.buffers[cb_key(dst)], dim, clear)
             case l4.Fill(cb, value):
                 super().exec_stmt(l0.Fill(cb_key(cb), value), env)
             case l4.Store(cb, indices, value):

@@ -7,22 +7,53 @@
              | TFor(var, extent: int, body: TStmt*)
   TOp      ::= TileLoad(src: TileRef)                                  copy a CB tile
              | TileFill(value: float)                                  a tile of one value
-             | TileBinary(op, a: TileRef, b: TileRef)                  FPU: both operands from CBs
+             | TileBinary(op, a: TileRef, b: TileRef, bcast)           FPU: both operands from CBs;
+                                                                       bcast: none | rows | cols (b a vector)
              | TileBinaryTemps(op, a: str, b: str)                     SFPU: both operands temporaries
              | TileScalar(op, a: str, scalar: float)                   SFPU: temporary op constant
-             | TileMatmul(a: TileRef, b: TileRef, acc: str)            acc + a @ b
+             | TileUnary(op: unary, a: str)                            SFPU: a function of a temporary
+             | TileCast(a: str, dtype)                                 SFPU: round a temporary to dtype
+             | TileMatmul(a: TileRef, b: TileRef, acc: str, transpose_b: bool)   acc + a @ b (b^T)
+             | TileTranspose(src: TileRef)                             a CB tile, transposed (32x32)
+             | TileBcast(src: TileRef, dim, out: int)                  a vector tile spread over a whole
+                                                                       tile (dim rows: row 0 down all
+                                                                       rows; cols: column 0 across)
+             | TileReduce(op, dim, src: TileRef, scaler: TileRef, acc: str, out: int)
+                                       acc (op)= src reduced along dim (row: each row, into column 0;
+                                       col: each column, into row 0), times the scaler tile's [0, 0]
   TileRef  ::= TileRef(cb: int, row: Expr, col: Expr)                  a tile of a CB's block
-  op       ::= add | sub | mul | rsub   (rsub: scalar - a)
+  op       ::= add | sub | mul | div | rsub | max | min
+               (TileBinary: add, sub, mul; TileScalar: add, sub, mul, div, rsub = scalar - a)
+  unary    ::= exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh | relu | negative
+  `out` of TileBcast and TileReduce is the CB the group packs to: their inits configure its packer.
   Expr     ::= Const | Var | BinOp | Cast | CoreArg
 
 Delta from L4 (made by C2 lower-tile-intrinsics):
   - Gemm, Fill, Parallel, Store, Load, CopyCb   each becomes one TileGroup over its output tiles
+  - UnOp                                        an elementwise function becomes a TileUnary
+  - Reduce                                      a reduction becomes two TileGroups (below)
   + TileGroup, TAssign, TStore, TFor            a tile program per output tile, in temporaries
   + TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar, TileMatmul   the tile operations
+  + TileUnary, TileCast                         SFPU functions and casts of a temporary, in place
+  + TileTranspose                               a CB tile transposed into a temporary (for A^T)
+  + TileBcast, TileReduce                       vectors: a broadcast into a temporary, a reduction
   + TileRef                                     a tile of a CB's block, by tile row and column
 
-Temporaries are float32 tiles; a TStore rounds to the CB's dtype. TileMatmul accumulates one 32x32
-product per K tile, in order; that is the rounding every later level keeps.
+Vectors. A 1-D buffer of n elements lies in n/32 tiles, as a column or as a row (C2 decides from
+its uses, _vectors.py): a column vector's element k is at row k % 32 of column 0 of tile k // 32,
+and its CB has the 2-D shape (n, 32); a row vector's is at column k % 32 of row 0, shape (32, n).
+The other elements of those tiles carry no data: reduce_tile writes column 0 (row 0) and the
+broadcasts read only it; an elementwise map over a vector computes on whole tiles. A reduction
+becomes a group filling a one-tile CB with 1.0 (reduce_tile's scaler) and a group over the
+vector's tiles: acc = fill identity (0, -inf, +inf) or the old tile (clear=False); for each tile
+along the reduced dim, acc = reduce(acc, src tile); store. A vector in a 2-D T.Parallel (s[i],
+w[j]) is a broadcast: `x op s[i]` with x in a CB is TileBinary with bcast (add, sub, mul), anything
+else spreads the vector over a temporary first (TileBcast).
+
+Temporaries are float32 tiles; a TStore rounds to the CB's dtype, a TileCast to its dtype (to
+nearest even) where it stands. The elementwise operations compute in float32 as L0 does (the
+functions of l0_interp.UNARY; relu is max(x, 0)). TileMatmul accumulates one 32x32 product per K
+tile, in order; that is the rounding every later level keeps.
 """
 from __future__ import annotations
 
@@ -35,7 +66,10 @@ from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     ReadToCb, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
-TILE_OPS = ("add", "sub", "mul", "rsub")
+TILE_OPS = ("add", "sub", "mul", "div", "rsub", "max", "min")
+BCAST = ("none", "rows", "cols")
+REDUCE_DIMS = ("row", "col")
+UNARY_TILE_OPS = ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "negative")
 
 
 @node
@@ -69,9 +103,11 @@ class TileBinary:
     op: str
     a: TileRef
     b: TileRef
+    bcast: str = "none"
 
     def __str__(self):
-        return f"{self.op}_tiles({self.a}, {self.b})"
+        how = "" if self.bcast == "none" else f"_bcast_{self.bcast}"
+        return f"{self.op}_tiles{how}({self.a}, {self.b})"
 
 
 @node
@@ -95,16 +131,67 @@ class TileScalar:
 
 
 @node
+class TileUnary:
+    op: str
+    a: str
+
+    def __str__(self):
+        return f"{self.op}({self.a})"
+
+
+@node
+class TileCast:
+    a: str
+    dtype: str
+
+    def __str__(self):
+        return f"cast<{self.dtype}>({self.a})"
+
+
+@node
 class TileMatmul:
     a: TileRef
     b: TileRef
     acc: str
+    transpose_b: bool = False
 
     def __str__(self):
-        return f"{self.acc} + {self.a} @ {self.b}"
+        return f"{self.acc} + {self.a} @ {self.b}{'^T' if self.transpose_b else ''}"
 
 
-TOp = TileLoad | TileFill | TileBinary | TileBinaryTemps | TileScalar | TileMatmul
+@node
+class TileTranspose:
+    src: TileRef
+
+    def __str__(self):
+        return f"transpose {self.src}"
+
+
+@node
+class TileBcast:
+    src: TileRef
+    dim: str
+    out: int
+
+    def __str__(self):
+        return f"bcast_{self.dim} {self.src}"
+
+
+@node
+class TileReduce:
+    op: str
+    dim: str
+    src: TileRef
+    scaler: TileRef
+    acc: str
+    out: int
+
+    def __str__(self):
+        return f"reduce_{self.op}_{self.dim}({self.acc}, {self.src}, scaler {self.scaler})"
+
+
+TOp = (TileLoad | TileFill | TileBinary | TileBinaryTemps | TileScalar | TileUnary | TileCast | TileMatmul
+       | TileTranspose | TileBcast | TileReduce)
 
 
 @node

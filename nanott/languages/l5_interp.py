@@ -1,11 +1,14 @@
 """InterpL5: runs an L5 kernel, whose block operations are tile programs over 32x32 tiles.
 
 A TileGroup runs its body once per tile of its grid (a Python loop over tiles; the elements of a
-tile go through NumPy as one 32x32 array). Temporaries are float32 tiles, local to one tile's
-run; a TileRef reads a CB tile as float32; a TStore rounds to the CB's dtype. TileMatmul is
-`acc + a @ b` in float32, TileScalar, TileBinary and TileBinaryTemps are float32 elementwise
-operations, so L5 rounds as L4 everywhere but in the GEMM's K sum (see C2's Numerics line).
-Everything else (read_to_cb, write_from_cb, loops, lets) is L4's.
+tile go through NumPy as one 32x32 array). Temporaries are float32 tiles, local to one tile's run; a
+TileRef reads a CB tile as float32; a TStore rounds to the CB's dtype. TileMatmul is `acc + a @ b`
+(b^T with transpose_b) in float32, TileTranspose a CB tile transposed, TileScalar, TileBinary,
+TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TILE_OPS, TILE_UNARY),
+TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
+C2's Numerics line): TileReduce reduces the 32 elements of a row (column) of a tile in order and
+combines tile after tile in order; TileBcast and TileBinary's bcast spread a vector tile's column 0
+(row 0) over a tile. Everything else (read_to_cb, write_from_cb, loops, lets) is L4's.
 """
 from __future__ import annotations
 
@@ -15,14 +18,35 @@ from typing import Any
 import numpy as np
 
 from nanott.languages import l5
-from nanott.languages.l0_interp import Env, NoRule
+from nanott.languages.l0_interp import COMBINE, REDUCE, UNARY, Env, NoRule, cast
 from nanott.languages.l4_interp import InterpL4, cb_key
 from nanott.target import TILE
 
 Temps = dict[str, np.ndarray]
 
-TILE_OPS = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
-            "rsub": lambda a, scalar: np.subtract(scalar, a)}
+TILE_OPS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+            "rsub": lambda a, scalar: np.subtract(scalar, a), "max": np.maximum, "min": np.minimum}
+TILE_UNARY = {**{op: UNARY[op] for op in ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")},
+              "relu": lambda a: np.maximum(a, np.float32(0.0)), "negative": UNARY["neg"]}
+
+
+def spread(tile: np.ndarray, dim: str) -> np.ndarray:
+    """A vector's tile over a whole tile: column 0 across every column ("cols"), row 0 down ("rows")."""
+    return np.repeat(tile[:, :1], TILE, axis=1) if dim == "cols" else np.repeat(tile[:1, :], TILE, axis=0)
+
+
+def reduce_tile(op: str, dim: str, acc: np.ndarray, src: np.ndarray, scaler: np.ndarray) -> np.ndarray:
+    """reduce_tile: acc's column 0 (dim "row": each row of src reduced) or row 0 (dim "col") combined
+    with the reduction of src times the scaler's [0, 0]; acc's other elements as they were. A sum
+    adds the 32 elements in order, left to right (top to bottom), in float32."""
+    out = acc.copy()
+    axis, at = (1, (slice(None), 0)) if dim == "row" else (0, (0, slice(None)))
+    if op == "sum":
+        r = np.cumsum(src, axis=axis, dtype=np.float32).take(-1, axis)
+    else:
+        r = REDUCE[op](src, axis=axis)
+    out[at] = COMBINE[op](acc[at], r * scaler[0, 0])
+    return out
 
 
 class InterpL5(InterpL4):
@@ -65,14 +89,28 @@ class InterpL5(InterpL4):
                 return self.tile(src, env).astype(f32)
             case l5.TileFill(value):
                 return np.full((TILE, TILE), value, dtype=f32)
-            case l5.TileBinary(name, a, b):
-                return TILE_OPS[name](self.tile(a, env).astype(f32), self.tile(b, env).astype(f32))
+            case l5.TileBinary(name, a, b, bcast):
+                b32 = self.tile(b, env).astype(f32)
+                b32 = b32 if bcast == "none" else spread(b32, bcast)
+                return TILE_OPS[name](self.tile(a, env).astype(f32), b32)
             case l5.TileBinaryTemps(name, a, b):
                 return TILE_OPS[name](temps[a], temps[b])
             case l5.TileScalar(name, a, scalar):
                 return TILE_OPS[name](temps[a], f32(scalar))
-            case l5.TileMatmul(a, b, acc):
-                return temps[acc] + self.tile(a, env).astype(f32) @ self.tile(b, env).astype(f32)
+            case l5.TileUnary(name, a):
+                return TILE_UNARY[name](temps[a])
+            case l5.TileCast(a, dtype):
+                return cast(temps[a], dtype)
+            case l5.TileMatmul(a, b, acc, transpose_b):
+                b32 = self.tile(b, env).astype(f32)
+                return temps[acc] + self.tile(a, env).astype(f32) @ (b32.T if transpose_b else b32)
+            case l5.TileTranspose(src):
+                return self.tile(src, env).astype(f32).T.copy()
+            case l5.TileBcast(src, dim, _):
+                return spread(self.tile(src, env).astype(f32), dim)
+            case l5.TileReduce(name, dim, src, scaler, acc, _):
+                return reduce_tile(name, dim, temps[acc], self.tile(src, env).astype(f32),
+                                   self.tile(scaler, env).astype(f32))
             case _:
                 raise NoRule(self, op)
 

@@ -26,8 +26,9 @@ from nanott.ir import Language, node
 from nanott.languages import l5
 from nanott.languages.l5 import (  # noqa: F401  (productions L6 keeps)
     Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Kernel, Let, ReadToCb,
-    TAssign, TFor, TileBinary, TileBinaryTemps, TileFill, TileLayout, TileLoad, TileMatmul, TileRef,
-    TileScalar, TileSlice, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
+    TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill, TileLayout, TileLoad,
+    TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose, TileSlice, TileUnary, Tensor, TOp,
+    TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, shape
 
 ROLES = ("reader", "compute", "writer")

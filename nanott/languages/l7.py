@@ -24,9 +24,9 @@ from nanott.languages import l6
 from nanott.languages.l0 import param_lines
 from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
     Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
-    Let, ReadToCb, TAssign, TFor, TileBinary, TileBinaryTemps, TileFill, TileGroup, TileLayout,
-    TileLoad, TileMatmul, TileRef, TileScalar, TileSlice, Tensor, TOp, TStmt, TStore, Var, WorkSplit,
-    WriteFromCb, cbs_declared)
+    Let, ReadToCb, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
+    TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
+    TileSlice, TileUnary, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, stmt_lines
 
 ROLES = ("reader", "compute", "writer")

@@ -7,7 +7,8 @@
          | NocReadBarrier() | NocWriteBarrier()
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
                                                                    of a CB, stores to its reserved back
-         | Init(op, cbs: int*)                                     an engine (re)configuration
+         | Init(op, cbs: int*, args: int*)                         an engine (re)configuration,
+                                                                   args after the CBs (a transpose flag)
   TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
   everything else as in L7.
 
@@ -30,9 +31,9 @@ from nanott.languages import l7
 from nanott.languages.l5 import TileGroup
 from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
     Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
-    DeviceKernel, For, Let, Program, TAssign, TFor, TileBinary, TileBinaryTemps, TileFill, TileLayout,
-    TileLoad, TileMatmul, TileRef, TileScalar, Tensor, TOp, TStore, Var, WorkSplit,
-    statements_in_their_kernels)
+    DeviceKernel, For, Let, Program, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
+    TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
+    TileTranspose, TileUnary, Tensor, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import seq
 
 
@@ -110,9 +111,10 @@ class NocWriteBarrier:
 class Init:
     op: str
     cbs: tuple[int, ...]
+    args: tuple[int, ...] = ()
 
     def head(self):
-        return f"{self.op}({seq(f'cb{c}' for c in self.cbs)})"
+        return f"{self.op}({seq([*(f'cb{c}' for c in self.cbs), *map(str, self.args)])})"
 
 
 Expr = l7.Expr

@@ -4,10 +4,18 @@
   Stmt    ::= (L8's statements but TileGroup)
             | RegsAcquire() | RegsCommit() | RegsWait() | RegsRelease()      the DST handshake
             | CopyTile(cb: int, index: Expr, dst: Expr)                      CB front tile -> DST
-            | BinaryTiles(op, a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr)   FPU
-            | MatmulTiles(a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr)  DST += A @ B
+            | BinaryTiles(op, a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr, bcast)
+                                                  FPU; bcast rows | cols: {op}_tiles_bcast_{bcast}
+            | MatmulTiles(a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr, transpose: bool)
+                                                  DST += A @ B, or A @ B^T (the init's transpose flag)
+            | TransposeTile(cb: int, index: Expr, dst: Expr)                 CB front tile^T -> DST
+            | UnaryBcast(dim, cb: int, index: Expr, dst: Expr, out: int)      a vector tile spread -> DST
+            | ReduceTile(op, dim, cb: int, scaler_cb: int, index: Expr, scaler_index: Expr, dst: Expr,
+                         out: int)                DST (op)= CB tile reduced along dim (reduce_tile)
             | SfpuBinary(op, a: Expr, b: Expr, dst: Expr)                     DST op DST -> DST
             | SfpuScalar(op, dst: Expr, scalar: float)                        DST op constant, in place
+            | SfpuUnary(op, dst: Expr)                                        f(DST), in place
+            | SfpuTypecast(dst: Expr, dtype)                                  DST rounded to dtype, in place
             | FillTile(dst: Expr, value: float)
             | PackTile(dst: Expr, cb: int, slot: Expr)                        DST -> reserved CB slot
   ComputeConfig ::= ComputeConfig(fp32_dest_acc: bool, dst_tiles: int, math_fidelity)
@@ -17,9 +25,12 @@
                                                                        names a host-side value
 Delta from L8 (made by D5 insert-dst-management; E1 finalize-signature fills `args`):
   - TileGroup, TAssign, TStore, TFor, TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar,
-    TileMatmul, TileRef      tile temporaries become DST slots, in batches that fit the DST
+    TileUnary, TileCast, TileMatmul, TileTranspose, TileRef   tile temporaries become DST slots,
+                                                              in batches that fit the DST
   + RegsAcquire, RegsCommit, RegsWait, RegsRelease   the MATH/PACK handshake on a DST section
-  + CopyTile, BinaryTiles, MatmulTiles, SfpuBinary, SfpuScalar, FillTile, PackTile   Metalium's calls
+  - TileBcast, TileReduce                            (vectors) become UnaryBcast, ReduceTile
+  + CopyTile, BinaryTiles, MatmulTiles, TransposeTile, UnaryBcast, ReduceTile, SfpuBinary,
+    SfpuScalar, SfpuUnary, SfpuTypecast, FillTile, PackTile     Metalium's calls
   ~ Program          gains the compute configuration and the runtime-argument table
   + ComputeConfig, ArgTable, KernelArgs, CoreArgs
 """
@@ -35,6 +46,7 @@ from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Const, CoreArg, CoreWork, DeviceKernel, For, Init, Let, NocReadBarrier, NocReadPage,
     NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import num, seq
+from nanott.target import FORMATS
 
 
 def _simple(name: str, text: str):
@@ -66,9 +78,11 @@ class BinaryTiles:
     a_index: Expr
     b_index: Expr
     dst: Expr
+    bcast: str = "none"
 
     def head(self):
-        return (f"{self.op}_tiles cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}]"
+        how = "" if self.bcast == "none" else f"_bcast_{self.bcast}"
+        return (f"{self.op}_tiles{how} cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}]"
                 f" -> dst[{self.dst}]")
 
 
@@ -79,10 +93,58 @@ class MatmulTiles:
     a_index: Expr
     b_index: Expr
     dst: Expr
+    transpose: bool = False
 
     def head(self):
         return (f"matmul_tiles cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}]"
-                f" -> dst[{self.dst}] +=")
+                f"{'^T' if self.transpose else ''} -> dst[{self.dst}] +=")
+
+
+@node
+class UnaryBcast:
+    dim: str
+    cb: int
+    index: Expr
+    dst: Expr
+    out: int
+
+    def head(self):
+        how = BROADCAST.get(self.dim, self.dim)
+        return f"unary_bcast<{how}> cb{self.cb}[{self.index}] -> dst[{self.dst}]"
+
+
+@node
+class ReduceTile:
+    op: str
+    dim: str
+    cb: int
+    scaler_cb: int
+    index: Expr
+    scaler_index: Expr
+    dst: Expr
+    out: int
+
+    def head(self):
+        return (f"reduce_tile<{reduce_kind(self.op, self.dim)}> cb{self.cb}[{self.index}], "
+                f"cb{self.scaler_cb}[{self.scaler_index}] -> dst[{self.dst}]")
+
+
+BROADCAST = {"rows": "ROW", "cols": "COL"}          # BroadcastType of a vector's way
+
+
+def reduce_kind(op: str, dim: str) -> str:
+    """reduce_tile's template arguments: the PoolType and the ReduceDim."""
+    return f"{op.upper()}, REDUCE_{dim.upper()}"
+
+
+@node
+class TransposeTile:
+    cb: int
+    index: Expr
+    dst: Expr
+
+    def head(self):
+        return f"transpose_wh_tile cb{self.cb}[{self.index}] -> dst[{self.dst}]"
 
 
 @node
@@ -93,7 +155,12 @@ class SfpuBinary:
     dst: Expr
 
     def head(self):
-        return f"{self.op}_binary_tile dst[{self.a}], dst[{self.b}] -> dst[{self.dst}]"
+        return f"{sfpu_binary(self.op)} dst[{self.a}], dst[{self.b}] -> dst[{self.dst}]"
+
+
+def sfpu_binary(op: str) -> str:
+    """Metalium's name of an SFPU binary op on two DST tiles (max and min read binary_max_tile)."""
+    return f"binary_{op}_tile" if op in ("max", "min") else f"{op}_binary_tile"
 
 
 @node
@@ -104,6 +171,29 @@ class SfpuScalar:
 
     def head(self):
         return f"{self.op}_unary_tile dst[{self.dst}], {num(self.scalar)}"
+
+
+@node
+class SfpuUnary:
+    op: str
+    dst: Expr
+
+    def head(self):
+        return f"{self.op}_tile dst[{self.dst}]"
+
+
+@node
+class SfpuTypecast:
+    dst: Expr
+    dtype: str
+
+    def head(self):
+        return f"typecast_tile<{typecast_formats(self.dtype)}> dst[{self.dst}]"
+
+
+def typecast_formats(dtype: str) -> str:
+    """The template arguments of a typecast from the DST (float32 here) to `dtype`."""
+    return f"Float32, {FORMATS[dtype][0] if dtype in FORMATS else dtype}"
 
 
 @node
@@ -183,10 +273,12 @@ class Program:
 
 Expr = l8.Expr
 DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles,
-           SfpuBinary, SfpuScalar, FillTile, PackTile)
+           TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
+           FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | Init | For | Let | RegsAcquire | RegsCommit | RegsWait | RegsRelease
-        | CopyTile | BinaryTiles | MatmulTiles | SfpuBinary | SfpuScalar | FillTile | PackTile)
+        | CopyTile | BinaryTiles | MatmulTiles | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
+        | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile)
 
 PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init")
                 + tuple(c.__name__ for c in DST_OPS))

@@ -7,8 +7,13 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
   tile_regs_acquire / _commit / _wait / _release   the handshake, in that order; release zeroes
   copy_tile cb[i] -> dst[d]      the waited front slot i of cb, read as float32
   add/sub/mul_tiles              both operands from waited front slots, in float32
-  matmul_tiles                   dst[d] += a @ b in float32
+  matmul_tiles                   dst[d] += a @ b in float32 (a @ b^T after mm_init_short(.., 1))
+  transpose_wh_tile cb[i] -> dst[d]   the waited front slot i, transposed
+  *_tiles_bcast_{rows,cols}, unary_bcast   a vector's row 0 (column 0) spread, as InterpL5 does
+  reduce_tile                    dst[d] (op)= the slot reduced along a dim (InterpL5's reduce_tile)
   *_binary_tile, *_unary_tile, fill_tile    float32 on DST tiles, in place
+  exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place
+  typecast_tile                  a DST tile rounded to the dtype (nearest even), in place
   pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
   init calls                     set the engine's slots (the model of passes/_engine_config.py)
 
@@ -24,7 +29,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from nanott.languages import l9
-from nanott.languages.l5_interp import TILE_OPS
+from nanott.languages.l0_interp import cast
+from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l8_interp import InterpL8
 from nanott.passes._engine_config import formats_of
@@ -69,20 +75,35 @@ class InterpL9(InterpL8):
                 dst.step(s.head())
             case l9.CopyTile(cb, index, d):
                 dst.write(self.index(d, env), self.front(env, cb, index, "copy_tile"))
-            case l9.BinaryTiles(op, a_cb, b_cb, a_index, b_index, d):
+            case l9.BinaryTiles(op, a_cb, b_cb, a_index, b_index, d, bcast):
                 a, b = (self.front(env, cb, i, f"{op}_tiles") for cb, i in ((a_cb, a_index), (b_cb, b_index)))
-                dst.write(self.index(d, env), TILE_OPS[op](a, b))
-            case l9.MatmulTiles(a_cb, b_cb, a_index, b_index, d):
+                dst.write(self.index(d, env), TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast)))
+            case l9.UnaryBcast(dim, cb, index, d, _):
+                dst.write(self.index(d, env), spread(self.front(env, cb, index, "unary_bcast"), dim))
+            case l9.ReduceTile(op, dim, cb, scaler_cb, index, scaler_index, d, _):
+                i = self.index(d, env)
+                src, scaler = (self.front(env, c, x, "reduce_tile")
+                               for c, x in ((cb, index), (scaler_cb, scaler_index)))
+                dst.write(i, reduce_tile(op, dim, dst.read(i), src, scaler))
+            case l9.MatmulTiles(a_cb, b_cb, a_index, b_index, d, transpose):
                 a = self.front(env, a_cb, a_index, "matmul_tiles")
                 b = self.front(env, b_cb, b_index, "matmul_tiles")
                 i = self.index(d, env)
-                dst.write(i, dst.read(i) + a @ b)
+                dst.write(i, dst.read(i) + a @ (b.T if transpose else b))
+            case l9.TransposeTile(cb, index, d):
+                dst.write(self.index(d, env), self.front(env, cb, index, "transpose_wh_tile").T)
             case l9.SfpuBinary(op, a, b, d):
                 x, y = (dst.read(self.index(i, env)) for i in (a, b))
                 dst.write(self.index(d, env), TILE_OPS[op](x, y))
             case l9.SfpuScalar(op, d, scalar):
                 i = self.index(d, env)
                 dst.write(i, TILE_OPS[op](dst.read(i), F32(scalar)))
+            case l9.SfpuUnary(op, d):
+                i = self.index(d, env)
+                dst.write(i, TILE_UNARY[op](dst.read(i)))
+            case l9.SfpuTypecast(d, dtype):
+                i = self.index(d, env)
+                dst.write(i, cast(dst.read(i), dtype))
             case l9.FillTile(d, value):
                 dst.write(self.index(d, env), np.full((TILE, TILE), value, dtype=F32))
             case l9.PackTile(d, cb, slot):

@@ -12,8 +12,9 @@ from nanott.target import TILE, Target, data_format, tile_bytes
 
 
 def cb_plan(shape: tuple[int, ...], dtype: str, depth: int, why: str) -> CbPlan:
-    """A CB of one-tile pages holding `depth` blocks of a (rows x cols) buffer."""
-    rows, cols = (1, *shape)[-2:]
+    """A CB of one-tile pages holding `depth` blocks of a (rows x cols) buffer, or of a vector (n,),
+    which takes n / 32 tiles (its values run down the first column or along the first row of each)."""
+    rows, cols = shape if len(shape) == 2 else (TILE, *shape)
     return CbPlan(data_format(dtype), tile_bytes(dtype), (rows // TILE) * (cols // TILE), depth, why)
 
 

@@ -1,18 +1,22 @@
 """DST slot allocation for D5: which of a tile's DST registers each tile temporary lives in.
 
-A tile program's temporaries are assigned slots 0..r-1 by a linear scan over their live ranges
-(a temporary lives from its first mention to its last, in body order). A new temporary takes the
-lowest slot no live temporary holds; an in-place op (an SFPU scalar op `t1 = mul(t0, 2)`, a
-matmul's accumulator) takes the slot of the operand it updates when that operand dies there,
-since the DST has no register-to-register copy. A temporary mentioned both inside a TFor and
-outside it lives through the whole loop; one defined and dead within one iteration stays local.
-Stores come last in a tile program (D5 checks it), so a stored temporary lives through all math.
+A tile program's temporaries are assigned slots 0..r-1 by a linear scan over their live ranges (a
+temporary lives from its first mention to its last, in body order). A new temporary takes the lowest
+slot no live temporary holds; an in-place op (an SFPU scalar op `t1 = mul(t0, 2)`, an SFPU function
+`t1 = exp(t0)` or cast, a matmul's accumulator) takes the slot of the operand it updates when that
+operand dies there, since the DST has no register-to-register copy. A temporary mentioned both
+inside a TFor and outside it lives through the whole loop; one defined and dead within one iteration
+stays local. Stores come last in a tile program (D5 checks it), so a stored temporary lives through
+all math.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from nanott.languages import l5
+
+IN_PLACE = (l5.TileScalar, l5.TileUnary, l5.TileCast, l5.TileMatmul, l5.TileReduce)   # update a DST tile
+ACCUMULATE = (l5.TileMatmul, l5.TileReduce)                 # the operand they update is `acc`
 
 
 def dst_slots(body: tuple) -> dict[str, int]:
@@ -47,8 +51,8 @@ def dst_slots(body: tuple) -> dict[str, int]:
     for i, x in enumerate(flat):
         if not isinstance(x, l5.TAssign) or x.dst in slots:
             continue
-        operand = getattr(x.op, "acc" if isinstance(x.op, l5.TileMatmul) else "a", None)
-        if isinstance(x.op, (l5.TileScalar, l5.TileMatmul)) and operand in slots and last[operand] == i:
+        operand = getattr(x.op, "acc" if isinstance(x.op, ACCUMULATE) else "a", None)
+        if isinstance(x.op, IN_PLACE) and operand in slots and last[operand] == i:
             slots[x.dst] = slots[operand]
         else:
             busy = {slots[t] for t in slots if last[t] > i}

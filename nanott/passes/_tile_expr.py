@@ -4,16 +4,31 @@ A store `C[i, j] = f(A[i, j], B[i, j], constants)` over the whole of C, where ev
 indexed exactly by the Parallel's variables in order, computes each 32x32 tile of C from the same
 tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates f on tiles:
 
-  load op load          -> TileBinary      (FPU: both operands straight from CBs)
-  value op constant     -> TileScalar      (SFPU; constant - value is rsub)
-  value op value        -> TileBinaryTemps (SFPU; a load becomes a TileLoad temporary first)
+  load (+ - *) load     -> TileBinary      (FPU: both operands straight from CBs)
+  value (+ - * /) c     -> TileScalar      (SFPU binop_with_scalar; c - value is rsub)
+  c (+ *) value         -> TileScalar      (both commute exactly in float32)
+  max(value, 0)         -> TileUnary relu  (ReLU, as TileLang writes it: T.max(x, 0))
+  value op value        -> TileBinaryTemps (SFPU on two DST tiles: add sub mul div max min; a
+                                            load becomes a TileLoad temporary first, a constant a
+                                            TileFill: c / x is fill c, then div)
+  f(value), -value      -> TileUnary       (SFPU, in place: exp exp2 log sqrt rsqrt abs sigmoid
+                                            tanh, negative)
+  cast<d>(value)        -> TileCast        (SFPU typecast, in place), or nothing when it changes no
+                                            value: d is float32 (temporaries are float32), or the
+                                            value is a load of a CB already in d
+  load (+ - *) v[i]     -> TileBinary with bcast cols (v[j]: rows), the FPU's *_tiles_bcast_*
+                           (v + load and v * load too: they commute); any other use of a vector in
+                           a 2-D map spreads it over a temporary first (TileBcast, unary_bcast)
   constants only        -> folded, with the interpreter's own float32 arithmetic
 
-so every operation rounds exactly as the elementwise evaluation of L4 does. Anything else (a
-division, a cast, a scalar variable, another index) is rejected with the construct named.
+A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
+in a 2-D T.Parallel over (i, j), a vector as v[i] or v[j]: a broadcast. So every operation rounds
+exactly as the elementwise evaluation of L4 does. Anything else (// or %, a scalar variable,
+another index, a store into a vector from a 2-D map) is rejected with the construct named.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from nanott.diagnostics import NanottError
@@ -22,26 +37,45 @@ from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.printing import seq, shape
 
-OPS = {"+": "add", "-": "sub", "*": "mul"}
+OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "max": "max", "min": "min"}
+FPU_OPS = ("add", "sub", "mul")                  # what the FPU does with both operands in CBs
+SCALAR_OPS = ("add", "sub", "mul", "div")        # binop_with_scalar, the constant on the right
+UNARY = {"neg": "negative", **{op: op for op in l5.UNARY_TILE_OPS}}
 IDENTITY_HINT = "write out[i, j] = f(a[i, j], b[i, j], constants) over whole buffers of one shape"
-OPS_HINT = "a tile elementwise map may use +, - and * of whole-buffer loads and constants"
+OPS_HINT = ("a tile elementwise map may use + - * /, T.max, T.min, T.exp, T.exp2, T.log, T.sqrt, "
+            "T.rsqrt, T.abs, T.sigmoid, T.tanh and T.cast of whole-buffer loads, vectors (v[i], "
+            "v[j]) and constants")
 
-Value = float | l5.TileRef | str          # a folded constant, a CB tile not yet loaded, a temporary
+
+@dataclass(frozen=True)
+class Bcast:
+    """A vector's tile read as one value per row (dim "cols") or per column ("rows") of a tile."""
+    ref: l5.TileRef
+    dim: str
 
 
-def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, tile_vars: tuple[str, str],
-                      grid: tuple[int, int]) -> l5.TileGroup:
-    """The TileGroup computing one store of a T.Parallel, over the tiles of its output CB."""
-    program = _TileProgram(p, store, cbs, tile_vars)
+Value = float | l5.TileRef | Bcast | str   # a folded constant, a CB tile not loaded yet, a temporary
+
+
+def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
+                      tile_vars: tuple[str, str], grid: tuple[int, int]) -> l5.TileGroup:
+    """The TileGroup computing one store of a T.Parallel, over the tiles of its output CB; `cbs`
+    are the L5 CBs (vectors as blocks of tiles), `shapes` every CB's shape as the user wrote it."""
+    program = _TileProgram(p, store, cbs, shapes, tile_vars)
     dst = program.ref(store.cb, store.indices)
+    if isinstance(dst, Bcast):
+        raise NanottError("NT317", f"{program.access(store.cb, store.indices)} is stored inside a "
+                          f"T.Parallel over {shape(p.extents)}: that is a reduction", store.loc,
+                          "reduce with T.reduce_sum, T.reduce_max or T.reduce_min")
     result = program.temp_of(program.value(store.value))
     body = (*program.stmts, l5.TStore(dst, result, loc=store.loc))
     return l5.TileGroup(tile_vars, grid, body, loc=store.loc)
 
 
 class _TileProgram:
-    def __init__(self, p: l4.Parallel, store: l4.Store, cbs: tuple, tile_vars: tuple[str, str]):
-        self.p, self.store, self.cbs = p, store, cbs
+    def __init__(self, p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
+                 tile_vars: tuple[str, str]):
+        self.p, self.store, self.cbs, self.shapes = p, store, cbs, shapes
         self.tile_vars = tuple(l5.Var(v) for v in tile_vars)
         self.stmts: list[l5.TAssign] = []
 
@@ -53,22 +87,37 @@ class _TileProgram:
     def temp_of(self, v: Value) -> str:
         if isinstance(v, str):
             return v
+        if isinstance(v, Bcast):
+            return self.temp(l5.TileBcast(v.ref, v.dim, self.store.cb))
         return self.temp(l5.TileLoad(v) if isinstance(v, l5.TileRef) else l5.TileFill(v))
 
-    def ref(self, cb: int, indices: tuple) -> l5.TileRef:
-        """The tile of `cb` this group's tile (i, j) reads or writes: identity indexing only."""
-        buf = self.cbs[cb]
-        access = f"{buf.name}[{seq(indices)}]"
-        if tuple(self.p.extents) != buf.shape:
-            raise NanottError("NT317", f"T.Parallel over {shape(self.p.extents)} accesses {access}, and "
-                              f"{buf.name} is {shape(buf.shape)}: only elementwise maps with identity "
-                              "indexing are supported yet", self.store.loc, IDENTITY_HINT)
+    def access(self, cb: int, indices: tuple) -> str:
+        return f"{self.cbs[cb].name}[{seq(indices)}]"
+
+    def ref(self, cb: int, indices: tuple) -> l5.TileRef | Bcast:
+        """The tile of `cb` this group's tile (i, j) reads or writes: identity indexing, or a
+        vector indexed by one variable of a 2-D T.Parallel (a broadcast)."""
+        buf, logical, ext = self.cbs[cb], self.shapes[cb], tuple(self.p.extents)
+        i, j = self.tile_vars
+        if len(logical) == 1 and len(ext) == 2 and indices in ((l4.Var(self.p.vars[0]),),
+                                                               (l4.Var(self.p.vars[1]),)):
+            by_row = indices[0] == l4.Var(self.p.vars[0])
+            if logical[0] == ext[0 if by_row else 1]:
+                zero = l5.Const(0, "int32")
+                return (Bcast(l5.TileRef(cb, i, zero), "cols") if by_row else
+                        Bcast(l5.TileRef(cb, zero, j), "rows"))
+        access = self.access(cb, indices)
+        if ext != logical:
+            raise NanottError("NT317", f"T.Parallel over {shape(ext)} accesses {access}, and "
+                              f"{buf.name} is {shape(logical)}: only elementwise maps with identity "
+                              "indexing (and vectors v[i], v[j]) are supported yet", self.store.loc,
+                              IDENTITY_HINT)
         for k, (index, var) in enumerate(zip(indices, self.p.vars)):
             if index != l4.Var(var):
                 raise NanottError("NT317", f"{access}: index {k} is {index}, not {var}; only "
                                   "elementwise maps with identity indexing are supported yet",
                                   self.store.loc, IDENTITY_HINT)
-        return l5.TileRef(cb, *self.tile_vars)
+        return l5.TileRef(cb, i, j)
 
     def value(self, e: Any) -> Value:
         if not any(isinstance(x, (l4.Var, l4.Load, l4.CoreArg)) for x in walk(e)):
@@ -80,8 +129,10 @@ class _TileProgram:
                 return self.binary(OPS[op], self.value(lhs), self.value(rhs))
             case l4.BinOp(op, _, _):
                 what = f"the operator {op}"
-            case l4.Cast(dtype, _):
-                what = f"a cast to {dtype}"
+            case l4.UnOp(op, x):
+                return self.temp(l5.TileUnary(UNARY[op], self.temp_of(self.value(x))))
+            case l4.Cast(dtype, x):
+                return self.cast(dtype, self.value(x))
             case l4.Var(name) | l4.CoreArg(name):
                 what = f"the scalar {name} in an elementwise value"
             case _:
@@ -91,10 +142,24 @@ class _TileProgram:
                           "elementwise map", loc, OPS_HINT)
 
     def binary(self, op: str, a: Value, b: Value) -> str:
-        if isinstance(a, l5.TileRef) and isinstance(b, l5.TileRef):
+        if op == "max" and 0.0 in (a, b) and not all(isinstance(x, float) for x in (a, b)):
+            return self.temp(l5.TileUnary("relu", self.temp_of(b if a == 0.0 else a)))
+        if isinstance(a, Bcast) and isinstance(b, l5.TileRef) and op in ("add", "mul"):
+            a, b = b, a                                    # they commute exactly
+        if isinstance(a, l5.TileRef) and isinstance(b, Bcast) and op in FPU_OPS:
+            return self.temp(l5.TileBinary(op, a, b.ref, b.dim))
+        if isinstance(a, l5.TileRef) and isinstance(b, l5.TileRef) and op in FPU_OPS:
             return self.temp(l5.TileBinary(op, a, b))
-        if isinstance(b, float):
+        if isinstance(b, float) and op in SCALAR_OPS:
             return self.temp(l5.TileScalar(op, self.temp_of(a), b))
-        if isinstance(a, float):
+        if isinstance(a, float) and op in FPU_OPS:
             return self.temp(l5.TileScalar("rsub" if op == "sub" else op, self.temp_of(b), a))
         return self.temp(l5.TileBinaryTemps(op, self.temp_of(a), self.temp_of(b)))
+
+    def cast(self, dtype: str, v: Value) -> Value:
+        """A cast where it changes a value; where it cannot (to float32, the temporaries' type, or
+        of a CB tile already in `dtype`), the value itself."""
+        ref = v.ref if isinstance(v, Bcast) else v
+        if dtype == "float32" or isinstance(ref, l5.TileRef) and self.cbs[ref.cb].dtype == dtype:
+            return v
+        return self.temp(l5.TileCast(self.temp_of(v), dtype))

@@ -4,6 +4,8 @@ Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile 
            interleaved over the DRAM banks, the data format of its dtype (bfloat16 is Float16_b),
            the padded shape and the tile grid of the 2-D view [prod(outer) * H, W]. Every on-chip
            buffer becomes an L1 Alloc with no CB plan yet (A2 plans it); no accessor yet (A3).
+           A 1-D on-chip buffer (a vector) is kept 1-D; its length must be whole tiles too (C2
+           decides whether it lies down a column of tiles or along a row).
 Preserves: the grid, the body and every value computed; shapes and dtypes as the user wrote them.
 Why:       Tensix cores compute on 32x32 tiles and DRAM is read a page (one tile) at a time, so
            every later pass counts in tiles and pages. Shapes that are not whole tiles are
@@ -53,13 +55,12 @@ class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
         return l1.Tensor(t.name, t.shape, t.dtype, tile_layout(t.shape, t.dtype), None, loc=t.loc)
 
     def visit_Alloc(self, a: l0.Alloc) -> l1.Alloc:
-        if len(a.shape) < 2:
-            raise NanottError("NT311", f"{a.name} is a {len(a.shape)}-D on-chip buffer "
-                              f"({show(a.shape) or 'a scalar'}); those are not supported yet",
-                              a.loc, f"allocate a 2-D block whose dims are multiples of {TILE}")
-        if len(a.shape) != 2:
+        if not a.shape:
+            raise NanottError("NT311", f"{a.name} is a 0-D on-chip buffer (a scalar); those are not "
+                              "supported yet", a.loc, f"allocate a vector of {TILE} or a 2-D block")
+        if len(a.shape) > 2:
             raise NanottError("NT313", f"{a.name} is {len(a.shape)}-D ({show(a.shape)}); on-chip "
-                              "buffers other than 2-D are not supported yet", a.loc,
+                              "buffers other than 1-D and 2-D are not supported yet", a.loc,
                               "allocate a 2-D block and index it with a flattened row")
         if not whole_tiles(a.shape):
             raise NanottError("NT111", f"block {show(a.shape)} of {a.name} is not a multiple of the "

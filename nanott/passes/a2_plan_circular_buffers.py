@@ -2,9 +2,10 @@
 
 Changes:   every on-chip buffer gets its CB plan: pages of one tile, the block's tiles, and a depth
            in blocks found from how the body uses the buffer: filled by a copy inside a pipelined
-           loop of s stages -> s blocks; updated in place (a gemm accumulating into it, a store
-           that reads it) -> 2 (old and new block); copied to or from DRAM -> 2 (double-buffered);
-           otherwise 1. Then the plans are checked against a core's L1 and its CB indices.
+           loop of s stages -> s blocks; updated in place (a gemm accumulating into it, a store that
+           reads it, a reduction with clear=False) -> 2 (old and new block); copied to or from DRAM
+           -> 2 (double-buffered); otherwise 1. Then the plans are checked against a core's L1 and
+           its CB indices.
 Preserves: everything else; no node is added, moved or removed.
 Why:       every on-chip buffer becomes a circular buffer in L1 (C1), and its depth decides whether
            the data movers can run ahead of compute. Running out of L1 or CB indices is a hardware
@@ -45,7 +46,7 @@ class BufferUses:
                         self.moved.add(dst.buffer)
                     if dst.buffer in self.dram:
                         self.moved.add(src.buffer)
-                case l1.Gemm(c=c, clear_accum=False):
+                case l1.Gemm(c=c, clear_accum=False) | l1.Reduce(dst=c, clear=False):
                     self.in_place.add(c)
                 case l1.Store(buffer, _, value) if any(
                         isinstance(x, l1.Load) and x.buffer == buffer for x in walk(value)):

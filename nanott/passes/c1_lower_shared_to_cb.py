@@ -2,7 +2,7 @@
 
 Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it is allocated, is
            declared once in `Kernel.cbs` as a circular buffer with A2's plan, numbered in order of
-           appearance; gemm, fill, store and load name CBs by index. A copy is split by the memory
+           appearance; gemm, fill, reduce, store and load name CBs by index. A copy is split by the memory
            of its two sides (a tensor parameter lives in DRAM, an allocated buffer on chip):
            DRAM -> CB is read_to_cb, CB -> DRAM is write_from_cb, CB -> CB is copy_cb. The DRAM
            side becomes a TileSlice, its element starts divided by 32 by affine analysis.
@@ -103,6 +103,11 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         a, b, c = (self.cb(x, g.loc, "T.gemm uses", "copy it into a shared buffer first")
                    for x in (g.a, g.b, g.c))
         return l4.Gemm(a, b, c, g.transpose_a, g.transpose_b, g.clear_accum, loc=g.loc)
+
+    def visit_Reduce(self, r: l3.Reduce) -> l4.Reduce:
+        src, dst = (self.cb(x, r.loc, f"T.reduce_{r.op} uses", "copy it into a shared buffer first")
+                    for x in (r.src, r.dst))
+        return l4.Reduce(r.op, src, dst, r.dim, r.clear, loc=r.loc)
 
     def visit_Fill(self, f: l3.Fill) -> l4.Fill:
         cb = self.cb(f.buffer, f.loc, "T.fill writes", "fill a fragment, then T.copy it out")

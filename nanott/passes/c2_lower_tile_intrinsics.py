@@ -3,28 +3,45 @@
 Changes:   every block operation becomes one TileGroup over the 32x32 tiles of its output block,
            whose body computes one output tile in float32 temporaries t0, t1, ... and stores it:
            gemm    c[mi, ni] = (load c[mi, ni] | fill 0) + sum over ki of a[mi, ki] @ b[ki, ni]
+                   transpose_B: b[ni, ki]^T. The FPU transposes the in1 tile as it unpacks it, when
+                   told by the matmul init (mm_init_short(a, b, 1), D4): nothing else changes.
+                   transpose_A: matmul_tiles cannot transpose in0, and reads its operands only from
+                   CBs; so a tile group first transposes A's tiles through the DST
+                   (at[ti, tj] = transpose a[tj, ti], transpose_wh_tile) into a new intermediate
+                   CB <a>_T of one block, which the matmul then reads as an untransposed A.
            fill    cb[ti, tj] = fill v
            copy_cb d[ti, tj] = load s[ti, tj]              (the store casts)
            parallel, one group per store: the elementwise value as tile operations (_tile_expr)
+           reduce  two groups: a one-tile CB reduce_scaler (made once) = fill 1.0, reduce_tile's
+                   scaler; then per tile of the vector, v = (fill identity | load v) and, for each
+                   tile along the reduced dim, v = reduce(v, src tile) (REDUCE_ROW for dim 1)
+           Vectors (1-D buffers) become blocks of tiles, a column (n, 32) or a row (32, n), the
+           way their uses ask (_vectors.py); the values lie in column 0 (row 0) of each tile.
            Tile-loop names are fresh: they clash with no name of the kernel.
 Preserves: read_to_cb, write_from_cb, loops and lets; which CB every value lands in; the order
            of operations, and every elementwise rounding.
 Why:       a Tensix core computes on 32x32 tiles (FPU matmul and eltwise, SFPU on DST), never on
            a whole block at once; from here on, every operation is one a core has.
 Numerics:  the GEMM K sum becomes a chain of 32x32 tile products added into a float32 temporary
-           in K order, which rounds differently from one float32 product of the whole block.
-           Elementwise maps, fills and copies round exactly as before (bit-identical).
+           in K order, which rounds differently from one float32 product of the whole block; a sum
+           reduction adds the 32 elements of a tile's row in order, then tile after tile in order,
+           where L4 sums the whole row at once (NumPy's pairwise sum). Max and min, elementwise maps,
+           broadcasts, fills and copies round exactly as before (bit-identical).
 """
 from __future__ import annotations
 
-from nanott.diagnostics import NanottError, not_yet
-from nanott.ir import NOLOC, walk
+from nanott.diagnostics import not_yet
+from nanott.ir import NOLOC, replace, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
+from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._tile_expr import elementwise_group
 from nanott.passes._tile_groups import copy_group, fresh, tile_grid, used_names
-from nanott.target import Target
+from nanott.passes._vectors import orientations, tile_shape
+from nanott.target import TILE, Target
+
+IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf")}     # where a cleared reduction starts
 
 
 def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
@@ -34,8 +51,12 @@ def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
 
 class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
     def __init__(self, program: l4.Kernel):
-        self.cbs = program.cbs
-        used = used_names(program)
+        self.shapes = {cb.index: cb.shape for cb in program.cbs}
+        self.ways = orientations(program)
+        self.cbs = tuple(replace(cb, shape=tile_shape(cb.shape, self.ways[cb.index]))
+                         if cb.index in self.ways else cb for cb in program.cbs)
+        self.scaler: int | None = None        # the CB of reduce_tile's scaler, made on first use
+        self.used = used = used_names(program)
         self.gemm_vars = tuple(fresh(n, used) for n in ("mi", "ni", "ki"))
         self.tile_vars = (fresh("ti", used), fresh("tj", used))
         self.where = NOLOC                    # the let being rewritten, for a load's error
@@ -43,20 +64,59 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
     def grid(self, cb: int) -> tuple[int, int]:
         return tile_grid(self.cbs[cb].shape)
 
-    def visit_Gemm(self, g: l4.Gemm) -> l5.TileGroup:
-        if g.transpose_a or g.transpose_b:
-            raise NanottError("NT316", "T.gemm with a transposed operand is not supported yet", g.loc,
-                              "store the operand already transposed in DRAM (B as K x N) and "
-                              "drop transpose_A / transpose_B")
-        (mt, kt), (_, nt) = self.grid(g.a), self.grid(g.b)
-        mi, ni, ki = self.gemm_vars
-        c = l5.TileRef(g.c, l5.Var(mi), l5.Var(ni))
-        product = l5.TileMatmul(l5.TileRef(g.a, l5.Var(mi), l5.Var(ki)),
-                                l5.TileRef(g.b, l5.Var(ki), l5.Var(ni)), "t0")
-        return l5.TileGroup((mi, ni), (mt, nt), (
+    def visit_Gemm(self, g: l4.Gemm) -> list[l5.TileGroup]:
+        before, a = ([], g.a) if not g.transpose_a else self.transposed(g.a, g.loc)
+        (mt, kt), nt = self.grid(a), self.grid(g.b)[0 if g.transpose_b else 1]
+        mi, ni, ki = (l5.Var(v) for v in self.gemm_vars)
+        c = l5.TileRef(g.c, mi, ni)
+        b = l5.TileRef(g.b, ni, ki) if g.transpose_b else l5.TileRef(g.b, ki, ni)
+        product = l5.TileMatmul(l5.TileRef(a, mi, ki), b, "t0", g.transpose_b)
+        return [*before, l5.TileGroup(self.gemm_vars[:2], (mt, nt), (
             l5.TAssign("t0", l5.TileFill(0.0) if g.clear_accum else l5.TileLoad(c), loc=g.loc),
-            l5.TFor(ki, kt, (l5.TAssign("t0", product, loc=g.loc),), loc=g.loc),
-            l5.TStore(c, "t0", loc=g.loc)), loc=g.loc)
+            l5.TFor(ki.name, kt, (l5.TAssign("t0", product, loc=g.loc),), loc=g.loc),
+            l5.TStore(c, "t0", loc=g.loc)), loc=g.loc)]
+
+    def new_cb(self, name: str, shape: tuple[int, int], dtype: str, why: str, loc) -> int:
+        """A new intermediate CB of one block, compute to compute; its index."""
+        name = fresh(name, self.used)
+        self.used.add(name)
+        self.cbs = (*self.cbs, l5.CircularBuffer(len(self.cbs), name, shape, dtype, "intermediate",
+                                                 cb_plan(shape, dtype, 1, why), loc=loc))
+        return len(self.cbs) - 1
+
+    def transposed(self, a: int, loc) -> tuple[list, int]:
+        """A group transposing CB a's block tile by tile into a new CB, and the new CB's index."""
+        cb, (kt, mt) = self.cbs[a], self.grid(a)
+        at = self.new_cb(f"{cb.name}_T", cb.shape[::-1], cb.dtype, "A transposed for the matmul", loc)
+        i, j = (l5.Var(v) for v in self.tile_vars)
+        return [l5.TileGroup(self.tile_vars, (mt, kt), (
+            l5.TAssign("t0", l5.TileTranspose(l5.TileRef(a, j, i)), loc=loc),
+            l5.TStore(l5.TileRef(at, i, j), "t0", loc=loc)), loc=loc)], at
+
+    def visit_Reduce(self, r: l4.Reduce) -> list[l5.TileGroup]:
+        """The scaler tile (1.0) made, then the vector's tiles reduced from the source's."""
+        if self.scaler is None:
+            self.scaler = self.new_cb("reduce_scaler", (TILE, TILE), "bfloat16", "reduce_tile's scaler",
+                                      r.loc)
+        i, j, k = (l5.Var(v) for v in (*self.tile_vars, self.gemm_vars[2]))
+        zero, (rows, cols) = l5.Const(0, "int32"), self.grid(r.src)
+        scaler = l5.TileRef(self.scaler, zero, zero)
+        ones = l5.TileGroup(self.tile_vars, (1, 1), (
+            l5.TAssign("t0", l5.TileFill(1.0), loc=r.loc), l5.TStore(l5.TileRef(self.scaler, i, j), "t0",
+                                                                     loc=r.loc)), loc=r.loc)
+        by_row = r.dim == 1                             # each row reduced: REDUCE_ROW, into column 0
+        src, extent = (l5.TileRef(r.src, i, k), cols) if by_row else (l5.TileRef(r.src, k, j), rows)
+        out = l5.TileRef(r.dst, i, j)
+        step = l5.TileReduce(r.op, "row" if by_row else "col", src, scaler, "t0", r.dst)
+        first = l5.TileLoad(out) if not r.clear else l5.TileFill(IDENTITY[r.op])
+        return [ones, l5.TileGroup(self.tile_vars, self.grid(r.dst), (
+            l5.TAssign("t0", first, loc=r.loc),
+            l5.TFor(k.name, extent, (l5.TAssign("t0", step, loc=r.loc),), loc=r.loc),
+            l5.TStore(out, "t0", loc=r.loc)), loc=r.loc)]
+
+    def visit_Kernel(self, k: l4.Kernel) -> l5.Kernel:
+        body = self.visit(k.body)
+        return l5.Kernel(k.name, k.params, k.work, self.cbs, body, k.attrs, loc=k.loc)
 
     def visit_Fill(self, f: l4.Fill) -> l5.TileGroup:
         if any(isinstance(x, (l4.Var, l4.Load, l4.CoreArg)) for x in walk(f.value)):
@@ -77,7 +137,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
             if not isinstance(s, l4.Store):
                 raise not_yet(f"a {type(s).__name__} inside T.Parallel", getattr(s, "loc", p.loc),
                               "a T.Parallel body may only store elementwise values")
-            groups.append(elementwise_group(p, s, self.cbs, self.tile_vars, self.grid(s.cb)))
+            groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb)))
         return groups
 
     def visit_Store(self, s: l4.Store):
@@ -90,3 +150,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
     def visit_Load(self, e: l4.Load):
         raise not_yet(f"reading one element of {self.cbs[e.cb].name} outside T.Parallel",
                       e.loc if e.loc != NOLOC else self.where, "read whole buffers in a T.Parallel")
+
+    def visit_UnOp(self, e: l4.UnOp):
+        raise not_yet(f"the function {e.op} outside an elementwise value ({e})",
+                      e.loc if e.loc != NOLOC else self.where, "use T.exp and friends inside a T.Parallel")

@@ -11,6 +11,9 @@ Changes:   the dataflow becomes explicit, found by analysis of who reads and wri
            dtype, is copied by a compute group into a new CB in the tensor's dtype, which the
            writer reads instead; a read_to_cb into a CB of another dtype than its tensor's lands
            in a new staging CB in the tensor's dtype, which a compute group copies into the CB.
+           A dead block is dropped first: a tile group that reads nothing and writes one CB whose
+           next toucher in the same statement list is a group writing it again without reading
+           it (T.fill, then a reduction with clear=True): nobody would ever pop that block.
 Preserves: every value and every rounding (a cast moves from the transfer into a compute copy
            and rounds the same); the order of operations.
 Why:       Metalium allows one producer thread and one consumer thread per CB, and the NoC moves
@@ -32,6 +35,7 @@ DRAM_DEPTH = 2            # a CB that crosses to or from DRAM is double-buffered
 
 
 def build_tile_dataflow(program: l5.Kernel, target: Target) -> l6.Kernel:
+    program = DropDeadBlocks().visit(program)
     program = AddIntermediateCbs(program).visit(program)
     producers, consumers = roles(program)
     for cb in program.cbs:
@@ -90,6 +94,27 @@ def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]
     order = l6.ROLES.index
     return ({cb: sorted(r, key=order) for cb, r in made.items()},
             {cb: sorted(r, key=order) for cb, r in used.items()})
+
+
+class DropDeadBlocks(Rewriter, src=l5.LANG, dst=l5.LANG):
+    """L5 -> L5: without the tile groups whose block is overwritten before anyone reads it."""
+
+    def visit_Kernel(self, k: l5.Kernel) -> l5.Kernel:
+        return replace(k, body=self.live(k.body))
+
+    def visit_For(self, f: l5.For) -> l5.For:
+        return replace(f, body=self.live(f.body))
+
+    def live(self, stmts: tuple) -> tuple:
+        return tuple(self.visit(s) for n, s in enumerate(stmts) if not self.dead(s, stmts[n + 1:]))
+
+    @staticmethod
+    def dead(s, rest: tuple) -> bool:
+        reads, writes = touches(s)
+        if not isinstance(s, l5.TileGroup) or reads or len(writes) != 1:
+            return False
+        nxt = next((t for t in rest if writes & set().union(*touches(t))), None)
+        return isinstance(nxt, l5.TileGroup) and not writes & touches(nxt)[0]
 
 
 class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):

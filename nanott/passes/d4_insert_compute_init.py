@@ -8,7 +8,11 @@ Changes:   the compute kernel gets its init calls. First `compute_kernel_hw_star
            of the state before it and after its body, to a fixpoint. Before a loop (a For, a
            TFor, or a tile group, which runs its body once per tile), the slots every op inside
            agrees on are set once, so the init is hoisted as far out as nothing changes it;
-           where ops alternate, each gets its re-init inside the loop.
+           where ops alternate, each gets its re-init inside the loop. An init that sets several
+           slots (reduce_init: the engine and the packer's edge mask; unary_bcast_init: the
+           engine and the packer's format) is hoisted only when the loop agrees on all of them.
+           An op may need several slots: a pack needs its CB's format and no edge mask, so a
+           reduction's group ends with reduce_uninit() before its pack.
 Preserves: every other statement and its order; the reader and writer kernels; all values
            (an init configures the engine, it computes nothing).
 Why:       the engine runs with whatever configuration the last init left (formats, math
@@ -22,8 +26,8 @@ from typing import Any
 
 from nanott.ir import replace, walk
 from nanott.languages import l5, l8
-from nanott.passes._engine_config import (HW_STARTUP, Need, State, formats_of, loop_entry,
-                                          loop_exit, need)
+from nanott.passes._engine_config import (HW_STARTUP, SLOTS, Need, State, formats_of, loop_entry,
+                                          loop_exit, needs, slots_of)
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -59,8 +63,9 @@ class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
                 continue
             if isinstance(s, l8.Init):
                 state = state.after(s, self.formats)
-            elif (n := need(s, self.formats)) is not None:
-                state = self.emit(n, state, out)
+            else:
+                for n in needs(s, self.formats):
+                    state = self.emit(n, state, out)
             out.append(s)
         return tuple(out), state
 
@@ -73,14 +78,17 @@ class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
 
     def agreed(self, body: tuple) -> list[Need]:
         """One need per slot that every op in `body` needs with the same value (and no init in
-        `body` changes): what can be set once before the loop."""
+        `body` changes), whose init sets no slot the body disagrees on: what can be set once
+        before the loop."""
         if any(isinstance(x, l8.Init) for x in walk(body)):
             return []
-        needs: dict[str, list[Need]] = {}
+        by_slot: dict[str, list[Need]] = {}
         for x in walk(body):
-            if (n := need(x, self.formats)) is not None:
-                needs.setdefault(n.slot, []).append(n)
-        return [ns[0] for ns in needs.values() if all(n.value == ns[0].value for n in ns)]
+            for n in needs(x, self.formats):
+                by_slot.setdefault(n.slot, []).append(n)
+        same = {s for s, ns in by_slot.items() if all(n.value == ns[0].value for n in ns)}
+        return [by_slot[s][0] for s in sorted(same, key=SLOTS.index)
+                if all(t in same or t not in by_slot for t in slots_of(by_slot[s][0].init.op))]
 
 
 def hw_startup(group: l5.TileGroup) -> l8.Init:

@@ -5,17 +5,17 @@ Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r
            the lowest slot no live temporary holds, an in-place op (`t1 = mul(t0, 2)`, a
            matmul's accumulator) the slot of the operand it updates, which must die there (the
            DST has no register copy).
-           With the DST's capacity c (8 tiles, 4 when any compute CB is float32 and the DST
-           accumulates in fp32), the group's n tiles run in n/s batches of s tiles, s the largest
-           divisor of n with s * r <= c; r > c is error NT203. A batch is: tile_regs_acquire;
-           each statement of the body in order, vectorised over the batch (`for j in 0..s`, with
-           lets recovering the group's tile indices from t = sb * s + j), member j using slots
-           j * r + k; tile_regs_commit; tile_regs_wait; the body's stores as pack_tile, vectorised
-           the same way; tile_regs_release. A TFor becomes a For whose body is vectorised the
-           same way: the K loop of a GEMM is interchanged with the batch loop, which is legal
-           because batch members use disjoint DST slots. A CB tile (row, col) is index
-           row * block_cols + col of the CB's waited front (loads) or reserved back (packs).
-           Inits stay where D4 put them, not vectorised. The program gets its ComputeConfig
+           With the DST's capacity c (8 tiles, 4 when any compute CB is float32 or a cast needs
+           typecast_tile from a float32 DST, and the DST accumulates in fp32), the group's n tiles
+           run in n/s batches of s tiles, s the largest divisor of n with s * r <= c; r > c is error
+           NT203. A batch is: tile_regs_acquire; each statement of the body in order, vectorised
+           over the batch (`for j in 0..s`, with lets recovering the group's tile indices from t =
+           sb * s + j), member j using slots j * r + k; tile_regs_commit; tile_regs_wait; the body's
+           stores as pack_tile, vectorised the same way; tile_regs_release. A TFor becomes a For
+           whose body is vectorised the same way: the K loop of a GEMM is interchanged with the
+           batch loop, which is legal because batch members use disjoint DST slots. A CB tile (row,
+           col) is index row * block_cols + col of the CB's waited front (loads) or reserved back
+           (packs). Inits stay where D4 put them, not vectorised. The program gets its ComputeConfig
            (fp32_dest_acc_en, DST tiles, HiFi4) and an empty argument table (E1 fills it).
 Preserves: the CB protocol around each group, the order of the operations applied to each tile,
            every init, the reader and the writer, and every number: the DST is modelled at
@@ -41,8 +41,10 @@ from nanott.target import TILE, Target
 
 
 def insert_dst_management(program: l8.Program, target: Target) -> l9.Program:
-    refs = [x.cb for x in walk(program.kernel("compute").body) if isinstance(x, l5.TileRef)]
-    fp32 = any(program.cbs[cb].dtype == "float32" for cb in refs)
+    body = program.kernel("compute").body
+    refs = [x.cb for x in walk(body) if isinstance(x, l5.TileRef)]
+    fp32 = (any(program.cbs[cb].dtype == "float32" for cb in refs)
+            or any(isinstance(x, l5.TileCast) for x in walk(body)))
     return InsertDstManagement(program, fp32, target.dst_capacity(fp32)).visit(program)
 
 
@@ -74,7 +76,8 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
 
     visit_TAssign = visit_TStore = visit_TFor = visit_TileRef = _inside_group
     visit_TileLoad = visit_TileFill = visit_TileBinary = visit_TileBinaryTemps = _inside_group
-    visit_TileScalar = visit_TileMatmul = _inside_group
+    visit_TileScalar = visit_TileMatmul = visit_TileUnary = visit_TileCast = _inside_group
+    visit_TileTranspose = visit_TileBcast = visit_TileReduce = _inside_group
 
     def visit_TileGroup(self, g: l8.TileGroup) -> list:
         self.g, self.slots = g, dst_slots(g.body)
@@ -126,16 +129,27 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
                 return l9.CopyTile(ref.cb, self.index(ref), dst, loc=loc)
             case l5.TileFill(value):
                 return l9.FillTile(dst, value, loc=loc)
-            case l5.TileBinary(op, a, b):
-                return l9.BinaryTiles(op, a.cb, b.cb, self.index(a), self.index(b), dst, loc=loc)
+            case l5.TileBinary(op, a, b, bcast):
+                return l9.BinaryTiles(op, a.cb, b.cb, self.index(a), self.index(b), dst, bcast, loc=loc)
+            case l5.TileBcast(ref, dim, out):
+                return l9.UnaryBcast(dim, ref.cb, self.index(ref), dst, out, loc=loc)
+            case l5.TileReduce(op, dim, src, scaler, acc, out) if acc == x.dst:
+                return l9.ReduceTile(op, dim, src.cb, scaler.cb, self.index(src), self.index(scaler), dst,
+                                     out, loc=loc)
             case l5.TileBinaryTemps(op, a, b):
                 return l9.SfpuBinary(op, self.slot(a), self.slot(b), dst, loc=loc)
             case l5.TileScalar(op, a, scalar) if self.slots[a] == self.slots[x.dst]:
                 return l9.SfpuScalar(op, dst, scalar, loc=loc)
-            case l5.TileMatmul(a, b, acc) if acc == x.dst:
-                return l9.MatmulTiles(a.cb, b.cb, self.index(a), self.index(b), dst, loc=loc)
-        raise CheckError(f"{x.head()} at {loc}: an in-place DST op (matmul, SFPU scalar) must "
-                         "assign the temporary it updates")
+            case l5.TileUnary(op, a) if self.slots[a] == self.slots[x.dst]:
+                return l9.SfpuUnary(op, dst, loc=loc)
+            case l5.TileCast(a, dtype) if self.slots[a] == self.slots[x.dst]:
+                return l9.SfpuTypecast(dst, dtype, loc=loc)
+            case l5.TileMatmul(a, b, acc, transpose) if acc == x.dst:
+                return l9.MatmulTiles(a.cb, b.cb, self.index(a), self.index(b), dst, transpose, loc=loc)
+            case l5.TileTranspose(ref):
+                return l9.TransposeTile(ref.cb, self.index(ref), dst, loc=loc)
+        raise CheckError(f"{x.head()} at {loc}: an in-place DST op (matmul, reduce, SFPU scalar, "
+                         "unary, typecast) must assign the temporary it updates")
 
     def slot(self, temp: str) -> Any:
         k = self.slots[temp]

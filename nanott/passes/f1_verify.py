@@ -30,14 +30,17 @@ from typing import Any
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes._engine_config import HW_STARTUP, State, formats_of, need, through
+from nanott.passes._engine_config import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
-MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.SfpuBinary, l9.SfpuScalar, l9.FillTile)
+MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
+        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.FillTile)
 HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"),
              l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}
 DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",),
-              l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.FillTile: ("dst",),
+              l9.TransposeTile: ("dst",), l9.UnaryBcast: ("dst",), l9.ReduceTile: ("dst",),
+              l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.SfpuUnary: ("dst",),
+              l9.SfpuTypecast: ("dst",), l9.FillTile: ("dst",),
               l9.PackTile: ("dst",)}
 
 
@@ -146,12 +149,12 @@ def check_init_before_use(k: l9.DeviceKernel, program: l9.Program) -> None:
             if s.op != HW_STARTUP and not state.started:
                 raise broken("init before use", k.role, f"{s.head()} before {HW_STARTUP}", loc=s.loc)
             return
-        n = need(s, formats)
-        if not state.holds(n):
-            why = f"{HW_STARTUP} has not run" if not state.started else (
-                f"the {n.slot} slot may hold {getattr(state, n.slot) or 'anything'}")
-            raise broken("init before use", k.role, f"{s.head()} needs {n.init.head()}, but {why}",
-                         getattr(s, "cb", None), s.loc)
+        for n in needs(s, formats):
+            if not state.holds(n):
+                why = f"{HW_STARTUP} has not run" if not state.started else (
+                    f"the {n.slot} slot may hold {getattr(state, n.slot) or 'anything'}")
+                raise broken("init before use", k.role, f"{s.head()} needs {n.init.head()}, but {why}",
+                             getattr(s, "cb", None), s.loc)
     through(k.body, State(), formats, visit)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nanott.passes._engine_config import HW_STARTUP, State, need
+from nanott.passes._engine_config import HW_STARTUP, State, needs
 from nanott.sim.errors import RULES, ProtocolError
 from nanott.target import TILE
 
@@ -96,9 +96,12 @@ class EngineConfig:
         self.state = self.state.after(init, self.formats)
 
     def check(self, op: Any) -> None:
-        """A ProtocolError unless the op's init is in effect."""
-        n = need(op, self.formats)
-        if n is not None and not self.state.holds(n):
+        """A ProtocolError unless the op's inits are in effect."""
+        for n in needs(op, self.formats):
+            self._check(op, n)
+
+    def _check(self, op: Any, n: Any) -> None:
+        if not self.state.holds(n):
             now = getattr(self.state, n.slot) if self.state.started else f"nothing ({HW_STARTUP} not run)"
             raise ProtocolError("5.3.6", f"{op.head()} without {n.init.head()}: the {n.slot} slot "
                                 f"holds {now if now is not None else 'an unknown configuration'}")

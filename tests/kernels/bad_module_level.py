@@ -2,4 +2,4 @@
 import nanott.language as T
 
 LOG2E = 1.4426950408889634
-SCALE = T.exp2(LOG2E)
+SCALE = T.erf(LOG2E)

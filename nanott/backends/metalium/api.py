@@ -11,7 +11,7 @@ one is one line in VERSIONS.
 
 A call's `header` is what a compute kernel includes for it; a data-movement kernel includes the
 header of its entry point only, and the host the headers of the host calls it makes. Signatures
-(metalium.md §2-§4 for kernels, §6 for the host) are the ones tests/metalium_headers declares.
+(metalium.md §2-§4 for kernels, §6 for the host) are the ones runtime/include declares.
 """
 from __future__ import annotations
 
@@ -29,10 +29,13 @@ MESH = "tt-metalium/distributed.hpp"
 @dataclass(frozen=True)
 class Call:
     """One API entry: a C++ template with named fields, the header declaring it, and (for inits,
-    which take an Init node's CBs as `{cbs}`) how many CBs it accepts."""
+    which take an Init node's CBs and then its other arguments as `{cbs}`) how many CBs it accepts
+    and the names of the arguments that may follow them."""
     template: str
     header: str | None = None
     arity: tuple[int, ...] | None = None
+    extra_args: tuple[str, ...] = ()
+    formats: bool = False       # its template arguments {t0}, {t1} are tt::DataFormat values
 
     def __call__(self, **fields: object) -> str:
         return self.template.format(**fields)
@@ -59,8 +62,8 @@ class Api:
         return Api(version, MappingProxyType(calls))
 
 
-def _init(name: str, header: str, *arity: int) -> tuple[str, Call]:
-    return name, Call(f"{name}({{cbs}})", CK + header, arity)
+def _init(name: str, header: str, *arity: int, extra_args: tuple[str, ...] = ()) -> tuple[str, Call]:
+    return name, Call(f"{name}({{cbs}})", CK + header, arity, extra_args)
 
 
 def _each(ops: tuple[str, ...], key: str, template: str, header: str) -> dict[str, Call]:
@@ -70,6 +73,14 @@ def _each(ops: tuple[str, ...], key: str, template: str, header: str) -> dict[st
 
 FPU_OPS = ("add", "sub", "mul")
 SFPU_OPS = ("add", "sub", "mul", "div", "rsub")
+MINMAX_OPS = ("max", "min")
+BCASTS = ("rows", "cols")                   # {op}_tiles_bcast_{rows,cols}: B's row 0 or column 0 spread
+# the SFPU functions of one DST tile, by the header that declares each (§4.7; the others are in
+# compute_kernel_api.h itself)
+UNARY_HEADERS = {"exp": CK + "eltwise_unary/exp.h", "sqrt": CK + "eltwise_unary/sqrt.h",
+                 "rsqrt": CK + "eltwise_unary/rsqrt.h", "relu": CK + "eltwise_unary/relu.h",
+                 "negative": CK + "eltwise_unary/negative.h",
+                 **{op: "compute_kernel_api.h" for op in ("exp2", "log", "abs", "sigmoid", "tanh")}}
 
 KERNEL_CALLS: dict[str, Call] = {
     # entry points; {body} is the kernel's statements
@@ -98,30 +109,50 @@ KERNEL_CALLS: dict[str, Call] = {
     "tile_regs_release": Call("tile_regs_release()", CK + "reg_api.h"),
     "copy_tile": Call("copy_tile({cb}, {index}, {dst})", CK + "tile_move_copy.h"),
     "matmul_tiles": Call("matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})", CK + "matmul.h"),
+    "transpose_wh_tile": Call("transpose_wh_tile({cb}, {index}, {dst})", CK + "transpose_wh.h"),
     **_each(FPU_OPS, "{op}_tiles", "{op}_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
             CK + "eltwise_binary.h"),
     **_each(SFPU_OPS, "{op}_binary_tile", "{op}_binary_tile({a}, {b}, {dst})",
             CK + "eltwise_binary_sfpu.h"),
     **_each(SFPU_OPS, "{op}_unary_tile", "{op}_unary_tile({dst}, {bits})",
             CK + "eltwise_unary/binop_with_scalar.h"),
+    **_each(MINMAX_OPS, "binary_{op}_tile", "binary_{op}_tile({a}, {b}, {dst})", CK + "binary_max_min.h"),
+    **{f"{op}_tile": Call(f"{op}_tile({{dst}})", header) for op, header in UNARY_HEADERS.items()},
+    # calls with template arguments take them as {t0}, {t1}: the IR's names (SUM, REDUCE_ROW, ROW), or
+    # for typecast_tile<IN, OUT> the two tt::DataFormat values (§6.2)
+    "typecast_tile": Call("typecast_tile<{t0}, {t1}>({dst})", CK + "eltwise_unary/typecast.h", formats=True),
+    **{f"{op}_tiles_bcast_{how}": Call(f"{op}_tiles_bcast_{how}({{a_cb}}, {{b_cb}}, {{a_index}}, {{b_index}}, "
+                                       "{dst})", CK + "bcast.h") for op in FPU_OPS for how in BCASTS},
+    "unary_bcast": Call("unary_bcast<BroadcastType::{t0}>({cb}, {index}, {dst})", CK + "bcast.h"),
+    "reduce_tile": Call("reduce_tile<PoolType::{t0}, ReduceDim::{t1}>({cb}, {scaler_cb}, {index}, {scaler_index}, "
+                        "{dst})", CK + "reduce.h"),
     "fill_tile": Call("fill_tile({dst}, {value})", CK + "eltwise_unary/fill.h"),
     "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
     # inits (§4.4), keyed by the name an Init node carries
     **dict((
         _init("compute_kernel_hw_startup", "compute_kernel_hw_startup.h", 2, 3),
         _init("binary_op_init_common", "eltwise_binary.h", 3),
-        _init("mm_init", "matmul.h", 3),
-        _init("mm_init_short", "matmul.h", 2),
+        _init("mm_init", "matmul.h", 3, extra_args=("transpose",)),
+        _init("mm_init_short", "matmul.h", 2, extra_args=("transpose",)),
+        _init("transpose_wh_init_short", "transpose_wh.h", 1),
         _init("init_sfpu", "eltwise_unary/eltwise_unary.h", 2),
         _init("unary_op_init_common", "eltwise_unary/eltwise_unary.h", 2),
         _init("copy_tile_init", "tile_move_copy.h", 1),
         *(_init(f"{op}_tiles_init", "eltwise_binary.h", 2) for op in FPU_OPS),
+        *(_init(f"{op}_bcast_{how}_init_short", "bcast.h", 2) for op in FPU_OPS for how in BCASTS),
+        _init("reduce_uninit", "reduce.h", 0),
         *(_init(f"{op}_binary_tile_init", "eltwise_binary_sfpu.h", 0) for op in SFPU_OPS),
+        *(_init(f"binary_{op}_tile_init", "binary_max_min.h", 0) for op in MINMAX_OPS),
+        *((f"{op}_tile_init", Call(f"{op}_tile_init()", h, (0,))) for op, h in UNARY_HEADERS.items()),
         _init("binop_with_scalar_tile_init", "eltwise_unary/binop_with_scalar.h", 0),
         _init("fill_tile_init", "eltwise_unary/fill.h", 0),
         _init("pack_reconfig_data_format", "pack.h", 1, 2),
         _init("reconfig_data_format", "reconfig_data_format.h", 2),
     )),
+    "typecast_tile_init": Call("typecast_tile_init<{t0}, {t1}>()", CK + "eltwise_unary/typecast.h", (0,),
+                               formats=True),
+    "unary_bcast_init": Call("unary_bcast_init<BroadcastType::{t0}>({cbs})", CK + "bcast.h", (2,)),
+    "reduce_init": Call("reduce_init<PoolType::{t0}, ReduceDim::{t1}>({cbs})", CK + "reduce.h", (3,)),
 }
 
 HOST_CALLS: dict[str, Call] = {
@@ -165,7 +196,7 @@ SWITCHES: dict[str, dict[str, Call]] = {
         "void kernel_main() {{\n{body}}}\n", "dataflow_api.h")},
     # 2025-12-10 (ad60d53c38): matmul_tiles lost its 6th argument, transpose
     "matmul_with_transpose": {"matmul_tiles": Call(
-        "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, false)", CK + "matmul.h")},
+        "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, {transpose})", CK + "matmul.h")},
     # 2025-07 (51a9d303e0, 1ca4e02373): the tile calls, deprecated for the page calls
     "tile_transfer": {"read_page": Call("noc_async_read_tile({page}, {accessor}, {l1_addr})"),
                       "write_page": Call("noc_async_write_tile({page}, {accessor}, {l1_addr})")},
@@ -182,7 +213,8 @@ DEFAULT = VERSIONS["2026-02"]
 # Facts of the device and host API that are not calls (metalium.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}
 MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
-DATA_FORMATS = ("Float32", "Float16", "Bfp8", "Bfp4", "Tf32", "Float16_b", "Bfp8_b", "Bfp4_b",
-                "Int32", "UInt16", "Lf8", "Bfp2", "Int8", "Bfp2_b", "UInt32", "Fp8_e4m3", "UInt8")
+DATA_FORMATS = {"Float32": 0, "Float16": 1, "Bfp8": 2, "Bfp4": 3, "Tf32": 4, "Float16_b": 5, "Bfp8_b": 6,
+                "Bfp4_b": 7, "Int32": 8, "UInt16": 9, "Lf8": 10, "Bfp2": 11, "Int8": 14, "Bfp2_b": 15,
+                "UInt32": 24, "Fp8_e4m3": 26, "UInt8": 30}        # tt::DataFormat values (§6.2)
 HOST_TYPES = {"Float16_b": ("bfloat16", "tt-metalium/bfloat16.hpp"), "Float32": ("float", None),
               "Int32": ("int32_t", None), "UInt32": ("uint32_t", None)}

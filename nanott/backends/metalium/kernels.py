@@ -2,11 +2,13 @@
 
 A printer, not a template: every statement of the kernel's body prints as one call (or a loop, or
 a `const uint32_t` let), spelled as api.py says for the chosen release, followed by a comment naming
-the user's source line it came from. Around the body, only what the IR declares: a named constant
-per CB the kernel touches (`constexpr uint32_t cb_A_shared = 0;`), the runtime arguments it reads
-(`get_arg_val<uint32_t>(i)`, i being the slot E1 gave the name, never a number made up here), and a
-TensorAccessor per binding (its TensorAccessorArgs at D2's cta offset). Names are the IR's; a name
-that is no C++ identifier, or is declared twice in one scope, is a compiler bug (CheckError).
+the user's source line it came from (and what a bare number in the call means: an init's
+transpose flag, a typecast's formats, a scalar's float). Around the body, only what the IR
+declares: a named constant per CB the kernel touches (`constexpr uint32_t cb_A_shared = 0;`), the
+runtime arguments it reads (`get_arg_val<uint32_t>(i)`, i being the slot E1 gave the name, never a
+number made up here), and a TensorAccessor per binding (its TensorAccessorArgs at D2's cta
+offset). Names are the IR's; a name that is no C++ identifier, or is declared twice in one scope,
+is a compiler bug (CheckError).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nanott.backends.metalium.api import Api
+from nanott.backends.metalium.api import DATA_FORMATS, Api
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
 from nanott.printing import num
@@ -24,6 +26,7 @@ INDENT = "    "
 C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%"}
 CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
+             "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
              "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"), "Init": ("cbs",)}
 CPP_KEYWORDS = frozenset(
     "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
@@ -191,20 +194,34 @@ class KernelPrinter:
                 return self.call("read_barrier"), ""
             case l9.NocWriteBarrier():
                 return self.call("write_barrier"), ""
-            case l9.Init(op, cbs):
-                return self.init(op, cbs), ""
+            case l9.Init(op, cbs, args):
+                return self.init(op, cbs, args)
             case l9.RegsAcquire() | l9.RegsCommit() | l9.RegsWait() | l9.RegsRelease():
                 return self.call(REGS_CALLS[type(s).__name__]), ""
             case l9.CopyTile(c, index, dst):
                 return self.call("copy_tile", cb=cb(c), index=e(index, True), dst=e(dst, True)), ""
-            case l9.BinaryTiles(op, a, b, ai, bi, dst):
-                return self.call(f"{op}_tiles", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True),
-                                 b_index=e(bi, True), dst=e(dst, True)), ""
-            case l9.MatmulTiles(a, b, ai, bi, dst):
+            case l9.BinaryTiles(op, a, b, ai, bi, dst, bcast):
+                key = f"{op}_tiles" if bcast == "none" else f"{op}_tiles_bcast_{bcast}"
+                return self.call(key, a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True), b_index=e(bi, True),
+                                 dst=e(dst, True)), ""
+            case l9.MatmulTiles(a, b, ai, bi, dst, transpose):
                 return self.call("matmul_tiles", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True),
-                                 b_index=e(bi, True), dst=e(dst, True)), ""
+                                 b_index=e(bi, True), dst=e(dst, True), transpose=str(transpose).lower()), ""
+            case l9.TransposeTile(c, index, dst):
+                return self.call("transpose_wh_tile", cb=cb(c), index=e(index, True), dst=e(dst, True)), ""
+            case l9.UnaryBcast(dim, c, index, dst, _):
+                return self.templated("unary_bcast", l9.BROADCAST[dim], cb=cb(c), index=e(index, True),
+                                      dst=e(dst, True))
+            case l9.ReduceTile(op, dim, c, scaler, index, scaler_index, dst, _):
+                return self.templated("reduce_tile", l9.reduce_kind(op, dim), cb=cb(c), scaler_cb=cb(scaler),
+                                      index=e(index, True), scaler_index=e(scaler_index, True),
+                                      dst=e(dst, True))
             case l9.SfpuBinary(op, a, b, dst):
-                return self.call(f"{op}_binary_tile", a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
+                return self.call(l9.sfpu_binary(op), a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
+            case l9.SfpuUnary(op, dst):
+                return self.call(f"{op}_tile", dst=e(dst, True)), ""
+            case l9.SfpuTypecast(dst, dtype):
+                return self.templated("typecast_tile", l9.typecast_formats(dtype), dst=e(dst, True))
             case l9.SfpuScalar(op, dst, scalar):
                 bits = f"0x{float_bits(scalar):08x}u"
                 return (self.call(f"{op}_unary_tile", dst=e(dst, True), bits=bits),
@@ -215,11 +232,31 @@ class KernelPrinter:
                 return self.call("pack_tile", dst=e(dst, True), cb=cb(c), slot=e(slot, True)), ""
         raise CheckError(f"G1 cannot print {type(s).__name__} in the {self.k.role} kernel (at {s.loc})")
 
-    def init(self, op: str, cbs: tuple[int, ...]) -> str:
-        c = self.api[op]
-        if c.arity is None or len(cbs) not in c.arity:
-            raise CheckError(f"Init {op} with {len(cbs)} CBs; {op} takes {c.arity}")
-        return self.call(op, cbs=", ".join(self.cb(i) for i in cbs))
+    def init(self, op: str, cbs: tuple[int, ...], args: tuple[int, ...]) -> tuple[str, str]:
+        """An init call: its CBs, then its other arguments (a transpose flag), and its template
+        arguments if the IR's op names some (reduce_init<SUM, REDUCE_ROW>)."""
+        name, _, template = op.partition("<")
+        c = self.api[name]
+        if c.arity is None or len(cbs) not in c.arity or len(args) > len(c.extra_args):
+            raise CheckError(f"Init {op} with {len(cbs)} CBs and {len(args)} arguments; {name} takes "
+                             f"{c.arity} CBs and at most {len(c.extra_args)} arguments")
+        text = ", ".join([*(self.cb(i) for i in cbs), *map(str, args)])
+        code, note = self.templated(name, template.removesuffix(">"), cbs=text)
+        return code, ", ".join([note] * bool(note) + [f"{n} = {v}" for n, v in zip(c.extra_args, args)])
+
+    def templated(self, key: str, template: str, **fields: Any) -> tuple[str, str]:
+        """A call with template arguments, given as the IR names them ("SUM, REDUCE_ROW"): {t0},
+        {t1}, ... of its entry; tt::DataFormat names become their values, with a note naming them."""
+        names = [x.strip() for x in template.split(",")] if template else []
+        note, wanted = "", len(re.findall(r"\{t\d\}", self.api[key].template))
+        if len(names) != wanted:
+            raise CheckError(f"{key}<{template}>: {len(names)} template arguments; the API table's "
+                             f"{key} takes {wanted}")
+        if self.api[key].formats:
+            if len(names) != 2 or not all(n in DATA_FORMATS for n in names):
+                raise CheckError(f"{key}<{template}>: two tt::DataFormat names expected")
+            names, note = [DATA_FORMATS[n] for n in names], f"tt::DataFormat {names[0]} -> {names[1]}"
+        return self.call(key, **fields, **{f"t{i}": n for i, n in enumerate(names)}), note
 
     def cb(self, index: int) -> str:
         return self.cb_names[index]

@@ -1,0 +1,15 @@
+// tt-metal's compute_kernel_api/matmul.h (§4.4, §4.6): 5-argument matmul_tiles since
+// 2025-12-10; matmul_block keeps its transpose argument.
+#pragma once
+#include "compute_kernel_api/common_globals.h"
+
+namespace ckernel {
+void mm_init(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t out_cb_id, const uint32_t transpose = 0);
+void mm_init_short(uint32_t in0_cb_id, uint32_t in1_cb_id, const uint32_t transpose = 0);
+void mm_init_short_with_dt(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t c_in_old_srca,
+                           const uint32_t transpose = 0);
+void matmul_tiles(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
+                  uint32_t idst);
+void matmul_block(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
+                  uint32_t idst, const uint32_t transpose, uint32_t ct_dim, uint32_t rt_dim, uint32_t kt_dim);
+}  // namespace ckernel

@@ -1,0 +1,62 @@
+// tt-metal's tt-metalium/host_api.hpp (February 2026; metalium.md §6.1): programs,
+// kernels, circular buffers and runtime arguments. The legacy device and queue calls are gone.
+// Implemented for the CPU in runtime/src/host_api.cpp.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+#include <tt-metalium/buffer_types.hpp>
+#include <tt-metalium/circular_buffer_config.hpp>
+#include <tt-metalium/core_coord.hpp>
+#include <tt-metalium/kernel_types.hpp>
+#include "nanott_cpu/host.h"
+
+namespace tt::tt_metal {
+class Program {
+public:
+    Program();
+    Program(Program&& other) noexcept;
+    Program& operator=(Program&& other) noexcept;
+    Program(const Program&) = delete;
+    Program& operator=(const Program&) = delete;
+    ~Program();
+
+private:
+    friend struct nanott_cpu::Access;
+    std::unique_ptr<nanott_cpu::ProgramState> state_;
+};
+
+Program CreateProgram();
+
+KernelHandle CreateKernel(
+    Program& program,
+    const std::string& file_name,
+    const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+    const std::variant<DataMovementConfig, ComputeConfig, EthernetConfig>& config);
+
+CBHandle CreateCircularBuffer(
+    Program& program,
+    const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+    const CircularBufferConfig& config);
+
+void SetRuntimeArgs(
+    const Program& program,
+    KernelHandle kernel,
+    const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+    std::span<const uint32_t> runtime_args);
+void SetRuntimeArgs(
+    const Program& program,
+    KernelHandle kernel,
+    const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+    std::initializer_list<uint32_t> runtime_args);
+void SetRuntimeArgs(
+    const Program& program,
+    KernelHandle kernel,
+    const std::vector<CoreCoord>& core_spec,
+    const std::vector<std::vector<uint32_t>>& runtime_args);
+void SetCommonRuntimeArgs(const Program& program, KernelHandle kernel_id, std::span<const uint32_t> runtime_args);
+}  // namespace tt::tt_metal

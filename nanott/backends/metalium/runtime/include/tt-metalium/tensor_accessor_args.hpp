@@ -1,0 +1,29 @@
+// tt-metal's tt-metalium/tensor_accessor_args.hpp (metalium.md §3.5): the host side of
+// TensorAccessorArgs, appending a buffer's accessor words to a kernel's compile-time arguments.
+// Implemented for the CPU in runtime/src/mesh.cpp: an interleaved buffer appends one flags word.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include <tt-metalium/buffer_types.hpp>
+#include <tt-metalium/mesh_buffer.hpp>
+
+namespace tt::tt_metal {
+namespace tensor_accessor {
+enum class ArgConfig : uint8_t { None = 0, Sharded = 1, IsDram = 2 };
+}  // namespace tensor_accessor
+
+class TensorAccessorArgs {
+public:
+    TensorAccessorArgs() = default;
+    explicit TensorAccessorArgs(const Buffer& buffer, tensor_accessor::ArgConfig args_config = tensor_accessor::ArgConfig::None);
+    explicit TensorAccessorArgs(const distributed::MeshBuffer& buffer,
+                                tensor_accessor::ArgConfig args_config = tensor_accessor::ArgConfig::None);
+    void append_to(std::vector<uint32_t>& compile_time_args) const;
+    void append_to(std::vector<uint32_t>& compile_time_args, std::vector<uint32_t>& common_runtime_args) const;
+    std::vector<uint32_t> get_compile_time_args() const;
+    std::vector<uint32_t> get_common_runtime_args() const;
+
+private:
+    uint32_t flags_ = 0;
+};
+}  // namespace tt::tt_metal

@@ -1,0 +1,144 @@
+// inits.cpp: the compute kernel's init calls (metalium.md §4.4) on nanott's CPU device.
+//
+// On silicon an init programs the unpacker, math engine and packer for the op that follows. Here
+// every op computes in float32 from the CB's own format, so an init configures nothing but the
+// transpose flag of a matmul init (matmul_tiles then multiplies by B^T); what is
+// kept is the order of metalium.md §5.3 rule 6: a full init (compute_kernel_hw_startup,
+// binary_op_init_common, mm_init, init_sfpu / unary_op_init_common) comes first, before any
+// short init or op. Checking that each op has its matching short init is nanott's simulator's job
+// (languages/l9_interp.py), not repeated here.
+#define TRISC_UNPACK
+#define TRISC_MATH
+#define TRISC_PACK
+#include "compute_kernel_api.h"
+#include "compute_kernel_api/binary_max_min.h"
+#include "compute_kernel_api/compute_kernel_hw_startup.h"
+#include "compute_kernel_api/eltwise_binary.h"
+#include "compute_kernel_api/eltwise_binary_sfpu.h"
+#include "compute_kernel_api/eltwise_unary/binop_with_scalar.h"
+#include "compute_kernel_api/eltwise_unary/eltwise_unary.h"
+#include "compute_kernel_api/eltwise_unary/exp.h"
+#include "compute_kernel_api/eltwise_unary/fill.h"
+#include "compute_kernel_api/eltwise_unary/negative.h"
+#include "compute_kernel_api/eltwise_unary/relu.h"
+#include "compute_kernel_api/eltwise_unary/rsqrt.h"
+#include "compute_kernel_api/eltwise_unary/sqrt.h"
+#include "compute_kernel_api/matmul.h"
+#include "compute_kernel_api/pack.h"
+#include "compute_kernel_api/reconfig_data_format.h"
+#include "compute_kernel_api/tile_move_copy.h"
+#include "compute_kernel_api/transpose_wh.h"
+#include "state.hpp"
+
+void nanott_cpu::after_full_init(const char* call) {
+    KernelThread& k = current();
+    if (!k.dst || !k.dst->started) {
+        fail(std::string(call) + " before the compute kernel's full init (compute_kernel_hw_startup, "
+             "binary_op_init_common, mm_init or init_sfpu; metalium.md §5.3 rule 6)");
+    }
+}
+
+namespace {
+void full_init() { nanott_cpu::start_compute(nanott_cpu::current()); }
+void short_init(const char* call) { nanott_cpu::after_full_init(call); }
+
+void matmul_transpose(uint32_t transpose) { nanott_cpu::current().dst->matmul_transpose = transpose != 0; }
+
+void not_modelled(uint32_t flag, const char* call) {
+    if (flag != 0) {
+        nanott_cpu::unsupported(call);
+    }
+}
+}  // namespace
+
+namespace ckernel {
+void compute_kernel_hw_startup(uint32_t, uint32_t, uint32_t) { full_init(); }
+void compute_kernel_hw_startup(uint32_t, uint32_t) { full_init(); }
+void binary_op_init_common(uint32_t, uint32_t, uint32_t) { full_init(); }
+void unary_op_init_common(uint32_t, uint32_t) { full_init(); }
+void init_sfpu(uint32_t, uint32_t) { full_init(); }
+
+void transpose_wh_init(uint32_t, uint32_t) { full_init(); }
+void transpose_wh_init_short(uint32_t) { short_init("transpose_wh_init_short"); }
+
+// The transpose flag of a matmul init: matmul_tiles then multiplies by B^T.
+void mm_init(uint32_t, uint32_t, uint32_t, const uint32_t transpose) {
+    full_init();
+    matmul_transpose(transpose);
+}
+
+void mm_init_short(uint32_t, uint32_t, const uint32_t transpose) {
+    short_init("mm_init_short");
+    matmul_transpose(transpose);
+}
+
+void mm_init_short_with_dt(uint32_t, uint32_t, uint32_t, const uint32_t transpose) {
+    short_init("mm_init_short_with_dt");
+    matmul_transpose(transpose);
+}
+
+void add_tiles_init(uint32_t, uint32_t, bool acc_to_dest) {
+    not_modelled(acc_to_dest, "add_tiles_init with acc_to_dest");
+    short_init("add_tiles_init");
+}
+
+void sub_tiles_init(uint32_t, uint32_t, bool acc_to_dest) {
+    not_modelled(acc_to_dest, "sub_tiles_init with acc_to_dest");
+    short_init("sub_tiles_init");
+}
+
+void mul_tiles_init(uint32_t, uint32_t) { short_init("mul_tiles_init"); }
+
+void copy_tile_to_dst_init_short(uint32_t, uint32_t transpose, uint32_t transpose_within_16x16_face) {
+    not_modelled(transpose | transpose_within_16x16_face, "copy_tile_to_dst_init_short with transpose");
+    short_init("copy_tile_to_dst_init_short");
+}
+
+void copy_tile_init(uint32_t) { short_init("copy_tile_init"); }
+
+void copy_tile_to_dst_init_short_with_dt(uint32_t, uint32_t, uint32_t transpose) {
+    not_modelled(transpose, "copy_tile_to_dst_init_short_with_dt with transpose");
+    short_init("copy_tile_to_dst_init_short_with_dt");
+}
+
+void add_binary_tile_init() { short_init("add_binary_tile_init"); }
+void sub_binary_tile_init() { short_init("sub_binary_tile_init"); }
+void mul_binary_tile_init() { short_init("mul_binary_tile_init"); }
+void div_binary_tile_init() { short_init("div_binary_tile_init"); }
+void rsub_binary_tile_init() { short_init("rsub_binary_tile_init"); }
+void binary_max_tile_init() { short_init("binary_max_tile_init"); }
+void binary_min_tile_init() { short_init("binary_min_tile_init"); }
+void binop_with_scalar_tile_init() { short_init("binop_with_scalar_tile_init"); }
+
+template <bool approx, bool fast_and_approx>
+void exp_tile_init() {
+    short_init("exp_tile_init");
+}
+template void exp_tile_init<false, true>();
+void exp2_tile_init() { short_init("exp2_tile_init"); }
+void log_tile_init() { short_init("log_tile_init"); }
+void sqrt_tile_init() { short_init("sqrt_tile_init"); }
+void rsqrt_tile_init() { short_init("rsqrt_tile_init"); }
+void abs_tile_init() { short_init("abs_tile_init"); }
+void sigmoid_tile_init() { short_init("sigmoid_tile_init"); }
+void tanh_tile_init() { short_init("tanh_tile_init"); }
+void relu_tile_init() { short_init("relu_tile_init"); }
+void negative_tile_init() { short_init("negative_tile_init"); }
+void fill_tile_init() { short_init("fill_tile_init"); }
+void reconfig_data_format(const uint32_t, const uint32_t) { short_init("reconfig_data_format"); }
+void reconfig_data_format_srca(const uint32_t) { short_init("reconfig_data_format_srca"); }
+void reconfig_data_format_srcb(const uint32_t) { short_init("reconfig_data_format_srcb"); }
+
+template <bool is_tile_dim_reconfig_en>
+void pack_reconfig_data_format(const uint32_t) {
+    short_init("pack_reconfig_data_format");
+}
+template <bool is_tile_dim_reconfig_en>
+void pack_reconfig_data_format(const uint32_t, const uint32_t) {
+    short_init("pack_reconfig_data_format");
+}
+template void pack_reconfig_data_format<false>(const uint32_t);
+template void pack_reconfig_data_format<true>(const uint32_t);
+template void pack_reconfig_data_format<false>(const uint32_t, const uint32_t);
+template void pack_reconfig_data_format<true>(const uint32_t, const uint32_t);
+}  // namespace ckernel

@@ -1,0 +1,26 @@
+// numerics.hpp: the roundings of nanott's CPU runtime, as nanott's model has them (metalium.md §7.5):
+// float32 -> bfloat16 to nearest, ties to even (NaN stays NaN), and float32 -> int32 by truncation
+// (NaN and out-of-range values become INT32_MIN, as NumPy's cast does on x86).
+#pragma once
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+namespace nanott_cpu {
+inline uint16_t to_bfloat16_bits(float x) {
+    const uint32_t bits = std::bit_cast<uint32_t>(x);
+    if (std::isnan(x)) {
+        return static_cast<uint16_t>((bits >> 16) | 0x40);
+    }
+    return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+
+inline float from_bfloat16_bits(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
+
+inline int32_t to_int32(float x) {
+    if (std::isnan(x) || x >= 2147483648.0f || x < -2147483648.0f) {
+        return INT32_MIN;
+    }
+    return static_cast<int32_t>(x);
+}
+}  // namespace nanott_cpu

@@ -1,0 +1,214 @@
+// tile_math.cpp: the compute kernel's unpack, FPU and pack operations (metalium.md §4.5, §4.6,
+// §7) on nanott's CPU device, with the numerics of nanott's model (languages/l9_interp.py):
+//   unpack   a CB page (32x32, four 16x16 faces, metalium.md §7.1) -> a float32 tile in row-major order
+//   FPU      copy_tile, transpose_wh_tile, add/sub/mul_tiles overwrite DST[i]; matmul_tiles adds
+//            A @ B to it (A @ B^T after an mm_init with transpose), in float32
+//   pack     DST[i] -> a reserved CB slot in the CB's format; bfloat16 rounds to nearest even
+// The SFPU operations are in sfpu.cpp. Math fidelity and 16-bit DST rounding are not modelled
+// (neither is in nanott's model).
+#define TRISC_UNPACK
+#define TRISC_MATH
+#define TRISC_PACK
+#include <array>
+#include <cstring>
+#include "compute_kernel_api/eltwise_binary.h"
+#include "compute_kernel_api/matmul.h"
+#include "compute_kernel_api/pack.h"
+#include "compute_kernel_api/tile_move_copy.h"
+#include "compute_kernel_api/transpose_wh.h"
+#include "numerics.hpp"
+#include "state.hpp"
+
+namespace nanott_cpu {
+namespace {
+
+// FACE[e]: where element e = 32 * row + col of a tile sits in its page (metalium.md §7.1).
+const std::array<uint16_t, TILE_ELEMENTS> FACE = [] {
+    std::array<uint16_t, TILE_ELEMENTS> at{};
+    for (uint32_t i = 0; i < TILE; ++i) {
+        for (uint32_t j = 0; j < TILE; ++j) {
+            at[i * TILE + j] = static_cast<uint16_t>(((i / 16) * 2 + j / 16) * 256 + (i % 16) * 16 + j % 16);
+        }
+    }
+    return at;
+}();
+
+template <typename T>
+T load(const uint8_t* page, uint32_t element) {
+    T v;
+    std::memcpy(&v, page + element * sizeof(T), sizeof(T));
+    return v;
+}
+
+template <typename T>
+void store(uint8_t* page, uint32_t element, T v) {
+    std::memcpy(page + element * sizeof(T), &v, sizeof(T));
+}
+
+}  // namespace
+
+Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call) {
+    const uint8_t* page = cb_slot(k, cb, slot, false, call);
+    Tile t;
+    switch (cb_config(k, cb, call).format) {
+        case tt::DataFormat::Float16_b:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = from_bfloat16_bits(load<uint16_t>(page, FACE[e]));
+            }
+            break;
+        case tt::DataFormat::Float32:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = load<float>(page, FACE[e]);
+            }
+            break;
+        case tt::DataFormat::Int32:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = static_cast<float>(load<int32_t>(page, FACE[e]));
+            }
+            break;
+        default:
+            unsupported("this CB data format in compute (Float16_b, Float32 and Int32 are)");
+    }
+    return t;
+}
+
+namespace {
+void pack(KernelThread& k, const float* tile, uint32_t cb, uint32_t slot, const char* call) {
+    uint8_t* page = cb_slot(k, cb, slot, true, call);
+    switch (cb_config(k, cb, call).format) {
+        case tt::DataFormat::Float16_b:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                store<uint16_t>(page, FACE[e], to_bfloat16_bits(tile[e]));
+            }
+            break;
+        case tt::DataFormat::Float32:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                store<float>(page, FACE[e], tile[e]);
+            }
+            break;
+        case tt::DataFormat::Int32:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                store<int32_t>(page, FACE[e], to_int32(tile[e]));
+            }
+            break;
+        default:
+            unsupported("this CB data format in compute (Float16_b, Float32 and Int32 are)");
+    }
+}
+
+template <typename Op>
+void fpu_binary(uint32_t a_cb, uint32_t b_cb, uint32_t a_index, uint32_t b_index, uint32_t idst, const char* call,
+                Op op) {
+    KernelThread& k = current();
+    const Tile a = unpack(k, a_cb, a_index, call), b = unpack(k, b_cb, b_index, call);
+    float* d = dst_tile(k, idst, true, call);
+    for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+        d[e] = op(a[e], b[e]);
+    }
+}
+
+Tile transposed(const Tile& t) {
+    Tile out;
+    for (uint32_t i = 0; i < TILE; ++i) {
+        for (uint32_t j = 0; j < TILE; ++j) {
+            out[j * TILE + i] = t[i * TILE + j];
+        }
+    }
+    return out;
+}
+
+// DST[idst] += A @ B, A and B row-major 32x32 float32 tiles.
+void matmul_into(float* d, const Tile& a, const Tile& b) {
+    Tile c{};
+    for (uint32_t i = 0; i < TILE; ++i) {
+        for (uint32_t kk = 0; kk < TILE; ++kk) {
+            const float x = a[i * TILE + kk];
+            for (uint32_t j = 0; j < TILE; ++j) {
+                c[i * TILE + j] += x * b[kk * TILE + j];
+            }
+        }
+    }
+    for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+        d[e] += c[e];
+    }
+}
+
+void pack_one(uint32_t ifrom_dst, uint32_t icb, uint32_t slot) {
+    KernelThread& k = current();
+    pack(k, dst_tile(k, ifrom_dst, false, "pack_tile"), icb, slot, "pack_tile");
+}
+
+}  // namespace
+}  // namespace nanott_cpu
+
+namespace ckernel {
+using nanott_cpu::current;
+
+void copy_tile(uint32_t in_cb_id, uint32_t in_tile_index, uint32_t dst_tile_index) {
+    auto& k = current();
+    const auto t = nanott_cpu::unpack(k, in_cb_id, in_tile_index, "copy_tile");
+    std::memcpy(nanott_cpu::dst_tile(k, dst_tile_index, true, "copy_tile"), t.data(), sizeof t);
+}
+
+void transpose_wh_tile(uint32_t icb, uint32_t itile, uint32_t idst) {
+    auto& k = current();
+    const auto t = nanott_cpu::transposed(nanott_cpu::unpack(k, icb, itile, "transpose_wh_tile"));
+    std::memcpy(nanott_cpu::dst_tile(k, idst, true, "transpose_wh_tile"), t.data(), sizeof t);
+}
+
+void copy_block_matmul_partials(uint32_t in_cb_id, uint32_t start_in_tile_index, uint32_t start_dst_tile_index,
+                                uint32_t ntiles) {
+    for (uint32_t i = 0; i < ntiles; ++i) {
+        copy_tile(in_cb_id, start_in_tile_index + i, start_dst_tile_index + i);
+    }
+}
+
+void add_tiles(uint32_t icb0, uint32_t icb1, uint32_t itile0, uint32_t itile1, uint32_t idst) {
+    nanott_cpu::fpu_binary(icb0, icb1, itile0, itile1, idst, "add_tiles", [](float a, float b) { return a + b; });
+}
+void sub_tiles(uint32_t icb0, uint32_t icb1, uint32_t itile0, uint32_t itile1, uint32_t idst) {
+    nanott_cpu::fpu_binary(icb0, icb1, itile0, itile1, idst, "sub_tiles", [](float a, float b) { return a - b; });
+}
+void mul_tiles(uint32_t icb0, uint32_t icb1, uint32_t itile0, uint32_t itile1, uint32_t idst) {
+    nanott_cpu::fpu_binary(icb0, icb1, itile0, itile1, idst, "mul_tiles", [](float a, float b) { return a * b; });
+}
+
+void matmul_tiles(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
+                  uint32_t idst) {
+    auto& k = current();
+    const auto a = nanott_cpu::unpack(k, in0_cb_id, in0_tile_index, "matmul_tiles");
+    auto b = nanott_cpu::unpack(k, in1_cb_id, in1_tile_index, "matmul_tiles");
+    if (k.dst && k.dst->matmul_transpose) {
+        b = nanott_cpu::transposed(b);
+    }
+    nanott_cpu::matmul_into(nanott_cpu::dst_tile(k, idst, true, "matmul_tiles"), a, b);
+}
+
+// DST[idst + r * ct_dim + c] += A[in0 + r * kt_dim] @ B[in1 + c] (metalium.md §4.6).
+void matmul_block(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
+                  uint32_t idst, const uint32_t transpose, uint32_t ct_dim, uint32_t rt_dim, uint32_t kt_dim) {
+    if (transpose != 0) {
+        nanott_cpu::unsupported("matmul_block with transpose");     // mm_block_init's flag is not modelled
+    }
+    for (uint32_t r = 0; r < rt_dim; ++r) {
+        for (uint32_t c = 0; c < ct_dim; ++c) {
+            matmul_tiles(in0_cb_id, in1_cb_id, in0_tile_index + r * kt_dim, in1_tile_index + c, idst + r * ct_dim + c);
+        }
+    }
+}
+
+// Without <true>, the slot argument is ignored: packs fill the reserved region in order (§4.5).
+template <bool out_of_order_output>
+void pack_tile(uint32_t ifrom_dst, uint32_t icb, uint32_t output_tile_index) {
+    const uint32_t slot = out_of_order_output ? output_tile_index : nanott_cpu::next_pack_slot(current(), icb);
+    nanott_cpu::pack_one(ifrom_dst, icb, slot);
+}
+template void pack_tile<false>(uint32_t, uint32_t, uint32_t);
+template void pack_tile<true>(uint32_t, uint32_t, uint32_t);
+
+void pack_tile_block(uint32_t ifrom_dst, uint32_t icb, uint32_t ntiles) {
+    for (uint32_t i = 0; i < ntiles; ++i) {
+        pack_tile<false>(ifrom_dst + i, icb, 0);
+    }
+}
+}  // namespace ckernel

@@ -1,0 +1,64 @@
+// tilize.cpp: the host's data layout helpers on nanott's CPU device: bfloat16 (round to nearest
+// even from float, metalium.md §7.5) and tilize_nfaces / untilize_nfaces, which turn an m x n
+// row-major matrix into 32x32 tiles of four 16x16 faces and back (metalium.md §7.1): tiles
+// row-major over the tile grid, faces F0 F1 F2 F3, each face row-major.
+#include <string>
+#include <tt-metalium/bfloat16.hpp>
+#include <tt-metalium/tilize_utils.hpp>
+#include "numerics.hpp"
+#include "state.hpp"
+
+bfloat16::bfloat16(float value) : uint16_data(nanott_cpu::to_bfloat16_bits(value)) {}
+
+float bfloat16::to_float() const { return nanott_cpu::from_bfloat16_bits(uint16_data); }
+
+namespace {
+using nanott_cpu::TILE;
+
+// Where element (i, j) of an m x n matrix sits among its tiles.
+std::size_t tiled_index(uint32_t i, uint32_t j, uint32_t n) {
+    const std::size_t tile = static_cast<std::size_t>(i / TILE) * (n / TILE) + j / TILE;
+    const uint32_t r = i % TILE, c = j % TILE;
+    return tile * TILE * TILE + ((r / 16) * 2 + c / 16) * 256 + (r % 16) * 16 + c % 16;
+}
+
+void check_shape(std::size_t size, uint32_t m, uint32_t n, const char* call) {
+    if (m % TILE != 0 || n % TILE != 0 || size != static_cast<std::size_t>(m) * n) {
+        nanott_cpu::fail(std::string(call) + ": " + std::to_string(size) + " values as a " + std::to_string(m) + " x " +
+                         std::to_string(n) + " matrix of whole 32x32 tiles");
+    }
+}
+}  // namespace
+
+template <typename T>
+std::vector<T> tilize_nfaces(const std::vector<T>& input, uint32_t m, uint32_t n) {
+    check_shape(input.size(), m, n, "tilize_nfaces");
+    std::vector<T> out(input.size());
+    for (uint32_t i = 0; i < m; ++i) {
+        for (uint32_t j = 0; j < n; ++j) {
+            out[tiled_index(i, j, n)] = input[static_cast<std::size_t>(i) * n + j];
+        }
+    }
+    return out;
+}
+
+template <typename T>
+std::vector<T> untilize_nfaces(const std::vector<T>& input, uint32_t m, uint32_t n) {
+    check_shape(input.size(), m, n, "untilize_nfaces");
+    std::vector<T> out(input.size());
+    for (uint32_t i = 0; i < m; ++i) {
+        for (uint32_t j = 0; j < n; ++j) {
+            out[static_cast<std::size_t>(i) * n + j] = input[tiled_index(i, j, n)];
+        }
+    }
+    return out;
+}
+
+#define NANOTT_TILIZE(T)                                                            \
+    template std::vector<T> tilize_nfaces<T>(const std::vector<T>&, uint32_t, uint32_t); \
+    template std::vector<T> untilize_nfaces<T>(const std::vector<T>&, uint32_t, uint32_t);
+NANOTT_TILIZE(bfloat16)
+NANOTT_TILIZE(float)
+NANOTT_TILIZE(int32_t)
+NANOTT_TILIZE(uint32_t)
+NANOTT_TILIZE(uint16_t)

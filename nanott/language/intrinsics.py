@@ -1,0 +1,94 @@
+"""The scalar math a kernel writes inside `T.Parallel` (tilelang.md §8): `T.exp`, `T.exp2`, `T.log`,
+`T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`, the binary `T.max` and `T.min`, and the casts
+`T.cast(value, dtype)` and `T.Cast(dtype, value)`.
+
+On run-time values they build L0 expressions (UnOp, BinOp min/max, Cast). On Python numbers they
+fold, so they may be used outside a kernel (`scale = T.exp2(x)` at module level): `T.max`/`T.min`
+as Python does (sizes such as `T.min(block, N)` stay ints), the functions and casts in float32,
+with the arithmetic the kernel itself would do (l0_interp.UNARY, l0_interp.cast).
+"""
+from __future__ import annotations
+
+import builtins
+import numbers
+from typing import Any
+
+import numpy as np
+
+from nanott.language.values import Sym, Tracing, binop, normalize_dtype, to_expr
+from nanott.languages import l0
+from nanott.languages.l0_interp import UNARY
+from nanott.languages.l0_interp import cast as l0_cast
+
+__all__ = ["exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "max", "min", "cast",
+           "Cast"]
+
+
+def unary(op: str, x: Any) -> Any:
+    """`op(x)`: an L0 UnOp of a run-time value, a Python float for a number."""
+    if _number(x):
+        return float(UNARY[op](np.float32(x)))
+    return Sym(l0.UnOp(op, to_expr(x), loc=Tracing.loc))
+
+
+def exp(x, **_):
+    """e ** x (a `dtype=` keyword, as TVM's intrinsics take, is dropped)."""
+    return unary("exp", x)
+
+
+def exp2(x, **_):
+    """2 ** x."""
+    return unary("exp2", x)
+
+
+def log(x, **_):
+    """The natural logarithm."""
+    return unary("log", x)
+
+
+def sqrt(x, **_):
+    return unary("sqrt", x)
+
+
+def rsqrt(x, **_):
+    """1 / sqrt(x)."""
+    return unary("rsqrt", x)
+
+
+def abs(x, **_):                                       # noqa: A001 (TileLang's name)
+    return unary("abs", x)
+
+
+def sigmoid(x, **_):
+    """1 / (1 + exp(-x))."""
+    return unary("sigmoid", x)
+
+
+def tanh(x, **_):
+    return unary("tanh", x)
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def max(a, b):                                         # noqa: A001 (TileLang's name)
+    """The larger of two values; ReLU is `T.max(x, 0)`."""
+    return builtins.max(a, b) if _number(a) and _number(b) else binop("max", a, b)
+
+
+def min(a, b):                                         # noqa: A001 (TileLang's name)
+    """The smaller of two values."""
+    return builtins.min(a, b) if _number(a) and _number(b) else binop("min", a, b)
+
+
+def cast(value, dtype, **_):
+    """`value` rounded to `dtype` where it stands (TileLang's `T.cast(value, dtype)`, value first)."""
+    if _number(value):
+        return float(l0_cast(np.float32(value), normalize_dtype(dtype)))
+    return Sym(l0.Cast(normalize_dtype(dtype), to_expr(value), loc=Tracing.loc))
+
+
+def Cast(dtype, value):                                # noqa: N802 (TVM's expression class)
+    """TVM's `T.Cast(dtype, value)`, dtype first: the same as `T.cast(value, dtype)`."""
+    return cast(value, dtype)
