@@ -12,34 +12,15 @@ Why:       a Tensix core runs one program from start to end; there is no hardwar
 """
 from __future__ import annotations
 
-import itertools
 
-from nanott.ir import walk
 from nanott.languages import l2, l3
+from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
 
 def grid_to_persistent(program: l2.Kernel, target: Target) -> l3.Kernel:
     return GridToPersistent().visit(program)
-
-
-def names_used(k: l2.Kernel) -> set[str]:
-    """Every buffer and scalar name the kernel binds or reads."""
-    names = {p.name for p in k.params} | set(k.block_vars)
-    for x in walk(k.body):
-        match x:
-            case l2.Var(name) | l2.Alloc(name=name) | l2.Let(var=name) | l2.For(var=name):
-                names.add(name)
-            case l2.Parallel(vars=vs):
-                names.update(vs)
-    return names
-
-
-def fresh(base: str, used: set[str]) -> str:
-    name = next(n for i in itertools.count() if (n := f"{base}{i or ''}") not in used)
-    used.add(name)
-    return name
 
 
 def block_index_lets(block_vars: tuple[str, ...], grid: tuple[int, ...], block_id: str, loc) -> list:
@@ -58,8 +39,8 @@ def block_index_lets(block_vars: tuple[str, ...], grid: tuple[int, ...], block_i
 
 class GridToPersistent(Rewriter, src=l2.LANG, dst=l3.LANG):
     def visit_Kernel(self, k: l2.Kernel) -> l3.Kernel:
-        used = names_used(k)
-        blk, block_id = fresh("blk", used), fresh("block_id", used)
+        names = NameSupply(names_in(k))
+        blk, block_id = names.fresh("blk"), names.fresh("block_id")
         loc = k.body[0].loc if k.body else k.loc
         start = l3.Let(block_id, l3.BinOp("+", l3.CoreArg("start"), l3.Var(blk)), loc=loc)
         body = (start, *block_index_lets(k.block_vars, k.grid, block_id, loc), *self.visit(k.body))

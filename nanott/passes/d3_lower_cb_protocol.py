@@ -20,8 +20,8 @@ Why:       on the device, a CB is a ring of pages with two counters; the produce
 """
 from __future__ import annotations
 
-from nanott.ir import walk
 from nanott.languages import l7, l8
+from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -37,8 +37,7 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def __init__(self, program: l7.Program):
         self.cbs = {cb.index: cb for cb in program.cbs}
         self.tensors = {t.name: t for t in program.params}
-        self.used = names_in(program)
-        self.counters: dict[str, int] = {}
+        self.names = NameSupply(names_in(program))
 
     def visit_ReadToCb(self, r: l7.ReadToCb) -> list:
         n, loc = self.pages(r.cb), r.loc
@@ -72,8 +71,8 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
         """One transfer per tile of the slice: page id in the tensor, slot in the CB's block."""
         assert s.rows * s.cols == self.pages(cb), f"{s} is not one block of cb{cb}"
         tile_cols = self.tensors[s.tensor].layout.tiles[-1]
-        i = self.fresh("i") if s.rows > 1 else None
-        j = self.fresh("j") if s.cols > 1 else None
+        i = self.names.numbered("i") if s.rows > 1 else None
+        j = self.names.numbered("j") if s.cols > 1 else None
         row = add(s.row, var(i))
         col = add(s.col, var(j))
         page = add(mul(row, const(tile_cols)), col)
@@ -83,25 +82,6 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
             if v is not None:
                 out = [l8.For(v, const(n), "serial", 0, tuple(out), loc=s.loc)]
         return out
-
-    def fresh(self, kind: str) -> str:
-        while True:
-            n = self.counters.get(kind, 0)
-            self.counters[kind] = n + 1
-            if f"{kind}{n}" not in self.used:
-                self.used.add(f"{kind}{n}")
-                return f"{kind}{n}"
-
-
-def names_in(program) -> set[str]:
-    """Every variable name the program binds or reads, so fresh names cannot capture one."""
-    names: set[str] = set()
-    for x in walk(program):
-        for f in ("var", "name", "dst"):
-            if isinstance(getattr(x, f, None), str):
-                names.add(getattr(x, f))
-        names.update(getattr(x, "vars", ()))
-    return names
 
 
 def const(n: int) -> l8.Const:
