@@ -93,7 +93,7 @@ def written_buffers(kernel: l0.Kernel) -> set[str]:
     out = set()
     for x in walk(kernel.body):
         match x:
-            case l0.Copy(_, dst):
+            case l0.Copy(_, dst) | l0.AtomicAdd(_, dst):
                 out.add(dst.buffer)
             case l0.Store(buffer, _, _) | l0.Fill(buffer, _):
                 out.add(buffer)
@@ -110,13 +110,17 @@ def tensor_roles(kernel: l0.Kernel) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
-    """Every parameter: inputs uniform in [-1, 1) in their dtype, outputs NaN so holes show."""
+    """Every parameter: inputs uniform in [-1, 1) in their dtype, outputs NaN so holes show; an
+    output the kernel adds into (T.atomic_add) zeros, as TileLang's host zeroes it before a launch."""
     rng = np.random.default_rng(seed)
     _, outputs = tensor_roles(kernel)
+    summed = {x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
     arrays = {}
     for p in kernel.params:
         dtype = np_dtype(p.dtype)
-        if p.name in outputs:
+        if p.name in summed:
+            arrays[p.name] = np.zeros(p.shape, dtype)
+        elif p.name in outputs:
             arrays[p.name] = np.full(p.shape, INT_UNWRITTEN if p.dtype == "int32" else np.nan, dtype)
         elif p.dtype == "int32":
             arrays[p.name] = rng.integers(*INT_RANGE, size=p.shape).astype(dtype)

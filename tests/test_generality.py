@@ -1,7 +1,8 @@
 """No toys: GEMM and elementwise kernels drawn at random from the space issues 2 and 4 promise (block
 sizes, grid shapes and roles, more blocks than cores and fewer, dtypes, pipeline depths, any number
 of inputs, random expressions of + - * and constants; then the math of issue 4: / , unary minus,
-T.max/T.min, the SFPU functions, T.cast, and GEMMs with transposed operands and epilogues), each
+T.max/T.min, the SFPU functions, T.cast, GEMMs with transposed operands and epilogues, ragged
+GEMMs whose M, N, K are no multiples of 32 or of the block, and split-K GEMMs), each
 lowered through F1 and run at L0, L5 and L9 against an independent NumPy computation.
 
 Tolerances are nanott.api.TOLERANCE per output dtype; the draws are seeded, so a failure names a
@@ -51,6 +52,47 @@ def config_id(c: dict) -> str:
 @pytest.mark.parametrize("config", gemm_configs(10), ids=config_id)
 def test_gemm_family(config: dict) -> None:
     loaded = load_kernel(KERNELS / "gemm_family.py", "matmul", {k: repr(v) for k, v in config.items()})
+    check_levels(loaded, lambda a: {"C": a["A"].astype(np.float64) @ a["B"].astype(np.float64)})
+
+
+def ragged_gemm_configs(n: int, seed: int = 2028) -> list[dict]:
+    """M, N, K anywhere from 1 to three blocks, mostly no multiple of 32 nor of the block."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        bm, bn, bk = rng.choice((32, 64, 96)), rng.choice((32, 64)), rng.choice((32, 64))
+        out.append(dict(M=rng.randint(1, 3 * bm), N=rng.randint(1, 3 * bn), K=rng.randint(1, 3 * bk),
+                        bm=bm, bn=bn, bk=bk, in_dtype=rng.choice(("bfloat16", "float32")),
+                        out_dtype=rng.choice(("bfloat16", "float32")), stages=rng.choice((1, 2)),
+                        rows_first=rng.choice((False, True))))
+    return out
+
+
+@pytest.mark.parametrize("config", ragged_gemm_configs(8), ids=config_id)
+def test_ragged_gemm(config: dict) -> None:
+    """Copies past the edges are masked at L0 and read zero padding from L4 on (A1)."""
+    loaded = load_kernel(KERNELS / "gemm_family.py", "matmul", {k: repr(v) for k, v in config.items()})
+    check_levels(loaded, lambda a: {"C": a["A"].astype(np.float64) @ a["B"].astype(np.float64)})
+
+
+def splitk_configs(n: int, seed: int = 2029) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        bm, bn, bk = rng.choice((32, 64)), rng.choice((32, 64)), rng.choice((32, 64))
+        split = rng.choice((2, 3, 4))
+        out.append(dict(M=bm * rng.randint(1, 2), N=bn * rng.randint(1, 2), K=bk * split * rng.randint(1, 2),
+                        bm=bm, bn=bn, bk=bk, split=split, in_dtype=rng.choice(("bfloat16", "float32")),
+                        out_dtype="float32", split_first=rng.choice((False, True))))
+    return out
+
+
+@pytest.mark.parametrize("config", splitk_configs(6), ids=config_id)
+def test_splitk_gemm(config: dict) -> None:
+    """T.atomic_add of each slice's partial product; the slices of a block summed on one core. C is
+    float32, as split-K's C is in TileLang: a bfloat16 C rounds every slice's add (the semantics of
+    an atomic add into bfloat16), which a float64 reference of A @ B does not."""
+    loaded = load_kernel(KERNELS / "gemm_splitk_family.py", "matmul", {k: repr(v) for k, v in config.items()})
     check_levels(loaded, lambda a: {"C": a["A"].astype(np.float64) @ a["B"].astype(np.float64)})
 
 

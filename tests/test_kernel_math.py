@@ -287,3 +287,132 @@ def test_what_is_not_supported_names_itself_and_its_line(tmp_path, value, code, 
     with pytest.raises(NanottError) as e:
         lowered(tmp_path, value)
     assert e.value.code == code and words in e.value.message and e.value.loc.line == 14
+
+
+# ----- a fragment as GEMM A, and a block held through a loop (issue 4, step 3) -----
+ATTENTION_PV = '''
+import ml_dtypes
+import numpy as np
+import nanott.language as T
+
+@T.prim_func
+def pv(Q: T.Tensor((64, 64), "bfloat16"), K: T.Tensor((128, 64), "bfloat16"),
+       V: T.Tensor((128, 64), "bfloat16"), O: T.Tensor((64, 64), "float32")):
+    with T.Kernel(2) as bx:
+        Q_s = T.alloc_shared((32, 64), "bfloat16")
+        K_s = T.alloc_shared((64, 64), "bfloat16")
+        V_s = T.alloc_shared((64, 64), "bfloat16")
+        S = T.alloc_fragment((32, 64), "float32")
+        P = T.alloc_fragment((32, 64), "bfloat16")
+        acc = T.alloc_fragment((32, 64), "float32")
+        T.copy(Q[bx * 32, 0], Q_s)
+        T.clear(acc)
+        for k in T.Pipelined(2, num_stages=2):
+            T.copy(K[k * 64, 0], K_s)
+            T.gemm(Q_s, K_s, S, transpose_B=True, clear_accum=True)
+            for i, j in T.Parallel(32, 64):
+                P[i, j] = T.exp(S[i, j] * 0.125)
+            T.copy(V[k * 64, 0], V_s)
+            T.gemm(P, V_s, acc)
+        T.copy(acc, O[bx * 32, 0])
+
+def reference(Q, K, V):
+    """S and P in float32, as the kernel computes them (P's rounding to bfloat16 would otherwise
+    differ by an ulp where exp lands near a rounding boundary); P @ V in float64."""
+    q, k = Q.astype(np.float32), K.astype(np.float32)
+    p = np.exp((q @ k.T) * np.float32(0.125)).astype(ml_dtypes.bfloat16).astype(np.float64)
+    return (p @ V.astype(np.float64)).astype(np.float32)
+'''
+
+
+def test_a_fragment_as_gemm_a_and_a_q_tile_held_through_the_loop(tmp_path):
+    """Flash attention's P @ V: P is a fragment computed in the loop, read by the matmul as A.
+    Q_s is read once and used by every step: its groups peek it, and a release frees it after
+    the loop (C3), which D3 lowers to the cb_pop_front the loop's groups leave out."""
+    path = tmp_path / "pv.py"
+    path.write_text(ATTENTION_PV)
+    loaded = load_kernel(path)
+    check_levels(loaded, lambda a: {"O": loaded.reference(a["Q"], a["K"], a["V"])})
+    c3 = api.lower(loaded.prim_func, stop_after="C3")
+    cbs = {cb.name: cb.index for cb in c3.cbs}
+    groups = [x for x in walk(c3.body) if isinstance(x, l6.TileGroup)]
+    pv = next(g for g in groups if any(isinstance(x, l5.TAssign) and isinstance(x.op, l5.TileMatmul)
+                                       and x.op.a.cb == cbs["P"] for x in walk(g.body)))
+    assert l6.CbEffect(cbs["P"], "take") in pv.effects
+    q_modes = {e.mode for g in groups for e in g.effects if e.cb == cbs["Q_s"]}
+    assert q_modes == {"peek"}
+    loop = next(x for x in walk(c3.body) if isinstance(x, l6.For) and x.var == "k")
+    persistent = next(x for x in walk(c3.body) if isinstance(x, l6.For) and x.kind == "persistent")
+    after = persistent.body[persistent.body.index(loop) + 1]
+    assert after == l6.Release(cbs["Q_s"])
+    compute = api.lower(loaded.prim_func, stop_after="D3").kernel("compute")
+    pops = [x for x in walk(compute.body) if isinstance(x, l8.CbPop) and x.cb == cbs["Q_s"]]
+    assert len(pops) == 1 and pops[0].loc == loop.loc
+
+
+def test_a_block_held_through_a_loop_by_the_writer_is_still_nt319(tmp_path):
+    path = tmp_path / "held.py"
+    path.write_text('''
+import nanott.language as T
+
+@T.prim_func
+def held(X: T.Tensor((32, 32), "float32"), O: T.Tensor((32, 64), "float32")):
+    with T.Kernel(1) as bx:
+        X_s = T.alloc_shared((32, 32), "float32")
+        T.copy(X[0, 0], X_s)
+        for k in T.serial(2):
+            T.copy(X_s, O[0, k * 32])
+''')
+    with pytest.raises(NanottError) as e:
+        api.lower(load_kernel(path).prim_func)
+    assert e.value.code == "NT319" and "read inside it by the writer" in e.value.message
+    assert e.value.loc.line == 9
+
+
+RUNNING_MAX = '''
+import nanott.language as T
+
+@T.prim_func
+def running(X: T.Tensor((32, 96), "float32"), Y: T.Tensor((32, 32), "float32")):
+    with T.Kernel(1) as bx:
+        X_s = T.alloc_shared((32, 32), "float32")
+        m = T.alloc_fragment((32, 32), "float32")
+        d = T.alloc_fragment((32, 32), "float32")
+        acc = T.alloc_fragment((32, 32), "float32")
+        T.fill(m, -1.0)
+        T.fill(acc, 0.0)
+        for k in T.serial(3):
+            T.copy(X[0, k * 32], X_s)
+            for i, j in T.Parallel(32, 32):
+                d[i, j] = X_s[i, j] - m[i, j]
+            for i, j in T.Parallel(32, 32):
+                m[i, j] = T.max(m[i, j], X_s[i, j])
+            for i, j in T.Parallel(32, 32):
+                acc[i, j] = acc[i, j] + d[i, j] * m[i, j]
+        T.copy(acc, Y[0, 0])
+'''
+
+
+def test_a_block_the_loop_carries_is_peeked_by_its_last_reader_and_released_after(tmp_path):
+    """m is read at the top of each step (d = X - m), then updated, then read last (acc += d * m):
+    that last read must leave m's block for the next step (peek), and a release after the loop
+    frees it (online softmax's running max has this shape)."""
+    path = tmp_path / "running.py"
+    path.write_text(RUNNING_MAX)
+    loaded = load_kernel(path)
+
+    def reference(a):
+        x, m, acc = a["X"].astype(np.float64), np.full((32, 32), -1.0), np.zeros((32, 32))
+        for k in range(3):
+            xs = x[:, 32 * k:32 * (k + 1)]
+            d = xs - m
+            m = np.maximum(m, xs)
+            acc = acc + d * m
+        return {"Y": acc}
+
+    check_levels(loaded, reference)
+    c3 = api.lower(loaded.prim_func, stop_after="C3")
+    m = next(cb.index for cb in c3.cbs if cb.name == "m")
+    modes = [e.mode for g in walk(c3.body) if isinstance(g, l6.TileGroup) for e in g.effects if e.cb == m]
+    assert modes == ["give", "peek", "update", "peek"]
+    assert sum(isinstance(x, l6.Release) and x.cb == m for x in walk(c3.body)) == 1

@@ -79,6 +79,20 @@ def test_another_target_runs_too(lowered, runtime_cache, tmp_path):
     assert all(r.ok for r in run.results), run.results
 
 
+def test_a_fragment_as_gemm_a_with_a_held_q_tile_runs(runtime_cache, tmp_path):
+    """Flash attention's P @ V on the CPU device: P a fragment read as A, Q_s peeked by every step of
+    the loop and popped once after it (issue 4, step 3)."""
+    from test_kernel_math import ATTENTION_PV
+
+    from nanott.loader import load_kernel
+    (tmp_path / "pv.py").write_text(ATTENTION_PV)
+    loaded = load_kernel(tmp_path / "pv.py")
+    write_files(tmp_path / "out", api.lower(loaded.prim_func, stop_after="G1"))
+    run = execute(tmp_path / "out", loaded, api.lower(loaded.prim_func, stop_after="P0"), WORMHOLE_N150,
+                  0, runtime_cache)
+    assert run.results and all(r.ok for r in run.results), run.results
+
+
 def every_compute_call() -> l9.Program:
     """test_g1_emit's hand-built elementwise program, its compute kernel rewritten to call every
     operation G1 prints that the examples may not: transpose_wh_tile, mul_tiles, a row broadcast, a

@@ -15,6 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from kernels_l0 import (BF16, F32, eltwise_kernel, example_kernels, gemm_kernel, loc, lower_to,  # noqa: E402
                         random_arrays, reference, rename, run)
+from kernels_l0 import local as local_region  # noqa: E402
+from kernels_l0 import mul  # noqa: E402
+
+from nanott.languages.l0_interp import InterpL0  # noqa: E402
 
 from nanott.diagnostics import NanottError  # noqa: E402
 from nanott.ir import Loc, replace, walk  # noqa: E402
@@ -127,27 +131,83 @@ def test_nt311_a_0d_buffer_is_not_supported_yet(tmp_path):
     assert f"{file}:5:5: error NT311" in text and "\n        ^~~~~~~\n" in text and e.value.hint
 
 
-def test_nt302_ragged_tensor_asks_to_pad_on_the_host(tmp_path):
+def reference_l0(kernel, arrays):
+    return run(InterpL0(), kernel, arrays)
+
+
+def test_a1_pads_a_ragged_tensor_to_whole_tiles_and_whole_blocks():
+    """A 100 x 70 tensor copied in 64 x 32 blocks: rows to a multiple of lcm(32, 64) = 64, columns
+    of 32; the grid's last block ends at row 128 and column 96, inside the padding."""
+    k = eltwise_kernel(M=128, N=96, bm=64, bn=32)
+    k = replace(k, params=tuple(replace(p, shape=(100, 70)) for p in k.params))
+    k1 = infer_layout(k, WORMHOLE_N150)
+    a = k1.params[0]
+    assert a.layout.padded_shape == (128, 96) and a.layout.tiles == (4, 3)
+    assert a.describe().endswith("padded 100x70 -> 128x96 with zeros")
+    arrays = random_arrays(k, seed=3)
+    assert np.array_equal(run(InterpL1(), k1, arrays)["C"], reference_l0(k, arrays)["C"])
+
+
+def test_a1_pads_as_far_as_a_copy_reaches():
+    """A grid larger than the tensor: the copies of its last blocks end at row 192, so the tensor is
+    padded to 192 rows although 100 rows need only 128."""
+    k = eltwise_kernel(M=192, N=64, bm=64, bn=32)
+    k = replace(k, params=tuple(replace(p, shape=(100, 64)) for p in k.params))
+    assert infer_layout(k, WORMHOLE_N150).params[0].layout.padded_shape == (192, 64)
+
+
+def test_nt312_a_ragged_tensor_read_and_written(tmp_path):
     file = kernel_file(tmp_path, {1: "def main(A: T.Tensor((100, 96), dtype)):"})
     k = eltwise_kernel()
-    k = replace(k, params=(l0.Tensor("A", (100, 96), BF16, loc=Loc(file, 1, 9)), *k.params[1:]))
+    body = (*k.body, l0.Copy(local_region("C_s", (32, 32)), l0.Region("A", k.body[4].src.starts, (32, 32)),
+                             loc=loc(13)))
+    k = replace(k, body=body,
+                params=(l0.Tensor("A", (100, 96), BF16, loc=Loc(file, 1, 9)), *k.params[1:]))
     with pytest.raises(NanottError) as e:
         infer_layout(k, WORMHOLE_N150)
     assert e.value.code == "NT312"
-    assert "ragged tensors (masked edge tiles) are not supported yet" in e.value.message
-    assert "pad" in e.value.hint and "on the host" in e.value.hint
+    assert "100x96, padded to 128x96, and the kernel both reads and writes it" in e.value.message
     assert e.value.render().splitlines()[1:3] == ["    def main(A: T.Tensor((100, 96), dtype)):",
                                                   "             ^"]
 
 
-@pytest.mark.parametrize("shape", [(4096,), (2, 64, 64)])
-def test_nt303_tensors_other_than_2d_are_not_supported_yet(shape):
-    k = eltwise_kernel()
-    k = replace(k, params=(l0.Tensor("A", shape, BF16, loc=loc(1, 12)), *k.params[1:]))
+def test_a1_lays_a_1d_tensor_along_row_0_of_a_row_of_tiles():
+    """A vector (n,) is the row [1, n] of metalium.md 7.1: padded to (32, n'), one row of tiles."""
+    layout = tile_layout((70,), F32, (96,))
+    assert layout.padded_shape == (32, 96) and layout.tiles == (1, 3) and layout.page_bytes == 4096
+
+
+def bshd_kernel(block: tuple[int, ...]) -> l0.Kernel:
+    """A [2, 100, 3, 64] tensor copied in blocks of `block` (extents over its four dims) at
+    (b, s * 64, h, 0) into a 64 x 64 buffer, then out to a tensor of the same shape."""
+    starts = (l0.Var("bz"), mul(l0.Var("bx"), l0.Const(64, "int32")), l0.Var("by"), l0.Const(0, "int32"))
+    body = (l0.Alloc("S", (64, 64), F32, "shared", loc=loc(3)),
+            l0.Copy(l0.Region("X", starts, block), local_region("S", (64, 64)), loc=loc(4)),
+            l0.Copy(local_region("S", (64, 64)), l0.Region("Y", starts, block), loc=loc(5)))
+    params = tuple(l0.Tensor(n, (2, 100, 3, 64), F32, loc=loc(1, 12 + 8 * i)) for i, n in enumerate("XY"))
+    return l0.Kernel("bshd", params, (2, 3, 2), ("bx", "by", "bz"), body, (), loc=loc(2))
+
+
+def test_a1_stores_a_tensor_copied_in_blocks_of_other_dims_with_those_dims_last():
+    """Q[b, s0:s1, h, :] copies move (seq, dim) blocks of a BSHD tensor: DRAM stores it BHSD, the
+    seq dim padded to 128 (100 rows in blocks of 64), as the 2-D view [2 * 3 * 128, 64]."""
+    k1 = infer_layout(bshd_kernel((1, 64, 1, 64)), WORMHOLE_N150)
+    x = k1.params[0]
+    assert x.layout.order == (0, 2, 1, 3) and x.layout.padded_shape == (2, 3, 128, 64)
+    assert x.layout.tiles == (24, 2) and x.layout.stored((2, 100, 3, 64)) == (2, 3, 100, 64)
+    assert "dims stored in order (0, 2, 1, 3) as 2x3x128x64" in x.describe()
+    assert "padded 2x3x100x64 -> 2x3x128x64 with zeros" in x.describe()
+    arrays = random_arrays(bshd_kernel((1, 64, 1, 64)), seed=2)
+    l4 = lower_to(bshd_kernel((1, 64, 1, 64)), "C1")
+    from nanott.languages.l4_interp import InterpL4
+    assert np.array_equal(run(InterpL4(), l4, arrays)["Y"], arrays["X"])
+
+
+def test_nt313_a_tensor_copied_in_blocks_of_three_dims():
     with pytest.raises(NanottError) as e:
-        infer_layout(k, WORMHOLE_N150)
-    assert e.value.code == "NT313" and "not supported yet" in e.value.message and e.value.hint
-    assert e.value.loc == loc(1, 12)
+        infer_layout(bshd_kernel((1, 64, 2, 32)), WORMHOLE_N150)
+    assert e.value.code == "NT313" and "blocks of more than two dims" in e.value.message
+    assert e.value.loc == loc(1, 12) and e.value.hint
 
 
 def test_nt303_on_chip_buffers_of_3_dims_are_not_supported_yet():

@@ -193,3 +193,64 @@ def test_examples_through_b2_bit_identical_to_l0(prim_func):
     for stop, interp in (("B1", InterpL2()), ("B2", InterpL3())):
         got = run(interp, lower(prim_func, stop_after=stop), arrays)
         assert all(np.array_equal(got[n], want[n], equal_nan=True) for n in arrays), stop
+
+
+# ----- split-K: T.atomic_add lowered by B1 (issue 4, step 4) -----
+SPLITK = '''
+import nanott.language as T
+
+@T.prim_func
+def splitk(A: T.Tensor((64, 128), "float32"), B: T.Tensor((128, 64), "float32"), C: T.Tensor((64, 64), "float32")):
+    with T.Kernel(2, 2, 2) as (bx, by, bz):
+        A_s = T.alloc_shared((32, 64), "float32")
+        B_s = T.alloc_shared((64, 32), "float32")
+        C_l = T.alloc_fragment((32, 32), "float32")
+        T.clear(C_l)
+        T.copy(A[by * 32, bz * 64], A_s)
+        T.copy(B[bz * 64, bx * 32], B_s)
+        T.gemm(A_s, B_s, C_l)
+        T.atomic_add(C[by * 32, bx * 32], C_l)
+'''
+
+
+def splitk_kernel(tmp_path, text=SPLITK):
+    from nanott.loader import load_kernel
+    (tmp_path / "splitk.py").write_text(text)
+    return load_kernel(tmp_path / "splitk.py").prim_func
+
+
+def test_b1_folds_the_split_dim_into_a_loop_on_the_block_core(tmp_path):
+    from nanott import api
+    pf = splitk_kernel(tmp_path)
+    k2 = api.lower(pf, stop_after="B1")
+    assert (k2.grid, k2.block_vars, k2.work.blocks) == ((2, 2), ("bx", "by"), 4)
+    names = [type(s).__name__ for s in k2.body]
+    assert names == ["Alloc", "Alloc", "Copy", "Copy", "For", "Copy"]
+    loop = k2.body[4]
+    assert (loop.var, loop.extent, loop.kind) == ("bz", I(2), "split") and "split-K" in loop.head()
+    assert loop.loc.line == 6 and isinstance(loop.body[-1], l2.Parallel)
+    assert k2.body[0].cb.depth == 2 and k2.body[1].dtype == "float32"
+    inputs = api.random_inputs(api.lower(pf, stop_after="P0"), 0)
+    assert not inputs["C"].any()                      # an atomically summed output starts at zero
+    got = {lv: api.simulate(api.lower(pf, stop_after=s), lv, inputs) for lv, s in (("L0", "P0"), ("L2", "B1"))}
+    assert np.array_equal(got["L0"]["C"], got["L2"]["C"])
+    assert np.allclose(got["L2"]["C"], inputs["A"].astype(np.float64) @ inputs["B"], atol=1e-4)
+
+
+@pytest.mark.parametrize("change, code, words", [
+    (("        T.atomic_add(C[by * 32, bx * 32], C_l)\n",
+      "        for r in T.serial(1):\n            T.atomic_add(C[by * 32, bx * 32], C_l)\n"),
+     "NT323", "inside a loop"),
+    (("        T.atomic_add(C[by * 32, bx * 32], C_l)\n",
+      "        T.atomic_add(C[by * 32, bx * 32], C_l)\n        T.copy(C_l, C[by * 32, bx * 32])\n"),
+     "NT323", "also read or written otherwise"),
+    (("        T.atomic_add(C[by * 32, bx * 32], C_l)\n",
+      "        for i, j in T.Parallel(32, 32):\n            T.atomic_add(C[by * 32 + i, bx * 32 + j], C_l[i, j])\n"),
+     "NT304", "only the tile form of T.atomic_add"),
+])
+def test_what_split_k_does_not_lower_yet_is_a_diagnostic(tmp_path, change, code, words):
+    from nanott import api
+    from nanott.diagnostics import NanottError
+    with pytest.raises(NanottError) as e:
+        api.lower(splitk_kernel(tmp_path, SPLITK.replace(*change)))
+    assert e.value.code == code and words in e.value.message and e.value.hint and e.value.loc.line >= 14

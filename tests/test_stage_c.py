@@ -494,16 +494,26 @@ def test_c3_reader_staging_peek_and_take():
         assert same_bits(out[level]["Y"], xs * F32(2)) and same_bits(out[level]["Z"], F32(1) - xs), level
 
 
-def test_c3_nt309_block_read_in_a_loop_it_was_not_produced_in():
+def test_c3_holds_a_block_read_in_a_loop_it_was_not_produced_in():
+    """X_s is read by every step of the loop over r and written by none: the step peeks it, and a
+    release after the loop frees it (the loop's line), with the same numbers as L3."""
     body = (alloc("X_s", (32, 32), "float32"), alloc("Y_f", (32, 32), "float32", "fragment"),
             l3.Fill("Y_f", c(0.0)), l3.Copy(region("X", (c(0), c(0)), (32, 32)), whole("X_s", (32, 32))),
             l3.For("r", c(3), "serial", 0, (l3.Parallel(("i", "j"), (32, 32), (
                 l3.Store("Y_f", (v("i"), v("j")), l3.BinOp("+", ld("Y_f"), ld("X_s"))),)),),
                    loc=Loc("k.py", 9)),
             l3.Copy(whole("Y_f", (32, 32)), region("Y", (c(0), c(0)), (32, 32))))
-    e = error(kernel("loop", [tensor(n, (32, 32), "float32") for n in "XY"], (1, 1), body))
-    assert e.code == "NT319" and "X_s is produced outside the loop over r" in e.message
-    assert "not supported yet" in e.message and e.loc.line == 9
+    program = kernel("loop", [tensor(n, (32, 32), "float32") for n in "XY"], (1, 1), body)
+    levels = lower_c(program)
+    persistent = levels["L6"].body[0]
+    loop = next(i for i, s in enumerate(persistent.body) if isinstance(s, l6.For))
+    group = persistent.body[loop].body[0]
+    assert l6.CbEffect(0, "peek") in group.effects
+    assert persistent.body[loop + 1] == l6.Release(0) and persistent.body[loop + 1].loc.line == 9
+    arrays = inputs(program)
+    out = run_all(levels, arrays)
+    assert same_bits(out["L6"]["Y"], out["L3"]["Y"])
+    assert np.allclose(out["L6"]["Y"], 3 * arrays["X"])
 
 
 def test_c3_nt310_two_producer_roles():

@@ -209,3 +209,61 @@ def test_a_fill_overwritten_by_a_cleared_reduction_is_a_dead_block_c3_drops(tmp_
     fills = {stage: [x.op.value for x in walk(api.lower(loaded.prim_func, stop_after=stage).body)
                      if isinstance(x, l5.TAssign) and isinstance(x.op, l5.TileFill)] for stage in ("C2", "C3")}
     assert 5.0 in fills["C2"] and 5.0 not in fills["C3"]
+
+
+# ----- vectors to and from DRAM (issue 4, step 2) -----
+DRAM_VECTORS = '''
+import nanott.language as T
+
+@T.prim_func
+def vecs(A: T.Tensor(({M}, 64), "float32"), w: T.Tensor((64,), "{dtype}"), s: T.Tensor(({M},), "{dtype}"),
+         B: T.Tensor(({M}, 64), "float32"), r: T.Tensor(({M},), "float32")):
+    with T.Kernel(T.ceildiv({M}, 32)) as bx:
+        A_s = T.alloc_shared((32, 64), "float32")
+        w_s = T.alloc_shared((64,), "{dtype}")
+        s_s = T.alloc_shared((32,), "{dtype}")
+        r_l = T.alloc_fragment((32,), "float32")
+        B_l = T.alloc_fragment((32, 64), "float32")
+        T.copy(A[bx * 32, 0], A_s)
+        T.copy(w, w_s)
+        T.copy(s[bx * 32], s_s)
+        for i, j in T.Parallel(32, 64):
+            B_l[i, j] = A_s[i, j] * w_s[j] + s_s[i]
+        T.reduce_max(B_l, r_l, dim=1)
+        T.copy(B_l, B[bx * 32, 0])
+        T.copy(r_l, r[bx * 32])
+'''
+
+
+@pytest.mark.parametrize("M, dtype", [(64, "float32"), (100, "bfloat16")])
+def test_vectors_from_and_to_1d_tensors(tmp_path, M, dtype):
+    """w (one value per column) is read as the row DRAM holds; s and r (one value per row) are
+    column vectors, so C2 reads s through a row CB it transposes, and transposes r before the
+    writer; M = 100 pads s, r and the rows of A and B to 128 (A1)."""
+    loaded = load(tmp_path, DRAM_VECTORS.format(M=M, dtype=dtype))
+
+    def reference(arrays):
+        a, w, s = (arrays[n].astype(np.float64) for n in ("A", "w", "s"))
+        b = a * w[None, :] + s[:, None]
+        return {"B": b, "r": b.max(axis=1)}
+
+    check_levels(loaded, reference)
+    l1 = api.lower(loaded.prim_func, stop_after="A3")
+    assert {p.name: p.layout.padded_shape for p in l1.params if len(p.shape) == 1} == {
+        "w": (32, 64), "s": (32, -(-M // 32) * 32), "r": (32, -(-M // 32) * 32)}
+    c2 = api.lower(loaded.prim_func, stop_after="C2")
+    cbs = {cb.name: cb for cb in c2.cbs}
+    assert cbs["w_s"].shape == (32, 64) and "w_s_row" not in cbs          # a row: read as it lies
+    assert cbs["s_s"].shape == (32, 32) and cbs["s_s_row"].dtype == dtype
+    assert cbs["r_l_row"].shape == (32, 32) and cbs["r_l_row"].dtype == "float32"
+    transposes = [x for x in walk(c2.body) if isinstance(x, l5.TileTranspose)]
+    assert [t.src.cb for t in transposes] == [cbs["s_s_row"].index, cbs["r_l"].index]
+    l9_ops = {type(x).__name__ for x in walk(api.lower(loaded.prim_func).kernels)}
+    assert "TransposeTile" in l9_ops
+
+
+def test_a_row_of_a_2d_tensor_copied_into_a_vector_is_a_diagnostic(tmp_path):
+    text = DRAM_VECTORS.format(M=64, dtype="float32").replace("T.copy(w, w_s)", "T.copy(A[0, 0:64], w_s)")
+    with pytest.raises(NanottError) as e:
+        api.lower(load(tmp_path, text).prim_func)
+    assert e.value.code == "NT314" and "A[1x64] to w_s[64]" in e.value.message and e.value.loc.line == 14

@@ -3,10 +3,11 @@
 A TileLang kernel needs only its import line changed. What nanott lowers: `T.prim_func`, `T.Tensor`,
 `T.Kernel`, `T.alloc_shared`, `T.alloc_fragment`, `T.copy`, `T.gemm`, `T.clear`, `T.fill`,
 `T.reduce_sum`/`T.reduce_max`/`T.reduce_min` (a 2-D block into a 1-D buffer, `clear=False`
-accumulating), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
+accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
 `T.exp`, `T.exp2`, `T.log`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
-`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes. CUDA-only knobs
+`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes. Tensors are
+1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
 (`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
 as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
 an operation's (`gemm.policy`, `copy.coalesced_width`). Any other `T.name` is a callable that
@@ -31,6 +32,7 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.language import ops
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
+from nanott.language.ops import flag
 from nanott.language.intrinsics import (Cast, abs, cast, exp, exp2, log, max, min, rsqrt,  # noqa: A004
                                         sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
@@ -40,7 +42,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
-           "reduce_min", "infinity"]
+           "reduce_min", "infinity", "atomic_add"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -139,6 +141,14 @@ def reduce_min(buffer, out, dim=-1, clear=True, **knobs) -> None:
     _reduce("min", buffer, out, dim, clear, knobs)
 
 
+def atomic_add(dst, value, memory_order=None, return_prev=False, use_tma=False, **knobs) -> None:
+    """The tile form `T.atomic_add(C[by * bm, bx * bn], C_local)`: add a block into a region of a
+    DRAM tensor, atomically (split-K combines its partial products with it)."""
+    b = current("T.atomic_add")
+    b.emit(ops.atomic_add(b, dst, value, flag(return_prev, "return_prev")), "T.atomic_add")
+    b.record_knobs("atomic_add.", {"memory_order": memory_order, "use_tma": use_tma or None, **knobs})
+
+
 def infinity(dtype) -> float:
     """+inf in a float dtype; `-T.infinity(dtype)` is the usual start of a max reduction."""
     normalize_dtype(dtype)
@@ -205,7 +215,7 @@ globals().update({"float": float32, "half": float16, "bool": dtype("bool")})   #
 
 TILELANG_ONLY = frozenset("""
 reduce reduce_abssum reduce_absmax reduce_bitand reduce_bitor
-reduce_bitxor cumsum cummax atomic_add atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
+reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view clamp print device_assert log2 log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod if_then_else
 Select max_value min_value const empty macro dynamic symbolic annotate_layout
@@ -231,7 +241,8 @@ class _NotLowered:
                               hint="nanott lowers T.copy, T.gemm, T.clear, T.fill, elementwise "
                                    "math in T.Parallel (+ - * /, T.max, T.min, T.exp, T.exp2, "
                                    "T.log, T.sqrt, T.rsqrt, T.abs, T.sigmoid, T.tanh, T.cast), "
-                                   "T.reduce_sum / _max / _min, and T.Pipelined / T.serial loops")
+                                   "T.reduce_sum / _max / _min, T.atomic_add of a block, and "
+                                   "T.Pipelined / T.serial loops")
         near = difflib.get_close_matches(self.name, [*__all__, *TILELANG_ONLY], n=1)
         raise NanottError("NT108", f"T.{self.name} is neither a nanott nor a TileLang operation",
                           caller_loc(), hint=f"did you mean T.{near[0]}?" if near else "")

@@ -1,4 +1,5 @@
-"""The tile operations' meaning: how P0 turns `T.copy`, `T.gemm` and `T.fill` calls into L0.
+"""The tile operations' meaning: how P0 turns `T.copy`, `T.gemm`, `T.fill`, `T.reduce_*` and
+`T.atomic_add` calls into L0.
 
 `T.copy` takes three operand forms (tilelang.md §5): a whole buffer, a start index (`A[by*64, k*32]`,
 extents taken from the other operand, left-padded with 1), and a slice (`A[by*64:(by+1)*64, :]`, an
@@ -87,6 +88,23 @@ def copy(b: Builder, src: Any, dst: Any) -> l0.Copy:
                                f"the region written to {c.buffer.label} must have the same extents "
                                "(dims of extent 1 aside); check the block sizes and buffer shapes")
     return l0.Copy(a.region(b), c.region(b), loc=b.loc)
+
+
+def atomic_add(b: Builder, dst: Any, value: Any, return_prev: bool) -> l0.AtomicAdd:
+    """`T.atomic_add(C[by * bm, bx * bn], C_local)`: a whole on-chip block added into a region of a
+    DRAM tensor, whose extents come from the block (as T.copy's start index does)."""
+    if return_prev or not isinstance(value, Buffer) or not isinstance(dst, (Load, Slice)):
+        raise NanottError("NT304", "only the tile form of T.atomic_add is supported by nanott yet: "
+                                   "T.atomic_add(C[start indices], block)",
+                          hint="add a whole fragment into a DRAM region: T.atomic_add(C[by * bm, "
+                               "bx * bn], C_local), after the K loop")
+    if not value.on_chip or dst.buffer.on_chip:
+        raise NanottError("NT106", f"T.atomic_add adds an on-chip block into a DRAM tensor; here "
+                                   f"{value.label} is {'on chip' if value.on_chip else 'in DRAM'} and "
+                                   f"{dst.buffer.label} {'on chip' if dst.buffer.on_chip else 'in DRAM'}",
+                          hint="T.atomic_add(C[by * bm, bx * bn], C_local)")
+    c = copy(b, value, dst)
+    return l0.AtomicAdd(c.src, c.dst, loc=b.loc)
 
 
 def tile(x: Any, role: str, op: str) -> Buffer:

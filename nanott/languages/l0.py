@@ -5,6 +5,8 @@
   Attr    ::= Attr(key, value: str)                               a recorded CUDA-only knob
   Stmt    ::= Alloc(name, shape: int*, dtype, scope)              scope: shared | fragment
             | Copy(src: Region, dst: Region)                      T.copy, extents made explicit
+            | AtomicAdd(src: Region, dst: Region)                 T.atomic_add: dst += src, a block
+                                                                  added into a DRAM region
             | Gemm(a, b, c: str, transpose_a, transpose_b, clear_accum: bool)   c (+)= op(a) @ op(b)
             | Fill(buffer: str, value: Expr)                      T.fill, T.clear
             | Reduce(op, src, dst: str, dim: int, clear: bool)    T.reduce_<op>: dst (op)= reduce of
@@ -25,7 +27,8 @@ variables and lets stay symbolic. A 1-D on-chip buffer is a vector (a reduction'
 or column to broadcast: `s[i]`, `w[j]` in a 2-D T.Parallel). Elementwise arithmetic (the operators,
 T.max/T.min and the unary functions) is evaluated in float32 and rounded to the dtype of the buffer
 stored into; a Cast (T.cast, T.Cast, x.astype, T.bfloat16(x)) rounds to its dtype where it stands,
-mid-expression.
+mid-expression. An AtomicAdd adds in float32 and rounds to the destination's dtype, one grid block
+after another in grid order (so split-K's slices add into a block in the order of their index).
 """
 from __future__ import annotations
 
@@ -134,6 +137,15 @@ class Copy:
 
 
 @node
+class AtomicAdd:
+    src: Region
+    dst: Region
+
+    def head(self):
+        return f"atomic_add {self.dst} += {self.src}"
+
+
+@node
 class Gemm:
     a: str
     b: str
@@ -180,7 +192,8 @@ class For:
 
     def head(self):
         how = {"pipelined": f"  (pipelined, {self.num_stages} stages)",
-               "persistent": "  (persistent)"}.get(self.kind, "")
+               "persistent": "  (persistent)",
+               "split": "  (split-K: the slices of this block, summed on this core)"}.get(self.kind, "")
         return f"for {self.var} in 0..{self.extent}:{how}"
 
 
@@ -213,7 +226,7 @@ class Let:
         return f"let {self.var} = {self.value}"
 
 
-Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
+Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 
 @node

@@ -12,7 +12,8 @@ float32 values gets the same bits; a cast rounds to its dtype (nearest even) and
 sum), or takes the max or min, in float32 and combines with the old values when not clearing; a
 fresh local buffer holds NaN, so a read before any write shows up in the result instead of passing
 silently. A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
-elements read as zero and are not stored.
+elements read as zero and are not stored. An atomic add is a masked read of the destination, a
+float32 add and a masked store, block after block in grid order.
 """
 from __future__ import annotations
 
@@ -79,6 +80,9 @@ class InterpL0:
                 env.buffers[name] = empty(shape, dtype)
             case l0.Copy(src, dst):
                 self.copy(self.load_region(src, env), dst, env)
+            case l0.AtomicAdd(src, dst):
+                old = self.load_region(dst, env).astype(np.float32)
+                self.copy(old + self.load_region(src, env).astype(np.float32), dst, env)
             case l0.Gemm(a, b, c, ta, tb, clear):
                 self.gemm(env.buffers[a], env.buffers[b], env.buffers[c], ta, tb, clear)
             case l0.Fill(buffer, value):

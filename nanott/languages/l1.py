@@ -1,7 +1,8 @@
 """L1: the grid kernel with Tenstorrent layouts and circular-buffer plans (A1, A2, A3).
 
   Tensor     ::= Tensor(name, shape: int*, dtype, layout: TileLayout, accessor: Accessor | None)
-  TileLayout ::= TileLayout(memory, interleaving, format, padded_shape: int*, tiles: int*, page_bytes: int)
+  TileLayout ::= TileLayout(memory, interleaving, format, padded_shape: int*, tiles: int*, page_bytes: int,
+                            order: int*)      order: the dims as DRAM stores them, () as written
   Accessor   ::= Accessor(page_bytes: int, num_banks: int, is_dram: bool, cta_flags: int)
   Alloc      ::= Alloc(name, shape: int*, dtype, scope, cb: CbPlan | None)
   CbPlan     ::= CbPlan(format, page_bytes: int, block_pages: int, depth: int, why: str)
@@ -9,7 +10,9 @@
 
 Delta from L0 (made by A1 infer-layout, A2 plan-circular-buffers, A3 attach-tensor-accessors):
   ~ Tensor       gains its TT layout (A1): tiled 32x32, interleaved in DRAM, data format, padded
-                 shape, tile grid, page size; and later its accessor (A3)
+                 shape (a ragged tensor is padded with zeros: printed "padded 100x70 -> 128x96
+                 with zeros"), tile grid, page size, the order its dims are stored in (a BSHD
+                 tensor copied in (S, D) blocks is stored BHSD); and later its accessor (A3)
   ~ Alloc        gains its circular-buffer plan (A2): pages of one tile, block pages, depth in blocks
   + TileLayout   how a tensor lies in DRAM: one 32x32 tile per page, pages dealt over the banks
   + CbPlan       how an on-chip buffer becomes a circular buffer, and why it has that depth
@@ -22,7 +25,7 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l0
 from nanott.languages.l0 import (  # noqa: F401  (productions L1 keeps)
-    Attr, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel, Reduce, Region, Store,
+    Attr, AtomicAdd, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel, Reduce, Region, Store,
     UnOp, Var, buffers_defined_before_use)
 from nanott.printing import shape
 
@@ -35,10 +38,17 @@ class TileLayout:
     padded_shape: tuple[int, ...]
     tiles: tuple[int, ...]
     page_bytes: int
+    order: tuple[int, ...] = ()        # the dims in the order DRAM stores them; () as written
 
     def __str__(self):
+        stored = (f", dims stored in order ({', '.join(map(str, self.order))}) as "
+                  f"{shape(self.padded_shape)}" if self.order else "")
         return (f"{self.memory} {self.interleaving}, {self.format}, {shape(self.tiles)} tiles"
-                f" of {self.page_bytes} B")
+                f" of {self.page_bytes} B{stored}")
+
+    def stored(self, dims: tuple) -> tuple:
+        """Per-dim values (a shape, starts) of the tensor as written, in the order DRAM stores them."""
+        return tuple(dims[d] for d in self.order) if self.order else tuple(dims)
 
 
 @node
@@ -65,7 +75,9 @@ class Tensor:
 
     def describe(self) -> str:
         acc = f"; {self.accessor}" if self.accessor else ""
-        return f"{self.name}: {self.layout}{acc}"
+        pad, own = self.layout.padded_shape, self.layout.stored(self.shape)
+        padding = f", padded {shape(own)} -> {shape(pad)} with zeros" if pad != own else ""
+        return f"{self.name}: {self.layout}{padding}{acc}"
 
 
 @node
@@ -103,7 +115,7 @@ class Alloc:
 
 
 Expr = Const | Var | BinOp | Load | Cast | UnOp
-Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
+Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 
 LANG = Language("L1", sys.modules[__name__], Kernel, l0.LANG, {"Stmt": Stmt, "Expr": Expr},

@@ -4,12 +4,16 @@
                       body: Stmt*, attrs: Attr*)
   WorkSplit ::= WorkSplit(core_grid: int*, blocks: int, cores: CoreWork*)
   CoreWork ::= CoreWork(core: int*, start: int, count: int)
+  Stmt     ::= L1's statements but AtomicAdd
+  For.kind ::= serial | pipelined | split     split: split-K's slices of one output block
   everything else as in L1.
 
 Delta from L1 (made by B1 partition-work):
   ~ Kernel     gains `work`: which core runs which grid blocks
   + WorkSplit  the core grid, the number of grid blocks, and one entry per core that has work
   + CoreWork   a logical core (x, y) and its contiguous run of linear block ids [start, start+count)
+  - AtomicAdd  split-K's grid dim becomes a loop of kind `split` on the output block's core, and the
+               atomic add a sum in an L1 block (no core adds into DRAM atomically)
 
 Blocks are numbered row-major over the grid with the first block variable varying fastest:
 id = (bz * gy + by) * gx + bx.
@@ -23,8 +27,11 @@ from nanott.languages import l1
 from nanott.languages.l0 import param_lines
 from nanott.languages.l1 import (  # noqa: F401  (productions L2 keeps)
     Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, Expr, Fill, For, Gemm, Let, Load,
-    Parallel, Reduce, Region, Stmt, Store, Tensor, TileLayout, UnOp, Var, buffers_defined_before_use)
+    Parallel, Reduce, Region, Store, Tensor, TileLayout, UnOp, Var, buffers_defined_before_use)
 from nanott.printing import seq, shape, stmt_lines
+
+
+Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 
 @node

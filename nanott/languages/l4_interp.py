@@ -4,8 +4,16 @@ Each core starts with every CB as one block-shaped array of NaN, kept in `env.bu
 "cb.0", "cb.1", ... (names no tensor parameter can have). A CB holds one block: a later write
 replaces it.
 read_to_cb and write_from_cb move a block of whole tiles (rows*32 x cols*32 elements from tile
-(row, col)) and round to the dtype of the side written, as L3's copy did; copy_cb casts. Gemm,
+(row, col)) and round to the dtype of the side written, as L3's copy did; copy_cb casts. A vector
+CB (1-D until C2 lays it in tiles) takes or gives row 0 of its tiles: a 1-D tensor's values. Gemm,
 fill, store and load are L3's rules on the CB's array, so L4 is bit-identical to L3.
+
+From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it when the run starts
+(the host's tilize: its dims in the layout's stored order, padded with zeros to the padded shape,
+viewed as the matrix of rows the tile grid covers; a 1-D tensor is row 0 of a row of tiles) and put
+back, cropped, into the caller's array when it ends. A masked read of L0 (zeros
+outside the tensor) reads the zero padding here, and a masked store (dropped) writes padding that
+is cropped: still bit-identical to L3.
 """
 from __future__ import annotations
 
@@ -28,7 +36,15 @@ def cb_key(index: int) -> str:
 class InterpL4(InterpL3):
     """L4 keeps one block per CB per core and moves whole tiles between DRAM and CBs."""
 
-    def run(self, program: l4.Kernel, arrays: dict[str, np.ndarray]) -> None:
+    def run(self, program: Any, arrays: dict[str, np.ndarray]) -> None:
+        """Run on the tensors as DRAM holds them (to_dram); put the results back into `arrays`."""
+        dram = {p.name: to_dram(arrays[p.name], p.layout) for p in program.params}
+        self.run_cores(program, {**arrays, **dram})
+        for p in program.params:
+            if dram[p.name] is not arrays[p.name]:
+                arrays[p.name][...] = from_dram(dram[p.name], p.layout, p.shape)
+
+    def run_cores(self, program: l4.Kernel, arrays: dict[str, np.ndarray]) -> None:
         for core in program.work.cores:        # as L3, each core with its own, empty, CBs
             env = Env(dict(arrays), {"core.start": core.start, "core.count": core.count})
             env.buffers.update({cb_key(cb.index): empty(cb.shape, cb.dtype) for cb in program.cbs})
@@ -38,10 +54,11 @@ class InterpL4(InterpL3):
         match s:
             case l4.ReadToCb(src, cb):
                 block = env.buffers[cb_key(cb)]
-                block[...] = self.tiles(src, env).astype(block.dtype)
+                block[...] = self.tiles(src, env)[(0,) * (block.ndim == 1)].astype(block.dtype)
             case l4.WriteFromCb(cb, dst):
-                out = self.tiles(dst, env)
-                out[...] = env.buffers[cb_key(cb)].astype(out.dtype)
+                block = env.buffers[cb_key(cb)]
+                out = self.tiles(dst, env)[(0,) * (block.ndim == 1)]
+                out[...] = block.astype(out.dtype)
             case l4.CopyCb(src, dst):
                 block = env.buffers[cb_key(dst)]
                 block[...] = env.buffers[cb_key(src)].astype(block.dtype)
@@ -68,6 +85,31 @@ class InterpL4(InterpL3):
                 return super().eval(l0.Load(cb_key(cb), indices), env)
             case _:
                 return super().eval(e, env)
+
+
+def matrix(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A tensor's shape as DRAM tiles it: a 1-D tensor (n,) is the row (1, n)."""
+    return (1, *shape) if len(shape) == 1 else tuple(shape)
+
+
+def to_dram(a: np.ndarray, layout: Any) -> np.ndarray:
+    """`a` as DRAM holds it: its dims in the layout's stored order, the last two padded with zeros,
+    as the 2-D matrix of rows that the tile grid covers (`a` itself when that changes nothing)."""
+    padded = tuple(layout.padded_shape)
+    if a.shape == padded and len(padded) == 2:
+        return a
+    stored = a.reshape(matrix(a.shape)).transpose(layout.order or range(len(matrix(a.shape))))
+    out = np.zeros(padded, a.dtype)
+    out[tuple(slice(0, n) for n in stored.shape)] = stored
+    return out.reshape(-1, padded[-1])
+
+
+def from_dram(d: np.ndarray, layout: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of to_dram: the tensor of `shape` out of its DRAM matrix."""
+    own = matrix(shape)
+    order = layout.order or tuple(range(len(own)))
+    stored = d.reshape(layout.padded_shape)[tuple(slice(0, own[k]) for k in order)]
+    return stored.transpose(np.argsort(order)).reshape(shape)
 
 
 l4.LANG.interpreter = InterpL4

@@ -61,11 +61,12 @@ class InterpL5(InterpL4):
 
     def run_group(self, vars: tuple[str, ...], extents: tuple[int, ...], body: tuple, env: Env) -> None:
         inner = env.child()
-        for tile in itertools.product(*(range(n) for n in extents)):
-            inner.scalars.update(zip(vars, tile))
-            temps: Temps = {}
-            for t in body:
-                self.exec_tile(t, inner, temps)
+        with np.errstate(invalid="ignore"):      # -inf - -inf where a vector's tiles carry no data
+            for tile in itertools.product(*(range(n) for n in extents)):
+                inner.scalars.update(zip(vars, tile))
+                temps: Temps = {}
+                for t in body:
+                    self.exec_tile(t, inner, temps)
 
     def exec_tile(self, t: Any, env: Env, temps: Temps) -> None:
         match t:

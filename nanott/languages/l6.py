@@ -3,6 +3,7 @@
   CircularBuffer ::= CircularBuffer(index, name, shape, dtype, scope, plan, producer: Role, consumer: Role)
   TileGroup      ::= TileGroup(vars, extents, body: TStmt*, effects: CbEffect*)
   CbEffect       ::= CbEffect(cb: int, mode)
+  Stmt           ::= ... | Release(cb: int)     compute frees a block a loop carried
   Role ::= reader | compute | writer
   mode ::= peek     read the block at the front of the CB and keep it for a later reader
          | take     read the front block and free it (its last reader)
@@ -14,6 +15,10 @@ Delta from L5 (made by C3 build-tile-dataflow):
   ~ CircularBuffer   gains `producer` and `consumer`: exactly one role writes a CB, one reads it
   ~ TileGroup        gains `effects`: what the group does to each CB it touches, per execution
   + CbEffect         one CB and one mode
+  + Release          the end of a block a loop carried from one iteration to the next (flash
+                     attention's Q tile, read by every step; its running row max, read, then
+                     updated): the loop's last reader peeks it, and after the loop the compute
+                     kernel frees it once (C3 makes one only for a block compute consumes)
 
 C3 also adds the intermediate CBs the rule "one producer, one consumer" requires, with the compute
 copies (casts included) that fill them: the NoC moves bytes, only compute converts formats.
@@ -71,8 +76,16 @@ class TileGroup:
         return f"tiles ({seq(self.vars)}) in {shape(self.extents)}:  [{seq(self.effects)}]"
 
 
+@node
+class Release:
+    cb: int
+
+    def head(self):
+        return f"release cb{self.cb}"
+
+
 Expr = l5.Expr
-Stmt = ReadToCb | WriteFromCb | TileGroup | For | Let
+Stmt = ReadToCb | WriteFromCb | TileGroup | Release | For | Let
 
 
 def one_producer_one_consumer(k) -> str | None:

@@ -2,8 +2,9 @@
 
 Run in program order, a CB's producer and consumer roles and a tile group's effects (peek, take,
 give, update) change nothing: they say who may touch a block when the program is split into
-concurrent kernels (D1), which the L7 scheduler then enforces. So the one rule that changes is the
-reshaped TileGroup, which runs as in L5; the intermediate CBs C3 added are ordinary CBs, and
+concurrent kernels (D1), which the L7 scheduler then enforces. So the rules that change are the
+reshaped TileGroup, which runs as in L5, and Release, which frees nothing here (a CB holds one
+block); the intermediate CBs C3 added are ordinary CBs, and
 L6 is bit-identical to L5.
 """
 from __future__ import annotations
@@ -22,6 +23,8 @@ class InterpL6(InterpL5):
         match s:
             case l6.TileGroup(vars, extents, body, _effects):
                 self.run_group(vars, extents, body, env)
+            case l6.Release():
+                pass                        # one block per CB here: nothing to free
             case _:
                 super().exec_stmt(s, env)
 

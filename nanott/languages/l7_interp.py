@@ -11,6 +11,7 @@ At L7 a CB is a queue of whole blocks holding at most plan.depth blocks (sim/cb_
                  gives or updates has room; runs InterpL5's tile program on the front blocks,
                  storing into new blocks; then pops (take, update) and pushes (give, update)
   write_from_cb  waits for a front block, writes it to DRAM, pops it
+  release        waits for a front block (the one the loop peeked), pops it
 Tile arithmetic is InterpL5's, untouched: a group sees each consumed CB's front block where L5 sees
 the CB's one block; only a TStore goes elsewhere (`store_tile`), into the block being given.
 Results are bit-identical to InterpL6's; the order of the kernels cannot change them.
@@ -60,7 +61,8 @@ class InterpL7(InterpL6):
         self.listener = listener              # called with the task after every step it takes
 
     # ----- a run: every (core, role) is a task -----
-    def run(self, program: l7.Program, arrays: dict[str, np.ndarray]) -> None:
+    def run_cores(self, program: l7.Program, arrays: dict[str, np.ndarray]) -> None:
+        """Every core's kernels at once; `arrays` hold the tensors padded to whole tiles (InterpL4)."""
         self.start(program, arrays)
         tasks, cores = [], []
         for work in program.work.cores:
@@ -133,6 +135,10 @@ class InterpL7(InterpL6):
                 q.pop()
             case l7.TileGroup():
                 yield from self.exec_group(s, env)
+            case l7.Release(cb):
+                q = env.cbs[cb]
+                yield Wait(s.head(), (self.front(q),), s.loc)
+                q.pop()
             case _:
                 raise NoRule(self, s)
 

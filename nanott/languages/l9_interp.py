@@ -70,6 +70,12 @@ class InterpL9(InterpL8):
             engine.init(s)
             return
         engine.check(s)
+        with np.errstate(invalid="ignore"):      # -inf - -inf where a vector's tiles carry no data
+            yield from self.exec_dst_op(s, env, dst)
+
+    def exec_dst_op(self, s: Any, env: KernelEnv, dst: DstFile) -> Iterator[Wait]:
+        """One call on the compute engine, after its init was checked (a generator, as every
+        statement executor is; only calls this level does not know fall through and may wait)."""
         match s:
             case l9.RegsAcquire() | l9.RegsCommit() | l9.RegsWait() | l9.RegsRelease():
                 dst.step(s.head())

@@ -10,9 +10,11 @@ the vector, never from its name:
   indexed v[i] in a 2-D T.Parallel over (i, j): one value per row (*_bcast_cols)      column
   indexed v[j]: one value per column (*_bcast_rows)                                   row
   copied to or from a vector, or in one 1-D T.Parallel with it                        the same way
+  only then: copied from or to a 1-D tensor (a row of tiles in DRAM, A1)              row
 
 A vector nothing decides is a column; one that would have to be both is NT322, at the use that
-disagrees (turning a column into a row is a transpose nanott does not do for vectors yet).
+disagrees (turning a column into a row is a transpose nanott does only between a vector and a 1-D
+tensor in DRAM: C2 adds it there).
 """
 from __future__ import annotations
 
@@ -31,8 +33,11 @@ def orientations(program: l4.Kernel) -> dict[int, str]:
     vectors = {cb.index for cb in program.cbs if len(cb.shape) == 1}
     wants: list[tuple[int, str, Any]] = []          # (cb, way, the statement that wants it)
     links: list[tuple[int, int, Any]] = []          # two vectors that lie the same way
+    dram: list[tuple[int, str, Any]] = []           # read from or written to DRAM: rather a row
     for s in walk(program.body):
         match s:
+            case l4.ReadToCb(cb=cb) | l4.WriteFromCb(cb=cb) if cb in vectors:
+                dram.append((cb, ROW, s))
             case l4.Reduce(dst=dst, dim=dim) if dst in vectors:
                 wants.append((dst, COL if dim == 1 else ROW, s))
             case l4.CopyCb(src, dst) if src in vectors and dst in vectors:
@@ -50,12 +55,21 @@ def orientations(program: l4.Kernel) -> dict[int, str]:
     where: dict[int, Any] = {}
     for cb, w, s in wants:
         agree(program, way, where, cb, w, s)
-    for _ in range(len(links)):                    # propagate along links to a fixpoint
+    propagate(program, way, where, links)
+    for cb, w, s in dram:
+        if cb not in way:
+            agree(program, way, where, cb, w, s)
+            propagate(program, way, where, links)
+    return {cb: way.get(cb, COL) for cb in sorted(vectors)}
+
+
+def propagate(program: l4.Kernel, way: dict, where: dict, links: list) -> None:
+    """Linked vectors lie the same way: along the links to a fixpoint."""
+    for _ in range(len(links)):
         for a, b, s in links:
             for x, y in ((a, b), (b, a)):
                 if x in way:
                     agree(program, way, where, y, way[x], s)
-    return {cb: way.get(cb, COL) for cb in sorted(vectors)}
 
 
 def agree(program: l4.Kernel, way: dict, where: dict, cb: int, w: str, s: Any) -> None:

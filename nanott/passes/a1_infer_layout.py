@@ -2,14 +2,23 @@
 
 Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile per page, pages
            interleaved over the DRAM banks, the data format of its dtype (bfloat16 is Float16_b),
-           the padded shape and the tile grid of the 2-D view [prod(outer) * H, W]. Every on-chip
-           buffer becomes an L1 Alloc with no CB plan yet (A2 plans it); no accessor yet (A3).
+           the padded shape and the tile grid of the 2-D view [prod(outer) * H, W] (a 1-D tensor
+           (n,) is the row [1, n]: its values lie along row 0 of a row of tiles). The two tiled
+           dims are the last two, or, when copies move blocks along others (a BSHD tensor copied
+           in (S, D) blocks), those two: DRAM then stores the tensor with its other dims first
+           (BHSD), and the host permutes it that way as it tilizes it. A ragged tensor
+           (a tiled dim that is no multiple of 32, or of a copy's block along it) is padded with
+           zeros: each tiled dim to a multiple of lcm(32, every copy extent along it), far enough for
+           every copy's last block (_padding.py); the host pads on entry and crops on exit, so a
+           masked copy at the edge becomes a copy of whole tiles. Every on-chip buffer becomes an
+           L1 Alloc with no CB plan yet (A2 plans it); no accessor yet (A3).
            A 1-D on-chip buffer (a vector) is kept 1-D; its length must be whole tiles too (C2
            decides whether it lies down a column of tiles or along a row).
 Preserves: the grid, the body and every value computed; shapes and dtypes as the user wrote them.
 Why:       Tensix cores compute on 32x32 tiles and DRAM is read a page (one tile) at a time, so
-           every later pass counts in tiles and pages. Shapes that are not whole tiles are
-           rejected here, at the user's line, before any pass depends on them.
+           every later pass counts in tiles and pages. Padding with zeros is what TileLang's masked
+           copies mean (outside reads are zero, outside stores are dropped), in whole tiles; on-chip
+           blocks that are not whole tiles are rejected here, at the user's line.
 """
 from __future__ import annotations
 
@@ -17,21 +26,28 @@ from math import prod
 
 from nanott.diagnostics import NanottError
 from nanott.languages import l0, l1
+from nanott.passes._padding import CopyReach
 from nanott.passes._rewriter import Rewriter
 from nanott.printing import shape as show
 from nanott.target import TILE, Target, data_format, tile_bytes
 
 
 def infer_layout(program: l0.Kernel, target: Target) -> l1.Kernel:
-    return InferLayout().visit(program)
+    return InferLayout(CopyReach(program)).visit(program)
 
 
-def tile_layout(shape: tuple[int, ...], dtype: str) -> l1.TileLayout:
-    """Interleaved DRAM, one tile per page, tiles row-major over the padded 2-D view."""
-    *outer, rows, cols = shape
+def tile_layout(shape: tuple[int, ...], dtype: str, padded: tuple[int, ...] | None = None,
+                order: tuple[int, ...] = ()) -> l1.TileLayout:
+    """Interleaved DRAM, one tile per page, tiles row-major over the padded 2-D view of the dims in
+    their stored `order` (padded to whole tiles unless `padded` says further). A 1-D tensor (n,) is
+    the row [1, n]: padded to (32, n'), its values along row 0 of a row of tiles."""
+    dims = padded or shape
+    dims = tuple(dims[d] for d in order) if order else dims
+    *outer, rows, cols = (1, *dims) if len(shape) == 1 else dims
     padded = (*outer, round_up(rows), round_up(cols))
     tiles = (prod(outer) * padded[-2] // TILE, padded[-1] // TILE)
-    return l1.TileLayout("dram", "interleaved", data_format(dtype), padded, tiles, tile_bytes(dtype))
+    return l1.TileLayout("dram", "interleaved", data_format(dtype), padded, tiles, tile_bytes(dtype),
+                         order)
 
 
 def round_up(n: int) -> int:
@@ -43,16 +59,25 @@ def whole_tiles(shape: tuple[int, ...]) -> bool:
 
 
 class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
+    def __init__(self, reach: CopyReach):
+        self.reach = reach
+
     def visit_Tensor(self, t: l0.Tensor) -> l1.Tensor:
-        if len(t.shape) != 2:
-            raise NanottError("NT313", f"tensor {t.name} is {len(t.shape)}-D ({show(t.shape)}); tensors "
-                              "other than 2-D are not supported yet", t.loc,
-                              "reshape it to 2-D on the host: [prod(outer dims) * H, W]")
-        if not whole_tiles(t.shape):
-            raise NanottError("NT312", f"tensor {t.name} is {show(t.shape)}: ragged tensors (masked "
-                              "edge tiles) are not supported yet", t.loc,
-                              f"pad it on the host to multiples of {TILE} in its last two dims")
-        return l1.Tensor(t.name, t.shape, t.dtype, tile_layout(t.shape, t.dtype), None, loc=t.loc)
+        order = self.reach.order(t)
+        if order is None:
+            raise NanottError("NT313", f"tensor {t.name} is copied in blocks of more than two dims; a "
+                              "tile holds two", t.loc, "copy 2-D blocks: index the other dims with one "
+                              "value each (Q[b, bx * 64:(bx + 1) * 64, h, :])")
+        tiled = order[-2:]
+        padded = self.reach.padded(t, tiled)
+        if padded != t.shape and self.reach.read_and_written(t.name):
+            raise NanottError("NT312", f"tensor {t.name} is {show(t.shape)}, padded to {show(padded)}, "
+                              "and the kernel both reads and writes it: a ragged tensor that is read "
+                              "and written is not supported yet", t.loc,
+                              "read it from one tensor and write the result to another")
+        stored = () if order == tuple(range(len(order))) else order
+        return l1.Tensor(t.name, t.shape, t.dtype, tile_layout(t.shape, t.dtype, padded, stored), None,
+                         loc=t.loc)
 
     def visit_Alloc(self, a: l0.Alloc) -> l1.Alloc:
         if not a.shape:

@@ -4,21 +4,32 @@ Changes:   grid blocks are dealt to cores. Blocks are numbered with the first bl
            fastest (id = (bz * gy + by) * gx + bx); min(blocks, cores) cores get work, each
            blocks // cores of them and the first blocks % cores one more, as contiguous runs of
            ids in core order; core c is the logical core (c % grid_x, c // grid_x).
-Preserves: every block runs exactly once, on exactly one core; the body is untouched.
+           Split-K (_split_k.py): a grid dim no T.atomic_add destination depends on is not dealt
+           out; its slices of an output block run on that block's core, as a loop of kind `split`
+           around the body, and each atomic add becomes a sum in an L1 block, read from the
+           output first and written once after the last slice.
+Preserves: every block runs exactly once, on exactly one core; the body is untouched but for the
+           split-K fold, which adds in L0's order with L0's roundings.
 Why:       Tensix cores have no hardware block scheduler: the host decides which core runs which
            blocks (as split_work_to_cores does), and every core that has work gets its (start, count).
+           Nor can they add into DRAM atomically: without a barrier or semaphores between cores
+           (not modelled yet), split-K's partial sums meet on one core.
 """
 from __future__ import annotations
 
 from math import prod
 
+from nanott.ir import replace
 from nanott.languages import l1, l2
+from nanott.passes._split_k import fold_split_k
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
 
 def partition_work(program: l1.Kernel, target: Target) -> l2.Kernel:
-    return PartitionWork(split_work(prod(program.grid), target)).visit(program)
+    grid, block_vars, body = fold_split_k(program)
+    return PartitionWork(split_work(prod(grid), target)).visit(
+        replace(program, grid=grid, block_vars=block_vars, body=body))
 
 
 def split_work(blocks: int, target: Target) -> l2.WorkSplit:
@@ -36,6 +47,9 @@ def split_work(blocks: int, target: Target) -> l2.WorkSplit:
 class PartitionWork(Rewriter, src=l1.LANG, dst=l2.LANG):
     def __init__(self, work: l2.WorkSplit):
         self.work = work
+
+    def visit_AtomicAdd(self, a: l1.AtomicAdd):
+        raise AssertionError(f"{a.head()} is folded before the rewrite (_split_k.py)")
 
     def visit_Kernel(self, k: l1.Kernel) -> l2.Kernel:
         return l2.Kernel(k.name, self.visit(k.params), k.grid, k.block_vars, self.work,

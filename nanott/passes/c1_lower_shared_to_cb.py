@@ -5,7 +5,8 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            appearance; gemm, fill, reduce, store and load name CBs by index. A copy is split by the memory
            of its two sides (a tensor parameter lives in DRAM, an allocated buffer on chip):
            DRAM -> CB is read_to_cb, CB -> DRAM is write_from_cb, CB -> CB is copy_cb. The DRAM
-           side becomes a TileSlice, its element starts divided by 32 by affine analysis.
+           side becomes a TileSlice, its element starts divided by 32 by affine analysis (a 1-D
+           tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
 Preserves: every value computed and written, every loop, let and elementwise body, their order.
 Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found by its index, and
            DRAM is reached only by moving whole 32x32 tiles.
@@ -50,7 +51,9 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
 
     def visit_Copy(self, c: l3.Copy) -> l4.Stmt:
         src_on_chip, dst_on_chip = (self.memory(r.buffer) == ON_CHIP for r in (c.src, c.dst))
-        if c.src.extents != c.dst.extents:
+        blocks = [[n for n in r.extents if n != 1] for r in (c.src, c.dst)]
+        ranks = {len(r.extents) for r in (c.src, c.dst)}
+        if blocks[0] != blocks[1] or 1 in ranks and len(ranks) > 1:
             raise not_yet(f"a copy from {c.src} to {c.dst}, which differ in shape", c.loc,
                           "copy between regions of the same shape")
         if dst_on_chip and not src_on_chip:
@@ -72,10 +75,14 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         return cb.index
 
     def tiles(self, r: l3.Region, loc: Loc) -> l4.TileSlice:
-        """The DRAM side as a block of whole tiles: starts and extents divided by 32."""
-        if len(r.starts) != 2:
-            raise not_yet(f"a copy of a {len(r.starts)}-D region of {r.buffer}", loc,
-                          "copy 2-D (rows x columns) regions")
+        """The DRAM side as a block of whole tiles: starts and extents divided by 32. A 1-D tensor
+        is one row of tiles (A1): its region is tile row 0. A tensor of more dims is the matrix of
+        its stored dims (A1's order), the leading ones folded into rows: the region must have
+        extent 1 in all of them, and its first tile row counts the matrices before it."""
+        if len(r.starts) == 1:
+            r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
+        elif len(r.starts) > 2:
+            r = self.as_matrix(r, loc)
         starts = [divide(s, TILE) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
@@ -88,6 +95,18 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                                   "tiles", loc, f"make block sizes multiples of {TILE}")
         return l4.TileSlice(r.buffer, starts[0], starts[1], r.extents[0] // TILE,
                             r.extents[1] // TILE, loc=loc)
+
+    def as_matrix(self, r: l3.Region, loc: Loc) -> l3.Region:
+        """An N-D region as a region of the tensor's stored matrix [prod(outer) * H, W]."""
+        layout = self.tensors[r.buffer].layout
+        starts, extents, sizes = layout.stored(r.starts), layout.stored(r.extents), layout.padded_shape
+        if any(n != 1 for n in extents[:-2]):
+            raise not_yet(f"a copy of {r}, a block along more than its two tiled dims", loc,
+                          "index the other dims with one value each")
+        row: l3.Expr = l3.Const(0, "int32")
+        for start, size in zip((*starts[:-2], starts[-2]), (*sizes[1:-1], 1)):
+            row = l3.BinOp("*", l3.BinOp("+", row, start), l3.Const(size, "int32"))
+        return l3.Region(r.buffer, (row, starts[-1]), extents[-2:], loc=r.loc)
 
     def visit_Region(self, r: l3.Region):
         raise AssertionError(f"a Region outside a copy: {r}")     # L3 has regions only in copies

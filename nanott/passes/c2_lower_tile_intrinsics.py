@@ -17,6 +17,9 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    tile along the reduced dim, v = reduce(v, src tile) (REDUCE_ROW for dim 1)
            Vectors (1-D buffers) become blocks of tiles, a column (n, 32) or a row (32, n), the
            way their uses ask (_vectors.py); the values lie in column 0 (row 0) of each tile.
+           A 1-D tensor lies in DRAM as a row (A1); a column vector read from or written to one
+           goes through a new CB <v>_row holding the row, in the tensor's dtype, and a group
+           transposing it tile by tile (transpose_wh_tile: row 0 of a tile becomes column 0).
            Tile-loop names are fresh: they clash with no name of the kernel.
 Preserves: read_to_cb, write_from_cb, loops and lets; which CB every value lands in; the order
            of operations, and every elementwise rounding.
@@ -38,7 +41,7 @@ from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._tile_expr import elementwise_group
 from nanott.passes._tile_groups import copy_group, fresh, tile_grid, used_names
-from nanott.passes._vectors import orientations, tile_shape
+from nanott.passes._vectors import COL, orientations, tile_shape
 from nanott.target import TILE, Target
 
 IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf")}     # where a cleared reduction starts
@@ -52,6 +55,7 @@ def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
 class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
     def __init__(self, program: l4.Kernel):
         self.shapes = {cb.index: cb.shape for cb in program.cbs}
+        self.dtypes = {p.name: p.dtype for p in program.params}
         self.ways = orientations(program)
         self.cbs = tuple(replace(cb, shape=tile_shape(cb.shape, self.ways[cb.index]))
                          if cb.index in self.ways else cb for cb in program.cbs)
@@ -86,12 +90,37 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
 
     def transposed(self, a: int, loc) -> tuple[list, int]:
         """A group transposing CB a's block tile by tile into a new CB, and the new CB's index."""
-        cb, (kt, mt) = self.cbs[a], self.grid(a)
+        cb = self.cbs[a]
         at = self.new_cb(f"{cb.name}_T", cb.shape[::-1], cb.dtype, "A transposed for the matmul", loc)
+        return [self.transpose(a, at, loc)], at
+
+    def transpose(self, src: int, dst: int, loc) -> l5.TileGroup:
+        """dst[i, j] = src[j, i]^T, tile by tile (transpose_wh_tile), over dst's tiles."""
         i, j = (l5.Var(v) for v in self.tile_vars)
-        return [l5.TileGroup(self.tile_vars, (mt, kt), (
-            l5.TAssign("t0", l5.TileTranspose(l5.TileRef(a, j, i)), loc=loc),
-            l5.TStore(l5.TileRef(at, i, j), "t0", loc=loc)), loc=loc)], at
+        return l5.TileGroup(self.tile_vars, self.grid(dst), (
+            l5.TAssign("t0", l5.TileTranspose(l5.TileRef(src, j, i)), loc=loc),
+            l5.TStore(l5.TileRef(dst, i, j), "t0", loc=loc)), loc=loc)
+
+    def as_row(self, cb: int, tensor: str, loc) -> int | None:
+        """For a column vector moved to or from a 1-D tensor (a row of tiles in DRAM, A1): a new CB
+        holding it as that row, in the tensor's dtype. None for any other CB."""
+        if self.ways.get(cb) != COL:
+            return None
+        c = self.cbs[cb]
+        return self.new_cb(f"{c.name}_row", c.shape[::-1], self.dtypes[tensor],
+                           "a column vector as the row of tiles DRAM holds", loc)
+
+    def visit_ReadToCb(self, r: l4.ReadToCb) -> list:
+        row = self.as_row(r.cb, r.src.tensor, r.loc)
+        if row is None:
+            return [self.generic_visit(r)]
+        return [l5.ReadToCb(self.visit(r.src), row, loc=r.loc), self.transpose(row, r.cb, r.loc)]
+
+    def visit_WriteFromCb(self, w: l4.WriteFromCb) -> list:
+        row = self.as_row(w.cb, w.dst.tensor, w.loc)
+        if row is None:
+            return [self.generic_visit(w)]
+        return [self.transpose(w.cb, row, w.loc), l5.WriteFromCb(row, self.visit(w.dst), loc=w.loc)]
 
     def visit_Reduce(self, r: l4.Reduce) -> list[l5.TileGroup]:
         """The scaler tile (1.0) made, then the vector's tiles reduced from the source's."""

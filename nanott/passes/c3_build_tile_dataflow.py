@@ -5,13 +5,17 @@ Changes:   the dataflow becomes explicit, found by analysis of who reads and wri
            group that stores to a CB produces it and one that reads a CB consumes it (compute).
            Effects of a tile group on each CB it touches: `update` if it reads and writes it,
            `give` if it only writes it; if it only reads it, `take` when it is the block's last
-           reader (no later statement of its statement list reads that CB before one writes it),
-           else `peek`. Intermediate CBs (scope "intermediate", named <cb>_out / <cb>_in):
+           reader (no later statement of its statement list reads that CB before one writes it,
+           and the loop around the list does not carry it to its next iteration), else `peek`. Intermediate CBs (scope "intermediate", named <cb>_out / <cb>_in):
            a CB read by both compute and the writer, or written out to a tensor of another
            dtype, is copied by a compute group into a new CB in the tensor's dtype, which the
            writer reads instead; a read_to_cb into a CB of another dtype than its tensor's lands
            in a new staging CB in the tensor's dtype, which a compute group copies into the CB.
-           A dead block is dropped first: a tile group that reads nothing and writes one CB whose
+           A loop carries a CB's block from one iteration to the next when the first statement of
+           its body that touches the CB reads it (a Q tile read by every step of a K loop; online
+           softmax's running max, read, then updated): the last reader in the body peeks it, and
+           after the loop a Release frees it, unless a later group takes it. A dead block is
+           dropped first: a tile group that reads nothing and writes one CB whose
            next toucher in the same statement list is a group writing it again without reading
            it (T.fill, then a reduction with clear=True): nobody would ever pop that block.
 Preserves: every value and every rounding (a cast moves from the transfer into a compute copy
@@ -21,12 +25,13 @@ Why:       Metalium allows one producer thread and one consumer thread per CB, a
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from nanott.diagnostics import NanottError
-from nanott.ir import replace, walk
+from nanott.ir import replace
 from nanott.languages import l5, l6
 from nanott.passes._cb_plan import cb_plan, check_l1_budget
+from nanott.passes._cb_uses import DropDeadBlocks, leaves, touches
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._tile_groups import copy_group, fresh, tile_grid, used_names
 from nanott.target import Target
@@ -51,35 +56,6 @@ def build_tile_dataflow(program: l5.Kernel, target: Target) -> l6.Kernel:
     return out
 
 
-def touches(s: Any) -> tuple[set[int], set[int]]:
-    """(CBs read, CBs written) by a statement, the statements nested in it included."""
-    match s:
-        case l5.ReadToCb(_, cb):
-            return set(), {cb}
-        case l5.WriteFromCb(cb, _):
-            return {cb}, set()
-        case l5.TileGroup(_, _, body):
-            ops = [x.op for x in walk(body) if isinstance(x, l5.TAssign)]
-            return ({r.cb for r in walk(tuple(ops)) if isinstance(r, l5.TileRef)},
-                    {x.dst.cb for x in walk(body) if isinstance(x, l5.TStore)})
-        case l5.For(_, _, _, _, body):
-            reads, writes = set(), set()
-            for inner in body:
-                r, w = touches(inner)
-                reads, writes = reads | r, writes | w
-            return reads, writes
-    return set(), set()
-
-
-def leaves(stmts: tuple) -> Iterator[Any]:
-    """The statements that touch CBs, in program order, loops opened."""
-    for s in stmts:
-        if isinstance(s, l5.For):
-            yield from leaves(s.body)
-        elif isinstance(s, (l5.ReadToCb, l5.WriteFromCb, l5.TileGroup)):
-            yield s
-
-
 def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
     """Per CB, the roles that write it and the roles that read it, in the order of l6.ROLES."""
     made: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
@@ -94,27 +70,6 @@ def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]
     order = l6.ROLES.index
     return ({cb: sorted(r, key=order) for cb, r in made.items()},
             {cb: sorted(r, key=order) for cb, r in used.items()})
-
-
-class DropDeadBlocks(Rewriter, src=l5.LANG, dst=l5.LANG):
-    """L5 -> L5: without the tile groups whose block is overwritten before anyone reads it."""
-
-    def visit_Kernel(self, k: l5.Kernel) -> l5.Kernel:
-        return replace(k, body=self.live(k.body))
-
-    def visit_For(self, f: l5.For) -> l5.For:
-        return replace(f, body=self.live(f.body))
-
-    def live(self, stmts: tuple) -> tuple:
-        return tuple(self.visit(s) for n, s in enumerate(stmts) if not self.dead(s, stmts[n + 1:]))
-
-    @staticmethod
-    def dead(s, rest: tuple) -> bool:
-        reads, writes = touches(s)
-        if not isinstance(s, l5.TileGroup) or reads or len(writes) != 1:
-            return False
-        nxt = next((t for t in rest if writes & set().union(*touches(t))), None)
-        return isinstance(nxt, l5.TileGroup) and not writes & touches(nxt)[0]
 
 
 class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):
@@ -166,6 +121,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         self.names = [cb.name for cb in cbs]
         self.producers, self.consumers = producers, consumers
         self.rest: tuple = ()
+        self.carried: set[int] = set()           # CBs the innermost enclosing loop carries
 
     def visit_Kernel(self, k: l5.Kernel) -> l6.Kernel:
         return replace(k, cbs=self.visit(k.cbs), body=self.block(k.body))
@@ -178,17 +134,35 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         out = []
         for i, s in enumerate(stmts):
             self.rest = stmts[i + 1:]
-            out.append(self.visit(s))
+            r = self.visit(s)
+            out.extend(r if isinstance(r, list) else [r])
         return tuple(out)
 
-    def visit_For(self, f: l5.For) -> l6.For:
+    def visit_For(self, f: l5.For) -> list:
         reads, writes = touches(f)
         for cb in sorted(reads - writes):
-            raise NanottError("NT319", f"{self.names[cb]} is produced outside the loop over {f.var} "
-                              "and read inside it without being updated there; a block that must be "
-                              "released after the loop is not supported yet", f.loc,
-                              "copy or compute the block inside the loop, once per iteration")
-        return replace(f, body=self.block(f.body))
+            if self.consumers[cb] != ["compute"]:
+                raise NanottError("NT319", f"{self.names[cb]} is produced outside the loop over {f.var} "
+                                  f"and read inside it by the {self.consumers[cb][0]}; only compute "
+                                  "can hold a block through a loop yet", f.loc,
+                                  "copy or compute the block inside the loop, once per iteration")
+        carried, rest, outer = self.carried_by(f.body), self.rest, self.carried
+        self.carried = carried
+        body = self.block(f.body)
+        self.carried, self.rest = outer, rest
+        return [replace(f, body=body), *(l6.Release(cb, loc=f.loc) for cb in sorted(carried)
+                                         if self.mode(False, False, cb) == "take")]
+
+    @staticmethod
+    def carried_by(body: tuple) -> set[int]:
+        """The CBs whose block a loop carries from one iteration to the next: the first statement
+        of the body that touches them reads them."""
+        first: dict[int, bool] = {}
+        for s in leaves(body):
+            reads, writes = touches(s)
+            for cb in reads | writes:
+                first.setdefault(cb, cb in reads)
+        return {cb for cb, read in first.items() if read}
 
     def visit_TileGroup(self, g: l5.TileGroup) -> l6.TileGroup:
         reads, writes = touches(g)
@@ -204,5 +178,5 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
             if cb in later_reads:
                 return "peek"
             if cb in later_writes:
-                break
-        return "take"
+                return "take"
+        return "peek" if cb in self.carried else "take"     # the next iteration reads it first

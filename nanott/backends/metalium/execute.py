@@ -1,9 +1,9 @@
 """Running an emitted program on nanott's CPU device, and checking its numbers against NumPy.
 
-`run_program` writes the input tensors where main.cpp reads them (`out/run/in/<tensor>.bin`: the
-padded shape, zeros in the padding, raw little-endian row-major values of the tensor's host type,
-as tt.plan.json says), runs the executable under a time limit with NANOTT_CPU_DEVICE describing
-the target, and reads the outputs back from `out/run/out/`, cropped to each tensor's shape. A run
+`run_program` writes the input tensors where main.cpp reads them (`out/run/in/<tensor>.bin`: raw
+little-endian row-major values of the tensor's own shape in its host type, as tt.plan.json says;
+main.cpp pads a ragged one itself), runs the executable under a time limit with NANOTT_CPU_DEVICE
+describing the target, and reads the outputs back from `out/run/out/`. A run
 that fails (a broken rule, a deadlock, the time limit) raises RunFailed with the runtime's report,
 followed by the names of the CBs it mentions and the lines of the emitted kernels that make the
 calls it names, each with the kernel source line its comment gives.
@@ -85,13 +85,9 @@ def run_program(out: Path, exe: Path, plan: Plan, inputs: dict[str, np.ndarray],
         d.mkdir(parents=True, exist_ok=True)
         for old in d.glob("*.bin"):
             old.unlink()
-    shapes = {}
     for t in plan.tensors:
-        shapes[t.name] = inputs[t.name].shape
         if t.input:
-            padded = np.zeros(t.padded_shape, HOST_DTYPES[t.host_type])
-            padded[tuple(slice(0, n) for n in shapes[t.name])] = inputs[t.name]
-            padded.tofile(in_dir / t.file)
+            np.ascontiguousarray(inputs[t.name], HOST_DTYPES[t.host_type]).reshape(t.shape).tofile(in_dir / t.file)
     env = dict(os.environ, NANOTT_CPU_DEVICE=device_spec(target), NANOTT_CPU_DEADLOCK_MS=str(DEADLOCK_MS))
     try:
         r = subprocess.run([str(exe), str(in_dir), str(out_dir)], capture_output=True, text=True, env=env,
@@ -104,8 +100,7 @@ def run_program(out: Path, exe: Path, plan: Plan, inputs: dict[str, np.ndarray],
         raise RunFailed(report + explain(r.stderr, out, plan))
     outputs = {}
     for t in (t for t in plan.tensors if t.output):
-        data = np.fromfile(out_dir / t.file, HOST_DTYPES[t.host_type]).reshape(t.padded_shape)
-        outputs[t.name] = data[tuple(slice(0, n) for n in shapes[t.name])].copy()
+        outputs[t.name] = np.fromfile(out_dir / t.file, HOST_DTYPES[t.host_type]).reshape(t.shape)
     return outputs
 
 

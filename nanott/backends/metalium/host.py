@@ -6,6 +6,10 @@ its plan, the three kernels with their compile-time arguments (TensorAccessorArg
 buffers, appended in cta order) and, from E1's table, every core's runtime arguments; then writes
 the inputs (read from `<in_dir>/<tensor>.bin`, tilized), runs the workload, reads the outputs back
 and writes them untilized to `<out_dir>/<tensor>.bin`. Every Metalium call is spelled by api.py.
+A tensor's file holds its own shape: when DRAM holds it otherwise (A1: padded with zeros to whole
+tiles, or its dims stored in another order), main.cpp lays it out so before it tilizes it and puts
+an output back after it untilizes it (`to_dram_layout`, `from_dram_layout`, printed only when some
+tensor needs them).
 
 CMakeLists.txt builds only main.cpp: Metalium JIT-compiles the kernels from their sources at run
 time, from the directory the build passes as NANOTT_KERNEL_DIR.
@@ -20,7 +24,7 @@ from nanott.ir import CheckError
 I1, I2 = "    ", "        "
 
 FILE_HELPERS = """\
-// Tensor files: raw little-endian values of the padded shape, row-major (tt.plan.json).
+// Tensor files: raw little-endian values of the tensor's own shape, row-major (tt.plan.json).
 template <typename T>
 std::vector<T> read_tensor(const std::string& path, std::size_t count) {
     std::vector<T> data(count);
@@ -40,6 +44,70 @@ void write_tensor(const std::string& path, const std::vector<T>& data) {
     if (!out) {
         throw std::runtime_error("cannot write " + path);
     }
+}
+"""
+
+
+LAYOUT_HELPERS = """\
+// DRAM layout (A1): a row-major tensor of `shape` stored with its dims in `order`, the last two
+// padded with zeros to prows x pcols; the matrix the tile grid covers, ready to tilize.
+template <typename T>
+std::vector<T> to_dram_layout(const std::vector<T>& data, const std::vector<std::size_t>& shape,
+                              const std::vector<std::size_t>& order, std::size_t prows, std::size_t pcols) {
+    std::vector<std::size_t> stored(shape.size()), index(shape.size(), 0);
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        stored[d] = shape[order[d]];
+    }
+    stored[shape.size() - 2] = prows;
+    stored[shape.size() - 1] = pcols;
+    std::size_t total = 1;
+    for (std::size_t n : stored) {
+        total *= n;
+    }
+    std::vector<T> out(total);
+    for (std::size_t n = 0; n < data.size(); ++n) {
+        std::size_t at = 0;
+        for (std::size_t d = 0; d < shape.size(); ++d) {
+            at = at * stored[d] + index[order[d]];
+        }
+        out[at] = data[n];
+        for (std::size_t d = shape.size(); d-- > 0;) {
+            if (++index[d] < shape[d]) {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    return out;
+}
+
+// The inverse: the tensor of `shape`, row-major, out of its DRAM matrix.
+template <typename T>
+std::vector<T> from_dram_layout(const std::vector<T>& data, const std::vector<std::size_t>& shape,
+                                const std::vector<std::size_t>& order, std::size_t prows, std::size_t pcols) {
+    std::vector<std::size_t> stored(shape.size()), index(shape.size(), 0);
+    std::size_t total = 1;
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        stored[d] = shape[order[d]];
+        total *= shape[d];
+    }
+    stored[shape.size() - 2] = prows;
+    stored[shape.size() - 1] = pcols;
+    std::vector<T> out(total);
+    for (std::size_t n = 0; n < total; ++n) {
+        std::size_t at = 0;
+        for (std::size_t d = 0; d < shape.size(); ++d) {
+            at = at * stored[d] + index[order[d]];
+        }
+        out[n] = data[at];
+        for (std::size_t d = shape.size(); d-- > 0;) {
+            if (++index[d] < shape[d]) {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    return out;
 }
 """
 
@@ -100,6 +168,8 @@ class HostPrinter:
                                               "stdexcept", "string", "utility", "vector")]
         head += [f"#include <{h}>" for h in sorted(self.headers)]
         head += ["", "using namespace tt::tt_metal;", "", FILE_HELPERS]
+        if any(laid_out(t) for t in self.plan.tensors):
+            head += [LAYOUT_HELPERS]
         main = ["int main(int argc, char** argv) {", I1 + "if (argc != 3) {",
                 I2 + f'std::cerr << "usage: {self.plan.kernel} IN_DIR OUT_DIR\\n";', I2 + "return 2;",
                 I1 + "}", I1 + "const std::string in_dir = argv[1];",
@@ -117,8 +187,10 @@ class HostPrinter:
         for t in self.plan.tensors:
             make = self.call("dram_buffer", bytes=t.tiles * t.page_bytes, page_bytes=t.page_bytes,
                              device="device")
+            padded = (f", {'x'.join(map(str, t.shape))} stored as {'x'.join(map(str, t.padded_shape))}"
+                      if laid_out(t) else "")
             out += [I1 + f"std::shared_ptr<distributed::MeshBuffer> {t.name}_buffer = {make};  "
-                    f"// {t.tiles} tiles of {t.format}",
+                    f"// {t.tiles} tiles of {t.format}{padded}",
                     I1 + f"const uint32_t {t.name}_addr = "
                     f"{self.call('buffer_address', buffer=t.name + '_buffer')};"]
         return out
@@ -180,10 +252,15 @@ class HostPrinter:
         return f"{tensor}_addr"
 
     def inputs(self) -> list[str]:
-        out = ["", I1 + "// inputs: read, tilized (32x32 tiles of 16x16 faces), written to DRAM"]
+        laid = any(laid_out(t) for t in self.plan.tensors)
+        out = ["", I1 + "// inputs: read, " + "laid out as DRAM stores them (A1: dims in order, "
+               "padded with zeros to whole tiles), " * laid + "tilized (32x32 tiles of 16x16 faces), "
+               "written to DRAM"]
         for t in (t for t in self.plan.tensors if t.input):
             rows, cols = shape2d(t.padded_shape)
-            data = f'read_tensor<{t.host_type}>(in_dir + "/{t.file}", {rows * cols})'
+            data = f'read_tensor<{t.host_type}>(in_dir + "/{t.file}", {prod(t.shape)})'
+            if laid_out(t):
+                data = f"to_dram_layout({data}, {layout_args(t)})"
             out += [I1 + f"std::vector<{t.host_type}> {t.name}_host = "
                     f"{self.call('tilize', data=data, rows=rows, cols=cols)};",
                     I1 + self.call("write_buffer", queue="queue", buffer=f"{t.name}_buffer",
@@ -197,14 +274,18 @@ class HostPrinter:
                 I1 + self.call("finish", queue="queue") + ";"]
 
     def outputs(self) -> list[str]:
-        out = ["", I1 + "// outputs: read back, untilized, written"]
+        out = ["", I1 + "// outputs: read back, untilized, put back in their own shape and order, written"
+               if any(laid_out(t) for t in self.plan.tensors) else
+               I1 + "// outputs: read back, untilized, written"]
         for t in (t for t in self.plan.tensors if t.output):
             rows, cols = shape2d(t.padded_shape)
+            data = self.call('untilize', data=f'{t.name}_result', rows=rows, cols=cols)
+            if laid_out(t):
+                data = f"from_dram_layout({data}, {layout_args(t)})"
             out += [I1 + f"std::vector<{t.host_type}> {t.name}_result;",
                     I1 + self.call("read_buffer", queue="queue", data=f"{t.name}_result",
                                    buffer=f"{t.name}_buffer") + ";",
-                    I1 + f'write_tensor(out_dir + "/{t.file}", '
-                    f"{self.call('untilize', data=f'{t.name}_result', rows=rows, cols=cols)});"]
+                    I1 + f'write_tensor(out_dir + "/{t.file}", {data});']
         return out + [I1 + self.call("close_device", device="device") + ";"]
 
 
@@ -214,6 +295,30 @@ def shape2d(shape: tuple[int, ...]) -> tuple[int, int]:
     for n in shape[:-1]:
         rows *= n
     return rows, shape[-1]
+
+
+def matrix(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A tensor's shape as DRAM tiles it: a 1-D tensor (n,) is the row (1, n)."""
+    return (1, *shape) if len(shape) == 1 else tuple(shape)
+
+
+def laid_out(t) -> bool:
+    """Whether DRAM holds the tensor other than as its file: padded, or its dims reordered."""
+    return matrix(t.shape) != tuple(t.padded_shape) or tuple(t.order) != tuple(range(len(matrix(t.shape))))
+
+
+def layout_args(t) -> str:
+    """shape, order, padded rows and columns: what to_dram_layout and from_dram_layout take."""
+    own = matrix(t.shape)
+    return (f"{{{', '.join(map(str, own))}}}, {{{', '.join(map(str, t.order))}}}, "
+            f"{t.padded_shape[-2]}, {t.padded_shape[-1]}")
+
+
+def prod(shape: tuple[int, ...]) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
 
 
 def cmake_source(plan: Plan, api: Api) -> str:

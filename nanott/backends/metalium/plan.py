@@ -6,10 +6,13 @@ their processors, compile-time arguments (one TensorAccessorArgs flags word per 
 cta offsets) and runtime-argument slots (E1's names), the per-core runtime values (E1's rows), and
 the compute configuration. host.py prints main.cpp from this plan, so the two cannot disagree.
 
-Schema `nanott.plan/1`: records are dataclasses-json dataclasses (flat, no unions of records), so
+Schema `nanott.plan/2`: records are dataclasses-json dataclasses (flat, no unions of records), so
 `Plan.from_json(text)` reads a plan back. A runtime value is an int or "<tensor>.address", the
 base address of that tensor's buffer. Tensor files are raw little-endian row-major values of the
-padded shape in the tensor's host type (bfloat16: the 16-bit patterns), named `<tensor>.bin`.
+tensor's own `shape` in its host type (bfloat16: the 16-bit patterns), named `<tensor>.bin`; the
+host lays them out as DRAM stores them (dims in `order`, padded with zeros to `padded_shape`)
+before it tilizes them, and puts back what it reads (version 2 added `shape` and `order`: version
+1's files held the padded shape).
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.target import Target
 
-SCHEMA = "nanott.plan/1"
+SCHEMA = "nanott.plan/2"
 ROLES = ("reader", "compute", "writer")
 SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (metalium.md §3.5)
 
@@ -36,7 +39,9 @@ class TensorRecord:
     dtype: str
     format: str
     host_type: str
-    padded_shape: tuple[int, ...]
+    shape: tuple[int, ...]          # the tensor's own shape: what its file holds
+    padded_shape: tuple[int, ...]   # the shape in DRAM: dims in `order`, zeros after `shape` (A1)
+    order: tuple[int, ...]          # the dims of `shape` (a 1-D tensor: of (1, n)) as DRAM stores them
     tiles: int
     page_bytes: int
     input: bool             # read by the reader: the host writes it to DRAM before the run
@@ -144,7 +149,9 @@ def tensors(program: l9.Program) -> tuple[TensorRecord, ...]:
         tiles = 1
         for n in t.layout.tiles:
             tiles *= n
-        out.append(TensorRecord(t.name, t.dtype, fmt, HOST_TYPES[fmt][0], tuple(t.layout.padded_shape),
+        out.append(TensorRecord(t.name, t.dtype, fmt, HOST_TYPES[fmt][0], tuple(t.shape),
+                                tuple(t.layout.padded_shape),
+                                tuple(t.layout.order or range(max(2, len(t.shape)))),
                                 tiles, t.layout.page_bytes, t.name in read, t.name in written,
                                 f"{t.name}.bin"))
     return tuple(out)

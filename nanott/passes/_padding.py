@@ -1,0 +1,107 @@
+"""Padding for ragged tensors, for A1: how far each DRAM tensor's tiled dims are padded with zeros,
+and which two dims are tiled.
+
+In TileLang a copy that runs past the edge of a tensor is masked: what lies outside reads as zero
+and is not stored (the L0 interpreter does exactly that). On a Tensix core a tensor is pages of
+32x32 tiles and a copy moves whole tiles, so nanott pads instead. Each of the two tiled dims (the
+last two) is padded to a multiple of lcm(32, every copy extent along it), and further if a copy can
+reach beyond that: its start's largest value over the grid and the loop ranges (interval analysis
+of the affine start), plus its extent. The two tiled dims are the last two, unless the copies move
+blocks along others (`order`): then DRAM stores the tensor with those two dims last. The host writes zeros into the padding when it tilizes the
+tensor, and crops it when it reads the tensor back; so a read past the edge sees zeros, as in
+TileLang, a zero K padding adds nothing to a matmul, and a store past the edge lands in padding
+nobody reads. That last point needs a tensor that is only read, or only written: a ragged tensor
+the kernel both reads and writes could read back what it wrote into its padding (NT312).
+"""
+from __future__ import annotations
+
+from math import lcm
+from typing import Any
+
+from nanott.languages import l0
+from nanott.passes._affine import affine
+from nanott.target import TILE
+
+Range = tuple[int, int]
+
+
+def interval(e: Any, ranges: dict[str, Range]) -> Range | None:
+    """The least and greatest value of an affine index over the ranges of its variables, or None
+    when it has a part whose range is unknown."""
+    terms, lo = affine(e)
+    hi = lo
+    for atom, coef in terms:
+        if not isinstance(atom, l0.Var) or atom.name not in ranges:
+            return None
+        a, b = (coef * x for x in ranges[atom.name])
+        lo, hi = lo + min(a, b), hi + max(a, b)
+    return lo, hi
+
+
+class CopyReach:
+    """Per DRAM tensor and dim: the lcm of 32 and the copy extents along it, and the furthest element
+    a copy reaches (None when some start is not affine in known ranges); the dims copies move
+    blocks along."""
+
+    def __init__(self, k: l0.Kernel):
+        self.tensors = {p.name: p for p in k.params}
+        self.step: dict[tuple[str, int], int] = {}
+        self.end: dict[tuple[str, int], int | None] = {}
+        self.read: set[str] = set()
+        self.written: set[str] = set()
+        self.moved: dict[str, set[int]] = {}    # the dims copies move blocks along (extent > 1)
+        self.scan(k.body, {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)})
+
+    def scan(self, stmts: tuple, ranges: dict[str, Range]) -> None:
+        for s in stmts:
+            match s:
+                case l0.Let(var, value):
+                    ranges = {k: v for k, v in ranges.items() if k != var}
+                    if (r := interval(value, ranges)) is not None:
+                        ranges[var] = r
+                case l0.For(var, extent, _, _, body):
+                    n = interval(extent, ranges)
+                    inner = {k: v for k, v in ranges.items() if k != var}
+                    self.scan(body, inner | ({var: (0, n[1] - 1)} if n else {}))
+                case l0.Copy(src, dst):
+                    self.region(src, ranges, self.read)
+                    self.region(dst, ranges, self.written)
+                case l0.AtomicAdd(src, dst):              # reads the destination, and writes it
+                    self.region(src, ranges, self.read)
+                    self.region(dst, ranges, self.read)
+                    self.region(dst, ranges, self.written)
+
+    def region(self, r: l0.Region, ranges: dict[str, Range], uses: set[str]) -> None:
+        if r.buffer not in self.tensors:
+            return
+        uses.add(r.buffer)
+        self.moved.setdefault(r.buffer, set()).update(d for d, n in enumerate(r.extents) if n > 1)
+        for d in range(len(r.extents)):
+            key, span = (r.buffer, d), interval(r.starts[d], ranges)
+            self.step[key] = lcm(self.step.get(key, TILE), r.extents[d])
+            end = None if span is None else span[1] + r.extents[d]
+            old = self.end.get(key, 0)
+            self.end[key] = None if old is None or end is None else max(old, end)
+
+    def order(self, t: l0.Tensor) -> tuple[int, ...] | None:
+        """The order DRAM stores the tensor's dims in: as written when copies move blocks only along
+        its last two dims, else the other dims first and the two block dims last (a BSHD tensor
+        copied in (S, D) blocks is stored BHSD); None when copies move blocks along more than two."""
+        moved, rank = sorted(self.moved.get(t.name, ())), len(t.shape)
+        if all(d >= rank - 2 for d in moved):
+            return tuple(range(rank))
+        if len(moved) > 2:
+            return None
+        tiled = moved if len(moved) == 2 else sorted({*moved, rank - 1})
+        return (*(d for d in range(rank) if d not in tiled), *tiled)
+
+    def padded(self, t: l0.Tensor, tiled: tuple[int, ...]) -> tuple[int, ...]:
+        """The tensor's shape with its tiled dims padded (the others never are)."""
+        out = list(t.shape)
+        for d in tiled:
+            step, end = self.step.get((t.name, d), TILE), self.end.get((t.name, d)) or 0
+            out[d] = -(-max(out[d], end) // step) * step
+        return tuple(out)
+
+    def read_and_written(self, name: str) -> bool:
+        return name in self.read and name in self.written

@@ -1,0 +1,89 @@
+"""Split-K, for B1: T.atomic_add lowered to a reduction on the core of each output block.
+
+A grid dim whose block variable no T.atomic_add destination uses (split-K's bz: every slice adds
+into the same block of C) is not dealt to cores. Instead each output block's slices run one after
+another on the core that owns the block, as a loop `for bz in 0..n  (split-K: ...)` around the
+body, and each `T.atomic_add(C[r], block)` becomes an accumulation on chip:
+
+    C_old = alloc_shared, C_sum = alloc_fragment      (C's dtype, the block's shape)
+    copy C[r] -> C_old;  copy C_old -> C_sum         the old values: atomic_add adds to them
+    for bz in 0..n:  (split-K)
+        ... the body, with  C_sum[i, j] = C_sum[i, j] + block[i, j]  for the atomic_add
+    copy C_sum -> C[r]                               written once, after the last slice
+
+which adds in the order and with the roundings L0's atomic adds have (grid order: slice after
+slice, each add in float32 rounded to C's dtype). Why on one core: a Tensix core cannot add into
+DRAM atomically, and a reduction across cores (partials through a DRAM workspace and a second
+phase, or between cores over the NoC) needs a barrier or semaphores nanott does not model yet; so
+the slices of a block lose their parallelism, and the IR says so on the loop.
+"""
+from __future__ import annotations
+
+from nanott.diagnostics import NanottError
+from nanott.ir import walk
+from nanott.languages import l1
+from nanott.passes._cb_plan import cb_plan
+from nanott.passes._names import NameSupply, names_in
+
+HINT = ("write split-K as TileLang does: after the K loop, T.atomic_add(C[by * bm, bx * bn], C_local) "
+        "at the kernel's top level, with a start index of block indices")
+
+
+def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]:
+    """(grid, block variables, body) with the split dims folded into loops; unchanged without
+    T.atomic_add."""
+    at = [n for n, s in enumerate(k.body) if isinstance(s, l1.AtomicAdd)]
+    adds = [k.body[n] for n in at]
+    nested = [x for s in k.body if not isinstance(s, l1.AtomicAdd) for x in walk(s)
+              if isinstance(x, l1.AtomicAdd)]
+    if nested:
+        raise NanottError("NT323", "a T.atomic_add inside a loop is not supported yet", nested[0].loc, HINT)
+    if not adds:
+        return k.grid, k.block_vars, k.body
+    kept = {x.name for a in adds for x in walk(a.dst.starts) if isinstance(x, l1.Var)}
+    split = [i for i, v in enumerate(k.block_vars) if v not in kept]
+    shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l1.Alloc)}
+    for n in at:
+        check(k, n, shapes)
+    names = NameSupply(names_in(k))
+    i, j = names.fresh("i"), names.fresh("j")
+    pre, post, sums = [], [], {}
+    for n, a in zip(at, adds):
+        dtype = next(p.dtype for p in k.params if p.name == a.dst.buffer)
+        shape = shapes[a.src.buffer]
+        old, total = names.fresh(f"{a.dst.buffer}_old"), names.fresh(f"{a.dst.buffer}_sum")
+        whole = (l1.Const(0, "int32"),) * 2
+        pre += [l1.Alloc(old, shape, dtype, "shared", cb_plan(shape, dtype, 2, "the output's old block"),
+                         loc=a.loc),
+                l1.Alloc(total, shape, dtype, "fragment",
+                         cb_plan(shape, dtype, 2, "split-K sum, updated in place"), loc=a.loc),
+                l1.Copy(a.dst, l1.Region(old, whole, shape), loc=a.loc),
+                l1.Copy(l1.Region(old, whole, shape), l1.Region(total, whole, shape), loc=a.loc)]
+        post.append(l1.Copy(l1.Region(total, whole, shape), a.dst, loc=a.loc))
+        ij = (l1.Var(i), l1.Var(j))
+        value = l1.BinOp("+", l1.Load(total, ij), l1.Load(a.src.buffer, ij))
+        sums[n] = l1.Parallel((i, j), shape, (l1.Store(total, ij, value, loc=a.loc),), loc=a.loc)
+    body = tuple(sums.get(n, s) for n, s in enumerate(k.body))
+    for d in split:                                   # the first block variable varies fastest
+        body = (l1.For(k.block_vars[d], l1.Const(k.grid[d], "int32"), "split", 0, body, loc=k.loc),)
+    keep = [d for d in range(len(k.grid)) if d not in split]
+    return (tuple(k.grid[d] for d in keep), tuple(k.block_vars[d] for d in keep),
+            (*pre, *body, *post))
+
+
+def check(k: l1.Kernel, n: int, shapes: dict) -> None:
+    """What the fold needs of the atomic add k.body[n]: a 2-D destination at block indices, a
+    whole on-chip block added, and no other statement touching the destination tensor."""
+    a = k.body[n]
+    if len(a.dst.extents) != 2 or any(isinstance(x, l1.Var) and x.name not in k.block_vars
+                                      for x in walk(a.dst.starts)):
+        raise NanottError("NT323", f"T.atomic_add into {a.dst}: only a 2-D region at block indices "
+                          "is supported yet", a.loc, HINT)
+    if a.src.buffer not in shapes or tuple(a.src.extents) != shapes[a.src.buffer]:
+        raise NanottError("NT323", f"T.atomic_add of {a.src}: only a whole on-chip block can be added "
+                          "yet", a.loc, HINT)
+    others = [x for m, s in enumerate(k.body) if m != n for x in walk(s)
+              if getattr(x, "buffer", None) == a.dst.buffer]
+    if others:
+        raise NanottError("NT323", f"{a.dst.buffer} is the destination of a T.atomic_add and also "
+                          "read or written otherwise; that is not supported yet", a.loc, HINT)
