@@ -1,5 +1,5 @@
-"""Tile groups as C2 writes them and C3 adds them: fresh tile-loop names, the tile grid of a CB's
-block, and the compute copy (a cast when the dtypes differ) from one CB to another.
+"""Tile groups as C2 writes them and C3 adds them: the names a tile group may not reuse, the tile
+grid of a CB's block, and the compute copy (a cast when the dtypes differ) from one CB to another.
 """
 from __future__ import annotations
 
@@ -32,15 +32,6 @@ def used_names(program: Any) -> set[str]:
     for s in program.body:
         visit(s)
     return names
-
-
-def fresh(base: str, used: set[str]) -> str:
-    """`base`, or `base1`, `base2`, ...: the first that clashes with nothing in `used`."""
-    name, n = base, 0
-    while name in used:
-        n += 1
-        name = f"{base}{n}"
-    return name
 
 
 def tile_grid(shape: tuple[int, ...]) -> tuple[int, int]:

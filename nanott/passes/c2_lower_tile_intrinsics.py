@@ -40,7 +40,8 @@ from nanott.languages.l0_interp import Env, InterpL0
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._tile_expr import elementwise_group
-from nanott.passes._tile_groups import copy_group, fresh, tile_grid, used_names
+from nanott.passes._names import NameSupply
+from nanott.passes._tile_groups import copy_group, tile_grid, used_names
 from nanott.passes._vectors import COL, orientations, tile_shape
 from nanott.target import TILE, Target
 
@@ -60,9 +61,9 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         self.cbs = tuple(replace(cb, shape=tile_shape(cb.shape, self.ways[cb.index]))
                          if cb.index in self.ways else cb for cb in program.cbs)
         self.scaler: int | None = None        # the CB of reduce_tile's scaler, made on first use
-        self.used = used = used_names(program)
-        self.gemm_vars = tuple(fresh(n, used) for n in ("mi", "ni", "ki"))
-        self.tile_vars = (fresh("ti", used), fresh("tj", used))
+        self.names = NameSupply(used_names(program))
+        self.gemm_vars = tuple(self.names.fresh(n) for n in ("mi", "ni", "ki"))
+        self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
         self.where = NOLOC                    # the let being rewritten, for a load's error
 
     def grid(self, cb: int) -> tuple[int, int]:
@@ -82,8 +83,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
 
     def new_cb(self, name: str, shape: tuple[int, int], dtype: str, why: str, loc) -> int:
         """A new intermediate CB of one block, compute to compute; its index."""
-        name = fresh(name, self.used)
-        self.used.add(name)
+        name = self.names.fresh(name)
         self.cbs = (*self.cbs, l5.CircularBuffer(len(self.cbs), name, shape, dtype, "intermediate",
                                                  cb_plan(shape, dtype, 1, why), loc=loc))
         return len(self.cbs) - 1

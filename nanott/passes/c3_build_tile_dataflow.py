@@ -33,7 +33,8 @@ from nanott.languages import l5, l6
 from nanott.passes._cb_plan import cb_plan, check_l1_budget
 from nanott.passes._cb_uses import DropDeadBlocks, leaves, touches
 from nanott.passes._rewriter import Rewriter
-from nanott.passes._tile_groups import copy_group, fresh, tile_grid, used_names
+from nanott.passes._names import NameSupply
+from nanott.passes._tile_groups import copy_group, tile_grid, used_names
 from nanott.target import Target
 
 DRAM_DEPTH = 2            # a CB that crosses to or from DRAM is double-buffered
@@ -80,8 +81,8 @@ class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):
         self.cbs = list(program.cbs)
         self.dtypes = {p.name: p.dtype for p in program.params}
         self.consumers = roles(program)[1]
-        self.names = used_names(program)
-        self.tile_vars = (fresh("ti", self.names), fresh("tj", self.names))
+        self.names = NameSupply(used_names(program))
+        self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
 
     def visit_Kernel(self, k: l5.Kernel) -> l5.Kernel:
         body = self.visit(k.body)
@@ -105,8 +106,7 @@ class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):
 
     def staging(self, of: int, suffix: str, dtype: str, why: str, loc) -> int:
         cb = self.cbs[of]
-        name = fresh(f"{cb.name}_{suffix}", self.names)
-        self.names.add(name)
+        name = self.names.fresh(f"{cb.name}_{suffix}")
         plan = cb_plan(cb.shape, dtype, DRAM_DEPTH, why)
         self.cbs.append(l5.CircularBuffer(len(self.cbs), name, cb.shape, dtype, "intermediate", plan,
                                           loc=loc))

@@ -36,6 +36,7 @@ from nanott.ir import CheckError, walk
 from nanott.languages import l5, l8, l9
 from nanott.passes._affine import affine, build
 from nanott.passes._dst_slots import dst_slots
+from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -61,9 +62,7 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
     def __init__(self, program: l8.Program, fp32: bool, capacity: int):
         self.fp32, self.capacity = fp32, capacity
         self.block_cols = {cb.index: (1, *cb.shape)[-1] // TILE for cb in program.cbs}
-        self.used = {getattr(x, f) for x in walk(program) for f in ("var", "name", "dst")
-                     if isinstance(getattr(x, f, None), str)} | {v for x in walk(program)
-                                                                 for v in getattr(x, "vars", ())}
+        self.names = NameSupply(names_in(program))
 
     def visit_Program(self, p: l8.Program) -> l9.Program:
         config = l9.ComputeConfig(self.fp32, self.capacity, "HiFi4", loc=p.loc)
@@ -91,8 +90,8 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
                               "intermediate values" + (", or use bfloat16 buffers: a 16-bit DST holds "
                                                        "twice as many tiles" if self.fp32 else ""))
         self.s = s = max(d for d in range(1, count + 1) if count % d == 0 and d * r <= self.capacity)
-        self.sb = self.fresh("sb") if count > s else None
-        self.j = self.fresh("j") if s > 1 else None
+        self.sb = self.names.numbered("sb") if count > s else None
+        self.j = self.names.numbered("j") if s > 1 else None
         stores = next((i for i, x in enumerate(g.body) if all(
             isinstance(y, (l5.TStore, l8.Init)) for y in g.body[i:])), len(g.body))
         if any(isinstance(x, l5.TStore) for x in walk(g.body[:stores])):
@@ -175,9 +174,3 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
                     t.value // later % n), loc=self.g.loc))
         return out
 
-    def fresh(self, kind: str) -> str:
-        n = 0
-        while f"{kind}{n}" in self.used:
-            n += 1
-        self.used.add(f"{kind}{n}")
-        return f"{kind}{n}"
