@@ -133,3 +133,14 @@ class Lowerings:
 @pytest.fixture(scope="session")
 def lowered() -> Lowerings:
     return Lowerings()
+
+
+def nanott_cli(*args: str, code: int = 0):
+    """Run the `nanott` command in-process; assert its exit code and that no traceback leaked."""
+    from typer.testing import CliRunner
+
+    from nanott.cli import app
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, (result.output, result.exception)
+    assert "Traceback" not in result.output
+    return result

@@ -6,21 +6,12 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT
-from typer.testing import CliRunner
+from conftest import ROOT, nanott_cli as nanott
 
-from nanott.cli import app
 from nanott.pipeline import PIPELINE, STAGES
 
 GEMM = str(ROOT / "examples" / "gemm.py")
-runner = CliRunner()
 
-
-def nanott(*args: str, code: int = 0):
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, (result.output, result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def test_passes_lists_the_pipeline_in_order():

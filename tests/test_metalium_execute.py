@@ -24,14 +24,12 @@ import time
 import ml_dtypes
 import numpy as np
 import pytest
-from conftest import EXAMPLES, ROOT
-from typer.testing import CliRunner
+from conftest import EXAMPLES, ROOT, nanott_cli as nanott
 
 from nanott import api
 from nanott.backends.metalium.build import build
 from nanott.backends.metalium.execute import RunFailed, execute, run_program, write_files
 from nanott.backends.metalium.plan import Plan
-from nanott.cli import app
 from nanott.ir import walk
 from nanott.languages import l9
 from nanott.target import BLACKHOLE_P150, WORMHOLE_N150
@@ -256,14 +254,7 @@ def test_a_dropped_read_barrier_breaks_rule_7(lowered, runtime_cache, tmp_path):
 
 
 # ----- the command -----
-runner = CliRunner()
 
-
-def nanott(*args: str, code: int = 0):
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, (result.output, result.exception)
-    assert "Traceback" not in result.output
-    return result
 
 
 def test_compile_writes_the_files(tmp_path):
