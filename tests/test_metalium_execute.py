@@ -146,7 +146,12 @@ def test_every_compute_call_agrees_with_the_l9_interpreter(runtime_cache, tmp_pa
               for n, a in arrays.items()}
     expected = api.simulate(program, "L9", arrays)["C"]
     out = run_program(tmp_path, build(tmp_path, plan, runtime_cache), plan, arrays, WORMHOLE_N150)["C"]
-    assert np.isfinite(expected).all() and api.within(out, expected, "float32")
+    # The chain runs ~20 SFPU calls (exp, log, rsqrt, tanh, div, ...) where the CPU runtime calls
+    # libm and the interpreter NumPy's vectorised loops: each differs by a few ulp, and the chain
+    # (a divide and an rsqrt among them) amplifies that to ~2e-4 relative on some CPUs. 1e-3 of each
+    # element's own magnitude still fails any wrong call (those move elements by O(1)).
+    close = np.abs(out.astype(np.float64) - expected) <= 1e-3 * np.maximum(np.abs(expected), 1)
+    assert np.isfinite(expected).all() and close.all()
 
 
 LAYOUT_CHECK = r"""
