@@ -9,14 +9,16 @@ a fill or a gemm), never from its name.
 """
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from nanott import pipeline
+from nanott.boundary import diagnosed
 from nanott.diagnostics import NanottError
-from nanott.ir import walk
+from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
 from nanott.languages.l0_interp import np_dtype
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
@@ -62,7 +64,8 @@ def check_stage_id(stage_id: str) -> str:
 def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormhole_n150",
           check: bool = True) -> Any:
     """The program after stage `stop_after`, checked against its language after every pass."""
-    return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
+    with diagnosed():
+        return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
 
 
 def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
@@ -70,10 +73,11 @@ def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
     """Run the kernel at `level` on arrays given in parameter order; outputs are written into them."""
     last = stage_for_level(level)
     kernel, program = None, None
-    for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
-        kernel = program if s.id == "P0" else kernel
-    _check_arrays(kernel, arrays)
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, arrays)})
+    with diagnosed():
+        for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
+            kernel = program if s.id == "P0" else kernel
+        _check_arrays(kernel, arrays)
+        pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, arrays)})
 
 
 def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
@@ -143,7 +147,7 @@ def expected_outputs(loaded: Any, kernel: l0.Kernel, inputs: dict[str, np.ndarra
     if reference is None:
         after = simulate(kernel, "L0", inputs)
         return {n: after[n] for n in outs}
-    result = reference(*(inputs[n].copy() for n in ins))
+    result = call_reference(reference, tuple(inputs[n].copy() for n in ins))
     results = result if isinstance(result, tuple) else (result,)
     if len(results) != len(outs):
         raise NanottError("NT916", f"reference returned {len(results)} outputs; kernel {kernel.name} "
@@ -155,6 +159,19 @@ def expected_outputs(loaded: Any, kernel: l0.Kernel, inputs: dict[str, np.ndarra
             raise NanottError("NT917", f"reference output for {n} has shape {list(r.shape)}, "
                               f"the kernel's {n} is {list(shapes[n])}")
     return expected
+
+
+def call_reference(reference: Any, arrays: tuple) -> Any:
+    """The file's `reference` on the inputs; an exception it raises is NT919 at its line."""
+    try:
+        return reference(*arrays)
+    except Exception as e:                      # noqa: BLE001 (the user's code: any error is theirs)
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == reference.__code__.co_filename]
+        at = frames[-1] if frames else None
+        raise NanottError("NT919", f"the file's reference raised {type(e).__name__}: {e}",
+                          Loc(at.filename, at.lineno, at.colno or 0) if at else NOLOC,
+                          hint=f"reference receives the kernel's inputs in parameter order ({len(arrays)} "
+                               "arrays) and returns its outputs") from None
 
 
 def _f64(a: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """The `nanott` command: explain, run, compile, graph, passes, grammar.
 
-Every command walks `nanott.pipeline.PIPELINE`. A mistake in the user's kernel (NanottError) prints
-its diagnostic and exits 1; a compiler bug (a checker's CheckError, an interpreter's NoRule, a
-missing pass or language module) prints its message and exits 2; neither shows a traceback.
+Every command walks `nanott.pipeline.PIPELINE` inside one error boundary (nanott/boundary.py), and
+its exit code says what happened: 0 ok, 1 numerics mismatch, 2 usage error, 3 a diagnostic about
+the kernel or its input (code, line, caret, hint), 4 internal error (a compiler bug, with a request
+to report it; the only case that may show a traceback).
 """
 from __future__ import annotations
 
@@ -15,10 +16,8 @@ from typing import Annotated, Any, Iterator
 
 import typer
 
-from nanott import api, pipeline
+from nanott import api, boundary, pipeline
 from nanott.diagnostics import NanottError
-from nanott.ir import CheckError
-from nanott.languages.l0_interp import NoRule
 from nanott.pipeline import PIPELINE, Stage
 from nanott.printing import num, render
 from nanott.target import TARGETS
@@ -37,26 +36,17 @@ TargetOpt = Annotated[TargetName, typer.Option(help="The machine to lower for.")
 
 @app.callback()
 def main() -> None:
-    """Lower TileLang-style tile kernels to TT-Metalium, one checked pass at a time."""
+    """Lower TileLang-style tile kernels to TT-Metalium, one checked pass at a time.
+
+    Exit codes: 0 ok, 1 numerics mismatch, 2 usage error, 3 a diagnostic about your kernel or
+    input, 4 internal error (a compiler bug; please report it)."""
 
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """User mistakes exit 1 with their diagnostic; compiler bugs exit 2 with their message."""
-    try:
+    """The error boundary (nanott/boundary.py): a diagnostic exits 3, a compiler bug 4."""
+    with boundary.reported(lambda text: typer.echo(text, err=True), typer.Exit):
         yield
-    except NanottError as e:
-        typer.echo(e.render(), err=True)
-        raise typer.Exit(1)
-    except (CheckError, NoRule) as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(2)
-    except ModuleNotFoundError as e:
-        if not (e.name or "").startswith("nanott"):
-            raise
-        typer.echo(f"nanott: internal error: {e.name} does not exist yet (an unfinished compiler, "
-                   "not your kernel)", err=True)
-        raise typer.Exit(2)
 
 
 def load(path: Path, kernel: str | None, sets: list[str] | None) -> Any:
@@ -156,7 +146,7 @@ def explain(
             before = (s, text)
         if numerics and numerics.failures:
             typer.echo("nanott: numerics check failed: " + "; ".join(numerics.failures), err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(boundary.MISMATCH)
 
 
 def stage_block(s: Stage, text: str, before: tuple[Stage, str] | None, trailer: str | None) -> str:
@@ -196,7 +186,7 @@ def dump(directory: Path, s: Stage, program: Any, block: str) -> None:
 def run(
     file: KernelFile,
     level: Annotated[Level, typer.Option(help="The language whose interpreter runs the kernel.")] = Level.L9,
-    seed: Annotated[int, typer.Option(help="Seed of the random inputs.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random inputs.")] = 0,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
@@ -218,7 +208,7 @@ def run(
         ok = all(r.ok for r in results)
         typer.echo(f"{loaded.name} at {level.value} (after {last.id}), seed {seed}: {'PASS' if ok else 'FAIL'}")
         if not ok:
-            raise typer.Exit(1)
+            raise typer.Exit(boundary.MISMATCH)
 
 
 @app.command()
@@ -265,7 +255,7 @@ def compile_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="The directory to write the files into.")],
     execute: Annotated[bool, typer.Option("--execute", help="Also build them with g++ against nanott's CPU "
                                           "runtime, run them on random inputs and compare with NumPy.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the random inputs (--execute).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random inputs (--execute).")] = 0,
     timeout: Annotated[float, typer.Option(help="Seconds the run may take (--execute).")] = 120.0,
     runtime_cache: Annotated[Path | None, typer.Option(
         help="Where the compiled CPU runtime is kept (default: OUTPUT/build); share one to compile it once.")] = None,
@@ -298,11 +288,13 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
     except BuildError as e:
         typer.echo(str(e), err=True)
         typer.echo("nanott compile --execute: FAIL (the build failed)")
-        raise typer.Exit(2)
+        typer.echo(boundary.REPORT, err=True)
+        raise typer.Exit(boundary.INTERNAL)
     except cpu.RunFailed as e:
         typer.echo(str(e), err=True)
         typer.echo("nanott compile --execute: FAIL (the run failed)")
-        raise typer.Exit(1)
+        typer.echo(boundary.REPORT, err=True)
+        raise typer.Exit(boundary.INTERNAL)
     for r in run.results:
         tol = api.TOLERANCE[r.dtype]
         typer.echo(f"{r.name}: max abs err {num(r.max_abs)}, max rel err {num(r.max_rel)} ({r.dtype}: rtol "
@@ -313,4 +305,4 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
     typer.echo(f"nanott compile --execute: max rel err {num(worst)} against NumPy, "
                f"{'within tolerance: PASS' if ok else 'NOT within tolerance: FAIL'}")
     if not ok:
-        raise typer.Exit(1)
+        raise typer.Exit(boundary.MISMATCH)

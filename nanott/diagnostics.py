@@ -2,7 +2,7 @@
 and a hint. Never a traceback for a mistake in the user's kernel.
 
 Codes: NT1xx mistakes in the kernel, NT2xx hardware limits (L1, DST, CBs), NT3xx constructs
-nanott does not lower yet, NT9xx loading files and command-line usage. CODES lists every code
+nanott does not lower yet, NT5xx faults the device simulator names, NT9xx loading files and command-line usage. CODES lists every code
 once; a test fails when the compiler raises a code that is not listed here.
 """
 from __future__ import annotations
@@ -60,6 +60,9 @@ CODES = {
     "NT110": "a tile operation outside T.Kernel",
     "NT111": "an on-chip block that is not a multiple of the 32x32 tile",
     "NT112": "a copy that does not start or end on a tile boundary",
+    "NT113": "an argument a T.* operation does not take (a misspelt keyword, one too many)",
+    "NT114": "a flag that is not True or False",
+    "NT119": "expressions nested too deeply for nanott",
     "NT201": "the circular buffers do not fit in L1",
     "NT202": "more circular buffers than a core has",
     "NT203": "a tile program that needs more DST tiles than the DST holds",
@@ -79,6 +82,8 @@ CODES = {
     "NT321": "a sharded tensor",
     "NT322": "a vector used both as one value per row and as one value per column",
     "NT323": "a T.atomic_add the split-K lowering does not support yet",
+    "NT501": "a simulator fault: a protocol rule broken by the program simulated",
+    "NT502": "a simulator fault: a deadlock",
     "NT901": "no kernel, or several, in a kernel file",
     "NT902": "a kernel file that cannot be loaded",
     "NT903": "a factory that cannot be called with the given --set values",
@@ -92,4 +97,5 @@ CODES = {
     "NT916": "a reference that returns the wrong number of outputs",
     "NT917": "a reference output of the wrong shape",
     "NT918": "a picture asked of a stage that emits C++",
+    "NT919": "the file's reference raised an exception",
 }

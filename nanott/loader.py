@@ -75,6 +75,9 @@ def run_module(path: Path) -> Any:
     """Execute the file under a unique module name; its errors become NT902 at their line."""
     if not path.is_file():
         raise NanottError("NT902", f"no kernel file {path}")
+    if path.suffix != ".py":
+        raise NanottError("NT902", f"{path} is not a Python file; a kernel file is a .py file",
+                          hint="point nanott at the .py file that defines the kernel")
     name = f"nanott_kernel_{path.stem}_{next(_COUNTER)}"
     linecache.checkcache(str(path))
     spec = importlib.util.spec_from_file_location(name, path)

@@ -70,7 +70,7 @@ def test_run_fails_on_a_kernel_that_disagrees_with_its_reference(tmp_path):
 
 
 def test_user_mistake_renders_a_diagnostic_without_traceback(tmp_path):
-    bad = nanott("run", GEMM, "--set", "no_equals_sign", code=1)
+    bad = nanott("run", GEMM, "--set", "no_equals_sign", code=3)
     assert "error NT910" in bad.stderr
 
 
@@ -98,12 +98,12 @@ def test_explain_exits_1_when_the_numbers_disagree_with_the_reference(tmp_path):
 def test_syntax_error_in_a_kernel_points_at_its_line(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text('"""A kernel file with a typo."""\nimport nanott.language as T\ndef main(:\n    pass\n')
-    err = nanott("explain", str(bad), code=1).stderr
+    err = nanott("explain", str(bad), code=3).stderr
     assert "bad.py:3:" in err and "error NT902" in err and "def main(:" in err
 
 
-def test_a_checker_failure_is_a_compiler_bug_exit_2(monkeypatch):
+def test_a_checker_failure_is_a_compiler_bug_exit_4(monkeypatch):
     import nanott.passes.a1_infer_layout as a1
     monkeypatch.setattr(a1, "infer_layout", lambda program, target: program)    # L0 out of an L0 -> L1 pass
-    result = nanott("explain", GEMM, "--stop-after", "A1", code=2)
-    assert "internal error after A1 infer-layout" in result.stderr
+    result = nanott("explain", GEMM, "--stop-after", "A1", code=4)
+    assert "internal error after A1 infer-layout" in result.stderr and "please report it" in result.stderr

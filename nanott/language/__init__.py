@@ -32,7 +32,7 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.language import ops
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
-from nanott.language.ops import flag
+from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, exp, exp2, log, max, min, rsqrt,  # noqa: A004
                                         sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
@@ -70,9 +70,10 @@ Tensor = _TensorAnnotation()
 Buffer = Tensor                        # TileLang's deprecated alias
 
 
-def Kernel(*extents, threads=None, prelude=None, **cuda_knobs) -> KernelSpec:
+@closed("is_cpu cluster_dims")
+def Kernel(*extents, threads=None, prelude=None, **knobs) -> KernelSpec:
     """The launch grid: `with T.Kernel(gx, gy, threads=128) as (bx, by):` (1 to 3 extents)."""
-    return KernelSpec(extents, {"threads": threads, "prelude": prelude, **cuda_knobs})
+    return KernelSpec(extents, {"threads": threads, "prelude": prelude, **knobs})
 
 
 def _alloc(shape, dt, scope: str) -> Any:
@@ -84,16 +85,19 @@ def _alloc(shape, dt, scope: str) -> Any:
     return b.allocate(shape, normalize_dtype(dt), scope)
 
 
+@closed()
 def alloc_shared(shape, dtype, scope="shared.dyn"):
     """A block-shared tile (on Tenstorrent: circular-buffer pages in L1)."""
     return _alloc(shape, dtype, "shared")
 
 
+@closed()
 def alloc_fragment(shape, dtype, scope="local.fragment"):
     """A register tile (on Tenstorrent: DST tiles or an L1 buffer, decided later)."""
     return _alloc(shape, dtype, "fragment")
 
 
+@closed("coalesced_width disable_tma eviction_policy prefer_instruction annotations loop_layout")
 def copy(src, dst, **knobs) -> None:
     """Copy a tile: whole buffers, start indices or slices on either side (tilelang.md §5)."""
     b = current("T.copy")
@@ -101,6 +105,7 @@ def copy(src, dst, **knobs) -> None:
     b.record_knobs("copy.", knobs)
 
 
+@closed("mbar annotations")
 def gemm(A, B, C, transpose_A=False, transpose_B=False, policy=None, clear_accum=False, k_pack=1,
          **knobs) -> None:
     """C += op(A) @ op(B) (C = ... with clear_accum)."""
@@ -109,11 +114,13 @@ def gemm(A, B, C, transpose_A=False, transpose_B=False, policy=None, clear_accum
     b.record_knobs("gemm.", {"policy": policy, "k_pack": None if k_pack == 1 else k_pack, **knobs})
 
 
+@closed("annotations")
 def clear(buffer, **knobs) -> None:
     """Fill a buffer with 0."""
     fill(buffer, 0.0, **knobs)
 
 
+@closed("annotations")
 def fill(buffer, value, **knobs) -> None:
     b = current("T.fill")
     b.emit(ops.fill(b, buffer, value, "T.fill"), "T.fill")
@@ -126,21 +133,25 @@ def _reduce(op: str, buffer, out, dim, clear, knobs: dict) -> None:
     b.record_knobs(f"reduce_{op}.", knobs)
 
 
+@closed("batch annotations")
 def reduce_sum(buffer, out, dim=-1, clear=True, **knobs) -> None:
     """out[k] = sum of buffer along dim (out += ... with clear=False)."""
     _reduce("sum", buffer, out, dim, clear, knobs)
 
 
+@closed("batch nan_propagate annotations")
 def reduce_max(buffer, out, dim=-1, clear=True, **knobs) -> None:
     """out[k] = max of buffer along dim (max with out's old value with clear=False)."""
     _reduce("max", buffer, out, dim, clear, knobs)
 
 
+@closed("batch nan_propagate annotations")
 def reduce_min(buffer, out, dim=-1, clear=True, **knobs) -> None:
     """out[k] = min of buffer along dim (min with out's old value with clear=False)."""
     _reduce("min", buffer, out, dim, clear, knobs)
 
 
+@closed("annotations")
 def atomic_add(dst, value, memory_order=None, return_prev=False, use_tma=False, **knobs) -> None:
     """The tile form `T.atomic_add(C[by * bm, bx * bn], C_local)`: add a block into a region of a
     DRAM tensor, atomically (split-K combines its partial products with it)."""
@@ -149,12 +160,14 @@ def atomic_add(dst, value, memory_order=None, return_prev=False, use_tma=False, 
     b.record_knobs("atomic_add.", {"memory_order": memory_order, "use_tma": use_tma or None, **knobs})
 
 
+@closed()
 def infinity(dtype) -> float:
     """+inf in a float dtype; `-T.infinity(dtype)` is the usual start of a max reduction."""
     normalize_dtype(dtype)
     return float("inf")
 
 
+@closed("coalesced_width loop_layout prefer_async annotations")
 def Parallel(*extents, **knobs) -> LoopSpec:
     """An elementwise loop nest over a tile: `for i, j in T.Parallel(M, N)`."""
     current("T.Parallel").record_knobs("parallel.", knobs)
@@ -164,6 +177,7 @@ def Parallel(*extents, **knobs) -> LoopSpec:
     return LoopSpec("parallel", dims)
 
 
+@closed("order stage sync group annotations")
 def Pipelined(start, stop=None, num_stages=0, **knobs) -> LoopSpec:
     """A serial loop whose body's copies may run `num_stages` iterations ahead."""
     current("T.Pipelined").record_knobs("pipelined.", knobs)
@@ -173,6 +187,7 @@ def Pipelined(start, stop=None, num_stages=0, **knobs) -> LoopSpec:
     return LoopSpec("pipelined", loop_range("T.Pipelined", start, stop, None), stages)
 
 
+@closed("annotations")
 def serial(start, stop=None, step=None, **knobs) -> LoopSpec:
     """A plain serial loop; `range(n)` in a kernel means the same."""
     current("T.serial").record_knobs("serial.", knobs)
@@ -189,12 +204,12 @@ def ceildiv(a, b):
     return -(-a // b)
 
 
-def use_swizzle(panel_size=None, order="row", enable=True, **knobs) -> None:
+@closed()
+def use_swizzle(panel_size=None, order="row", enable=True) -> None:
     """A CUDA rasterisation hint: recorded, no effect on Tenstorrent."""
     b = current("T.use_swizzle")
     b.record("use_swizzle", panel_size if order == "row" and enable is True else
              (panel_size, order, enable))
-    b.record_knobs("use_swizzle.", knobs)
 
 
 class GemmWarpPolicy(IntEnum):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nanott.language.signatures import closed
 from nanott.language.values import Sym, Tracing, binop, normalize_dtype, to_expr
 from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
@@ -31,40 +32,48 @@ def unary(op: str, x: Any) -> Any:
     return Sym(l0.UnOp(op, to_expr(x), loc=Tracing.loc))
 
 
-def exp(x, **_):
-    """e ** x (a `dtype=` keyword, as TVM's intrinsics take, is dropped)."""
+@closed()
+def exp(x, span=None):
+    """e ** x (TVM's `span=` keyword is accepted and dropped, as by every intrinsic here)."""
     return unary("exp", x)
 
 
-def exp2(x, **_):
+@closed()
+def exp2(x, span=None):
     """2 ** x."""
     return unary("exp2", x)
 
 
-def log(x, **_):
+@closed()
+def log(x, span=None):
     """The natural logarithm."""
     return unary("log", x)
 
 
-def sqrt(x, **_):
+@closed()
+def sqrt(x, span=None):
     return unary("sqrt", x)
 
 
-def rsqrt(x, **_):
+@closed()
+def rsqrt(x, span=None):
     """1 / sqrt(x)."""
     return unary("rsqrt", x)
 
 
-def abs(x, **_):                                       # noqa: A001 (TileLang's name)
+@closed()
+def abs(x, span=None):                                       # noqa: A001 (TileLang's name)
     return unary("abs", x)
 
 
-def sigmoid(x, **_):
+@closed()
+def sigmoid(x, span=None):
     """1 / (1 + exp(-x))."""
     return unary("sigmoid", x)
 
 
-def tanh(x, **_):
+@closed()
+def tanh(x, span=None):
     return unary("tanh", x)
 
 
@@ -72,23 +81,27 @@ def _number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def max(a, b):                                         # noqa: A001 (TileLang's name)
+@closed()
+def max(a, b, span=None):                                         # noqa: A001 (TileLang's name)
     """The larger of two values; ReLU is `T.max(x, 0)`."""
     return builtins.max(a, b) if _number(a) and _number(b) else binop("max", a, b)
 
 
-def min(a, b):                                         # noqa: A001 (TileLang's name)
+@closed()
+def min(a, b, span=None):                                         # noqa: A001 (TileLang's name)
     """The smaller of two values."""
     return builtins.min(a, b) if _number(a) and _number(b) else binop("min", a, b)
 
 
-def cast(value, dtype, **_):
+@closed()
+def cast(value, dtype, span=None):
     """`value` rounded to `dtype` where it stands (TileLang's `T.cast(value, dtype)`, value first)."""
     if _number(value):
         return float(l0_cast(np.float32(value), normalize_dtype(dtype)))
     return Sym(l0.Cast(normalize_dtype(dtype), to_expr(value), loc=Tracing.loc))
 
 
-def Cast(dtype, value):                                # noqa: N802 (TVM's expression class)
+@closed()
+def Cast(dtype, value, span=None):                                # noqa: N802 (TVM's expression class)
     """TVM's `T.Cast(dtype, value)`, dtype first: the same as `T.cast(value, dtype)`."""
     return cast(value, dtype)

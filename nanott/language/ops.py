@@ -13,6 +13,7 @@ from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.language.builder import Builder
+from nanott.language.signatures import flag
 from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
 from nanott.languages import l0
 
@@ -139,12 +140,6 @@ def gemm(b: Builder, A: Any, B: Any, C: Any, transpose_a: Any, transpose_b: Any,
                                    f"B {bb.label} {shape_str(bb.shape)}, C {c.label} {shape_str(c.shape)}",
                           hint=f"{form}: {clash}")
     return l0.Gemm(a.label, bb.label, c.label, *flags, loc=b.loc)
-
-
-def flag(x: Any, name: str) -> bool:
-    if isinstance(x, Sym):
-        raise NanottError("NT102", f"{name} must be a Python bool, got the run-time value {x}")
-    return bool(x)
 
 
 def reduce(b: Builder, op: str, src: Any, dst: Any, dim: Any, clear: Any) -> l0.Reduce:
