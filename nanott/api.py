@@ -22,19 +22,11 @@ from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
 from nanott.languages.l0_interp import np_dtype
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
+from nanott.tolerance import BASE, tolerance
 
-# How close an output must be to the NumPy reference, per output dtype. The reference is exact
-# arithmetic rounded once; a level may round intermediates and sum in another order.
-TOLERANCE: dict[str, dict[str, float]] = {
-    # bfloat16 keeps 8 significant bits: one rounding is within 2^-9 relative. 2^-6 leaves room for
-    # a few roundings of intermediates (a bf16 tile, a bf16 accumulator) and a changed summation order.
-    "bfloat16": {"rtol": 2.0**-6, "atol": 2.0**-6},
-    # float32 keeps 24 bits; a dot product of K terms summed in another order moves by about
-    # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
-    "float32": {"rtol": 1e-4, "atol": 1e-4},
-    # integer arithmetic is exact
-    "int32": {"rtol": 0.0, "atol": 0.0},
-}
+# How close an output must be to the NumPy reference, per output dtype, relative to each element
+# and to the output's own scale; nanott/tolerance.py says why, and how a kernel's accumulations widen it.
+TOLERANCE: dict[str, float] = BASE
 INT_RANGE = (-4, 5)          # int32 inputs: small integers, so products and sums stay exact
 INT_UNWRITTEN = np.iinfo(np.int32).min   # int32 has no NaN: the sentinel of an unwritten element
 
@@ -106,25 +98,34 @@ def written_buffers(kernel: l0.Kernel) -> set[str]:
     return out
 
 
+def read_buffers(kernel: l0.Kernel) -> set[str]:
+    """Every buffer the kernel reads: a copy's source, a load. (An atomic add's destination is not
+    read from the host's point of view: the host zeroes it before the launch, as TileLang's does.)"""
+    return ({x.src.buffer for x in walk(kernel.body) if isinstance(x, (l0.Copy, l0.AtomicAdd))}
+            | {x.buffer for x in walk(kernel.body) if isinstance(x, l0.Load)})
+
+
 def tensor_roles(kernel: l0.Kernel) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(inputs, outputs) in parameter order: an output is a parameter the kernel writes."""
-    written = written_buffers(kernel)
-    return (tuple(p.name for p in kernel.params if p.name not in written),
+    """(inputs, outputs) in parameter order: an output is a parameter the kernel writes, an input one
+    it reads or leaves alone; an in-place tensor (`A += B`: read, then written) is both."""
+    written, read = written_buffers(kernel), read_buffers(kernel)
+    return (tuple(p.name for p in kernel.params if p.name in read or p.name not in written),
             tuple(p.name for p in kernel.params if p.name in written))
 
 
 def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
-    """Every parameter: inputs uniform in [-1, 1) in their dtype, outputs NaN so holes show; an
-    output the kernel adds into (T.atomic_add) zeros, as TileLang's host zeroes it before a launch."""
+    """Every parameter: inputs (in-place ones too) uniform in [-1, 1) in their dtype, outputs NaN so
+    holes show; an output the kernel adds into (T.atomic_add) zeros, as TileLang's host zeroes it
+    before a launch."""
     rng = np.random.default_rng(seed)
-    _, outputs = tensor_roles(kernel)
+    inputs, outputs = tensor_roles(kernel)
     summed = {x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
     arrays = {}
     for p in kernel.params:
         dtype = np_dtype(p.dtype)
         if p.name in summed:
             arrays[p.name] = np.zeros(p.shape, dtype)
-        elif p.name in outputs:
+        elif p.name in outputs and p.name not in inputs:
             arrays[p.name] = np.full(p.shape, INT_UNWRITTEN if p.dtype == "int32" else np.nan, dtype)
         elif p.dtype == "int32":
             arrays[p.name] = rng.integers(*INT_RANGE, size=p.shape).astype(dtype)
@@ -195,11 +196,13 @@ def max_rel_error(actual: np.ndarray, expected: np.ndarray) -> float:
     return err / scale if scale > 0 else err
 
 
-def within(actual: np.ndarray, expected: np.ndarray, dtype: str) -> bool:
-    """Every element within atol + rtol * |expected| (TOLERANCE[dtype]); NaN never is."""
-    tol = TOLERANCE[dtype]
+def within(actual: np.ndarray, expected: np.ndarray, dtype: str, rtol: float | None = None) -> bool:
+    """Every element within rtol * |expected| + rtol * max|expected| (rtol: TOLERANCE[dtype] unless
+    given): relative to the element and to the output's own scale; NaN never is."""
+    tol = TOLERANCE[dtype] if rtol is None else rtol
     a, e = _f64(actual), _f64(expected)
-    return bool(np.all(np.abs(a - e) <= tol["atol"] + tol["rtol"] * np.abs(e)))
+    scale = float(np.max(np.abs(e), initial=0.0))
+    return bool(np.all(np.abs(a - e) <= tol * np.abs(e) + tol * scale))
 
 
 @dataclass(frozen=True)
@@ -209,13 +212,23 @@ class Comparison:
     max_abs: float
     max_rel: float
     ok: bool
+    rtol: float = 0.0
+    reason: str = ""
+
+    def line(self) -> str:
+        """`C: max abs err .., max rel err .. (tol .. of |ref| and of max|ref|: why) PASS`."""
+        return (f"{self.name}: max abs err {format(self.max_abs, '.9g')}, max rel err {format(self.max_rel, '.9g')} "
+                f"(tol {format(self.rtol, '.3g')} of |ref| and of max|ref|: {self.reason}) "
+                f"{'PASS' if self.ok else 'FAIL'}")
 
 
 def compare(kernel: l0.Kernel, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> list[Comparison]:
     """One Comparison per output, in parameter order."""
     dtypes = {p.name: p.dtype for p in kernel.params}
+    tols = {n: tolerance(kernel, dtypes[n]) for n in expected}
     return [Comparison(n, dtypes[n], max_abs_error(actual[n], e), max_rel_error(actual[n], e),
-                       within(actual[n], e, dtypes[n])) for n, e in expected.items()]
+                       within(actual[n], e, dtypes[n], tols[n].rtol), tols[n].rtol, tols[n].reason)
+            for n, e in expected.items()]
 
 
 def identical(a: dict[str, np.ndarray], b: dict[str, np.ndarray], names: tuple[str, ...]) -> bool:

@@ -16,11 +16,12 @@ shows a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 import traceback
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, NanottWarning
 from nanott.ir import NOLOC, CheckError
 from nanott.sim.errors import DeadlockError, ProtocolError, SimulationError
 
@@ -60,11 +61,27 @@ def diagnosed() -> Iterator[None]:
 
 
 @contextmanager
+def printed_warnings(echo: Callable[[str], None]) -> Iterator[None]:
+    """NanottWarnings printed as `file:line:col: warning NTxxx: ...`, each once."""
+    seen: set[str] = set()
+
+    def show(message, category, *rest) -> None:
+        text = message.render() if isinstance(message, NanottWarning) else f"warning: {message}"
+        if text not in seen:
+            seen.add(text)
+            echo(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", NanottWarning)
+        warnings.showwarning = show
+        yield
+
+
+@contextmanager
 def reported(echo: Callable[[str], None], exit: Callable[[int], BaseException]) -> Iterator[None]:
     """For the CLI: every failure printed in its format, and `exit(code)` raised with its code."""
     from nanott.languages.l0_interp import NoRule
     try:
-        with diagnosed():
+        with diagnosed(), printed_warnings(echo):
             yield
     except NanottError as e:
         if isinstance(e.__cause__, SimulationError):

@@ -38,6 +38,20 @@ class NanottError(Exception):
         return self.render()
 
 
+class NanottWarning(UserWarning):
+    """A statically visible mistake that does not stop the kernel: printed as `warning NTxxx`."""
+
+    def __init__(self, code: str, message: str, loc: Loc | None = None, hint: str = ""):
+        super().__init__(message)
+        self.error = NanottError(code, message, loc, hint)
+
+    def render(self) -> str:
+        return self.error.render().replace(f"error {self.error.code}", f"warning {self.error.code}", 1)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
 def not_yet(what: str, loc: Loc | None, hint: str) -> NanottError:
     """NT314: a construct the lowering does not handle yet (as opposed to a mistake)."""
     return NanottError("NT314", f"{what} is not supported yet", loc, hint)
@@ -63,9 +77,18 @@ CODES = {
     "NT113": "an argument a T.* operation does not take (a misspelt keyword, one too many)",
     "NT114": "a flag that is not True or False",
     "NT119": "expressions nested too deeply for nanott",
+    "NT115": "an on-chip buffer read before anything wrote it (a T.gemm with no T.clear)",
+    "NT116": "a tensor dimension that is zero or negative",
+    "NT117": "warning: a copy wholly outside its tensor for some grid blocks",
+    "NT118": "warning: output elements no grid block writes",
+    "NT120": "an element index outside its buffer",
+    "NT121": "an index divided by zero",
+    "NT122": "a kernel that writes none of its tensors",
     "NT201": "the circular buffers do not fit in L1",
     "NT202": "more circular buffers than a core has",
     "NT203": "a tile program that needs more DST tiles than the DST holds",
+    "NT205": "a run that needs more host memory than nanott allows",
+    "NT206": "a grid of more blocks than nanott simulates",
     "NT301": "a T.* operation nanott does not support yet",
     "NT302": "an if on a run-time value",
     "NT303": "a comparison of run-time values",

@@ -11,7 +11,8 @@ float32 values gets the same bits; a cast rounds to its dtype (nearest even) and
 `T.gemm` multiplies in float32 and adds into the accumulator; a reduction sums (NumPy's pairwise
 sum), or takes the max or min, in float32 and combines with the old values when not clearing; a
 fresh local buffer holds NaN, so a read before any write shows up in the result instead of passing
-silently. A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
+silently. An element index outside its buffer is NT120, an index divided by zero NT121 (a user's mistake,
+never NumPy's wrap-around). A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
 elements read as zero and are not stored. An atomic add is a masked read of the destination, a
 float32 add and a masked store, block after block in grid order.
 """
@@ -24,6 +25,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
+from nanott.diagnostics import NanottError
 from nanott.languages import l0
 
 NUMPY_DTYPES = {"float32": np.dtype(np.float32), "bfloat16": np.dtype(ml_dtypes.bfloat16),
@@ -102,12 +104,24 @@ class InterpL0:
                 self.exec_block(body, inner)
             case l0.Store(buffer, indices, value):
                 buf = env.buffers[buffer]
-                idx = np.broadcast_arrays(*(np.asarray(self.eval(i, env)) for i in indices))
-                buf[tuple(idx)] = np.broadcast_to(self.eval(value, env), idx[0].shape).astype(buf.dtype)
+                idx = self.indices(buffer, indices, env, s)
+                buf[idx] = np.broadcast_to(self.eval(value, env), idx[0].shape).astype(buf.dtype)
             case l0.Let(var, value):
                 env.scalars[var] = self.eval(value, env)
             case _:
                 raise NoRule(self, s)
+
+    def indices(self, buffer: str, indices: tuple, env: Env, at: Any) -> tuple[np.ndarray, ...]:
+        """The index arrays of an element access, each within its dim: else NT120 at the statement
+        (NumPy would raise, or wrap a negative index around silently)."""
+        idx = np.broadcast_arrays(*(np.asarray(self.eval(i, env)) for i in indices))
+        for d, (i, n) in enumerate(zip(idx, env.buffers[buffer].shape)):
+            if i.size and (i.min() < 0 or i.max() >= n):
+                bad = int(i.min()) if i.min() < 0 else int(i.max())
+                raise NanottError("NT120", f"{buffer}[...] index {indices[d]} reaches {bad} along dim {d}, "
+                                  f"outside 0..{n - 1}", at.loc, hint="an element index must stay inside "
+                                  "its buffer for every element of the T.Parallel nest")
+        return tuple(idx)
 
     def in_bounds(self, r: l0.Region, env: Env) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
         """The part of a region inside its buffer: (slices of the buffer, slices of the region)."""
@@ -151,10 +165,13 @@ class InterpL0:
             case l0.Var(name):
                 return env.scalars[name]
             case l0.BinOp(op, lhs, rhs):
-                return BINOPS[op](self.eval(lhs, env), self.eval(rhs, env))
+                right = self.eval(rhs, env)
+                if op in ("//", "%") and np.any(np.asarray(right) == 0):
+                    raise NanottError("NT121", f"{op} by zero in an index: {rhs} is 0", e.loc,
+                                      hint="an index divides by a value that is zero for some block or trip")
+                return BINOPS[op](self.eval(lhs, env), right)
             case l0.Load(buffer, indices):
-                idx = np.broadcast_arrays(*(np.asarray(self.eval(i, env)) for i in indices))
-                return env.buffers[buffer][tuple(idx)].astype(np.float32)
+                return env.buffers[buffer][self.indices(buffer, indices, env, e)].astype(np.float32)
             case l0.Cast(dtype, value):
                 return cast(self.eval(value, env), dtype)
             case l0.UnOp(op, value):

@@ -7,6 +7,9 @@ Changes:   a TileLang-style `@T.prim_func` becomes an L0 grid kernel. The functi
            extent per dim); CUDA-only knobs become sorted `Attr`s on the kernel.
 Preserves: the user's names (parameters, buffers, block and loop variables, lets) and, on every
            node, the file, line and column of the statement that made it.
+Checks:    before any other work, front_checks: sizes positive and bounded, a kernel that writes
+           something, no on-chip buffer read before it is written; warnings for copies wholly
+           outside their tensor and output elements no block writes.
 Why:       every later pass and interpreter works on one small typed IR instead of Python, and
            every later diagnostic can still point at the user's line.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nanott.front_checks import front_checks
 from nanott.language.prim_func import PrimFunc
 from nanott.languages import l0
 from nanott.target import DEFAULT_TARGET, Target
@@ -24,4 +28,6 @@ def parse(kernel: Any, target: Target = DEFAULT_TARGET) -> l0.Kernel:
     prim_func = getattr(kernel, "prim_func", kernel)
     if not isinstance(prim_func, PrimFunc):
         raise TypeError(f"P0 parse takes a @T.prim_func kernel, got {type(kernel).__name__}")
-    return prim_func.parse()
+    kernel = prim_func.parse()
+    front_checks(kernel)
+    return kernel
