@@ -9,13 +9,17 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test setup
+.PHONY: demo test fuzz setup
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
+
+# the heavy tier: every example's protocol mutants and the kernel generator on fresh seeds
+fuzz: $(STAMP)
+	NANOTT_FRESH_SEEDS=1 $(PYTHON) -m pytest -q -m heavy
 
 setup: $(STAMP)
 

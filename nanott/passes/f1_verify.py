@@ -4,8 +4,13 @@ Changes:   nothing: the program comes back unchanged, or F1 raises. The static c
            named, with the kernel and the CB it concerns:
              CB balance       per CB, the pages its producer pushes equal the pages its consumer
                               pops, per iteration of the persistent loop (static loop trip counts
-                              multiplied in); the producer reserves what it pushes; no reserve or
-                              wait asks for more pages than the CB holds
+                              multiplied in); no reserve or wait asks for more pages than the CB
+                              holds (reserving more than is then pushed is legal: reserve polls)
+             protocol         each kernel walked once with the simulator's own CB counts
+                              (_protocol.py): a wait before every read, a barrier before every
+                              push after NoC reads and every pop after NoC writes, no pop before
+                              the last read, no push beyond the reservation, every loop trip
+                              leaving the counts as it found them
              DST capacity     every DST index, at the largest value its loops and lets give it,
                               is below the DST's capacity, which matches the target's
              init before use  walking the compute kernel with the init model (_engine_config):
@@ -30,6 +35,8 @@ from typing import Any
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
+from nanott.passes._protocol import ProtocolWalk, Unbalanced
+from nanott.sim.errors import RULES, ProtocolError
 from nanott.passes._engine_config import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
@@ -47,6 +54,7 @@ DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: (
 def verify(program: l9.Program, target: Target) -> l9.Program:
     compute = program.kernel("compute")
     check_cb_balance(program)
+    check_protocol(program)
     check_dst_capacity(compute, program.compute, target)
     check_init_before_use(compute, program)
     check_handshake(compute.body, "idle", end="idle")
@@ -84,15 +92,22 @@ def check_cb_balance(program: l9.Program) -> None:
         if pushed != popped:
             raise broken("CB balance", cb.producer, f"pushes {pushed} pages per iteration, its "
                          f"consumer the {cb.consumer} pops {popped}", cb.index)
-        if made.get(("CbReserve", cb.index), 0) != pushed:
-            raise broken("CB balance", cb.producer, f"reserves {made.get(('CbReserve', cb.index), 0)} "
-                         f"pages per iteration and pushes {pushed}", cb.index)
     capacity = {cb.index: cb.plan.pages for cb in program.cbs}
     for k in program.kernels:
         for s in walk(k.body):
             if isinstance(s, (l9.CbReserve, l9.CbWait)) and s.pages > capacity[s.cb]:
                 raise broken("CB balance", k.role, f"{s.head()} asks for more than the "
                              f"{capacity[s.cb]} pages the CB holds", s.cb, s.loc)
+
+
+def check_protocol(program: l9.Program) -> None:
+    for k in program.kernels:
+        try:
+            ProtocolWalk(bound, program).block(k.body, {})
+        except ProtocolError as e:
+            raise broken(f"protocol rule {e.rule} ({RULES[e.rule]})", k.role, e.detail, loc=e.loc) from None
+        except Unbalanced as e:
+            raise broken("protocol balance per loop trip", k.role, str(e), loc=e.loc) from None
 
 
 def bound(e: Any, env: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:

@@ -14,6 +14,7 @@ from collections import deque
 import numpy as np
 
 from nanott.languages.l0_interp import empty, np_dtype
+from nanott.sim.cb_counts import CbCounts
 from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
@@ -56,18 +57,18 @@ class BlockQueue:
         return f"{len(self.blocks)} blocks queued"
 
 
-class CbRing:
-    """L8: a CB as `pages` 32x32 tiles in a core's L1, in the CB's dtype, and its protocol state."""
+class CbRing(CbCounts):
+    """L8: a CB as `pages` 32x32 tiles in a core's L1, in the CB's dtype, and its protocol state
+    (the counts of its own calls are CbCounts', shared with F1's static walk)."""
 
     def __init__(self, cb):
-        self.cb, self.index, self.num_pages = cb, cb.index, cb.plan.pages
+        super().__init__(cb.index)
+        self.cb, self.num_pages = cb, cb.plan.pages
         self.block_cols = cb.shape[-1] // TILE
         self.pages = np.full((self.num_pages, TILE, TILE), np.nan, dtype=np_dtype(cb.dtype))
         self.written = np.zeros(self.num_pages, dtype=bool)   # holds data pushed or to be pushed
         self.received = self.acked = 0
         self.wr = self.rd = 0                  # fifo_wr_ptr, fifo_rd_ptr, in pages; limit = num_pages
-        self.reserved = 0                      # pages reserved at the back, not pushed yet
-        self.waited = 0                        # pages waited for at the front since the last pop
 
     # ----- the counters -----
     def visible(self) -> int:
@@ -96,16 +97,14 @@ class CbRing:
 
     def reserve(self, n: int) -> None:
         self.check_region("cb_reserve_back", self.wr, n, "write")
-        self.reserved = max(self.reserved, n)
+        super().reserve(n)
 
     def wait(self, n: int) -> None:
         self.check_region("cb_wait_front", self.rd, n, "read")
-        self.waited = max(self.waited, n)
+        super().wait(n)
 
     def push(self, n: int) -> None:
-        if n > self.reserved:
-            raise ProtocolError(5, f"cb_push_back cb{self.index}, {n} with {self.reserved} pages "
-                                "reserved (cb_reserve_back first)")
+        self.check_push(n)
         region = self.wr + np.arange(n)
         if not self.written[region].all():
             holes = ", ".join(str(s) for s in np.flatnonzero(~self.written[region]))
@@ -113,7 +112,7 @@ class CbRing:
                                 "reserved region were never written")
         self.received = (self.received + n) % COUNTER
         self.wr = self.advance("cb_push_back", self.wr, n, "write")
-        self.reserved -= n
+        self.pushed(n)
 
     def pop(self, n: int) -> None:
         if n > self.visible():
@@ -121,7 +120,7 @@ class CbRing:
         self.written[self.rd + np.arange(n)] = False
         self.acked = (self.acked + n) % COUNTER
         self.rd = self.advance("cb_pop_front", self.rd, n, "read")
-        self.waited = max(0, self.waited - n)
+        self.popped(n)
 
     def check_region(self, call: str, ptr: int, n: int, side: str) -> None:
         """Rule 3: the region a call names lies in L1 from the pointer on, contiguous; it must end
@@ -139,16 +138,12 @@ class CbRing:
     # ----- where slots are (rule 6) -----
     def back(self, slot: int, who: str = "a store") -> int:
         """The L1 page of slot `slot` of the reserved region."""
-        if not 0 <= slot < self.reserved:
-            raise ProtocolError(6, f"{who} to cb{self.index} back slot {slot}, but {self.reserved} "
-                                "pages are reserved")
+        self.check_back(slot, slot, who)
         return self.wr + slot
 
     def front(self, slot: int, who: str = "a read") -> int:
         """The L1 page of slot `slot` of the waited region."""
-        if not 0 <= slot < self.waited:
-            raise ProtocolError(6, f"{who} of cb{self.index} front slot {slot}, but {self.waited} "
-                                "pages were waited for")
+        self.check_front(slot, slot, who)
         return self.rd + slot
 
     def store(self, slot: int, tile: np.ndarray, who: str = "a store") -> None:

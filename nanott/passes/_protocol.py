@@ -1,0 +1,137 @@
+"""F1's static protocol walk: every fault the simulator can name in one kernel's own calls, found
+without running it, on every input and every interleaving.
+
+Each kernel is walked once, with the index range of every loop variable instead of its values, and
+every loop body twice: a body must leave the counts after its second trip as after its first (a
+wait repeated in every trip is idempotent; a push or pop that does not balance is not).
+Per CB it keeps the simulator's own counts (sim/cb_counts.CbCounts: pages reserved and not pushed,
+pages waited for since the last pop), so F1 and the simulator apply one model of each call:
+  a read of CB pages without a wait covering it           rule 6 (a deleted cb_wait_front)
+  a pop before the last read of its pages                 rule 6 at the read that follows the pop
+  a pop of pages never waited for                         rule 5
+  a push of more than is reserved, a store outside it     rules 5 and 6
+  a reserve or wait that would cross the end of the ring  rule 3 (pointers move by whole pushes/pops)
+  a push while NoC reads into the CB are in flight        rule 7 (a deleted noc_async_read_barrier)
+  a pop while NoC writes from a CB are in flight          rule 8 (a deleted noc_async_write_barrier)
+  a loop body whose trips keep changing a CB's counts     unbalanced per loop trip (NoC transfers
+                                                          may stay in flight across trips: a page
+                                                          loop before its one barrier)
+A slot whose range cannot be bounded is not judged (the simulator still is).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nanott.ir import walk
+from nanott.languages import l9
+from nanott.sim.cb_counts import CbCounts
+from nanott.sim.errors import ProtocolError
+
+Range = tuple[int, int] | None
+
+# The CB pages a compute call reads: (cb field, index field) pairs.
+READS = {l9.CopyTile: (("cb", "index"),), l9.TransposeTile: (("cb", "index"),),
+         l9.UnaryBcast: (("cb", "index"),), l9.BinaryTiles: (("a_cb", "a_index"), ("b_cb", "b_index")),
+         l9.MatmulTiles: (("a_cb", "a_index"), ("b_cb", "b_index")),
+         l9.ReduceTile: (("cb", "index"), ("scaler_cb", "scaler_index"))}
+
+
+class Unbalanced(Exception):
+    """A loop body that leaves the protocol counts other than it found them."""
+
+    def __init__(self, loop: Any, before: tuple, after: tuple):
+        changed = [f"cb{i}: reserved {b[0]} -> {a[0]}, waited {b[1]} -> {a[1]}"
+                   for (i, b), (_, a) in zip(before, after) if a != b]
+        super().__init__(f"each trip of `for {loop.var}` changes the CB counts again: {'; '.join(changed)}")
+        self.loc = loop.loc
+
+
+def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
+    """("push" | "pop", cb) -> the page counts the CB's pointers advance by."""
+    out: dict[tuple[str, int], set[int]] = {}
+    for x in walk(tuple(k.body for k in program.kernels)):
+        if isinstance(x, (l9.CbPush, l9.CbPop)):
+            out.setdefault(("push" if isinstance(x, l9.CbPush) else "pop", x.cb), set()).add(x.pages)
+    return out
+
+
+class ProtocolWalk:
+    def __init__(self, bound: Any, program: l9.Program):
+        self.bound = bound                          # f1_verify.bound: an index expression's range
+        self.cbs = {cb.index: CbCounts(cb.index) for cb in program.cbs}
+        self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
+        self.steps = steps(program)
+        self.reads = self.writes = 0                # NoC transfers issued since their barrier
+
+    def wrap(self, call: str, side: str, cb: int, n: int) -> None:
+        """Rule 3, as the ring applies it: a region starts where the pointer stands, and pointers
+        advance by whole pushes (pops); with one push (pop) size p over the ring, a region of more
+        than p pages starting at page `pages - p` would cross the end of the ring."""
+        sizes, pages = self.steps.get((side, cb), set()), self.pages[cb]
+        if len(sizes) == 1 and (p := next(iter(sizes))) < n and pages % p == 0 and pages > p:
+            raise ProtocolError(3, f"{call} cb{cb}, {n}: every cb_{side} moves the pointer by {p} of "
+                                f"the {pages} pages, so at page {pages - p} a region of {n} crosses the "
+                                "end of the ring")
+
+    def state(self) -> tuple:
+        return tuple((i, c.state()) for i, c in sorted(self.cbs.items()))
+
+    def block(self, stmts: tuple, env: dict[str, Range]) -> None:
+        for s in stmts:
+            env = self.stmt(s, env)
+
+    def stmt(self, s: Any, env: dict[str, Range]) -> dict[str, Range]:
+        match s:
+            case l9.For(var=var, extent=extent):
+                n = self.bound(extent, env)
+                if n is None or n[1] > 0:              # two trips: the second starts where the first ended
+                    inner = {**env, var: (0, n[1] - 1) if n else None}
+                    self.block(s.body, inner)
+                    first = self.state()
+                    self.block(s.body, inner)
+                    if self.state() != first:
+                        raise Unbalanced(s, first, self.state())
+            case l9.Let(var, value):
+                return {**env, var: self.bound(value, env)}
+            case l9.CbReserve(cb, n):
+                self.wrap("cb_reserve_back", "push", cb, n)
+                self.cbs[cb].reserve(n)
+            case l9.CbWait(cb, n):
+                self.wrap("cb_wait_front", "pop", cb, n)
+                self.cbs[cb].wait(n)
+            case l9.CbPush(cb, n):
+                if self.reads:
+                    raise ProtocolError(7, f"cb_push_back cb{cb}, {n} with {self.reads} NoC read(s) in "
+                                        "flight (noc_async_read_barrier first)")
+                self.cbs[cb].check_push(n)
+                self.cbs[cb].pushed(n)
+            case l9.CbPop(cb, n):
+                if self.writes:
+                    raise ProtocolError(8, f"cb_pop_front cb{cb}, {n} with {self.writes} NoC write(s) in "
+                                        "flight (noc_async_write_barrier first)")
+                if n > self.cbs[cb].waited:
+                    raise ProtocolError(5, f"cb_pop_front cb{cb}, {n} with {self.cbs[cb].waited} pages "
+                                        "waited for (cb_wait_front first)")
+                self.cbs[cb].popped(n)
+            case l9.NocReadPage(_, _, cb, slot):
+                self.slots(self.cbs[cb].check_back, slot, env, "noc_async_read_page")
+                self.reads += 1
+            case l9.NocWritePage(cb, slot, _, _):
+                self.slots(self.cbs[cb].check_front, slot, env, "noc_async_write_page")
+                self.writes += 1
+            case l9.NocReadBarrier():
+                self.reads = 0
+            case l9.NocWriteBarrier():
+                self.writes = 0
+            case l9.PackTile(_, cb, slot):
+                self.slots(self.cbs[cb].check_back, slot, env, "pack_tile")
+            case _ if type(s) in READS:
+                for cb_field, index_field in READS[type(s)]:
+                    self.slots(self.cbs[getattr(s, cb_field)].check_front, getattr(s, index_field), env,
+                               s.head().split(" ")[0])
+        return env
+
+    def slots(self, check: Any, slot: Any, env: dict[str, Range], who: str) -> None:
+        r = self.bound(slot, env)
+        if r is not None:
+            check(r[0], r[1], who)
