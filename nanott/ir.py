@@ -50,15 +50,17 @@ def replace(x, **changes):
     return dataclasses.replace(x, **changes)
 
 
-def walk(x: Any) -> Iterator[Any]:
-    """Every node below (and including) x, in pre-order."""
+def walk(x: Any, skip: tuple[type, ...] = ()) -> Iterator[Any]:
+    """Every node below (and including) x, in pre-order; nodes of a `skip` type are left out whole."""
     if is_dataclass(x) and not isinstance(x, type):
+        if isinstance(x, skip):
+            return
         yield x
         for _, v in children(x):
-            yield from walk(v)
+            yield from walk(v, skip)
     elif isinstance(x, tuple):
         for v in x:
-            yield from walk(v)
+            yield from walk(v, skip)
 
 
 class CheckError(Exception):
