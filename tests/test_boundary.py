@@ -104,14 +104,19 @@ def test_a_long_expression_chain_parses(tmp_path):
     assert nanott("run", kernel(tmp_path, src), "--level", "L0").stdout.rstrip().endswith("PASS")
 
 
+def patch_stage(monkeypatch, stage_id: str, function) -> None:
+    """Replace one stage's function in the pipeline list (stages hold their functions)."""
+    from nanott import pipeline
+    stages = tuple(dataclasses.replace(s, function=function) if s.id == stage_id else s for s in pipeline.PIPELINE)
+    monkeypatch.setattr(pipeline, "PIPELINE", stages)
+    monkeypatch.setattr(pipeline, "STAGES", {s.id: s for s in stages})
+
+
 def test_a_simulator_fault_is_a_diagnostic_and_a_compiler_bug_exit_4(monkeypatch):
     """A protocol fault F1 misses (here: F1 disabled and every cb_wait_front dropped) prints as NT501
-    with the statement's line, exits 4 and asks for a report, with no traceback."""
-    import nanott.passes.f1_verify as f1
+    or NT502 with the statement's line, exits 4 and asks for a report, with no traceback."""
+    from nanott import pipeline
     from nanott.languages import l8
-    from nanott.passes import d3_lower_cb_protocol as d3
-    monkeypatch.setattr(f1, "verify", lambda program, target: program)
-    real = d3.lower_cb_protocol
 
     def drop(x):
         if isinstance(x, tuple):
@@ -119,17 +124,17 @@ def test_a_simulator_fault_is_a_diagnostic_and_a_compiler_bug_exit_4(monkeypatch
         if dataclasses.is_dataclass(x):
             return dataclasses.replace(x, **{f.name: drop(getattr(x, f.name)) for f in dataclasses.fields(x)})
         return x
-    monkeypatch.setattr(d3, "lower_cb_protocol", lambda program, target: drop(real(program, target)))
+    real = pipeline.STAGES["D3"].function
+    patch_stage(monkeypatch, "D3", lambda program, target: drop(real(program, target)))
+    patch_stage(monkeypatch, "F1", lambda program, target: program)
     result = nanott("run", str(ROOT / "examples" / "elementwise_add.py"), "--level", "L9", code=4)
     assert re.search(r"error NT50[12]", result.stderr) and boundary.REPORT in result.stderr
 
 
 def test_an_unexpected_exception_is_a_traceback_with_a_report_request_exit_4(monkeypatch):
-    import nanott.passes.b1_partition_work as b1
-
     def broken(program, target):
         raise ZeroDivisionError("a bug")
-    monkeypatch.setattr(b1, "partition_work", broken)
+    patch_stage(monkeypatch, "B1", broken)
     result = CliRunner().invoke(app, ["run", str(ROOT / "examples" / "gemm.py"), "--level", "L2"])
     assert result.exit_code == boundary.INTERNAL
     assert "Traceback" in result.output and "ZeroDivisionError: a bug" in result.output

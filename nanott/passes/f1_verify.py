@@ -7,13 +7,13 @@ Changes:   nothing: the program comes back unchanged, or F1 raises. The static c
                               multiplied in); no reserve or wait asks for more pages than the CB
                               holds (reserving more than is then pushed is legal: reserve polls)
              protocol         each kernel walked once with the simulator's own CB counts
-                              (_protocol.py): a wait before every read, a barrier before every
+                              (_f1_protocol.py): a wait before every read, a barrier before every
                               push after NoC reads and every pop after NoC writes, no pop before
                               the last read, no push beyond the reservation, every loop trip
                               leaving the counts as it found them
              DST capacity     every DST index, at the largest value its loops and lets give it,
                               is below the DST's capacity, which matches the target's
-             init before use  walking the compute kernel with the init model (_engine_config):
+             init before use  walking the compute kernel with the init model (nanott/sim/engine.py):
                               compute_kernel_hw_startup first and once, and every op's slot holds
                               what the op needs at that point, on every path
              DST handshake    acquire -> commit -> wait -> release, in that order, math only
@@ -35,9 +35,8 @@ from typing import Any
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes._protocol import ProtocolWalk, Unbalanced
-from nanott.sim.errors import RULES, ProtocolError
-from nanott.passes._engine_config import HW_STARTUP, State, formats_of, needs, through
+from nanott.passes._f1_protocol import check_protocol
+from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
@@ -54,7 +53,7 @@ DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: (
 def verify(program: l9.Program, target: Target) -> l9.Program:
     compute = program.kernel("compute")
     check_cb_balance(program)
-    check_protocol(program)
+    check_protocol(program, bound, broken)
     check_dst_capacity(compute, program.compute, target)
     check_init_before_use(compute, program)
     check_handshake(compute.body, "idle", end="idle")
@@ -98,16 +97,6 @@ def check_cb_balance(program: l9.Program) -> None:
             if isinstance(s, (l9.CbReserve, l9.CbWait)) and s.pages > capacity[s.cb]:
                 raise broken("CB balance", k.role, f"{s.head()} asks for more than the "
                              f"{capacity[s.cb]} pages the CB holds", s.cb, s.loc)
-
-
-def check_protocol(program: l9.Program) -> None:
-    for k in program.kernels:
-        try:
-            ProtocolWalk(bound, program).block(k.body, {})
-        except ProtocolError as e:
-            raise broken(f"protocol rule {e.rule} ({RULES[e.rule]})", k.role, e.detail, loc=e.loc) from None
-        except Unbalanced as e:
-            raise broken("protocol balance per loop trip", k.role, str(e), loc=e.loc) from None
 
 
 def bound(e: Any, env: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:

@@ -1,7 +1,7 @@
 """One kernel's own view of a circular buffer: the protocol rules that need only its own calls.
 
 Both the simulator's ring (cb_ring.CbRing, which adds the pages, the counters and the partner
-kernel) and F1's static walk (passes/_protocol.py, which runs each kernel once, with index ranges
+kernel) and F1's static walk (passes/_f1_protocol.py, which runs each kernel once, with index ranges
 instead of values) use this class, so the two never disagree on what a call may do:
 
   cb_reserve_back n   reserved = max(reserved, n)      (reserve only polls: asking for more than is

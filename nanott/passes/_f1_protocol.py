@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nanott.ir import walk
+from nanott.ir import NOLOC, walk
 from nanott.languages import l9
 from nanott.sim.cb_counts import CbCounts
-from nanott.sim.errors import ProtocolError
+from nanott.sim.errors import RULES, ProtocolError
 
 Range = tuple[int, int] | None
 
@@ -78,7 +78,11 @@ class ProtocolWalk:
 
     def block(self, stmts: tuple, env: dict[str, Range]) -> None:
         for s in stmts:
-            env = self.stmt(s, env)
+            try:
+                env = self.stmt(s, env)
+            except ProtocolError as e:
+                e.loc = s.loc if e.loc == NOLOC else e.loc       # the innermost statement's line
+                raise
 
     def stmt(self, s: Any, env: dict[str, Range]) -> dict[str, Range]:
         match s:
@@ -135,3 +139,14 @@ class ProtocolWalk:
         r = self.bound(slot, env)
         if r is not None:
             check(r[0], r[1], who)
+
+
+def check_protocol(program: l9.Program, bound: Any, broken: Any) -> None:
+    """Every kernel walked; a fault is F1's CheckError naming the simulator's rule."""
+    for k in program.kernels:
+        try:
+            ProtocolWalk(bound, program).block(k.body, {})
+        except ProtocolError as e:
+            raise broken(f"protocol rule {e.rule} ({RULES[e.rule]})", k.role, e.detail, loc=e.loc) from None
+        except Unbalanced as e:
+            raise broken("protocol balance per loop trip", k.role, str(e), loc=e.loc) from None
