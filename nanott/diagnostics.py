@@ -121,4 +121,5 @@ CODES = {
     "NT917": "a reference output of the wrong shape",
     "NT918": "a picture asked of a stage that emits C++",
     "NT919": "the file's reference raised an exception",
+    "NT930": "a malformed IR dump (JSON)",
 }

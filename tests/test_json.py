@@ -15,7 +15,8 @@ from conftest import cases
 
 from nanott.backends.json import dump, from_json, load, to_json
 from nanott.grammar import skeleton
-from nanott.ir import CheckError, Loc, walk
+from nanott.diagnostics import NanottError
+from nanott.ir import Loc, walk
 from nanott.languages import l0
 from nanott.pipeline import LANGUAGES, language
 
@@ -116,12 +117,12 @@ def test_cb_protocol_union_round_trips():
 def test_load_rejects_what_is_not_in_the_language():
     doc = json.loads(dump(gemm_l0(), "L0", "P0"))
     doc["program"]["grid"] = ["four", 4]
-    with pytest.raises(CheckError, match=r"Kernel\.grid\[0\]"):
+    with pytest.raises(NanottError, match=r"Kernel\.grid\[0\]"):
         load(json.dumps(doc))
     doc["program"]["body"][0]["kind"] = "NocReadPage"
-    with pytest.raises(ValueError, match="L0 has no NocReadPage"):
+    with pytest.raises(NanottError, match=r"\$\.program\.body\[0\]: L0 has no NocReadPage"):
         load(json.dumps(doc))
-    with pytest.raises(ValueError, match="not a nanott IR dump"):
+    with pytest.raises(NanottError, match="not a nanott IR dump"):
         load(json.dumps({"nanott_ir": 99}))
 
 
