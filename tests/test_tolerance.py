@@ -51,3 +51,17 @@ def test_an_in_place_tensor_reaches_the_reference(tmp_path):
     wrong = tmp_path / "inplace_wrong.py"
     wrong.write_text(open(INPLACE).read().replace("return A + B", "return 2 * B"))
     assert nanott("run", str(wrong), "--level", "L0", code=1).stdout.rstrip().endswith("FAIL")
+
+
+def test_float32_linear_attention_keeps_its_error_at_every_level():
+    """Issue 9, item 8: a float32 chunked linear attention (state carried through the chunk loop)
+    stays within 1e-6 of its output's scale at every level; the C2 tile GEMMs change the summation
+    order (2.2e-7 against 3.1e-7 at L0 on this draw), never the precision."""
+    from nanott.loader import load_kernel
+    loaded = load_kernel(ROOT / "tests" / "kernels" / "linear_attention_f32.py")
+    kernel = api.lower(loaded.prim_func, "P0")
+    inputs = api.random_inputs(kernel, 0)
+    expected = api.expected_outputs(loaded, kernel, inputs)
+    for level in ("L0", "L5", "L9"):
+        got = api.simulate(api.lower(loaded.prim_func, api.stage_for_level(level).id), level, inputs)
+        assert api.max_rel_error(got["O"], expected["O"]) < 1e-6, level

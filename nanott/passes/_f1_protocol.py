@@ -8,7 +8,8 @@ Per CB it keeps the simulator's own counts (sim/cb_counts.CbCounts: pages reserv
 pages waited for since the last pop), so F1 and the simulator apply one model of each call:
   a read of CB pages without a wait covering it           rule 6 (a deleted cb_wait_front)
   a pop before the last read of its pages                 rule 6 at the read that follows the pop
-  a pop of pages never waited for                         rule 5
+  a pop of pages never waited for (nor pushed by the       rule 5 (the simulator: pop n of n visible)
+  kernel itself, as in a CB a kernel feeds itself)
   a push of more than is reserved, a store outside it     rules 5 and 6
   a reserve or wait that would cross the end of the ring  rule 3 (pointers move by whole pushes/pops)
   a push while NoC reads into the CB are in flight        rule 7 (a deleted noc_async_read_barrier)
@@ -40,7 +41,7 @@ class Unbalanced(Exception):
     """A loop body that leaves the protocol counts other than it found them."""
 
     def __init__(self, loop: Any, before: tuple, after: tuple):
-        changed = [f"cb{i}: reserved {b[0]} -> {a[0]}, waited {b[1]} -> {a[1]}"
+        changed = [f"cb{i}: reserved {b[0]} -> {a[0]}, waited {b[1]} -> {a[1]}, own pushed {b[2]} -> {a[2]}"
                    for (i, b), (_, a) in zip(before, after) if a != b]
         super().__init__(f"each trip of `for {loop.var}` changes the CB counts again: {'; '.join(changed)}")
         self.loc = loop.loc
@@ -56,12 +57,15 @@ def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
 
 
 class ProtocolWalk:
-    def __init__(self, bound: Any, program: l9.Program):
+    def __init__(self, bound: Any, program: l9.Program, role: str):
         self.bound = bound                          # f1_verify.bound: an index expression's range
         self.cbs = {cb.index: CbCounts(cb.index) for cb in program.cbs}
         self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
         self.steps = steps(program)
         self.reads = self.writes = 0                # NoC transfers issued since their barrier
+        self.own = dict.fromkeys(self.cbs, 0)       # pages pushed and not popped, of a CB the kernel
+        self.fed = {cb.index for cb in program.cbs  # feeds itself: visible to it without a wait
+                    if cb.producer == cb.consumer == role}
 
     def wrap(self, call: str, side: str, cb: int, n: int) -> None:
         """Rule 3, as the ring applies it: a region starts where the pointer stands, and pointers
@@ -74,7 +78,7 @@ class ProtocolWalk:
                                 "end of the ring")
 
     def state(self) -> tuple:
-        return tuple((i, c.state()) for i, c in sorted(self.cbs.items()))
+        return tuple((i, (*c.state(), self.own[i])) for i, c in sorted(self.cbs.items()))
 
     def block(self, stmts: tuple, env: dict[str, Range]) -> None:
         for s in stmts:
@@ -109,14 +113,16 @@ class ProtocolWalk:
                                         "flight (noc_async_read_barrier first)")
                 self.cbs[cb].check_push(n)
                 self.cbs[cb].pushed(n)
+                self.own[cb] += n if cb in self.fed else 0
             case l9.CbPop(cb, n):
                 if self.writes:
                     raise ProtocolError(8, f"cb_pop_front cb{cb}, {n} with {self.writes} NoC write(s) in "
                                         "flight (noc_async_write_barrier first)")
-                if n > self.cbs[cb].waited:
+                if n > max(self.cbs[cb].waited, self.own[cb]):
                     raise ProtocolError(5, f"cb_pop_front cb{cb}, {n} with {self.cbs[cb].waited} pages "
                                         "waited for (cb_wait_front first)")
                 self.cbs[cb].popped(n)
+                self.own[cb] = max(0, self.own[cb] - n)
             case l9.NocReadPage(_, _, cb, slot):
                 self.slots(self.cbs[cb].check_back, slot, env, "noc_async_read_page")
                 self.reads += 1
@@ -145,7 +151,7 @@ def check_protocol(program: l9.Program, bound: Any, broken: Any) -> None:
     """Every kernel walked; a fault is F1's CheckError naming the simulator's rule."""
     for k in program.kernels:
         try:
-            ProtocolWalk(bound, program).block(k.body, {})
+            ProtocolWalk(bound, program, k.role).block(k.body, {})
         except ProtocolError as e:
             raise broken(f"protocol rule {e.rule} ({RULES[e.rule]})", k.role, e.detail, loc=e.loc) from None
         except Unbalanced as e:
