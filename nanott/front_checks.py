@@ -53,7 +53,7 @@ def front_checks(k: l0.Kernel) -> None:
                           "the grid's copies reach: choose smaller sizes, or fewer grid blocks")
     if prod(k.grid) > MAX_BLOCKS:
         raise NanottError("NT206", f"the grid {list(k.grid)} has {prod(k.grid):,} blocks; nanott simulates "
-                          f"at most {MAX_BLOCKS:,}", k.params[0].loc if k.params else None,
+                          f"at most {MAX_BLOCKS:,}", k.loc,
                           hint="T.ceildiv(size, block) blocks per dim, or larger blocks")
     Unwritten({t.name for t in k.params}).block(k.body)
     Coverage(k).report()

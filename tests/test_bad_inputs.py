@@ -1,6 +1,7 @@
-"""The corpus of bad inputs: one kernel file per diagnostic code of issue 11, each asserting the
-code, the line and the caret (under `caret`, the text the mistake is at), through `nanott.run` at
-L0 so that the checks before work and the L0 interpreter's own checks are both exercised.
+"""The corpus of bad inputs: one kernel file per diagnostic code of issue 11 (and stage A's limits),
+each asserting the code, the line and the caret (under `caret`, the text the mistake is at),
+through `nanott.lower` to A3 and `nanott.run` at L0, so that the checks before work, stage A's and
+the L0 interpreter's own checks are all exercised.
 
 The older corpus of tests/test_frontend_diagnostics.py covers the frontend's NT1xx/NT3xx codes.
 """
@@ -27,6 +28,10 @@ CASES = [
     ("bad_index_outside", "NT120", "C_l[i, j] = A_s[i + 1, j]", "C_l[i, j]"),
     ("bad_index_div_zero", "NT121", "C_l[i, j] = A_s[i // (bx - bx), j]", "C_l[i, j]"),
     ("bad_no_output", "NT122", 'def bad(A: T.Tensor((64, 64), "float32")):', "A: T.Tensor"),
+    ("bad_block_not_tiles", "NT111", 'A_s = T.alloc_shared((bm, bk), "float32")', "A_s"),
+    ("bad_l1_budget", "NT201", 'C_l = T.alloc_fragment((bm, bn), "float32")', "C_l"),
+    ("bad_too_many_bytes", "NT205", 'def bad(A: T.Tensor((M, K), "float32"),', 'C: T.Tensor'),
+    ("bad_too_many_blocks", "NT206", "with T.Kernel(N // bn, M // bm) as (bx, by):", "with"),
 ]
 
 
@@ -48,6 +53,7 @@ def test_bad_input(name, code, line_text, caret_text):
     loaded = load_kernel(path)
     with pytest.raises(NanottError) as info:
         kernel = nanott.lower(loaded.prim_func, "P0")
+        nanott.lower(loaded.prim_func, "A3")            # the checks of stage A (tiles, L1)
         nanott.run(loaded.prim_func, *api.random_inputs(kernel, 0).values(), level="L0")
     assert info.value.code == code, info.value.render()
     assert_at(info.value, path, line_text, caret_text)

@@ -80,8 +80,13 @@ def test_f1_cb_balance_counts_static_trip_counts():
 def test_f1_cb_balance_reserve_and_capacity():
     p = broken(finished(eltwise_l6()), "reader", lambda s: isinstance(s, l9.CbReserve) and s.cb == 1,
                lambda s: [replace(s, pages=2)])
-    with pytest.raises(CheckError, match="reader kernel, cb1: reserves 2 pages per iteration and pushes 4"):
+    with pytest.raises(CheckError, match=r"protocol rule 6 .*: reader kernel: noc_async_read_page to cb1 back slot 3, "
+                                         "but 2 pages are reserved"):
         verify(p, T)
+    # reserve only polls (metalium.md rule 5): reserving again before the push is legal, as in the simulator
+    p = broken(finished(eltwise_l6()), "reader", lambda s: isinstance(s, l9.CbReserve) and s.cb == 1,
+               lambda s: [s, s])
+    verify(p, T)
     p = broken(finished(eltwise_l6()), "compute", lambda s: isinstance(s, l9.CbWait) and s.cb == 0,
                lambda s: [replace(s, pages=9)])
     with pytest.raises(CheckError, match="cb_wait_front cb0, 9 asks for more than the 8 pages"):

@@ -14,6 +14,8 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
   a reserve or wait that would cross the end of the ring  rule 3 (pointers move by whole pushes/pops)
   a push while NoC reads into the CB are in flight        rule 7 (a deleted noc_async_read_barrier)
   a pop while NoC writes from a CB are in flight          rule 8 (a deleted noc_async_write_barrier)
+  a wait on a CB the kernel feeds itself, for more than   a deadlock
+  it pushed
   a loop body whose trips keep changing a CB's counts     unbalanced per loop trip (NoC transfers
                                                           may stay in flight across trips: a page
                                                           loop before its one barrier)
@@ -56,6 +58,10 @@ def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
     return out
 
 
+class Deadlock(Exception):
+    """A wait no other kernel can end: what the simulator reports as a deadlock."""
+
+
 class ProtocolWalk:
     def __init__(self, bound: Any, program: l9.Program, role: str):
         self.bound = bound                          # f1_verify.bound: an index expression's range
@@ -87,6 +93,9 @@ class ProtocolWalk:
             except ProtocolError as e:
                 e.loc = s.loc if e.loc == NOLOC else e.loc       # the innermost statement's line
                 raise
+            except Deadlock as e:
+                e.loc = getattr(e, "loc", s.loc)
+                raise
 
     def stmt(self, s: Any, env: dict[str, Range]) -> dict[str, Range]:
         match s:
@@ -106,6 +115,9 @@ class ProtocolWalk:
                 self.cbs[cb].reserve(n)
             case l9.CbWait(cb, n):
                 self.wrap("cb_wait_front", "pop", cb, n)
+                if cb in self.fed and n > self.own[cb]:
+                    raise Deadlock(f"cb_wait_front cb{cb}, {n} with {self.own[cb]} pages pushed: the kernel "
+                                   "feeds this CB itself, so nothing else can ever push them")
                 self.cbs[cb].wait(n)
             case l9.CbPush(cb, n):
                 if self.reads:
@@ -156,3 +168,5 @@ def check_protocol(program: l9.Program, bound: Any, broken: Any) -> None:
             raise broken(f"protocol rule {e.rule} ({RULES[e.rule]})", k.role, e.detail, loc=e.loc) from None
         except Unbalanced as e:
             raise broken("protocol balance per loop trip", k.role, str(e), loc=e.loc) from None
+        except Deadlock as e:
+            raise broken("deadlock", k.role, str(e), loc=e.loc) from None

@@ -53,10 +53,10 @@ DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: (
 def verify(program: l9.Program, target: Target) -> l9.Program:
     compute = program.kernel("compute")
     check_cb_balance(program)
-    check_protocol(program, bound, broken)
     check_dst_capacity(compute, program.compute, target)
     check_init_before_use(compute, program)
     check_handshake(compute.body, "idle", end="idle")
+    check_protocol(program, bound, broken)
     check_l1_budget(((cb.name, cb.plan, cb.loc) for cb in program.cbs), target)
     check_arg_table(program)
     return program
