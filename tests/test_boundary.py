@@ -148,3 +148,15 @@ def test_the_exit_codes_are_documented_in_help_and_readme():
         flat = " ".join(text.split())
         for phrase in ("0 ok", "1 numerics mismatch", "2 usage error", "3 a diagnostic", "4 internal error"):
             assert phrase in flat, phrase
+
+
+def test_every_t_op_with_knobs_is_closed():
+    """A T.* operation that takes **knobs must list them (@closed): an open **kwargs would take a
+    misspelt keyword silently."""
+    import inspect
+
+    import nanott.language as T
+    open_ops = [n for n in T.__all__ if callable(f := getattr(T, n)) and inspect.isfunction(f)
+                and any(p.kind is p.VAR_KEYWORD for p in inspect.signature(inspect.unwrap(f)).parameters.values())
+                and not hasattr(f, "cuda_knobs") and n != "prim_func"]
+    assert not open_ops, f"T.* operations with an open **kwargs: {open_ops}"
