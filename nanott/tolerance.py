@@ -8,7 +8,7 @@ element that cancels to near zero is not held to an impossible relative error.
 `rtol` starts from the output dtype (BASE: what a few roundings of intermediates and a changed
 summation order cost in it) and grows with what the kernel does: every T.gemm or T.reduce that
 accumulates over loop trips rounds its accumulator once per trip, so `trips x u(accumulator dtype)`
-(u: the unit roundoff, 2^-8 for bfloat16, 2^-24 for float32). A bfloat16 accumulator over 8 K-steps
+(u: the unit roundoff, 2^-8 for bfloat16, 2^-11 for float16, 2^-24 for float32). A bfloat16 accumulator over 8 K-steps
 earns 8 x 2^-8; a float32 one earns nothing visible. The reason is stated with the number.
 """
 from __future__ import annotations
@@ -23,12 +23,15 @@ BASE = {
     # bfloat16 keeps 8 significant bits: one rounding is within 2^-9 relative. 2^-6 leaves room for
     # a few roundings of intermediates (a bf16 tile, a bf16 operand) and a changed summation order.
     "bfloat16": 2.0**-6,
+    # float16 keeps 11 significant bits: one rounding is within 2^-12 relative; the same room for a
+    # few roundings and another summation order as bfloat16's (x8) gives 2^-9.
+    "float16": 2.0**-9,
     # float32 keeps 24 bits; a dot product of K terms summed in another order moves by about
     # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
     "float32": 1e-4,
     "int32": 0.0,            # integer arithmetic is exact
 }
-UNIT = {"bfloat16": 2.0**-8, "float32": 2.0**-24, "int32": 0.0}
+UNIT = {"bfloat16": 2.0**-8, "float16": 2.0**-11, "float32": 2.0**-24, "int32": 0.0}
 
 
 @dataclass(frozen=True)
