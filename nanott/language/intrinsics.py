@@ -33,47 +33,47 @@ def unary(op: str, x: Any) -> Any:
 
 
 @closed()
-def exp(x, span=None):
+def exp(x, *, span=None):
     """e ** x (TVM's `span=` keyword is accepted and dropped, as by every intrinsic here)."""
     return unary("exp", x)
 
 
 @closed()
-def exp2(x, span=None):
+def exp2(x, *, span=None):
     """2 ** x."""
     return unary("exp2", x)
 
 
 @closed()
-def log(x, span=None):
+def log(x, *, span=None):
     """The natural logarithm."""
     return unary("log", x)
 
 
 @closed()
-def sqrt(x, span=None):
+def sqrt(x, *, span=None):
     return unary("sqrt", x)
 
 
 @closed()
-def rsqrt(x, span=None):
+def rsqrt(x, *, span=None):
     """1 / sqrt(x)."""
     return unary("rsqrt", x)
 
 
 @closed()
-def abs(x, span=None):                                       # noqa: A001 (TileLang's name)
+def abs(x, *, span=None):                                       # noqa: A001 (TileLang's name)
     return unary("abs", x)
 
 
 @closed()
-def sigmoid(x, span=None):
+def sigmoid(x, *, span=None):
     """1 / (1 + exp(-x))."""
     return unary("sigmoid", x)
 
 
 @closed()
-def tanh(x, span=None):
+def tanh(x, *, span=None):
     return unary("tanh", x)
 
 
@@ -82,19 +82,19 @@ def _number(x: Any) -> bool:
 
 
 @closed()
-def max(a, b, span=None):                                         # noqa: A001 (TileLang's name)
+def max(a, b, *, span=None):                                         # noqa: A001 (TileLang's name)
     """The larger of two values; ReLU is `T.max(x, 0)`."""
     return builtins.max(a, b) if _number(a) and _number(b) else binop("max", a, b)
 
 
 @closed()
-def min(a, b, span=None):                                         # noqa: A001 (TileLang's name)
+def min(a, b, *, span=None):                                         # noqa: A001 (TileLang's name)
     """The smaller of two values."""
     return builtins.min(a, b) if _number(a) and _number(b) else binop("min", a, b)
 
 
 @closed()
-def cast(value, dtype, span=None):
+def cast(value, dtype, *, span=None):
     """`value` rounded to `dtype` where it stands (TileLang's `T.cast(value, dtype)`, value first)."""
     if _number(value):
         return float(l0_cast(np.float32(value), normalize_dtype(dtype)))
@@ -102,6 +102,6 @@ def cast(value, dtype, span=None):
 
 
 @closed()
-def Cast(dtype, value, span=None):                                # noqa: N802 (TVM's expression class)
+def Cast(dtype, value, *, span=None):                                # noqa: N802 (TVM's expression class)
     """TVM's `T.Cast(dtype, value)`, dtype first: the same as `T.cast(value, dtype)`."""
     return cast(value, dtype)
