@@ -73,7 +73,17 @@ def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
     for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
         kernel = program if s.id == "P0" else kernel
     _check_arrays(kernel, arrays)
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, arrays)})
+    execute(program, level, {p.name: a for p, a in zip(kernel.params, arrays)})
+
+
+def execute(program: Any, level: str, arrays: dict[str, np.ndarray]) -> None:
+    """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
+    bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot."""
+    if level == "L9":
+        from nanott.sim import lockstep
+        lockstep.simulate(program, arrays)
+    else:
+        pipeline.interpreter(level)().run(program, arrays)
 
 
 def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
@@ -132,7 +142,7 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
 def simulate(program: Any, level: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Run `program` with level's interpreter on copies of `arrays`; return all arrays after it."""
     copies = {k: v.copy() for k, v in arrays.items()}
-    pipeline.interpreter(level)().run(program, copies)
+    execute(program, level, copies)
     return copies
 
 
