@@ -11,6 +11,7 @@ import pytest
 
 import nanott.language as T
 from nanott import api
+from nanott.loader import load_kernel
 from nanott.sim import cycles, machine as m
 from nanott.sim.report import figures
 from nanott.target import WORMHOLE_N150
@@ -81,7 +82,7 @@ def test_dram_bound_elementwise_by_hand():
     """1024x1024 bf16 A + B on all 64 cores: 6 MiB through DRAM at 12 banks x 23.6 B/cycle."""
     _, _, _, model = timed(add(1024, 1024, 32, 32))
     f = figures(model)
-    assert len(model.cores) == 64
+    assert sum(c.weight for c in model.cores.values()) == 64
     assert f.floors["DRAM"] == pytest.approx(3 * 1024 * 1024 * 2 / (12 * 23.6))
     assert f.bound == "DRAM"
     assert f.duration >= f.floors["DRAM"]
@@ -127,3 +128,19 @@ def test_stats_and_trace_on_every_example(example, tmp_path):
 
 def test_stats_need_l9():
     assert "NT940" in nanott_cli("run", str(ROOT / "examples" / "gemm.py"), "--level", "L5", "--stats", code=1).output
+
+
+@pytest.mark.parametrize("example", ["gemm", "softmax", "gemm_splitk"])
+def test_lockstep_keeps_the_reference_times(example):
+    """Timed in lockstep (one clock set per group) or per core, every figure is the same."""
+    loaded = load_kernel(ROOT / "examples" / f"{example}.py")
+    program = api.lower(loaded.prim_func, "F1")
+    inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), 0)
+    args = {"target": WORMHOLE_N150, "fidelity": None, "trace": False}
+    fast, slow = cycles.TimedLockstep(dict(args)), cycles.Timed(dict(args))
+    fast.run(program, {k: v.copy() for k, v in inputs.items()})
+    slow.run(program, {k: v.copy() for k, v in inputs.items()})
+    assert figures(fast.model) == figures(slow.model)
+    assert sum(c.weight for c in fast.model.cores.values()) == len(slow.model.cores)
+    for key, c in fast.model.cores.items():
+        assert (c.busy, c.clock) == (slow.model.cores[key].busy, slow.model.cores[key].clock)

@@ -33,6 +33,8 @@ from typing import Any, Iterator
 from nanott.languages import l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import machine as m
+from nanott.sim.errors import SimulationError
+from nanott.sim.lockstep import Diverged, Lockstep
 from nanott.target import TILE, Target
 
 ENGINES = ("reader", "writer", "unpack", "math", "pack")
@@ -93,6 +95,7 @@ class Core:
     bytes_written: int = 0
     flops: int = 0
     matmul_tiles: int = 0
+    weight: int = 1                 # the cores this one stands for (a lockstep group)
 
 
 class CycleModel:
@@ -132,16 +135,16 @@ class CycleModel:
             core.clock[engine] = t
         return core.clock[engine]
 
-    def core(self, key: tuple[int, ...], env: Any) -> Core:
+    def core(self, key: tuple[int, ...], env: Any, interp: Any) -> Core:
         c = self.cores.get(key)
         if c is None:
-            c = self.cores[key] = Core()
+            c = self.cores[key] = Core(weight=getattr(interp, "group_size", {}).get(key, 1))
             c.pages = {i: PageTimes(ring.num_pages) for i, ring in env.cbs.items()}
         return c
 
     # ----- the hook -----
     def on(self, s: Any, env: Any, interp: InterpL9) -> None:
-        core = self.core(env.core, env)
+        core = self.core(env.core, env, interp)
         if env.role != "compute":
             self.data_movement(s, env, core, env.role, interp)
         elif isinstance(s, l9.Init):
@@ -254,13 +257,16 @@ class CycleModel:
         timeline = max((max(c.clock.values()) for c in self.cores.values()), default=0.0)
         return max(timeline, self.dram_floor())
 
+    def total(self, what: str) -> float:
+        """A counter summed over every core (a group's counts times its size)."""
+        return sum(getattr(c, what) * c.weight for c in self.cores.values())
+
     def dram_floor(self) -> float:
-        moved = sum(c.bytes_read + c.bytes_written for c in self.cores.values())
-        return moved / self.timing.dram_bytes_per_cycle
+        return (self.total("bytes_read") + self.total("bytes_written")) / self.timing.dram_bytes_per_cycle
 
 
-class Timed(InterpL9):
-    """InterpL9 with the cycle model listening: the same results, and `model` holds the times."""
+class TimedRun:
+    """A mixin for an L9 simulator: the cycle model listens, `model` holds the times after run()."""
 
     def __init__(self, model_args: dict, seed: int | None = None):
         super().__init__(seed=seed)
@@ -268,8 +274,9 @@ class Timed(InterpL9):
 
     def start(self, program: l9.Program, arrays: dict) -> None:
         super().start(program, arrays)
-        fidelity = self.model_args.pop("fidelity", None) or program.compute.math_fidelity
-        self.model = CycleModel(fidelity=fidelity, active_cores=len(program.work.cores), **self.model_args)
+        args = dict(self.model_args)
+        fidelity = args.pop("fidelity", None) or program.compute.math_fidelity
+        self.model = CycleModel(fidelity=fidelity, active_cores=len(program.work.cores), **args)
 
     def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
         yield from super().exec_kernel_stmt(s, env)
@@ -277,10 +284,26 @@ class Timed(InterpL9):
             self.model.on(s, env, self)
 
 
+class Timed(TimedRun, InterpL9):
+    """InterpL9, timed: every core on its own clocks."""
+
+
+class TimedLockstep(TimedRun, Lockstep):
+    """Lockstep, timed: one set of clocks per group (its cores run the same statements with the
+    same costs, so they keep the same time), weighted by the group's size in the totals."""
+
+
 def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: str | None = None,
                    trace: bool = False) -> tuple[dict, CycleModel]:
-    """api.simulate at L9 with the cycle model: (all arrays after the run, the model)."""
+    """api.simulate at L9 with the cycle model: (all arrays after the run, the model). In lockstep
+    where it can run; the reference InterpL9, timed per core, where it cannot (and reports)."""
+    args = {"target": target, "fidelity": fidelity, "trace": trace}
     copies = {k: v.copy() for k, v in arrays.items()}
-    interp = Timed({"target": target, "fidelity": fidelity, "trace": trace})
-    interp.run(program, copies)
+    try:
+        interp = TimedLockstep(args)
+        interp.run(program, copies)
+    except (Diverged, SimulationError):
+        copies = {k: v.copy() for k, v in arrays.items()}
+        interp = Timed(args)
+        interp.run(program, copies)
     return copies, interp.model

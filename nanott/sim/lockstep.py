@@ -59,6 +59,7 @@ class Lockstep(InterpL9):
         for work in program.work.cores:
             groups[work.count].append(work)
         tasks, rings = [], []
+        self.group_size = {works[0].core: len(works) for works in groups.values()}
         for count, works in groups.items():
             self.width = len(works)
             cbs = {cb.index: self.make_cb(cb) for cb in program.cbs}

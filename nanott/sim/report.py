@@ -37,8 +37,7 @@ def figures(model: CycleModel) -> Figures:
     t = model.target
     duration = model.duration()
     seconds = duration / (t.clock_ghz * 1e9)
-    flops = sum(c.flops for c in model.cores.values())
-    tiles = sum(c.matmul_tiles for c in model.cores.values())
+    flops, tiles = model.total("flops"), model.total("matmul_tiles")
     ideal = tiles * m.MATMUL_TILE_CYCLES_PER_PHASE * model.phases / t.num_cores
     cores = model.cores.values()
     floors = {
@@ -54,10 +53,11 @@ def figures(model: CycleModel) -> Figures:
 def stats_text(model: CycleModel, max_cores: int = 8) -> str:
     """The --stats report (the first `max_cores` cores in full, then a line for the rest)."""
     f, t = figures(model), model.target
-    out = [f"modelled on {t.name}: {len(model.cores)} of {t.num_cores} cores at {t.clock_ghz:g} GHz, "
+    out = [f"modelled on {t.name}: {sum(c.weight for c in model.cores.values())} of {t.num_cores} cores "
+           f"at {t.clock_ghz:g} GHz, "
            f"math fidelity {model.fidelity}",
            f"duration      {f.duration:,.0f} cycles = {f.seconds * 1e6:,.2f} us",
-           f"work          {f.flops:,} FLOP -> {f.tflops:,.3f} TFLOPS",
+           f"work          {f.flops:,.0f} FLOP -> {f.tflops:,.3f} TFLOPS",
            f"ideal cycles  {f.ideal:,.0f} (matmul tiles x {m.MATMUL_TILE_CYCLES_PER_PHASE * model.phases}"
            f" cycles / {t.num_cores} cores) -> utilisation {100 * f.utilisation:.1f}%",
            "floors        " + ", ".join(f"{k} {v:,.0f}" for k, v in f.floors.items())
@@ -66,20 +66,19 @@ def stats_text(model: CycleModel, max_cores: int = 8) -> str:
     items = sorted(model.cores.items())
     for key, c in items[:max_cores]:
         out.append(f"{_core(key):<10}" + "".join(f"{c.busy[e]:>10,.0f}" for e in ENGINES)
-                   + f"  {max(c.clock.values()):>9,.0f}")
+                   + f"  {max(c.clock.values()):>9,.0f}" + _group(c))
     if len(items) > max_cores:
-        out.append(f"... and {len(items) - max_cores} more cores")
+        out.append(f"... and {len(items) - max_cores} more")
     out += ["", "stalls (cycles an engine waited, summed over cores):"]
     stalls: dict = {}
     for c in model.cores.values():
         for k, v in c.stalls.items():
-            stalls[k] = stalls.get(k, 0.0) + v
+            stalls[k] = stalls.get(k, 0.0) + v * c.weight
     for (engine, cb), v in sorted(stalls.items(), key=lambda kv: -kv[1]):
         what = {DST: "the DST handshake", NOC: "a NoC barrier"}.get(cb, f"cb{cb}")
         out.append(f"  {engine:<7} on {what:<18} {v:>14,.0f}")
-    read = sum(c.bytes_read for c in model.cores.values())
-    written = sum(c.bytes_written for c in model.cores.values())
-    out += ["", f"bytes         {read:,} read from DRAM, {written:,} written"]
+    read, written = model.total("bytes_read"), model.total("bytes_written")
+    out += ["", f"bytes         {read:,.0f} read from DRAM, {written:,.0f} written"]
     if model.dropped:
         out.append(f"(the trace kept the first {len(model.events):,} events; {model.dropped:,} more ran)")
     return "\n".join(out) + "\n"
@@ -90,6 +89,10 @@ def _slack(f: Figures) -> str:
     worst = f.floors[f.bound]
     ratio = f.duration / worst if worst else 0.0
     return f" (the timeline is {ratio:.1f}x that floor: latency and waits not overlapped)" if ratio > 1.25 else ""
+
+
+def _group(c) -> str:
+    return f"  and {c.weight - 1} more cores in lockstep" if c.weight > 1 else ""
 
 
 def _core(key: tuple) -> str:
@@ -103,7 +106,8 @@ def write_trace(model: CycleModel, path: Path) -> int:
     tids = {e: i for i, e in enumerate(ENGINES)}
     events = []
     for key, pid in pids.items():
-        events.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": f"core {_core(key)}"}})
+        name = f"core {_core(key)}" + _group(model.cores[key]).replace("  and", " and")
+        events.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
         events += [{"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": e}}
                    for e, tid in tids.items()]
     for key, engine, name, start, cycles in model.events or ():
