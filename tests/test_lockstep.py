@@ -13,7 +13,7 @@ from nanott import api
 from nanott.languages import l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
-from nanott.sim import lockstep
+from nanott.sim import lockstep, loops
 from nanott.sim.errors import DeadlockError, ProtocolError
 
 
@@ -111,3 +111,23 @@ def test_cores_that_disagree_on_a_cb_slot_fall_back_to_the_reference():
 
 def _map(stmts, f):
     return tuple(replace(s, body=_map(s.body, f)) if isinstance(s, l9.For) else f(s) for s in stmts)
+
+
+def test_batch_loops_run_statement_major_unless_iterations_share_a_dst_slot(monkeypatch):
+    """The GEMM's loops over a DST batch run as one NumPy call per statement; make every
+    iteration of the fill loop write dst[0] and that loop runs iteration by iteration, with the
+    reference's result either way."""
+    verdicts = []
+    run = loops.run
+    monkeypatch.setattr(loops, "run", lambda *a: verdicts.append(run(*a)) or verdicts[-1])
+    loaded = load_kernel(ROOT / "examples" / "gemm_big_block.py")
+    program = api.lower(loaded.prim_func, "F1")
+    inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), seed=1)
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("C",)) and all(verdicts) and verdicts
+    verdicts.clear()
+    same_slot = lambda s: replace(s, dst=l9.Const(0, "int32")) if isinstance(s, l9.FillTile) else s
+    program = replace(program, kernels=tuple(
+        replace(k, body=_map(k.body, same_slot)) if k.role == "compute" else k for k in program.kernels))
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("C",)) and False in verdicts

@@ -284,6 +284,14 @@ class TimedRun:
             self.model.on(s, env, self)
 
 
+    def ran_vector(self, loop: l9.For, env: Any, n: int) -> None:
+        """The engines still run the loop's calls one by one, in program order."""
+        calls = [s for s in loop.body if not isinstance(s, l9.Let)]
+        for _ in range(n):
+            for s in calls:
+                self.model.on(s, env, self)
+
+
 class Timed(TimedRun, InterpL9):
     """InterpL9, timed: every core on its own clocks."""
 

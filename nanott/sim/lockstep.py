@@ -26,18 +26,19 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from nanott.languages import l0, l3, l9
-from nanott.languages.l0_interp import BINOPS, np_dtype
-from nanott.languages.l5_interp import COMBINE, REDUCE, TILE_OPS
+from nanott.languages.l0_interp import BINOPS
+from nanott.languages.l5_interp import TILE_OPS
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
+from nanott.sim import loops
 from nanott.sim.cb_ring import CbRing
 from nanott.sim.errors import ProtocolError, SimulationError
+from nanott.sim.loops import reduce_tiles, spread, widen
 from nanott.sim.noc import Noc, Transfer
 from nanott.sim.scheduler import Scheduler, Task, Wait
 from nanott.target import TILE
 
 F32 = np.float32
-BF16 = np_dtype("bfloat16")
 
 
 class Diverged(Exception):
@@ -51,7 +52,7 @@ class Lockstep(InterpL9):
 
     def __init__(self, seed: int | None = None):
         super().__init__(seed=seed)
-        self.code: dict[int, tuple[Any, Any]] = {}     # id(expression) -> (it, its closure)
+        self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
 
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
         self.start(program, arrays)
@@ -97,6 +98,16 @@ class Lockstep(InterpL9):
             entry = self.code[id(e)] = (e, compiled(e))
         return entry[1](env.scalars) if entry[1] is not None else super().eval(e, env)
 
+    def ran_vector(self, loop: l9.For, env: KernelEnv, n: int) -> None:
+        """A loop ran statement-major, all `n` iterations at once (the cycle model listens here)."""
+
+    def vector(self, loop: l9.For) -> bool:
+        """loops.vector_loop, decided once per loop."""
+        key = ("loop", id(loop))
+        if key not in self.code or self.code[key][0] is not loop:
+            self.code[key] = (loop, loops.vector_loop(loop))
+        return self.code[key][1]
+
     def index(self, e: Any, env: KernelEnv) -> int:
         """A value every core of the group must agree on (a loop extent, a CB slot, a DST index)."""
         v = self.eval(e, env)
@@ -118,7 +129,11 @@ class Lockstep(InterpL9):
     def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
         match s:
             case l9.For(var, extent, _, _, body):
-                for i in range(self.index(extent, env)):
+                n = self.index(extent, env)
+                if env.role == "compute" and self.vector(s) and loops.run(self, s, env, n):
+                    self.ran_vector(s, env, n)
+                    return
+                for i in range(n):
                     env.scalars[var] = i
                     yield from self.exec_kernel_block(body, env)
             case l9.NocReadPage(tensor, page, cb, slot):
@@ -133,9 +148,7 @@ class Lockstep(InterpL9):
         cast is, and much faster than ml_dtypes' cast loop)."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
-        if page.dtype == BF16:
-            return (page.view(np.uint16).astype(np.uint32) << 16).view(F32)
-        return page.astype(F32)
+        return widen(page)
 
     # ----- the ops whose axes matter: on the last two axes of a stack of tiles -----
     def exec_dst_op(self, s: Any, env: KernelEnv, dst) -> Iterator[Wait]:
@@ -178,25 +191,6 @@ def compiled(e: Any) -> Callable[[dict], Any] | None:
                 return None
             return lambda scalars: f(a(scalars), b(scalars))
     return None
-
-
-def spread(tiles: np.ndarray, dim: str) -> np.ndarray:
-    """l5_interp.spread on a stack of tiles: column 0 across every column, or row 0 down."""
-    if dim == "cols":
-        return np.repeat(tiles[..., :, :1], TILE, axis=-1)
-    return np.repeat(tiles[..., :1, :], TILE, axis=-2)
-
-
-def reduce_tiles(op: str, dim: str, acc: np.ndarray, src: np.ndarray, scaler: np.ndarray) -> np.ndarray:
-    """l5_interp.reduce_tile on a stack of tiles, element for element the same arithmetic."""
-    out = acc.copy()
-    axis, at = (-1, (..., slice(None), 0)) if dim == "row" else (-2, (..., 0, slice(None)))
-    if op == "sum":
-        r = np.cumsum(src, axis=axis, dtype=F32).take(-1, axis)
-    else:
-        r = REDUCE[op](src, axis=axis)
-    out[at] = COMBINE[op](acc[at], r * scaler[..., 0, 0][..., None])
-    return out
 
 
 class LockstepNoc(Noc):
