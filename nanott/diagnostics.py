@@ -123,4 +123,5 @@ CODES = {
     "NT918": "a picture asked of a stage that emits C++",
     "NT919": "the file's reference raised an exception",
     "NT930": "a malformed IR dump (JSON)",
+    "NT940": "--stats or --trace asked of a level without engines (only L9 has a cycle model)",
 }

@@ -38,6 +38,8 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
     config.addinivalue_line("markers", "heavy: long-running defences (every example's mutants, fresh "
                                        "fuzzing seeds), deselected by `make test`, run by `make fuzz`")
+    config.addinivalue_line("markers", "slow: builds C++ with g++ or weaves the course into a copy; "
+                                       "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
 
