@@ -127,7 +127,7 @@ def test_stats_and_trace_on_every_example(example, tmp_path):
 
 
 def test_stats_need_l9():
-    assert "NT940" in nanott_cli("run", str(ROOT / "examples" / "gemm.py"), "--level", "L5", "--stats", code=1).output
+    assert "NT940" in nanott_cli("run", str(ROOT / "examples" / "gemm.py"), "--level", "L5", "--stats", code=3).output
 
 
 @pytest.mark.parametrize("example", ["gemm", "softmax", "gemm_splitk"])
