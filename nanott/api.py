@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nanott import pipeline
+from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l0
@@ -65,18 +66,21 @@ def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormho
     return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
 
 
-def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
-        target: str | Target = "wormhole_n150") -> None:
-    """Run the kernel at `level` on arrays given in parameter order; outputs are written into them."""
+def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = "wormhole_n150") -> None:
+    """Run the kernel at `level` on arrays (NumPy, or torch tensors) given in parameter order;
+    outputs are written into them."""
     last = stage_for_level(level)
     kernel, program = None, None
     for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
         kernel = program if s.id == "P0" else kernel
-    _check_arrays(kernel, arrays)
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, arrays)})
+    views = tuple(as_numpy(a) for a in arrays)
+    check_arrays(kernel, views)
+    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, views)})
+    for a, view in zip(arrays, views):
+        write_back(a, view)
 
 
-def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
+def check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
     names = ", ".join(p.name for p in kernel.params)
     if len(arrays) != len(kernel.params):
         raise NanottError("NT914", f"kernel {kernel.name} takes {len(kernel.params)} arrays ({names}), "
@@ -85,7 +89,8 @@ def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
         if not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != np_dtype(p.dtype):
             got = f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
             raise NanottError("NT915", f"{p.name} must be a {p.dtype}{list(p.shape)} array, got {got}",
-                              hint="bfloat16 arrays are numpy arrays of ml_dtypes.bfloat16")
+                              hint="bfloat16 arrays are numpy arrays of ml_dtypes.bfloat16 "
+                                   "(or torch.bfloat16 tensors)")
 
 
 def written_buffers(kernel: l0.Kernel) -> set[str]:

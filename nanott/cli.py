@@ -35,8 +35,18 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="K=V: a factory 
 TargetOpt = Annotated[TargetName, typer.Option(help="The machine to lower for.")]
 
 
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"nanott {version('nanott')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="Print nanott's version and exit.")] = False,
+) -> None:
     """Lower TileLang-style tile kernels to TT-Metalium, one checked pass at a time."""
 
 
@@ -268,7 +278,7 @@ def compile_command(
     seed: Annotated[int, typer.Option(help="Seed of the random inputs (--execute).")] = 0,
     timeout: Annotated[float, typer.Option(help="Seconds the run may take (--execute).")] = 120.0,
     runtime_cache: Annotated[Path | None, typer.Option(
-        help="Where the compiled CPU runtime is kept (default: OUTPUT/build); share one to compile it once.")] = None,
+        help="Where the compiled CPU runtime is kept (default: ~/.cache/nanott, or $NANOTT_CACHE).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
@@ -314,3 +324,6 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
                f"{'within tolerance: PASS' if ok else 'NOT within tolerance: FAIL'}")
     if not ok:
         raise typer.Exit(1)
+
+
+from nanott import cli_opt  # noqa: E402,F401  (registers `nanott opt` on app)

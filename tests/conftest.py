@@ -135,6 +135,12 @@ def lowered() -> Lowerings:
     return Lowerings()
 
 
+@pytest.fixture(scope="session")
+def runtime_cache(tmp_path_factory) -> Path:
+    """One build of the C++ CPU runtime per test session, shared by every test that executes C++."""
+    return tmp_path_factory.mktemp("runtime")
+
+
 def nanott_cli(*args: str, code: int = 0):
     """Run the `nanott` command in-process; assert its exit code and that no traceback leaked."""
     from typer.testing import CliRunner
