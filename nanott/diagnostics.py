@@ -92,4 +92,10 @@ CODES = {
     "NT916": "a reference that returns the wrong number of outputs",
     "NT917": "a reference output of the wrong shape",
     "NT918": "a picture asked of a stage that emits C++",
+    "NT930": "an object that is not a program of any level (nanott.dump)",
+    "NT931": "no IR dump at the given path",
+    "NT932": "a file that is not a valid IR dump",
+    "NT933": "a program given to a stage that takes another language",
+    "NT934": "an out_idx that does not name the outputs the kernel writes",
+    "NT935": "a --passes list that names no IR-to-IR stage",
 }
