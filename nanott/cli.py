@@ -326,4 +326,4 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
         raise typer.Exit(1)
 
 
-from nanott import cli_opt  # noqa: E402,F401  (registers `nanott opt` on app)
+from nanott import cli_opt, cli_report  # noqa: E402,F401  (register `nanott opt` and `report`)

@@ -38,6 +38,19 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
+    config.addinivalue_line("markers", "needs_browser: drives Debian's chromium with playwright (skipped "
+                                       "without them, except under CI, where it fails)")
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if shutil.which("chromium") is None:
+        return "Debian's chromium is not installed (.ci/run installs it)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
 
 
 def pytest_runtest_setup(item):
@@ -45,6 +58,10 @@ def pytest_runtest_setup(item):
         if os.environ.get("CI"):
             pytest.fail("graphviz's `dot` is missing, and CI must have it (.ci/run installs it)")
         pytest.skip("graphviz's `dot` is not installed")
+    if item.get_closest_marker("needs_browser") and (why := browser_missing()):
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}, and CI must have it")
+        pytest.skip(why)
 
 
 class StageText(SingleFileSnapshotExtension):
