@@ -98,4 +98,6 @@ CODES = {
     "NT933": "a program given to a stage that takes another language",
     "NT934": "an out_idx that does not name the outputs the kernel writes",
     "NT935": "a --passes list that names no IR-to-IR stage",
+    "NT936": "a --stop-before that leaves nothing to run",
+    "NT937": "a work-split picture asked of a stage before B1",
 }

@@ -52,7 +52,7 @@ def collect(loaded: Any, target: Any, check: bool = True) -> tuple[list[StageRep
             r.text = reports[-2].text if len(reports) > 1 else loaded.path.read_text()
             reports += [StageReport(later, reached=False) for later in PIPELINE[s.position + 1:]]
             return reports, e
-        r.seconds, program = time.perf_counter() - start, out
+        r.seconds, program, given = time.perf_counter() - start, out, program
         r.text = printed(s, out)
         if s.dst is None:
             r.numerics = "C++ is checked by `nanott compile --execute` (g++ and nanott's CPU runtime)"
@@ -63,15 +63,19 @@ def collect(loaded: Any, target: Any, check: bool = True) -> tuple[list[StageRep
             r.numerics = f"{s.dst} interpreter: {numerics.check(s, out)}"
             r.ok = len(numerics.failures) == failures
         r.svg = picture(out)
+        if hasattr(out, "work") and not hasattr(given, "work"):      # the stage that split the work
+            r.svg += picture(out, work=True)
     return reports, None
 
 
-def picture(program: Any) -> str:
-    """The IR's picture as inline SVG (its XML prologue dropped), or "" without graphviz's `dot`."""
+def picture(program: Any, work: bool = False) -> str:
+    """The IR's picture (or its work split over the cores) as inline SVG, its XML prologue
+    dropped; "" without graphviz's `dot`."""
     if shutil.which("dot") is None:
         return ""
     from nanott.backends.graphviz import to_dot
-    svg = to_dot(program).pipe(format="svg", encoding="utf-8")
+    from nanott.backends.work_picture import work_dot
+    svg = (work_dot(program) if work else to_dot(program)).pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg"):]
 
 

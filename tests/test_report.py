@@ -53,6 +53,7 @@ def test_every_stage_has_its_explanation_time_ir_diff_and_picture(reports):
             assert "<svg" in text and f"numerics: {s.dst} interpreter: max |err|" in text
         if s.position > 0 and s.dst is not None:
             assert f"Diff against {PIPELINE[s.position - 1].id}" in text
+    assert "16 blocks over 16 of 8x8 cores</text>" in found["B1"]                 # the work-split picture
     assert 'class="diff"' in found["D3"] and "diff_add" in found["D3"] and "cb_reserve_back" in found["D3"]
     assert "reader.cpp" in found["G1"] and "kernel_main" in found["G1"]
     assert "http" not in page.replace("http://www.w3.org", "")     # self-contained: nothing fetched
