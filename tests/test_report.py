@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, ROOT, nanott_cli as nanott
 
-from nanott.pipeline import PIPELINE
+from nanott.pipeline import PIPELINE, STAGES
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -63,7 +63,7 @@ def test_a_failing_stage_shows_its_input_and_diagnostic(reports):
     found = sections(reports["failing"].read_text())
     assert "A2 failed" in found["A2"] and "error NT201" in found["A2"] and "need 1,536 KiB of L1" in found["A2"]
     assert "Its input" in found["A2"] and "dram interleaved" in found["A2"]      # A1's L1 output
-    assert all("Not reached" in found[s.id] for s in PIPELINE[3:])
+    assert all("Not reached" in found[s.id] for s in PIPELINE[STAGES["A3"].position:])
 
 
 @pytest.mark.needs_browser
@@ -81,7 +81,7 @@ def test_every_report_opens_in_the_browser(reports, tmp_path):
             links = page.locator("nav a")
             assert links.count() == len(PIPELINE)
             for i, s in enumerate(PIPELINE):
-                if name == "failing" and s.position > 2:
+                if name == "failing" and s.position > STAGES["A2"].position:
                     break
                 links.nth(i).click()
                 shown = page.locator("section.stage:visible")
