@@ -66,18 +66,28 @@ def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormho
     return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
 
 
-def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = "wormhole_n150") -> None:
+def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = "wormhole_n150",
+        **values: Any) -> Any:
     """Run the kernel at `level` on arrays (NumPy, or torch tensors) given in parameter order;
-    outputs are written into them."""
+    outputs are written into them. An eager `@tilelang.jit` kernel takes its input arrays only:
+    the arrays' shapes give its T.const sizes, `values` its configuration (block sizes, dtypes),
+    and its T.empty outputs are made and returned (one array, or a tuple)."""
+    from nanott.language import eager
+    views = tuple(as_numpy(a) for a in arrays)
+    eager_func = eager.eager_function(prim_func)
+    if eager_func is not None:
+        prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, views), **values})
     last = stage_for_level(level)
     kernel, program = None, None
     for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
         kernel = program if s.id == "P0" else kernel
-    views = tuple(as_numpy(a) for a in arrays)
-    check_arrays(kernel, views)
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, views)})
+    made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(views):]) \
+        if eager_func is not None else ()
+    check_arrays(kernel, (*views, *made))
+    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, (*views, *made))})
     for a, view in zip(arrays, views):
         write_back(a, view)
+    return None if eager_func is None else made[0] if len(made) == 1 else made
 
 
 def check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
