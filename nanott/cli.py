@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import time
+from dataclasses import replace
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -30,6 +31,7 @@ StageId = Enum("StageId", {s.id: s.id for s in PIPELINE}, type=str)       # help
 Level = Enum("Level", {name: name for name in pipeline.LANGUAGES}, type=str)
 TargetName = Enum("TargetName", {name: name for name in TARGETS}, type=str)
 Format = Enum("Format", {"text": "text", "json": "json"}, type=str)
+Role = Enum("Role", {r: r for r in ("reader", "compute", "writer")}, type=str)
 
 KernelFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A kernel file.")]
 KernelOpt = Annotated[str | None, typer.Option("--kernel", help="The factory or prim_func to use.")]
@@ -296,6 +298,9 @@ def graph(
     output: Annotated[Path, typer.Option("-o", "--output", help="out.svg, out.png or out.dot")],
     work: Annotated[bool, typer.Option("--work", help="Draw the work split over the core grid "
                                        "(B1 and later) instead of the IR.")] = False,
+    role: Annotated[Role | None, typer.Option(help="Draw one kernel alone (D1 and later).")] = None,
+    collapse_loops: Annotated[int | None, typer.Option("--collapse-loops", min=1, help="Fold each loop "
+                              "nested this deep (1: every loop) to one node with its trip count.")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
@@ -310,8 +315,12 @@ def graph(
         if work and not hasattr(program, "work"):
             raise NanottError("NT937", f"the program after {after.value} has no work split yet",
                               hint="B1 partition-work deals blocks to cores: draw --after B1 or later")
+        if role is not None and not hasattr(program, "kernels"):
+            raise NanottError("NT938", f"the program after {after.value} is not split into kernels yet",
+                              hint="D1 split-device-kernel makes reader, compute and writer: draw --after D1 or later")
         from nanott.backends.work_picture import work_dot
-        picture = work_dot(program) if work else ir_graphviz.to_dot(program)
+        view = replace(ir_graphviz.READABLE, role=role.value if role else None, collapse=collapse_loops)
+        picture = work_dot(program) if work else ir_graphviz.to_dot(program, view)
         written = ir_graphviz.write_picture(picture, output)
         typer.echo(f"wrote {written}" if written == output else f"no 'dot' found; wrote {written}")
 

@@ -8,6 +8,7 @@ import typer
 
 from nanott import api
 from nanott.cli import KernelFile, KernelOpt, SetOpt, TargetName, TargetOpt, app, load, reported
+from nanott.cli_habits import progress
 
 
 @app.command()
@@ -24,7 +25,8 @@ def report(
     from nanott.report import collect, page
     with reported():
         loaded = load(file, kernel, set)
-        reports, failure = collect(loaded, api.resolve_target(target.value), check=not no_check)
+        with progress(f"lowering, checking and drawing {loaded.name}, stage by stage"):
+            reports, failure = collect(loaded, api.resolve_target(target.value), check=not no_check)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(page(loaded.name, loaded.path.read_text(), reports))
         bad = [r.stage.id for r in reports if not r.ok]

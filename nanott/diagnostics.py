@@ -101,4 +101,5 @@ CODES = {
     "NT935": "a --passes list that names no IR-to-IR stage",
     "NT936": "a --stop-before that leaves nothing to run",
     "NT937": "a work-split picture asked of a stage before B1",
+    "NT938": "a picture of one kernel asked of a stage before D1",
 }

@@ -73,9 +73,9 @@ def picture(program: Any, work: bool = False) -> str:
     dropped; "" without graphviz's `dot`."""
     if shutil.which("dot") is None:
         return ""
-    from nanott.backends.graphviz import to_dot
+    from nanott.backends.graphviz import READABLE, to_dot
     from nanott.backends.work_picture import work_dot
-    svg = (work_dot(program) if work else to_dot(program)).pipe(format="svg", encoding="utf-8")
+    svg = (work_dot(program) if work else to_dot(program, READABLE)).pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg"):]
 
 

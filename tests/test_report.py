@@ -84,11 +84,13 @@ def test_every_report_opens_in_the_browser(reports, tmp_path):
                 if name == "failing" and s.position > STAGES["A2"].position:
                     break
                 links.nth(i).click()
+                page.wait_for_selector(f'section.stage.current[id="{s.id}"]', timeout=10_000)
                 shown = page.locator("section.stage:visible")
                 assert shown.count() == 1 and shown.get_attribute("id") == s.id, (name, s.id)
                 assert shown.locator("h2").inner_text().startswith(f"{s.id} {s.name}")
-            page.keyboard.press("ArrowLeft")                      # the keys move too
-            assert page.locator("section.stage:visible").get_attribute("id") != "G1" or name == "failing"
+            if name != "failing":                                  # the keys move too
+                page.keyboard.press("ArrowLeft")
+                page.wait_for_selector(f'section.stage.current[id="{PIPELINE[-2].id}"]', timeout=10_000)
         page.goto(reports["gemm"].as_uri() + "#D3")
         shot = Path(os.environ.get("NANOTT_SCREENSHOT", tmp_path / "report.png"))
         page.screenshot(path=str(shot))
