@@ -102,4 +102,5 @@ CODES = {
     "NT936": "a --stop-before that leaves nothing to run",
     "NT937": "a work-split picture asked of a stage before B1",
     "NT938": "a picture of one kernel asked of a stage before D1",
+    "NT940": "--stats or --trace asked of a level without engines (only L9 has a cycle model)",
 }

@@ -23,7 +23,7 @@ _spec.loader.exec_module(weave)
 
 CHAPTERS = ["00_machine.md", "01_source_P0.md", "02_A_layouts_and_buffers.md", "03_B_work_on_cores.md",
             "04_C_circular_buffers_and_tiles.md", "05_D_kernels_and_protocol.md",
-            "06_EF_signature_and_verification.md", "07_G_metalium.md"]
+            "06_EF_signature_and_verification.md", "07_G_metalium.md", "08_time.md"]
 STAGES_OF = {"01_source_P0.md": "P", "02_A_layouts_and_buffers.md": "A", "03_B_work_on_cores.md": "B",
              "04_C_circular_buffers_and_tiles.md": "C", "05_D_kernels_and_protocol.md": "D",
              "06_EF_signature_and_verification.md": "EF", "07_G_metalium.md": "G"}
@@ -39,6 +39,7 @@ def test_docs_have_not_drifted():
 
 
 @pytest.mark.needs_dot
+@pytest.mark.slow
 def test_pictures_show_what_the_compiler_draws():
     assert not weave.svg_drift(DOCS)
 
@@ -48,6 +49,7 @@ def run_weave(docs: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, cwd=docs)
 
 
+@pytest.mark.slow
 def test_check_names_page_marker_and_diff_then_weaving_repairs(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("__pycache__"))
