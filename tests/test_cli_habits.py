@@ -138,3 +138,12 @@ def test_install_completion_writes_the_shell_startup_file(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "nanott" in (tmp_path / ".bashrc").read_text()
+
+
+def test_run_fidelity_changes_the_modelled_math():
+    """--fidelity (issue 12's cycle model): HiFi4 charges 4 times LoFi's cycles per matmul tile."""
+    def ideal(fidelity):
+        out = nanott("run", GEMM, "--stats", "--fidelity", fidelity).stdout
+        assert f"math fidelity {fidelity}" in out
+        return int(re.search(r"ideal cycles\s+([\d,]+)", out).group(1).replace(",", ""))
+    assert ideal("HiFi4") == 4 * ideal("LoFi")
