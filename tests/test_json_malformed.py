@@ -1,4 +1,4 @@
-"""The JSON loader validates (backends/json.py): every malformed dump is NT930 with one line that
+"""The JSON loader validates (backends/json.py): every malformed dump is NT932 with one line that
 names the path in the document where it goes wrong; none raises KeyError or AttributeError, and
 none loads to crash F1 or the simulator later.
 
@@ -73,7 +73,7 @@ def test_a_malformed_dump_is_one_line_naming_its_path(good, name):
     with pytest.raises(NanottError) as info:
         load(text)
     err = info.value
-    assert err.code == "NT930" and "\n" not in err.render(), err.render()
+    assert err.code == "NT932" and "\n" not in err.render(), err.render()
     assert re.search(pattern, err.message), err.message
 
 

@@ -76,13 +76,13 @@ def dump(program: Any, language: str, after: str) -> str:
 def load(text: str) -> tuple[Any, str, str]:
     """(program, language, after) from a dump, validated: the document's shape, its kinds and
     language, the stage it claims, references to CBs and tensors, page counts; then the language's
-    checker. Every failure is NT930 with one line naming the path in the document."""
+    checker. Every failure is NT932 with one line naming the path in the document."""
     from nanott.diagnostics import NanottError
     try:
         return _load(text)
     except (ValueError, CheckError) as e:
         line = "; ".join(part.strip() for part in str(e).splitlines() if part.strip())
-        raise NanottError("NT930", line if line.startswith("$") else f"$.program: {line}") from None
+        raise NanottError("NT932", line if line.startswith("$") else f"$.program: {line}") from None
 
 
 def _load(text: str) -> tuple[Any, str, str]:
