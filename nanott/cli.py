@@ -378,7 +378,9 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
     except cpu.RunFailed as e:
         typer.echo(str(e), err=True)
         typer.echo("nanott compile --execute: FAIL (the run failed)")
-        typer.echo(boundary.REPORT, err=True)
+        if e.timed_out:                          # the --timeout asked: no numbers, not a bug
+            raise typer.Exit(boundary.MISMATCH)
+        typer.echo(boundary.REPORT, err=True)    # a deadlock or broken rule of the emitted C++
         raise typer.Exit(boundary.INTERNAL)
     for r in run.results:
         typer.echo(r.line())

@@ -28,7 +28,7 @@ def banners(text: str) -> list[tuple[str, str]]:
 def test_stop_before_runs_up_to_the_stage_before():
     out = nanott("explain", GEMM, "--stop-before", "B1", "--no-check").stdout
     assert [s for _, s in banners(out)] == ["P0", "A1", "A2", "A3"]
-    assert "error NT936" in nanott("explain", GEMM, "--stop-before", "P0", code=1).stderr
+    assert "error NT936" in nanott("explain", GEMM, "--stop-before", "P0", code=3).stderr
 
 
 def test_print_before_prints_the_input_of_each_named_stage():
@@ -115,7 +115,7 @@ def test_target_reaches_every_command(tmp_path):
     assert nanott("run", GEMM, "--level", "L2", "--target", "blackhole_p150").stdout.rstrip().endswith("PASS")
     nanott("graph", GEMM, "--after", "B1", "--work", "-o", str(tmp_path / "b1.dot"), "--target", "blackhole_p150")
     assert "16 blocks over 16 of 13x10 cores" in (tmp_path / "b1.dot").read_text()
-    assert "error NT937" in nanott("graph", GEMM, "--after", "A3", "--work", "-o", str(tmp_path / "x.svg"), code=1).stderr
+    assert "error NT937" in nanott("graph", GEMM, "--after", "A3", "--work", "-o", str(tmp_path / "x.svg"), code=3).stderr
     nanott("compile", GEMM, "-o", str(tmp_path / "out"), "--target", "blackhole_p150")
     assert '"blackhole_p150"' in (tmp_path / "out" / "tt.plan.json").read_text()
     nanott("explain", GEMM, "--stop-after", "A3", "--no-check", "--dump-dir", str(tmp_path / "ir"))

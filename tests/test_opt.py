@@ -90,21 +90,21 @@ def program_language(program):
 
 
 def test_opt_rejects_a_stage_of_another_language(tmp_path):
-    err = nanott("opt", str(c1_dump(tmp_path)), "--passes", "D3", code=1).stderr
+    err = nanott("opt", str(c1_dump(tmp_path)), "--passes", "D3", code=3).stderr
     assert "error NT933" in err and "takes an L7 program" in err
 
 
 def test_opt_rejects_p0_g1_and_unknown_stages(tmp_path):
     dump = str(c1_dump(tmp_path))
-    assert "error NT935" in nanott("opt", dump, "--passes", "G1", code=1).stderr
-    assert "error NT913" in nanott("opt", dump, "--passes", "C2,Z9", code=1).stderr
-    assert "error NT935" in nanott("opt", dump, "--passes", ",", code=1).stderr
+    assert "error NT935" in nanott("opt", dump, "--passes", "G1", code=3).stderr
+    assert "error NT913" in nanott("opt", dump, "--passes", "C2,Z9", code=3).stderr
+    assert "error NT935" in nanott("opt", dump, "--passes", ",", code=3).stderr
 
 
 def test_opt_of_a_file_that_is_not_a_dump(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("[1, 2]")
-    assert "error NT932" in nanott("opt", str(bad), "--passes", "C2", code=1).stderr
+    assert "error NT932" in nanott("opt", str(bad), "--passes", "C2", code=3).stderr
 
 
 def test_version_flag():

@@ -77,5 +77,5 @@ def test_flash_attention_per_kernel_pictures_are_readable(tmp_path):
 
 
 def test_role_before_the_split_is_a_diagnostic(tmp_path):
-    err = nanott("graph", GEMM, "--after", "C3", "--role", "reader", "-o", str(tmp_path / "x.svg"), code=1).stderr
+    err = nanott("graph", GEMM, "--after", "C3", "--role", "reader", "-o", str(tmp_path / "x.svg"), code=3).stderr
     assert "error NT938" in err

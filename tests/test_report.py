@@ -32,7 +32,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         nanott("report", str(ROOT / "examples" / f"{ex}.py"), "-o", str(out[ex]), *checks)
     out["failing"] = d / "failing.html"
     result = nanott("report", str(ROOT / "tests" / "kernels" / "gemm_family.py"), *L1_TOO_SMALL,
-                    "-o", str(out["failing"]), code=1)
+                    "-o", str(out["failing"]), code=3)
     assert "error NT201" in result.stderr
     return out
 

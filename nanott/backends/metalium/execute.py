@@ -34,7 +34,11 @@ EXIT_CODES = {3: "deadlock", 4: "a broken rule"}
 
 
 class RunFailed(Exception):
-    """The program did not run to its end: the runtime's report, explained."""
+    """The program did not run to its end: the runtime's report, explained (or the time limit)."""
+
+    def __init__(self, report: str, timed_out: bool = False):
+        super().__init__(report)
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def run_program(out: Path, exe: Path, plan: Plan, inputs: dict[str, np.ndarray],
         r = subprocess.run([str(exe), str(in_dir), str(out_dir)], capture_output=True, text=True, env=env,
                            timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RunFailed(f"{exe.name} did not finish within {timeout:g} s (killed)") from None
+        raise RunFailed(f"{exe.name} did not finish within {timeout:g} s (killed)", timed_out=True) from None
     if r.returncode != 0:
         what = EXIT_CODES.get(r.returncode, f"exit code {r.returncode}")
         report = f"{exe.name} failed ({what}):\n{r.stdout}{r.stderr.rstrip()}\n"
