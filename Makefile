@@ -9,13 +9,18 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test setup
+.PHONY: demo test test-metal setup
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
+
+# the real-header tier: emitted C++ against the ttnn wheels of every supported release, fetched
+# with pip into ~/.cache/nanott/wheels (or $NANOTT_WHEEL_CACHE) once; needs g++ with -m32 support
+test-metal: $(STAMP)
+	NANOTT_TEST_METAL=1 $(PYTHON) -m pytest -q tests/metal
 
 setup: $(STAMP)
 

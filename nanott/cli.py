@@ -6,6 +6,8 @@ missing pass or language module) prints its message and exits 2; neither shows a
 """
 from __future__ import annotations
 
+import dataclasses
+
 import difflib
 import json
 from contextlib import contextmanager
@@ -21,12 +23,14 @@ from nanott.ir import CheckError
 from nanott.languages.l0_interp import NoRule
 from nanott.pipeline import PIPELINE, Stage
 from nanott.printing import num, render
+from nanott.backends.metalium.api import RELEASES
 from nanott.target import TARGETS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 StageId = Enum("StageId", {s.id: s.id for s in PIPELINE}, type=str)       # help shows <P0|A1|...|G1>
 Level = Enum("Level", {name: name for name in pipeline.LANGUAGES}, type=str)
 TargetName = Enum("TargetName", {name: name for name in TARGETS}, type=str)
+Release = Enum("Release", {name: name for name in RELEASES}, type=str)
 Format = Enum("Format", {"text": "text", "json": "json"}, type=str)
 
 KernelFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A kernel file.")]
@@ -270,6 +274,7 @@ def compile_command(
     runtime_cache: Annotated[Path | None, typer.Option(
         help="Where the compiled CPU runtime is kept (default: OUTPUT/build); share one to compile it once.")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
+    release: Annotated[Release, typer.Option(help="The ttnn/tt-metal release to emit C++ for.")] = Release(RELEASES[-1]),
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
@@ -277,7 +282,7 @@ def compile_command(
     tt.plan.json, CMakeLists.txt. With --execute, also build and run them on nanott's CPU runtime."""
     with reported():
         loaded = load(file, kernel, set)
-        machine = api.resolve_target(target.value)
+        machine = dataclasses.replace(api.resolve_target(target.value), release=release.value)
         l0_kernel, files = None, None
         for s, files in pipeline.run_stages(loaded.prim_func, "G1", machine):
             l0_kernel = l0_kernel or files

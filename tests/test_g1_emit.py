@@ -283,7 +283,7 @@ def test_plan_reads_back_and_is_versioned(case):
     p, files = case
     plan = Plan.from_json(files["tt.plan.json"])
     assert plan == plan_of(p, WORMHOLE_N150, metalium.DEFAULT)
-    assert json.loads(files["tt.plan.json"])["schema"] == SCHEMA == "nanott.plan/2"
+    assert json.loads(files["tt.plan.json"])["schema"] == SCHEMA == "nanott.plan/3"
     assert plan.emitted_by == "nanott G1 emit-metalium (L9 -> C++)" and plan.kernel == p.name
     assert [k.compile_args for k in plan.kernels] == [tuple(t.accessor.cta_flags for t in p.params for b in
                                                             sorted(k.bindings, key=lambda b: b.cta_offset)
