@@ -17,7 +17,7 @@ import pytest
 from nanott import api
 from nanott.ir import walk
 from nanott.languages import l9
-from nanott.passes._engine_config import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG
+from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG
 from nanott.sim.errors import ProtocolError
 
 from conftest import EXAMPLES

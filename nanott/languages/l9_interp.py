@@ -16,9 +16,9 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
   exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place
   typecast_tile                  a DST tile rounded to the dtype (nearest even), in place
   pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
-  init calls                     set the engine's slots (the model of passes/_engine_config.py),
-                                 among them the data formats of srcA, srcB and the packer: an op
-                                 that unpacks a CB of another format is a §4.4 protocol error
+  init calls                     set the engine's slots (the model of sim/engine.py), among
+                                 them the data formats of srcA, srcB and the packer: an op that
+                                 unpacks a CB of another format is a §4.4 protocol error
 
 A math op outside acquire..commit, a pack outside wait..release, a DST index outside the file, an
 op without its init, a second acquire, or a kernel ending with the handshake open is a
@@ -36,8 +36,8 @@ from nanott.languages.l0_interp import cast
 from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l8_interp import InterpL8
-from nanott.passes._engine_config import formats_of, unpack_to_dest_fp32
 from nanott.sim.dst import DstFile, EngineConfig, to_tf32
+from nanott.sim.engine import formats_of, unpack_to_dest_fp32
 from nanott.sim.errors import ProtocolError
 from nanott.sim.scheduler import Wait
 from nanott.target import TILE

@@ -25,7 +25,7 @@ from dataclasses_json import dataclass_json
 
 from nanott.backends.metalium.api import DATA_FORMATS, HOST_TYPES, MATH_FIDELITIES, PROCESSORS, Api
 from nanott.ir import CheckError, walk
-from nanott.passes._engine_config import unpack_to_dest_fp32
+from nanott.sim.engine import unpack_to_dest_fp32
 from nanott.languages import l9
 from nanott.target import Target
 
