@@ -3,22 +3,26 @@ differ from what the engine is configured for, and the L9 simulator is stricter 
 unpack from a CB of another format than its source register's is a named protocol error (§4.4)
 with the source line, both formats and the init that would fix it.
 
-The mutation tests take every example as the pipeline lowers it and remove, one at a time, each
-reconfiguration D4 placed (reconfig_data_format_srca/_srcb, pack_reconfig_data_format): each
-removal must be caught. Float32 copied into the 32-bit DST without UnpackToDestFp32 rounds to TF32.
+The mutation tests take every example as the pipeline lowers it and remove the reconfigurations
+D4 placed (reconfig_data_format_srca/_srcb, pack_reconfig_data_format): each one alone is caught
+by F1, all of them by the simulator's run. Float32 copied into the 32-bit DST without
+UnpackToDestFp32 rounds to TF32. (The CPU runtime's side: tests/metal/test_runtime_formats.py.)
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from nanott import api
-from nanott.ir import walk
+from nanott.ir import CheckError, walk
 from nanott.languages import l9
-from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG
+from nanott.passes.f1_verify import verify
+from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, formats_of
 from nanott.sim.errors import ProtocolError
+from nanott.target import WORMHOLE_N150
 
 from conftest import EXAMPLES
 
@@ -44,19 +48,37 @@ def without(program: l9.Program, victim: l9.Init) -> l9.Program:
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_removing_any_reconfig_is_caught_by_the_simulator(example, lowered):
+def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
+    """Statically, on every path: F1 follows the engine state through loops (a loop head joins the
+    state before the loop with the state after its body), so a reconfig needed only from a loop's
+    second trip on is caught too, which a run whose cores make one trip cannot show."""
+    program = lowered.program(example, "F1")
+    for victim in reconfigs(program):
+        with pytest.raises(CheckError) as e:
+            verify(without(program, victim), WORMHOLE_N150)
+        # the first op the missing init leaves unconfigured: the victim's own op, or a later one
+        # whose state the loop join made unknown; either way the same kind of init is named
+        assert f"needs {victim.op}(cb" in str(e.value) and ".py:" in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowered):
+    """Dynamically: with every reconfig gone, the first op unpacking or packing a CB of another
+    format than the engine's stops the run, naming both formats and the call that fixes it."""
     program = lowered.program(example, "F1")
     found = reconfigs(program)
-    inputs = lowered.inputs(example)
+    if not found:                      # an example of one format only: nothing to reconfigure
+        assert len(set(formats_of(program).values())) == 1
+        return
+    stripped = program
     for victim in found:
-        with pytest.raises(ProtocolError) as e:
-            api.simulate(without(program, victim), "L9", inputs)
-        what = str(e.value)
-        cb = victim.cbs[0]
-        assert f"cb{cb}" in what and victim.head() in what, what
-        assert str(victim.loc) in what, what                         # the source line of the op
-        if victim.op != PACK_RECONFIG:                               # both formats, named
-            assert e.value.rule == "4.4" and "configured for" in what, what
+        stripped = without(stripped, victim)
+    with pytest.raises(ProtocolError) as e:
+        api.simulate(stripped, "L9", lowered.inputs(example))
+    what = str(e.value)
+    assert "configured for" in what or PACK_RECONFIG in what, what
+    assert any(f"{v.op}(cb" in what for v in found), what
+    assert re.search(r"at \w+\.py:\d+", what), what                   # the source line
 
 
 def test_the_examples_mix_formats_so_reconfigs_are_there(lowered):

@@ -49,6 +49,7 @@ from math import prod
 from typing import Any, Callable
 
 from nanott.ir import CheckError, walk
+from nanott.ir import replace as ir_replace
 from nanott.languages import l5, l8, l9
 
 HW_STARTUP = "compute_kernel_hw_startup"
@@ -270,3 +271,23 @@ def through(stmts: tuple, state: State, formats: dict[int, str],
         elif need(s, formats) is not None and visit:
             visit(s, state)
     return state
+
+
+def prune(stmts: tuple, state: State, formats: dict[int, str]) -> tuple[tuple, State]:
+    """`stmts` without the inits that change nothing (every path reaching one already holds what
+    it sets: D5's batching can make a re-init of D4's redundant), and the state after them."""
+    out: list[Any] = []
+    for s in stmts:
+        body = getattr(s, "body", None)
+        if isinstance(body, tuple):
+            head = loop_entry(state, lambda h: through(body, h, formats))
+            new_body, exit_ = prune(body, head, formats)
+            out.append(ir_replace(s, body=new_body))
+            state = loop_exit(s, head, exit_)
+            continue
+        if isinstance(s, l8.Init):
+            if s.op != HW_STARTUP and state.started and state.after(s, formats) == state:
+                continue
+            state = state.after(s, formats)
+        out.append(s)
+    return tuple(out), state
