@@ -11,14 +11,19 @@ never disagree. Facts from metalium.md §4.4 and §5.3 rule 6.
         binop_with_scalar_tile_init(), fill_tile_init(), {op}_tile_init()
         (exp, exp2, log, sqrt, rsqrt, abs, sigmoid, tanh, relu,
         negative), typecast_tile_init<Float32, Format>()
-  pack  pack_reconfig_data_format(cb), unary_bcast_init(in, out)     the CB's data format
+  srca  reconfig_data_format_srca(cb), unary_bcast_init(in, out)    the data format srcA unpacks
+  srcb  reconfig_data_format_srcb(cb), unary_bcast_init(in, out)    the data format srcB unpacks
+  pack  pack_reconfig_data_format(cb)                               the CB's data format
   mask  reduce_init<op, dim>(in, scaler, out) sets it, reduce_uninit() whether the packer's edge
         clears it                                                   mask is on (a reduce's)
 
-reduce_init also sets fpu, unary_bcast_init fpu and pack: an init may set several slots.
+reduce_init also sets fpu; unary_bcast_init sets fpu, srca and srcb (to `in`'s format) and leaves
+pack unknown (0.66 configures it for `out`, 0.81 not): an init may set several slots. The short
+inits (copy, binary, matmul, transpose, broadcast) set fpu only: they do not reconfigure formats.
 
-`compute_kernel_hw_startup(in0, in1, out)` must come first, exactly once; it configures the packer
-for `out`'s format with no mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
+`compute_kernel_hw_startup(in0, in1, out)` must come first, exactly once; it configures srcA for
+`in0`'s format, srcB for `in1`'s (`in0`'s in the two-CB form) and the packer for `out`'s, with no
+mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
 
   TileLoad(ref)        | CopyTile(cb)           fpu  = copy_tile_init(cb)
   TileBinary(op, a, b) | BinaryTiles(op, a, b)  fpu  = {op}_tiles_init(a, b); with a broadcast,
@@ -37,6 +42,10 @@ for `out`'s format with no mask, and leaves fpu and sfpu unknown. An op needs sl
   TileFill             | FillTile               sfpu = fill_tile_init()
   TStore(ref)          | PackTile(cb)           pack = the format of the CB, and mask = off
                                                 (reduce_uninit() after a reduction)
+
+and each op that unpacks CBs needs srca (srcb) = the format of the CB it unpacks into srcA (srcB):
+copy, transpose, unary_bcast: their CB into srcA; binary ops a into srcA, b into srcB; reduce the
+input into srcA, the scaler into srcB; matmul in1 (B) into srcA and in0 (A) into srcB.
 
 A program point's State is what every path reaching it has set: at a loop head, the join of the
 state before the loop and the state after its body, iterated to a fixpoint (`loop_entry`). A slot

@@ -24,6 +24,10 @@
 #include "nanott_cpu/host.h"
 #include "nanott_cpu/kernel.h"
 
+using tt::tt_metal::CoreCoord;          // the runtime's own sources name them unqualified
+using tt::tt_metal::CoreRange;
+using tt::tt_metal::CoreRangeSet;
+
 namespace nanott_cpu {
 constexpr uint32_t TILE = 32;
 constexpr uint32_t TILE_ELEMENTS = TILE * TILE;
