@@ -9,13 +9,16 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test test-metal setup
+.PHONY: demo test test-fast test-metal setup
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
+
+test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds and the slow doc weaving
+	$(PYTHON) -m pytest -q -m "not slow"
 
 # the real-header tier: emitted C++ against the ttnn wheels of every supported release, fetched
 # with pip into ~/.cache/nanott/wheels (or $NANOTT_WHEEL_CACHE) once; needs g++ with -m32 support

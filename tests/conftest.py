@@ -38,6 +38,8 @@ def cases(keep: Callable[[Stage], bool] = lambda s: True) -> list:
 def pytest_configure(config):
     for s in PIPELINE:
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
+    config.addinivalue_line("markers", "slow: builds C++ with g++ or weaves the course into a copy; "
+                                       "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
 
@@ -167,6 +169,18 @@ class Lowerings:
 @pytest.fixture(scope="session")
 def lowered() -> Lowerings:
     return Lowerings()
+
+
+def cb_named(program: Any, name: str) -> Any:
+    """A program's CB by its name (never by its index, which a new stage may change)."""
+    return next(cb for cb in program.cbs if cb.name == name)
+
+
+def with_kernel(program: Any, role: str, **changes: Any) -> Any:
+    """The program with its kernel of one role (reader, compute, writer) changed."""
+    from dataclasses import replace
+    return replace(program, kernels=tuple(replace(k, **changes) if k.role == role else k
+                                          for k in program.kernels))
 
 
 def nanott_cli(*args: str, code: int = 0):

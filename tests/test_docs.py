@@ -39,6 +39,7 @@ def test_docs_have_not_drifted():
 
 
 @pytest.mark.needs_dot
+@pytest.mark.slow
 def test_pictures_show_what_the_compiler_draws():
     assert not weave.svg_drift(DOCS)
 
@@ -48,6 +49,7 @@ def run_weave(docs: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, cwd=docs)
 
 
+@pytest.mark.slow
 def test_check_names_page_marker_and_diff_then_weaving_repairs(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("__pycache__"))
@@ -84,13 +86,13 @@ def course(tmp_path: Path, text: str) -> tuple[object, Path]:
 def test_markers_quote_code_by_name(tmp_path):
     c, page = course(tmp_path, "<!-- weave: delta L7 -->\nstale\n<!-- /weave -->\n"
                                "<!-- weave: source nanott/pipeline.py language -->\n<!-- /weave -->\n"
-                               "<!-- weave: source nanott/passes/_rewriter.py Rewriter.generic_visit -->\n<!-- /weave -->\n"
+                               "<!-- weave: source nanott/passes/_rewriter.py Rewriter.rebuild -->\n<!-- /weave -->\n"
                                "<!-- weave: docstring nanott/passes/b1_partition_work.py -->\n<!-- /weave -->\n"
                                "<!-- weave: targets -->\n<!-- /weave -->\n")
     text = c.woven(page)
     assert "Delta from L6 (made by D1 split-device-kernel" in text and "stale" not in text
     assert "def language(name: str) -> Language:" in text
-    assert "```python\ndef generic_visit(self, x: Any) -> Any:\n    cls = self.dst.nodes" in text
+    assert "```python\ndef rebuild(self, x: Any, **changes: Any) -> Any:\n    \"\"\"x as the output" in text
     assert "```text\nB1 partition-work: L1 -> L2\n\nChanges:" in text
     assert "| user grid of Tensix cores | 8 x 8 = 64 | 13 x 10 = 130 |" in text
 
