@@ -54,6 +54,7 @@ def test_without_unpack_to_dest_a_float32_copy_keeps_tf32_bits(lowered, runtime_
     files = dict(lowered.program("gemm", "G1"))
     plan = Plan.from_json(files["tt.plan.json"])
     inputs = lowered.inputs("gemm")
+    write_files(tmp_path, files)
     exact = run_program(tmp_path, build(tmp_path, plan, runtime_cache), plan, inputs, WORMHOLE_N150)["C"]
     main = re.sub(r"^\s*unpack_to_dest_mode\[\w+\] = UnpackToDestMode::UnpackToDestFp32;.*\n", "",
                   files["main.cpp"], flags=re.M)
