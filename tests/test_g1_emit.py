@@ -170,7 +170,7 @@ def gemm() -> tuple[l9.Program, dict[str, str]]:
 @pytest.fixture(scope="module")
 def eltwise() -> tuple[l9.Program, dict[str, str]]:
     p = eltwise_program()
-    return p, emit_metalium(p, WORMHOLE_N150)
+    return p, emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET)
 
 
 # ----- every file holds what the IR says -----
