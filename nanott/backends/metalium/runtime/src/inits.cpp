@@ -45,6 +45,8 @@ namespace {
 const char* format_name(tt::DataFormat f) {
     switch (f) {
         case tt::DataFormat::Float16_b: return "Float16_b";
+        case tt::DataFormat::Float16: return "Float16";
+        case tt::DataFormat::Bfp8_b: return "Bfp8_b";
         case tt::DataFormat::Float32: return "Float32";
         case tt::DataFormat::Int32: return "Int32";
         case tt::DataFormat::Invalid: return "an unknown format";
