@@ -9,7 +9,7 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test test-fast fuzz setup
+.PHONY: demo test test-fast test-metal fuzz setup
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
@@ -23,6 +23,11 @@ test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds and the
 # the heavy tier: every example's protocol mutants and the kernel generator on fresh seeds
 fuzz: $(STAMP)
 	NANOTT_FRESH_SEEDS=1 $(PYTHON) -m pytest -q -m heavy
+
+# the real-header tier: emitted C++ against the ttnn wheels of every supported release, fetched
+# with pip into ~/.cache/nanott/wheels (or $NANOTT_WHEEL_CACHE) once; needs g++ with -m32 support
+test-metal: $(STAMP)
+	NANOTT_TEST_METAL=1 $(PYTHON) -m pytest -q tests/metal
 
 setup: $(STAMP)
 
