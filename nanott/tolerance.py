@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
+from nanott.dtypes import LOWERED
 from nanott.ir import walk
 from nanott.languages import l0
 
@@ -29,9 +30,10 @@ BASE = {
     # float32 keeps 24 bits; a dot product of K terms summed in another order moves by about
     # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
     "float32": 1e-4,
-    "int32": 0.0,            # integer arithmetic is exact
+    **{d.name: 0.0 for d in LOWERED.values() if d.kind != "float"},      # integer arithmetic is exact
 }
-UNIT = {"bfloat16": 2.0**-8, "float16": 2.0**-11, "float32": 2.0**-24, "int32": 0.0}
+UNIT = {"bfloat16": 2.0**-8, "float16": 2.0**-11, "float32": 2.0**-24,
+        **{d.name: 0.0 for d in LOWERED.values() if d.kind != "float"}}
 
 
 @dataclass(frozen=True)
