@@ -36,7 +36,7 @@ CATEGORY: dict[str, str] = {
 }
 COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "cb": "#ffe599", "math": "#b6d7a8",
            "dst": "#f4cccc", "loop": "#eeeeee", "other": "#ffffff"}
-ROLES = ("reader", "compute", "writer")
+from nanott.terminals import ROLES  # noqa: E402
 
 
 def category(x: Any) -> str:
