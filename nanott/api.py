@@ -85,8 +85,18 @@ def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
     made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(arrays):]) \
         if eager_func is not None else ()
     _check_arrays(kernel, (*arrays, *made))
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, (*arrays, *made))})
+    execute(program, level, {p.name: a for p, a in zip(kernel.params, (*arrays, *made))})
     return None if eager_func is None else made[0] if len(made) == 1 else made
+
+
+def execute(program: Any, level: str, arrays: dict[str, np.ndarray]) -> None:
+    """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
+    bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot."""
+    if level == "L9":
+        from nanott.sim import lockstep
+        lockstep.simulate(program, arrays)
+    else:
+        pipeline.interpreter(level)().run(program, arrays)
 
 
 def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
@@ -145,7 +155,7 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
 def simulate(program: Any, level: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Run `program` with level's interpreter on copies of `arrays`; return all arrays after it."""
     copies = {k: v.copy() for k, v in arrays.items()}
-    pipeline.interpreter(level)().run(program, copies)
+    execute(program, level, copies)
     return copies
 
 

@@ -28,6 +28,7 @@ StageId = Enum("StageId", {s.id: s.id for s in PIPELINE}, type=str)       # help
 Level = Enum("Level", {name: name for name in pipeline.LANGUAGES}, type=str)
 TargetName = Enum("TargetName", {name: name for name in TARGETS}, type=str)
 Format = Enum("Format", {"text": "text", "json": "json"}, type=str)
+Fidelity = Enum("Fidelity", {f: f for f in ("LoFi", "HiFi2", "HiFi3", "HiFi4")}, type=str)
 
 KernelFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A kernel file.")]
 KernelOpt = Annotated[str | None, typer.Option("--kernel", help="The factory or prim_func to use.")]
@@ -201,12 +202,21 @@ def run(
     file: KernelFile,
     level: Annotated[Level, typer.Option(help="The language whose interpreter runs the kernel.")] = Level.L9,
     seed: Annotated[int, typer.Option(help="Seed of the random inputs.")] = 0,
+    stats: Annotated[bool, typer.Option("--stats", help="Print the cycle model's figures (L9).")] = False,
+    trace: Annotated[Path | None, typer.Option(help="Write a Chrome/Perfetto trace (L9).")] = None,
+    fidelity: Annotated[Fidelity | None, typer.Option(help="Math fidelity the model charges "
+                                                      "(default: the program's).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
-    """Simulate the kernel at one level on random inputs and compare with its NumPy reference."""
+    """Simulate the kernel at one level on random inputs and compare with its NumPy reference;
+    with --stats or --trace, time it on the target's engines too."""
     with reported():
+        timed = stats or trace is not None
+        if timed and level is not Level.L9:
+            raise NanottError("NT940", f"--stats and --trace need the engines of L9, not {level.value}",
+                              hint="drop --level, or pass --level L9")
         loaded = load(file, kernel, set)
         last = api.stage_for_level(level.value)
         l0_kernel, program = None, None
@@ -214,13 +224,24 @@ def run(
             l0_kernel = l0_kernel or program
         inputs = api.random_inputs(l0_kernel, seed)
         expected = api.expected_outputs(loaded, l0_kernel, inputs)
-        results = api.compare(l0_kernel, api.simulate(program, level.value, inputs), expected)
+        if timed:
+            from nanott.sim import cycles, report
+            actual, model = cycles.simulate_timed(program, inputs, api.resolve_target(target.value),
+                                                  fidelity and fidelity.value, trace is not None)
+        else:
+            actual = api.simulate(program, level.value, inputs)
+        results = api.compare(l0_kernel, actual, expected)
         for r in results:
             tol = api.TOLERANCE[r.dtype]
             typer.echo(f"{r.name}: max abs err {num(r.max_abs)}, max rel err {num(r.max_rel)} "
                        f"(tol rtol {num(tol['rtol'])}, atol {num(tol['atol'])}) {'PASS' if r.ok else 'FAIL'}")
         ok = all(r.ok for r in results)
         typer.echo(f"{loaded.name} at {level.value} (after {last.id}), seed {seed}: {'PASS' if ok else 'FAIL'}")
+        if stats:
+            typer.echo(report.stats_text(model), nl=False)
+        if trace is not None:
+            n = report.write_trace(model, trace)
+            typer.echo(f"wrote {trace} ({n:,} trace events; open it in ui.perfetto.dev or chrome://tracing)")
         if not ok:
             raise typer.Exit(1)
 

@@ -93,4 +93,5 @@ CODES = {
     "NT916": "a reference that returns the wrong number of outputs",
     "NT917": "a reference output of the wrong shape",
     "NT918": "a picture asked of a stage that emits C++",
+    "NT940": "--stats or --trace asked of a level without engines (only L9 has a cycle model)",
 }

@@ -23,7 +23,7 @@ _spec.loader.exec_module(weave)
 
 CHAPTERS = ["00_machine.md", "01_source_P0.md", "02_A_layouts_and_buffers.md", "03_B_work_on_cores.md",
             "04_C_circular_buffers_and_tiles.md", "05_D_kernels_and_protocol.md",
-            "06_EF_signature_and_verification.md", "07_G_metalium.md", "08_adding_a_stage.md"]
+            "06_EF_signature_and_verification.md", "07_G_metalium.md", "08_time.md", "09_adding_a_stage.md"]
 STAGES_OF = {"01_source_P0.md": "P", "02_A_layouts_and_buffers.md": "A", "03_B_work_on_cores.md": "B",
              "04_C_circular_buffers_and_tiles.md": "C", "05_D_kernels_and_protocol.md": "D",
              "06_EF_signature_and_verification.md": "EF", "07_G_metalium.md": "G"}
@@ -155,7 +155,7 @@ def shows(page: str, s) -> bool:
 
 
 def shown_elsewhere(s, chapter: str) -> bool:
-    """A stage with a page of its own (the worked stage of 08_adding_a_stage.md) is exempt from
+    """A stage with a page of its own (the worked stage of 09_adding_a_stage.md) is exempt from
     its group's chapter."""
     return any(shows(p.name, s) for p in DOCS.glob("[0-9][0-9]_*.md") if p.name != chapter)
 

@@ -1,6 +1,6 @@
 """C = A + B, with leftovers: a buffer allocated and never used, and a copy of A doubled into a
 fragment nobody reads. C3 rejects such a kernel (NT320: a CB without a consumer) unless A1a
-remove-dead-buffers has removed them first; docs/08_adding_a_stage.md builds A1a on it.
+remove-dead-buffers has removed them first; docs/09_adding_a_stage.md builds A1a on it.
 """
 import numpy as np
 
