@@ -4,7 +4,7 @@ Changes:   an on-chip buffer whose contents never reach a tensor goes, with ever
            only writes it. A statement is live when it writes a tensor parameter or a live buffer,
            or writes no buffer at all (a let); a buffer is live when a live statement reads it.
            Liveness is found by iterating to a fixpoint, so a chain of copies that ends nowhere goes
-           whole; a loop or T.Parallel whose body is left empty goes too.
+           whole; a loop or T.Parallel whose body this empties goes too.
 Preserves: every tensor the kernel writes, bit for bit: only work whose result nobody reads goes.
 Why:       a circular buffer has one producer and one consumer (C3's NT320); a buffer nobody reads
            has no consumer, and moving data into it would cost NoC traffic and L1 for nothing.
@@ -73,7 +73,7 @@ class RemoveDeadBuffers(Rewriter, src=l1.LANG, dst=l1.LANG):
         for s in stmts:
             if isinstance(s, (l1.For, l1.Parallel)):
                 body = self.block(s.body)
-                out += [self.rebuild(s, body=body)] if body else []
+                out += [self.rebuild(s, body=body)] if body or not s.body else []
             elif isinstance(s, l1.Alloc):
                 out += [s] if s.name in self.live else []
             else:
