@@ -514,13 +514,13 @@ def test_c3_holds_a_block_read_in_a_loop_it_was_not_produced_in():
     assert np.allclose(out["L6"]["Y"], 3 * arrays["X"])
 
 
-def test_c3_nt310_two_producer_roles():
+def test_c3_nt320_two_producer_roles():
     from nanott.languages.l3_interp import demo_kernel
     e = error(demo_kernel())                                  # S is read into, then updated in place
     assert e.code == "NT320" and "S is written by reader and compute" in e.message
 
 
-def test_c3_nt310_a_buffer_nobody_uses():
+def test_c3_nt320_a_buffer_nobody_uses():
     p3 = elementwise_kernel()
     e = error(replace_stmt(p3, 3, alloc("unused", (32, 32), "float32"), p3.body[0].body[3]))
     assert e.code == "NT320" and "unused is written by nobody and read by nobody" in e.message

@@ -34,18 +34,16 @@ from __future__ import annotations
 
 import sys
 
-from nanott.dtypes import LOWERED
 from nanott.ir import Language, children, node, walk
 from nanott.printing import num, seq, shape, stmt_lines
-
-DTYPES = tuple(LOWERED)                     # the table of nanott/dtypes.py
+from nanott.terminals import DTYPES, REDUCE_OPS, UNOPS  # noqa: F401  (re-exported)
 
 
 # ----- expressions -----
 @node
 class Const:
     value: int | float
-    dtype: str
+    dtype: DType
 
     def __str__(self):
         return num(self.value)
@@ -61,7 +59,7 @@ class Var:
 
 @node
 class BinOp:
-    op: str
+    op: BinOpName
     lhs: Expr
     rhs: Expr
 
@@ -82,7 +80,7 @@ class Load:
 
 @node
 class Cast:
-    dtype: str
+    dtype: DType
     value: Expr
 
     def __str__(self):
@@ -91,17 +89,15 @@ class Cast:
 
 @node
 class UnOp:
-    op: str
+    op: UnOpName
     value: Expr
 
     def __str__(self):
         return f"(-{self.value})" if self.op == "neg" else f"{self.op}({self.value})"
 
 
-UNOPS = ("neg", "exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
 Expr = Const | Var | BinOp | Load | Cast | UnOp
 
-REDUCE_OPS = ("sum", "max", "min")
 
 
 # ----- statements -----
@@ -121,8 +117,8 @@ class Region:
 class Alloc:
     name: str
     shape: tuple[int, ...]
-    dtype: str
-    scope: str
+    dtype: DType
+    scope: Scope
 
     def head(self):
         return f"{self.name} = alloc_{self.scope}({shape(self.shape)}, {self.dtype})"
@@ -172,10 +168,10 @@ class Fill:
 
 @node
 class Reduce:
-    op: str
+    op: ReduceOp
     src: str
     dst: str
-    dim: int
+    dim: ReduceAxis
     clear: bool
 
     def head(self):
@@ -187,7 +183,7 @@ class Reduce:
 class For:
     var: str
     extent: Expr
-    kind: str
+    kind: LoopKind
     num_stages: int
     body: tuple[Stmt, ...]
 
@@ -234,7 +230,7 @@ Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store 
 class Tensor:
     name: str
     shape: tuple[int, ...]
-    dtype: str
+    dtype: DType
 
     def __str__(self):
         return f"{self.name}: {self.dtype}[{shape(self.shape)}]"

@@ -66,10 +66,7 @@ from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     ReadToCb, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
-TILE_OPS = ("add", "sub", "mul", "div", "rsub", "max", "min")
-BCAST = ("none", "rows", "cols")
-REDUCE_DIMS = ("row", "col")
-UNARY_TILE_OPS = ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "negative")
+from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
 
 
 @node
@@ -100,10 +97,10 @@ class TileFill:
 
 @node
 class TileBinary:
-    op: str
+    op: TileOp
     a: TileRef
     b: TileRef
-    bcast: str = "none"
+    bcast: Bcast = "none"
 
     def __str__(self):
         how = "" if self.bcast == "none" else f"_bcast_{self.bcast}"
@@ -112,7 +109,7 @@ class TileBinary:
 
 @node
 class TileBinaryTemps:
-    op: str
+    op: TileOp
     a: str
     b: str
 
@@ -122,7 +119,7 @@ class TileBinaryTemps:
 
 @node
 class TileScalar:
-    op: str
+    op: TileOp
     a: str
     scalar: float
 
@@ -132,7 +129,7 @@ class TileScalar:
 
 @node
 class TileUnary:
-    op: str
+    op: UnaryTileOp
     a: str
 
     def __str__(self):
@@ -142,7 +139,7 @@ class TileUnary:
 @node
 class TileCast:
     a: str
-    dtype: str
+    dtype: DType
 
     def __str__(self):
         return f"cast<{self.dtype}>({self.a})"
@@ -170,7 +167,7 @@ class TileTranspose:
 @node
 class TileBcast:
     src: TileRef
-    dim: str
+    dim: BcastDim
     out: int
 
     def __str__(self):
@@ -179,8 +176,8 @@ class TileBcast:
 
 @node
 class TileReduce:
-    op: str
-    dim: str
+    op: ReduceOp
+    dim: ReduceDim
     src: TileRef
     scaler: TileRef
     acc: str
