@@ -18,7 +18,7 @@ Diagnostic codes raised by the frontend (P0):
   NT104 malformed operand/index    NT105 gemm shapes disagree             NT106 DRAM tensor as tile operand
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
-  NT303 run-time comparison        NT304 construct not supported yet (loop forms, slices, ...)
+  NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
 """
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ from nanott.diagnostics import NanottError
 from nanott.language import ops
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
 from nanott.language.ops import flag
-from nanott.language.intrinsics import (Cast, abs, cast, exp, exp2, log, max, min, rsqrt,  # noqa: A004
-                                        sigmoid, sqrt, tanh)
+from nanott.language.intrinsics import (Cast, abs, cast, exp, exp2, if_then_else, log, max,  # noqa: A004
+                                        min, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
 from nanott.language.values import Sym, TensorType, dtype, fold_int, normalize_dtype
 
@@ -42,7 +42,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
-           "reduce_min", "infinity", "atomic_add"]
+           "reduce_min", "infinity", "atomic_add", "if_then_else"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -217,7 +217,7 @@ TILELANG_ONLY = frozenset("""
 reduce reduce_abssum reduce_absmax reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view clamp print device_assert log2 log10
-pow floor ceil erf sin cos floordiv floormod truncdiv truncmod if_then_else
+pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value const empty macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding

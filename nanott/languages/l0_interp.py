@@ -159,6 +159,8 @@ class InterpL0:
                 return cast(self.eval(value, env), dtype)
             case l0.UnOp(op, value):
                 return UNARY[op](float32(self.eval(value, env)))
+            case l0.Select(cond, then, other):
+                return select(self.eval(cond, env), self.eval(then, env), self.eval(other, env))
             case _:
                 raise NoRule(self, e)
 
@@ -168,7 +170,15 @@ BINOPS = {
     "/": lambda a, b: np.float32(a) / np.float32(b) if np.isscalar(a) and np.isscalar(b) else a / b,
     "//": lambda a, b: a // b, "%": lambda a, b: a % b,
     "min": np.minimum, "max": np.maximum,
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
+    "!=": np.not_equal, "and": np.logical_and, "or": np.logical_or,
 }
+
+
+def select(cond: Any, then: Any, other: Any) -> Any:
+    """T.if_then_else: `then` where the condition holds, `other` elsewhere (a scalar stays one)."""
+    out = np.where(cond, then, other)
+    return out[()] if out.ndim == 0 else out
 
 
 

@@ -13,7 +13,7 @@ from nanott.passes._rewriter import Rewriter
 def touches(s: Any) -> tuple[set[int], set[int]]:
     """(CBs read, CBs written) by a statement, the statements nested in it included."""
     match s:
-        case l5.ReadToCb(_, cb):
+        case l5.ReadToCb(_, cb) | l5.GenerateToCb(cb, _, _, _):
             return set(), {cb}
         case l5.WriteFromCb(cb, _):
             return {cb}, set()
@@ -35,7 +35,7 @@ def leaves(stmts: tuple) -> Iterator[Any]:
     for s in stmts:
         if isinstance(s, l5.For):
             yield from leaves(s.body)
-        elif isinstance(s, (l5.ReadToCb, l5.WriteFromCb, l5.TileGroup)):
+        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup)):
             yield s
 
 

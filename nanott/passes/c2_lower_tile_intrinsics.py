@@ -11,7 +11,10 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    CB <a>_T of one block, which the matmul then reads as an untransposed A.
            fill    cb[ti, tj] = fill v
            copy_cb d[ti, tj] = load s[ti, tj]              (the store casts)
-           parallel, one group per store: the elementwise value as tile operations (_tile_expr)
+           parallel, one group per store: the elementwise value as tile operations (_tile_expr);
+                   a value of indices alone (no buffer in it, some index: a causal mask) is made
+                   by the reader: generate_to_cb into a new CB <cb>_gen of the store's block, in its
+                   dtype, then a group copies it into the store's CB
            reduce  two groups: a one-tile CB reduce_scaler (made once) = fill 1.0, reduce_tile's
                    scaler; then per tile of the vector, v = (fill identity | load v) and, for each
                    tile along the reduced dim, v = reduce(v, src tile) (REDUCE_ROW for dim 1)
@@ -52,6 +55,13 @@ def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
     return LowerTileIntrinsics(program).visit(program)
 
 
+def of_indices_alone(s: l4.Store, p: l4.Parallel) -> bool:
+    """A 2-D T.Parallel store whose value reads no buffer but some index of the T.Parallel."""
+    names = {x.name for x in walk(s.value) if isinstance(x, l4.Var)}
+    return (len(p.vars) == 2 and not any(isinstance(x, l4.Load) for x in walk(s.value))
+            and bool(names & set(p.vars)))
+
+
 
 class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
     def __init__(self, program: l4.Kernel):
@@ -81,11 +91,11 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
             l5.TFor(ki.name, kt, (l5.TAssign("t0", product, loc=g.loc),), loc=g.loc),
             l5.TStore(c, "t0", loc=g.loc)), loc=g.loc)]
 
-    def new_cb(self, name: str, shape: tuple[int, int], dtype: str, why: str, loc) -> int:
-        """A new intermediate CB of one block, compute to compute; its index."""
+    def new_cb(self, name: str, shape: tuple[int, int], dtype: str, why: str, loc, depth: int = 1) -> int:
+        """A new intermediate CB of `depth` blocks (compute to compute, or reader to compute); its index."""
         name = self.names.fresh(name)
         self.cbs = (*self.cbs, l5.CircularBuffer(len(self.cbs), name, shape, dtype, "intermediate",
-                                                 cb_plan(shape, dtype, 1, why), loc=loc))
+                                                 cb_plan(shape, dtype, depth, why), loc=loc))
         return len(self.cbs) - 1
 
     def transposed(self, a: int, loc) -> tuple[list, int]:
@@ -161,13 +171,28 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         return copy_group(c.src, c.dst, self.grid(c.dst), self.tile_vars, c.loc)
 
     def visit_Parallel(self, p: l4.Parallel) -> list[l5.TileGroup]:
-        groups = []
+        groups: list = []
         for s in p.body:
             if not isinstance(s, l4.Store):
                 raise not_yet(f"a {type(s).__name__} inside T.Parallel", getattr(s, "loc", p.loc),
                               "a T.Parallel body may only store elementwise values")
-            groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb)))
+            if of_indices_alone(s, p):
+                groups += self.generated(p, s)
+            else:
+                groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb)))
         return groups
+
+    def generated(self, p: l4.Parallel, s: l4.Store) -> list:
+        """The reader makes the block (generate_to_cb into a new CB); compute copies it into s.cb."""
+        cb = self.cbs[s.cb]
+        if s.indices != tuple(l4.Var(v) for v in p.vars) or cb.shape != tuple(p.extents):
+            raise not_yet(f"a value of indices alone stored into {cb.name}[{', '.join(map(str, s.indices))}] "
+                          f"over {'x'.join(map(str, p.extents))}", s.loc,
+                          "store it into a whole 2-D buffer, indexed by the T.Parallel's variables in order")
+        gen = self.new_cb(f"{cb.name}_gen", cb.shape, cb.dtype, "made by the reader from indices", s.loc,
+                          depth=2)
+        return [l5.GenerateToCb(gen, p.vars, p.extents, self.visit(s.value), loc=s.loc),
+                copy_group(gen, s.cb, self.grid(s.cb), self.tile_vars, s.loc)]
 
     def visit_Store(self, s: l4.Store):
         raise not_yet("a store outside T.Parallel", s.loc, "write whole buffers in a T.Parallel")
