@@ -39,11 +39,24 @@ def node(cls):
     return dataclass(frozen=True)(cls)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a node class but its location, in order (None for a non-dataclass); cached,
+    since `dataclasses.fields` is slow and every walk asks it of every node."""
+    names = _FIELD_NAMES.get(cls, False)
+    if names is False:
+        names = (tuple(f.name for f in fields(cls) if f.name != "loc")
+                 if is_dataclass(cls) and isinstance(cls, type) else None)
+        _FIELD_NAMES[cls] = names
+    return names
+
+
 def children(x: Any) -> Iterator[tuple[str, Any]]:
     """(field name, value) for every field of a node except its location."""
-    for f in fields(x):
-        if f.name != "loc":
-            yield f.name, getattr(x, f.name)
+    for name in field_names(type(x)):
+        yield name, getattr(x, name)
 
 
 def replace(x, **changes):
@@ -51,14 +64,16 @@ def replace(x, **changes):
 
 
 def walk(x: Any) -> Iterator[Any]:
-    """Every node below (and including) x, in pre-order."""
-    if is_dataclass(x) and not isinstance(x, type):
-        yield x
-        for _, v in children(x):
-            yield from walk(v)
-    elif isinstance(x, tuple):
-        for v in x:
-            yield from walk(v)
+    """Every node below (and including) x, in pre-order (a stack, not nested generators)."""
+    stack = [x]
+    while stack:
+        x = stack.pop()
+        names = field_names(type(x))
+        if names is not None:
+            yield x
+            stack.extend(getattr(x, n) for n in reversed(names))
+        elif isinstance(x, tuple):
+            stack.extend(reversed(x))
 
 
 class CheckError(Exception):
@@ -116,39 +131,49 @@ class Language:
         cls = type(x)
         if self.nodes.get(cls.__name__) is not cls:
             raise CheckError(self._msg(f"{self.name} has no {cls.__name__}", path, after, x))
-        for name, hint in self.hints(cls).items():
-            self._check_value(getattr(x, name), hint, f"{path}.{name}", after, x)
+        for name, spec in self._fields(cls):
+            self._check_value(getattr(x, name), spec, name, path, after, x)
 
-    def _check_value(self, v: Any, hint: Any, path: str, after: str, owner: Any) -> None:
-        origin = typing.get_origin(hint)
-        if origin is tuple:
-            args = typing.get_args(hint)
+    def _fields(self, cls: type) -> tuple:
+        """Each field's name and its annotation compiled once into a Spec (the checker's hot loop
+        then never calls into `typing`)."""
+        specs = self.__dict__.setdefault("_specs", {})
+        if cls not in specs:
+            specs[cls] = tuple((name, _spec(hint)) for name, hint in self.hints(cls).items())
+        return specs[cls]
+
+    def _check_value(self, v: Any, spec: "Spec", name: Any, path: str, after: str, owner: Any) -> None:
+        if spec.items is not None:               # a tuple: (T, ...) or (T1, T2, ...)
             if not isinstance(v, tuple):
-                raise CheckError(self._msg(f"expected a tuple, got {type(v).__name__}", path, after, owner))
-            items = args[:1] * len(v) if len(args) == 2 and args[1] is Ellipsis else args
+                raise CheckError(self._msg(f"expected a tuple, got {type(v).__name__}",
+                                               _path(path, name), after, owner))
+            items = spec.items * len(v) if spec.variadic else spec.items
             if len(items) != len(v):
-                raise CheckError(self._msg(f"expected {len(items)} items, got {len(v)}", path, after, owner))
-            for i, (item, h) in enumerate(zip(v, items)):
-                self._check_value(item, h, f"{path}[{i}]", after, owner)
+                raise CheckError(self._msg(f"expected {len(items)} items, got {len(v)}",
+                                           _path(path, name), after, owner))
+            for i, (item, s) in enumerate(zip(v, items)):
+                self._check_value(item, s, (name, i), path, after, owner)
             return
-        options = _flatten(hint)
-        if any(_accepts(t, v) for t in options if not is_dataclass(t)):
+        t = type(v)
+        if t in spec.exact:                      # the common case: a str, an int, a node of the union
+            if t in spec.nodes:
+                self._check_node(v, _path(path, name), after)
             return
-        if is_dataclass(v) and any(t is type(v) for t in options):
-            self._check_node(v, path, after)
+        if any(_accepts(o, v) for o in spec.options if not is_dataclass(o)):     # the slow, full test
             return
-        wanted = " ".join(sorted(getattr(t, "__name__", str(t)) for t in options))
-        got = type(v).__name__
-        if is_dataclass(v) and self.nodes.get(got) is not type(v):
-            raise CheckError(self._msg(f"{self.name} has no {got}", path, after, v,
+        wanted = " ".join(sorted(getattr(o, "__name__", str(o)) for o in spec.options))
+        got = t.__name__
+        if is_dataclass(v) and self.nodes.get(got) is not t:
+            raise CheckError(self._msg(f"{self.name} has no {got}", _path(path, name), after, v,
                                        f"expected one of: {wanted}"))
-        raise CheckError(self._msg(f"got {got} {v!r:.60}", path, after, owner, f"expected one of: {wanted}"))
+        raise CheckError(self._msg(f"got {got} {v!r:.60}", _path(path, name), after, owner,
+                                   f"expected one of: {wanted}"))
 
     def _msg(self, what: str, path: str, after: str, x: Any, extra: str = "") -> str:
         loc = getattr(x, "loc", NOLOC)
         where = f", from {loc}" if loc != NOLOC else ""
         head = f"nanott: internal error after {after} (a compiler bug, not your kernel)\n" if after else ""
-        return head + f"  {what}: {path}{where}" + (f"\n  {extra}" if extra else "")
+        return head + f"  {what}: {_shown(path)}{where}" + (f"\n  {extra}" if extra else "")
 
     def delta(self) -> tuple[list[str], list[str]]:
         """Productions added and removed relative to the parent language (by class identity)."""
@@ -161,6 +186,49 @@ class Language:
 
     def __repr__(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A field annotation compiled for the checker: a tuple of item Specs (`variadic`: (T, ...)), or
+    the accepted types (`options`): `exact` holds the types a value may simply be (nodes of the
+    union, str, int, bool where bool is named), `nodes` those among them to descend into; any other
+    value gets `_accepts`' full test against every option."""
+    options: tuple
+    exact: frozenset = frozenset()
+    nodes: frozenset = frozenset()
+    items: tuple | None = None
+    variadic: bool = False
+
+
+_SIMPLE = (str, int, bool)         # isinstance on these equals an exact type test (no subclasses in IR)
+
+
+def _spec(hint: Any) -> Spec:
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return Spec((hint,), items=(_spec(args[0]),), variadic=True)
+        return Spec((hint,), items=tuple(_spec(a) for a in args))
+    options = tuple(_flatten(hint))
+    nodes = frozenset(t for t in options if is_dataclass(t))
+    exact = nodes | {t for t in options if t in _SIMPLE}
+    return Spec(options, frozenset(exact), nodes)
+
+
+def _path(path: Any, name: Any) -> tuple:
+    """A field's path, kept as (owner's path, name) and printed only for a message (`_shown`)."""
+    return (path, name)
+
+
+def _shown(path: Any) -> str:
+    """`Program.kernels[0].body[2]` from nested (path, name) pairs; a name (field, i) is an item."""
+    if isinstance(path, str):
+        return path
+    parent, name = path
+    if isinstance(name, tuple):
+        return _shown((parent, name[0])) + f"[{name[1]}]"
+    return f"{_shown(parent)}.{name}"
 
 
 def _members(u: Any) -> tuple:
