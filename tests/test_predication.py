@@ -1,7 +1,7 @@
 """Issue 9, item 4: predication on indices and loop bounds that depend on block indices, through the
 real pipeline from kernels written as TileLang's files write them (T.if_then_else on comparisons of
-block, loop and T.Parallel indices; `&`, `|`, `~` on conditions; T.Pipelined(T.ceildiv((by + 1) *
-bm, bk)) stopping at the diagonal).
+block, loop and T.Parallel indices, named temporaries inside T.Parallel (`row = by * bm + i`), `&`,
+`|`, `~` on conditions; T.Pipelined(T.ceildiv((by + 1) * bm, bk)) stopping at the diagonal).
 
 What the IR shows (C2 makes a value of indices alone a generate_to_cb the reader runs; D1 gives it
 to the reader; every kernel computes the loop bound), numbers at L0, L5 and L9 against NumPy, and
@@ -43,6 +43,8 @@ def tril_matmul(A: T.Tensor((M, M), "bfloat16"), B: T.Tensor((M, N), "bfloat16")
             T.copy(A[by * bm, k * bk], A_s)
             T.copy(B[k * bk, bx * bn], B_s)
             for i, j in T.Parallel(bm, bk):
+                row = by * bm + i
+                col = k * bk + j
                 mask[i, j] = T.if_then_else({cond}, 1.0, 0.0)
             for i, j in T.Parallel(bm, bk):
                 A_m[i, j] = A_s[i, j] * mask[i, j]
@@ -50,10 +52,9 @@ def tril_matmul(A: T.Tensor((M, M), "bfloat16"), B: T.Tensor((M, N), "bfloat16")
         T.copy(C_l, C[by * bm, bx * bn])
 '''
 CONDITIONS = {   # the condition, and the (row, col) entries of A it keeps (before the loop bound)
-    "causal": ("by * bm + i >= k * bk + j", lambda r, c: r >= c),
-    "band": ("(by * bm + i >= k * bk + j) & (by * bm + i - (k * bk + j) < 40)",
-             lambda r, c: (r >= c) & (r - c < 40)),
-    "negated": ("~(by * bm + i < k * bk + j) | (i == j + 100)", lambda r, c: r >= c),
+    "causal": ("row >= col", lambda r, c: r >= c),
+    "band": ("(by * bm + i >= k * bk + j) & (row - col < 40)", lambda r, c: (r >= c) & (r - c < 40)),
+    "negated": ("~(row < col) | (i == j + 100)", lambda r, c: r >= c),
 }
 
 
@@ -110,3 +111,14 @@ def test_a_condition_stored_as_a_number_is_refused_with_its_line(tmp_path):
     with pytest.raises(NanottError) as e:
         api.lower(load_kernel(path).prim_func, stop_after="P0")
     assert e.value.code == "NT303" and "T.if_then_else" in e.value.hint
+
+
+def test_a_temporary_read_after_a_store_changed_it_is_refused(tmp_path):
+    path = tmp_path / "stale.py"
+    path.write_text(KERNEL.format(cond="row >= col", mask_dtype="float32").replace(
+        "                A_m[i, j] = A_s[i, j] * mask[i, j]",
+        "                old = A_s[i, j]\n                A_s[i, j] = old * 2.0\n"
+        "                A_m[i, j] = old * mask[i, j]"))
+    with pytest.raises(NanottError) as e:
+        api.lower(load_kernel(path).prim_func, stop_after="C2")
+    assert e.value.code == "NT314" and "old" in e.value.message

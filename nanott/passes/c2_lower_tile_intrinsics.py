@@ -14,7 +14,8 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
            parallel, one group per store: the elementwise value as tile operations (_tile_expr);
                    a value of indices alone (no buffer in it, some index: a causal mask) is made
                    by the reader: generate_to_cb into a new CB <cb>_gen of the store's block, in its
-                   dtype, then a group copies it into the store's CB
+                   dtype, then a group copies it into the store's CB. A named temporary of the
+                   body (a let: `q_idx = bx * bm + i`) is put in place of its uses first
            reduce  two groups: a one-tile CB reduce_scaler (made once) = fill 1.0, reduce_tile's
                    scaler; then per tile of the vector, v = (fill identity | load v) and, for each
                    tile along the reduced dim, v = reduce(v, src tile) (REDUCE_ROW for dim 1)
@@ -44,6 +45,7 @@ from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._tile_expr import elementwise_group
 from nanott.passes._names import NameSupply
+from nanott.passes._parallel_lets import inline_lets
 from nanott.passes._tile_groups import copy_group, tile_grid, used_names
 from nanott.passes._vectors import COL, orientations, tile_shape
 from nanott.target import TILE, Target
@@ -172,7 +174,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
 
     def visit_Parallel(self, p: l4.Parallel) -> list[l5.TileGroup]:
         groups: list = []
-        for s in p.body:
+        for s in inline_lets(p.body):
             if not isinstance(s, l4.Store):
                 raise not_yet(f"a {type(s).__name__} inside T.Parallel", getattr(s, "loc", p.loc),
                               "a T.Parallel body may only store elementwise values")
