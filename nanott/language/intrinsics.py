@@ -1,5 +1,5 @@
 """The scalar math a kernel writes inside `T.Parallel` (tilelang.md §8): `T.exp`, `T.exp2`, `T.log`,
-`T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`, the binary `T.max` and `T.min`, and the casts
+`T.log2`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`, the binary `T.max` and `T.min`, `T.clamp(x, lo, hi)`, and the casts
 `T.cast(value, dtype)` and `T.Cast(dtype, value)`, and the guarded select
 `T.if_then_else(cond, a, b)` over comparisons of indices (a causal mask).
 
@@ -21,7 +21,7 @@ from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
 from nanott.languages.l0_interp import cast as l0_cast
 
-__all__ = ["exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "max", "min", "cast",
+__all__ = ["exp", "exp2", "log", "log2", "clamp", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "max", "min", "cast",
            "Cast", "if_then_else"]
 
 
@@ -45,6 +45,11 @@ def exp2(x, **_):
 def log(x, **_):
     """The natural logarithm."""
     return unary("log", x)
+
+
+def log2(x, **_):
+    """The base-2 logarithm (online softmax's log-sum-exp in base 2)."""
+    return unary("log2", x)
 
 
 def sqrt(x, **_):
@@ -81,6 +86,11 @@ def max(a, b):                                         # noqa: A001 (TileLang's 
 def min(a, b):                                         # noqa: A001 (TileLang's name)
     """The smaller of two values."""
     return builtins.min(a, b) if _number(a) and _number(b) else binop("min", a, b)
+
+
+def clamp(x, lo, hi):
+    """x limited to [lo, hi]: T.min(T.max(x, lo), hi), as TileLang defines it."""
+    return min(max(x, lo), hi)
 
 
 def cast(value, dtype, **_):

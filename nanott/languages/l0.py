@@ -10,7 +10,7 @@
             | Gemm(a, b, c: str, transpose_a, transpose_b, clear_accum: bool)   c (+)= op(a) @ op(b)
             | Fill(buffer: str, value: Expr)                      T.fill, T.clear
             | Reduce(op, src, dst: str, dim: int, clear: bool)    T.reduce_<op>: dst (op)= reduce of
-                                                                  src along dim (0 or 1); op: sum | max | min
+                                                                  src along dim (0 or 1); op: sum | max | min | absmax
             | For(var, extent: Expr, kind, num_stages: int, body: Stmt*)   kind: serial | pipelined
             | Parallel(vars: str*, extents: int*, body: Stmt*)    T.Parallel, an elementwise nest
             | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
@@ -22,7 +22,7 @@
             | Select(cond: Expr, then: Expr, other: Expr)         T.if_then_else(cond, then, other)
   op      ::= + | - | * | / | // | % | min | max                  T.max(a, b), T.min(a, b)
             | < | <= | > | >= | == | != | and | or                conditions: a bool, never stored
-  unop    ::= neg | exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh
+  unop    ::= neg | exp | exp2 | log | log2 | sqrt | rsqrt | abs | sigmoid | tanh
 
 Delta: L0 is the first language. All sizes are Python ints folded by P0; only block indices, loop
 variables and lets stay symbolic. A 1-D on-chip buffer is a vector (a reduction's result, or a row
@@ -114,10 +114,10 @@ class Select:
 
 
 CONDITIONS = ("<", "<=", ">", ">=", "==", "!=", "and", "or")
-UNOPS = ("neg", "exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
+UNOPS = ("neg", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select
 
-REDUCE_OPS = ("sum", "max", "min")
+REDUCE_OPS = ("sum", "max", "min", "absmax")
 
 
 # ----- statements -----

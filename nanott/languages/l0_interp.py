@@ -182,8 +182,9 @@ def select(cond: Any, then: Any, other: Any) -> Any:
 
 
 
-REDUCE = {"sum": lambda a, axis: np.sum(a, axis=axis, dtype=np.float32), "max": np.max, "min": np.min}
-COMBINE = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+REDUCE = {"sum": lambda a, axis: np.sum(a, axis=axis, dtype=np.float32), "max": np.max, "min": np.min,
+          "absmax": lambda a, axis: np.max(np.abs(a), axis=axis)}
+COMBINE = {"sum": np.add, "max": np.maximum, "min": np.minimum, "absmax": np.maximum}
 
 
 def float32(x: Any) -> Any:
@@ -203,7 +204,7 @@ def _recip(x: Any) -> Any:
 # The elementwise functions of every level, on float32 values (tilelang.md §8; metalium.md §4.7,
 # whose SFPU computes in float32: nanott models it exactly, without the approximations of APPROX).
 UNARY = {
-    "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "sqrt": np.sqrt,
+    "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "log2": np.log2, "sqrt": np.sqrt,
     "rsqrt": lambda x: _recip(np.sqrt(x)), "abs": np.abs,
     "sigmoid": lambda x: _recip(np.float32(1.0) + np.exp(np.negative(x))), "tanh": np.tanh,
 }
