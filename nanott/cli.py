@@ -185,11 +185,11 @@ def as_json(s: Stage, program: Any) -> str:
 
 def dump(directory: Path, s: Stage, program: Any, block: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{s.stem}.txt").write_text(block)
+    (directory / f"{s.position:02d}_{s.stem}.txt").write_text(block)
     if s.dst is not None:
         from nanott.backends import graphviz as ir_graphviz
-        (directory / f"{s.stem}.json").write_text(as_json(s, program))
-        (directory / f"{s.stem}.dot").write_text(ir_graphviz.to_dot(program).source)
+        (directory / f"{s.position:02d}_{s.stem}.json").write_text(as_json(s, program))
+        (directory / f"{s.position:02d}_{s.stem}.dot").write_text(ir_graphviz.to_dot(program).source)
 
 
 @app.command()
@@ -222,13 +222,16 @@ def run(
 
 
 @app.command()
-def passes() -> None:
-    """The pipeline: position, id, name, languages, file."""
-    rows = [(f"{s.position:02d}", s.id, s.name, s.transition, s.module_name.replace(".", "/") + ".py")
-            for s in PIPELINE]
+def passes(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also each stage's named sub-steps.")] = False,
+) -> None:
+    """The pipeline: position, id, name, languages, file (and with --verbose, each sub-step)."""
+    rows = [(f"{s.position:02d}", s.id, s.name, s.transition, s.path) for s in PIPELINE]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for r in rows:
+    for s, r in zip(PIPELINE, rows):
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[4])
+        for line in s.step_lines() if verbose else ():
+            typer.echo(f"{'':{widths[0]}}  then  {line}")
 
 
 @app.command()

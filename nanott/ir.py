@@ -63,13 +63,16 @@ def replace(x, **changes):
     return dataclasses.replace(x, **changes)
 
 
-def walk(x: Any) -> Iterator[Any]:
-    """Every node below (and including) x, in pre-order (a stack, not nested generators)."""
+def walk(x: Any, skip: tuple[type, ...] = ()) -> Iterator[Any]:
+    """Every node below (and including) x, in pre-order (a stack, not nested generators); nodes of
+    a `skip` type are left out whole."""
     stack = [x]
     while stack:
         x = stack.pop()
         names = field_names(type(x))
         if names is not None:
+            if skip and isinstance(x, skip):
+                continue
             yield x
             stack.extend(getattr(x, n) for n in reversed(names))
         elif isinstance(x, tuple):

@@ -1,17 +1,42 @@
 """The ladder, as data: the one ordered list of stages every tool walks.
 
 `nanott passes`, `--stop-after` choices, test parameters, pytest markers, snapshot names and the
-docs' pipeline diagram all derive from PIPELINE. Stage ids and names are stable (DESIGN.md); a
-stage inserted later gets a new id (C2a), never a renumbering.
+docs' pipeline diagram all derive from PIPELINE. Stage ids and names are stable (docs/design.md): a
+stage inserted later gets a new id (C2a), never a renumbering, and files and test parameters are
+named by id and name (`B1_partition-work`), never by position, so a new stage renames nothing.
+Each stage holds its pass function itself, so an editor or a linter can follow it.
 """
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from nanott.ir import Language
+from nanott.passes.a1_infer_layout import infer_layout
+from nanott.passes.a2_plan_circular_buffers import plan_circular_buffers
+from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors
+from nanott.passes._b1_split_k import fold_split_k
+from nanott.passes.b1_partition_work import partition_work
+from nanott.passes.b2_grid_to_persistent import grid_to_persistent
+from nanott.passes.c1_lower_shared_to_cb import lower_shared_to_cb
+from nanott.passes.c2_lower_tile_intrinsics import lower_tile_intrinsics
+from nanott.passes.c2a_drop_dead_blocks import drop_dead_blocks
+from nanott.passes.c2b_add_intermediate_cbs import add_intermediate_cbs
+from nanott.passes.c3_build_tile_dataflow import build_tile_dataflow
+from nanott.passes.d1_split_device_kernel import split_device_kernel
+from nanott.passes.d2_bind_tensor_accessors import bind_tensor_accessors
+from nanott.passes.d3_lower_cb_protocol import lower_cb_protocol
+from nanott.passes.d4_insert_compute_init import insert_compute_init
+from nanott.passes.d5_insert_dst_management import insert_dst_management
+from nanott.passes.e1_finalize_signature import finalize_signature
+from nanott.passes.f1_verify import verify
+from nanott.passes.g1_emit_metalium import emit_metalium
+from nanott.passes.p0_parse import parse
 from nanott.target import DEFAULT_TARGET, Target
 
 LANGUAGES = tuple(f"L{i}" for i in range(10))
@@ -23,29 +48,36 @@ class Stage:
     name: str
     src: str | None             # input language ("L3"), None for P0 (Python source)
     dst: str | None             # output language, None for G1 (C++)
+    function: Callable[..., Any]  # the pass: (program, target) -> program
+    steps: tuple[Callable[..., Any], ...] = ()    # named sub-steps it runs first, in order
 
     @property
     def position(self) -> int:
+        """Where the stage runs; shown (`nanott passes`, dump directories), never stored in a name."""
         return PIPELINE.index(self)
 
     @property
     def stem(self) -> str:
-        """Position, id and name: `05_B1_partition-work`, for dumps and snapshots."""
-        return f"{self.position:02d}_{self.id}_{self.name}"
+        """Id and name, `B1_partition-work`: the name of its snapshots, dumps and test parameters."""
+        return f"{self.id}_{self.name}"
 
     @property
     def module_name(self) -> str:
-        return f"nanott.passes.{self.id.lower()}_{self.name.replace('-', '_')}"
+        return self.function.__module__
 
     @property
-    def function(self) -> Callable[..., Any]:
-        """The pass: one function named after the verb phrase, in a file named after the stage."""
-        module = importlib.import_module(self.module_name)
-        return getattr(module, self.name.replace("-", "_"))
+    def path(self) -> str:
+        """The pass file, relative to the repository: `nanott/passes/b1_partition_work.py`."""
+        return source_path(self.function)
+
+    def step_lines(self) -> list[str]:
+        """`name (file): first docstring line` for each sub-step, as `nanott passes --verbose` shows."""
+        return [f"{f.__name__} ({source_path(f)}): {(f.__doc__ or '').strip().splitlines()[0]}"
+                for f in self.steps]
 
     @property
     def doc(self) -> str:
-        return importlib.import_module(self.module_name).__doc__ or ""
+        return sys.modules[self.module_name].__doc__ or ""
 
     @property
     def explanation(self) -> str:
@@ -62,24 +94,32 @@ class Stage:
         return re.search(r"^Numerics:", self.doc, re.M) is not None
 
 
+def source_path(f: Callable[..., Any]) -> str:
+    """The file defining f, relative to the repository."""
+    root = Path(sys.modules["nanott"].__file__).resolve().parent.parent
+    return Path(inspect.getsourcefile(f)).resolve().relative_to(root).as_posix()
+
+
 PIPELINE: tuple[Stage, ...] = (
-    Stage("P0", "parse",                     None, "L0"),
-    Stage("A1", "infer-layout",              "L0", "L1"),
-    Stage("A2", "plan-circular-buffers",     "L1", "L1"),
-    Stage("A3", "attach-tensor-accessors",   "L1", "L1"),
-    Stage("B1", "partition-work",            "L1", "L2"),
-    Stage("B2", "grid-to-persistent",        "L2", "L3"),
-    Stage("C1", "lower-shared-to-cb",        "L3", "L4"),
-    Stage("C2", "lower-tile-intrinsics",     "L4", "L5"),
-    Stage("C3", "build-tile-dataflow",       "L5", "L6"),
-    Stage("D1", "split-device-kernel",       "L6", "L7"),
-    Stage("D2", "bind-tensor-accessors",     "L7", "L7"),
-    Stage("D3", "lower-cb-protocol",         "L7", "L8"),
-    Stage("D4", "insert-compute-init",       "L8", "L8"),
-    Stage("D5", "insert-dst-management",     "L8", "L9"),
-    Stage("E1", "finalize-signature",        "L9", "L9"),
-    Stage("F1", "verify",                    "L9", "L9"),
-    Stage("G1", "emit-metalium",             "L9", None),
+    Stage("P0", "parse",                     None, "L0", parse),
+    Stage("A1", "infer-layout",              "L0", "L1", infer_layout),
+    Stage("A2", "plan-circular-buffers",     "L1", "L1", plan_circular_buffers),
+    Stage("A3", "attach-tensor-accessors",   "L1", "L1", attach_tensor_accessors),
+    Stage("B1", "partition-work",            "L1", "L2", partition_work, (fold_split_k,)),
+    Stage("B2", "grid-to-persistent",        "L2", "L3", grid_to_persistent),
+    Stage("C1", "lower-shared-to-cb",        "L3", "L4", lower_shared_to_cb),
+    Stage("C2", "lower-tile-intrinsics",     "L4", "L5", lower_tile_intrinsics),
+    Stage("C2a", "drop-dead-blocks",         "L5", "L5", drop_dead_blocks),
+    Stage("C2b", "add-intermediate-cbs",     "L5", "L5", add_intermediate_cbs),
+    Stage("C3", "build-tile-dataflow",       "L5", "L6", build_tile_dataflow),
+    Stage("D1", "split-device-kernel",       "L6", "L7", split_device_kernel),
+    Stage("D2", "bind-tensor-accessors",     "L7", "L7", bind_tensor_accessors),
+    Stage("D3", "lower-cb-protocol",         "L7", "L8", lower_cb_protocol),
+    Stage("D4", "insert-compute-init",       "L8", "L8", insert_compute_init),
+    Stage("D5", "insert-dst-management",     "L8", "L9", insert_dst_management),
+    Stage("E1", "finalize-signature",        "L9", "L9", finalize_signature),
+    Stage("F1", "verify",                    "L9", "L9", verify),
+    Stage("G1", "emit-metalium",             "L9", None, emit_metalium),
 )
 STAGES = {s.id: s for s in PIPELINE}
 

@@ -29,7 +29,7 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 
 def cases(keep: Callable[[Stage], bool] = lambda s: True) -> list:
     """(example, stage) parameters in pipeline order, each marked with its stage id."""
-    return [pytest.param(ex, s, id=f"{ex}-{s.id}", marks=getattr(pytest.mark, s.id))
+    return [pytest.param(ex, s, id=f"{ex}-{s.stem}", marks=getattr(pytest.mark, s.id))
             for s in PIPELINE for ex in EXAMPLES if keep(s)]
 
 
@@ -38,6 +38,38 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
+
+
+def expected_snapshot_files() -> set[str]:
+    """snapshots/<example>/<stage id>_<name>.txt for every (example, stage), and .dot where the
+    stage produces an IR."""
+    return ({f"{ex}/{s.stem}.txt" for ex in EXAMPLES for s in PIPELINE}
+            | {f"{ex}/{s.stem}.dot" for ex in EXAMPLES for s in PIPELINE if s.dst is not None})
+
+
+def orphan_snapshots(root: Path = ROOT / "snapshots") -> list[Path]:
+    """Snapshot files no (example, stage) produces any more (a stage or an example went away)."""
+    present = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    expected = expected_snapshot_files()
+    return sorted(p for p in present if p.relative_to(root).as_posix() not in expected)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """`--snapshot-update` also deletes the orphans (syrupy cannot see them: they have no test)."""
+    if session.config.getoption("update_snapshots", default=False):
+        for p in delete_orphans(ROOT / "snapshots"):
+            print(f"\nsnapshots: deleted {p.relative_to(ROOT)} (no stage produces it)")
+
+
+def delete_orphans(root: Path) -> list[Path]:
+    """Delete the orphan snapshots under root and the example directories they leave empty."""
+    orphans = orphan_snapshots(root)
+    for p in orphans:
+        p.unlink()
+    for d in root.iterdir():
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+    return orphans
 
 
 def pytest_runtest_setup(item):

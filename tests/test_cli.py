@@ -17,7 +17,17 @@ GEMM = str(ROOT / "examples" / "gemm.py")
 def test_passes_lists_the_pipeline_in_order():
     lines = nanott("passes").stdout.splitlines()
     assert [line.split()[1] for line in lines] == [s.id for s in PIPELINE]
-    assert "nanott/passes/b1_partition_work.py" in lines[4] and "L1 -> L2" in lines[4]
+    b1 = next(line for line in lines if line.split()[1] == "B1")
+    assert "nanott/passes/b1_partition_work.py" in b1 and "L1 -> L2" in b1
+
+
+def test_passes_verbose_names_each_sub_step_under_its_stage():
+    lines = nanott("passes", "--verbose").stdout.splitlines()
+    for s in PIPELINE:
+        at = next(i for i, line in enumerate(lines) if line.split()[1:2] == [s.id])
+        shown = [line.split("then", 1)[1].split()[0] for line in lines[at + 1:at + 1 + len(s.steps)]]
+        assert shown == [f.__name__ for f in s.steps]
+    assert len(lines) == len(PIPELINE) + sum(len(s.steps) for s in PIPELINE)
 
 
 def test_grammar_prints_a_language():
@@ -52,7 +62,7 @@ def test_explain_json_is_a_dump():
 def test_explain_dump_dir_writes_a_file_per_stage(tmp_path):
     nanott("explain", GEMM, "--stop-after", "A2", "--dump-dir", str(tmp_path))
     names = sorted(p.name for p in tmp_path.iterdir())
-    stems = [s.stem for s in PIPELINE[:3]]
+    stems = [f"{s.position:02d}_{s.stem}" for s in PIPELINE[:3]]     # in run order
     assert names == sorted(f"{stem}.{ext}" for stem in stems for ext in ("dot", "json", "txt"))
 
 
@@ -103,7 +113,12 @@ def test_syntax_error_in_a_kernel_points_at_its_line(tmp_path):
 
 
 def test_a_checker_failure_is_a_compiler_bug_exit_2(monkeypatch):
-    import nanott.passes.a1_infer_layout as a1
-    monkeypatch.setattr(a1, "infer_layout", lambda program, target: program)    # L0 out of an L0 -> L1 pass
+    from dataclasses import replace
+
+    from nanott import pipeline
+    broken = tuple(replace(s, function=lambda program, target: program) if s.id == "A1" else s
+                   for s in pipeline.PIPELINE)                   # L0 out of an L0 -> L1 pass
+    monkeypatch.setattr(pipeline, "PIPELINE", broken)
+    monkeypatch.setattr(pipeline, "STAGES", {s.id: s for s in broken})
     result = nanott("explain", GEMM, "--stop-after", "A1", code=2)
     assert "internal error after A1 infer-layout" in result.stderr

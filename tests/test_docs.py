@@ -152,7 +152,7 @@ def test_every_stage_chapter_has_the_arc(page):
     ms = markers(page)
     new_languages = {s.dst for s in stages if s.dst and s.dst != s.src and s.dst != "L0"}
     missing = [f"delta {lang}" for lang in sorted(new_languages) if f"delta {lang}" not in ms]
-    pass_files = {s.module_name.replace(".", "/") + ".py" for s in stages}
+    pass_files = {s.path for s in stages}
     missing += [f"source or docstring of {f}" for f in sorted(pass_files)
                 if not any(m.split()[:2] in (["source", f], ["docstring", f]) for m in ms)]
     missing += [f"the GEMM after {s.id}" for s in stages

@@ -30,8 +30,7 @@ from nanott.passes._affine import divide
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes.a1_infer_layout import tile_layout
 from nanott.passes.c1_lower_shared_to_cb import lower_shared_to_cb
-from nanott.passes.c2_lower_tile_intrinsics import lower_tile_intrinsics
-from nanott.passes.c3_build_tile_dataflow import build_tile_dataflow
+from nanott.pipeline import PIPELINE, STAGES, language
 from nanott.printing import render
 from nanott.target import DEFAULT_TARGET
 
@@ -138,13 +137,10 @@ def lower_c(program, upto="C3", target=DEFAULT_TARGET):
     """{level: program} from L3 to the language after `upto`, each checked against its grammar."""
     levels = {"L3": program}
     l3.LANG.check(program)
-    for stage, f, lang in (("C1", lower_shared_to_cb, l4), ("C2", lower_tile_intrinsics, l5),
-                           ("C3", build_tile_dataflow, l6)):
-        program = f(program, target)
-        lang.LANG.check(program, after=stage)
-        levels[lang.LANG.name] = program
-        if stage == upto:
-            break
+    for s in PIPELINE[STAGES["C1"].position:STAGES[upto].position + 1]:     # C1, C2, C2a, ... upto
+        program = s.function(program, target)
+        language(s.dst).check(program, after=s.id)
+        levels[s.dst] = program
     return levels
 
 

@@ -15,9 +15,9 @@ from nanott.ir import CheckError, Loc, replace, walk
 from nanott.languages import l6, l8, l9
 from nanott.languages.l8_interp import InterpL8
 from nanott.languages.l9_interp import InterpL9
-from nanott.passes._engine_config import State, loop_entry, need, through
+from nanott.sim.engine import State, loop_entry, need, through
 from nanott.passes.d4_insert_compute_init import insert_compute_init
-from nanott.passes._dst_slots import dst_slots
+from nanott.passes._d5_dst_slots import dst_slots
 from nanott.passes.d5_insert_dst_management import insert_dst_management
 from nanott.sim.dst import DstFile
 from nanott.sim.errors import ProtocolError

@@ -3,7 +3,7 @@ source: 1-D fragments, T.reduce_sum / _max / _min along either dim with clear=Tr
 T.fill with -T.infinity, row and column broadcasts (s[i], w[j]) in T.Parallel, elementwise maps
 over a vector (1-D T.Parallel).
 
-How a vector lies in tiles (C2 and _vectors.py), which tile operations and Metalium calls a
+How a vector lies in tiles (C2 and _c2_vectors.py), which tile operations and Metalium calls a
 reduction and a broadcast become, the reduce_init / reduce_uninit pair in the init model (checked by
 the L9 simulator and by F1), numbers at every interpreted level against NumPy, and the diagnostics.
 """

@@ -46,7 +46,7 @@ Delta from L4 (made by C2 lower-tile-intrinsics):
                                                 element, into a CB of its own; a group copies it on
 
 Vectors. A 1-D buffer of n elements lies in n/32 tiles, as a column or as a row (C2 decides from
-its uses, _vectors.py): a column vector's element k is at row k % 32 of column 0 of tile k // 32,
+its uses, _c2_vectors.py): a column vector's element k is at row k % 32 of column 0 of tile k // 32,
 and its CB has the 2-D shape (n, 32); a row vector's is at column k % 32 of row 0, shape (32, n).
 The other elements of those tiles carry no data: reduce_tile writes column 0 (row 0) and the
 broadcasts read only it; an elementwise map over a vector computes on whole tiles. A reduction

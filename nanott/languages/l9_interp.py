@@ -15,7 +15,7 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
   exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place
   typecast_tile                  a DST tile rounded to the dtype (nearest even), in place
   pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
-  init calls                     set the engine's slots (the model of passes/_engine_config.py)
+  init calls                     set the engine's slots (the model of sim/engine.py)
 
 A math op outside acquire..commit, a pack outside wait..release, a DST index outside the file, an
 op without its init, a second acquire, or a kernel ending with the handshake open is a
@@ -33,7 +33,7 @@ from nanott.languages.l0_interp import cast
 from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l8_interp import InterpL8
-from nanott.passes._engine_config import formats_of
+from nanott.sim.engine import formats_of
 from nanott.sim.dst import DstFile, EngineConfig
 from nanott.sim.errors import ProtocolError
 from nanott.sim.scheduler import Wait

@@ -1,13 +1,12 @@
-"""Who reads and writes each CB, for C3: the CBs a statement touches, the statements that touch
-CBs in program order, and the dead blocks C3 drops before it builds the dataflow.
+"""Who reads and writes each CB, for C2a, C2b and C3: the CBs a statement touches, the statements
+that touch CBs in program order, and the roles (reader, compute, writer) on each side of a CB.
 """
 from __future__ import annotations
 
 from typing import Any, Iterator
 
-from nanott.ir import replace, walk
-from nanott.languages import l5
-from nanott.passes._rewriter import Rewriter
+from nanott.ir import walk
+from nanott.languages import l5, l6
 
 
 def touches(s: Any) -> tuple[set[int], set[int]]:
@@ -39,22 +38,18 @@ def leaves(stmts: tuple) -> Iterator[Any]:
             yield s
 
 
-class DropDeadBlocks(Rewriter, src=l5.LANG, dst=l5.LANG):
-    """L5 -> L5: without the tile groups whose block is overwritten before anyone reads it."""
-
-    def visit_Kernel(self, k: l5.Kernel) -> l5.Kernel:
-        return replace(k, body=self.live(k.body))
-
-    def visit_For(self, f: l5.For) -> l5.For:
-        return replace(f, body=self.live(f.body))
-
-    def live(self, stmts: tuple) -> tuple:
-        return tuple(self.visit(s) for n, s in enumerate(stmts) if not self.dead(s, stmts[n + 1:]))
-
-    @staticmethod
-    def dead(s, rest: tuple) -> bool:
+def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Per CB, the roles that write it and the roles that read it, in the order of l6.ROLES."""
+    made: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
+    used: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
+    for s in leaves(program.body):
+        role = {l5.ReadToCb: "reader", l5.GenerateToCb: "reader", l5.WriteFromCb: "writer"}.get(type(s), "compute")
         reads, writes = touches(s)
-        if not isinstance(s, l5.TileGroup) or reads or len(writes) != 1:
-            return False
-        nxt = next((t for t in rest if writes & set().union(*touches(t))), None)
-        return isinstance(nxt, l5.TileGroup) and not writes & touches(nxt)[0]
+        for cb in reads:
+            used[cb].add(role)
+        for cb in writes:
+            made[cb].add(role)
+    order = l6.ROLES.index
+    return ({cb: sorted(r, key=order) for cb, r in made.items()},
+            {cb: sorted(r, key=order) for cb, r in used.items()})
+

@@ -8,11 +8,12 @@ from typing import Any
 from nanott.ir import walk
 
 
-def names_in(program: Any) -> set[str]:
+def names_in(program: Any, own_scope: tuple[type, ...] = ()) -> set[str]:
     """Every name the program binds or reads: tensors, buffers, CBs, loop and group variables,
-    lets, tile temporaries."""
+    lets, tile temporaries. Nodes of an `own_scope` type are skipped whole: their names are
+    their own (two tile groups may both use ti and tj)."""
     names: set[str] = set()
-    for x in walk(program):
+    for x in walk(program, skip=own_scope):
         for f in ("var", "name", "dst"):
             if isinstance(getattr(x, f, None), str):
                 names.add(getattr(x, f))

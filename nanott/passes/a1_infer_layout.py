@@ -9,7 +9,7 @@ Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile 
            (BHSD), and the host permutes it that way as it tilizes it. A ragged tensor
            (a tiled dim that is no multiple of 32, or of a copy's block along it) is padded with
            zeros: each tiled dim to a multiple of lcm(32, every copy extent along it), far enough for
-           every copy's last block (_padding.py); the host pads on entry and crops on exit, so a
+           every copy's last block (_a1_padding.py); the host pads on entry and crops on exit, so a
            masked copy at the edge becomes a copy of whole tiles. Every on-chip buffer becomes an
            L1 Alloc with no CB plan yet (A2 plans it); no accessor yet (A3).
            A 1-D on-chip buffer (a vector) is kept 1-D; its length must be whole tiles too (C2
@@ -26,7 +26,7 @@ from math import prod
 
 from nanott.diagnostics import NanottError
 from nanott.languages import l0, l1
-from nanott.passes._padding import CopyReach
+from nanott.passes._a1_padding import CopyReach
 from nanott.passes._rewriter import Rewriter
 from nanott.printing import shape as show
 from nanott.target import TILE, Target, data_format, tile_bytes

@@ -4,10 +4,11 @@ Changes:   grid blocks are dealt to cores. Blocks are numbered with the first bl
            fastest (id = (bz * gy + by) * gx + bx); min(blocks, cores) cores get work, each
            blocks // cores of them and the first blocks % cores one more, as contiguous runs of
            ids in core order; core c is the logical core (c % grid_x, c // grid_x).
-           Split-K (_split_k.py): a grid dim no T.atomic_add destination depends on is not dealt
-           out; its slices of an output block run on that block's core, as a loop of kind `split`
-           around the body, and each atomic add becomes a sum in an L1 block, read from the
-           output first and written once after the last slice.
+           Split-K, the sub-step fold_split_k (_b1_split_k.py), runs first: a grid dim no
+           T.atomic_add destination depends on is not dealt out; its slices of an output block
+           run on that block's core, as a loop of kind `split` around the body, and each atomic
+           add becomes a sum in an L1 block, read from the output first and written once after
+           the last slice.
 Preserves: every block runs exactly once, on exactly one core; the body is untouched but for the
            split-K fold, which adds in L0's order with L0's roundings.
 Why:       Tensix cores have no hardware block scheduler: the host decides which core runs which
@@ -21,7 +22,7 @@ from math import prod
 
 from nanott.ir import replace
 from nanott.languages import l1, l2
-from nanott.passes._split_k import fold_split_k
+from nanott.passes._b1_split_k import fold_split_k
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -49,7 +50,7 @@ class PartitionWork(Rewriter, src=l1.LANG, dst=l2.LANG):
         self.work = work
 
     def visit_AtomicAdd(self, a: l1.AtomicAdd):
-        raise AssertionError(f"{a.head()} is folded before the rewrite (_split_k.py)")
+        raise AssertionError(f"{a.head()} is folded before the rewrite (_b1_split_k.py)")
 
     def visit_Kernel(self, k: l1.Kernel) -> l2.Kernel:
         return l2.Kernel(k.name, self.visit(k.params), k.grid, k.block_vars, self.work,

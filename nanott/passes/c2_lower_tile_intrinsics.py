@@ -11,7 +11,7 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    CB <a>_T of one block, which the matmul then reads as an untransposed A.
            fill    cb[ti, tj] = fill v
            copy_cb d[ti, tj] = load s[ti, tj]              (the store casts)
-           parallel, one group per store: the elementwise value as tile operations (_tile_expr);
+           parallel, one group per store: the elementwise value as tile operations (_c2_tile_expr);
                    a value of indices alone (no buffer in it, some index: a causal mask) is made
                    by the reader: generate_to_cb into a new CB <cb>_gen of the store's block, in its
                    dtype, then a group copies it into the store's CB. A named temporary of the
@@ -21,7 +21,7 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    scaler; then per tile of the vector, v = (fill identity | load v) and, for each
                    tile along the reduced dim, v = reduce(v, src tile) (REDUCE_ROW for dim 1)
            Vectors (1-D buffers) become blocks of tiles, a column (n, 32) or a row (32, n), the
-           way their uses ask (_vectors.py); the values lie in column 0 (row 0) of each tile.
+           way their uses ask (_c2_vectors.py); the values lie in column 0 (row 0) of each tile.
            A 1-D tensor lies in DRAM as a row (A1); a column vector read from or written to one
            goes through a new CB <v>_row holding the row, in the tensor's dtype, and a group
            transposing it tile by tile (transpose_wh_tile: row 0 of a tile becomes column 0).
@@ -45,11 +45,11 @@ from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
-from nanott.passes._tile_expr import elementwise_group
-from nanott.passes._names import NameSupply
-from nanott.passes._parallel_lets import inline_lets
-from nanott.passes._tile_groups import copy_group, tile_grid, used_names
-from nanott.passes._vectors import COL, orientations, tile_shape
+from nanott.passes._c2_parallel_lets import inline_lets
+from nanott.passes._c2_tile_expr import elementwise_group
+from nanott.passes._names import NameSupply, names_in
+from nanott.passes._tile_groups import copy_group, tile_grid
+from nanott.passes._c2_vectors import COL, orientations, tile_shape
 from nanott.target import TILE, Target
 
 IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf"), "absmax": 0.0}     # where a cleared reduction starts
@@ -75,7 +75,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         self.cbs = tuple(replace(cb, shape=tile_shape(cb.shape, self.ways[cb.index]))
                          if cb.index in self.ways else cb for cb in program.cbs)
         self.scaler: int | None = None        # the CB of reduce_tile's scaler, made on first use
-        self.names = NameSupply(used_names(program))
+        self.names = NameSupply(names_in(program, own_scope=(l5.TileGroup,)))
         self.gemm_vars = tuple(self.names.fresh(n) for n in ("mi", "ni", "ki"))
         self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
         self.where = NOLOC                    # the let being rewritten, for a load's error

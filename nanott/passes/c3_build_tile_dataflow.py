@@ -6,43 +6,28 @@ Changes:   the dataflow becomes explicit, found by analysis of who reads and wri
            Effects of a tile group on each CB it touches: `update` if it reads and writes it,
            `give` if it only writes it; if it only reads it, `take` when it is the block's last
            reader (no later statement of its statement list reads that CB before one writes it,
-           and the loop around the list does not carry it to its next iteration), else `peek`. Intermediate CBs (scope "intermediate", named <cb>_out / <cb>_in):
-           a CB read by both compute and the writer, or written out to a tensor of another
-           dtype, is copied by a compute group into a new CB in the tensor's dtype, which the
-           writer reads instead; a read_to_cb into a CB of another dtype than its tensor's lands
-           in a new staging CB in the tensor's dtype, which a compute group copies into the CB.
-           A loop carries a CB's block from one iteration to the next when the first statement of
+           and the loop around the list does not carry it to its next iteration), else `peek`.
+           Every CB has one producer and one consumer by now (C2a, C2b); one that has not is
+           the user's (NT320). A loop carries a CB's block from one iteration to the next when the first statement of
            its body that touches the CB reads it (a Q tile read by every step of a K loop; online
            softmax's running max, read, then updated): the last reader in the body peeks it, and
-           after the loop a Release frees it, unless a later group takes it. A dead block is
-           dropped first: a tile group that reads nothing and writes one CB whose
-           next toucher in the same statement list is a group writing it again without reading
-           it (T.fill, then a reduction with clear=True): nobody would ever pop that block.
-Preserves: every value and every rounding (a cast moves from the transfer into a compute copy
-           and rounds the same); the order of operations.
-Why:       Metalium allows one producer thread and one consumer thread per CB, and the NoC moves
-           bytes: only compute converts data formats. D1 splits the program along these roles.
+           after the loop a Release frees it, unless a later group takes it.
+Preserves: every statement, value and rounding; the order of operations.
+Why:       Metalium allows one producer thread and one consumer thread per CB. D1 splits the
+           program along these roles.
 """
 from __future__ import annotations
-
-from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.ir import replace
 from nanott.languages import l5, l6
-from nanott.passes._cb_plan import cb_plan, check_l1_budget
-from nanott.passes._cb_uses import DropDeadBlocks, leaves, touches
+from nanott.passes._cb_plan import check_l1_budget
+from nanott.passes._cb_uses import leaves, roles, touches
 from nanott.passes._rewriter import Rewriter
-from nanott.passes._names import NameSupply
-from nanott.passes._tile_groups import copy_group, tile_grid, used_names
 from nanott.target import Target
-
-DRAM_DEPTH = 2            # a CB that crosses to or from DRAM is double-buffered
 
 
 def build_tile_dataflow(program: l5.Kernel, target: Target) -> l6.Kernel:
-    program = DropDeadBlocks().visit(program)
-    program = AddIntermediateCbs(program).visit(program)
     producers, consumers = roles(program)
     for cb in program.cbs:
         made, used = producers[cb.index], consumers[cb.index]
@@ -55,62 +40,6 @@ def build_tile_dataflow(program: l5.Kernel, target: Target) -> l6.Kernel:
     out = Dataflow(program.cbs, producers, consumers).visit(program)
     check_l1_budget(((cb.name, cb.plan, cb.loc) for cb in out.cbs), target)
     return out
-
-
-def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Per CB, the roles that write it and the roles that read it, in the order of l6.ROLES."""
-    made: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
-    used: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
-    for s in leaves(program.body):
-        role = {l5.ReadToCb: "reader", l5.GenerateToCb: "reader", l5.WriteFromCb: "writer"}.get(type(s), "compute")
-        reads, writes = touches(s)
-        for cb in reads:
-            used[cb].add(role)
-        for cb in writes:
-            made[cb].add(role)
-    order = l6.ROLES.index
-    return ({cb: sorted(r, key=order) for cb, r in made.items()},
-            {cb: sorted(r, key=order) for cb, r in used.items()})
-
-
-class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):
-    """L5 -> L5: the CBs and compute copies that one producer, one consumer and NoC-only-moves-
-    bytes require next to the reader and the writer."""
-
-    def __init__(self, program: l5.Kernel):
-        self.cbs = list(program.cbs)
-        self.dtypes = {p.name: p.dtype for p in program.params}
-        self.consumers = roles(program)[1]
-        self.names = NameSupply(used_names(program))
-        self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
-
-    def visit_Kernel(self, k: l5.Kernel) -> l5.Kernel:
-        body = self.visit(k.body)
-        return replace(k, cbs=tuple(self.cbs), body=body)
-
-    def visit_WriteFromCb(self, w: l5.WriteFromCb) -> Any:
-        dtype = self.dtypes[w.dst.tensor]
-        if self.consumers[w.cb] == ["writer"] and self.cbs[w.cb].dtype == dtype:
-            return w
-        new = self.staging(w.cb, "out", dtype, "staged for the writer", w.loc)
-        grid = tile_grid(self.cbs[w.cb].shape)
-        return [copy_group(w.cb, new, grid, self.tile_vars, w.loc), replace(w, cb=new)]
-
-    def visit_ReadToCb(self, r: l5.ReadToCb) -> Any:
-        dtype = self.dtypes[r.src.tensor]
-        if self.cbs[r.cb].dtype == dtype:
-            return r
-        new = self.staging(r.cb, "in", dtype, "staged from the reader", r.loc)
-        grid = tile_grid(self.cbs[r.cb].shape)
-        return [replace(r, cb=new), copy_group(new, r.cb, grid, self.tile_vars, r.loc)]
-
-    def staging(self, of: int, suffix: str, dtype: str, why: str, loc) -> int:
-        cb = self.cbs[of]
-        name = self.names.fresh(f"{cb.name}_{suffix}")
-        plan = cb_plan(cb.shape, dtype, DRAM_DEPTH, why)
-        self.cbs.append(l5.CircularBuffer(len(self.cbs), name, cb.shape, dtype, "intermediate", plan,
-                                          loc=loc))
-        return len(self.cbs) - 1
 
 
 class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):

@@ -3,7 +3,7 @@
 Changes:   the compute kernel gets its init calls. First `compute_kernel_hw_startup(in0, in1, out)`
            with the input and output CBs of the first tile group (in0 alone when it reads one
            CB, the output CB when it reads none). Then an `Init` before every tile op whose
-           engine slot (fpu, sfpu, pack; see _engine_config) might hold something else at that
+           engine slot (fpu, sfpu, pack; see nanott/sim/engine.py) might hold something else at that
            point, by a forward dataflow over the statement tree: a loop's head state is the join
            of the state before it and after its body, to a fixpoint. Before a loop (a For, a
            TFor, or a tile group, which runs its body once per tile), the slots every op inside
@@ -26,7 +26,7 @@ from typing import Any
 
 from nanott.ir import replace, walk
 from nanott.languages import l5, l8
-from nanott.passes._engine_config import (HW_STARTUP, SLOTS, Need, State, formats_of, loop_entry,
+from nanott.sim.engine import (HW_STARTUP, SLOTS, Need, State, formats_of, loop_entry,
                                           loop_exit, needs, slots_of)
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target

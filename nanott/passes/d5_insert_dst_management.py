@@ -1,7 +1,7 @@
 """D5 insert-dst-management: L8 -> L9
 
 Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r-1 within a
-           tile by a linear scan over their live ranges (_dst_slots.py): a new temporary takes
+           tile by a linear scan over their live ranges (_d5_dst_slots.py): a new temporary takes
            the lowest slot no live temporary holds, an in-place op (`t1 = mul(t0, 2)`, a
            matmul's accumulator) the slot of the operand it updates, which must die there (the
            DST has no register copy).
@@ -35,7 +35,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import CheckError, walk
 from nanott.languages import l5, l8, l9
 from nanott.passes._affine import affine, build
-from nanott.passes._dst_slots import dst_slots
+from nanott.passes._d5_dst_slots import dst_slots
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target

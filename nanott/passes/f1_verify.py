@@ -8,7 +8,7 @@ Changes:   nothing: the program comes back unchanged, or F1 raises. The static c
                               wait asks for more pages than the CB holds
              DST capacity     every DST index, at the largest value its loops and lets give it,
                               is below the DST's capacity, which matches the target's
-             init before use  walking the compute kernel with the init model (_engine_config):
+             init before use  walking the compute kernel with the init model (nanott/sim/engine.py):
                               compute_kernel_hw_startup first and once, and every op's slot holds
                               what the op needs at that point, on every path
              DST handshake    acquire -> commit -> wait -> release, in that order, math only
@@ -30,7 +30,7 @@ from typing import Any
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes._engine_config import HW_STARTUP, State, formats_of, needs, through
+from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,

@@ -10,7 +10,7 @@ one section, half-sync style, in the order metalium.md §5.3 demands:
 Math (copy_tile, *_tiles, matmul_tiles, SFPU ops) writes the DST only in `math`, pack_tile reads
 it only in `packing`, and release zeroes the section. Any other order, a second acquire, or an
 index outside 0..capacity-1 is a ProtocolError naming the rule. `EngineConfig` follows the init
-calls with the model of nanott/passes/_engine_config.py and faults an op run without its init.
+calls with the model of nanott/sim/engine.py and faults an op run without its init.
 Errors are raised without a place; the interpreter tells them where (`ProtocolError.at`).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nanott.passes._engine_config import HW_STARTUP, State, needs
+from nanott.sim.engine import HW_STARTUP, State, needs
 from nanott.sim.errors import RULES, ProtocolError
 from nanott.target import TILE
 

@@ -30,8 +30,9 @@ HINT = ("write split-K as TileLang does: after the K loop, T.atomic_add(C[by * b
 
 
 def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]:
-    """(grid, block variables, body) with the split dims folded into loops; unchanged without
-    T.atomic_add."""
+    """The grid dims no T.atomic_add depends on folded into a loop around the body, on one core.
+
+    Returns (grid, block variables, body); all unchanged without T.atomic_add."""
     at = [n for n, s in enumerate(k.body) if isinstance(s, l1.AtomicAdd)]
     adds = [k.body[n] for n in at]
     nested = [x for s in k.body if not isinstance(s, l1.AtomicAdd) for x in walk(s)
