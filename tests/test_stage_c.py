@@ -435,8 +435,8 @@ def test_c2_nt304_fill_with_a_computed_value():
 
 @pytest.mark.parametrize("stmt, words", [
     (l3.Store("C_f", (c(0), c(0)), c(1.0), loc=Loc("k.py", 5)), "a store outside T.Parallel"),
-    (l3.Parallel(("i", "j"), (64, 64), (l3.Let("x", c(1.0), loc=Loc("k.py", 5)),)),
-     "a Let inside T.Parallel"),
+    (l3.Parallel(("i", "j"), (64, 64), (l3.For("k", c(2), "serial", 0, (), loc=Loc("k.py", 5)),)),
+     "a For inside T.Parallel"),
     (l3.Let("x", l3.Load("C_f", (c(0), c(0))), loc=Loc("k.py", 5)),
      "reading one element of C_f outside T.Parallel"),
 ])
