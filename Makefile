@@ -9,13 +9,16 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test setup
+.PHONY: demo test test-fast setup
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
+
+test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds and the slow doc weaving
+	$(PYTHON) -m pytest -q -m "not slow"
 
 setup: $(STAMP)
 

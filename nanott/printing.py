@@ -2,7 +2,9 @@
 
 Every expression node defines `__str__`; every statement node defines `head()` (its first line)
 and, when it nests statements, a `body` field. Program roots define `lines()`. This module joins
-them with indentation and a `# file:line` comment, so the same IR prints the same bytes every time.
+them with indentation and a `# file:line` comment where the source line changes from the line
+printed before (a run of statements from one line of the kernel carries it once), so the same IR
+prints the same bytes every time.
 """
 from __future__ import annotations
 
@@ -29,13 +31,23 @@ def with_loc(text: str, loc) -> str:
 
 
 def stmt_lines(stmts: Iterable[Any], depth: int = 1) -> list[str]:
+    """The statements, nested ones indented, each with its source line if it differs from the
+    source line of the statement printed before it."""
     out: list[str] = []
+    last = None
+    for text, loc in _heads(stmts, depth):
+        shown = None if loc is None or loc == NOLOC else str(loc)
+        out.append(with_loc(text, loc) if shown is not None and shown != last else text)
+        last = shown or last
+    return out
+
+
+def _heads(stmts: Iterable[Any], depth: int) -> Iterable[tuple[str, Any]]:
     for s in stmts:
-        out.append(with_loc("  " * depth + s.head(), s.loc))
+        yield "  " * depth + s.head(), s.loc
         nested = getattr(s, "body", None)
         if isinstance(nested, tuple):
-            out.extend(stmt_lines(nested, depth + 1))
-    return out
+            yield from _heads(nested, depth + 1)
 
 
 def render(program: Any) -> str:

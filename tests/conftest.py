@@ -36,6 +36,8 @@ def cases(keep: Callable[[Stage], bool] = lambda s: True) -> list:
 def pytest_configure(config):
     for s in PIPELINE:
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
+    config.addinivalue_line("markers", "slow: builds C++ with g++ or weaves the course into a copy; "
+                                       "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
 

@@ -39,6 +39,7 @@ def test_docs_have_not_drifted():
 
 
 @pytest.mark.needs_dot
+@pytest.mark.slow
 def test_pictures_show_what_the_compiler_draws():
     assert not weave.svg_drift(DOCS)
 
@@ -48,6 +49,7 @@ def run_weave(docs: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, cwd=docs)
 
 
+@pytest.mark.slow
 def test_check_names_page_marker_and_diff_then_weaving_repairs(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("__pycache__"))

@@ -34,7 +34,7 @@ from nanott.ir import walk
 from nanott.languages import l9
 from nanott.target import BLACKHOLE_P150, WORMHOLE_N150
 
-pytestmark = [pytest.mark.G1, pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")]
+pytestmark = [pytest.mark.G1, pytest.mark.slow, pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")]
 INEXACT = {"exp", "exp2", "log", "tanh", "sigmoid"}       # float32 functions libm and NumPy may round apart
 
 

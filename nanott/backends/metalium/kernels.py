@@ -84,6 +84,7 @@ class KernelPrinter:
         self.bound = {b.tensor: b for b in self.k.bindings}
         self.headers: set[str] = set()
         self.scopes: list[set[str]] = [set(self.cb_names.values())]
+        self.last_where = ""                  # the source line last named in a comment
 
     # ----- the file -----
     def source(self) -> str:
@@ -91,8 +92,8 @@ class KernelPrinter:
         entry = self.call("compute_kernel" if self.compute else "dataflow_kernel", body="".join(body))
         head = [f"// {self.k.role}.cpp: the {self.k.role} kernel of {self.p.name}, emitted by nanott "
                 f"G1 emit-metalium (L9 -> C++)",
-                f"// for tt-metal {self.api.version}; each comment names the kernel source line of "
-                f"its statement.", "", "#include <cstdint>"]
+                f"// for tt-metal {self.api.version}; a comment names the kernel source line where "
+                f"it changes.", "", "#include <cstdint>"]
         head += [f'#include "{h}"' for h in sorted(self.headers)] + [""]
         for i, name in self.cb_names.items():
             cb = self.cbs[i]
@@ -158,7 +159,8 @@ class KernelPrinter:
         return out
 
     def line(self, text: str, s: Any, depth: int, note: str = "") -> str:
-        where = "" if s.loc == NOLOC else str(s.loc)
+        where = "" if s.loc == NOLOC or str(s.loc) == self.last_where else str(s.loc)
+        self.last_where = where or self.last_where
         comment = "; ".join(x for x in (note, where) if x)
         return INDENT * depth + text + (f"  // {comment}" if comment else "") + "\n"
 
