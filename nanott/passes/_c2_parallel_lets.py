@@ -1,4 +1,7 @@
-"""A T.Parallel's named temporaries, for C2: `q_idx = bx * block_M + i` inside the loop body (a Let
+"""T.Parallel bodies, for C2: which values are of indices alone, and the named temporaries.
+
+A value of indices alone (some index of the T.Parallel, no buffer) is a block the reader can make.
+A T.Parallel's named temporary: `q_idx = bx * block_M + i` inside the loop body (a Let
 in L4) is put in place of each of its uses, so that every store is one expression of loads, indices
 and constants, which C2 turns into tile operations or a generated block.
 
@@ -46,3 +49,10 @@ def subst(x: Any, values: dict[str, Any]) -> Any:
     if names is None:
         return x
     return replace(x, **{n: subst(getattr(x, n), values) for n in names})
+
+
+def of_indices_alone(s: l4.Store, p: l4.Parallel) -> bool:
+    """A 2-D T.Parallel store whose value reads no buffer but some index of the T.Parallel."""
+    names = {x.name for x in walk(s.value) if isinstance(x, l4.Var)}
+    return (len(p.vars) == 2 and not any(isinstance(x, l4.Load) for x in walk(s.value))
+            and bool(names & set(p.vars)))

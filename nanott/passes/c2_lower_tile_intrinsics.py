@@ -45,7 +45,7 @@ from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
-from nanott.passes._c2_parallel_lets import inline_lets
+from nanott.passes._c2_parallel_lets import inline_lets, of_indices_alone
 from nanott.passes._c2_tile_expr import elementwise_group
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._tile_groups import copy_group, tile_grid
@@ -57,13 +57,6 @@ IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf"), "absmax": 0.0
 
 def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
     return LowerTileIntrinsics(program).visit(program)
-
-
-def of_indices_alone(s: l4.Store, p: l4.Parallel) -> bool:
-    """A 2-D T.Parallel store whose value reads no buffer but some index of the T.Parallel."""
-    names = {x.name for x in walk(s.value) if isinstance(x, l4.Var)}
-    return (len(p.vars) == 2 and not any(isinstance(x, l4.Load) for x in walk(s.value))
-            and bool(names & set(p.vars)))
 
 
 
