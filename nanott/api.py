@@ -66,14 +66,24 @@ def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormho
 
 
 def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
-        target: str | Target = "wormhole_n150") -> None:
-    """Run the kernel at `level` on arrays given in parameter order; outputs are written into them."""
+        target: str | Target = "wormhole_n150", **values: Any) -> Any:
+    """Run the kernel at `level` on arrays given in parameter order; outputs are written into them.
+    An eager `@tilelang.jit` kernel takes its input arrays only: the arrays' shapes give its
+    T.const sizes, `values` its configuration (block sizes, dtypes), and its T.empty outputs are
+    made and returned (one array, or a tuple)."""
+    from nanott.language import eager
+    eager_func = eager.eager_function(prim_func)
+    if eager_func is not None:
+        prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, arrays), **values})
     last = stage_for_level(level)
     kernel, program = None, None
     for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
         kernel = program if s.id == "P0" else kernel
-    _check_arrays(kernel, arrays)
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, arrays)})
+    made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(arrays):]) \
+        if eager_func is not None else ()
+    _check_arrays(kernel, (*arrays, *made))
+    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, (*arrays, *made))})
+    return None if eager_func is None else made[0] if len(made) == 1 else made
 
 
 def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:

@@ -61,7 +61,11 @@ def reported() -> Iterator[None]:
 
 def load(path: Path, kernel: str | None, sets: list[str] | None) -> Any:
     from nanott.loader import load_kernel
-    return load_kernel(path, kernel=kernel, sets=parse_sets(sets or []))
+    loaded = load_kernel(path, kernel=kernel, sets=parse_sets(sets or []))
+    for line, why in loaded.skipped:
+        typer.echo(f"{path}:{line}: note: skipped while loading (the kernel does not need it): {why}",
+                   err=True)
+    return loaded
 
 
 def parse_sets(items: list[str]) -> dict[str, str]:

@@ -84,6 +84,7 @@ CODES = {
     "NT903": "a factory that cannot be called with the given --set values",
     "NT904": "a kernel whose source cannot be read",
     "NT910": "a --set that is not K=V",
+    "NT920": "a TileLang feature nanott loads but does not honour (a CUDA device, profiler, autotuner)",
     "NT911": "an unknown target",
     "NT912": "an unknown level",
     "NT913": "an unknown stage",

@@ -1,15 +1,21 @@
 """Loading a kernel file, for the CLI and the tests.
 
-A kernel file is ordinary Python: it defines a module-level `@T.prim_func` (or a factory function
-that returns one) and, optionally, `reference(*inputs)`, a plain NumPy function giving the expected
+A kernel file is ordinary Python: it defines a module-level `@T.prim_func`, a factory function
+that returns one, or a `@tilelang.jit` function (a factory, or an eager kernel: eager.py) and, optionally, `reference(*inputs)`, a plain NumPy function giving the expected
 output (or a tuple of outputs). Inputs are the kernel's tensor parameters it only reads, in order;
 outputs are the ones it writes, in order (`split_params` decides from the L0, never from names).
 
-Mistakes (a syntax error, an exception at import, no kernel or several, a bad `--set`) are
-NanottErrors NT9xx with the file's line, never a traceback.
+The file runs with TileLang's package names mapped onto nanott's (tilelang_surface.py), so an
+unchanged TileLang file loads. It runs one top-level statement at a time: a statement that raises
+(a CUDA launch, `torch` or another package not installed, a declined TileLang name) is skipped and
+kept, and its error is reported only when the chosen kernel reads a name it would have bound.
+
+Mistakes (a syntax error, an exception at import that the kernel depends on, no kernel or several,
+a bad `--set`) are NanottErrors NT9xx with the file's line, never a traceback.
 """
 from __future__ import annotations
 
+import __future__
 import ast
 import importlib.util
 import inspect
@@ -19,11 +25,15 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any, Callable
 
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, walk
+from nanott.language import eager
+from nanott.language.eager import is_eager
 from nanott.language.prim_func import PrimFunc
+from nanott.language.tilelang_surface import Autotuned, Jit, surface
 from nanott.languages import l0
 
 _COUNTER = itertools.count()
@@ -32,66 +42,148 @@ _COUNTER = itertools.count()
 @dataclass(frozen=True)
 class LoadedKernel:
     """A kernel chosen from a file: the PrimFunc, the name it was chosen by (module attribute or
-    factory), the file's `reference` function (or None), and the file."""
+    factory), the file's `reference` function (or None), the file, and the module-level statements
+    the load skipped, as (line, why)."""
     prim_func: PrimFunc
     name: str
     reference: Callable | None
     path: Path
+    skipped: tuple[tuple[int, str], ...] = ()
 
 
 def load_kernel(path: Path, kernel: str | None = None, sets: dict[str, str] | None = None) -> LoadedKernel:
-    """Run the file as a fresh module and pick its kernel: the lone module-level PrimFunc, the one
-    named `kernel`, or the PrimFunc returned by the factory named `kernel` called with `sets`."""
+    """Run the file as a fresh module (with TileLang's names, tilelang_surface.py) and pick its
+    kernel: the lone module-level PrimFunc, else the lone `@tilelang.jit` function, or the one
+    named `kernel`; factories and jit functions are called with `sets`."""
     path = Path(path).resolve()
-    module = run_module(path)
+    with surface(path.parent):
+        module, skipped = run_module(path)
+        picked = pick(module, path, kernel, sets or {}, skipped)
+        needs_skipped(picked, skipped)
+        return picked
+
+
+def pick(module: Any, path: Path, kernel: str | None, sets: dict[str, str],
+         skipped: list[Skipped]) -> LoadedKernel:
     found = {k: v for k, v in vars(module).items() if isinstance(v, PrimFunc)}
-    functions = {k: v for k, v in vars(module).items() if inspect.isfunction(v)
-                 and v.__module__ == module.__name__ and k != "reference"}
-    factories = {k: f for k, f in functions.items() if "prim_func" in f.__code__.co_names}
+    functions = {k: v for k, v in vars(module).items() if k != "reference" and
+                 (inspect.isfunction(v) or isinstance(v, Jit)) and v.__code__.co_filename == str(path)}
+    factories = {k: f for k, f in functions.items() if isinstance(f, Jit) or uses_prim_func(f.__code__)}
+    jits = [k for k, f in functions.items() if isinstance(f, Jit)]
     reference = getattr(module, "reference", None)
     reference = reference if callable(reference) else None
     where = NOLOC                                  # a choice of kernel has no line
+    if kernel is None and not found and len(jits) == 1:
+        kernel = jits[0]                           # found by its decorator
     if kernel is None and sets:
         raise NanottError("NT903", "--set needs --kernel naming a factory function", where,
                           hint=choices(found, factories))
     if kernel is None:
         if len(found) == 1:
             name, pf = next(iter(found.items()))
-            return LoadedKernel(pf, name, reference, path)
-        raise NanottError("NT901", f"{path} defines {describe(found)}; choose one with --kernel",
+            return LoadedKernel(pf, name, reference, path, done(skipped))
+        if not found and not factories and skipped:
+            raise skipped[0].error
+        raise NanottError("NT901", f"{path} defines {describe(found, jits)}; choose one with --kernel",
                           where, hint=choices(found, factories))
     if kernel in found:
         if sets:
             raise NanottError("NT903", f"--set only applies to factory functions, and {kernel} is "
                                        "already a kernel", where, hint=choices(found, factories))
-        return LoadedKernel(found[kernel], kernel, reference, path)
+        return LoadedKernel(found[kernel], kernel, reference, path, done(skipped))
     if kernel in functions:
-        return LoadedKernel(call_factory(functions[kernel], sets or {}, path), kernel, reference, path)
+        pf = call_factory(functions[kernel], sets, path)
+        return LoadedKernel(pf, kernel, reference, path, done(skipped))
+    if skipped:
+        raise skipped[0].error
     raise NanottError("NT901", f"{path} has no kernel or factory named {kernel}", where,
                       hint=choices(found, factories))
 
 
-def run_module(path: Path) -> Any:
-    """Execute the file under a unique module name; its errors become NT902 at their line."""
+def uses_prim_func(code: CodeType) -> bool:
+    """Whether a function (or one nested in it) applies T.prim_func: a factory."""
+    return "prim_func" in code.co_names or any(uses_prim_func(c) for c in code.co_consts
+                                               if isinstance(c, CodeType))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A module-level statement that raised while the file loaded, and the names it would bind."""
+    line: int
+    binds: frozenset[str]
+    error: NanottError
+
+
+def run_module(path: Path) -> tuple[Any, list[Skipped]]:
+    """Execute the file under a unique module name, one top-level statement at a time. A statement
+    that raises is skipped and remembered (a GPU launch, a missing package, a declined TileLang
+    name); the load fails with its error only if the kernel needs what it would have bound
+    (`needs_skipped`), or if no kernel is left. A syntax error is NT902 at once."""
     if not path.is_file():
         raise NanottError("NT902", f"no kernel file {path}")
     name = f"nanott_kernel_{path.stem}_{next(_COUNTER)}"
     linecache.checkcache(str(path))
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
-    except NanottError:
-        raise
+        tree = ast.parse(path.read_text(), str(path))
     except SyntaxError as e:
         raise NanottError("NT902", f"syntax error in {path.name}: {e.msg}",
                           Loc(str(path), e.lineno or 1, max(0, (e.offset or 1) - 1))) from None
-    except Exception as e:
-        raise NanottError("NT902", f"{path.name} raised {type(e).__name__} while loading: {e}",
-                          frame_loc(e, path)) from e
-    return module
+    flags, skipped = 0, []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            flags |= sum(getattr(__future__, a.name).compiler_flag for a in stmt.names)
+        try:
+            exec(compile(ast.Module([stmt], []), str(path), "exec", flags=flags, dont_inherit=True),
+                 module.__dict__)
+        except Exception as e:
+            skipped.append(Skipped(stmt.lineno, bound_names(stmt), as_load_error(e, path, stmt)))
+    return module, skipped
+
+
+def as_load_error(e: Exception, path: Path, stmt: ast.stmt) -> NanottError:
+    if isinstance(e, NanottError):
+        return e
+    loc = frame_loc(e, path)
+    return NanottError("NT902", f"{path.name} raised {type(e).__name__} while loading: {e}",
+                       loc if loc != NOLOC else Loc(str(path), stmt.lineno, stmt.col_offset))
+
+
+def bound_names(stmt: ast.stmt) -> frozenset[str]:
+    """The module-level names a statement binds (assignments, defs, classes, imports)."""
+    out = set()
+    for n in ast.walk(stmt):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.alias):
+            out.add(n.asname or n.name.split(".")[0])
+    return frozenset(out)
+
+
+def needs_skipped(loaded: LoadedKernel, skipped: list[Skipped]) -> None:
+    """NT902 (the skipped statement's own error) when the kernel reads a name it would have bound."""
+    func = loaded.prim_func.func
+    names = global_names(func.__code__)
+    for s in skipped:
+        if s.binds & names:
+            raise s.error
+
+
+def global_names(code: CodeType) -> set[str]:
+    out = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, CodeType):
+            out |= global_names(c)
+    return out
+
+
+def done(skipped: list[Skipped]) -> tuple[tuple[int, str], ...]:
+    return tuple((s.line, s.error.message) for s in skipped)
 
 
 def frame_loc(e: BaseException, path: Path) -> Loc:
@@ -100,19 +192,26 @@ def frame_loc(e: BaseException, path: Path) -> Loc:
     return Loc(str(path), lines[-1], 0) if lines else NOLOC
 
 
-def call_factory(factory: Callable, sets: dict[str, str], path: Path) -> PrimFunc:
-    """Call a kernel factory with `--set` values (parsed as Python literals where they are)."""
+def call_factory(jitted: Any, sets: dict[str, str], path: Path) -> PrimFunc:
+    """Call a kernel factory, or specialise a `@tilelang.jit` function, with `--set` values (parsed
+    as Python literals where they are)."""
+    factory = jitted.func if isinstance(jitted, Jit) else jitted
+    values = {k: literal(v) for k, v in sets.items()}
+    if isinstance(jitted, Jit) and is_eager(factory):
+        return eager.specialize(factory, values)
     params = inspect.signature(factory).parameters
     where = Loc(str(path), factory.__code__.co_firstlineno, 0)
     unknown = [k for k in sets if k not in params]
     missing = [k for k, p in params.items() if p.default is p.empty and k not in sets
                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if isinstance(jitted, Autotuned) and autotuned(jitted, missing):
+        raise autotune_declined(jitted, missing, where)
     if unknown or missing:
         problem = (f"{factory.__name__} has no parameter {', '.join(unknown)}" if unknown else
                    f"{factory.__name__} needs {', '.join(missing)}")
         raise NanottError("NT903", problem, where, hint=f"parameters: {signature(factory)}")
     try:
-        result = factory(**{k: literal(v) for k, v in sets.items()})
+        result = factory(**values)
     except NanottError:
         raise
     except Exception as e:
@@ -139,7 +238,25 @@ def signature(f: Callable) -> str:
     return f"{f.__name__}{inspect.signature(f)}"
 
 
-def describe(found: dict) -> str:
+def autotuned(jitted: Autotuned, missing: list[str]) -> bool:
+    """Whether a missing parameter is one the autotuner would choose (all, if its configs need a GPU)."""
+    first = jitted.first_config()
+    return bool(missing) and (first is None or any(k in first for k in missing))
+
+
+def autotune_declined(jitted: Autotuned, missing: list[str], where: Loc) -> NanottError:
+    first = jitted.first_config() or {}
+    sets = " ".join(f"--set {k}={first.get(k, '...')}" for k in missing)
+    tuned = [k for k in missing if k in first] or missing
+    return NanottError("NT920", f"{jitted.__name__} is autotuned over {', '.join(tuned)}, and nanott "
+                                "does not autotune (it has no device to time configurations on)",
+                       where, hint=f"choose one configuration: {sets}" +
+                       (" (values from the first of its configs)" if first else ""))
+
+
+def describe(found: dict, jits: list[str]) -> str:
+    if jits:
+        return f"{len(jits)} @tilelang.jit functions ({', '.join(sorted(jits))})"
     return "no module-level @T.prim_func" if not found else \
         f"{len(found)} kernels ({', '.join(sorted(found))})"
 

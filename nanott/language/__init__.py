@@ -31,6 +31,7 @@ from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.language import ops
+from nanott.language.eager import const, empty
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
 from nanott.language.ops import flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
@@ -42,7 +43,8 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
-           "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax"]
+           "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
+           "const", "empty"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -223,7 +225,7 @@ reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view print device_assert log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
-Select max_value min_value const empty macro dynamic symbolic annotate_layout
+Select max_value min_value macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
 sync_threads alloc_local alloc_var alloc_global alloc_reducer finalize_reducer alloc_barrier

@@ -218,6 +218,13 @@ class Builder:
             return Sym(l0.Var(name, loc=self.loc))
         return value
 
+    def annotate(self, name: str, ann: Any) -> Any:
+        """`x: T.Tensor(...)` without a value: a tensor parameter of an eager kernel (eager.py)."""
+        raise NanottError("NT304", f"the annotation of {name} without a value belongs to the eager "
+                                   "style (a @tilelang.jit function that annotates its tensor "
+                                   "parameters in its body)",
+                          hint="in a @T.prim_func, annotate the parameters in the def line")
+
     def aug(self, name: str, old: Any, op: str, value: Any) -> Any:
         return self.bind(name, BIN[op](old, value))
 

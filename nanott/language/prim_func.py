@@ -8,7 +8,8 @@ statement being run: a Python exception in the user's kernel becomes NT109, neve
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC
@@ -52,19 +53,26 @@ def parse_prim_func(pf: PrimFunc) -> l0.Kernel:
     func = pf.func
     maker, args, shift, file = rewrite(func)
     free = closure(func)
-    with Builder(file) as b:
-        try:
-            params, buffers = parameters(b, pf, args, shift, free)
-            maker(b, *free.values())(*buffers)
-            return b.finish(func.__name__, params)
-        except NanottError as e:
-            if e.loc == NOLOC:
-                e.loc = b.loc
-            raise
-        except Exception as e:
-            raise NanottError("NT109", f"the kernel's Python raised {type(e).__name__}: {e}", b.loc,
-                              hint="nanott runs the kernel body as Python while it parses it; the "
-                                   "error is in the statement shown") from e
+    with Builder(file) as b, traced(b):
+        params, buffers = parameters(b, pf, args, shift, free)
+        maker(b, *free.values())(*buffers)
+        return b.finish(func.__name__, params)
+
+
+@contextmanager
+def traced(b: Builder) -> Iterator[None]:
+    """Errors while the kernel's Python runs: located at the statement being run, NT109 for a
+    Python exception."""
+    try:
+        yield
+    except NanottError as e:
+        if e.loc == NOLOC:
+            e.loc = b.loc
+        raise
+    except Exception as e:
+        raise NanottError("NT109", f"the kernel's Python raised {type(e).__name__}: {e}", b.loc,
+                          hint="nanott runs the kernel body as Python while it parses it; the "
+                               "error is in the statement shown") from e
 
 
 def parameters(b: Builder, pf: PrimFunc, args: ast.arguments, shift: int,

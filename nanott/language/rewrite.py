@@ -10,6 +10,7 @@ so that the builder sees what plain Python would hide:
   if c: / while c:       ->  __nt__.ctx_if(c)                       Python bools only
   with E as (a, b):      ->  with __nt__.ctx_with(E, ("a", "b"))    T.Kernel learns the block names
   x = v, (a, b) = v      ->  x = __nt__.bind("x", v)                run-time values become lets
+  A: T.Tensor(...)       ->  A = __nt__.annotate("A", T.Tensor(...)) a tensor of an eager kernel
   x += v                 ->  x = __nt__.aug("x", x, "Add", v)
   buf[i, j] = v          ->  __nt__.store(buf, __nt__.index[i, j], v)
   buf[i, j] += v         ->  __nt__.aug_store(buf, __nt__.index[i, j], "Add", v)
@@ -131,6 +132,9 @@ class KernelRewrite(ast.NodeTransformer):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
         if node.value is not None and isinstance(node.target, ast.Name):
             node.value = call("bind", ast.Constant(node.target.id), node.value)
+        elif isinstance(node.target, ast.Name):
+            value = call("annotate", ast.Constant(node.target.id), node.annotation)
+            return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], value), node)
         return node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:

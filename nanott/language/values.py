@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from nanott.diagnostics import NanottError
+from nanott.dtypes import LOWERED, canonical
 from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
 
-SUPPORTED_DTYPES = ("bfloat16", "float32")
-ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "float16",
-           "double": "float64", "int": "int32"}
+SUPPORTED_DTYPES = tuple(d for d in LOWERED if LOWERED[d].kind == "float")
 
 
 class Tracing:
@@ -47,8 +46,7 @@ class dtype(str):
 
 def normalize_dtype(d: Any) -> str:
     """The L0 name of a dtype ("float" -> "float32"); NT101 unless nanott supports it."""
-    name = str(d).removeprefix("torch.").removeprefix("numpy.")
-    name = ALIASES.get(name, name)
+    name = canonical(d)
     if name not in SUPPORTED_DTYPES:
         raise NanottError("NT101", f"dtype {name} is not supported by nanott",
                           hint=f"supported dtypes: {', '.join(SUPPORTED_DTYPES)} (\"float\" means "

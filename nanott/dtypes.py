@@ -1,0 +1,51 @@
+"""The dtype vocabulary, in one table: every dtype name a kernel may write, its width, and, for the
+dtypes nanott lowers, the Tenstorrent data format that holds it.
+
+  name        bits  tt::DataFormat  bytes/tile  why this format
+  bfloat16     16   Float16_b         2048      bfloat16 is Tensix's native 16-bit float
+  float32      32   Float32           4096      IEEE single; the SFPU computes in it
+  int32        32   Int32             4096      indices and integer arithmetic
+
+Other names TileLang accepts (float16, int8, float8_e4m3fn, ...) are known here with their width
+(`tvm.DataType(name).bits`) and rejected by P0 with NT101 until a row gives them a format. NumPy
+types are named, not imported, so that loading a kernel file does not import NumPy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DType:
+    """A dtype nanott lowers: its storage for NumPy and the interpreters, and its target format."""
+    name: str
+    bits: int
+    numpy: str            # a numpy or ml_dtypes type name
+    format: str           # tt::DataFormat
+    tile_bytes: int       # one 32x32 tile in that format
+    kind: str             # float | int
+
+
+LOWERED = {d.name: d for d in (
+    DType("bfloat16", 16, "bfloat16", "Float16_b", 2048, "float"),
+    DType("float32", 32, "float32", "Float32", 4096, "float"),
+    DType("int32", 32, "int32", "Int32", 4096, "int"),
+)}
+
+BITS = {"float64": 64, "float16": 16, "int8": 8, "int16": 16, "int64": 64, "uint8": 8, "uint16": 16,
+        "uint32": 32, "uint64": 64, "bool": 1, "float8_e4m3fn": 8, "float8_e5m2": 8, "float8_e4m3": 8,
+        "float8_e8m0fnu": 8, "float4_e2m1fn": 4, "int4": 4, "tfloat32": 32,
+        **{d.name: d.bits for d in LOWERED.values()}}
+
+ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "float16",
+           "double": "float64", "int": "int32"}
+
+
+def canonical(name: str) -> str:
+    """The vocabulary's name for a dtype spelled as TileLang, torch or NumPy spell it."""
+    name = str(name).removeprefix("torch.").removeprefix("numpy.")
+    return ALIASES.get(name, name)
+
+
+def bits_of(name: str) -> int:
+    return BITS[canonical(name)]

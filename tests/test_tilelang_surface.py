@@ -1,0 +1,110 @@
+"""Issue 9, items 1 and 2: unchanged TileLang files load (the `tilelang` package surface, only during
+the load), and the eager style (`@tilelang.jit` + T.const + body annotations + T.empty) lowers.
+
+Numerics are checked against NumPy on random inputs; float32 GEMMs of K <= 128 terms in [-1, 1)
+agree with float64 NumPy to about K * 2^-24 of the sum of |terms| (under 1e-5), so 1e-4 of the
+output's own scale leaves room for summation order and fails on any wrong element."""
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import nanott_cli as nanott
+from nanott import api
+from nanott.diagnostics import NanottError
+from nanott.language.tilelang_surface import Autotuned, Jit, surface
+from nanott.loader import load_kernel, run_module
+
+HERE = Path(__file__).resolve().parent / "kernels" / "tilelang_style"
+RNG = np.random.default_rng(9)
+
+
+def module(name: str):
+    with surface(HERE):
+        return run_module(HERE / name)
+
+
+def close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-4) -> bool:
+    scale = float(np.max(np.abs(expected)))
+    return scale > 0 and float(np.max(np.abs(actual - expected))) <= rtol * scale
+
+
+def test_eager_gemm_sizes_come_from_the_arrays_and_the_output_is_returned():
+    mod, skipped = module("eager_gemm.py")
+    assert isinstance(mod.matmul, Jit) and mod.matmul.options["out_idx"] == [-1]
+    assert {s.line for s in skipped} == {33, 34}                # torch.randn(..cuda), do_bench
+    a = RNG.uniform(-1, 1, (64, 96)).astype(np.float32)
+    b = RNG.uniform(-1, 1, (96, 128)).astype(np.float32)
+    for level in ("L0", "L5", "L9"):
+        c = api.run(mod.matmul, a, b, level=level, block_M=32, block_N=64)
+        assert c.shape == (64, 128) and close(c, a.astype(np.float64) @ b)
+
+
+def test_eager_kernel_from_the_cli_values_has_the_tensors_then_the_outputs():
+    loaded = load_kernel(HERE / "eager_gemm.py", None, {"M": "64", "N": "32", "K": "64",
+                                                         "block_M": "32", "block_N": "32"})
+    k = loaded.prim_func.parse()
+    assert [(p.name, p.shape) for p in k.params] == [("A", (64, 64)), ("B", (64, 32)), ("C", (64, 32))]
+    assert ("pass_configs" not in str(k.attrs)) and loaded.name == "matmul"
+    assert [line for line, _ in loaded.skipped] == [33, 34]
+
+
+@pytest.mark.parametrize("sets, code, words", [
+    ({"M": "64", "N": "32", "K": "64"}, "NT903", "matmul needs block_M, block_N"),
+    ({"M": "64", "block_M": "32", "block_N": "32"}, "NT903", "the size N, K (T.const) has no value"),
+    ({"M": "64", "N": "32", "K": "64", "block_M": "32", "block_N": "32", "Q": "1"}, "NT903",
+     "no parameter or T.const size Q"),
+    ({"A": "3", "block_M": "32", "block_N": "32"}, "NT903", "A of matmul is a tensor"),
+])
+def test_eager_kernel_missing_or_wrong_values_are_diagnosed(sets, code, words):
+    with pytest.raises(NanottError) as e:
+        load_kernel(HERE / "eager_gemm.py", None, sets).prim_func.parse()
+    assert e.value.code == code and words in e.value.message and "Traceback" not in e.value.render()
+
+
+def test_autotuned_factory_runs_with_values_and_declines_autotuning_when_needed():
+    loaded = load_kernel(HERE / "factory_autotuned.py", "scale_rows",
+                         {"M": "64", "N": "64", "block_M": "32", "block_N": "32"})
+    x = RNG.uniform(-1, 1, (64, 64)).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    api.run(loaded.prim_func, x, y, level="L9")
+    assert close(y, x * 2.0 + 1.0)
+    assert [(line, why.split(" is ")[0]) for line, why in loaded.skipped] == [(35, "tilelang.carver.arch.CUDA")]
+    with pytest.raises(NanottError) as e:
+        load_kernel(HERE / "factory_autotuned.py", "scale_rows", {"M": "64", "N": "64"})
+    assert e.value.code == "NT920" and "autotuned over block_M, block_N" in e.value.message
+    assert "--set block_M=32 --set block_N=32 (values from the first of its configs)" in e.value.hint
+
+
+def test_module_level_cuda_work_is_reported_only_when_the_kernel_needs_it():
+    with pytest.raises(NanottError) as e:
+        load_kernel(HERE / "needs_cuda.py", None, {"block": "32"})
+    assert e.value.code == "NT920" and "torch.cuda.device_count" in e.value.message
+    assert e.value.loc.line == 7
+
+
+def test_the_surface_is_active_only_during_the_load():
+    real = types.ModuleType("tilelang")                  # what a real TileLang install would be
+    sys.modules["tilelang"] = real
+    try:
+        mod, _ = module("factory_autotuned.py")
+        assert sys.modules["tilelang"] is real and "sizes_helper" not in sys.modules
+        assert isinstance(mod.scale_rows, Autotuned) and mod.tilelang is not real
+        assert mod.T.__name__ == "nanott.language" and str(HERE) not in sys.path
+    finally:
+        del sys.modules["tilelang"]
+    with pytest.raises(NanottError) as e:
+        mod.tilelang.profiler.do_bench(lambda: 0)
+    assert e.value.code == "NT920" and "tilelang.profiler.do_bench is not honoured" in e.value.message
+
+
+def test_cli_finds_the_eager_kernel_by_its_decorator():
+    out = nanott("explain", str(HERE / "eager_gemm.py"), "--stop-after", "B1", "--set", "M=64",
+                 "--set", "N=64", "--set", "K=64", "--set", "block_M=32", "--set", "block_N=32").output
+    assert "kernel matmul(A: float32[64x64], B: float32[64x64], C: float32[64x64])" in out
+    assert out.count("# checked:") == 5 and "EXCEEDS" not in out
+    assert "eager_gemm.py:33: note: skipped while loading" in out

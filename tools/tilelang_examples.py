@@ -1,0 +1,149 @@
+"""How far TileLang's own example files get through nanott, unchanged.
+
+    python tools/tilelang_examples.py /path/to/tilelang-checkout [--stop-after G1] [--family gemm]
+
+For each kernel file (a file that opens a `T.Kernel`) of the families named in issue 9, this runs
+`nanott explain FILE --kernel K --set ...` in a fresh process and prints one line:
+
+    runs      every stage ran, every level's numerics matched (the L0 interpreter is the reference:
+              TileLang files carry no NumPy `reference`)
+    stops     a diagnostic stopped it: its code and message name the construct nanott lacks
+    unset     it loaded, but the table below gives no sizes for it (NT901 several kernels, NT903)
+    no-load   the file did not load (NT902)
+    crash     a traceback: a nanott bug
+
+and the counts at the end. The sizes below are small versions of each file's own `main()` (block
+sizes from its defaults or its first autotuning config); nothing of TileLang's is copied here.
+The checkout is read, never written; it stays outside nanott's repository.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FAMILIES = ("elementwise", "quickstart.py", "gemm", "gemm_splitk", "gemv", "norm", "online_softmax",
+            "cast", "convolution", "flash_attention", "flash_decoding", "attention_sink",
+            "linear_attention", "blocksparse_attention", "gemm_fp8", "fusedmoe", "topk", "deepseek_nsa",
+            "deepseek_mla", "warp_specialize", "dequantize_gemm")
+
+GEMM = "--set M=128 --set N=128 --set K=128 --set block_M=64 --set block_N=64 --set block_K=32"
+ATTN = "--set batch=1 --set heads=2 --set dim=64"
+# file (under examples/) -> the arguments of `nanott explain`; a file not listed runs without any
+ARGS = {
+    "elementwise/example_elementwise_add.py": "--set M=64 --set N=64 --set block_M=32 --set block_N=32 "
+                                              "--set in_dtype=float32 --set out_dtype=float32 --set threads=128",
+    "quickstart.py": "--kernel matmul " + GEMM,
+    "gemm/example_gemm.py": GEMM,
+    "gemm/example_gemm_autotune.py": "--kernel matmul " + GEMM + " --set num_stages=2 --set thread_num=128 "
+                                     "--set enable_rasteration=False",
+    "gemm/example_gemm_advanced_autotune.py": "--kernel matmul " + GEMM + " --set num_stages=2 "
+                                              "--set thread_num=128 --set enable_rasteration=False",
+    "gemm/example_gemm_autotune_early_stop.py": "--kernel matmul_early_stop " + GEMM,
+    "gemm/example_gemm_autotune_pass_configs.py": "--kernel matmul_decorator " + GEMM,
+    "gemm/example_gemm_persistent.py": "--kernel matmul_non_persistent " + GEMM + " --set threads=128 "
+                                       "--set num_stages=2",
+    "gemm/example_gemm_intrinsics.py": "--set M=128 --set N=128 --set K=128 --set in_dtype=float16 "
+                                       "--set out_dtype=float16 --set accum_dtype=float32",
+    "gemm_splitk/example_tilelang_gemm_splitk.py": GEMM.replace("K=128", "K=256") + " --set split_k=2",
+    "gemm_splitk/example_tilelang_gemm_splitk_vectorize_atomicadd.py": GEMM.replace("K=128", "K=256") +
+                                                                       " --set split_k=2",
+    "gemv/example_gemv.py": "--kernel splitk_gemv --set N=128 --set K=256 --set BLOCK_N=32 --set BLOCK_K=64 "
+                            "--set reduce_threads=8",
+    "norm/rms_norm.py": "--kernel rms_norm --set M=64 --set N=128 --set blk_m=1",
+    "norm/layernorm.py": "--kernel _layernorm_fwd --set N=64 --set D=128",
+    "online_softmax/online_softmax.py": "--set BLOCK_M=32 --set BLOCK_N=128",
+    "cast/example_per_token_cast_to_fp8.py": "--set M=64 --set N=256 --set blk_m=8",
+    "cast/example_group_per_split_token_cast_to_fp8.py": "--set M=64 --set N=256 --set BG=2 --set M_max=64 "
+                                                         "--set blk_m=8",
+    "convolution/example_convolution.py": "--set N=1 --set C=32 --set H=8 --set W=8 --set F=32 --set K=3 "
+                                          "--set S=1 --set D=1 --set P=1 --set block_M=64 --set block_N=32 "
+                                          "--set block_K=32 --set num_stages=1 --set threads=128",
+    "flash_attention/example_mha_fwd_bhsd.py": ATTN + " --set seq_q=128 --set seq_kv=128 --set is_causal=False",
+    "flash_attention/example_mha_fwd_bshd.py": ATTN + " --set seq_len=128 --set is_causal=False",
+    "flash_attention/example_gqa_fwd_bshd.py": ATTN.replace("heads=2", "heads=4") +
+                                               " --set seq_len=128 --set is_causal=False --set groups=2",
+    "flash_attention/example_mha_bwd_bhsd.py": "--kernel flashattn_fwd " + ATTN.replace("--set batch=1 ", "")
+                                               .replace("heads=2", "H=2").replace("dim=64", "D=64") +
+                                               " --set batch=1 --set N_CTX=128 --set is_causal=False "
+                                               "--set block_M=64 --set block_N=64",
+    "attention_sink/example_mha_sink_fwd_bhsd.py": ATTN + " --set seq_q=128 --set seq_kv=128",
+    "attention_sink/example_gqa_sink_fwd_bhsd_wgmma_pipelined.py": ATTN + " --set seq_q=128 --set seq_kv=128 "
+                                                                          "--set groups=1",
+    "deepseek_mla/example_mla_decode.py": "--set batch=1 --set heads=64 --set kv_head_num=1 --set seqlen_kv=256 "
+                                          "--set dim=128 --set pe_dim=32 --set block_N=64 --set block_H=64 "
+                                          "--set num_split=1 --set softmax_scale=0.08",
+    "flash_decoding/example_mha_inference.py": ATTN + " --set seqlen_q=128 --set seqlen_kv=256 "
+                                                      "--set is_causal=False --set block_M=64 --set block_N=64",
+    "topk/example_topk.py": "--set M=64 --set N=64 --set topk=4 --set blk_m=32",
+    "linear_attention/example_linear_attn_fwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
+    "linear_attention/example_retention_fwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
+    "gemm_fp8/example_tilelang_gemm_fp8.py": GEMM + " --set dtype=float8_e4m3fn",
+    "gemm_fp8/example_tilelang_gemm_fp8_2xAcc.py": GEMM + " --set dtype=float8_e4m3fn",
+    "warp_specialize/example_warp_specialize_gemm_copy_0_gemm_1.py": GEMM,
+    "warp_specialize/example_warp_specialize_gemm_copy_1_gemm_0.py": GEMM,
+    "warp_specialize/example_warp_specialize_gemm_copy_gemm_0_1.py": GEMM,
+    "warp_specialize/example_warp_specialize_gemm_barrierpipe_stage2.py": GEMM,
+    "warp_specialize/example_warp_specialize_gemm_softpipe_stage2.py": GEMM,
+    "deepseek_nsa/example_tilelang_nsa_fwd.py": "--set batch=1 --set heads=16 --set seq_len=64 --set dim=32 "
+                                                "--set is_causal=True --set block_size=32 --set groups=16 "
+                                                "--set selected_blocks=1",
+}
+
+
+def kernel_files(examples: Path) -> list[Path]:
+    """The families' .py files that open a T.Kernel (not tests, regressions or benchmarks)."""
+    out = []
+    for family in FAMILIES:
+        root = examples / family
+        files = [root] if root.is_file() else sorted(root.glob("*.py"))
+        out += [f for f in files if "T.Kernel" in f.read_text()
+                and not f.name.startswith(("test_", "regression_", "benchmark_"))]
+    return out
+
+
+def verdict(rc: int, out: str, err: str) -> tuple[str, str]:
+    if "Traceback (most recent call last)" in err:
+        return "crash", err.strip().splitlines()[-1][:150]
+    m = re.search(r"error (NT\d+): (.*)", err)
+    if m:
+        kind = {"NT902": "no-load", "NT901": "unset", "NT903": "unset"}.get(m.group(1), "stops")
+        return kind, f"{m.group(1)} {m.group(2)[:140]}"
+    if rc == 0 and "EXCEEDS" not in out:
+        return "runs", f"{out.count('# checked:')} levels checked"
+    return "crash", (err.strip().splitlines() or ["exit %d" % rc])[-1][:150]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkout", type=Path, help="a TileLang checkout (its examples/ is read)")
+    ap.add_argument("--stop-after", default=None, help="last stage (default: every stage, G1)")
+    ap.add_argument("--family", default=None, help="only this family (a folder under examples/)")
+    ap.add_argument("--timeout", type=float, default=300.0)
+    args = ap.parse_args()
+    examples = args.checkout / "examples"
+    files = [f for f in kernel_files(examples)
+             if args.family is None or f.relative_to(examples).parts[0] == args.family]
+    counts: dict[str, int] = {}
+    for f in files:
+        rel = f.relative_to(examples).as_posix()
+        cmd = [sys.executable, "-m", "nanott", "explain", str(f), *ARGS.get(rel, "").split()]
+        cmd += ["--stop-after", args.stop_after] if args.stop_after else []
+        start = time.perf_counter()
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            kind, why = verdict(p.returncode, p.stdout, p.stderr)
+        except subprocess.TimeoutExpired:
+            kind, why = "crash", f"timed out after {args.timeout:.0f} s"
+        counts[kind] = counts.get(kind, 0) + 1
+        print(f"{kind:8} {rel:70} {time.perf_counter() - start:5.1f}s  {why}", flush=True)
+    print(f"\n{len(files)} kernel files: " + ", ".join(f"{counts.get(k, 0)} {k}"
+                                                      for k in ("runs", "stops", "unset", "no-load", "crash")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
