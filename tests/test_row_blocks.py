@@ -81,3 +81,22 @@ def test_rows_that_interact_are_refused_with_the_rule(tmp_path, edit, rule):
     with pytest.raises(NanottError) as e:
         api.lower(load(tmp_path, 8, edit=edit).prim_func, stop_after="A1")
     assert e.value.code == "NT111" and rule in e.value.message
+
+
+def in_place(source: str) -> str:
+    """TileLang's own rms_norm: float32, the block copied from DRAM straight into the fragment that
+    is then scaled in place (`A_local[i, j] *= A_powsum[i]`)."""
+    return (source.replace('"bfloat16"', '"float32"')
+            .replace('        A_shared = T.alloc_shared((blk_m, N), "float32")\n', "")
+            .replace("T.copy(A[bx * blk_m, 0], A_shared)\n        T.copy(A_shared, A_local)",
+                     "T.copy(A[bx * blk_m, 0], A_local)")
+            .replace("A_local[i, j] = A_local[i, j] * A_powsum[i]", "A_local[i, j] *= A_powsum[i]"))
+
+
+def test_a_fragment_loaded_from_dram_and_updated_in_place(tmp_path):
+    loaded = load(tmp_path, 1, edit=in_place)
+    assert "A_shared" not in in_place(KERNEL) and "T.copy(A[bx * blk_m, 0], A_local)" in in_place(KERNEL)
+    check_levels(loaded, reference)
+    c2b = api.lower(loaded.prim_func, stop_after="C2b")
+    staged = next(cb for cb in c2b.cbs if cb.name == "A_local_in")
+    assert staged.dtype == "float32" and staged.scope == "intermediate"
