@@ -64,8 +64,8 @@ def candidate(k: l0.Kernel, d: int, b: str) -> RowBlocks | str | None:
     if TILE % m:
         return f"blocks of {m} rows do not divide the 32 rows of a tile"
     on_chip = [s for r in regions(k.body) if r.buffer not in dram for s in r.starts]
-    if any(uses(x, b) for x in on_chip + other_exprs(k.body)):
-        return f"{b} is used other than as the start of {m}-row copies"
+    if other := next((x for x in on_chip + other_exprs(k.body) if uses(x, b)), None):
+        return f"{b} is used in {other}, other than as the start of {m}-row copies"
     rows = frozenset(name for name, shape in shapes.items() if shape[0] == m)
     plan = RowBlocks(d, b, m, rows)
     problem = next((p for s in walk(k.body) if (p := mixes_rows(s, plan, dram))), None)
