@@ -27,6 +27,9 @@ TOLERANCE: dict[str, dict[str, float]] = {
     # bfloat16 keeps 8 significant bits: one rounding is within 2^-9 relative. 2^-6 leaves room for
     # a few roundings of intermediates (a bf16 tile, a bf16 accumulator) and a changed summation order.
     "bfloat16": {"rtol": 2.0**-6, "atol": 2.0**-6},
+    # float16 keeps 11 significant bits: one rounding is within 2^-12 relative; the same room for a
+    # few roundings and another summation order as bfloat16's (x8) gives 2^-9.
+    "float16": {"rtol": 2.0**-9, "atol": 2.0**-9},
     # float32 keeps 24 bits; a dot product of K terms summed in another order moves by about
     # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
     "float32": {"rtol": 1e-4, "atol": 1e-4},

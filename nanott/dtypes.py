@@ -1,12 +1,18 @@
 """The dtype vocabulary, in one table: every dtype name a kernel may write, its width, and, for the
-dtypes nanott lowers, the Tenstorrent data format that holds it.
+dtypes nanott lowers, the Tenstorrent data format that holds it and the C++ host type of its files.
 
-  name        bits  tt::DataFormat  bytes/tile  why this format
-  bfloat16     16   Float16_b         2048      bfloat16 is Tensix's native 16-bit float
-  float32      32   Float32           4096      IEEE single; the SFPU computes in it
-  int32        32   Int32             4096      indices and integer arithmetic
+  name        bits  tt::DataFormat  bytes/tile  host type  why this format
+  bfloat16     16   Float16_b         2048      bfloat16   Tensix's native 16-bit float
+  float16      16   Float16           2048      uint16_t   IEEE binary16 (5-bit exponent, 10-bit
+                                                           mantissa); tt-metal has no host half type,
+                                                           so the host holds its bit patterns
+  float32      32   Float32           4096      float      IEEE single; the SFPU computes in it
 
-Other names TileLang accepts (float16, int8, float8_e4m3fn, ...) are known here with their width
+Numerics: a value stored into a buffer of a dtype is rounded to it to nearest, ties to even (NumPy's
+and ml_dtypes' casts, the host's conversion, and nanott's CPU runtime's packer agree). The hardware
+flushes float16 denormals (below 6.1e-5) to zero in compute; nanott keeps them (not modelled).
+
+Other names TileLang accepts (int8, float8_e4m3fn, ...) are known here with their width
 (`tvm.DataType(name).bits`) and rejected by P0 with NT101 until a row gives them a format. NumPy
 types are named, not imported, so that loading a kernel file does not import NumPy.
 """
@@ -24,12 +30,15 @@ class DType:
     format: str           # tt::DataFormat
     tile_bytes: int       # one 32x32 tile in that format
     kind: str             # float | int
+    host: str             # the C++ type of the host's copy (and of the .bin files)
+    header: str | None    # the header declaring it
 
 
 LOWERED = {d.name: d for d in (
-    DType("bfloat16", 16, "bfloat16", "Float16_b", 2048, "float"),
-    DType("float32", 32, "float32", "Float32", 4096, "float"),
-    DType("int32", 32, "int32", "Int32", 4096, "int"),
+    DType("bfloat16", 16, "bfloat16", "Float16_b", 2048, "float", "bfloat16", "tt-metalium/bfloat16.hpp"),
+    DType("float16", 16, "float16", "Float16", 2048, "float", "uint16_t", None),
+    DType("float32", 32, "float32", "Float32", 4096, "float", "float", None),
+    DType("int32", 32, "int32", "Int32", 4096, "int", "int32_t", None),
 )}
 
 BITS = {"float64": 64, "float16": 16, "int8": 8, "int16": 16, "int64": 64, "uint8": 8, "uint16": 16,

@@ -108,6 +108,20 @@ class Language:
                     self.nodes[t.__name__] = t
                     self._collect(t)
 
+    def reachable(self, inside_only: frozenset[str] = frozenset()) -> set[str]:
+        """The productions a program can hold, found from the root through field types, except
+        those found only inside a production named in `inside_only` (which itself counts)."""
+        seen: set[str] = set()
+        todo = [self.root]
+        while todo:
+            cls = todo.pop()
+            if cls.__name__ in seen:
+                continue
+            seen.add(cls.__name__)
+            if cls.__name__ not in inside_only:
+                todo += [t for hint in self.hints(cls).values() for t in _flatten(hint) if is_dataclass(t)]
+        return seen
+
     def hints(self, cls: type) -> dict[str, Any]:
         if cls not in getattr(self, "_hints", {}):
             self.__dict__.setdefault("_hints", {})

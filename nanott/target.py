@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from dataclasses_json import dataclass_json
 
+from nanott.dtypes import LOWERED
+
 TILE = 32
-FORMATS = {"bfloat16": ("Float16_b", 2048), "float32": ("Float32", 4096)}
+FORMATS = {d.name: (d.format, d.tile_bytes) for d in LOWERED.values()}   # the table of nanott/dtypes.py
 
 
 @dataclass_json

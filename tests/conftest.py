@@ -167,6 +167,18 @@ def lowered() -> Lowerings:
     return Lowerings()
 
 
+def cb_named(program: Any, name: str) -> Any:
+    """A program's CB by its name (never by its index, which a new stage may change)."""
+    return next(cb for cb in program.cbs if cb.name == name)
+
+
+def with_kernel(program: Any, role: str, **changes: Any) -> Any:
+    """The program with its kernel of one role (reader, compute, writer) changed."""
+    from dataclasses import replace
+    return replace(program, kernels=tuple(replace(k, **changes) if k.role == role else k
+                                          for k in program.kernels))
+
+
 def nanott_cli(*args: str, code: int = 0):
     """Run the `nanott` command in-process; assert its exit code and that no traceback leaked."""
     from typer.testing import CliRunner

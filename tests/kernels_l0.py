@@ -5,7 +5,6 @@ stage tests share (lowering through the real passes, renaming, loading the examp
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
@@ -159,12 +158,14 @@ def rename(x, old: str, new: str):
 
 
 def example_kernels() -> list:
-    """Every PrimFunc a module of examples/ defines at top level."""
+    """Every PrimFunc a module of examples/ defines at top level (loaded as the loader does, so
+    that an example written with TileLang's imports loads)."""
     from nanott.language.prim_func import PrimFunc
+    from nanott.language.tilelang_surface import surface
+    from nanott.loader import run_module
     out = []
     for path in sorted((ROOT / "examples").glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with surface(path.parent):
+            module, _ = run_module(path)
         out += [pytest.param(v, id=f"{path.stem}.{n}") for n, v in vars(module).items() if isinstance(v, PrimFunc)]
     return out

@@ -84,13 +84,13 @@ def course(tmp_path: Path, text: str) -> tuple[object, Path]:
 def test_markers_quote_code_by_name(tmp_path):
     c, page = course(tmp_path, "<!-- weave: delta L7 -->\nstale\n<!-- /weave -->\n"
                                "<!-- weave: source nanott/pipeline.py language -->\n<!-- /weave -->\n"
-                               "<!-- weave: source nanott/passes/_rewriter.py Rewriter.generic_visit -->\n<!-- /weave -->\n"
+                               "<!-- weave: source nanott/passes/_rewriter.py Rewriter.rebuild -->\n<!-- /weave -->\n"
                                "<!-- weave: docstring nanott/passes/b1_partition_work.py -->\n<!-- /weave -->\n"
                                "<!-- weave: targets -->\n<!-- /weave -->\n")
     text = c.woven(page)
     assert "Delta from L6 (made by D1 split-device-kernel" in text and "stale" not in text
     assert "def language(name: str) -> Language:" in text
-    assert "```python\ndef generic_visit(self, x: Any) -> Any:\n    cls = self.dst.nodes" in text
+    assert "```python\ndef rebuild(self, x: Any, **changes: Any) -> Any:\n    \"\"\"x as the output" in text
     assert "```text\nB1 partition-work: L1 -> L2\n\nChanges:" in text
     assert "| user grid of Tensix cores | 8 x 8 = 64 | 13 x 10 = 130 |" in text
 

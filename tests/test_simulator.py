@@ -16,6 +16,7 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
+from conftest import cb_named, with_kernel
 from test_stage_d_split import eltwise_l6, gemm_l6, lower_d
 
 from nanott import api
@@ -132,12 +133,11 @@ def test_a_missing_push_deadlocks_and_names_the_waiting_compute_kernel():
 def test_the_same_deadlock_at_l7_names_the_block_queues():
     k = eltwise_l6(cores=1)
     p = lower_d(k, "D2")
-    p = replace(p, cbs=tuple(replace(cb, plan=replace(cb.plan, depth=1)) if cb.index == 2 else cb
+    p = replace(p, cbs=tuple(replace(cb, plan=replace(cb.plan, depth=1)) if cb.name == "Y_s" else cb
                              for cb in p.cbs))
-    writer = replace(p.kernels[2], body=())                  # nobody drains cb2
     with pytest.raises(DeadlockError, match=r"compute waits at tiles \(i, j\) in 2x2: .*cb2 has 1 of 1 "
                        "blocks full; its consumer, the writer on the same core, has finished"):
-        InterpL7().run(replace(p, kernels=(*p.kernels[:2], writer)), inputs(k))
+        InterpL7().run(with_kernel(p, "writer", body=()), inputs(k))     # nobody drains Y_s (cb2)
 
 
 def test_a_push_before_the_read_barrier_breaks_rule_7():
@@ -202,7 +202,8 @@ def ring_program(pages: int, step: int, blocks: int) -> tuple:
     into a `pages`-page CB; the compute kernel waits and pops the same counts."""
     k = eltwise_l6(M=32, N=32 * step * blocks, b=32, cores=1)
     p = lower_d(k)
-    cb = replace(p.cbs[0], shape=(32, 32 * step), plan=replace(p.cbs[0].plan, block_pages=pages, depth=1))
+    x = cb_named(p, "X_s")
+    cb = replace(x, shape=(32, 32 * step), plan=replace(x.plan, block_pages=pages, depth=1))
     c = lambda n: l8.Const(n, "int32")                              # noqa: E731
     reader = (l8.For("b", c(blocks), "serial", 0, (
         l8.CbReserve(0, step, loc=Loc("ring.py", 3)),
@@ -211,9 +212,8 @@ def ring_program(pages: int, step: int, blocks: int) -> tuple:
         l8.NocReadBarrier(), l8.CbPush(0, step, loc=Loc("ring.py", 6)))),)
     compute = (l8.For("b", c(blocks), "serial", 0, (l8.CbWait(0, step, loc=Loc("ring.py", 9)),
                                                     l8.CbPop(0, step, loc=Loc("ring.py", 10)))),)
-    kernels = (replace(p.kernels[0], body=reader), replace(p.kernels[1], body=compute),
-               replace(p.kernels[2], body=()))
-    return replace(p, cbs=(cb,), kernels=kernels), k
+    bodies = {"reader": reader, "compute": compute, "writer": ()}
+    return replace(p, cbs=(cb,), kernels=tuple(replace(k, body=bodies[k.role]) for k in p.kernels)), k
 
 
 def test_pushes_that_do_not_land_on_the_end_of_the_ring_break_the_wrap_rule():
@@ -242,7 +242,7 @@ def test_leftover_pages_at_the_end_of_the_run_are_reported():
 
 
 def test_counters_are_16_bit_and_wrap():
-    ring = CbRing(lower_d(eltwise_l6()).cbs[0])
+    ring = CbRing(cb_named(lower_d(eltwise_l6()), "X_s"))
     ring.received = ring.acked = COUNTER - 2
     ring.reserve(4)
     ring.pages[:4] = 1.0

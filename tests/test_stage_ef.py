@@ -5,6 +5,7 @@ broken against each of its rules.
 from __future__ import annotations
 
 import pytest
+from conftest import cb_named
 from test_stage_d_dst import edit, edit_kernel, gemm_l6, sum3_l6, to_l9
 from test_stage_d_split import c, cb, eltwise_l6
 
@@ -168,9 +169,10 @@ def test_f1_dst_handshake_math_outside_and_unbalanced_loops():
 
 def test_f1_l1_budget_and_cb_count_are_the_users_errors():
     p = finished(eltwise_l6())
-    huge = replace(p.cbs[0], plan=replace(p.cbs[0].plan, depth=400))
+    x = cb_named(p, "X_s")
+    huge = replace(x, plan=replace(x.plan, depth=400))
     with pytest.raises(NanottError) as e:
-        verify(replace(p, cbs=(huge, *p.cbs[1:])), T)
+        verify(replace(p, cbs=tuple(huge if c is x else c for c in p.cbs)), T)
     assert e.value.code == "NT201"
     many = tuple(cb(i, f"x{i}", (32, 32), "bfloat16", 1, "reader", "compute") for i in range(3, 40))
     with pytest.raises(NanottError) as e:
@@ -183,8 +185,8 @@ def test_f1_argument_table():
     p = finished(eltwise_l6(cores=3))
     with pytest.raises(CheckError, match="argument table: every kernel: the program has no argument table"):
         verify(replace(p, args=None), T)
-    short = replace(p.args, kernels=(replace(p.args.kernels[0], names=("X_addr", "Z_addr", "start")),
-                                     *p.args.kernels[1:]))
+    short = replace(p.args, kernels=tuple(replace(k, names=("X_addr", "Z_addr", "start"))
+                                          if k.role == "reader" else k for k in p.args.kernels))
     with pytest.raises(CheckError, match=r"argument table: reader kernel: reads count, which has no slot"):
         verify(replace(p, args=short), T)
     missing = replace(p.args, cores=p.args.cores[:-1])

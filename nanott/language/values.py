@@ -50,7 +50,8 @@ def normalize_dtype(d: Any) -> str:
     if name not in SUPPORTED_DTYPES:
         raise NanottError("NT101", f"dtype {name} is not supported by nanott",
                           hint=f"supported dtypes: {', '.join(SUPPORTED_DTYPES)} (\"float\" means "
-                               "float32); Tensix tiles hold bfloat16 (Float16_b) or float32")
+                               "float32, \"half\" float16); their Tensix formats: " +
+                               ", ".join(f"{d} {LOWERED[d].format}" for d in SUPPORTED_DTYPES))
     return name
 
 

@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import sys
 
+from nanott.dtypes import LOWERED
 from nanott.ir import Language, children, node, walk
 from nanott.printing import num, seq, shape, stmt_lines
 
-DTYPES = ("float32", "bfloat16", "int32")
+DTYPES = tuple(LOWERED)                     # the table of nanott/dtypes.py
 
 
 # ----- expressions -----

@@ -24,10 +24,11 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
+from nanott.dtypes import LOWERED
 from nanott.languages import l0
 
-NUMPY_DTYPES = {"float32": np.dtype(np.float32), "bfloat16": np.dtype(ml_dtypes.bfloat16),
-                "int32": np.dtype(np.int32)}
+NUMPY_DTYPES = {d.name: np.dtype(getattr(np, d.numpy, None) or getattr(ml_dtypes, d.numpy))
+                for d in LOWERED.values()}           # the table of nanott/dtypes.py
 
 
 class NoRule(Exception):

@@ -30,6 +30,9 @@ def inline_lets(body: tuple) -> tuple:
             loads[s.var] = {x.cb for x in walk(values[s.var]) if isinstance(x, l4.Load)}
             stale.discard(s.var)
             continue
+        if not isinstance(s, l4.Store):
+            out.append(s)                        # C2 names it
+            continue
         used = {x.name for x in walk((s.indices, s.value)) if isinstance(x, l4.Var)} & stale
         if used:
             raise not_yet(f"reading the temporary {sorted(used)[0]} after a store changed what it loads",

@@ -76,8 +76,7 @@ class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
                               "and written is not supported yet", t.loc,
                               "read it from one tensor and write the result to another")
         stored = () if order == tuple(range(len(order))) else order
-        return l1.Tensor(t.name, t.shape, t.dtype, tile_layout(t.shape, t.dtype, padded, stored), None,
-                         loc=t.loc)
+        return self.rebuild(t, layout=tile_layout(t.shape, t.dtype, padded, stored), accessor=None)
 
     def visit_Alloc(self, a: l0.Alloc) -> l1.Alloc:
         if not a.shape:

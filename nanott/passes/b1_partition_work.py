@@ -53,5 +53,4 @@ class PartitionWork(Rewriter, src=l1.LANG, dst=l2.LANG):
         raise AssertionError(f"{a.head()} is folded before the rewrite (_b1_split_k.py)")
 
     def visit_Kernel(self, k: l1.Kernel) -> l2.Kernel:
-        return l2.Kernel(k.name, self.visit(k.params), k.grid, k.block_vars, self.work,
-                         self.visit(k.body), self.visit(k.attrs), loc=k.loc)
+        return self.rebuild(k, work=self.work)

@@ -45,5 +45,4 @@ class GridToPersistent(Rewriter, src=l2.LANG, dst=l3.LANG):
         start = l3.Let(block_id, l3.BinOp("+", l3.CoreArg("start"), l3.Var(blk)), loc=loc)
         body = (start, *block_index_lets(k.block_vars, k.grid, block_id, loc), *self.visit(k.body))
         loop = l3.For(blk, l3.CoreArg("count"), "persistent", 0, body, loc=loc)
-        return l3.Kernel(k.name, self.visit(k.params), self.visit(k.work), (loop,),
-                         self.visit(k.attrs), loc=k.loc)
+        return self.rebuild(k, body=(loop,))

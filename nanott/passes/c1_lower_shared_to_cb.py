@@ -37,7 +37,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
-        return l4.Kernel(k.name, k.params, k.work, tuple(self.cbs), body, k.attrs, loc=k.loc)
+        return self.rebuild(k, cbs=tuple(self.cbs), body=body)
 
     def visit_Alloc(self, a: l3.Alloc) -> list:
         self.index[a.name] = len(self.cbs)
@@ -121,25 +121,25 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
     def visit_Gemm(self, g: l3.Gemm) -> l4.Gemm:
         a, b, c = (self.cb(x, g.loc, "T.gemm uses", "copy it into a shared buffer first")
                    for x in (g.a, g.b, g.c))
-        return l4.Gemm(a, b, c, g.transpose_a, g.transpose_b, g.clear_accum, loc=g.loc)
+        return self.rebuild(g, a=a, b=b, c=c)
 
     def visit_Reduce(self, r: l3.Reduce) -> l4.Reduce:
         src, dst = (self.cb(x, r.loc, f"T.reduce_{r.op} uses", "copy it into a shared buffer first")
                     for x in (r.src, r.dst))
-        return l4.Reduce(r.op, src, dst, r.dim, r.clear, loc=r.loc)
+        return self.rebuild(r, src=src, dst=dst)
 
     def visit_Fill(self, f: l3.Fill) -> l4.Fill:
         cb = self.cb(f.buffer, f.loc, "T.fill writes", "fill a fragment, then T.copy it out")
-        return l4.Fill(cb, self.visit(f.value), loc=f.loc)
+        return self.rebuild(f, cb=cb)
 
     def visit_Store(self, s: l3.Store) -> l4.Store:
         self.where = s.loc
         cb = self.cb(s.buffer, s.loc, "T.Parallel writes",
                      "store into a fragment (T.alloc_fragment), then T.copy it out")
-        return l4.Store(cb, self.visit(s.indices), self.visit(s.value), loc=s.loc)
+        return self.rebuild(s, cb=cb)
 
     def visit_Load(self, e: l3.Load) -> l4.Load:
         loc = e.loc if e.loc != NOLOC else self.where
         cb = self.cb(e.buffer, loc, "T.Parallel reads",
                      "copy it into a shared buffer first (T.copy into a T.alloc_shared buffer)")
-        return l4.Load(cb, self.visit(e.indices), loc=e.loc)
+        return self.rebuild(e, cb=cb)

@@ -165,7 +165,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
 
     def visit_Kernel(self, k: l4.Kernel) -> l5.Kernel:
         body = self.visit(k.body)
-        return l5.Kernel(k.name, k.params, k.work, self.cbs, body, k.attrs, loc=k.loc)
+        return self.rebuild(k, cbs=self.cbs, body=body)
 
     def visit_Fill(self, f: l4.Fill) -> l5.TileGroup:
         if any(isinstance(x, (l4.Var, l4.Load, l4.CoreArg)) for x in walk(f.value)):

@@ -53,11 +53,10 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         self.carried: set[int] = set()           # CBs the innermost enclosing loop carries
 
     def visit_Kernel(self, k: l5.Kernel) -> l6.Kernel:
-        return replace(k, cbs=self.visit(k.cbs), body=self.block(k.body))
+        return self.rebuild(k, body=self.block(k.body))
 
     def visit_CircularBuffer(self, cb: l5.CircularBuffer) -> l6.CircularBuffer:
-        return l6.CircularBuffer(cb.index, cb.name, cb.shape, cb.dtype, cb.scope, cb.plan,
-                                 self.producers[cb.index][0], self.consumers[cb.index][0], loc=cb.loc)
+        return self.rebuild(cb, producer=self.producers[cb.index][0], consumer=self.consumers[cb.index][0])
 
     def block(self, stmts: tuple) -> tuple:
         out = []
@@ -97,7 +96,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         reads, writes = touches(g)
         effects = tuple(l6.CbEffect(cb, self.mode(cb in reads, cb in writes, cb), loc=g.loc)
                         for cb in sorted(reads | writes))
-        return l6.TileGroup(g.vars, g.extents, g.body, effects, loc=g.loc)
+        return self.rebuild(g, body=g.body, effects=effects)
 
     def mode(self, reads: bool, writes: bool, cb: int) -> str:
         if writes:

@@ -58,50 +58,45 @@ def const(n: int) -> l9.Const:
     return l9.Const(n, "int32")
 
 
-class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
+class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG, whole=("TileGroup",)):
+    """Per tile group (the one being rewritten): `slots` (temporary -> DST slot), `width` (slots
+    per tile, r), `batch` (tiles per acquire, s), and the variables of the batch loop (`batch_var`,
+    sb, None for a single batch) and of the member loop (`member_var`, j, None for one member)."""
+
     def __init__(self, program: l8.Program, fp32: bool, capacity: int):
         self.fp32, self.capacity = fp32, capacity
         self.block_cols = {cb.index: (1, *cb.shape)[-1] // TILE for cb in program.cbs}
         self.names = NameSupply(names_in(program))
 
     def visit_Program(self, p: l8.Program) -> l9.Program:
-        config = l9.ComputeConfig(self.fp32, self.capacity, "HiFi4", loc=p.loc)
-        return l9.Program(*(self.visit(getattr(p, f)) for f in ("name", "params", "work", "cbs",
-                                                                 "kernels", "attrs")),
-                          config, None, loc=p.loc)
-
-    def _inside_group(self, x: Any):
-        raise CheckError(f"{type(x).__name__} outside a tile group; D5 lowers it with its group")
-
-    visit_TAssign = visit_TStore = visit_TFor = visit_TileRef = _inside_group
-    visit_TileLoad = visit_TileFill = visit_TileBinary = visit_TileBinaryTemps = _inside_group
-    visit_TileScalar = visit_TileMatmul = visit_TileUnary = visit_TileCast = _inside_group
-    visit_TileTranspose = visit_TileBcast = visit_TileReduce = _inside_group
+        return self.rebuild(p, compute=l9.ComputeConfig(self.fp32, self.capacity, "HiFi4", loc=p.loc),
+                            args=None)
 
     def visit_TileGroup(self, g: l8.TileGroup) -> list:
-        self.g, self.slots = g, dst_slots(g.body)
-        self.r = r = max(self.slots.values(), default=-1) + 1
+        self.group, self.slots = g, dst_slots(g.body)
+        self.width = width = max(self.slots.values(), default=-1) + 1
         count = prod(g.extents)
-        if r > self.capacity:
+        if width > self.capacity:
             mode = "fp32 accumulation" if self.fp32 else "16-bit accumulation"
-            raise NanottError("NT203", f"the tile program at line {g.loc.line} needs {r} DST tiles; "
+            raise NanottError("NT203", f"the tile program at line {g.loc.line} needs {width} DST tiles; "
                               f"the DST holds {self.capacity} ({mode})", g.loc,
                               "split the computation into several T.Parallel steps with fewer "
                               "intermediate values" + (", or use bfloat16 buffers: a 16-bit DST holds "
                                                        "twice as many tiles" if self.fp32 else ""))
-        self.s = s = max(d for d in range(1, count + 1) if count % d == 0 and d * r <= self.capacity)
-        self.sb = self.names.numbered("sb") if count > s else None
-        self.j = self.names.numbered("j") if s > 1 else None
+        self.batch = batch = max(d for d in range(1, count + 1)
+                                 if count % d == 0 and d * width <= self.capacity)
+        self.batch_var = self.names.numbered("sb") if count > batch else None
+        self.member_var = self.names.numbered("j") if batch > 1 else None
         stores = next((i for i, x in enumerate(g.body) if all(
             isinstance(y, (l5.TStore, l8.Init)) for y in g.body[i:])), len(g.body))
         if any(isinstance(x, l5.TStore) for x in walk(g.body[:stores])):
             raise CheckError(f"the tile group at {g.loc} stores before its last math statement")
-        lets = self.lets(walk(g.body)) if s == 1 else []
-        batch = (*lets, l9.RegsAcquire(loc=g.loc), *self.vec(g.body[:stores]), l9.RegsCommit(loc=g.loc),
-                 l9.RegsWait(loc=g.loc), *self.vec(g.body[stores:]), l9.RegsRelease(loc=g.loc))
-        if self.sb is None:
-            return list(batch)
-        return [l9.For(self.sb, const(count // s), "serial", 0, batch, loc=g.loc)]
+        lets = self.lets(walk(g.body)) if batch == 1 else []
+        section = (*lets, l9.RegsAcquire(loc=g.loc), *self.vec(g.body[:stores]), l9.RegsCommit(loc=g.loc),
+                   l9.RegsWait(loc=g.loc), *self.vec(g.body[stores:]), l9.RegsRelease(loc=g.loc))
+        if self.batch_var is None:
+            return list(section)
+        return [l9.For(self.batch_var, const(count // batch), "serial", 0, section, loc=g.loc)]
 
     def vec(self, body: tuple) -> list:
         """Each statement of a tile program, for every member j of the batch."""
@@ -113,8 +108,8 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
                 out.append(l9.For(x.var, const(x.extent), "serial", 0, tuple(self.vec(x.body)), loc=x.loc))
             else:
                 call = self.call(x)
-                out.append(call if self.j is None else l9.For(
-                    self.j, const(self.s), "serial", 0, (*self.lets(walk(x)), call), loc=x.loc))
+                out.append(call if self.member_var is None else l9.For(
+                    self.member_var, const(self.batch), "serial", 0, (*self.lets(walk(x)), call), loc=x.loc))
         return out
 
     def call(self, x: Any) -> Any:
@@ -152,8 +147,8 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
 
     def slot(self, temp: str) -> Any:
         k = self.slots[temp]
-        return const(k) if self.j is None else lin(l9.BinOp("+", l9.BinOp(
-            "*", l9.Var(self.j), const(self.r)), const(k)))
+        return const(k) if self.member_var is None else lin(l9.BinOp("+", l9.BinOp(
+            "*", l9.Var(self.member_var), const(self.width)), const(k)))
 
     def index(self, ref: l5.TileRef) -> Any:
         return lin(l9.BinOp("+", l9.BinOp("*", self.visit(ref.row), const(self.block_cols[ref.cb])),
@@ -162,15 +157,15 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG):
     def lets(self, nodes) -> list:
         """Lets recovering the group's tile indices a statement uses, from t = sb * s + j."""
         used = {x.name for x in nodes if isinstance(x, l5.Var)}
-        sb = l9.BinOp("*", l9.Var(self.sb), const(self.s)) if self.sb else const(0)
-        t = lin(l9.BinOp("+", sb, l9.Var(self.j) if self.j else const(0)))
-        out, extents = [], self.g.extents
-        for i, (v, n) in enumerate(zip(self.g.vars, extents)):
+        sb = l9.BinOp("*", l9.Var(self.batch_var), const(self.batch)) if self.batch_var else const(0)
+        t = lin(l9.BinOp("+", sb, l9.Var(self.member_var) if self.member_var else const(0)))
+        out, extents = [], self.group.extents
+        for i, (v, n) in enumerate(zip(self.group.vars, extents)):
             later = prod(extents[i + 1:])
             value = t if later == 1 else l9.BinOp("//", t, const(later))
             value = value if i == 0 else l9.BinOp("%", value, const(n))
             if v in used:
                 out.append(l9.Let(v, value if not isinstance(t, l9.Const) else const(
-                    t.value // later % n), loc=self.g.loc))
+                    t.value // later % n), loc=self.group.loc))
         return out
 

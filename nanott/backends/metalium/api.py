@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from nanott.dtypes import LOWERED
 from nanott.ir import CheckError
 
 CK = "compute_kernel_api/"
@@ -216,5 +217,5 @@ MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
 DATA_FORMATS = {"Float32": 0, "Float16": 1, "Bfp8": 2, "Bfp4": 3, "Tf32": 4, "Float16_b": 5, "Bfp8_b": 6,
                 "Bfp4_b": 7, "Int32": 8, "UInt16": 9, "Lf8": 10, "Bfp2": 11, "Int8": 14, "Bfp2_b": 15,
                 "UInt32": 24, "Fp8_e4m3": 26, "UInt8": 30}        # tt::DataFormat values (§6.2)
-HOST_TYPES = {"Float16_b": ("bfloat16", "tt-metalium/bfloat16.hpp"), "Float32": ("float", None),
-              "Int32": ("int32_t", None), "UInt32": ("uint32_t", None)}
+HOST_TYPES = {**{d.format: (d.host, d.header) for d in LOWERED.values()},   # nanott/dtypes.py
+              "UInt32": ("uint32_t", None)}

@@ -21,16 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from nanott import api
 from nanott.backends.metalium.build import Progress, build
 from nanott.backends.metalium.plan import Plan
+from nanott.languages.l0_interp import np_dtype
 from nanott.target import Target
 
-HOST_DTYPES = {"bfloat16": ml_dtypes.bfloat16, "float": np.float32, "int32_t": np.int32,
-               "uint32_t": np.uint32}
 DEADLOCK_MS = 500            # the runtime's watchdog: all kernels blocked and no progress this long
 EXIT_CODES = {3: "deadlock", 4: "a broken rule"}
 
@@ -87,7 +85,7 @@ def run_program(out: Path, exe: Path, plan: Plan, inputs: dict[str, np.ndarray],
             old.unlink()
     for t in plan.tensors:
         if t.input:
-            np.ascontiguousarray(inputs[t.name], HOST_DTYPES[t.host_type]).reshape(t.shape).tofile(in_dir / t.file)
+            np.ascontiguousarray(inputs[t.name], np_dtype(t.dtype)).reshape(t.shape).tofile(in_dir / t.file)
     env = dict(os.environ, NANOTT_CPU_DEVICE=device_spec(target), NANOTT_CPU_DEADLOCK_MS=str(DEADLOCK_MS))
     try:
         r = subprocess.run([str(exe), str(in_dir), str(out_dir)], capture_output=True, text=True, env=env,
@@ -100,7 +98,7 @@ def run_program(out: Path, exe: Path, plan: Plan, inputs: dict[str, np.ndarray],
         raise RunFailed(report + explain(r.stderr, out, plan))
     outputs = {}
     for t in (t for t in plan.tensors if t.output):
-        outputs[t.name] = np.fromfile(out_dir / t.file, HOST_DTYPES[t.host_type]).reshape(t.shape)
+        outputs[t.name] = np.fromfile(out_dir / t.file, np_dtype(t.dtype)).reshape(t.shape)
     return outputs
 
 

@@ -1,5 +1,7 @@
 // numerics.hpp: the roundings of nanott's CPU runtime, as nanott's model has them (metalium.md §7.5):
-// float32 -> bfloat16 to nearest, ties to even (NaN stays NaN), and float32 -> int32 by truncation
+// float32 -> bfloat16 and float32 -> float16 (IEEE binary16, tt::DataFormat::Float16) to nearest,
+// ties to even (NaN stays NaN; float16 overflows to infinity and keeps subnormals, as NumPy's cast
+// does), and float32 -> int32 by truncation
 // (NaN and out-of-range values become INT32_MIN, as NumPy's cast does on x86).
 #pragma once
 #include <bit>
@@ -16,6 +18,12 @@ inline uint16_t to_bfloat16_bits(float x) {
 }
 
 inline float from_bfloat16_bits(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
+
+// IEEE binary16 through the compiler's _Float16 (GCC >= 12 and Clang on x86-64 and AArch64), whose
+// conversion from float rounds to nearest, ties to even.
+inline uint16_t to_float16_bits(float x) { return std::bit_cast<uint16_t>(static_cast<_Float16>(x)); }
+
+inline float from_float16_bits(uint16_t bits) { return static_cast<float>(std::bit_cast<_Float16>(bits)); }
 
 inline int32_t to_int32(float x) {
     if (std::isnan(x) || x >= 2147483648.0f || x < -2147483648.0f) {

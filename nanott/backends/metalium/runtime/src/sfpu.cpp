@@ -57,11 +57,12 @@ void fill(uint32_t idst, float value, const char* call) { unary(idst, call, [&](
 float maximum(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
 float minimum(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
 
-constexpr uint32_t FLOAT32 = 0, FLOAT16_B = 5, INT32 = 8;     // tt::DataFormat values (§6.2)
+constexpr uint32_t FLOAT32 = 0, FLOAT16 = 1, FLOAT16_B = 5, INT32 = 8;     // tt::DataFormat values (§6.2)
 
 void check_typecast(uint32_t in_format, uint32_t out_format) {
-    if (in_format != FLOAT32 || (out_format != FLOAT32 && out_format != FLOAT16_B && out_format != INT32)) {
-        unsupported("this typecast (from Float32 to Float32, Float16_b or Int32 is modelled)");
+    if (in_format != FLOAT32 ||
+        (out_format != FLOAT32 && out_format != FLOAT16 && out_format != FLOAT16_B && out_format != INT32)) {
+        unsupported("this typecast (from Float32 to Float32, Float16, Float16_b or Int32 is modelled)");
     }
 }
 
@@ -81,6 +82,7 @@ void typecast(uint32_t idst, uint32_t in_format, uint32_t out_format) {
     check_typecast(in_format, out_format);
     unary(idst, "typecast_tile", [&](float x) {
         return out_format == FLOAT16_B ? from_bfloat16_bits(to_bfloat16_bits(x))
+               : out_format == FLOAT16 ? from_float16_bits(to_float16_bits(x))
                : out_format == INT32   ? static_cast<float>(to_int32(x))
                                        : x;
     });

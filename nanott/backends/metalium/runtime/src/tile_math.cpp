@@ -56,6 +56,11 @@ Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call) {
                 t[e] = from_bfloat16_bits(load<uint16_t>(page, FACE[e]));
             }
             break;
+        case tt::DataFormat::Float16:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = from_float16_bits(load<uint16_t>(page, FACE[e]));
+            }
+            break;
         case tt::DataFormat::Float32:
             for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
                 t[e] = load<float>(page, FACE[e]);
@@ -67,7 +72,7 @@ Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call) {
             }
             break;
         default:
-            unsupported("this CB data format in compute (Float16_b, Float32 and Int32 are)");
+            unsupported("this CB data format in compute (Float16_b, Float16, Float32 and Int32 are)");
     }
     return t;
 }
@@ -81,6 +86,11 @@ void pack(KernelThread& k, const float* tile, uint32_t cb, uint32_t slot, const 
                 store<uint16_t>(page, FACE[e], to_bfloat16_bits(tile[e]));
             }
             break;
+        case tt::DataFormat::Float16:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                store<uint16_t>(page, FACE[e], to_float16_bits(tile[e]));
+            }
+            break;
         case tt::DataFormat::Float32:
             for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
                 store<float>(page, FACE[e], tile[e]);
@@ -92,7 +102,7 @@ void pack(KernelThread& k, const float* tile, uint32_t cb, uint32_t slot, const 
             }
             break;
         default:
-            unsupported("this CB data format in compute (Float16_b, Float32 and Int32 are)");
+            unsupported("this CB data format in compute (Float16_b, Float16, Float32 and Int32 are)");
     }
 }
 
