@@ -73,7 +73,7 @@ def reference(keep):
 
 
 @pytest.mark.parametrize("name", CONDITIONS)
-@pytest.mark.parametrize("mask_dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("mask_dtype", ["float32", "bfloat16", "float16"])
 def test_masks_and_loop_bounds_match_numpy_at_every_level(tmp_path, name, mask_dtype):
     cond, keep = CONDITIONS[name]
     check_levels(load(tmp_path, cond, mask_dtype), reference(keep))
