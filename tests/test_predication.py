@@ -73,7 +73,7 @@ def reference(keep):
 
 
 @pytest.mark.parametrize("name", CONDITIONS)
-@pytest.mark.parametrize("mask_dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("mask_dtype", ["float32", "bfloat16", "float16"])
 def test_masks_and_loop_bounds_match_numpy_at_every_level(tmp_path, name, mask_dtype):
     cond, keep = CONDITIONS[name]
     check_levels(load(tmp_path, cond, mask_dtype), reference(keep))
@@ -93,32 +93,32 @@ def test_a_value_of_indices_alone_is_generated_by_the_reader(tmp_path):
     assert "by" in {v.name for v in walk(loop.extent) if isinstance(v, l7.Var)}
 
 
-def test_a_select_that_reads_a_buffer_is_refused_with_its_line(tmp_path):
-    path = tmp_path / "select_load.py"
-    path.write_text(KERNEL.format(cond="i >= j", mask_dtype="float32").replace(
-        "A_m[i, j] = A_s[i, j] * mask[i, j]", "A_m[i, j] = T.if_then_else(i >= j, A_s[i, j], 0.0)"))
+def refused(tmp_path: Path, cond: str, old: str, new: str, stage: str) -> NanottError:
+    """The error lowering the test kernel to `stage` raises once `old` is replaced by `new`."""
+    path = tmp_path / "refused.py"
+    path.write_text(KERNEL.format(cond=cond, mask_dtype="float32").replace(old, new))
     with pytest.raises(NanottError) as e:
-        api.lower(load_kernel(path).prim_func, stop_after="C2")
-    assert e.value.code == "NT318" and "if_then_else" in e.value.message
-    assert e.value.loc.line == KERNEL.splitlines().index(
-        "                A_m[i, j] = A_s[i, j] * mask[i, j]") + 1
+        api.lower(load_kernel(path).prim_func, stop_after=stage)
+    return e.value
+
+
+MASKED = "                A_m[i, j] = A_s[i, j] * mask[i, j]"
+
+
+def test_a_select_that_reads_a_buffer_is_refused_with_its_line(tmp_path):
+    e = refused(tmp_path, "i >= j", MASKED, "                A_m[i, j] = T.if_then_else(i >= j, A_s[i, j], 0.0)",
+                "C2")
+    assert e.code == "NT318" and "if_then_else" in e.message
+    assert e.loc.line == KERNEL.splitlines().index(MASKED) + 1
 
 
 def test_a_condition_stored_as_a_number_is_refused_with_its_line(tmp_path):
-    path = tmp_path / "stored_condition.py"
-    path.write_text(KERNEL.format(cond="i >= j", mask_dtype="float32").replace(
-        "T.if_then_else(i >= j, 1.0, 0.0)", "i >= j"))
-    with pytest.raises(NanottError) as e:
-        api.lower(load_kernel(path).prim_func, stop_after="P0")
-    assert e.value.code == "NT303" and "T.if_then_else" in e.value.hint
+    e = refused(tmp_path, "i >= j", "T.if_then_else(i >= j, 1.0, 0.0)", "i >= j", "P0")
+    assert e.code == "NT303" and "T.if_then_else" in e.hint
 
 
 def test_a_temporary_read_after_a_store_changed_it_is_refused(tmp_path):
-    path = tmp_path / "stale.py"
-    path.write_text(KERNEL.format(cond="row >= col", mask_dtype="float32").replace(
-        "                A_m[i, j] = A_s[i, j] * mask[i, j]",
-        "                old = A_s[i, j]\n                A_s[i, j] = old * 2.0\n"
-        "                A_m[i, j] = old * mask[i, j]"))
-    with pytest.raises(NanottError) as e:
-        api.lower(load_kernel(path).prim_func, stop_after="C2")
-    assert e.value.code == "NT314" and "old" in e.value.message
+    stale = ("                old = A_s[i, j]\n                A_s[i, j] = old * 2.0\n"
+             "                A_m[i, j] = old * mask[i, j]")
+    e = refused(tmp_path, "row >= col", MASKED, stale, "C2")
+    assert e.code == "NT314" and "old" in e.message

@@ -12,6 +12,7 @@ import pytest
 from test_generality import check_levels
 
 from nanott import api
+from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l5
 from nanott.loader import load_kernel
@@ -75,3 +76,28 @@ def test_what_c2_makes_of_them(tmp_path):
     assert ("TileUnary", "log") in names and any(
         isinstance(x, l5.TileScalar) and x.op == "mul" and x.scalar == pytest.approx(1 / np.log(2)) for x in ops)
     assert "x_abs" in [cb.name for cb in c2.cbs]
+
+
+def test_an_atomic_add_into_a_4d_slice_runs_at_l0_and_is_refused_by_b1(tmp_path):
+    """Flash attention's backward adds a (seq, dim) block into a BSHD tensor: L0 adds it (it used to
+    crash reshaping the block), and B1 names what it cannot split yet."""
+    path = tmp_path / "atomic4.py"
+    path.write_text('''
+import nanott.language as T
+
+
+@T.prim_func
+def atomic4(X: T.Tensor((1, 64, 2, 64), "float32"), Y: T.Tensor((1, 64, 2, 64), "float32")):
+    with T.Kernel(2, 2, 1) as (bx, by, bz):
+        X_s = T.alloc_shared((32, 64), "float32")
+        T.copy(X[bz, bx * 32:(bx + 1) * 32, by, :], X_s)
+        T.atomic_add(Y[bz, bx * 32:(bx + 1) * 32, by, :], X_s)
+''')
+    loaded = load_kernel(path)
+    kernel = api.lower(loaded.prim_func, stop_after="P0")
+    inputs = api.random_inputs(kernel, seed=3)
+    got = api.simulate(kernel, "L0", inputs)
+    np.testing.assert_array_equal(got["Y"], inputs["X"])        # zeros + X, exactly
+    with pytest.raises(NanottError) as e:
+        api.lower(loaded.prim_func, stop_after="F1")
+    assert e.value.code == "NT323" and "2-D region" in e.value.message

@@ -83,7 +83,7 @@ class InterpL0:
                 self.copy(self.load_region(src, env), dst, env)
             case l0.AtomicAdd(src, dst):
                 old = self.load_region(dst, env).astype(np.float32)
-                self.copy(old + self.load_region(src, env).astype(np.float32), dst, env)
+                self.copy(old + self.load_region(src, env).astype(np.float32).reshape(old.shape), dst, env)
             case l0.Gemm(a, b, c, ta, tb, clear):
                 self.gemm(env.buffers[a], env.buffers[b], env.buffers[c], ta, tb, clear)
             case l0.Fill(buffer, value):

@@ -183,11 +183,11 @@ class KernelPrinter:
         format, at its place in the tile layout (tiles row-major, four 16x16 faces, metalium.md §7.1)."""
         cb, pad = self.cbs[g.cb], INDENT * (depth + 1)
         bf16 = cb.dtype == "bfloat16"
-        if cb.dtype not in ("bfloat16", "float32") or len(g.vars) != 2:
+        if cb.dtype not in ("bfloat16", "float16", "float32") or len(g.vars) != 2:
             raise CheckError(f"G1 cannot generate a {cb.dtype} block of {len(g.vars)} dims (at {g.loc})")
         self.scopes.append(set())
         ptr = self.declare(f"{cb.name}_l1", "generated block")
-        kind = "uint16_t" if bf16 else "float"
+        kind = "float" if cb.dtype == "float32" else "uint16_t"
         out = [self.line("{", g, depth, f"generate_to_cb: the {cb.name} block, element by element"),
                pad + f"volatile tt_l1_ptr {kind}* {ptr} = reinterpret_cast<volatile tt_l1_ptr {kind}*>("
                f"{self.call('get_write_ptr', cb=self.cb(g.cb))});\n"]
@@ -201,6 +201,8 @@ class KernelPrinter:
         if bf16:                                         # round to nearest even, as the host does
             out += [inner + "const uint32_t bits = __builtin_bit_cast(uint32_t, value);\n",
                     inner + f"{ptr}[{where}] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);\n"]
+        elif cb.dtype == "float16":                      # IEEE half, round to nearest even
+            out.append(inner + f"{ptr}[{where}] = __builtin_bit_cast(uint16_t, static_cast<_Float16>(value));\n")
         else:
             out.append(inner + f"{ptr}[{where}] = value;\n")
         self.scopes.pop()
