@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nanott import pipeline
+from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l0
@@ -68,28 +69,41 @@ def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormho
     return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
 
 
-def run(prim_func: Any, *arrays: np.ndarray, level: str = "L9",
-        target: str | Target = "wormhole_n150", **values: Any) -> Any:
-    """Run the kernel at `level` on arrays given in parameter order; outputs are written into them.
-    An eager `@tilelang.jit` kernel takes its input arrays only: the arrays' shapes give its
-    T.const sizes, `values` its configuration (block sizes, dtypes), and its T.empty outputs are
-    made and returned (one array, or a tuple)."""
+def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = "wormhole_n150",
+        **values: Any) -> Any:
+    """Run the kernel at `level` on arrays (NumPy, or torch tensors) given in parameter order;
+    outputs are written into them. An eager `@tilelang.jit` kernel takes its input arrays only:
+    the arrays' shapes give its T.const sizes, `values` its configuration (block sizes, dtypes),
+    and its T.empty outputs are made and returned (one array, or a tuple)."""
     from nanott.language import eager
+    views = tuple(as_numpy(a) for a in arrays)
     eager_func = eager.eager_function(prim_func)
     if eager_func is not None:
-        prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, arrays), **values})
+        prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, views), **values})
     last = stage_for_level(level)
     kernel, program = None, None
     for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
         kernel = program if s.id == "P0" else kernel
-    made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(arrays):]) \
+    made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(views):]) \
         if eager_func is not None else ()
-    _check_arrays(kernel, (*arrays, *made))
-    pipeline.interpreter(level)().run(program, {p.name: a for p, a in zip(kernel.params, (*arrays, *made))})
+    check_arrays(kernel, (*views, *made))
+    execute(program, level, {p.name: a for p, a in zip(kernel.params, (*views, *made))})
+    for a, view in zip(arrays, views):
+        write_back(a, view)
     return None if eager_func is None else made[0] if len(made) == 1 else made
 
 
-def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
+def execute(program: Any, level: str, arrays: dict[str, np.ndarray]) -> None:
+    """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
+    bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot."""
+    if level == "L9":
+        from nanott.sim import lockstep
+        lockstep.simulate(program, arrays)
+    else:
+        pipeline.interpreter(level)().run(program, arrays)
+
+
+def check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
     names = ", ".join(p.name for p in kernel.params)
     if len(arrays) != len(kernel.params):
         raise NanottError("NT914", f"kernel {kernel.name} takes {len(kernel.params)} arrays ({names}), "
@@ -98,7 +112,8 @@ def _check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
         if not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != np_dtype(p.dtype):
             got = f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
             raise NanottError("NT915", f"{p.name} must be a {p.dtype}{list(p.shape)} array, got {got}",
-                              hint="bfloat16 arrays are numpy arrays of ml_dtypes.bfloat16")
+                              hint="bfloat16 arrays are numpy arrays of ml_dtypes.bfloat16 "
+                                   "(or torch.bfloat16 tensors)")
 
 
 def written_buffers(kernel: l0.Kernel) -> set[str]:
@@ -145,7 +160,7 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
 def simulate(program: Any, level: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Run `program` with level's interpreter on copies of `arrays`; return all arrays after it."""
     copies = {k: v.copy() for k, v in arrays.items()}
-    pipeline.interpreter(level)().run(program, copies)
+    execute(program, level, copies)
     return copies
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import time
+from dataclasses import replace
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Annotated, Any, Iterator
 import typer
 
 from nanott import api, pipeline
+from nanott.cli_habits import Color, PassTimes, colour_diff, progress, use_colour
 from nanott.diagnostics import NanottError
 from nanott.ir import CheckError
 from nanott.languages.l0_interp import NoRule
@@ -23,11 +26,13 @@ from nanott.pipeline import PIPELINE, Stage
 from nanott.printing import num, render
 from nanott.target import TARGETS
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)     # --install-completion too
 StageId = Enum("StageId", {s.id: s.id for s in PIPELINE}, type=str)       # help shows <P0|A1|...|G1>
 Level = Enum("Level", {name: name for name in pipeline.LANGUAGES}, type=str)
 TargetName = Enum("TargetName", {name: name for name in TARGETS}, type=str)
 Format = Enum("Format", {"text": "text", "json": "json"}, type=str)
+Role = Enum("Role", {r: r for r in ("reader", "compute", "writer")}, type=str)
+Fidelity = Enum("Fidelity", {f: f for f in ("LoFi", "HiFi2", "HiFi3", "HiFi4")}, type=str)
 
 KernelFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A kernel file.")]
 KernelOpt = Annotated[str | None, typer.Option("--kernel", help="The factory or prim_func to use.")]
@@ -35,8 +40,18 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="K=V: a factory 
 TargetOpt = Annotated[TargetName, typer.Option(help="The machine to lower for.")]
 
 
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"nanott {version('nanott')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="Print nanott's version and exit.")] = False,
+) -> None:
     """Lower TileLang-style tile kernels to TT-Metalium, one checked pass at a time."""
 
 
@@ -127,8 +142,16 @@ class Numerics:
 def explain(
     file: KernelFile,
     stop_after: Annotated[StageId | None, typer.Option(help="Last stage to run.")] = None,
+    stop_before: Annotated[StageId | None, typer.Option(help="Run up to the stage before this one.")] = None,
     only: Annotated[StageId | None, typer.Option(help="Print only this stage.")] = None,
+    print_before: Annotated[list[StageId] | None, typer.Option(
+        help="Print the IR that this stage takes (repeat); only those, unless --only says more.")] = None,
+    print_changed: Annotated[bool, typer.Option("--print-changed",
+                                                help="Print only the stages that changed the IR.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff against the stage before.")] = False,
+    color: Annotated[Color, typer.Option(help="Colour diffs: auto (on a terminal), always, never.")] = Color.auto,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Drop the passes' explanations.")] = False,
+    time_passes: Annotated[bool, typer.Option("--time-passes", help="Print each stage's time to stderr.")] = False,
     format: Annotated[Format, typer.Option(help="text, or the JSON dump of the IR.")] = Format.text,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the checkers and numerics.")] = False,
     dump_dir: Annotated[Path | None, typer.Option(help="Write {stem}.txt, .json, .dot per stage.")] = None,
@@ -139,12 +162,19 @@ def explain(
     """Print the IR after each stage, checked and run on random inputs."""
     with reported():
         loaded = load(file, kernel, set)
-        last = (only or stop_after or StageId.G1).value
-        shown = {s.id for s in PIPELINE if only is None or s.id == only.value}
+        ids = [s.id for s in PIPELINE]
+        if stop_before is not None and stop_before.value == "P0":
+            raise NanottError("NT936", "--stop-before P0 leaves nothing to run", hint="use --stop-after P0")
+        last = (only.value if only else stop_after.value if stop_after else
+                ids[ids.index(stop_before.value) - 1] if stop_before else "G1")
+        before_of = {ids[ids.index(x.value) - 1]: x.value for x in print_before or [] if x.value != "P0"}
+        shown = {i for i in ids if (only is None and not before_of) or (only and i == only.value) or i in before_of}
         wanted = shown | {a.id for a, b in zip(PIPELINE, PIPELINE[1:]) if b.id in shown}  # + the one before
-        numerics, before = None, None
+        numerics, before, times = None, None, PassTimes()
+        clock = time.perf_counter()
         for s, program in pipeline.run_stages(loaded.prim_func, last, api.resolve_target(target.value),
                                               check=not no_check):
+            pass_seconds, clock = time.perf_counter() - clock, time.perf_counter()
             numerics = numerics or (None if no_check else Numerics(loaded, program))
             text = printed(s, program)
             trailer = None
@@ -152,22 +182,36 @@ def explain(
                 trailer = f"checked: {s.dst} ok; numerics: {numerics.check(s, program)}"
             elif s.dst:
                 trailer = "unchecked (--no-check)" if no_check else None
-            if s.id in shown:
-                block = stage_block(s, text, before if diff and s.dst else None, trailer)   # G1: files, not a diff
-                typer.echo(as_json(s, program) if format is Format.json else block, nl=False)
+            changed = before is None or before[1] != text
+            if s.id in shown and (changed or not print_changed):
+                block = stage_block(s, text, before if diff and s.dst else None, trailer, quiet, before_of.get(s.id))
+                if format is Format.json:
+                    typer.echo(as_json(s, program), nl=False)
+                else:
+                    coloured = diff and use_colour(color)
+                    typer.echo(colour_diff(block) if coloured else block, nl=False, color=coloured or None)
                 if dump_dir is not None:
                     dump(dump_dir, s, program, block)
             before = (s, text)
+            times.add(s, pass_seconds, time.perf_counter() - clock)
+            clock = time.perf_counter()
+        if time_passes:
+            typer.echo(times.table(), err=True)
         if numerics and numerics.failures:
             typer.echo("nanott: numerics check failed: " + "; ".join(numerics.failures), err=True)
             raise typer.Exit(1)
 
 
-def stage_block(s: Stage, text: str, before: tuple[Stage, str] | None, trailer: str | None) -> str:
-    """Banner, explanation and IR (or its diff), and the trailer, in the IR's comment syntax."""
+def stage_block(s: Stage, text: str, before: tuple[Stage, str] | None, trailer: str | None,
+                quiet: bool = False, next_id: str | None = None) -> str:
+    """Banner, explanation (unless quiet) and IR (or its diff), and the trailer, in the IR's comment
+    syntax; `next_id` names the stage this IR is the input of (--print-before)."""
     c = "//" if s.dst is None else "#"
-    out = [f"{c} ----- IR after {s.id} {s.name} ({s.transition}) -----"]
-    out += [f"{c} {line}" for line in s.explanation.splitlines()]
+    if next_id:
+        out = [f"{c} ----- IR before {next_id} {pipeline.stage(next_id).name} (after {s.id} {s.name}) -----"]
+    else:
+        out = [f"{c} ----- IR after {s.id} {s.name} ({s.transition}) -----"]
+    out += [] if quiet else [f"{c} {line}" for line in s.explanation.splitlines()]
     if before is None:
         out.append(text.rstrip("\n"))
     else:
@@ -201,12 +245,21 @@ def run(
     file: KernelFile,
     level: Annotated[Level, typer.Option(help="The language whose interpreter runs the kernel.")] = Level.L9,
     seed: Annotated[int, typer.Option(help="Seed of the random inputs.")] = 0,
+    stats: Annotated[bool, typer.Option("--stats", help="Print the cycle model's figures (L9).")] = False,
+    trace: Annotated[Path | None, typer.Option(help="Write a Chrome/Perfetto trace (L9).")] = None,
+    fidelity: Annotated[Fidelity | None, typer.Option(help="Math fidelity the model charges "
+                                                      "(default: the program's).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
-    """Simulate the kernel at one level on random inputs and compare with its NumPy reference."""
+    """Simulate the kernel at one level on random inputs and compare with its NumPy reference;
+    with --stats or --trace, time it on the target's engines too."""
     with reported():
+        timed = stats or trace is not None
+        if timed and level is not Level.L9:
+            raise NanottError("NT940", f"--stats and --trace need the engines of L9, not {level.value}",
+                              hint="drop --level, or pass --level L9")
         loaded = load(file, kernel, set)
         last = api.stage_for_level(level.value)
         l0_kernel, program = None, None
@@ -214,13 +267,25 @@ def run(
             l0_kernel = l0_kernel or program
         inputs = api.random_inputs(l0_kernel, seed)
         expected = api.expected_outputs(loaded, l0_kernel, inputs)
-        results = api.compare(l0_kernel, api.simulate(program, level.value, inputs), expected)
+        with progress(f"simulating {loaded.name} at {level.value}"):
+            if timed:
+                from nanott.sim import cycles, report
+                actual, model = cycles.simulate_timed(program, inputs, api.resolve_target(target.value),
+                                                      fidelity and fidelity.value, trace is not None)
+            else:
+                actual = api.simulate(program, level.value, inputs)
+        results = api.compare(l0_kernel, actual, expected)
         for r in results:
             tol = api.TOLERANCE[r.dtype]
             typer.echo(f"{r.name}: max abs err {num(r.max_abs)}, max rel err {num(r.max_rel)} "
                        f"(tol rtol {num(tol['rtol'])}, atol {num(tol['atol'])}) {'PASS' if r.ok else 'FAIL'}")
         ok = all(r.ok for r in results)
         typer.echo(f"{loaded.name} at {level.value} (after {last.id}), seed {seed}: {'PASS' if ok else 'FAIL'}")
+        if stats:
+            typer.echo(report.stats_text(model), nl=False)
+        if trace is not None:
+            n = report.write_trace(model, trace)
+            typer.echo(f"wrote {trace} ({n:,} trace events; open it in ui.perfetto.dev or chrome://tracing)")
         if not ok:
             raise typer.Exit(1)
 
@@ -251,18 +316,32 @@ def graph(
     file: KernelFile,
     after: Annotated[StageId, typer.Option(help="The stage whose output to draw.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="out.svg, out.png or out.dot")],
+    work: Annotated[bool, typer.Option("--work", help="Draw the work split over the core grid "
+                                       "(B1 and later) instead of the IR.")] = False,
+    role: Annotated[Role | None, typer.Option(help="Draw one kernel alone (D1 and later).")] = None,
+    collapse_loops: Annotated[int | None, typer.Option("--collapse-loops", min=1, help="Fold each loop "
+                              "nested this deep (1: every loop) to one node with its trip count.")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
-    """A graphviz picture of the IR after one stage."""
+    """A graphviz picture of the IR after one stage, or of its work split over the cores."""
     with reported():
         if pipeline.stage(after.value).dst is None:
             raise NanottError("NT918", f"{after.value} emits C++ files, not IR", hint="draw a stage up to F1")
         loaded = load(file, kernel, set)
         program = api.lower(loaded.prim_func, after.value, target.value)
         from nanott.backends import graphviz as ir_graphviz
-        written = ir_graphviz.write_picture(ir_graphviz.to_dot(program), output)
+        if work and not hasattr(program, "work"):
+            raise NanottError("NT937", f"the program after {after.value} has no work split yet",
+                              hint="B1 partition-work deals blocks to cores: draw --after B1 or later")
+        if role is not None and not hasattr(program, "kernels"):
+            raise NanottError("NT938", f"the program after {after.value} is not split into kernels yet",
+                              hint="D1 split-device-kernel makes reader, compute and writer: draw --after D1 or later")
+        from nanott.backends.work_picture import work_dot
+        view = replace(ir_graphviz.READABLE, role=role.value if role else None, collapse=collapse_loops)
+        picture = work_dot(program) if work else ir_graphviz.to_dot(program, view)
+        written = ir_graphviz.write_picture(picture, output)
         typer.echo(f"wrote {written}" if written == output else f"no 'dot' found; wrote {written}")
 
 
@@ -275,7 +354,7 @@ def compile_command(
     seed: Annotated[int, typer.Option(help="Seed of the random inputs (--execute).")] = 0,
     timeout: Annotated[float, typer.Option(help="Seconds the run may take (--execute).")] = 120.0,
     runtime_cache: Annotated[Path | None, typer.Option(
-        help="Where the compiled CPU runtime is kept (default: OUTPUT/build); share one to compile it once.")] = None,
+        help="Where the compiled CPU runtime is kept (default: ~/.cache/nanott, or $NANOTT_CACHE).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
@@ -300,8 +379,9 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
     """`compile --execute`: build, run, and print a line per output and, last, the verdict."""
     from nanott.backends.metalium.build import BuildError
     try:
-        run = cpu.execute(output, loaded, kernel, machine, seed, runtime_cache, timeout=timeout,
-                          progress=lambda m: typer.echo(f"nanott: {m}", err=True))
+        with progress(f"building and running {loaded.name} on the CPU runtime"):
+            run = cpu.execute(output, loaded, kernel, machine, seed, runtime_cache, timeout=timeout,
+                              progress=lambda m: typer.echo(f"nanott: {m}", err=True))
     except BuildError as e:
         typer.echo(str(e), err=True)
         typer.echo("nanott compile --execute: FAIL (the build failed)")
@@ -321,3 +401,6 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
                f"{'within tolerance: PASS' if ok else 'NOT within tolerance: FAIL'}")
     if not ok:
         raise typer.Exit(1)
+
+
+from nanott import cli_opt, cli_report  # noqa: E402,F401  (register `nanott opt` and `report`)

@@ -33,10 +33,26 @@ def node(cls):
     """Decorate an IR production: a frozen dataclass with a keyword-only `loc` that does not take
     part in equality (two statements that differ only by line are the same statement)."""
     cls.__annotations__ = dict(cls.__annotations__)
+    if "lines" in cls.__dict__:                  # a program (or a kernel of one): show its IR
+        cls.__repr__ = _program_repr
+        cls._repr_svg_ = _program_svg
     if "loc" not in cls.__annotations__:
         cls.__annotations__["loc"] = "Loc"
         cls.loc = field(default=NOLOC, compare=False, kw_only=True, repr=False)
     return dataclass(frozen=True)(cls)
+
+
+def _program_repr(self) -> str:
+    """A program prints as its IR text, in a REPL and in a notebook alike."""
+    return "\n".join(self.lines())
+
+
+def _program_svg(self) -> str | None:
+    """Jupyter's picture of a program: its graphviz drawing, or None (text only) without `dot`."""
+    import shutil
+
+    from nanott.backends.graphviz import to_dot
+    return to_dot(self).pipe(format="svg", encoding="utf-8") if shutil.which("dot") else None
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}

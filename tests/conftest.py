@@ -40,6 +40,19 @@ def pytest_configure(config):
                                        "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
+    config.addinivalue_line("markers", "needs_browser: drives Debian's chromium with playwright (skipped "
+                                       "without them, except under CI, where it fails)")
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if shutil.which("chromium") is None:
+        return "Debian's chromium is not installed (.ci/run installs it)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
 
 
 def expected_snapshot_files() -> set[str]:
@@ -79,6 +92,10 @@ def pytest_runtest_setup(item):
         if os.environ.get("CI"):
             pytest.fail("graphviz's `dot` is missing, and CI must have it (.ci/run installs it)")
         pytest.skip("graphviz's `dot` is not installed")
+    if item.get_closest_marker("needs_browser") and (why := browser_missing()):
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}, and CI must have it")
+        pytest.skip(why)
 
 
 class StageText(SingleFileSnapshotExtension):
@@ -167,6 +184,12 @@ class Lowerings:
 @pytest.fixture(scope="session")
 def lowered() -> Lowerings:
     return Lowerings()
+
+
+@pytest.fixture(scope="session")
+def runtime_cache(tmp_path_factory) -> Path:
+    """One build of the C++ CPU runtime per test session, shared by every test that executes C++."""
+    return tmp_path_factory.mktemp("runtime")
 
 
 def cb_named(program: Any, name: str) -> Any:

@@ -38,11 +38,6 @@ pytestmark = [pytest.mark.G1, pytest.mark.slow, pytest.mark.skipif(shutil.which(
 INEXACT = {"exp", "exp2", "log", "tanh", "sigmoid"}       # float32 functions libm and NumPy may round apart
 
 
-@pytest.fixture(scope="session")
-def runtime_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("runtime")
-
-
 def exact_on_cpu(program: l9.Program) -> bool:
     """Whether the CPU runtime should reproduce the L9 interpreter bit for bit: unless it sums (a
     matmul or a reduction: NumPy adds in another order) or calls a function of INEXACT."""
@@ -295,3 +290,15 @@ def test_explain_only_g1_shows_the_three_kernels_in_turn():
     assert banners[:3] == ["reader.cpp", "compute.cpp", "writer.cpp"]
     compute = out.index("// ----- compute.cpp")
     assert out.index("void kernel_main()", compute) < out.index("// ----- writer.cpp")
+
+
+def test_the_runtime_is_cached_per_user_not_per_checkout(monkeypatch, tmp_path):
+    from nanott.backends.metalium.build import user_cache
+    monkeypatch.delenv("NANOTT_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache() == tmp_path / "xdg" / "nanott"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_cache() == tmp_path / "home" / ".cache" / "nanott"
+    monkeypatch.setenv("NANOTT_CACHE", str(tmp_path / "mine"))
+    assert user_cache() == tmp_path / "mine"

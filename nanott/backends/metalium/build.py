@@ -3,8 +3,10 @@
 `build(out, plan)` compiles, with `g++ -std=c++20 -pthread`, and links into `out/build/<kernel>`:
 
   the runtime   runtime/src/*.cpp, once per content: the objects are cached in `runtime_cache`
-                (default `out/build/`) under a key hashing the runtime's files, the compiler and
-                the flags, so a second build, of this program or another, reuses them;
+                (default: the user's cache, `$NANOTT_CACHE` or `$XDG_CACHE_HOME/nanott` or
+                `~/.cache/nanott`, shared by every checkout) under a key hashing the runtime's
+                files, the compiler and the flags, so a second build, of this program or another,
+                in this checkout or another, reuses them;
   each kernel   reader.cpp, compute.cpp, writer.cpp, each once, as one translation unit named
                 for its role (-DNANOTT_KERNEL=reader -Dkernel_main=nanott_kernel_main_reader), with
                 its compile-time arguments from the plan (-DKERNEL_COMPILE_TIME_ARGS=...), the
@@ -49,12 +51,19 @@ def compiler() -> str:
     return gxx
 
 
+def user_cache() -> Path:
+    """Where the runtime's objects are kept for every checkout of this user."""
+    if os.environ.get("NANOTT_CACHE"):
+        return Path(os.environ["NANOTT_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nanott"
+
+
 def build(out: Path, plan: Plan, runtime_cache: Path | None = None,
           progress: Progress = lambda _: None) -> Path:
     """Compile the runtime (or reuse it), the three kernels and main.cpp of `out`; link; the executable."""
     gxx, work = compiler(), out / "build"
     work.mkdir(parents=True, exist_ok=True)
-    runtime = runtime_objects(gxx, runtime_cache or work, progress)
+    runtime = runtime_objects(gxx, runtime_cache or user_cache(), progress)
     jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{k.role}.o", k.role, k.compile_args))
             for k in plan.kernels]
     host = [gxx, *COMMON, *PROGRAM_FLAGS, f'-DNANOTT_KERNEL_DIR="{out.resolve()}"',

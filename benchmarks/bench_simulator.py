@@ -1,0 +1,235 @@
+"""Issue 12's figures in one run, each beside its baseline and target:
+
+  startup     `import ml_dtypes`; `nanott explain examples/gemm.py --stop-after D3` cold (a fresh
+              process, wall and CPU); P0..F1 on the GEMM example (CPU, checks on)
+  speed       1024^3 GEMM: L9 (lockstep) and L0 against NumPy's fp32 A @ B, one thread each;
+              the reference InterpL9 on 512^3 for scale; 4096^3 at L9 timed, CPU and peak memory
+  time        the modelled 1024^3 and 4096^3 GEMM on Wormhole n150 beside the ideal-cycles bound
+  peer        tt-lang-sim 1.1.6 on the four problems of the issue (benchmarks/peer_ttlang.py),
+              installed in a throwaway virtualenv outside the repository, against nanott.run at L9
+
+    python benchmarks/bench_simulator.py [--quick] [--peer-venv DIR] [--no-peer]
+
+--quick skips 4096^3. The peer's environment is created in DIR (default: a directory under the
+system's temp dir) with `pip install torch tt-lang-sim==1.1.6` unless it exists; CPU times are
+process times of one thread (OPENBLAS/OMP/MKL threads set to 1 before NumPy loads).
+"""
+from __future__ import annotations
+
+import os
+
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse                                       # noqa: E402
+import json                                           # noqa: E402
+import resource                                       # noqa: E402
+import statistics                                     # noqa: E402
+import subprocess                                     # noqa: E402
+import sys                                            # noqa: E402
+import tempfile                                       # noqa: E402
+import time                                           # noqa: E402
+from pathlib import Path                              # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np                                    # noqa: E402
+
+import nanott.language as T                           # noqa: E402
+from nanott import api                                # noqa: E402
+from nanott.languages.l9_interp import InterpL9       # noqa: E402
+from nanott.loader import load_kernel                 # noqa: E402
+
+PEER = "tt-lang-sim==1.1.6"
+
+
+def line(name: str, value: str, note: str = "") -> None:
+    print(f"  {name:<44} {value:>14}  {note}")
+
+
+def cpu(f, repeat: int = 1) -> float:
+    """Median process CPU seconds of f()."""
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        f()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def child(args: list[str]) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child, stdout) of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out
+
+
+def gemm(n: int, bm=64, bn=64, bk=32):
+    sets = dict(M=n, N=n, K=n, block_M=bm, block_N=bn, block_K=bk)
+    return load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul", sets={k: str(v) for k, v in sets.items()})
+
+
+# ----- startup -----
+def startup() -> None:
+    print("startup")
+    import ml_dtypes
+    _, c, _ = child([sys.executable, "-c", "import numpy"])
+    _, c2, _ = child([sys.executable, "-c", "import numpy, ml_dtypes"])
+    line(f"import ml_dtypes {ml_dtypes.__version__} (after numpy)", f"{max(c2 - c, 0) * 1e3:.0f} ms CPU",
+         "0.7.0 took ~550 ms here (ufunc loop registration)")
+    nanott = str(Path(sys.executable).parent / "nanott")
+    runs = [child([nanott, "explain", "examples/gemm.py", "--stop-after", "D3"]) for _ in range(3)]
+    wall, c = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+    line("explain gemm.py --stop-after D3, cold", f"{wall:.2f} s wall", f"{c:.2f} s CPU; target < 0.5 s wall")
+    loaded = load_kernel(ROOT / "examples" / "gemm.py")
+    t = cpu(lambda: api.lower(loaded.prim_func, "F1"), repeat=9)
+    line("P0..F1 on gemm.py, checks on", f"{t * 1e3:.1f} ms CPU", "target < 50 ms")
+
+
+# ----- speed -----
+def speed(quick: bool) -> None:
+    print("speed (one thread)")
+    loaded = gemm(1024)
+    kernel = api.lower(loaded.prim_func, "P0")
+    inputs = api.random_inputs(kernel, 0)
+    a, b = inputs["A"].astype(np.float32), inputs["B"].astype(np.float32)
+    t_np = cpu(lambda: a @ b, repeat=5)
+    line("NumPy fp32 A @ B, 1024^3", f"{t_np * 1e3:.1f} ms")
+    for level, target in (("L9", 10), ("L0", 3)):
+        program = api.lower(loaded.prim_func, api.stage_for_level(level).id)
+        t = cpu(lambda: api.simulate(program, level, inputs))
+        line(f"{level} 1024^3 (64x64x32 blocks)", f"{t:.3f} s", f"{t / t_np:.1f}x NumPy; target <= {target}x")
+    small = gemm(512)
+    program, ins = api.lower(small.prim_func, "F1"), api.random_inputs(api.lower(small.prim_func, "P0"), 0)
+    t_ref = cpu(lambda: InterpL9().run(program, {k: v.copy() for k, v in ins.items()}))
+    t_fast = cpu(lambda: api.simulate(program, "L9", ins))
+    line("512^3 at L9: reference InterpL9 / lockstep", f"{t_ref:.2f} / {t_fast:.3f} s", f"{t_ref / t_fast:.0f}x faster")
+
+
+def modelled(quick: bool) -> None:
+    print("time: modelled GEMM on wormhole_n150 (bf16 in, fp32 out, HiFi4, 64x64x32 blocks)")
+    for n in (1024,) if quick else (1024, 4096):
+        code = ("import json, resource, sys, time; sys.path.insert(0, sys.argv[1]);"
+                "from benchmarks.bench_simulator import model_gemm; print(json.dumps(model_gemm(int(sys.argv[2]))))")
+        _, _, out = child([sys.executable, "-c", code, str(ROOT), str(n)])
+        r = json.loads(out.splitlines()[-1])
+        line(f"{n}^3 modelled duration", f"{r['duration_us']:,.1f} us",
+             f"ideal {r['ideal_us']:,.1f} us -> utilisation {100 * r['utilisation']:.1f}%, bound {r['bound']}, "
+             f"{r['tflops']:.1f} TFLOPS")
+        line(f"{n}^3 at L9 with the model: CPU, peak RSS", f"{r['cpu_s']:.1f} s",
+             f"{r['rss_mb']:.0f} MB; max rel err {r['err']:.1e}" + ("; target < 60 s, < 2 GB" if n == 4096 else ""))
+
+
+def model_gemm(n: int) -> dict:
+    """In a fresh process: the n^3 GEMM at L9 with the cycle model (for its CPU and peak RSS)."""
+    from nanott.sim import cycles, report
+    from nanott.target import WORMHOLE_N150
+    loaded = gemm(n)
+    kernel, program = api.lower(loaded.prim_func, "P0"), api.lower(loaded.prim_func, "F1")
+    inputs = api.random_inputs(kernel, 0)
+    start = time.process_time()
+    after, model = cycles.simulate_timed(program, inputs, WORMHOLE_N150)
+    t = time.process_time() - start
+    f = report.figures(model)
+    expected = inputs["A"].astype(np.float32) @ inputs["B"].astype(np.float32)
+    return {"duration_us": f.seconds * 1e6, "ideal_us": f.ideal / (WORMHOLE_N150.clock_ghz * 1e3),
+            "utilisation": f.utilisation, "bound": f.bound, "tflops": f.tflops, "cpu_s": t,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "err": api.max_rel_error(after["C"], expected)}
+
+
+# ----- against tt-lang-sim -----
+def eltwise(n: int, blk: int):
+    @T.prim_func
+    def main(A: T.Tensor((n, n), "bfloat16"), B: T.Tensor((n, n), "bfloat16"),
+             C: T.Tensor((n, n), "bfloat16"), Y: T.Tensor((n, n), "bfloat16")):
+        with T.Kernel(n // blk, n // blk, threads=128) as (bx, by):
+            A_s = T.alloc_shared((blk, blk), "bfloat16")
+            B_s = T.alloc_shared((blk, blk), "bfloat16")
+            C_s = T.alloc_shared((blk, blk), "bfloat16")
+            Y_l = T.alloc_fragment((blk, blk), "bfloat16")
+            T.copy(A[by * blk, bx * blk], A_s)
+            T.copy(B[by * blk, bx * blk], B_s)
+            T.copy(C[by * blk, bx * blk], C_s)
+            for i, j in T.Parallel(blk, blk):
+                Y_l[i, j] = A_s[i, j] * B_s[i, j] + C_s[i, j]
+            T.copy(Y_l, Y[by * blk, bx * blk])
+    return main
+
+
+def matmul_bias_relu(n: int, blk: int):
+    @T.prim_func
+    def main(A: T.Tensor((n, n), "bfloat16"), B: T.Tensor((n, n), "bfloat16"),
+             C: T.Tensor((n, n), "bfloat16"), Y: T.Tensor((n, n), "bfloat16")):
+        with T.Kernel(n // blk, n // blk, threads=128) as (bx, by):
+            A_s = T.alloc_shared((blk, blk), "bfloat16")
+            B_s = T.alloc_shared((blk, blk), "bfloat16")
+            C_s = T.alloc_shared((blk, blk), "bfloat16")
+            acc = T.alloc_fragment((blk, blk), "float32")
+            T.clear(acc)
+            for k in T.Pipelined(n // blk, num_stages=2):
+                T.copy(A[by * blk, k * blk], A_s)
+                T.copy(B[k * blk, bx * blk], B_s)
+                T.gemm(A_s, B_s, acc)
+            T.copy(C[by * blk, bx * blk], C_s)
+            for i, j in T.Parallel(blk, blk):
+                acc[i, j] = T.max(acc[i, j] + C_s[i, j], 0)
+            T.copy(acc, Y[by * blk, bx * blk])
+    return main
+
+
+PROBLEMS = {"eltwise_1x1_1024": lambda: eltwise(1024, 32), "eltwise_4x4_2048": lambda: eltwise(2048, 128),
+            "matmul_1x1x1_512": lambda: matmul_bias_relu(512, 32),
+            "matmul_4x4x4_1024": lambda: matmul_bias_relu(1024, 128)}
+
+
+def peer_python(venv: Path) -> Path | None:
+    tool = venv / "bin" / "tt-lang-sim"
+    if tool.exists():
+        return tool
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "torch", PEER], check=True)
+    except subprocess.CalledProcessError as e:
+        print(f"  could not install {PEER} into {venv}: {e}")
+        return None
+    return tool
+
+
+def peer(venv: Path) -> None:
+    print(f"against {PEER} (one node, one torch thread) and nanott.run(level='L9'), CPU")
+    tool = peer_python(venv)
+    for name, make in PROBLEMS.items():
+        prim_func = make()
+        arrays = api.random_inputs(api.lower(prim_func, "P0"), 0)
+        args = [arrays[k] for k in ("A", "B", "C", "Y")]
+        ours = cpu(lambda: api.run(prim_func, *args, level="L9"))
+        theirs = "not run"
+        if tool is not None:
+            _, _, out = child([str(tool), str(ROOT / "benchmarks" / "peer_ttlang.py"), "--", name])
+            r = json.loads(out.strip().splitlines()[-1])
+            theirs = f"{r['cpu_s']:.3f} s"
+            note = f"nanott {r['cpu_s'] / ours:.1f}x faster; target >= 10x"
+        line(f"{name}: tt-lang-sim / nanott L9", f"{theirs} / {ours:.3f} s", note if tool else "")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true", help="skip 4096^3")
+    p.add_argument("--no-peer", action="store_true")
+    p.add_argument("--peer-venv", type=Path, default=Path(tempfile.gettempdir()) / "nanott-bench-tt-lang-sim")
+    a = p.parse_args()
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs")
+    startup()
+    speed(a.quick)
+    modelled(a.quick)
+    if not a.no_peer:
+        peer(a.peer_venv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""The cycle model: each core's five engines on a clock, driven by the L9 simulator's statements.
+
+InterpL9 decides *what* happens and in which order; this model says *when*. `Timed` is InterpL9
+with one hook: after a statement has run (its CB condition held, so the event that allowed it has
+happened and has a time), `CycleModel.on` advances the clock of the engine that runs it.
+
+Engines per core (metalium.md §4.1, §4.2):
+  reader, writer   the two data-movement RISC-Vs, each with its own NoC interface (NIU)
+  unpack           CB pages -> SrcA/SrcB (cb_wait_front, cb_pop_front, the unpack half of an FPU op)
+  math             the FPU and SFPU (tile_regs_acquire/commit, the math half of every op)
+  pack             DST -> CB pages (tile_regs_wait/release, pack_tile, cb_reserve_back, cb_push_back)
+Rules:
+  - An engine runs its statements in program order; each costs the cycles of sim/machine.py.
+  - CB back-pressure: each CB remembers when each page was pushed and popped; cb_wait_front n
+    starts no earlier than the push of the n-th visible page, cb_reserve_back n no earlier than the
+    pop that frees the n-th page. Time waited there is that CB's stall for that engine.
+  - An FPU op's unpack may run one op ahead of math (SrcA/SrcB are double-buffered); its math
+    starts when its unpack is done. DST is half-sync: acquire k waits for release k - 2, pack's
+    tile_regs_wait for the matching commit.
+  - A NoC page transfer occupies the issuing RISC-V for NOC_ISSUE_CYCLES, then streams through
+    that kernel's NIU at the tt-npe rate for its size, capped at an equal share of DRAM bandwidth
+    among the cores at work (ASSUMPTION: no arbitration modelled); it lands after the latency. A
+    barrier waits for the last landing.
+The modelled duration is the latest engine clock, or the DRAM floor (all DRAM bytes at the
+aggregate bandwidth) if that is later. Loops and scalar lets cost nothing (ASSUMPTION).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from nanott.languages import l9
+from nanott.languages.l9_interp import InterpL9
+from nanott.sim import machine as m
+from nanott.sim.errors import SimulationError
+from nanott.sim.lockstep import Diverged, Lockstep
+from nanott.target import TILE, Target
+
+ENGINES = ("reader", "writer", "unpack", "math", "pack")
+DST, NOC = -1, -2              # stall keys beside CB indices: the DST handshake, a NoC barrier
+TRACE_LIMIT = 400_000          # events kept for --trace; later ones are counted, not kept
+UNPACK = (l9.CbWait, l9.CbPop)
+PACK = (l9.RegsWait, l9.RegsRelease, l9.PackTile, l9.CbReserve, l9.CbPush)
+
+
+class PageTimes:
+    """When the pages of one CB on one core were pushed and popped: running counts, and the times
+    of the last `pages` of each (older ones can no longer decide a wait)."""
+
+    def __init__(self, pages: int):
+        self.pages, self.n_pushed, self.n_popped = pages, 0, 0
+        self.pushed: deque[float] = deque(maxlen=pages)
+        self.popped: deque[float] = deque(maxlen=pages)
+
+    def push(self, n: int, t: float) -> None:
+        self.pushed.extend([t] * n)
+        self.n_pushed += n
+
+    def pop(self, n: int, t: float) -> None:
+        self.popped.extend([t] * n)
+        self.n_popped += n
+
+    def visible_at(self, n: int) -> float:
+        """When the first n pages at the front had all been pushed."""
+        j = self.n_popped + n - 1
+        return self.pushed[j - (self.n_pushed - len(self.pushed))]
+
+    def free_at(self, n: int) -> float:
+        """When n pages at the back had become free: pushed + n - pages of them popped."""
+        j = self.n_pushed + n - self.pages - 1
+        return 0.0 if j < 0 else self.popped[j - (self.n_popped - len(self.popped))]
+
+
+@dataclass
+class Nic:
+    """One data-movement kernel's NoC interface: when it is free, and the last landing so far."""
+    free: float = 0.0
+    landed: float = 0.0
+    busy: float = 0.0
+
+
+@dataclass
+class Core:
+    """The clocks and counters of one core."""
+    clock: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ENGINES, 0.0))
+    busy: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ENGINES, 0.0))
+    stalls: dict[tuple[str, int], float] = field(default_factory=dict)
+    pages: dict[int, PageTimes] = field(default_factory=dict)
+    nics: dict[str, Nic] = field(default_factory=lambda: {"reader": Nic(), "writer": Nic()})
+    math_started: float = 0.0
+    commits: deque = field(default_factory=lambda: deque(maxlen=2))
+    releases: deque = field(default_factory=lambda: deque(maxlen=2))
+    bytes_read: int = 0
+    bytes_written: int = 0
+    flops: int = 0
+    matmul_tiles: int = 0
+    weight: int = 1                 # the cores this one stands for (a lockstep group)
+
+
+class CycleModel:
+    """The clocks of every core of one run; `on` is called once per executed statement."""
+
+    def __init__(self, target: Target, fidelity: str, active_cores: int, trace: bool = False):
+        self.target, self.timing = target, m.TIMING[target.name]
+        self.phases = m.PHASES[fidelity]
+        self.fidelity = fidelity
+        self.cores: dict[tuple[int, ...], Core] = {}
+        self.dram_share = self.timing.dram_bytes_per_cycle / max(active_cores, 1)
+        self.write_latency = (self.timing.write_latency_base
+                              + self.timing.write_latency_per_hop * self.timing.mean_hops())
+        self.events: list[tuple] | None = [] if trace else None
+        self.dropped = 0
+
+    # ----- one engine doing one thing -----
+    def run(self, core: Core, key: tuple, engine: str, start: float, cycles: float, name: str,
+            busy: bool = True) -> float:
+        """`engine` busy (or, busy=False, waiting) from `start` for `cycles`; returns the end.
+        key = (core id, ...) names the core in --trace."""
+        end = start + cycles
+        core.clock[engine] = end
+        core.busy[engine] += cycles if busy else 0.0
+        if self.events is not None and cycles > 0:
+            if len(self.events) < TRACE_LIMIT:
+                self.events.append((key, engine, name, start, cycles))
+            else:
+                self.dropped += 1
+        return end
+
+    def wait_until(self, core: Core, engine: str, cb: int, t: float) -> float:
+        """The engine cannot go on before t: the gap is a stall on cb."""
+        if t > core.clock[engine]:
+            k = (engine, cb)
+            core.stalls[k] = core.stalls.get(k, 0.0) + t - core.clock[engine]
+            core.clock[engine] = t
+        return core.clock[engine]
+
+    def core(self, key: tuple[int, ...], env: Any, interp: Any) -> Core:
+        c = self.cores.get(key)
+        if c is None:
+            c = self.cores[key] = Core(weight=getattr(interp, "group_size", {}).get(key, 1))
+            c.pages = {i: PageTimes(ring.num_pages) for i, ring in env.cbs.items()}
+        return c
+
+    # ----- the hook -----
+    def on(self, s: Any, env: Any, interp: InterpL9) -> None:
+        core = self.core(env.core, env, interp)
+        if env.role != "compute":
+            self.data_movement(s, env, core, env.role, interp)
+        elif isinstance(s, l9.Init):
+            for e in ("unpack", "math", "pack"):
+                self.run(core, env.core, e, core.clock[e], m.INIT_CYCLES, s.op)
+        else:
+            self.compute(s, env, core, interp)
+
+    def cb_call(self, s: Any, core: Core, engine: str, key: tuple) -> bool:
+        """The four CB calls, on any engine; False for any other statement."""
+        match s:
+            case l9.CbWait(cb, n):
+                start = self.wait_until(core, engine, cb, core.pages[cb].visible_at(n))
+            case l9.CbReserve(cb, n):
+                start = self.wait_until(core, engine, cb, core.pages[cb].free_at(n))
+            case l9.CbPush(cb, n):
+                core.pages[cb].push(n, core.clock[engine])
+                start = core.clock[engine]
+            case l9.CbPop(cb, n):
+                core.pages[cb].pop(n, core.clock[engine])
+                start = core.clock[engine]
+            case _:
+                return False
+        self.run(core, key, engine, start, m.CB_CALL_CYCLES, type(s).__name__)
+        return True
+
+    def data_movement(self, s: Any, env: Any, core: Core, role: str, interp: InterpL9) -> None:
+        if self.cb_call(s, core, role, env.core):
+            return
+        nic = core.nics[role]
+        match s:
+            case l9.NocReadPage(_, _, cb, _) | l9.NocWritePage(cb, _, _, _):
+                size = env.cbs[cb].cb.plan.page_bytes
+                issued = self.run(core, env.core, role, core.clock[role], m.NOC_ISSUE_CYCLES, "noc_issue")
+                start = max(nic.free, issued)
+                rate = min(self.timing.noc_rate(size), self.dram_share)
+                nic.free = start + size / rate
+                nic.busy += size / rate
+                reading = isinstance(s, l9.NocReadPage)
+                latency = self.timing.read_latency if reading else self.write_latency
+                nic.landed = max(nic.landed, nic.free + latency)
+                if reading:
+                    core.bytes_read += size
+                else:
+                    core.bytes_written += size
+            case l9.NocReadBarrier() | l9.NocWriteBarrier():
+                t = core.clock[role]
+                if nic.landed > t:
+                    core.stalls[(role, NOC)] = core.stalls.get((role, NOC), 0.0) + nic.landed - t
+                    self.run(core, env.core, role, t, nic.landed - t, type(s).__name__, busy=False)
+
+    def compute(self, s: Any, env: Any, core: Core, interp: InterpL9) -> None:
+        engine = "unpack" if isinstance(s, UNPACK) else "pack" if isinstance(s, PACK) else "math"
+        if self.cb_call(s, core, engine, env.core):
+            return
+        key, name = env.core, type(s).__name__
+        match s:
+            case l9.RegsAcquire():
+                if len(core.releases) == 2:           # half-sync: two sections, k waits for k - 2
+                    self.wait_until(core, "math", DST, core.releases[0])
+            case l9.RegsCommit():
+                core.commits.append(core.clock["math"])
+            case l9.RegsWait():
+                self.wait_until(core, "pack", DST, core.commits[-1])
+            case l9.RegsRelease():
+                core.releases.append(core.clock["pack"])
+            case l9.PackTile(_, cb, _):
+                size = env.cbs[cb].cb.plan.page_bytes
+                self.run(core, key, "pack", core.clock["pack"], size / self.timing.pack_bytes_per_cycle, name)
+            case l9.SfpuBinary(op) | l9.SfpuScalar(op) | l9.SfpuUnary(op):
+                self.sfpu(core, key, op, name)
+            case l9.SfpuTypecast() | l9.FillTile():
+                self.sfpu(core, key, "typecast" if isinstance(s, l9.SfpuTypecast) else "fill", name)
+            case _:
+                self.fpu(s, env, core, key, name)
+
+    def sfpu(self, core: Core, key: tuple, op: str, name: str) -> None:
+        n = m.SFPU_INSTRUCTIONS.get(op, m.SFPU_DEFAULT_INSTRUCTIONS)
+        self.run(core, key, "math", core.clock["math"], m.SFPU_VECTORS_PER_TILE * n, name)
+        core.flops += TILE * TILE
+
+    def fpu(self, s: Any, env: Any, core: Core, key: tuple, name: str) -> None:
+        """An FPU op: its operands' unpack, then its math (metalium.md §9 step 1)."""
+        match s:
+            case l9.MatmulTiles(a_cb, b_cb):
+                cbs, math = (a_cb, b_cb), m.MATMUL_TILE_CYCLES_PER_PHASE * self.phases
+                core.flops += 2 * TILE ** 3
+                core.matmul_tiles += 1
+            case l9.BinaryTiles(op, a_cb, b_cb):
+                cbs = (a_cb, b_cb)
+                math = m.ELTWISE_TILE_CYCLES * (self.phases if op == "mul" else 1)
+                core.flops += TILE * TILE
+            case l9.ReduceTile(op, _, cb, scaler_cb):
+                cbs = (cb, scaler_cb)
+                math = m.REDUCE_TILE_CYCLES_PER_PHASE * (1 if op == "max" else self.phases)
+                core.flops += TILE * TILE
+            case l9.CopyTile(cb) | l9.TransposeTile(cb) | l9.UnaryBcast(_, cb):
+                cbs, math = (cb,), m.DATACOPY_TILE_CYCLES
+            case _:
+                raise NotImplementedError(f"the cycle model has no cost for {name}")
+        size = sum(env.cbs[cb].cb.plan.page_bytes for cb in cbs)
+        rate = self.timing.unpack_both_bytes_per_cycle if len(cbs) == 2 else self.timing.unpack_bytes_per_cycle
+        start = max(core.clock["unpack"], core.math_started)
+        unpacked = self.run(core, key, "unpack", start, size / rate, name)
+        core.math_started = max(core.clock["math"], unpacked)
+        self.run(core, key, "math", core.math_started, math, name)
+
+    # ----- the figures -----
+    def duration(self) -> float:
+        timeline = max((max(c.clock.values()) for c in self.cores.values()), default=0.0)
+        return max(timeline, self.dram_floor())
+
+    def total(self, what: str) -> float:
+        """A counter summed over every core (a group's counts times its size)."""
+        return sum(getattr(c, what) * c.weight for c in self.cores.values())
+
+    def dram_floor(self) -> float:
+        return (self.total("bytes_read") + self.total("bytes_written")) / self.timing.dram_bytes_per_cycle
+
+
+class TimedRun:
+    """A mixin for an L9 simulator: the cycle model listens, `model` holds the times after run()."""
+
+    def __init__(self, model_args: dict, seed: int | None = None):
+        super().__init__(seed=seed)
+        self.model_args, self.model = model_args, None
+
+    def start(self, program: l9.Program, arrays: dict) -> None:
+        super().start(program, arrays)
+        args = dict(self.model_args)
+        fidelity = args.pop("fidelity", None) or program.compute.math_fidelity
+        self.model = CycleModel(fidelity=fidelity, active_cores=len(program.work.cores), **args)
+
+    def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
+        yield from super().exec_kernel_stmt(s, env)
+        if not isinstance(s, (l9.For, l9.Let)):
+            self.model.on(s, env, self)
+
+
+    def ran_vector(self, loop: l9.For, env: Any, n: int) -> None:
+        """The engines still run the loop's calls one by one, in program order."""
+        calls = [s for s in loop.body if not isinstance(s, l9.Let)]
+        for _ in range(n):
+            for s in calls:
+                self.model.on(s, env, self)
+
+
+class Timed(TimedRun, InterpL9):
+    """InterpL9, timed: every core on its own clocks."""
+
+
+class TimedLockstep(TimedRun, Lockstep):
+    """Lockstep, timed: one set of clocks per group (its cores run the same statements with the
+    same costs, so they keep the same time), weighted by the group's size in the totals."""
+
+
+def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: str | None = None,
+                   trace: bool = False) -> tuple[dict, CycleModel]:
+    """api.simulate at L9 with the cycle model: (all arrays after the run, the model). In lockstep
+    where it can run; the reference InterpL9, timed per core, where it cannot (and reports)."""
+    args = {"target": target, "fidelity": fidelity, "trace": trace}
+    copies = {k: v.copy() for k, v in arrays.items()}
+    try:
+        interp = TimedLockstep(args)
+        interp.run(program, copies)
+    except (Diverged, SimulationError):
+        copies = {k: v.copy() for k, v in arrays.items()}
+        interp = Timed(args)
+        interp.run(program, copies)
+    return copies, interp.model

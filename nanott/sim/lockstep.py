@@ -1,0 +1,235 @@
+"""The fast L9 simulator: cores in lockstep, one NumPy call per tile operation for all of them.
+
+Every core runs the same three kernels; only the runtime arguments differ (`core.start`, and
+`core.count`, the number of blocks). Cores with the same count take the same path through every
+loop, so `Lockstep` runs them as one group: one reader, one compute and one writer task for the
+group, whose scalars are arrays with one element per core, whose CB pages and DST tiles carry a
+core axis (`pages[page]` is the page on every core of the group: shape (cores, 32, 32)), and whose
+NoC reads and writes move one page per core with one fancy-indexing call.
+
+What is shared is what lockstep makes equal: the CB counters and pointers, the DST handshake state,
+the engine configuration, the NoC's in-flight list. Every protocol rule InterpL8 and InterpL9
+check is checked here by the same code, once for the group, since each core would make the same
+calls in the same order. Where cores of a group would differ (a loop extent, a CB slot or a DST
+index that is not the same on every core), `Diverged` is raised.
+
+`simulate` runs Lockstep and, on divergence or on any protocol error or deadlock, runs the
+reference InterpL9 instead: it is the reference that reports the error, per core, with its line.
+Arithmetic is the reference's, op for op, on a stack of tiles, so results are bit-identical
+(tests/test_lockstep.py checks every example and the fuzzed kernels).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from nanott.languages import l0, l3, l9
+from nanott.languages.l0_interp import BINOPS
+from nanott.languages.l5_interp import TILE_OPS
+from nanott.languages.l7_interp import KernelEnv
+from nanott.languages.l9_interp import InterpL9
+from nanott.sim import loops
+from nanott.sim.cb_ring import CbRing
+from nanott.sim.errors import ProtocolError, SimulationError
+from nanott.sim.loops import reduce_tiles, spread, widen
+from nanott.sim.noc import Noc, Transfer
+from nanott.sim.scheduler import Scheduler, Task, Wait
+from nanott.target import TILE
+
+F32 = np.float32
+
+
+class Diverged(Exception):
+    """Cores of one lockstep group would take different paths."""
+
+
+class Lockstep(InterpL9):
+    """InterpL9 over groups of cores with equal block counts, each group stepped as one."""
+
+    width = 1                                   # cores in the group being set up
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(seed=seed)
+        self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
+
+    def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
+        self.start(program, arrays)
+        groups = defaultdict(list)
+        for work in program.work.cores:
+            groups[work.count].append(work)
+        tasks, rings = [], []
+        self.group_size = {works[0].core: len(works) for works in groups.values()}
+        for count, works in groups.items():
+            self.width = len(works)
+            cbs = {cb.index: self.make_cb(cb) for cb in program.cbs}
+            rings.append((works[0].core, cbs))
+            starts = np.array([w.start for w in works], dtype=np.int64)
+            for k in program.kernels:
+                env = KernelEnv(dict(arrays), {"core.start": starts, "core.count": count},
+                                core=works[0].core, role=k.role, cbs=cbs)
+                self.setup_kernel(env)
+                tasks.append(Task(works[0].core, k.role, self.run_kernel(k, env)))
+        Scheduler(self.seed, self.listener).run(tasks)
+        for core, cbs in rings:
+            self.check_drained(core, cbs)
+        self.finish(arrays)
+
+    def make_cb(self, cb) -> CbRing:
+        ring = CbRing(cb)
+        ring.pages = np.full((ring.num_pages, self.width, TILE, TILE), np.nan, ring.pages.dtype)
+        return ring
+
+    def setup_kernel(self, env: KernelEnv) -> None:
+        super().setup_kernel(env)
+        if env.noc is not None:
+            env.noc = LockstepNoc(self.dram, self.rng)
+        if env.role == "compute":
+            dst = self.engines[env.core][0]
+            dst.tiles = np.zeros((dst.capacity, self.width, TILE, TILE), F32)
+
+    # ----- values: expressions compiled once; uniform ones, and page ids per core -----
+    def eval(self, e: Any, env: KernelEnv) -> Any:
+        """The reference's eval, through a closure compiled on first use (Const, Var, core
+        arguments and arithmetic; anything else falls through to the reference's rules)."""
+        entry = self.code.get(id(e))
+        if entry is None or entry[0] is not e:         # e is kept alive, so its id is not reused
+            entry = self.code[id(e)] = (e, compiled(e))
+        return entry[1](env.scalars) if entry[1] is not None else super().eval(e, env)
+
+    def ran_vector(self, loop: l9.For, env: KernelEnv, n: int) -> None:
+        """A loop ran statement-major, all `n` iterations at once (the cycle model listens here)."""
+
+    def vector(self, loop: l9.For) -> bool:
+        """loops.vector_loop, decided once per loop."""
+        key = ("loop", id(loop))
+        if key not in self.code or self.code[key][0] is not loop:
+            self.code[key] = (loop, loops.vector_loop(loop))
+        return self.code[key][1]
+
+    def index(self, e: Any, env: KernelEnv) -> int:
+        """A value every core of the group must agree on (a loop extent, a CB slot, a DST index)."""
+        v = self.eval(e, env)
+        if isinstance(v, np.ndarray):
+            first = v.flat[0]
+            if not (v == first).all():
+                raise Diverged(f"{e} differs between the cores of a group")
+            v = first
+        return int(v)
+
+    def pages(self, e: Any, env: KernelEnv) -> np.ndarray:
+        """A DRAM page id per core of the group."""
+        return np.broadcast_to(np.asarray(self.eval(e, env), dtype=np.int64), (self.width_of(env),))
+
+    @staticmethod
+    def width_of(env: KernelEnv) -> int:
+        return len(env.scalars["core.start"])
+
+    def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
+        match s:
+            case l9.For(var, extent, _, _, body):
+                n = self.index(extent, env)
+                if env.role == "compute" and self.vector(s) and loops.run(self, s, env, n):
+                    self.ran_vector(s, env, n)
+                    return
+                for i in range(n):
+                    env.scalars[var] = i
+                    yield from self.exec_kernel_block(body, env)
+            case l9.NocReadPage(tensor, page, cb, slot):
+                env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env))
+            case l9.NocWritePage(cb, slot, tensor, page):
+                env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env))
+            case _:
+                yield from super().exec_kernel_stmt(s, env)
+
+    def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
+        """InterpL9.front; a bfloat16 page widened to float32 by a shift of its bits (exact, as the
+        cast is, and much faster than ml_dtypes' cast loop)."""
+        ring = env.cbs[cb]
+        page = ring.pages[ring.front(self.index(index, env), who)]
+        return widen(page)
+
+    # ----- the ops whose axes matter: on the last two axes of a stack of tiles -----
+    def exec_dst_op(self, s: Any, env: KernelEnv, dst) -> Iterator[Wait]:
+        match s:
+            case l9.BinaryTiles(op, a_cb, b_cb, a_index, b_index, d, bcast) if bcast != "none":
+                a, b = (self.front(env, cb, i, f"{op}_tiles") for cb, i in ((a_cb, a_index), (b_cb, b_index)))
+                dst.write(self.index(d, env), TILE_OPS[op](a, spread(b, bcast)))
+            case l9.UnaryBcast(dim, cb, index, d, _):
+                dst.write(self.index(d, env), spread(self.front(env, cb, index, "unary_bcast"), dim))
+            case l9.ReduceTile(op, dim, cb, scaler_cb, index, scaler_index, d, _):
+                i = self.index(d, env)
+                src, scaler = (self.front(env, c, x, "reduce_tile")
+                               for c, x in ((cb, index), (scaler_cb, scaler_index)))
+                dst.write(i, reduce_tiles(op, dim, dst.read(i), src, scaler))
+            case l9.MatmulTiles(a_cb, b_cb, a_index, b_index, d, True):
+                a = self.front(env, a_cb, a_index, "matmul_tiles")
+                b = self.front(env, b_cb, b_index, "matmul_tiles")
+                i = self.index(d, env)
+                dst.write(i, dst.read(i) + a @ np.swapaxes(b, -1, -2))
+            case l9.TransposeTile(cb, index, d):
+                dst.write(self.index(d, env), np.swapaxes(self.front(env, cb, index, "transpose_wh_tile"), -1, -2))
+            case _:
+                yield from super().exec_dst_op(s, env, dst)
+
+
+def compiled(e: Any) -> Callable[[dict], Any] | None:
+    """A closure over a kernel's scalars computing e as InterpL0.eval does, or None."""
+    match e:
+        case l0.Const(value, dtype):
+            v = np.float32(value) if dtype != "int32" else int(value)
+            return lambda scalars: v
+        case l0.Var(name):
+            return lambda scalars: scalars[name]
+        case l3.CoreArg(name):
+            key = f"core.{name}"
+            return lambda scalars: scalars[key]
+        case l0.BinOp(op, lhs, rhs):
+            f, a, b = BINOPS[op], compiled(lhs), compiled(rhs)
+            if a is None or b is None:
+                return None
+            return lambda scalars: f(a(scalars), b(scalars))
+    return None
+
+
+class LockstepNoc(Noc):
+    """Noc with one DRAM page id per core: a transfer moves a page on every core of the group."""
+
+    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int) -> None:
+        self.reads.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
+                                   ring.back(slot, "noc_async_read_page")))
+
+    def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray) -> None:
+        self.writes.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
+                                    ring.front(slot, "noc_async_write_page")))
+
+    def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
+        count = len(self.dram.pages[tensor])
+        bad = (pages < 0) | (pages >= count)
+        if bad.any():
+            self.dram.page(tensor, int(pages[bad][0]), call)       # raises the reference's error
+        return pages
+
+    def read_barrier(self) -> None:
+        for t in self.reads:
+            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.written[t.l1_page] = True
+        self.reads = []
+
+    def write_barrier(self) -> None:
+        for t in self.writes:
+            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+        self.writes = []
+
+
+def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | None = None) -> str:
+    """Run `program` at L9 into `arrays`: in lockstep, or with the reference InterpL9 where the
+    cores diverge or the program breaks a rule (the reference then raises its own error).
+    Returns which ran: "lockstep" or "reference"."""
+    try:
+        Lockstep(seed=seed).run(program, arrays)
+        return "lockstep"
+    except (Diverged, ProtocolError, SimulationError):
+        InterpL9(seed=seed).run(program, arrays)
+        return "reference"

@@ -1,0 +1,133 @@
+"""The lockstep L9 simulator (nanott/sim/lockstep.py) against the reference InterpL9: bit for bit on
+every example (tests/test_generality.py does the same on every fuzzed kernel), in lockstep where the
+cores allow it, and through the reference, with the reference's own error, where a program breaks
+a rule."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES, ROOT
+
+import nanott.language as T
+from nanott import api
+from nanott.languages import l9
+from nanott.languages.l9_interp import InterpL9
+from nanott.loader import load_kernel
+from nanott.sim import lockstep, loops
+from nanott.sim.errors import DeadlockError, ProtocolError
+
+
+def both(program, inputs):
+    fast, slow = ({k: v.copy() for k, v in inputs.items()} for _ in range(2))
+    how = lockstep.simulate(program, fast)
+    InterpL9().run(program, slow)
+    return how, fast, slow
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_runs_in_lockstep_bit_identical_to_the_reference(example):
+    loaded = load_kernel(ROOT / "examples" / f"{example}.py")
+    kernel, program = api.lower(loaded.prim_func, "P0"), api.lower(loaded.prim_func, "F1")
+    inputs = api.random_inputs(kernel, seed=3)
+    how, fast, slow = both(program, inputs)
+    _, outputs = api.tensor_roles(kernel)
+    assert how == "lockstep"
+    assert api.identical(fast, slow, outputs)
+    assert all(not np.isnan(fast[n].astype(np.float32)).any() for n in outputs)
+
+
+def scale(M, N, bm, bn):
+    @T.prim_func
+    def main(A: T.Tensor((M, N), "float32"), B: T.Tensor((M, N), "float32")):
+        with T.Kernel(T.ceildiv(N, bn), T.ceildiv(M, bm), threads=128) as (bx, by):
+            A_s = T.alloc_shared((bm, bn), "float32")
+            B_l = T.alloc_fragment((bm, bn), "float32")
+            T.copy(A[by * bm, bx * bn], A_s)
+            for i, j in T.Parallel(bm, bn):
+                B_l[i, j] = A_s[i, j] * 3.0 + 1.0
+            T.copy(B_l, B[by * bm, bx * bn])
+    return main
+
+
+def test_uneven_work_runs_as_two_groups():
+    """67 blocks on 64 cores: 3 cores run 2 blocks, 61 run 1, two lockstep groups."""
+    prim_func = scale(32 * 67, 32, 32, 32)
+    program = api.lower(prim_func, "F1")
+    assert sorted({w.count for w in program.work.cores}) == [1, 2]
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=0)
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("B",))
+    np.testing.assert_array_equal(fast["B"], inputs["A"] * np.float32(3) + np.float32(1))
+
+
+def drop_first(program, role, kind):
+    """The program without the first statement of type `kind` in the `role` kernel (any depth)."""
+    done = []
+
+    def go(stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, l9.For):
+                s = replace(s, body=go(s.body))
+            if isinstance(s, kind) and not done:
+                done.append(s)
+                continue
+            out.append(s)
+        return tuple(out)
+    return replace(program, kernels=tuple(replace(k, body=go(k.body)) if k.role == role else k
+                                          for k in program.kernels))
+
+
+@pytest.mark.parametrize("role, kind, error", [("reader", l9.NocReadBarrier, ProtocolError),
+                                               ("reader", l9.CbPush, DeadlockError),
+                                               ("compute", l9.RegsCommit, ProtocolError)])
+def test_a_broken_program_gets_the_reference_error(role, kind, error):
+    prim_func = scale(64, 64, 32, 32)
+    program = drop_first(api.lower(prim_func, "F1"), role, kind)
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=0)
+    with pytest.raises(error) as fast:
+        lockstep.simulate(program, {k: v.copy() for k, v in inputs.items()})
+    with pytest.raises(error) as slow:
+        InterpL9().run(program, {k: v.copy() for k, v in inputs.items()})
+    assert str(fast.value) == str(slow.value)
+
+
+def test_cores_that_disagree_on_a_cb_slot_fall_back_to_the_reference():
+    """Reads into slot (slot + start) % 2 of a 2-page block: odd cores swap their two tiles, so
+    the cores of a group disagree on the slot: Diverged, and the reference runs."""
+    prim_func = scale(64, 128, 32, 64)
+    program = api.lower(prim_func, "F1")
+    start, two = l9.CoreArg("start"), l9.Const(2, "int32")
+    skew = lambda s: replace(s, slot=l9.BinOp("%", l9.BinOp("+", s.slot, start), two)) if isinstance(
+        s, l9.NocReadPage) else s
+    program = replace(program, kernels=tuple(
+        replace(k, body=_map(k.body, skew)) if k.role == "reader" else k for k in program.kernels))
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=0)
+    with pytest.raises(lockstep.Diverged):
+        lockstep.Lockstep().run(program, {k: v.copy() for k, v in inputs.items()})
+    how, fast, slow = both(program, inputs)
+    assert how == "reference" and api.identical(fast, slow, ("B",))
+
+
+def _map(stmts, f):
+    return tuple(replace(s, body=_map(s.body, f)) if isinstance(s, l9.For) else f(s) for s in stmts)
+
+
+def test_batch_loops_run_statement_major_unless_iterations_share_a_dst_slot(monkeypatch):
+    """The GEMM's loops over a DST batch run as one NumPy call per statement; make every
+    iteration of the fill loop write dst[0] and that loop runs iteration by iteration, with the
+    reference's result either way."""
+    verdicts = []
+    run = loops.run
+    monkeypatch.setattr(loops, "run", lambda *a: verdicts.append(run(*a)) or verdicts[-1])
+    loaded = load_kernel(ROOT / "examples" / "gemm_big_block.py")
+    program = api.lower(loaded.prim_func, "F1")
+    inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), seed=1)
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("C",)) and all(verdicts) and verdicts
+    verdicts.clear()
+    same_slot = lambda s: replace(s, dst=l9.Const(0, "int32")) if isinstance(s, l9.FillTile) else s
+    program = replace(program, kernels=tuple(
+        replace(k, body=_map(k.body, same_slot)) if k.role == "compute" else k for k in program.kernels))
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("C",)) and False in verdicts
