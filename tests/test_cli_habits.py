@@ -27,7 +27,7 @@ def banners(text: str) -> list[tuple[str, str]]:
 
 def test_stop_before_runs_up_to_the_stage_before():
     out = nanott("explain", GEMM, "--stop-before", "B1", "--no-check").stdout
-    assert [s for _, s in banners(out)] == ["P0", "A1", "A2", "A3"]
+    assert [s for _, s in banners(out)] == ["P0", "P0a", "A1", "A2", "A3"]
     assert "error NT936" in nanott("explain", GEMM, "--stop-before", "P0", code=1).stderr
 
 
