@@ -9,7 +9,7 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test test-fast setup
+.PHONY: demo test test-fast test-metal setup
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
@@ -19,6 +19,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds and the slow doc weaving
 	$(PYTHON) -m pytest -q -m "not slow"
+
+# the real-header tier: emitted C++ against the ttnn wheels of every supported release, fetched
+# with pip into ~/.cache/nanott/wheels (or $NANOTT_WHEEL_CACHE) once; needs g++ with -m32 support
+test-metal: $(STAMP)
+	NANOTT_TEST_METAL=1 $(PYTHON) -m pytest -q tests/metal
 
 setup: $(STAMP)
 

@@ -93,12 +93,13 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
     return None if eager_func is None else made[0] if len(made) == 1 else made
 
 
-def execute(program: Any, level: str, arrays: dict[str, np.ndarray]) -> None:
+def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:
     """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
-    bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot."""
+    bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
+    `written(n)` hears of DRAM pages written (a progress bar)."""
     if level == "L9":
         from nanott.sim import lockstep
-        lockstep.simulate(program, arrays)
+        lockstep.simulate(program, arrays, written=written)
     else:
         pipeline.interpreter(level)().run(program, arrays)
 
@@ -157,10 +158,10 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
     return arrays
 
 
-def simulate(program: Any, level: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def simulate(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> dict[str, np.ndarray]:
     """Run `program` with level's interpreter on copies of `arrays`; return all arrays after it."""
     copies = {k: v.copy() for k, v in arrays.items()}
-    execute(program, level, copies)
+    execute(program, level, copies, written)
     return copies
 
 

@@ -66,18 +66,19 @@ def colour_diff(block: str) -> str:
 
 
 @contextmanager
-def progress(description: str, after: float = 1.0, console=None) -> Iterator[None]:
+def progress(description: str, after: float = 1.0, console=None, total: int | None = None) -> Iterator:
     """A pulsing bar with the elapsed time on stderr, shown only if the work is still running after
-    `after` seconds and stderr is a terminal; it disappears when the work ends."""
+    `after` seconds and stderr is a terminal; it disappears when the work ends. With a `total`, the
+    bar fills instead: `with progress(..., total=n) as advance:` and advance(k) after k units."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     console = console or Console(stderr=True)
     if not console.is_terminal:
-        yield
+        yield lambda k: None
         return
     bar = Progress(SpinnerColumn(), TextColumn(description), BarColumn(), TimeElapsedColumn(),
                    console=console, transient=True)
-    bar.add_task(description, total=None)
+    task = bar.add_task(description, total=total or None)
     started, lock = threading.Event(), threading.Lock()
 
     def start() -> None:
@@ -93,7 +94,7 @@ def progress(description: str, after: float = 1.0, console=None) -> Iterator[Non
     timer.start()
     begin = time.perf_counter()
     try:
-        yield
+        yield lambda k: bar.advance(task, k)
     finally:
         with lock:
             finished.set()

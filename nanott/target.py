@@ -27,6 +27,7 @@ class Target:
     dram_banks: int
     dram_alignment: int
     clock_ghz: float
+    release: str = "0.81.1"         # the ttnn/tt-metal release the C++ is emitted for (api.VERSIONS)
 
     @property
     def num_cores(self) -> int:

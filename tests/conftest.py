@@ -24,6 +24,8 @@ from nanott import api
 from nanott.pipeline import PIPELINE, Stage, run_stages
 
 ROOT = Path(__file__).resolve().parent.parent
+# the real-header tier (tests/metal) downloads ttnn wheels: `make test-metal` runs it
+collect_ignore = [] if os.environ.get("NANOTT_TEST_METAL") == "1" else ["metal"]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 
 
@@ -36,7 +38,8 @@ def cases(keep: Callable[[Stage], bool] = lambda s: True) -> list:
 def pytest_configure(config):
     for s in PIPELINE:
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
-    config.addinivalue_line("markers", "slow: builds C++ with g++ or weaves the course into a copy; "
+    config.addinivalue_line("markers", "slow: builds C++ with g++, weaves the course into a copy, or drives "
+                                       "a browser; "
                                        "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")

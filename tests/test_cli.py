@@ -3,6 +3,7 @@ dump-dir, json), run (exit codes, including a kernel whose reference disagrees),
 mistake that prints a diagnostic instead of a traceback.
 """
 import json
+import re
 import shutil
 
 import pytest
@@ -122,3 +123,12 @@ def test_a_checker_failure_is_a_compiler_bug_exit_2(monkeypatch):
     monkeypatch.setattr(pipeline, "STAGES", {s.id: s for s in broken})
     result = nanott("explain", GEMM, "--stop-after", "A1", code=2)
     assert "internal error after A1 infer-layout" in result.stderr
+
+
+def test_compile_release_picks_the_api_table(tmp_path):
+    """--release 0.65.0: the older spellings (legacy compute entry, 6-argument matmul_tiles)."""
+    nanott("compile", GEMM, "-o", str(tmp_path), "--release", "0.65.0")
+    compute = (tmp_path / "compute.cpp").read_text()
+    assert "// for tt-metal 0.65.0" in compute and "namespace NAMESPACE {" in compute
+    assert re.search(r"matmul_tiles\([^;]*, false\);", compute)
+    nanott("compile", GEMM, "-o", str(tmp_path), "--release", "0.7", code=2)      # not a release nanott knows

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import typer
 from conftest import ROOT, nanott_cli as nanott
 from rich.console import Console
@@ -126,6 +127,7 @@ def test_target_reaches_every_command(tmp_path):
     assert "of 13x10 cores" in (tmp_path / "r.html").read_text()
 
 
+@pytest.mark.slow
 def test_compile_timeout_stops_a_run_that_takes_too_long(tmp_path, runtime_cache):
     result = nanott("compile", GEMM, "-o", str(tmp_path), "--execute", "--timeout", "0.001",
                     "--runtime-cache", str(runtime_cache), code=1)

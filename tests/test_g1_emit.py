@@ -158,19 +158,19 @@ def program_of(name: str, lowered) -> l9.Program:
 def case(request, lowered) -> tuple[l9.Program, dict[str, str]]:
     p = program_of(request.param, lowered)
     l9.LANG.check(p)
-    return p, emit_metalium(p, WORMHOLE_N150)
+    return p, emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET)   # the printer, in 0.66.0's spelling
 
 
 @pytest.fixture(scope="module")
 def gemm() -> tuple[l9.Program, dict[str, str]]:
     p = gemm_program()
-    return p, emit_metalium(p, WORMHOLE_N150)
+    return p, emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET)
 
 
 @pytest.fixture(scope="module")
 def eltwise() -> tuple[l9.Program, dict[str, str]]:
     p = eltwise_program()
-    return p, emit_metalium(p, WORMHOLE_N150)
+    return p, emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET)
 
 
 # ----- every file holds what the IR says -----
@@ -284,8 +284,8 @@ def test_compute_config_and_every_core_gets_arguments(case):
 def test_plan_reads_back_and_is_versioned(case):
     p, files = case
     plan = Plan.from_json(files["tt.plan.json"])
-    assert plan == plan_of(p, WORMHOLE_N150, metalium.DEFAULT)
-    assert json.loads(files["tt.plan.json"])["schema"] == SCHEMA == "nanott.plan/2"
+    assert plan == plan_of(p, WORMHOLE_N150, metalium.TARGET)
+    assert json.loads(files["tt.plan.json"])["schema"] == SCHEMA == "nanott.plan/3"
     assert plan.emitted_by == "nanott G1 emit-metalium (L9 -> C++)" and plan.kernel == p.name
     assert [k.compile_args for k in plan.kernels] == [tuple(t.accessor.cta_flags for t in p.params for b in
                                                             sorted(k.bindings, key=lambda b: b.cta_offset)
@@ -296,7 +296,7 @@ def test_deterministic(case):
     """The same program prints the same bytes, also after a JSON round trip of the IR."""
     p, files = case
     again, _, _ = load(dump(p, "L9", "F1"))
-    assert emit_metalium(again, WORMHOLE_N150) == files
+    assert emit_metalium(again, WORMHOLE_N150, api=metalium.TARGET) == files
 
 
 # ----- the hand-built programs, line by line -----
@@ -369,13 +369,13 @@ def test_core_ranges_cover_exactly(cores, ranges):
 # ----- the API table -----
 def test_older_release_changes_the_calls(gemm):
     p, now = gemm
-    old = emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS["2025-12-01"])
+    old = emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS["0.65.0"])
     assert "matmul_tiles(cb_A_shared, cb_B_shared, 0, 0, 0, false);" in old["compute.cpp"]
     assert "matmul_tiles(cb_A_shared, cb_B_shared, 0, 0, 0);" in now["compute.cpp"]
     assert "namespace NAMESPACE {\nvoid MAIN {" in old["compute.cpp"]
     assert "kernel_main" not in old["compute.cpp"]
     assert '#include "dataflow_api.h"' in old["reader.cpp"]
-    assert '"api": "2025-12-01"' in old["tt.plan.json"]
+    assert '"api": "0.65.0"' in old["tt.plan.json"]
 
 
 def test_deprecated_tile_transfer_switch(gemm):
@@ -470,12 +470,13 @@ def compile_all(files: dict[str, str], tmp: Path) -> list[str]:
         (tmp / name).write_text(text)
     runs = []
     for k in plan.kernels:
-        if k.role == "compute":
-            runs += [(k.source, f"-DTRISC_{t}") for t in ("UNPACK", "MATH", "PACK")]
+        if k.role == "compute":        # with ComputeConfig.defines, as the JIT build passes them
+            defines = " ".join(f"-D{name}={value}" for name, value in plan.compute.defines)
+            runs += [(k.source, f"-DTRISC_{t} {defines}".strip()) for t in ("UNPACK", "MATH", "PACK")]
         else:
             runs.append((k.source, "-DKERNEL_COMPILE_TIME_ARGS=" + ",".join(map(str, k.compile_args))))
     runs.append(("main.cpp", '-DNANOTT_KERNEL_DIR="kernels"'))
-    return [f"{src} {flag}:\n{r.stderr}" for src, flag in runs if (r := gxx(tmp / src, flag)).returncode]
+    return [f"{src} {flag}:\n{r.stderr}" for src, flag in runs if (r := gxx(tmp / src, *flag.split())).returncode]
 
 
 @needs_gxx
@@ -487,15 +488,25 @@ def test_every_file_compiles(case, tmp_path):
 
 
 @needs_gxx
+@pytest.mark.parametrize("example", ["gemm", "softmax", "layer_norm", "flash_attention"])
+def test_the_default_release_compiles_too(example, lowered, tmp_path):
+    """0.81.1's spelling (api/compute/ headers, matmul_init, copy_init, ...) against the CPU headers."""
+    files = emit_metalium(lowered.program(example, "F1"), WORMHOLE_N150)
+    assert "// for tt-metal 0.81.1" in files["compute.cpp"]
+    problems = compile_all(files, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+@needs_gxx
 def test_headers_reject_what_the_api_rejects(gemm, tmp_path):
     """The header set is not shaped to the generator: the older 6-argument matmul_tiles, too few
     compile-time arguments and an 8-byte runtime argument all fail, as on the device."""
     p, files = gemm
-    old = emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS["2025-12-01"])
+    old = emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS["0.65.0"])
     (tmp_path / "old.cpp").write_text(old["compute.cpp"])
     r = gxx(tmp_path / "old.cpp", "-DTRISC_MATH", "-DNAMESPACE=chlkc_math")
     assert r.returncode and "too many arguments to function" in r.stderr
-    legacy = emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS["2025-12-15"])
+    legacy = emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET.switched("legacy", "legacy_compute_main"))
     (tmp_path / "legacy.cpp").write_text(legacy["compute.cpp"])    # the legacy form is still accepted
     assert gxx(tmp_path / "legacy.cpp", "-DTRISC_MATH", "-DNAMESPACE=chlkc_math").returncode == 0
     (tmp_path / "reader.cpp").write_text(files["reader.cpp"])

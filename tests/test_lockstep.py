@@ -134,3 +134,13 @@ def test_batch_loops_run_statement_major_unless_iterations_share_a_dst_slot(monk
         replace(k, body=_map(k.body, same_slot)) if k.role == "compute" else k for k in program.kernels))
     how, fast, slow = both(program, inputs)
     assert how == "lockstep" and api.identical(fast, slow, ("C",)) and False in verdicts
+
+
+@pytest.mark.parametrize("example", ["gemm", "softmax", "gemm_splitk"])
+def test_the_progress_count_reaches_every_page_written(example):
+    """`nanott run` shows a bar counting DRAM pages written up to lockstep.pages_written."""
+    loaded = load_kernel(ROOT / "examples" / f"{example}.py")
+    program = api.lower(loaded.prim_func, "F1")
+    counted = []
+    api.simulate(program, "L9", api.random_inputs(api.lower(loaded.prim_func, "P0"), 0), counted.append)
+    assert sum(counted) == lockstep.pages_written(program) > 0

@@ -124,6 +124,8 @@ def every_compute_call() -> l9.Program:
             *sfpu("binop_with_scalar_tile_init", l9.SfpuScalar("sub", even, 0.25)),
             *sfpu("fill_tile_init", l9.FillTile(odd, -3.0)),
             *sfpu("sub_binary_tile_init", l9.SfpuBinary("sub", even, odd, even)),
+            # unary_bcast_init left the packer's format unknown (0.66 sets it, 0.81 not)
+            l9.Init("pack_reconfig_data_format", (2,)),
             l9.RegsCommit(), l9.RegsWait(), each(l9.PackTile(even, 2, j)), l9.RegsRelease(),
             l9.CbPop(0, 2), l9.CbPop(1, 2), l9.CbPush(2, 2))
     return with_compute(eltwise_program(), body)

@@ -59,7 +59,12 @@ def test_the_prerequisites_it_names_are_here():
         assert shutil.which(tools[package]), f"the README lists {package}; {tools[package]} is missing"
 
 
-@pytest.mark.parametrize("command", [c for c in commands() if not c.startswith(("sudo ", "make test"))])
+def marked(command: str):
+    """`compile --execute` builds C++ with g++: slow, like every such test (`make test-fast` skips it)."""
+    return pytest.param(command, marks=pytest.mark.slow) if "--execute" in command else command
+
+
+@pytest.mark.parametrize("command", [marked(c) for c in commands() if not c.startswith(("sudo ", "make test"))])
 def test_readme_command_runs_as_written(command, workdir, env):
     if command == "source .venv/bin/activate":
         assert (BIN / "activate").is_file() and (BIN / "nanott").is_file()

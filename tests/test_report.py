@@ -67,6 +67,7 @@ def test_a_failing_stage_shows_its_input_and_diagnostic(reports):
 
 
 @pytest.mark.needs_browser
+@pytest.mark.slow
 def test_every_report_opens_in_the_browser(reports, tmp_path):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:

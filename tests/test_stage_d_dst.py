@@ -146,16 +146,21 @@ def test_d4_one_op_kind_gets_its_init_hoisted_out_of_every_loop():
 def test_d4_alternating_ops_get_re_inits_inside_the_loop():
     p = to_l8(gemm_l6())
     zero, step, out = groups(p)
-    assert inits(compute_body(p)[:2]) == ["compute_kernel_hw_startup(cb2, cb2)", "fill_tile_init()"]
+    assert inits(compute_body(p)[:3]) == ["compute_kernel_hw_startup(cb2, cb2)", "fill_tile_init()",
+                                          "reconfig_data_format_srcb(cb0)"]   # matmul's in0, hoisted
     # the K step reloads the accumulator (copy) and multiplies (matmul): both re-init per tile,
-    # the matmul's init once before its K loop, not per K step
-    assert [type(s).__name__ for s in step.body] == ["Init", "TAssign", "Init", "TFor", "TStore"]
-    assert (step.body[0].head(), step.body[2].head()) == ("copy_tile_init(cb2)", "mm_init_short(cb0, cb1)")
-    assert inits(step.body[3].body) == []
+    # the matmul's init once before its K loop, not per K step; each also points srcA at its own
+    # CB's format (Float32 partials, bf16 B: in1 is matmul's srcA), which a short init does not
+    assert [type(s).__name__ for s in step.body] == ["Init", "Init", "TAssign", "Init", "Init", "TFor", "TStore"]
+    assert [step.body[i].head() for i in (0, 1, 3, 4)] == [
+        "copy_tile_init(cb2)", "reconfig_data_format_srca(cb2)", "mm_init_short(cb0, cb1)",
+        "reconfig_data_format_srca(cb1)"]
+    assert inits(step.body[5].body) == []
     assert inits(zero.body) == [] and inits(out.body) == []
     # the copy into the output block is one op kind: its init sits before the group
-    loop = compute_body(p)[2]
-    assert loop.body[-4].head() == "copy_tile_init(cb2)" and loop.body[-3] == out
+    loop = compute_body(p)[3]
+    assert inits(loop.body[-5:-3]) == ["copy_tile_init(cb2)", "reconfig_data_format_srca(cb2)"]
+    assert loop.body[-3] == out
 
 
 def test_d4_loop_fixpoint_re_inits_what_the_loop_body_itself_changes():
@@ -194,11 +199,12 @@ def gemm_bf16_out(cores=64):
 
 def test_d4_pack_format_changes_get_pack_reconfig():
     p = to_l8(gemm_bf16_out())
-    loop = compute_body(p)[2]
+    loop = compute_body(p)[3]
     zero, out = loop.body[2], loop.body[-3]
     assert loop.body[1].head() == "pack_reconfig_data_format(cb2)"       # Float32 again, each block
     assert isinstance(zero, l8.TileGroup) and isinstance(out, l8.TileGroup)
-    assert inits(loop.body[-5:-3]) == ["copy_tile_init(cb2)", "pack_reconfig_data_format(cb3)"]
+    assert inits(loop.body[-6:-3]) == ["copy_tile_init(cb2)", "reconfig_data_format_srca(cb2)",
+                                       "pack_reconfig_data_format(cb3)"]
     assert inits(compute_body(to_l8(gemm_l6()))).count("pack_reconfig_data_format(cb3)") == 0
 
 
@@ -241,8 +247,8 @@ def test_d5_gemm_of_16_tiles_with_fp32_accumulation_interchanges_the_k_loop():
     batch = next(s for s in kstep.body if isinstance(s, l9.For))
     assert batch.extent == c(4)                                         # 16 tiles in batches of 4
     assert [type(s).__name__ for s in batch.body] == [
-        "RegsAcquire", "Init", "For", "Init", "For", "RegsCommit", "RegsWait", "For", "RegsRelease"]
-    kloop = batch.body[4]
+        "RegsAcquire", "Init", "Init", "For", "Init", "Init", "For", "RegsCommit", "RegsWait", "For", "RegsRelease"]
+    kloop = batch.body[6]
     assert (kloop.var, kloop.extent) == ("k", c(2))                     # K outside ...
     inner = kloop.body[0]
     assert inner.extent == c(4) and isinstance(inner.body[-1], l9.MatmulTiles)   # ... the batch inside
@@ -255,9 +261,9 @@ def test_d5_gemm_of_16_tiles_with_fp32_accumulation_interchanges_the_k_loop():
 def test_d5_one_tile_batches_need_no_inner_loop_and_one_batch_no_outer_loop():
     p = to_l9(gemm_l6(bm=32, bn=32, bk=32, M=64, N=64, K=64))
     kstep = next(s for s in walk(compute_body(p)) if isinstance(s, l9.For) and s.var == "kt")
-    assert [type(s).__name__ for s in kstep.body[4:13]] == [
-        "Let", "Let", "RegsAcquire", "Init", "CopyTile", "Init", "For", "RegsCommit", "RegsWait"]
-    assert kstep.body[4].value == c(0) and kstep.body[8].dst == c(0)
+    assert [type(s).__name__ for s in kstep.body[4:15]] == [
+        "Let", "Let", "RegsAcquire", "Init", "Init", "CopyTile", "Init", "Init", "For", "RegsCommit", "RegsWait"]
+    assert kstep.body[4].value == c(0) and kstep.body[9].dst == c(0)
 
 
 def test_d5_too_many_live_temporaries_is_nt203():

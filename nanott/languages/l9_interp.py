@@ -5,7 +5,8 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
 `program.compute.dst_tiles` float32 tiles and the engine's init configuration (sim/dst.py):
 
   tile_regs_acquire / _commit / _wait / _release   the handshake, in that order; release zeroes
-  copy_tile cb[i] -> dst[d]      the waited front slot i of cb, read as float32
+  copy_tile cb[i] -> dst[d]      the waited front slot i of cb, read as float32 (a Float32 CB through
+                                 srcA: TF32, unless UnpackToDestFp32 copies it straight to a 32-bit DST)
   add/sub/mul_tiles              both operands from waited front slots, in float32
   matmul_tiles                   dst[d] += a @ b in float32 (a @ b^T after mm_init_short(.., 1))
   transpose_wh_tile cb[i] -> dst[d]   the waited front slot i, transposed
@@ -15,7 +16,9 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
   exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place
   typecast_tile                  a DST tile rounded to the dtype (nearest even), in place
   pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
-  init calls                     set the engine's slots (the model of sim/engine.py)
+  init calls                     set the engine's slots (the model of sim/engine.py), among
+                                 them the data formats of srcA, srcB and the packer: an op that
+                                 unpacks a CB of another format is a §4.4 protocol error
 
 A math op outside acquire..commit, a pack outside wait..release, a DST index outside the file, an
 op without its init, a second acquire, or a kernel ending with the handshake open is a
@@ -33,8 +36,8 @@ from nanott.languages.l0_interp import cast
 from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l8_interp import InterpL8
-from nanott.sim.engine import formats_of
-from nanott.sim.dst import DstFile, EngineConfig
+from nanott.sim.dst import DstFile, EngineConfig, to_tf32
+from nanott.sim.engine import formats_of, unpack_to_dest_fp32
 from nanott.sim.errors import ProtocolError
 from nanott.sim.scheduler import Wait
 from nanott.target import TILE
@@ -48,6 +51,8 @@ class InterpL9(InterpL8):
     def start(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
         super().start(program, arrays)
         self.formats, self.dst_tiles = formats_of(program), program.compute.dst_tiles
+        # Float32 CBs copied through srcA keep TF32's precision, unless copied straight to DST
+        self.via_srca = {cb for cb, f in self.formats.items() if f == "Float32"} - set(unpack_to_dest_fp32(program))
         self.engines: dict[tuple[int, ...], tuple[DstFile, EngineConfig]] = {}
 
     def setup_kernel(self, env: KernelEnv) -> None:
@@ -80,7 +85,8 @@ class InterpL9(InterpL8):
             case l9.RegsAcquire() | l9.RegsCommit() | l9.RegsWait() | l9.RegsRelease():
                 dst.step(s.head())
             case l9.CopyTile(cb, index, d):
-                dst.write(self.index(d, env), self.front(env, cb, index, "copy_tile"))
+                tile = self.front(env, cb, index, "copy_tile")
+                dst.write(self.index(d, env), to_tf32(tile) if cb in self.via_srca else tile)
             case l9.BinaryTiles(op, a_cb, b_cb, a_index, b_index, d, bcast):
                 a, b = (self.front(env, cb, i, f"{op}_tiles") for cb, i in ((a_cb, a_index), (b_cb, b_index)))
                 dst.write(self.index(d, env), TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast)))

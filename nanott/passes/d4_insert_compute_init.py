@@ -78,15 +78,20 @@ class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
 
     def agreed(self, body: tuple) -> list[Need]:
         """One need per slot that every op in `body` needs with the same value (and no init in
-        `body` changes), whose init sets no slot the body disagrees on: what can be set once
-        before the loop."""
+        `body` changes, nor the init of another slot's need, as unary_bcast_init changes srcB),
+        whose init sets no slot the body disagrees on: what can be set once before the loop."""
         if any(isinstance(x, l8.Init) for x in walk(body)):
             return []
         by_slot: dict[str, list[Need]] = {}
+        writes: dict[str, set] = {}        # what the inits of the body's needs write to other slots
         for x in walk(body):
             for n in needs(x, self.formats):
                 by_slot.setdefault(n.slot, []).append(n)
-        same = {s for s, ns in by_slot.items() if all(n.value == ns[0].value for n in ns)}
+                after = State(True).after(n.init, self.formats)
+                for t in set(slots_of(n.init.op)) - {n.slot}:
+                    writes.setdefault(t, set()).add(getattr(after, t))
+        same = {s for s, ns in by_slot.items() if all(n.value == ns[0].value for n in ns)
+                and writes.get(s, {ns[0].value}) == {ns[0].value}}
         return [by_slot[s][0] for s in sorted(same, key=SLOTS.index)
                 if all(t in same or t not in by_slot for t in slots_of(by_slot[s][0].init.op))]
 

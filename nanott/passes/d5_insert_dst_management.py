@@ -17,8 +17,10 @@ Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r
            col) is index row * block_cols + col of the CB's waited front (loads) or reserved back
            (packs). Inits stay where D4 put them, not vectorised. The program gets its ComputeConfig
            (fp32_dest_acc_en, DST tiles, HiFi4) and an empty argument table (E1 fills it).
+           An init the batching made redundant (every path to it already holds what it sets:
+           a group of one batch needs no re-init per tile) is dropped (sim/engine.py: prune).
 Preserves: the CB protocol around each group, the order of the operations applied to each tile,
-           every init, the reader and the writer, and every number: the DST is modelled at
+           every init that sets something, the reader and the writer, and every number: the DST is modelled at
            float32 in both accumulation modes (so 16-bit DST rounding is not modelled yet), each
            op computes what its L8 temporary computed, and pack_tile rounds to the CB's dtype to
            nearest even, as L8's store did. (No `Numerics:` line: L9 is bit-identical to L8.)
@@ -32,12 +34,13 @@ from math import prod
 from typing import Any
 
 from nanott.diagnostics import NanottError
-from nanott.ir import CheckError, walk
+from nanott.ir import CheckError, replace, walk
 from nanott.languages import l5, l8, l9
 from nanott.passes._affine import affine, build
 from nanott.passes._d5_dst_slots import dst_slots
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
+from nanott.sim.engine import State, formats_of, prune
 from nanott.target import TILE, Target
 
 
@@ -46,7 +49,10 @@ def insert_dst_management(program: l8.Program, target: Target) -> l9.Program:
     refs = [x.cb for x in walk(body) if isinstance(x, l5.TileRef)]
     fp32 = (any(program.cbs[cb].dtype == "float32" for cb in refs)
             or any(isinstance(x, l5.TileCast) for x in walk(body)))
-    return InsertDstManagement(program, fp32, target.dst_capacity(fp32)).visit(program)
+    out = InsertDstManagement(program, fp32, target.dst_capacity(fp32)).visit(program)
+    compute = out.kernel("compute")
+    body, _ = prune(compute.body, State(), formats_of(out))
+    return replace(out, kernels=tuple(replace(k, body=body) if k is compute else k for k in out.kernels))
 
 
 def lin(e: Any) -> Any:

@@ -18,7 +18,7 @@ Why:       the IR is only worth its checks if the code that runs is the IR. A pr
 """
 from __future__ import annotations
 
-from nanott.backends.metalium.api import DEFAULT, Api
+from nanott.backends.metalium.api import VERSIONS, Api
 from nanott.backends.metalium.host import cmake_source, host_source
 from nanott.backends.metalium.kernels import kernel_source
 from nanott.backends.metalium.plan import ROLES, plan_json, plan_of
@@ -26,8 +26,10 @@ from nanott.languages import l9
 from nanott.target import Target
 
 
-def emit_metalium(program: l9.Program, target: Target, api: Api = DEFAULT) -> dict[str, str]:
-    """The emitted files, by name, in a fixed order: the three kernels, main.cpp, the plan, CMake."""
+def emit_metalium(program: l9.Program, target: Target, api: Api | None = None) -> dict[str, str]:
+    """The emitted files, by name, in a fixed order: the three kernels, main.cpp, the plan, CMake;
+    for the target's release unless `api` names another table."""
+    api = api or VERSIONS[target.release]
     plan = plan_of(program, target, api)
     files = {f"{role}.cpp": kernel_source(program, role, api) for role in ROLES}
     files["main.cpp"] = host_source(plan, api)

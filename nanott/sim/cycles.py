@@ -268,8 +268,8 @@ class CycleModel:
 class TimedRun:
     """A mixin for an L9 simulator: the cycle model listens, `model` holds the times after run()."""
 
-    def __init__(self, model_args: dict, seed: int | None = None):
-        super().__init__(seed=seed)
+    def __init__(self, model_args: dict, seed: int | None = None, **more: Any):
+        super().__init__(seed=seed, **more)
         self.model_args, self.model = model_args, None
 
     def start(self, program: l9.Program, arrays: dict) -> None:
@@ -302,13 +302,13 @@ class TimedLockstep(TimedRun, Lockstep):
 
 
 def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: str | None = None,
-                   trace: bool = False) -> tuple[dict, CycleModel]:
+                   trace: bool = False, written: Any = None) -> tuple[dict, CycleModel]:
     """api.simulate at L9 with the cycle model: (all arrays after the run, the model). In lockstep
     where it can run; the reference InterpL9, timed per core, where it cannot (and reports)."""
     args = {"target": target, "fidelity": fidelity, "trace": trace}
     copies = {k: v.copy() for k, v in arrays.items()}
     try:
-        interp = TimedLockstep(args)
+        interp = TimedLockstep(args, written=written)
         interp.run(program, copies)
     except (Diverged, SimulationError):
         copies = {k: v.copy() for k, v in arrays.items()}

@@ -81,6 +81,12 @@ class DstFile:
                                 f"{'acquire..commit' if state == 'math' else 'wait..release'}")
 
 
+def to_tf32(x: np.ndarray) -> np.ndarray:
+    """Float32 through srcA or srcB: TF32 keeps the top 10 of the 23 mantissa bits (metalium.md
+    §7.4), the rest cut off, as nanott's CPU runtime does (runtime/src/numerics.hpp)."""
+    return (np.asarray(x, dtype=np.float32).view(np.uint32) & np.uint32(0xFFFFE000)).view(np.float32)
+
+
 class EngineConfig:
     """The engine's configuration slots, as the init calls set them (the init model)."""
 
@@ -101,6 +107,11 @@ class EngineConfig:
             self._check(op, n)
 
     def _check(self, op: Any, n: Any) -> None:
+        if n.slot in ("srca", "srcb") and self.state.started and not self.state.holds(n):
+            cb, now = n.init.cbs[0], getattr(self.state, n.slot)
+            raise ProtocolError("4.4", f"{op.head()} unpacks cb{cb} ({n.value}) into {n.slot[:3]}{n.slot[3:].upper()}, "
+                                f"which is configured for {now or 'an unknown format'}: {n.init.head()} "
+                                "before it would fix that")
         if not self.state.holds(n):
             now = getattr(self.state, n.slot) if self.state.started else f"nothing ({HW_STARTUP} not run)"
             raise ProtocolError("5.3.6", f"{op.head()} without {n.init.head()}: the {n.slot} slot "

@@ -11,14 +11,19 @@ never disagree. Facts from metalium.md §4.4 and §5.3 rule 6.
         binop_with_scalar_tile_init(), fill_tile_init(), {op}_tile_init()
         (exp, exp2, log, sqrt, rsqrt, abs, sigmoid, tanh, relu,
         negative), typecast_tile_init<Float32, Format>()
-  pack  pack_reconfig_data_format(cb), unary_bcast_init(in, out)     the CB's data format
+  srca  reconfig_data_format_srca(cb), unary_bcast_init(in, out)    the data format srcA unpacks
+  srcb  reconfig_data_format_srcb(cb), unary_bcast_init(in, out)    the data format srcB unpacks
+  pack  pack_reconfig_data_format(cb)                               the CB's data format
   mask  reduce_init<op, dim>(in, scaler, out) sets it, reduce_uninit() whether the packer's edge
         clears it                                                   mask is on (a reduce's)
 
-reduce_init also sets fpu, unary_bcast_init fpu and pack: an init may set several slots.
+reduce_init also sets fpu; unary_bcast_init sets fpu, srca and srcb (to `in`'s format) and leaves
+pack unknown (0.66 configures it for `out`, 0.81 not): an init may set several slots. The short
+inits (copy, binary, matmul, transpose, broadcast) set fpu only: they do not reconfigure formats.
 
-`compute_kernel_hw_startup(in0, in1, out)` must come first, exactly once; it configures the packer
-for `out`'s format with no mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
+`compute_kernel_hw_startup(in0, in1, out)` must come first, exactly once; it configures srcA for
+`in0`'s format, srcB for `in1`'s (`in0`'s in the two-CB form) and the packer for `out`'s, with no
+mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
 
   TileLoad(ref)        | CopyTile(cb)           fpu  = copy_tile_init(cb)
   TileBinary(op, a, b) | BinaryTiles(op, a, b)  fpu  = {op}_tiles_init(a, b); with a broadcast,
@@ -38,6 +43,10 @@ for `out`'s format with no mask, and leaves fpu and sfpu unknown. An op needs sl
   TStore(ref)          | PackTile(cb)           pack = the format of the CB, and mask = off
                                                 (reduce_uninit() after a reduction)
 
+and each op that unpacks CBs needs srca (srcb) = the format of the CB it unpacks into srcA (srcB):
+copy, transpose, unary_bcast: their CB into srcA; binary ops a into srcA, b into srcB; reduce the
+input into srcA, the scaler into srcB; matmul in1 (B) into srcA and in0 (A) into srcB.
+
 A program point's State is what every path reaching it has set: at a loop head, the join of the
 state before the loop and the state after its body, iterated to a fixpoint (`loop_entry`). A slot
 two paths disagree on is unknown (None), and an op whose slot is unknown needs a (re-)init.
@@ -48,13 +57,16 @@ from dataclasses import dataclass, replace
 from math import prod
 from typing import Any, Callable
 
-from nanott.ir import CheckError
+from nanott.ir import CheckError, walk
+from nanott.ir import replace as ir_replace
 from nanott.languages import l5, l8, l9
 
 HW_STARTUP = "compute_kernel_hw_startup"
 PACK_RECONFIG = "pack_reconfig_data_format"
 REDUCE_UNINIT = "reduce_uninit"
-SLOTS = ("fpu", "sfpu", "pack", "mask")
+SRCA_RECONFIG = "reconfig_data_format_srca"
+SRCB_RECONFIG = "reconfig_data_format_srcb"
+SLOTS = ("fpu", "sfpu", "srca", "srcb", "pack", "mask")
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ class State:
     started: bool = False
     fpu: Any = None
     sfpu: Any = None
+    srca: Any = None
+    srcb: Any = None
     pack: Any = None
     mask: Any = None
 
@@ -84,22 +98,29 @@ class State:
 
     def after(self, init: l8.Init, formats: dict[int, str]) -> State:
         """The state after one init call."""
-        if init.op == HW_STARTUP:
-            return State(True, None, None, formats[init.cbs[-1]], False)
+        if init.op == HW_STARTUP:          # (in0, out) configures srcB from in0 as well
+            return State(True, None, None, formats[init.cbs[0]], formats[init.cbs[-2]], formats[init.cbs[-1]],
+                         False)
         value = {"fpu": (init.op, init.cbs, init.args), "sfpu": (init.op, init.cbs, init.args),
-                 "pack": formats[init.cbs[-1]] if init.cbs else None, "mask": init.op != REDUCE_UNINIT}
+                 "srca": formats[init.cbs[0]] if init.cbs else None,
+                 "srcb": formats[init.cbs[0]] if init.cbs else None,
+                 "pack": formats[init.cbs[-1]] if init.op == PACK_RECONFIG else None,
+                 "mask": init.op != REDUCE_UNINIT}
         return replace(self, **{slot: value[slot] for slot in slots_of(init.op)})
 
 
 def slots_of(op: str) -> tuple[str, ...]:
     """The slots an init call configures (a CheckError for a call the model does not know)."""
     name = op.split("<")[0]
-    if op in (PACK_RECONFIG, REDUCE_UNINIT):
-        return ("pack",) if op == PACK_RECONFIG else ("mask",)
+    if op in (PACK_RECONFIG, REDUCE_UNINIT, SRCA_RECONFIG, SRCB_RECONFIG):
+        return {PACK_RECONFIG: ("pack",), REDUCE_UNINIT: ("mask",), SRCA_RECONFIG: ("srca",),
+                SRCB_RECONFIG: ("srcb",)}[op]
     if name == "reduce_init":
         return ("fpu", "mask")                     # and the packer's edge mask, until reduce_uninit
     if name == "unary_bcast_init":
-        return ("fpu", "pack")                     # it configures the packer for its output CB
+        # it configures the unpacker for its input CB, and (0.66) the packer for its output CB,
+        # (0.81) not: the packer's format is unknown after it, whichever release runs it
+        return ("fpu", "srca", "srcb", "pack")
     if op in ("copy_tile_init", "mm_init_short", "transpose_wh_init_short") or op.endswith(
             ("_tiles_init", "_init_short")):
         return ("fpu",)
@@ -129,12 +150,38 @@ def needs(x: Any, formats: dict[int, str]) -> tuple[Need, ...]:
                     Need("mask", False, _init(REDUCE_UNINIT, (), loc)))
         case l5.TileReduce(op, dim, src, scaler, _, out):
             n = _fpu(f"reduce_init<{l9.reduce_kind(op, dim)}>", (src.cb, scaler.cb, out), loc)
-            return n, Need("mask", True, n.init)
+            return (n, Need("mask", True, n.init)) + _sources(x, formats, loc)
         case l9.ReduceTile(op, dim, cb, scaler_cb, out=out):
             n = _fpu(f"reduce_init<{l9.reduce_kind(op, dim)}>", (cb, scaler_cb, out), loc)
-            return n, Need("mask", True, n.init)
+            return (n, Need("mask", True, n.init)) + _sources(x, formats, loc)
     n = _one(x, loc)
-    return (n,) if n is not None else ()
+    return ((n,) if n is not None else ()) + _sources(x, formats, loc)
+
+
+def _sources(x: Any, formats: dict[int, str], loc) -> tuple[Need, ...]:
+    """The unpacker's source formats an op needs: the formats of the CBs it unpacks into srcA and
+    srcB (matmul: in1 into srcA, in0 into srcB; metalium.md §4.6). A short init does not change
+    them; reconfig_data_format_srca/_srcb(cb) do."""
+    match x:
+        case (l5.TileLoad(ref) | l9.CopyTile(cb=ref) | l5.TileTranspose(ref) | l9.TransposeTile(cb=ref)
+              | l5.TileBcast(ref) | l9.UnaryBcast(cb=ref)):
+            a, b = getattr(ref, "cb", ref), None
+        case l5.TileBinary(_, a, b):
+            a, b = a.cb, b.cb
+        case l9.BinaryTiles(a_cb=a, b_cb=b):
+            pass
+        case l5.TileMatmul(a, b):
+            a, b = b.cb, a.cb
+        case l9.MatmulTiles(a_cb=in0, b_cb=in1):
+            a, b = in1, in0
+        case l5.TileReduce(src=src, scaler=scaler):
+            a, b = src.cb, scaler.cb
+        case l9.ReduceTile(cb=a, scaler_cb=b):
+            pass
+        case _:
+            return ()
+    return tuple(Need(slot, formats[cb], _init(op, (cb,), loc))
+                 for slot, op, cb in (("srca", SRCA_RECONFIG, a), ("srcb", SRCB_RECONFIG, b)) if cb is not None)
 
 
 def _one(x: Any, loc) -> Need | None:
@@ -176,6 +223,16 @@ def _fpu(op: str, cbs: tuple[int, ...], loc, args: tuple[int, ...] = ()) -> Need
 
 def _sfpu(op: str, loc) -> Need:
     return Need("sfpu", (op, (), ()), _init(op, (), loc))
+
+
+def unpack_to_dest_fp32(program: Any) -> tuple[int, ...]:
+    """The Float32 CBs the compute kernel copies into a 32-bit DST: without UnpackToDestFp32 for
+    them, the copy goes through srcA and keeps only TF32's 10 mantissa bits (metalium.md §4.4)."""
+    if not program.compute.fp32_dest_acc:
+        return ()
+    formats = formats_of(program)
+    return tuple(sorted({x.cb for x in walk(program.kernel("compute").body)
+                         if isinstance(x, l9.CopyTile) and formats[x.cb] == "Float32"}))
 
 
 def formats_of(program: Any) -> dict[int, str]:
@@ -223,3 +280,23 @@ def through(stmts: tuple, state: State, formats: dict[int, str],
         elif need(s, formats) is not None and visit:
             visit(s, state)
     return state
+
+
+def prune(stmts: tuple, state: State, formats: dict[int, str]) -> tuple[tuple, State]:
+    """`stmts` without the inits that change nothing (every path reaching one already holds what
+    it sets: D5's batching can make a re-init of D4's redundant), and the state after them."""
+    out: list[Any] = []
+    for s in stmts:
+        body = getattr(s, "body", None)
+        if isinstance(body, tuple):
+            head = loop_entry(state, lambda h: through(body, h, formats))
+            new_body, exit_ = prune(body, head, formats)
+            out.append(ir_replace(s, body=new_body))
+            state = loop_exit(s, head, exit_)
+            continue
+        if isinstance(s, l8.Init):
+            if s.op != HW_STARTUP and state.started and state.after(s, formats) == state:
+                continue
+            state = state.after(s, formats)
+        out.append(s)
+    return tuple(out), state

@@ -20,11 +20,13 @@ Arithmetic is the reference's, op for op, on a stack of tiles, so results are bi
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from nanott.ir import walk
 from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS
 from nanott.languages.l5_interp import TILE_OPS
@@ -50,8 +52,9 @@ class Lockstep(InterpL9):
 
     width = 1                                   # cores in the group being set up
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, written: Callable[[int], None] | None = None):
         super().__init__(seed=seed)
+        self.written = written or (lambda pages: None)   # told of DRAM pages written (progress)
         self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
 
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
@@ -85,6 +88,7 @@ class Lockstep(InterpL9):
         super().setup_kernel(env)
         if env.noc is not None:
             env.noc = LockstepNoc(self.dram, self.rng)
+            env.noc.written = self.written
         if env.role == "compute":
             dst = self.engines[env.core][0]
             dst.tiles = np.zeros((dst.capacity, self.width, TILE, TILE), F32)
@@ -220,15 +224,24 @@ class LockstepNoc(Noc):
     def write_barrier(self) -> None:
         for t in self.writes:
             self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+            self.written(len(t.page))
         self.writes = []
 
 
-def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | None = None) -> str:
+def pages_written(program: l9.Program) -> int:
+    """The DRAM pages a run writes: every page of every tensor a writer's NoC writes to (the
+    total a progress bar counts to)."""
+    tensors = {s.tensor for s in walk(program.kernels) if isinstance(s, l9.NocWritePage)}
+    return sum(math.prod(p.layout.tiles) for p in program.params if p.name in tensors)
+
+
+def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | None = None,
+             written: Callable[[int], None] | None = None) -> str:
     """Run `program` at L9 into `arrays`: in lockstep, or with the reference InterpL9 where the
     cores diverge or the program breaks a rule (the reference then raises its own error).
-    Returns which ran: "lockstep" or "reference"."""
+    `written(n)` hears of every n DRAM pages written. Returns which ran: "lockstep" or "reference"."""
     try:
-        Lockstep(seed=seed).run(program, arrays)
+        Lockstep(seed=seed, written=written).run(program, arrays)
         return "lockstep"
     except (Diverged, ProtocolError, SimulationError):
         InterpL9(seed=seed).run(program, arrays)

@@ -53,6 +53,8 @@ def run(interp: Any, loop: l9.For, env: Any, extent: int) -> bool:
                 scalars[s.var] = interp.eval(s.value, _Env(scalars))
                 continue
             engine.check(s)
+            if isinstance(s, l9.CopyTile) and s.cb in interp.via_srca:
+                raise NotVector            # a Float32 copy through srcA's TF32: the reference models it
             if dst.state != ("packing" if isinstance(s, l9.PackTile) else "math"):
                 raise NotVector
             step = _plan(s, _Env(scalars), interp, env, dst, extent)

@@ -2,12 +2,12 @@
 
 The printers (kernels.py, host.py) never spell a Metalium call themselves: they look a key up in an
 `Api` and fill the call's named fields (`api["matmul_tiles"](a_cb=..., ...)`). `TARGET` is the
-release nanott targets, tt-metal `main` of February 2026 (metalium.md §1.2): `void kernel_main()`
-in all three kernels, TensorAccessor with noc_async_read_page/write_page, 5-argument matmul_tiles,
-the Mesh host API. `SWITCHES` holds the alternative spellings of metalium.md §1.1, one per
-breaking change, and `VERSIONS` names releases as the target plus switches: emitting for another
-release is `emit_metalium(program, target, api=VERSIONS["2025-12-01"])`, and supporting a new
-one is one line in VERSIONS.
+table of ttnn 0.66.0 (tt-metal of February 2026, metalium.md §1.2): `void kernel_main()` in all
+three kernels, TensorAccessor with noc_async_read_page/write_page, 5-argument matmul_tiles, the
+Mesh host API. `SWITCHES` holds the spellings of the other releases, one per breaking change, and
+`VERSIONS` names the releases people install (0.65.0, 0.66.0, 0.81.1; a Target's `release`, or
+`--release`, picks one; 0.81.1 is the default) as the target plus switches. Each table is checked
+against its release's own headers by `make test-metal`, a probe kernel calling every entry.
 
 A call's `header` is what a compute kernel includes for it; a data-movement kernel includes the
 header of its entry point only, and the host the headers of the host calls it makes. Signatures
@@ -15,7 +15,7 @@ header of its entry point only, and the host the headers of the host calls it ma
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -149,6 +149,8 @@ KERNEL_CALLS: dict[str, Call] = {
         _init("fill_tile_init", "eltwise_unary/fill.h", 0),
         _init("pack_reconfig_data_format", "pack.h", 1, 2),
         _init("reconfig_data_format", "reconfig_data_format.h", 2),
+        _init("reconfig_data_format_srca", "reconfig_data_format.h", 1),
+        _init("reconfig_data_format_srcb", "reconfig_data_format.h", 1),
     )),
     "typecast_tile_init": Call("typecast_tile_init<{t0}, {t1}>()", CK + "eltwise_unary/typecast.h", (0,),
                                formats=True),
@@ -172,7 +174,9 @@ HOST_CALLS: dict[str, Call] = {
     "dataflow_config": Call("DataMovementConfig{{.processor = DataMovementProcessor::{processor}, "
                             ".noc = NOC::{noc}, .compile_args = {compile_args}}}", HOST),
     "compute_config": Call("ComputeConfig{{.math_fidelity = MathFidelity::{fidelity}, .fp32_dest_acc_en = "
-                           "{fp32_dest_acc_en}, .compile_args = {compile_args}}}", HOST),
+                           "{fp32_dest_acc_en}, .unpack_to_dest_mode = {unpack_to_dest_mode}, .compile_args = "
+                           "{compile_args}, .defines = {defines}}}", HOST),
+    "num_circular_buffers": Call("NUM_CIRCULAR_BUFFERS", "tt-metalium/circular_buffer_constants.h"),
     "create_kernel": Call("CreateKernel(program, {path}, {cores}, {config})", HOST),
     "set_runtime_args": Call("SetRuntimeArgs(program, {kernel}, {cores}, {args})", HOST),
     "write_buffer": Call("distributed::EnqueueWriteMeshBuffer({queue}, {buffer}, {data}, false)", MESH),
@@ -186,8 +190,20 @@ HOST_CALLS: dict[str, Call] = {
     "untilize": Call("untilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
 }
 
-TARGET = Api("2026-02", MappingProxyType(KERNEL_CALLS | HOST_CALLS))
+# ttnn 0.66.0 (tt-metal of February 2026): the table above, checked against that release's headers
+# (make test-metal). It has no row-broadcast subtract of its own (metalium.md §4.4).
+TARGET = Api("0.66.0", MappingProxyType({k: c for k, c in (KERNEL_CALLS | HOST_CALLS).items()
+                                         if k not in ("sub_tiles_bcast_rows", "sub_bcast_rows_init_short")}))
 
+
+def _api_compute(calls: dict[str, Call]) -> dict[str, Call]:
+    """0.81: the compute API's headers moved from compute_kernel_api/ to api/compute/."""
+    moved = {CK + "transpose_wh.h": "api/compute/transpose.h", "compute_kernel_api.h": "api/compute/compute_kernel_api.h"}
+    return {k: replace(c, header=moved.get(c.header, c.header.replace(CK, "api/compute/")))
+            for k, c in calls.items() if c.header and (c.header.startswith(CK) or c.header in moved)}
+
+
+AC = "api/compute/"
 SWITCHES: dict[str, dict[str, Call]] = {
     # 2026-01-23 (8ff5885392): compute kernels could still be written in the legacy form before
     "legacy_compute_main": {"compute_kernel": Call(
@@ -198,18 +214,44 @@ SWITCHES: dict[str, dict[str, Call]] = {
     # 2025-12-10 (ad60d53c38): matmul_tiles lost its 6th argument, transpose
     "matmul_with_transpose": {"matmul_tiles": Call(
         "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, {transpose})", CK + "matmul.h")},
+    # ttnn 0.65.0: typecast_tile_init() takes no template arguments
+    "typecast_init_plain": {"typecast_tile_init": Call("typecast_tile_init()", CK + "eltwise_unary/typecast.h", (0,),
+                                                       formats=True)},
     # 2025-07 (51a9d303e0, 1ca4e02373): the tile calls, deprecated for the page calls
     "tile_transfer": {"read_page": Call("noc_async_read_tile({page}, {accessor}, {l1_addr})"),
                       "write_page": Call("noc_async_write_tile({page}, {accessor}, {l1_addr})")},
+    # ttnn 0.81 (Oct 2026): the short inits lost `_short`/`_tiles` (add_init, matmul_init, copy_init,
+    # transpose_init, {op}_bcast_{rows,cols}_init), transpose_wh_tile became transpose_tile, the
+    # full inits other than compute_kernel_hw_startup went, unary_bcast_init takes its input CB only
+    # (metalium.md §1.1, checked against the 0.81.1 headers)
+    "api_0_81": {
+        **{f"{op}_tiles_init": Call(f"{op}_init({{cbs}})", AC + "eltwise_binary.h", (2,)) for op in FPU_OPS},
+        **{f"{op}_bcast_{how}_init_short": Call(f"{op}_bcast_{how}_init({{cbs}})", AC + "bcast.h", (2,))
+           for op in FPU_OPS for how in BCASTS},
+        "mm_init_short": Call("matmul_init({cbs})", AC + "matmul.h", (2,), ("transpose",)),
+        "copy_tile_init": Call("copy_init({cbs})", AC + "tile_move_copy.h", (1,)),
+        "transpose_wh_init_short": Call("transpose_init({cbs})", AC + "transpose.h", (1,)),
+        "transpose_wh_tile": Call("transpose_tile({cb}, {index}, {dst})", AC + "transpose.h"),
+        "unary_bcast_init": Call("unary_bcast_init<BroadcastType::{t0}>({cb0})", AC + "bcast.h", (2,)),
+        "sub_tiles_bcast_rows": Call("sub_tiles_bcast_rows({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
+                                     AC + "bcast.h"),
+        "sub_bcast_rows_init_short": Call("sub_bcast_rows_init({cbs})", AC + "bcast.h", (2,)),
+    },
 }
+GONE_IN_0_81 = ("binary_op_init_common", "mm_init", "init_sfpu", "unary_op_init_common")
 
+# The releases people install, by their ttnn version; each is checked against its own wheel's
+# headers by `make test-metal` (tests/metal). The newest is the default.
+V0_81 = Api("0.81.1", MappingProxyType({k: c for k, c in (TARGET.calls | _api_compute(KERNEL_CALLS)).items()
+                                        if k not in GONE_IN_0_81})).switched("0.81.1", "api_0_81")
 VERSIONS: dict[str, Api] = {
-    "2026-02": TARGET,
-    "2025-12-15": TARGET.switched("2025-12-15", "legacy_compute_main", "dataflow_header_before_2025_12_19"),
-    "2025-12-01": TARGET.switched("2025-12-01", "legacy_compute_main", "dataflow_header_before_2025_12_19",
-                                  "matmul_with_transpose"),
+    "0.65.0": TARGET.switched("0.65.0", "legacy_compute_main", "dataflow_header_before_2025_12_19",
+                              "matmul_with_transpose", "typecast_init_plain"),
+    "0.66.0": TARGET,
+    "0.81.1": V0_81,
 }
-DEFAULT = VERSIONS["2026-02"]
+RELEASES = tuple(VERSIONS)
+DEFAULT = VERSIONS["0.81.1"]
 
 # Facts of the device and host API that are not calls (metalium.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}

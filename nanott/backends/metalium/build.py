@@ -64,7 +64,8 @@ def build(out: Path, plan: Plan, runtime_cache: Path | None = None,
     gxx, work = compiler(), out / "build"
     work.mkdir(parents=True, exist_ok=True)
     runtime = runtime_objects(gxx, runtime_cache or user_cache(), progress)
-    jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{k.role}.o", k.role, k.compile_args))
+    jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{k.role}.o", k.role, k.compile_args,
+                                              plan.compute.defines))
             for k in plan.kernels]
     host = [gxx, *COMMON, *PROGRAM_FLAGS, f'-DNANOTT_KERNEL_DIR="{out.resolve()}"',
             "-c", str(out / "main.cpp"), "-o", str(work / "main.o")]
@@ -77,13 +78,16 @@ def build(out: Path, plan: Plan, runtime_cache: Path | None = None,
     return exe
 
 
-def kernel_command(gxx: str, source: Path, obj: Path, role: str, compile_args: tuple[int, ...]) -> list[str]:
-    """One kernel, compiled once, its entry point renamed for its role (nanott_cpu/kernel.h)."""
+def kernel_command(gxx: str, source: Path, obj: Path, role: str, compile_args: tuple[int, ...],
+                   defines: tuple[tuple[str, str], ...] = ()) -> list[str]:
+    """One kernel, compiled once, its entry point renamed for its role (nanott_cpu/kernel.h); the
+    compute kernel with the plan's ComputeConfig.defines, as tt-metal's JIT build passes them."""
     flags = [f"-DNANOTT_KERNEL={role}", f"-Dkernel_main=nanott_kernel_main_{role}"]
     if compile_args:
         flags.append("-DKERNEL_COMPILE_TIME_ARGS=" + ",".join(map(str, compile_args)))
     if role == "compute":
         flags += TRISCS
+        flags += [f"-D{name}={value}" for name, value in defines]
     return [gxx, *COMMON, *PROGRAM_FLAGS, *flags, "-c", str(source), "-o", str(obj)]
 
 

@@ -164,7 +164,7 @@ class HostPrinter:
         head = [f"// main.cpp: the host program of {self.plan.kernel}, emitted by nanott G1 "
                 f"emit-metalium (L9 -> C++)", f"// for tt-metal {self.api.version}, target "
                 f"{self.plan.target}; usage: {self.plan.kernel} IN_DIR OUT_DIR (see tt.plan.json).", ""]
-        head += [f"#include <{h}>" for h in ("cstddef", "cstdint", "fstream", "iostream", "memory",
+        head += [f"#include <{h}>" for h in ("cstddef", "cstdint", "fstream", "iostream", "map", "memory",
                                               "stdexcept", "string", "utility", "vector")]
         head += [f"#include <{h}>" for h in sorted(self.headers)]
         head += ["", "using namespace tt::tt_metal;", "", FILE_HELPERS]
@@ -219,15 +219,29 @@ class HostPrinter:
                 out.append(I1 + self.call("host_accessor_args", buffer=f"{a.tensor}_buffer", compile_args=cta)
                            + f";  // cta {a.cta_offset}: {a.tensor}, flags {a.flags}")
             if k.role == "compute":
+                out += self.compute_settings()
                 c = self.plan.compute
                 config = self.call("compute_config", fidelity=c.math_fidelity, compile_args=cta,
-                                   fp32_dest_acc_en=str(c.fp32_dest_acc_en).lower())
+                                   fp32_dest_acc_en=str(c.fp32_dest_acc_en).lower(),
+                                   unpack_to_dest_mode="unpack_to_dest_mode", defines="compute_defines")
             else:
                 config = self.call("dataflow_config", processor=k.processor, noc=k.noc, compile_args=cta)
             path = f'kernel_dir + "/{k.source}"'
             out.append(I1 + f"KernelHandle {k.role} = "
                        f"{self.call('create_kernel', path=path, cores='cores', config=config)};")
         return out
+
+    def compute_settings(self) -> list[str]:
+        """The compute kernel's per-CB unpack mode (UnpackToDestFp32 where a Float32 CB is copied
+        into the 32-bit DST) and its defines (reduce.h's REDUCE_OP and REDUCE_DIM)."""
+        c, names = self.plan.compute, {cb.index: f"cb_{cb.name}" for cb in self.plan.cbs}
+        out = [I1 + f"std::vector<UnpackToDestMode> unpack_to_dest_mode("
+                    f"{self.call('num_circular_buffers')}, UnpackToDestMode::Default);"]
+        out += [I1 + f"unpack_to_dest_mode[{names[i]}] = UnpackToDestMode::UnpackToDestFp32;  "
+                     "// Float32 copied into the 32-bit DST, not through srcA's TF32" for i in c.unpack_to_dest_fp32]
+        pairs = ", ".join(f'{{"{k}", "{v}"}}' for k, v in c.defines)
+        return out + [I1 + f"const std::map<std::string, std::string> compute_defines = {{{pairs}}};"
+                      + ("  // reduce.h's template defaults" if pairs else "")]
 
     def runtime_args(self) -> list[str]:
         out = ["", I1 + "// runtime arguments: one row per core and kernel, slot by slot (E1)"]

@@ -292,7 +292,8 @@ class KernelPrinter:
             raise CheckError(f"Init {op} with {len(cbs)} CBs and {len(args)} arguments; {name} takes "
                              f"{c.arity} CBs and at most {len(c.extra_args)} arguments")
         text = ", ".join([*(self.cb(i) for i in cbs), *map(str, args)])
-        code, note = self.templated(name, template.removesuffix(">"), cbs=text)
+        code, note = self.templated(name, template.removesuffix(">"), cbs=text,
+                                    cb0=self.cb(cbs[0]) if cbs else "")
         return code, ", ".join([note] * bool(note) + [f"{n} = {v}" for n, v in zip(c.extra_args, args)])
 
     def templated(self, key: str, template: str, **fields: Any) -> tuple[str, str]:
@@ -300,10 +301,12 @@ class KernelPrinter:
         {t1}, ... of its entry; tt::DataFormat names become their values, with a note naming them."""
         names = [x.strip() for x in template.split(",")] if template else []
         note, wanted = "", len(re.findall(r"\{t\d\}", self.api[key].template))
-        if len(names) != wanted:
+        if len(names) != wanted and not (self.api[key].formats and wanted == 0):
             raise CheckError(f"{key}<{template}>: {len(names)} template arguments; the API table's "
                              f"{key} takes {wanted}")
-        if self.api[key].formats:
+        if self.api[key].formats and wanted == 0:       # one init for every pair of formats (0.65)
+            names, note = [], f"for every format pair, {names[0]} -> {names[-1]} here"
+        elif self.api[key].formats:
             if len(names) != 2 or not all(n in DATA_FORMATS for n in names):
                 raise CheckError(f"{key}<{template}>: two tt::DataFormat names expected")
             names, note = [DATA_FORMATS[n] for n in names], f"tt::DataFormat {names[0]} -> {names[1]}"

@@ -6,13 +6,14 @@ their processors, compile-time arguments (one TensorAccessorArgs flags word per 
 cta offsets) and runtime-argument slots (E1's names), the per-core runtime values (E1's rows), and
 the compute configuration. host.py prints main.cpp from this plan, so the two cannot disagree.
 
-Schema `nanott.plan/2`: records are dataclasses-json dataclasses (flat, no unions of records), so
+Schema `nanott.plan/3`: records are dataclasses-json dataclasses (flat, no unions of records), so
 `Plan.from_json(text)` reads a plan back. A runtime value is an int or "<tensor>.address", the
 base address of that tensor's buffer. Tensor files are raw little-endian row-major values of the
 tensor's own `shape` in its host type (bfloat16: the 16-bit patterns), named `<tensor>.bin`; the
 host lays them out as DRAM stores them (dims in `order`, padded with zeros to `padded_shape`)
 before it tilizes them, and puts back what it reads (version 2 added `shape` and `order`: version
-1's files held the padded shape).
+1's files held the padded shape; version 3 added the compute kernel's `unpack_to_dest_fp32`
+CBs and `defines`).
 """
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ from dataclasses_json import dataclass_json
 
 from nanott.backends.metalium.api import DATA_FORMATS, HOST_TYPES, MATH_FIDELITIES, PROCESSORS, Api
 from nanott.ir import CheckError, walk
+from nanott.sim.engine import unpack_to_dest_fp32
 from nanott.languages import l9
 from nanott.target import Target
 
-SCHEMA = "nanott.plan/2"
+SCHEMA = "nanott.plan/3"
 ROLES = ("reader", "compute", "writer")
 SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (metalium.md §3.5)
 
@@ -96,6 +98,8 @@ class ComputeRecord:
     math_fidelity: str
     fp32_dest_acc_en: bool
     dst_tiles: int
+    unpack_to_dest_fp32: tuple[int, ...]    # CBs whose copies reach the 32-bit DST unrounded
+    defines: tuple[tuple[str, str], ...]    # ComputeConfig.defines: REDUCE_OP/REDUCE_DIM for reduce.h
 
 
 @dataclass_json
@@ -131,7 +135,19 @@ def plan_of(program: l9.Program, target: Target, api: Api) -> Plan:
                 tuple(tuple(w.core) for w in program.work.cores), tensors(program), cbs(program),
                 tuple(kernel(program, k) for k in program.kernels),
                 tuple(CoreArgsRecord(tuple(r.core), r.role, tuple(r.values)) for r in program.args.cores),
-                ComputeRecord(c.math_fidelity, c.fp32_dest_acc, c.dst_tiles))
+                ComputeRecord(c.math_fidelity, c.fp32_dest_acc, c.dst_tiles, unpack_to_dest_fp32(program),
+                              compute_defines(program)))
+
+
+def compute_defines(program: l9.Program) -> tuple[tuple[str, str], ...]:
+    """reduce.h takes its template defaults from the macros REDUCE_OP and REDUCE_DIM, which the
+    host sets through ComputeConfig.defines; without them a kernel including it does not compile
+    (metalium.md §4.4). Every reduce_tile names its own kind, so the first reduction's will do."""
+    first = next((x for x in walk(program.kernel("compute").body) if isinstance(x, l9.ReduceTile)), None)
+    if first is None:
+        return ()
+    op, dim = l9.reduce_kind(first.op, first.dim).split(", ")
+    return (("REDUCE_OP", f"PoolType::{op}"), ("REDUCE_DIM", f"ReduceDim::{dim}"))
 
 
 def tensors(program: l9.Program) -> tuple[TensorRecord, ...]:

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstring>
 #include "compute_kernel_api/bcast.h"
+#define REDUCE_OP PoolType::SUM           // reduce.h's template defaults: the runtime names its own
+#define REDUCE_DIM ReduceDim::REDUCE_ROW   // arguments, a kernel gets them from ComputeConfig.defines
 #include "compute_kernel_api/reduce.h"
 #include "state.hpp"
 
@@ -35,7 +37,7 @@ template <typename Op>
 void bcast_binary(uint32_t a_cb, uint32_t b_cb, uint32_t a_index, uint32_t b_index, uint32_t idst, Spread how,
                   const char* call, Op op) {
     KernelThread& k = current();
-    const Tile a = unpack(k, a_cb, a_index, call), b = spread(unpack(k, b_cb, b_index, call), how);
+    const Tile a = unpack(k, a_cb, a_index, call, 'A'), b = spread(unpack(k, b_cb, b_index, call, 'B'), how);
     float* d = dst_tile(k, idst, true, call);
     for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
         d[e] = op(a[e], b[e]);
@@ -58,11 +60,17 @@ const auto SUB = [](float a, float b) { return a - b; };
 const auto MUL = [](float a, float b) { return a * b; };
 }  // namespace
 
-void unary_bcast_init(uint32_t, uint32_t) { after_full_init("unary_bcast_init"); }
+// it configures the unpacker for its input CB and (in 0.66) the packer for its output CB
+void unary_bcast_init(uint32_t icb, uint32_t ocb) {
+    after_full_init("unary_bcast_init");
+    configure_format(current(), 'A', icb);
+    configure_format(current(), 'B', icb);
+    configure_format(current(), 'P', ocb);
+}
 
 void unary_bcast(uint32_t icb, uint32_t in_tile_index, uint32_t dst_tile_index, bool row) {
     KernelThread& k = current();
-    const Tile t = spread(unpack(k, icb, in_tile_index, "unary_bcast"), row ? Spread::rows : Spread::cols);
+    const Tile t = spread(unpack(k, icb, in_tile_index, "unary_bcast", 'A'), row ? Spread::rows : Spread::cols);
     std::memcpy(dst_tile(k, dst_tile_index, true, "unary_bcast"), t.data(), sizeof t);
 }
 
@@ -71,8 +79,8 @@ void reduce_init(uint32_t, uint32_t, uint32_t) { after_full_init("reduce_init");
 void reduce_tile(char op, bool row, uint32_t icb, uint32_t icb_scaler, uint32_t itile, uint32_t itile_scaler,
                  uint32_t idst) {
     KernelThread& k = current();
-    const Tile src = unpack(k, icb, itile, "reduce_tile");
-    const float scaler = unpack(k, icb_scaler, itile_scaler, "reduce_tile")[0];
+    const Tile src = unpack(k, icb, itile, "reduce_tile", 'A');
+    const float scaler = unpack(k, icb_scaler, itile_scaler, "reduce_tile", 'B')[0];
     float* d = dst_tile(k, idst, true, "reduce_tile");
     for (uint32_t line = 0; line < TILE; ++line) {
         float r = src[row ? line * TILE : line];

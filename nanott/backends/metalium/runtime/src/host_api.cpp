@@ -151,6 +151,7 @@ KernelHandle CreateKernel(Program& program, const std::string& file_name,
     } else if (const auto* c = std::get_if<ComputeConfig>(&config)) {
         k.compute = true;
         k.fp32_dest_acc = c->fp32_dest_acc_en;
+        k.unpack_to_dest = c->unpack_to_dest_mode;
         k.dst_full_sync = c->dst_full_sync_en;
         compile_args = &c->compile_args;
     } else {

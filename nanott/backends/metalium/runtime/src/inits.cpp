@@ -1,12 +1,15 @@
 // inits.cpp: the compute kernel's init calls (metalium.md §4.4) on nanott's CPU device.
 //
 // On silicon an init programs the unpacker, math engine and packer for the op that follows. Here
-// every op computes in float32 from the CB's own format, so an init configures nothing but the
-// transpose flag of a matmul init (matmul_tiles then multiplies by B^T); what is
-// kept is the order of metalium.md §5.3 rule 6: a full init (compute_kernel_hw_startup,
-// binary_op_init_common, mm_init, init_sfpu / unary_op_init_common) comes first, before any
-// short init or op. Checking that each op has its matching short init is nanott's simulator's job
-// (languages/l9_interp.py), not repeated here.
+// every op computes in float32 from the CB's own format, so an init configures only what the
+// numbers or a format check need: the transpose flag of a matmul init (matmul_tiles then
+// multiplies by B^T) and the data formats of srcA, srcB and the packer (metalium.md §4.4). The
+// full inits and the reconfig calls set formats; the short inits do not, as on the device, so an
+// op that unpacks a CB of another format than its source register's, or a pack into a CB of
+// another format than the packer's, fails naming both formats and the call that would fix it.
+// Kept too is the order of metalium.md §5.3 rule 6: a full init (compute_kernel_hw_startup,
+// binary_op_init_common, mm_init, init_sfpu / unary_op_init_common) comes first. Checking that
+// each op has its matching short init is nanott's simulator's job (languages/l9_interp.py).
 #define TRISC_UNPACK
 #define TRISC_MATH
 #define TRISC_PACK
@@ -39,6 +42,51 @@ void nanott_cpu::after_full_init(const char* call) {
 }
 
 namespace {
+const char* format_name(tt::DataFormat f) {
+    switch (f) {
+        case tt::DataFormat::Float16_b: return "Float16_b";
+        case tt::DataFormat::Float16: return "Float16";
+        case tt::DataFormat::Bfp8_b: return "Bfp8_b";
+        case tt::DataFormat::Float32: return "Float32";
+        case tt::DataFormat::Int32: return "Int32";
+        case tt::DataFormat::Invalid: return "an unknown format";
+        default: return "another format";
+    }
+}
+
+tt::DataFormat& slot(nanott_cpu::KernelThread& k, char which) {
+    auto& d = *k.dst;
+    return which == 'A' ? d.srca : which == 'B' ? d.srcb : d.pack;
+}
+}  // namespace
+
+void nanott_cpu::configure_format(KernelThread& k, char which, uint32_t cb) {
+    slot(k, which) = cb_config(k, cb, "an init").format;
+}
+
+void nanott_cpu::unknown_format(KernelThread& k, char which) { slot(k, which) = tt::DataFormat::Invalid; }
+
+void nanott_cpu::check_format(KernelThread& k, char which, uint32_t cb, const char* call) {
+    const tt::DataFormat want = cb_config(k, cb, call).format, now = slot(k, which);
+    if (want != now) {
+        const std::string reg = which == 'A' ? "srcA" : which == 'B' ? "srcB" : "the packer";
+        const std::string fix = which == 'A'   ? "reconfig_data_format_srca(" + std::to_string(cb) + ")"
+                                : which == 'B' ? "reconfig_data_format_srcb(" + std::to_string(cb) + ")"
+                                               : "pack_reconfig_data_format(" + std::to_string(cb) + ")";
+        fail(std::string(call) + " on cb" + std::to_string(cb) + " (" + format_name(want) + ") while " + reg +
+             " is configured for " + format_name(now) + ": " + fix + " before it would fix that (a short init "
+             "does not reconfigure data formats; metalium.md §4.4)");
+    }
+}
+
+namespace {
+void formats(uint32_t a, uint32_t b, uint32_t out) {
+    auto& k = nanott_cpu::current();
+    nanott_cpu::configure_format(k, 'A', a);
+    nanott_cpu::configure_format(k, 'B', b);
+    nanott_cpu::configure_format(k, 'P', out);
+}
+
 void full_init() { nanott_cpu::start_compute(nanott_cpu::current()); }
 void short_init(const char* call) { nanott_cpu::after_full_init(call); }
 
@@ -52,18 +100,19 @@ void not_modelled(uint32_t flag, const char* call) {
 }  // namespace
 
 namespace ckernel {
-void compute_kernel_hw_startup(uint32_t, uint32_t, uint32_t) { full_init(); }
-void compute_kernel_hw_startup(uint32_t, uint32_t) { full_init(); }
-void binary_op_init_common(uint32_t, uint32_t, uint32_t) { full_init(); }
-void unary_op_init_common(uint32_t, uint32_t) { full_init(); }
-void init_sfpu(uint32_t, uint32_t) { full_init(); }
+// the full inits configure all three formats; matmul unpacks in1 into srcA and in0 into srcB
+void compute_kernel_hw_startup(uint32_t a, uint32_t b, uint32_t out) { full_init(), formats(a, b, out); }
+void compute_kernel_hw_startup(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
+void binary_op_init_common(uint32_t a, uint32_t b, uint32_t out) { full_init(), formats(a, b, out); }
+void unary_op_init_common(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
+void init_sfpu(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
 
-void transpose_wh_init(uint32_t, uint32_t) { full_init(); }
+void transpose_wh_init(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
 void transpose_wh_init_short(uint32_t) { short_init("transpose_wh_init_short"); }
 
 // The transpose flag of a matmul init: matmul_tiles then multiplies by B^T.
-void mm_init(uint32_t, uint32_t, uint32_t, const uint32_t transpose) {
-    full_init();
+void mm_init(uint32_t in0, uint32_t in1, uint32_t out, const uint32_t transpose) {
+    full_init(), formats(in1, in0, out);
     matmul_transpose(transpose);
 }
 
@@ -72,8 +121,9 @@ void mm_init_short(uint32_t, uint32_t, const uint32_t transpose) {
     matmul_transpose(transpose);
 }
 
-void mm_init_short_with_dt(uint32_t, uint32_t, uint32_t, const uint32_t transpose) {
+void mm_init_short_with_dt(uint32_t, uint32_t in1, uint32_t, const uint32_t transpose) {
     short_init("mm_init_short_with_dt");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'A', in1);
     matmul_transpose(transpose);
 }
 
@@ -96,9 +146,10 @@ void copy_tile_to_dst_init_short(uint32_t, uint32_t transpose, uint32_t transpos
 
 void copy_tile_init(uint32_t) { short_init("copy_tile_init"); }
 
-void copy_tile_to_dst_init_short_with_dt(uint32_t, uint32_t, uint32_t transpose) {
+void copy_tile_to_dst_init_short_with_dt(uint32_t, uint32_t new_cb, uint32_t transpose) {
     not_modelled(transpose, "copy_tile_to_dst_init_short_with_dt with transpose");
     short_init("copy_tile_to_dst_init_short_with_dt");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'A', new_cb);
 }
 
 void add_binary_tile_init() { short_init("add_binary_tile_init"); }
@@ -125,17 +176,29 @@ void tanh_tile_init() { short_init("tanh_tile_init"); }
 void relu_tile_init() { short_init("relu_tile_init"); }
 void negative_tile_init() { short_init("negative_tile_init"); }
 void fill_tile_init() { short_init("fill_tile_init"); }
-void reconfig_data_format(const uint32_t, const uint32_t) { short_init("reconfig_data_format"); }
-void reconfig_data_format_srca(const uint32_t) { short_init("reconfig_data_format_srca"); }
-void reconfig_data_format_srcb(const uint32_t) { short_init("reconfig_data_format_srcb"); }
+void reconfig_data_format(const uint32_t a, const uint32_t b) {
+    short_init("reconfig_data_format");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'A', a);
+    nanott_cpu::configure_format(nanott_cpu::current(), 'B', b);
+}
+void reconfig_data_format_srca(const uint32_t a) {
+    short_init("reconfig_data_format_srca");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'A', a);
+}
+void reconfig_data_format_srcb(const uint32_t b) {
+    short_init("reconfig_data_format_srcb");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'B', b);
+}
 
 template <bool is_tile_dim_reconfig_en>
-void pack_reconfig_data_format(const uint32_t) {
+void pack_reconfig_data_format(const uint32_t out) {
     short_init("pack_reconfig_data_format");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'P', out);
 }
 template <bool is_tile_dim_reconfig_en>
-void pack_reconfig_data_format(const uint32_t, const uint32_t) {
+void pack_reconfig_data_format(const uint32_t, const uint32_t out) {
     short_init("pack_reconfig_data_format");
+    nanott_cpu::configure_format(nanott_cpu::current(), 'P', out);
 }
 template void pack_reconfig_data_format<false>(const uint32_t);
 template void pack_reconfig_data_format<true>(const uint32_t);

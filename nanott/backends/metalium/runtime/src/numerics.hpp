@@ -17,6 +17,9 @@ inline uint16_t to_bfloat16_bits(float x) {
     return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
 }
 
+// Float32 through srcA or srcB: TF32 keeps 10 of float32's 23 mantissa bits (metalium.md §7.4)
+inline float to_tf32(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0xFFFFE000u); }
+
 inline float from_bfloat16_bits(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
 
 // IEEE binary16 through the compiler's _Float16 (GCC >= 12 and Clang on x86-64 and AArch64), whose

@@ -24,6 +24,10 @@
 #include "nanott_cpu/host.h"
 #include "nanott_cpu/kernel.h"
 
+using tt::tt_metal::CoreCoord;          // the runtime's own sources name them unqualified
+using tt::tt_metal::CoreRange;
+using tt::tt_metal::CoreRangeSet;
+
 namespace nanott_cpu {
 constexpr uint32_t TILE = 32;
 constexpr uint32_t TILE_ELEMENTS = TILE * TILE;
@@ -62,6 +66,7 @@ struct KernelSpec {
     KernelMain main;
     bool compute = false;
     bool fp32_dest_acc = false, dst_full_sync = false;
+    std::vector<UnpackToDestMode> unpack_to_dest;   // per CB: UnpackToDestFp32 skips srcA's TF32
     std::vector<CoreCoord> cores;
     std::map<std::pair<std::size_t, std::size_t>, std::vector<uint32_t>> args;   // by (x, y)
     std::vector<uint32_t> common_args;
@@ -131,7 +136,9 @@ struct Dst {
     std::vector<float> regs;
     uint32_t math_section = 0, pack_section = 0, committed = 0;
     bool acquired = false, waiting = false, started = false;
-    bool matmul_transpose = false;         // the transpose flag of the last mm_init: B^T in matmul_tiles
+    bool matmul_transpose = false;
+    tt::DataFormat srca = tt::DataFormat::Invalid, srcb = tt::DataFormat::Invalid,   // configured formats
+                   pack = tt::DataFormat::Invalid;         // the transpose flag of the last mm_init: B^T in matmul_tiles
 };
 
 enum class Status { running, blocked, done };
@@ -189,7 +196,11 @@ uint8_t* cb_slot(KernelThread& k, uint32_t cb, uint32_t slot, bool back, const c
 const Cb& cb_config(KernelThread& k, uint32_t cb, const char* call);
 uint32_t next_pack_slot(KernelThread& k, uint32_t cb);
 using Tile = std::array<float, TILE_ELEMENTS>;            // row-major 32x32 float32
-Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call);     // tile_math.cpp: a waited CB slot
+Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char src);  // via srcA or srcB
+// the engine's data formats (metalium.md §4.4): which = 'A' (srcA), 'B' (srcB) or 'P' (the packer)
+void configure_format(KernelThread& k, char which, uint32_t cb);
+void unknown_format(KernelThread& k, char which);
+void check_format(KernelThread& k, char which, uint32_t cb, const char* call);     // tile_math.cpp: a waited CB slot
 float* dst_tile(KernelThread& k, uint32_t index, bool math, const char* call);   // dst.cpp
 void start_compute(KernelThread& k);                       // a full init ran
 void after_full_init(const char* call);                    // inits.cpp: a short init needs the full one

@@ -47,7 +47,8 @@ void store(uint8_t* page, uint32_t element, T v) {
 
 }  // namespace
 
-Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call) {
+Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char src) {
+    check_format(k, src, cb, call);
     const uint8_t* page = cb_slot(k, cb, slot, false, call);
     Tile t;
     switch (cb_config(k, cb, call).format) {
@@ -79,6 +80,7 @@ Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call) {
 
 namespace {
 void pack(KernelThread& k, const float* tile, uint32_t cb, uint32_t slot, const char* call) {
+    check_format(k, 'P', cb, call);
     uint8_t* page = cb_slot(k, cb, slot, true, call);
     switch (cb_config(k, cb, call).format) {
         case tt::DataFormat::Float16_b:
@@ -110,7 +112,7 @@ template <typename Op>
 void fpu_binary(uint32_t a_cb, uint32_t b_cb, uint32_t a_index, uint32_t b_index, uint32_t idst, const char* call,
                 Op op) {
     KernelThread& k = current();
-    const Tile a = unpack(k, a_cb, a_index, call), b = unpack(k, b_cb, b_index, call);
+    const Tile a = unpack(k, a_cb, a_index, call, 'A'), b = unpack(k, b_cb, b_index, call, 'B');
     float* d = dst_tile(k, idst, true, call);
     for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
         d[e] = op(a[e], b[e]);
@@ -154,15 +156,25 @@ void pack_one(uint32_t ifrom_dst, uint32_t icb, uint32_t slot) {
 namespace ckernel {
 using nanott_cpu::current;
 
+// copy_tile of a Float32 CB reaches DST unrounded only in UnpackToDestFp32 mode for that CB (and a
+// 32-bit DST); otherwise it goes through srcA and keeps TF32's precision (metalium.md §4.4, §7.4).
 void copy_tile(uint32_t in_cb_id, uint32_t in_tile_index, uint32_t dst_tile_index) {
     auto& k = current();
-    const auto t = nanott_cpu::unpack(k, in_cb_id, in_tile_index, "copy_tile");
+    auto t = nanott_cpu::unpack(k, in_cb_id, in_tile_index, "copy_tile", 'A');
+    const auto& mode = k.spec->unpack_to_dest;
+    const bool direct = k.spec->fp32_dest_acc && in_cb_id < mode.size() &&
+                        mode[in_cb_id] == UnpackToDestMode::UnpackToDestFp32;
+    if (nanott_cpu::cb_config(k, in_cb_id, "copy_tile").format == tt::DataFormat::Float32 && !direct) {
+        for (float& x : t) {
+            x = nanott_cpu::to_tf32(x);
+        }
+    }
     std::memcpy(nanott_cpu::dst_tile(k, dst_tile_index, true, "copy_tile"), t.data(), sizeof t);
 }
 
 void transpose_wh_tile(uint32_t icb, uint32_t itile, uint32_t idst) {
     auto& k = current();
-    const auto t = nanott_cpu::transposed(nanott_cpu::unpack(k, icb, itile, "transpose_wh_tile"));
+    const auto t = nanott_cpu::transposed(nanott_cpu::unpack(k, icb, itile, "transpose_wh_tile", 'A'));
     std::memcpy(nanott_cpu::dst_tile(k, idst, true, "transpose_wh_tile"), t.data(), sizeof t);
 }
 
@@ -186,8 +198,8 @@ void mul_tiles(uint32_t icb0, uint32_t icb1, uint32_t itile0, uint32_t itile1, u
 void matmul_tiles(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
                   uint32_t idst) {
     auto& k = current();
-    const auto a = nanott_cpu::unpack(k, in0_cb_id, in0_tile_index, "matmul_tiles");
-    auto b = nanott_cpu::unpack(k, in1_cb_id, in1_tile_index, "matmul_tiles");
+    const auto a = nanott_cpu::unpack(k, in0_cb_id, in0_tile_index, "matmul_tiles", 'B');
+    auto b = nanott_cpu::unpack(k, in1_cb_id, in1_tile_index, "matmul_tiles", 'A');
     if (k.dst && k.dst->matmul_transpose) {
         b = nanott_cpu::transposed(b);
     }

@@ -11,11 +11,14 @@ namespace ckernel {
 enum PoolType { SUM, AVG, MAX, MIN };                 // (nanott's enumerator values)
 enum ReduceDim { REDUCE_ROW, REDUCE_COL, REDUCE_SCALAR };
 
-template <PoolType reduce_type, ReduceDim reduce_dim, bool enforce_fp32_accumulation = false>
+// As in tt-metal, the template defaults are the macros REDUCE_OP and REDUCE_DIM, which the host sets
+// through ComputeConfig.defines (and nanott's CPU build from tt.plan.json): without them this
+// header does not compile, on the device either.
+template <PoolType reduce_type = REDUCE_OP, ReduceDim reduce_dim = REDUCE_DIM, bool enforce_fp32_accumulation = false>
 void reduce_init(uint32_t icb, uint32_t icb_scaler, uint32_t ocb) {
     nanott_cpu::reduce_init(icb, icb_scaler, ocb);
 }
-template <PoolType reduce_type, ReduceDim reduce_dim, bool enforce_fp32_accumulation = false>
+template <PoolType reduce_type = REDUCE_OP, ReduceDim reduce_dim = REDUCE_DIM, bool enforce_fp32_accumulation = false>
 void reduce_tile(uint32_t icb, uint32_t icb_scaler, uint32_t itile, uint32_t itile_scaler, uint32_t idst) {
     static_assert(reduce_type != AVG && reduce_dim != REDUCE_SCALAR, "nanott models SUM, MAX, MIN along a row or column");
     nanott_cpu::reduce_tile(reduce_type == SUM ? '+' : reduce_type == MAX ? '>' : '<', reduce_dim == REDUCE_ROW, icb,

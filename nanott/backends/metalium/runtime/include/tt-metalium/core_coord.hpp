@@ -1,18 +1,24 @@
 // tt-metal's tt-metalium/core_coord.hpp (metalium.md §6.1): logical cores, inclusive ranges, sets
-// of ranges. Implemented for the CPU in runtime/src/host_api.cpp.
+// of ranges, in tt-metal's namespaces (CoreCoord is tt::xy_pair, the ranges tt::tt_metal's; the
+// real libtt_metal.so's CreateKernel takes a variant of exactly these). Implemented for the CPU in
+// runtime/src/host_api.cpp.
 #pragma once
 #include <cstddef>
 #include <set>
 #include <span>
 #include <vector>
 
-struct tt_xy_pair {
-    constexpr tt_xy_pair() : x{}, y{} {}
-    constexpr tt_xy_pair(std::size_t x, std::size_t y) : x(x), y(y) {}
+namespace tt {
+struct xy_pair {
+    constexpr xy_pair() : x{}, y{} {}
+    constexpr xy_pair(std::size_t x, std::size_t y) : x(x), y(y) {}
     std::size_t x;
     std::size_t y;
 };
-using CoreCoord = tt_xy_pair;
+}  // namespace tt
+
+namespace tt::tt_metal {
+using CoreCoord = tt::xy_pair;
 
 class CoreRange {
 public:
@@ -37,3 +43,4 @@ public:
 private:
     std::vector<CoreRange> ranges_;
 };
+}  // namespace tt::tt_metal

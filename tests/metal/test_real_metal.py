@@ -1,0 +1,74 @@
+"""The real-header tier (`make test-metal`): nanott's C++ against tt-metal as the ttnn wheels ship it.
+
+For every supported release (api.RELEASES) and every example: reader.cpp and writer.cpp compile
+inside the release's own firmware files, compute.cpp three times (TRISC_UNPACK, TRISC_MATH,
+TRISC_PACK), with the release's headers and tt-llk and the generated files tt.plan.json implies
+(jit.py). A probe kernel that makes every call of the release's API table once compiles too, so
+the table cannot hold a call the release lacks. A failure lists the real mismatches; errors that
+only the stand-in compiler causes are reported apart and do not fail (jit.py says which are which).
+
+A release whose wheel pip cannot download fails with pip's words (it is blocked, not skipped).
+The tier runs only when NANOTT_TEST_METAL=1 (tests/conftest.py), as `make test-metal` sets it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from nanott.backends.metalium import api as metalium
+from nanott.backends.metalium import jit
+from nanott.backends.metalium.plan import Plan
+from nanott.backends.metalium.probe import probe_sources
+from nanott.backends.metalium.wheels import Layout
+from nanott.passes.g1_emit_metalium import emit_metalium
+from nanott.target import WORMHOLE_N150
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
+BUILDS = (("reader", ""), ("writer", ""), ("compute", "UNPACK"), ("compute", "MATH"), ("compute", "PACK"))
+
+
+@pytest.fixture(scope="module", params=metalium.RELEASES)
+def layout(request) -> Layout:
+    return Layout.of(request.param)
+
+
+def emitted(lowered, example: str, release: str, tmp: Path) -> tuple[Path, Plan]:
+    target = dataclasses.replace(WORMHOLE_N150, release=release)
+    files = emit_metalium(lowered.program(example, "F1"), target)
+    for name, text in files.items():
+        (tmp / name).write_text(text)
+    return tmp, Plan.from_json(files["tt.plan.json"])
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_compiles_against_the_release(layout, example, tmp_path, lowered):
+    out, plan = emitted(lowered, example, layout.release, tmp_path)
+    outcomes = [jit.check(layout, out, plan, role, thread) for role, thread in BUILDS]
+    assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
+
+
+def test_probe_of_the_whole_api_table(layout, tmp_path, lowered):
+    """Every entry of the release's table, called once, compiles against that release."""
+    _, plan = emitted(lowered, "softmax", layout.release, tmp_path)      # a plan with reduce's defines
+    api = metalium.VERSIONS[layout.release]
+    sources = probe_sources(api)
+    outcomes = [jit.check_source(layout, sources["reader"], "reader", "", plan, "probe reader")]
+    outcomes += [jit.check_source(layout, sources["compute"], "compute", t, plan, f"probe (TRISC_{t})")
+                 for t in jit.THREADS]
+    assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
+
+
+def test_a_call_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
+    """The check can fail: 0.66.0 has no sub_tiles_bcast_rows (metalium.md §4.4), 0.81.1 has it."""
+    for release, real in (("0.66.0", True), ("0.81.1", False)):
+        layout = Layout.of(release)
+        _, plan = emitted(lowered, "softmax", release, tmp_path)
+        api = metalium.VERSIONS[release]
+        bcast = api["sub_tiles_bcast_cols"].header
+        text = (f'#include <cstdint>\n#include "{bcast}"\n'
+                + api["compute_kernel"](body="    sub_tiles_bcast_rows(0, 1, 0, 0, 0);\n"))
+        outcome = jit.check_source(layout, text, "compute", "MATH", plan, "row-broadcast subtract")
+        assert bool(outcome.real) == real, outcome.report()

@@ -1,0 +1,115 @@
+"""Data formats of the compute engine: D4 reconfigures srcA, srcB and the packer where an op's CBs
+differ from what the engine is configured for, and the L9 simulator is stricter than silicon: an
+unpack from a CB of another format than its source register's is a named protocol error (§4.4)
+with the source line, both formats and the init that would fix it.
+
+The mutation tests take every example as the pipeline lowers it and remove the reconfigurations
+D4 placed (reconfig_data_format_srca/_srcb, pack_reconfig_data_format): each one alone is caught
+by F1, all of them by the simulator's run. Float32 copied into the 32-bit DST without
+UnpackToDestFp32 rounds to TF32. (The CPU runtime's side: tests/metal/test_runtime_formats.py.)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from nanott import api
+from nanott.ir import CheckError, walk
+from nanott.languages import l9
+from nanott.passes.f1_verify import verify
+from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, formats_of
+from nanott.sim.errors import ProtocolError
+from nanott.target import WORMHOLE_N150
+
+from conftest import EXAMPLES
+
+RECONFIGS = (SRCA_RECONFIG, SRCB_RECONFIG, PACK_RECONFIG)
+
+
+def reconfigs(program: l9.Program) -> list[l9.Init]:
+    return [x for x in walk(program.kernel("compute").body) if isinstance(x, l9.Init) and x.op in RECONFIGS]
+
+
+def without(program: l9.Program, victim: l9.Init) -> l9.Program:
+    """The program with one Init node (by identity) removed from its compute kernel."""
+    def go(stmts: tuple) -> tuple:
+        out = []
+        for s in stmts:
+            if s is victim:
+                continue
+            body = getattr(s, "body", None)
+            out.append(replace(s, body=go(body)) if isinstance(body, tuple) else s)
+        return tuple(out)
+    return replace(program, kernels=tuple(replace(k, body=go(k.body)) if k.role == "compute" else k
+                                          for k in program.kernels))
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
+    """Statically, on every path: F1 follows the engine state through loops (a loop head joins the
+    state before the loop with the state after its body), so a reconfig needed only from a loop's
+    second trip on is caught too, which a run whose cores make one trip cannot show."""
+    program = lowered.program(example, "F1")
+    for victim in reconfigs(program):
+        with pytest.raises(CheckError) as e:
+            verify(without(program, victim), WORMHOLE_N150)
+        # the first op the missing init leaves unconfigured: the victim's own op, or a later one
+        # whose state the loop join made unknown; either way the same kind of init is named
+        assert f"needs {victim.op}(cb" in str(e.value) and ".py:" in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowered):
+    """Dynamically: with every reconfig gone, the first op unpacking or packing a CB of another
+    format than the engine's stops the run, naming both formats and the call that fixes it."""
+    program = lowered.program(example, "F1")
+    found = reconfigs(program)
+    if not found:                      # an example of one format only: nothing to reconfigure
+        assert len(set(formats_of(program).values())) == 1
+        return
+    stripped = program
+    for victim in found:
+        stripped = without(stripped, victim)
+    with pytest.raises(ProtocolError) as e:
+        api.simulate(stripped, "L9", lowered.inputs(example))
+    what = str(e.value)
+    assert "configured for" in what or PACK_RECONFIG in what, what
+    assert any(f"{v.op}(cb" in what for v in found), what
+    assert re.search(r"at \w+\.py:\d+", what), what                   # the source line
+
+
+def test_the_examples_mix_formats_so_reconfigs_are_there(lowered):
+    """Not vacuous: most examples mix Float16_b and Float32 CBs, and get reconfigured."""
+    counts = {ex: len(reconfigs(lowered.program(ex, "F1"))) for ex in EXAMPLES}
+    assert sum(1 for n in counts.values() if n) >= len(EXAMPLES) // 2, counts
+    assert counts["gemm"] >= 3
+
+
+def test_a_format_mismatch_names_formats_line_and_fix(lowered):
+    program = lowered.program("gemm", "F1")
+    victim = next(x for x in reconfigs(program) if x.op == SRCA_RECONFIG and x.cbs == (1,))
+    with pytest.raises(ProtocolError) as e:
+        api.simulate(without(program, victim), "L9", lowered.inputs("gemm"))
+    assert ("matmul_tiles" in str(e.value) and "cb1 (Float16_b) into srcA, which is configured for Float32"
+            in str(e.value) and "reconfig_data_format_srca(cb1)" in str(e.value)), str(e.value)
+    assert "gemm.py:28" in str(e.value)
+
+
+def test_unpack_to_dest_fp32_is_set_for_float32_copies_into_a_32bit_dst(lowered):
+    from nanott.backends.metalium.plan import unpack_to_dest_fp32
+    p = lowered.program("gemm", "F1")
+    fmt = {cb.index: cb.plan.format for cb in p.cbs}
+    copied = {x.cb for x in walk(p.kernel("compute").body) if isinstance(x, l9.CopyTile)}
+    assert p.compute.fp32_dest_acc
+    assert set(unpack_to_dest_fp32(p)) == {cb for cb in copied if fmt[cb] == "Float32"} != set()
+
+
+def test_tf32_rounding_keeps_ten_mantissa_bits():
+    from nanott.sim.dst import to_tf32
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    y = to_tf32(x)
+    assert np.all(np.abs(y - x) <= np.abs(x) * 2.0 ** -10)          # truncated below bit 10
+    assert np.any(y != x) and np.all(to_tf32(y) == y)
