@@ -4,6 +4,8 @@ and draw the pictures they name.
 A block is a marker line, the generated text, and `<!-- /weave -->`:
 
     <!-- weave: pipeline-table -->                the stages: id, name, Lin -> Lout
+    <!-- weave: stage-count -->                   a sentence: how many stages and sub-steps run
+    <!-- weave: sizes -->                         files and code lines per directory (README)
     <!-- weave: delta L2 -->                      a language's Delta section (its docstring)
     <!-- weave: source nanott/x.py [name] -->     a file, or one function, class or Class.method
     <!-- weave: docstring nanott/x.py [name] --> the docstring of a file, function or class
@@ -15,7 +17,8 @@ A block is a marker line, the generated text, and `<!-- /weave -->`:
     <!-- weave: drawing tensix_core "alt" -->     a hand-written docs/drawings/tensix_core.dot, drawn
     <!-- weave: nanott run examples/x.py -->      a `nanott` command and what it prints
 
-Markers that run the compiler are in weave_runs.py; those that quote its code in weave_code.py.
+The repository's README.md is woven with the course, so its numbers are computed too. Markers
+that run the compiler are in weave_runs.py; those that quote its code in weave_code.py.
 Beside the chapters it writes docs/pipeline.{dot,svg}. Command output shows paths relative to the
 repository (the checkout's own directory is cut), so the docs read the same on every machine.
 
@@ -56,18 +59,20 @@ class Course:
         self.files: dict[Path, str] = {docs / "pipeline.dot": pipeline_graph().source}
         self.renders: dict[Path, str] = {docs / "pipeline.svg": pipeline_graph().source}
         pages = sorted(docs.glob("*.md")) + sorted(docs.glob("solutions/*.md"))
+        if (docs.parent / "README.md").exists() and docs == DOCS:
+            pages.append(docs.parent / "README.md")    # its numbers are generated too
         self.blocks = {page: [(m, self.make(m.group(2), page)) for m in BLOCK.finditer(page.read_text())]
                        for page in pages}
 
     def make(self, marker: str, page: Path) -> str:
         verb, *args = shlex.split(marker)
         if verb not in MAKERS:
-            raise SystemExit(f"{page.relative_to(self.docs)}: unknown marker {marker!r}; markers are "
+            raise SystemExit(f"{shown(page, self.docs)}: unknown marker {marker!r}; markers are "
                              f"{', '.join(MAKERS)}")
         try:
             return MAKERS[verb](self, page, *args).rstrip("\n") + "\n"
         except (KeyError, TypeError, ValueError) as e:
-            raise SystemExit(f"{page.relative_to(self.docs)}: marker {marker!r} failed: {e}") from e
+            raise SystemExit(f"{shown(page, self.docs)}: marker {marker!r} failed: {e}") from e
 
     def woven(self, page: Path) -> str:
         text, out, at = page.read_text(), [], 0
@@ -84,6 +89,11 @@ class Course:
         if keep_source:
             self.files[svg.with_suffix(".dot")] = dot_source
         return ("../" if page.parent != self.docs else "") + f"img/{name}.svg"
+
+
+def shown(page: Path, docs: Path) -> str:
+    """A page's name in a message: relative to docs/, or to the repository for the README."""
+    return str(page.relative_to(docs if page.is_relative_to(docs) else docs.parent))
 
 
 def svg_content(svg: str) -> list[str]:
@@ -103,7 +113,7 @@ def drift(docs: Path) -> list[str]:
     for page, blocks in course.blocks.items():
         for m, new in blocks:
             if m.group(3) != new:
-                out.append(f"{page.relative_to(docs)}: marker `{m.group(2)}` drifted from the compiler\n"
+                out.append(f"{shown(page, docs)}: marker `{m.group(2)}` drifted from the compiler\n"
                            + unified(m.group(3), new, f"{page.name} [{m.group(2)}]"))
     for path, new in course.files.items():
         old = path.read_text() if path.exists() else ""

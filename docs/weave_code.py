@@ -14,6 +14,23 @@ from nanott.target import FORMATS, TARGETS, TILE
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def stage_count(course, page) -> str:
+    """How many stages the pipeline runs, and the sub-steps named inside them (`passes --verbose`)."""
+    steps = sum(len(s.steps) for s in PIPELINE)
+    return (f"The pipeline runs {len(PIPELINE)} stages, {PIPELINE[0].id} {PIPELINE[0].name} to "
+            f"{PIPELINE[-1].id} {PIPELINE[-1].name}, through the ten languages L0..L9, with "
+            f"{steps} named sub-step{'s' if steps != 1 else ''} inside them (`nanott passes --verbose`).")
+
+
+def sizes(course, page) -> str:
+    """Files and code lines per top directory, as `python tests/test_budget.py` counts them."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("test_budget", ROOT / "tests" / "test_budget.py")
+    budget = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(budget)
+    return "```\n" + budget.table() + "\n```"
+
+
 def pipeline_table(course, page) -> str:
     rows = [f"| {s.id} | {s.name} | {s.transition} |" for s in PIPELINE]
     return "\n".join(["| id | name | in -> out |", "|---|---|---|", *rows])
@@ -72,5 +89,5 @@ def targets(course, page) -> str:
     return "\n".join(out)
 
 
-MAKERS = {"pipeline-table": pipeline_table, "delta": delta, "source": source,
+MAKERS = {"pipeline-table": pipeline_table, "stage-count": stage_count, "sizes": sizes, "delta": delta, "source": source,
           "docstring": docstring, "targets": targets}

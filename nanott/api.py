@@ -17,9 +17,10 @@ import numpy as np
 from nanott import pipeline
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
+from nanott.dtypes import LOWERED
 from nanott.ir import walk
 from nanott.languages import l0
-from nanott.languages.l0_interp import np_dtype
+from nanott.languages.l0_interp import np_dtype, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 
 # How close an output must be to the NumPy reference, per output dtype. The reference is exact
@@ -35,10 +36,10 @@ TOLERANCE: dict[str, dict[str, float]] = {
     # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
     "float32": {"rtol": 1e-4, "atol": 1e-4},
     # integer arithmetic is exact
-    "int32": {"rtol": 0.0, "atol": 0.0},
+    **{d.name: {"rtol": 0.0, "atol": 0.0} for d in LOWERED.values() if d.kind != "float"},
 }
-INT_RANGE = (-4, 5)          # int32 inputs: small integers, so products and sums stay exact
-INT_UNWRITTEN = np.iinfo(np.int32).min   # int32 has no NaN: the sentinel of an unwritten element
+INT_RANGE = (-4, 5)          # integer inputs: small integers, so products and sums stay exact
+
 
 
 def resolve_target(target: str | Target) -> Target:
@@ -150,9 +151,11 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
         if p.name in summed:
             arrays[p.name] = np.zeros(p.shape, dtype)
         elif p.name in outputs:
-            arrays[p.name] = np.full(p.shape, INT_UNWRITTEN if p.dtype == "int32" else np.nan, dtype)
-        elif p.dtype == "int32":
-            arrays[p.name] = rng.integers(*INT_RANGE, size=p.shape).astype(dtype)
+            arrays[p.name] = np.full(p.shape, unwritten(p.dtype), dtype)
+        elif LOWERED[p.dtype].kind != "float":
+            low = 0 if dtype.kind in "ub" else INT_RANGE[0]
+            arrays[p.name] = rng.integers(low, 2 if dtype == np.bool_ else INT_RANGE[1],
+                                          size=p.shape).astype(dtype)
         else:
             arrays[p.name] = rng.uniform(-1.0, 1.0, size=p.shape).astype(dtype)
     return arrays
@@ -189,8 +192,8 @@ def expected_outputs(loaded: Any, kernel: l0.Kernel, inputs: dict[str, np.ndarra
 def _f64(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a)
     out = a.astype(np.float64)
-    if a.dtype == np.int32:
-        out[a == INT_UNWRITTEN] = np.nan
+    if a.dtype.kind in "iu":
+        out[a == (np.iinfo(a.dtype).max if a.dtype.kind == "u" else np.iinfo(a.dtype).min)] = np.nan
     return out
 
 

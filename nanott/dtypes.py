@@ -7,12 +7,20 @@ dtypes nanott lowers, the Tenstorrent data format that holds it and the C++ host
                                                            mantissa); tt-metal has no host half type,
                                                            so the host holds its bit patterns
   float32      32   Float32           4096      float      IEEE single; the SFPU computes in it
+  int32        32   Int32             4096      int32_t    indices and integer sums
+  int8          8   Int8              1024      int8_t     quantised weights and activations
+  uint8         8   UInt8             1024      uint8_t    masks, packed codes
+  bool          8   UInt8             1024      uint8_t    Tensix has no 1-bit format: a byte 0 or 1,
+                                                           as TileLang stores bool on a GPU
 
-Numerics: a value stored into a buffer of a dtype is rounded to it to nearest, ties to even (NumPy's
-and ml_dtypes' casts, the host's conversion, and nanott's CPU runtime's packer agree). The hardware
-flushes float16 denormals (below 6.1e-5) to zero in compute; nanott keeps them (not modelled).
+Numerics: arithmetic runs in float32 (as the SFPU's); a value stored into a buffer of a float dtype
+is rounded to it to nearest, ties to even (NumPy's and ml_dtypes' casts, the host's conversion, and
+nanott's CPU runtime's packer agree). The hardware flushes float16 denormals (below 6.1e-5) to zero
+in compute; nanott keeps them (not modelled). A value stored into an integer buffer is truncated
+toward zero (C's cast, NumPy's astype); values outside the integer type's range are outside the
+model (C leaves them undefined). A value stored into a bool buffer is 1 unless it is 0.
 
-Other names TileLang accepts (int8, float8_e4m3fn, ...) are known here with their width
+Other names TileLang accepts (float64, int16, float8_e4m3fn, ...) are known here with their width
 (`tvm.DataType(name).bits`) and rejected by P0 with NT101 until a row gives them a format. NumPy
 types are named, not imported, so that loading a kernel file does not import NumPy.
 """
@@ -39,6 +47,9 @@ LOWERED = {d.name: d for d in (
     DType("float16", 16, "float16", "Float16", 2048, "float", "uint16_t", None),
     DType("float32", 32, "float32", "Float32", 4096, "float", "float", None),
     DType("int32", 32, "int32", "Int32", 4096, "int", "int32_t", None),
+    DType("int8", 8, "int8", "Int8", 1024, "int", "int8_t", None),
+    DType("uint8", 8, "uint8", "UInt8", 1024, "int", "uint8_t", None),
+    DType("bool", 8, "bool_", "UInt8", 1024, "bool", "uint8_t", None),
 )}
 
 BITS = {"float64": 64, "float16": 16, "int8": 8, "int16": 16, "int64": 64, "uint8": 8, "uint16": 16,

@@ -14,6 +14,8 @@ import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Iterator
 
+from nanott import terminals
+
 
 @dataclass(frozen=True)
 class Loc:
@@ -141,7 +143,7 @@ class Language:
     def hints(self, cls: type) -> dict[str, Any]:
         if cls not in getattr(self, "_hints", {}):
             self.__dict__.setdefault("_hints", {})
-            ns = dict(vars(self.module), Loc=Loc)
+            ns = dict(vars(terminals), **vars(self.module), Loc=Loc)
             ns.update({k: typing.Union[tuple(v)] if len(v) > 1 else v[0]
                        for k, v in self.nonterminals.items()})
             hints = typing.get_type_hints(cls, globalns=ns)
@@ -194,7 +196,7 @@ class Language:
             return
         if any(_accepts(o, v) for o in spec.options if not is_dataclass(o)):     # the slow, full test
             return
-        wanted = " ".join(sorted(getattr(o, "__name__", str(o)) for o in spec.options))
+        wanted = " ".join(sorted(_named(o) for o in spec.options))
         got = t.__name__
         if is_dataclass(v) and self.nodes.get(got) is not t:
             raise CheckError(self._msg(f"{self.name} has no {got}", _path(path, name), after, v,
@@ -281,6 +283,13 @@ def _flatten(hint: Any) -> list:
                 out.extend(_flatten(a))
         return out
     return [hint]
+
+
+def _named(option: Any) -> str:
+    """An accepted type as a message shows it: a class by name, a terminal by its vocabulary."""
+    if typing.get_origin(option) is typing.Literal:
+        return " | ".join(repr(v) for v in typing.get_args(option))
+    return getattr(option, "__name__", str(option))
 
 
 def _accepts(t: Any, v: Any) -> bool:

@@ -2,7 +2,7 @@
 each example per session.
 
 `pytest -m B1` runs every test of stage B1 (markers come from PIPELINE). Snapshots live in
-`snapshots/<example>/<stem>.txt` and `.dot` (STYLE 3.8). Examples are the files of examples/.
+`snapshots/<example>/<stem>.txt` and `.dot` (docs/style.md). Examples are the files of examples/.
 """
 from __future__ import annotations
 

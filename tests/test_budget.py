@@ -1,4 +1,4 @@
-"""Small files, with a budget that fails (STYLE 3.14): code lines per file, where blank lines,
+"""Small files, with a budget that fails (docs/style.md): code lines per file, where blank lines,
 comments and docstrings do not count. Every file opens with a docstring; there is no utils.py.
 
 `python tests/test_budget.py` prints the size of the repository (the README quotes it).
@@ -80,15 +80,19 @@ def test_no_utils_module():
 def size() -> dict[str, tuple[int, int]]:
     """(files, code lines) per top directory of Python code."""
     out = {}
-    for top in ("nanott", "examples", "tests", "benchmarks", "docs"):
+    for top in ("nanott", "examples", "tests", "benchmarks", "docs", "tools"):
         files = sorted((ROOT / top).rglob("*.py"))
         out[top] = (len(files), sum(code_lines(p) for p in files))
     return out
 
 
+def table() -> str:
+    """The size table the README quotes (woven into it by docs/weave.py)."""
+    rows = {top: n for top, n in size().items() if n[0]}
+    lines = [f"{top + '/':12} {files:4} files {code:6} code lines" for top, (files, code) in rows.items()]
+    return "\n".join([*lines, f"{'total':12} {sum(f for f, _ in rows.values()):4} files "
+                               f"{sum(n for _, n in rows.values()):6} code lines"])
+
+
 if __name__ == "__main__":
-    rows = size()
-    for top, (files, lines) in rows.items():
-        print(f"{top + '/':12} {files:4} files {lines:6} code lines")
-    print(f"{'total':12} {sum(f for f, _ in rows.values()):4} files "
-          f"{sum(n for _, n in rows.values()):6} code lines", file=sys.stdout)
+    print(table(), file=sys.stdout)

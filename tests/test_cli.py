@@ -63,7 +63,7 @@ def test_explain_json_is_a_dump():
 def test_explain_dump_dir_writes_a_file_per_stage(tmp_path):
     nanott("explain", GEMM, "--stop-after", "A2", "--dump-dir", str(tmp_path))
     names = sorted(p.name for p in tmp_path.iterdir())
-    stems = [f"{s.position:02d}_{s.stem}" for s in PIPELINE[:PIPELINE.index(STAGES["A2"]) + 1]]   # in run order
+    stems = [f"{s.position:02d}_{s.stem}" for s in PIPELINE[:STAGES["A2"].position + 1]]   # P0..A2
     assert names == sorted(f"{stem}.{ext}" for stem in stems for ext in ("dot", "json", "txt"))
 
 

@@ -17,9 +17,9 @@ def gemm_l7():
     """A hand-built L7 program: reader fills cb0, compute turns cb0 into cb1, writer drains cb1."""
     l7 = language("L7").module
     zero = l7.Const(0, "int32")
-    layout = l7.TileLayout("dram", "interleaved", "bfloat16", (64, 64), (2, 2), 2048)
+    layout = l7.TileLayout("dram", "interleaved", "Float16_b", (64, 64), (2, 2), 2048)
     tensor = lambda n: l7.Tensor(n, (64, 64), "bfloat16", layout, None)        # noqa: E731
-    plan = l7.CbPlan("bfloat16", 2048, 1, 2, "double-buffered")
+    plan = l7.CbPlan("Float16_b", 2048, 1, 2, "double-buffered")
     cbs = (l7.CircularBuffer(0, "A_s", (32, 32), "bfloat16", "shared", plan, "reader", "compute"),
            l7.CircularBuffer(1, "C_l", (32, 32), "bfloat16", "fragment", plan, "compute", "writer"))
     tile = l7.TileRef(0, zero, zero)

@@ -1,7 +1,7 @@
 """JSON round trips: a dump loads back as the same program, node classes and source lines included.
 
 Hand-built L0 programs now; every stage's real output on every example through the pipeline; and
-the union pitfall of STYLE 3.9 (two productions with the same field names, side by side in one
+the union pitfall (two productions with the same field names, side by side in one
 tuple) in every language.
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _dicts(x):
 
 @pytest.mark.parametrize("name", LANGUAGES)
 def test_same_shaped_productions_keep_their_classes(name):
-    """The STYLE 3.9 pitfall: productions with the same field names, mixed in one tuple, come back
+    """The union pitfall: productions with the same field names, mixed in one tuple, come back
     as themselves (a decoder by shape would return the first that fits, twice)."""
     lang = language(name)
     pairs = [(a, b) for a, b in combinations(sorted(lang.nodes.values(), key=lambda c: c.__name__), 2)

@@ -14,6 +14,7 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
+from conftest import cb_named
 from test_generality import check_levels
 
 from nanott import api
@@ -60,8 +61,9 @@ def lowered(tmp_path: Path, value: str, stage: str = "F1", **dtypes):
 def tile_program(tmp_path: Path, value: str, **dtypes) -> list[str]:
     """The tile operations C2 makes of `value`, printed."""
     p5 = lowered(tmp_path, value, "C2", **dtypes)
+    y = cb_named(p5, "Y_l").index
     (group,) = [g for g in walk(p5.body) if isinstance(g, l5.TileGroup) and
-                any(isinstance(s, l5.TStore) and s.dst.cb == 2 for s in g.body)]
+                any(isinstance(s, l5.TStore) and s.dst.cb == y for s in g.body)]
     return [str(s.op) for s in group.body if isinstance(s, l5.TAssign)]
 
 

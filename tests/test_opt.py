@@ -17,7 +17,7 @@ ADD = str(ROOT / "examples" / "elementwise_add.py")
 
 def c1_dump(tmp_path):
     nanott("explain", GEMM, "--stop-after", "C1", "--no-check", "--dump-dir", str(tmp_path))
-    return next(tmp_path.glob("*_C1_lower-shared-to-cb.json"))
+    return tmp_path / f"{STAGES['C1'].position:02d}_C1_lower-shared-to-cb.json"
 
 
 def test_opt_runs_stages_on_a_dump_like_the_pipeline(tmp_path):
@@ -38,7 +38,7 @@ def test_a_hand_edited_dump_resumes_through_the_pipeline(tmp_path):
     """A learner turns C = A + B into C = A - B in the L4 dump and resumes at C2: the lowered L5
     program computes A - B (checked against NumPy at float32's tolerance: one rounding)."""
     nanott("explain", ADD, "--stop-after", "C1", "--no-check", "--dump-dir", str(tmp_path))
-    text = next(tmp_path.glob("*_C1_lower-shared-to-cb.json")).read_text()
+    text = (tmp_path / f"{STAGES['C1'].position:02d}_C1_lower-shared-to-cb.json").read_text()
     adds = [i for i, line in enumerate(text.splitlines()) if line.strip() == '"op": "+",']
     lines = text.splitlines()
     edited = [i for i in adds if '"line": 32' in lines[i - 2]]        # the T.Parallel's A + B (line 32)

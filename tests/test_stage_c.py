@@ -520,7 +520,7 @@ def test_c2b_stages_a_block_read_into_then_updated_in_place():
     assert roles(p6)["S_in"][:2] == ("reader", "compute") and roles(p6)["S"][0] == "compute"
 
 
-def test_c3_nt310_a_buffer_nobody_uses():
+def test_c3_nt320_a_buffer_nobody_uses():
     p3 = elementwise_kernel()
     e = error(replace_stmt(p3, 3, alloc("unused", (32, 32), "float32"), p3.body[0].body[3]))
     assert e.code == "NT320" and "unused is written by nobody and read by nobody" in e.message

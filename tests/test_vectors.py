@@ -177,7 +177,8 @@ def k(A: T.Tensor((64, 64), "float32"), B: T.Tensor((64, 64), "float32")):
             A_l[i, j] = A_s[i, j] * v[i] + v[j]""", "NT322", "the vector v lies down a column", 13),
     ("""        for i, j in T.Parallel(64, 64):
             v[i] = A_s[i, j]
-        T.fill(A_l, 0.0)""", "NT317", "v[i] is stored inside a T.Parallel over 64x64: that is a reduction",
+        for i, j in T.Parallel(64, 64):
+            A_l[i, j] = v[i]""", "NT317", "v[i] is stored inside a T.Parallel over 64x64: that is a reduction",
      12),
     ("""        T.reduce_sum(A_s, v, dim=1)
         T.reduce_sum(v, v, dim=0)""", "NT304", "T.reduce_sum of the 1-D buffer v", 12),

@@ -66,10 +66,8 @@ ARGS = {
     "flash_attention/example_mha_fwd_bshd.py": ATTN + " --set seq_len=128 --set is_causal=False",
     "flash_attention/example_gqa_fwd_bshd.py": ATTN.replace("heads=2", "heads=4") +
                                                " --set seq_len=128 --set is_causal=False --set groups=2",
-    "flash_attention/example_mha_bwd_bhsd.py": "--kernel flashattn_fwd " + ATTN.replace("--set batch=1 ", "")
-                                               .replace("heads=2", "H=2").replace("dim=64", "D=64") +
-                                               " --set batch=1 --set N_CTX=128 --set is_causal=False "
-                                               "--set block_M=64 --set block_N=64",
+    "flash_attention/example_mha_bwd_bhsd.py": "--kernel flashattn_fwd " + ATTN + " --set seq_len=128 "
+                                               "--set is_causal=False --set block_M=64 --set block_N=64",
     "attention_sink/example_mha_sink_fwd_bhsd.py": ATTN + " --set seq_q=128 --set seq_kv=128",
     "attention_sink/example_gqa_sink_fwd_bhsd_wgmma_pipelined.py": ATTN + " --set seq_q=128 --set seq_kv=128 "
                                                                           "--set groups=1",
@@ -88,6 +86,34 @@ ARGS = {
     "warp_specialize/example_warp_specialize_gemm_copy_gemm_0_1.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_barrierpipe_stage2.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_softpipe_stage2.py": GEMM,
+    "flash_attention/example_gqa_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
+                                                 "--set heads=4 --set dim=64 --set is_causal=False",
+    "flash_attention/example_mha_fwd_varlen.py": "--set batch_size=1 --set UQ=128 --set UKV=128 --set heads=2 "
+                                                 "--set dim=64 --set is_causal=False",
+    "flash_decoding/example_gqa_decode.py": "--set batch=1 --set heads=8 --set groups=2 --set seqlen_kv=256 "
+                                            "--set dim=64 --set block_N=64 --set block_H=32 --set num_split=2 "
+                                            "--set num_stages=2 --set threads=128",
+    "linear_attention/example_linear_attn_bwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
+    "blocksparse_attention/example_tilelang_block_sparse_attn.py": ATTN + " --set seq_len=128 "
+                                                                   "--set downsample_len=2 --set is_causal=False",
+    "deepseek_nsa/example_tilelang_nsa_decode.py": "--set batch=2 --set heads=16 --set seq_len=64 --set dim=32 "
+                                                   "--set block_size=32 --set groups=16 --set selected_blocks=1",
+    "deepseek_mla/example_mla_decode_persistent.py": "--set batch=1 --set heads=64 --set kv_head_num=1 "
+                                                     "--set seqlen_kv=256 --set dim=128 --set pe_dim=32 "
+                                                     "--set block_N=64 --set block_H=64 --set num_split=2",
+    "deepseek_mla/example_mla_decode_ws.py": "--set batch=1 --set heads=64 --set kv_head_num=1 --set seqlen_kv=256 "
+                                             "--set dim=128 --set pe_dim=32 --set block_N=64 --set block_H=64 "
+                                             "--set num_split=1 --set softmax_scale=0.08",
+    "warp_specialize/example_warp_specialize_flashmla.py": "--set batch=1 --set heads=64 --set kv_head_num=1 "
+                                                           "--set seqlen_kv=256 --set dim=128 --set pe_dim=32 "
+                                                           "--set block_N=64 --set block_H=64 --set num_split=1",
+    "dequantize_gemm/example_dequant_gemm_fine_grained.py": GEMM + " --set in_dtype=float16 "
+                                                            "--set out_dtype=float16 --set accum_dtype=float32 "
+                                                            "--set num_stages=2 --set threads=128",
+    "convolution/example_convolution_autotune.py": "--set N=1 --set C=32 --set H=8 --set W=8 --set F=32 "
+                                                   "--set K=3 --set S=1 --set D=1 --set P=1 --set block_M=64 "
+                                                   "--set block_N=32 --set block_K=32 --set num_stages=1 "
+                                                   "--set thread_num=128 --set enable_rasteration=False",
     "deepseek_nsa/example_tilelang_nsa_fwd.py": "--set batch=1 --set heads=16 --set seq_len=64 --set dim=32 "
                                                 "--set is_causal=True --set block_size=32 --set groups=16 "
                                                 "--set selected_blocks=1",

@@ -42,7 +42,7 @@ CATEGORY: dict[str, str] = {
 }
 COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "cb": "#ffe599", "math": "#b6d7a8",
            "dst": "#f4cccc", "loop": "#eeeeee", "other": "#ffffff"}
-ROLES = ("reader", "compute", "writer")
+from nanott.terminals import ROLES  # noqa: E402
 KINDS = {"block": "block copy", "noc": "NoC transfer", "cb": "CB protocol", "math": "tile math",
          "dst": "DST register", "loop": "loop", "other": "other"}
 

@@ -4,7 +4,7 @@ A dump is `{"nanott_ir": 1, "language": "L8", "after": "D3", "program": ...}` wi
 the same IR gives the same bytes. Every node (and every `Loc`) is an object whose "kind" names its
 class; tuples are lists. Decoding looks the class up by that name in the *target* language
 (`lang.nodes`), never by shape: IR fields are unions, and a decoder that guesses by shape (as
-dataclasses-json does) silently turns `(CbPush, CbReserve)` into two CbReserves (STYLE 3.9).
+dataclasses-json does) silently turns `(CbPush, CbReserve)` into two CbReserves.
 
 A field that is itself called `kind` (L0's `For.kind`: serial | pipelined) is written as `kind_`, so
 it never shadows the tag. `load` runs the language's checker: a file that is not in the language it

@@ -179,9 +179,13 @@ def standin(name: str, known: dict[str, Any]) -> types.ModuleType:
 
 
 def _missing(module: str, attr: str) -> Any:
+    """`tilelang.math.x` without `import tilelang.math`: a stand-in submodule with nanott's names is
+    made on first use (also after the load, when a kernel body runs); any other name is Declined."""
     if attr.startswith("__"):
         raise AttributeError(attr)
-    return Declined(f"{module}.{attr}")
+    names = _names()
+    full = f"{module}.{attr}"
+    return standin(full, names[full]) if full in names else Declined(full)
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -20,7 +20,7 @@ from nanott.dtypes import LOWERED, canonical
 from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
 
-SUPPORTED_DTYPES = tuple(d for d in LOWERED if LOWERED[d].kind == "float")
+SUPPORTED_DTYPES = tuple(LOWERED)
 
 
 class Tracing:

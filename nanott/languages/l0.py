@@ -40,18 +40,16 @@ from __future__ import annotations
 
 import sys
 
-from nanott.dtypes import LOWERED
 from nanott.ir import Language, children, node, walk
 from nanott.printing import num, seq, shape, stmt_lines
-
-DTYPES = tuple(LOWERED)                     # the table of nanott/dtypes.py
+from nanott.terminals import DTYPES, REDUCE_OPS, UNOPS  # noqa: F401  (re-exported)
 
 
 # ----- expressions -----
 @node
 class Const:
     value: int | float
-    dtype: str
+    dtype: DType
 
     def __str__(self):
         return num(self.value)
@@ -67,7 +65,7 @@ class Var:
 
 @node
 class BinOp:
-    op: str
+    op: BinOpName
     lhs: Expr
     rhs: Expr
 
@@ -88,7 +86,7 @@ class Load:
 
 @node
 class Cast:
-    dtype: str
+    dtype: DType
     value: Expr
 
     def __str__(self):
@@ -97,7 +95,7 @@ class Cast:
 
 @node
 class UnOp:
-    op: str
+    op: UnOpName
     value: Expr
 
     def __str__(self):
@@ -115,10 +113,8 @@ class Select:
 
 
 CONDITIONS = ("<", "<=", ">", ">=", "==", "!=", "and", "or")
-UNOPS = ("neg", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select
 
-REDUCE_OPS = ("sum", "max", "min", "absmax")
 
 
 # ----- statements -----
@@ -138,8 +134,8 @@ class Region:
 class Alloc:
     name: str
     shape: tuple[int, ...]
-    dtype: str
-    scope: str
+    dtype: DType
+    scope: Scope
 
     def head(self):
         return f"{self.name} = alloc_{self.scope}({shape(self.shape)}, {self.dtype})"
@@ -189,10 +185,10 @@ class Fill:
 
 @node
 class Reduce:
-    op: str
+    op: ReduceOp
     src: str
     dst: str
-    dim: int
+    dim: ReduceAxis
     clear: bool
 
     def head(self):
@@ -204,7 +200,7 @@ class Reduce:
 class For:
     var: str
     extent: Expr
-    kind: str
+    kind: LoopKind
     num_stages: int
     body: tuple[Stmt, ...]
 
@@ -251,7 +247,7 @@ Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store 
 class Tensor:
     name: str
     shape: tuple[int, ...]
-    dtype: str
+    dtype: DType
 
     def __str__(self):
         return f"{self.name}: {self.dtype}[{shape(self.shape)}]"

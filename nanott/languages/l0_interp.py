@@ -42,9 +42,18 @@ def np_dtype(dtype: str) -> np.dtype:
     return NUMPY_DTYPES[dtype]
 
 
+def unwritten(dtype: str) -> Any:
+    """What an element holds before it is written: NaN, or for an integer dtype (no NaN) its most
+    negative value (an unsigned one: its largest); bool has no spare value (False)."""
+    d = np_dtype(dtype)
+    if LOWERED[dtype].kind == "float":
+        return np.nan
+    return False if d == np.bool_ else np.iinfo(d).max if np.iinfo(d).min == 0 else np.iinfo(d).min
+
+
 def empty(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """A fresh on-chip buffer: NaN, so reading it before writing it cannot go unnoticed."""
-    return np.full(shape, np.nan, dtype=np_dtype(dtype))
+    """A fresh on-chip buffer: NaN (or `unwritten`), so reading it before writing it shows."""
+    return np.full(shape, unwritten(dtype), dtype=np_dtype(dtype))
 
 
 @dataclass

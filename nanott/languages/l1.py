@@ -32,9 +32,9 @@ from nanott.printing import shape
 
 @node
 class TileLayout:
-    memory: str
-    interleaving: str
-    format: str
+    memory: Memory
+    interleaving: Interleaving
+    format: Format
     padded_shape: tuple[int, ...]
     tiles: tuple[int, ...]
     page_bytes: int
@@ -66,7 +66,7 @@ class Accessor:
 class Tensor:
     name: str
     shape: tuple[int, ...]
-    dtype: str
+    dtype: DType
     layout: TileLayout
     accessor: Accessor | None
 
@@ -82,7 +82,7 @@ class Tensor:
 
 @node
 class CbPlan:
-    format: str
+    format: Format
     page_bytes: int
     block_pages: int
     depth: int
@@ -105,8 +105,8 @@ class CbPlan:
 class Alloc:
     name: str
     shape: tuple[int, ...]
-    dtype: str
-    scope: str
+    dtype: DType
+    scope: Scope
     cb: CbPlan | None
 
     def head(self):

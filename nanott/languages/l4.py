@@ -43,8 +43,8 @@ class CircularBuffer:
     index: int
     name: str
     shape: tuple[int, ...]
-    dtype: str
-    scope: str
+    dtype: DType
+    scope: Scope
     plan: CbPlan
 
     def line(self) -> str:
@@ -116,10 +116,10 @@ class Fill:
 
 @node
 class Reduce:
-    op: str
+    op: ReduceOp
     src: int
     dst: int
-    dim: int
+    dim: ReduceAxis
     clear: bool
 
     def head(self):

@@ -72,10 +72,7 @@ from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     ReadToCb, Select, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
-TILE_OPS = ("add", "sub", "mul", "div", "rsub", "max", "min")
-BCAST = ("none", "rows", "cols")
-REDUCE_DIMS = ("row", "col")
-UNARY_TILE_OPS = ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "negative")
+from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
 
 
 @node
@@ -106,10 +103,10 @@ class TileFill:
 
 @node
 class TileBinary:
-    op: str
+    op: TileOp
     a: TileRef
     b: TileRef
-    bcast: str = "none"
+    bcast: Bcast = "none"
 
     def __str__(self):
         how = "" if self.bcast == "none" else f"_bcast_{self.bcast}"
@@ -118,7 +115,7 @@ class TileBinary:
 
 @node
 class TileBinaryTemps:
-    op: str
+    op: TileOp
     a: str
     b: str
 
@@ -128,7 +125,7 @@ class TileBinaryTemps:
 
 @node
 class TileScalar:
-    op: str
+    op: TileOp
     a: str
     scalar: float
 
@@ -138,7 +135,7 @@ class TileScalar:
 
 @node
 class TileUnary:
-    op: str
+    op: UnaryTileOp
     a: str
 
     def __str__(self):
@@ -148,7 +145,7 @@ class TileUnary:
 @node
 class TileCast:
     a: str
-    dtype: str
+    dtype: DType
 
     def __str__(self):
         return f"cast<{self.dtype}>({self.a})"
@@ -176,7 +173,7 @@ class TileTranspose:
 @node
 class TileBcast:
     src: TileRef
-    dim: str
+    dim: BcastDim
     out: int
 
     def __str__(self):
@@ -185,8 +182,8 @@ class TileBcast:
 
 @node
 class TileReduce:
-    op: str
-    dim: str
+    op: ReduceOp
+    dim: ReduceDim
     src: TileRef
     scaler: TileRef
     acc: str

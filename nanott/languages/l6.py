@@ -36,8 +36,7 @@ from nanott.languages.l5 import (  # noqa: F401  (productions L6 keeps)
     TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, shape
 
-ROLES = ("reader", "compute", "writer")
-MODES = ("peek", "take", "give", "update")
+from nanott.terminals import MODES, ROLES  # noqa: E402,F401  (the vocabularies, re-exported)
 
 
 @node
@@ -45,11 +44,11 @@ class CircularBuffer:
     index: int
     name: str
     shape: tuple[int, ...]
-    dtype: str
-    scope: str
+    dtype: DType
+    scope: Scope
     plan: CbPlan
-    producer: str
-    consumer: str
+    producer: Role
+    consumer: Role
 
     def line(self) -> str:
         return (f"  cb{self.index} {self.name}: {self.producer} -> {self.consumer}, {self.scope} "
@@ -59,7 +58,7 @@ class CircularBuffer:
 @node
 class CbEffect:
     cb: int
-    mode: str
+    mode: Mode
 
     def __str__(self):
         return f"{self.mode} cb{self.cb}"

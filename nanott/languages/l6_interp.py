@@ -34,7 +34,7 @@ l6.LANG.interpreter = InterpL6
 
 def demo_kernel() -> l6.Kernel:
     """Y = 2 * X + 1, written by hand as C3 annotates L5's demo. S is read and written by compute
-    in place, so C3 would reject it (NT310); here a staging CB S_out takes the result instead."""
+    in place, so C3 would reject it (NT320); here a staging CB S_out takes the result instead."""
     from nanott.ir import replace
     from nanott.languages.l5_interp import demo_kernel as l5_demo
     k = l5_demo()

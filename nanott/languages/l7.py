@@ -30,7 +30,7 @@ from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
     TileSlice, TileUnary, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, stmt_lines
 
-ROLES = ("reader", "compute", "writer")
+from nanott.terminals import ROLES  # noqa: E402  (the vocabulary, re-exported)
 
 
 @node
@@ -45,7 +45,7 @@ class Binding:
 
 @node
 class DeviceKernel:
-    role: str
+    role: Role
     body: tuple[Stmt, ...]
     bindings: tuple[Binding, ...]
 

@@ -72,13 +72,13 @@ class CopyTile:
 
 @node
 class BinaryTiles:
-    op: str
+    op: TileOp
     a_cb: int
     b_cb: int
     a_index: Expr
     b_index: Expr
     dst: Expr
-    bcast: str = "none"
+    bcast: Bcast = "none"
 
     def head(self):
         how = "" if self.bcast == "none" else f"_bcast_{self.bcast}"
@@ -102,7 +102,7 @@ class MatmulTiles:
 
 @node
 class UnaryBcast:
-    dim: str
+    dim: BcastDim
     cb: int
     index: Expr
     dst: Expr
@@ -115,8 +115,8 @@ class UnaryBcast:
 
 @node
 class ReduceTile:
-    op: str
-    dim: str
+    op: ReduceOp
+    dim: ReduceDim
     cb: int
     scaler_cb: int
     index: Expr
@@ -149,7 +149,7 @@ class TransposeTile:
 
 @node
 class SfpuBinary:
-    op: str
+    op: TileOp
     a: Expr
     b: Expr
     dst: Expr
@@ -165,7 +165,7 @@ def sfpu_binary(op: str) -> str:
 
 @node
 class SfpuScalar:
-    op: str
+    op: TileOp
     dst: Expr
     scalar: float
 
@@ -175,7 +175,7 @@ class SfpuScalar:
 
 @node
 class SfpuUnary:
-    op: str
+    op: UnaryTileOp
     dst: Expr
 
     def head(self):
@@ -185,7 +185,7 @@ class SfpuUnary:
 @node
 class SfpuTypecast:
     dst: Expr
-    dtype: str
+    dtype: DType
 
     def head(self):
         return f"typecast_tile<{typecast_formats(self.dtype)}> dst[{self.dst}]"
@@ -219,7 +219,7 @@ class PackTile:
 class ComputeConfig:
     fp32_dest_acc: bool
     dst_tiles: int
-    math_fidelity: str
+    math_fidelity: MathFidelity
 
     def __str__(self):
         return (f"compute config: fp32_dest_acc_en={num(self.fp32_dest_acc)}, DST {self.dst_tiles} "
@@ -228,14 +228,14 @@ class ComputeConfig:
 
 @node
 class KernelArgs:
-    role: str
+    role: Role
     names: tuple[str, ...]
 
 
 @node
 class CoreArgs:
     core: tuple[int, int]
-    role: str
+    role: Role
     values: tuple[int | str, ...]
 
 

@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 
-from nanott.languages.l0_interp import empty, np_dtype
+from nanott.languages.l0_interp import empty
 from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
@@ -62,7 +62,7 @@ class CbRing:
     def __init__(self, cb):
         self.cb, self.index, self.num_pages = cb, cb.index, cb.plan.pages
         self.block_cols = cb.shape[-1] // TILE
-        self.pages = np.full((self.num_pages, TILE, TILE), np.nan, dtype=np_dtype(cb.dtype))
+        self.pages = empty((self.num_pages, TILE, TILE), cb.dtype)
         self.written = np.zeros(self.num_pages, dtype=bool)   # holds data pushed or to be pushed
         self.received = self.acked = 0
         self.wr = self.rd = 0                  # fifo_wr_ptr, fifo_rd_ptr, in pages; limit = num_pages

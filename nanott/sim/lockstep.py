@@ -28,7 +28,7 @@ import numpy as np
 
 from nanott.ir import walk
 from nanott.languages import l0, l3, l9
-from nanott.languages.l0_interp import BINOPS
+from nanott.languages.l0_interp import BINOPS, empty
 from nanott.languages.l5_interp import TILE_OPS
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
@@ -81,7 +81,7 @@ class Lockstep(InterpL9):
 
     def make_cb(self, cb) -> CbRing:
         ring = CbRing(cb)
-        ring.pages = np.full((ring.num_pages, self.width, TILE, TILE), np.nan, ring.pages.dtype)
+        ring.pages = empty((ring.num_pages, self.width, TILE, TILE), cb.dtype)
         return ring
 
     def setup_kernel(self, env: KernelEnv) -> None:

@@ -30,7 +30,7 @@ from nanott.languages import l9
 from nanott.target import Target
 
 SCHEMA = "nanott.plan/3"
-ROLES = ("reader", "compute", "writer")
+from nanott.terminals import ROLES  # noqa: E402
 SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (metalium.md §3.5)
 
 

@@ -23,7 +23,7 @@ def scale_rows(M, N, block_M, block_N, dtype="float32"):
     def main(X: T.Tensor((M, N), dtype), Y: T.Tensor((M, N), dtype)):
         with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
             X_s = T.alloc_shared((block_M, block_N), dtype)
-            Y_l = T.alloc_fragment((block_M, block_N), dtype)
+            Y_l = T.alloc_fragment((block_M, tilelang.math.next_power_of_2(block_N)), dtype)
             T.copy(X[by * block_M, bx * block_N], X_s)
             for i, j in T.Parallel(block_M, block_N):
                 Y_l[i, j] = X_s[i, j] * 2.0 + 1.0

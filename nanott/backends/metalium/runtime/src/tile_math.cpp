@@ -72,8 +72,18 @@ Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char 
                 t[e] = static_cast<float>(load<int32_t>(page, FACE[e]));
             }
             break;
+        case tt::DataFormat::Int8:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = static_cast<float>(load<int8_t>(page, FACE[e]));
+            }
+            break;
+        case tt::DataFormat::UInt8:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = static_cast<float>(load<uint8_t>(page, FACE[e]));
+            }
+            break;
         default:
-            unsupported("this CB data format in compute (Float16_b, Float16, Float32 and Int32 are)");
+            unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8 and UInt8 are)");
     }
     return t;
 }
@@ -103,8 +113,18 @@ void pack(KernelThread& k, const float* tile, uint32_t cb, uint32_t slot, const 
                 store<int32_t>(page, FACE[e], to_int32(tile[e]));
             }
             break;
+        case tt::DataFormat::Int8:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                store<int8_t>(page, FACE[e], static_cast<int8_t>(to_int32(tile[e])));
+            }
+            break;
+        case tt::DataFormat::UInt8:
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                store<uint8_t>(page, FACE[e], static_cast<uint8_t>(to_int32(tile[e])));
+            }
+            break;
         default:
-            unsupported("this CB data format in compute (Float16_b, Float16, Float32 and Int32 are)");
+            unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8 and UInt8 are)");
     }
 }
 

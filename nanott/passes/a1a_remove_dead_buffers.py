@@ -1,0 +1,82 @@
+"""A1a remove-dead-buffers: L1 -> L1
+
+Changes:   an on-chip buffer whose contents never reach a tensor goes, with every statement that
+           only writes it. A statement is live when it writes a tensor parameter or a live buffer,
+           or writes no buffer at all (a let); a buffer is live when a live statement reads it.
+           Liveness is found by iterating to a fixpoint, so a chain of copies that ends nowhere goes
+           whole; a loop or T.Parallel whose body this empties goes too.
+Preserves: every tensor the kernel writes, bit for bit: only work whose result nobody reads goes.
+Why:       a circular buffer has one producer and one consumer (C3's NT320); a buffer nobody reads
+           has no consumer, and moving data into it would cost NoC traffic and L1 for nothing.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from nanott.ir import walk
+from nanott.languages import l1
+from nanott.passes._rewriter import Rewriter
+from nanott.target import Target
+
+
+def remove_dead_buffers(program: l1.Kernel, target: Target) -> l1.Kernel:
+    return RemoveDeadBuffers(live_names(program)).visit(program)
+
+
+def effects(s: Any) -> tuple[set[str], set[str]]:
+    """(names read, buffers written) by one statement that is not a loop."""
+    reads = {x.buffer for x in walk(s) if isinstance(x, l1.Load)}
+    match s:
+        case l1.Copy(src, dst) | l1.AtomicAdd(src, dst):
+            return reads | {src.buffer}, {dst.buffer}
+        case l1.Gemm(a, b, c, _, _, clear):
+            return reads | {a, b} | (set() if clear else {c}), {c}
+        case l1.Reduce(_, src, dst, _, clear):
+            return reads | {src} | (set() if clear else {dst}), {dst}
+        case l1.Fill(buffer) | l1.Store(buffer):
+            return reads, {buffer}
+    return reads, set()
+
+
+def leaves(stmts: tuple) -> Iterator[Any]:
+    """The statements that are not loops, loops opened."""
+    for s in stmts:
+        if isinstance(s, (l1.For, l1.Parallel)):
+            yield from leaves(s.body)
+        else:
+            yield s
+
+
+def live_names(program: l1.Kernel) -> set[str]:
+    """The tensors, and the buffers whose contents reach a tensor."""
+    live = {p.name for p in program.params}
+    while True:
+        grown = set(live)
+        for s in leaves(program.body):
+            reads, writes = effects(s)
+            if not writes or writes & live:
+                grown |= reads
+        if grown == live:
+            return live
+        live = grown
+
+
+class RemoveDeadBuffers(Rewriter, src=l1.LANG, dst=l1.LANG):
+    def __init__(self, live: set[str]):
+        self.live = live
+
+    def visit_Kernel(self, k: l1.Kernel) -> l1.Kernel:
+        return self.rebuild(k, body=self.block(k.body))
+
+    def block(self, stmts: tuple) -> tuple:
+        out = []
+        for s in stmts:
+            if isinstance(s, (l1.For, l1.Parallel)):
+                body = self.block(s.body)
+                out += [self.rebuild(s, body=body)] if body or not s.body else []
+            elif isinstance(s, l1.Alloc):
+                out += [s] if s.name in self.live else []
+            else:
+                writes = effects(s)[1]
+                out += [s] if not writes or writes & self.live else []
+        return tuple(out)
