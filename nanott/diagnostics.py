@@ -91,7 +91,7 @@ CODES = {
     "NT206": "a grid of more blocks than nanott simulates",
     "NT301": "a T.* operation nanott does not support yet",
     "NT302": "an if on a run-time value",
-    "NT303": "a comparison of run-time values",
+    "NT303": "a condition used as a number (stored, or in arithmetic)",
     "NT304": "a Python form the frontend does not support yet",
     "NT311": "a 0-D on-chip buffer (a scalar)",
     "NT312": "a ragged (zero-padded) tensor that the kernel both reads and writes",

@@ -14,9 +14,10 @@ from nanott.dtypes import LOWERED
 
 DTYPES = tuple(LOWERED)                                            # bfloat16, float32, int32, ...
 FORMATS = tuple(dict.fromkeys(d.format for d in LOWERED.values()))  # tt::DataFormat names
-BINOPS = ("+", "-", "*", "/", "//", "%", "min", "max")              # scalar and elementwise operators
-UNOPS = ("neg", "exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
-REDUCE_OPS = ("sum", "max", "min")
+BINOPS = ("+", "-", "*", "/", "//", "%", "min", "max",             # scalar and elementwise operators
+          "<", "<=", ">", ">=", "==", "!=", "and", "or")              # conditions (T.if_then_else)
+UNOPS = ("neg", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
+REDUCE_OPS = ("sum", "max", "min", "absmax")
 REDUCE_AXES = (0, 1)                                               # T.reduce_*(dim=): 0 rows, 1 columns
 SCOPES = ("shared", "fragment", "intermediate")                     # on-chip buffers, CBs C2/C2b add
 LOOP_KINDS = ("serial", "pipelined", "persistent", "split")

@@ -1,11 +1,12 @@
 """The kernels of exercise 4.3 (docs/04_C_circular_buffers_and_tiles.md): C = 2 * A.
 
 `double` computes in place in the shared buffer the reader fills. TileLang accepts it (a shared
-buffer is just memory); nanott stops at C3 with NT320, because on a Tensix core A_s would be a
-circular buffer with two producers, the reader (the copy from DRAM) and compute (the store of
-T.Parallel). `double_fixed` gives compute its own buffer, and lowers to the end.
+buffer is just memory); on a Tensix core A_s would be a circular buffer with two producers, the
+reader (the copy from DRAM) and compute (the store of T.Parallel), so C2b stages the reader's
+block in a CB of its own and copies it in. `double_fixed` gives compute its own buffer and needs
+no repair.
 
-    nanott explain docs/solutions/two_writers.py --kernel double --stop-after C3
+    nanott explain docs/solutions/two_writers.py --kernel double --only C2b
     nanott run docs/solutions/two_writers.py --kernel double_fixed --level L9
 """
 import nanott.language as T

@@ -30,7 +30,7 @@ from nanott.ir import children, walk
 
 # Presentation only: which kind of work a production does, for the colour of its box.
 CATEGORY: dict[str, str] = {
-    **dict.fromkeys(("Copy", "AtomicAdd", "ReadToCb", "WriteFromCb", "CopyCb"), "block"),
+    **dict.fromkeys(("Copy", "AtomicAdd", "ReadToCb", "WriteFromCb", "CopyCb", "GenerateToCb"), "block"),
     **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier"), "noc"),
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer", "Release"), "cb"),
     **dict.fromkeys(("Gemm", "Fill", "Store", "TileGroup", "TAssign", "TStore", "Init", "BinaryTiles",

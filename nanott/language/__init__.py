@@ -2,9 +2,9 @@
 
 A TileLang kernel needs only its import line changed. What nanott lowers: `T.prim_func`, `T.Tensor`,
 `T.Kernel`, `T.alloc_shared`, `T.alloc_fragment`, `T.copy`, `T.gemm`, `T.clear`, `T.fill`,
-`T.reduce_sum`/`T.reduce_max`/`T.reduce_min` (a 2-D block into a 1-D buffer, `clear=False`
+`T.reduce_sum`/`T.reduce_max`/`T.reduce_min`/`T.reduce_absmax` (a 2-D block into a 1-D buffer, `clear=False`
 accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
-`T.exp`, `T.exp2`, `T.log`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
+`T.exp`, `T.exp2`, `T.log`, `T.log2`, `T.clamp`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
 `s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes. Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
@@ -18,7 +18,7 @@ Diagnostic codes raised by the frontend (P0):
   NT104 malformed operand/index    NT105 gemm shapes disagree             NT106 DRAM tensor as tile operand
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
-  NT303 run-time comparison        NT304 construct not supported yet (loop forms, slices, ...)
+  NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from nanott.language import ops
 from nanott.language.eager import const, empty
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
 from nanott.language.signatures import closed, flag
-from nanott.language.intrinsics import (Cast, abs, cast, exp, exp2, log, max, min, rsqrt,  # noqa: A004
-                                        sigmoid, sqrt, tanh)
+from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
+                                        log2, max, min, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
 from nanott.language.values import Sym, TensorType, dtype, fold_int, normalize_dtype
 
@@ -43,7 +43,8 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
-           "reduce_min", "infinity", "atomic_add", "const", "empty"]
+           "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
+           "const", "empty"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -152,6 +153,12 @@ def reduce_min(buffer, out, dim=-1, clear=True, **knobs) -> None:
     _reduce("min", buffer, out, dim, clear, knobs)
 
 
+@closed("batch annotations")
+def reduce_absmax(buffer, out, dim=-1, clear=True, **knobs) -> None:
+    """out[k] = the largest |x| of buffer along dim (a per-row scale for an fp8 cast)."""
+    _reduce("absmax", buffer, out, dim, clear, knobs)
+
+
 @closed("annotations")
 def atomic_add(dst, value, memory_order=None, return_prev=False, use_tma=False, **knobs) -> None:
     """The tile form `T.atomic_add(C[by * bm, bx * bn], C_local)`: add a block into a region of a
@@ -230,10 +237,10 @@ int4, tfloat32 = dtype("int4"), dtype("tfloat32")
 globals().update({"float": float32, "half": float16, "bool": dtype("bool")})   # T.float, T.bool
 
 TILELANG_ONLY = frozenset("""
-reduce reduce_abssum reduce_absmax reduce_bitand reduce_bitor
+reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
-atomic_store atomic_or reshape view clamp print device_assert log2 log10
-pow floor ceil erf sin cos floordiv floormod truncdiv truncmod if_then_else
+atomic_store atomic_or reshape view print device_assert log10
+pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
@@ -256,7 +263,7 @@ class _NotLowered:
             raise NanottError("NT301", f"T.{self.name} is not supported by nanott yet", caller_loc(),
                               hint="nanott lowers T.copy, T.gemm, T.clear, T.fill, elementwise "
                                    "math in T.Parallel (+ - * /, T.max, T.min, T.exp, T.exp2, "
-                                   "T.log, T.sqrt, T.rsqrt, T.abs, T.sigmoid, T.tanh, T.cast), "
+                                   "T.log, T.log2, T.sqrt, T.rsqrt, T.abs, T.sigmoid, T.tanh, T.cast), "
                                    "T.reduce_sum / _max / _min, T.atomic_add of a block, and "
                                    "T.Pipelined / T.serial loops")
         near = difflib.get_close_matches(self.name, [*__all__, *TILELANG_ONLY], n=1)

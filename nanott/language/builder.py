@@ -74,10 +74,13 @@ class LoopSpec:
                                    "of a `for` statement in the kernel body")
 
 
-def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[int]:
-    """The extent of a serial loop written with range-style bounds: only 0..n by 1 for now."""
+def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[Any]:
+    """The extent of a serial loop written with range-style bounds: only 0..n by 1 for now. n may
+    be a run-time value (causal attention stops at the diagonal block): then its L0 expression."""
     if stop is None:
         start, stop = 0, start
+    if isinstance(stop, Sym) and not isinstance(stop.expr, l0.Const) and start == 0 and step in (None, 1):
+        return (stop.expr,)
     bounds = [fold_int(x, f"the {name} of {what}") for name, x in
               (("start", start), ("stop", stop), ("step", 1 if step is None else step))]
     if bounds[0] != 0 or bounds[2] != 1:
@@ -234,6 +237,10 @@ class Builder:
         if any(isinstance(i, slice) for i in items):
             raise NanottError("NT304", f"assigning to a slice of {target.label} is not supported "
                                        "by nanott yet", hint="use T.copy, T.fill, or a T.Parallel loop")
+        if isinstance(value, Cond):
+            raise NanottError("NT303", f"the condition {value} is stored into {target.label}, a "
+                                       f"{target.dtype} buffer", hint="select a value with it: "
+                                       "T.if_then_else(cond, 1.0, 0.0)")
         load = target[key]
         self.emit(l0.Store(target.label, load.expr.indices, to_expr(value), loc=self.loc), "a store")
 
@@ -289,7 +296,8 @@ class Builder:
         if spec.kind == "parallel":
             self.emit(l0.Parallel(vars_, spec.extents, body, loc=loc), what)
         else:
-            extent = l0.Const(spec.extents[0], "int32", loc=loc)
+            n = spec.extents[0]
+            extent = l0.Const(n, "int32", loc=loc) if isinstance(n, int) else n
             self.emit(l0.For(vars_[0], extent, spec.kind, spec.num_stages, body, loc=loc), what)
 
     # ----- the kernel -----

@@ -1,6 +1,7 @@
 """The scalar math a kernel writes inside `T.Parallel` (tilelang.md §8): `T.exp`, `T.exp2`, `T.log`,
-`T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`, the binary `T.max` and `T.min`, and the casts
-`T.cast(value, dtype)` and `T.Cast(dtype, value)`.
+`T.log2`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`, the binary `T.max` and `T.min`, `T.clamp(x, lo, hi)`, and the casts
+`T.cast(value, dtype)` and `T.Cast(dtype, value)`, and the guarded select
+`T.if_then_else(cond, a, b)` over comparisons of indices (a causal mask).
 
 On run-time values they build L0 expressions (UnOp, BinOp min/max, Cast). On Python numbers they
 fold, so they may be used outside a kernel (`scale = T.exp2(x)` at module level): `T.max`/`T.min`
@@ -16,13 +17,13 @@ from typing import Any
 import numpy as np
 
 from nanott.language.signatures import closed
-from nanott.language.values import Sym, Tracing, binop, normalize_dtype, to_expr
+from nanott.language.values import Cond, Sym, Tracing, binop, normalize_dtype, to_expr
 from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
 from nanott.languages.l0_interp import cast as l0_cast
 
-__all__ = ["exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "max", "min", "cast",
-           "Cast"]
+__all__ = ["exp", "exp2", "log", "log2", "clamp", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "max", "min", "cast",
+           "Cast", "if_then_else"]
 
 
 def unary(op: str, x: Any) -> Any:
@@ -48,6 +49,12 @@ def exp2(x, *, span=None):
 def log(x, *, span=None):
     """The natural logarithm."""
     return unary("log", x)
+
+
+@closed()
+def log2(x, *, span=None):
+    """The base-2 logarithm (online softmax's log-sum-exp in base 2)."""
+    return unary("log2", x)
 
 
 @closed()
@@ -94,6 +101,12 @@ def min(a, b, *, span=None):                                         # noqa: A00
 
 
 @closed()
+def clamp(x, lo, hi):
+    """x limited to [lo, hi]: T.min(T.max(x, lo), hi), as TileLang defines it."""
+    return min(max(x, lo), hi)
+
+
+@closed()
 def cast(value, dtype, *, span=None):
     """`value` rounded to `dtype` where it stands (TileLang's `T.cast(value, dtype)`, value first)."""
     if _number(value):
@@ -105,3 +118,12 @@ def cast(value, dtype, *, span=None):
 def Cast(dtype, value, *, span=None):                                # noqa: N802 (TVM's expression class)
     """TVM's `T.Cast(dtype, value)`, dtype first: the same as `T.cast(value, dtype)`."""
     return cast(value, dtype)
+
+
+def if_then_else(cond, then, other):
+    """`then` where `cond` holds, `other` elsewhere; a Python bool picks one when the kernel is
+    parsed. TileLang's causal mask: `T.if_then_else(bx * bm + i >= k * bn + j, 0, -T.infinity(dt))`."""
+    if not isinstance(cond, (Cond, Sym)):
+        return then if cond else other
+    test = to_expr(cond)
+    return Sym(l0.Select(test, to_expr(then), to_expr(other), loc=Tracing.loc))

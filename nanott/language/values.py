@@ -74,8 +74,7 @@ def to_expr(x: Any) -> Any:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return const(x)
     if isinstance(x, Cond):
-        raise NanottError("NT303", f"the comparison {x} is not supported by nanott yet",
-                          hint="conditions on values known only at run time have no L0 form yet")
+        return l0.BinOp(x.op, to_expr(x.lhs), to_expr(x.rhs), loc=Tracing.loc)
     if isinstance(x, Buffer):
         raise NanottError("NT104", f"buffer {x.label} is used as a value",
                           hint=f"index it to read one element: {x.label}[i, j]")
@@ -147,9 +146,13 @@ def binop(op: str, a: Any, b: Any) -> Sym:
     return Sym(l0.BinOp(op, lhs, rhs, loc=Tracing.loc))
 
 
+NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
 @dataclass
 class Cond:
-    """A comparison of run-time values: only good for an `if`, which nanott does not lower yet."""
+    """A condition on run-time values (a comparison, or `&` / `|` / `~` of conditions): the first
+    operand of T.if_then_else. An `if` on one is NT302."""
     op: str
     lhs: Any
     rhs: Any
@@ -157,8 +160,24 @@ class Cond:
     def __str__(self) -> str:
         return f"{to_expr(self.lhs)} {self.op} {to_expr(self.rhs)}"
 
+    def __and__(self, o): return Cond("and", self, o)
+    def __rand__(self, o): return Cond("and", o, self)
+    def __or__(self, o): return Cond("or", self, o)
+    def __ror__(self, o): return Cond("or", o, self)
+
+    def __invert__(self) -> Cond:
+        if self.op in NEGATED:
+            return Cond(NEGATED[self.op], self.lhs, self.rhs)
+        other = "or" if self.op == "and" else "and"          # De Morgan
+        return Cond(other, ~as_cond(self.lhs), ~as_cond(self.rhs))
+
     def __bool__(self):
         raise symbolic_condition(self)
+
+
+def as_cond(x: Any) -> Cond:
+    """A condition, or a Python bool as the comparison that folds to it."""
+    return x if isinstance(x, Cond) else Cond("!=" if x else "==", 1, 0)
 
 
 def symbolic_condition(c: Any) -> NanottError:

@@ -10,7 +10,7 @@
             | Gemm(a, b, c: str, transpose_a, transpose_b, clear_accum: bool)   c (+)= op(a) @ op(b)
             | Fill(buffer: str, value: Expr)                      T.fill, T.clear
             | Reduce(op, src, dst: str, dim: int, clear: bool)    T.reduce_<op>: dst (op)= reduce of
-                                                                  src along dim (0 or 1); op: sum | max | min
+                                                                  src along dim (0 or 1); op: sum | max | min | absmax
             | For(var, extent: Expr, kind, num_stages: int, body: Stmt*)   kind: serial | pipelined
             | Parallel(vars: str*, extents: int*, body: Stmt*)    T.Parallel, an elementwise nest
             | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
@@ -19,8 +19,10 @@
   Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
             | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)
             | UnOp(op: unop, value: Expr)                         T.exp(x), -x, ...
+            | Select(cond: Expr, then: Expr, other: Expr)         T.if_then_else(cond, then, other)
   op      ::= + | - | * | / | // | % | min | max                  T.max(a, b), T.min(a, b)
-  unop    ::= neg | exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh
+            | < | <= | > | >= | == | != | and | or                conditions: a bool, never stored
+  unop    ::= neg | exp | exp2 | log | log2 | sqrt | rsqrt | abs | sigmoid | tanh
 
 Delta: L0 is the first language. All sizes are Python ints folded by P0; only block indices, loop
 variables and lets stay symbolic. A 1-D on-chip buffer is a vector (a reduction's result, or a row
@@ -29,6 +31,10 @@ T.max/T.min and the unary functions) is evaluated in float32 and rounded to the 
 stored into; a Cast (T.cast, T.Cast, x.astype, T.bfloat16(x)) rounds to its dtype where it stands,
 mid-expression. An AtomicAdd adds in float32 and rounds to the destination's dtype, one grid block
 after another in grid order (so split-K's slices add into a block in the order of their index).
+A condition (a comparison, `&`, `|`) is a bool that only a Select reads: T.if_then_else(c, a, b) is a
+where c holds and b elsewhere (TileLang's causal mask: `T.if_then_else(bx * bm + i >= k * bn + j, 0,
+-T.infinity(...))`). A loop's extent may depend on block indices (causal attention's loop stops at
+the diagonal block): it is evaluated when the loop starts.
 """
 from __future__ import annotations
 
@@ -96,7 +102,18 @@ class UnOp:
         return f"(-{self.value})" if self.op == "neg" else f"{self.op}({self.value})"
 
 
-Expr = Const | Var | BinOp | Load | Cast | UnOp
+@node
+class Select:
+    cond: Expr
+    then: Expr
+    other: Expr
+
+    def __str__(self):
+        return f"if_then_else({self.cond}, {self.then}, {self.other})"
+
+
+CONDITIONS = ("<", "<=", ">", ">=", "==", "!=", "and", "or")
+Expr = Const | Var | BinOp | Load | Cast | UnOp | Select
 
 
 

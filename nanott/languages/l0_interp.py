@@ -94,7 +94,7 @@ class InterpL0:
                 self.copy(self.load_region(src, env), dst, env)
             case l0.AtomicAdd(src, dst):
                 old = self.load_region(dst, env).astype(np.float32)
-                self.copy(old + self.load_region(src, env).astype(np.float32), dst, env)
+                self.copy(old + self.load_region(src, env).astype(np.float32).reshape(old.shape), dst, env)
             case l0.Gemm(a, b, c, ta, tb, clear):
                 self.gemm(env.buffers[a], env.buffers[b], env.buffers[c], ta, tb, clear)
             case l0.Fill(buffer, value):
@@ -186,6 +186,8 @@ class InterpL0:
                 return cast(self.eval(value, env), dtype)
             case l0.UnOp(op, value):
                 return UNARY[op](float32(self.eval(value, env)))
+            case l0.Select(cond, then, other):
+                return select(self.eval(cond, env), self.eval(then, env), self.eval(other, env))
             case _:
                 raise NoRule(self, e)
 
@@ -195,12 +197,21 @@ BINOPS = {
     "/": lambda a, b: np.float32(a) / np.float32(b) if np.isscalar(a) and np.isscalar(b) else a / b,
     "//": lambda a, b: a // b, "%": lambda a, b: a % b,
     "min": np.minimum, "max": np.maximum,
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
+    "!=": np.not_equal, "and": np.logical_and, "or": np.logical_or,
 }
 
 
+def select(cond: Any, then: Any, other: Any) -> Any:
+    """T.if_then_else: `then` where the condition holds, `other` elsewhere (a scalar stays one)."""
+    out = np.where(cond, then, other)
+    return out[()] if out.ndim == 0 else out
 
-REDUCE = {"sum": lambda a, axis: np.sum(a, axis=axis, dtype=np.float32), "max": np.max, "min": np.min}
-COMBINE = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+
+
+REDUCE = {"sum": lambda a, axis: np.sum(a, axis=axis, dtype=np.float32), "max": np.max, "min": np.min,
+          "absmax": lambda a, axis: np.max(np.abs(a), axis=axis)}
+COMBINE = {"sum": np.add, "max": np.maximum, "min": np.minimum, "absmax": np.maximum}
 
 
 def float32(x: Any) -> Any:
@@ -220,7 +231,7 @@ def _recip(x: Any) -> Any:
 # The elementwise functions of every level, on float32 values (tilelang.md §8; metalium.md §4.7,
 # whose SFPU computes in float32: nanott models it exactly, without the approximations of APPROX).
 UNARY = {
-    "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "sqrt": np.sqrt,
+    "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "log2": np.log2, "sqrt": np.sqrt,
     "rsqrt": lambda x: _recip(np.sqrt(x)), "abs": np.abs,
     "sigmoid": lambda x: _recip(np.float32(1.0) + np.exp(np.negative(x))), "tanh": np.tanh,
 }

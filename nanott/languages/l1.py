@@ -26,7 +26,7 @@ from nanott.ir import Language, node
 from nanott.languages import l0
 from nanott.languages.l0 import (  # noqa: F401  (productions L1 keeps)
     Attr, AtomicAdd, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel, Reduce, Region, Store,
-    UnOp, Var, buffers_defined_before_use)
+    Select, UnOp, Var, buffers_defined_before_use)
 from nanott.printing import shape
 
 
@@ -114,7 +114,7 @@ class Alloc:
         return f"{self.name} = alloc_{self.scope}({shape(self.shape)}, {self.dtype}){plan}"
 
 
-Expr = Const | Var | BinOp | Load | Cast | UnOp
+Expr = Const | Var | BinOp | Load | Cast | UnOp | Select
 Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 

@@ -27,7 +27,7 @@ from nanott.languages import l1
 from nanott.languages.l0 import param_lines
 from nanott.languages.l1 import (  # noqa: F401  (productions L2 keeps)
     Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, Expr, Fill, For, Gemm, Let, Load,
-    Parallel, Reduce, Region, Store, Tensor, TileLayout, UnOp, Var, buffers_defined_before_use)
+    Parallel, Reduce, Region, Select, Store, Tensor, TileLayout, UnOp, Var, buffers_defined_before_use)
 from nanott.printing import seq, shape, stmt_lines
 
 

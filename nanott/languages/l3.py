@@ -21,7 +21,7 @@ from nanott.languages import l2
 from nanott.languages.l0 import param_lines
 from nanott.languages.l2 import (  # noqa: F401  (productions L3 keeps)
     Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, CoreWork, Fill, For, Gemm, Let, Load,
-    Parallel, Reduce, Region, Store, Tensor, TileLayout, UnOp, Var, WorkSplit, buffers_defined_before_use)
+    Parallel, Reduce, Region, Select, Store, Tensor, TileLayout, UnOp, Var, WorkSplit, buffers_defined_before_use)
 from nanott.printing import stmt_lines
 
 CORE_ARGS = ("start", "count")
@@ -47,7 +47,7 @@ class Kernel:
         return param_lines(self) + self.work.lines() + stmt_lines(self.body)
 
 
-Expr = Const | Var | BinOp | Load | Cast | UnOp | CoreArg
+Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg
 Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 

@@ -11,7 +11,7 @@
           | Reduce(op, src: int, dst: int, dim: int, clear: bool)
           | For(...) | Let(var, value)
   TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int)   in tiles
-  Expr  ::= Const | Var | BinOp | Cast | CoreArg | Load(cb: int, indices: Expr*)
+  Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
 
 Delta from L3 (made by C1 lower-shared-to-cb):
   - Alloc          on-chip buffers are declared once per kernel as circular buffers
@@ -34,7 +34,7 @@ from nanott.languages import l3
 from nanott.languages.l0 import param_lines
 from nanott.languages.l3 import (  # noqa: F401  (productions L4 keeps)
     Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Let, Parallel, Tensor,
-    TileLayout, UnOp, Var, WorkSplit)
+    Select, TileLayout, UnOp, Var, WorkSplit)
 from nanott.printing import seq, shape, stmt_lines
 
 
@@ -160,7 +160,7 @@ class Kernel:
                 + stmt_lines(self.body))
 
 
-Expr = Const | Var | BinOp | Load | Cast | UnOp | CoreArg
+Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg
 Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let
 
 

@@ -1,6 +1,9 @@
 """L5: block operations become programs over 32x32 tiles (C2).
 
   Stmt     ::= ReadToCb | WriteFromCb | For | Let
+             | GenerateToCb(cb: int, vars: str*, extents: int*, value: Expr)
+                                                   the reader computes a block from indices alone:
+                                                   element (vars) of cb's block gets value
              | TileGroup(vars: str*, extents: int*, body: TStmt*)   for every tile of an output block
   TStmt    ::= TAssign(dst: str, op: TOp)          a tile temporary (a future DST slot) gets a value
              | TStore(dst: TileRef, src: str)      a temporary is stored to a CB tile (a future pack)
@@ -26,7 +29,7 @@
                (TileBinary: add, sub, mul; TileScalar: add, sub, mul, div, rsub = scalar - a)
   unary    ::= exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh | relu | negative
   `out` of TileBcast and TileReduce is the CB the group packs to: their inits configure its packer.
-  Expr     ::= Const | Var | BinOp | Cast | CoreArg
+  Expr     ::= Const | Var | BinOp | Cast | Select | CoreArg
 
 Delta from L4 (made by C2 lower-tile-intrinsics):
   - Gemm, Fill, Parallel, Store, Load, CopyCb   each becomes one TileGroup over its output tiles
@@ -38,6 +41,9 @@ Delta from L4 (made by C2 lower-tile-intrinsics):
   + TileTranspose                               a CB tile transposed into a temporary (for A^T)
   + TileBcast, TileReduce                       vectors: a broadcast into a temporary, a reduction
   + TileRef                                     a tile of a CB's block, by tile row and column
+  + GenerateToCb                                a T.Parallel value of indices alone (a causal mask:
+                                                no buffer in it) is made by the reader, element by
+                                                element, into a CB of its own; a group copies it on
 
 Vectors. A 1-D buffer of n elements lies in n/32 tiles, as a column or as a row (C2 decides from
 its uses, _c2_vectors.py): a column vector's element k is at row k % 32 of column 0 of tile k // 32,
@@ -63,7 +69,7 @@ from nanott.ir import Language, node
 from nanott.languages import l4
 from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For, Kernel, Let,
-    ReadToCb, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
+    ReadToCb, Select, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
 from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
@@ -223,6 +229,17 @@ TStmt = TAssign | TStore | TFor
 
 
 @node
+class GenerateToCb:
+    cb: int
+    vars: tuple[str, ...]
+    extents: tuple[int, ...]
+    value: Expr
+
+    def head(self):
+        return f"generate_to_cb cb{self.cb}[{seq(self.vars)}] in {shape(self.extents)} = {self.value}"
+
+
+@node
 class TileGroup:
     vars: tuple[str, ...]
     extents: tuple[int, ...]
@@ -232,8 +249,8 @@ class TileGroup:
         return f"tiles ({seq(self.vars)}) in {shape(self.extents)}:"
 
 
-Expr = Const | Var | BinOp | Cast | CoreArg
-Stmt = ReadToCb | WriteFromCb | TileGroup | For | Let
+Expr = Const | Var | BinOp | Cast | Select | CoreArg
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let
 
 LANG = Language("L5", sys.modules[__name__], Kernel, l4.LANG,
                 {"Stmt": Stmt, "Expr": Expr, "TStmt": TStmt, "TOp": TOp}, invariants=cbs_declared)

@@ -8,7 +8,9 @@ TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TILE
 TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
 C2's Numerics line): TileReduce reduces the 32 elements of a row (column) of a tile in order and
 combines tile after tile in order; TileBcast and TileBinary's bcast spread a vector tile's column 0
-(row 0) over a tile. Everything else (read_to_cb, write_from_cb, loops, lets) is L4's.
+(row 0) over a tile. GenerateToCb evaluates its value over the block's element indices at once
+(as L0 runs a T.Parallel) and rounds it to the CB's dtype. Everything else (read_to_cb,
+write_from_cb, loops, lets) is L4's.
 """
 from __future__ import annotations
 
@@ -56,8 +58,18 @@ class InterpL5(InterpL4):
         match s:
             case l5.TileGroup(vars, extents, body):
                 self.run_group(vars, extents, body, env)
+            case l5.GenerateToCb(cb, vars, extents, value):
+                block = env.buffers[cb_key(cb)]
+                block[...] = self.generate(vars, extents, value, env).astype(block.dtype)
             case _:
                 super().exec_stmt(s, env)
+
+    def generate(self, vars: tuple[str, ...], extents: tuple[int, ...], value: Any, env: Env) -> np.ndarray:
+        """A generated block: `value` at every element, the vars bound to index arrays, in float32."""
+        inner = env.child()
+        for axis, (v, n) in enumerate(zip(vars, extents)):
+            inner.scalars[v] = np.arange(n).reshape([n if a == axis else 1 for a in range(len(extents))])
+        return np.broadcast_to(np.float32(self.eval(value, inner)), extents)
 
     def run_group(self, vars: tuple[str, ...], extents: tuple[int, ...], body: tuple, env: Env) -> None:
         inner = env.child()

@@ -9,7 +9,7 @@
          | take     read the front block and free it (its last reader)
          | give     write a new block at the back of the CB
          | update   take the front block and give its new value (an accumulator)
-  ReadToCb gives its CB; WriteFromCb takes its CB. Everything else as in L5.
+  ReadToCb and GenerateToCb give their CB; WriteFromCb takes its CB. Everything else as in L5.
 
 Delta from L5 (made by C3 build-tile-dataflow):
   ~ CircularBuffer   gains `producer` and `consumer`: exactly one role writes a CB, one reads it
@@ -30,7 +30,7 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l5
 from nanott.languages.l5 import (  # noqa: F401  (productions L6 keeps)
-    Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Kernel, Let, ReadToCb,
+    Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, GenerateToCb, Kernel, Let, ReadToCb, Select,
     TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill, TileLayout, TileLoad,
     TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose, TileSlice, TileUnary, Tensor, TOp,
     TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
@@ -84,7 +84,7 @@ class Release:
 
 
 Expr = l5.Expr
-Stmt = ReadToCb | WriteFromCb | TileGroup | Release | For | Let
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let
 
 
 def one_producer_one_consumer(k) -> str | None:

@@ -127,6 +127,12 @@ class InterpL7(InterpL6):
                 block = q.fresh()
                 block[...] = self.tiles(src, env).astype(block.dtype)
                 q.push(block)
+            case l7.GenerateToCb(cb, vars, extents, value):
+                q = env.cbs[cb]
+                yield Wait(s.head(), (self.room(q),), s.loc)
+                block = q.fresh()
+                block[...] = self.generate(vars, extents, value, env).astype(block.dtype)
+                q.push(block)
             case l7.WriteFromCb(cb, dst):
                 q = env.cbs[cb]
                 yield Wait(s.head(), (self.front(q),), s.loc)

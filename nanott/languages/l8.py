@@ -5,6 +5,7 @@
          | NocReadPage(tensor, page: Expr, cb: int, slot: Expr)    page -> the reserved slot of cb
          | NocWritePage(cb: int, slot: Expr, tensor, page: Expr)   the waited slot of cb -> page
          | NocReadBarrier() | NocWriteBarrier()
+         | GenerateToCb(cb, vars, extents, value)                  L7's, into the reserved back of cb
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
                                                                    of a CB, stores to its reserved back
          | Init(op, cbs: int*, args: int*)                         an engine (re)configuration,
@@ -32,7 +33,7 @@ from nanott.languages import l7
 from nanott.languages.l5 import TileGroup
 from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
     Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
-    DeviceKernel, For, Let, Program, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
+    DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
     TileTranspose, TileUnary, Tensor, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import seq
@@ -121,10 +122,10 @@ class Init:
 Expr = l7.Expr
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | TileGroup | Init | For | Let)
+        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let)
 
 PROTOCOL = {
-    "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier"),
+    "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier", "GenerateToCb"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
 }

@@ -33,6 +33,7 @@ from nanott.sim.cb_ring import CbRing
 from nanott.sim.errors import ProtocolError
 from nanott.sim.noc import Dram, Noc
 from nanott.sim.scheduler import Check, Wait
+from nanott.target import TILE
 
 
 class InterpL8(InterpL7):
@@ -94,6 +95,8 @@ class InterpL8(InterpL7):
                 env.noc.read_barrier()
             case l8.NocWriteBarrier():
                 env.noc.write_barrier()
+            case l8.GenerateToCb(cb, vars, extents, value):
+                self.write_block(env.cbs[cb], self.generate(vars, extents, value, env))
             case l8.TileGroup(vars, extents, body):
                 self.run_group(vars, extents, body, env)
             case l8.Init():
@@ -103,6 +106,15 @@ class InterpL8(InterpL7):
 
     def index(self, e: Any, env: Env) -> int:
         return int(self.eval(e, env))
+
+    @staticmethod
+    def write_block(ring: CbRing, block: np.ndarray) -> None:
+        """A block the reader made, written tile by tile into the reserved back of its CB."""
+        for slot in range(ring.block_cols * (block.shape[0] // TILE)):
+            r, c = divmod(slot, ring.block_cols)
+            page = ring.back(slot, "generate_to_cb")
+            ring.pages[page][...] = block[r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE]
+            ring.written[page] = True
 
     # ----- tiles: slots of the ring -----
     def exec_tile(self, t: Any, env: Env, temps) -> None:

@@ -43,7 +43,7 @@ from nanott.languages import l8
 from nanott.languages.l0 import param_lines
 from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
-    Const, CoreArg, CoreWork, DeviceKernel, For, Init, Let, NocReadBarrier, NocReadPage,
+    Const, CoreArg, CoreWork, DeviceKernel, For, GenerateToCb, Init, Select, Let, NocReadBarrier, NocReadPage,
     NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import num, seq
 from nanott.target import FORMATS
@@ -276,7 +276,7 @@ DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | Init | For | Let | RegsAcquire | RegsCommit | RegsWait | RegsRelease
+        | NocWriteBarrier | GenerateToCb | Init | For | Let | RegsAcquire | RegsCommit | RegsWait | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
         | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile)
 

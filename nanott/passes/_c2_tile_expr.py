@@ -11,6 +11,7 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
   value op value        -> TileBinaryTemps (SFPU on two DST tiles: add sub mul div max min; a
                                             load becomes a TileLoad temporary first, a constant a
                                             TileFill: c / x is fill c, then div)
+  log2(value)           -> TileUnary log, then TileScalar mul by log2(e) (the SFPU's log_with_base)
   f(value), -value      -> TileUnary       (SFPU, in place: exp exp2 log sqrt rsqrt abs sigmoid
                                             tanh, negative)
   cast<d>(value)        -> TileCast        (SFPU typecast, in place), or nothing when it changes no
@@ -31,12 +32,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.printing import seq, shape
 
+LOG2_E = float(np.float32(1.0 / np.log(2.0)))    # log2(x) = ln(x) * log2(e)
 OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "max": "max", "min": "min"}
 FPU_OPS = ("add", "sub", "mul")                  # what the FPU does with both operands in CBs
 SCALAR_OPS = ("add", "sub", "mul", "div")        # binop_with_scalar, the constant on the right
@@ -129,6 +133,9 @@ class _TileProgram:
                 return self.binary(OPS[op], self.value(lhs), self.value(rhs))
             case l4.BinOp(op, _, _):
                 what = f"the operator {op}"
+            case l4.UnOp("log2", x):                           # the SFPU's log_with_base
+                ln = self.temp(l5.TileUnary("log", self.temp_of(self.value(x))))
+                return self.temp(l5.TileScalar("mul", ln, LOG2_E))
             case l4.UnOp(op, x):
                 return self.temp(l5.TileUnary(UNARY[op], self.temp_of(self.value(x))))
             case l4.Cast(dtype, x):

@@ -12,7 +12,7 @@ from nanott.languages import l5, l6
 def touches(s: Any) -> tuple[set[int], set[int]]:
     """(CBs read, CBs written) by a statement, the statements nested in it included."""
     match s:
-        case l5.ReadToCb(_, cb):
+        case l5.ReadToCb(_, cb) | l5.GenerateToCb(cb, _, _, _):
             return set(), {cb}
         case l5.WriteFromCb(cb, _):
             return {cb}, set()
@@ -34,7 +34,7 @@ def leaves(stmts: tuple) -> Iterator[Any]:
     for s in stmts:
         if isinstance(s, l5.For):
             yield from leaves(s.body)
-        elif isinstance(s, (l5.ReadToCb, l5.WriteFromCb, l5.TileGroup)):
+        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup)):
             yield s
 
 
@@ -43,7 +43,7 @@ def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]
     made: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
     used: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
     for s in leaves(program.body):
-        role = {l5.ReadToCb: "reader", l5.WriteFromCb: "writer"}.get(type(s), "compute")
+        role = {l5.ReadToCb: "reader", l5.GenerateToCb: "reader", l5.WriteFromCb: "writer"}.get(type(s), "compute")
         reads, writes = touches(s)
         for cb in reads:
             used[cb].add(role)

@@ -11,8 +11,13 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    CB <a>_T of one block, which the matmul then reads as an untransposed A.
            fill    cb[ti, tj] = fill v
            copy_cb d[ti, tj] = load s[ti, tj]              (the store casts)
-           parallel, one group per store: the elementwise value as tile operations (_c2_tile_expr)
-           reduce  two groups: a one-tile CB reduce_scaler (made once) = fill 1.0, reduce_tile's
+           parallel, one group per store: the elementwise value as tile operations (_c2_tile_expr);
+                   a value of indices alone (no buffer in it, some index: a causal mask) is made
+                   by the reader: generate_to_cb into a new CB <cb>_gen of the store's block, in its
+                   dtype, then a group copies it into the store's CB. A named temporary of the
+                   body (a let: `q_idx = bx * bm + i`) is put in place of its uses first
+           reduce  two groups (absmax: first a group writing |src| into a new CB <src>_abs, then a
+                   max of it): a one-tile CB reduce_scaler (made once) = fill 1.0, reduce_tile's
                    scaler; then per tile of the vector, v = (fill identity | load v) and, for each
                    tile along the reduced dim, v = reduce(v, src tile) (REDUCE_ROW for dim 1)
            Vectors (1-D buffers) become blocks of tiles, a column (n, 32) or a row (32, n), the
@@ -28,7 +33,8 @@ Why:       a Tensix core computes on 32x32 tiles (FPU matmul and eltwise, SFPU o
 Numerics:  the GEMM K sum becomes a chain of 32x32 tile products added into a float32 temporary
            in K order, which rounds differently from one float32 product of the whole block; a sum
            reduction adds the 32 elements of a tile's row in order, then tile after tile in order,
-           where L4 sums the whole row at once (NumPy's pairwise sum). Max and min, elementwise maps,
+           where L4 sums the whole row at once (NumPy's pairwise sum); log2 becomes ln times log2(e)
+           in float32, which may differ from log2 in the last bit. Max and min, elementwise maps,
            broadcasts, fills and copies round exactly as before (bit-identical).
 """
 from __future__ import annotations
@@ -39,13 +45,14 @@ from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
+from nanott.passes._c2_parallel_lets import inline_lets, of_indices_alone
 from nanott.passes._c2_tile_expr import elementwise_group
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._tile_groups import copy_group, tile_grid
 from nanott.passes._c2_vectors import COL, orientations, tile_shape
 from nanott.target import TILE, Target
 
-IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf")}     # where a cleared reduction starts
+IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf"), "absmax": 0.0}     # where a cleared reduction starts
 
 
 def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
@@ -81,11 +88,11 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
             l5.TFor(ki.name, kt, (l5.TAssign("t0", product, loc=g.loc),), loc=g.loc),
             l5.TStore(c, "t0", loc=g.loc)), loc=g.loc)]
 
-    def new_cb(self, name: str, shape: tuple[int, int], dtype: str, why: str, loc) -> int:
-        """A new intermediate CB of one block, compute to compute; its index."""
+    def new_cb(self, name: str, shape: tuple[int, int], dtype: str, why: str, loc, depth: int = 1) -> int:
+        """A new intermediate CB of `depth` blocks (compute to compute, or reader to compute); its index."""
         name = self.names.fresh(name)
         self.cbs = (*self.cbs, l5.CircularBuffer(len(self.cbs), name, shape, dtype, "intermediate",
-                                                 cb_plan(shape, dtype, 1, why), loc=loc))
+                                                 cb_plan(shape, dtype, depth, why), loc=loc))
         return len(self.cbs) - 1
 
     def transposed(self, a: int, loc) -> tuple[list, int]:
@@ -127,21 +134,34 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         if self.scaler is None:
             self.scaler = self.new_cb("reduce_scaler", (TILE, TILE), "bfloat16", "reduce_tile's scaler",
                                       r.loc)
+        before, src_cb, op = [], r.src, r.op
+        if op == "absmax":                              # |x| into a CB of its own, then a max
+            src_cb, op = self.new_cb(f"{self.cbs[r.src].name}_abs", self.cbs[r.src].shape,
+                                     self.cbs[r.src].dtype, "|x| for reduce_absmax", r.loc), "max"
+            before = [self.abs_group(r.src, src_cb, r.loc)]
         i, j, k = (l5.Var(v) for v in (*self.tile_vars, self.gemm_vars[2]))
-        zero, (rows, cols) = l5.Const(0, "int32"), self.grid(r.src)
+        zero, (rows, cols) = l5.Const(0, "int32"), self.grid(src_cb)
         scaler = l5.TileRef(self.scaler, zero, zero)
         ones = l5.TileGroup(self.tile_vars, (1, 1), (
             l5.TAssign("t0", l5.TileFill(1.0), loc=r.loc), l5.TStore(l5.TileRef(self.scaler, i, j), "t0",
                                                                      loc=r.loc)), loc=r.loc)
         by_row = r.dim == 1                             # each row reduced: REDUCE_ROW, into column 0
-        src, extent = (l5.TileRef(r.src, i, k), cols) if by_row else (l5.TileRef(r.src, k, j), rows)
+        src, extent = (l5.TileRef(src_cb, i, k), cols) if by_row else (l5.TileRef(src_cb, k, j), rows)
         out = l5.TileRef(r.dst, i, j)
-        step = l5.TileReduce(r.op, "row" if by_row else "col", src, scaler, "t0", r.dst)
+        step = l5.TileReduce(op, "row" if by_row else "col", src, scaler, "t0", r.dst)
         first = l5.TileLoad(out) if not r.clear else l5.TileFill(IDENTITY[r.op])
-        return [ones, l5.TileGroup(self.tile_vars, self.grid(r.dst), (
+        return [*before, ones, l5.TileGroup(self.tile_vars, self.grid(r.dst), (
             l5.TAssign("t0", first, loc=r.loc),
             l5.TFor(k.name, extent, (l5.TAssign("t0", step, loc=r.loc),), loc=r.loc),
             l5.TStore(out, "t0", loc=r.loc)), loc=r.loc)]
+
+    def abs_group(self, src: int, dst: int, loc) -> l5.TileGroup:
+        """dst[i, j] = |src[i, j]|, tile by tile (abs_tile on the SFPU)."""
+        i, j = (l5.Var(v) for v in self.tile_vars)
+        return l5.TileGroup(self.tile_vars, self.grid(dst), (
+            l5.TAssign("t0", l5.TileLoad(l5.TileRef(src, i, j)), loc=loc),
+            l5.TAssign("t1", l5.TileUnary("abs", "t0"), loc=loc),
+            l5.TStore(l5.TileRef(dst, i, j), "t1", loc=loc)), loc=loc)
 
     def visit_Kernel(self, k: l4.Kernel) -> l5.Kernel:
         body = self.visit(k.body)
@@ -161,13 +181,28 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         return copy_group(c.src, c.dst, self.grid(c.dst), self.tile_vars, c.loc)
 
     def visit_Parallel(self, p: l4.Parallel) -> list[l5.TileGroup]:
-        groups = []
-        for s in p.body:
+        groups: list = []
+        for s in inline_lets(p.body):
             if not isinstance(s, l4.Store):
                 raise not_yet(f"a {type(s).__name__} inside T.Parallel", getattr(s, "loc", p.loc),
                               "a T.Parallel body may only store elementwise values")
-            groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb)))
+            if of_indices_alone(s, p):
+                groups += self.generated(p, s)
+            else:
+                groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb)))
         return groups
+
+    def generated(self, p: l4.Parallel, s: l4.Store) -> list:
+        """The reader makes the block (generate_to_cb into a new CB); compute copies it into s.cb."""
+        cb = self.cbs[s.cb]
+        if s.indices != tuple(l4.Var(v) for v in p.vars) or cb.shape != tuple(p.extents):
+            raise not_yet(f"a value of indices alone stored into {cb.name}[{', '.join(map(str, s.indices))}] "
+                          f"over {'x'.join(map(str, p.extents))}", s.loc,
+                          "store it into a whole 2-D buffer, indexed by the T.Parallel's variables in order")
+        gen = self.new_cb(f"{cb.name}_gen", cb.shape, cb.dtype, "made by the reader from indices", s.loc,
+                          depth=2)
+        return [l5.GenerateToCb(gen, p.vars, p.extents, self.visit(s.value), loc=s.loc),
+                copy_group(gen, s.cb, self.grid(s.cb), self.tile_vars, s.loc)]
 
     def visit_Store(self, s: l4.Store):
         raise not_yet("a store outside T.Parallel", s.loc, "write whole buffers in a T.Parallel")

@@ -3,11 +3,13 @@
 Changes:   a CB read by both compute and the writer, or written out to a tensor of another
            dtype, is copied by a compute group into a new CB in the tensor's dtype (scope
            "intermediate", named <cb>_out), which the writer reads instead; a read_to_cb into a CB
-           of another dtype than its tensor's lands in a new staging CB in the tensor's dtype
-           (<cb>_in), which a compute group copies into the CB. Each new CB is double-buffered.
+           of another dtype than its tensor's, or into a CB compute also writes (a fragment loaded
+           from DRAM and updated in place: `A_local[i, j] *= s[i]`), lands in a new staging CB in
+           the tensor's dtype (<cb>_in), which a compute group copies into the CB. Each new CB is
+           double-buffered.
 Preserves: every value and every rounding: a cast moves from the transfer into a compute copy
            and rounds the same.
-Why:       Metalium allows one consumer thread per CB, and the NoC moves bytes: only compute
+Why:       Metalium allows one producer and one consumer thread per CB, and the NoC moves bytes: only compute
            converts data formats. C3 then finds one producer and one consumer on every CB.
 """
 from __future__ import annotations
@@ -37,7 +39,7 @@ class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):
     def __init__(self, program: l5.Kernel):
         self.cbs = list(program.cbs)
         self.dtypes = {p.name: p.dtype for p in program.params}
-        self.consumers = roles(program)[1]
+        self.producers, self.consumers = roles(program)
         self.names = NameSupply(names_in(program, own_scope=(l5.TileGroup,)))
         self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
 
@@ -55,7 +57,7 @@ class AddIntermediateCbs(Rewriter, src=l5.LANG, dst=l5.LANG):
 
     def visit_ReadToCb(self, r: l5.ReadToCb) -> Any:
         dtype = self.dtypes[r.src.tensor]
-        if self.cbs[r.cb].dtype == dtype:
+        if self.cbs[r.cb].dtype == dtype and self.producers[r.cb] == ["reader"]:
             return r
         new = self.staging(r.cb, "in", dtype, "staged from the reader", r.loc)
         grid = tile_grid(self.cbs[r.cb].shape)

@@ -1,7 +1,7 @@
 """C3 build-tile-dataflow: L5 -> L6
 
 Changes:   the dataflow becomes explicit, found by analysis of who reads and writes each CB.
-           Roles: read_to_cb produces its CB (reader), write_from_cb consumes it (writer), a tile
+           Roles: read_to_cb and generate_to_cb produce their CB (reader), write_from_cb consumes it (writer), a tile
            group that stores to a CB produces it and one that reads a CB consumes it (compute).
            Effects of a tile group on each CB it touches: `update` if it reads and writes it,
            `give` if it only writes it; if it only reads it, `take` when it is the block's last

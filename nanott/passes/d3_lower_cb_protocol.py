@@ -6,7 +6,8 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            into slot i * cols + j of the reserved region (one loop when the slice is one tile row
            or column, none for one tile); noc_async_read_barrier; cb_push_back(cb, n).
            Writer, symmetrically: cb_wait_front, noc_async_write_page per tile, the write barrier,
-           cb_pop_front. Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
+           cb_pop_front. generate_to_cb: cb_reserve_back, the values written into the reserved
+           block, cb_push_back (no NoC: nothing is read). Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
            block size in pages. A release (of a block a loop peeked) is its cb_pop_front. The loop
@@ -45,6 +46,10 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
         noc = lambda page, slot: l8.NocReadPage(r.src.tensor, page, r.cb, slot, loc=loc)  # noqa: E731
         return [l8.CbReserve(r.cb, n, loc=loc), *self.tiles(r.src, r.cb, noc),
                 l8.NocReadBarrier(loc=loc), l8.CbPush(r.cb, n, loc=loc)]
+
+    def visit_GenerateToCb(self, g: l7.GenerateToCb) -> list:
+        n = self.pages(g.cb)
+        return [l8.CbReserve(g.cb, n, loc=g.loc), self.generic_visit(g), l8.CbPush(g.cb, n, loc=g.loc)]
 
     def visit_WriteFromCb(self, w: l7.WriteFromCb) -> list:
         n, loc = self.pages(w.cb), w.loc

@@ -165,6 +165,8 @@ class KernelPrinter:
         return INDENT * depth + text + (f"  // {comment}" if comment else "") + "\n"
 
     def stmt(self, s: Any, depth: int) -> list[str]:
+        if isinstance(s, l9.GenerateToCb):
+            return self.generate(s, depth)
         if isinstance(s, l9.For):
             self.scopes.append(set())
             var = self.declare(s.var, "loop variable", s.extent)
@@ -175,6 +177,53 @@ class KernelPrinter:
             return [head, *body, INDENT * depth + "}\n"]
         code, note = self.code(s)
         return [self.line(code + ";", s, depth, note)]
+
+    def generate(self, g: Any, depth: int) -> list[str]:
+        """A block made from indices: a loop over its elements writing each, rounded to the CB's
+        format, at its place in the tile layout (tiles row-major, four 16x16 faces, metalium.md §7.1)."""
+        cb, pad = self.cbs[g.cb], INDENT * (depth + 1)
+        bf16 = cb.dtype == "bfloat16"
+        if cb.dtype not in ("bfloat16", "float16", "float32") or len(g.vars) != 2:
+            raise CheckError(f"G1 cannot generate a {cb.dtype} block of {len(g.vars)} dims (at {g.loc})")
+        self.scopes.append(set())
+        ptr = self.declare(f"{cb.name}_l1", "generated block")
+        kind = "float" if cb.dtype == "float32" else "uint16_t"
+        out = [self.line("{", g, depth, f"generate_to_cb: the {cb.name} block, element by element"),
+               pad + f"volatile tt_l1_ptr {kind}* {ptr} = reinterpret_cast<volatile tt_l1_ptr {kind}*>("
+               f"{self.call('get_write_ptr', cb=self.cb(g.cb))});\n"]
+        (r, c), (rows, cols) = (self.declare(v, "element index") for v in g.vars), g.extents
+        out.append(pad + f"for (uint32_t {r} = 0; {r} < {rows}; ++{r}) {{\n")
+        out.append(pad + INDENT + f"for (uint32_t {c} = 0; {c} < {cols}; ++{c}) {{\n")
+        inner = pad + INDENT * 2
+        where = (f"(({r} / 32) * {cols // 32} + {c} / 32) * 1024 + (({r} % 32) / 16 * 2 + ({c} % 32) / 16) * 256"
+                 f" + ({r} % 16) * 16 + {c} % 16")
+        out.append(inner + f"const float value = static_cast<float>({self.value(g.value)});\n")
+        if bf16:                                         # round to nearest even, as the host does
+            out += [inner + "const uint32_t bits = __builtin_bit_cast(uint32_t, value);\n",
+                    inner + f"{ptr}[{where}] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);\n"]
+        elif cb.dtype == "float16":                      # IEEE half, round to nearest even
+            out.append(inner + f"{ptr}[{where}] = __builtin_bit_cast(uint16_t, static_cast<_Float16>(value));\n")
+        else:
+            out.append(inner + f"{ptr}[{where}] = value;\n")
+        self.scopes.pop()
+        return out + [pad + INDENT + "}\n", pad + "}\n", INDENT * depth + "}\n"]
+
+    def value(self, x: Any) -> str:
+        """A generated element's value: signed index arithmetic, comparisons, selects, float constants."""
+        match x:
+            case l9.Const(value) if isinstance(value, float):
+                return float_literal(value)
+            case l9.Const(value):
+                return f"int32_t{{{value}}}"
+            case l9.Var(name) | l9.CoreArg(name):
+                return f"static_cast<int32_t>({self.expr(x)})"
+            case l9.Select(cond, then, other):
+                return f"({self.value(cond)} ? {self.value(then)} : {self.value(other)})"
+            case l9.BinOp(op, a, b) if op in ("min", "max"):
+                return f"std::{op}({self.value(a)}, {self.value(b)})"
+            case l9.BinOp(op, a, b):
+                return f"({self.value(a)} {VALUE_OPS.get(op, op)} {self.value(b)})"
+        raise CheckError(f"G1 cannot print the generated value {x} (at {getattr(x, 'loc', NOLOC)})")
 
     def code(self, s: Any) -> tuple[str, str]:
         """The C++ of one statement, and a note for its comment."""
@@ -303,6 +352,7 @@ class KernelPrinter:
         raise CheckError(f"G1 cannot print the index expression {x} (at {getattr(x, 'loc', NOLOC)})")
 
 
+VALUE_OPS = {"//": "/", "and": "&&", "or": "||"}
 CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
             "CbPop": "cb_pop_front"}
 REGS_CALLS = {"RegsAcquire": "tile_regs_acquire", "RegsCommit": "tile_regs_commit",

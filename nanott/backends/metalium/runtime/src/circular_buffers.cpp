@@ -138,7 +138,7 @@ uint32_t pointer(int64_t index, bool back) {
     KernelThread& k = current();
     std::lock_guard<std::mutex> lock(k.core->m);
     const Cb& cb = cb_of(k, index, back ? "get_write_ptr" : "get_read_ptr");
-    return cb.base + (back ? cb.wr : cb.rd) * cb.page_size;
+    return k.core->l1.base() + cb.base + (back ? cb.wr : cb.rd) * cb.page_size;
 }
 
 bool probe(int64_t index, int64_t n, bool back) {

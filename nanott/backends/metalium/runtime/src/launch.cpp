@@ -6,9 +6,32 @@
 // per kernel and core, with that core's runtime arguments and, for compute, a DST of the capacity
 // the compute configuration implies (metalium.md §4.3). Finish joins them; a run ends clean only
 // if every CB is empty again (each page pushed was popped, none is reserved: metalium.md §5.5).
+#include <sys/mman.h>
+
+#include <cstring>
+
 #include "state.hpp"
 
 namespace nanott_cpu {
+L1::~L1() {
+    if (bytes_ != nullptr) munmap(bytes_, size_);
+}
+
+void L1::assign(std::size_t bytes, uint8_t fill) {
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#ifdef MAP_32BIT
+    flags |= MAP_32BIT;                                 // x86-64 Linux: the low 2 GiB
+#endif
+    void* hint = reinterpret_cast<void*>(uintptr_t{0x10000000});
+    void* m = mmap(hint, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (m == MAP_FAILED || reinterpret_cast<uintptr_t>(m) + bytes > 0xFFFFFFFFull) {
+        fail("no room below 4 GiB for a core's L1 of " + std::to_string(bytes) + " B (L1 addresses are 32-bit)");
+    }
+    bytes_ = static_cast<uint8_t*>(m);
+    size_ = bytes;
+    std::memset(bytes_, fill, bytes);
+}
+
 namespace {
 Core& core_at(Run& run, const CoreCoord& xy) {
     const Arch& arch = run.device->arch;

@@ -25,12 +25,14 @@ std::string hex(uint64_t v) {
     return text;
 }
 
-uint8_t* l1_at(const KernelThread& k, uint32_t addr, uint32_t size, const char* call) {
-    if (uint64_t{addr} + size > k.core->l1.size()) {
+// The offset in the core's L1 of an L1 address a kernel gave (get_write_ptr's value and up).
+uint32_t l1_offset(const KernelThread& k, uint32_t addr, uint32_t size, const char* call) {
+    const uint32_t base = k.core->l1.base();
+    if (addr < base || uint64_t{addr - base} + size > k.core->l1.size()) {
         fail(std::string(call) + ": L1 address " + hex(addr) + " + " + std::to_string(size) +
              " bytes is outside the core's L1");
     }
-    return k.core->l1.data() + addr;
+    return addr - base;
 }
 
 void land(const KernelThread& k, std::vector<Transfer>& transfers, bool reads) {
@@ -57,24 +59,23 @@ uint8_t* memory_at(const KernelThread& k, uint64_t noc_addr, uint32_t size) {
         return banks[y].data() + addr;
     }
     const auto core = k.run->cores.find({x - 1, y - 1});
-    if (core == k.run->cores.end() || addr + size > core->second->l1.size()) {
+    const uint64_t base = core == k.run->cores.end() ? 0 : core->second->l1.base();
+    if (core == k.run->cores.end() || addr < base || addr - base + size > core->second->l1.size()) {
         fail("NoC address " + hex(noc_addr) + " is not in the L1 of a core of this program");
     }
-    return core->second->l1.data() + addr;
+    return core->second->l1.data() + (addr - base);
 }
 
 void noc_read(uint64_t src_noc_addr, uint32_t dst_local_l1_addr, uint32_t size) {
     KernelThread& k = current();
     memory_at(k, src_noc_addr, size);
-    l1_at(k, dst_local_l1_addr, size, "noc_async_read");
-    k.reads.push_back({src_noc_addr, dst_local_l1_addr, size});
+    k.reads.push_back({src_noc_addr, l1_offset(k, dst_local_l1_addr, size, "noc_async_read"), size});
 }
 
 void noc_write(uint32_t src_local_l1_addr, uint64_t dst_noc_addr, uint32_t size) {
     KernelThread& k = current();
     memory_at(k, dst_noc_addr, size);
-    l1_at(k, src_local_l1_addr, size, "noc_async_write");
-    k.writes.push_back({dst_noc_addr, src_local_l1_addr, size});
+    k.writes.push_back({dst_noc_addr, l1_offset(k, src_local_l1_addr, size, "noc_async_write"), size});
 }
 }  // namespace nanott_cpu
 

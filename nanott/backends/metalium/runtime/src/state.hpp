@@ -94,9 +94,29 @@ struct Cb {
     uint32_t free() const { return num_pages - visible(); }
 };
 
+// A core's L1: bytes mapped below 4 GiB, so that an L1 address a kernel holds (get_write_ptr's
+// uint32_t) is also a pointer it can write through, as a data-movement kernel does on the device
+// (`reinterpret_cast<volatile tt_l1_ptr float*>(get_write_ptr(cb))`). base() is the address of
+// byte 0; CB bases and transfers inside the runtime are offsets from it.
+class L1 {
+public:
+    L1() = default;
+    L1(const L1&) = delete;
+    L1& operator=(const L1&) = delete;
+    ~L1();
+    void assign(std::size_t bytes, uint8_t fill);
+    uint8_t* data() const { return bytes_; }
+    std::size_t size() const { return size_; }
+    uint32_t base() const { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(bytes_)); }
+
+private:
+    uint8_t* bytes_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 struct Core {
     CoreCoord xy;
-    std::vector<uint8_t> l1;
+    L1 l1;
     std::vector<Cb> cbs;
     uint32_t l1_next = 0;                  // the next free L1 byte for a CB
     std::mutex m;                          // guards the CBs, the DST handshake and the kernels' status

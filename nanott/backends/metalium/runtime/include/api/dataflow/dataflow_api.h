@@ -30,6 +30,12 @@ bool cb_pages_reservable_at_back(int32_t operand, int32_t num_pages);
 bool cb_pages_available_at_front(int32_t operand, int32_t num_pages);
 uint32_t get_write_ptr(uint32_t operand);
 uint32_t get_read_ptr(uint32_t operand);
+// On the device, an attribute saying a pointer points into L1 (risc_attribs.h); a kernel writes a
+// CB page through `reinterpret_cast<volatile tt_l1_ptr T*>(get_write_ptr(cb))`. The CPU runtime maps
+// each core's L1 below 4 GiB, so the address is the pointer.
+#ifndef tt_l1_ptr
+#define tt_l1_ptr
+#endif
 int32_t get_tile_size(uint32_t operand);
 
 // NoC addresses and transfers (§3.2, §3.3): read is (src noc, dst L1), write is (src L1, dst noc).
