@@ -33,21 +33,25 @@ TILE_UNARY = {**{op: UNARY[op] for op in ("exp", "exp2", "log", "sqrt", "rsqrt",
 
 
 def spread(tile: np.ndarray, dim: str) -> np.ndarray:
-    """A vector's tile over a whole tile: column 0 across every column ("cols"), row 0 down ("rows")."""
-    return np.repeat(tile[:, :1], TILE, axis=1) if dim == "cols" else np.repeat(tile[:1, :], TILE, axis=0)
+    """A vector's tile over a whole tile: column 0 across every column ("cols"), row 0 down ("rows").
+    On the last two axes, so a stack of tiles (the lockstep simulator's) spreads the same way."""
+    if dim == "cols":
+        return np.repeat(tile[..., :, :1], TILE, axis=-1)
+    return np.repeat(tile[..., :1, :], TILE, axis=-2)
 
 
 def reduce_tile(op: str, dim: str, acc: np.ndarray, src: np.ndarray, scaler: np.ndarray) -> np.ndarray:
     """reduce_tile: acc's column 0 (dim "row": each row of src reduced) or row 0 (dim "col") combined
     with the reduction of src times the scaler's [0, 0]; acc's other elements as they were. A sum
-    adds the 32 elements in order, left to right (top to bottom), in float32."""
+    adds the 32 elements in order, left to right (top to bottom), in float32. On the last two axes,
+    so a stack of tiles reduces element for element the same way."""
     out = acc.copy()
-    axis, at = (1, (slice(None), 0)) if dim == "row" else (0, (0, slice(None)))
+    axis, at = (-1, (..., slice(None), 0)) if dim == "row" else (-2, (..., 0, slice(None)))
     if op == "sum":
         r = np.cumsum(src, axis=axis, dtype=np.float32).take(-1, axis)
     else:
         r = REDUCE[op](src, axis=axis)
-    out[at] = COMBINE[op](acc[at], r * scaler[0, 0])
+    out[at] = COMBINE[op](acc[at], r * scaler[..., 0, 0][..., None])
     return out
 
 

@@ -101,9 +101,9 @@ class InterpL9(InterpL8):
                 a = self.front(env, a_cb, a_index, "matmul_tiles")
                 b = self.front(env, b_cb, b_index, "matmul_tiles")
                 i = self.index(d, env)
-                dst.write(i, dst.read(i) + a @ (b.T if transpose else b))
+                dst.write(i, dst.read(i) + a @ (np.swapaxes(b, -1, -2) if transpose else b))
             case l9.TransposeTile(cb, index, d):
-                dst.write(self.index(d, env), self.front(env, cb, index, "transpose_wh_tile").T)
+                dst.write(self.index(d, env), np.swapaxes(self.front(env, cb, index, "transpose_wh_tile"), -1, -2))
             case l9.SfpuBinary(op, a, b, d):
                 x, y = (dst.read(self.index(i, env)) for i in (a, b))
                 dst.write(self.index(d, env), TILE_OPS[op](x, y))

@@ -29,13 +29,12 @@ import numpy as np
 from nanott.ir import walk
 from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS, empty
-from nanott.languages.l5_interp import TILE_OPS
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import loops
 from nanott.sim.cb_ring import CbRing
 from nanott.sim.errors import ProtocolError, SimulationError
-from nanott.sim.loops import reduce_tiles, spread, widen
+from nanott.sim.loops import widen
 from nanott.sim.noc import Noc, Transfer
 from nanott.sim.scheduler import Scheduler, Task, Wait
 from nanott.target import TILE
@@ -153,29 +152,6 @@ class Lockstep(InterpL9):
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
         return widen(page)
-
-    # ----- the ops whose axes matter: on the last two axes of a stack of tiles -----
-    def exec_dst_op(self, s: Any, env: KernelEnv, dst) -> Iterator[Wait]:
-        match s:
-            case l9.BinaryTiles(op, a_cb, b_cb, a_index, b_index, d, bcast) if bcast != "none":
-                a, b = (self.front(env, cb, i, f"{op}_tiles") for cb, i in ((a_cb, a_index), (b_cb, b_index)))
-                dst.write(self.index(d, env), TILE_OPS[op](a, spread(b, bcast)))
-            case l9.UnaryBcast(dim, cb, index, d, _):
-                dst.write(self.index(d, env), spread(self.front(env, cb, index, "unary_bcast"), dim))
-            case l9.ReduceTile(op, dim, cb, scaler_cb, index, scaler_index, d, _):
-                i = self.index(d, env)
-                src, scaler = (self.front(env, c, x, "reduce_tile")
-                               for c, x in ((cb, index), (scaler_cb, scaler_index)))
-                dst.write(i, reduce_tiles(op, dim, dst.read(i), src, scaler))
-            case l9.MatmulTiles(a_cb, b_cb, a_index, b_index, d, True):
-                a = self.front(env, a_cb, a_index, "matmul_tiles")
-                b = self.front(env, b_cb, b_index, "matmul_tiles")
-                i = self.index(d, env)
-                dst.write(i, dst.read(i) + a @ np.swapaxes(b, -1, -2))
-            case l9.TransposeTile(cb, index, d):
-                dst.write(self.index(d, env), np.swapaxes(self.front(env, cb, index, "transpose_wh_tile"), -1, -2))
-            case _:
-                yield from super().exec_dst_op(s, env, dst)
 
 
 def compiled(e: Any) -> Callable[[dict], Any] | None:

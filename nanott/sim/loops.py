@@ -19,7 +19,7 @@ import numpy as np
 
 from nanott.languages import l9
 from nanott.languages.l0_interp import cast, np_dtype
-from nanott.languages.l5_interp import COMBINE, REDUCE, TILE_OPS, TILE_UNARY
+from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
@@ -157,28 +157,6 @@ def widen(pages: np.ndarray) -> np.ndarray:
         return (pages.view(np.uint16).astype(np.uint32) << 16).view(F32)
     return pages.astype(F32)
 
-def spread(tiles: np.ndarray, dim: str) -> np.ndarray:
-    """l5_interp.spread on a stack of tiles: column 0 across every column, or row 0 down."""
-    if dim == "cols":
-        return np.repeat(tiles[..., :, :1], TILE, axis=-1)
-    return np.repeat(tiles[..., :1, :], TILE, axis=-2)
-
-
-def reduce_tiles(op: str, dim: str, acc: np.ndarray, src: np.ndarray, scaler: np.ndarray) -> np.ndarray:
-    """l5_interp.reduce_tile on a stack of tiles, element for element the same arithmetic."""
-    out = acc.copy()
-    axis, at = (-1, (..., slice(None), 0)) if dim == "row" else (-2, (..., 0, slice(None)))
-    if op == "sum":
-        r = np.cumsum(src, axis=axis, dtype=F32).take(-1, axis)
-    else:
-        r = REDUCE[op](src, axis=axis)
-    out[at] = COMBINE[op](acc[at], r * scaler[..., 0, 0][..., None])
-    return out
-
-
-
-
-
 def _execute(s: Any, args: tuple, dst, env: Any) -> None:
     t, cbs = dst.tiles, env.cbs
     match s:
@@ -201,7 +179,7 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
             t[d] = t[d] + a @ (np.swapaxes(b, -1, -2) if transpose else b)
         case l9.ReduceTile(op, dim, cb, sc):
             pa, pb, d = args
-            t[d] = reduce_tiles(op, dim, t[d], _widen(cbs[cb], pa), _widen(cbs[sc], pb))
+            t[d] = reduce_tile(op, dim, t[d], _widen(cbs[cb], pa), _widen(cbs[sc], pb))
         case l9.SfpuBinary(op):
             a, b, d = args
             t[d] = TILE_OPS[op](t[a], t[b])
