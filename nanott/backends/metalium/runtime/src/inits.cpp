@@ -49,6 +49,10 @@ const char* format_name(tt::DataFormat f) {
         case tt::DataFormat::Bfp8_b: return "Bfp8_b";
         case tt::DataFormat::Float32: return "Float32";
         case tt::DataFormat::Int32: return "Int32";
+        case tt::DataFormat::Int8: return "Int8";
+        case tt::DataFormat::UInt8: return "UInt8";
+        case tt::DataFormat::UInt16: return "UInt16";
+        case tt::DataFormat::UInt32: return "UInt32";
         case tt::DataFormat::Invalid: return "an unknown format";
         default: return "another format";
     }
