@@ -1,20 +1,20 @@
 """Tiled GEMM, C = A @ B, in TileLang's factory style.
 
 `matmul(...)` builds the kernel for given sizes; the module instance is small (256^3 in 64 x 64 x 32
-blocks: a 4 x 4 grid, 8 steps along K). bfloat16 inputs, float32 accumulator and output. The K loop
-is pipelined with 2 stages: the copies of step k+1 may run while step k multiplies.
+blocks: a 4 x 4 grid, 8 steps along K). bf16 inputs, fp32 accumulator and output (or `out_dtype`). The
+K loop is pipelined with 2 stages: the copies of step k+1 may run while step k multiplies.
 """
 import numpy as np
 
 import nanott.language as T
 
 
-def matmul(M, N, K, block_M, block_N, block_K, dtype="bfloat16", accum_dtype="float"):
+def matmul(M, N, K, block_M, block_N, block_K, dtype="bfloat16", accum_dtype="float", out_dtype=None):
     @T.prim_func
     def main(
         A: T.Tensor((M, K), dtype),
         B: T.Tensor((K, N), dtype),
-        C: T.Tensor((M, N), accum_dtype),
+        C: T.Tensor((M, N), out_dtype or accum_dtype),
     ):
         with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
             A_shared = T.alloc_shared((block_M, block_K), dtype)

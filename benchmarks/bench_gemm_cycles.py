@@ -1,0 +1,135 @@
+"""Issue 14's figures: the modelled GEMM against the ideal-cycles bound, and what binds the rest.
+
+For each size (1024^3, 2048^3, 4096^3), output format (bf16: Tenstorrent's BF16 GEMM; fp32) and
+math fidelity (HiFi2, HiFi4), examples/gemm.py's `matmul` (bf16 inputs, fp32 accumulator) runs at
+L9 with the cycle model of nanott/sim/cycles.py on Wormhole n150, twice in the same run:
+
+  before   the pipeline without the stages that issue 14 added (BASELINE_SKIPS below)
+  after    the whole pipeline
+
+and prints for each: the modelled duration, the utilisation against Tenstorrent's ideal-cycles
+bound (M*K*N / 32^3 * cycles per tile / 64 cores; tech_reports/GEMM_FLOPS), the three floors
+(compute, DRAM, NoC) and which one binds, the largest stalls and the DRAM bytes, beside ttnn's
+published out-of-box utilisation (BF16 HiFi2, n150: 41.7% at 1024^3, 66.7% at 2048^3, 59.5% at
+4096^3) and the issue's targets (>= 60% at 1024^3, >= 80% at 4096^3, BF16 HiFi2).
+
+    python benchmarks/bench_gemm_cycles.py [--sizes 1024,2048] [--blocks 64x64x32] [--out bf16,fp32]
+                                           [--fidelity HiFi2,HiFi4]
+
+Each configuration runs in a fresh process (its peak memory is its own). Every run also checks C
+against NumPy (fp32 A @ B, rounded to the output format) and prints the largest relative error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TTNN = {1024: 0.417, 2048: 0.667, 4096: 0.595}     # ttnn out of box, BF16 HiFi2, n150 (GEMM_FLOPS)
+TARGET = {1024: 0.60, 4096: 0.80}                   # issue 14, BF16 HiFi2
+BASELINE_SKIPS: tuple[str, ...] = ()                # the stages issue 14 added, skipped for "before"
+FORMATS = {"bf16": "bfloat16", "fp32": "float32"}
+
+
+def lower(prim_func, skips: tuple[str, ...]):
+    """P0..F1 with every stage but `skips`, each output checked against its language."""
+    from nanott import pipeline
+    from nanott.target import WORMHOLE_N150
+    program = prim_func
+    for s in pipeline.PIPELINE[:pipeline.STAGES["F1"].position + 1]:
+        if s.id in skips:
+            continue
+        program = s.function(program, WORMHOLE_N150)
+        pipeline.language(s.dst).check(program, after=f"{s.id} {s.name}")
+    return program
+
+
+def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dict:
+    """In a fresh process: one configuration at L9 with the cycle model."""
+    import numpy as np
+
+    from nanott import api
+    from nanott.loader import load_kernel
+    from nanott.sim import cycles, report
+    from nanott.target import WORMHOLE_N150
+    bm, bn, bk = (int(x) for x in blocks.split("x"))
+    sets = dict(M=n, N=n, K=n, block_M=bm, block_N=bn, block_K=bk, out_dtype=f'"{FORMATS[out]}"')
+    loaded = load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul", sets={k: str(v) for k, v in sets.items()})
+    kernel = api.lower(loaded.prim_func, "P0")
+    program = lower(loaded.prim_func, BASELINE_SKIPS if before else ())
+    inputs = api.random_inputs(kernel, 0)
+    start = time.process_time()
+    after, model = cycles.simulate_timed(program, inputs, WORMHOLE_N150, fidelity=fidelity)
+    cpu = time.process_time() - start
+    f = report.figures(model)
+    expected = (inputs["A"].astype(np.float32) @ inputs["B"].astype(np.float32)).astype(after["C"].dtype)
+    stalls: dict = {}
+    for c in model.cores.values():
+        for (engine, cb), v in c.stalls.items():
+            what = {cycles.DST: "DST", cycles.NOC: "NoC barrier"}.get(cb, f"cb{cb}")
+            stalls[f"{engine} on {what}"] = stalls.get(f"{engine} on {what}", 0.0) + v * c.weight
+    busiest = max(model.cores.values(), key=lambda c: max(c.clock.values()))
+    return {"us": f.seconds * 1e6, "ideal_us": f.ideal / (WORMHOLE_N150.clock_ghz * 1e3),
+            "util": f.utilisation, "floors": f.floors, "bound": f.bound, "tflops": f.tflops,
+            "busy": busiest.busy, "read": model.total("bytes_read"), "written": model.total("bytes_written"),
+            "stalls": sorted(stalls.items(), key=lambda kv: -kv[1])[:3], "cpu_s": cpu,
+            "err": api.max_rel_error(after["C"].astype(np.float32), expected.astype(np.float32))}
+
+
+def child(*args: str) -> dict:
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from benchmarks.bench_gemm_cycles import model_one;"
+            "a = sys.argv[2:]; print(json.dumps(model_one(int(a[0]), a[1], a[2], a[3], a[4] == 'before')))")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT), *args], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def show(label: str, r: dict) -> None:
+    fl = r["floors"]
+    print(f"    {label:<7}{r['us']:>11,.1f} us  {100 * r['util']:>5.1f}%  {r['tflops']:>6.1f} TFLOPS  "
+          f"floors compute {fl['compute']:,.0f} / DRAM {fl['DRAM']:,.0f} / NoC {fl['NoC']:,.0f} cycles "
+          f"-> {r['bound']}-bound")
+    busy = ", ".join(f"{e} {v:,.0f}" for e, v in r["busy"].items())
+    print(f"           busiest core's engines (busy cycles): {busy}")
+    stalls = "; ".join(f"{k} {v:,.0f}" for k, v in r["stalls"])
+    print(f"           DRAM {r['read'] / 2**20:,.1f} MiB read, {r['written'] / 2**20:,.1f} MiB written; "
+          f"largest stalls (cycles, all cores): {stalls}")
+    print(f"           max rel err vs NumPy {r['err']:.1e}; simulated in {r['cpu_s']:.1f} s CPU")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", default="1024,2048,4096")
+    p.add_argument("--blocks", default="64x64x32", help="block_M x block_N x block_K, comma-separated")
+    p.add_argument("--out", default="bf16,fp32")
+    p.add_argument("--fidelity", default="HiFi2,HiFi4")
+    p.add_argument("--no-before", action="store_true", help="skip the baseline pipeline")
+    a = p.parse_args()
+    print("modelled GEMM on wormhole_n150 (64 cores, 1 GHz): bf16 A, B; fp32 accumulator; "
+          f"before = without {', '.join(BASELINE_SKIPS) or '(nothing yet)'}")
+    for n in map(int, a.sizes.split(",")):
+        for blocks in a.blocks.split(","):
+            for out in a.out.split(","):
+                for fid in a.fidelity.split(","):
+                    anchor = f"; ttnn out of box {100 * TTNN[n]:.1f}%" if fid == "HiFi2" and out == "bf16" else ""
+                    goal = f", target >= {100 * TARGET[n]:.0f}%" if fid == "HiFi2" and out == "bf16" and n in TARGET else ""
+                    runs = [("after", child(str(n), blocks, out, fid, "after"))]
+                    if not a.no_before:
+                        runs.insert(0, ("before", child(str(n), blocks, out, fid, "before")))
+                    ideal = runs[0][1]["ideal_us"]
+                    print(f"  {n}^3 {blocks} {out} out {fid}: ideal {ideal:,.1f} us{anchor}{goal}")
+                    for label, r in runs:
+                        show(label, r)
+                    if len(runs) == 2:
+                        print(f"    after/before duration {runs[1][1]['us'] / runs[0][1]['us']:.3f}x")
+
+
+if __name__ == "__main__":
+    main()
