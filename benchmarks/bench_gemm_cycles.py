@@ -33,28 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 TTNN = {1024: 0.417, 2048: 0.667, 4096: 0.595}     # ttnn out of box, BF16 HiFi2, n150 (GEMM_FLOPS)
 TARGET = {1024: 0.60, 4096: 0.80}                   # issue 14, BF16 HiFi2
-BASELINE_SKIPS: tuple[str, ...] = ()                # the stages issue 14 added, skipped for "before"
+BASELINE_SKIPS = ("D5a",)                           # the stages issue 14 added (pipeline.OPTIONAL)
 FORMATS = {"bf16": "bfloat16", "fp32": "float32"}
-
-
-def lower(prim_func, skips: tuple[str, ...]):
-    """P0..F1 with every stage but `skips`, each output checked against its language."""
-    from nanott import pipeline
-    from nanott.target import WORMHOLE_N150
-    program = prim_func
-    for s in pipeline.PIPELINE[:pipeline.STAGES["F1"].position + 1]:
-        if s.id in skips:
-            continue
-        program = s.function(program, WORMHOLE_N150)
-        pipeline.language(s.dst).check(program, after=f"{s.id} {s.name}")
-    return program
 
 
 def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dict:
     """In a fresh process: one configuration at L9 with the cycle model."""
     import numpy as np
 
-    from nanott import api
+    from nanott import api, pipeline
     from nanott.loader import load_kernel
     from nanott.sim import cycles, report
     from nanott.target import WORMHOLE_N150
@@ -62,7 +49,7 @@ def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dic
     sets = dict(M=n, N=n, K=n, block_M=bm, block_N=bn, block_K=bk, out_dtype=f'"{FORMATS[out]}"')
     loaded = load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul", sets={k: str(v) for k, v in sets.items()})
     kernel = api.lower(loaded.prim_func, "P0")
-    program = lower(loaded.prim_func, BASELINE_SKIPS if before else ())
+    program = pipeline.lower(loaded.prim_func, "F1", WORMHOLE_N150, skip=BASELINE_SKIPS if before else ())
     inputs = api.random_inputs(kernel, 0)
     start = time.process_time()
     after, model = cycles.simulate_timed(program, inputs, WORMHOLE_N150, fidelity=fidelity)

@@ -246,6 +246,8 @@ def run(
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome/Perfetto trace (L9).")] = None,
     fidelity: Annotated[Fidelity | None, typer.Option(help="Math fidelity the model charges "
                                                       "(default: the program's).")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="An optional optimisation stage to "
+                                                   "leave out, e.g. D5a (repeat).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     kernel: KernelOpt = None,
     set: SetOpt = None,
@@ -257,10 +259,15 @@ def run(
         if timed and level is not Level.L9:
             raise NanottError("NT940", f"--stats and --trace need the engines of L9, not {level.value}",
                               hint="drop --level, or pass --level L9")
+        for sid in skip or ():
+            if sid not in pipeline.OPTIONAL:
+                raise NanottError("NT941", f"--skip {sid}: only an optional optimisation stage can be left out",
+                                  hint=f"optional stages: {', '.join(pipeline.OPTIONAL)}")
         loaded = load(file, kernel, set)
         last = api.stage_for_level(level.value)
         l0_kernel, program = None, None
-        for s, program in pipeline.run_stages(loaded.prim_func, last.id, api.resolve_target(target.value)):
+        for s, program in pipeline.run_stages(loaded.prim_func, last.id, api.resolve_target(target.value),
+                                              skip=tuple(skip or ())):
             l0_kernel = l0_kernel or program
         inputs = api.random_inputs(l0_kernel, seed)
         expected = api.expected_outputs(loaded, l0_kernel, inputs)

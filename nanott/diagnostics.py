@@ -132,4 +132,5 @@ CODES = {
     "NT937": "a work-split picture asked of a stage before B1",
     "NT938": "a picture of one kernel asked of a stage before D1",
     "NT940": "--stats or --trace asked of a level without engines (only L9 has a cycle model)",
+    "NT941": "--skip names a stage that is not an optional optimisation (pipeline.OPTIONAL)",
 }

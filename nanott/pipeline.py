@@ -33,8 +33,10 @@ from nanott.passes.c3_build_tile_dataflow import build_tile_dataflow
 from nanott.passes.d1_split_device_kernel import split_device_kernel
 from nanott.passes.d2_bind_tensor_accessors import bind_tensor_accessors
 from nanott.passes.d3_lower_cb_protocol import lower_cb_protocol
+from nanott.passes.d3a_batch_read_barriers import batch_read_barriers
 from nanott.passes.d4_insert_compute_init import insert_compute_init
 from nanott.passes.d5_insert_dst_management import insert_dst_management
+from nanott.passes.d5a_keep_accumulators_in_dst import keep_accumulators_in_dst
 from nanott.passes.e1_finalize_signature import finalize_signature
 from nanott.passes.f1_verify import verify
 from nanott.passes.g1_emit_metalium import emit_metalium
@@ -119,13 +121,18 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("D1", "split-device-kernel",       "L6", "L7", split_device_kernel),
     Stage("D2", "bind-tensor-accessors",     "L7", "L7", bind_tensor_accessors),
     Stage("D3", "lower-cb-protocol",         "L7", "L8", lower_cb_protocol),
+    Stage("D3a", "batch-read-barriers",      "L8", "L8", batch_read_barriers),
     Stage("D4", "insert-compute-init",       "L8", "L8", insert_compute_init),
     Stage("D5", "insert-dst-management",     "L8", "L9", insert_dst_management),
+    Stage("D5a", "keep-accumulators-in-dst", "L9", "L9", keep_accumulators_in_dst),
     Stage("E1", "finalize-signature",        "L9", "L9", finalize_signature),
     Stage("F1", "verify",                    "L9", "L9", verify),
     Stage("G1", "emit-metalium",             "L9", None, emit_metalium),
 )
 STAGES = {s.id: s for s in PIPELINE}
+# stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the
+# cycle model can show what it buys (benchmarks/bench_gemm_cycles.py, docs/08_time.md)
+OPTIONAL = ("D3a", "D5a")
 
 
 def language(name: str) -> Language:
@@ -146,11 +153,14 @@ def stage(stage_id: str) -> Stage:
 
 
 def run_stages(kernel: Any, stop_after: str | None = None, target: Target = DEFAULT_TARGET,
-               check: bool = True) -> Iterator[tuple[Stage, Any]]:
-    """Run P0.. in order, checking each output against its language; yield (stage, program)."""
+               check: bool = True, skip: tuple[str, ...] = ()) -> Iterator[tuple[Stage, Any]]:
+    """Run P0.. in order (but the OPTIONAL stages in `skip`), checking each output against its
+    language; yield (stage, program)."""
     last = stage(stop_after or "F1")
     program: Any = kernel
     for s in PIPELINE:
+        if s.id in skip and s.id in OPTIONAL and s is not last:
+            continue
         program = s.function(program, target)
         if check and s.dst is not None:
             language(s.dst).check(program, after=f"{s.id} {s.name}")
@@ -159,9 +169,10 @@ def run_stages(kernel: Any, stop_after: str | None = None, target: Target = DEFA
             return
 
 
-def lower(kernel: Any, stop_after: str = "F1", target: Target = DEFAULT_TARGET, check: bool = True) -> Any:
-    """The program after `stop_after` (L0..L9 IR, or G1's files)."""
+def lower(kernel: Any, stop_after: str = "F1", target: Target = DEFAULT_TARGET, check: bool = True,
+          skip: tuple[str, ...] = ()) -> Any:
+    """The program after `stop_after` (L0..L9 IR, or G1's files), without the OPTIONAL stages in skip."""
     program = None
-    for _, program in run_stages(kernel, stop_after, target, check):
+    for _, program in run_stages(kernel, stop_after, target, check, skip):
         pass
     return program

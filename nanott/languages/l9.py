@@ -262,7 +262,8 @@ class Program:
 
     def lines(self):
         out = param_lines(self) + self.work.lines() + [cb.line() for cb in self.cbs]
-        out += [f"  {self.compute}"] + (self.args.lines() if self.args else [])
+        out += [f"  {self.compute}"] + [f"  {a.key}: {a.value}" for a in self.attrs if a.key in NOTES]
+        out += self.args.lines() if self.args else []
         for k in self.kernels:
             out += k.lines()
         return out
@@ -272,6 +273,7 @@ class Program:
 
 
 Expr = l8.Expr
+NOTES = ("dst-accumulator",)      # attributes a pass adds to say what it decided (D5a), printed
 DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles,
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)
