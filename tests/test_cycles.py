@@ -59,15 +59,17 @@ def timed(prim_func, fidelity=None):
 
 
 def test_one_core_one_tile_by_hand():
-    """C = A + B on one 32x32 bf16 tile: the reader reads A then B (a barrier each), compute adds
+    """C = A + B on one 32x32 bf16 tile: the reader reads A and B (one barrier, D3a), compute adds
     and packs, the writer writes C. Every step below is a cost from sim/machine.py."""
     _, _, _, model = timed(add(32, 32, 32, 32))
     cb, issue, page = m.CB_CALL_CYCLES, m.NOC_ISSUE_CYCLES, 2048
     xfer = page / min(WH.noc_rate(page), WH.dram_bytes_per_cycle / 1)     # one core: the NIU rate
     assert WH.noc_rate(page) == 30.0
-    # reader: reserve, issue A, A lands after its transfer and the read latency, push; then B
-    a_visible = cb + issue + xfer + WH.read_latency
-    b_visible = a_visible + cb + cb + issue + xfer + WH.read_latency
+    # reader: reserve A, issue A, reserve B, issue B: B's transfer queues behind A's on the NIU
+    # (A's transfer outlasts a reserve and an issue), both land after the read latency; one
+    # barrier, then push A, push B
+    assert xfer >= cb + issue
+    b_visible = cb + issue + 2 * xfer + WH.read_latency + cb
     # compute: two inits (hw startup, add_tiles_init) on every engine; waits; add: unpack both
     # tiles at 80 B/cycle, then 8 cycles of math; pack 2048 B at 64 B/cycle; push
     unpacked = b_visible + cb + 2 * page / WH.unpack_both_bytes_per_cycle

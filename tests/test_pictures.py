@@ -45,7 +45,8 @@ def test_collapsed_loops_say_their_trip_count(lowered):
     dot = to_dot(program, View(role="compute", collapse=2)).source
     assert 'label="for blk in 0..core.count:  (persistent)"' in dot           # depth 1: open
     assert 'label="for j2 in 0..4:\\n4 trips x 1 statement (collapsed)"' in dot
-    assert "pack_tile" not in dot and "mm_init_short" not in dot      # inside the folded loops
+    assert "pack_tile" not in dot and "matmul_tiles" not in dot       # inside the folded loops
+    assert "mm_init_short" in dot                                     # hoisted out of every loop (D5a)
     k = next(x for x in program.kernel("compute").body[-1].body if x.head().startswith("for k"))
     inside = sum(1 for x in walk(k.body) if hasattr(x, "head"))
     assert f'label="for k in 0..8:  (pipelined, 2 stages)\\n8 trips x {inside} statements (collapsed)"' in dot
