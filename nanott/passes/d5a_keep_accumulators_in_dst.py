@@ -127,7 +127,27 @@ def keep(stmts: list, i: int, c: int) -> tuple[list, int] | None:
     new_loop = replace(loop, body=tuple(s for s in loop.body if not (isinstance(s, REGS) or touches(s, c))))
     new_epi = [s for s in epi if not (isinstance(s, l9.RegsAcquire) or touches(s, c))]
     out = stmts[:before[0]] + new_pro + [new_loop] + new_epi
-    return out + stmts[after[-1] + 1:], len(out)
+    rest = stmts[after[-1] + 1:]
+    kept = live(out + rest)
+    return kept, len(kept) - len(rest)
+
+
+def live(stmts: list) -> list:
+    """stmts without the lets nothing after them reads (the reloads and spills read some)."""
+    out: list = []
+    used: set[str] = set()
+    for s in reversed(stmts):
+        if isinstance(s, l9.Let):
+            if s.var not in used:
+                continue
+            used.discard(s.var)
+            used |= {x.name for x in walk(s.value) if isinstance(x, l9.Var)}
+        else:
+            if isinstance(s, l9.For):
+                s = replace(s, body=tuple(live(list(s.body))))
+            used |= {x.name for x in walk(s) if isinstance(x, l9.Var)}
+        out.append(s)
+    return out[::-1]
 
 
 def protocol(stmts: tuple | list, c: int, calls: tuple[str, ...] = ("CbWait", "CbReserve", "CbPop", "CbPush")):
