@@ -37,6 +37,7 @@ from nanott.passes.d3a_batch_read_barriers import batch_read_barriers
 from nanott.passes.d4_insert_compute_init import insert_compute_init
 from nanott.passes.d5_insert_dst_management import insert_dst_management
 from nanott.passes.d5a_keep_accumulators_in_dst import keep_accumulators_in_dst
+from nanott.passes.d5b_use_matmul_block import use_matmul_block
 from nanott.passes.e1_finalize_signature import finalize_signature
 from nanott.passes.f1_verify import verify
 from nanott.passes.g1_emit_metalium import emit_metalium
@@ -125,6 +126,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("D4", "insert-compute-init",       "L8", "L8", insert_compute_init),
     Stage("D5", "insert-dst-management",     "L8", "L9", insert_dst_management),
     Stage("D5a", "keep-accumulators-in-dst", "L9", "L9", keep_accumulators_in_dst),
+    Stage("D5b", "use-matmul-block",         "L9", "L9", use_matmul_block),
     Stage("E1", "finalize-signature",        "L9", "L9", finalize_signature),
     Stage("F1", "verify",                    "L9", "L9", verify),
     Stage("G1", "emit-metalium",             "L9", None, emit_metalium),
@@ -132,7 +134,7 @@ PIPELINE: tuple[Stage, ...] = (
 STAGES = {s.id: s for s in PIPELINE}
 # stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the
 # cycle model can show what it buys (benchmarks/bench_gemm_cycles.py, docs/08_time.md)
-OPTIONAL = ("D3a", "D5a")
+OPTIONAL = ("D3a", "D5a", "D5b")
 
 
 def language(name: str) -> Language:

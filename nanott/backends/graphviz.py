@@ -34,7 +34,7 @@ CATEGORY: dict[str, str] = {
     **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier"), "noc"),
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer", "Release"), "cb"),
     **dict.fromkeys(("Gemm", "Fill", "Store", "TileGroup", "TAssign", "TStore", "Init", "BinaryTiles",
-                     "MatmulTiles", "SfpuBinary", "SfpuScalar", "SfpuUnary", "SfpuTypecast", "FillTile",
+                     "MatmulTiles", "MatmulBlock", "SfpuBinary", "SfpuScalar", "SfpuUnary", "SfpuTypecast", "FillTile",
                      "TransposeTile", "UnaryBcast", "ReduceTile", "Reduce"), "math"),
     **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
                     "dst"),

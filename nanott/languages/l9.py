@@ -8,6 +8,8 @@
                                                   FPU; bcast rows | cols: {op}_tiles_bcast_{bcast}
             | MatmulTiles(a_cb: int, b_cb: int, a_index: Expr, b_index: Expr, dst: Expr, transpose: bool)
                                                   DST += A @ B, or A @ B^T (the init's transpose flag)
+            | MatmulBlock(a_cb, b_cb, a_index, b_index, dst, rt: int, ct: int, kt: int)
+                                                  DST[dst + r*ct + c] += A[a + r*kt] @ B[b + c], r < rt, c < ct
             | TransposeTile(cb: int, index: Expr, dst: Expr)                 CB front tile^T -> DST
             | UnaryBcast(dim, cb: int, index: Expr, dst: Expr, out: int)      a vector tile spread -> DST
             | ReduceTile(op, dim, cb: int, scaler_cb: int, index: Expr, scaler_index: Expr, dst: Expr,
@@ -29,6 +31,7 @@ Delta from L8 (made by D5 insert-dst-management; E1 finalize-signature fills `ar
                                                               in batches that fit the DST
   + RegsAcquire, RegsCommit, RegsWait, RegsRelease   the MATH/PACK handshake on a DST section
   - TileBcast, TileReduce                            (vectors) become UnaryBcast, ReduceTile
+  + MatmulBlock                                      a subblock's matmuls in one call (made by D5b)
   + CopyTile, BinaryTiles, MatmulTiles, TransposeTile, UnaryBcast, ReduceTile, SfpuBinary,
     SfpuScalar, SfpuUnary, SfpuTypecast, FillTile, PackTile     Metalium's calls
   ~ Program          gains the compute configuration and the runtime-argument table
@@ -98,6 +101,22 @@ class MatmulTiles:
     def head(self):
         return (f"matmul_tiles cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}]"
                 f"{'^T' if self.transpose else ''} -> dst[{self.dst}] +=")
+
+
+@node
+class MatmulBlock:
+    a_cb: int
+    b_cb: int
+    a_index: Expr
+    b_index: Expr
+    dst: Expr
+    rt: int
+    ct: int
+    kt: int
+
+    def head(self):
+        return (f"matmul_block cb{self.a_cb}[{self.a_index}], cb{self.b_cb}[{self.b_index}] -> dst[{self.dst}] += "
+                f"({self.rt}x{self.ct} tiles, A rows {self.kt} apart)")
 
 
 @node
@@ -274,12 +293,12 @@ class Program:
 
 Expr = l8.Expr
 NOTES = ("dst-accumulator",)      # attributes a pass adds to say what it decided (D5a), printed
-DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles,
+DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles, MatmulBlock,
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | GenerateToCb | Init | For | Let | RegsAcquire | RegsCommit | RegsWait | RegsRelease
-        | CopyTile | BinaryTiles | MatmulTiles | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
+        | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
         | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile)
 
 PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init")

@@ -102,6 +102,13 @@ class InterpL9(InterpL8):
                 b = self.front(env, b_cb, b_index, "matmul_tiles")
                 i = self.index(d, env)
                 dst.write(i, dst.read(i) + a @ (np.swapaxes(b, -1, -2) if transpose else b))
+            case l9.MatmulBlock(a_cb, b_cb, a_index, b_index, d, rt, ct, kt):
+                a0, b0, d0 = (self.index(x, env) for x in (a_index, b_index, d))
+                for r in range(rt):
+                    for c in range(ct):
+                        a = self.front(env, a_cb, l9.Const(a0 + r * kt, "int32"), "matmul_block")
+                        b = self.front(env, b_cb, l9.Const(b0 + c, "int32"), "matmul_block")
+                        dst.write(d0 + r * ct + c, dst.read(d0 + r * ct + c) + a @ b)
             case l9.TransposeTile(cb, index, d):
                 dst.write(self.index(d, env), np.swapaxes(self.front(env, cb, index, "transpose_wh_tile"), -1, -2))
             case l9.SfpuBinary(op, a, b, d):

@@ -147,6 +147,11 @@ class ProtocolWalk:
                 self.writes = 0
             case l9.PackTile(_, cb, slot):
                 self.slots(self.cbs[cb].check_back, slot, env, "pack_tile")
+            case l9.MatmulBlock(a_cb, b_cb, a_index, b_index, _, rt, ct, kt):
+                for cb, index, span in ((a_cb, a_index, (rt - 1) * kt), (b_cb, b_index, ct - 1)):
+                    r = self.bound(index, env)
+                    if r is not None:
+                        self.cbs[cb].check_front(r[0], r[1] + span, "matmul_block")
             case _ if type(s) in READS:
                 for cb_field, index_field in READS[type(s)]:
                     self.slots(self.cbs[getattr(s, cb_field)].check_front, getattr(s, index_field), env,

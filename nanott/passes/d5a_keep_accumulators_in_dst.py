@@ -29,7 +29,7 @@ from typing import Any
 
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l9
-from nanott.passes._d5a_page_slots import slots
+from nanott.passes._dst_pages import slots
 from nanott.passes.d4_insert_compute_init import InsertComputeInit
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs
 from nanott.target import Target

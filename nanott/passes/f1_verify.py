@@ -39,11 +39,11 @@ from nanott.passes._f1_protocol import check_protocol
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
-MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
+MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.MatmulBlock, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
         l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.FillTile)
 HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"),
              l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}
-DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",),
+DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",), l9.MatmulBlock: ("dst",),
               l9.TransposeTile: ("dst",), l9.UnaryBcast: ("dst",), l9.ReduceTile: ("dst",),
               l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.SfpuUnary: ("dst",),
               l9.SfpuTypecast: ("dst",), l9.FillTile: ("dst",),
@@ -134,6 +134,7 @@ def check_dst_capacity(k: l9.DeviceKernel, config: l9.ComputeConfig, target: Tar
                 env = {**env, s.var: bound(s.value, env)}
             for f in DST_FIELDS.get(type(s), ()):
                 r = bound(getattr(s, f), env)
+                r = r and (r[0], r[1] + s.rt * s.ct - 1) if isinstance(s, l9.MatmulBlock) else r
                 if r is None or r[0] < 0 or r[1] >= config.dst_tiles:
                     got = "cannot be bounded" if r is None else f"reaches {r[0] if r[0] < 0 else r[1]}"
                     raise broken("DST capacity", k.role, f"{s.head()}: the index {got}; the DST holds "

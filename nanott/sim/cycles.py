@@ -233,6 +233,8 @@ class CycleModel:
                 cbs, math = (a_cb, b_cb), m.MATMUL_TILE_CYCLES_PER_PHASE * self.phases
                 core.flops += 2 * TILE ** 3
                 core.matmul_tiles += 1
+            case l9.MatmulBlock():
+                return self.matmul_block(s, env, core, key, name)
             case l9.BinaryTiles(op, a_cb, b_cb):
                 cbs = (a_cb, b_cb)
                 math = m.ELTWISE_TILE_CYCLES * (self.phases if op == "mul" else 1)
@@ -251,6 +253,21 @@ class CycleModel:
         unpacked = self.run(core, key, "unpack", start, size / rate, name)
         core.math_started = max(core.clock["math"], unpacked)
         self.run(core, key, "math", core.math_started, math, name)
+
+    def matmul_block(self, s: l9.MatmulBlock, env: Any, core: Core, key: tuple, name: str) -> None:
+        """matmul_block: per row of the subblock the unpacker holds one tile of one operand and
+        streams the other's (tt-llk `_llk_unpack_AB_matmul_`: A held and ct B tiles streamed per
+        row when ct >= rt, else B held and rt A tiles per column); the math of rt * ct tiles."""
+        a, b = (env.cbs[cb].cb.plan.page_bytes for cb in (s.a_cb, s.b_cb))
+        held, streamed, rows, per_row = (a, b, s.rt, s.ct) if s.ct >= s.rt else (b, a, s.ct, s.rt)
+        size = rows * (held + per_row * streamed)
+        tiles = s.rt * s.ct
+        core.flops += 2 * TILE ** 3 * tiles
+        core.matmul_tiles += tiles
+        start = max(core.clock["unpack"], core.math_started)
+        unpacked = self.run(core, key, "unpack", start, size / self.timing.unpack_both_bytes_per_cycle, name)
+        core.math_started = max(core.clock["math"], unpacked)
+        self.run(core, key, "math", core.math_started, m.MATMUL_TILE_CYCLES_PER_PHASE * self.phases * tiles, name)
 
     # ----- the figures -----
     def duration(self) -> float:

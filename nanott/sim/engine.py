@@ -33,6 +33,7 @@ mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
                                                 mask = on (the same call)
   TileMatmul(a, b)     | MatmulTiles(a, b)      fpu  = mm_init_short(a, b), or mm_init_short(a, b, 1)
                                                 when B is transposed (the unpacker transposes in1)
+                       | MatmulBlock(a, b)      fpu  = mm_block_init_short(a, b, 0, ct, rt, kt)
   TileTranspose(ref)   | TransposeTile(cb)      fpu  = transpose_wh_init_short(cb)
   TileBinaryTemps(op)  | SfpuBinary(op)         sfpu = {op}_binary_tile_init() (binary_{op}_tile_init()
                                                 for max and min)
@@ -172,7 +173,7 @@ def _sources(x: Any, formats: dict[int, str], loc) -> tuple[Need, ...]:
             pass
         case l5.TileMatmul(a, b):
             a, b = b.cb, a.cb
-        case l9.MatmulTiles(a_cb=in0, b_cb=in1):
+        case l9.MatmulTiles(a_cb=in0, b_cb=in1) | l9.MatmulBlock(a_cb=in0, b_cb=in1):
             a, b = in1, in0
         case l5.TileReduce(src=src, scaler=scaler):
             a, b = src.cb, scaler.cb
@@ -198,6 +199,8 @@ def _one(x: Any, loc) -> Need | None:
             return _fpu("mm_init_short", (a.cb, b.cb), loc, (1,) if transpose else ())
         case l9.MatmulTiles(a_cb, b_cb, transpose=transpose):
             return _fpu("mm_init_short", (a_cb, b_cb), loc, (1,) if transpose else ())
+        case l9.MatmulBlock(a_cb, b_cb, rt=rt, ct=ct, kt=kt):
+            return _fpu("mm_block_init_short", (a_cb, b_cb), loc, (0, ct, rt, kt))
         case l5.TileTranspose(ref) | l9.TransposeTile(cb=ref):
             return _fpu("transpose_wh_init_short", (getattr(ref, "cb", ref),), loc)
         case l5.TileBinaryTemps(op) | l9.SfpuBinary(op):

@@ -110,6 +110,9 @@ KERNEL_CALLS: dict[str, Call] = {
     "tile_regs_release": Call("tile_regs_release()", CK + "reg_api.h"),
     "copy_tile": Call("copy_tile({cb}, {index}, {dst})", CK + "tile_move_copy.h"),
     "matmul_tiles": Call("matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})", CK + "matmul.h"),
+    # §4.6: DST[dst + r*ct + c] += A[a + r*kt] @ B[b + c]; transpose, ct_dim, rt_dim, kt_dim follow dst
+    "matmul_block": Call("matmul_block({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, 0, {ct}, {rt}, {kt})",
+                         CK + "matmul.h"),
     "transpose_wh_tile": Call("transpose_wh_tile({cb}, {index}, {dst})", CK + "transpose_wh.h"),
     **_each(FPU_OPS, "{op}_tiles", "{op}_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
             CK + "eltwise_binary.h"),
@@ -135,6 +138,7 @@ KERNEL_CALLS: dict[str, Call] = {
         _init("binary_op_init_common", "eltwise_binary.h", 3),
         _init("mm_init", "matmul.h", 3, extra_args=("transpose",)),
         _init("mm_init_short", "matmul.h", 2, extra_args=("transpose",)),
+        _init("mm_block_init_short", "matmul.h", 2, extra_args=("transpose", "ct_dim", "rt_dim", "kt_dim")),
         _init("transpose_wh_init_short", "transpose_wh.h", 1),
         _init("init_sfpu", "eltwise_unary/eltwise_unary.h", 2),
         _init("unary_op_init_common", "eltwise_unary/eltwise_unary.h", 2),
@@ -229,6 +233,8 @@ SWITCHES: dict[str, dict[str, Call]] = {
         **{f"{op}_bcast_{how}_init_short": Call(f"{op}_bcast_{how}_init({{cbs}})", AC + "bcast.h", (2,))
            for op in FPU_OPS for how in BCASTS},
         "mm_init_short": Call("matmul_init({cbs})", AC + "matmul.h", (2,), ("transpose",)),
+        "mm_block_init_short": Call("matmul_block_init({cbs})", AC + "matmul.h", (2,),
+                                    ("transpose", "ct_dim", "rt_dim", "kt_dim")),
         "copy_tile_init": Call("copy_init({cbs})", AC + "tile_move_copy.h", (1,)),
         "transpose_wh_init_short": Call("transpose_init({cbs})", AC + "transpose.h", (1,)),
         "transpose_wh_tile": Call("transpose_tile({cb}, {index}, {dst})", AC + "transpose.h"),

@@ -27,7 +27,8 @@ C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%"}
 CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
              "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
-             "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"), "Init": ("cbs",)}
+             "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"),
+             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",)}
 CPP_KEYWORDS = frozenset(
     "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
     "default delete do double dynamic_cast else enum explicit export extern false float for friend goto "
@@ -258,6 +259,9 @@ class KernelPrinter:
             case l9.MatmulTiles(a, b, ai, bi, dst, transpose):
                 return self.call("matmul_tiles", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True),
                                  b_index=e(bi, True), dst=e(dst, True), transpose=str(transpose).lower()), ""
+            case l9.MatmulBlock(a, b, ai, bi, dst, rt, ct, kt):
+                return self.call("matmul_block", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True), b_index=e(bi, True),
+                                 dst=e(dst, True), rt=rt, ct=ct, kt=kt), ""
             case l9.TransposeTile(c, index, dst):
                 return self.call("transpose_wh_tile", cb=cb(c), index=e(index, True), dst=e(dst, True)), ""
             case l9.UnaryBcast(dim, c, index, dst, _):

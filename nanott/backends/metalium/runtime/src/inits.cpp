@@ -125,6 +125,13 @@ void mm_init_short(uint32_t, uint32_t, const uint32_t transpose) {
     matmul_transpose(transpose);
 }
 
+// The block's dimensions configure the unpacker's and the math engine's loops on the device; here
+// matmul_block takes them itself. A transposed block is not modelled (matmul_block refuses it).
+void mm_block_init_short(uint32_t, uint32_t, const uint32_t transpose, uint32_t, uint32_t, uint32_t) {
+    short_init("mm_block_init_short");
+    matmul_transpose(transpose);
+}
+
 void mm_init_short_with_dt(uint32_t, uint32_t in1, uint32_t, const uint32_t transpose) {
     short_init("mm_init_short_with_dt");
     nanott_cpu::configure_format(nanott_cpu::current(), 'A', in1);

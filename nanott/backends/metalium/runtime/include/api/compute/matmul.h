@@ -7,4 +7,9 @@ namespace ckernel {
 inline void matmul_init(uint32_t in0_cb_id, uint32_t in1_cb_id, const uint32_t transpose = 0) {
     mm_init_short(in0_cb_id, in1_cb_id, transpose);
 }
+// mm_block_init_short became matmul_block_init
+inline void matmul_block_init(uint32_t in0_cb_id, uint32_t in1_cb_id, const uint32_t transpose = 0, uint32_t ct_dim = 1,
+                              uint32_t rt_dim = 1, uint32_t kt_dim = 1) {
+    mm_block_init_short(in0_cb_id, in1_cb_id, transpose, ct_dim, rt_dim, kt_dim);
+}
 }  // namespace ckernel

@@ -1,9 +1,11 @@
-"""Which DST slot a CB page goes to (or comes from) in a run of L9 statements, found by running
-their loops and lets on constants (D5a compares four such maps before it keeps an accumulator)."""
+"""Index expressions of the DST calls run on constants: which DST slot a CB page goes to (or comes
+from) in a run of L9 statements (D5a compares four such maps before it keeps an accumulator), and
+an index with the lets around it put in (D5b checks the shape of a matmul subblock)."""
 from __future__ import annotations
 
 from typing import Any, Iterator
 
+from nanott.ir import field_names, replace
 from nanott.languages import l9
 
 
@@ -43,3 +45,11 @@ def evaluate(e: Any, env: dict) -> int:
         a, b = evaluate(e.lhs, env), evaluate(e.rhs, env)
         return {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0, "%": a % b if b else 0}[e.op]
     raise KeyError(str(e))
+
+
+def subst(x: Any, values: dict[str, Any]) -> Any:
+    """x with every Var named in `values` replaced by its value."""
+    if isinstance(x, l9.Var) and x.name in values:
+        return values[x.name]
+    names = field_names(type(x))
+    return x if names is None else replace(x, **{n: subst(getattr(x, n), values) for n in names})
