@@ -22,7 +22,7 @@ from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
-from nanott.languages.l0_interp import np_dtype, unwritten
+from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance
 
@@ -93,8 +93,7 @@ def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: An
     `written(n)` hears of DRAM pages written (a progress bar). A program of several launches runs
     them in order on the same arrays, its scratch tensors (T.alloc_global) NaN until written."""
     if isinstance(program, Launches):
-        for t in program.scratch:
-            arrays[t.name] = np.full(t.shape, unwritten(t.dtype), np_dtype(t.dtype))
+        arrays.update(scratch_arrays(program))
         for launch in program.launches:
             execute(launch, level, arrays, written)
         return

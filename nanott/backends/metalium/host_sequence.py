@@ -19,8 +19,9 @@ def sequence_host_source(plan: SequencePlan, api: Api) -> str:
         one = HostPrinter(launch, api)
         block = (one.program() + one.circular_buffers() + one.kernels() + one.runtime_args()
                  + one.run())
+        then = "the next launch starts" if i + 1 < len(plan.launches) else "the outputs are read"
         body += ["", I1 + f"// launch {i} of {len(plan.launches)}: {launch.kernel}, on {len(launch.cores)} "
-                          "cores; finished before the next launch starts", I1 + "{"]
+                          f"cores; finished before {then}", I1 + "{"]
         body += [I1 + line if line else line for line in block] + [I1 + "}"]
         whole.headers |= one.headers
     return whole.assemble(body + whole.outputs())
