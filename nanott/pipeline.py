@@ -88,6 +88,13 @@ class Stage:
         lines = self.doc.strip().splitlines()[1:]
         return "\n".join(line for line in lines if line.strip()).strip()
 
+    def run(self, program: Any, target: Target = DEFAULT_TARGET) -> Any:
+        """The pass on a program: on each launch in turn of a program of several, for a stage from
+        one IR to another (P0 makes the launches, G1 emits them together)."""
+        if self.src is None or self.dst is None:
+            return self.function(program, target)
+        return per_launch(self.function, program, target)
+
     @property
     def transition(self) -> str:
         return f"{self.src or 'Python'} -> {self.dst or 'C++'}"
@@ -152,8 +159,7 @@ def run_stages(kernel: Any, stop_after: str | None = None, target: Target = DEFA
     last = stage(stop_after or "F1")
     program: Any = kernel
     for s in PIPELINE:
-        program = (s.function(program, target) if s.src is None or s.dst is None
-                   else per_launch(s.function, program, target))
+        program = s.run(program, target)
         if isinstance(program, Launches):
             tensors_agree(program, s)
         if check and s.dst is not None:
