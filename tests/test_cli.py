@@ -126,9 +126,10 @@ def test_a_checker_failure_is_a_compiler_bug_exit_4(monkeypatch):
 
 
 def test_compile_release_picks_the_api_table(tmp_path):
-    """--release 0.65.0: the older spellings (legacy compute entry, 6-argument matmul_tiles)."""
-    nanott("compile", GEMM, "-o", str(tmp_path), "--release", "0.65.0")
+    """--release 0.65.0: the older spellings (legacy compute entry, 6-argument matmul_tiles; the
+    epilogue GEMM's B^T keeps matmul_tiles, D5b makes the others matmul_block)."""
+    nanott("compile", str(ROOT / "examples" / "gemm_epilogue.py"), "-o", str(tmp_path), "--release", "0.65.0")
     compute = (tmp_path / "compute.cpp").read_text()
     assert "// for tt-metal 0.65.0" in compute and "namespace NAMESPACE {" in compute
-    assert re.search(r"matmul_tiles\([^;]*, false\);", compute)
+    assert re.search(r"matmul_tiles\([^;]*, true\);", compute)
     nanott("compile", GEMM, "-o", str(tmp_path), "--release", "0.7", code=2)      # not a release nanott knows
