@@ -152,7 +152,7 @@ def test_every_compute_call_agrees_with_the_l9_interpreter(runtime_cache, tmp_pa
 
 
 LAYOUT_CHECK = r"""
-// Checks two layouts of nanott's CPU runtime against metalium.md: tilize_nfaces puts element (i, j)
+// Checks two layouts of nanott's CPU runtime against docs/reference.md: tilize_nfaces puts element (i, j)
 // of a 64 x 96 matrix at tile (i/32, j/32), face ((i%32)/16, (j%32)/16), row i%16, column j%16
 // (§7.1); a DRAM buffer of pages of 2048 B + 16 B (aligned up to the DRAM alignment) has page p in
 // bank p % banks at offset base + (p / banks) * aligned page (§3.5). Prints what it finds.

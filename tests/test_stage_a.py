@@ -76,7 +76,7 @@ def test_a1_allocs_have_no_plan_yet_and_the_body_is_otherwise_untouched():
 
 
 def test_tile_layout_views_a_tensor_as_2d_and_pads_to_whole_tiles():
-    """metalium.md 7.1: [prod(outer) * H, W], padded to multiples of 32 in the last two dims."""
+    """docs/reference.md §7.1: [prod(outer) * H, W], padded to multiples of 32 in the last two dims."""
     assert tile_layout((3, 64, 96), BF16).tiles == (6, 3)
     ragged = tile_layout((2, 40, 50), F32)
     assert ragged.padded_shape == (2, 64, 64) and ragged.tiles == (4, 2) and ragged.page_bytes == 4096
@@ -220,7 +220,7 @@ def test_nt312_a_ragged_tensor_read_and_written(tmp_path):
 
 
 def test_a1_lays_a_1d_tensor_along_row_0_of_a_row_of_tiles():
-    """A vector (n,) is the row [1, n] of metalium.md 7.1: padded to (32, n'), one row of tiles."""
+    """A vector (n,) is the row [1, n] of docs/reference.md §7.1: padded to (32, n'), one row of tiles."""
     layout = tile_layout((70,), F32, (96,))
     assert layout.padded_shape == (32, 96) and layout.tiles == (1, 3) and layout.page_bytes == 4096
 

@@ -84,7 +84,7 @@ def test_f1_cb_balance_reserve_and_capacity():
     with pytest.raises(CheckError, match=r"protocol rule 6 .*: reader kernel: noc_async_read_page to cb1 back slot 3, "
                                          "but 2 pages are reserved"):
         verify(p, T)
-    # reserve only polls (metalium.md rule 5): reserving again before the push is legal, as in the simulator
+    # reserve only polls (docs/reference.md §5.2 rule 5): reserving again before the push is legal, as in the simulator
     p = broken(finished(eltwise_l6()), "reader", lambda s: isinstance(s, l9.CbReserve) and s.cb == 1,
                lambda s: [s, s])
     verify(p, T)

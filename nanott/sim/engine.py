@@ -1,7 +1,7 @@
 """The init model: the compute engine's configuration slots, what each tile operation needs in
 them, and what each init call sets. One model, shared by D4 (which places the inits), F1 (which
 checks them) and the L9 simulator (which faults on an op run without its init), so the three can
-never disagree. Facts from metalium.md §4.4 and §5.3 rule 6.
+never disagree. Facts from docs/reference.md §4.4 and §5.3 rule 6.
 
   slot  set by                                                      value kept
   fpu   copy_tile_init(cb), {add,sub,mul}_tiles_init(a, b),         the init call, its CBs and
@@ -157,7 +157,7 @@ def needs(x: Any, formats: dict[int, str]) -> tuple[Need, ...]:
 
 def _sources(x: Any, formats: dict[int, str], loc) -> tuple[Need, ...]:
     """The unpacker's source formats an op needs: the formats of the CBs it unpacks into srcA and
-    srcB (matmul: in1 into srcA, in0 into srcB; metalium.md §4.6). A short init does not change
+    srcB (matmul: in1 into srcA, in0 into srcB; docs/reference.md §4.6). A short init does not change
     them; reconfig_data_format_srca/_srcb(cb) do."""
     match x:
         case (l5.TileLoad(ref) | l9.CopyTile(cb=ref) | l5.TileTranspose(ref) | l9.TransposeTile(cb=ref)
@@ -220,7 +220,7 @@ def _sfpu(op: str, loc) -> Need:
 
 def unpack_to_dest_fp32(program: Any) -> tuple[int, ...]:
     """The Float32 CBs the compute kernel copies into a 32-bit DST: without UnpackToDestFp32 for
-    them, the copy goes through srcA and keeps only TF32's 10 mantissa bits (metalium.md §4.4)."""
+    them, the copy goes through srcA and keeps only TF32's 10 mantissa bits (docs/reference.md §4.4)."""
     if not program.compute.fp32_dest_acc:
         return ()
     formats = formats_of(program)

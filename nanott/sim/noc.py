@@ -1,10 +1,10 @@
 """DRAM as pages, and the NoC transfers a data-movement kernel has in flight.
 
 DRAM: every tensor is tilized when the run starts, page id = tile row * tile cols + tile col, one
-32x32 tile per page in the tensor's dtype (metalium.md §7.1, interleaved: the bank does not change
+32x32 tile per page in the tensor's dtype (docs/reference.md §7.1, interleaved: the bank does not change
 what a page holds), and untilized into the caller's arrays at the end.
 
-NoC (metalium.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
+NoC (docs/reference.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
 kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
 write reads its source page of L1 then, not when issued, which is why rule 8 matters. The kernel
 asks how many transfers are still in flight into or out of a CB before it pushes or pops it.

@@ -1,4 +1,4 @@
-// numerics.hpp: the roundings of nanott's CPU runtime, as nanott's model has them (metalium.md §7.5):
+// numerics.hpp: the roundings of nanott's CPU runtime, as nanott's model has them (docs/reference.md §7.5):
 // float32 -> bfloat16 and float32 -> float16 (IEEE binary16, tt::DataFormat::Float16) to nearest,
 // ties to even (NaN stays NaN; float16 overflows to infinity and keeps subnormals, as NumPy's cast
 // does), and float32 -> int32 by truncation
@@ -17,7 +17,7 @@ inline uint16_t to_bfloat16_bits(float x) {
     return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
 }
 
-// Float32 through srcA or srcB: TF32 keeps 10 of float32's 23 mantissa bits (metalium.md §7.4)
+// Float32 through srcA or srcB: TF32 keeps 10 of float32's 23 mantissa bits (docs/reference.md §7.4)
 inline float to_tf32(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0xFFFFE000u); }
 
 inline float from_bfloat16_bits(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
