@@ -304,3 +304,20 @@ def test_the_runtime_is_cached_per_user_not_per_checkout(monkeypatch, tmp_path):
     assert user_cache() == tmp_path / "home" / ".cache" / "nanott"
     monkeypatch.setenv("NANOTT_CACHE", str(tmp_path / "mine"))
     assert user_cache() == tmp_path / "mine"
+
+
+def test_a_kernel_without_compute_verifies_builds_and_runs(runtime_cache, tmp_path):
+    """A copy through a shared buffer leaves the compute kernel empty: F1 asks it for no init (it
+    used to report a compiler bug), G1 still includes the compute API (the runtime registers the
+    kernel through it), and the program runs and matches NumPy, as it does at L9."""
+    from nanott.loader import load_kernel
+    loaded = load_kernel(ROOT / "tests" / "kernels" / "copy_only.py")
+    program = api.lower(loaded.prim_func, "G1")
+    assert "common.h" in program["compute.cpp"] and "kernel_main() {\n}" in program["compute.cpp"]
+    kernel = api.lower(loaded.prim_func, "P0")
+    inputs = api.random_inputs(kernel, 3)
+    at_l9 = api.simulate(api.lower(loaded.prim_func, "F1"), "L9", inputs)
+    assert np.array_equal(at_l9["C"], inputs["A"])
+    write_files(tmp_path, program)
+    run = execute(tmp_path, loaded, kernel, WORMHOLE_N150, 0, runtime_cache)
+    assert run.results and all(r.ok for r in run.results), run.results

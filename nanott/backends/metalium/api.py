@@ -86,7 +86,7 @@ UNARY_HEADERS = {"exp": CK + "eltwise_unary/exp.h", "sqrt": CK + "eltwise_unary/
 KERNEL_CALLS: dict[str, Call] = {
     # entry points; {body} is the kernel's statements
     "dataflow_kernel": Call("void kernel_main() {{\n{body}}}\n", "api/dataflow/dataflow_api.h"),
-    "compute_kernel": Call("void kernel_main() {{\n{body}}}\n"),
+    "compute_kernel": Call("void kernel_main() {{\n{body}}}\n", CK + "common.h"),   # even when empty
     # arguments (docs/reference.md §2, §3.5)
     "get_arg_val": Call("get_arg_val<uint32_t>({index})", CK + "common.h"),
     "accessor_args": Call("TensorAccessorArgs<{cta_offset}>()"),
@@ -207,7 +207,7 @@ AC = "api/compute/"
 SWITCHES: dict[str, dict[str, Call]] = {
     # 2026-01-23 (8ff5885392): compute kernels could still be written in the legacy form before
     "legacy_compute_main": {"compute_kernel": Call(
-        "namespace NAMESPACE {{\nvoid MAIN {{\n{body}}}\n}}  // namespace NAMESPACE\n")},
+        "namespace NAMESPACE {{\nvoid MAIN {{\n{body}}}\n}}  // namespace NAMESPACE\n", CK + "common.h")},
     # 2025-12-19 (90c25836a6): dataflow_api.h moved under api/dataflow/
     "dataflow_header_before_2025_12_19": {"dataflow_kernel": Call(
         "void kernel_main() {{\n{body}}}\n", "dataflow_api.h")},
