@@ -10,6 +10,7 @@ a fill or a gemm), never from its name.
 from __future__ import annotations
 
 import traceback
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,11 +74,8 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
     eager_func = eager.eager_function(prim_func)
     if eager_func is not None:
         prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, views), **values})
-    last = stage_for_level(level)
-    kernel, program = None, None
     with diagnosed():
-        for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
-            kernel = program if s.id == "P0" else kernel
+        kernel, program = lowered(prim_func, level, resolve_target(target))
         made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(views):]) \
             if eager_func is not None else ()
         check_arrays(kernel, (*views, *made))
@@ -85,6 +83,23 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
     for a, view in zip(arrays, views):
         write_back(a, view)
     return None if eager_func is None else made[0] if len(made) == 1 else made
+
+
+# A kernel run twice is lowered once, as a JIT compiler keeps its compiled kernels: (P0's kernel, the
+# program at the level) per kernel object, level and target. The IR is immutable, so sharing it is safe.
+_LOWERED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def lowered(prim_func: Any, level: str, target: Target) -> tuple[l0.Kernel, Any]:
+    """(the L0 kernel, the program at `level`) of a kernel, lowered on its first run."""
+    per_kernel = _LOWERED.setdefault(prim_func, {})
+    key = (level, target)
+    if key not in per_kernel:
+        kernel, program = None, None
+        for s, program in pipeline.run_stages(prim_func, stage_for_level(level).id, target):
+            kernel = program if s.id == "P0" else kernel
+        per_kernel[key] = (kernel, program)
+    return per_kernel[key]
 
 
 def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:

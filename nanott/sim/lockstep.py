@@ -185,7 +185,7 @@ class LockstepNoc(Noc):
                                     ring.front(slot, "noc_async_write_page")))
 
     def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
-        count = len(self.dram.pages[tensor])
+        count = self.dram.count(tensor)
         bad = (pages < 0) | (pages >= count)
         if bad.any():
             self.dram.page(tensor, int(pages[bad][0]), call)       # raises the reference's error
@@ -193,13 +193,13 @@ class LockstepNoc(Noc):
 
     def read_barrier(self) -> None:
         for t in self.reads:
-            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
             self.written(len(t.page))
         self.writes = []
 
