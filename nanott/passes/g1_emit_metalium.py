@@ -18,17 +18,23 @@ Why:       the IR is only worth its checks if the code that runs is the IR. A pr
 """
 from __future__ import annotations
 
-from nanott.backends.metalium.api import VERSIONS, Api
-from nanott.backends.metalium.host import cmake_source, host_source
-from nanott.backends.metalium.kernels import kernel_source
-from nanott.backends.metalium.plan import ROLES, plan_json, plan_of
+from typing import TYPE_CHECKING
+
 from nanott.languages import l9
 from nanott.target import Target
+
+if TYPE_CHECKING:
+    from nanott.backends.metalium.api import Api
 
 
 def emit_metalium(program: l9.Program, target: Target, api: Api | None = None) -> dict[str, str]:
     """The emitted files, by name, in a fixed order: the three kernels, main.cpp, the plan, CMake;
     for the target's release unless `api` names another table."""
+    # the backend (and its JSON library) loads when G1 first runs, not when nanott starts
+    from nanott.backends.metalium.api import VERSIONS
+    from nanott.backends.metalium.host import cmake_source, host_source
+    from nanott.backends.metalium.kernels import kernel_source
+    from nanott.backends.metalium.plan import ROLES, plan_json, plan_of
     api = api or VERSIONS[target.release]
     plan = plan_of(program, target, api)
     files = {f"{role}.cpp": kernel_source(program, role, api) for role in ROLES}
