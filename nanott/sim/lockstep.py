@@ -147,8 +147,7 @@ class Lockstep(InterpL9):
                 yield from super().exec_kernel_stmt(s, env)
 
     def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
-        """InterpL9.front; a bfloat16 page widened to float32 by a shift of its bits (exact, as the
-        cast is, and much faster than ml_dtypes' cast loop)."""
+        """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
         return widen(page)
