@@ -23,7 +23,7 @@ from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
-from nanott.languages.l0_compiled import CompiledL0
+from nanott.languages.l0_compiled import COMPILED
 from nanott.languages.l0_interp import np_dtype, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance
@@ -104,15 +104,15 @@ def lowered(prim_func: Any, level: str, target: Target) -> tuple[l0.Kernel, Any]
 
 
 def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:
-    """Run `program` at `level` into `arrays`. L0 runs compiled closures (languages/l0_compiled.py),
-    bit-identical to InterpL0. L9 runs its cores in lockstep (sim/lockstep.py),
+    """Run `program` at `level` into `arrays`. L0..L4 run compiled closures (languages/l0_compiled.py),
+    bit-identical to their interpreters. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
     `written(n)` hears of DRAM pages written (a progress bar)."""
     if level == "L9":
         from nanott.sim import lockstep
         lockstep.simulate(program, arrays, written=written)
-    elif level == "L0":
-        CompiledL0().run(program, arrays)
+    elif level in COMPILED:
+        COMPILED[level]().run(program, arrays)
     else:
         pipeline.interpreter(level)().run(program, arrays)
 

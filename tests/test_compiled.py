@@ -1,5 +1,6 @@
-"""The compiled L0 executor (nanott/languages/l0_compiled.py) against the reference InterpL0: bit for
-bit on every example (tests/test_generality.py does the same on every fuzzed kernel); a GEMM's K loop
+"""The compiled executors of L0..L4 (nanott/languages/l0_compiled.py) against the reference
+interpreters: bit for bit on every example at every level (tests/test_generality.py compares L0 on
+every fuzzed kernel); a GEMM's K loop
 runs statement-major, a loop that breaks the conditions runs iteration by iteration, and a user's
 mistake is the reference's own diagnostic."""
 import numpy as np
@@ -7,11 +8,11 @@ import pytest
 from conftest import EXAMPLES, ROOT
 
 import nanott.language as T
-from nanott import api
+from nanott import api, pipeline
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l0
-from nanott.languages.l0_compiled import CompiledL0, batch_plan
+from nanott.languages.l0_compiled import COMPILED, CompiledL0, batch_plan
 from nanott.languages.l0_interp import InterpL0
 from nanott.loader import load_kernel
 
@@ -23,14 +24,18 @@ def both(kernel, inputs):
     return fast, slow
 
 
+@pytest.mark.parametrize("level", sorted(COMPILED))
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_every_example_compiled_bit_identical_to_the_reference(example):
+def test_every_example_compiled_bit_identical_to_the_reference(example, level):
     loaded = load_kernel(ROOT / "examples" / f"{example}.py")
-    kernel = api.lower(loaded.prim_func, api.stage_for_level("L0").id)
-    inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), seed=5)
-    fast, slow = both(kernel, inputs)
+    kernel, program = api.lower(loaded.prim_func, "P0"), api.lower(loaded.prim_func, api.stage_for_level(level).id)
+    inputs = api.random_inputs(kernel, seed=5)
+    fast, slow = ({k: v.copy() for k, v in inputs.items()} for _ in range(2))
+    COMPILED[level]().run(program, fast)
+    pipeline.interpreter(level)().run(program, slow)
     _, outputs = api.tensor_roles(kernel)
     assert api.identical(fast, slow, outputs)
+    assert api.compare(kernel, fast, api.expected_outputs(loaded, kernel, inputs))[0].ok
 
 
 def gemm(M, N, K, bm=64, bn=64, bk=32, dtype="bfloat16", accum="float32", ta=False):

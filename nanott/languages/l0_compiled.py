@@ -24,17 +24,24 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from nanott.ir import walk
-from nanott.languages import l0
+from nanott.languages import l0, l1, l3
 from nanott.languages.l0_interp import BINOPS, UNARY, Env, InterpL0, cast, empty, float32, select
+from nanott.languages.l1_interp import InterpL1
+from nanott.languages.l2_interp import InterpL2
+from nanott.languages.l3_interp import InterpL3
+from nanott.languages.l4_interp import InterpL4
 
 F32 = np.float32
 Code = Callable[[Env], Any]
 
 
-class CompiledL0(InterpL0):
-    """InterpL0 with closures compiled once per node (kept by id; the node is kept alive)."""
+class Compiled:
+    """A mixin before an interpreter of L0..L4 (CompiledL0 = Compiled + InterpL0): closures for
+    L0's own productions, compiled once per node (kept by id; the node is kept alive); any other
+    node (L1's Alloc, L3's CoreArg, L4's CB statements) runs by the interpreter's own rule."""
 
-    def __init__(self):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.code: dict[int, tuple[Any, Code]] = {}
 
     def compiled(self, x: Any, make: Callable[[Any], Code]) -> Code:
@@ -55,6 +62,9 @@ class CompiledL0(InterpL0):
 
     # ----- statements -----
     def stmt(self, s: Any) -> Code:
+        rule = super().exec_stmt
+        if type(s) not in L0_NODES:
+            return lambda env: rule(s, env)
         match s:
             case l0.Alloc(name, shape, dtype, _):
                 def alloc(env):
@@ -97,7 +107,7 @@ class CompiledL0(InterpL0):
                 def let(env):
                     env.scalars[var] = v(env)
                 return let
-        return lambda env: InterpL0.exec_stmt(self, s, env)
+        return lambda env: rule(s, env)
 
     def access(self, buffer: str, indices: tuple, at: Any) -> Code:
         """The checked index arrays of an element access (InterpL0.indices, NT120 included)."""
@@ -163,8 +173,10 @@ class CompiledL0(InterpL0):
                     f(env)
         return run
 
-    def run(self, program: l0.Kernel, arrays: dict[str, np.ndarray]) -> None:
-        self.constant = {p.name for p in program.params} - written(program.body)
+    def run(self, program: Any, arrays: dict[str, np.ndarray]) -> None:
+        # tensors no statement writes (known only where every statement is L0's or L1's Alloc)
+        known = all(type(x) in L0_NODES or isinstance(x, (l1.Alloc, l1.CbPlan, l3.CoreArg)) for x in walk(program.body))
+        self.constant = {p.name for p in program.params} - written(program.body) if known else set()
         self.as_f32: dict[str, np.ndarray] = {}
         super().run(program, arrays)
 
@@ -209,6 +221,9 @@ class CompiledL0(InterpL0):
 
     # ----- expressions -----
     def expr(self, e: Any) -> Code:
+        rule = super().eval
+        if type(e) not in L0_NODES:
+            return lambda env: rule(e, env)
         match e:
             case l0.Const(value, dtype):
                 v = F32(value) if dtype != "int32" else int(value)
@@ -223,7 +238,7 @@ class CompiledL0(InterpL0):
                 def divide(env):
                     right = b(env)
                     if np.any(np.asarray(right) == 0):
-                        return InterpL0.eval(self, e, env)          # raises the reference's NT121
+                        return rule(e, env)                          # raises the reference's NT121
                     return f(a(env), right)
                 return divide
             case l0.Load(buffer, indices):
@@ -238,7 +253,19 @@ class CompiledL0(InterpL0):
             case l0.Select(cond, then, other):
                 c, t, o = self.expr(cond), self.expr(then), self.expr(other)
                 return lambda env: select(c(env), t(env), o(env))
-        return lambda env: InterpL0.eval(self, e, env)
+        return lambda env: rule(e, env)
+
+
+L0_NODES = frozenset(l0.LANG.nodes.values())
+
+
+class CompiledL0(Compiled, InterpL0):
+    """InterpL0, compiled."""
+
+
+COMPILED = {"L0": CompiledL0, "L1": type("CompiledL1", (Compiled, InterpL1), {}),
+            "L2": type("CompiledL2", (Compiled, InterpL2), {}), "L3": type("CompiledL3", (Compiled, InterpL3), {}),
+            "L4": type("CompiledL4", (Compiled, InterpL4), {})}
 
 
 def written(body: tuple) -> set[str]:
@@ -259,8 +286,8 @@ def batch_plan(s: l0.For) -> tuple | None:
     """(copies, gemms) when the loop's body is copies that overwrite whole on-chip buffers,
     followed by gemms that accumulate products of those buffers (or of buffers the loop does not
     write) into accumulators nothing else in the body touches; else None. Decided from the IR."""
-    copies = [x for x in s.body if isinstance(x, l0.Copy)]
-    gemms = [x for x in s.body if isinstance(x, l0.Gemm)]
+    copies = [x for x in s.body if type(x) is l0.Copy]
+    gemms = [x for x in s.body if type(x) is l0.Gemm]
     written = {c.dst.buffer for c in copies}
     if not gemms or any(not {g.a, g.b} & written for g in gemms) or len(copies) + len(gemms) != len(s.body) or s.body[:len(copies)] != tuple(copies):
         return None
@@ -295,4 +322,4 @@ def strided(buf: np.ndarray, starts: list[list[int]], extents: tuple[int, ...]) 
                       writeable=False)
 
 
-__all__ = ["CompiledL0", "batch_plan"]
+__all__ = ["COMPILED", "Compiled", "CompiledL0", "batch_plan"]
