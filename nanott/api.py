@@ -21,10 +21,10 @@ from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
-from nanott.ir import NOLOC, Loc, walk
+from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
 from nanott.languages.l0_compiled import COMPILED
-from nanott.languages.l0_interp import np_dtype, unwritten
+from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance
 
@@ -107,7 +107,13 @@ def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: An
     """Run `program` at `level` into `arrays`. L0..L4 run compiled closures (languages/l0_compiled.py),
     bit-identical to their interpreters. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
-    `written(n)` hears of DRAM pages written (a progress bar)."""
+    `written(n)` hears of DRAM pages written (a progress bar). A program of several launches runs
+    them in order on the same arrays, its scratch tensors (T.alloc_global) NaN until written."""
+    if isinstance(program, Launches):
+        arrays.update(scratch_arrays(program))
+        for launch in program.launches:
+            execute(launch, level, arrays, written)
+        return
     if level == "L9":
         from nanott.sim import lockstep
         lockstep.simulate(program, arrays, written=written)
