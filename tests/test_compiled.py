@@ -10,10 +10,10 @@ from conftest import EXAMPLES, ROOT
 import nanott.language as T
 from nanott import api, pipeline
 from nanott.diagnostics import NanottError
-from nanott.ir import walk
+from nanott.ir import Launches, launches_of, walk
 from nanott.languages import l0
 from nanott.languages.l0_compiled import COMPILED, CompiledL0, batch_plan
-from nanott.languages.l0_interp import InterpL0
+from nanott.languages.l0_interp import InterpL0, scratch_arrays
 from nanott.loader import load_kernel
 
 
@@ -31,8 +31,12 @@ def test_every_example_compiled_bit_identical_to_the_reference(example, level):
     kernel, program = api.lower(loaded.prim_func, "P0"), api.lower(loaded.prim_func, api.stage_for_level(level).id)
     inputs = api.random_inputs(kernel, seed=5)
     fast, slow = ({k: v.copy() for k, v in inputs.items()} for _ in range(2))
-    COMPILED[level]().run(program, fast)
-    pipeline.interpreter(level)().run(program, slow)
+    if isinstance(program, Launches):                     # several launches: each in turn
+        fast.update(scratch_arrays(program))
+        slow.update(scratch_arrays(program))
+    for launch in launches_of(program):
+        COMPILED[level]().run(launch, fast)
+        pipeline.interpreter(level)().run(launch, slow)
     _, outputs = api.tensor_roles(kernel)
     assert api.identical(fast, slow, outputs)
     assert api.compare(kernel, fast, api.expected_outputs(loaded, kernel, inputs))[0].ok
