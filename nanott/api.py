@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nanott import pipeline
+from nanott.block_float import as_dram_holds
 from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
@@ -107,13 +108,15 @@ def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: An
     """Run `program` at `level` into `arrays`. L0..L4 run compiled closures (languages/l0_compiled.py),
     bit-identical to their interpreters. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
-    `written(n)` hears of DRAM pages written (a progress bar). A program of several launches runs
+    `written(n)` hears of DRAM pages written (a progress bar). An fp8 input is first put on the grid
+    DRAM holds it in (Bfp8_b: nanott/block_float.py), at every level alike. A program of several launches runs
     them in order on the same arrays, its scratch tensors (T.alloc_global) NaN until written."""
     if isinstance(program, Launches):
         arrays.update(scratch_arrays(program))
         for launch in program.launches:
             execute(launch, level, arrays, written)
         return
+    as_dram_holds(program.params, arrays)
     if level == "L9":
         from nanott.sim import lockstep
         lockstep.simulate(program, arrays, written=written)
