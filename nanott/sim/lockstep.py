@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from nanott.ir import walk
+from nanott.ir import launches_of, walk
 from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS, empty
 from nanott.languages.l7_interp import KernelEnv
@@ -147,8 +147,7 @@ class Lockstep(InterpL9):
                 yield from super().exec_kernel_stmt(s, env)
 
     def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
-        """InterpL9.front; a bfloat16 page widened to float32 by a shift of its bits (exact, as the
-        cast is, and much faster than ml_dtypes' cast loop)."""
+        """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
         return widen(page)
@@ -185,7 +184,7 @@ class LockstepNoc(Noc):
                                     ring.front(slot, "noc_async_write_page")))
 
     def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
-        count = len(self.dram.pages[tensor])
+        count = self.dram.count(tensor)
         bad = (pages < 0) | (pages >= count)
         if bad.any():
             self.dram.page(tensor, int(pages[bad][0]), call)       # raises the reference's error
@@ -193,22 +192,22 @@ class LockstepNoc(Noc):
 
     def read_barrier(self) -> None:
         for t in self.reads:
-            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
             self.written(len(t.page))
         self.writes = []
 
 
 def pages_written(program: l9.Program) -> int:
     """The DRAM pages a run writes: every page of every tensor a writer's NoC writes to (the
-    total a progress bar counts to)."""
-    tensors = {s.tensor for s in walk(program.kernels) if isinstance(s, l9.NocWritePage)}
-    return sum(math.prod(p.layout.tiles) for p in program.params if p.name in tensors)
+    total a progress bar counts to), summed over the launches of a program of several."""
+    return sum(math.prod(p.layout.tiles) for launch in launches_of(program) for p in launch.params
+               if p.name in {s.tensor for s in walk(launch.kernels) if isinstance(s, l9.NocWritePage)})
 
 
 def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | None = None,
