@@ -171,6 +171,8 @@ class Coverage:
         for s in stmts:
             match s:
                 case l0.Let(var, value):
+                    if any(isinstance(x, l0.Load) for x in walk(value)):
+                        raise _TooMuch          # a value read from a tensor: no coverage to predict
                     env.scalars[var] = self.interp.eval(value, env)
                 case l0.For(var, extent, _, _, body):
                     for i in range(int(self.interp.eval(extent, env))):
