@@ -94,7 +94,6 @@ LOWERED = [
     ("bad_ragged_in_place", "NT312", 'def bad(A: T.Tensor((100, 64), "float32")', "A: T.Tensor"),
     ("bad_3d_buffer", "NT313", 'def bad(A: T.Tensor((2, 64, 64), "float32")', "A: T.Tensor"),
     ("bad_dram_to_dram", "NT314", "T.copy(A[0:64, 0:64], C[0:64, 0:64])", "T.copy"),
-    ("bad_dram_parallel", "NT315", "C_l[i, j] = A[i, j] * 2.0", "C_l"),
     ("bad_transposed_parallel", "NT317", "C_l[i, j] = A_s[j, i]", "C_l"),
     ("bad_parallel_op", "NT318", "C_l[i, j] = A_s[i, j] % 7", "C_l"),
     ("bad_produced_outside_loop", "NT319", "for k in T.serial(2):", "for"),
@@ -171,7 +170,9 @@ FRONTEND = ["NT101", "NT102", "NT103", "NT105", "NT106", "NT108", "NT109", "NT30
             "NT920"]              # tests/test_frontend_diagnostics.py and test_tilelang_surface.py
 WARNINGS = ["NT117", "NT118"]    # test_warnings_for_copies_outside_and_unwritten_outputs
 ELSEWHERE = ["NT325"]            # tests/test_block_float.py (an fp8 output)
-NO_CASE_YET = {"NT324": "launches that lay a tensor out differently: added with programs of several "
+NO_CASE_YET = {"NT315": "P0b (issue 9) now stages a T.Parallel's DRAM element reads and writes; the "
+                        "corpus kernel for it runs, and none that still reaches C1's check is known",
+               "NT324": "launches that lay a tensor out differently: added with programs of several "
                         "launches; no corpus kernel yet"}
 NOT_FROM_USER = {
     "NT119": "a guard on Python's recursion limit; a chain of 1500 operations parses "
