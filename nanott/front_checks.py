@@ -9,6 +9,7 @@ Errors (each a NanottError at the user's line):
   NT205  a run that needs more host memory for its tensors (padded to what the copies reach, as
          A1 pads them) than nanott allows: the bytes, before a single one is allocated
   NT206  a grid of more blocks than nanott simulates
+  NT325  an fp8 tensor the kernel writes (fp8 is held as Bfp8_b; writing it back is not modelled)
 Warnings (NanottWarning, printed by the CLI, the kernel still runs):
   NT117  a copy that lies wholly outside its tensor for some grid block
   NT118  elements of an output tensor that no grid block writes
@@ -21,11 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from nanott.block_float import BLOCK_FLOAT
 from nanott.diagnostics import NanottError, NanottWarning, kib
+from nanott.dtypes import LOWERED
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.languages.l0_interp import Env, InterpL0, np_dtype
-from nanott.passes._padding import CopyReach, interval
+from nanott.passes._padding import CopyReach, interval, live_grid
 
 MAX_BYTES = 2**31          # host memory for a run's tensors (inputs, outputs, their reference)
 MAX_BLOCKS = 4_096        # grid blocks a run may simulate
@@ -37,12 +40,13 @@ def front_checks(k: l0.Kernel) -> None:
         if any(d <= 0 for d in t.shape):
             raise NanottError("NT116", f"tensor {t.name} has shape {list(t.shape)}: every dimension must "
                               "be positive", t.loc, hint="check the sizes (--set values) the shape is made of")
-    written = {t.name for t in k.params} & {r.buffer for r in dram_writes(k.body)}
+    stored = {x.buffer for x in walk(k.body) if isinstance(x, (l0.Store, l0.AtomicStore))}   # P0b stages them
+    written = {t.name for t in k.params} & ({r.buffer for r in dram_writes(k.body)} | stored)
     if not written:
         raise NanottError("NT122", f"kernel {k.name} writes none of its tensors ({', '.join(t.name for t in k.params)})",
                           k.params[0].loc if k.params else None,
                           hint="copy a result into an output tensor: T.copy(C_local, C[by * bm, bx * bn])")
-    reach = CopyReach(k)
+    reach = CopyReach(k, {v: (0, n - 1) for v, n in zip(k.block_vars, live_grid(k))})    # as A1 pads
     padded = {t.name: reach.padded(t, tuple(range(len(t.shape)))[-2:]) for t in k.params}
     need = 3 * sum(prod(padded[t.name]) * np_dtype(t.dtype).itemsize for t in k.params)
     if need > MAX_BYTES:
@@ -55,6 +59,11 @@ def front_checks(k: l0.Kernel) -> None:
         raise NanottError("NT206", f"the grid {list(k.grid)} has {prod(k.grid):,} blocks; nanott simulates "
                           f"at most {MAX_BLOCKS:,}", k.loc,
                           hint="T.ceildiv(size, block) blocks per dim, or larger blocks")
+    for t in k.params:
+        if t.name in written and LOWERED[t.dtype].format == BLOCK_FLOAT:
+            raise NanottError("NT325", f"{t.name} is {t.dtype}, which a Tensix core holds as {BLOCK_FLOAT} "
+                              "(nanott/dtypes.py); writing it back as fp8 is not supported yet", t.loc,
+                              hint="write the result in bfloat16 or float32 (an fp8 input is supported)")
     Unwritten({t.name for t in k.params}).block(k.body)
     Coverage(k).report()
 
@@ -162,6 +171,8 @@ class Coverage:
         for s in stmts:
             match s:
                 case l0.Let(var, value):
+                    if any(isinstance(x, l0.Load) for x in walk(value)):
+                        raise _TooMuch          # a value read from a tensor: no coverage to predict
                     env.scalars[var] = self.interp.eval(value, env)
                 case l0.For(var, extent, _, _, body):
                     for i in range(int(self.interp.eval(extent, env))):

@@ -1,12 +1,10 @@
 """Target descriptions: the machine a kernel is lowered for, as data (never constants in passes).
 
-Numbers from ../shared/reference/metalium.md §4.3 (DST), §5.2 (CBs), §8.1 (chip and board).
+Numbers from docs/reference.md §4.3 (DST), §5.2 (CBs), §8.1 (chip and board).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from dataclasses_json import dataclass_json
 
 from nanott.dtypes import LOWERED
 
@@ -14,7 +12,6 @@ TILE = 32
 FORMATS = {d.name: (d.format, d.tile_bytes) for d in LOWERED.values()}   # the table of nanott/dtypes.py
 
 
-@dataclass_json
 @dataclass(frozen=True)
 class Target:
     name: str

@@ -122,6 +122,12 @@ class InterpL0:
                 buf = env.buffers[buffer]
                 idx = self.indices(buffer, indices, env, s)
                 buf[idx] = np.broadcast_to(self.eval(value, env), idx[0].shape).astype(buf.dtype)
+            case l0.AtomicStore(buffer, indices, value):
+                buf = env.buffers[buffer]
+                idx = self.indices(buffer, indices, env, s)
+                total = buf.astype(np.float32)
+                np.add.at(total, idx, np.broadcast_to(np.float32(self.eval(value, env)), idx[0].shape))
+                buf[idx] = total[idx].astype(buf.dtype)
             case l0.Let(var, value):
                 env.scalars[var] = self.eval(value, env)
             case _:
@@ -234,7 +240,7 @@ def _recip(x: Any) -> Any:
     return np.float32(1.0) / x
 
 
-# The elementwise functions of every level, on float32 values (tilelang.md §8; metalium.md §4.7,
+# The elementwise functions of every level, on float32 values (docs/reference.md §T8; docs/reference.md §4.7,
 # whose SFPU computes in float32: nanott models it exactly, without the approximations of APPROX).
 UNARY = {
     "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "log2": np.log2, "sqrt": np.sqrt,
