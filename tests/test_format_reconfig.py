@@ -20,7 +20,7 @@ from nanott import api
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes.f1_verify import verify
-from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, formats_of
+from nanott.sim.engine import HW_STARTUP, PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, formats_of, slots_of
 from nanott.sim.errors import ProtocolError
 from nanott.target import WORMHOLE_N150
 
@@ -59,6 +59,29 @@ def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
         # the first op the missing init leaves unconfigured: the victim's own op, or a later one
         # whose state the loop join made unknown; either way the same kind of init is named
         assert f"needs {victim.op}(cb" in str(e.value) and ".py:" in str(e.value), str(e.value)
+
+
+def format_inits(program: l9.Program) -> list[l9.Init]:
+    """Every init G1 emits that sets an unpacker or packer format (the engine model's own table):
+    the reconfigs, unary_bcast_init, compute_kernel_hw_startup. nanott emits no `*_with_dt` init:
+    0.81 dropped copy_tile_to_dst_init_short_with_dt and mm_init_short_with_dt, so the reconfig
+    calls are the one spelling all supported releases share."""
+    return [x for x in walk(program.kernel("compute").body) if isinstance(x, l9.Init)
+            and (x.op == HW_STARTUP or {"srca", "srcb", "pack"} & set(slots_of(x.op)))]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_removing_any_init_that_sets_a_format_is_caught_by_f1(example, lowered):
+    """Not only the reconfigs: each init the engine model says sets a format, removed alone, leaves
+    some op without the configuration it needs, at a source line."""
+    program = lowered.program(example, "F1")
+    found = format_inits(program)
+    assert any(v.op == HW_STARTUP for v in found)
+    for victim in found:
+        with pytest.raises(CheckError) as e:
+            verify(without(program, victim), WORMHOLE_N150)
+        # a missing hw startup is named as such (it has no op of its own); any other at an op's line
+        assert (HW_STARTUP in str(e.value) if victim.op == HW_STARTUP else ".py:" in str(e.value)), str(e.value)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -3,7 +3,7 @@
 For every supported release (api.RELEASES) and every example: reader.cpp and writer.cpp compile
 inside the release's own firmware files, compute.cpp three times (TRISC_UNPACK, TRISC_MATH,
 TRISC_PACK), with the release's headers and tt-llk and the generated files tt.plan.json implies
-(jit.py). A probe kernel that makes every call of the release's API table once compiles too, so
+(jit.py); main.cpp links against the release's libtt_metal.so (link.py). A probe kernel that makes every call of the release's API table once compiles too, so
 the table cannot hold a call the release lacks. A failure lists the real mismatches; errors that
 only the stand-in compiler causes are reported apart and do not fail (jit.py says which are which).
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from nanott.backends.metalium import api as metalium
-from nanott.backends.metalium import jit
+from nanott.backends.metalium import jit, link
 from nanott.backends.metalium.plan import Plan
 from nanott.backends.metalium.probe import probe_sources
 from nanott.backends.metalium.wheels import Layout
@@ -48,6 +48,24 @@ def test_example_compiles_against_the_release(layout, example, tmp_path, lowered
     out, plan = emitted(lowered, example, layout.release, tmp_path)
     outcomes = [jit.check(layout, out, plan, role, thread) for role, thread in BUILDS]
     assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_main_links_against_the_release_library(layout, example, tmp_path, lowered):
+    """Every host call of main.cpp resolves in the release's own libtt_metal.so (link.py)."""
+    out, plan = emitted(lowered, example, layout.release, tmp_path)
+    outcome = link.link(layout, out, plan)
+    assert not outcome.real, outcome.report()
+
+
+def test_a_host_overload_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
+    """The link can fail: main.cpp built with 0.66's CreateKernel (one variant of three configs)
+    does not resolve in 0.81.1's library, which split it into overloads; it does in 0.66.0's."""
+    out, plan = emitted(lowered, "gemm", "0.66.0", tmp_path)
+    for release, real in (("0.66.0", False), ("0.81.1", True)):
+        outcome = link.link(Layout.of(release), out, plan)
+        assert bool(outcome.real) == real, outcome.report()
+        assert all("CreateKernel" in e.message for e in outcome.real), outcome.report()
 
 
 def test_probe_of_the_whole_api_table(layout, tmp_path, lowered):

@@ -189,6 +189,10 @@ HOST_CALLS: dict[str, Call] = {
     "tilize": Call("tilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
     "untilize": Call("untilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
 }
+# the host types libtt_metal.so instantiates tilize_nfaces/untilize_nfaces for (its exported
+# symbols, the same in 0.65.0, 0.66.0 and 0.81.1): a main.cpp that tilizes int8_t does not link,
+# so main.cpp puts the other types in tile order with a helper of its own (host.py)
+TILIZED_HOST_TYPES = ("bfloat16", "float", "uint32_t", "uint16_t")
 
 # ttnn 0.66.0 (tt-metal of February 2026): the table above, checked against that release's headers
 # (make test-metal). It has no row-broadcast subtract of its own (metalium.md §4.4).
@@ -252,6 +256,13 @@ VERSIONS: dict[str, Api] = {
 }
 RELEASES = tuple(VERSIONS)
 DEFAULT = VERSIONS["0.81.1"]
+
+
+def fpu_broadcasts(release: str) -> frozenset[tuple[str, str]]:
+    """The FPU broadcasts (op, "rows"/"cols") a release has, for C2: where one is missing, a vector
+    is spread over a temporary tile (unary_bcast) and the SFPU does the op."""
+    calls = VERSIONS[release].calls
+    return frozenset((op, how) for op in FPU_OPS for how in BCASTS if f"{op}_tiles_bcast_{how}" in calls)
 
 # Facts of the device and host API that are not calls (metalium.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}

@@ -65,12 +65,13 @@ class Outcome:
     what: str
     real: tuple[Error, ...]
     artefacts: tuple[Error, ...]
+    standin: str = "the stand-in compiler"      # what causes the artefacts
 
     def report(self) -> str:
         lines = [f"{self.what}: {len(self.real)} real mismatches with tt-metal"]
         lines += [f"  real: {e}" for e in self.real]
         if self.artefacts:
-            lines.append(f"  ({len(self.artefacts)} artefacts of the stand-in compiler, not nanott's: "
+            lines.append(f"  ({len(self.artefacts)} artefacts of {self.standin}, not nanott's: "
                          f"first {self.artefacts[0]})")
         return "\n".join(lines)
 
