@@ -67,6 +67,11 @@ class Outcome:
     artefacts: tuple[Error, ...]
     standin: str = "the stand-in compiler"      # what causes the artefacts
 
+    @property
+    def of_the_standin(self) -> tuple[Error, ...]:
+        """The artefacts that are not GCC 12's: what the SFPI stand-in still lacks."""
+        return tuple(e for e in self.artefacts if not _older_gcc(e))
+
     def report(self) -> str:
         lines = [f"{self.what}: {len(self.real)} real mismatches with tt-metal"]
         lines += [f"  real: {e}" for e in self.real]
