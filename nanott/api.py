@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nanott import pipeline
+from nanott.block_float import as_dram_holds
 from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
@@ -90,13 +91,15 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
 def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:
     """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
-    `written(n)` hears of DRAM pages written (a progress bar). A program of several launches runs
+    `written(n)` hears of DRAM pages written (a progress bar). An fp8 input is first put on the grid
+    DRAM holds it in (Bfp8_b: nanott/block_float.py), at every level alike. A program of several launches runs
     them in order on the same arrays, its scratch tensors (T.alloc_global) NaN until written."""
     if isinstance(program, Launches):
         arrays.update(scratch_arrays(program))
         for launch in program.launches:
             execute(launch, level, arrays, written)
         return
+    as_dram_holds(program.params, arrays)
     if level == "L9":
         from nanott.sim import lockstep
         lockstep.simulate(program, arrays, written=written)

@@ -106,6 +106,7 @@ CODES = {
     "NT322": "a vector used both as one value per row and as one value per column",
     "NT323": "a T.atomic_add the split-K lowering does not support yet",
     "NT324": "a tensor the launches of one program lay out differently in DRAM",
+    "NT325": "an fp8 tensor a kernel writes (only fp8 inputs are supported)",
     "NT501": "a simulator fault: a protocol rule broken by the program simulated",
     "NT502": "a simulator fault: a deadlock",
     "NT901": "no kernel, or several, in a kernel file",

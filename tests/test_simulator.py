@@ -20,6 +20,7 @@ from conftest import cb_named, with_kernel
 from test_stage_d_split import eltwise_l6, gemm_l6, lower_d
 
 from nanott import api
+from nanott.block_float import as_dram_holds
 from nanott.ir import Launches, Loc, launches_of, replace
 from nanott.languages import l8
 from nanott.languages.l0_interp import np_dtype, scratch_arrays
@@ -287,6 +288,7 @@ def test_examples_run_the_same_at_l6_l7_l8_in_any_interleaving(example):
             if isinstance(programs[stage], Launches):
                 arrays.update(scratch_arrays(programs[stage]))
             for launch in launches_of(programs[stage]):       # a program of several: in order
+                as_dram_holds(launch.params, arrays)            # the host's write (fp8: Bfp8_b)
                 interp(seed=seed).run(launch, arrays)
             assert api.identical(arrays, six, names), f"{example} after {stage}, seed {seed}"
     assert all(r.ok for r in api.compare(kernel, six, expected))
