@@ -143,12 +143,25 @@ class Lockstep(InterpL9):
                 env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env))
             case l9.NocWritePage(cb, slot, tensor, page):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env))
+            case l9.GenerateToCb(cb, vars, extents, value):
+                self.write_block(env.cbs[cb], self.generate_cores(vars, extents, value, env))
             case _:
                 yield from super().exec_kernel_stmt(s, env)
 
+    def generate_cores(self, vars: tuple, extents: tuple, value: Any, env: KernelEnv) -> np.ndarray:
+        """InterpL5.generate for every core of the group at once: a value that depends on the block
+        (a mask at the diagonal, an element picked by block index) differs per core, so the core
+        axis leads, then the block's element axes."""
+        inner = env.child()
+        for name, v in env.scalars.items():
+            if isinstance(v, np.ndarray) and v.ndim == 1:
+                inner.scalars[name] = v.reshape(-1, *(1,) * len(extents))
+        for axis, (v, n) in enumerate(zip(vars, extents)):
+            inner.scalars[v] = np.arange(n).reshape([1] + [n if a == axis else 1 for a in range(len(extents))])
+        return np.broadcast_to(np.float32(self.eval(value, inner)), (self.width_of(env), *extents))
+
     def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
-        """InterpL9.front; a bfloat16 page widened to float32 by a shift of its bits (exact, as the
-        cast is, and much faster than ml_dtypes' cast loop)."""
+        """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
         return widen(page)
@@ -185,7 +198,7 @@ class LockstepNoc(Noc):
                                     ring.front(slot, "noc_async_write_page")))
 
     def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
-        count = len(self.dram.pages[tensor])
+        count = self.dram.count(tensor)
         bad = (pages < 0) | (pages >= count)
         if bad.any():
             self.dram.page(tensor, int(pages[bad][0]), call)       # raises the reference's error
@@ -193,13 +206,13 @@ class LockstepNoc(Noc):
 
     def read_barrier(self) -> None:
         for t in self.reads:
-            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
             self.written(len(t.page))
         self.writes = []
 
