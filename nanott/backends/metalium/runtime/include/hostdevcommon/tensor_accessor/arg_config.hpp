@@ -1,4 +1,4 @@
-// tt-metal's hostdevcommon/tensor_accessor/arg_config.hpp (metalium.md §3.5): what a tensor
+// tt-metal's hostdevcommon/tensor_accessor/arg_config.hpp (docs/reference.md §3.5): what a tensor
 // accessor's flags word says, shared by the host's TensorAccessorArgs and the kernels' template.
 // The namespace is the global `tensor_accessor`, as in tt-metal (it is part of mangled names).
 #pragma once
