@@ -105,6 +105,7 @@ CODES = {
     "NT321": "a sharded tensor",
     "NT322": "a vector used both as one value per row and as one value per column",
     "NT323": "a T.atomic_add the split-K lowering does not support yet",
+    "NT324": "a T.print of a value nanott cannot print yet (a buffer, an element, inside T.Parallel)",
     "NT501": "a simulator fault: a protocol rule broken by the program simulated",
     "NT502": "a simulator fault: a deadlock",
     "NT901": "no kernel, or several, in a kernel file",

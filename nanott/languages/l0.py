@@ -15,6 +15,8 @@
             | Parallel(vars: str*, extents: int*, body: Stmt*)    T.Parallel, an elementwise nest
             | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
             | Let(var, value: Expr)                               a named scalar
+            | Print(msg: str, value: Expr)                        T.print: a scalar, printed with
+                                                                  the level, core and kernel that ran it
   Region  ::= Region(buffer: str, starts: Expr*, extents: int*)
   Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
             | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)
@@ -38,6 +40,7 @@ the diagonal block): it is evaluated when the loop starts.
 """
 from __future__ import annotations
 
+import json
 import sys
 
 from nanott.ir import Language, children, node, walk
@@ -240,7 +243,20 @@ class Let:
         return f"let {self.var} = {self.value}"
 
 
-Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let
+@node
+class Print:
+    msg: str
+    value: Expr
+
+    def head(self):
+        return f"print {json.dumps(self.msg)}, {self.value}" if self.msg else f"print {self.value}"
+
+    def label(self) -> str:
+        """What the printed line names: the message, or else the expression's text."""
+        return self.msg or str(self.value)
+
+
+Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
 
 
 @node

@@ -13,7 +13,8 @@ check is checked here by the same code, once for the group, since each core woul
 calls in the same order. Where cores of a group would differ (a loop extent, a CB slot or a DST
 index that is not the same on every core), `Diverged` is raised.
 
-`simulate` runs Lockstep and, on divergence or on any protocol error or deadlock, runs the
+`simulate` runs Lockstep (the reference alone for a program with a T.print, which prints one line
+per core) and, on divergence or on any protocol error or deadlock, runs the
 reference InterpL9 instead: it is the reference that reports the error, per core, with its line.
 Arithmetic is the reference's, op for op, on a stack of tiles, so results are bit-identical
 (tests/test_lockstep.py checks every example and the fuzzed kernels).
@@ -216,6 +217,9 @@ def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | Non
     """Run `program` at L9 into `arrays`: in lockstep, or with the reference InterpL9 where the
     cores diverge or the program breaks a rule (the reference then raises its own error).
     `written(n)` hears of every n DRAM pages written. Returns which ran: "lockstep" or "reference"."""
+    if any(isinstance(s, l0.Print) for s in walk(program)):     # T.print: one line per core, in
+        InterpL9(seed=seed).run(program, arrays)                  # the reference's order
+        return "reference"
     try:
         Lockstep(seed=seed, written=written).run(program, arrays)
         return "lockstep"
