@@ -188,3 +188,17 @@ def test_print_inside_parallel_is_a_diagnostic(tmp_path):
     f.write_text(source)
     r = nanott("explain", str(f), "--stop-after", "P0", code=3)
     assert "NT324" in r.output and "inside T.Parallel" in r.output, r.output
+
+
+def test_lockstep_the_reference_and_the_cycle_model_print_alike(programs, capsys):
+    """The fast L9 (cores in lockstep groups), InterpL9 itself and the timed run (`run --stats`)
+    print the same lines per core."""
+    from nanott.languages.l9_interp import InterpL9
+    from nanott.sim.cycles import simulate_timed
+    lockstep = by_core(printed(programs, "L9", capsys))
+    arrays = api.random_inputs(programs["P0"], seed=1)
+    InterpL9().run(programs["F1"], dict(arrays))
+    reference = by_core([LINE.match(line) for line in capsys.readouterr().out.splitlines()])
+    simulate_timed(programs["F1"], dict(arrays), WORMHOLE_N150)
+    timed = by_core([LINE.match(line) for line in capsys.readouterr().out.splitlines()])
+    assert lockstep == reference == timed == dealt(programs)
