@@ -202,3 +202,12 @@ def test_lockstep_the_reference_and_the_cycle_model_print_alike(programs, capsys
     simulate_timed(programs["F1"], dict(arrays), WORMHOLE_N150)
     timed = by_core([LINE.match(line) for line in capsys.readouterr().out.splitlines()])
     assert lockstep == reference == timed == dealt(programs)
+
+
+def test_pictures_draw_the_print_in_its_own_colour(programs):
+    """A Print is a node of the picture at every level, coloured and named in the legend."""
+    from nanott.backends import graphviz as gv
+    for level in ("L0", "L5", "L9"):
+        source = gv.to_dot(programs[api.stage_for_level(level).id], gv.READABLE).source
+        assert source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == 3, level
+        assert gv.KINDS["debug"] in source, level
