@@ -20,9 +20,9 @@ from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
-from nanott.ir import NOLOC, Loc, walk
+from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
-from nanott.languages.l0_interp import np_dtype, unwritten
+from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance
 
@@ -90,7 +90,13 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
 def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:
     """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
-    `written(n)` hears of DRAM pages written (a progress bar)."""
+    `written(n)` hears of DRAM pages written (a progress bar). A program of several launches runs
+    them in order on the same arrays, its scratch tensors (T.alloc_global) NaN until written."""
+    if isinstance(program, Launches):
+        arrays.update(scratch_arrays(program))
+        for launch in program.launches:
+            execute(launch, level, arrays, written)
+        return
     if level == "L9":
         from nanott.sim import lockstep
         lockstep.simulate(program, arrays, written=written)

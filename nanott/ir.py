@@ -97,6 +97,49 @@ def walk(x: Any, skip: tuple[type, ...] = ()) -> Iterator[Any]:
             stack.extend(reversed(x))
 
 
+@node
+class Launches:
+    """Several launches in one program, run one after another (a TileLang prim_func with more than
+    one `T.Kernel`: flash decoding's split, then its combine). Every language holds it, around its
+    own root (`Launch`: an L0 Kernel, an L9 Program): each launch is a whole program of that
+    language, whose parameters are the program's tensors and scratch tensors it uses. `scratch`
+    holds the DRAM tensors the program allocates itself (`T.alloc_global`): written by one launch
+    and read by a later one, never by the host. Passes run on each launch in turn; interpreters run
+    the launches in order on the same DRAM."""
+    name: str
+    params: tuple[Tensor, ...]
+    scratch: tuple[Tensor, ...]
+    launches: tuple[Launch, ...]
+
+    @property
+    def body(self) -> tuple:
+        """The launches, so that an analysis walking `program.body` sees every launch's statements."""
+        return self.launches
+
+    def lines(self) -> list[str]:
+        from nanott.printing import seq
+        out = [f"program {self.name}({seq(self.params)}): {len(self.launches)} launches, in order"]
+        out += [f"  scratch {t.describe() if hasattr(t, 'describe') else t}" for t in self.scratch]
+        for i, launch in enumerate(self.launches):
+            out += ["", f"launch {i}:"] + ["  " + line for line in launch.lines()]
+        return out
+
+
+def launches_of(program: Any) -> tuple:
+    """The launches of a program: its own, or the program itself when it is one launch."""
+    return program.launches if isinstance(program, Launches) else (program,)
+
+
+def per_launch(function, program: Any, *args: Any) -> Any:
+    """`function` applied to each launch of a program of several (or to the one program)."""
+    if not isinstance(program, Launches):
+        return function(program, *args)
+    launches = tuple(function(k, *args) for k in program.launches)
+    seen = {t.name: t for k in launches for t in k.params}      # as this level describes them
+    return replace(program, launches=launches, params=tuple(seen.get(t.name, t) for t in program.params),
+                   scratch=tuple(seen.get(t.name, t) for t in program.scratch))
+
+
 class CheckError(Exception):
     """A program that is not in the language: always a compiler bug, never the user's fault."""
 
@@ -115,6 +158,7 @@ class Language:
                     self.nodes[c.__name__] = c
         for c in list(self.nodes.values()):          # record types reachable from fields
             self._collect(c)
+        self.nodes[Launches.__name__] = Launches      # any language's programs, in sequence
         self.invariants = invariants
         self.interpreter = None                       # set by the lK_interp module
         self._hints: dict[type, dict] = {}
@@ -143,7 +187,7 @@ class Language:
     def hints(self, cls: type) -> dict[str, Any]:
         if cls not in getattr(self, "_hints", {}):
             self.__dict__.setdefault("_hints", {})
-            ns = dict(vars(terminals), **vars(self.module), Loc=Loc)
+            ns = dict(vars(terminals), **vars(self.module), Loc=Loc, Launch=self.root)
             ns.update({k: typing.Union[tuple(v)] if len(v) > 1 else v[0]
                        for k, v in self.nonterminals.items()})
             hints = typing.get_type_hints(cls, globalns=ns)
@@ -153,6 +197,11 @@ class Language:
 
     def check(self, program: Any, after: str = "") -> None:
         """Raise CheckError unless `program` is in this language (grammar, then invariants)."""
+        if type(program) is Launches:
+            self._check_node(program, "Launches", after)
+            for i, launch in enumerate(program.launches):
+                self.check(launch, after)
+            return
         if type(program) is not self.root:
             raise CheckError(self._msg(f"expected a {self.root.__name__} at the root, got "
                                        f"{type(program).__name__}", "program", after, program))

@@ -79,7 +79,7 @@ def run_pass(stage_id: str, program: Any, target: str = "wormhole_n150", check: 
         except CheckError as e:
             raise NanottError("NT933", f"{s.id} {s.name} takes an {s.src} program; this one is not:\n{e}",
                               hint=f"run the stages before {s.id} first (nanott passes lists them)") from None
-    out = s.function(program, api.resolve_target(target))
+    out = s.run(program, api.resolve_target(target))
     if check and s.dst is not None:
         pipeline.language(s.dst).check(out, after=f"{s.id} {s.name}")
     return out

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from nanott.ir import Language
+from nanott.diagnostics import NanottError
+from nanott.ir import Language, Launches, per_launch
 from nanott.passes.a1_infer_layout import infer_layout
 from nanott.passes.p0a_merge_row_blocks import merge_row_blocks
 from nanott.passes.a1a_remove_dead_buffers import remove_dead_buffers
@@ -87,6 +88,13 @@ class Stage:
         lines = self.doc.strip().splitlines()[1:]
         return "\n".join(line for line in lines if line.strip()).strip()
 
+    def run(self, program: Any, target: Target = DEFAULT_TARGET) -> Any:
+        """The pass on a program: on each launch in turn of a program of several, for a stage from
+        one IR to another (P0 makes the launches, G1 emits them together)."""
+        if self.src is None or self.dst is None:
+            return self.function(program, target)
+        return per_launch(self.function, program, target)
+
     @property
     def transition(self) -> str:
         return f"{self.src or 'Python'} -> {self.dst or 'C++'}"
@@ -151,12 +159,27 @@ def run_stages(kernel: Any, stop_after: str | None = None, target: Target = DEFA
     last = stage(stop_after or "F1")
     program: Any = kernel
     for s in PIPELINE:
-        program = s.function(program, target)
+        program = s.run(program, target)
+        if isinstance(program, Launches):
+            tensors_agree(program, s)
         if check and s.dst is not None:
             language(s.dst).check(program, after=f"{s.id} {s.name}")
         yield s, program
         if s is last:
             return
+
+
+def tensors_agree(program: Launches, s: Stage) -> None:
+    """A tensor two launches share is one DRAM buffer: after each stage, every launch must describe
+    it alike (its A1 layout, its A3 accessor), or the later launch would read pages the earlier did
+    not write there."""
+    seen: dict[str, Any] = {}
+    for launch in program.launches:
+        for t in launch.params:
+            if seen.setdefault(t.name, t) != t:
+                raise NanottError("NT324", f"the launches of {program.name} lay out {t.name} differently "
+                                  f"after {s.id} {s.name}: {seen[t.name]} and {t}", t.loc,
+                                  hint="copy the tensor with the same block shapes in every launch")
 
 
 def lower(kernel: Any, stop_after: str = "F1", target: Target = DEFAULT_TARGET, check: bool = True) -> Any:

@@ -43,7 +43,7 @@ def collect(loaded: Any, target: Any, check: bool = True) -> tuple[list[StageRep
         reports.append(r)
         start = time.perf_counter()
         try:
-            out = s.function(program, target)
+            out = s.run(program, target)
             if check and s.dst is not None:
                 pipeline.language(s.dst).check(out, after=f"{s.id} {s.name}")
         except (NanottError, CheckError) as e:

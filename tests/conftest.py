@@ -31,6 +31,21 @@ collect_ignore = [] if os.environ.get("NANOTT_TEST_METAL") == "1" else ["metal"]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 
 
+@cache
+def launch_count(example: str) -> int:
+    """How many launches the example's program has (P0 parses it: cheap, at collection)."""
+    from nanott.ir import launches_of
+    from nanott.loader import load_kernel
+    from nanott.passes.p0_parse import parse
+    return len(launches_of(parse(load_kernel(ROOT / "examples" / f"{example}.py").prim_func)))
+
+
+def launch_ids() -> list[str]:
+    """Every example, or each launch of an example of several (`flash_decoding:1`): the unit whose
+    kernels, CBs and plan the per-program tests check (a launch is a whole Metalium program)."""
+    return [ex if launch_count(ex) == 1 else f"{ex}:{i}" for ex in EXAMPLES for i in range(launch_count(ex))]
+
+
 def cases(keep: Callable[[Stage], bool] = lambda s: True) -> list:
     """(example, stage) parameters in pipeline order, each marked with its stage id."""
     return [pytest.param(ex, s, id=f"{ex}-{s.stem}", marks=getattr(pytest.mark, s.id))
@@ -179,6 +194,17 @@ class Lowerings:
 
     def kernel(self, example: str) -> Any:
         return self.program(example, "P0")
+
+    def launch(self, name: str, stage_id: str) -> Any:
+        """The program of a launch_ids() name after a stage: the example's, or one of its launches."""
+        example, _, i = name.partition(":")
+        program = self.program(example, stage_id)
+        return program.launches[int(i)] if i else program
+
+    @cache
+    def launch_inputs(self, name: str) -> dict[str, np.ndarray]:
+        """Random inputs of one launch on its own (a scratch tensor it reads is random too)."""
+        return api.random_inputs(self.launch(name, "P0"), seed=0)
 
     @cache
     def inputs(self, example: str) -> dict[str, np.ndarray]:

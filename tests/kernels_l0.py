@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nanott.ir import Loc, replace
+from nanott.ir import Launches, Loc, replace
 from nanott.languages import l0
-from nanott.languages.l0_interp import InterpL0, np_dtype
+from nanott.languages.l0_interp import InterpL0, np_dtype, scratch_arrays
 from nanott.pipeline import PIPELINE, language
 from nanott.target import WORMHOLE_N150
 
@@ -113,7 +113,14 @@ def random_arrays(kernel: l0.Kernel, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def run(interp, program, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays after `interp` ran `program` on copies of them; a program of several launches runs
+    each in turn, with a fresh interpreter of the same class, on one DRAM (scratch tensors too)."""
     copies = {k: v.copy() for k, v in arrays.items()}
+    if isinstance(program, Launches):
+        copies.update(scratch_arrays(program))
+        for launch in program.launches:
+            type(interp)().run(launch, copies)
+        return {k: copies[k] for k in arrays}
     interp.run(program, copies)
     return copies
 

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from nanott import api
-from nanott.ir import CheckError
+from nanott.ir import CheckError, Launches, per_launch
 from nanott.languages import l9
 from nanott.passes.f1_verify import verify
 from nanott.sim.errors import SimulationError
@@ -47,6 +47,12 @@ def replace_body(stmts: tuple, path: tuple, new: tuple) -> tuple:
 
 
 def mutants(program: l9.Program) -> Iterator[tuple[str, l9.Program]]:
+    if isinstance(program, Launches):               # each launch's mutants, the others intact
+        for i, launch in enumerate(program.launches):
+            for what, m in mutants(launch):
+                launches = program.launches[:i] + (m,) + program.launches[i + 1:]
+                yield f"launch {i}: {what}", dataclasses.replace(program, launches=launches)
+        return
     for k, kernel in enumerate(program.kernels):
         for path, body in bodies(kernel.body):
             for i, s in enumerate(body):
@@ -109,7 +115,7 @@ def tally(example: str, program: l9.Program, inputs: dict, outputs: tuple[str, .
         got = run(m, inputs)
         same = got is not None and all(np.array_equal(got[n], good[n], equal_nan=True) for n in outputs)
         try:
-            verify(m, DEFAULT_TARGET)
+            per_launch(verify, m, DEFAULT_TARGET)
             caught = False
         except CheckError:
             caught = True

@@ -23,7 +23,8 @@ _spec.loader.exec_module(weave)
 
 CHAPTERS = ["00_machine.md", "01_source_P0.md", "02_A_layouts_and_buffers.md", "03_B_work_on_cores.md",
             "04_C_circular_buffers_and_tiles.md", "05_D_kernels_and_protocol.md",
-            "06_EF_signature_and_verification.md", "07_G_metalium.md", "08_time.md", "09_adding_a_stage.md"]
+            "06_EF_signature_and_verification.md", "07_G_metalium.md", "08_time.md", "09_adding_a_stage.md",
+            "10_progression.md"]
 STAGES_OF = {"01_source_P0.md": "P", "02_A_layouts_and_buffers.md": "A", "03_B_work_on_cores.md": "B",
              "04_C_circular_buffers_and_tiles.md": "C", "05_D_kernels_and_protocol.md": "D",
              "06_EF_signature_and_verification.md": "EF", "07_G_metalium.md": "G"}

@@ -24,7 +24,7 @@ from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, forma
 from nanott.sim.errors import ProtocolError
 from nanott.target import WORMHOLE_N150
 
-from conftest import EXAMPLES
+from conftest import launch_ids
 
 RECONFIGS = (SRCA_RECONFIG, SRCB_RECONFIG, PACK_RECONFIG)
 
@@ -47,12 +47,12 @@ def without(program: l9.Program, victim: l9.Init) -> l9.Program:
                                           for k in program.kernels))
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", launch_ids())
 def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
     """Statically, on every path: F1 follows the engine state through loops (a loop head joins the
     state before the loop with the state after its body), so a reconfig needed only from a loop's
     second trip on is caught too, which a run whose cores make one trip cannot show."""
-    program = lowered.program(example, "F1")
+    program = lowered.launch(example, "F1")
     for victim in reconfigs(program):
         with pytest.raises(CheckError) as e:
             verify(without(program, victim), WORMHOLE_N150)
@@ -61,11 +61,11 @@ def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
         assert f"needs {victim.op}(cb" in str(e.value) and ".py:" in str(e.value), str(e.value)
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", launch_ids())
 def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowered):
     """Dynamically: with every reconfig gone, the first op unpacking or packing a CB of another
     format than the engine's stops the run, naming both formats and the call that fixes it."""
-    program = lowered.program(example, "F1")
+    program = lowered.launch(example, "F1")
     found = reconfigs(program)
     if not found:                      # an example of one format only: nothing to reconfigure
         assert len(set(formats_of(program).values())) == 1
@@ -74,7 +74,7 @@ def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowere
     for victim in found:
         stripped = without(stripped, victim)
     with pytest.raises(ProtocolError) as e:
-        api.simulate(stripped, "L9", lowered.inputs(example))
+        api.simulate(stripped, "L9", lowered.launch_inputs(example))
     what = str(e.value)
     assert "configured for" in what or PACK_RECONFIG in what, what
     assert any(f"{v.op}(cb" in what for v in found), what
@@ -83,8 +83,8 @@ def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowere
 
 def test_the_examples_mix_formats_so_reconfigs_are_there(lowered):
     """Not vacuous: most examples mix Float16_b and Float32 CBs, and get reconfigured."""
-    counts = {ex: len(reconfigs(lowered.program(ex, "F1"))) for ex in EXAMPLES}
-    assert sum(1 for n in counts.values() if n) >= len(EXAMPLES) // 2, counts
+    counts = {ex: len(reconfigs(lowered.launch(ex, "F1"))) for ex in launch_ids()}
+    assert sum(1 for n in counts.values() if n) >= len(counts) // 2, counts
     assert counts["gemm"] >= 3
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import launch_ids
 
 from nanott.backends.json import dump, load
 from nanott.backends.metalium import api as metalium
@@ -147,11 +147,11 @@ def eltwise_program() -> l9.Program:
 
 
 HAND = {"gemm_hand": gemm_program, "eltwise_hand": eltwise_program}
-PROGRAMS = [pytest.param(name, id=name) for name in HAND] + [pytest.param(ex, id=ex) for ex in EXAMPLES]
+PROGRAMS = [pytest.param(name, id=name) for name in HAND] + [pytest.param(ex, id=ex) for ex in launch_ids()]
 
 
 def program_of(name: str, lowered) -> l9.Program:
-    return HAND[name]() if name in HAND else lowered.program(name, "F1")
+    return HAND[name]() if name in HAND else lowered.launch(name, "F1")
 
 
 @pytest.fixture(params=PROGRAMS)

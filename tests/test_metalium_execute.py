@@ -30,7 +30,7 @@ from nanott import api
 from nanott.backends.metalium.build import build
 from nanott.backends.metalium.execute import RunFailed, execute, run_program, write_files
 from nanott.backends.metalium.plan import Plan
-from nanott.ir import walk
+from nanott.ir import launches_of, walk
 from nanott.languages import l9
 from nanott.target import BLACKHOLE_P150, WORMHOLE_N150
 
@@ -42,7 +42,8 @@ def exact_on_cpu(program: l9.Program) -> bool:
     """Whether the CPU runtime should reproduce the L9 interpreter bit for bit: unless it sums (a
     matmul or a reduction: NumPy adds in another order) or calls a function of INEXACT."""
     return not any(isinstance(x, l9.MatmulTiles) or isinstance(x, l9.ReduceTile) and x.op == "sum"
-                   or isinstance(x, l9.SfpuUnary) and x.op in INEXACT for x in walk(program.kernels))
+                   or isinstance(x, l9.SfpuUnary) and x.op in INEXACT
+                   for launch in launches_of(program) for x in walk(launch.kernels))
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

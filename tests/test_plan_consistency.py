@@ -15,7 +15,7 @@ from nanott.backends.metalium.plan import Plan
 from nanott.passes.g1_emit_metalium import emit_metalium
 from nanott.target import WORMHOLE_N150
 
-from conftest import EXAMPLES
+from conftest import launch_ids
 
 ARG = re.compile(r"const uint32_t (\w+) = get_arg_val<uint32_t>\((\d+)\);")
 ACCESSOR_ARGS = re.compile(r"constexpr auto (\w+)_args = TensorAccessorArgs<(\d+)>\(\);")
@@ -31,9 +31,9 @@ HOST_CORES = re.compile(r"const std::vector<CoreCoord> (\w+)_cores = \{(.*)\};")
 
 
 @pytest.mark.parametrize("release", RELEASES)
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", launch_ids())
 def test_plan_matches_the_cpp(example, release, lowered):
-    files = emit_metalium(lowered.program(example, "F1"), dataclasses.replace(WORMHOLE_N150, release=release))
+    files = emit_metalium(lowered.launch(example, "F1"), dataclasses.replace(WORMHOLE_N150, release=release))
     plan = Plan.from_json(files["tt.plan.json"])
     assert plan.api == release
     cbs = {cb.index: cb for cb in plan.cbs}

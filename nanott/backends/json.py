@@ -113,8 +113,14 @@ def _load(text: str) -> tuple[Any, str, str]:
 CB_FIELDS = ("cb", "a_cb", "b_cb", "scaler_cb")
 
 
-def check_references(program: dict) -> None:
-    """CB indices and tensor names that refer to something, positive page counts, with paths."""
+def check_references(program: dict, path: str = "$.program") -> None:
+    """CB indices and tensor names that refer to something, positive page counts, with paths; in
+    each launch of a program of several."""
+    if program.get(TAG) == "Launches" and isinstance(program.get("launches"), list):
+        for i, launch in enumerate(program["launches"]):
+            if isinstance(launch, dict):
+                check_references(launch, f"{path}.launches[{i}]")
+        return
     cbs = {c.get("index") for c in program.get("cbs", ()) if isinstance(c, dict)} if "cbs" in program else None
     tensors = {t.get("name") for t in program.get("params", ()) if isinstance(t, dict)}
     roles = {k.get("role") for k in program.get("kernels", ()) if isinstance(k, dict)}
@@ -140,4 +146,4 @@ def check_references(program: dict) -> None:
             if k == "pages" and not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
                 raise ValueError(f"{at}: {v!r} is not a positive page count")
             visit(v, at)
-    visit(program, "$.program")
+    visit(program, path)

@@ -20,7 +20,7 @@ Diagnostic codes raised by the frontend (P0):
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
   NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
-  NT324 T.print of a buffer, an element, a float or a condition, or inside T.Parallel
+  NT325 T.print of a buffer, an element, a float or a condition, or inside T.Parallel
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "print"]
+           "const", "empty", "alloc_global", "print"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -99,6 +99,18 @@ def alloc_shared(shape, dtype, scope="shared.dyn"):
 def alloc_fragment(shape, dtype, scope="local.fragment"):
     """A register tile (on Tenstorrent: DST tiles or an L1 buffer, decided later)."""
     return _alloc(shape, dtype, "fragment")
+
+
+@closed()
+def alloc_global(shape, dtype, scope="global"):
+    """A DRAM tensor the program allocates itself, before its launches: one launch writes it, a
+    later one reads it (flash decoding's partial outputs). The host never sees it."""
+    b = current("T.alloc_global")
+    dims = shape if isinstance(shape, (tuple, list)) else (shape,)
+    shape = tuple(fold_int(d, f"dim {i} of T.alloc_global") for i, d in enumerate(dims))
+    if any(d <= 0 for d in shape):
+        raise NanottError("NT102", f"T.alloc_global needs positive dims, got {shape}")
+    return b.allocate_global(shape, normalize_dtype(dtype))
 
 
 @closed("coalesced_width disable_tma eviction_policy prefer_instruction annotations loop_layout")
@@ -255,7 +267,7 @@ pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
-sync_threads alloc_local alloc_var alloc_global alloc_reducer finalize_reducer alloc_barrier
+sync_threads alloc_local alloc_var alloc_reducer finalize_reducer alloc_barrier
 alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
 c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm

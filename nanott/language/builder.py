@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any, Iterator
 
 from nanott.diagnostics import NanottError
-from nanott.ir import NOLOC, Loc
+from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, fold_int, symbolic_condition,
                                     to_expr)
@@ -134,6 +134,8 @@ class Builder:
         self.block_vars: tuple[str, ...] = ()
         self.kernel_loc = NOLOC
         self.body: tuple | None = None
+        self.launches: list[l0.Kernel] = []             # the T.Kernel blocks closed so far
+        self.scratch: list[Buffer] = []                 # T.alloc_global tensors
         self.index = Index()
         self.allocs = 0
         self.outer_loc = NOLOC
@@ -182,6 +184,15 @@ class Builder:
     def allocate(self, shape: tuple[int, ...], dtype: str, scope: str) -> Buffer:
         buf = Buffer(None, shape, dtype, scope, namer=self._name_alloc, loc=self.loc)
         self.emit(buf, f"T.alloc_{scope}")             # becomes an Alloc when its frame closes
+        return buf
+
+    def allocate_global(self, shape: tuple[int, ...], dtype: str) -> Buffer:
+        """A scratch DRAM tensor (T.alloc_global): allocated outside any T.Kernel."""
+        if self.frames:
+            raise NanottError("NT304", "T.alloc_global inside a T.Kernel is not supported",
+                              hint="allocate global scratch tensors before the first `with T.Kernel`")
+        buf = Buffer(None, shape, dtype, "dram", namer=self._name_alloc, loc=self.loc)
+        self.scratch.append(buf)
         return buf
 
     def _name_alloc(self, buf: Buffer) -> str:
@@ -303,9 +314,10 @@ class Builder:
 
     # ----- the kernel -----
     def open_kernel(self, spec: KernelSpec) -> Any:
-        if self.grid is not None or self.frames:
-            raise NanottError("NT304", "a prim_func with more than one T.Kernel is not supported "
-                                       "by nanott yet", hint="write one prim_func per launch")
+        if self.frames:
+            raise NanottError("NT304", "a T.Kernel inside another T.Kernel is not supported",
+                              hint="launches run one after another: close one `with T.Kernel` "
+                                   "before opening the next")
         if not 1 <= len(spec.extents) <= 3:
             raise NanottError("NT104", f"T.Kernel takes 1 to 3 grid extents, got {len(spec.extents)}")
         self.grid = tuple(fold_int(e, "a T.Kernel grid extent") for e in spec.extents)
@@ -324,12 +336,29 @@ class Builder:
         return syms if n > 1 else syms[0]
 
     def close_kernel(self) -> None:
+        """End one launch: its statements, grid and knobs become a kernel; its block variables go out
+        of scope (the next launch may name its own bx)."""
         self.body = self.close(self.frames[0])
+        attrs = tuple(l0.Attr(k, v, loc=loc) for (k, v), loc in sorted(self.attrs.items()))
+        self.launches.append(l0.Kernel("", (), self.grid, self.block_vars, self.body, attrs,
+                                       loc=self.kernel_loc))
+        self.taken.difference_update(self.block_vars)
+        self.attrs = {}
 
     def finish(self, name: str, params: tuple[l0.Tensor, ...]) -> l0.Kernel:
         if self.body is None or self.grid is None:
             raise NanottError("NT110", f"prim_func {name} has no `with T.Kernel(...)` block",
                               self.loc if self.loc.line else NOLOC,
                               hint="open the launch grid: `with T.Kernel(gx, gy, threads=128) as (bx, by):`")
-        attrs = tuple(l0.Attr(k, v, loc=loc) for (k, v), loc in sorted(self.attrs.items()))
-        return l0.Kernel(name, params, self.grid, self.block_vars, self.body, attrs, loc=self.kernel_loc)
+        if len(self.launches) == 1 and not self.scratch:
+            return replace(self.launches[0], name=name, params=params)
+        scratch = tuple(l0.Tensor(b.label, b.shape, b.dtype, loc=b.loc) for b in self.scratch)
+        launches = tuple(replace(k, name=f"{name}_{i}", params=used_tensors(k, (*params, *scratch)))
+                         for i, k in enumerate(self.launches))
+        return l0.Launches(name, params, scratch, launches, loc=self.launches[0].loc)
+
+
+def used_tensors(kernel: l0.Kernel, tensors: tuple[l0.Tensor, ...]) -> tuple[l0.Tensor, ...]:
+    """The tensors (program parameters, then scratch) a launch names, in that order: its parameters."""
+    named = {n for x in walk(kernel.body) for n in l0.buffer_names(x)}
+    return tuple(t for t in tensors if t.name in named)

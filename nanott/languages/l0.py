@@ -1,5 +1,6 @@
 """L0: the grid kernel, as the user wrote it (produced by P0 parse).
 
+  Program ::= Kernel | Launches(name, params: Tensor*, scratch: Tensor*, launches: Kernel*)
   Kernel  ::= Kernel(name, params: Tensor*, grid: int*, block_vars: str*, body: Stmt*, attrs: Attr*)
   Tensor  ::= Tensor(name, shape: int*, dtype)                    a DRAM tensor parameter
   Attr    ::= Attr(key, value: str)                               a recorded CUDA-only knob
@@ -26,7 +27,9 @@
             | < | <= | > | >= | == | != | and | or                conditions: a bool, never stored
   unop    ::= neg | exp | exp2 | log | log2 | sqrt | rsqrt | abs | sigmoid | tanh
 
-Delta: L0 is the first language. All sizes are Python ints folded by P0; only block indices, loop
+Delta: L0 is the first language. A prim_func with several `T.Kernel` blocks is a Launches: its
+launches run in order, on DRAM they share (nanott/ir.py; every language holds it around its own root).
+All sizes are Python ints folded by P0; only block indices, loop
 variables and lets stay symbolic. A 1-D on-chip buffer is a vector (a reduction's result, or a row
 or column to broadcast: `s[i]`, `w[j]` in a 2-D T.Parallel). Elementwise arithmetic (the operators,
 T.max/T.min and the unary functions) is evaluated in float32 and rounded to the dtype of the buffer
@@ -43,7 +46,7 @@ from __future__ import annotations
 import json
 import sys
 
-from nanott.ir import Language, children, node, walk
+from nanott.ir import Language, Launches, children, node, walk  # noqa: F401
 from nanott.printing import num, seq, shape, stmt_lines
 from nanott.terminals import DTYPES, REDUCE_OPS, UNOPS  # noqa: F401  (re-exported)
 
@@ -305,7 +308,7 @@ def buffers_defined_before_use(k) -> str | None:
             if type(s).__name__ == "Alloc":      # L0's Alloc or a later level's reshaped one
                 known.add(s.name)
             for x in walk(tuple(v for f, v in children(s) if f != "body")):   # nested bodies: below
-                for name in _buffer_names(x):
+                for name in buffer_names(x):
                     if name not in known:
                         return f"{type(x).__name__} names {name!r}, which is neither a parameter nor allocated"
             body = getattr(s, "body", None)
@@ -316,7 +319,7 @@ def buffers_defined_before_use(k) -> str | None:
     return visit(k.body)
 
 
-def _buffer_names(x) -> tuple[str, ...]:
+def buffer_names(x) -> tuple[str, ...]:
     if isinstance(x, Gemm):
         return (x.a, x.b, x.c)
     if isinstance(x, Reduce):

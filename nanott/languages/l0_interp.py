@@ -44,6 +44,12 @@ def np_dtype(dtype: str) -> np.dtype:
     return NUMPY_DTYPES[dtype]
 
 
+def scratch_arrays(program: Any) -> dict[str, np.ndarray]:
+    """The scratch tensors (T.alloc_global) of a program of several launches, unwritten: DRAM the
+    program owns, which a launch must write before a later one reads it."""
+    return {t.name: np.full(t.shape, unwritten(t.dtype), np_dtype(t.dtype)) for t in program.scratch}
+
+
 def unwritten(dtype: str) -> Any:
     """What an element holds before it is written: NaN, or for an integer dtype (no NaN) its most
     negative value (an unsigned one: its largest); bool has no spare value (False)."""

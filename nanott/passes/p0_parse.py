@@ -9,7 +9,8 @@ Preserves: the user's names (parameters, buffers, block and loop variables, lets
            node, the file, line and column of the statement that made it.
 Checks:    before any other work, front_checks: sizes positive and bounded, a kernel that writes
            something, no on-chip buffer read before it is written; warnings for copies wholly
-           outside their tensor and output elements no block writes.
+           outside their tensor and output elements no block writes; each launch of a program of
+           several (one per `with T.Kernel`) on its own.
 Why:       every later pass and interpreter works on one small typed IR instead of Python, and
            every later diagnostic can still point at the user's line.
 """
@@ -18,16 +19,19 @@ from __future__ import annotations
 from typing import Any
 
 from nanott.front_checks import front_checks
+from nanott.ir import launches_of
 from nanott.language.prim_func import PrimFunc
 from nanott.languages import l0
 from nanott.target import DEFAULT_TARGET, Target
 
 
-def parse(kernel: Any, target: Target = DEFAULT_TARGET) -> l0.Kernel:
-    """The L0 of a PrimFunc (or of a loader's LoadedKernel holding one)."""
+def parse(kernel: Any, target: Target = DEFAULT_TARGET) -> l0.Kernel | l0.Launches:
+    """The L0 of a PrimFunc (or of a loader's LoadedKernel holding one): a Launches when it opens
+    several T.Kernel blocks."""
     prim_func = getattr(kernel, "prim_func", kernel)
     if not isinstance(prim_func, PrimFunc):
         raise TypeError(f"P0 parse takes a @T.prim_func kernel, got {type(kernel).__name__}")
     kernel = prim_func.parse()
-    front_checks(kernel)
+    for launch in launches_of(kernel):
+        front_checks(launch)
     return kernel

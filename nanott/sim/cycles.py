@@ -30,7 +30,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from nanott.ir import Launches
 from nanott.languages import l9
+from nanott.languages.l0_interp import scratch_arrays
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import machine as m
 from nanott.sim.errors import SimulationError
@@ -304,7 +306,14 @@ class TimedLockstep(TimedRun, Lockstep):
 def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: str | None = None,
                    trace: bool = False, written: Any = None) -> tuple[dict, CycleModel]:
     """api.simulate at L9 with the cycle model: (all arrays after the run, the model). In lockstep
-    where it can run; the reference InterpL9, timed per core, where it cannot (and reports)."""
+    where it can run; the reference InterpL9, timed per core, where it cannot (and reports). A
+    program of several launches: a model per launch, in a list."""
+    if isinstance(program, Launches):              # a model per launch, run in order on one DRAM
+        copies, models = {k: v.copy() for k, v in arrays.items()} | scratch_arrays(program), []
+        for launch in program.launches:
+            copies, model = simulate_timed(launch, copies, target, fidelity, trace, written)
+            models.append(model)
+        return copies, models
     args = {"target": target, "fidelity": fidelity, "trace": trace}
     copies = {k: v.copy() for k, v in arrays.items()}
     try:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from nanott.ir import walk
+from nanott.ir import launches_of, walk
 from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS, empty, shown, xy
 from nanott.languages.l7_interp import KernelEnv
@@ -218,9 +218,9 @@ class LockstepNoc(Noc):
 
 def pages_written(program: l9.Program) -> int:
     """The DRAM pages a run writes: every page of every tensor a writer's NoC writes to (the
-    total a progress bar counts to)."""
-    tensors = {s.tensor for s in walk(program.kernels) if isinstance(s, l9.NocWritePage)}
-    return sum(math.prod(p.layout.tiles) for p in program.params if p.name in tensors)
+    total a progress bar counts to), summed over the launches of a program of several."""
+    return sum(math.prod(p.layout.tiles) for launch in launches_of(program) for p in launch.params
+               if p.name in {s.tensor for s in walk(launch.kernels) if isinstance(s, l9.NocWritePage)})
 
 
 def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | None = None,

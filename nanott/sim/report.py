@@ -50,8 +50,13 @@ def figures(model: CycleModel) -> Figures:
                    ideal / duration if duration else 0.0, floors, bound)
 
 
-def stats_text(model: CycleModel, max_cores: int = 8) -> str:
-    """The --stats report (the first `max_cores` cores in full, then a line for the rest)."""
+def stats_text(model: CycleModel | list[CycleModel], max_cores: int = 8) -> str:
+    """The --stats report (the first `max_cores` cores in full, then a line for the rest); of each
+    launch in turn, and their total, for a program of several."""
+    if isinstance(model, list):
+        total = sum(x.duration() for x in model)
+        return "".join(f"launch {i}:\n" + stats_text(x, max_cores) for i, x in enumerate(model)) + \
+            f"launches      {len(model)}, one after another: {total:,.0f} cycles in all\n"
     f, t = figures(model), model.target
     out = [f"modelled on {t.name}: {sum(c.weight for c in model.cores.values())} of {t.num_cores} cores "
            f"at {t.clock_ghz:g} GHz, "
@@ -99,19 +104,25 @@ def _core(key: tuple) -> str:
     return "(" + ",".join(str(k) for k in key) + ")"
 
 
-def write_trace(model: CycleModel, path: Path) -> int:
-    """Write the Chrome trace; returns the number of events."""
-    us = 1.0 / (model.target.clock_ghz * 1e3)          # microseconds per cycle
-    pids = {key: i for i, key in enumerate(sorted(model.cores))}
+def write_trace(model: CycleModel | list[CycleModel], path: Path) -> int:
+    """Write the Chrome trace; returns the number of events. Several models (the launches of one
+    program) follow one another: each launch starts when the one before it ends."""
+    models = model if isinstance(model, list) else [model]
     tids = {e: i for i, e in enumerate(ENGINES)}
-    events = []
-    for key, pid in pids.items():
-        name = f"core {_core(key)}" + _group(model.cores[key]).replace("  and", " and")
-        events.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
-        events += [{"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": e}}
-                   for e, tid in tids.items()]
-    for key, engine, name, start, cycles in model.events or ():
-        events.append({"ph": "X", "name": name, "pid": pids[key], "tid": tids[engine],
-                       "ts": round(start * us, 4), "dur": round(cycles * us, 4)})
+    events, offset, first = [], 0.0, 0
+    for n, model in enumerate(models):
+        us = 1.0 / (model.target.clock_ghz * 1e3)          # microseconds per cycle
+        pids = {key: first + i for i, key in enumerate(sorted(model.cores))}
+        first += len(pids)
+        for key, pid in pids.items():
+            name = (f"launch {n} " if len(models) > 1 else "") + f"core {_core(key)}" \
+                + _group(model.cores[key]).replace("  and", " and")
+            events.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
+            events += [{"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": e}}
+                       for e, tid in tids.items()]
+        for key, engine, name, start, cycles in model.events or ():
+            events.append({"ph": "X", "name": name, "pid": pids[key], "tid": tids[engine],
+                           "ts": round((offset + start) * us, 4), "dur": round(cycles * us, 4)})
+        offset += model.duration()
     path.write_text(json.dumps({"traceEvents": events, "displayTimeUnit": "ns"}))
     return len(events)

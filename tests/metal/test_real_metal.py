@@ -1,6 +1,6 @@
 """The real-header tier (`make test-metal`): nanott's C++ against tt-metal as the ttnn wheels ship it.
 
-For every supported release (api.RELEASES) and every example: reader.cpp and writer.cpp compile
+For every supported release (api.RELEASES) and every example (each launch of one of several): reader.cpp and writer.cpp compile
 inside the release's own firmware files, compute.cpp three times (TRISC_UNPACK, TRISC_MATH,
 TRISC_PACK), with the release's headers and tt-llk and the generated files tt.plan.json implies
 (jit.py). A probe kernel that makes every call of the release's API table once compiles too, so
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import launch_ids
+
 from nanott.backends.metalium import api as metalium
 from nanott.backends.metalium import jit
 from nanott.backends.metalium.plan import Plan
@@ -25,8 +27,6 @@ from nanott.backends.metalium.wheels import Layout
 from nanott.passes.g1_emit_metalium import emit_metalium
 from nanott.target import WORMHOLE_N150
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 BUILDS = (("reader", ""), ("writer", ""), ("compute", "UNPACK"), ("compute", "MATH"), ("compute", "PACK"))
 
 
@@ -36,14 +36,16 @@ def layout(request) -> Layout:
 
 
 def emitted(lowered, example: str, release: str, tmp: Path) -> tuple[Path, Plan]:
+    """The files of an example, or of one launch of an example of several (`flash_decoding:1`),
+    emitted as a program of its own: the kernels are those of the sequence's launch<i>_ files."""
     target = dataclasses.replace(WORMHOLE_N150, release=release)
-    files = emit_metalium(lowered.program(example, "F1"), target)
+    files = emit_metalium(lowered.launch(example, "F1"), target)
     for name, text in files.items():
         (tmp / name).write_text(text)
     return tmp, Plan.from_json(files["tt.plan.json"])
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", launch_ids())
 def test_example_compiles_against_the_release(layout, example, tmp_path, lowered):
     out, plan = emitted(lowered, example, layout.release, tmp_path)
     outcomes = [jit.check(layout, out, plan, role, thread) for role, thread in BUILDS]

@@ -10,18 +10,17 @@ Float32 copy into the 32-bit DST without UnpackToDestFp32 in main.cpp keeps only
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import launch_ids
 
 from nanott.backends.metalium.build import build
 from nanott.backends.metalium.execute import RunFailed, run_program, write_files
 from nanott.backends.metalium.plan import Plan
+from nanott.passes.g1_emit_metalium import emit_metalium
 from nanott.target import WORMHOLE_N150
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 RECONFIG = re.compile(r"^\s*(reconfig_data_format_src[ab]|pack_reconfig_data_format)\(.*\n", re.M)
 
 
@@ -30,9 +29,9 @@ def runtime_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("runtime")
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", launch_ids())
 def test_the_runtime_rejects_the_example_without_its_reconfigs(example, lowered, runtime_cache, tmp_path):
-    files = dict(lowered.program(example, "G1"))
+    files = emit_metalium(lowered.launch(example, "F1"), WORMHOLE_N150)     # one launch: a program
     stripped, n = RECONFIG.subn("", files["compute.cpp"])
     plan = Plan.from_json(files["tt.plan.json"])
     if n == 0:                       # one format only: nothing to reconfigure
@@ -40,7 +39,7 @@ def test_the_runtime_rejects_the_example_without_its_reconfigs(example, lowered,
         return
     write_files(tmp_path, files | {"compute.cpp": stripped})
     with pytest.raises(RunFailed) as failed:
-        run_program(tmp_path, build(tmp_path, plan, runtime_cache), plan, lowered.inputs(example),
+        run_program(tmp_path, build(tmp_path, plan, runtime_cache), plan, lowered.launch_inputs(example),
                     WORMHOLE_N150, timeout=60)
     report = str(failed.value)
     formats = {cb.format for cb in plan.cbs}

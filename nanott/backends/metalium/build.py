@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from nanott.backends.metalium.plan import Plan
+from nanott.backends.metalium.plan import KernelRecord, Plan, SequencePlan
 
 RUNTIME = Path(__file__).resolve().parent / "runtime"
 INCLUDE = RUNTIME / "include"
@@ -58,31 +58,40 @@ def user_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nanott"
 
 
-def build(out: Path, plan: Plan, runtime_cache: Path | None = None,
+def build(out: Path, plan: Plan | SequencePlan, runtime_cache: Path | None = None,
           progress: Progress = lambda _: None) -> Path:
     """Compile the runtime (or reuse it), the three kernels and main.cpp of `out`; link; the executable."""
     gxx, work = compiler(), out / "build"
     work.mkdir(parents=True, exist_ok=True)
     runtime = runtime_objects(gxx, runtime_cache or user_cache(), progress)
-    jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{k.role}.o", k.role, k.compile_args,
-                                              plan.compute.defines))
-            for k in plan.kernels]
+    kernels = [(k, p) for p in plan.programs() for k in p.kernels]
+    jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{stem(k)}.o", k.role, k.compile_args,
+                                              p.compute.defines, stem(k)))
+            for k, p in kernels]
     host = [gxx, *COMMON, *PROGRAM_FLAGS, f'-DNANOTT_KERNEL_DIR="{out.resolve()}"',
             "-c", str(out / "main.cpp"), "-o", str(work / "main.o")]
     progress(f"compiling {', '.join(label for label, _ in jobs)} and main.cpp")
     run_all(jobs + [("main.cpp", host)])
     exe = work / plan.kernel
     progress(f"linking {exe}")
-    objects = [str(work / f"{k.role}.o") for k in plan.kernels] + [str(work / "main.o")]
+    objects = [str(work / f"{stem(k)}.o") for k, _ in kernels] + [str(work / "main.o")]
     run_all([("link", [gxx, "-pthread", *objects, *map(str, runtime), "-o", str(exe)])])
     return exe
 
 
+def stem(k: KernelRecord) -> str:
+    """A kernel's name: its file's stem (`reader`; `launch1_reader` in a program of several
+    launches), under which it registers and CreateKernel finds it."""
+    return Path(k.source).stem
+
+
 def kernel_command(gxx: str, source: Path, obj: Path, role: str, compile_args: tuple[int, ...],
-                   defines: tuple[tuple[str, str], ...] = ()) -> list[str]:
-    """One kernel, compiled once, its entry point renamed for its role (nanott_cpu/kernel.h); the
-    compute kernel with the plan's ComputeConfig.defines, as tt-metal's JIT build passes them."""
-    flags = [f"-DNANOTT_KERNEL={role}", f"-Dkernel_main=nanott_kernel_main_{role}"]
+                   defines: tuple[tuple[str, str], ...] = (), name: str | None = None) -> list[str]:
+    """One kernel, compiled once, its entry point renamed for its name (its role, unless given;
+    nanott_cpu/kernel.h); the compute kernel with the plan's ComputeConfig.defines, as tt-metal's
+    JIT build passes them."""
+    name = name or role
+    flags = [f"-DNANOTT_KERNEL={name}", f"-Dkernel_main=nanott_kernel_main_{name}"]
     if compile_args:
         flags.append("-DKERNEL_COMPILE_TIME_ARGS=" + ",".join(map(str, compile_args)))
     if role == "compute":

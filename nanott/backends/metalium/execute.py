@@ -25,7 +25,7 @@ import numpy as np
 
 from nanott import api
 from nanott.backends.metalium.build import Progress, build
-from nanott.backends.metalium.plan import Plan
+from nanott.backends.metalium.plan import Plan, SequencePlan, load_plan
 from nanott.languages.l0_interp import np_dtype
 from nanott.target import Target
 
@@ -60,7 +60,7 @@ def execute(out: Path, loaded: Any, kernel: Any, target: Target, seed: int = 0,
             runtime_cache: Path | None = None, progress: Progress = lambda _: None,
             timeout: float = 120.0) -> Execution:
     """Build the program written in `out`, run it on seeded random inputs, compare with NumPy."""
-    plan = Plan.from_json((out / "tt.plan.json").read_text())
+    plan = load_plan((out / "tt.plan.json").read_text())
     start = time.perf_counter()
     exe = build(out, plan, runtime_cache, progress)
     built = time.perf_counter()
@@ -82,7 +82,7 @@ def device_spec(target: Target) -> str:
             f"dst32={target.dst_tiles_32bit}")
 
 
-def run_program(out: Path, exe: Path, plan: Plan, inputs: dict[str, np.ndarray], target: Target,
+def run_program(out: Path, exe: Path, plan: Plan | SequencePlan, inputs: dict[str, np.ndarray], target: Target,
                 timeout: float = 120.0) -> dict[str, np.ndarray]:
     """Run the built program on `inputs` (by tensor name); its outputs, by tensor name."""
     in_dir, out_dir = out / "run" / "in", out / "run" / "out"
@@ -114,9 +114,10 @@ CALL = re.compile(r"(\w+)\(cb (\d+), (\d+)\)")
 ROLE = re.compile(r"\b(reader|compute|writer)\b")
 
 
-def explain(report: str, out: Path, plan: Plan) -> str:
-    """The CBs a runtime report names, and the kernel lines making the calls it names."""
-    cbs = {cb.index: cb for cb in plan.cbs}
+def explain(report: str, out: Path, plan: Plan | SequencePlan) -> str:
+    """The CBs a runtime report names, and the kernel lines making the calls it names (of a
+    program's only launch; a report from several launches names their CBs by index only)."""
+    cbs = {cb.index: cb for cb in plan.cbs} if isinstance(plan, Plan) else {}
     named = sorted({int(i) for i in re.findall(r"\bcb (\d+)", report) if int(i) in cbs})
     lines = [f"  cb {i} is cb_{cbs[i].name} ({cbs[i].producer} -> {cbs[i].consumer}, {cbs[i].pages} pages)"
              for i in named]

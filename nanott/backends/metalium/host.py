@@ -145,7 +145,7 @@ class HostPrinter:
         self.headers: set[str] = set()
         for t in plan.tensors:
             ident(f"{t.name}_buffer", "the host variable of tensor")
-        for cb in plan.cbs:
+        for cb in getattr(plan, "cbs", ()):           # a SequencePlan: its launches have them
             ident(f"cb_{cb.name}", f"the host constant of cb{cb.index}")
 
     def call(self, key: str, **fields: object) -> str:
@@ -155,8 +155,12 @@ class HostPrinter:
         return c(**fields)
 
     def source(self) -> str:
-        body = (self.device() + self.buffers() + self.circular_buffers() + self.kernels()
-                + self.runtime_args() + self.inputs() + self.run() + self.outputs())
+        return self.assemble(self.device() + self.program() + self.buffers() + self.circular_buffers()
+                             + self.kernels() + self.runtime_args() + self.inputs() + self.run()
+                             + self.outputs())
+
+    def assemble(self, body: list[str]) -> str:
+        """The file: its head, includes, helpers, and main() around `body`."""
         for t in self.plan.tensors:
             header = HOST_TYPES[t.format][1]
             if header:
@@ -179,8 +183,10 @@ class HostPrinter:
     def device(self) -> list[str]:
         return ["", I1 + "// the device, its command queue, and one program for the three kernels",
                 I1 + f"auto device = {self.call('open_device', device_id=0)};",
-                I1 + f"distributed::MeshCommandQueue& queue = {self.call('command_queue', device='device')};",
-                I1 + f"Program program = {self.call('create_program')};"]
+                I1 + f"distributed::MeshCommandQueue& queue = {self.call('command_queue', device='device')};"]
+
+    def program(self) -> list[str]:
+        return [I1 + f"Program program = {self.call('create_program')};"]
 
     def buffers(self) -> list[str]:
         out = ["", I1 + "// DRAM tensors: interleaved over the banks, one 32x32 tile per page (A1)"]

@@ -24,12 +24,13 @@ from typing import Any
 from dataclasses_json import dataclass_json
 
 from nanott.backends.metalium.api import DATA_FORMATS, HOST_TYPES, MATH_FIDELITIES, PROCESSORS, Api
-from nanott.ir import CheckError, walk
+from nanott.ir import CheckError, Launches, replace, walk
 from nanott.sim.engine import unpack_to_dest_fp32
 from nanott.languages import l9
 from nanott.target import Target
 
 SCHEMA = "nanott.plan/3"
+SEQUENCE_SCHEMA = "nanott.plan-sequence/1"
 from nanott.terminals import ROLES  # noqa: E402
 SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (metalium.md §3.5)
 
@@ -121,8 +122,50 @@ class Plan:
     def tensor(self, name: str) -> TensorRecord:
         return next(t for t in self.tensors if t.name == name)
 
+    def programs(self) -> tuple[Plan, ...]:
+        """The Metalium programs main.cpp runs, in order: this one."""
+        return (self,)
 
-def plan_of(program: l9.Program, target: Target, api: Api) -> Plan:
+
+@dataclass_json
+@dataclass(frozen=True)
+class SequencePlan:
+    """A program of several launches (schema `nanott.plan-sequence/1`): the tensors the host sees
+    (a scratch tensor, T.alloc_global, is neither input nor output: it lives in DRAM between two
+    launches) and one Plan per launch, run in order. Its kernel files are `launch<i>_<role>.cpp`."""
+    schema: str
+    emitted_by: str
+    kernel: str
+    target: str
+    api: str
+    tensors: tuple[TensorRecord, ...]
+    launches: tuple[Plan, ...]
+
+    def programs(self) -> tuple[Plan, ...]:
+        return self.launches
+
+
+def load_plan(text: str) -> Plan | SequencePlan:
+    """tt.plan.json read back: a Plan, or a SequencePlan for a program of several launches."""
+    return (SequencePlan if json.loads(text)["schema"] == SEQUENCE_SCHEMA else Plan).from_json(text)
+
+
+def sequence_plan_of(program: Launches, target: Target, api: Api) -> SequencePlan:
+    """One plan per launch; the host's tensors are the program's parameters, an input where some
+    launch reads it, an output where some launch writes it, and its scratch tensors, neither."""
+    launches = tuple(plan_of(k, target, api, prefix=f"launch{i}_") for i, k in enumerate(program.launches))
+    records = [t for p in launches for t in p.tensors]
+    params = {t.name for t in program.params}
+    out = {}
+    for r in records:
+        first = out.setdefault(r.name, r)
+        out[r.name] = replace(first, input=r.name in params and any(x.input for x in records if x.name == r.name),
+                              output=r.name in params and any(x.output for x in records if x.name == r.name))
+    return SequencePlan(SEQUENCE_SCHEMA, "nanott G1 emit-metalium (L9 -> C++)", program.name, target.name,
+                        api.version, tuple(out.values()), launches)
+
+
+def plan_of(program: l9.Program, target: Target, api: Api, prefix: str = "") -> Plan:
     if program.args is None:
         raise CheckError("G1 needs E1's runtime-argument table; the program has none")
     if tuple(k.role for k in program.kernels) != ROLES:
@@ -133,7 +176,7 @@ def plan_of(program: l9.Program, target: Target, api: Api) -> Plan:
     return Plan(SCHEMA, "nanott G1 emit-metalium (L9 -> C++)", program.name, target.name, api.version,
                 tuple(program.work.core_grid),
                 tuple(tuple(w.core) for w in program.work.cores), tensors(program), cbs(program),
-                tuple(kernel(program, k) for k in program.kernels),
+                tuple(kernel(program, k, prefix) for k in program.kernels),
                 tuple(CoreArgsRecord(tuple(r.core), r.role, tuple(r.values)) for r in program.args.cores),
                 ComputeRecord(c.math_fidelity, c.fp32_dest_acc, c.dst_tiles, unpack_to_dest_fp32(program),
                               compute_defines(program)))
@@ -178,7 +221,7 @@ def cbs(program: l9.Program) -> tuple[CbRecord, ...]:
                           cb.plan.pages, cb.plan.bytes, cb.producer, cb.consumer) for cb in program.cbs)
 
 
-def kernel(program: l9.Program, k: l9.DeviceKernel) -> KernelRecord:
+def kernel(program: l9.Program, k: l9.DeviceKernel, prefix: str = "") -> KernelRecord:
     """A kernel's placement, compile-time arguments (accessor flags at their cta offsets, which
     must tile the argument list exactly) and runtime-argument slots."""
     tensors = {t.name: t for t in program.params}
@@ -196,7 +239,7 @@ def kernel(program: l9.Program, k: l9.DeviceKernel) -> KernelRecord:
     if slots is None:
         raise CheckError(f"E1's table has no runtime arguments for the {k.role}")
     processor, noc = PROCESSORS.get(k.role, ("compute", ""))
-    return KernelRecord(k.role, f"{k.role}.cpp", processor, noc, tuple(accessors), tuple(args),
+    return KernelRecord(k.role, f"{prefix}{k.role}.cpp", processor, noc, tuple(accessors), tuple(args),
                         tuple(slots))
 
 
@@ -206,7 +249,7 @@ def data_format(name: str) -> str:
     return name
 
 
-def plan_json(plan: Plan) -> str:
+def plan_json(plan: Plan | SequencePlan) -> str:
     """The plan as JSON: objects one key per line, lists of numbers and strings on one line."""
     return _dump(plan.to_dict(encode_json=False), "") + "\n"
 
