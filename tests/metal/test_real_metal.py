@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import launch_ids
+from conftest import ROOT, launch_ids
 
 from nanott.backends.metalium import api as metalium
 from nanott.backends.metalium import jit
