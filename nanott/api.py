@@ -10,18 +10,21 @@ a fill or a gemm), never from its name.
 from __future__ import annotations
 
 import traceback
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from nanott import pipeline
+from nanott.block_float import as_dram_holds
 from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
+from nanott.languages.l0_compiled import COMPILED
 from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance
@@ -73,11 +76,8 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
     eager_func = eager.eager_function(prim_func)
     if eager_func is not None:
         prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, views), **values})
-    last = stage_for_level(level)
-    kernel, program = None, None
     with diagnosed():
-        for s, program in pipeline.run_stages(prim_func, last.id, resolve_target(target)):
-            kernel = program if s.id == "P0" else kernel
+        kernel, program = lowered(prim_func, level, resolve_target(target))
         made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(views):]) \
             if eager_func is not None else ()
         check_arrays(kernel, (*views, *made))
@@ -87,19 +87,41 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
     return None if eager_func is None else made[0] if len(made) == 1 else made
 
 
+# A kernel run twice is lowered once, as a JIT compiler keeps its compiled kernels: (P0's kernel, the
+# program at the level) per kernel object, level and target. The IR is immutable, so sharing it is safe.
+_LOWERED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def lowered(prim_func: Any, level: str, target: Target) -> tuple[l0.Kernel, Any]:
+    """(the L0 kernel, the program at `level`) of a kernel, lowered on its first run."""
+    per_kernel = _LOWERED.setdefault(prim_func, {})
+    key = (level, target)
+    if key not in per_kernel:
+        kernel, program = None, None
+        for s, program in pipeline.run_stages(prim_func, stage_for_level(level).id, target):
+            kernel = program if s.id == "P0" else kernel
+        per_kernel[key] = (kernel, program)
+    return per_kernel[key]
+
+
 def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:
-    """Run `program` at `level` into `arrays`. L9 runs its cores in lockstep (sim/lockstep.py),
+    """Run `program` at `level` into `arrays`. L0..L4 run compiled closures (languages/l0_compiled.py),
+    bit-identical to their interpreters. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
-    `written(n)` hears of DRAM pages written (a progress bar). A program of several launches runs
+    `written(n)` hears of DRAM pages written (a progress bar). An fp8 input is first put on the grid
+    DRAM holds it in (Bfp8_b: nanott/block_float.py), at every level alike. A program of several launches runs
     them in order on the same arrays, its scratch tensors (T.alloc_global) NaN until written."""
     if isinstance(program, Launches):
         arrays.update(scratch_arrays(program))
         for launch in program.launches:
             execute(launch, level, arrays, written)
         return
+    as_dram_holds(program.params, arrays)
     if level == "L9":
         from nanott.sim import lockstep
         lockstep.simulate(program, arrays, written=written)
+    elif level in COMPILED:
+        COMPILED[level]().run(program, arrays)
     else:
         pipeline.interpreter(level)().run(program, arrays)
 

@@ -12,13 +12,28 @@ dtypes nanott lowers, the Tenstorrent data format that holds it and the C++ host
   uint8         8   UInt8             1024      uint8_t    masks, packed codes
   bool          8   UInt8             1024      uint8_t    Tensix has no 1-bit format: a byte 0 or 1,
                                                            as TileLang stores bool on a GPU
+  float8_e4m3fn 8   Bfp8_b            1088      uint8_t    Wormhole has no fp8 format: its 8-bit float
+  float8_e5m2   8   Bfp8_b            1088      uint8_t    is the block float Bfp8_b (a shared exponent
+                                                           per 16 values, 7-bit magnitudes), one byte
+                                                           per value like fp8. Every e4m3 value within 3
+                                                           binades of its group's largest (e5m2: 4) is
+                                                           held exactly; smaller ones lose low bits
+                                                           (nanott/block_float.py models it). The file
+                                                           holds the fp8 bit patterns; main.cpp decodes
+                                                           them and packs Bfp8_b tiles. Blackhole's
+                                                           tt-llk added Fp8_e4m3 (DataFormat 26) in
+                                                           2026 (tt-llk #1375); nanott's CPU runtime
+                                                           does not model it yet, so both targets
+                                                           take Bfp8_b.
 
 Numerics: arithmetic runs in float32 (as the SFPU's); a value stored into a buffer of a float dtype
 is rounded to it to nearest, ties to even (NumPy's and ml_dtypes' casts, the host's conversion, and
 nanott's CPU runtime's packer agree). The hardware flushes float16 denormals (below 6.1e-5) to zero
 in compute; nanott keeps them (not modelled). A value stored into an integer buffer is truncated
 toward zero (C's cast, NumPy's astype); values outside the integer type's range are outside the
-model (C leaves them undefined). A value stored into a bool buffer is 1 unless it is 0.
+model (C leaves them undefined). A value stored into a bool buffer is 1 unless it is 0. An fp8
+input is read as DRAM holds it, Bfp8_b (nanott/block_float.py, at every level: the host converts it
+as it writes it); an fp8 tensor a kernel writes is not supported yet (NT325).
 
 Other names TileLang accepts (float64, int16, float8_e4m3fn, ...) are known here with their width
 (`tvm.DataType(name).bits`) and rejected by P0 with NT101 until a row gives them a format. NumPy
@@ -50,6 +65,8 @@ LOWERED = {d.name: d for d in (
     DType("int8", 8, "int8", "Int8", 1024, "int", "int8_t", None),
     DType("uint8", 8, "uint8", "UInt8", 1024, "int", "uint8_t", None),
     DType("bool", 8, "bool_", "UInt8", 1024, "bool", "uint8_t", None),
+    DType("float8_e4m3fn", 8, "float8_e4m3fn", "Bfp8_b", 1088, "float", "uint8_t", None),
+    DType("float8_e5m2", 8, "float8_e5m2", "Bfp8_b", 1088, "float", "uint8_t", None),
 )}
 
 BITS = {"float64": 64, "float16": 16, "int8": 8, "int16": 16, "int64": 64, "uint8": 8, "uint16": 16,

@@ -140,6 +140,19 @@ def per_launch(function, program: Any, *args: Any) -> Any:
                    scratch=tuple(seen.get(t.name, t) for t in program.scratch))
 
 
+_ANNOTATIONS: dict[str, Any] = {}        # an annotation's text -> its compiled code
+
+
+def _resolve(annotation: Any, ns: dict) -> Any:
+    """A field annotation (a string, under `from __future__ import annotations`) evaluated in ns."""
+    if not isinstance(annotation, str):
+        return annotation
+    code = _ANNOTATIONS.get(annotation)
+    if code is None:
+        code = _ANNOTATIONS[annotation] = compile(annotation, "<annotation>", "eval")
+    return eval(code, ns)                   # noqa: S307 (our own source's annotations)
+
+
 class CheckError(Exception):
     """A program that is not in the language: always a compiler bug, never the user's fault."""
 
@@ -185,12 +198,17 @@ class Language:
         return seen
 
     def hints(self, cls: type) -> dict[str, Any]:
+        """cls's field types, their names resolved in this language (typing.get_type_hints, with
+        each annotation's text compiled once for every language: `tests/test_grammar.py` checks
+        they agree)."""
         if cls not in getattr(self, "_hints", {}):
             self.__dict__.setdefault("_hints", {})
-            ns = dict(vars(terminals), **vars(self.module), Loc=Loc, Launch=self.root)
-            ns.update({k: typing.Union[tuple(v)] if len(v) > 1 else v[0]
-                       for k, v in self.nonterminals.items()})
-            hints = typing.get_type_hints(cls, globalns=ns)
+            if "_ns" not in self.__dict__:
+                self._ns = dict(vars(terminals), **vars(self.module), Loc=Loc, Launch=self.root)
+                self._ns.update({k: typing.Union[tuple(v)] if len(v) > 1 else v[0]
+                                 for k, v in self.nonterminals.items()})
+            hints = {name: _resolve(a, self._ns) for base in reversed(cls.__mro__)
+                     for name, a in base.__dict__.get("__annotations__", {}).items()}
             hints.pop("loc", None)
             self._hints[cls] = hints
         return self._hints[cls]

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dataclasses_json import dataclass_json
-
 from nanott.dtypes import LOWERED
 
 TILE = 32
 FORMATS = {d.name: (d.format, d.tile_bytes) for d in LOWERED.values()}   # the table of nanott/dtypes.py
 
 
-@dataclass_json
 @dataclass(frozen=True)
 class Target:
     name: str

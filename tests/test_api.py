@@ -120,3 +120,17 @@ def test_run_rejects_arrays_that_do_not_fit(lowered):
         api.run(loaded.prim_func, *arrays[:-1], level="L0")
     with pytest.raises(NanottError, match="must be a"):
         api.run(loaded.prim_func, *arrays[:-1], arrays[-1].astype(np.float64), level="L0")
+
+
+def test_a_kernel_run_twice_is_lowered_once_with_the_same_result(lowered, monkeypatch):
+    loaded = lowered.loaded("gemm")
+    first = {k: v.copy() for k, v in lowered.inputs("gemm").items()}
+    api.run(loaded.prim_func, *first.values(), level="L9")
+    calls = []
+    real = api.pipeline.run_stages
+    monkeypatch.setattr(api.pipeline, "run_stages", lambda *a, **k: calls.append(a) or real(*a, **k))
+    second = {k: v.copy() for k, v in lowered.inputs("gemm").items()}
+    api.run(loaded.prim_func, *second.values(), level="L9")
+    assert calls == [] and api.identical(first, second, tuple(first))
+    api.run(loaded.prim_func, *second.values(), level="L8")              # another level: lowered again
+    assert len(calls) == 1

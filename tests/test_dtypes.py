@@ -24,7 +24,8 @@ HERE = Path(__file__).resolve().parent / "kernels" / "tilelang_style"
 def test_every_lowered_dtype_has_its_format_storage_and_host_type(name):
     d = dtypes.LOWERED[name]
     assert d.format in DATA_FORMATS and FORMATS[name] == (d.format, d.tile_bytes)
-    assert np_dtype(name).itemsize * 8 == d.bits and d.tile_bytes == 32 * 32 * d.bits // 8
+    exponents = 64 if d.format == "Bfp8_b" else 0           # a block float's shared exponents per tile
+    assert np_dtype(name).itemsize * 8 == d.bits and d.tile_bytes == 32 * 32 * d.bits // 8 + exponents
     assert HOST_TYPES[d.format][0] == d.host and name in l0.DTYPES
 
 

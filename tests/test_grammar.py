@@ -124,3 +124,14 @@ def test_an_l7_node_in_an_l0_kernel_is_named():
     _, program, path = _planted("L0", skeleton(l7.nodes["DeviceKernel"], l7))
     with pytest.raises(CheckError, match=re.escape(f"L0 has no DeviceKernel: {path}")):
         language("L0").check(program)
+
+
+@pytest.mark.parametrize("name", LANGUAGES)
+def test_field_types_resolve_as_typing_resolves_them(name):
+    """Language.hints compiles each annotation's text once for all languages; typing.get_type_hints
+    is the reference it must agree with, for every production of the language."""
+    lang = language(name)
+    for cls in lang.nodes.values():
+        expected = typing.get_type_hints(cls, globalns=lang._ns)
+        expected.pop("loc", None)
+        assert lang.hints(cls) == expected, cls.__name__

@@ -6,7 +6,7 @@ The expected lines come from the kernel's formulas evaluated here in plain Pytho
 each level must print exactly those lines (as a multiset: the order of blocks is the level's
 business), each core the lines of the blocks B1 dealt it, the same at L2..L9 and in the C++.
 What nanott cannot print yet (a buffer, an element, inside T.Parallel, a float, a condition) is
-NT325, and a message that cannot become a C++ string literal NT104, never a traceback.
+NT326, and a message that cannot become a C++ string literal NT104, never a traceback.
 """
 from __future__ import annotations
 
@@ -160,10 +160,10 @@ def test_eager_style_prints_at_l0_and_l9():
 
 
 BAD = {
-    "T.print(A_s)": "NT325",                         # a buffer: its contents are not printed yet
-    "T.print(A_s[0, 0])": "NT325",                   # an element
-    "T.print(bx * 0.5)": "NT325",                    # a float
-    "T.print(bx > 0)": "NT325",                      # a condition
+    "T.print(A_s)": "NT326",                         # a buffer: its contents are not printed yet
+    "T.print(A_s[0, 0])": "NT326",                   # an element
+    "T.print(bx * 0.5)": "NT326",                    # a float
+    "T.print(bx > 0)": "NT326",                      # a condition
     'T.print(bx, "a {b}")': "NT104",                 # braces: a DPRINT format would read them
     "T.print(bx, 3)": "NT104",
 }
@@ -187,7 +187,7 @@ def test_print_inside_parallel_is_a_diagnostic(tmp_path):
     f = tmp_path / "bad_print.py"
     f.write_text(source)
     r = nanott("explain", str(f), "--stop-after", "P0", code=3)
-    assert "NT325" in r.output and "inside T.Parallel" in r.output, r.output
+    assert "NT326" in r.output and "inside T.Parallel" in r.output, r.output
 
 
 def test_lockstep_the_reference_and_the_cycle_model_print_alike(programs, capsys):

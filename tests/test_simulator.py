@@ -20,6 +20,7 @@ from conftest import cb_named, with_kernel
 from test_stage_d_split import eltwise_l6, gemm_l6, lower_d
 
 from nanott import api
+from nanott.block_float import as_dram_holds
 from nanott.ir import Launches, Loc, launches_of, replace
 from nanott.languages import l8
 from nanott.languages.l0_interp import np_dtype, scratch_arrays
@@ -30,7 +31,7 @@ from nanott.loader import load_kernel
 from nanott.pipeline import run_stages
 from nanott.sim.cb_ring import COUNTER, CbRing
 from nanott.sim.errors import DeadlockError, ProtocolError
-from nanott.sim.noc import tilize, untilize
+from nanott.sim.noc import Dram
 
 pytestmark = [pytest.mark.D2, pytest.mark.D3]
 F32 = np.float32
@@ -254,12 +255,20 @@ def test_counters_are_16_bit_and_wrap():
     assert ring.acked == 2 and ring.visible() == 0 and ring.rd == 4
 
 
-def test_tilize_numbers_pages_row_major_over_the_tile_grid():
-    a = np.arange(64 * 96, dtype=F32).reshape(64, 96)
-    pages = tilize(a)
-    assert pages.shape == (6, 32, 32)
-    assert np.array_equal(pages[4], a[32:64, 32:64])             # tile (1, 1): page 1 * 3 + 1
-    assert np.array_equal(untilize(pages, a.shape), a)
+def test_dram_numbers_pages_row_major_over_the_tile_grid_and_copies_on_write():
+    a, b = np.arange(64 * 96, dtype=F32).reshape(64, 96), np.zeros((64, 96), F32)
+    before = a.copy()
+    dram = Dram({"A": a, "B": b}, ("A", "B"))
+    assert dram.count("A") == 6
+    assert np.array_equal(dram.read("A", 4), a[32:64, 32:64])        # tile (1, 1): page 1 * 3 + 1
+    assert np.array_equal(dram.read("A", np.array([4, 0])), np.stack([a[32:64, 32:64], a[:32, :32]]))
+    dram.write("A", 2, np.ones((32, 32), F32))
+    assert np.array_equal(a, before)                                  # the caller's array, untouched
+    assert np.array_equal(dram.read("A", 2), np.ones((32, 32), F32))  # until the run ends
+    out = {"A": a, "B": b}
+    dram.untilize_into(out)
+    assert np.array_equal(a[:32, 64:96], np.ones((32, 32), F32)) and np.array_equal(a[32:], before[32:])
+    assert not b.any()
 
 
 # ----- the examples, lowered by the pipeline -----
@@ -287,6 +296,7 @@ def test_examples_run_the_same_at_l6_l7_l8_in_any_interleaving(example):
             if isinstance(programs[stage], Launches):
                 arrays.update(scratch_arrays(programs[stage]))
             for launch in launches_of(programs[stage]):       # a program of several: in order
+                as_dram_holds(launch.params, arrays)            # the host's write (fp8: Bfp8_b)
                 interp(seed=seed).run(launch, arrays)
             assert api.identical(arrays, six, names), f"{example} after {stage}, seed {seed}"
     assert all(r.ok for r in api.compare(kernel, six, expected))

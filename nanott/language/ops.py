@@ -187,7 +187,7 @@ def print_(b: Builder, obj: Any, msg: Any) -> l0.Print:
     elif any(isinstance(x, l0.BinOp) and x.op in l0.CONDITIONS for x in walk(value)):
         where = "of a condition"
     if obj is None or isinstance(obj, Buffer) or where:
-        raise NanottError("NT325", f"T.print {where or 'of a buffer'} is not supported by nanott yet",
+        raise NanottError("NT326", f"T.print {where or 'of a buffer'} is not supported by nanott yet",
                           b.loc, hint="print a scalar: a block index, a loop variable or a value "
                                       "computed from them, outside T.Parallel")
     return l0.Print(msg, value, loc=b.loc)

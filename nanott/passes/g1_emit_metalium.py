@@ -19,20 +19,26 @@ Why:       the IR is only worth its checks if the code that runs is the IR. A pr
 """
 from __future__ import annotations
 
-from nanott.backends.metalium.api import VERSIONS, Api
-from nanott.backends.metalium.host import cmake_source, host_source
-from nanott.backends.metalium.kernels import kernel_source
-from nanott.backends.metalium.host_sequence import sequence_host_source
-from nanott.backends.metalium.plan import ROLES, plan_json, plan_of, sequence_plan_of
+from typing import TYPE_CHECKING
+
 from nanott.ir import Launches
 from nanott.languages import l9
 from nanott.target import Target
+
+if TYPE_CHECKING:
+    from nanott.backends.metalium.api import Api
 
 
 def emit_metalium(program: l9.Program | Launches, target: Target, api: Api | None = None) -> dict[str, str]:
     """The emitted files, by name, in a fixed order: the three kernels, main.cpp, the plan, CMake;
     for the target's release unless `api` names another table. A program of several launches:
     launch<i>_<role>.cpp for each launch, one main.cpp that runs them in order."""
+    # the backend (and its JSON library) loads when G1 first runs, not when nanott starts
+    from nanott.backends.metalium.api import VERSIONS
+    from nanott.backends.metalium.host import cmake_source, host_source
+    from nanott.backends.metalium.host_sequence import sequence_host_source
+    from nanott.backends.metalium.kernels import kernel_source
+    from nanott.backends.metalium.plan import ROLES, plan_json, plan_of, sequence_plan_of
     api = api or VERSIONS[target.release]
     if isinstance(program, Launches):
         plan = sequence_plan_of(program, target, api)

@@ -30,6 +30,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from nanott.block_float import as_dram_holds
 from nanott.ir import Launches
 from nanott.languages import l9
 from nanott.languages.l0_interp import scratch_arrays
@@ -316,6 +317,7 @@ def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: 
         return copies, models
     args = {"target": target, "fidelity": fidelity, "trace": trace}
     copies = {k: v.copy() for k, v in arrays.items()}
+    as_dram_holds(program.params, copies)
     try:
         interp = TimedLockstep(args, written=written)
         interp.run(program, copies)

@@ -159,8 +159,7 @@ class Lockstep(InterpL9):
                 yield from super().exec_kernel_stmt(s, env)
 
     def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
-        """InterpL9.front; a bfloat16 page widened to float32 by a shift of its bits (exact, as the
-        cast is, and much faster than ml_dtypes' cast loop)."""
+        """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
         return widen(page)
@@ -197,7 +196,7 @@ class LockstepNoc(Noc):
                                     ring.front(slot, "noc_async_write_page")))
 
     def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
-        count = len(self.dram.pages[tensor])
+        count = self.dram.count(tensor)
         bad = (pages < 0) | (pages >= count)
         if bad.any():
             self.dram.page(tensor, int(pages[bad][0]), call)       # raises the reference's error
@@ -205,13 +204,13 @@ class LockstepNoc(Noc):
 
     def read_barrier(self) -> None:
         for t in self.reads:
-            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
             self.written(len(t.page))
         self.writes = []
 

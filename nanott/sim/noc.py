@@ -1,8 +1,11 @@
 """DRAM as pages, and the NoC transfers a data-movement kernel has in flight.
 
-DRAM: every tensor is tilized when the run starts, page id = tile row * tile cols + tile col, one
-32x32 tile per page in the tensor's dtype (metalium.md §7.1, interleaved: the bank does not change
-what a page holds), and untilized into the caller's arrays at the end.
+DRAM: page id = tile row * tile cols + tile col, one 32x32 tile per page in the tensor's dtype
+(metalium.md §7.1, interleaved: the bank does not change what a page holds). Pages are not copied
+out when the run starts: page p of a (R*32, C*32) tensor is read straight out of the caller's array,
+viewed as (R, 32, C, 32) tiles, at [p // C, :, p % C, :] (one fancy index reads a page per core).
+A tensor is copied on its first write, so the caller's arrays change only when the run ends and
+a run abandoned half-way (lockstep falling back to the reference) leaves them as they were.
 
 NoC (metalium.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
 kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
@@ -12,6 +15,7 @@ asks how many transfers are still in flight into or out of a CB before it pushes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,32 +24,46 @@ from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
 
-def tilize(a: np.ndarray) -> np.ndarray:
-    """(R*32, C*32) elements -> (R*C, 32, 32) pages, row-major over the tile grid."""
-    rows, cols = a.shape[0] // TILE, a.shape[1] // TILE
-    return a.reshape(rows, TILE, cols, TILE).swapaxes(1, 2).reshape(rows * cols, TILE, TILE).copy()
-
-
-def untilize(pages: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    rows, cols = shape[0] // TILE, shape[1] // TILE
-    return pages.reshape(rows, cols, TILE, TILE).swapaxes(1, 2).reshape(shape)
+def tiles(a: np.ndarray) -> np.ndarray:
+    """(R*32, C*32) elements viewed as (R, 32, C, 32): tile (r, c) is [r, :, c, :]."""
+    return a.reshape(a.shape[0] // TILE, TILE, a.shape[1] // TILE, TILE)
 
 
 class Dram:
     """The DRAM tensors of one run, as pages."""
 
     def __init__(self, arrays: dict[str, np.ndarray], names: tuple[str, ...]):
-        self.pages = {n: tilize(arrays[n]) for n in names}
+        self.arrays = {n: arrays[n] for n in names}
+        self.tiles = {n: tiles(a) for n, a in self.arrays.items()}
+        self.copied: set[str] = set()
+
+    def count(self, tensor: str) -> int:
+        """How many pages the tensor has."""
+        t = self.tiles[tensor]
+        return t.shape[0] * t.shape[2]
 
     def page(self, tensor: str, page: int, call: str) -> int:
-        count = len(self.pages[tensor])
+        count = self.count(tensor)
         if not 0 <= page < count:
             raise ProtocolError("3.5", f"{call} {tensor}.page[{page}]: {tensor} has {count} pages")
         return page
 
+    def read(self, tensor: str, page: Any) -> np.ndarray:
+        """Page(s) of a tensor: (32, 32) for one page id, (n, 32, 32) for an array of n."""
+        t = self.tiles[tensor]
+        return t[page // t.shape[2], :, page % t.shape[2], :]
+
+    def write(self, tensor: str, page: Any, values: np.ndarray) -> None:
+        if tensor not in self.copied:
+            self.copied.add(tensor)
+            self.tiles[tensor] = tiles(self.arrays[tensor].copy())
+        t = self.tiles[tensor]
+        t[page // t.shape[2], :, page % t.shape[2], :] = values
+
     def untilize_into(self, arrays: dict[str, np.ndarray]) -> None:
-        for n, pages in self.pages.items():
-            arrays[n][...] = untilize(pages, arrays[n].shape)
+        """The tensors written, back into the caller's arrays."""
+        for n in self.copied:
+            arrays[n][...] = self.tiles[n].reshape(arrays[n].shape)
 
 
 @dataclass(frozen=True)
@@ -77,14 +95,14 @@ class Noc:
     def read_barrier(self) -> None:
         for i in self.rng.permutation(len(self.reads)):
             t = self.reads[i]
-            t.ring.pages[t.l1_page] = self.dram.pages[t.tensor][t.page]
+            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for i in self.rng.permutation(len(self.writes)):
             t = self.writes[i]
-            self.dram.pages[t.tensor][t.page] = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
         self.writes = []
 
     def reads_into(self, ring: CbRing) -> int:

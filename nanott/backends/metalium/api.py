@@ -189,6 +189,8 @@ HOST_CALLS: dict[str, Call] = {
     "finish": Call("distributed::Finish({queue})", MESH),
     "close_device": Call("{device}->close()", MESH),
     "tilize": Call("tilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
+    "pack_bfp8": Call("pack_as_bfp8_tiles<float>({data}, /*row_major_input=*/false, /*is_exp_a=*/false)",
+                      "tt-metalium/bfloat8.hpp"),
     "untilize": Call("untilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
 }
 

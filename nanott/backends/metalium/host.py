@@ -112,6 +112,25 @@ std::vector<T> from_dram_layout(const std::vector<T>& data, const std::vector<st
 """
 
 
+FP8_HELPERS = """\
+// fp8 files (nanott/dtypes.py): e4m3fn (4 exponent bits, bias 7) or e5m2 (5, bias 15) bit patterns,
+// decoded to floats (their NaN and infinity patterns are not decoded), which DRAM holds as Bfp8_b
+std::vector<float> fp8_values(const std::vector<uint8_t>& bits, int exponent_bits) {
+    const int mantissa_bits = 7 - exponent_bits, bias = (1 << (exponent_bits - 1)) - 1;
+    std::vector<float> out(bits.size());
+    for (std::size_t i = 0; i < bits.size(); ++i) {
+        const int e = (bits[i] >> mantissa_bits) & ((1 << exponent_bits) - 1);
+        const int m = bits[i] & ((1 << mantissa_bits) - 1);
+        const float v = e == 0 ? std::ldexp(static_cast<float>(m), 1 - bias - mantissa_bits)
+                               : std::ldexp(static_cast<float>(m + (1 << mantissa_bits)), e - bias - mantissa_bits);
+        out[i] = (bits[i] & 0x80) ? -v : v;
+    }
+    return out;
+}
+"""
+FP8_EXPONENT_BITS = {"float8_e4m3fn": 4, "float8_e5m2": 5}
+
+
 def host_source(plan: Plan, api: Api) -> str:
     return HostPrinter(plan, api).source()
 
@@ -168,12 +187,14 @@ class HostPrinter:
         head = [f"// main.cpp: the host program of {self.plan.kernel}, emitted by nanott G1 "
                 f"emit-metalium (L9 -> C++)", f"// for tt-metal {self.api.version}, target "
                 f"{self.plan.target}; usage: {self.plan.kernel} IN_DIR OUT_DIR (see tt.plan.json).", ""]
-        head += [f"#include <{h}>" for h in ("cstddef", "cstdint", "fstream", "iostream", "map", "memory",
+        head += [f"#include <{h}>" for h in ("cmath", "cstddef", "cstdint", "fstream", "iostream", "map", "memory",
                                               "stdexcept", "string", "utility", "vector")]
         head += [f"#include <{h}>" for h in sorted(self.headers)]
         head += ["", "using namespace tt::tt_metal;", "", FILE_HELPERS]
         if any(laid_out(t) for t in self.plan.tensors):
             head += [LAYOUT_HELPERS]
+        if any(t.format == "Bfp8_b" for t in self.plan.tensors):
+            head += [FP8_HELPERS]
         main = ["int main(int argc, char** argv) {", I1 + "if (argc != 3) {",
                 I2 + f'std::cerr << "usage: {self.plan.kernel} IN_DIR OUT_DIR\\n";', I2 + "return 2;",
                 I1 + "}", I1 + "const std::string in_dir = argv[1];",
@@ -279,10 +300,14 @@ class HostPrinter:
         for t in (t for t in self.plan.tensors if t.input):
             rows, cols = shape2d(t.padded_shape)
             data = f'read_tensor<{t.host_type}>(in_dir + "/{t.file}", {prod(t.shape)})'
+            fp8 = t.format == "Bfp8_b"
+            if fp8:
+                data = f"fp8_values({data}, {FP8_EXPONENT_BITS[t.dtype]})"
             if laid_out(t):
                 data = f"to_dram_layout({data}, {layout_args(t)})"
-            out += [I1 + f"std::vector<{t.host_type}> {t.name}_host = "
-                    f"{self.call('tilize', data=data, rows=rows, cols=cols)};",
+            tiles = self.call('tilize', data=data, rows=rows, cols=cols)
+            out += [I1 + f"std::vector<{'uint32_t' if fp8 else t.host_type}> {t.name}_host = "
+                    f"{self.call('pack_bfp8', data=tiles) if fp8 else tiles};",
                     I1 + self.call("write_buffer", queue="queue", buffer=f"{t.name}_buffer",
                                    data=f"{t.name}_host") + ";"]
         return out

@@ -3,7 +3,8 @@
 //   unpack   a CB page (32x32, four 16x16 faces, metalium.md §7.1) -> a float32 tile in row-major order
 //   FPU      copy_tile, transpose_wh_tile, add/sub/mul_tiles overwrite DST[i]; matmul_tiles adds
 //            A @ B to it (A @ B^T after an mm_init with transpose), in float32
-//   pack     DST[i] -> a reserved CB slot in the CB's format; bfloat16 rounds to nearest even
+//   pack     DST[i] -> a reserved CB slot in the CB's format; bfloat16 rounds to nearest even, Bfp8_b
+//            shares an exponent per 16 values of a face row (numerics.hpp)
 // The SFPU operations are in sfpu.cpp. Math fidelity and 16-bit DST rounding are not modelled
 // (neither is in nanott's model).
 #define TRISC_UNPACK
@@ -32,6 +33,8 @@ const std::array<uint16_t, TILE_ELEMENTS> FACE = [] {
     }
     return at;
 }();
+
+constexpr uint32_t BFP8_EXPONENTS = 64;      // a Bfp8_b page: 64 shared exponents, then 1024 values
 
 template <typename T>
 T load(const uint8_t* page, uint32_t element) {
@@ -82,8 +85,14 @@ Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char 
                 t[e] = static_cast<float>(load<uint8_t>(page, FACE[e]));
             }
             break;
+        case tt::DataFormat::Bfp8_b:          // 64 exponents (one per face row), then the values
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                t[e] = from_bfp8_b(page[FACE[e] / 16], page[BFP8_EXPONENTS + FACE[e]]);
+            }
+            break;
         default:
-            unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8 and UInt8 are)");
+            unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8, UInt8 and "
+                        "Bfp8_b are)");
     }
     return t;
 }
@@ -123,8 +132,19 @@ void pack(KernelThread& k, const float* tile, uint32_t cb, uint32_t slot, const 
                 store<uint8_t>(page, FACE[e], static_cast<uint8_t>(to_int32(tile[e])));
             }
             break;
+        case tt::DataFormat::Bfp8_b: {
+            std::array<float, TILE_ELEMENTS> faced{};
+            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+                faced[FACE[e]] = tile[e];
+            }
+            for (uint32_t g = 0; g < BFP8_EXPONENTS; ++g) {
+                page[g] = to_bfp8_b(&faced[g * 16], page + BFP8_EXPONENTS + g * 16);
+            }
+            break;
+        }
         default:
-            unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8 and UInt8 are)");
+            unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8, UInt8 and "
+                        "Bfp8_b are)");
     }
 }
 

@@ -1,9 +1,11 @@
 // tilize.cpp: the host's data layout helpers on nanott's CPU device: bfloat16 (round to nearest
 // even from float, metalium.md §7.5) and tilize_nfaces / untilize_nfaces, which turn an m x n
 // row-major matrix into 32x32 tiles of four 16x16 faces and back (metalium.md §7.1): tiles
-// row-major over the tile grid, faces F0 F1 F2 F3, each face row-major.
+// row-major over the tile grid, faces F0 F1 F2 F3, each face row-major; and Bfp8_b tiles from floats
+// (pack_as_bfp8_tiles, metalium.md §7.3).
 #include <string>
 #include <tt-metalium/bfloat16.hpp>
+#include <tt-metalium/bfloat8.hpp>
 #include <tt-metalium/tilize_utils.hpp>
 #include "numerics.hpp"
 #include "state.hpp"
@@ -64,3 +66,39 @@ NANOTT_TILIZE(uint32_t)
 NANOTT_TILIZE(uint16_t)
 NANOTT_TILIZE(int8_t)
 NANOTT_TILIZE(uint8_t)
+
+// Bfp8_b tiles (tt-metalium/bfloat8.hpp): 1088 bytes = 272 words each, 64 shared exponents (one
+// per 16-value face row, faces in order) then the 1024 values in face order.
+namespace {
+constexpr std::size_t BFP8_TILE_BYTES = 1088, BFP8_EXPONENTS = 64;
+
+// Where element e of a tile sits among its faces: e itself when the tile is in face order already.
+std::size_t face_index(std::size_t e, bool row_major) {
+    return row_major ? tiled_index(static_cast<uint32_t>(e / TILE), static_cast<uint32_t>(e % TILE), TILE) : e;
+}
+}  // namespace
+
+template <typename T>
+std::vector<uint32_t> pack_as_bfp8_tiles(tt::stl::Span<const T> data, bool row_major_input, bool is_exp_a,
+                                         const std::optional<tt::tt_metal::Tile>&) {
+    constexpr std::size_t N = TILE * TILE;
+    if (is_exp_a || data.size() % N != 0) {
+        nanott_cpu::fail("pack_as_bfp8_tiles: " + std::to_string(data.size()) + " values as whole 32x32 tiles of "
+                         "Bfp8_b (is_exp_a, Bfp8, is not modelled)");
+    }
+    std::vector<uint32_t> out(data.size() / N * BFP8_TILE_BYTES / 4);
+    auto* bytes = reinterpret_cast<uint8_t*>(out.data());
+    std::vector<float> faced(N);
+    for (std::size_t tile = 0; tile < data.size() / N; ++tile) {
+        for (std::size_t e = 0; e < N; ++e) {
+            faced[face_index(e, row_major_input)] = static_cast<float>(data[tile * N + e]);
+        }
+        uint8_t* page = bytes + tile * BFP8_TILE_BYTES;
+        for (std::size_t g = 0; g < BFP8_EXPONENTS; ++g) {
+            page[g] = nanott_cpu::to_bfp8_b(&faced[g * 16], page + BFP8_EXPONENTS + g * 16);
+        }
+    }
+    return out;
+}
+template std::vector<uint32_t> pack_as_bfp8_tiles<float>(tt::stl::Span<const float>, bool, bool,
+                                                         const std::optional<tt::tt_metal::Tile>&);

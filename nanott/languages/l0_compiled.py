@@ -1,0 +1,325 @@
+"""CompiledL0: InterpL0's semantics, each statement compiled once into a Python closure.
+
+InterpL0 is the readable reference: on every execution it walks the expression tree through
+`match`. CompiledL0 walks the tree once per node, the first time it runs, and keeps a closure
+with everything the tree says already resolved (which NumPy function, which buffer, which
+indices); later executions only call closures. The rules are InterpL0's own code, reached by
+open recursion where a statement has no closure of its own (reduce, atomic add), so both give
+the same bits; tests/test_compiled.py checks every example and the fuzzed kernels bit for bit.
+
+One loop shape runs statement-major, all its iterations at once: a serial loop whose body only
+copies into on-chip buffers it overwrites whole and accumulates products of them with T.gemm
+(a GEMM's K loop; `batch_plan` decides from the IR). Each copy's source regions for every
+iteration are one strided view (of the tensor widened to float32 once per run, when no statement
+writes it and the copy does not round); the products are one batched matmul, each slice the
+same BLAS product the reference computes, added into the accumulator in iteration order, so the
+rounding is the reference's. When a region reaches outside its tensor (a masked copy) or the
+starts do not step evenly, the loop runs iteration by iteration instead.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from nanott.ir import walk
+from nanott.languages import l0, l1, l3
+from nanott.languages.l0_interp import BINOPS, UNARY, Env, InterpL0, cast, empty, float32, select
+from nanott.languages.l1_interp import InterpL1
+from nanott.languages.l2_interp import InterpL2
+from nanott.languages.l3_interp import InterpL3
+from nanott.languages.l4_interp import InterpL4
+
+F32 = np.float32
+Code = Callable[[Env], Any]
+
+
+class Compiled:
+    """A mixin before an interpreter of L0..L4 (CompiledL0 = Compiled + InterpL0): closures for
+    L0's own productions, compiled once per node (kept by id; the node is kept alive); any other
+    node (L1's Alloc, L3's CoreArg, L4's CB statements) runs by the interpreter's own rule."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code: dict[int, tuple[Any, Code]] = {}
+
+    def compiled(self, x: Any, make: Callable[[Any], Code]) -> Code:
+        entry = self.code.get(id(x))
+        if entry is None or entry[0] is not x:
+            entry = self.code[id(x)] = (x, make(x))
+        return entry[1]
+
+    def exec_block(self, stmts: tuple, env: Env) -> None:
+        for f in self.compiled(stmts, self.block):
+            f(env)
+
+    def block(self, stmts: tuple) -> list[Code]:
+        return [self.stmt(s) for s in stmts]
+
+    def eval(self, e: Any, env: Env) -> Any:
+        return self.compiled(e, self.expr)(env)
+
+    # ----- statements -----
+    def stmt(self, s: Any) -> Code:
+        rule = super().exec_stmt
+        if type(s) not in L0_NODES:
+            return lambda env: rule(s, env)
+        match s:
+            case l0.Alloc(name, shape, dtype, _):
+                def alloc(env):
+                    env.buffers[name] = empty(shape, dtype)
+                return alloc
+            case l0.Copy(src, dst):
+                load, store = self.region_load(src, view=src.buffer != dst.buffer), self.region_store(dst)
+                return lambda env: store(env, load(env))
+            case l0.Gemm(a, b, c, ta, tb, clear):
+                return lambda env: self.gemm(env.buffers[a], env.buffers[b], env.buffers[c], ta, tb, clear)
+            case l0.Fill(buffer, value):
+                v = self.expr(value)
+
+                def fill(env):
+                    env.buffers[buffer][...] = v(env)
+                return fill
+            case l0.For(var, extent, _, _, body):
+                return self.loop(s)
+            case l0.Parallel(vars, extents, body):
+                axes = [np.arange(n).reshape([n if k == a else 1 for k in range(len(extents))])
+                        for a, n in enumerate(extents)]
+                inner = self.block(body)
+
+                def parallel(env):
+                    child = env.child()
+                    child.scalars.update(zip(vars, axes))
+                    for f in inner:
+                        f(child)
+                return parallel
+            case l0.Store(buffer, indices, value):
+                at, v = self.access(buffer, indices, s), self.expr(value)
+
+                def store(env):
+                    buf, idx = env.buffers[buffer], at(env)
+                    buf[idx] = np.broadcast_to(v(env), idx[0].shape).astype(buf.dtype)
+                return store
+            case l0.Let(var, value):
+                v = self.expr(value)
+
+                def let(env):
+                    env.scalars[var] = v(env)
+                return let
+        return lambda env: rule(s, env)
+
+    def access(self, buffer: str, indices: tuple, at: Any) -> Code:
+        """The checked index arrays of an element access (InterpL0.indices, NT120 included)."""
+        fs = [self.expr(i) for i in indices]
+
+        def idx(env):
+            out = np.broadcast_arrays(*(np.asarray(f(env)) for f in fs))
+            for i, n in zip(out, env.buffers[buffer].shape):
+                if i.size and (i.min() < 0 or i.max() >= n):
+                    return self.indices(buffer, indices, env, at)       # raises the reference's NT120
+            return tuple(out)
+        return idx
+
+    def region_bounds(self, r: l0.Region) -> Code:
+        """InterpL0.in_bounds with the starts compiled: (buffer slices, region slices)."""
+        starts = [self.expr(x) for x in r.starts]
+
+        def bounds(env):
+            shape = env.buffers[r.buffer].shape
+            s = [int(f(env)) for f in starts]
+            lo = [min(max(a, 0), d) for a, d in zip(s, shape)]
+            hi = [min(max(a + n, 0), d) for a, n, d in zip(s, r.extents, shape)]
+            return (tuple(slice(a, b) for a, b in zip(lo, hi)),
+                    tuple(slice(a - x, b - x) for a, b, x in zip(lo, hi, s)))
+        return bounds
+
+    def region_load(self, r: l0.Region, view: bool = False) -> Code:
+        """InterpL0.load_region; a view of the buffer where the region lies inside it, if `view`
+        (allowed where the values are stored at once into another buffer)."""
+        bounds = self.region_bounds(r)
+
+        def load(env):
+            buf = env.buffers[r.buffer]
+            inside, where = bounds(env)
+            if view and all(i.stop - i.start == n for i, n in zip(inside, r.extents)):
+                return buf[inside]
+            out = np.zeros(r.extents, dtype=buf.dtype)
+            out[where] = buf[inside]
+            return out
+        return load
+
+    def region_store(self, r: l0.Region) -> Callable[[Env, np.ndarray], None]:
+        bounds = self.region_bounds(r)
+
+        def store(env, values):
+            inside, where = bounds(env)
+            buf = env.buffers[r.buffer]
+            values = values.reshape(r.extents)[where]
+            buf[inside] = values if values.dtype == buf.dtype else values.astype(buf.dtype)
+        return store
+
+    def loop(self, s: l0.For) -> Code:
+        extent, body = self.expr(s.extent), self.block(s.body)
+        batched = batch_plan(s)
+
+        def run(env):
+            n = int(extent(env))
+            if batched is not None and n > 1 and self.batch(s, batched, env, n):
+                return
+            for i in range(n):
+                env.scalars[s.var] = i
+                for f in body:
+                    f(env)
+        return run
+
+    def run(self, program: Any, arrays: dict[str, np.ndarray]) -> None:
+        # tensors no statement writes (known only where every statement is L0's or L1's Alloc)
+        known = all(type(x) in L0_NODES or isinstance(x, (l1.Alloc, l1.CbPlan, l3.CoreArg)) for x in walk(program.body))
+        self.constant = {p.name for p in program.params} - written(program.body) if known else set()
+        self.as_f32: dict[str, np.ndarray] = {}
+        super().run(program, arrays)
+
+    def widened(self, name: str, buf: np.ndarray) -> np.ndarray:
+        """A tensor no statement writes, as float32 (exact: every dtype widens exactly)."""
+        if name not in self.as_f32:
+            self.as_f32[name] = buf.astype(F32)
+        return self.as_f32[name]
+
+    # ----- a GEMM's K loop, statement-major -----
+    def batch(self, s: l0.For, plan: tuple, env: Env, n: int) -> bool:
+        """Run all n iterations of a loop batch_plan accepted; False (nothing changed) when a
+        region reaches outside its tensor, where the loop must run the reference's way."""
+        copies, gemms = plan
+        each = Env(env.buffers, {**env.scalars, s.var: np.arange(n)})   # the loop variable: every value
+        values = {}                                    # per iteration, as float32, rounded to the buffer's dtype
+        for c in copies:
+            starts = [np.asarray(self.eval(x, each)).astype(np.int64) for x in c.src.starts]
+            starts = [v.tolist() if v.ndim else [int(v)] * n for v in starts]
+            src, dst = env.buffers[c.src.buffer], env.buffers[c.dst.buffer]
+            exact = src.dtype == dst.dtype and c.src.buffer in self.constant     # widened once per run
+            view = strided(self.widened(c.src.buffer, src) if exact else src, starts, c.src.extents)
+            if view is None or tuple(c.dst.extents) != dst.shape:
+                return False
+            view = view if exact or view.dtype == dst.dtype else view.astype(dst.dtype)
+            values[c.dst.buffer] = view.astype(F32, copy=False).reshape(n, *dst.shape)
+        for g in gemms:
+            a, b = (values[x] if x in values else env.buffers[x].astype(F32) for x in (g.a, g.b))
+            c = env.buffers[g.c]
+            acc = c.astype(F32)
+            products = (np.swapaxes(a, -1, -2) if g.transpose_a else a) @ \
+                (np.swapaxes(b, -1, -2) if g.transpose_b else b)           # each the reference's 2-D product
+            for i in range(n):
+                acc += products[i]
+                if c.dtype != F32:
+                    acc = acc.astype(c.dtype).astype(F32)
+            c[...] = acc if c.dtype == F32 else acc.astype(c.dtype)
+        for b, v in values.items():
+            env.buffers[b][...] = v[-1].reshape(env.buffers[b].shape)
+        env.scalars[s.var] = n - 1
+        return True
+
+    # ----- expressions -----
+    def expr(self, e: Any) -> Code:
+        rule = super().eval
+        if type(e) not in L0_NODES:
+            return lambda env: rule(e, env)
+        match e:
+            case l0.Const(value, dtype):
+                v = F32(value) if dtype != "int32" else int(value)
+                return lambda env: v
+            case l0.Var(name):
+                return lambda env: env.scalars[name]
+            case l0.BinOp(op, lhs, rhs):
+                f, a, b = BINOPS[op], self.expr(lhs), self.expr(rhs)
+                if op not in ("//", "%"):
+                    return lambda env: f(a(env), b(env))
+
+                def divide(env):
+                    right = b(env)
+                    if np.any(np.asarray(right) == 0):
+                        return rule(e, env)                          # raises the reference's NT121
+                    return f(a(env), right)
+                return divide
+            case l0.Load(buffer, indices):
+                at = self.access(buffer, indices, e)
+                return lambda env: env.buffers[buffer][at(env)].astype(F32)
+            case l0.Cast(dtype, value):
+                v = self.expr(value)
+                return lambda env: cast(v(env), dtype)
+            case l0.UnOp(op, value):
+                f, v = UNARY[op], self.expr(value)
+                return lambda env: f(float32(v(env)))
+            case l0.Select(cond, then, other):
+                c, t, o = self.expr(cond), self.expr(then), self.expr(other)
+                return lambda env: select(c(env), t(env), o(env))
+        return lambda env: rule(e, env)
+
+
+L0_NODES = frozenset(l0.LANG.nodes.values())
+
+
+class CompiledL0(Compiled, InterpL0):
+    """InterpL0, compiled."""
+
+
+COMPILED = {"L0": CompiledL0, "L1": type("CompiledL1", (Compiled, InterpL1), {}),
+            "L2": type("CompiledL2", (Compiled, InterpL2), {}), "L3": type("CompiledL3", (Compiled, InterpL3), {}),
+            "L4": type("CompiledL4", (Compiled, InterpL4), {})}
+
+
+def written(body: tuple) -> set[str]:
+    """Every buffer a statement of body writes."""
+    out = set()
+    for x in walk(body):
+        match x:
+            case l0.Copy(_, dst) | l0.AtomicAdd(_, dst):
+                out.add(dst.buffer)
+            case l0.Store(buffer, _, _) | l0.Fill(buffer, _) | l0.Alloc(buffer, _, _, _):
+                out.add(buffer)
+            case l0.Gemm(_, _, c, _, _, _) | l0.Reduce(_, _, c, _, _):
+                out.add(c)
+    return out
+
+
+def batch_plan(s: l0.For) -> tuple | None:
+    """(copies, gemms) when the loop's body is copies that overwrite whole on-chip buffers,
+    followed by gemms that accumulate products of those buffers (or of buffers the loop does not
+    write) into accumulators nothing else in the body touches; else None. Decided from the IR."""
+    copies = [x for x in s.body if type(x) is l0.Copy]
+    gemms = [x for x in s.body if type(x) is l0.Gemm]
+    written = {c.dst.buffer for c in copies}
+    if not gemms or any(not {g.a, g.b} & written for g in gemms) or len(copies) + len(gemms) != len(s.body) or s.body[:len(copies)] != tuple(copies):
+        return None
+    sources = {c.src.buffer for c in copies}
+    accumulators = [g.c for g in gemms]
+    for c in copies:
+        if not all(isinstance(x, l0.Const) and x.value == 0 for x in c.dst.starts):
+            return None
+    if len(set(accumulators)) != len(accumulators) or (set(accumulators) & (written | sources)) \
+            or (written & sources) or any(g.clear_accum for g in gemms) or len(written) != len(copies) \
+            or {x for g in gemms for x in (g.a, g.b)} & set(accumulators):
+        return None
+    if any(isinstance(x, l0.Load) for c in copies for x in walk(c.src.starts)):
+        return None                                  # a start read from a buffer: keep the order
+    return copies, gemms
+
+
+def strided(buf: np.ndarray, starts: list[list[int]], extents: tuple[int, ...]) -> np.ndarray | None:
+    """The regions at starts[d][i] (one per iteration i) of buf as one (n, *extents) view when each
+    lies inside buf and the starts step evenly; else None."""
+    n = len(starts[0])
+    if len(extents) != buf.ndim:
+        return None
+    steps = []
+    for st, e, d in zip(starts, extents, buf.shape):
+        step = st[1] - st[0]
+        if min(st[0], st[-1]) < 0 or max(st[0], st[-1]) + e > d or st != [st[0] + step * i for i in range(n)]:
+            return None
+        steps.append(step)
+    base = buf[tuple(slice(st[0], st[0] + e) for st, e in zip(starts, extents))]
+    return as_strided(base, (n, *extents), (sum(s * b for s, b in zip(steps, buf.strides)), *base.strides),
+                      writeable=False)
+
+
+__all__ = ["COMPILED", "Compiled", "CompiledL0", "batch_plan"]
