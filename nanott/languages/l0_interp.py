@@ -133,7 +133,7 @@ class InterpL0:
 
     def say(self, s: l0.Print, env: Env) -> None:
         """T.print: one line, `[L3 gemm core (0,0)] k = 2`, to `self.out` (stdout unless set)."""
-        level = type(self).__name__.removeprefix("Interp")[:2]
+        level = next(c.__name__[6:] for c in type(self).__mro__ if c.__name__.startswith("InterpL"))
         self.out(f"[{level} {env.where}] {s.label()} = {shown(self.eval(s.value, env))}")
 
     out: Callable[[str], None] = staticmethod(print)
