@@ -146,7 +146,7 @@ def written_buffers(kernel: l0.Kernel) -> set[str]:
         match x:
             case l0.Copy(_, dst) | l0.AtomicAdd(_, dst):
                 out.add(dst.buffer)
-            case l0.Store(buffer, _, _) | l0.Fill(buffer, _):
+            case l0.Store(buffer, _, _) | l0.AtomicStore(buffer, _, _) | l0.Fill(buffer, _):
                 out.add(buffer)
             case l0.Gemm(_, _, c, _, _, _):
                 out.add(c)
@@ -174,7 +174,8 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
     before a launch."""
     rng = np.random.default_rng(seed)
     inputs, outputs = tensor_roles(kernel)
-    summed = {x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
+    summed = ({x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
+              | {x.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicStore)})
     arrays = {}
     for p in kernel.params:
         dtype = np_dtype(p.dtype)

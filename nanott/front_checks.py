@@ -40,7 +40,8 @@ def front_checks(k: l0.Kernel) -> None:
         if any(d <= 0 for d in t.shape):
             raise NanottError("NT116", f"tensor {t.name} has shape {list(t.shape)}: every dimension must "
                               "be positive", t.loc, hint="check the sizes (--set values) the shape is made of")
-    written = {t.name for t in k.params} & {r.buffer for r in dram_writes(k.body)}
+    stored = {x.buffer for x in walk(k.body) if isinstance(x, (l0.Store, l0.AtomicStore))}   # P0b stages them
+    written = {t.name for t in k.params} & ({r.buffer for r in dram_writes(k.body)} | stored)
     if not written:
         raise NanottError("NT122", f"kernel {k.name} writes none of its tensors ({', '.join(t.name for t in k.params)})",
                           k.params[0].loc if k.params else None,
@@ -170,6 +171,8 @@ class Coverage:
         for s in stmts:
             match s:
                 case l0.Let(var, value):
+                    if any(isinstance(x, l0.Load) for x in walk(value)):
+                        raise _TooMuch          # a value read from a tensor: no coverage to predict
                     env.scalars[var] = self.interp.eval(value, env)
                 case l0.For(var, extent, _, _, body):
                     for i in range(int(self.interp.eval(extent, env))):

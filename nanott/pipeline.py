@@ -20,6 +20,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import Language, Launches, per_launch
 from nanott.passes.a1_infer_layout import infer_layout
 from nanott.passes.p0a_merge_row_blocks import merge_row_blocks
+from nanott.passes.p0b_stage_dram_elements import stage_dram_elements
 from nanott.passes.a1a_remove_dead_buffers import remove_dead_buffers
 from nanott.passes.a2_plan_circular_buffers import plan_circular_buffers
 from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors
@@ -112,6 +113,7 @@ def source_path(f: Callable[..., Any]) -> str:
 
 PIPELINE: tuple[Stage, ...] = (
     Stage("P0", "parse",                     None, "L0", parse),
+    Stage("P0b", "stage-dram-elements",      "L0", "L0", stage_dram_elements),
     Stage("P0a", "merge-row-blocks",         "L0", "L0", merge_row_blocks),
     Stage("A1", "infer-layout",              "L0", "L1", infer_layout),
     Stage("A1a", "remove-dead-buffers",      "L1", "L1", remove_dead_buffers),

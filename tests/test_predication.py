@@ -55,6 +55,8 @@ CONDITIONS = {   # the condition, and the (row, col) entries of A it keeps (befo
     "causal": ("row >= col", lambda r, c: r >= c),
     "band": ("(by * bm + i >= k * bk + j) & (row - col < 40)", lambda r, c: (r >= c) & (r - c < 40)),
     "negated": ("~(row < col) | (i == j + 100)", lambda r, c: r >= c),
+    "python_and": ("row >= col and row - col < 40", lambda r, c: (r >= c) & (r - c < 40)),    # Python's
+    "python_or_not": ("not row < col or i == j + 100", lambda r, c: r >= c),                # and/or/not
 }
 
 

@@ -245,7 +245,8 @@ def test_b1_folds_the_split_dim_into_a_loop_on_the_block_core(tmp_path):
       "        T.atomic_add(C[by * 32, bx * 32], C_l)\n        T.copy(C_l, C[by * 32, bx * 32])\n"),
      "NT323", "also read or written otherwise"),
     (("        T.atomic_add(C[by * 32, bx * 32], C_l)\n",
-      "        for i, j in T.Parallel(32, 32):\n            T.atomic_add(C[by * 32 + i, bx * 32 + j], C_l[i, j])\n"),
+      "        for i, j in T.Parallel(32, 32):\n            T.atomic_add(C[by * 32 + i, bx * 32 + j], C_l[i, j], "
+      "return_prev=True)\n"),
      "NT304", "only the tile form of T.atomic_add"),
 ])
 def test_what_split_k_does_not_lower_yet_is_a_diagnostic(tmp_path, change, code, words):

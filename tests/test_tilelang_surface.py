@@ -125,3 +125,15 @@ def test_cli_finds_the_eager_kernel_by_its_decorator():
     assert "kernel matmul(A: float32[64x64], B: float32[64x64], C: float32[64x64])" in out
     assert out.count("# checked:") == STAGES["B1"].position + 1 and "EXCEEDS" not in out  # P0..B1
     assert "eager_gemm.py:33: note: skipped while loading" in out
+
+
+def test_a_scalar_parameter_is_named_not_a_python_error(tmp_path):
+    """`max_seqlen_q: T.int32` (the varlen attention files): T.int32 is a str, and no annotation text."""
+    path = tmp_path / "scalar_param.py"
+    path.write_text("import tilelang\nimport tilelang.language as T\n\n\n@tilelang.jit\ndef f(n):\n"
+                    "    @T.prim_func\n    def main(A: T.Tensor((n,), T.float32), m: T.int32, B: T.Tensor((n,), T.float32)):\n"
+                    "        with T.Kernel(1) as bx:\n            s = T.alloc_shared((n,), T.float32)\n"
+                    "            T.copy(A, s)\n            T.copy(s, B)\n    return main\n")
+    with pytest.raises(NanottError) as err:
+        load_kernel(path, None, {"n": "32"}).prim_func.parse()
+    assert err.value.code == "NT304" and "scalar parameter m" in err.value.message and err.value.loc.line == 8

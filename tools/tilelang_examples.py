@@ -32,6 +32,8 @@ FAMILIES = ("elementwise", "quickstart.py", "gemm", "gemm_splitk", "gemv", "norm
 
 GEMM = "--set M=128 --set N=128 --set K=128 --set block_M=64 --set block_N=64 --set block_K=32"
 ATTN = "--set batch=1 --set heads=2 --set dim=64"
+GQA_BWD = ("--set batch=1 --set heads=4 --set seq_len=128 --set dim_qk=64 --set dim_v=64 --set is_causal=False "
+           "--set block_M=64 --set block_N=64 --set groups=2")
 # file (under examples/) -> the arguments of `nanott explain`; a file not listed runs without any
 ARGS = {
     "elementwise/example_elementwise_add.py": "--set M=64 --set N=64 --set block_M=32 --set block_N=32 "
@@ -117,6 +119,22 @@ ARGS = {
     "deepseek_nsa/example_tilelang_nsa_fwd.py": "--set batch=1 --set heads=16 --set seq_len=64 --set dim=32 "
                                                 "--set is_causal=True --set block_size=32 --set groups=16 "
                                                 "--set selected_blocks=1",
+    "flash_attention/example_gqa_bwd.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD,
+    "flash_attention/example_gqa_bwd_tma_reduce.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD,
+    "flash_attention/example_gqa_bwd_tma_reduce_varlen.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD.replace(
+        "seq_len=128", "total_q=128 --set total_kv=128 --set N_CTX=128 --set max_seq_len=128"),
+    "flash_attention/example_mha_bwd_bshd.py": "--kernel flashattn_bwd " + ATTN + " --set seq_len=128 "
+                                               "--set is_causal=False --set block_M=64 --set block_N=64",
+    "attention_sink/example_mha_sink_bwd_bhsd.py": "--kernel flashattn_bwd " + ATTN + " --set seq_len=128",
+    "attention_sink/example_gqa_sink_bwd_bhsd.py": "--kernel flashattn_bwd " + ATTN.replace("heads=2", "heads=4") +
+                                                   " --set seq_len=128 --set groups=2",
+    "attention_sink/example_gqa_sink_bwd_varlen.py": "--kernel flashattn_bwd --set batch_size=1 --set groups=2 "
+                                                     "--set UQ=128 --set UKV=128 --set N_CTX=128 --set heads=4 "
+                                                     "--set max_seq_len=128 --set dim=64 --set is_causal=False",
+    "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
+                                                     "--set heads=4 --set dim=64 --set is_causal=False",
+    "fusedmoe/example_fusedmoe_tilelang.py": "--kernel moe_forward_tilelang_shared --set dhidden=128 "
+                                             "--set dexpert=128 --set num_tokens=128 --set dtype=float16",
 }
 
 

@@ -39,14 +39,14 @@ from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
                                         log2, max, min, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
-from nanott.language.values import Sym, TensorType, dtype, fold_int, normalize_dtype
+from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_global", "print"]
+           "const", "empty", "alloc_var", "alloc_global", "print"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -182,6 +182,14 @@ def atomic_add(dst, value, memory_order=None, return_prev=False, use_tma=False, 
     b.record_knobs("atomic_add.", {"memory_order": memory_order, "use_tma": use_tma or None, **knobs})
 
 
+@closed("scope")
+def alloc_var(dtype, init=None) -> Any:
+    """A scalar (`x = T.alloc_var(T.float32)`): a Python name whose assignments make lets, starting
+    from `init`. A value carried from one kernel-loop iteration to the next is NT301 (builder.ctx_for)."""
+    current("T.alloc_var")
+    return init if init is not None else Unassigned(normalize_dtype(dtype))
+
+
 @closed()
 def print(obj=None, msg="", warp_group_id=0, warp_id=0) -> None:  # noqa: A001  (TileLang's name)
     """Print a scalar (a block index, a loop variable, a let) when the kernel runs: every level's
@@ -267,7 +275,7 @@ pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
-sync_threads alloc_local alloc_var alloc_reducer finalize_reducer alloc_barrier
+sync_threads alloc_local alloc_reducer finalize_reducer alloc_barrier
 alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
 c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm

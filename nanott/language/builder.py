@@ -13,12 +13,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
-from nanott.language.values import (Buffer, Cond, Sym, Tracing, fold_int, symbolic_condition,
+from nanott.language.values import (Buffer, Cond, Sym, Tracing, as_cond, fold_int, symbolic_condition,
                                     to_expr)
 from nanott.printing import num
 
@@ -130,6 +130,7 @@ class Builder:
         self.taken: set[str] = set()                    # params, buffers, block vars, lets
         self.attrs: dict[tuple[str, str], Loc] = {}     # (key, value) -> where first recorded
         self.loops: dict[int, bool] = {}                # lexical loop id -> is a kernel loop
+        self.bound: set[str] = set()                    # the Python names `x = ...` has bound
         self.grid: tuple[int, ...] | None = None
         self.block_vars: tuple[str, ...] = ()
         self.kernel_loc = NOLOC
@@ -212,6 +213,7 @@ class Builder:
     # ----- hooks called by the rewritten kernel -----
     def bind(self, names: Any, value: Any) -> Any:
         """`x = v`: name an allocation, make a run-time value a let, pass Python values through."""
+        self.bound.update((names,) if isinstance(names, str) else names)
         if isinstance(names, tuple):
             if isinstance(value, (Sym, Buffer)):
                 return value                            # let Python's unpacking report it
@@ -262,6 +264,24 @@ class Builder:
             return
         self.store(target, key, BIN[op](target[key], value))
 
+    @staticmethod
+    def both(a: Any, rest: Callable[[], Any]) -> Any:
+        """`a and b`: a condition's `&` when either side is one, else Python's `and`."""
+        if isinstance(a, Cond):
+            return a & as_cond(rest())
+        return a and rest()
+
+    @staticmethod
+    def either(a: Any, rest: Callable[[], Any]) -> Any:
+        """`a or b`: a condition's `|` when either side is one, else Python's `or`."""
+        if isinstance(a, Cond):
+            return a | as_cond(rest())
+        return a or rest()
+
+    @staticmethod
+    def negate(a: Any) -> Any:
+        return ~a if isinstance(a, Cond) else not a
+
     def ctx_if(self, cond: Any) -> bool:
         if isinstance(cond, (Sym, Cond)):
             raise symbolic_condition(cond)
@@ -281,9 +301,14 @@ class Builder:
         """`range(...)` in a kernel: a serial loop, as in TileLang."""
         return LoopSpec("serial", loop_range("range", start, stop, step))
 
-    def ctx_for(self, it: Any, names: Any, loop_id: int) -> Iterator:
+    def ctx_for(self, it: Any, names: Any, loop_id: int, carried: tuple[str, ...] = ()) -> Iterator:
         self.loops[loop_id] = isinstance(it, LoopSpec)
         if isinstance(it, LoopSpec):
+            if state := [n for n in carried if n in self.bound]:
+                raise NanottError("NT301", f"{state[0]} carries a value from one iteration of this kernel "
+                                  "loop to the next (a T.alloc_var-style scalar); nanott has no scalar state "
+                                  "across iterations yet", hint="keep running values in a fragment "
+                                  "(T.alloc_fragment) and update it in a T.Parallel, as online softmax does")
             return self._loop(it, names)
         return iter(it)                               # a Python iterable: unrolled as Python
 

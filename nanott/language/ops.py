@@ -93,9 +93,16 @@ def copy(b: Builder, src: Any, dst: Any) -> l0.Copy:
     return l0.Copy(a.region(b), c.region(b), loc=b.loc)
 
 
-def atomic_add(b: Builder, dst: Any, value: Any, return_prev: bool) -> l0.AtomicAdd:
+def atomic_add(b: Builder, dst: Any, value: Any, return_prev: bool) -> l0.AtomicAdd | l0.AtomicStore:
     """`T.atomic_add(C[by * bm, bx * bn], C_local)`: a whole on-chip block added into a region of a
-    DRAM tensor, whose extents come from the block (as T.copy's start index does)."""
+    DRAM tensor, whose extents come from the block (as T.copy's start index does). The element form
+    `T.atomic_add(C[by * bm + i, bx * bn + j], C_local[i, j])` (in a T.Parallel) adds one value into
+    one element: an AtomicStore, which P0b makes a block's."""
+    if isinstance(dst, Load) and not isinstance(value, Buffer) and not return_prev:
+        if dst.buffer.on_chip:
+            raise NanottError("NT106", f"T.atomic_add adds into a DRAM tensor; {dst.buffer.label} is on chip",
+                              hint="add into the tensor's element: T.atomic_add(C[i, j], x)")
+        return l0.AtomicStore(dst.buffer.label, dst.expr.indices, to_expr(value), loc=b.loc)
     if return_prev or not isinstance(value, Buffer) or not isinstance(dst, (Load, Slice)):
         raise NanottError("NT304", "only the tile form of T.atomic_add is supported by nanott yet: "
                                    "T.atomic_add(C[start indices], block)",

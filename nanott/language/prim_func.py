@@ -87,7 +87,7 @@ def parameters(b: Builder, pf: PrimFunc, args: ast.arguments, shift: int,
     for arg in (*args.posonlyargs, *args.args):
         b.at(arg.lineno, arg.col_offset + shift)
         ann = func.__annotations__.get(arg.arg)
-        if isinstance(ann, str):
+        if isinstance(ann, str) and not isinstance(ann, dtype):       # T.int32 is a str too
             ann = eval(ann, func.__globals__, {**pf.scope, **free})
         if isinstance(ann, dtype):
             raise NanottError("NT304", f"the scalar parameter {arg.arg} is not supported by nanott "

@@ -4,7 +4,9 @@ The kernel's source (inspect.getsource, dedented, line numbers kept equal to the
 so that the builder sees what plain Python would hide:
 
   every statement        preceded by  __nt__.at(line, col)          the location of what it emits
-  for x in IT:           ->  for x in __nt__.ctx_for(IT, "x", id):  a kernel loop runs its body once
+  for x in IT:           ->  for x in __nt__.ctx_for(IT, "x", id, carried):  a kernel loop runs its
+                                                                    body once, so no name may carry a
+                                                                    value from one iteration to the next
   for x in range(n):     ->  range becomes __nt__.serial            a serial loop, as TileLang does
   break / continue       ->  __nt__.ctx_break(id) first             refused inside a kernel loop
   if c: / while c:       ->  __nt__.ctx_if(c)                       Python bools only
@@ -14,6 +16,9 @@ so that the builder sees what plain Python would hide:
   x += v                 ->  x = __nt__.aug("x", x, "Add", v)
   buf[i, j] = v          ->  __nt__.store(buf, __nt__.index[i, j], v)
   buf[i, j] += v         ->  __nt__.aug_store(buf, __nt__.index[i, j], "Add", v)
+  a and b, a or b        ->  __nt__.both(a, lambda: b), __nt__.either(a, lambda: b)
+  not a                  ->  __nt__.negate(a)                       Python's meaning on Python values,
+                                                                    a condition's `&` `|` `~` on conditions
 
 Expressions are untouched: they run as Python against the function's real globals and the values of
 its closure (so factory arguments fold to constants), with the symbolic values of values.py.
@@ -88,7 +93,8 @@ class KernelRewrite(ast.NodeTransformer):
         it = node.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
             it.func = hook("serial")
-        node.iter = call("ctx_for", it, ast.Constant(names_of(node.target)), ast.Constant(self.count))
+        node.iter = call("ctx_for", it, ast.Constant(names_of(node.target)), ast.Constant(self.count),
+                         ast.Constant(carried(node.body)))
         self.loops.append(self.count)
         self.generic_visit(node)
         self.loops.pop()
@@ -148,6 +154,51 @@ class KernelRewrite(ast.NodeTransformer):
         return node
 
 
+def carried(body: list[ast.stmt]) -> tuple[str, ...]:
+    """The names a loop body reads before it assigns them, and assigns (`x = x + a[k]`, `x += 1`):
+    values carried from one iteration to the next, in source order."""
+    assigned: set[str] = set()
+    early: list[str] = []
+
+    class Order(ast.NodeVisitor):
+        def visit_Assign(self, node: ast.Assign) -> None:
+            self.visit(node.value)
+            for t in node.targets:
+                self.visit(t)
+
+        def visit_AugAssign(self, node: ast.AugAssign) -> None:
+            if isinstance(node.target, ast.Name) and node.target.id not in assigned:
+                early.append(node.target.id)
+            self.visit(node.value)
+            self.visit(node.target)
+
+        def visit_Name(self, node: ast.Name) -> None:
+            if isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
+            elif node.id not in assigned:
+                early.append(node.id)
+
+    for stmt in body:
+        Order().visit(stmt)
+    return tuple(dict.fromkeys(n for n in early if n in assigned))
+
+
+class Logic(ast.NodeTransformer):
+    """`and`, `or` and `not` anywhere in the kernel, as hooks (Python would call bool() on a condition)."""
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        hook_name = "both" if isinstance(node.op, ast.And) else "either"
+        out = node.values[-1]
+        for v in reversed(node.values[:-1]):
+            out = call(hook_name, v, ast.Lambda(ast.arguments([], [], None, [], [], None, []), out))
+        return ast.copy_location(out, node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        return ast.copy_location(call("negate", node.operand), node) if isinstance(node.op, ast.Not) else node
+
+
 def source_of(func: Callable) -> tuple[ast.FunctionDef, int, str]:
     """The function's AST with the file's line numbers, its indentation, and its file."""
     file = func.__code__.co_filename
@@ -170,7 +221,7 @@ def rewrite(func: Callable) -> tuple[Callable[..., Callable], ast.arguments, int
     """A maker `(builder, *closure values) -> rewritten kernel`, the def's parameters (for their
     locations), the column shift of the dedent, and the file."""
     fdef, shift, file = source_of(func)
-    body = KernelRewrite(shift).block(fdef.body)
+    body = KernelRewrite(shift).block([Logic().visit(s) for s in fdef.body])
     kernel = ast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[],
                              returns=None, type_comment=None)
     free = [ast.arg(n) for n in (HOOK, *func.__code__.co_freevars)]

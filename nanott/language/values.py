@@ -279,3 +279,20 @@ def linear(e: Any) -> tuple[dict[str, int], int] | None:
             (coeffs, c), k = (la, lb[1]) if la[0] else (lb, la[1])
             return {n: v * k for n, v in coeffs.items() if v * k}, c * k
     return None
+
+
+class Unassigned:
+    """`x = T.alloc_var(dtype)` before x is assigned: the name's next assignment gives it a value,
+    and any use before that is NT304 (a scalar has no value of its own before it is set)."""
+
+    def __init__(self, dtype: str):
+        self.dtype = dtype
+
+    def _read(self, *_: Any) -> Any:
+        raise NanottError("NT304", f"a T.alloc_var({self.dtype}) is read before anything is assigned to it",
+                          hint="assign it first (x = ...), or give it a value: T.alloc_var(dtype, init=0)")
+
+
+for _op in ("add sub mul truediv floordiv mod neg lt le gt ge eq ne bool float int getitem index "
+            "radd rsub rmul rtruediv rfloordiv rmod").split():
+    setattr(Unassigned, f"__{_op}__", Unassigned._read)

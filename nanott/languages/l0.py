@@ -15,6 +15,8 @@
             | For(var, extent: Expr, kind, num_stages: int, body: Stmt*)   kind: serial | pipelined
             | Parallel(vars: str*, extents: int*, body: Stmt*)    T.Parallel, an elementwise nest
             | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
+            | AtomicStore(buffer: str, indices: Expr*, value: Expr)   T.atomic_add(C[i, j], v) in a
+                                                                  T.Parallel: buffer[indices] += value
             | Let(var, value: Expr)                               a named scalar
             | Print(msg: str, value: Expr)                        T.print: a scalar, printed with
                                                                   the level, core and kernel that ran it
@@ -35,7 +37,9 @@ or column to broadcast: `s[i]`, `w[j]` in a 2-D T.Parallel). Elementwise arithme
 T.max/T.min and the unary functions) is evaluated in float32 and rounded to the dtype of the buffer
 stored into; a Cast (T.cast, T.Cast, x.astype, T.bfloat16(x)) rounds to its dtype where it stands,
 mid-expression. An AtomicAdd adds in float32 and rounds to the destination's dtype, one grid block
-after another in grid order (so split-K's slices add into a block in the order of their index).
+after another in grid order (so split-K's slices add into a block in the order of their index); an
+AtomicStore is its element form, each element of a DRAM tensor added to once per block (P0b makes it
+an AtomicAdd of a fragment).
 A condition (a comparison, `&`, `|`) is a bool that only a Select reads: T.if_then_else(c, a, b) is a
 where c holds and b elsewhere (TileLang's causal mask: `T.if_then_else(bx * bm + i >= k * bn + j, 0,
 -T.infinity(...))`). A loop's extent may depend on block indices (causal attention's loop stops at
@@ -238,6 +242,16 @@ class Store:
 
 
 @node
+class AtomicStore:
+    buffer: str
+    indices: tuple[Expr, ...]
+    value: Expr
+
+    def head(self):
+        return f"atomic_add {self.buffer}[{seq(self.indices)}] += {self.value}"
+
+
+@node
 class Let:
     var: str
     value: Expr
@@ -259,7 +273,7 @@ class Print:
         return self.msg or str(self.value)
 
 
-Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
+Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | AtomicStore | Let | Print
 
 
 @node
@@ -324,7 +338,7 @@ def buffer_names(x) -> tuple[str, ...]:
         return (x.a, x.b, x.c)
     if isinstance(x, Reduce):
         return (x.src, x.dst)
-    if isinstance(x, (Region, Load, Store, Fill)):
+    if isinstance(x, (Region, Load, Store, AtomicStore, Fill)):
         return (x.buffer,)
     return ()
 

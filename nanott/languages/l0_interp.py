@@ -124,6 +124,12 @@ class InterpL0:
                 buf = env.buffers[buffer]
                 idx = self.indices(buffer, indices, env, s)
                 buf[idx] = np.broadcast_to(self.eval(value, env), idx[0].shape).astype(buf.dtype)
+            case l0.AtomicStore(buffer, indices, value):
+                buf = env.buffers[buffer]
+                idx = self.indices(buffer, indices, env, s)
+                total = buf.astype(np.float32)
+                np.add.at(total, idx, np.broadcast_to(np.float32(self.eval(value, env)), idx[0].shape))
+                buf[idx] = total[idx].astype(buf.dtype)
             case l0.Let(var, value):
                 env.scalars[var] = self.eval(value, env)
             case l0.Print():

@@ -14,6 +14,7 @@ Delta from L0 (made by A1 infer-layout, A2 plan-circular-buffers, A3 attach-tens
                  with zeros"), tile grid, page size, the order its dims are stored in (a BSHD
                  tensor copied in (S, D) blocks is stored BHSD); and later its accessor (A3)
   ~ Alloc        gains its circular-buffer plan (A2): pages of one tile, block pages, depth in blocks
+  - AtomicStore  P0b made every element atomic add an AtomicAdd of a fragment
   + TileLayout   how a tensor lies in DRAM: one 32x32 tile per page, pages dealt over the banks
   + CbPlan       how an on-chip buffer becomes a circular buffer, and why it has that depth
   + Accessor     what a kernel needs to find page i of a tensor (TensorAccessorArgs)

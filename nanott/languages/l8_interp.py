@@ -110,10 +110,10 @@ class InterpL8(InterpL7):
     @staticmethod
     def write_block(ring: CbRing, block: np.ndarray) -> None:
         """A block the reader made, written tile by tile into the reserved back of its CB."""
-        for slot in range(ring.block_cols * (block.shape[0] // TILE)):
+        for slot in range(ring.block_cols * (block.shape[-2] // TILE)):
             r, c = divmod(slot, ring.block_cols)
             page = ring.back(slot, "generate_to_cb")
-            ring.pages[page][...] = block[r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE]
+            ring.pages[page][...] = block[..., r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE]
             ring.written[page] = True
 
     # ----- tiles: slots of the ring -----

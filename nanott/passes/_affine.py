@@ -1,5 +1,6 @@
 """Affine index analysis: an index expression as a sum of atoms times integer coefficients plus an
-integer constant, and exact division of such a sum by a tile size.
+integer constant, and exact division of such a sum by a tile size; and lets put in place of their
+names (`q_idx = bx * bm + i` inside a T.Parallel), so an index is analysed as what it computes.
 
 An atom is any subexpression that is not `+`, `-`, `*` by a constant, or an integer constant: a
 loop variable, a let such as `bx`, a core argument, or an opaque `(start + b) % 4`. Atoms are
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nanott.languages.l0 import BinOp, Const
+from nanott.ir import field_names, replace
+from nanott.languages.l0 import BinOp, Const, Var
 
 Terms = list[tuple[Any, int]]          # (atom, coefficient), in order of first appearance
 
@@ -66,3 +68,15 @@ def build(terms: Terms, const: int) -> Any:
     if const:
         out = BinOp("+" if const > 0 else "-", out, Const(abs(const), "int32"))
     return out
+
+
+def subst(x: Any, values: dict[str, Any]) -> Any:
+    """x with every Var named in `values` replaced by its value."""
+    if isinstance(x, Var) and x.name in values:
+        return values[x.name]
+    if isinstance(x, tuple):
+        return tuple(subst(y, values) for y in x)
+    names = field_names(type(x))
+    if names is None:
+        return x
+    return replace(x, **{n: subst(getattr(x, n), values) for n in names})

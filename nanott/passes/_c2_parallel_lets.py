@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from nanott.diagnostics import not_yet
-from nanott.ir import field_names, replace, walk
+from nanott.ir import replace, walk
 from nanott.languages import l4
+from nanott.passes._affine import subst
 
 
 def inline_lets(body: tuple) -> tuple:
@@ -40,18 +41,6 @@ def inline_lets(body: tuple) -> tuple:
         out.append(replace(s, indices=subst(s.indices, values), value=subst(s.value, values)))
         stale |= {v for v, cbs in loads.items() if s.cb in cbs}
     return tuple(out)
-
-
-def subst(x: Any, values: dict[str, Any]) -> Any:
-    """x with every Var named in `values` replaced by its value."""
-    if isinstance(x, l4.Var) and x.name in values:
-        return values[x.name]
-    if isinstance(x, tuple):
-        return tuple(subst(y, values) for y in x)
-    names = field_names(type(x))
-    if names is None:
-        return x
-    return replace(x, **{n: subst(getattr(x, n), values) for n in names})
 
 
 def of_indices_alone(s: l4.Store, p: l4.Parallel) -> bool:

@@ -68,7 +68,8 @@ def candidate(k: l0.Kernel, d: int, b: str) -> RowBlocks | str | None:
         return f"{b} is used in {other}, other than as the start of {m}-row copies"
     rows = frozenset(name for name, shape in shapes.items() if shape[0] == m)
     plan = RowBlocks(d, b, m, rows)
-    problem = next((p for s in walk(k.body) if (p := mixes_rows(s, plan, dram))), None)
+    inside = {id(x) for p in walk(k.body) if isinstance(p, l0.Parallel) for x in walk(p.body)}
+    problem = next((p for s in walk(k.body) if id(s) not in inside and (p := mixes_rows(s, plan, dram))), None)
     return problem or plan
 
 

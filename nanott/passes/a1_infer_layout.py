@@ -78,6 +78,9 @@ class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
         stored = () if order == tuple(range(len(order))) else order
         return self.rebuild(t, layout=tile_layout(t.shape, t.dtype, padded, stored), accessor=None)
 
+    def visit_AtomicStore(self, s: l0.AtomicStore):
+        raise AssertionError(f"an element atomic add after P0b, which makes every one a block's: {s}")
+
     def visit_Alloc(self, a: l0.Alloc) -> l1.Alloc:
         if not a.shape:
             raise NanottError("NT311", f"{a.name} is a 0-D on-chip buffer (a scalar); those are not "

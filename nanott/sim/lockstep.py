@@ -155,8 +155,22 @@ class Lockstep(InterpL9):
                 env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env))
             case l9.NocWritePage(cb, slot, tensor, page):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env))
+            case l9.GenerateToCb(cb, vars, extents, value):
+                self.write_block(env.cbs[cb], self.generate_cores(vars, extents, value, env))
             case _:
                 yield from super().exec_kernel_stmt(s, env)
+
+    def generate_cores(self, vars: tuple, extents: tuple, value: Any, env: KernelEnv) -> np.ndarray:
+        """InterpL5.generate for every core of the group at once: a value that depends on the block
+        (a mask at the diagonal, an element picked by block index) differs per core, so the core
+        axis leads, then the block's element axes."""
+        inner = env.child()
+        for name, v in env.scalars.items():
+            if isinstance(v, np.ndarray) and v.ndim == 1:
+                inner.scalars[name] = v.reshape(-1, *(1,) * len(extents))
+        for axis, (v, n) in enumerate(zip(vars, extents)):
+            inner.scalars[v] = np.arange(n).reshape([1] + [n if a == axis else 1 for a in range(len(extents))])
+        return np.broadcast_to(np.float32(self.eval(value, inner)), (self.width_of(env), *extents))
 
     def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
         """InterpL9.front, on the page of every core of the group at once."""

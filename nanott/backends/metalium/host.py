@@ -187,13 +187,15 @@ class HostPrinter:
         head = [f"// main.cpp: the host program of {self.plan.kernel}, emitted by nanott G1 "
                 f"emit-metalium (L9 -> C++)", f"// for tt-metal {self.api.version}, target "
                 f"{self.plan.target}; usage: {self.plan.kernel} IN_DIR OUT_DIR (see tt.plan.json).", ""]
-        head += [f"#include <{h}>" for h in ("cmath", "cstddef", "cstdint", "fstream", "iostream", "map", "memory",
-                                              "stdexcept", "string", "utility", "vector")]
+        fp8 = any(t.format == "Bfp8_b" for t in self.plan.tensors)
+        std = ("cmath",) * fp8 + ("cstddef", "cstdint", "fstream", "iostream", "map", "memory",  # cmath: ldexp
+                                  "stdexcept", "string", "utility", "vector")
+        head += [f"#include <{h}>" for h in std]
         head += [f"#include <{h}>" for h in sorted(self.headers)]
         head += ["", "using namespace tt::tt_metal;", "", FILE_HELPERS]
         if any(laid_out(t) for t in self.plan.tensors):
             head += [LAYOUT_HELPERS]
-        if any(t.format == "Bfp8_b" for t in self.plan.tensors):
+        if fp8:
             head += [FP8_HELPERS]
         main = ["int main(int argc, char** argv) {", I1 + "if (argc != 3) {",
                 I2 + f'std::cerr << "usage: {self.plan.kernel} IN_DIR OUT_DIR\\n";', I2 + "return 2;",

@@ -1,0 +1,197 @@
+"""P0b stage-dram-elements: L0 -> L0
+
+Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-chip buffers and
+           T.copy statements, so that after it DRAM appears only in copies, which move whole tiles:
+           - an element read whose index is, along each dim, `start + v` (v one of the loop's
+             variables) or a value of none of them (`W[k, j]`): the region those indices cover is
+             copied into a new shared buffer before the loop, and the loop reads the buffer;
+           - an element written that way (`Mean[bx * blk_m + i] = m[i]`): the loop stores into a
+             new fragment, copied out to that region after the loop; an element added into
+             (`T.atomic_add(C[by * bm + i, bx * bn + j], C_local[i, j])`, an AtomicStore) the same,
+             with a float32 fragment added into the region (an AtomicAdd) after the loop;
+           - an element of a 1-D tensor read by no variable of the loop (`Sinks[by]`: one value for
+             the whole block): the copy brings the 32 elements of the tile row holding it
+             (`Sinks[(by // 32) * 32 +32]`) and compute picks it out: a mask that is 1 at column
+             `by % 32` and 0 elsewhere (a value of indices, which the reader makes), times that row,
+             summed along the row (T.reduce_sum) into a column vector holding the element in every
+             row. The loop reads the vector at its first variable.
+           Any other element access of a DRAM tensor (an index mixing variables, a 2-D tensor read
+           at one element, a tensor both read and written element by element) is NT315, naming it.
+Preserves: every value. A staged read reads the same elements; a staged write rounds to the
+           tensor's dtype where the store did and the copy moves it exactly; a picked element is
+           x * 1 + 0 + ... + 0 in float32, exactly x, as long as the rest of its tile row is finite
+           (0 * inf would be NaN; the tensor's padding is zeros).
+           P0b runs before P0a, which merges one-row blocks with the copies P0b makes.
+Why:       a Tensix core reads DRAM through the NoC in whole tiles into circular buffers, and its
+           compute engines see only those tiles: they can neither address DRAM nor index a tile at a
+           position known only at run time. The reader fetches the tile that holds what is needed,
+           and the IR says so from here on.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nanott.diagnostics import NanottError
+from nanott.ir import replace, walk
+from nanott.languages import l0
+from nanott.passes._affine import affine, build, subst
+from nanott.passes._names import NameSupply, names_in
+from nanott.passes._rewriter import Rewriter
+from nanott.target import TILE, Target
+
+HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
+        "a value of none; or T.copy the region into a shared buffer yourself")
+
+
+def stage_dram_elements(program: l0.Kernel, target: Target) -> l0.Kernel:
+    dram = {p.name: p for p in program.params}
+    if not any(isinstance(x, l0.AtomicStore) or isinstance(x, (l0.Load, l0.Store)) and x.buffer in dram
+               for x in walk(program.body)):
+        return program
+    return StageDramElements(dram, NameSupply(names_in(program))).visit(program)
+
+
+class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
+    def __init__(self, dram: dict[str, l0.Tensor], names: NameSupply):
+        self.dram, self.names, self.allocs = dram, names, []
+
+    def visit_Kernel(self, k: l0.Kernel) -> l0.Kernel:
+        body = self.visit(k.body)
+        return replace(k, body=(*self.allocs, *body))
+
+    def visit_Parallel(self, p: l0.Parallel) -> list:
+        self.before: list = []
+        self.after: list = []
+        self.staged: dict[Any, Any] = {}       # (tensor, region) -> how the loop reads it
+        self.lets: dict[str, Any] = {}
+        body = tuple(self.stmt(s, p) for s in p.body)
+        written = {s.buffer for s in p.body if isinstance(s, (l0.Store, l0.AtomicStore)) and s.buffer in self.dram}
+        if both := written & {key[0] for key in self.staged}:
+            raise NanottError("NT315", f"this T.Parallel reads and writes elements of the DRAM tensor "
+                              f"{sorted(both)[0]}", p.loc, "read it from one buffer and write another")
+        return [*self.before, replace(p, body=body), *self.after]
+
+    def stmt(self, s: Any, p: l0.Parallel) -> Any:
+        if isinstance(s, l0.AtomicStore):
+            return self.atomic(s, p)
+        if not isinstance(s, (l0.Let, l0.Store)):
+            return self.visit(s)
+        if isinstance(s, l0.Let):
+            value = self.expr(s.value, p)
+            self.lets[s.var] = subst(value, self.lets)
+            return replace(s, value=value)
+        value = self.expr(s.value, p)
+        if s.buffer not in self.dram:
+            return replace(s, indices=self.expr(s.indices, p), value=value)
+        starts, extents, index, shape = self.region(s, p)
+        if len(index) != len(p.vars):
+            raise NanottError("NT315", f"every iteration of this T.Parallel writes {s}: its index leaves "
+                              f"out some of {', '.join(p.vars)}", s.loc, HINT)
+        buf = self.alloc(f"{s.buffer}_frag", shape, self.dram[s.buffer].dtype, "fragment", s.loc)
+        self.after.append(copy(buf, shape, s.buffer, starts, extents, s.loc, out=True))
+        return l0.Store(buf, index, value, loc=s.loc)
+
+    def atomic(self, s: l0.AtomicStore, p: l0.Parallel) -> l0.Store:
+        """C[start + i, ...] += v: the loop stores v into a float32 fragment, added in after it."""
+        value = self.expr(s.value, p)
+        starts, extents, index, shape = self.region(s, p)
+        if len(index) != len(p.vars):
+            raise NanottError("NT315", f"every iteration of this T.Parallel adds into {show(s)}: its index "
+                              f"leaves out some of {', '.join(p.vars)}", s.loc, HINT)
+        buf = self.alloc(f"{s.buffer}_add", shape, "float32", "fragment", s.loc)
+        c = copy(buf, shape, s.buffer, starts, extents, s.loc, out=True)
+        self.after.append(l0.AtomicAdd(c.src, c.dst, loc=s.loc))
+        return l0.Store(buf, index, value, loc=s.loc)
+
+    def visit_AtomicStore(self, s: l0.AtomicStore):
+        raise NanottError("NT304", f"T.atomic_add of one element ({show(s)}) outside a T.Parallel is not "
+                          "supported by nanott yet", s.loc, "add a block: T.atomic_add(C[by * bm, bx * bn], C_local), "
+                          "or add elements inside a T.Parallel")
+
+    def expr(self, e: Any, p: l0.Parallel) -> Any:
+        if isinstance(e, tuple):
+            return tuple(self.expr(x, p) for x in e)
+        if isinstance(e, l0.Load) and e.buffer in self.dram:
+            return self.read(e, p)
+        if isinstance(e, (l0.BinOp, l0.Cast, l0.UnOp, l0.Select, l0.Load)):
+            return replace(e, **{f: self.expr(getattr(e, f), p) for f in e.__dataclass_fields__ if f != "loc"})
+        return e
+
+    def read(self, e: l0.Load, p: l0.Parallel) -> l0.Load:
+        starts, extents, index, shape = self.region(e, p)
+        if index:
+            key = (e.buffer, starts, extents)
+            if key not in self.staged:
+                buf = self.alloc(f"{e.buffer}_shared", shape, self.dram[e.buffer].dtype, "shared", e.loc)
+                self.before.append(copy(buf, shape, e.buffer, starts, extents, e.loc, out=False))
+                self.staged[key] = buf
+            return l0.Load(self.staged[key], index, loc=e.loc)
+        key = (e.buffer, starts)
+        if key not in self.staged:
+            self.staged[key] = self.pick(e, p)
+        return l0.Load(self.staged[key], (l0.Var(p.vars[0], loc=e.loc),), loc=e.loc)
+
+    def pick(self, e: l0.Load, p: l0.Parallel) -> str:
+        """A column vector of p's first extent holding the element e in every row (see the docstring)."""
+        if len(e.indices) != 1:
+            raise NanottError("NT315", f"T.Parallel reads the single element {e} of a {len(e.indices)}-D DRAM "
+                              f"tensor", e.loc, "only single elements of 1-D tensors are picked so far; "
+                              "T.copy the tile that holds it into a shared buffer")
+        at, loc, rows = subst(e.indices[0], self.lets), e.loc, p.extents[0]
+        c = lambda v: l0.Const(v, "int32", loc=loc)            # noqa: E731
+        f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
+        tile = self.alloc(f"{e.buffer}_row", (TILE,), self.dram[e.buffer].dtype, "shared", loc)
+        start = l0.BinOp("*", l0.BinOp("//", at, c(TILE), loc=loc), c(TILE), loc=loc)
+        mask, picked, elem = (self.alloc(f"{e.buffer}_{n}", shape, "float32", "fragment", loc)
+                              for n, shape in (("mask", (rows, TILE)), ("picked", (rows, TILE)), ("elem", (rows,))))
+        r, col = self.names.fresh("r"), self.names.fresh("c")
+        at_col = l0.BinOp("==", l0.Var(col, loc=loc), l0.BinOp("%", at, c(TILE), loc=loc), loc=loc)
+        ij = (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
+        self.before += [
+            copy(tile, (TILE,), e.buffer, (start,), (TILE,), loc, out=False),
+            l0.Parallel((r, col), (rows, TILE), (l0.Store(mask, ij, l0.Select(at_col, f(1.0), f(0.0), loc=loc),
+                                                         loc=loc),), loc=loc),
+            l0.Parallel((r, col), (rows, TILE), (l0.Store(picked, ij, l0.BinOp(
+                "*", l0.Load(mask, ij, loc=loc), l0.Load(tile, ij[1:], loc=loc), loc=loc), loc=loc),), loc=loc),
+            l0.Reduce("sum", picked, elem, 1, True, loc=loc)]
+        return elem
+
+    def region(self, x: l0.Load | l0.Store | l0.AtomicStore, p: l0.Parallel) -> tuple[tuple, tuple, tuple]:
+        """(starts, extents) of the region x's indices cover, and the loop's index into the buffer that
+        stages it and that buffer's shape (the extents of the dims a variable indexes, in order)."""
+        starts, extents, index, shape = [], [], [], []
+        extent_of = dict(zip(p.vars, p.extents))
+        for e in subst(x.indices, self.lets):
+            terms, const = affine(e)
+            found = [(a, k) for a, k in terms if any(isinstance(v, l0.Var) and v.name in extent_of for v in walk(a))]
+            if not found:
+                starts.append(e)
+                extents.append(1)
+                continue
+            var = found[0][0]
+            if len(found) > 1 or not isinstance(var, l0.Var) or found[0][1] != 1 or var in index:
+                raise NanottError("NT315", f"the index of {show(x)} is not `start + v` along each dim, "
+                                  f"with each T.Parallel variable v used once", x.loc, HINT)
+            starts.append(build([(a, k) for a, k in terms if a != var], const))
+            extents.append(extent_of[var.name])
+            shape.append(extent_of[var.name])
+            index.append(l0.Var(var.name, loc=x.loc))
+        if len(index) > 2:
+            raise NanottError("NT315", f"{show(x)} covers a block of more than two dims", x.loc, HINT)
+        return tuple(starts), tuple(extents), tuple(index), tuple(shape)
+
+    def alloc(self, base: str, shape: tuple, dtype: str, scope: str, loc) -> str:
+        name = self.names.fresh(base)
+        self.allocs.append(l0.Alloc(name, tuple(shape), dtype, scope, loc=loc))
+        return name
+
+
+def copy(buf: str, shape: tuple, tensor: str, starts: tuple, extents: tuple, loc, out: bool) -> l0.Copy:
+    """T.copy between the whole buffer and the tensor's region (out: buffer -> tensor)."""
+    on_chip = l0.Region(buf, tuple(l0.Const(0, "int32", loc=loc) for _ in shape), tuple(shape), loc=loc)
+    region = l0.Region(tensor, tuple(starts), tuple(extents), loc=loc)
+    return l0.Copy(on_chip, region, loc=loc) if out else l0.Copy(region, on_chip, loc=loc)
+
+
+def show(x: l0.Load | l0.Store | l0.AtomicStore) -> str:
+    return f"{x.buffer}[{', '.join(map(str, x.indices))}]"
