@@ -3,7 +3,7 @@
 Bfp8_b stores 16 consecutive values of a face row (16 columns of one tile row, starting at a
 multiple of 16) as one shared 8-bit exponent E, the largest of the 16, and per value a sign and a
 7-bit magnitude m with its leading one explicit: value = (-1)^s * m * 2^(E - 127 - 6)
-(metalium.md §7.3). A value whose exponent is k below E keeps 7 - k significant bits, and none
+(docs/reference.md §7.3). A value whose exponent is k below E keeps 7 - k significant bits, and none
 from k = 7 on; denormals are zero. Rounding is to nearest, ties to even (the host's conversion,
 which writes every fp8 input; nanott's packer rounds the same way), and a magnitude that rounds up
 to 128 stays at 127 (no renormalisation).

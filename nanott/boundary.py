@@ -37,7 +37,7 @@ def fault_diagnostic(e: SimulationError) -> NanottError:
     """A simulator fault in the diagnostic format: the broken rule or the deadlock, at its line."""
     if isinstance(e, ProtocolError):
         return NanottError("NT501", str(e), e.loc, hint="the simulator ran the protocol calls and found "
-                           "this rule broken (metalium.md §5.2); F1 did not catch it statically")
+                           "this rule broken (docs/reference.md §5.2); F1 did not catch it statically")
     loc = next((b.loc for b in getattr(e, "blocked", ()) if b.loc != NOLOC), NOLOC)
     return NanottError("NT502", str(e), loc, hint="every blocked kernel is listed with what it waits on "
                        "and who could unblock it")

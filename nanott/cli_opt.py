@@ -1,4 +1,4 @@
-"""`nanott opt IN.json --passes C2,C3 -o OUT.json`: run chosen stages on an IR dump, as `mlir-opt` does.
+"""`nanott opt IN.json --passes C2..C3 -o OUT.json`: run chosen stages on an IR dump, as `mlir-opt` does.
 
 The dump may come from `--dump-dir`, `nanott.dump` or a learner's editor. Its program is checked
 against the language it names; each stage checks that its input is in the stage's input language
@@ -22,16 +22,25 @@ from nanott.printing import num, render
 
 
 def stage_list(text: str, after: str) -> list[pipeline.Stage]:
-    """`C2,C3` -> the stages, each an IR-to-IR stage (G1 writes C++: `nanott compile` does that)."""
+    """`C2,C3` -> the stages, each an IR-to-IR stage (G1 writes C++: `nanott compile` does that);
+    `C2..C3` is every stage from C2 to C3 in pipeline order, so a stage added between them runs too."""
     ids = [t.strip() for t in text.split(",") if t.strip()]
     if not ids:
         raise NanottError("NT935", "--passes names no stage", hint=f"for example --passes {next_stage(after)}")
-    stages = [pipeline.stage(api.check_stage_id(i)) for i in ids]
+    stages = [s for i in ids for s in stage_range(i)]
     for s in stages:
         if s.src is None or s.dst is None:
             raise NanottError("NT935", f"{s.id} is not an IR-to-IR stage",
                               hint="P0 parses a kernel file and G1 writes C++: use nanott explain or compile")
     return stages
+
+
+def stage_range(text: str) -> list[pipeline.Stage]:
+    first, _, last = (t.strip() for t in text.partition(".."))
+    a, b = (pipeline.stage(api.check_stage_id(i)) for i in (first, last or first))
+    if b.position < a.position:
+        raise NanottError("NT935", f"--passes {text}: {b.id} runs before {a.id}", hint=f"--passes {b.id}..{a.id}")
+    return list(pipeline.PIPELINE[a.position:b.position + 1])
 
 
 def next_stage(after: str) -> str:
@@ -70,7 +79,8 @@ def numerics(before: Any, src: str, after: Any, dst: str, stages: list[pipeline.
 @app.command()
 def opt(
     dump_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An IR dump (JSON).")],
-    passes: Annotated[str, typer.Option("--passes", help="Stages to run in order, e.g. C2,C3.")],
+    passes: Annotated[str, typer.Option("--passes", help="Stages to run in order, e.g. C2,C3; "
+                                                       "C2..C3 is every stage from C2 to C3.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JSON dump here "
                                                 "(default: print the IR).")] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the checkers and numerics.")] = False,

@@ -28,7 +28,7 @@ from nanott.dtypes import LOWERED
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.languages.l0_interp import Env, InterpL0, np_dtype
-from nanott.passes._padding import CopyReach, interval
+from nanott.passes._padding import CopyReach, interval, live_grid
 
 MAX_BYTES = 2**31          # host memory for a run's tensors (inputs, outputs, their reference)
 MAX_BLOCKS = 4_096        # grid blocks a run may simulate
@@ -46,7 +46,7 @@ def front_checks(k: l0.Kernel) -> None:
         raise NanottError("NT122", f"kernel {k.name} writes none of its tensors ({', '.join(t.name for t in k.params)})",
                           k.params[0].loc if k.params else None,
                           hint="copy a result into an output tensor: T.copy(C_local, C[by * bm, bx * bn])")
-    reach = CopyReach(k)
+    reach = CopyReach(k, {v: (0, n - 1) for v, n in zip(k.block_vars, live_grid(k))})    # as A1 pads
     padded = {t.name: reach.padded(t, tuple(range(len(t.shape)))[-2:]) for t in k.params}
     need = 3 * sum(prod(padded[t.name]) * np_dtype(t.dtype).itemsize for t in k.params)
     if need > MAX_BYTES:

@@ -355,7 +355,9 @@ def _flatten(hint: Any) -> list:
 def _named(option: Any) -> str:
     """An accepted type as a message shows it: a class by name, a terminal by its vocabulary."""
     if typing.get_origin(option) is typing.Literal:
-        return " | ".join(repr(v) for v in typing.get_args(option))
+        words = typing.get_args(option)
+        shown = " | ".join(repr(v) for v in words[:16])
+        return shown if len(words) <= 16 else f"{shown} | ... ({len(words)} words, nanott/terminals.py)"
     return getattr(option, "__name__", str(option))
 
 

@@ -21,7 +21,7 @@ from nanott.ir import Language, Launches, per_launch
 from nanott.passes.a1_infer_layout import infer_layout
 from nanott.passes.p0a_merge_row_blocks import merge_row_blocks
 from nanott.passes.p0b_stage_dram_elements import stage_dram_elements
-from nanott.passes.a1a_remove_dead_buffers import remove_dead_buffers
+from nanott.passes.a1a_remove_dead_buffers import drop_overwritten_values, remove_dead_buffers
 from nanott.passes.a2_plan_circular_buffers import plan_circular_buffers
 from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors
 from nanott.passes._b1_split_k import fold_split_k
@@ -116,7 +116,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("P0b", "stage-dram-elements",      "L0", "L0", stage_dram_elements),
     Stage("P0a", "merge-row-blocks",         "L0", "L0", merge_row_blocks),
     Stage("A1", "infer-layout",              "L0", "L1", infer_layout),
-    Stage("A1a", "remove-dead-buffers",      "L1", "L1", remove_dead_buffers),
+    Stage("A1a", "remove-dead-buffers",      "L1", "L1", remove_dead_buffers, (drop_overwritten_values,)),
     Stage("A2", "plan-circular-buffers",     "L1", "L1", plan_circular_buffers),
     Stage("A3", "attach-tensor-accessors",   "L1", "L1", attach_tensor_accessors),
     Stage("B1", "partition-work",            "L1", "L2", partition_work, (fold_split_k,)),

@@ -1,6 +1,6 @@
 """Target descriptions: the machine a kernel is lowered for, as data (never constants in passes).
 
-Numbers from ../shared/reference/metalium.md §4.3 (DST), §5.2 (CBs), §8.1 (chip and board).
+Numbers from docs/reference.md §4.3 (DST), §5.2 (CBs), §8.1 (chip and board).
 """
 from __future__ import annotations
 

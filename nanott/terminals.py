@@ -4,7 +4,10 @@ a value outside its vocabulary and names the field (nanopass's terminal predicat
 
 To extend a vocabulary, extend its table: dtypes and data formats come from the one dtype table
 (nanott/dtypes.py), so a dtype that gains a row there is a terminal of every language at once.
-Free names (tensors, buffers, variables, init calls) stay `str`.
+The compute engine's init calls (L8/L9 `Init.op`) are a vocabulary too, made from the tables above
+with Metalium's spelling (`add_tiles_init`, `reduce_init<SUM, REDUCE_ROW>`): the helpers that spell
+them live here, shared by L9's printer, the init model (nanott/sim/engine.py) and G1.
+Free names (tensors, buffers, variables) stay `str`.
 """
 from __future__ import annotations
 
@@ -32,6 +35,44 @@ ROLES = ("reader", "compute", "writer")
 MODES = ("peek", "take", "give", "update")                         # what a tile group does to a CB
 MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
 
+# Metalium's names made from the terminals above
+BROADCAST = {"rows": "ROW", "cols": "COL"}                         # BroadcastType of a vector's way
+
+
+def reduce_kind(op: str, dim: str) -> str:
+    """reduce_tile's template arguments: the PoolType and the ReduceDim."""
+    return f"{op.upper()}, REDUCE_{dim.upper()}"
+
+
+def sfpu_binary(op: str) -> str:
+    """Metalium's name of an SFPU binary op on two DST tiles (max and min read binary_max_tile)."""
+    return f"binary_{op}_tile" if op in ("max", "min") else f"{op}_binary_tile"
+
+
+def typecast_formats(dtype: str) -> str:
+    """The template arguments of a typecast from the DST (float32 here) to `dtype`."""
+    return f"Float32, {LOWERED[dtype].format if dtype in LOWERED else dtype}"
+
+
+def binary_init(op: str, bcast: str) -> str:
+    """The short init of an FPU binary op, with or without a broadcast of its second operand."""
+    return f"{op}_tiles_init" if bcast == "none" else f"{op}_bcast_{bcast}_init_short"
+
+
+HW_STARTUP = "compute_kernel_hw_startup"
+PACK_RECONFIG = "pack_reconfig_data_format"
+REDUCE_UNINIT = "reduce_uninit"
+SRCA_RECONFIG = "reconfig_data_format_srca"
+SRCB_RECONFIG = "reconfig_data_format_srcb"
+INIT_CALLS = (HW_STARTUP, PACK_RECONFIG, REDUCE_UNINIT, SRCA_RECONFIG, SRCB_RECONFIG, "copy_tile_init",
+              "mm_init_short", "transpose_wh_init_short", "binop_with_scalar_tile_init", "fill_tile_init",
+              *(binary_init(op, b) for op in TILE_OPS for b in BCAST),
+              *(f"unary_bcast_init<{BROADCAST[d]}>" for d in BCAST_DIMS),
+              *(f"reduce_init<{reduce_kind(op, d)}>" for op in REDUCE_OPS for d in REDUCE_DIMS),
+              *(f"{sfpu_binary(op)}_init" for op in TILE_OPS),
+              *(f"{op}_tile_init" for op in UNARY_TILE_OPS),
+              *(f"typecast_tile_init<{typecast_formats(d)}>" for d in DTYPES))
+
 DType = Literal[DTYPES]
 Format = Literal[FORMATS]
 BinOpName = Literal[BINOPS]
@@ -50,6 +91,7 @@ ReduceDim = Literal[REDUCE_DIMS]
 Role = Literal[ROLES]
 Mode = Literal[MODES]
 MathFidelity = Literal[MATH_FIDELITIES]
+InitCall = Literal[INIT_CALLS]
 
 # each terminal type and the table it is built from, for the checker's messages and the tests
 VOCABULARIES = {name: value for name, value in dict(globals()).items()

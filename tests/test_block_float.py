@@ -16,7 +16,7 @@ FP8 = (ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e5m2)
 
 
 def by_definition(group: np.ndarray) -> np.ndarray:
-    """One group of 16, value by value from metalium.md §7.3: shared exponent E = the largest,
+    """One group of 16, value by value from docs/reference.md §7.3: shared exponent E = the largest,
     magnitude m = round(|x| / 2^(E - 6)) to nearest even, at most 127; zero below the normals."""
     exps = [int(np.floor(np.log2(abs(float(v))))) for v in group if abs(float(v)) >= 2.0**-126]
     if not exps:

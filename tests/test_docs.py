@@ -192,3 +192,28 @@ def test_machine_chapter_draws_the_machine_and_every_drawing_is_used():
     assert "targets" in ms
     drawn = {m.split()[1] for page in CHAPTERS for m in markers(page) if m.startswith("drawing ")}
     assert drawn == {p.stem for p in (DOCS / "drawings").glob("*.dot")}
+
+
+def repository_texts():
+    """Every text file the repository tracks but the generated pictures and snapshots."""
+    import subprocess
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in files.splitlines():
+        path = ROOT / name
+        if (path.suffix in (".py", ".md", ".cpp", ".hpp", ".h", ".dot", ".toml", ".cfg", "")
+                and not name.startswith(("snapshots/", "docs/img/")) and path.is_file()):
+            yield name, path.read_text(errors="replace")
+
+
+def test_the_repository_cites_only_files_inside_it():
+    """Design, style and reference facts are pages of docs/: nothing points at notes outside the
+    repository (the shared reference pages a session was given), and every `docs/reference.md §N`
+    names a section that page has."""
+    outside = re.compile(r"\.\./shared|shared/reference|(?<![\w/.])(metalium|tilelang|peers|measured)\.md\b")
+    sections = set(re.findall(r"^#+ (§[\w.]+)", (DOCS / "reference.md").read_text(), re.M))
+    for name, text in repository_texts():
+        if name == "tests/test_docs.py":
+            continue
+        assert not outside.search(text), f"{name} cites a file outside the repository: {outside.search(text)[0]}"
+        for cited in re.findall(r"reference\.md`? (§[\w.]*\w)", text):
+            assert cited in sections, f"{name} cites docs/reference.md {cited}, which has no such section"

@@ -153,7 +153,7 @@ def test_every_compute_call_agrees_with_the_l9_interpreter(runtime_cache, tmp_pa
 
 
 LAYOUT_CHECK = r"""
-// Checks two layouts of nanott's CPU runtime against metalium.md: tilize_nfaces puts element (i, j)
+// Checks two layouts of nanott's CPU runtime against docs/reference.md: tilize_nfaces puts element (i, j)
 // of a 64 x 96 matrix at tile (i/32, j/32), face ((i%32)/16, (j%32)/16), row i%16, column j%16
 // (§7.1); a DRAM buffer of pages of 2048 B + 16 B (aligned up to the DRAM alignment) has page p in
 // bank p % banks at offset base + (p / banks) * aligned page (§3.5). Prints what it finds.
@@ -253,7 +253,7 @@ def test_a_dropped_read_barrier_breaks_rule_7(lowered, runtime_cache, tmp_path):
     report = str(failed.value)
     assert "failed (a broken rule)" in report
     assert re.search(r"error: reader on core \(\d+,\d+\): cb_push_back\(cb 0, \d+\) with \d+ NoC reads "
-                     r"into it in flight \(metalium\.md §5\.2 rule 7", report), report
+                     r"into it in flight \(docs/reference\.md §5\.2 rule 7", report), report
 
 
 # ----- the command -----
@@ -305,3 +305,20 @@ def test_the_runtime_is_cached_per_user_not_per_checkout(monkeypatch, tmp_path):
     assert user_cache() == tmp_path / "home" / ".cache" / "nanott"
     monkeypatch.setenv("NANOTT_CACHE", str(tmp_path / "mine"))
     assert user_cache() == tmp_path / "mine"
+
+
+def test_a_kernel_without_compute_verifies_builds_and_runs(runtime_cache, tmp_path):
+    """A copy through a shared buffer leaves the compute kernel empty: F1 asks it for no init (it
+    used to report a compiler bug), G1 still includes the compute API (the runtime registers the
+    kernel through it), and the program runs and matches NumPy, as it does at L9."""
+    from nanott.loader import load_kernel
+    loaded = load_kernel(ROOT / "tests" / "kernels" / "copy_only.py")
+    program = api.lower(loaded.prim_func, "G1")
+    assert "common.h" in program["compute.cpp"] and "kernel_main() {\n}" in program["compute.cpp"]
+    kernel = api.lower(loaded.prim_func, "P0")
+    inputs = api.random_inputs(kernel, 3)
+    at_l9 = api.simulate(api.lower(loaded.prim_func, "F1"), "L9", inputs)
+    assert np.array_equal(at_l9["C"], inputs["A"])
+    write_files(tmp_path, program)
+    run = execute(tmp_path, loaded, kernel, WORMHOLE_N150, 0, runtime_cache)
+    assert run.results and all(r.ok for r in run.results), run.results

@@ -21,7 +21,7 @@ def c1_dump(tmp_path):
 
 
 def test_opt_runs_stages_on_a_dump_like_the_pipeline(tmp_path):
-    result = nanott("opt", str(c1_dump(tmp_path)), "--passes", "C2,C2a,C2b,C3", "-o", str(tmp_path / "c3.json"))
+    result = nanott("opt", str(c1_dump(tmp_path)), "--passes", "C2..C3", "-o", str(tmp_path / "c3.json"))
     assert "bit-identical to the input (L4)" in result.stderr
     doc = json.loads((tmp_path / "c3.json").read_text())
     assert (doc["language"], doc["after"]) == ("L6", "C3")
@@ -99,6 +99,16 @@ def test_opt_rejects_p0_g1_and_unknown_stages(tmp_path):
     assert "error NT935" in nanott("opt", dump, "--passes", "G1", code=3).stderr
     assert "error NT913" in nanott("opt", dump, "--passes", "C2,Z9", code=3).stderr
     assert "error NT935" in nanott("opt", dump, "--passes", ",", code=3).stderr
+    backwards = nanott("opt", dump, "--passes", "C3..C2", code=3).stderr
+    assert "error NT935" in backwards and "C2 runs before C3" in backwards
+
+
+def test_a_range_of_passes_is_every_stage_between_in_pipeline_order():
+    from nanott.cli_opt import stage_list
+    from nanott.pipeline import PIPELINE
+    ids = [s.id for s in stage_list("C2..C3", "C1")]
+    assert ids == [s.id for s in PIPELINE[STAGES["C2"].position:STAGES["C3"].position + 1]]
+    assert len(ids) > 2 and [s.id for s in stage_list("A2, C2..C2", "A1a")] == ["A2", "C2"]
 
 
 def test_opt_of_a_file_that_is_not_a_dump(tmp_path):

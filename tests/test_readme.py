@@ -1,10 +1,11 @@
 """The README's promise, kept: every command in its ```sh blocks and its ```python block runs as
 written, from a fresh directory holding the examples, with the installed `nanott` command.
 
-Three lines are not run, each for a stated reason: `sudo apt-get install ...` installs system
+Four lines are not run, each for a stated reason: `sudo apt-get install ...` installs system
 packages (the test checks instead that each prerequisite it names is present), `make test` is this
-test suite, and `source .venv/bin/activate` only puts nanott on PATH (the test checks the script
-exists and puts the same bin directory on PATH).
+test suite, `make fuzz` is its heavy tier (`pytest -m heavy`, minutes of CPU: the Makefile target
+is checked to exist instead), and `source .venv/bin/activate` only puts nanott on PATH (the test
+checks the script exists and puts the same bin directory on PATH).
 """
 import os
 import re
@@ -64,7 +65,15 @@ def marked(command: str):
     return pytest.param(command, marks=pytest.mark.slow) if "--execute" in command else command
 
 
-@pytest.mark.parametrize("command", [marked(c) for c in commands() if not c.startswith(("sudo ", "make test"))])
+def test_the_make_targets_it_does_not_run_exist():
+    makefile = (ROOT / "Makefile").read_text()
+    for command in commands():
+        if command.startswith(("make test", "make fuzz")):
+            assert re.search(rf"^{command.split()[1]}:", makefile, re.M), command
+
+
+@pytest.mark.parametrize("command", [marked(c) for c in commands()
+                                     if not c.startswith(("sudo ", "make test", "make fuzz"))])
 def test_readme_command_runs_as_written(command, workdir, env):
     if command == "source .venv/bin/activate":
         assert (BIN / "activate").is_file() and (BIN / "nanott").is_file()

@@ -4,7 +4,7 @@
 Numerics: on seeded random inputs, L6, L7 and L8 are bit-identical, in round-robin order and in
 seeded random interleavings, and match an independent NumPy reference (GEMM: float32 tolerance
 rtol = atol = 1e-4, the K sum runs in another order; elementwise: exact, it is the same float32
-arithmetic rounded once to bfloat16). Faults: each broken rule of metalium.md §5 is injected into a
+arithmetic rounded once to bfloat16). Faults: each broken rule of docs/reference.md §5 is injected into a
 correct L8 program and the error must name the rule, the kernel, the CB and the numbers.
 """
 from __future__ import annotations

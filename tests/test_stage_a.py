@@ -76,7 +76,7 @@ def test_a1_allocs_have_no_plan_yet_and_the_body_is_otherwise_untouched():
 
 
 def test_tile_layout_views_a_tensor_as_2d_and_pads_to_whole_tiles():
-    """metalium.md 7.1: [prod(outer) * H, W], padded to multiples of 32 in the last two dims."""
+    """docs/reference.md §7.1: [prod(outer) * H, W], padded to multiples of 32 in the last two dims."""
     assert tile_layout((3, 64, 96), BF16).tiles == (6, 3)
     ragged = tile_layout((2, 40, 50), F32)
     assert ragged.padded_shape == (2, 64, 64) and ragged.tiles == (4, 2) and ragged.page_bytes == 4096
@@ -149,12 +149,59 @@ def test_a1_pads_a_ragged_tensor_to_whole_tiles_and_whole_blocks():
     assert np.array_equal(run(InterpL1(), k1, arrays)["C"], reference_l0(k, arrays)["C"])
 
 
-def test_a1_pads_as_far_as_a_copy_reaches():
-    """A grid larger than the tensor: the copies of its last blocks end at row 192, so the tensor is
-    padded to 192 rows although 100 rows need only 128."""
+def test_a1_pads_only_as_far_as_the_live_grid_reaches():
+    """A grid larger than the tensor: its last row of blocks starts at row 128, wholly outside the
+    100 rows, and writes nothing. A1 drops that row of blocks (3 -> 2 along by) and pads to 128
+    rows, not to the 192 where it would end; C is bit-identical to L0's, which runs every block."""
     k = eltwise_kernel(M=192, N=64, bm=64, bn=32)
     k = replace(k, params=tuple(replace(p, shape=(100, 64)) for p in k.params))
-    assert infer_layout(k, WORMHOLE_N150).params[0].layout.padded_shape == (192, 64)
+    k1 = infer_layout(k, WORMHOLE_N150)
+    assert k.grid == (2, 3) and k1.grid == (2, 2)
+    assert k1.params[0].layout.padded_shape == (128, 64)
+    arrays = random_arrays(k, seed=3)
+    assert np.array_equal(run(InterpL1(), k1, arrays)["C"], reference_l0(k, arrays)["C"])
+
+
+def test_a1_keeps_blocks_that_write_inside_and_pads_what_they_read():
+    """Blocks whose reads of A lie wholly outside it (TileLang reads zeros there) but whose writes of
+    C land inside stay: the grid is kept and A is padded to where those reads end."""
+    k = eltwise_kernel(M=128, N=64, bm=64, bn=32)
+    shifted = l0.Region("A", (l0.BinOp("+", k.body[4].src.starts[0], l0.Const(128, "int32")),
+                              k.body[4].src.starts[1]), k.body[4].src.extents)
+    k = replace(k, body=(*k.body[:4], replace(k.body[4], src=shifted), *k.body[5:]))
+    k1 = infer_layout(k, WORMHOLE_N150)
+    assert k1.grid == k.grid and k1.params[0].layout.padded_shape == (256, 64)
+    arrays = random_arrays(k, seed=4)
+    assert np.array_equal(run(InterpL1(), k1, arrays)["C"], reference_l0(k, arrays)["C"])
+
+
+def test_a_grid_far_larger_than_its_tensors_runs_at_l9_without_padding(tmp_path):
+    """Issue 11: a 64x64 add on a 40x30 grid of 32x32 blocks used to pad every tensor to 960x1280;
+    now A1 keeps the 2x2 blocks that write inside C, pads nothing, and L9 agrees with NumPy."""
+    import nanott
+    from nanott.loader import load_kernel
+    path = tmp_path / "big_grid.py"
+    path.write_text("import nanott.language as T\n\n\n@T.prim_func\n"
+                    "def main(A: T.Tensor((64, 64), 'float32'), B: T.Tensor((64, 64), 'float32'),\n"
+                    "         C: T.Tensor((64, 64), 'float32')):\n"
+                    "    with T.Kernel(40, 30) as (bx, by):\n"
+                    "        A_s = T.alloc_shared((32, 32), 'float32')\n"
+                    "        B_s = T.alloc_shared((32, 32), 'float32')\n"
+                    "        T.copy(A[by * 32, bx * 32], A_s)\n"
+                    "        T.copy(B[by * 32, bx * 32], B_s)\n"
+                    "        for i, j in T.Parallel(32, 32):\n"
+                    "            A_s[i, j] = A_s[i, j] + B_s[i, j]\n"
+                    "        T.copy(A_s, C[by * 32, bx * 32])\n")
+    prim = load_kernel(path).prim_func
+    with pytest.warns(UserWarning):
+        a1 = nanott.lower(prim, "A1")
+    assert a1.grid == (2, 2) and all(t.layout.padded_shape == (64, 64) for t in a1.params)
+    rng = np.random.default_rng(5)
+    a, b = (rng.uniform(-1, 1, (64, 64)).astype(np.float32) for _ in range(2))
+    c = np.full((64, 64), np.nan, np.float32)
+    with pytest.warns(UserWarning):
+        nanott.run(prim, a, b, c, level="L9")
+    assert np.array_equal(c, a + b)                # one float32 add per element, as NumPy's
 
 
 def test_nt312_a_ragged_tensor_read_and_written(tmp_path):
@@ -173,7 +220,7 @@ def test_nt312_a_ragged_tensor_read_and_written(tmp_path):
 
 
 def test_a1_lays_a_1d_tensor_along_row_0_of_a_row_of_tiles():
-    """A vector (n,) is the row [1, n] of metalium.md 7.1: padded to (32, n'), one row of tiles."""
+    """A vector (n,) is the row [1, n] of docs/reference.md §7.1: padded to (32, n'), one row of tiles."""
     layout = tile_layout((70,), F32, (96,))
     assert layout.padded_shape == (32, 96) and layout.tiles == (1, 3) and layout.page_bytes == 4096
 

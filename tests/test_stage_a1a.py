@@ -55,3 +55,57 @@ def test_the_kernel_runs_where_c3_rejected_it(loaded, monkeypatch):
 def test_the_examples_lose_nothing(example, lowered):
     """Every buffer of the examples reaches a tensor, so A1a leaves their IR as A1 made it."""
     assert lowered.program(example, "A1a") == lowered.program(example, "A1")
+
+
+OVERWRITTEN = ROOT / "tests" / "kernels" / "overwritten_values.py"
+
+
+@pytest.mark.parametrize("stop_after", ["P0a", "A1a", "C3", "D5", "F1"])
+def test_overwritten_values_go_and_the_kernel_agrees_with_numpy(stop_after):
+    """A fragment filled then cleared by a gemm, and one computed then computed again (valid TileLang:
+    issue 11 item 4): A1a drops the dead values, then D_s, which only a dead value read; at every
+    level the kernel agrees with the file's NumPy reference on random inputs (C3 used to build an
+    unbalanced program, a 'compiler bug' at F1)."""
+    loaded = load_kernel(OVERWRITTEN)
+    after = api.lower(loaded.prim_func, "A1a")
+    assert buffers(after) == ["A_s", "B_s", "C_l", "S_l"]
+    assert not any(isinstance(x, l1.Fill) for x in walk(after))
+    assert sum(isinstance(x, l1.Parallel) for x in walk(after)) == 1
+    kernel = api.lower(loaded.prim_func, "P0")
+    for seed in (0, 1):
+        inputs = api.random_inputs(kernel, seed)
+        program = api.lower(loaded.prim_func, stop_after)
+        actual = api.simulate(program, pipeline.STAGES[stop_after].dst, inputs)
+        results = api.compare(kernel, actual, api.expected_outputs(loaded, kernel, inputs))
+        assert all(r.ok for r in results), results
+
+
+@pytest.mark.parametrize("edit, parallels, fills", [
+    (("for i, j in T.Parallel(32, 32):\n            S_l[i, j] = C_l",
+      "for i, j in T.Parallel(32, 16):\n            S_l[i, j] = C_l"), 2, 0),
+    (("S_l[i, j] = C_l[i, j] + 1.0", "S_l[i, j] = C_l[i, j] + S_l[i, j]"), 2, 0),
+    (("T.fill(C_l, 1.0)", "T.fill(C_l, 1.0)\n        T.copy(C_l, C[by * 32, bx * 32])"), 1, 1),
+], ids=["partial-overwrite", "read-by-the-overwrite", "read-between"])
+def test_a_value_someone_may_read_stays(edit, parallels, fills, tmp_path):
+    """Only a value overwritten whole and unread goes: a partial overwrite, an overwrite that reads
+    the old value, or a read in between keep it (and with it D_s or the fill)."""
+    path = tmp_path / "kept.py"
+    source = OVERWRITTEN.read_text()
+    assert edit[0] in source
+    path.write_text(source.replace(edit[0], edit[1]))
+    after = api.lower(load_kernel(path).prim_func, "A1a")
+    assert sum(isinstance(x, l1.Parallel) for x in walk(after)) == parallels
+    assert sum(isinstance(x, l1.Fill) for x in walk(after)) == fills
+
+
+def test_a_value_read_after_its_loop_stays(tmp_path):
+    """A value that the next trip of its loop overwrites stays: the last trip's value is read after."""
+    path = tmp_path / "looped.py"
+    source = OVERWRITTEN.read_text()
+    old = "        for i, j in T.Parallel(32, 32):\n            S_l[i, j] = C_l"
+    assert old in source
+    path.write_text(source.replace(old, "        for k in T.serial(2):\n            for i, j in T.Parallel(32, 32):\n"
+                                        "                S_l[i, j] = C_l"))
+    after = api.lower(load_kernel(path).prim_func, "A1a")
+    (loop,) = [x for x in walk(after) if isinstance(x, l1.For)]
+    assert [type(s) for s in loop.body] == [l1.Parallel]

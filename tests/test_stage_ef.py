@@ -4,6 +4,9 @@ broken against each of its rules.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from conftest import cb_named
 from test_stage_d_dst import edit, edit_kernel, gemm_l6, sum3_l6, to_l9
@@ -84,7 +87,7 @@ def test_f1_cb_balance_reserve_and_capacity():
     with pytest.raises(CheckError, match=r"protocol rule 6 .*: reader kernel: noc_async_read_page to cb1 back slot 3, "
                                          "but 2 pages are reserved"):
         verify(p, T)
-    # reserve only polls (metalium.md rule 5): reserving again before the push is legal, as in the simulator
+    # reserve only polls (docs/reference.md §5.2 rule 5): reserving again before the push is legal, as in the simulator
     p = broken(finished(eltwise_l6()), "reader", lambda s: isinstance(s, l9.CbReserve) and s.cb == 1,
                lambda s: [s, s])
     verify(p, T)
@@ -200,3 +203,15 @@ def test_f1_argument_table():
     wrong = replace(p.args, cores=(replace(p.args.cores[0], values=(1,)), *p.args.cores[1:]))
     with pytest.raises(CheckError, match=r"core \(0, 0\) has 1 rows; it needs one with 4 values"):
         verify(replace(p, args=wrong), T)
+
+
+def test_f1_asks_no_init_of_a_compute_kernel_without_work():
+    """A copy through a shared buffer leaves compute empty: F1 passes it (it used to report a
+    compiler bug), and L9 copies A into C exactly (the C++ run: test_metalium_execute)."""
+    from nanott import api
+    from nanott.loader import load_kernel
+    prim = load_kernel(Path(__file__).parent / "kernels" / "copy_only.py").prim_func
+    program = api.lower(prim, "F1")
+    assert program.kernel("compute").body == ()
+    inputs = api.random_inputs(api.lower(prim, "P0"), 1)
+    assert np.array_equal(api.simulate(program, "L9", inputs)["C"], inputs["A"])

@@ -19,7 +19,7 @@ from test_generality import check_levels
 from nanott import api
 from nanott.diagnostics import NanottError
 from nanott.ir import CheckError, walk
-from nanott.languages import l5, l9
+from nanott.languages import l1, l5, l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
 from nanott.passes.f1_verify import verify
@@ -202,14 +202,25 @@ def test_a_row_that_does_not_fit_in_l1_is_nt201_with_the_numbers(tmp_path):
     assert e.value.loc.line and "A_local" in e.value.hint
 
 
-def test_a_fill_overwritten_by_a_cleared_reduction_is_a_dead_block_c3_drops(tmp_path):
+def test_a_fill_overwritten_by_a_cleared_reduction_is_a_dead_value_a1a_drops(tmp_path, monkeypatch):
+    """A1a drops the dead fill; without A1a, C2a drops its tile block before C3 builds the dataflow."""
+    from dataclasses import replace as swap
+    from nanott import pipeline
     text = COLUMN_SOFTMAX.replace("        T.reduce_max(A_s, mx, dim=0)\n",
                                   "        T.fill(mx, 5.0)\n        T.reduce_max(A_s, mx, dim=0)\n")
     loaded = load(tmp_path, text)
     check_levels(loaded, column_softmax)            # the fill changes nothing: clear=True
-    fills = {stage: [x.op.value for x in walk(api.lower(loaded.prim_func, stop_after=stage).body)
-                     if isinstance(x, l5.TAssign) and isinstance(x.op, l5.TileFill)] for stage in ("C2", "C3")}
-    assert 5.0 in fills["C2"] and 5.0 not in fills["C3"]
+
+    def fills(stage):
+        nodes = list(walk(api.lower(loaded.prim_func, stage).body))
+        return ([x.value.value for x in nodes if isinstance(x, l1.Fill)] if stage.startswith("A") else
+                [x.op.value for x in nodes if isinstance(x, l5.TAssign) and isinstance(x.op, l5.TileFill)])
+    assert 5.0 in fills("A1") and 5.0 not in fills("A1a")
+    without = tuple(swap(s, function=lambda program, target: program) if s.id == "A1a" else s
+                    for s in pipeline.PIPELINE)
+    monkeypatch.setattr(pipeline, "PIPELINE", without)
+    monkeypatch.setattr(pipeline, "STAGES", {s.id: s for s in without})
+    assert 5.0 in fills("C2") and 5.0 not in fills("C3")
 
 
 # ----- vectors to and from DRAM (issue 4, step 2) -----

@@ -115,7 +115,7 @@ def alloc_global(shape, dtype, scope="global"):
 
 @closed("coalesced_width disable_tma eviction_policy prefer_instruction annotations loop_layout")
 def copy(src, dst, **knobs) -> None:
-    """Copy a tile: whole buffers, start indices or slices on either side (tilelang.md §5)."""
+    """Copy a tile: whole buffers, start indices or slices on either side (docs/reference.md §T5)."""
     b = current("T.copy")
     b.emit(ops.copy(b, src, dst), "T.copy")
     b.record_knobs("copy.", knobs)

@@ -1,4 +1,4 @@
-"""The scalar math a kernel writes inside `T.Parallel` (tilelang.md §8): `T.exp`, `T.exp2`, `T.log`,
+"""The scalar math a kernel writes inside `T.Parallel` (docs/reference.md §T8): `T.exp`, `T.exp2`, `T.log`,
 `T.log2`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`, the binary `T.max` and `T.min`, `T.clamp(x, lo, hi)`, and the casts
 `T.cast(value, dtype)` and `T.Cast(dtype, value)`, and the guarded select
 `T.if_then_else(cond, a, b)` over comparisons of indices (a causal mask).

@@ -1,7 +1,7 @@
 """The tile operations' meaning: how P0 turns `T.copy`, `T.gemm`, `T.fill`, `T.reduce_*` and
 `T.atomic_add` calls into L0.
 
-`T.copy` takes three operand forms (tilelang.md §5): a whole buffer, a start index (`A[by*64, k*32]`,
+`T.copy` takes three operand forms (docs/reference.md §T5): a whole buffer, a start index (`A[by*64, k*32]`,
 extents taken from the other operand, left-padded with 1), and a slice (`A[by*64:(by+1)*64, :]`, an
 integer index is a dim of extent 1). All become `Region(buffer, starts, extents)` with a start and
 an int extent for every dim; the extents of the two sides must agree once dims of 1 are dropped.

@@ -262,7 +262,7 @@ def _recip(x: Any) -> Any:
     return np.float32(1.0) / x
 
 
-# The elementwise functions of every level, on float32 values (tilelang.md §8; metalium.md §4.7,
+# The elementwise functions of every level, on float32 values (docs/reference.md §T8; docs/reference.md §4.7,
 # whose SFPU computes in float32: nanott models it exactly, without the approximations of APPROX).
 UNARY = {
     "neg": np.negative, "exp": np.exp, "exp2": np.exp2, "log": np.log, "log2": np.log2, "sqrt": np.sqrt,

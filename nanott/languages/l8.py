@@ -8,9 +8,11 @@
          | GenerateToCb(cb, vars, extents, value)                  L7's, into the reserved back of cb
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
                                                                    of a CB, stores to its reserved back
-         | Init(op, cbs: int*, args: int*)                         an engine (re)configuration,
+         | Init(op: init, cbs: int*, args: int*)                   an engine (re)configuration,
                                                                    args after the CBs (a transpose flag)
   TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
+  init  ::= compute_kernel_hw_startup | copy_tile_init | add_tiles_init | reduce_init<SUM, REDUCE_ROW>
+          | ...                                                    INIT_CALLS of nanott/terminals.py
   everything else as in L7.
 
 Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-init):
@@ -111,7 +113,7 @@ class NocWriteBarrier:
 
 @node
 class Init:
-    op: str
+    op: InitCall
     cbs: tuple[int, ...]
     args: tuple[int, ...] = ()
 

@@ -1,12 +1,12 @@
 """InterpL8: the split kernels with Metalium's CB and NoC protocol, on real pages.
 
 State per core: every CB is a ring of 32x32 pages in the core's L1, in the CB's dtype, with the
-two 16-bit counters and the read and write pointers of metalium.md §5.1 (sim/cb_ring.CbRing).
+two 16-bit counters and the read and write pointers of docs/reference.md §5.1 (sim/cb_ring.CbRing).
 DRAM is every tensor tilized to pages when the run starts and untilized into the caller's arrays
 when it ends (sim/noc.Dram). Each data-movement kernel has its own NoC (sim/noc.Noc): a page read
 or write is only queued when issued and moves at that kernel's barrier, in a seeded random order.
 
-Rules checked, each a ProtocolError naming its number (metalium.md §5.2) and the statement's line:
+Rules checked, each a ProtocolError naming its number (docs/reference.md §5.2) and the statement's line:
   2  reserve / wait n within the CB's pages        3  the wrap rule: pointers land on the limit
   4  cumulative waits: reads below the count waited since the last pop
   5  push after a reserve of at least n, every reserved slot written; pop n of n visible

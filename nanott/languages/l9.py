@@ -46,7 +46,7 @@ from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Const, CoreArg, CoreWork, DeviceKernel, For, GenerateToCb, Init, Select, Let, NocReadBarrier, NocReadPage,
     NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import num, seq
-from nanott.target import FORMATS
+from nanott.terminals import BROADCAST, reduce_kind, sfpu_binary, typecast_formats  # noqa: F401 (G1's names)
 
 
 def _simple(name: str, text: str):
@@ -129,12 +129,6 @@ class ReduceTile:
                 f"cb{self.scaler_cb}[{self.scaler_index}] -> dst[{self.dst}]")
 
 
-BROADCAST = {"rows": "ROW", "cols": "COL"}          # BroadcastType of a vector's way
-
-
-def reduce_kind(op: str, dim: str) -> str:
-    """reduce_tile's template arguments: the PoolType and the ReduceDim."""
-    return f"{op.upper()}, REDUCE_{dim.upper()}"
 
 
 @node
@@ -158,9 +152,6 @@ class SfpuBinary:
         return f"{sfpu_binary(self.op)} dst[{self.a}], dst[{self.b}] -> dst[{self.dst}]"
 
 
-def sfpu_binary(op: str) -> str:
-    """Metalium's name of an SFPU binary op on two DST tiles (max and min read binary_max_tile)."""
-    return f"binary_{op}_tile" if op in ("max", "min") else f"{op}_binary_tile"
 
 
 @node
@@ -191,9 +182,6 @@ class SfpuTypecast:
         return f"typecast_tile<{typecast_formats(self.dtype)}> dst[{self.dst}]"
 
 
-def typecast_formats(dtype: str) -> str:
-    """The template arguments of a typecast from the DST (float32 here) to `dtype`."""
-    return f"Float32, {FORMATS[dtype][0] if dtype in FORMATS else dtype}"
 
 
 @node

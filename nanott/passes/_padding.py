@@ -12,6 +12,10 @@ tensor, and crops it when it reads the tensor back; so a read past the edge sees
 TileLang, a zero K padding adds nothing to a matmul, and a store past the edge lands in padding
 nobody reads. That last point needs a tensor that is only read, or only written: a ragged tensor
 the kernel both reads and writes could read back what it wrote into its padding (NT312).
+
+The reach is measured over the live grid only (`live_grid`): trailing blocks along a grid dim whose
+every DRAM write lies wholly outside its tensor change no element, so A1 drops them, and a grid far
+larger than its tensors no longer pads them to where its last block would copy.
 """
 from __future__ import annotations
 
@@ -43,14 +47,15 @@ class CopyReach:
     a copy reaches (None when some start is not affine in known ranges); the dims copies move
     blocks along."""
 
-    def __init__(self, k: l0.Kernel):
+    def __init__(self, k: l0.Kernel, grid: dict[str, Range] | None = None):
         self.tensors = {p.name: p for p in k.params}
+        self.writes_inside = False              # some DRAM write not provably wholly outside
         self.step: dict[tuple[str, int], int] = {}
         self.end: dict[tuple[str, int], int | None] = {}
         self.read: set[str] = set()
         self.written: set[str] = set()
         self.moved: dict[str, set[int]] = {}    # the dims copies move blocks along (extent > 1)
-        self.scan(k.body, {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)})
+        self.scan(k.body, grid or {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)})
 
     def scan(self, stmts: tuple, ranges: dict[str, Range]) -> None:
         for s in stmts:
@@ -76,8 +81,13 @@ class CopyReach:
             return
         uses.add(r.buffer)
         self.moved.setdefault(r.buffer, set()).update(d for d, n in enumerate(r.extents) if n > 1)
+        shape = self.tensors[r.buffer].shape
+        spans = [interval(start, ranges) for start in r.starts]
+        if uses is self.written and not any(span is not None and (span[0] >= n or span[1] + e <= 0)
+                                            for span, n, e in zip(spans, shape, r.extents)):
+            self.writes_inside = True
         for d in range(len(r.extents)):
-            key, span = (r.buffer, d), interval(r.starts[d], ranges)
+            key, span = (r.buffer, d), spans[d]
             self.step[key] = lcm(self.step.get(key, TILE), r.extents[d])
             end = None if span is None else span[1] + r.extents[d]
             old = self.end.get(key, 0)
@@ -105,3 +115,21 @@ class CopyReach:
 
     def read_and_written(self, name: str) -> bool:
         return name in self.read and name in self.written
+
+
+def live_grid(k: l0.Kernel) -> tuple[int, ...]:
+    """The grid without the trailing blocks along each dim whose DRAM writes all lie wholly outside
+    their tensors (they change no element): along each dim, the fewest blocks m such that blocks m..
+    write nothing inside, found by bisection over the interval analysis (at least one block)."""
+    grid = list(k.grid)
+    for i, var in enumerate(k.block_vars):
+        lo, hi = 1, grid[i]
+        while lo < hi:
+            m = (lo + hi) // 2
+            ranges = {v: (m, n - 1) if v == var else (0, n - 1) for v, n in zip(k.block_vars, grid)}
+            if CopyReach(k, ranges).writes_inside:
+                lo = m + 1
+            else:
+                hi = m
+        grid[i] = lo
+    return tuple(grid)

@@ -14,7 +14,10 @@ Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile 
            L1 Alloc with no CB plan yet (A2 plans it); no accessor yet (A3).
            A 1-D on-chip buffer (a vector) is kept 1-D; its length must be whole tiles too (C2
            decides whether it lies down a column of tiles or along a row).
-Preserves: the grid, the body and every value computed; shapes and dtypes as the user wrote them.
+           Trailing grid blocks whose every DRAM write lies wholly outside its tensor are dropped
+           (the grid shrinks to the live grid, _padding.py), so they pad nothing.
+Preserves: every element of every tensor, the body and every value computed; shapes and dtypes
+           as the user wrote them; the grid, but for blocks that write nothing.
 Why:       Tensix cores compute on 32x32 tiles and DRAM is read a page (one tile) at a time, so
            every later pass counts in tiles and pages. Padding with zeros is what TileLang's masked
            copies mean (outside reads are zero, outside stores are dropped), in whole tiles; on-chip
@@ -25,14 +28,18 @@ from __future__ import annotations
 from math import prod
 
 from nanott.diagnostics import NanottError
+from nanott.ir import replace
 from nanott.languages import l0, l1
-from nanott.passes._padding import CopyReach
+from nanott.passes._padding import CopyReach, live_grid
 from nanott.passes._rewriter import Rewriter
 from nanott.printing import shape as show
 from nanott.target import TILE, Target, data_format, tile_bytes
 
 
 def infer_layout(program: l0.Kernel, target: Target) -> l1.Kernel:
+    grid = live_grid(program)
+    if grid != program.grid:
+        program = replace(program, grid=grid)
     return InferLayout(CopyReach(program)).visit(program)
 
 

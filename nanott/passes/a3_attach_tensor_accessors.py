@@ -14,7 +14,7 @@ from nanott.languages import l1
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
-SHARDED, IS_DRAM = 1, 2       # the ArgConfig bits of an accessor's flags word (metalium.md §3.5)
+SHARDED, IS_DRAM = 1, 2       # the ArgConfig bits of an accessor's flags word (docs/reference.md §3.5)
 
 
 def attach_tensor_accessors(program: l1.Kernel, target: Target) -> l1.Kernel:

@@ -18,7 +18,7 @@ from nanott.languages import l7
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
-SHARDED = 1          # the Sharded bit of an accessor's flags word (metalium.md §3.5)
+SHARDED = 1          # the Sharded bit of an accessor's flags word (docs/reference.md §3.5)
 
 
 def bind_tensor_accessors(program: l7.Program, target: Target) -> l7.Program:

@@ -8,7 +8,7 @@ Changes:   the program gets its runtime-argument table. Per kernel role, the slo
            core's own ints for start and count.
 Preserves: every kernel, CB, binding and statement; the numbers computed.
 Why:       kernels and host must agree slot by slot on what each runtime argument means, and
-           every core that runs a kernel must be given its arguments (metalium.md §6.1). One table,
+           every core that runs a kernel must be given its arguments (docs/reference.md §6.1). One table,
            read by the kernels' emitter and by the host's SetRuntimeArgs, cannot disagree.
 """
 from __future__ import annotations

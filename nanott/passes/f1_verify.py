@@ -142,6 +142,8 @@ def check_dst_capacity(k: l9.DeviceKernel, config: l9.ComputeConfig, target: Tar
 
 
 def check_init_before_use(k: l9.DeviceKernel, program: l9.Program) -> None:
+    if not k.body:                 # no compute at all (a copy through a shared buffer): nothing to set up
+        return
     startups = [s for s in walk(k.body) if isinstance(s, l9.Init) and s.op == HW_STARTUP]
     if len(startups) != 1 or startups[0] not in k.body:
         raise broken("init before use", k.role, f"{len(startups)} calls of {HW_STARTUP}, expected "

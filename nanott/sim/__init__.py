@@ -1,6 +1,6 @@
 """The device simulator's state, one small module per job (used by InterpL7 and later).
 
-  errors.py     ProtocolError (a broken rule of metalium.md §5, named by its number) and
+  errors.py     ProtocolError (a broken rule of docs/reference.md §5, named by its number) and
                 DeadlockError (every blocked kernel, what it waits on, and who could unblock it)
   scheduler.py  runs the reader, compute and writer kernels of every core as generators, in
                 round-robin order or in seeded random interleavings, and detects deadlock

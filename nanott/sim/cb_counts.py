@@ -5,7 +5,7 @@ kernel) and F1's static walk (passes/_f1_protocol.py, which runs each kernel onc
 instead of values) use this class, so the two never disagree on what a call may do:
 
   cb_reserve_back n   reserved = max(reserved, n)      (reserve only polls: asking for more than is
-                                                         then pushed is legal, metalium.md §5.2 rule 5)
+                                                         then pushed is legal, docs/reference.md §5.2 rule 5)
   cb_push_back n      n <= reserved (rule 5); reserved -= n
   cb_wait_front n     waited = max(waited, n)          (waits are cumulative, rule 4)
   cb_pop_front n      waited = max(0, waited - n)

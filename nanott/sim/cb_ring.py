@@ -1,7 +1,7 @@
 """A circular buffer as the simulators see it: a queue of whole blocks (L7), or a ring of real
 pages with Metalium's counters and pointers (L8).
 
-The ring follows metalium.md §5.1: two free-running 16-bit counters (`received`, bumped by the
+The ring follows docs/reference.md §5.1: two free-running 16-bit counters (`received`, bumped by the
 producer's push; `acked`, by the consumer's pop), visible = received - acked and free = pages -
 visible; a read pointer and a write pointer in pages that wrap only on an exact hit of the limit.
 Every rule of §5.2 the ring can see is checked here and raised as a ProtocolError with its number;

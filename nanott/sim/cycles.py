@@ -4,7 +4,7 @@ InterpL9 decides *what* happens and in which order; this model says *when*. `Tim
 with one hook: after a statement has run (its CB condition held, so the event that allowed it has
 happened and has a time), `CycleModel.on` advances the clock of the engine that runs it.
 
-Engines per core (metalium.md §4.1, §4.2):
+Engines per core (docs/reference.md §4.1, §4.2):
   reader, writer   the two data-movement RISC-Vs, each with its own NoC interface (NIU)
   unpack           CB pages -> SrcA/SrcB (cb_wait_front, cb_pop_front, the unpack half of an FPU op)
   math             the FPU and SFPU (tile_regs_acquire/commit, the math half of every op)
@@ -230,7 +230,7 @@ class CycleModel:
         core.flops += TILE * TILE
 
     def fpu(self, s: Any, env: Any, core: Core, key: tuple, name: str) -> None:
-        """An FPU op: its operands' unpack, then its math (metalium.md §9 step 1)."""
+        """An FPU op: its operands' unpack, then its math (docs/reference.md §9 step 1)."""
         match s:
             case l9.MatmulTiles(a_cb, b_cb):
                 cbs, math = (a_cb, b_cb), m.MATMUL_TILE_CYCLES_PER_PHASE * self.phases

@@ -3,7 +3,7 @@ init configuration (used by InterpL9).
 
 The DST holds `capacity` tiles of 32x32, modelled at float32 whether or not the kernel asks for
 fp32 accumulation (16-bit DST rounding is not modelled yet). One compute thread drives it through
-one section, half-sync style, in the order metalium.md §5.3 demands:
+one section, half-sync style, in the order docs/reference.md §5.3 demands:
 
     idle --acquire--> math --commit--> committed --wait--> packing --release--> idle
 
@@ -82,7 +82,7 @@ class DstFile:
 
 
 def to_tf32(x: np.ndarray) -> np.ndarray:
-    """Float32 through srcA or srcB: TF32 keeps the top 10 of the 23 mantissa bits (metalium.md
+    """Float32 through srcA or srcB: TF32 keeps the top 10 of the 23 mantissa bits (docs/reference.md
     §7.4), the rest cut off, as nanott's CPU runtime does (runtime/src/numerics.hpp)."""
     return (np.asarray(x, dtype=np.float32).view(np.uint32) & np.uint32(0xFFFFE000)).view(np.float32)
 

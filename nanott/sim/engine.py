@@ -1,7 +1,7 @@
 """The init model: the compute engine's configuration slots, what each tile operation needs in
 them, and what each init call sets. One model, shared by D4 (which places the inits), F1 (which
 checks them) and the L9 simulator (which faults on an op run without its init), so the three can
-never disagree. Facts from metalium.md §4.4 and §5.3 rule 6.
+never disagree. Facts from docs/reference.md §4.4 and §5.3 rule 6.
 
   slot  set by                                                      value kept
   fpu   copy_tile_init(cb), {add,sub,mul}_tiles_init(a, b),         the init call, its CBs and
@@ -60,12 +60,9 @@ from typing import Any, Callable
 from nanott.ir import CheckError, walk
 from nanott.ir import replace as ir_replace
 from nanott.languages import l5, l8, l9
+from nanott.terminals import (BROADCAST, HW_STARTUP, PACK_RECONFIG, REDUCE_UNINIT, SRCA_RECONFIG,  # noqa: F401
+                              SRCB_RECONFIG, binary_init, reduce_kind, sfpu_binary, typecast_formats)
 
-HW_STARTUP = "compute_kernel_hw_startup"
-PACK_RECONFIG = "pack_reconfig_data_format"
-REDUCE_UNINIT = "reduce_uninit"
-SRCA_RECONFIG = "reconfig_data_format_srca"
-SRCB_RECONFIG = "reconfig_data_format_srcb"
 SLOTS = ("fpu", "sfpu", "srca", "srcb", "pack", "mask")
 
 
@@ -149,10 +146,10 @@ def needs(x: Any, formats: dict[int, str]) -> tuple[Need, ...]:
             return (Need("pack", formats[cb], _init(PACK_RECONFIG, (cb,), loc)),
                     Need("mask", False, _init(REDUCE_UNINIT, (), loc)))
         case l5.TileReduce(op, dim, src, scaler, _, out):
-            n = _fpu(f"reduce_init<{l9.reduce_kind(op, dim)}>", (src.cb, scaler.cb, out), loc)
+            n = _fpu(f"reduce_init<{reduce_kind(op, dim)}>", (src.cb, scaler.cb, out), loc)
             return (n, Need("mask", True, n.init)) + _sources(x, formats, loc)
         case l9.ReduceTile(op, dim, cb, scaler_cb, out=out):
-            n = _fpu(f"reduce_init<{l9.reduce_kind(op, dim)}>", (cb, scaler_cb, out), loc)
+            n = _fpu(f"reduce_init<{reduce_kind(op, dim)}>", (cb, scaler_cb, out), loc)
             return (n, Need("mask", True, n.init)) + _sources(x, formats, loc)
     n = _one(x, loc)
     return ((n,) if n is not None else ()) + _sources(x, formats, loc)
@@ -160,7 +157,7 @@ def needs(x: Any, formats: dict[int, str]) -> tuple[Need, ...]:
 
 def _sources(x: Any, formats: dict[int, str], loc) -> tuple[Need, ...]:
     """The unpacker's source formats an op needs: the formats of the CBs it unpacks into srcA and
-    srcB (matmul: in1 into srcA, in0 into srcB; metalium.md §4.6). A short init does not change
+    srcB (matmul: in1 into srcA, in0 into srcB; docs/reference.md §4.6). A short init does not change
     them; reconfig_data_format_srca/_srcb(cb) do."""
     match x:
         case (l5.TileLoad(ref) | l9.CopyTile(cb=ref) | l5.TileTranspose(ref) | l9.TransposeTile(cb=ref)
@@ -189,11 +186,11 @@ def _one(x: Any, loc) -> Need | None:
         case l5.TileLoad(ref) | l9.CopyTile(cb=ref):
             return _fpu("copy_tile_init", (getattr(ref, "cb", ref),), loc)
         case l5.TileBinary(op, a, b, bcast):
-            return _fpu(_binary_init(op, bcast), (a.cb, b.cb), loc)
+            return _fpu(binary_init(op, bcast), (a.cb, b.cb), loc)
         case l9.BinaryTiles(op, a_cb, b_cb, bcast=bcast):
-            return _fpu(_binary_init(op, bcast), (a_cb, b_cb), loc)
+            return _fpu(binary_init(op, bcast), (a_cb, b_cb), loc)
         case l5.TileBcast(ref, dim, out) | l9.UnaryBcast(dim=dim, cb=ref, out=out):
-            return _fpu(f"unary_bcast_init<{l9.BROADCAST[dim]}>", (getattr(ref, "cb", ref), out), loc)
+            return _fpu(f"unary_bcast_init<{BROADCAST[dim]}>", (getattr(ref, "cb", ref), out), loc)
         case l5.TileMatmul(a, b, _, transpose):
             return _fpu("mm_init_short", (a.cb, b.cb), loc, (1,) if transpose else ())
         case l9.MatmulTiles(a_cb, b_cb, transpose=transpose):
@@ -201,20 +198,16 @@ def _one(x: Any, loc) -> Need | None:
         case l5.TileTranspose(ref) | l9.TransposeTile(cb=ref):
             return _fpu("transpose_wh_init_short", (getattr(ref, "cb", ref),), loc)
         case l5.TileBinaryTemps(op) | l9.SfpuBinary(op):
-            return _sfpu(f"{l9.sfpu_binary(op)}_init", loc)
+            return _sfpu(f"{sfpu_binary(op)}_init", loc)
         case l5.TileScalar() | l9.SfpuScalar():
             return _sfpu("binop_with_scalar_tile_init", loc)
         case l5.TileUnary(op) | l9.SfpuUnary(op):
             return _sfpu(f"{op}_tile_init", loc)
         case l5.TileCast(dtype=dtype) | l9.SfpuTypecast(dtype=dtype):
-            return _sfpu(f"typecast_tile_init<{l9.typecast_formats(dtype)}>", loc)
+            return _sfpu(f"typecast_tile_init<{typecast_formats(dtype)}>", loc)
         case l5.TileFill() | l9.FillTile():
             return _sfpu("fill_tile_init", loc)
     return None
-
-
-def _binary_init(op: str, bcast: str) -> str:
-    return f"{op}_tiles_init" if bcast == "none" else f"{op}_bcast_{bcast}_init_short"
 
 
 def _fpu(op: str, cbs: tuple[int, ...], loc, args: tuple[int, ...] = ()) -> Need:
@@ -227,7 +220,7 @@ def _sfpu(op: str, loc) -> Need:
 
 def unpack_to_dest_fp32(program: Any) -> tuple[int, ...]:
     """The Float32 CBs the compute kernel copies into a 32-bit DST: without UnpackToDestFp32 for
-    them, the copy goes through srcA and keeps only TF32's 10 mantissa bits (metalium.md §4.4)."""
+    them, the copy goes through srcA and keeps only TF32's 10 mantissa bits (docs/reference.md §4.4)."""
     if not program.compute.fp32_dest_acc:
         return ()
     formats = formats_of(program)

@@ -37,7 +37,7 @@ class SimulationError(Exception):
 
 
 class ProtocolError(SimulationError):
-    """A broken protocol rule: `rule` is its number in metalium.md §5.2 (or a section, "5.4.3")."""
+    """A broken protocol rule: `rule` is its number in docs/reference.md §5.2 (or a section, "5.4.3")."""
 
     def __init__(self, rule: int | str, message: str, core: tuple[int, ...] = (), role: str = "",
                  loc: Loc = NOLOC):

@@ -1,7 +1,7 @@
 """The timing facts of a target: what the cycle model (sim/cycles.py) charges, as data.
 
 Every number is either a published figure, with its source, or a stated assumption (marked
-ASSUMPTION). Sources are the pages summarised in ../shared/reference/metalium.md:
+ASSUMPTION). Sources are the pages summarised in docs/reference.md:
   §8.1  chip and board (Tenstorrent's "Specifications/Requirements" pages, dev_mem_map.h)
   §8.2  per-core rates (ISA `MatrixUnit.md`, `VectorUnit.md`; tt-metal `tech_reports/matrix_engine`,
         `tech_reports/GEMM_FLOPS`; tt-llk #130 and tt-metal #21624 for measured pack/unpack)

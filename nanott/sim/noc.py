@@ -1,13 +1,13 @@
 """DRAM as pages, and the NoC transfers a data-movement kernel has in flight.
 
 DRAM: page id = tile row * tile cols + tile col, one 32x32 tile per page in the tensor's dtype
-(metalium.md §7.1, interleaved: the bank does not change what a page holds). Pages are not copied
+(docs/reference.md §7.1, interleaved: the bank does not change what a page holds). Pages are not copied
 out when the run starts: page p of a (R*32, C*32) tensor is read straight out of the caller's array,
 viewed as (R, 32, C, 32) tiles, at [p // C, :, p % C, :] (one fancy index reads a page per core).
 A tensor is copied on its first write, so the caller's arrays change only when the run ends and
 a run abandoned half-way (lockstep falling back to the reference) leaves them as they were.
 
-NoC (metalium.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
+NoC (docs/reference.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
 kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
 write reads its source page of L1 then, not when issued, which is why rule 8 matters. The kernel
 asks how many transfers are still in flight into or out of a CB before it pushes or pops it.

@@ -64,7 +64,7 @@ def test_probe_of_the_whole_api_table(layout, tmp_path, lowered):
 
 
 def test_a_call_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
-    """The check can fail: 0.66.0 has no sub_tiles_bcast_rows (metalium.md §4.4), 0.81.1 has it."""
+    """The check can fail: 0.66.0 has no sub_tiles_bcast_rows (docs/reference.md §4.4), 0.81.1 has it."""
     for release, real in (("0.66.0", True), ("0.81.1", False)):
         layout = Layout.of(release)
         _, plan = emitted(lowered, "softmax", release, tmp_path)

@@ -2,7 +2,7 @@
 
 The printers (kernels.py, host.py) never spell a Metalium call themselves: they look a key up in an
 `Api` and fill the call's named fields (`api["matmul_tiles"](a_cb=..., ...)`). `TARGET` is the
-table of ttnn 0.66.0 (tt-metal of February 2026, metalium.md §1.2): `void kernel_main()` in all
+table of ttnn 0.66.0 (tt-metal of February 2026, docs/reference.md §1.2): `void kernel_main()` in all
 three kernels, TensorAccessor with noc_async_read_page/write_page, 5-argument matmul_tiles, the
 Mesh host API. `SWITCHES` holds the spellings of the other releases, one per breaking change, and
 `VERSIONS` names the releases people install (0.65.0, 0.66.0, 0.81.1; a Target's `release`, or
@@ -11,7 +11,7 @@ against its release's own headers by `make test-metal`, a probe kernel calling e
 
 A call's `header` is what a compute kernel includes for it; a data-movement kernel includes the
 header of its entry point only, and the host the headers of the host calls it makes. Signatures
-(metalium.md §2-§4 for kernels, §6 for the host) are the ones runtime/include declares.
+(docs/reference.md §2-§4 for kernels, §6 for the host) are the ones runtime/include declares.
 """
 from __future__ import annotations
 
@@ -86,8 +86,8 @@ UNARY_HEADERS = {"exp": CK + "eltwise_unary/exp.h", "sqrt": CK + "eltwise_unary/
 KERNEL_CALLS: dict[str, Call] = {
     # entry points; {body} is the kernel's statements
     "dataflow_kernel": Call("void kernel_main() {{\n{body}}}\n", "api/dataflow/dataflow_api.h"),
-    "compute_kernel": Call("void kernel_main() {{\n{body}}}\n"),
-    # arguments (metalium.md §2, §3.5)
+    "compute_kernel": Call("void kernel_main() {{\n{body}}}\n", CK + "common.h"),   # even when empty
+    # arguments (docs/reference.md §2, §3.5)
     "get_arg_val": Call("get_arg_val<uint32_t>({index})", CK + "common.h"),
     "accessor_args": Call("TensorAccessorArgs<{cta_offset}>()"),
     "accessor": Call("TensorAccessor({args}, {base}, {page_bytes})"),
@@ -195,7 +195,7 @@ HOST_CALLS: dict[str, Call] = {
 }
 
 # ttnn 0.66.0 (tt-metal of February 2026): the table above, checked against that release's headers
-# (make test-metal). It has no row-broadcast subtract of its own (metalium.md §4.4).
+# (make test-metal). It has no row-broadcast subtract of its own (docs/reference.md §4.4).
 TARGET = Api("0.66.0", MappingProxyType({k: c for k, c in (KERNEL_CALLS | HOST_CALLS).items()
                                          if k not in ("sub_tiles_bcast_rows", "sub_bcast_rows_init_short")}))
 
@@ -211,7 +211,7 @@ AC = "api/compute/"
 SWITCHES: dict[str, dict[str, Call]] = {
     # 2026-01-23 (8ff5885392): compute kernels could still be written in the legacy form before
     "legacy_compute_main": {"compute_kernel": Call(
-        "namespace NAMESPACE {{\nvoid MAIN {{\n{body}}}\n}}  // namespace NAMESPACE\n")},
+        "namespace NAMESPACE {{\nvoid MAIN {{\n{body}}}\n}}  // namespace NAMESPACE\n", CK + "common.h")},
     # 2025-12-19 (90c25836a6): dataflow_api.h moved under api/dataflow/
     "dataflow_header_before_2025_12_19": {"dataflow_kernel": Call(
         "void kernel_main() {{\n{body}}}\n", "dataflow_api.h")},
@@ -230,7 +230,7 @@ SWITCHES: dict[str, dict[str, Call]] = {
     # ttnn 0.81 (Oct 2026): the short inits lost `_short`/`_tiles` (add_init, matmul_init, copy_init,
     # transpose_init, {op}_bcast_{rows,cols}_init), transpose_wh_tile became transpose_tile, the
     # full inits other than compute_kernel_hw_startup went, unary_bcast_init takes its input CB only
-    # (metalium.md §1.1, checked against the 0.81.1 headers)
+    # (docs/reference.md §1.1, checked against the 0.81.1 headers)
     "api_0_81": {
         **{f"{op}_tiles_init": Call(f"{op}_init({{cbs}})", AC + "eltwise_binary.h", (2,)) for op in FPU_OPS},
         **{f"{op}_bcast_{how}_init_short": Call(f"{op}_bcast_{how}_init({{cbs}})", AC + "bcast.h", (2,))
@@ -262,7 +262,7 @@ VERSIONS: dict[str, Api] = {
 RELEASES = tuple(VERSIONS)
 DEFAULT = VERSIONS["0.81.1"]
 
-# Facts of the device and host API that are not calls (metalium.md §2, §6.2, §7.2).
+# Facts of the device and host API that are not calls (docs/reference.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}
 MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
 DATA_FORMATS = {"Float32": 0, "Float16": 1, "Bfp8": 2, "Bfp4": 3, "Tf32": 4, "Float16_b": 5, "Bfp8_b": 6,

@@ -1,6 +1,6 @@
 """Emitted kernels checked as tt-metal's JIT build would compile them, against a real release.
 
-tt-metal compiles each kernel on first launch (metalium.md §4.1): a data-movement kernel inside
+tt-metal compiles each kernel on first launch (docs/reference.md §4.1): a data-movement kernel inside
 the firmware file `brisck.cc` or `ncrisck.cc` (which includes it through `kernel_includes.hpp`),
 a compute kernel three times inside `trisck.cc`, as `chlkc_unpack.cpp`, `chlkc_math.cpp` and
 `chlkc_pack.cpp` with TRISC_UNPACK, TRISC_MATH or TRISC_PACK defined, next to generated headers
@@ -36,7 +36,7 @@ from nanott.backends.metalium.wheels import Layout
 
 STANDIN = Path(__file__).resolve().parent / "standin"
 FLAGS = ("-m32", "-std=c++17", "-fsyntax-only", "-fno-exceptions", "-w")
-# a Wormhole n150's banks and PCIe core, as the JIT build passes them (metalium.md §8.1)
+# a Wormhole n150's banks and PCIe core, as the JIT build passes them (docs/reference.md §8.1)
 DEVICE = ("-DARCH_WORMHOLE", "-DTENSIX_FIRMWARE", "-DLOCAL_MEM_EN=0", "-DKERNEL_BUILD", "-DNUM_DRAM_BANKS=12",
           "-DIS_NOT_POW2_NUM_DRAM_BANKS=1", "-DNUM_L1_BANKS=64", "-DLOG_BASE_2_OF_NUM_L1_BANKS=6",
           "-DPCIE_NOC_X=0", "-DPCIE_NOC_Y=3", "-DDISPATCH_MESSAGE_ADDR=0", "-DPROGRAMMABLE_CORE_TYPE=0")

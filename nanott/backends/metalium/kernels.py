@@ -180,7 +180,7 @@ class KernelPrinter:
 
     def generate(self, g: Any, depth: int) -> list[str]:
         """A block made from indices: a loop over its elements writing each, rounded to the CB's
-        format, at its place in the tile layout (tiles row-major, four 16x16 faces, metalium.md §7.1)."""
+        format, at its place in the tile layout (tiles row-major, four 16x16 faces, docs/reference.md §7.1)."""
         cb, pad = self.cbs[g.cb], INDENT * (depth + 1)
         bf16 = cb.dtype == "bfloat16"
         if cb.dtype not in ("bfloat16", "float16", "float32") or len(g.vars) != 2:

@@ -32,7 +32,7 @@ from nanott.target import Target
 SCHEMA = "nanott.plan/3"
 SEQUENCE_SCHEMA = "nanott.plan-sequence/1"
 from nanott.terminals import ROLES  # noqa: E402
-SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (metalium.md §3.5)
+SHARDED = 1                 # the Sharded bit of a TensorAccessorArgs flags word (docs/reference.md §3.5)
 
 
 @dataclass_json
@@ -185,7 +185,7 @@ def plan_of(program: l9.Program, target: Target, api: Api, prefix: str = "") -> 
 def compute_defines(program: l9.Program) -> tuple[tuple[str, str], ...]:
     """reduce.h takes its template defaults from the macros REDUCE_OP and REDUCE_DIM, which the
     host sets through ComputeConfig.defines; without them a kernel including it does not compile
-    (metalium.md §4.4). Every reduce_tile names its own kind, so the first reduction's will do."""
+    (docs/reference.md §4.4). Every reduce_tile names its own kind, so the first reduction's will do."""
     first = next((x for x in walk(program.kernel("compute").body) if isinstance(x, l9.ReduceTile)), None)
     if first is None:
         return ()
@@ -245,7 +245,7 @@ def kernel(program: l9.Program, k: l9.DeviceKernel, prefix: str = "") -> KernelR
 
 def data_format(name: str) -> str:
     if name not in DATA_FORMATS:
-        raise CheckError(f"{name!r} is not a tt::DataFormat (metalium.md §6.2)")
+        raise CheckError(f"{name!r} is not a tt::DataFormat (docs/reference.md §6.2)")
     return name
 
 

@@ -63,7 +63,7 @@ def unpack(release: str) -> Path:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where one unpacked release keeps what the JIT build reads (metalium.md §4.1)."""
+    """Where one unpacked release keeps what the JIT build reads (docs/reference.md §4.1)."""
     release: str
     root: Path                      # the wheel's ttnn/ folder
 

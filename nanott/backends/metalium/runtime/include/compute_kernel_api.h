@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api.h (metalium.md §4.7): the SFPU functions of one DST tile that have
+// tt-metal's compute_kernel_api.h (docs/reference.md §4.7): the SFPU functions of one DST tile that have
 // no header of their own, each with its init. Implemented for the CPU in runtime/src/sfpu.cpp
 // (float32, exact: approximation modes are not modelled).
 #pragma once

@@ -1,4 +1,4 @@
-// bcast_reduce.cpp: the compute kernel's broadcasts and reductions (metalium.md §4.6) on nanott's
+// bcast_reduce.cpp: the compute kernel's broadcasts and reductions (docs/reference.md §4.6) on nanott's
 // CPU device, with the semantics of nanott's model (languages/l5_interp.py spread, reduce_tile):
 //   {add,sub,mul}_tiles_bcast_{rows,cols,scalar}   DST[i] = A op B spread: B's row 0 down every row
 //                                                  (rows), its column 0 across every column (cols),

@@ -1,4 +1,4 @@
-// circular_buffers.cpp: the CB calls of data-movement and compute kernels (metalium.md §3.1,
+// circular_buffers.cpp: the CB calls of data-movement and compute kernels (docs/reference.md §3.1,
 // §5.1, §5.2) on nanott's CPU device.
 //
 // A CB is two 16-bit free-running counters (received, acked) and two pointers that wrap only by
@@ -34,14 +34,14 @@ void claim(KernelThread& k, Cb& cb, bool producer) {
         side = k.spec->name;
     } else if (side != k.spec->name) {
         fail("cb " + std::to_string(cb.index) + " has two " + (producer ? "producers" : "consumers") + ": " + side +
-             " and " + k.spec->name + " (metalium.md §5.2 rule 1)");
+             " and " + k.spec->name + " (docs/reference.md §5.2 rule 1)");
     }
 }
 
 void check_count(const Cb& cb, const char* call, int64_t n) {
     if (n <= 0 || n > cb.num_pages) {
         fail(call_text(call, cb, static_cast<uint32_t>(n)) + ": cb " + std::to_string(cb.index) + " holds " +
-             std::to_string(cb.num_pages) + " pages (metalium.md §5.2 rule 2: it would block forever)");
+             std::to_string(cb.num_pages) + " pages (docs/reference.md §5.2 rule 2: it would block forever)");
     }
 }
 
@@ -49,7 +49,7 @@ void check_count(const Cb& cb, const char* call, int64_t n) {
 void check_region(const Cb& cb, const char* call, uint32_t ptr, uint32_t n) {
     if (ptr + n > cb.num_pages) {
         fail(call_text(call, cb, n) + " at page " + std::to_string(ptr) + " of a " + std::to_string(cb.num_pages) +
-             "-page ring: the pointer would cross the end without landing on it (metalium.md §5.2 rule 3: the "
+             "-page ring: the pointer would cross the end without landing on it (docs/reference.md §5.2 rule 3: the "
              "counts of one trip round the ring must add up to exactly its size)");
     }
 }
@@ -89,11 +89,11 @@ void push(int64_t index, int64_t n) {
     const auto pages = static_cast<uint32_t>(n);
     if (n <= 0 || pages > cb.reserved) {
         fail(call_text("cb_push_back", cb, pages) + " with " + std::to_string(cb.reserved) +
-             " pages reserved (metalium.md §5.2 rule 5: cb_reserve_back first)");
+             " pages reserved (docs/reference.md §5.2 rule 5: cb_reserve_back first)");
     }
     if (const std::size_t reads = in_flight(k.reads, cb)) {
         fail(call_text("cb_push_back", cb, pages) + " with " + std::to_string(reads) + " NoC reads into it in "
-             "flight (metalium.md §5.2 rule 7: noc_async_read_barrier before cb_push_back)");
+             "flight (docs/reference.md §5.2 rule 7: noc_async_read_barrier before cb_push_back)");
     }
     cb.received = static_cast<uint16_t>(cb.received + pages);
     cb.wr = advance(cb, "cb_push_back", cb.wr, pages);
@@ -122,11 +122,11 @@ void pop(int64_t index, int64_t n) {
     const auto pages = static_cast<uint32_t>(n);
     if (n <= 0 || pages > cb.visible()) {
         fail(call_text("cb_pop_front", cb, pages) + " with " + std::to_string(cb.visible()) +
-             " pages visible (metalium.md §5.2 rule 5)");
+             " pages visible (docs/reference.md §5.2 rule 5)");
     }
     if (const std::size_t writes = in_flight(k.writes, cb)) {
         fail(call_text("cb_pop_front", cb, pages) + " with " + std::to_string(writes) + " NoC writes out of it in "
-             "flight (metalium.md §5.2 rule 8: noc_async_write_barrier before cb_pop_front)");
+             "flight (docs/reference.md §5.2 rule 8: noc_async_write_barrier before cb_pop_front)");
     }
     cb.acked = static_cast<uint16_t>(cb.acked + pages);
     cb.rd = advance(cb, "cb_pop_front", cb.rd, pages);
@@ -158,7 +158,7 @@ uint8_t* cb_slot(KernelThread& k, uint32_t index, uint32_t slot, bool back, cons
     if (slot >= limit) {
         fail(std::string(call) + ": slot " + std::to_string(slot) + " of cb " + std::to_string(index) + ", but " +
              std::to_string(limit) + (back ? " pages are reserved" : " pages were waited for") +
-             " (metalium.md §5.2 rule 6)");
+             " (docs/reference.md §5.2 rule 6)");
     }
     return k.core->l1.data() + cb.base + ((back ? cb.wr : cb.rd) + slot) * cb.page_size;
 }

@@ -1,6 +1,6 @@
 // device.cpp: the machine nanott's CPU runtime plays (its numbers, from NANOTT_CPU_DEVICE), the
 // kernel each thread runs, and how a broken rule is reported: a message naming the kernel (role
-// and core) and the rule of metalium.md, then the process ends with exit code 4; and DPRINT's
+// and core) and the rule of docs/reference.md, then the process ends with exit code 4; and DPRINT's
 // lines, each prefixed with the core and kernel that printed it.
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// dst.cpp: the DST register file of a compute kernel and its handshake (metalium.md §4.3, §5.3)
+// dst.cpp: the DST register file of a compute kernel and its handshake (docs/reference.md §4.3, §5.3)
 // on nanott's CPU device.
 //
 // The compute kernel runs UNPACK, MATH and PACK in program order on one thread, so the handshake
@@ -28,17 +28,17 @@ float* dst_tile(KernelThread& k, uint32_t index, bool math, const char* call) {
     Dst& d = dst_of(k);
     if (!d.started) {
         fail(std::string(call) + " before the compute kernel's full init (compute_kernel_hw_startup, "
-             "binary_op_init_common, mm_init or init_sfpu; metalium.md §5.3 rule 6)");
+             "binary_op_init_common, mm_init or init_sfpu; docs/reference.md §5.3 rule 6)");
     }
     if (math && !d.acquired) {
-        fail(std::string(call) + " writes the DST outside tile_regs_acquire..tile_regs_commit (metalium.md §5.3 rule 1)");
+        fail(std::string(call) + " writes the DST outside tile_regs_acquire..tile_regs_commit (docs/reference.md §5.3 rule 1)");
     }
     if (!math && !d.waiting) {
-        fail(std::string(call) + " reads the DST outside tile_regs_wait..tile_regs_release (metalium.md §5.3 rule 2)");
+        fail(std::string(call) + " reads the DST outside tile_regs_wait..tile_regs_release (docs/reference.md §5.3 rule 2)");
     }
     if (index >= d.capacity) {
         fail(std::string(call) + ": DST index " + std::to_string(index) + ", but the DST holds " +
-             std::to_string(d.capacity) + " tiles (metalium.md §4.3)");
+             std::to_string(d.capacity) + " tiles (docs/reference.md §4.3)");
     }
     const uint32_t section = math ? d.math_section : d.pack_section;
     return d.regs.data() + (static_cast<std::size_t>(section) * d.capacity + index) * TILE_ELEMENTS;
@@ -48,7 +48,7 @@ void check_dst_idle(KernelThread& k) {
     const Dst& d = *k.dst;
     if (d.acquired || d.waiting || d.committed != 0) {
         fail("the compute kernel ends with a DST section open: every tile_regs_acquire needs its commit, wait and "
-             "release (metalium.md §5.3 rule 2)");
+             "release (docs/reference.md §5.3 rule 2)");
     }
 }
 
@@ -63,7 +63,7 @@ void tile_regs_acquire() {
     auto& d = nanott_cpu::dst_of(k);
     std::unique_lock<std::mutex> lock(k.core->m);
     if (d.acquired) {
-        nanott_cpu::fail("tile_regs_acquire twice without tile_regs_commit (metalium.md §5.3 rule 1)");
+        nanott_cpu::fail("tile_regs_acquire twice without tile_regs_commit (docs/reference.md §5.3 rule 1)");
     }
     nanott_cpu::block_until(k, lock, {"tile_regs_acquire"}, [&] { return d.committed < d.sections; });
     d.acquired = true;
@@ -74,7 +74,7 @@ void tile_regs_commit() {
     auto& d = nanott_cpu::dst_of(k);
     std::unique_lock<std::mutex> lock(k.core->m);
     if (!d.acquired) {
-        nanott_cpu::fail("tile_regs_commit without tile_regs_acquire (metalium.md §5.3 rule 1)");
+        nanott_cpu::fail("tile_regs_commit without tile_regs_acquire (docs/reference.md §5.3 rule 1)");
     }
     d.acquired = false;
     d.committed++;
@@ -87,7 +87,7 @@ void tile_regs_wait() {
     auto& d = nanott_cpu::dst_of(k);
     std::unique_lock<std::mutex> lock(k.core->m);
     if (d.waiting) {
-        nanott_cpu::fail("tile_regs_wait twice without tile_regs_release (metalium.md §5.3 rule 2)");
+        nanott_cpu::fail("tile_regs_wait twice without tile_regs_release (docs/reference.md §5.3 rule 2)");
     }
     nanott_cpu::block_until(k, lock, {"tile_regs_wait"}, [&] { return d.committed > 0; });
     d.waiting = true;
@@ -98,7 +98,7 @@ void tile_regs_release() {
     auto& d = nanott_cpu::dst_of(k);
     std::unique_lock<std::mutex> lock(k.core->m);
     if (!d.waiting) {
-        nanott_cpu::fail("tile_regs_release without tile_regs_wait (metalium.md §5.3 rule 2)");
+        nanott_cpu::fail("tile_regs_release without tile_regs_wait (docs/reference.md §5.3 rule 2)");
     }
     float* section = d.regs.data() + static_cast<std::size_t>(d.pack_section) * d.capacity * nanott_cpu::TILE_ELEMENTS;
     std::fill(section, section + d.capacity * nanott_cpu::TILE_ELEMENTS, 0.0f);     // release zeroes (§5.3 rule 4)

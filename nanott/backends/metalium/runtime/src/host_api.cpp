@@ -1,4 +1,4 @@
-// host_api.cpp: programs on nanott's CPU device (metalium.md §6.1, §6.2): core ranges, CB
+// host_api.cpp: programs on nanott's CPU device (docs/reference.md §6.1, §6.2): core ranges, CB
 // configurations, CreateKernel, CreateCircularBuffer and the runtime arguments.
 //
 // Kernels are not JIT-compiled here: `nanott compile --execute` compiles each kernel source once,
@@ -49,7 +49,7 @@ void set_args(KernelSpec& k, const CoreCoord& core, std::vector<uint32_t> args) 
     }
     if (args.size() > max_runtime_args) {
         fail("SetRuntimeArgs: " + std::to_string(args.size()) + " runtime arguments for core " + core_name(core) +
-             ", at most " + std::to_string(max_runtime_args) + " (metalium.md §2)");
+             ", at most " + std::to_string(max_runtime_args) + " (docs/reference.md §2)");
     }
     k.args[{core.x, core.y}] = std::move(args);
 }
@@ -176,7 +176,7 @@ CBHandle CreateCircularBuffer(Program& program, const std::variant<CoreCoord, Co
         if (page == cb.page_sizes.end() || page->second == 0 || cb.total_size % page->second != 0 ||
             page->second % 16 != 0) {
             fail("CreateCircularBuffer: cb " + std::to_string(index) + " needs a page size, a multiple of 16 B, that "
-                 "divides the total size " + std::to_string(cb.total_size) + " (metalium.md §5.2 rule 9)");
+                 "divides the total size " + std::to_string(cb.total_size) + " (docs/reference.md §5.2 rule 9)");
         }
     }
     auto& cbs = Access::program(program).cbs;

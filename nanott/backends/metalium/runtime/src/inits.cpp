@@ -1,13 +1,13 @@
-// inits.cpp: the compute kernel's init calls (metalium.md §4.4) on nanott's CPU device.
+// inits.cpp: the compute kernel's init calls (docs/reference.md §4.4) on nanott's CPU device.
 //
 // On silicon an init programs the unpacker, math engine and packer for the op that follows. Here
 // every op computes in float32 from the CB's own format, so an init configures only what the
 // numbers or a format check need: the transpose flag of a matmul init (matmul_tiles then
-// multiplies by B^T) and the data formats of srcA, srcB and the packer (metalium.md §4.4). The
+// multiplies by B^T) and the data formats of srcA, srcB and the packer (docs/reference.md §4.4). The
 // full inits and the reconfig calls set formats; the short inits do not, as on the device, so an
 // op that unpacks a CB of another format than its source register's, or a pack into a CB of
 // another format than the packer's, fails naming both formats and the call that would fix it.
-// Kept too is the order of metalium.md §5.3 rule 6: a full init (compute_kernel_hw_startup,
+// Kept too is the order of docs/reference.md §5.3 rule 6: a full init (compute_kernel_hw_startup,
 // binary_op_init_common, mm_init, init_sfpu / unary_op_init_common) comes first. Checking that
 // each op has its matching short init is nanott's simulator's job (languages/l9_interp.py).
 #define TRISC_UNPACK
@@ -37,7 +37,7 @@ void nanott_cpu::after_full_init(const char* call) {
     KernelThread& k = current();
     if (!k.dst || !k.dst->started) {
         fail(std::string(call) + " before the compute kernel's full init (compute_kernel_hw_startup, "
-             "binary_op_init_common, mm_init or init_sfpu; metalium.md §5.3 rule 6)");
+             "binary_op_init_common, mm_init or init_sfpu; docs/reference.md §5.3 rule 6)");
     }
 }
 
@@ -79,7 +79,7 @@ void nanott_cpu::check_format(KernelThread& k, char which, uint32_t cb, const ch
                                                : "pack_reconfig_data_format(" + std::to_string(cb) + ")";
         fail(std::string(call) + " on cb" + std::to_string(cb) + " (" + format_name(want) + ") while " + reg +
              " is configured for " + format_name(now) + ": " + fix + " before it would fix that (a short init "
-             "does not reconfigure data formats; metalium.md §4.4)");
+             "does not reconfigure data formats; docs/reference.md §4.4)");
     }
 }
 

@@ -4,8 +4,8 @@
 // Launch gives every core of the programs an L1 of bytes (0xFF: unwritten data reads as NaN) and
 // places its CBs in it, from the bottom of the free region up, 16-B aligned; then starts one thread
 // per kernel and core, with that core's runtime arguments and, for compute, a DST of the capacity
-// the compute configuration implies (metalium.md §4.3). Finish joins them; a run ends clean only
-// if every CB is empty again (each page pushed was popped, none is reserved: metalium.md §5.5).
+// the compute configuration implies (docs/reference.md §4.3). Finish joins them; a run ends clean only
+// if every CB is empty again (each page pushed was popped, none is reserved: docs/reference.md §5.5).
 #include <sys/mman.h>
 
 #include <cstring>
@@ -80,7 +80,7 @@ void run_kernel(KernelThread* k) {
     k->spec->main();
     if (!k->reads.empty() || !k->writes.empty()) {
         fail("the kernel ends with " + std::to_string(k->reads.size()) + " NoC reads and " +
-             std::to_string(k->writes.size()) + " writes in flight: a barrier is missing (metalium.md §5.4 rule 3)");
+             std::to_string(k->writes.size()) + " writes in flight: a barrier is missing (docs/reference.md §5.4 rule 3)");
     }
     if (k->dst) {
         check_dst_idle(*k);
@@ -97,7 +97,7 @@ void check_empty(const Run& run) {
             if (cb.configured && (cb.visible() != 0 || cb.reserved != 0)) {
                 fail("cb " + std::to_string(cb.index) + " on core " + core_name(core->xy) + " ends the run with " +
                      std::to_string(cb.visible()) + " pages pushed and not popped and " + std::to_string(cb.reserved) +
-                     " reserved and not pushed (metalium.md §5.5: producer and consumer must agree on the counts)");
+                     " reserved and not pushed (docs/reference.md §5.5: producer and consumer must agree on the counts)");
             }
         }
     }

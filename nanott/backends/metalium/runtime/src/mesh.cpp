@@ -1,9 +1,9 @@
-// mesh.cpp: the Mesh host API on nanott's CPU device (metalium.md §6.1): the device and its
+// mesh.cpp: the Mesh host API on nanott's CPU device (docs/reference.md §6.1): the device and its
 // command queue, interleaved DRAM buffers, TensorAccessorArgs, workloads.
 //
 // A DRAM buffer of `size` bytes in pages of `page_size` is allocated at one base address in every
 // bank; page i lives in bank i % banks at base + (i / banks) * (page size aligned to the DRAM
-// alignment) (metalium.md §3.5). Fresh DRAM holds 0xFF bytes (NaN as float and bfloat16), so a
+// alignment) (docs/reference.md §3.5). Fresh DRAM holds 0xFF bytes (NaN as float and bfloat16), so a
 // page the device never writes shows up in the results.
 #include <algorithm>
 #include <cstring>
@@ -151,7 +151,7 @@ TensorAccessorArgs::TensorAccessorArgs(const Buffer&, tensor_accessor::ArgConfig
     nanott_cpu::unsupported("TensorAccessorArgs of a single-device Buffer (use a MeshBuffer)");
 }
 
-// An interleaved DRAM buffer takes one compile-time word, its flags: IsDram (metalium.md §3.5).
+// An interleaved DRAM buffer takes one compile-time word, its flags: IsDram (docs/reference.md §3.5).
 TensorAccessorArgs::TensorAccessorArgs(const distributed::MeshBuffer&, tensor_accessor::ArgConfig args_config) {
     if (args_config != tensor_accessor::ArgConfig::None) {
         nanott_cpu::unsupported("TensorAccessorArgs with runtime arguments");

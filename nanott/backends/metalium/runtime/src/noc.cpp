@@ -1,4 +1,4 @@
-// noc.cpp: NoC addresses and transfers (metalium.md §3.2-§3.4, §5.4) on nanott's CPU device.
+// noc.cpp: NoC addresses and transfers (docs/reference.md §3.2-§3.4, §5.4) on nanott's CPU device.
 //
 // A NoC address is (y << 42) | (x << 36) | local address, with this device's coordinates: DRAM
 // bank b sits at (0, b), the worker core of logical (x, y) at (x + 1, y + 1). A read or write is
@@ -54,7 +54,7 @@ uint8_t* memory_at(const KernelThread& k, uint64_t noc_addr, uint32_t size) {
         auto& banks = k.run->device->banks;
         if (y >= banks.size() || addr + size > banks[y].size()) {
             fail("NoC address " + hex(noc_addr) + ": " + std::to_string(size) + " bytes at " + hex(addr) +
-                 " of DRAM bank " + std::to_string(y) + " are not in an allocated buffer (metalium.md §3.5)");
+                 " of DRAM bank " + std::to_string(y) + " are not in an allocated buffer (docs/reference.md §3.5)");
         }
         return banks[y].data() + addr;
     }

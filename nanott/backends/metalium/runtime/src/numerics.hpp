@@ -1,4 +1,4 @@
-// numerics.hpp: the roundings of nanott's CPU runtime, as nanott's model has them (metalium.md §7.5):
+// numerics.hpp: the roundings of nanott's CPU runtime, as nanott's model has them (docs/reference.md §7.5):
 // float32 -> bfloat16 and float32 -> float16 (IEEE binary16, tt::DataFormat::Float16) to nearest,
 // ties to even (NaN stays NaN; float16 overflows to infinity and keeps subnormals, as NumPy's cast
 // does), and float32 -> int32 by truncation
@@ -17,7 +17,7 @@ inline uint16_t to_bfloat16_bits(float x) {
     return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
 }
 
-// Float32 through srcA or srcB: TF32 keeps 10 of float32's 23 mantissa bits (metalium.md §7.4)
+// Float32 through srcA or srcB: TF32 keeps 10 of float32's 23 mantissa bits (docs/reference.md §7.4)
 inline float to_tf32(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0xFFFFE000u); }
 
 inline float from_bfloat16_bits(uint16_t bits) { return std::bit_cast<float>(uint32_t{bits} << 16); }
@@ -35,7 +35,7 @@ inline int32_t to_int32(float x) {
     return static_cast<int32_t>(x);
 }
 
-// Bfp8_b (metalium.md §7.3): per 16 values of a face row one shared exponent byte E (the largest
+// Bfp8_b (docs/reference.md §7.3): per 16 values of a face row one shared exponent byte E (the largest
 // biased exponent among them), and per value sign << 7 | a 7-bit magnitude with its leading one:
 // value = (-1)^s * m * 2^(E - 127 - 6). Rounding to nearest, ties to even, a magnitude rounding to
 // 128 saturates at 127, denormals are zero: nanott's model (nanott/block_float.py).

@@ -1,4 +1,4 @@
-// sfpu.cpp: the compute kernel's SFPU operations (metalium.md §4.7) on nanott's CPU device: float32
+// sfpu.cpp: the compute kernel's SFPU operations (docs/reference.md §4.7) on nanott's CPU device: float32
 // math in place on DST tiles, exact (the approximation modes of silicon are not modelled), with the
 // functions of nanott's model (languages/l0_interp.py UNARY, l5_interp.py TILE_OPS):
 //   *_binary_tile(a, b, out), binary_max/min_tile    DST[out] = DST[a] op DST[b]

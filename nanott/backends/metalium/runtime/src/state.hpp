@@ -5,7 +5,7 @@
 // DRAM buffers on a Device; EnqueueMeshWorkload turns the programs into a Run: per core an L1 of
 // bytes holding its circular buffers, and per kernel and core a thread (reader, compute, writer),
 // each with its runtime arguments, its NoC transfers in flight and, for compute, its DST. Every
-// metalium.md rule the runtime can see is checked; a broken one ends the process through fail().
+// docs/reference.md rule the runtime can see is checked; a broken one ends the process through fail().
 #pragma once
 #include <array>
 #include <atomic>
@@ -32,7 +32,7 @@ namespace nanott_cpu {
 constexpr uint32_t TILE = 32;
 constexpr uint32_t TILE_ELEMENTS = TILE * TILE;
 
-// The machine (metalium.md §8.1, §4.3): Wormhole n150 unless NANOTT_CPU_DEVICE says otherwise,
+// The machine (docs/reference.md §8.1, §4.3): Wormhole n150 unless NANOTT_CPU_DEVICE says otherwise,
 // e.g. "name=blackhole_p150,grid=13x10,l1=1572864,l1_free=1469440,cbs=64,dram_banks=8,dram_alignment=64,dst16=8,dst32=4".
 struct Arch {
     std::string name = "wormhole_n150";
@@ -78,7 +78,7 @@ struct ProgramState {
 };
 
 // ----- a run -----
-// One CB of one core: metalium.md §5.1's counters and pointers (pointers in pages).
+// One CB of one core: docs/reference.md §5.1's counters and pointers (pointers in pages).
 struct Cb {
     bool configured = false;
     uint32_t index = 0;
@@ -130,7 +130,7 @@ struct Transfer {
 };
 
 // The DST of a compute kernel: `sections` (2 in half-sync, 1 in full-sync) of `capacity` tiles,
-// and the handshake of metalium.md §4.3 / §5.3 on them.
+// and the handshake of docs/reference.md §4.3 / §5.3 on them.
 struct Dst {
     uint32_t capacity = 0, sections = 2;
     std::vector<float> regs;
@@ -197,7 +197,7 @@ const Cb& cb_config(KernelThread& k, uint32_t cb, const char* call);
 uint32_t next_pack_slot(KernelThread& k, uint32_t cb);
 using Tile = std::array<float, TILE_ELEMENTS>;            // row-major 32x32 float32
 Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char src);  // via srcA or srcB
-// the engine's data formats (metalium.md §4.4): which = 'A' (srcA), 'B' (srcB) or 'P' (the packer)
+// the engine's data formats (docs/reference.md §4.4): which = 'A' (srcA), 'B' (srcB) or 'P' (the packer)
 void configure_format(KernelThread& k, char which, uint32_t cb);
 void unknown_format(KernelThread& k, char which);
 void check_format(KernelThread& k, char which, uint32_t cb, const char* call);     // tile_math.cpp: a waited CB slot

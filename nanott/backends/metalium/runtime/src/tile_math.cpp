@@ -1,6 +1,6 @@
-// tile_math.cpp: the compute kernel's unpack, FPU and pack operations (metalium.md §4.5, §4.6,
+// tile_math.cpp: the compute kernel's unpack, FPU and pack operations (docs/reference.md §4.5, §4.6,
 // §7) on nanott's CPU device, with the numerics of nanott's model (languages/l9_interp.py):
-//   unpack   a CB page (32x32, four 16x16 faces, metalium.md §7.1) -> a float32 tile in row-major order
+//   unpack   a CB page (32x32, four 16x16 faces, docs/reference.md §7.1) -> a float32 tile in row-major order
 //   FPU      copy_tile, transpose_wh_tile, add/sub/mul_tiles overwrite DST[i]; matmul_tiles adds
 //            A @ B to it (A @ B^T after an mm_init with transpose), in float32
 //   pack     DST[i] -> a reserved CB slot in the CB's format; bfloat16 rounds to nearest even, Bfp8_b
@@ -23,7 +23,7 @@
 namespace nanott_cpu {
 namespace {
 
-// FACE[e]: where element e = 32 * row + col of a tile sits in its page (metalium.md §7.1).
+// FACE[e]: where element e = 32 * row + col of a tile sits in its page (docs/reference.md §7.1).
 const std::array<uint16_t, TILE_ELEMENTS> FACE = [] {
     std::array<uint16_t, TILE_ELEMENTS> at{};
     for (uint32_t i = 0; i < TILE; ++i) {
@@ -197,7 +197,7 @@ namespace ckernel {
 using nanott_cpu::current;
 
 // copy_tile of a Float32 CB reaches DST unrounded only in UnpackToDestFp32 mode for that CB (and a
-// 32-bit DST); otherwise it goes through srcA and keeps TF32's precision (metalium.md §4.4, §7.4).
+// 32-bit DST); otherwise it goes through srcA and keeps TF32's precision (docs/reference.md §4.4, §7.4).
 void copy_tile(uint32_t in_cb_id, uint32_t in_tile_index, uint32_t dst_tile_index) {
     auto& k = current();
     auto t = nanott_cpu::unpack(k, in_cb_id, in_tile_index, "copy_tile", 'A');
@@ -246,7 +246,7 @@ void matmul_tiles(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_inde
     nanott_cpu::matmul_into(nanott_cpu::dst_tile(k, idst, true, "matmul_tiles"), a, b);
 }
 
-// DST[idst + r * ct_dim + c] += A[in0 + r * kt_dim] @ B[in1 + c] (metalium.md §4.6).
+// DST[idst + r * ct_dim + c] += A[in0 + r * kt_dim] @ B[in1 + c] (docs/reference.md §4.6).
 void matmul_block(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
                   uint32_t idst, const uint32_t transpose, uint32_t ct_dim, uint32_t rt_dim, uint32_t kt_dim) {
     if (transpose != 0) {

@@ -1,8 +1,8 @@
 // tilize.cpp: the host's data layout helpers on nanott's CPU device: bfloat16 (round to nearest
-// even from float, metalium.md §7.5) and tilize_nfaces / untilize_nfaces, which turn an m x n
-// row-major matrix into 32x32 tiles of four 16x16 faces and back (metalium.md §7.1): tiles
+// even from float, docs/reference.md §7.5) and tilize_nfaces / untilize_nfaces, which turn an m x n
+// row-major matrix into 32x32 tiles of four 16x16 faces and back (docs/reference.md §7.1): tiles
 // row-major over the tile grid, faces F0 F1 F2 F3, each face row-major; and Bfp8_b tiles from floats
-// (pack_as_bfp8_tiles, metalium.md §7.3).
+// (pack_as_bfp8_tiles, docs/reference.md §7.3).
 #include <string>
 #include <tt-metalium/bfloat16.hpp>
 #include <tt-metalium/bfloat8.hpp>

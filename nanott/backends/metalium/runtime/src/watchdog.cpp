@@ -1,4 +1,4 @@
-// watchdog.cpp: deadlock detection on nanott's CPU device (metalium.md §5.5).
+// watchdog.cpp: deadlock detection on nanott's CPU device (docs/reference.md §5.5).
 //
 // On silicon a deadlock is silent: Finish never returns. Here a watchdog thread looks every few
 // milliseconds: when every unfinished kernel is blocked (in cb_reserve_back, cb_wait_front,

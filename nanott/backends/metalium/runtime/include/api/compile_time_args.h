@@ -1,4 +1,4 @@
-// api/compile_time_args.h: a kernel's compile-time arguments (metalium.md §2), for nanott's
+// api/compile_time_args.h: a kernel's compile-time arguments (docs/reference.md §2), for nanott's
 // Metalium headers. The JIT build passes a kernel's compile_args as
 // -DKERNEL_COMPILE_TIME_ARGS=v0,v1,...; get_compile_time_arg_val(i) is a constant expression, and
 // an index past the list does not compile. In an unnamed namespace: each kernel (translation

@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/bcast.h (metalium.md §4.4, §4.6): FPU ops whose second operand is
+// tt-metal's compute_kernel_api/bcast.h (docs/reference.md §4.4, §4.6): FPU ops whose second operand is
 // broadcast (ROW: C[h,w] = A[h,w] op B[0,w]; COL: C[h,w] = A[h,w] op B[h,0]; SCALAR: A op B[0,0]),
 // and unary_bcast, which spreads one tile's row 0 (ROW) or column 0 (COL) over DST[idst].
 // Implemented for the CPU in runtime/src/tile_math.cpp.

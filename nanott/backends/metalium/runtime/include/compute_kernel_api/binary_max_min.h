@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/binary_max_min.h (metalium.md §4.7): the larger or smaller of two
+// tt-metal's compute_kernel_api/binary_max_min.h (docs/reference.md §4.7): the larger or smaller of two
 // DST tiles, elementwise. Implemented for the CPU in runtime/src/sfpu.cpp.
 #pragma once
 #include "compute_kernel_api/common_globals.h"

@@ -1,4 +1,4 @@
-// compute_kernel_api/common.h (metalium.md §2): runtime arguments of a compute kernel, 4-byte
+// compute_kernel_api/common.h (docs/reference.md §2): runtime arguments of a compute kernel, 4-byte
 // words, read through nanott's CPU runtime (nanott_cpu/kernel.h).
 #pragma once
 #include <bit>

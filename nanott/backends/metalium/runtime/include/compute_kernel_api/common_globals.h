@@ -1,4 +1,4 @@
-// compute_kernel_api/common_globals.h (metalium.md §4.1): the JIT compiles a compute kernel three
+// compute_kernel_api/common_globals.h (docs/reference.md §4.1): the JIT compiles a compute kernel three
 // times, with -DTRISC_UNPACK, -DTRISC_MATH or -DTRISC_PACK; UNPACK(x), MATH(x) and PACK(x) keep x
 // only on their thread, and MAIN names that thread's entry in the legacy
 // `namespace NAMESPACE { void MAIN { ... } }` form. nanott's CPU runtime compiles the kernel once

@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/reduce.h (metalium.md §4.4, §4.6): reduce_tile reduces a CB tile
+// tt-metal's compute_kernel_api/reduce.h (docs/reference.md §4.4, §4.6): reduce_tile reduces a CB tile
 // along W (REDUCE_ROW: into column 0 of DST[idst]) or H (REDUCE_COL: into row 0), multiplied by
 // the scaler tile's first element, and combines it with what DST[idst] holds (SUM adds, MAX keeps
 // the larger); reduce_uninit() after the last reduction. Implemented for the CPU in

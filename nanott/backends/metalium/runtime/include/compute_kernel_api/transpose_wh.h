@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/transpose_wh.h (metalium.md §4.4, §4.6): DST[idst] = the CB tile,
+// tt-metal's compute_kernel_api/transpose_wh.h (docs/reference.md §4.4, §4.6): DST[idst] = the CB tile,
 // transposed (32x32). Implemented for the CPU in runtime/src/tile_math.cpp.
 #pragma once
 #include "compute_kernel_api/common_globals.h"

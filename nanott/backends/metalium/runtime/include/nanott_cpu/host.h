@@ -18,7 +18,7 @@ struct Device;
 struct ProgramState;
 struct QueueState;
 
-// host data <-> an interleaved DRAM buffer, page by page (metalium.md §3.5)
+// host data <-> an interleaved DRAM buffer, page by page (docs/reference.md §3.5)
 void write_buffer(tt::tt_metal::distributed::MeshBuffer& buffer, const void* data, std::size_t bytes);
 void read_buffer(tt::tt_metal::distributed::MeshBuffer& buffer, void* data, std::size_t bytes);
 std::size_t buffer_bytes(const tt::tt_metal::distributed::MeshBuffer& buffer);

@@ -12,17 +12,17 @@
 #include <cstdint>
 
 namespace nanott_cpu {
-// runtime arguments of the kernel running on this thread (metalium.md §2)
+// runtime arguments of the kernel running on this thread (docs/reference.md §2)
 uint32_t runtime_arg(int index);
 uint32_t common_runtime_arg(int index);
 uint32_t runtime_arg_addr(int index);
 
-// the device's DRAM: interleaved banks (metalium.md §3.5)
+// the device's DRAM: interleaved banks (docs/reference.md §3.5)
 uint32_t dram_banks();
 uint32_t dram_alignment();
 uint64_t dram_noc_addr(uint32_t bank, uint64_t bank_offset);
 
-// NoC transfers of this thread's kernel: queued now, moved at its barrier (metalium.md §5.4)
+// NoC transfers of this thread's kernel: queued now, moved at its barrier (docs/reference.md §5.4)
 void noc_read(uint64_t src_noc_addr, uint32_t dst_local_l1_addr, uint32_t size);
 void noc_write(uint32_t src_local_l1_addr, uint64_t dst_noc_addr, uint32_t size);
 [[noreturn]] void unsupported(const char* what);

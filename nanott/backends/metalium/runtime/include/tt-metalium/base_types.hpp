@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/base_types.hpp (metalium.md §6.2).
+// tt-metal's tt-metalium/base_types.hpp (docs/reference.md §6.2).
 #pragma once
 #include <cstdint>
 

@@ -1,5 +1,5 @@
 // tt-metal's tt-metalium/bfloat16.hpp: the host's 2-byte bfloat16, rounded to nearest even from
-// float (metalium.md §7.5). Implemented for the CPU in runtime/src/tilize.cpp.
+// float (docs/reference.md §7.5). Implemented for the CPU in runtime/src/tilize.cpp.
 #pragma once
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 // tt-metal's tt-metalium/bfloat8.hpp: the host's conversion of float values to Bfp8_b tiles (the one
 // main.cpp calls; the header's unpack_bfp8_tiles_into_float_vec is not here: nothing reads Bfp8_b back)
-// (metalium.md §7.3): each tile 1088 bytes, 64 shared exponents then 1024 values, 272 words.
+// (docs/reference.md §7.3): each tile 1088 bytes, 64 shared exponents then 1024 values, 272 words.
 // `data` holds whole 32x32 tiles one after another; row_major_input says whether each tile's
 // values are row-major (else already in face order, as tilize_nfaces leaves them). is_exp_a
 // (Bfp8's 5-bit exponent) is not modelled. Implemented for the CPU in runtime/src/tilize.cpp.

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/circular_buffer_config.hpp (metalium.md §6.2): the total size of a CB's
+// tt-metal's tt-metalium/circular_buffer_config.hpp (docs/reference.md §6.2): the total size of a CB's
 // L1 space, the data format and page size of each CB index sharing it. Implemented for the CPU in
 // runtime/src/host_api.cpp.
 #pragma once

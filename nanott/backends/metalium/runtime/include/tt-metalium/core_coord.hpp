@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/core_coord.hpp (metalium.md §6.1): logical cores, inclusive ranges, sets
+// tt-metal's tt-metalium/core_coord.hpp (docs/reference.md §6.1): logical cores, inclusive ranges, sets
 // of ranges, in tt-metal's namespaces (CoreCoord is tt::xy_pair, the ranges tt::tt_metal's; the
 // real libtt_metal.so's CreateKernel takes a variant of exactly these). Implemented for the CPU in
 // runtime/src/host_api.cpp.

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/data_types.hpp and tt_backend_api_types.hpp (metalium.md §6.2).
+// tt-metal's tt-metalium/data_types.hpp and tt_backend_api_types.hpp (docs/reference.md §6.2).
 #pragma once
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/distributed.hpp (February 2026; metalium.md §6.1): the Mesh
+// tt-metal's tt-metalium/distributed.hpp (February 2026; docs/reference.md §6.1): the Mesh
 // host API that replaced EnqueueWriteBuffer/EnqueueProgram/Finish(CommandQueue&) in Sep 2025.
 // Note the argument orders: write is (queue, buffer, data), read is (queue, data, buffer).
 // Implemented for the CPU in runtime/src/mesh.cpp and launch.cpp; the queue is in order, so a

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/host_api.hpp (February 2026; metalium.md §6.1): programs,
+// tt-metal's tt-metalium/host_api.hpp (February 2026; docs/reference.md §6.1): programs,
 // kernels, circular buffers and runtime arguments. The legacy device and queue calls are gone.
 // Implemented for the CPU in runtime/src/host_api.cpp.
 #pragma once

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/kernel_types.hpp (metalium.md §6.2): fields in declaration
+// tt-metal's tt-metalium/kernel_types.hpp (docs/reference.md §6.2): fields in declaration
 // order, so designated initialisers must follow it.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/mesh_buffer.hpp (metalium.md §6.1): a buffer allocated at one
+// tt-metal's tt-metalium/mesh_buffer.hpp (docs/reference.md §6.1): a buffer allocated at one
 // address on every device of the mesh; page_size is the interleaving unit. Implemented for the
 // CPU in runtime/src/mesh.cpp: DRAM buffers only, interleaved over the device's banks.
 #pragma once

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/mesh_device.hpp and mesh_command_queue.hpp (metalium.md §6.1): the
+// tt-metal's tt-metalium/mesh_device.hpp and mesh_command_queue.hpp (docs/reference.md §6.1): the
 // device (a mesh of one, here), its command queue and its grid. Implemented for the CPU in
 // runtime/src/mesh.cpp: the device is the machine nanott_cpu::Device describes (the
 // NANOTT_CPU_DEVICE environment variable, Wormhole n150 by default).

@@ -1,4 +1,4 @@
-// tt-metal's tt-metalium/tensor_accessor_args.hpp (metalium.md §3.5): the host side of
+// tt-metal's tt-metalium/tensor_accessor_args.hpp (docs/reference.md §3.5): the host side of
 // TensorAccessorArgs, appending a buffer's accessor words to a kernel's compile-time arguments.
 // Implemented for the CPU in runtime/src/mesh.cpp: an interleaved buffer appends one flags word.
 #pragma once

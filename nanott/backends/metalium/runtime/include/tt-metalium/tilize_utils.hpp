@@ -1,5 +1,5 @@
 // tt-metal's tt-metalium/tilize_utils.hpp: row-major <-> 32x32 tiles of four 16x16 faces
-// (metalium.md §7.1), for an m x n matrix. Implemented for the CPU in runtime/src/tilize.cpp.
+// (docs/reference.md §7.1), for an m x n matrix. Implemented for the CPU in runtime/src/tilize.cpp.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,4 +1,4 @@
-// tt-metal 0.81's api/compute/bcast.h (metalium.md §1.1): the compute API moved here from
+// tt-metal 0.81's api/compute/bcast.h (docs/reference.md §1.1): the compute API moved here from
 // compute_kernel_api/; the broadcast short inits lost `_short`; unary_bcast_init takes the input CB only.
 #pragma once
 #include "compute_kernel_api/bcast.h"

@@ -1,4 +1,4 @@
-// tt-metal 0.81's api/compute/eltwise_binary.h (metalium.md §1.1): the compute API moved here from
+// tt-metal 0.81's api/compute/eltwise_binary.h (docs/reference.md §1.1): the compute API moved here from
 // compute_kernel_api/; the short inits are add_init, sub_init, mul_init.
 #pragma once
 #include "compute_kernel_api/eltwise_binary.h"

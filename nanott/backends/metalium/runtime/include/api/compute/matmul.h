@@ -1,4 +1,4 @@
-// tt-metal 0.81's api/compute/matmul.h (metalium.md §1.1): the compute API moved here from
+// tt-metal 0.81's api/compute/matmul.h (docs/reference.md §1.1): the compute API moved here from
 // compute_kernel_api/; mm_init_short became matmul_init.
 #pragma once
 #include "compute_kernel_api/matmul.h"

@@ -1,4 +1,4 @@
-// tt-metal 0.81's api/compute/transpose.h (metalium.md §1.1): the compute API moved here from
+// tt-metal 0.81's api/compute/transpose.h (docs/reference.md §1.1): the compute API moved here from
 // compute_kernel_api/; transpose_wh_init_short and transpose_wh_tile became transpose_init and
 // transpose_tile.
 #pragma once

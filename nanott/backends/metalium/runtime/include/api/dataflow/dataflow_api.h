@@ -1,5 +1,5 @@
 // api/dataflow/dataflow_api.h (tt-metal, February 2026), as nanott declares it: the
-// data-movement kernel API with the signatures of metalium.md §2 and §3. Implemented for the CPU
+// data-movement kernel API with the signatures of docs/reference.md §2 and §3. Implemented for the CPU
 // by runtime/src (circular_buffers.cpp, noc.cpp); the templates call it through nanott_cpu/kernel.h.
 #pragma once
 #include <bit>

@@ -1,4 +1,4 @@
-// api/tensor/tensor_accessor.h (metalium.md §3.5): TensorAccessorArgs<CTA>() reads the tensor's
+// api/tensor/tensor_accessor.h (docs/reference.md §3.5): TensorAccessorArgs<CTA>() reads the tensor's
 // flags word at compile-time argument CTA (interleaved tensors take exactly one: Sharded=1,
 // IsDram=2); TensorAccessor(args, bank_base_address, page_size) finds page i in bank
 // i % banks at offset bank_base_address + (i / banks) * (page size aligned to the DRAM alignment).

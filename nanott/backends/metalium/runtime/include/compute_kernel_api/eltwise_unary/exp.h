@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/eltwise_unary/exp.h (metalium.md §4.4, §4.7): e^x on a DST tile.
+// tt-metal's compute_kernel_api/eltwise_unary/exp.h (docs/reference.md §4.4, §4.7): e^x on a DST tile.
 // Implemented for the CPU in runtime/src/sfpu.cpp for the default template arguments (exact).
 #pragma once
 #include "compute_kernel_api/common_globals.h"

@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/eltwise_unary/negative.h (metalium.md §4.7): -x. Implemented for
+// tt-metal's compute_kernel_api/eltwise_unary/negative.h (docs/reference.md §4.7): -x. Implemented for
 // the CPU in runtime/src/sfpu.cpp.
 #pragma once
 #include "compute_kernel_api/common_globals.h"

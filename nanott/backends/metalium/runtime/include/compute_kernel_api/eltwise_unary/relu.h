@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/eltwise_unary/relu.h (metalium.md §4.7). Implemented for the CPU
+// tt-metal's compute_kernel_api/eltwise_unary/relu.h (docs/reference.md §4.7). Implemented for the CPU
 // in runtime/src/sfpu.cpp.
 #pragma once
 #include "compute_kernel_api/common_globals.h"

@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/eltwise_unary/rsqrt.h (metalium.md §4.7): 1 / sqrt(x). Implemented
+// tt-metal's compute_kernel_api/eltwise_unary/rsqrt.h (docs/reference.md §4.7): 1 / sqrt(x). Implemented
 // for the CPU in runtime/src/sfpu.cpp.
 #pragma once
 #include "compute_kernel_api/common_globals.h"

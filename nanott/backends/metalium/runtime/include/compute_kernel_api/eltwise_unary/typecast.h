@@ -1,4 +1,4 @@
-// tt-metal's compute_kernel_api/eltwise_unary/typecast.h (metalium.md §4.7): a DST tile rounded
+// tt-metal's compute_kernel_api/eltwise_unary/typecast.h (docs/reference.md §4.7): a DST tile rounded
 // from one tt::DataFormat to another, given as their values (Float32 0, Float16 1, Float16_b 5, Int32 8,
 // UInt32 24; §6.2). Implemented for the CPU in runtime/src/sfpu.cpp, through nanott_cpu::typecast.
 #pragma once

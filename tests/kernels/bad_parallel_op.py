@@ -1,0 +1,13 @@
+"""A bad kernel: an elementwise operation the tile lowering lacks (NT318)."""
+import nanott.language as T
+
+
+@T.prim_func
+def bad(A: T.Tensor((64, 64), "int32"), C: T.Tensor((64, 64), "int32")):
+    with T.Kernel(1, 1) as (bx, by):
+        A_s = T.alloc_shared((64, 64), "int32")
+        C_l = T.alloc_fragment((64, 64), "int32")
+        T.copy(A[0, 0], A_s)
+        for i, j in T.Parallel(64, 64):
+            C_l[i, j] = A_s[i, j] % 7
+        T.copy(C_l, C[0, 0])
