@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import launch_ids
+from conftest import ROOT, launch_ids
 
 from nanott.backends.metalium import api as metalium
 from nanott.backends.metalium import jit, link
@@ -96,3 +96,24 @@ def test_a_call_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
                 + api["compute_kernel"](body="    sub_tiles_bcast_rows(0, 1, 0, 0, 0);\n"))
         outcome = jit.check_source(layout, text, "compute", "MATH", plan, "row-broadcast subtract")
         assert bool(outcome.real) == real, outcome.report()
+
+
+def test_a_kernel_that_prints_compiles_with_dprint_off_and_on(layout, tmp_path):
+    """T.print's DPRINT_MATH (tests/kernels/print_indices.py) in the release's spelling compiles in
+    every TRISC build, with DPRINT compiled out (the default) and in (-DDEBUG_PRINT_ENABLED, as a
+    run with DPRINT on builds it); a broken spelling is a real mismatch, so the check can fail."""
+    from nanott.loader import load_kernel
+    from nanott.pipeline import lower
+    program = lower(load_kernel(ROOT / "tests" / "kernels" / "print_indices.py").prim_func, "F1")
+    files = emit_metalium(program, dataclasses.replace(WORMHOLE_N150, release=layout.release))
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    plan = Plan.from_json(files["tt.plan.json"])
+    outcomes = [jit.check(layout, tmp_path, plan, "compute", t, on) for t in jit.THREADS
+                for on in ((), ("-DDEBUG_PRINT_ENABLED",))]
+    assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
+    broken = files["compute.cpp"].replace("{}", "{x}") if layout.release == "0.81.1" else \
+        files["compute.cpp"].replace("ENDL()", "ENDL(0)")
+    outcome = jit.check_source(layout, broken, "compute", "MATH", plan, "a broken DPRINT",
+                               ("-DDEBUG_PRINT_ENABLED",))
+    assert outcome.real, outcome.report()

@@ -146,6 +146,8 @@ KERNEL_CALLS: dict[str, Call] = {
                         "{dst})", CK + "reduce.h"),
     "fill_tile": Call("fill_tile({dst}, {value})", CK + "eltwise_unary/fill.h"),
     "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
+    # T.print, from the math thread of the compute kernel (the one TRISC that prints it once)
+    "dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())', "api/debug/dprint.h"),
     # inits (§4.4), keyed by the name an Init node carries
     **dict((
         _init("compute_kernel_hw_startup", "compute_kernel_hw_startup.h", 2, 3),
@@ -242,6 +244,9 @@ SWITCHES: dict[str, dict[str, Call]] = {
     # 2025-12-10 (ad60d53c38): matmul_tiles lost its 6th argument, transpose
     "matmul_with_transpose": {"matmul_tiles": Call(
         "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, {transpose})", CK + "matmul.h")},
+    # ttnn 0.65.0: the debug print header lies at debug/, outside the api/ tree
+    "dprint_header_outside_api": {"dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())',
+                                                 "debug/dprint.h")},
     # ttnn 0.65.0: typecast_tile_init() takes no template arguments
     "typecast_init_plain": {"typecast_tile_init": Call("typecast_tile_init()", CK + "eltwise_unary/typecast.h", (0,),
                                                        formats=True)},
@@ -265,6 +270,8 @@ SWITCHES: dict[str, dict[str, Call]] = {
         "sub_tiles_bcast_rows": Call("sub_tiles_bcast_rows({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
                                      AC + "bcast.h"),
         "sub_bcast_rows_init_short": Call("sub_bcast_rows_init({cbs})", AC + "bcast.h", (2,)),
+        # DPRINT's stream form (`<< ENDL()`) is gone: DPRINT takes an fmt-style format string
+        "dprint": Call('DPRINT_MATH("{text} = {{}}\\n", {index})', "api/debug/dprint.h"),
     },
 }
 GONE_IN_0_81 = ("binary_op_init_common", "mm_init", "mm_block_init", "init_sfpu", "unary_op_init_common")
@@ -275,7 +282,7 @@ V0_81 = Api("0.81.1", MappingProxyType({k: c for k, c in (TARGET.calls | _api_co
                                         if k not in GONE_IN_0_81})).switched("0.81.1", "api_0_81")
 VERSIONS: dict[str, Api] = {
     "0.65.0": TARGET.switched("0.65.0", "legacy_compute_main", "dataflow_header_before_2025_12_19",
-                              "matmul_with_transpose", "typecast_init_plain"),
+                              "matmul_with_transpose", "typecast_init_plain", "dprint_header_outside_api"),
     "0.66.0": TARGET,
     "0.81.1": V0_81,
 }

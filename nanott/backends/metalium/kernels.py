@@ -281,6 +281,8 @@ class KernelPrinter:
                 return self.call("fill_tile", dst=e(dst, True), value=float_literal(value)), ""
             case l9.PackTile(dst, c, slot):
                 return self.call("pack_tile", dst=e(dst, True), cb=cb(c), slot=e(slot, True)), ""
+            case l9.Print(_, value):
+                return self.call("dprint", text=s.label(), index=f"static_cast<int32_t>({e(value, True)})"), ""
         raise CheckError(f"G1 cannot print {type(s).__name__} in the {self.k.role} kernel (at {s.loc})")
 
     def init(self, op: str, cbs: tuple[int, ...], args: tuple[int, ...]) -> tuple[str, str]:
