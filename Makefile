@@ -9,7 +9,7 @@ NANOTT := .venv/bin/nanott
 STAMP := .venv/.nanott-installed
 endif
 
-.PHONY: demo test test-fast test-metal fuzz setup
+.PHONY: demo test test-fast test-metal fuzz setup setup-torch
 
 demo: $(STAMP)
 	$(NANOTT) explain examples/gemm.py --stop-after D3
@@ -30,6 +30,12 @@ test-metal: $(STAMP)
 	NANOTT_TEST_METAL=1 $(PYTHON) -m pytest -q tests/metal
 
 setup: $(STAMP)
+
+# optional: torch, for the tests that pass torch tensors (CI installs it; without it they skip). The
+# CPU build: this project's machines keep its wheel on disk, where pip finds it; elsewhere give pip
+# PyTorch's CPU wheel index. A plain `torch` from the index is a CUDA build of several GB.
+setup-torch: $(STAMP)
+	$(PYTHON) -m pip install -q 'torch==2.13.0+cpu'
 
 $(STAMP): pyproject.toml
 	test -n "$(VIRTUAL_ENV)" || test -x .venv/bin/python || python3 -m venv .venv

@@ -1,6 +1,7 @@
 """Weave markers that run the compiler on an example and show what it prints or draws: the IR after a
 stage (or one kernel of it, or one emitted file), what a stage changed, the picture of a stage, a
-hand-written drawing, and any `nanott` command with its output.
+hand-written drawing, any `nanott` command with its output, and the lines of an emitted file that
+hold a word.
 
 Every example is lowered once per weave, through the public pipeline (checked after every pass),
 and printed by the one printer, so a block here is byte for byte what `nanott explain` shows.
@@ -106,4 +107,15 @@ def run_cli(*args: str) -> str:
     return result.output.replace(f"{ROOT}/", "")
 
 
-MAKERS = {"snapshot": snapshot, "diff": diff, "picture": picture, "drawing": drawing, "nanott": nanott}
+def emitted(course, page, kernel: str, file: str, word: str) -> str:
+    """The lines of one file G1 emits for a kernel file (the default release) that hold `word`,
+    each with its line number: `compute.cpp:27: DPRINT_MATH(...)`."""
+    files = dict(run_stages(load_kernel(ROOT / kernel).prim_func, "G1"))[stage("G1")]
+    lines = [f"{file}:{n}: {line.strip()}" for n, line in enumerate(files[file].splitlines(), 1) if word in line]
+    if not lines:
+        raise ValueError(f"{kernel}: G1's {file} has no line with {word!r}")
+    return "```text\n" + "\n".join(lines) + "\n```"
+
+
+MAKERS = {"snapshot": snapshot, "diff": diff, "picture": picture, "drawing": drawing, "nanott": nanott,
+          "emitted": emitted}

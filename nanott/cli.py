@@ -398,6 +398,8 @@ def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, s
             raise typer.Exit(boundary.MISMATCH)
         typer.echo(boundary.REPORT, err=True)    # a deadlock or broken rule of the emitted C++
         raise typer.Exit(boundary.INTERNAL)
+    for line in run.printed:                 # T.print, as the kernels' DPRINT printed it
+        typer.echo(line)
     for r in run.results:
         typer.echo(r.line())
     ok = all(r.ok for r in run.results)

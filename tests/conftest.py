@@ -1,4 +1,5 @@
-"""Shared test machinery: a marker per stage, the snapshot layout, `needs_dot`, and one lowering of
+"""Shared test machinery: a marker per stage, the snapshot layout, `needs_dot` (and `needs_torch`,
+`needs_browser`), and one lowering of
 each example per session.
 
 `pytest -m B1` runs every test of stage B1 (markers come from PIPELINE). Snapshots live in
@@ -6,6 +7,7 @@ each example per session.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import traceback
@@ -60,6 +62,8 @@ def pytest_configure(config):
                                        "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")
+    config.addinivalue_line("markers", "needs_torch: passes torch tensors (a CPU build of torch; skipped "
+                                       "without it, except under CI, where it fails)")
     config.addinivalue_line("markers", "needs_browser: drives Debian's chromium with playwright (skipped "
                                        "without them, except under CI, where it fails)")
 
@@ -112,6 +116,10 @@ def pytest_runtest_setup(item):
         if os.environ.get("CI"):
             pytest.fail("graphviz's `dot` is missing, and CI must have it (.ci/run installs it)")
         pytest.skip("graphviz's `dot` is not installed")
+    if item.get_closest_marker("needs_torch") and importlib.util.find_spec("torch") is None:
+        if os.environ.get("CI"):
+            pytest.fail("torch is missing, and CI must have it (.ci/run installs the CPU build)")
+        pytest.skip("torch is not installed (optional: `make setup-torch`)")
     if item.get_closest_marker("needs_browser") and (why := browser_missing()):
         if os.environ.get("CI"):
             pytest.fail(f"{why}, and CI must have it")

@@ -20,7 +20,7 @@ from nanott import api
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes.f1_verify import verify
-from nanott.sim.engine import PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, formats_of, needs
+from nanott.sim.engine import HW_STARTUP, PACK_RECONFIG, SRCA_RECONFIG, SRCB_RECONFIG, formats_of, needs, slots_of
 from nanott.sim.errors import ProtocolError
 from nanott.target import WORMHOLE_N150
 
@@ -61,6 +61,29 @@ def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
         assert f"needs {victim.op}(cb" in str(e.value) and ".py:" in str(e.value), str(e.value)
 
 
+def format_inits(program: l9.Program) -> list[l9.Init]:
+    """Every init G1 emits that sets an unpacker or packer format (the engine model's own table):
+    the reconfigs, unary_bcast_init, compute_kernel_hw_startup. nanott emits no `*_with_dt` init:
+    0.81 dropped copy_tile_to_dst_init_short_with_dt and mm_init_short_with_dt, so the reconfig
+    calls are the one spelling all supported releases share."""
+    return [x for x in walk(program.kernel("compute").body) if isinstance(x, l9.Init)
+            and (x.op == HW_STARTUP or {"srca", "srcb", "pack"} & set(slots_of(x.op)))]
+
+
+@pytest.mark.parametrize("example", launch_ids())
+def test_removing_any_init_that_sets_a_format_is_caught_by_f1(example, lowered):
+    """Not only the reconfigs: each init the engine model says sets a format, removed alone, leaves
+    some op without the configuration it needs, at a source line."""
+    program = lowered.launch(example, "F1")
+    found = format_inits(program)
+    assert any(v.op == HW_STARTUP for v in found)
+    for victim in found:
+        with pytest.raises(CheckError) as e:
+            verify(without(program, victim), WORMHOLE_N150)
+        # a missing hw startup is named as such (it has no op of its own); any other at an op's line
+        assert (HW_STARTUP in str(e.value) if victim.op == HW_STARTUP else ".py:" in str(e.value)), str(e.value)
+
+
 @pytest.mark.parametrize("example", launch_ids())
 def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowered):
     """Dynamically: with every reconfig gone, the first op unpacking or packing a CB of another
@@ -96,7 +119,7 @@ def test_a_format_mismatch_names_formats_line_and_fix(lowered):
     victim = next(x for x in reconfigs(program) if x.op == SRCA_RECONFIG and x.cbs == (1,))
     with pytest.raises(ProtocolError) as e:
         api.simulate(without(program, victim), "L9", lowered.inputs("gemm_big_block"))
-    assert ("matmul_tiles" in str(e.value) and "cb1 (Float16_b) into srcA, which is configured for Float32"
+    assert ("matmul_block" in str(e.value) and "cb1 (Float16_b) into srcA, which is configured for Float32"
             in str(e.value) and "reconfig_data_format_srca(cb1)" in str(e.value)), str(e.value)
     assert "gemm_big_block.py:27" in str(e.value)
 

@@ -6,6 +6,7 @@ agree with float64 NumPy to about K * 2^-24 of the sum of |terms| (under 1e-5), 
 output's own scale leaves room for summation order and fails on any wrong element."""
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -81,11 +82,26 @@ def test_autotuned_factory_runs_with_values_and_declines_autotuning_when_needed(
     assert "--set block_M=32 --set block_N=32 (values from the first of its configs)" in e.value.hint
 
 
-def test_module_level_cuda_work_is_reported_only_when_the_kernel_needs_it():
+def test_module_level_cuda_work_without_torch_is_declined_when_the_kernel_needs_it(monkeypatch):
+    """Without torch, nanott's stand-in loads `import torch` and declines the CUDA call (NT920),
+    reported at its line because the kernel reads the name it binds. (torch is hidden from the
+    surface here, so the test means the same whether or not torch is installed.)"""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))
     with pytest.raises(NanottError) as e:
         load_kernel(HERE / "needs_cuda.py", None, {"block": "32"})
-    assert e.value.code == "NT920" and "torch.cuda.device_count" in e.value.message
-    assert e.value.loc.line == 7
+    assert e.value.code == "NT920" and "torch.cuda.get_device_properties" in e.value.message
+    assert e.value.loc.line == 10
+
+
+@pytest.mark.needs_torch
+def test_module_level_cuda_work_with_torch_reports_its_error_when_the_kernel_needs_it():
+    """With a CPU build of torch (no GPU here), the CUDA call raises torch's own error: the load
+    fails with it (NT902), at its line, because the kernel needs the name it would have bound."""
+    with pytest.raises(NanottError) as e:
+        load_kernel(HERE / "needs_cuda.py", None, {"block": "32"})
+    assert e.value.code == "NT902" and "not compiled with CUDA" in e.value.message
+    assert e.value.loc.line == 10
 
 
 def test_the_surface_is_active_only_during_the_load():

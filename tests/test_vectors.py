@@ -90,6 +90,21 @@ def test_a_column_softmax_reduces_along_dim_0_into_row_vectors_at_every_level(tm
     assert "bcast_rows cb3[0, tj]" in ops                             # / sm[j]: spread, then SFPU
 
 
+def test_a_release_without_the_row_broadcast_subtract_spreads_the_vector_and_subtracts_on_the_sfpu(tmp_path):
+    """ttnn 0.66.0 has no sub_tiles_bcast_rows (api.fpu_broadcasts): C2 spreads mx[j] over a
+    temporary (unary_bcast<ROW>) and subtracts on the SFPU; L9 still matches NumPy."""
+    loaded = load(tmp_path, COLUMN_SOFTMAX)
+    target = replace(DEFAULT_TARGET, release="0.66.0")
+    p5 = api.lower(loaded.prim_func, stop_after="C2", target=target)
+    ops = [str(x.op) for x in walk(p5.body) if isinstance(x, l5.TAssign)]
+    assert not any("sub_tiles_bcast_rows" in op for op in ops), ops
+    assert "bcast_rows cb2[0, tj]" in ops and any(op.startswith("sub(") for op in ops), ops
+    kernel = api.lower(loaded.prim_func, stop_after="P0")
+    inputs = api.random_inputs(kernel, seed=3)
+    got = api.simulate(api.lower(loaded.prim_func, target=target), "L9", inputs)
+    assert api.within(got["B"], column_softmax(inputs)["B"], "float32")
+
+
 def test_running_min_accumulates_across_a_loop_with_clear_false(tmp_path):
     loaded = load(tmp_path, RUNNING_MIN)
     check_levels(loaded, lambda a: {"B": np.repeat(a["A"].astype(np.float64).min(axis=1, keepdims=True),

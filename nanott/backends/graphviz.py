@@ -40,12 +40,13 @@ CATEGORY: dict[str, str] = {
     **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
                     "dst"),
     **dict.fromkeys(("For", "TFor", "Parallel"), "loop"),
+    "Print": "debug",
 }
 COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "cb": "#ffe599", "math": "#b6d7a8",
-           "dst": "#f4cccc", "loop": "#eeeeee", "other": "#ffffff"}
+           "dst": "#f4cccc", "loop": "#eeeeee", "debug": "#d9d2e9", "other": "#ffffff"}
 from nanott.terminals import ROLES  # noqa: E402
 KINDS = {"block": "block copy", "noc": "NoC transfer", "cb": "CB protocol", "math": "tile math",
-         "dst": "DST register", "loop": "loop", "other": "other"}
+         "dst": "DST register", "loop": "loop", "debug": "T.print", "other": "other"}
 
 
 @dataclass(frozen=True)

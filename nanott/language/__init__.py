@@ -6,7 +6,8 @@ A TileLang kernel needs only its import line changed. What nanott lowers: `T.pri
 accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
 `T.exp`, `T.exp2`, `T.log`, `T.log2`, `T.clamp`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
-`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes. Tensors are
+`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
+scalar (a block index, a loop variable, a value made of them). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
 (`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
 as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
@@ -19,6 +20,7 @@ Diagnostic codes raised by the frontend (P0):
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
   NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
+  NT326 T.print of a buffer, an element, a float or a condition, or inside T.Parallel
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_var", "alloc_global"]
+           "const", "empty", "alloc_var", "alloc_global", "print"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -189,6 +191,15 @@ def alloc_var(dtype, init=None) -> Any:
 
 
 @closed()
+def print(obj=None, msg="", warp_group_id=0, warp_id=0) -> None:  # noqa: A001  (TileLang's name)
+    """Print a scalar (a block index, a loop variable, a let) when the kernel runs: every level's
+    interpreter prints it with the core and kernel that ran it, the C++ with DPRINT. The warp
+    arguments choose CUDA threads: accepted, no effect (one compute kernel per core prints)."""
+    b = current("T.print")
+    b.emit(ops.print_(b, obj, msg), "T.print")
+
+
+@closed()
 def infinity(dtype) -> float:
     """+inf in a float dtype; `-T.infinity(dtype)` is the usual start of a max reduction."""
     normalize_dtype(dtype)
@@ -259,7 +270,7 @@ globals().update({"float": float32, "half": float16, "bool": dtype("bool")})   #
 TILELANG_ONLY = frozenset("""
 reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
-atomic_store atomic_or reshape view print device_assert log10
+atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc

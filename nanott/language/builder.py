@@ -113,6 +113,7 @@ class Frame:
     """An open statement list: the kernel body or a loop body."""
     stmts: list = field(default_factory=list)
     scope: set = field(default_factory=set)       # loop variables opened by this frame
+    parallel: bool = False                        # the body of a T.Parallel nest
 
 
 BIN = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "Div": operator.itruediv,
@@ -322,7 +323,7 @@ class Builder:
         base = names if isinstance(names, (str, tuple)) else "i"
         wanted = base if isinstance(base, tuple) else (base,) if n == 1 else \
             tuple(f"{base}{k}" for k in range(n))
-        loc, frame = self.loc, Frame()
+        loc, frame = self.loc, Frame(parallel=spec.kind == "parallel")
         vars_ = tuple(self.unique(str(v)) for v in wanted)
         frame.scope.update(vars_)
         self.frames.append(frame)

@@ -14,8 +14,10 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.language.builder import Builder
 from nanott.language.signatures import flag
-from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
+from nanott.ir import walk
+from nanott.language.values import Buffer, Load, Slice, Sym, const, is_float, linear, shape_str, to_expr
 from nanott.languages import l0
+
 
 @dataclass
 class Operand:
@@ -175,3 +177,24 @@ def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill:
     if not isinstance(value, Sym) and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = float(value)                          # a number takes the buffer's (float) type
     return l0.Fill(target.label, to_expr(value), loc=b.loc)
+
+
+def print_(b: Builder, obj: Any, msg: Any) -> l0.Print:
+    """T.print of a scalar: an expression over block indices, loop variables, lets and constants."""
+    if not isinstance(msg, str) or not all(" " <= c <= "~" and c not in '{}"\\' for c in msg):
+        raise NanottError("NT104", f"the msg of T.print must be a str of printable ASCII without "
+                                   f"braces, quotes or backslashes, got {msg!r:.40}", b.loc,
+                          hint="the message becomes a C++ string literal and a DPRINT format")
+    where = "inside T.Parallel" if any(f.parallel for f in b.frames) else None
+    value = None if isinstance(obj, Buffer) or obj is None else to_expr(obj)
+    if value is not None and any(isinstance(x, l0.Load) for x in walk(value)):
+        where = "of a buffer element"
+    elif value is not None and is_float(value):
+        where = "of a float value"
+    elif any(isinstance(x, l0.BinOp) and x.op in l0.CONDITIONS for x in walk(value)):
+        where = "of a condition"
+    if obj is None or isinstance(obj, Buffer) or where:
+        raise NanottError("NT326", f"T.print {where or 'of a buffer'} is not supported by nanott yet",
+                          b.loc, hint="print a scalar: a block index, a loop variable or a value "
+                                      "computed from them, outside T.Parallel")
+    return l0.Print(msg, value, loc=b.loc)

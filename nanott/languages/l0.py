@@ -18,6 +18,8 @@
             | AtomicStore(buffer: str, indices: Expr*, value: Expr)   T.atomic_add(C[i, j], v) in a
                                                                   T.Parallel: buffer[indices] += value
             | Let(var, value: Expr)                               a named scalar
+            | Print(msg: str, value: Expr)                        T.print: a scalar, printed with
+                                                                  the level, core and kernel that ran it
   Region  ::= Region(buffer: str, starts: Expr*, extents: int*)
   Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
             | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)
@@ -45,6 +47,7 @@ the diagonal block): it is evaluated when the loop starts.
 """
 from __future__ import annotations
 
+import json
 import sys
 
 from nanott.ir import Language, Launches, children, node, walk  # noqa: F401
@@ -257,7 +260,20 @@ class Let:
         return f"let {self.var} = {self.value}"
 
 
-Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | AtomicStore | Let
+@node
+class Print:
+    msg: str
+    value: Expr
+
+    def head(self):
+        return f"print {json.dumps(self.msg)}, {self.value}" if self.msg else f"print {self.value}"
+
+    def label(self) -> str:
+        """What the printed line names: the message, or else the expression's text."""
+        return self.msg or str(self.value)
+
+
+Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | AtomicStore | Let | Print
 
 
 @node

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import ml_dtypes
 import numpy as np
@@ -66,12 +66,14 @@ def empty(shape: tuple[int, ...], dtype: str) -> np.ndarray:
 
 @dataclass
 class Env:
-    """What a running kernel sees: buffers by name and scalar (or index-array) values by name."""
+    """What a running kernel sees: buffers by name and scalar (or index-array) values by name, and
+    where it runs (a grid block, a core), which T.print names."""
     buffers: dict[str, np.ndarray] = field(default_factory=dict)
     scalars: dict[str, Any] = field(default_factory=dict)
+    where: str = ""
 
     def child(self) -> "Env":
-        return Env(dict(self.buffers), dict(self.scalars))
+        return Env(dict(self.buffers), dict(self.scalars), self.where)
 
 
 class InterpL0:
@@ -80,7 +82,7 @@ class InterpL0:
     def run(self, program: l0.Kernel, arrays: dict[str, np.ndarray]) -> None:
         """Execute the kernel; outputs are written into the arrays passed, as a launch would."""
         for name, block in self.blocks(program):
-            env = Env(dict(arrays), dict(zip(program.block_vars, block)))
+            env = Env(dict(arrays), dict(zip(program.block_vars, block)), f"{program.name} block {xy(block)}")
             self.exec_block(program.body, env)
 
     def blocks(self, program) -> list[tuple[int, tuple[int, ...]]]:
@@ -130,8 +132,17 @@ class InterpL0:
                 buf[idx] = total[idx].astype(buf.dtype)
             case l0.Let(var, value):
                 env.scalars[var] = self.eval(value, env)
+            case l0.Print():
+                self.say(s, env)
             case _:
                 raise NoRule(self, s)
+
+    def say(self, s: l0.Print, env: Env) -> None:
+        """T.print: one line, `[L3 gemm core (0,0)] k = 2`, to `self.out` (stdout unless set)."""
+        level = next(c.__name__[6:] for c in type(self).__mro__ if c.__name__.startswith("InterpL"))
+        self.out(f"[{level} {env.where}] {s.label()} = {shown(self.eval(s.value, env))}")
+
+    out: Callable[[str], None] = staticmethod(print)
 
     def indices(self, buffer: str, indices: tuple, env: Env, at: Any) -> tuple[np.ndarray, ...]:
         """The index arrays of an element access, each within its dim: else NT120 at the statement
@@ -212,6 +223,17 @@ BINOPS = {
     "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
     "!=": np.not_equal, "and": np.logical_and, "or": np.logical_or,
 }
+
+
+def xy(coords: tuple[int, ...]) -> str:
+    """A block or core as T.print names it: (1,0)."""
+    return "(" + ",".join(str(int(c)) for c in coords) + ")"
+
+
+def shown(value: Any) -> str:
+    """A printed scalar as C++'s `operator<<` shows it (DPRINT): an int, or a float to 6 digits."""
+    v = np.asarray(value).item()
+    return str(int(v)) if isinstance(v, (bool, int)) else format(v, "g")
 
 
 def select(cond: Any, then: Any, other: Any) -> Any:

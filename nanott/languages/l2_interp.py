@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nanott.languages import l2
-from nanott.languages.l0_interp import Env
+from nanott.languages.l0_interp import Env, xy
 from nanott.languages.l1_interp import InterpL1
 
 
@@ -24,7 +24,8 @@ class InterpL2(InterpL1):
             for i in range(core.start, core.start + core.count):
                 assert i not in done, f"block {i} runs twice (again on core {core.core})"
                 done.add(i)
-                env = Env(dict(arrays), dict(zip(program.block_vars, blocks[i])))
+                env = Env(dict(arrays), dict(zip(program.block_vars, blocks[i])),
+                          f"{program.name} core {xy(core.core)}")
                 self.exec_block(program.body, env)
         assert done == set(blocks), f"blocks {sorted(set(blocks) - done)[:8]} run on no core"
 

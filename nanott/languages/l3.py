@@ -20,7 +20,7 @@ from nanott.ir import Language, node
 from nanott.languages import l2
 from nanott.languages.l0 import param_lines
 from nanott.languages.l2 import (  # noqa: F401  (productions L3 keeps)
-    Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, CoreWork, Fill, For, Gemm, Let, Load,
+    Print, Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, CoreWork, Fill, For, Gemm, Let, Load,
     Parallel, Reduce, Region, Select, Store, Tensor, TileLayout, UnOp, Var, WorkSplit, buffers_defined_before_use)
 from nanott.printing import stmt_lines
 
@@ -48,7 +48,7 @@ class Kernel:
 
 
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg
-Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let
+Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
 
 
 def known_core_args(k: Kernel) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from nanott.languages import l3
-from nanott.languages.l0_interp import Env
+from nanott.languages.l0_interp import Env, xy
 from nanott.languages.l2_interp import InterpL2
 
 
@@ -21,7 +21,8 @@ class InterpL3(InterpL2):
 
     def run(self, program: l3.Kernel, arrays: dict[str, np.ndarray]) -> None:
         for core in program.work.cores:
-            env = Env(dict(arrays), {"core.start": core.start, "core.count": core.count})
+            env = Env(dict(arrays), {"core.start": core.start, "core.count": core.count},
+                      f"{program.name} core {xy(core.core)}")
             self.exec_block(program.body, env)
 
     def eval(self, e: Any, env: Env) -> Any:

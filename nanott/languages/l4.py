@@ -33,7 +33,7 @@ from nanott.ir import Language, node, walk
 from nanott.languages import l3
 from nanott.languages.l0 import param_lines
 from nanott.languages.l3 import (  # noqa: F401  (productions L4 keeps)
-    Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Let, Parallel, Tensor,
+    Print, Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, Let, Parallel, Tensor,
     Select, TileLayout, UnOp, Var, WorkSplit)
 from nanott.printing import seq, shape, stmt_lines
 
@@ -161,7 +161,7 @@ class Kernel:
 
 
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg
-Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let
+Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
 
 
 def cbs_declared(k) -> str | None:

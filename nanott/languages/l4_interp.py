@@ -23,7 +23,7 @@ import numpy as np
 
 from nanott.ir import replace
 from nanott.languages import l0, l4
-from nanott.languages.l0_interp import Env, empty
+from nanott.languages.l0_interp import Env, empty, xy
 from nanott.languages.l3_interp import InterpL3
 from nanott.target import TILE
 
@@ -46,7 +46,8 @@ class InterpL4(InterpL3):
 
     def run_cores(self, program: l4.Kernel, arrays: dict[str, np.ndarray]) -> None:
         for core in program.work.cores:        # as L3, each core with its own, empty, CBs
-            env = Env(dict(arrays), {"core.start": core.start, "core.count": core.count})
+            env = Env(dict(arrays), {"core.start": core.start, "core.count": core.count},
+                      f"{program.name} core {xy(core.core)}")
             env.buffers.update({cb_key(cb.index): empty(cb.shape, cb.dtype) for cb in program.cbs})
             self.exec_block(program.body, env)
 

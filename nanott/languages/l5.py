@@ -68,7 +68,7 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l4
 from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
-    Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For, Kernel, Let,
+    Print, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For, Kernel, Let,
     ReadToCb, Select, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
@@ -250,7 +250,7 @@ class TileGroup:
 
 
 Expr = Const | Var | BinOp | Cast | Select | CoreArg
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let | Print
 
 LANG = Language("L5", sys.modules[__name__], Kernel, l4.LANG,
                 {"Stmt": Stmt, "Expr": Expr, "TStmt": TStmt, "TOp": TOp}, invariants=cbs_declared)

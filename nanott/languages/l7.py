@@ -4,14 +4,14 @@
                            kernels: DeviceKernel*, attrs: Attr*)
   DeviceKernel ::= DeviceKernel(role, body: Stmt*, bindings: Binding*)
   Binding      ::= Binding(tensor, cta_offset: int, addr_arg: str)     made by D2
-  Stmt         ::= ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let
+  Stmt         ::= ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print
                                                     each only in its role's kernel
   everything else as in L6.
 
 Delta from L6 (made by D1 split-device-kernel, D2 bind-tensor-accessors):
   - Kernel        one program is three kernels now
   + Program       the kernels of one Metalium program, all on the cores of `work`
-  + DeviceKernel  reader (ReadToCb, GenerateToCb), compute (TileGroup, Release) or writer (WriteFromCb only),
+  + DeviceKernel  reader (ReadToCb, GenerateToCb), compute (TileGroup, Release, Print) or writer (WriteFromCb only),
                   each with the loops and lets its statements need
   + Binding       a tensor this kernel addresses: where its TensorAccessorArgs start among the
                   compile-time arguments, and the runtime argument holding its base address
@@ -24,7 +24,7 @@ from nanott.ir import Language, node, walk
 from nanott.languages import l6
 from nanott.languages.l0 import param_lines
 from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
-    Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
+    Print, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
     GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
     TileSlice, TileUnary, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
@@ -74,9 +74,9 @@ class Program:
 
 
 Expr = l6.Expr
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print
 
-ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGroup", "Release"), "writer": ("WriteFromCb",)}
+ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGroup", "Release", "Print"), "writer": ("WriteFromCb",)}
 
 
 def statements_in_their_kernels(p, allowed=ROLE_STATEMENTS) -> str | None:

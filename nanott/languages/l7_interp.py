@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from nanott.languages import l7
-from nanott.languages.l0_interp import Env, NoRule
+from nanott.languages.l0_interp import Env, NoRule, xy
 from nanott.languages.l4_interp import cb_key
 from nanott.languages.l6_interp import InterpL6
 from nanott.sim.cb_ring import BlockQueue
@@ -70,6 +70,7 @@ class InterpL7(InterpL6):
             cores.append((work.core, cbs))
             for k in program.kernels:
                 env = KernelEnv(dict(arrays), {"core.start": work.start, "core.count": work.count},
+                                f"{program.name} core {xy(work.core)} {k.role}",
                                 core=work.core, role=k.role, cbs=cbs)
                 self.setup_kernel(env)
                 tasks.append(Task(work.core, k.role, self.run_kernel(k, env)))
@@ -119,7 +120,7 @@ class InterpL7(InterpL6):
                 for i in range(int(self.eval(extent, env))):
                     env.scalars[var] = i
                     yield from self.exec_kernel_block(body, env)
-            case l7.Let():
+            case l7.Let() | l7.Print():
                 self.exec_stmt(s, env)
             case l7.ReadToCb(src, cb):
                 q = env.cbs[cb]

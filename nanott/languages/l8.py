@@ -34,7 +34,7 @@ from nanott.ir import Language, node
 from nanott.languages import l7
 from nanott.languages.l5 import TileGroup
 from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
-    Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
+    Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
     TileTranspose, TileUnary, Tensor, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
@@ -124,11 +124,11 @@ class Init:
 Expr = l7.Expr
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let)
+        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print)
 
 PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier", "GenerateToCb"),
-    "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init"),
+    "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
 }
 

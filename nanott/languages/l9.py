@@ -45,7 +45,7 @@ from nanott.ir import Language, node
 from nanott.languages import l8
 from nanott.languages.l0 import param_lines
 from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
-    Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
+    Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
     Const, CoreArg, CoreWork, DeviceKernel, For, GenerateToCb, Init, Select, Let, NocReadBarrier, NocReadPage,
     NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import num, seq
@@ -285,11 +285,11 @@ DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | GenerateToCb | Init | For | Let | RegsAcquire | RegsCommit | RegsWait | RegsRelease
+        | NocWriteBarrier | GenerateToCb | Init | For | Let | Print | RegsAcquire | RegsCommit | RegsWait | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
         | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile)
 
-PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init")
+PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print")
                 + tuple(c.__name__ for c in DST_OPS))
 
 LANG = Language("L9", sys.modules[__name__], Program, l8.LANG, {"Stmt": Stmt, "Expr": Expr},

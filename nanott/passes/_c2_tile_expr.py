@@ -18,8 +18,10 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
                                             value: d is float32 (temporaries are float32), or the
                                             value is a load of a CB already in d
   load (+ - *) v[i]     -> TileBinary with bcast cols (v[j]: rows), the FPU's *_tiles_bcast_*
-                           (v + load and v * load too: they commute); any other use of a vector in
-                           a 2-D map spreads it over a temporary first (TileBcast, unary_bcast)
+                           (v + load and v * load too: they commute) where the target's release
+                           has that broadcast (0.65/0.66 have no sub_tiles_bcast_rows); any other
+                           use of a vector in a 2-D map spreads it over a temporary first
+                           (TileBcast, unary_bcast), then the SFPU's binary op
   constants only        -> folded, with the interpreter's own float32 arithmetic
 
 A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
@@ -62,10 +64,12 @@ Value = float | l5.TileRef | Bcast | str   # a folded constant, a CB tile not lo
 
 
 def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
-                      tile_vars: tuple[str, str], grid: tuple[int, int]) -> l5.TileGroup:
+                      tile_vars: tuple[str, str], grid: tuple[int, int],
+                      bcasts: frozenset[tuple[str, str]]) -> l5.TileGroup:
     """The TileGroup computing one store of a T.Parallel, over the tiles of its output CB; `cbs`
-    are the L5 CBs (vectors as blocks of tiles), `shapes` every CB's shape as the user wrote it."""
-    program = _TileProgram(p, store, cbs, shapes, tile_vars)
+    are the L5 CBs (vectors as blocks of tiles), `shapes` every CB's shape as the user wrote it,
+    `bcasts` the FPU broadcasts the target's release has, as (op, dim)."""
+    program = _TileProgram(p, store, cbs, shapes, tile_vars, bcasts)
     dst = program.ref(store.cb, store.indices)
     if isinstance(dst, Bcast):
         raise NanottError("NT317", f"{program.access(store.cb, store.indices)} is stored inside a "
@@ -78,8 +82,8 @@ def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[
 
 class _TileProgram:
     def __init__(self, p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
-                 tile_vars: tuple[str, str]):
-        self.p, self.store, self.cbs, self.shapes = p, store, cbs, shapes
+                 tile_vars: tuple[str, str], bcasts: frozenset[tuple[str, str]]):
+        self.p, self.store, self.cbs, self.shapes, self.bcasts = p, store, cbs, shapes, bcasts
         self.tile_vars = tuple(l5.Var(v) for v in tile_vars)
         self.stmts: list[l5.TAssign] = []
 
@@ -153,7 +157,7 @@ class _TileProgram:
             return self.temp(l5.TileUnary("relu", self.temp_of(b if a == 0.0 else a)))
         if isinstance(a, Bcast) and isinstance(b, l5.TileRef) and op in ("add", "mul"):
             a, b = b, a                                    # they commute exactly
-        if isinstance(a, l5.TileRef) and isinstance(b, Bcast) and op in FPU_OPS:
+        if isinstance(a, l5.TileRef) and isinstance(b, Bcast) and (op, b.dim) in self.bcasts:
             return self.temp(l5.TileBinary(op, a, b.ref, b.dim))
         if isinstance(a, l5.TileRef) and isinstance(b, l5.TileRef) and op in FPU_OPS:
             return self.temp(l5.TileBinary(op, a, b))

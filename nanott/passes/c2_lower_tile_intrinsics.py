@@ -50,18 +50,20 @@ from nanott.passes._c2_tile_expr import elementwise_group
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._tile_groups import copy_group, tile_grid
 from nanott.passes._c2_vectors import COL, orientations, tile_shape
+from nanott.backends.metalium.api import fpu_broadcasts
 from nanott.target import TILE, Target
 
 IDENTITY = {"sum": 0.0, "max": float("-inf"), "min": float("inf"), "absmax": 0.0}     # where a cleared reduction starts
 
 
 def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
-    return LowerTileIntrinsics(program).visit(program)
+    return LowerTileIntrinsics(program, fpu_broadcasts(target.release)).visit(program)
 
 
 
 class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
-    def __init__(self, program: l4.Kernel):
+    def __init__(self, program: l4.Kernel, bcasts: frozenset[tuple[str, str]]):
+        self.bcasts = bcasts                  # the release's FPU broadcasts, (op, "rows"/"cols")
         self.shapes = {cb.index: cb.shape for cb in program.cbs}
         self.dtypes = {p.name: p.dtype for p in program.params}
         self.ways = orientations(program)
@@ -189,7 +191,8 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
             if of_indices_alone(s, p):
                 groups += self.generated(p, s)
             else:
-                groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb)))
+                groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb),
+                                                self.bcasts))
         return groups
 
     def generated(self, p: l4.Parallel, s: l4.Store) -> list:

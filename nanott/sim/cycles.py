@@ -300,7 +300,7 @@ class TimedRun:
 
     def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
         yield from super().exec_kernel_stmt(s, env)
-        if not isinstance(s, (l9.For, l9.Let)):
+        if not isinstance(s, (l9.For, l9.Let, l9.Print)):     # a T.print is a debug aid: not timed
             self.model.on(s, env, self)
 
 

@@ -13,6 +13,9 @@ check is checked here by the same code, once for the group, since each core woul
 calls in the same order. Where cores of a group would differ (a loop extent, a CB slot or a DST
 index that is not the same on every core), `Diverged` is raised.
 
+A T.print prints one line per core of the group, each naming its core, as the reference does
+(the lines of different cores come in another order: the group's cores print together).
+
 `simulate` runs Lockstep and, on divergence or on any protocol error or deadlock, runs the
 reference InterpL9 instead: it is the reference that reports the error, per core, with its line.
 Arithmetic is the reference's, op for op, on a stack of tiles, so results are bit-identical
@@ -28,7 +31,7 @@ import numpy as np
 
 from nanott.ir import launches_of, walk
 from nanott.languages import l0, l3, l9
-from nanott.languages.l0_interp import BINOPS, empty
+from nanott.languages.l0_interp import BINOPS, empty, shown, xy
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import loops
@@ -63,6 +66,8 @@ class Lockstep(InterpL9):
             groups[work.count].append(work)
         tasks, rings = [], []
         self.group_size = {works[0].core: len(works) for works in groups.values()}
+        self.group_cores = {works[0].core: [w.core for w in works] for works in groups.values()}
+        self.name = program.name
         for count, works in groups.items():
             self.width = len(works)
             cbs = {cb.index: self.make_cb(cb) for cb in program.cbs}
@@ -77,6 +82,13 @@ class Lockstep(InterpL9):
         for core, cbs in rings:
             self.check_drained(core, cbs)
         self.finish(arrays)
+
+    def say(self, s: l0.Print, env: KernelEnv) -> None:
+        """T.print: a line for each core of the group, with that core's value."""
+        cores = self.group_cores[env.core]
+        values = np.broadcast_to(np.asarray(self.eval(s.value, env)), (len(cores),))
+        for core, value in zip(cores, values):
+            self.out(f"[L9 {self.name} core {xy(core)} {env.role}] {s.label()} = {shown(value)}")
 
     def make_cb(self, cb) -> CbRing:
         ring = CbRing(cb)

@@ -3,7 +3,7 @@
 For every supported release (api.RELEASES) and every example (each launch of one of several): reader.cpp and writer.cpp compile
 inside the release's own firmware files, compute.cpp three times (TRISC_UNPACK, TRISC_MATH,
 TRISC_PACK), with the release's headers and tt-llk and the generated files tt.plan.json implies
-(jit.py). A probe kernel that makes every call of the release's API table once compiles too, so
+(jit.py); main.cpp links against the release's libtt_metal.so (link.py). A probe kernel that makes every call of the release's API table once compiles too, so
 the table cannot hold a call the release lacks. A failure lists the real mismatches; errors that
 only the stand-in compiler causes are reported apart and do not fail (jit.py says which are which).
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import launch_ids
+from conftest import ROOT, launch_ids
 
 from nanott.backends.metalium import api as metalium
-from nanott.backends.metalium import jit
+from nanott.backends.metalium import jit, link
 from nanott.backends.metalium.plan import Plan
 from nanott.backends.metalium.probe import probe_sources
 from nanott.backends.metalium.wheels import Layout
@@ -50,6 +50,28 @@ def test_example_compiles_against_the_release(layout, example, tmp_path, lowered
     out, plan = emitted(lowered, example, layout.release, tmp_path)
     outcomes = [jit.check(layout, out, plan, role, thread) for role, thread in BUILDS]
     assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
+    # the stand-in covers the SFPI the release's tt-llk uses: the builds compile but for what GCC 12
+    # itself rejects (static_assert(false) in a template), so nothing of the kernel goes unchecked
+    lacking = [o for o in outcomes if o.of_the_standin]
+    assert not lacking, "the SFPI stand-in lacks:\n" + "\n".join(f"{o.what}: {o.of_the_standin[0]}" for o in lacking)
+
+
+@pytest.mark.parametrize("example", launch_ids())
+def test_main_links_against_the_release_library(layout, example, tmp_path, lowered):
+    """Every host call of main.cpp resolves in the release's own libtt_metal.so (link.py)."""
+    out, plan = emitted(lowered, example, layout.release, tmp_path)
+    outcome = link.link(layout, out, plan)
+    assert not outcome.real, outcome.report()
+
+
+def test_a_host_overload_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
+    """The link can fail: main.cpp built with 0.66's CreateKernel (one variant of three configs)
+    does not resolve in 0.81.1's library, which split it into overloads; it does in 0.66.0's."""
+    out, plan = emitted(lowered, "gemm", "0.66.0", tmp_path)
+    for release, real in (("0.66.0", False), ("0.81.1", True)):
+        outcome = link.link(Layout.of(release), out, plan)
+        assert bool(outcome.real) == real, outcome.report()
+        assert all("CreateKernel" in e.message for e in outcome.real), outcome.report()
 
 
 def test_probe_of_the_whole_api_table(layout, tmp_path, lowered):
@@ -74,3 +96,24 @@ def test_a_call_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
                 + api["compute_kernel"](body="    sub_tiles_bcast_rows(0, 1, 0, 0, 0);\n"))
         outcome = jit.check_source(layout, text, "compute", "MATH", plan, "row-broadcast subtract")
         assert bool(outcome.real) == real, outcome.report()
+
+
+def test_a_kernel_that_prints_compiles_with_dprint_off_and_on(layout, tmp_path):
+    """T.print's DPRINT_MATH (tests/kernels/print_indices.py) in the release's spelling compiles in
+    every TRISC build, with DPRINT compiled out (the default) and in (-DDEBUG_PRINT_ENABLED, as a
+    run with DPRINT on builds it); a broken spelling is a real mismatch, so the check can fail."""
+    from nanott.loader import load_kernel
+    from nanott.pipeline import lower
+    program = lower(load_kernel(ROOT / "tests" / "kernels" / "print_indices.py").prim_func, "F1")
+    files = emit_metalium(program, dataclasses.replace(WORMHOLE_N150, release=layout.release))
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    plan = Plan.from_json(files["tt.plan.json"])
+    outcomes = [jit.check(layout, tmp_path, plan, "compute", t, on) for t in jit.THREADS
+                for on in ((), ("-DDEBUG_PRINT_ENABLED",))]
+    assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
+    broken = files["compute.cpp"].replace("{}", "{x}") if layout.release == "0.81.1" else \
+        files["compute.cpp"].replace("ENDL()", "ENDL(0)")
+    outcome = jit.check_source(layout, broken, "compute", "MATH", plan, "a broken DPRINT",
+                               ("-DDEBUG_PRINT_ENABLED",))
+    assert outcome.real, outcome.report()

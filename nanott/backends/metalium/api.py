@@ -83,6 +83,8 @@ UNARY_HEADERS = {"exp": CK + "eltwise_unary/exp.h", "sqrt": CK + "eltwise_unary/
                  "negative": CK + "eltwise_unary/negative.h",
                  **{op: "compute_kernel_api.h" for op in ("exp2", "log", "abs", "sigmoid", "tanh")}}
 
+BLOCK_ARGS = ("transpose", "ct_dim", "rt_dim", "kt_dim")      # after the CBs of a matmul_block init
+
 KERNEL_CALLS: dict[str, Call] = {
     # entry points; {body} is the kernel's statements
     "dataflow_kernel": Call("void kernel_main() {{\n{body}}}\n", "api/dataflow/dataflow_api.h"),
@@ -103,6 +105,18 @@ KERNEL_CALLS: dict[str, Call] = {
     "write_page": Call("noc_async_write_page({page}, {accessor}, {l1_addr})"),
     "read_barrier": Call("noc_async_read_barrier()"),
     "write_barrier": Call("noc_async_write_barrier()"),
+    # semaphores and multicast (§3.3; the same in 0.65.0, 0.66.0 and 0.81.1, checked by the probe):
+    # a semaphore is an L1 word, get_semaphore(id) its address; wait/set take a pointer to it, inc
+    # a NoC address (another core's semaphore); a multicast goes to the rectangle of cores
+    # get_noc_multicast_addr(x0, y0, x1, y1, addr) names, num_dests of them
+    "get_semaphore": Call("get_semaphore({semaphore})"),
+    "noc_addr": Call("get_noc_addr({x}, {y}, {l1_addr})"),
+    "noc_semaphore_set": Call("noc_semaphore_set({sem_ptr}, {count})"),
+    "noc_semaphore_wait": Call("noc_semaphore_wait({sem_ptr}, {count})"),
+    "noc_semaphore_inc": Call("noc_semaphore_inc({noc_addr}, {count})"),
+    "noc_multicast_addr": Call("get_noc_multicast_addr({x0}, {y0}, {x1}, {y1}, {l1_addr})"),
+    "write_multicast": Call("noc_async_write_multicast({l1_addr}, {mcast_addr}, {bytes}, {dests})"),
+    "semaphore_set_multicast": Call("noc_semaphore_set_multicast({l1_addr}, {mcast_addr}, {dests})"),
     # DST (§4.3, §4.5-§4.7)
     "tile_regs_acquire": Call("tile_regs_acquire()", CK + "reg_api.h"),
     "tile_regs_commit": Call("tile_regs_commit()", CK + "reg_api.h"),
@@ -110,9 +124,9 @@ KERNEL_CALLS: dict[str, Call] = {
     "tile_regs_release": Call("tile_regs_release()", CK + "reg_api.h"),
     "copy_tile": Call("copy_tile({cb}, {index}, {dst})", CK + "tile_move_copy.h"),
     "matmul_tiles": Call("matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})", CK + "matmul.h"),
-    # §4.6: DST[dst + r*ct + c] += A[a + r*kt] @ B[b + c]; transpose, ct_dim, rt_dim, kt_dim follow dst
-    "matmul_block": Call("matmul_block({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, 0, {ct}, {rt}, {kt})",
-                         CK + "matmul.h"),
+    # a block of rt x ct output tiles from one call, kt the inner dimension (§4.6)
+    "matmul_block": Call("matmul_block({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, {transpose}, {ct_dim}, "
+                         "{rt_dim}, {kt_dim})", CK + "matmul.h"),
     "transpose_wh_tile": Call("transpose_wh_tile({cb}, {index}, {dst})", CK + "transpose_wh.h"),
     **_each(FPU_OPS, "{op}_tiles", "{op}_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
             CK + "eltwise_binary.h"),
@@ -132,13 +146,16 @@ KERNEL_CALLS: dict[str, Call] = {
                         "{dst})", CK + "reduce.h"),
     "fill_tile": Call("fill_tile({dst}, {value})", CK + "eltwise_unary/fill.h"),
     "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
+    # T.print, from the math thread of the compute kernel (the one TRISC that prints it once)
+    "dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())', "api/debug/dprint.h"),
     # inits (§4.4), keyed by the name an Init node carries
     **dict((
         _init("compute_kernel_hw_startup", "compute_kernel_hw_startup.h", 2, 3),
         _init("binary_op_init_common", "eltwise_binary.h", 3),
         _init("mm_init", "matmul.h", 3, extra_args=("transpose",)),
         _init("mm_init_short", "matmul.h", 2, extra_args=("transpose",)),
-        _init("mm_block_init_short", "matmul.h", 2, extra_args=("transpose", "ct_dim", "rt_dim", "kt_dim")),
+        _init("mm_block_init", "matmul.h", 3, extra_args=BLOCK_ARGS),
+        _init("mm_block_init_short", "matmul.h", 2, extra_args=BLOCK_ARGS),
         _init("transpose_wh_init_short", "transpose_wh.h", 1),
         _init("init_sfpu", "eltwise_unary/eltwise_unary.h", 2),
         _init("unary_op_init_common", "eltwise_unary/eltwise_unary.h", 2),
@@ -166,6 +183,9 @@ HOST_CALLS: dict[str, Call] = {
     "open_device": Call("distributed::MeshDevice::create_unit_mesh({device_id})", MESH),
     "command_queue": Call("{device}->mesh_command_queue()", MESH),
     "create_program": Call("CreateProgram()", HOST),
+    # (program, core range or set, initial value[, core type]) -> the semaphore's id; 0.81 adds an
+    # overload without the core type (the exported symbols of each release's libtt_metal.so)
+    "create_semaphore": Call("CreateSemaphore(program, {cores}, {initial})", HOST),
     "dram_buffer": Call("distributed::MeshBuffer::create(distributed::ReplicatedBufferConfig{{.size = "
                         "{bytes}}}, distributed::DeviceLocalBufferConfig{{.page_size = {page_bytes}, "
                         ".buffer_type = BufferType::DRAM}}, {device}.get())", MESH),
@@ -195,6 +215,10 @@ HOST_CALLS: dict[str, Call] = {
                       "tt-metalium/bfloat8.hpp"),
     "untilize": Call("untilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
 }
+# the host types libtt_metal.so instantiates tilize_nfaces/untilize_nfaces for (its exported
+# symbols, the same in 0.65.0, 0.66.0 and 0.81.1): a main.cpp that tilizes int8_t does not link,
+# so main.cpp puts the other types in tile order with a helper of its own (host.py)
+TILIZED_HOST_TYPES = ("bfloat16", "float", "uint32_t", "uint16_t")
 
 # ttnn 0.66.0 (tt-metal of February 2026): the table above, checked against that release's headers
 # (make test-metal). It has no row-broadcast subtract of its own (docs/reference.md §4.4).
@@ -220,6 +244,9 @@ SWITCHES: dict[str, dict[str, Call]] = {
     # 2025-12-10 (ad60d53c38): matmul_tiles lost its 6th argument, transpose
     "matmul_with_transpose": {"matmul_tiles": Call(
         "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, {transpose})", CK + "matmul.h")},
+    # ttnn 0.65.0: the debug print header lies at debug/, outside the api/ tree
+    "dprint_header_outside_api": {"dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())',
+                                                 "debug/dprint.h")},
     # ttnn 0.65.0: typecast_tile_init() takes no template arguments
     "typecast_init_plain": {"typecast_tile_init": Call("typecast_tile_init()", CK + "eltwise_unary/typecast.h", (0,),
                                                        formats=True)},
@@ -235,8 +262,7 @@ SWITCHES: dict[str, dict[str, Call]] = {
         **{f"{op}_bcast_{how}_init_short": Call(f"{op}_bcast_{how}_init({{cbs}})", AC + "bcast.h", (2,))
            for op in FPU_OPS for how in BCASTS},
         "mm_init_short": Call("matmul_init({cbs})", AC + "matmul.h", (2,), ("transpose",)),
-        "mm_block_init_short": Call("matmul_block_init({cbs})", AC + "matmul.h", (2,),
-                                    ("transpose", "ct_dim", "rt_dim", "kt_dim")),
+        "mm_block_init_short": Call("matmul_block_init({cbs})", AC + "matmul.h", (2,), BLOCK_ARGS),
         "copy_tile_init": Call("copy_init({cbs})", AC + "tile_move_copy.h", (1,)),
         "transpose_wh_init_short": Call("transpose_init({cbs})", AC + "transpose.h", (1,)),
         "transpose_wh_tile": Call("transpose_tile({cb}, {index}, {dst})", AC + "transpose.h"),
@@ -244,9 +270,11 @@ SWITCHES: dict[str, dict[str, Call]] = {
         "sub_tiles_bcast_rows": Call("sub_tiles_bcast_rows({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
                                      AC + "bcast.h"),
         "sub_bcast_rows_init_short": Call("sub_bcast_rows_init({cbs})", AC + "bcast.h", (2,)),
+        # DPRINT's stream form (`<< ENDL()`) is gone: DPRINT takes an fmt-style format string
+        "dprint": Call('DPRINT_MATH("{text} = {{}}\\n", {index})', "api/debug/dprint.h"),
     },
 }
-GONE_IN_0_81 = ("binary_op_init_common", "mm_init", "init_sfpu", "unary_op_init_common")
+GONE_IN_0_81 = ("binary_op_init_common", "mm_init", "mm_block_init", "init_sfpu", "unary_op_init_common")
 
 # The releases people install, by their ttnn version; each is checked against its own wheel's
 # headers by `make test-metal` (tests/metal). The newest is the default.
@@ -254,12 +282,19 @@ V0_81 = Api("0.81.1", MappingProxyType({k: c for k, c in (TARGET.calls | _api_co
                                         if k not in GONE_IN_0_81})).switched("0.81.1", "api_0_81")
 VERSIONS: dict[str, Api] = {
     "0.65.0": TARGET.switched("0.65.0", "legacy_compute_main", "dataflow_header_before_2025_12_19",
-                              "matmul_with_transpose", "typecast_init_plain"),
+                              "matmul_with_transpose", "typecast_init_plain", "dprint_header_outside_api"),
     "0.66.0": TARGET,
     "0.81.1": V0_81,
 }
 RELEASES = tuple(VERSIONS)
 DEFAULT = VERSIONS["0.81.1"]
+
+
+def fpu_broadcasts(release: str) -> frozenset[tuple[str, str]]:
+    """The FPU broadcasts (op, "rows"/"cols") a release has, for C2: where one is missing, a vector
+    is spread over a temporary tile (unary_bcast) and the SFPU does the op."""
+    calls = VERSIONS[release].calls
+    return frozenset((op, how) for op in FPU_OPS for how in BCASTS if f"{op}_tiles_bcast_{how}" in calls)
 
 # Facts of the device and host API that are not calls (docs/reference.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}

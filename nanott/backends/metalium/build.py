@@ -12,7 +12,7 @@
                 its compile-time arguments from the plan (-DKERNEL_COMPILE_TIME_ARGS=...), the
                 compute kernel with UNPACK, MATH and PACK all enabled: one thread runs all three;
   the host      main.cpp, with NANOTT_KERNEL_DIR naming `out` (CreateKernel finds the kernels by
-                their file names there).
+                their file names there) and NANOTT_TT_METAL_MINOR the plan's release.
 
 Emitted files compile with warnings as errors: the generated code is meant to be clean. Compiles
 run in parallel, one per CPU; `progress` hears about each step. A failed compile or link raises
@@ -68,8 +68,8 @@ def build(out: Path, plan: Plan | SequencePlan, runtime_cache: Path | None = Non
     jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{stem(k)}.o", k.role, k.compile_args,
                                               p.compute.defines, stem(k)))
             for k, p in kernels]
-    host = [gxx, *COMMON, *PROGRAM_FLAGS, f'-DNANOTT_KERNEL_DIR="{out.resolve()}"',
-            "-c", str(out / "main.cpp"), "-o", str(work / "main.o")]
+    host = [gxx, *COMMON, *PROGRAM_FLAGS, *host_defines(out, plan), "-c", str(out / "main.cpp"),
+            "-o", str(work / "main.o")]
     progress(f"compiling {', '.join(label for label, _ in jobs)} and main.cpp")
     run_all(jobs + [("main.cpp", host)])
     exe = work / plan.kernel
@@ -77,6 +77,13 @@ def build(out: Path, plan: Plan | SequencePlan, runtime_cache: Path | None = Non
     objects = [str(work / f"{stem(k)}.o") for k, _ in kernels] + [str(work / "main.o")]
     run_all([("link", [gxx, "-pthread", *objects, *map(str, runtime), "-o", str(exe)])])
     return exe
+
+
+def host_defines(out: Path, plan: Plan | SequencePlan) -> list[str]:
+    """main.cpp's defines: where its kernels are, and which release's host declarations it meets
+    (tt-metalium/host_api.hpp reads NANOTT_TT_METAL_MINOR: the overloads changed in 0.81)."""
+    minor = int(plan.api.split(".")[1])
+    return [f'-DNANOTT_KERNEL_DIR="{out.resolve()}"', f"-DNANOTT_TT_METAL_MINOR={minor}"]
 
 
 def stem(k: KernelRecord) -> str:

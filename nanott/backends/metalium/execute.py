@@ -47,6 +47,7 @@ class Execution:
     outputs: dict[str, np.ndarray]      # what the program wrote, by tensor name
     build_seconds: float
     run_seconds: float
+    printed: list[str]                  # the kernels' DPRINT lines (T.print), in the order printed
 
 
 def write_files(out: Path, files: dict[str, str]) -> None:
@@ -68,7 +69,9 @@ def execute(out: Path, loaded: Any, kernel: Any, target: Target, seed: int = 0,
     progress(f"running {exe.name} on {target.name} (seed {seed})")
     outputs = run_program(out, exe, plan, inputs, target, timeout)
     ran = time.perf_counter()
-    return Execution(api.compare(kernel, inputs | outputs, expected), outputs, built - start, ran - built)
+    printed = (out / "run" / "dprint.txt").read_text().splitlines()
+    return Execution(api.compare(kernel, inputs | outputs, expected), outputs, built - start, ran - built,
+                     printed)
 
 
 def device_spec(target: Target) -> str:
@@ -100,6 +103,7 @@ def run_program(out: Path, exe: Path, plan: Plan | SequencePlan, inputs: dict[st
         what = EXIT_CODES.get(r.returncode, f"exit code {r.returncode}")
         report = f"{exe.name} failed ({what}):\n{r.stdout}{r.stderr.rstrip()}\n"
         raise RunFailed(report + explain(r.stderr, out, plan))
+    (out / "run" / "dprint.txt").write_text(r.stdout)       # what the kernels printed (DPRINT)
     outputs = {}
     for t in (t for t in plan.tensors if t.output):
         outputs[t.name] = np.fromfile(out_dir / t.file, np_dtype(t.dtype)).reshape(t.shape)

@@ -16,7 +16,7 @@ time, from the directory the build passes as NANOTT_KERNEL_DIR.
 """
 from __future__ import annotations
 
-from nanott.backends.metalium.api import HOST_TYPES, Api
+from nanott.backends.metalium.api import HOST_TYPES, TILIZED_HOST_TYPES, Api
 from nanott.backends.metalium.kernels import ident
 from nanott.backends.metalium.plan import Plan
 from nanott.ir import CheckError
@@ -111,6 +111,30 @@ std::vector<T> from_dram_layout(const std::vector<T>& data, const std::vector<st
 }
 """
 
+TILE_HELPERS = """\
+// The tile order of tilize_nfaces, for a type libtt_metal.so has no tilize_nfaces of: 32x32 tiles
+// row-major over the rows x cols matrix, each of four 16x16 faces, row-major; untilize undoes it.
+template <typename T>
+std::vector<T> tile_order(const std::vector<T>& data, std::size_t rows, std::size_t cols, bool untilize) {
+    std::vector<T> out(data.size());
+    std::size_t at = 0;
+    for (std::size_t tile = 0; tile < rows * cols / 1024; ++tile) {
+        for (std::size_t face = 0; face < 4; ++face) {
+            for (std::size_t e = 0; e < 256; ++e, ++at) {
+                const std::size_t r = tile / (cols / 32) * 32 + face / 2 * 16 + e / 16;
+                const std::size_t c = tile % (cols / 32) * 32 + face % 2 * 16 + e % 16;
+                if (untilize) {
+                    out[r * cols + c] = data[at];
+                } else {
+                    out[at] = data[r * cols + c];
+                }
+            }
+        }
+    }
+    return out;
+}
+"""
+
 
 FP8_HELPERS = """\
 // fp8 files (nanott/dtypes.py): e4m3fn (4 exponent bits, bias 7) or e5m2 (5, bias 15) bit patterns,
@@ -195,6 +219,8 @@ class HostPrinter:
         head += ["", "using namespace tt::tt_metal;", "", FILE_HELPERS]
         if any(laid_out(t) for t in self.plan.tensors):
             head += [LAYOUT_HELPERS]
+        if any(t.host_type not in TILIZED_HOST_TYPES and t.format != "Bfp8_b" for t in self.plan.tensors):
+            head += [TILE_HELPERS]
         if fp8:
             head += [FP8_HELPERS]
         main = ["int main(int argc, char** argv) {", I1 + "if (argc != 3) {",
@@ -307,12 +333,18 @@ class HostPrinter:
                 data = f"fp8_values({data}, {FP8_EXPONENT_BITS[t.dtype]})"
             if laid_out(t):
                 data = f"to_dram_layout({data}, {layout_args(t)})"
-            tiles = self.call('tilize', data=data, rows=rows, cols=cols)
+            tiles = self.tiled("float" if fp8 else t.host_type, data, rows, cols, untilize=False)
             out += [I1 + f"std::vector<{'uint32_t' if fp8 else t.host_type}> {t.name}_host = "
                     f"{self.call('pack_bfp8', data=tiles) if fp8 else tiles};",
                     I1 + self.call("write_buffer", queue="queue", buffer=f"{t.name}_buffer",
                                    data=f"{t.name}_host") + ";"]
         return out
+
+    def tiled(self, host_type: str, data: str, rows: int, cols: int, untilize: bool) -> str:
+        """tilize_nfaces/untilize_nfaces where the library has them for the type, else tile_order."""
+        if host_type in TILIZED_HOST_TYPES:
+            return self.call("untilize" if untilize else "tilize", data=data, rows=rows, cols=cols)
+        return f"tile_order({data}, {rows}, {cols}, {str(untilize).lower()})"
 
     def run(self) -> list[str]:
         return ["", I1 + "// run", I1 + "distributed::MeshWorkload workload;",
@@ -326,7 +358,7 @@ class HostPrinter:
                I1 + "// outputs: read back, untilized, written"]
         for t in (t for t in self.plan.tensors if t.output):
             rows, cols = shape2d(t.padded_shape)
-            data = self.call('untilize', data=f'{t.name}_result', rows=rows, cols=cols)
+            data = self.tiled(t.host_type, f"{t.name}_result", rows, cols, untilize=True)
             if laid_out(t):
                 data = f"from_dram_layout({data}, {layout_args(t)})"
             out += [I1 + f"std::vector<{t.host_type}> {t.name}_result;",

@@ -261,7 +261,7 @@ class KernelPrinter:
                                  b_index=e(bi, True), dst=e(dst, True), transpose=str(transpose).lower()), ""
             case l9.MatmulBlock(a, b, ai, bi, dst, rt, ct, kt):
                 return self.call("matmul_block", a_cb=cb(a), b_cb=cb(b), a_index=e(ai, True), b_index=e(bi, True),
-                                 dst=e(dst, True), rt=rt, ct=ct, kt=kt), ""
+                                 dst=e(dst, True), transpose=0, rt_dim=rt, ct_dim=ct, kt_dim=kt), ""
             case l9.TransposeTile(c, index, dst):
                 return self.call("transpose_wh_tile", cb=cb(c), index=e(index, True), dst=e(dst, True)), ""
             case l9.UnaryBcast(dim, c, index, dst, _):
@@ -285,6 +285,8 @@ class KernelPrinter:
                 return self.call("fill_tile", dst=e(dst, True), value=float_literal(value)), ""
             case l9.PackTile(dst, c, slot):
                 return self.call("pack_tile", dst=e(dst, True), cb=cb(c), slot=e(slot, True)), ""
+            case l9.Print(_, value):
+                return self.call("dprint", text=s.label(), index=f"static_cast<int32_t>({e(value, True)})"), ""
         raise CheckError(f"G1 cannot print {type(s).__name__} in the {self.k.role} kernel (at {s.loc})")
 
     def init(self, op: str, cbs: tuple[int, ...], args: tuple[int, ...]) -> tuple[str, str]:

@@ -14,13 +14,19 @@ import re
 from nanott.backends.metalium.api import DATA_FORMATS, Api, Call
 
 DATAFLOW_ONLY = ("accessor_args", "accessor", "get_write_ptr", "get_read_ptr", "read_page", "write_page",
-                 "read_barrier", "write_barrier")
+                 "read_barrier", "write_barrier", "get_semaphore", "noc_addr", "noc_semaphore_set",
+                 "noc_semaphore_wait", "noc_semaphore_inc", "noc_multicast_addr", "write_multicast",
+                 "semaphore_set_multicast")
 ENTRIES = ("dataflow_kernel", "compute_kernel")
 BOTH = ("get_arg_val", "cb_reserve_back", "cb_push_back", "cb_wait_front", "cb_pop_front")
 FIELDS = {"cb": "0", "pages": "1", "page": "0", "accessor": "t", "l1_addr": "0", "a_cb": "0", "b_cb": "1",
           "a_index": "0", "b_index": "0", "dst": "0", "transpose": "0", "a": "0", "b": "1", "bits": "0x3f800000u",
           "index": "0", "scaler_cb": "1", "scaler_index": "0", "value": "1.0f", "slot": "0", "cb0": "0",
-          "cta_offset": "0", "args": "t_args", "base": "addr", "page_bytes": "2048"}
+          "cta_offset": "0", "text": "k", "args": "t_args", "base": "addr", "page_bytes": "2048", "ct_dim": "1", "rt_dim": "1",
+          "kt_dim": "1", "semaphore": "0", "x": "1", "y": "1", "count": "1", "x0": "1", "y0": "1", "x1": "2",
+          "y1": "2", "bytes": "2048", "dests": "4", "noc_addr": "get_noc_addr(1, 1, 0)",
+          "mcast_addr": "get_noc_multicast_addr(1, 1, 2, 2, 0)",
+          "sem_ptr": "reinterpret_cast<volatile tt_l1_ptr uint32_t*>(get_semaphore(0))"}
 TEMPLATES = {"reduce_tile": ("SUM", "REDUCE_ROW"), "reduce_init": ("SUM", "REDUCE_ROW"), "unary_bcast": ("ROW",),
              "unary_bcast_init": ("ROW",)}
 

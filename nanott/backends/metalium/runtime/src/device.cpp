@@ -1,6 +1,7 @@
 // device.cpp: the machine nanott's CPU runtime plays (its numbers, from NANOTT_CPU_DEVICE), the
 // kernel each thread runs, and how a broken rule is reported: a message naming the kernel (role
-// and core) and the rule of docs/reference.md, then the process ends with exit code 4.
+// and core) and the rule of docs/reference.md, then the process ends with exit code 4; and DPRINT's
+// lines, each prefixed with the core and kernel that printed it.
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -35,6 +36,13 @@ void fail(const std::string& message) {
     std::fprintf(stderr, "nanott-cpu: error: %s: %s\n", who.c_str(), message.c_str());
     std::fflush(stderr);
     std::_Exit(4);
+}
+
+void dprint_line(const std::string& text) {
+    std::lock_guard<std::mutex> hold(report_lock);
+    const KernelThread& k = current();
+    std::printf("[C++ core %s %s] %s\n", core_name(k.core->xy).c_str(), k.spec->name.c_str(), text.c_str());
+    std::fflush(stdout);
 }
 
 void unsupported(const char* what) {

@@ -131,6 +131,23 @@ Program::~Program() = default;
 
 Program CreateProgram() { return Program(); }
 
+// ttnn 0.81's overloads (the header's default) and 0.65/0.66's single one, both defined here
+KernelHandle CreateKernel(Program& program, const std::string& file_name,
+                          const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+                          const std::variant<DataMovementConfig, ComputeConfig, EthernetConfig>& config);
+
+KernelHandle CreateKernel(Program& program, const std::string& file_name,
+                          const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+                          const std::variant<DataMovementConfig, ComputeConfig>& config) {
+    return std::visit([&](const auto& c) { return CreateKernel(program, file_name, core_spec,
+        std::variant<DataMovementConfig, ComputeConfig, EthernetConfig>(c)); }, config);
+}
+
+KernelHandle CreateKernel(Program& program, const std::string& file_name,
+                          const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec, const EthernetConfig&) {
+    fail("CreateKernel(" + file_name + "): nanott's CPU runtime has no Ethernet cores");
+}
+
 KernelHandle CreateKernel(Program& program, const std::string& file_name,
                           const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
                           const std::variant<DataMovementConfig, ComputeConfig, EthernetConfig>& config) {

@@ -57,7 +57,9 @@ namespace tt::tt_metal::distributed {
 std::size_t MeshShape::mesh_size() const { return 1; }
 uint32_t MeshCommandQueue::id() const { return 0; }
 
-std::shared_ptr<MeshDevice> MeshDevice::create_unit_mesh(int device_id, std::size_t, std::size_t, std::size_t) {
+std::shared_ptr<MeshDevice> MeshDevice::create_unit_mesh(int device_id, std::size_t, std::size_t, std::size_t,
+                                                     const DispatchCoreConfig&, std::span<const std::uint32_t>,
+                                                     std::size_t) {
     if (device_id != 0) {
         fail("create_unit_mesh(" + std::to_string(device_id) + "): nanott's CPU runtime has one device, 0");
     }
@@ -70,7 +72,7 @@ std::shared_ptr<MeshDevice> MeshDevice::create_unit_mesh(int device_id, std::siz
     return mesh;
 }
 
-MeshCommandQueue& MeshDevice::mesh_command_queue(std::optional<uint8_t> cq_id) {
+MeshCommandQueue& MeshDevice::mesh_command_queue(std::optional<uint8_t> cq_id) const {
     if (cq_id.value_or(0) != 0) {
         fail("mesh_command_queue(" + std::to_string(*cq_id) + "): nanott's CPU runtime has one queue, 0");
     }
@@ -123,7 +125,6 @@ std::shared_ptr<MeshBuffer> MeshBuffer::create(const MeshBufferConfig& mesh_buff
     return buffer;
 }
 
-DeviceAddr MeshBuffer::address() const { return address_; }
 DeviceAddr MeshBuffer::size() const { return size_; }
 
 MeshCoordinateRange::MeshCoordinateRange(const MeshShape&) {}
@@ -147,13 +148,13 @@ void Finish(MeshCommandQueue& mesh_cq, std::span<const SubDeviceId>) { nanott_cp
 }  // namespace tt::tt_metal::distributed
 
 namespace tt::tt_metal {
-TensorAccessorArgs::TensorAccessorArgs(const Buffer&, tensor_accessor::ArgConfig) {
+TensorAccessorArgs::TensorAccessorArgs(const Buffer&, tensor_accessor::ArgsConfig) {
     nanott_cpu::unsupported("TensorAccessorArgs of a single-device Buffer (use a MeshBuffer)");
 }
 
 // An interleaved DRAM buffer takes one compile-time word, its flags: IsDram (docs/reference.md §3.5).
-TensorAccessorArgs::TensorAccessorArgs(const distributed::MeshBuffer&, tensor_accessor::ArgConfig args_config) {
-    if (args_config != tensor_accessor::ArgConfig::None) {
+TensorAccessorArgs::TensorAccessorArgs(const distributed::MeshBuffer&, tensor_accessor::ArgsConfig args_config) {
+    if (args_config != tensor_accessor::ArgsConfig{}) {
         nanott_cpu::unsupported("TensorAccessorArgs with runtime arguments");
     }
     flags_ = static_cast<uint32_t>(tensor_accessor::ArgConfig::IsDram);

@@ -59,13 +59,11 @@ std::vector<T> untilize_nfaces(const std::vector<T>& input, uint32_t m, uint32_t
 #define NANOTT_TILIZE(T)                                                            \
     template std::vector<T> tilize_nfaces<T>(const std::vector<T>&, uint32_t, uint32_t); \
     template std::vector<T> untilize_nfaces<T>(const std::vector<T>&, uint32_t, uint32_t);
+// the types libtt_metal.so instantiates them for, no more (api.TILIZED_HOST_TYPES)
 NANOTT_TILIZE(bfloat16)
 NANOTT_TILIZE(float)
-NANOTT_TILIZE(int32_t)
 NANOTT_TILIZE(uint32_t)
 NANOTT_TILIZE(uint16_t)
-NANOTT_TILIZE(int8_t)
-NANOTT_TILIZE(uint8_t)
 
 // Bfp8_b tiles (tt-metalium/bfloat8.hpp): 1088 bytes = 272 words each, 64 shared exponents (one
 // per 16-value face row, faces in order) then the 1024 values in face order.

@@ -11,6 +11,24 @@
 #include <tt-metalium/mesh_buffer.hpp>
 #include <tt-metalium/mesh_device.hpp>
 
+namespace ttsl {
+// tt_stl's StrongType: a value of T that only converts to and from itself (one type per Tag)
+template <typename T, typename Tag>
+class StrongType {
+public:
+    constexpr explicit StrongType(T value) noexcept : value_(value) {}
+    constexpr const T& operator*() const noexcept { return value_; }
+
+private:
+    T value_;
+};
+}  // namespace ttsl
+
+namespace tt::tt_metal {
+struct SubDeviceIdTag {};
+using SubDeviceId = ttsl::StrongType<uint8_t, SubDeviceIdTag>;   // tt-metalium/sub_device_types.hpp
+}  // namespace tt::tt_metal
+
 namespace tt::tt_metal::distributed {
 class MeshCoordinateRange {
 public:
@@ -25,10 +43,6 @@ public:
 private:
     friend struct nanott_cpu::Access;
     std::vector<Program> programs_;
-};
-
-struct SubDeviceId {
-    uint8_t id;
 };
 
 void Finish(MeshCommandQueue& mesh_cq, std::span<const SubDeviceId> sub_device_ids = {});

@@ -32,11 +32,32 @@ private:
 
 Program CreateProgram();
 
+// Which release's declarations these are: NANOTT_TT_METAL_MINOR, the ttnn minor version (65, 66,
+// 81; the default release, 81, when not given). nanott's build passes the plan's release, so that
+// main.cpp meets the overloads a user of that release would. In 0.81 the Ethernet kernels got an
+// overload of their own (as the real libtt_metal.so's exported symbols show); the runtime
+// defines both sets.
+#ifndef NANOTT_TT_METAL_MINOR
+#define NANOTT_TT_METAL_MINOR 81
+#endif
+#if NANOTT_TT_METAL_MINOR >= 81
+KernelHandle CreateKernel(
+    Program& program,
+    const std::string& file_name,
+    const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+    const std::variant<DataMovementConfig, ComputeConfig>& config);
+KernelHandle CreateKernel(
+    Program& program,
+    const std::string& file_name,
+    const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
+    const EthernetConfig& config);
+#else
 KernelHandle CreateKernel(
     Program& program,
     const std::string& file_name,
     const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
     const std::variant<DataMovementConfig, ComputeConfig, EthernetConfig>& config);
+#endif
 
 CBHandle CreateCircularBuffer(
     Program& program,

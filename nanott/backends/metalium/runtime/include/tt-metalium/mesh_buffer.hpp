@@ -29,7 +29,7 @@ public:
     static std::shared_ptr<MeshBuffer> create(
         const MeshBufferConfig& mesh_buffer_config, const DeviceLocalBufferConfig& device_local_config,
         MeshDevice* mesh_device, std::optional<DeviceAddr> address = std::nullopt);
-    DeviceAddr address() const;
+    DeviceAddr address() const { return address_; }     // inline, as in tt-metal (not exported)
     DeviceAddr size() const;
 
 private:

@@ -4,20 +4,18 @@
 #pragma once
 #include <cstdint>
 #include <vector>
+#include <hostdevcommon/tensor_accessor/arg_config.hpp>
 #include <tt-metalium/buffer_types.hpp>
 #include <tt-metalium/mesh_buffer.hpp>
 
 namespace tt::tt_metal {
-namespace tensor_accessor {
-enum class ArgConfig : uint8_t { None = 0, Sharded = 1, IsDram = 2 };
-}  // namespace tensor_accessor
-
 class TensorAccessorArgs {
 public:
     TensorAccessorArgs() = default;
-    explicit TensorAccessorArgs(const Buffer& buffer, tensor_accessor::ArgConfig args_config = tensor_accessor::ArgConfig::None);
+    explicit TensorAccessorArgs(const Buffer& buffer,
+                                tensor_accessor::ArgsConfig args_config = tensor_accessor::ArgConfig::None);
     explicit TensorAccessorArgs(const distributed::MeshBuffer& buffer,
-                                tensor_accessor::ArgConfig args_config = tensor_accessor::ArgConfig::None);
+                                tensor_accessor::ArgsConfig args_config = tensor_accessor::ArgConfig::None);
     void append_to(std::vector<uint32_t>& compile_time_args) const;
     void append_to(std::vector<uint32_t>& compile_time_args, std::vector<uint32_t>& common_runtime_args) const;
     std::vector<uint32_t> get_compile_time_args() const;

@@ -6,24 +6,19 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <hostdevcommon/tensor_accessor/arg_config.hpp>
 #include "api/compile_time_args.h"
 #include "nanott_cpu/kernel.h"
 
 extern uint8_t noc_index;
 
-namespace tensor_accessor {
-enum ArgConfig : uint32_t {
-    None = 0, Sharded = 1, IsDram = 2, RuntimeRank = 4, RuntimeNumBanks = 8, RuntimeTensorShape = 16,
-    RuntimeShardShape = 32, RuntimeBankCoords = 64
-};
-}  // namespace tensor_accessor
-
 namespace {
 template <uint32_t CTA_OFFSET, uint32_t CRTA_OFFSET = 0xFFFFFFFFu>
 struct TensorAccessorArgs {
     static constexpr uint32_t flags = get_compile_time_arg_val(CTA_OFFSET);
-    static_assert((flags & tensor_accessor::Sharded) == 0, "nanott's Metalium headers model interleaved tensors only");
-    static constexpr bool is_dram = (flags & tensor_accessor::IsDram) != 0;
+    static constexpr tensor_accessor::ArgsConfig config{static_cast<tensor_accessor::ArgConfig>(flags)};
+    static_assert(!config.test(tensor_accessor::ArgConfig::Sharded), "nanott's Metalium headers model interleaved tensors only");
+    static constexpr bool is_dram = config.test(tensor_accessor::ArgConfig::IsDram);
     constexpr TensorAccessorArgs() = default;
     static constexpr uint32_t next_compile_time_args_offset() { return CTA_OFFSET + 1; }
 };
