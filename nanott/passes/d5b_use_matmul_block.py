@@ -80,6 +80,8 @@ def as_block(loop: l9.For) -> l9.MatmulBlock | None:
     rt, ct, kt = shape
     at0 = {j: l9.Const(0, "int32")}
     a0, b0, d0 = (build(*affine(fold(subst(e, at0)))) for e in (a, b, d))
+    if any(isinstance(x, l9.BinOp) and x.op in ("//", "%") for e in (a0, b0, d0) for x in walk(e)):
+        return None           # F1 bounds indices by intervals: a // or % left would hide that the block fits
     return l9.MatmulBlock(mm.a_cb, mm.b_cb, a0, b0, d0, rt, ct, kt, loc=mm.loc)
 
 
