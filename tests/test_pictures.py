@@ -40,13 +40,13 @@ def test_one_kernel_alone(lowered):
 
 
 def test_collapsed_loops_say_their_trip_count(lowered):
-    program = lowered.program("gemm", "F1")
     """Loops nested `collapse` deep fold to one node; the loops around them stay open."""
+    program = lowered.program("gemm", "F1")
     dot = to_dot(program, View(role="compute", collapse=2)).source
     assert 'label="for blk in 0..core.count:  (persistent)"' in dot           # depth 1: open
     assert 'label="for j2 in 0..4:\\n4 trips x 1 statement (collapsed)"' in dot
-    assert "pack_tile" not in dot and "matmul_tiles" not in dot       # inside the folded loops
-    assert "mm_init_short" in dot                                     # hoisted out of every loop (D5a)
+    assert "pack_tile" not in dot and "matmul_block" not in dot       # inside the folded loops
+    assert "mm_block_init_short" in dot                               # hoisted out of every loop (D5a)
     k = next(x for x in program.kernel("compute").body[-1].body if x.head().startswith("for k"))
     inside = sum(1 for x in walk(k.body) if hasattr(x, "head"))
     assert f'label="for k in 0..8:  (pipelined, 2 stages)\\n8 trips x {inside} statements (collapsed)"' in dot

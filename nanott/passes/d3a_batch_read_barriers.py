@@ -9,7 +9,7 @@ Changes:   in a reader, two or more block reads in a row (each `cb_reserve_back 
            slowest once instead of for each block in turn.
 Preserves: every page read and where it lands, the order of the reserves and of the pushes, the
            compute and the writer kernels; every value (a page is read only after its barrier).
-Why:       the read latency of a NoC transfer (hundreds of cycles, metalium.md §8.4) is paid per
+Why:       the read latency of a NoC transfer (hundreds of cycles, docs/reference.md §9) is paid per
            barrier; Tenstorrent's matmul readers issue the in0 and in1 blocks of a step and wait
            once. Pushing a block later than before cannot deadlock here: the consumer needs every
            block of the batch before it frees any of them.

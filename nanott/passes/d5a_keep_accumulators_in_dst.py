@@ -21,7 +21,7 @@ Preserves: every number, bit for bit: only a float32 CB is kept, with a float32 
            through UnpackToDestFp32); the reader and the writer; the order of the math.
 Why:       Tenstorrent's matmul kernels keep the output subblock in DST across the whole K loop
            and pack once: a reload and a pack per K step cost the unpacker and the packer as much
-           as the matmuls cost the FPU (metalium.md §8.2).
+           as the matmuls cost the FPU (docs/reference.md §9).
 """
 from __future__ import annotations
 

@@ -11,13 +11,13 @@ Changes:   a loop of matmul_tiles over the tiles of an output subblock becomes o
            `mm_block_init_short(cbA, cbB, transpose, ct, rt, kt)`, placed again by D4's placement
            (the init model knows it sets the FPU slot). A transposed B (in1) keeps matmul_tiles.
 Preserves: every number, bit for bit: each DST tile receives the same products in the same
-           order (matmul_block is DST[d + r * ct + c] += A[a + r * kt] @ B[b + c], metalium.md
-           §4.6); the CB protocol, the reader and the writer.
+           order (matmul_block is DST[d + r * ct + c] += A[a + r * kt] @ B[b + c],
+           docs/reference.md §4.6); the CB protocol, the reader and the writer.
 Why:       matmul_tiles unpacks both operand tiles for every output tile; matmul_block holds one
            tile of one operand and streams the other across the subblock (tt-llk
            `_llk_unpack_AB_matmul_`: per row of the subblock one held tile and ct streamed ones),
            so a 2x2 subblock unpacks 6 tiles per K step instead of 8: the unpacker, not the
-           matrix engine, bounds a bf16 GEMM at HiFi2 (metalium.md §8.2).
+           matrix engine, bounds a bf16 GEMM at HiFi2 (docs/reference.md §9).
 """
 from __future__ import annotations
 
