@@ -453,7 +453,13 @@ def test_refuses_a_gap_in_the_cta_offsets(gemm):
 
 # ----- it compiles against the real signatures -----
 GXX = shutil.which("g++")
-needs_gxx = pytest.mark.skipif(GXX is None, reason="g++ is not installed")
+
+
+def needs_gxx(test):
+    """A g++ syntax check of emitted C++: a C++ build, so `make test-fast` leaves it out."""
+    return pytest.mark.slow(pytest.mark.skipif(GXX is None, reason="g++ is not installed")(test))
+
+
 FLAGS = ["-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Werror",
          f"-I{HEADERS}"]
 
