@@ -72,10 +72,15 @@ def test_diffs_are_coloured_only_when_asked_or_on_a_terminal():
     assert "\x1b[" not in nanott("explain", GEMM, "--only", "D4", "--diff", "--color", "never").stdout
 
 
+# Typer otherwise takes the shell from the process tree, whatever the command names: under `make`
+# that is make's /bin/sh. Typer's own switch makes `--show/--install-completion bash` mean bash.
+NAMED_SHELL = dict(os.environ, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
+
+
 def test_shell_completion_completes_commands_and_stage_ids():
     nanott_bin = Path(sys.prefix) / "bin" / "nanott"
     script = subprocess.run([str(nanott_bin), "--show-completion", "bash"], capture_output=True, text=True,
-                            timeout=60).stdout
+                            env=NAMED_SHELL, timeout=60).stdout
     assert "_NANOTT_COMPLETE=complete_bash" in script and "complete -o default -F _nanott_completion nanott" in script
     env = dict(os.environ, _NANOTT_COMPLETE="complete_bash", COMP_WORDS="nanott ex", COMP_CWORD="1")
     r = subprocess.run([str(nanott_bin)], env=env, capture_output=True, text=True, timeout=60)
@@ -135,7 +140,7 @@ def test_compile_timeout_stops_a_run_that_takes_too_long(tmp_path, runtime_cache
 
 
 def test_install_completion_writes_the_shell_startup_file(tmp_path):
-    env = dict(os.environ, HOME=str(tmp_path), SHELL="/bin/bash")
+    env = dict(NAMED_SHELL, HOME=str(tmp_path), SHELL="/bin/bash")
     r = subprocess.run([str(Path(sys.prefix) / "bin" / "nanott"), "--install-completion", "bash"], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
