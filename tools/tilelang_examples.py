@@ -53,11 +53,11 @@ ARGS = {
     "gemm_splitk/example_tilelang_gemm_splitk.py": GEMM.replace("K=128", "K=256") + " --set split_k=2",
     "gemm_splitk/example_tilelang_gemm_splitk_vectorize_atomicadd.py": GEMM.replace("K=128", "K=256") +
                                                                        " --set split_k=2",
-    "gemv/example_gemv.py": "--kernel splitk_gemv --set N=128 --set K=256 --set BLOCK_N=32 --set BLOCK_K=64 "
-                            "--set reduce_threads=8",
+    # the tile GEMV of the file's main() (its SIMT variants stop at T.get_thread_binding, NT301)
+    "gemv/example_gemv.py": "--kernel gemv_alloc_reducer --set M=256 --set N=256",
     "norm/rms_norm.py": "--kernel rms_norm --set M=64 --set N=128 --set blk_m=1",
     "norm/layernorm.py": "--kernel _layernorm_fwd --set N=64 --set D=128",
-    "online_softmax/online_softmax.py": "--set BLOCK_M=32 --set BLOCK_N=128",
+    "online_softmax/online_softmax.py": "--set M=64 --set N=256 --set BLOCK_M=1 --set BLOCK_N=128",
     "cast/example_per_token_cast_to_fp8.py": "--set M=64 --set N=256 --set blk_m=8",
     "cast/example_group_per_split_token_cast_to_fp8.py": "--set M=64 --set N=256 --set BG=2 --set M_max=64 "
                                                          "--set blk_m=8",

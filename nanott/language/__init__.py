@@ -6,7 +6,8 @@ A TileLang kernel needs only its import line changed. What nanott lowers: `T.pri
 accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
 `T.exp`, `T.exp2`, `T.log`, `T.log2`, `T.clamp`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
-`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
+`s[i]`, `w[j]`; an accumulation into a vector, `o[i] += a[i, j] * x[j]`, is a reduction along j:
+reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
 scalar (a block index, a loop variable, a value made of them). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
 (`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
@@ -46,7 +47,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_var", "alloc_global", "print"]
+           "const", "empty", "alloc_var", "alloc_global", "print", "alloc_reducer", "finalize_reducer"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -99,6 +100,26 @@ def alloc_shared(shape, dtype, scope="shared.dyn"):
 def alloc_fragment(shape, dtype, scope="local.fragment"):
     """A register tile (on Tenstorrent: DST tiles or an L1 buffer, decided later)."""
     return _alloc(shape, dtype, "fragment")
+
+
+@closed()
+def alloc_reducer(shape, dtype, op="sum", replication=None):
+    """A buffer a T.Parallel accumulates into (`o[i] += a[i, j] * x[j]`): a fragment. On a GPU each
+    thread keeps a replica that T.finalize_reducer combines; nanott has one program per block, so
+    the accumulation is a T.reduce (reductions.py) and the replicas are nothing."""
+    if op not in ("sum", "max", "min"):
+        raise NanottError("NT301", f"T.alloc_reducer with op={op!r} is not supported by nanott yet", caller_loc(),
+                          hint="op is \"sum\", \"max\" or \"min\"")
+    return _alloc(shape, dtype, "fragment")
+
+
+@closed()
+def finalize_reducer(reducer, dst=None, batch=1) -> None:
+    """Combine a reducer's per-thread replicas: nothing to do in nanott (alloc_reducer)."""
+    current("T.finalize_reducer")
+    if dst is not None:
+        raise NanottError("NT301", "T.finalize_reducer into another buffer (dst=...) is not supported by "
+                                   "nanott yet", caller_loc(), hint="finalize in place, then T.copy the reducer")
 
 
 @closed()
@@ -275,7 +296,7 @@ pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic annotate_layout
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
-sync_threads alloc_local alloc_reducer finalize_reducer alloc_barrier
+sync_threads alloc_local alloc_barrier
 alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
 c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
+from nanott.language.reductions import split_reductions
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, as_cond, fold_int, symbolic_condition,
                                     to_expr)
 from nanott.printing import num
@@ -137,6 +138,7 @@ class Builder:
         self.body: tuple | None = None
         self.launches: list[l0.Kernel] = []             # the T.Kernel blocks closed so far
         self.scratch: list[Buffer] = []                 # T.alloc_global tensors
+        self.on_chip: set[str] = set()                  # on-chip buffers stored into
         self.index = Index()
         self.allocs = 0
         self.outer_loc = NOLOC
@@ -180,6 +182,12 @@ class Builder:
         while out in live:
             k += 1
             out = f"{name}_{k}"
+        return out
+
+    def fresh(self, name: str) -> str:
+        """A new name P0 itself introduces (a reduction's temporary), taken from now on."""
+        out = self.unique(name)
+        self.taken.add(out)
         return out
 
     def allocate(self, shape: tuple[int, ...], dtype: str, scope: str) -> Buffer:
@@ -256,6 +264,8 @@ class Builder:
                                        f"{target.dtype} buffer", hint="select a value with it: "
                                        "T.if_then_else(cond, 1.0, 0.0)")
         load = target[key]
+        if target.on_chip:
+            self.on_chip.add(target.label)
         self.emit(l0.Store(target.label, load.expr.indices, to_expr(value), loc=self.loc), "a store")
 
     def aug_store(self, target: Any, key: Any, op: str, value: Any) -> None:
@@ -331,7 +341,8 @@ class Builder:
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
         if spec.kind == "parallel":
-            self.emit(l0.Parallel(vars_, spec.extents, body, loc=loc), what)
+            for s in split_reductions(l0.Parallel(vars_, spec.extents, body, loc=loc), self.on_chip, self.fresh):
+                self.emit(s, what)
         else:
             n = spec.extents[0]
             extent = l0.Const(n, "int32", loc=loc) if isinstance(n, int) else n

@@ -217,9 +217,11 @@ def source_of(func: Callable) -> tuple[ast.FunctionDef, int, str]:
     return fdef, shift, file
 
 
-def rewrite(func: Callable) -> tuple[Callable[..., Callable], ast.arguments, int, str]:
+def rewrite(func: Callable, overrides: dict[str, Any] | None = None
+            ) -> tuple[Callable[..., Callable], ast.arguments, int, str]:
     """A maker `(builder, *closure values) -> rewritten kernel`, the def's parameters (for their
-    locations), the column shift of the dedent, and the file."""
+    locations), the column shift of the dedent, and the file. `overrides` replace module globals the
+    kernel reads (`--set M=64` for a file's module-level `M = 8192`), in a copy of its globals."""
     fdef, shift, file = source_of(func)
     body = KernelRewrite(shift).block([Logic().visit(s) for s in fdef.body])
     kernel = ast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[],
@@ -231,5 +233,6 @@ def rewrite(func: Callable) -> tuple[Callable[..., Callable], ast.arguments, int
                             body=[ast.copy_location(kernel, fdef), ast.Return(ast.Name(fdef.name, ast.Load()))])
     module = ast.fix_missing_locations(ast.Module([ast.copy_location(maker, fdef)], []))
     namespace: dict[str, Any] = {}
-    exec(compile(module, file, "exec"), func.__globals__, namespace)
+    scope = {**func.__globals__, **overrides} if overrides else func.__globals__
+    exec(compile(module, file, "exec"), scope, namespace)
     return namespace[MAKER], fdef.args, shift, file
