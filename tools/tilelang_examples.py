@@ -82,7 +82,7 @@ ARGS = {
     "linear_attention/example_linear_attn_fwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
     "linear_attention/example_retention_fwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
     "gemm_fp8/example_tilelang_gemm_fp8.py": GEMM + " --set dtype=float8_e4m3fn",
-    "gemm_fp8/example_tilelang_gemm_fp8_2xAcc.py": GEMM + " --set dtype=float8_e4m3fn",
+    "gemm_fp8/example_tilelang_gemm_fp8_2xAcc.py": GEMM.replace("K=128", "K=256") + " --set dtype=float8_e4m3fn",
     "warp_specialize/example_warp_specialize_gemm_copy_0_gemm_1.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_copy_1_gemm_0.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_copy_gemm_0_1.py": GEMM,

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
+from nanott.language.predicate import masked_selects, predicated
 from nanott.language.reductions import split_reductions
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, as_cond, fold_int, symbolic_condition,
                                     to_expr)
@@ -115,6 +116,7 @@ class Frame:
     stmts: list = field(default_factory=list)
     scope: set = field(default_factory=set)       # loop variables opened by this frame
     parallel: bool = False                        # the body of a T.Parallel nest
+    branch: bool = False                          # a branch of an `if` on a run-time value
 
 
 BIN = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "Div": operator.itruediv,
@@ -139,6 +141,7 @@ class Builder:
         self.launches: list[l0.Kernel] = []             # the T.Kernel blocks closed so far
         self.scratch: list[Buffer] = []                 # T.alloc_global tensors
         self.on_chip: set[str] = set()                  # on-chip buffers stored into
+        self.shapes: dict[str, tuple[int, ...]] = {}    # on-chip buffers, by name
         self.index = Index()
         self.allocs = 0
         self.outer_loc = NOLOC
@@ -208,6 +211,7 @@ class Builder:
         self.allocs += 1
         name = self.unique(f"{buf.scope}{self.allocs - 1}")
         self.taken.add(name)
+        self.shapes[name] = buf.shape
         return name
 
     def record(self, key: str, value: Any) -> None:
@@ -232,7 +236,14 @@ class Builder:
         if isinstance(value, Buffer) and value.name is None:
             value.name = self.unique(names)
             self.taken.add(value.name)
+            if value.on_chip:
+                self.shapes[value.name] = value.shape
             return value
+        if any(f.branch for f in self.frames) and not isinstance(value, Buffer):
+            raise NanottError("NT302", f"{names} is assigned under an `if` on a value known only at run "
+                                       "time; both branches run when nanott parses the kernel, so the name "
+                                       "would hold the last branch's value", hint="assign it before the if, "
+                                       "and choose values with T.if_then_else(cond, a, b)")
         if isinstance(value, Sym) and not (isinstance(value.expr, l0.Var) and value.expr.name == names):
             name = self.unique(names)
             self.emit(l0.Let(name, value.expr, loc=self.loc), "a run-time value")
@@ -297,6 +308,23 @@ class Builder:
             raise symbolic_condition(cond)
         return bool(cond)
 
+    def ctx_branches(self, cond: Any) -> Iterator[bool]:
+        """`if c: A else: B` (rewrite.py): a Python bool runs one branch; a condition on run-time
+        values runs A, then B, each in its own frame, and makes their statements conditional on c
+        and on not c (predicate.py)."""
+        if not isinstance(cond, Cond):
+            yield self.ctx_if(cond)
+            return
+        for branch, c in ((True, cond), (False, ~cond)):
+            frame = Frame(parallel=any(f.parallel for f in self.frames), branch=True)
+            self.frames.append(frame)
+            loc = self.loc
+            yield branch
+            body = self.close(frame)
+            self.loc = loc
+            for s in predicated(body, to_expr(c), self.shapes, self.fresh):
+                self.emit(s, "a run-time if")
+
     def ctx_with(self, manager: Any, names: Any) -> Any:
         if isinstance(manager, KernelSpec):
             manager.names = names
@@ -342,7 +370,8 @@ class Builder:
         body = self.close(frame)
         if spec.kind == "parallel":
             for s in split_reductions(l0.Parallel(vars_, spec.extents, body, loc=loc), self.on_chip, self.fresh):
-                self.emit(s, what)
+                for t in masked_selects(s, self.fresh) if isinstance(s, l0.Parallel) else (s,):
+                    self.emit(t, what)
         else:
             n = spec.extents[0]
             extent = l0.Const(n, "int32", loc=loc) if isinstance(n, int) else n

@@ -9,7 +9,10 @@ so that the builder sees what plain Python would hide:
                                                                     value from one iteration to the next
   for x in range(n):     ->  range becomes __nt__.serial            a serial loop, as TileLang does
   break / continue       ->  __nt__.ctx_break(id) first             refused inside a kernel loop
-  if c: / while c:       ->  __nt__.ctx_if(c)                       Python bools only
+  if c: A else: B        ->  for __nt_then__ in __nt__.ctx_branches(c):   a Python bool runs one
+                                 if __nt_then__: A else: B          branch; a run-time condition
+                                                                    both, predicated (predicate.py)
+  while c: (and an if holding break, continue or return) -> __nt__.ctx_if(c)   Python bools only
   with E as (a, b):      ->  with __nt__.ctx_with(E, ("a", "b"))    T.Kernel learns the block names
   x = v, (a, b) = v      ->  x = __nt__.bind("x", v)                run-time values become lets
   A: T.Tensor(...)       ->  A = __nt__.annotate("A", T.Tensor(...)) a tensor of an eager kernel
@@ -34,6 +37,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import Loc
 
 HOOK = "__nt__"
+BRANCH = "__nt_then__"
 MAKER = "__nt_make__"
 
 
@@ -116,8 +120,15 @@ class KernelRewrite(ast.NodeTransformer):
     visit_Continue = visit_Break
 
     def visit_If(self, node: ast.If) -> ast.AST:
-        node.test = call("ctx_if", node.test)
-        return self.generic_visit(node)
+        jumps = any(isinstance(x, (ast.Break, ast.Continue, ast.Return)) for x in ast.walk(node))
+        test, node.test = node.test, ast.Name(BRANCH, ast.Load())
+        if jumps:                       # a second run of its branches would jump out of the wrong loop
+            node.test = call("ctx_if", test)
+        self.generic_visit(node)
+        if jumps:
+            return node
+        loop = ast.For(ast.Name(BRANCH, ast.Store()), call("ctx_branches", test), [node], [])
+        return ast.copy_location(loop, node)
 
     def visit_With(self, node: ast.With) -> ast.AST:
         for item in node.items:
