@@ -34,6 +34,10 @@ GEMM = "--set M=128 --set N=128 --set K=128 --set block_M=64 --set block_N=64 --
 ATTN = "--set batch=1 --set heads=2 --set dim=64"
 GQA_BWD = ("--set batch=1 --set heads=4 --set seq_len=128 --set dim_qk=64 --set dim_v=64 --set is_causal=False "
            "--set block_M=64 --set block_N=64 --set groups=2")
+MAMBA = ("--set batch=1 --set seqlen=256 --set chunk_size=64 --set ngroups=1 --set nheads=2 --set headdim=64 "
+         "--set dstate=64")
+SPARSE_DECODE = ("--set batch=1 --set heads=8 --set heads_kv=2 --set dim=64 --set dim_v=64 --set block_N=32 "
+                 "--set block_H=32 --set num_stages=1 --set threads=128")
 # file (under examples/) -> the arguments of `nanott explain`; a file not listed runs without any
 ARGS = {
     "elementwise/example_elementwise_add.py": "--set M=64 --set N=64 --set block_M=32 --set block_N=32 "
@@ -133,6 +137,28 @@ ARGS = {
                                                      "--set max_seq_len=128 --set dim=64 --set is_causal=False",
     "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
                                                      "--set heads=4 --set dim=64 --set is_causal=False",
+    "flash_decoding/example_gqa_decode_varlen_logits.py": "--set batch=1 --set heads=8 --set k_heads=2 "
+                                                          "--set max_seqlen_kv=256 --set total_seqlen_k=256 "
+                                                          "--set dim=64 --set has_sink=False --set block_N=64 "
+                                                          "--set block_H=32",
+    "linear_attention/example_mamba_chunk_scan.py": MAMBA + " --set block_Dstate=64",
+    "linear_attention/example_mamba_chunk_state.py": MAMBA,
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_paged.py": SPARSE_DECODE + " --set page_block_size=64 "
+                                                                         "--set num_pages=8",
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_indice.py": SPARSE_DECODE,
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_mask.py": SPARSE_DECODE,
+    "gemm_fp8/example_tilelang_gemm_fp8_sm100.py": GEMM + " --set trans_A=False --set trans_B=True "
+                                                   "--set in_dtype=float8_e4m3fn --set out_dtype=bfloat16 "
+                                                   "--set accum_dtype=float32 --set num_stages=2 --set threads=128",
+    "deepseek_nsa/example_tilelang_nsa_bwd.py": "--kernel tilelang_kernel_fwd --set batch=1 --set seq_len=64 "
+                                                "--set heads=16 --set dim=32 --set is_causal=True --set block_size=32 "
+                                                "--set groups=16 --set selected_blocks=1",
+    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": "--set batch=1 --set c_seq_len=64 --set heads=16 --set dim=32 "
+                                                       "--set is_causal=True --set block_size=32 --set groups=16 "
+                                                       "--set selected_blocks=1",
+    "deepseek_mla/example_mla_decode_paged.py": "--set batch=1 --set h_q=64 --set h_kv=1 --set max_seqlen_pad=256 "
+                                                "--set dv=128 --set dpe=32 --set block_N=64 --set block_H=64 "
+                                                "--set num_split=1 --set block_size=64",
     "fusedmoe/example_fusedmoe_tilelang.py": "--kernel moe_forward_tilelang_shared --set dhidden=128 "
                                              "--set dexpert=128 --set num_tokens=128 --set dtype=float16",
 }

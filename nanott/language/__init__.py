@@ -10,7 +10,8 @@ accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infini
 reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
 scalar (a block index, a loop variable, a value made of them). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
-(`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
+(`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, layout hints given to
+`T.annotate_layout`, `T.no_set_max_nreg`, ...) are accepted and recorded
 as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
 an operation's (`gemm.policy`, `copy.coalesced_width`). Any other `T.name` is a callable that
 reports NT301 (or NT108 for a name TileLang does not have).
@@ -47,7 +48,8 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_var", "alloc_global", "print", "alloc_reducer", "finalize_reducer"]
+           "const", "empty", "alloc_var", "alloc_global", "print", "alloc_reducer", "finalize_reducer",
+           "annotate_layout", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -120,6 +122,54 @@ def finalize_reducer(reducer, dst=None, batch=1) -> None:
     if dst is not None:
         raise NanottError("NT301", "T.finalize_reducer into another buffer (dst=...) is not supported by "
                                    "nanott yet", caller_loc(), hint="finalize in place, then T.copy the reducer")
+
+
+class LayoutHint:
+    """A layout TileLang may give a buffer (`tilelang.layout.make_swizzled_layout(buf)`,
+    `T.Layout(shape, fn)`): where its elements lie in memory, a permutation. Every access of a
+    kernel names elements by their logical indices, so the values do not depend on it; Tenstorrent
+    keeps each buffer in nanott's own tiled layout (A1), and T.annotate_layout records the hint."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+def make_swizzled_layout(buffer, *args, **kwargs) -> LayoutHint:
+    """`tilelang.layout.make_swizzled_layout`: a bank-conflict-free shared-memory layout (CUDA)."""
+    return LayoutHint("swizzled")
+
+
+@closed()
+def Layout(shape, forward_fn) -> LayoutHint:  # noqa: N802  (TileLang's name)
+    """A layout given by its index map: a hint for T.annotate_layout (LayoutHint)."""
+    return LayoutHint("custom")
+
+
+@closed()
+def annotate_layout(layout_map) -> None:
+    """Record each buffer's layout hint (`layout.<buffer>`); see LayoutHint for why that is all."""
+    b = current("T.annotate_layout")
+    for buf, layout in dict(layout_map).items():
+        if not isinstance(layout, LayoutHint):
+            raise NanottError("NT301", f"T.annotate_layout with a {type(layout).__name__} is not supported by "
+                                       "nanott yet", caller_loc(), hint="make_swizzled_layout and T.Layout hints "
+                                                                        "are recorded; other layouts are not")
+        b.record(f"layout.{getattr(buf, 'label', buf)}", layout.kind)
+
+
+@closed()
+def no_set_max_nreg() -> None:
+    """A Hopper register-allocation hint (no setmaxnreg in warp-specialised code): recorded."""
+    current("T.no_set_max_nreg").record("no_set_max_nreg", True)
+
+
+@closed()
+def disable_warp_group_reg_alloc() -> None:
+    """A Hopper register-allocation hint: recorded, as no_set_max_nreg."""
+    current("T.disable_warp_group_reg_alloc").record("disable_warp_group_reg_alloc", True)
 
 
 @closed()
@@ -293,12 +343,11 @@ reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
-Select max_value min_value macro dynamic symbolic annotate_layout
-annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
-no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
+Select max_value min_value macro dynamic symbolic
+annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
 sync_threads alloc_local alloc_barrier
 alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
-c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
+c2d_im2col transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm
 access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())
