@@ -33,8 +33,8 @@ CASES = [
      "T.cpoy(A, A_s)", "did you mean T.copy?"),
     ("bad_python_error", "NT109", "NameError: name 'undefined_offset' is not defined",
      "T.copy(A_s, B[undefined_offset, 0])", "the error is in the statement shown"),
-    ("bad_loop_start", "NT304", "T.serial from 1 with step 1 is not supported by nanott yet",
-     "for k in T.serial(1, 2):", "loops start at 0"),
+    ("bad_loop_start", "NT304", "T.serial with step 2 is not supported by nanott yet",
+     "for k in T.serial(0, 2, 2):", "loops step by 1"),
     ("bad_slice_extent", "NT102", "the slice (bx * 64):(by * 64) of A (dim 0) does not have an extent",
      "T.copy(A[bx * 64:by * 64, :], A_s)", "difference is a Python int"),
 ]

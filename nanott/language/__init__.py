@@ -294,14 +294,16 @@ def Pipelined(start, stop=None, num_stages=0, **knobs) -> LoopSpec:
     stages = fold_int(num_stages, "num_stages")
     if stages < 0:
         raise NanottError("NT102", f"num_stages must be 0 or more, got {stages}")
-    return LoopSpec("pipelined", loop_range("T.Pipelined", start, stop, None), stages)
+    extents, first = loop_range("T.Pipelined", start, stop, None)
+    return LoopSpec("pipelined", extents, stages, first)
 
 
 @closed("annotations")
 def serial(start, stop=None, step=None, **knobs) -> LoopSpec:
     """A plain serial loop; `range(n)` in a kernel means the same."""
     current("T.serial").record_knobs("serial.", knobs)
-    return LoopSpec("serial", loop_range("T.serial", start, stop, step))
+    extents, first = loop_range("T.serial", start, stop, step)
+    return LoopSpec("serial", extents, 0, first)
 
 
 Serial = serial

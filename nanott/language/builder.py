@@ -70,28 +70,32 @@ class LoopSpec:
     kind: str                      # parallel | pipelined | serial
     extents: tuple[int, ...]
     num_stages: int = 0
+    start: int = 0                 # a serial loop from `start`: its variable is start + the L0 loop's
 
     def __iter__(self):
         raise NanottError("NT304", f"T.{self.kind.capitalize()} is only supported as the iterable "
                                    "of a `for` statement in the kernel body")
 
 
-def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[Any]:
-    """The extent of a serial loop written with range-style bounds: only 0..n by 1 for now. n may
-    be a run-time value (causal attention stops at the diagonal block): then its L0 expression."""
+def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[tuple[Any], int]:
+    """The extent and start of a serial loop written with range-style bounds, by 1: L0's loops
+    run from 0, so a loop from s (`T.Pipelined(1, n + 1)`) runs n - s trips and its variable is
+    s + the L0 loop's (builder._loop). n may be a run-time value (causal attention stops at the
+    diagonal block): then its L0 expression."""
     if stop is None:
         start, stop = 0, start
-    if isinstance(stop, Sym) and not isinstance(stop.expr, l0.Const) and start == 0 and step in (None, 1):
-        return (stop.expr,)
+    first = fold_int(start, f"the start of {what}")
+    if isinstance(stop, Sym) and not isinstance(stop.expr, l0.Const) and step in (None, 1):
+        extent = stop.expr if first == 0 else l0.BinOp("-", stop.expr, l0.Const(first, "int32"))
+        return (extent,), first
     bounds = [fold_int(x, f"the {name} of {what}") for name, x in
               (("start", start), ("stop", stop), ("step", 1 if step is None else step))]
-    if bounds[0] != 0 or bounds[2] != 1:
-        raise NanottError("NT304", f"{what} from {bounds[0]} with step {bounds[2]} is not supported "
-                                   "by nanott yet", hint="loops start at 0 with step 1: "
-                                                         "offset the index in the body instead")
-    if bounds[1] <= 0:
-        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1]}")
-    return (bounds[1],)
+    if bounds[2] != 1:
+        raise NanottError("NT304", f"{what} with step {bounds[2]} is not supported by nanott yet",
+                          hint="loops step by 1: scale the index in the body instead")
+    if bounds[1] - bounds[0] <= 0:
+        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1] - bounds[0]}")
+    return (bounds[1] - bounds[0],), bounds[0]
 
 
 @dataclass
@@ -337,7 +341,8 @@ class Builder:
 
     def serial(self, start: Any, stop: Any = None, step: Any = None) -> LoopSpec:
         """`range(...)` in a kernel: a serial loop, as in TileLang."""
-        return LoopSpec("serial", loop_range("range", start, stop, step))
+        extents, first = loop_range("range", start, stop, step)
+        return LoopSpec("serial", extents, 0, first)
 
     def ctx_for(self, it: Any, names: Any, loop_id: int, carried: tuple[str, ...] = ()) -> Iterator:
         self.loops[loop_id] = isinstance(it, LoopSpec)
@@ -366,6 +371,8 @@ class Builder:
         frame.scope.update(vars_)
         self.frames.append(frame)
         syms = tuple(Sym(l0.Var(v, loc=loc)) for v in vars_)
+        if spec.start:
+            syms = tuple(Sym(l0.BinOp("+", s.expr, l0.Const(spec.start, "int32", loc=loc), loc=loc)) for s in syms)
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
         if spec.kind == "parallel":
