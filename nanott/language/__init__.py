@@ -7,8 +7,10 @@ accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infini
 `T.exp`, `T.exp2`, `T.log`, `T.log2`, `T.clamp`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
 `s[i]`, `w[j]`; an accumulation into a vector, `o[i] += a[i, j] * x[j]`, is a reduction along j:
-reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
-scalar (a block index, a loop variable, a value made of them). Tensors are
+reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into),
+`T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
+scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
+`T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
 (`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, layout hints given to
 `T.annotate_layout`, `T.no_set_max_nreg`, ...) are accepted and recorded
@@ -41,6 +43,8 @@ from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
                                         log2, max, min, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
+from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait,
+                                             mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
@@ -48,8 +52,9 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_var", "alloc_global", "print", "alloc_reducer", "finalize_reducer",
-           "annotate_layout", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
+           "const", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
+           "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
+           "alloc_reducer", "finalize_reducer", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -122,42 +127,6 @@ def finalize_reducer(reducer, dst=None, batch=1) -> None:
     if dst is not None:
         raise NanottError("NT301", "T.finalize_reducer into another buffer (dst=...) is not supported by "
                                    "nanott yet", caller_loc(), hint="finalize in place, then T.copy the reducer")
-
-
-class LayoutHint:
-    """A layout TileLang may give a buffer (`tilelang.layout.make_swizzled_layout(buf)`,
-    `T.Layout(shape, fn)`): where its elements lie in memory, a permutation. Every access of a
-    kernel names elements by their logical indices, so the values do not depend on it; Tenstorrent
-    keeps each buffer in nanott's own tiled layout (A1), and T.annotate_layout records the hint."""
-
-    def __init__(self, kind: str):
-        self.kind = kind
-
-    def __str__(self) -> str:
-        return self.kind
-
-
-def make_swizzled_layout(buffer, *args, **kwargs) -> LayoutHint:
-    """`tilelang.layout.make_swizzled_layout`: a bank-conflict-free shared-memory layout (CUDA)."""
-    return LayoutHint("swizzled")
-
-
-@closed()
-def Layout(shape, forward_fn) -> LayoutHint:  # noqa: N802  (TileLang's name)
-    """A layout given by its index map: a hint for T.annotate_layout (LayoutHint)."""
-    return LayoutHint("custom")
-
-
-@closed()
-def annotate_layout(layout_map) -> None:
-    """Record each buffer's layout hint (`layout.<buffer>`); see LayoutHint for why that is all."""
-    b = current("T.annotate_layout")
-    for buf, layout in dict(layout_map).items():
-        if not isinstance(layout, LayoutHint):
-            raise NanottError("NT301", f"T.annotate_layout with a {type(layout).__name__} is not supported by "
-                                       "nanott yet", caller_loc(), hint="make_swizzled_layout and T.Layout hints "
-                                                                        "are recorded; other layouts are not")
-        b.record(f"layout.{getattr(buf, 'label', buf)}", layout.kind)
 
 
 @closed()
@@ -324,6 +293,38 @@ def use_swizzle(panel_size=None, order="row", enable=True) -> None:
              (panel_size, order, enable))
 
 
+class SwizzledLayout:
+    """`tilelang.layout.make_swizzled_layout(buf)`: a permutation of a shared buffer's addresses that
+    spreads a GPU warp's accesses over the banks of shared memory. It changes no value."""
+    kind = "swizzled"
+
+    def __init__(self, buffer, *args, **kwargs):
+        self.buffer = buffer
+
+
+class Layout(SwizzledLayout):
+    """`T.Layout(shape, fn)`: where each element of a buffer lies, by an index map (TileLang's flash
+    attention backward lays dQ out for its atomic adds). Every access names elements by their
+    logical indices, so it changes no value either: recorded as `custom`."""
+    kind = "custom"
+
+    def __init__(self, shape, forward_fn):
+        super().__init__(None)
+
+
+@closed()
+def annotate_layout(layout_map) -> None:
+    """`T.annotate_layout({buf: make_swizzled_layout(buf)})`: recorded (`layout.<buf>=swizzled`), no
+    effect: a CB holds whole 32x32 tiles in the order the unpacker reads them, and Tensix L1 has no
+    banks for a swizzle to spread. Any other layout (a fragment's thread mapping) is NT301."""
+    b = current("T.annotate_layout")
+    for buf, layout in dict(layout_map).items():
+        if not isinstance(layout, SwizzledLayout):
+            raise NanottError("NT301", f"T.annotate_layout of {type(layout).__name__} is not supported by "
+                              "nanott yet (only make_swizzled_layout, which changes no value)", caller_loc())
+        b.record(f"layout.{getattr(buf, 'label', buf)}", layout.kind)
+
+
 class GemmWarpPolicy(IntEnum):
     """A CUDA warp-partition hint for T.gemm: recorded, no effect on Tenstorrent."""
     Square = 0
@@ -346,11 +347,11 @@ reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atom
 atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic
-annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
-sync_threads alloc_local alloc_barrier
-alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
+annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
+annotate_compile_flags get_thread_binding thread_binding sync_threads alloc_local
+alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy im2col
 c2d_im2col transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
-mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm
+tcgen05_gemm wgmma_gemm
 access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())
 
