@@ -321,7 +321,7 @@ def annotate_layout(layout_map) -> None:
     for buf, layout in dict(layout_map).items():
         if not isinstance(layout, SwizzledLayout):
             raise NanottError("NT301", f"T.annotate_layout of {type(layout).__name__} is not supported by "
-                              "nanott yet (only make_swizzled_layout, which changes no value)", caller_loc())
+                              "nanott yet (only make_swizzled_layout and T.Layout, which change no value)", caller_loc())
         b.record(f"layout.{getattr(buf, 'label', buf)}", layout.kind)
 
 
