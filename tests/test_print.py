@@ -114,7 +114,7 @@ def test_g1_emits_the_release_dprint(programs, release):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("release", ["0.66.0", "0.81.1"])      # the stream form, and the format form
+@pytest.mark.parametrize("release", ["0.65.0", "0.66.0", "0.81.1"])   # stream (debug/, api/debug/), format form
 def test_the_cpp_prints_what_l9_prints(programs, release, runtime_cache, tmp_path, capsys):
     """compile --execute's program prints, per core, the lines the L9 interpreter prints there."""
     import dataclasses
