@@ -38,6 +38,7 @@ CASES = [
     ("bad_too_many_bytes", "NT205", 'def bad(A: T.Tensor((M, K), "float32"),', 'C: T.Tensor'),
     ("bad_too_many_blocks", "NT206", "with T.Kernel(N // bn, M // bm) as (bx, by):", "with"),
     ("bad_launch_layouts", "NT324", 'S = T.alloc_global((96, 64), "float32")', "S = "),
+    ("bad_barrier_never_arrived", "NT329", "T.barrier_wait(ready, k % 2)", "T.barrier_wait"),
 ]
 
 
