@@ -1,4 +1,4 @@
-"""The compiled executors of L0..L4 (nanott/languages/l0_compiled.py) against the reference
+"""The compiled executors of L0..L8 (nanott/languages/l0_compiled.py) against the reference
 interpreters: bit for bit on every example at every level (tests/test_generality.py compares L0 on
 every fuzzed kernel); a GEMM's K loop
 runs statement-major, a loop that breaks the conditions runs iteration by iteration, and a user's

@@ -6,6 +6,9 @@ with everything the tree says already resolved (which NumPy function, which buff
 indices); later executions only call closures. The rules are InterpL0's own code, reached by
 open recursion where a statement has no closure of its own (reduce, atomic add), so both give
 the same bits; tests/test_compiled.py checks every example and the fuzzed kernels bit for bit.
+The same mixin before InterpL1..InterpL8 (COMPILED) gives each level its compiled executor: the
+statements and expressions those levels share with L0 run as closures, everything else (CBs, tile
+programs, kernels under the scheduler, the protocol's checks) by the level's own interpreter.
 
 One loop shape runs statement-major, all its iterations at once: a serial loop whose body only
 copies into on-chip buffers it overwrites whole and accumulates products of them with T.gemm
@@ -30,15 +33,21 @@ from nanott.languages.l1_interp import InterpL1
 from nanott.languages.l2_interp import InterpL2
 from nanott.languages.l3_interp import InterpL3
 from nanott.languages.l4_interp import InterpL4
+from nanott.languages.l5_interp import InterpL5
+from nanott.languages.l6_interp import InterpL6
+from nanott.languages.l7_interp import InterpL7
+from nanott.languages.l8_interp import InterpL8
 
 F32 = np.float32
 Code = Callable[[Env], Any]
 
 
 class Compiled:
-    """A mixin before an interpreter of L0..L4 (CompiledL0 = Compiled + InterpL0): closures for
+    """A mixin before an interpreter of L0..L8 (CompiledL0 = Compiled + InterpL0): closures for
     L0's own productions, compiled once per node (kept by id; the node is kept alive); any other
-    node (L1's Alloc, L3's CoreArg, L4's CB statements) runs by the interpreter's own rule."""
+    node (L1's Alloc, L3's CoreArg, L4's CB statements, L5's tile programs, L7's kernels) runs by
+    the interpreter's own rule, which reaches the closures again for every expression it evaluates
+    (a loop extent, a tile's row, a page index)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,8 +184,10 @@ class Compiled:
 
     def run(self, program: Any, arrays: dict[str, np.ndarray]) -> None:
         # tensors no statement writes (known only where every statement is L0's or L1's Alloc)
-        known = all(type(x) in L0_NODES or isinstance(x, (l1.Alloc, l1.CbPlan, l3.CoreArg)) for x in walk(program.body))
-        self.constant = {p.name for p in program.params} - written(program.body) if known else set()
+        body = getattr(program, "body", None)     # L7 on: kernels, whose statements this class does not run
+        known = body is not None and all(type(x) in L0_NODES or isinstance(x, (l1.Alloc, l1.CbPlan, l3.CoreArg))
+                                         for x in walk(body))
+        self.constant = {p.name for p in program.params} - written(body) if known else set()
         self.as_f32: dict[str, np.ndarray] = {}
         super().run(program, arrays)
 
@@ -263,9 +274,9 @@ class CompiledL0(Compiled, InterpL0):
     """InterpL0, compiled."""
 
 
-COMPILED = {"L0": CompiledL0, "L1": type("CompiledL1", (Compiled, InterpL1), {}),
-            "L2": type("CompiledL2", (Compiled, InterpL2), {}), "L3": type("CompiledL3", (Compiled, InterpL3), {}),
-            "L4": type("CompiledL4", (Compiled, InterpL4), {})}
+COMPILED = {"L0": CompiledL0, **{level: type(f"Compiled{level}", (Compiled, interp), {}) for level, interp in (
+    ("L1", InterpL1), ("L2", InterpL2), ("L3", InterpL3), ("L4", InterpL4), ("L5", InterpL5), ("L6", InterpL6),
+    ("L7", InterpL7), ("L8", InterpL8))}}
 
 
 def written(body: tuple) -> set[str]:
