@@ -55,25 +55,28 @@ def row(name: str, m: tuple[float, float, float, float], note: str = "") -> None
     print(f"  {name:<28} CPU {m[0]:.3f} / {m[1]:.3f} s   wall {m[2]:.3f} / {m[3]:.3f} s  {note}")
 
 
+def report(repeat: int) -> None:
+    py, nanott = sys.executable, str(Path(sys.executable).parent / "nanott")
+    print(f"startup, cold (min / median of {repeat} fresh processes); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    row("python", measure([py, "-c", "pass"], repeat))
+    row("import numpy", measure([py, "-c", "import numpy"], repeat))
+    cli = measure([py, "-c", "import nanott.cli"], repeat)
+    row("import nanott.cli", cli)
+    adapters = measure([py, "-c", "import nanott.cli, typer._adapters"], repeat)
+    row("  + typer's pydantic adapters", adapters, f"(+{adapters[0] - cli[0]:.3f} s CPU before any parameter)")
+    row("explain --no-check", measure([nanott, *EXPLAIN, "--no-check"], repeat))
+    full = measure([nanott, *EXPLAIN], repeat)
+    row("explain (checked)", full, f"target < {TARGET} s wall on an idle core: "
+        f"{'met' if full[0] < TARGET else 'MISSED'} by the CPU minimum")
+    one = measure([nanott, *EXPLAIN], repeat, {**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    row("explain, 1 BLAS thread", one, f"{'met' if one[0] < TARGET else 'MISSED'}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=7)
-    a = p.parse_args()
-    py, nanott = sys.executable, str(Path(sys.executable).parent / "nanott")
-    print(f"startup, cold (min / median of {a.repeat} fresh processes); load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    row("python", measure([py, "-c", "pass"], a.repeat))
-    row("import numpy", measure([py, "-c", "import numpy"], a.repeat))
-    cli = measure([py, "-c", "import nanott.cli"], a.repeat)
-    row("import nanott.cli", cli)
-    adapters = measure([py, "-c", "import nanott.cli, typer._adapters"], a.repeat)
-    row("  + typer's pydantic adapters", adapters, f"(+{adapters[0] - cli[0]:.3f} s CPU before any parameter)")
-    row("explain --no-check", measure([nanott, *EXPLAIN, "--no-check"], a.repeat))
-    full = measure([nanott, *EXPLAIN], a.repeat)
-    row("explain (checked)", full, f"target < {TARGET} s wall on an idle core: "
-        f"{'met' if full[0] < TARGET else 'MISSED'} by the CPU minimum")
-    one = measure([nanott, *EXPLAIN], a.repeat, {**os.environ, "OPENBLAS_NUM_THREADS": "1"})
-    row("explain, 1 BLAS thread", one, f"{'met' if one[0] < TARGET else 'MISSED'}")
+    report(p.parse_args().repeat)
 
 
 if __name__ == "__main__":

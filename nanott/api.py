@@ -24,7 +24,7 @@ from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
-from nanott.languages.l0_compiled import COMPILED
+from nanott.languages.compiled import COMPILED
 from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance

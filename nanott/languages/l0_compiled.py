@@ -6,9 +6,7 @@ with everything the tree says already resolved (which NumPy function, which buff
 indices); later executions only call closures. The rules are InterpL0's own code, reached by
 open recursion where a statement has no closure of its own (reduce, atomic add), so both give
 the same bits; tests/test_compiled.py checks every example and the fuzzed kernels bit for bit.
-The same mixin before InterpL1..InterpL8 (COMPILED) gives each level its compiled executor: the
-statements and expressions those levels share with L0 run as closures, everything else (CBs, tile
-programs, kernels under the scheduler, the protocol's checks) by the level's own interpreter.
+The same mixin before InterpL1..InterpL8 gives each level its compiled executor (languages/compiled.py).
 
 One loop shape runs statement-major, all its iterations at once: a serial loop whose body only
 copies into on-chip buffers it overwrites whole and accumulates products of them with T.gemm
@@ -29,14 +27,6 @@ from numpy.lib.stride_tricks import as_strided
 from nanott.ir import walk
 from nanott.languages import l0, l1, l3
 from nanott.languages.l0_interp import BINOPS, UNARY, Env, InterpL0, cast, empty, float32, select
-from nanott.languages.l1_interp import InterpL1
-from nanott.languages.l2_interp import InterpL2
-from nanott.languages.l3_interp import InterpL3
-from nanott.languages.l4_interp import InterpL4
-from nanott.languages.l5_interp import InterpL5
-from nanott.languages.l6_interp import InterpL6
-from nanott.languages.l7_interp import InterpL7
-from nanott.languages.l8_interp import InterpL8
 
 F32 = np.float32
 Code = Callable[[Env], Any]
@@ -217,9 +207,13 @@ class Compiled:
         for g in gemms:
             a, b = (values[x] if x in values else env.buffers[x].astype(F32) for x in (g.a, g.b))
             c = env.buffers[g.c]
-            acc = c.astype(F32)
             products = (np.swapaxes(a, -1, -2) if g.transpose_a else a) @ \
                 (np.swapaxes(b, -1, -2) if g.transpose_b else b)           # each the reference's 2-D product
+            if c.dtype == F32 and products[0].size > 1:
+                products[0] += c          # then one add after another: NumPy sums pairwise only along
+                c[...] = np.add.reduce(products, axis=0)    # the fast axis, and axis 0 is not (C order)
+                continue
+            acc = c.astype(F32)
             for i in range(n):
                 acc += products[i]
                 if c.dtype != F32:
@@ -274,9 +268,6 @@ class CompiledL0(Compiled, InterpL0):
     """InterpL0, compiled."""
 
 
-COMPILED = {"L0": CompiledL0, **{level: type(f"Compiled{level}", (Compiled, interp), {}) for level, interp in (
-    ("L1", InterpL1), ("L2", InterpL2), ("L3", InterpL3), ("L4", InterpL4), ("L5", InterpL5), ("L6", InterpL6),
-    ("L7", InterpL7), ("L8", InterpL8))}}
 
 
 def written(body: tuple) -> set[str]:
@@ -333,4 +324,4 @@ def strided(buf: np.ndarray, starts: list[list[int]], extents: tuple[int, ...]) 
                       writeable=False)
 
 
-__all__ = ["COMPILED", "Compiled", "CompiledL0", "batch_plan"]
+__all__ = ["Compiled", "CompiledL0", "batch_plan"]
