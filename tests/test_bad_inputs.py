@@ -37,6 +37,7 @@ CASES = [
     ("bad_l1_budget", "NT201", 'C_l = T.alloc_fragment((bm, bn), "float32")', "C_l"),
     ("bad_too_many_bytes", "NT205", 'def bad(A: T.Tensor((M, K), "float32"),', 'C: T.Tensor'),
     ("bad_too_many_blocks", "NT206", "with T.Kernel(N // bn, M // bm) as (bx, by):", "with"),
+    ("bad_barrier_never_arrived", "NT329", "T.barrier_wait(ready, k % 2)", "T.barrier_wait"),
 ]
 
 
