@@ -21,7 +21,7 @@ Diagnostic codes raised by the frontend (P0):
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
   NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
-  NT326 T.print of a buffer, an element, a float or a condition, or inside T.Parallel
+  NT326 T.print of a buffer, an element, a function of a scalar, a condition, or inside T.Parallel
 """
 from __future__ import annotations
 
