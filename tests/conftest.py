@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from fast_tier import mark_sweeps
 from nanott import api
 from nanott.pipeline import PIPELINE, Stage, run_stages
 
@@ -109,6 +110,11 @@ def delete_orphans(root: Path) -> list[Path]:
         if d.is_dir() and not any(d.iterdir()):
             d.rmdir()
     return orphans
+
+
+def pytest_collection_modifyitems(config, items):
+    """Sweeps over every example run only fast_tier.FAST_EXAMPLES in `make test-fast`."""
+    mark_sweeps(items, EXAMPLES)
 
 
 def pytest_runtest_setup(item):
