@@ -17,7 +17,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
-test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds and the slow doc weaving, on 2 workers
+test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds, the browser, the course weaving and the README runs, on 2 workers
 	$(PYTHON) -m pytest -q -n 2 -m "not slow and not heavy"
 
 # the heavy tier: every example's protocol mutants and the kernel generator on fresh seeds

@@ -57,8 +57,8 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{s.id}: tests of stage {s.id} {s.name} ({s.transition})")
     config.addinivalue_line("markers", "heavy: long-running defences (every example's mutants, fresh "
                                        "fuzzing seeds), deselected by `make test`, run by `make fuzz`")
-    config.addinivalue_line("markers", "slow: builds C++ with g++, weaves the course into a copy, or drives "
-                                       "a browser; "
+    config.addinivalue_line("markers", "slow: builds C++ with g++, weaves the course, runs the README's and "
+                                       "the exercises' commands in fresh processes, or drives a browser; "
                                        "`make test-fast` (pytest -m 'not slow') leaves these out")
     config.addinivalue_line("markers", "needs_dot: renders with graphviz's `dot` (skipped without it, "
                                        "except under CI, where it fails)")

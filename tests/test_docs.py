@@ -34,6 +34,7 @@ def markers(page: str) -> list[str]:
     return re.findall(r"<!-- weave: (.*?) -->", (DOCS / page).read_text())
 
 
+@pytest.mark.slow       # re-runs every woven excerpt of the course (seconds); `make test` keeps it
 def test_docs_have_not_drifted():
     problems = weave.drift(DOCS)
     assert not problems, "docs drifted from the compiler; run `python docs/weave.py`:\n" + "\n".join(problems)

@@ -71,6 +71,7 @@ def test_every_solution_page_checks_something():
     assert pages == checked, f"solution pages without a checked answer: {sorted(pages - checked)}"
 
 
+@pytest.mark.slow       # each block runs a solution's command in a fresh process
 @pytest.mark.parametrize("command, block", check_blocks())
 def test_solution_states_what_the_compiler_prints(command, block):
     expected = [line.strip() for line in block.splitlines() if line.strip()]

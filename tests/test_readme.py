@@ -60,11 +60,6 @@ def test_the_prerequisites_it_names_are_here():
         assert shutil.which(tools[package]), f"the README lists {package}; {tools[package]} is missing"
 
 
-def marked(command: str):
-    """`compile --execute` builds C++ with g++: slow, like every such test (`make test-fast` skips it)."""
-    return pytest.param(command, marks=pytest.mark.slow) if "--execute" in command else command
-
-
 def test_the_make_targets_it_does_not_run_exist():
     makefile = (ROOT / "Makefile").read_text()
     for command in commands():
@@ -72,7 +67,8 @@ def test_the_make_targets_it_does_not_run_exist():
             assert re.search(rf"^{command.split()[1]}:", makefile, re.M), command
 
 
-@pytest.mark.parametrize("command", [marked(c) for c in commands()
+@pytest.mark.slow       # each command is a fresh process (a second to import and run), some build C++
+@pytest.mark.parametrize("command", [c for c in commands()
                                      if not c.startswith(("sudo ", "make test", "make fuzz"))])
 def test_readme_command_runs_as_written(command, workdir, env):
     if command == "source .venv/bin/activate":
