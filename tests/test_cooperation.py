@@ -140,3 +140,18 @@ def test_simulator_rejects_a_multicast_into_pages_not_reserved(gemm):
     broken = rewrite(program, first(program, l9.SemWait), None)
     with pytest.raises((ProtocolError, DeadlockError), match="multicast lands in pages|deadlock"):
         InterpL9().run(broken, {k: v.copy() for k, v in inputs.items()})
+
+
+def test_b1_tiles_a_large_gemm_grid_so_rows_and_columns_of_cores_share_blocks():
+    """512^3 in 32x32x64 blocks: a 16x16 grid on 8x8 cores in tiles of 2x2 blocks, each core
+    running its tile in the same order; D3b then multicasts A along rows of 8, B along columns."""
+    loaded = load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul",
+                         sets=dict(M="512", N="512", K="512", block_M="32", block_N="32", block_K="64"))
+    program = pipeline.lower(loaded.prim_func, "F1", WORMHOLE_N150)
+    assert program.work.tile == (2, 2, 8) and len(program.work.cores) == 64
+    note = dict((a.key, a.value) for a in program.attrs)["multicast"]
+    assert "row of 8 cores" in note and "column of 8 cores" in note
+    inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), 1)
+    out = {k: v.copy() for k, v in inputs.items()}
+    assert lockstep.simulate(program, out) == "lockstep"
+    assert close(out["C"], inputs)
