@@ -266,7 +266,9 @@ class HostPrinter:
                     "the NoC coordinates of logical core (0, 0), which kernels add core coordinates to"]
             out += [I1 + self.call("create_semaphore", cores="cores", initial=0) + ";"
                     for _ in range(self.plan.semaphores)]
-            out.append(I1 + "const CoreCoord noc_origin = device->worker_core_from_logical_core(CoreCoord{0, 0});")
+            out += [I1 + "const CoreCoord noc_origin = device->worker_core_from_logical_core(CoreCoord{0, 0});",
+                    I1 + "const uint32_t noc_x0 = static_cast<uint32_t>(noc_origin.x);",
+                    I1 + "const uint32_t noc_y0 = static_cast<uint32_t>(noc_origin.y);"]
         return out
 
     def kernels(self) -> list[str]:
@@ -323,7 +325,7 @@ class HostPrinter:
         if isinstance(v, int):
             return str(v)
         if v in ("noc.x0", "noc.y0"):
-            return f"static_cast<uint32_t>(noc_origin.{v[-2]})"
+            return v.replace(".", "_")
         tensor, _, what = v.partition(".")
         if what != "address" or tensor not in {t.name for t in self.plan.tensors}:
             raise CheckError(f"runtime value {v!r} is neither an int nor <tensor>.address of a bound tensor")
