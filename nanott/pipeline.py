@@ -194,8 +194,13 @@ def tensors_agree(program: Launches, s: Stage) -> None:
         for t in launch.params:
             if seen.setdefault(t.name, t) != t:
                 raise NanottError("NT324", f"the launches of {program.name} lay out {t.name} differently "
-                                  f"after {s.id} {s.name}: {seen[t.name]} and {t}", t.loc,
+                                  f"after {s.id} {s.name}: {shown(seen[t.name])} and {shown(t)}", t.loc,
                                   hint="copy the tensor with the same block shapes in every launch")
+
+
+def shown(tensor: Any) -> str:
+    """A tensor with its layout (padding, accessor) where its language can say it."""
+    return tensor.describe() if hasattr(tensor, "describe") else str(tensor)
 
 
 def lower(kernel: Any, stop_after: str = "F1", target: Target = DEFAULT_TARGET, check: bool = True,

@@ -107,6 +107,26 @@ def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowere
     assert re.search(r"at \w+\.py:\d+", what), what                   # the source line
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("example", launch_ids())
+def test_the_simulator_rejects_the_example_without_each_startup_or_broadcast_init(example, lowered):
+    """The inits that set formats and are not reconfigs: compute_kernel_hw_startup and every
+    unary_bcast_init, each removed alone, stop the L9 run at a source line, naming the init: a
+    missing startup at the first init it should precede, a missing broadcast init at the
+    unary_bcast that needs it (with what the engine holds instead)."""
+    program = lowered.launch(example, "F1")
+    victims = [v for v in format_inits(program) if v.op == HW_STARTUP or v.op.startswith("unary_bcast_init")]
+    for victim in victims:
+        with pytest.raises(ProtocolError) as e:
+            api.simulate(without(program, victim), "L9", lowered.launch_inputs(example))
+        what = str(e.value)
+        assert re.search(r"at \w+\.py:\d+", what), what
+        if victim.op == HW_STARTUP:
+            assert f"before {HW_STARTUP}" in what, what
+        else:
+            assert f"without {victim.op}(cb{victim.cbs[0]}" in what and "slot holds" in what, what
+
+
 def test_the_examples_mix_formats_so_reconfigs_are_there(lowered):
     """Not vacuous: most examples mix Float16_b and Float32 CBs, and get reconfigured."""
     counts = {ex: len(reconfigs(lowered.launch(ex, "F1"))) for ex in launch_ids()}

@@ -5,7 +5,8 @@ The expected lines come from the kernel's formulas evaluated here in plain Pytho
 (tests/kernels/print_indices.py: a 9 x 8 grid on 64 cores, so some cores print for two blocks);
 each level must print exactly those lines (as a multiset: the order of blocks is the level's
 business), each core the lines of the blocks B1 dealt it, the same at L2..L9 and in the C++.
-What nanott cannot print yet (a buffer, an element, inside T.Parallel, a float, a condition) is
+Floats print too (float32 arithmetic, shown to 6 digits as C++'s `<<` shows them). What nanott
+cannot print yet (a buffer, an element, inside T.Parallel, a function of a scalar, a condition) is
 NT326, and a message that cannot become a C++ string literal NT104, never a traceback.
 """
 from __future__ import annotations
@@ -35,8 +36,10 @@ LINE = re.compile(r"^\[(?P<level>L\d|C\+\+)(?: print_indices)? (?P<where>block|c
 
 
 def block_lines(bx: int, by: int) -> list[str]:
-    """What one grid block prints, from the kernel's formulas (9 blocks along x, 32-row blocks)."""
-    return [f"block id = {by * 9 + bx}", f"row = {by * 32}"] + [f"step = {k * 10 + bx}" for k in range(2)]
+    """What one grid block prints, from the kernel's formulas (9 blocks along x, 32-row blocks);
+    the float is a multiple of 1/4 below 10, exact in float32 and shown as C++'s `<<` shows it."""
+    return ([f"block id = {by * 9 + bx}", f"row = {by * 32}"] + [f"step = {k * 10 + bx}" for k in range(2)]
+            + [f"x = {bx * 0.5 + k - by / 4:g}" for k in range(2)])
 
 
 def expected() -> Counter:
@@ -109,12 +112,13 @@ def test_g1_emits_the_release_dprint(programs, release):
     form = ('DPRINT_MATH("step = {}\\n", static_cast<int32_t>(' if release == "0.81.1"
             else 'DPRINT_MATH(DPRINT << "step = " << static_cast<int32_t>(')
     assert form in compute
-    assert compute.count("DPRINT_MATH(") == 3
+    assert compute.count("DPRINT_MATH(") == 4
+    assert '"x = ' in compute and "static_cast<float>(by) / static_cast<float>(4)" in compute   # float32
     assert "DPRINT" not in files["reader.cpp"] + files["writer.cpp"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("release", ["0.66.0", "0.81.1"])      # the stream form, and the format form
+@pytest.mark.parametrize("release", ["0.65.0", "0.66.0", "0.81.1"])   # stream (debug/, api/debug/), format form
 def test_the_cpp_prints_what_l9_prints(programs, release, runtime_cache, tmp_path, capsys):
     """compile --execute's program prints, per core, the lines the L9 interpreter prints there."""
     import dataclasses
@@ -162,7 +166,8 @@ def test_eager_style_prints_at_l0_and_l9():
 BAD = {
     "T.print(A_s)": "NT326",                         # a buffer: its contents are not printed yet
     "T.print(A_s[0, 0])": "NT326",                   # an element
-    "T.print(bx * 0.5)": "NT326",                    # a float
+    "T.print(T.exp(bx * 0.5))": "NT326",             # a function of a scalar
+    "T.print(bx * 0.5 // 2)": "NT326",               # a float floor division (C++ has no such operator)
     "T.print(bx > 0)": "NT326",                      # a condition
     'T.print(bx, "a {b}")': "NT104",                 # braces: a DPRINT format would read them
     "T.print(bx, 3)": "NT104",
@@ -209,5 +214,5 @@ def test_pictures_draw_the_print_in_its_own_colour(programs):
     from nanott.backends import graphviz as gv
     for level in ("L0", "L5", "L9"):
         source = gv.to_dot(programs[api.stage_for_level(level).id], gv.READABLE).source
-        assert source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == 3, level
+        assert source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == 4, level
         assert gv.KINDS["debug"] in source, level

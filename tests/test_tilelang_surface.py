@@ -137,3 +137,64 @@ def test_a_scalar_parameter_is_named_not_a_python_error(tmp_path):
     with pytest.raises(NanottError) as err:
         load_kernel(path, None, {"n": "32"}).prim_func.parse()
     assert err.value.code == "NT304" and "scalar parameter m" in err.value.message and err.value.loc.line == 8
+
+
+def test_a_view_of_a_buffers_storage_is_named_not_a_python_error(tmp_path):
+    """`T.Tensor(shape, dtype, kernel.data)` (the convolution file's flattened weights): `.data` is
+    the buffer's storage, and the view is NT304 at its line, never an AttributeError (NT109)."""
+    path = tmp_path / "view.py"
+    path.write_text("import tilelang\nimport tilelang.language as T\n\n\n@tilelang.jit\ndef f(n):\n"
+                    "    @T.prim_func\n    def main(A: T.Tensor((n, n), T.float32), B: T.Tensor((n, n), T.float32)):\n"
+                    "        with T.Kernel(1) as bx:\n            flat = T.Tensor((n * n,), T.float32, A.data)\n"
+                    "            s = T.alloc_shared((n, n), T.float32)\n"
+                    "            T.copy(A, s)\n            T.copy(s, B)\n    return main\n")
+    with pytest.raises(NanottError) as err:
+        load_kernel(path, None, {"n": "32"}).prim_func.parse()
+    assert err.value.code == "NT304" and "views of another buffer" in err.value.message
+    assert err.value.loc.line == 10
+
+
+DEQUANT = """import tilelang
+import tilelang.language as T
+from tvm import tirx
+
+
+@tilelang.jit
+def f(n):
+    @T.prim_func
+    def main(A: T.Tensor((n, n), T.int8), B: T.Tensor((n, n), T.float32)):
+        with T.Kernel(1) as bx:
+            s = T.alloc_shared((n, n), T.int8)
+            o = T.alloc_fragment((n, n), T.float32)
+            T.annotate_layout({s: tilelang.layout.make_swizzled_layout(s)})
+            T.copy(A, s)
+            for i, j in T.Parallel(n, n):
+                o[i, j] = UNPACK
+            T.copy(o, B)
+    return main
+"""
+
+
+@pytest.mark.parametrize("unpack, code", [
+    ("s[i, j] * tirx.const(2, T.int8) if s[i, j].dtype == T.int8 else None", None),
+    ("s[i, j] >> tirx.const(4, T.uint8)", "NT301"),
+    ("s[i, j] & 15", "NT301"),
+])
+def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, code):
+    """make_swizzled_layout changes no value: recorded on the kernel, the kernel runs; `>>` and `&`
+    of run-time integers (int4 unpacking) are NT301 at their line, never a TypeError (NT109)."""
+    path = tmp_path / "dequant.py"
+    path.write_text(DEQUANT.replace("UNPACK", unpack))
+    prim_func = load_kernel(path, None, {"n": "32"}).prim_func
+    parse = prim_func.parse
+    if code:
+        with pytest.raises(NanottError) as err:
+            parse()
+        assert err.value.code == code and "bit operations" in err.value.message and err.value.loc.line == 16
+        return
+    kernel = parse()
+    assert ("layout.s", "swizzled") in {(a.key, a.value) for a in kernel.attrs}
+    A = np.arange(-512, 512).reshape(32, 32).astype(np.int8)
+    B = np.zeros((32, 32), np.float32)
+    api.run(prim_func, A, B, level="L0")
+    assert (B == 2 * A.astype(np.float32)).all()

@@ -1,5 +1,5 @@
-"""C = A * 2, printing as it goes: each block prints its grid indices and the step of its loop over
-two column halves (T.print). Chapter 1 runs it at L0 and at L9; chapter 7 compiles it to DPRINT.
+"""C = A * 2, printing as it goes: each block prints its grid indices, the step of its loop over
+two column halves and a float made of both (T.print). Chapter 1 runs it at L0 and at L9; chapter 7 compiles it to DPRINT.
 """
 import numpy as np
 
@@ -14,6 +14,7 @@ def print_blocks(A: T.Tensor((64, 128), "float"), C: T.Tensor((64, 128), "float"
         T.print(by, "block row")
         for half in T.serial(2):
             T.print(half)
+            T.print(by + half * 0.25, "x")
             T.copy(A[by * 32, half * 64], A_s)
             for i, j in T.Parallel(32, 64):
                 C_l[i, j] = A_s[i, j] * 2.0

@@ -7,7 +7,8 @@ accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infini
 `T.exp`, `T.exp2`, `T.log`, `T.log2`, `T.clamp`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
 `s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
-scalar (a block index, a loop variable, a value made of them). Tensors are
+scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
+`T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
 (`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
 as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
@@ -20,7 +21,7 @@ Diagnostic codes raised by the frontend (P0):
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
   NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
-  NT326 T.print of a buffer, an element, a float or a condition, or inside T.Parallel
+  NT326 T.print of a buffer, an element, a function of a scalar, a condition, or inside T.Parallel
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
                                         log2, max, min, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
+from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait,
+                                             mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
@@ -46,7 +49,8 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_var", "alloc_global", "print"]
+           "const", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
+           "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -251,6 +255,27 @@ def use_swizzle(panel_size=None, order="row", enable=True) -> None:
              (panel_size, order, enable))
 
 
+class SwizzledLayout:
+    """`tilelang.layout.make_swizzled_layout(buf)`: a permutation of a shared buffer's addresses that
+    spreads a GPU warp's accesses over the banks of shared memory. It changes no value."""
+
+    def __init__(self, buffer, *args, **kwargs):
+        self.buffer = buffer
+
+
+@closed()
+def annotate_layout(layout_map) -> None:
+    """`T.annotate_layout({buf: make_swizzled_layout(buf)})`: recorded (`layout.<buf>=swizzled`), no
+    effect: a CB holds whole 32x32 tiles in the order the unpacker reads them, and Tensix L1 has no
+    banks for a swizzle to spread. Any other layout (a fragment's thread mapping) is NT301."""
+    b = current("T.annotate_layout")
+    for buf, layout in dict(layout_map).items():
+        if not isinstance(layout, SwizzledLayout):
+            raise NanottError("NT301", f"T.annotate_layout of {type(layout).__name__} is not supported by "
+                              "nanott yet (only make_swizzled_layout, which changes no value)", caller_loc())
+        b.record(f"layout.{getattr(buf, 'label', buf)}", "swizzled")
+
+
 class GemmWarpPolicy(IntEnum):
     """A CUDA warp-partition hint for T.gemm: recorded, no effect on Tenstorrent."""
     Square = 0
@@ -272,13 +297,13 @@ reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
-Select max_value min_value macro dynamic symbolic annotate_layout
+Select max_value min_value macro dynamic symbolic
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
 no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
-sync_threads alloc_local alloc_reducer finalize_reducer alloc_barrier
-alloc_tmem unroll vectorized grid Persistent ws WarpSpecialize tma_copy async_copy im2col
+sync_threads alloc_local alloc_reducer finalize_reducer
+alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy im2col
 c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
-mbarrier_wait_parity mbarrier_arrive barrier_arrive barrier_wait tcgen05_gemm wgmma_gemm
+tcgen05_gemm wgmma_gemm
 access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())
 

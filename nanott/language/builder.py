@@ -140,6 +140,7 @@ class Builder:
         self.index = Index()
         self.allocs = 0
         self.outer_loc = NOLOC
+        self.at_close: list[Callable[[], None]] = []    # checks run when the launch closes
 
     def __enter__(self) -> Builder:
         _ACTIVE.append(self)
@@ -363,6 +364,9 @@ class Builder:
     def close_kernel(self) -> None:
         """End one launch: its statements, grid and knobs become a kernel; its block variables go out
         of scope (the next launch may name its own bx)."""
+        for check in self.at_close:
+            check()
+        self.at_close = []
         self.body = self.close(self.frames[0])
         attrs = tuple(l0.Attr(k, v, loc=loc) for (k, v), loc in sorted(self.attrs.items()))
         self.launches.append(l0.Kernel("", (), self.grid, self.block_vars, self.body, attrs,

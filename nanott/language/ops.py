@@ -180,7 +180,8 @@ def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill:
 
 
 def print_(b: Builder, obj: Any, msg: Any) -> l0.Print:
-    """T.print of a scalar: an expression over block indices, loop variables, lets and constants."""
+    """T.print of a scalar: an int or float expression (+ - * / // % min max) over block indices,
+    loop variables, lets and constants."""
     if not isinstance(msg, str) or not all(" " <= c <= "~" and c not in '{}"\\' for c in msg):
         raise NanottError("NT104", f"the msg of T.print must be a str of printable ASCII without "
                                    f"braces, quotes or backslashes, got {msg!r:.40}", b.loc,
@@ -189,12 +190,14 @@ def print_(b: Builder, obj: Any, msg: Any) -> l0.Print:
     value = None if isinstance(obj, Buffer) or obj is None else to_expr(obj)
     if value is not None and any(isinstance(x, l0.Load) for x in walk(value)):
         where = "of a buffer element"
-    elif value is not None and is_float(value):
-        where = "of a float value"
+    elif any(isinstance(x, (l0.UnOp, l0.Cast, l0.Select)) for x in walk(value)):
+        where = "of a function, cast or choice of a scalar"
     elif any(isinstance(x, l0.BinOp) and x.op in l0.CONDITIONS for x in walk(value)):
         where = "of a condition"
+    elif any(isinstance(x, l0.BinOp) and x.op in ("//", "%") and is_float(x) for x in walk(value)):
+        where = "of a float // or %"
     if obj is None or isinstance(obj, Buffer) or where:
         raise NanottError("NT326", f"T.print {where or 'of a buffer'} is not supported by nanott yet",
-                          b.loc, hint="print a scalar: a block index, a loop variable or a value "
-                                      "computed from them, outside T.Parallel")
+                          b.loc, hint="print a scalar: a block index, a loop variable or an int or "
+                                      "float value computed from them with + - * / // %, outside T.Parallel")
     return l0.Print(msg, value, loc=b.loc)

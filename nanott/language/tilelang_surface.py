@@ -153,6 +153,11 @@ def next_power_of_2(n: int) -> int:
     return 1 << max(0, int(n) - 1).bit_length()
 
 
+def tir_const(value: Any, dtype: Any = None) -> Any:
+    """`tirx.const(v, dtype)`: a typed constant; a Python number folds like any other constant."""
+    return int(value) if dtype is not None and not str(dtype).startswith(("float", "bfloat")) else value
+
+
 def _names() -> dict[str, dict[str, Any]]:
     import nanott.language as T
     return {
@@ -165,7 +170,9 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.autotuner": {"autotune": autotune},
         "tilelang.transform": {"PassConfigKey": _PassConfigKey()},
         "tilelang.tileop.base": {"GemmWarpPolicy": T.GemmWarpPolicy},
+        "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout},
         "tvm": {"DataType": DataType},
+        "tvm.tirx": {"const": tir_const},
     }
 
 

@@ -102,6 +102,9 @@ class Sym:
     def __rfloordiv__(self, o): return binop("//", o, self)
     def __mod__(self, o): return binop("%", self, o)
     def __rmod__(self, o): return binop("%", o, self)
+    def _bits(self, *o): return NotImplemented if o and isinstance(o[0], Cond) else bitwise()
+    __rshift__ = __rrshift__ = __lshift__ = __rlshift__ = __and__ = __rand__ = __or__ = __ror__ = \
+        __xor__ = __rxor__ = __invert__ = _bits
     def __neg__(self): return Sym(l0.UnOp("neg", self.expr, loc=Tracing.loc)) if is_float(self.expr) \
         else binop("*", -1, self)
     def __pos__(self): return self
@@ -129,6 +132,14 @@ class Sym:
 
 FOLD: dict[str, Callable] = {"+": operator.add, "-": operator.sub, "*": operator.mul,
                              "//": operator.floordiv, "%": operator.mod, "min": min, "max": max}
+
+
+def bitwise() -> NanottError:
+    """`>>`, `<<`, `&`, `|`, `^`, `~` on a run-time integer (unpacking int4 weights from bytes, a
+    barrier's parity): L0's expressions have no bit operations yet."""
+    raise NanottError("NT301", "bit operations (>> << & | ^ ~) on run-time integers are not supported "
+                      "by nanott yet", hint="nanott's integer expressions are + - * // %; packed "
+                      "sub-byte weights (int4) would need them: store int8 weights instead")
 
 
 def is_float(e: Any) -> bool:
@@ -209,6 +220,12 @@ class Buffer:
     def on_chip(self) -> bool:
         return self.scope != "dram"
 
+    @property
+    def data(self) -> Buffer:
+        """`buf.data`, TileLang's handle of a buffer's storage: what `T.Tensor(shape, dtype,
+        buf.data)` views under another shape (T.Tensor names the view as not supported yet)."""
+        return self
+
     def __repr__(self) -> str:
         return f"{self.label}: {self.scope} {self.dtype}{list(self.shape)}"
 
@@ -232,6 +249,11 @@ class Load(Sym):
     def __init__(self, buffer: Buffer, indices: tuple):
         self.buffer, self.indices = buffer, indices
         super().__init__(l0.Load(buffer.label, tuple(to_expr(i) for i in indices), loc=Tracing.loc))
+
+    @property
+    def dtype(self) -> dtype:
+        """The element's dtype, the buffer's (`val.dtype == T.uint8`, as TileLang's helpers check)."""
+        return dtype(self.buffer.dtype)
 
 
 class Slice:

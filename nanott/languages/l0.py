@@ -18,8 +18,8 @@
             | AtomicStore(buffer: str, indices: Expr*, value: Expr)   T.atomic_add(C[i, j], v) in a
                                                                   T.Parallel: buffer[indices] += value
             | Let(var, value: Expr)                               a named scalar
-            | Print(msg: str, value: Expr)                        T.print: a scalar, printed with
-                                                                  the level, core and kernel that ran it
+            | Print(msg: str, value: Expr)                        T.print: an int or float scalar, printed
+                                                                  with the level, core and kernel that ran it
   Region  ::= Region(buffer: str, starts: Expr*, extents: int*)
   Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
             | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)

@@ -10,7 +10,8 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
   a pop before the last read of its pages                 rule 6 at the read that follows the pop
   a pop of pages never waited for (nor pushed by the       rule 5 (the simulator: pop n of n visible)
   kernel itself, as in a CB a kernel feeds itself)
-  a push of more than is reserved, a store outside it     rules 5 and 6
+  a push of more than is reserved, a store outside it     rules 5 and 6 (a NoC read, a pack_tile,
+  (its reservation)                                       a generate_to_cb)
   a reserve or wait that would cross the end of the ring  rule 3 (pointers move by whole pushes/pops)
   a push while NoC reads into the CB are in flight        rule 7 (a deleted noc_async_read_barrier)
   a pop while NoC writes from a CB are in flight          rule 8 (a deleted noc_async_write_barrier)
@@ -27,10 +28,12 @@ A slot whose range cannot be bounded is not judged (the simulator still is).
 """
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from nanott.ir import NOLOC, walk
 from nanott.languages import l9
+from nanott.target import TILE
 from nanott.sim.cb_counts import CbCounts
 from nanott.sim.errors import RULES, ProtocolError
 
@@ -163,6 +166,8 @@ class ProtocolWalk:
                 self.reads = 0
             case l9.NocWriteBarrier():
                 self.writes, self.mcasts = 0, []
+            case l9.GenerateToCb(cb, _, extents, _):           # a block of tiles into the back
+                self.cbs[cb].check_back(0, prod(e // TILE for e in extents[-2:]) - 1, "generate_to_cb")
             case l9.PackTile(_, cb, slot):
                 self.slots(self.cbs[cb].check_back, slot, env, "pack_tile")
             case l9.MatmulBlock(a_cb, b_cb, a_index, b_index, _, rt, ct, kt):

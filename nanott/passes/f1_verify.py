@@ -11,6 +11,9 @@ Changes:   nothing: the program comes back unchanged, or F1 raises. The static c
                               push after NoC reads and every pop after NoC writes, no pop before
                               the last read, no push beyond the reservation, every loop trip
                               leaving the counts as it found them
+             deadlock         the kernels of a core run against each other with CB page counts
+                              only (_f1_deadlock.py): no call waits for a partner that waits
+                              forever (a push moved past a loop whose reserves need its pages)
              DST capacity     every DST index, at the largest value its loops and lets give it,
                               is below the DST's capacity, which matches the target's
              init before use  walking the compute kernel with the init model (nanott/sim/engine.py):
@@ -39,6 +42,7 @@ from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
 from nanott.passes._f1_cooperation import check_cooperation
+from nanott.passes._f1_deadlock import check_deadlock
 from nanott.passes._f1_protocol import check_protocol
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
@@ -62,6 +66,7 @@ def verify(program: l9.Program, target: Target) -> l9.Program:
     check_handshake(compute.body, "idle", end="idle")
     check_protocol(program, bound, broken)
     check_cooperation(program, target.grid, broken)
+    check_deadlock(program, broken)
     check_l1_budget(((cb.name, cb.plan, cb.loc) for cb in program.cbs), target)
     check_arg_table(program)
     return program

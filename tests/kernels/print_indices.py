@@ -1,5 +1,6 @@
 """T.print in a factory-style kernel (tests/test_print.py): a block's linear id with a message, a
-let computed from the block indices, and a loop variable, printed at every level and by the C++.
+let computed from the block indices, a loop variable, and a float computed from them, printed at
+every level and by the C++.
 
 C = A + 1 over 256 x 288 in 32 x 32 blocks: a 9 x 8 grid of 72 blocks, more than a Wormhole's 64
 cores, so some cores run two blocks and print for both.
@@ -22,6 +23,7 @@ def print_indices(A: T.Tensor((M, N), "bfloat16"), C: T.Tensor((M, N), "bfloat16
         T.copy(A[by * BLOCK, bx * BLOCK], A_s)
         for k in T.serial(2):
             T.print(k * 10 + bx, msg="step")
+            T.print(bx * 0.5 + k - by / 4, msg="x")
         for i, j in T.Parallel(BLOCK, BLOCK):
             C_l[i, j] = A_s[i, j] + 1.0
         T.copy(C_l, C[by * BLOCK, bx * BLOCK])

@@ -12,7 +12,8 @@
                 its compile-time arguments from the plan (-DKERNEL_COMPILE_TIME_ARGS=...), the
                 compute kernel with UNPACK, MATH and PACK all enabled: one thread runs all three;
   the host      main.cpp, with NANOTT_KERNEL_DIR naming `out` (CreateKernel finds the kernels by
-                their file names there) and NANOTT_TT_METAL_MINOR the plan's release.
+                their file names there) and NANOTT_TT_METAL_MINOR the plan's release, which every
+                kernel is compiled with too (0.65's headers differ from 0.66's).
 
 Emitted files compile with warnings as errors: the generated code is meant to be clean. Compiles
 run in parallel, one per CPU; `progress` hears about each step. A failed compile or link raises
@@ -66,7 +67,7 @@ def build(out: Path, plan: Plan | SequencePlan, runtime_cache: Path | None = Non
     runtime = runtime_objects(gxx, runtime_cache or user_cache(), progress)
     kernels = [(k, p) for p in plan.programs() for k in p.kernels]
     jobs = [(f"{k.source}", kernel_command(gxx, out / k.source, work / f"{stem(k)}.o", k.role, k.compile_args,
-                                              p.compute.defines, stem(k)))
+                                              p.compute.defines, stem(k), minor(plan)))
             for k, p in kernels]
     host = [gxx, *COMMON, *PROGRAM_FLAGS, *host_defines(out, plan), "-c", str(out / "main.cpp"),
             "-o", str(work / "main.o")]
@@ -82,8 +83,13 @@ def build(out: Path, plan: Plan | SequencePlan, runtime_cache: Path | None = Non
 def host_defines(out: Path, plan: Plan | SequencePlan) -> list[str]:
     """main.cpp's defines: where its kernels are, and which release's host declarations it meets
     (tt-metalium/host_api.hpp reads NANOTT_TT_METAL_MINOR: the overloads changed in 0.81)."""
-    minor = int(plan.api.split(".")[1])
-    return [f'-DNANOTT_KERNEL_DIR="{out.resolve()}"', f"-DNANOTT_TT_METAL_MINOR={minor}"]
+    return [f'-DNANOTT_KERNEL_DIR="{out.resolve()}"', f"-DNANOTT_TT_METAL_MINOR={minor(plan)}"]
+
+
+def minor(plan: Plan | SequencePlan) -> int:
+    """The release's minor version (65, 66, 81): the headers pick the release's declarations by it
+    (host_api.hpp's CreateKernel overloads, 0.65's matmul_tiles and typecast_tile_init)."""
+    return int(plan.api.split(".")[1])
 
 
 def stem(k: KernelRecord) -> str:
@@ -93,12 +99,15 @@ def stem(k: KernelRecord) -> str:
 
 
 def kernel_command(gxx: str, source: Path, obj: Path, role: str, compile_args: tuple[int, ...],
-                   defines: tuple[tuple[str, str], ...] = (), name: str | None = None) -> list[str]:
+                   defines: tuple[tuple[str, str], ...] = (), name: str | None = None,
+                   release_minor: int | None = None) -> list[str]:
     """One kernel, compiled once, its entry point renamed for its name (its role, unless given;
     nanott_cpu/kernel.h); the compute kernel with the plan's ComputeConfig.defines, as tt-metal's
     JIT build passes them."""
     name = name or role
     flags = [f"-DNANOTT_KERNEL={name}", f"-Dkernel_main=nanott_kernel_main_{name}"]
+    if release_minor is not None:
+        flags.append(f"-DNANOTT_TT_METAL_MINOR={release_minor}")
     if compile_args:
         flags.append("-DKERNEL_COMPILE_TIME_ARGS=" + ",".join(map(str, compile_args)))
     if role == "compute":

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include "compute_kernel_api/bcast.h"
 #define REDUCE_OP PoolType::SUM           // reduce.h's template defaults: the runtime names its own
 #define REDUCE_DIM ReduceDim::REDUCE_ROW   // arguments, a kernel gets them from ComputeConfig.defines
@@ -60,21 +61,36 @@ const auto SUB = [](float a, float b) { return a - b; };
 const auto MUL = [](float a, float b) { return a * b; };
 }  // namespace
 
-// it configures the unpacker for its input CB and (in 0.66) the packer for its output CB
-void unary_bcast_init(uint32_t icb, uint32_t ocb) {
-    after_full_init("unary_bcast_init");
+namespace {
+std::string bcast_init(uint32_t icb, bool row) {
+    return std::string("unary_bcast_init<BroadcastType::") + (row ? "ROW" : "COL") + ">(" + std::to_string(icb) + ")";
+}
+}  // namespace
+
+// it configures the unpacker for its input CB, broadcasting its row 0 or column 0 (the unpacker's
+// source broadcast), and (in 0.66) the packer for its output CB
+void unary_bcast_init(uint32_t icb, uint32_t ocb, bool row) {
+    fpu_init(bcast_init(icb, row));
     configure_format(current(), 'A', icb);
     configure_format(current(), 'B', icb);
     configure_format(current(), 'P', ocb);
 }
 
+// Without its init the unpacker is set up for another op (a copy unpacks the tile as it is): the
+// broadcast would not happen on the device, so it is an error here, naming both inits.
 void unary_bcast(uint32_t icb, uint32_t in_tile_index, uint32_t dst_tile_index, bool row) {
     KernelThread& k = current();
+    const std::string want = bcast_init(icb, row), now = k.dst ? k.dst->fpu : "";
+    if (now != want) {
+        fail(std::string("unary_bcast<") + (row ? "ROW" : "COL") + "> on cb" + std::to_string(icb) +
+             " while the unpacker and math are configured by " + (now.empty() ? "no init" : now) + ": " + want +
+             " before it would fix that (each FPU op needs its own init; docs/reference.md §4.4)");
+    }
     const Tile t = spread(unpack(k, icb, in_tile_index, "unary_bcast", 'A'), row ? Spread::rows : Spread::cols);
     std::memcpy(dst_tile(k, dst_tile_index, true, "unary_bcast"), t.data(), sizeof t);
 }
 
-void reduce_init(uint32_t, uint32_t, uint32_t) { after_full_init("reduce_init"); }
+void reduce_init(uint32_t, uint32_t, uint32_t) { fpu_init("reduce_init"); }
 
 void reduce_tile(char op, bool row, uint32_t icb, uint32_t icb_scaler, uint32_t itile, uint32_t itile_scaler,
                  uint32_t idst) {
@@ -111,18 +127,18 @@ NANOTT_BCAST(mul, rows, MUL)
 NANOTT_BCAST(mul, cols, MUL)
 NANOTT_BCAST(mul, scalar, MUL)
 
-void add_bcast_rows_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("add_bcast_rows_init_short"); }
-void add_bcast_cols_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("add_bcast_cols_init_short"); }
-void add_bcast_scalar_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("add_bcast_scalar_init_short"); }
-void sub_bcast_rows_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("sub_bcast_rows_init_short"); }
-void sub_bcast_cols_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("sub_bcast_cols_init_short"); }
+void add_bcast_rows_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("add_bcast_rows_init_short"); }
+void add_bcast_cols_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("add_bcast_cols_init_short"); }
+void add_bcast_scalar_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("add_bcast_scalar_init_short"); }
+void sub_bcast_rows_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("sub_bcast_rows_init_short"); }
+void sub_bcast_cols_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("sub_bcast_cols_init_short"); }
 void sub_tiles_bcast_scalar_init_short(uint32_t, uint32_t) {
-    nanott_cpu::after_full_init("sub_tiles_bcast_scalar_init_short");
+    nanott_cpu::fpu_init("sub_tiles_bcast_scalar_init_short");
 }
-void mul_bcast_rows_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("mul_bcast_rows_init_short"); }
-void mul_bcast_cols_init_short(uint32_t, uint32_t) { nanott_cpu::after_full_init("mul_bcast_cols_init_short"); }
+void mul_bcast_rows_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("mul_bcast_rows_init_short"); }
+void mul_bcast_cols_init_short(uint32_t, uint32_t) { nanott_cpu::fpu_init("mul_bcast_cols_init_short"); }
 void mul_tiles_bcast_scalar_init_short(uint32_t, uint32_t) {
-    nanott_cpu::after_full_init("mul_tiles_bcast_scalar_init_short");
+    nanott_cpu::fpu_init("mul_tiles_bcast_scalar_init_short");
 }
 void reduce_uninit() { nanott_cpu::after_full_init("reduce_uninit"); }
 }  // namespace ckernel

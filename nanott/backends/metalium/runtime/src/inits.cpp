@@ -8,8 +8,10 @@
 // op that unpacks a CB of another format than its source register's, or a pack into a CB of
 // another format than the packer's, fails naming both formats and the call that would fix it.
 // Kept too is the order of docs/reference.md §5.3 rule 6: a full init (compute_kernel_hw_startup,
-// binary_op_init_common, mm_init, init_sfpu / unary_op_init_common) comes first. Checking that
-// each op has its matching short init is nanott's simulator's job (languages/l9_interp.py).
+// binary_op_init_common, mm_init, init_sfpu / unary_op_init_common) comes first. Every FPU init
+// (full or short) names itself in Dst::fpu, so an op whose unpacker configuration differs from
+// any other's (unary_bcast: the source broadcast) can check that its own init ran; checking that
+// every op has its matching short init is nanott's simulator's job (languages/l9_interp.py).
 #define TRISC_UNPACK
 #define TRISC_MATH
 #define TRISC_PACK
@@ -39,6 +41,11 @@ void nanott_cpu::after_full_init(const char* call) {
         fail(std::string(call) + " before the compute kernel's full init (compute_kernel_hw_startup, "
              "binary_op_init_common, mm_init or init_sfpu; docs/reference.md §5.3 rule 6)");
     }
+}
+
+void nanott_cpu::fpu_init(const std::string& init) {
+    after_full_init(init.c_str());
+    current().dst->fpu = init;
 }
 
 namespace {
@@ -91,8 +98,12 @@ void formats(uint32_t a, uint32_t b, uint32_t out) {
     nanott_cpu::configure_format(k, 'P', out);
 }
 
-void full_init() { nanott_cpu::start_compute(nanott_cpu::current()); }
+void full_init(const char* call) {
+    nanott_cpu::start_compute(nanott_cpu::current());
+    nanott_cpu::fpu_init(call);
+}
 void short_init(const char* call) { nanott_cpu::after_full_init(call); }
+void fpu_init(const char* call) { nanott_cpu::fpu_init(call); }
 
 void matmul_transpose(uint32_t transpose) { nanott_cpu::current().dst->matmul_transpose = transpose != 0; }
 
@@ -105,61 +116,73 @@ void not_modelled(uint32_t flag, const char* call) {
 
 namespace ckernel {
 // the full inits configure all three formats; matmul unpacks in1 into srcA and in0 into srcB
-void compute_kernel_hw_startup(uint32_t a, uint32_t b, uint32_t out) { full_init(), formats(a, b, out); }
-void compute_kernel_hw_startup(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
-void binary_op_init_common(uint32_t a, uint32_t b, uint32_t out) { full_init(), formats(a, b, out); }
-void unary_op_init_common(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
-void init_sfpu(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
+void compute_kernel_hw_startup(uint32_t a, uint32_t b, uint32_t out) {
+    full_init("compute_kernel_hw_startup"), formats(a, b, out);
+}
+void compute_kernel_hw_startup(uint32_t a, uint32_t out) {
+    full_init("compute_kernel_hw_startup"), formats(a, a, out);
+}
+void binary_op_init_common(uint32_t a, uint32_t b, uint32_t out) {
+    full_init("binary_op_init_common"), formats(a, b, out);
+}
+void unary_op_init_common(uint32_t a, uint32_t out) {
+    full_init("unary_op_init_common"), formats(a, a, out);
+}
+void init_sfpu(uint32_t a, uint32_t out) {
+    full_init("init_sfpu"), formats(a, a, out);
+}
 
-void transpose_wh_init(uint32_t a, uint32_t out) { full_init(), formats(a, a, out); }
-void transpose_wh_init_short(uint32_t) { short_init("transpose_wh_init_short"); }
+void transpose_wh_init(uint32_t a, uint32_t out) {
+    full_init("transpose_wh_init"), formats(a, a, out);
+}
+void transpose_wh_init_short(uint32_t) { fpu_init("transpose_wh_init_short"); }
 
 // The transpose flag of a matmul init: matmul_tiles then multiplies by B^T.
 void mm_init(uint32_t in0, uint32_t in1, uint32_t out, const uint32_t transpose) {
-    full_init(), formats(in1, in0, out);
+    full_init("mm_init"), formats(in1, in0, out);
     matmul_transpose(transpose);
 }
 
 void mm_init_short(uint32_t, uint32_t, const uint32_t transpose) {
-    short_init("mm_init_short");
+    fpu_init("mm_init_short");
     matmul_transpose(transpose);
 }
 
 // The block's dimensions configure the unpacker's and the math engine's loops on the device; here
 // matmul_block takes them itself. A transposed block is not modelled (matmul_block refuses it).
 void mm_block_init_short(uint32_t, uint32_t, const uint32_t transpose, uint32_t, uint32_t, uint32_t) {
-    short_init("mm_block_init_short");
+    fpu_init("mm_block_init_short");
     matmul_transpose(transpose);
 }
 
 void mm_init_short_with_dt(uint32_t, uint32_t in1, uint32_t, const uint32_t transpose) {
-    short_init("mm_init_short_with_dt");
+    fpu_init("mm_init_short_with_dt");
     nanott_cpu::configure_format(nanott_cpu::current(), 'A', in1);
     matmul_transpose(transpose);
 }
 
 void add_tiles_init(uint32_t, uint32_t, bool acc_to_dest) {
     not_modelled(acc_to_dest, "add_tiles_init with acc_to_dest");
-    short_init("add_tiles_init");
+    fpu_init("add_tiles_init");
 }
 
 void sub_tiles_init(uint32_t, uint32_t, bool acc_to_dest) {
     not_modelled(acc_to_dest, "sub_tiles_init with acc_to_dest");
-    short_init("sub_tiles_init");
+    fpu_init("sub_tiles_init");
 }
 
-void mul_tiles_init(uint32_t, uint32_t) { short_init("mul_tiles_init"); }
+void mul_tiles_init(uint32_t, uint32_t) { fpu_init("mul_tiles_init"); }
 
 void copy_tile_to_dst_init_short(uint32_t, uint32_t transpose, uint32_t transpose_within_16x16_face) {
     not_modelled(transpose | transpose_within_16x16_face, "copy_tile_to_dst_init_short with transpose");
-    short_init("copy_tile_to_dst_init_short");
+    fpu_init("copy_tile_to_dst_init_short");
 }
 
-void copy_tile_init(uint32_t) { short_init("copy_tile_init"); }
+void copy_tile_init(uint32_t) { fpu_init("copy_tile_init"); }
 
 void copy_tile_to_dst_init_short_with_dt(uint32_t, uint32_t new_cb, uint32_t transpose) {
     not_modelled(transpose, "copy_tile_to_dst_init_short_with_dt with transpose");
-    short_init("copy_tile_to_dst_init_short_with_dt");
+    fpu_init("copy_tile_to_dst_init_short_with_dt");
     nanott_cpu::configure_format(nanott_cpu::current(), 'A', new_cb);
 }
 

@@ -136,4 +136,6 @@ void fill_tile(uint32_t idst, float param0) { nanott_cpu::fill(idst, param0, "fi
 void fill_tile_bitcast(uint32_t idst, uint32_t param0) {
     nanott_cpu::fill(idst, std::bit_cast<float>(param0), "fill_tile_bitcast");
 }
+// ttnn 0.65's plain form (declared when NANOTT_TT_METAL_MINOR < 66): typecast_tile<IN, OUT> names the formats
+void typecast_tile_init() { nanott_cpu::after_full_init("typecast_tile_init"); }
 }  // namespace ckernel

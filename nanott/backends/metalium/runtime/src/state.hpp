@@ -150,6 +150,7 @@ struct Dst {
     bool matmul_transpose = false;
     tt::DataFormat srca = tt::DataFormat::Invalid, srcb = tt::DataFormat::Invalid,   // configured formats
                    pack = tt::DataFormat::Invalid;         // the transpose flag of the last mm_init: B^T in matmul_tiles
+    std::string fpu;                       // the init that last configured the unpacker and math for an FPU op
 };
 
 enum class Status { running, blocked, done };
@@ -219,6 +220,7 @@ void check_format(KernelThread& k, char which, uint32_t cb, const char* call);  
 float* dst_tile(KernelThread& k, uint32_t index, bool math, const char* call);   // dst.cpp
 void start_compute(KernelThread& k);                       // a full init ran
 void after_full_init(const char* call);                    // inits.cpp: a short init needs the full one
+void fpu_init(const std::string& init);                    // an init of an FPU op: after the full one, kept in Dst::fpu
 void check_dst_idle(KernelThread& k);
 
 // Block the calling kernel (holding its core's lock) until ready(); what it waits for is kept

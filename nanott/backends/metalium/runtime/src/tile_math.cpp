@@ -246,6 +246,15 @@ void matmul_tiles(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_inde
     nanott_cpu::matmul_into(nanott_cpu::dst_tile(k, idst, true, "matmul_tiles"), a, b);
 }
 
+// ttnn 0.65's form (its header declares it when NANOTT_TT_METAL_MINOR < 66): the transpose again
+void matmul_tiles(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
+                  uint32_t idst, const uint32_t transpose) {
+    if ((transpose != 0) != (current().dst && current().dst->matmul_transpose)) {
+        nanott_cpu::unsupported("matmul_tiles with another transpose than its init's");
+    }
+    matmul_tiles(in0_cb_id, in1_cb_id, in0_tile_index, in1_tile_index, idst);
+}
+
 // DST[idst + r * ct_dim + c] += A[in0 + r * kt_dim] @ B[in1 + c] (docs/reference.md §4.6).
 void matmul_block(uint32_t in0_cb_id, uint32_t in1_cb_id, uint32_t in0_tile_index, uint32_t in1_tile_index,
                   uint32_t idst, const uint32_t transpose, uint32_t ct_dim, uint32_t rt_dim, uint32_t kt_dim) {

@@ -31,7 +31,8 @@ void mul_tiles_bcast_scalar_init_short(uint32_t icb0, uint32_t icb1);
 
 template <BroadcastType bcast_type>
 void unary_bcast_init(uint32_t icb, uint32_t ocb) {
-    nanott_cpu::unary_bcast_init(icb, ocb);
+    static_assert(bcast_type == BroadcastType::ROW || bcast_type == BroadcastType::COL, "unary_bcast: ROW or COL");
+    nanott_cpu::unary_bcast_init(icb, ocb, bcast_type == BroadcastType::ROW);
 }
 template <BroadcastType bcast_type>
 void unary_bcast(uint32_t icb, uint32_t in_tile_index, uint32_t dst_tile_index) {

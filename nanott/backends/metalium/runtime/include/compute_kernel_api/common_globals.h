@@ -2,7 +2,8 @@
 // times, with -DTRISC_UNPACK, -DTRISC_MATH or -DTRISC_PACK; UNPACK(x), MATH(x) and PACK(x) keep x
 // only on their thread, and MAIN names that thread's entry in the legacy
 // `namespace NAMESPACE { void MAIN { ... } }` form. nanott's CPU runtime compiles the kernel once
-// with all three defined and runs the three parts in program order on one thread.
+// with all three defined and runs the three parts in program order on one thread, so there MAIN
+// is the kernel's one entry (nanott_cpu/kernel.h).
 #pragma once
 #include <cstdint>
 #include "api/compile_time_args.h"
@@ -18,6 +19,14 @@
 #define MAIN unpack_main()
 #else
 #error "compile a compute kernel with one of -DTRISC_UNPACK, -DTRISC_MATH, -DTRISC_PACK"
+#endif
+
+#ifdef NANOTT_KERNEL   // built for the CPU: the one thread's entry, whichever form defines it
+#undef MAIN
+#define MAIN kernel_main()
+namespace NAMESPACE {
+extern "C" void kernel_main();
+}
 #endif
 
 #ifdef TRISC_UNPACK

@@ -34,7 +34,7 @@ uint32_t semaphore_addr(uint32_t id);
 // (op '+' SUM, '>' MAX, '<' MIN; along a row (into column 0) or a column (into row 0))
 void typecast_init(uint32_t in_format, uint32_t out_format);
 void typecast(uint32_t idst, uint32_t in_format, uint32_t out_format);
-void unary_bcast_init(uint32_t icb, uint32_t ocb);
+void unary_bcast_init(uint32_t icb, uint32_t ocb, bool row);
 void unary_bcast(uint32_t icb, uint32_t in_tile_index, uint32_t dst_tile_index, bool row);
 void reduce_init(uint32_t icb, uint32_t icb_scaler, uint32_t ocb);
 void reduce_tile(char op, bool row, uint32_t icb, uint32_t icb_scaler, uint32_t itile, uint32_t itile_scaler,
@@ -50,7 +50,10 @@ struct KernelRegistration {
 #include "api/compile_time_args.h"
 #define NANOTT_STRING_(x) #x
 #define NANOTT_STRING(x) NANOTT_STRING_(x)
-void kernel_main();
+// C linkage: a legacy compute kernel defines its entry as `namespace NAMESPACE { void MAIN }`
+// (ttnn 0.65; compute_kernel_api/common_globals.h), and a function of C linkage declared in two
+// namespaces is one function, so this registration finds it wherever the kernel defines it
+extern "C" void kernel_main();
 namespace {
 const nanott_cpu::KernelRegistration nanott_kernel_registration(
     NANOTT_STRING(NANOTT_KERNEL), kernel_main, kernel_compile_time_args::values, kernel_compile_time_args::count);

@@ -6,6 +6,9 @@
 #include "nanott_cpu/kernel.h"
 
 namespace ckernel {
+#if defined(NANOTT_TT_METAL_MINOR) && NANOTT_TT_METAL_MINOR < 66
+void typecast_tile_init();     // ttnn 0.65: no template arguments (the formats are typecast_tile's)
+#endif
 template <uint32_t IN_DTYPE, uint32_t OUT_DTYPE>
 void typecast_tile_init() {
     nanott_cpu::typecast_init(IN_DTYPE, OUT_DTYPE);
