@@ -41,14 +41,15 @@ from typing import Any
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes import _f1_cooperation, _f1_deadlock, _f1_protocol
+from nanott.passes._f1_cooperation import check_cooperation
+from nanott.passes._f1_deadlock import check_deadlock
+from nanott.passes._f1_protocol import check_protocol
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.MatmulBlock, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
         l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.FillTile)
-HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"),
-             l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}
+HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"), l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}  # noqa: E501
 DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",), l9.MatmulBlock: ("dst",),
               l9.TransposeTile: ("dst",), l9.UnaryBcast: ("dst",), l9.ReduceTile: ("dst",),
               l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.SfpuUnary: ("dst",),
@@ -61,9 +62,9 @@ def verify(program: l9.Program, target: Target) -> l9.Program:
     check_dst_capacity(compute, program.compute, target)
     check_init_before_use(compute, program)
     check_handshake(compute.body, "idle", end="idle")
-    _f1_protocol.check_protocol(program, bound, broken)
-    _f1_cooperation.check_cooperation(program, target.grid, broken)
-    _f1_deadlock.check_deadlock(program, broken)
+    check_protocol(program, bound, broken)
+    check_cooperation(program, target.grid, broken)
+    check_deadlock(program, broken)
     check_l1_budget(((cb.name, cb.plan, cb.loc) for cb in program.cbs), target)
     check_arg_table(program)
     return program
