@@ -6,9 +6,10 @@ Bfp8_b, Tenstorrent's 8-bit block float (a shared exponent per 16 values of a fa
 and a 7-bit magnitude each; nanott/dtypes.py says why, nanott/block_float.py models it). The host
 converts A and B as it writes them, so every level reads them on Bfp8_b's grid: a value more than
 3 binades below the largest of its 16 loses low bits. The reference below is plain NumPy on the
-fp8 values; the tolerance grows by what Bfp8_b costs (nanott/tolerance.py). TileLang's example
-writes C in fp8 too; nanott writes C in float32, since writing an fp8 tensor back (the packer's
-Bfp8_b, then the host's conversion to fp8) is not supported yet (NT325).
+fp8 values; the tolerance grows by what Bfp8_b costs (nanott/tolerance.py). C is fp8 too, as in
+TileLang's example: the packer writes it as Bfp8_b, and the host reads it back and rounds each
+value to the nearest fp8 (main.cpp: `fp8_bits`), so every level holds C on Bfp8_b's grid, rounded
+to fp8 where the kernel stores it; the tolerance is the fp8 output's (one fp8 step, 2^-3).
 M x N x K = 128 x 128 x 256 in 64 x 64 x 64 blocks: a 2 x 2 grid, 4 steps along K.
 """
 import numpy as np
@@ -23,7 +24,7 @@ def matmul(A, B, block_M, block_N, block_K, dtype, accum_dtype=T.float32):
 
     A: T.Tensor((M, K), dtype)
     B: T.Tensor((N, K), dtype)
-    C = T.empty((M, N), accum_dtype)
+    C = T.empty((M, N), dtype)
 
     with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
         A_shared = T.alloc_shared((block_M, block_K), dtype)
@@ -45,5 +46,5 @@ gemm_fp8 = matmul.compile(M=128, N=128, K=256, block_M=64, block_N=64, block_K=6
 
 
 def reference(A, B):
-    """C = A @ B^T on the fp8 values, in float64, rounded once to float32."""
-    return (A.astype(np.float64) @ B.astype(np.float64).T).astype(np.float32)
+    """C = A @ B^T on the fp8 values, in float64 (compared in C's dtype, fp8)."""
+    return A.astype(np.float64) @ B.astype(np.float64).T

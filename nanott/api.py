@@ -24,7 +24,7 @@ from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
-from nanott.languages.l0_compiled import COMPILED
+from nanott.languages.compiled import COMPILED
 from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
 from nanott.tolerance import BASE, tolerance
@@ -81,7 +81,12 @@ def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = 
         made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(views):]) \
             if eager_func is not None else ()
         check_arrays(kernel, (*views, *made))
-        execute(program, level, {p.name: a for p, a in zip(kernel.params, (*views, *made))})
+        given = {p.name: a for p, a in zip(kernel.params, (*views, *made))}
+        named = dict(given)
+        execute(program, level, named)
+        for name in tensor_roles(kernel)[1]:
+            if named[name] is not given[name]:  # an fp8 output: execute holds fp8 tensors in new arrays
+                given[name][...] = named[name]
     for a, view in zip(arrays, views):
         write_back(a, view)
     return None if eager_func is None else made[0] if len(made) == 1 else made
@@ -105,7 +110,7 @@ def lowered(prim_func: Any, level: str, target: Target) -> tuple[l0.Kernel, Any]
 
 
 def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: Any = None) -> None:
-    """Run `program` at `level` into `arrays`. L0..L4 run compiled closures (languages/l0_compiled.py),
+    """Run `program` at `level` into `arrays`. L0..L8 run compiled closures (languages/l0_compiled.py),
     bit-identical to their interpreters. L9 runs its cores in lockstep (sim/lockstep.py),
     bit-identical to InterpL9, which still runs, and reports, wherever lockstep cannot; there
     `written(n)` hears of DRAM pages written (a progress bar). An fp8 input is first put on the grid
@@ -124,6 +129,7 @@ def execute(program: Any, level: str, arrays: dict[str, np.ndarray], written: An
         COMPILED[level]().run(program, arrays)
     else:
         pipeline.interpreter(level)().run(program, arrays)
+    as_dram_holds(program.params, arrays)        # an fp8 output as DRAM holds it once written: Bfp8_b
 
 
 def check_arrays(kernel: l0.Kernel, arrays: tuple) -> None:
@@ -241,26 +247,30 @@ def _f64(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _errors(actual: np.ndarray, expected: np.ndarray, rtol: float) -> tuple[float, float, bool]:
+    """(max |actual - expected|, that relative to max|expected|, every element within rtol), each
+    array widened to float64 once."""
+    a, e = _f64(actual), _f64(expected)
+    diff = np.abs(a - e)
+    err = float(np.max(np.where(np.isnan(diff), np.inf, diff), initial=0.0))
+    scale = float(np.max(np.abs(e), initial=0.0))
+    return err, err / scale if scale > 0 else err, bool(np.all(diff <= rtol * np.abs(e) + rtol * scale))
+
+
 def max_abs_error(actual: np.ndarray, expected: np.ndarray) -> float:
     """max |actual - expected|; an unwritten (NaN) element counts as an infinite error."""
-    diff = np.abs(_f64(actual) - _f64(expected))
-    return float(np.max(np.where(np.isnan(diff), np.inf, diff), initial=0.0))
+    return _errors(actual, expected, 0.0)[0]
 
 
 def max_rel_error(actual: np.ndarray, expected: np.ndarray) -> float:
     """max |actual - expected| relative to the largest |expected| (normwise, so zeros do not blow up)."""
-    scale = float(np.max(np.abs(_f64(expected)), initial=0.0))
-    err = max_abs_error(actual, expected)
-    return err / scale if scale > 0 else err
+    return _errors(actual, expected, 0.0)[1]
 
 
 def within(actual: np.ndarray, expected: np.ndarray, dtype: str, rtol: float | None = None) -> bool:
     """Every element within rtol * |expected| + rtol * max|expected| (rtol: TOLERANCE[dtype] unless
     given): relative to the element and to the output's own scale; NaN never is."""
-    tol = TOLERANCE[dtype] if rtol is None else rtol
-    a, e = _f64(actual), _f64(expected)
-    scale = float(np.max(np.abs(e), initial=0.0))
-    return bool(np.all(np.abs(a - e) <= tol * np.abs(e) + tol * scale))
+    return _errors(actual, expected, TOLERANCE[dtype] if rtol is None else rtol)[2]
 
 
 @dataclass(frozen=True)
@@ -283,15 +293,18 @@ class Comparison:
 def compare(kernel: l0.Kernel, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> list[Comparison]:
     """One Comparison per output, in parameter order."""
     dtypes = {p.name: p.dtype for p in kernel.params}
-    tols = {n: tolerance(kernel, dtypes[n]) for n in expected}
-    return [Comparison(n, dtypes[n], max_abs_error(actual[n], e), max_rel_error(actual[n], e),
-                       within(actual[n], e, dtypes[n], tols[n].rtol), tols[n].rtol, tols[n].reason)
-            for n, e in expected.items()]
+    out = []
+    for n, e in expected.items():
+        tol = tolerance(kernel, dtypes[n])
+        err, rel, ok = _errors(actual[n], e, tol.rtol)
+        out.append(Comparison(n, dtypes[n], err, rel, ok, tol.rtol, tol.reason))
+    return out
 
 
 def identical(a: dict[str, np.ndarray], b: dict[str, np.ndarray], names: tuple[str, ...]) -> bool:
     """Bit-identical outputs (two NaNs in the same place count as equal)."""
-    return all(np.array_equal(_f64(a[n]), _f64(b[n]), equal_nan=True) for n in names)
+    return all(np.array_equal(a[n], b[n], equal_nan=a[n].dtype.kind not in "iub") if a[n].dtype == b[n].dtype
+               else np.array_equal(_f64(a[n]), _f64(b[n]), equal_nan=True) for n in names)
 
 
 __all__ = ["DEFAULT_TARGET", "TOLERANCE", "lower", "run", "tensor_roles", "random_inputs", "simulate",

@@ -107,10 +107,10 @@ class Numerics:
 
     def check(self, stage: Stage, program: Any) -> str:
         if self.previous is not None and self.previous[0].dst == stage.dst and self.previous[2] == program:
-            actual = self.previous[1]       # the same program at the same level: the same numbers
+            actual, results = self.previous[1], self.results    # the same program at the same level: the same numbers
         else:
             actual = api.simulate(program, stage.dst, self.inputs)
-        results = api.compare(self.kernel, actual, self.expected)
+            results = self.results = api.compare(self.kernel, actual, self.expected)
         err = max(r.max_abs for r in results)
         tol = "; ".join(sorted({f"{num(r.rtol)} of |ref| and of max|ref|: {r.reason}" for r in results}))
         ok = all(r.ok for r in results)
@@ -124,7 +124,7 @@ class Numerics:
 
     def against_previous(self, stage: Stage, actual: dict) -> str:
         prev, before, _ = self.previous
-        if api.identical(actual, before, tuple(self.expected)):
+        if actual is before or api.identical(actual, before, tuple(self.expected)):
             return f"bit-identical to {prev.dst}"
         by = max(api.max_abs_error(actual[n], before[n]) for n in self.expected)
         if stage.changes_rounding:

@@ -106,7 +106,6 @@ CODES = {
     "NT322": "a vector used both as one value per row and as one value per column",
     "NT323": "a T.atomic_add the split-K lowering does not support yet",
     "NT324": "a tensor the launches of one program lay out differently in DRAM",
-    "NT325": "an fp8 tensor a kernel writes (only fp8 inputs are supported)",
     "NT326": "a T.print of a value nanott cannot print yet (a buffer, an element, a function of a scalar, "
              "inside T.Parallel)",
     "NT329": "a T.barrier_wait program order does not satisfy (its arrive comes later, or never)",

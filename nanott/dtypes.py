@@ -33,7 +33,12 @@ in compute; nanott keeps them (not modelled). A value stored into an integer buf
 toward zero (C's cast, NumPy's astype); values outside the integer type's range are outside the
 model (C leaves them undefined). A value stored into a bool buffer is 1 unless it is 0. An fp8
 input is read as DRAM holds it, Bfp8_b (nanott/block_float.py, at every level: the host converts it
-as it writes it); an fp8 tensor a kernel writes is not supported yet (NT325).
+as it writes it). An fp8 tensor a kernel writes is rounded to the fp8 dtype where the kernel stores
+it, and DRAM holds it as Bfp8_b (the packer's format): every level puts the written tensor on
+Bfp8_b's grid, and main.cpp reads the Bfp8_b tiles back and rounds each value to fp8 for the file
+(`fp8_bits`, ties to even as ml_dtypes; e4m3fn has no infinity: past 448 is NaN). The device rounds
+to Bfp8_b first and to fp8 second, the levels the other way round: the two differ at most where
+the second rounding meets a tie, one fp8 step, inside the fp8 output's tolerance.
 
 Other names TileLang accepts (float64, int16, float8_e4m3fn, ...) are known here with their width
 (`tvm.DataType(name).bits`) and rejected by P0 with NT101 until a row gives them a format. NumPy

@@ -9,7 +9,6 @@ Errors (each a NanottError at the user's line):
   NT205  a run that needs more host memory for its tensors (padded to what the copies reach, as
          A1 pads them) than nanott allows: the bytes, before a single one is allocated
   NT206  a grid of more blocks than nanott simulates
-  NT325  an fp8 tensor the kernel writes (fp8 is held as Bfp8_b; writing it back is not modelled)
 Warnings (NanottWarning, printed by the CLI, the kernel still runs):
   NT117  a copy that lies wholly outside its tensor for some grid block
   NT118  elements of an output tensor that no grid block writes
@@ -22,9 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nanott.block_float import BLOCK_FLOAT
 from nanott.diagnostics import NanottError, NanottWarning, kib
-from nanott.dtypes import LOWERED
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.languages.l0_interp import Env, InterpL0, np_dtype
@@ -59,11 +56,6 @@ def front_checks(k: l0.Kernel) -> None:
         raise NanottError("NT206", f"the grid {list(k.grid)} has {prod(k.grid):,} blocks; nanott simulates "
                           f"at most {MAX_BLOCKS:,}", k.loc,
                           hint="T.ceildiv(size, block) blocks per dim, or larger blocks")
-    for t in k.params:
-        if t.name in written and LOWERED[t.dtype].format == BLOCK_FLOAT:
-            raise NanottError("NT325", f"{t.name} is {t.dtype}, which a Tensix core holds as {BLOCK_FLOAT} "
-                              "(nanott/dtypes.py); writing it back as fp8 is not supported yet", t.loc,
-                              hint="write the result in bfloat16 or float32 (an fp8 input is supported)")
     Unwritten({t.name for t in k.params}).block(k.body)
     Coverage(k).report()
 

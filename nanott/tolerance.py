@@ -35,7 +35,7 @@ BASE = {
     # K * 2^-24 of the sum of |terms|, about 1e-4 for K = 1024 on inputs in [-1, 1).
     "float32": 1e-4,
     # fp8 keeps 4 (e4m3) or 3 (e5m2) significant bits: one rounding is within 2^-4 or 2^-3 relative;
-    # twice that leaves room for another rounding of an intermediate. (Only fp8 inputs run today.)
+    # twice that leaves room for another rounding of an intermediate (an output's Bfp8_b grid).
     "float8_e4m3fn": 2.0**-3, "float8_e5m2": 2.0**-2,
     **{d.name: 0.0 for d in LOWERED.values() if d.kind != "float"},      # integer arithmetic is exact
 }

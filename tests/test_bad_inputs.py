@@ -37,6 +37,7 @@ CASES = [
     ("bad_l1_budget", "NT201", 'C_l = T.alloc_fragment((bm, bn), "float32")', "C_l"),
     ("bad_too_many_bytes", "NT205", 'def bad(A: T.Tensor((M, K), "float32"),', 'C: T.Tensor'),
     ("bad_too_many_blocks", "NT206", "with T.Kernel(N // bn, M // bm) as (bx, by):", "with"),
+    ("bad_dram_element_index", "NT315", "C[i, 0] = A_s[i, j]", "C[i, 0]"),
     ("bad_launch_layouts", "NT324", 'S = T.alloc_global((96, 64), "float32")', "S = "),
     ("bad_barrier_never_arrived", "NT329", "T.barrier_wait(ready, k % 2)", "T.barrier_wait"),
 ]
@@ -172,10 +173,8 @@ def test_bad_calls(tmp_path):
 FRONTEND = ["NT101", "NT102", "NT103", "NT105", "NT106", "NT108", "NT109", "NT301", "NT302", "NT304",
             "NT920"]              # tests/test_frontend_diagnostics.py and test_tilelang_surface.py
 WARNINGS = ["NT117", "NT118"]    # test_warnings_for_copies_outside_and_unwritten_outputs
-ELSEWHERE = ["NT325",            # tests/test_block_float.py (an fp8 output)
-             "NT326"]            # tests/test_print.py (a T.print of a buffer, an element, T.exp of a scalar)
-NO_CASE_YET = {"NT315": "P0b (issue 9) now stages a T.Parallel's DRAM element reads and writes; the "
-                        "corpus kernel for it runs, and none that still reaches C1's check is known"}
+ELSEWHERE = ["NT326"]            # tests/test_print.py (a T.print of a buffer, an element, T.exp of a scalar)
+NO_CASE_YET: dict[str, str] = {}
 NOT_FROM_USER = {
     "NT119": "a guard on Python's recursion limit; a chain of 1500 operations parses "
              "(test_boundary.py) and no kernel of ours nests deeper",

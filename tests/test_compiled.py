@@ -1,5 +1,5 @@
-"""The compiled executors of L0..L4 (nanott/languages/l0_compiled.py) against the reference
-interpreters: bit for bit on every example at every level (tests/test_generality.py compares L0 on
+"""The compiled executors of L0..L8 (nanott/languages/compiled.py) against the reference
+interpreters: bit for bit on every example at every level (tests/test_generality.py compares L0 and L5 on
 every fuzzed kernel); a GEMM's K loop
 runs statement-major, a loop that breaks the conditions runs iteration by iteration, and a user's
 mistake is the reference's own diagnostic."""
@@ -12,7 +12,8 @@ from nanott import api, pipeline
 from nanott.diagnostics import NanottError
 from nanott.ir import Launches, launches_of, walk
 from nanott.languages import l0
-from nanott.languages.l0_compiled import COMPILED, CompiledL0, batch_plan
+from nanott.languages.compiled import COMPILED
+from nanott.languages.l0_compiled import CompiledL0, batch_plan
 from nanott.languages.l0_interp import InterpL0, scratch_arrays
 from nanott.loader import load_kernel
 

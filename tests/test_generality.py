@@ -3,9 +3,9 @@ sizes, grid shapes and roles, more blocks than cores and fewer, dtypes, pipeline
 of inputs, random expressions of + - * and constants; then the math of issue 4: / , unary minus,
 T.max/T.min, the SFPU functions, T.cast, GEMMs with transposed operands and epilogues, ragged
 GEMMs whose M, N, K are no multiples of 32 or of the block, and split-K GEMMs), each
-lowered through F1 and run at L0, L5 and L9 against an independent NumPy computation; at L0 the
-compiled closures' result and at L9 the lockstep simulator's are also compared bit for bit with
-the reference interpreter's (InterpL0, InterpL9).
+lowered through F1 and run at L0, L5 and L9 against an independent NumPy computation; at L0 and
+L5 the compiled closures' result and at L9 the lockstep simulator's are also compared bit for bit
+with the reference interpreter's (InterpL0, InterpL5, InterpL9).
 
 Tolerances are nanott.api.TOLERANCE per output dtype; the draws are seeded, so a failure names a
 configuration that can be replayed (its parameters are the test id).
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nanott import api
-from nanott.languages.l0_interp import InterpL0, np_dtype
+from nanott import api, pipeline
+from nanott.languages.l0_interp import np_dtype
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
 
@@ -296,10 +296,10 @@ def check_levels(loaded, reference) -> None:
             dtype = next(p.dtype for p in kernel.params if p.name == name)
             assert api.within(got[name], expected[name], dtype), (
                 f"{level} {name}: max rel err {api.max_rel_error(got[name], expected[name]):.3g}")
-        if level == "L0":               # api.simulate ran compiled closures: the reference agrees
-            reference_l0 = {k: v.copy() for k, v in inputs.items()}
-            InterpL0().run(program, reference_l0)
-            assert api.identical(got, reference_l0, outputs), "compiled L0 differs from InterpL0"
+        if level in ("L0", "L5"):       # api.simulate ran compiled closures: the reference agrees
+            reference_run = {k: v.copy() for k, v in inputs.items()}
+            pipeline.interpreter(level)().run(program, reference_run)
+            assert api.identical(got, reference_run, outputs), f"compiled {level} differs from Interp{level}"
         if level == "L9":               # api.simulate ran the cores in lockstep: the reference agrees
             reference_l9 = {k: v.copy() for k, v in inputs.items()}
             InterpL9().run(program, reference_l9)

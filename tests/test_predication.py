@@ -107,8 +107,25 @@ def refused(tmp_path: Path, cond: str, old: str, new: str, stage: str) -> Nanott
 MASKED = "                A_m[i, j] = A_s[i, j] * mask[i, j]"
 
 
-def test_a_select_that_reads_a_buffer_is_refused_with_its_line(tmp_path):
-    e = refused(tmp_path, "i >= j", MASKED, "                A_m[i, j] = T.if_then_else(i >= j, A_s[i, j], 0.0)",
+SELECTS = {"causal": ("by * bm + i >= k * bk + j", lambda r, c: r >= c),
+           "band_let": ("(by * bm + i >= k * bk + j) & (d < 40)", lambda r, c: (r >= c) & (r - c < 40))}
+
+
+@pytest.mark.parametrize("name", SELECTS)
+def test_a_select_that_reads_buffers_matches_numpy_at_every_level(tmp_path, name):
+    """T.if_then_else(c, A_s[i, j], 0.0): P0 makes it max(min(A_s, keep), min(0, drop)) with masks of
+    +-inf the reader generates (nanott/language/predicate.py masked_selects); exact, so the product
+    is the masked one."""
+    cond, keep = SELECTS[name]
+    path = tmp_path / "selected.py"
+    path.write_text(KERNEL.format(cond="row >= col", mask_dtype="float32").replace(
+        MASKED, "                d = (by * bm + i) - (k * bk + j)\n"
+                f"                A_m[i, j] = T.if_then_else({cond}, A_s[i, j], 0.0)"))
+    check_levels(load_kernel(path), reference(keep))
+
+
+def test_a_select_on_a_condition_that_reads_a_buffer_is_refused_with_its_line(tmp_path):
+    e = refused(tmp_path, "i >= j", MASKED, "                A_m[i, j] = T.if_then_else(A_s[i, j] > 0.0, A_s[i, j], 0.0)",
                 "C2")
     assert e.code == "NT318" and "if_then_else" in e.message
     assert e.loc.line == KERNEL.splitlines().index(MASKED) + 1

@@ -298,6 +298,7 @@ def test_examples_run_the_same_at_l6_l7_l8_in_any_interleaving(example):
             for launch in launches_of(programs[stage]):       # a program of several: in order
                 as_dram_holds(launch.params, arrays)            # the host's write (fp8: Bfp8_b)
                 interp(seed=seed).run(launch, arrays)
+                as_dram_holds(launch.params, arrays)            # the packer's (an fp8 output)
             assert api.identical(arrays, six, names), f"{example} after {stage}, seed {seed}"
     assert all(r.ok for r in api.compare(kernel, six, expected))
 

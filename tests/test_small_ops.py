@@ -101,3 +101,25 @@ def atomic4(X: T.Tensor((1, 64, 2, 64), "float32"), Y: T.Tensor((1, 64, 2, 64), 
     with pytest.raises(NanottError) as e:
         api.lower(loaded.prim_func, stop_after="F1")
     assert e.value.code == "NT323" and "2-D region" in e.value.message
+
+
+INT_ROW_MAX = '''
+import nanott.language as T
+
+
+@T.prim_func
+def row_max(X: T.Tensor((64, 64), T.int32), Y: T.Tensor((64,), T.int32)):
+    with T.Kernel(2) as bx:
+        x = T.alloc_fragment((32, 64), T.int32)
+        m = T.alloc_fragment((32,), T.int32)
+        T.copy(X[bx * 32, 0], x)
+        T.reduce_max(x, m, dim=1, clear=True)
+        T.copy(m, Y[bx * 32])
+'''
+
+
+def test_a_row_max_of_int32_indices_matches_numpy_at_every_level(tmp_path):
+    """Top-k's index step (a max over column indices held as int32): exact at every level."""
+    path = tmp_path / "row_max.py"
+    path.write_text(INT_ROW_MAX)
+    check_levels(load_kernel(path), lambda inputs: {"Y": inputs["X"].max(axis=1).astype(np.int32)})

@@ -34,6 +34,10 @@ GEMM = "--set M=128 --set N=128 --set K=128 --set block_M=64 --set block_N=64 --
 ATTN = "--set batch=1 --set heads=2 --set dim=64"
 GQA_BWD = ("--set batch=1 --set heads=4 --set seq_len=128 --set dim_qk=64 --set dim_v=64 --set is_causal=False "
            "--set block_M=64 --set block_N=64 --set groups=2")
+MAMBA = ("--set batch=1 --set seqlen=256 --set chunk_size=64 --set ngroups=1 --set nheads=2 --set headdim=64 "
+         "--set dstate=64")
+SPARSE_DECODE = ("--set batch=1 --set heads=8 --set heads_kv=2 --set dim=64 --set dim_v=64 --set block_N=32 "
+                 "--set block_H=32 --set num_stages=1 --set threads=128")
 # file (under examples/) -> the arguments of `nanott explain`; a file not listed runs without any
 ARGS = {
     "elementwise/example_elementwise_add.py": "--set M=64 --set N=64 --set block_M=32 --set block_N=32 "
@@ -53,11 +57,11 @@ ARGS = {
     "gemm_splitk/example_tilelang_gemm_splitk.py": GEMM.replace("K=128", "K=256") + " --set split_k=2",
     "gemm_splitk/example_tilelang_gemm_splitk_vectorize_atomicadd.py": GEMM.replace("K=128", "K=256") +
                                                                        " --set split_k=2",
-    "gemv/example_gemv.py": "--kernel splitk_gemv --set N=128 --set K=256 --set BLOCK_N=32 --set BLOCK_K=64 "
-                            "--set reduce_threads=8",
+    # the tile GEMV of the file's main() (its SIMT variants stop at T.get_thread_binding, NT301)
+    "gemv/example_gemv.py": "--kernel gemv_alloc_reducer --set M=256 --set N=256",
     "norm/rms_norm.py": "--kernel rms_norm --set M=64 --set N=128 --set blk_m=1",
     "norm/layernorm.py": "--kernel _layernorm_fwd --set N=64 --set D=128",
-    "online_softmax/online_softmax.py": "--set BLOCK_M=32 --set BLOCK_N=128",
+    "online_softmax/online_softmax.py": "--set M=64 --set N=256 --set BLOCK_M=1 --set BLOCK_N=128",
     "cast/example_per_token_cast_to_fp8.py": "--set M=64 --set N=256 --set blk_m=8",
     "cast/example_group_per_split_token_cast_to_fp8.py": "--set M=64 --set N=256 --set BG=2 --set M_max=64 "
                                                          "--set blk_m=8",
@@ -82,7 +86,7 @@ ARGS = {
     "linear_attention/example_linear_attn_fwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
     "linear_attention/example_retention_fwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
     "gemm_fp8/example_tilelang_gemm_fp8.py": GEMM + " --set dtype=float8_e4m3fn",
-    "gemm_fp8/example_tilelang_gemm_fp8_2xAcc.py": GEMM + " --set dtype=float8_e4m3fn",
+    "gemm_fp8/example_tilelang_gemm_fp8_2xAcc.py": GEMM.replace("K=128", "K=256") + " --set dtype=float8_e4m3fn",
     "warp_specialize/example_warp_specialize_gemm_copy_0_gemm_1.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_copy_1_gemm_0.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_copy_gemm_0_1.py": GEMM,
@@ -136,6 +140,28 @@ ARGS = {
                                                      "--set max_seq_len=128 --set dim=64 --set is_causal=False",
     "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
                                                      "--set heads=4 --set dim=64 --set is_causal=False",
+    "flash_decoding/example_gqa_decode_varlen_logits.py": "--set batch=1 --set heads=8 --set k_heads=2 "
+                                                          "--set max_seqlen_kv=256 --set total_seqlen_k=256 "
+                                                          "--set dim=64 --set has_sink=False --set block_N=64 "
+                                                          "--set block_H=32",
+    "linear_attention/example_mamba_chunk_scan.py": MAMBA + " --set block_Dstate=64",
+    "linear_attention/example_mamba_chunk_state.py": MAMBA,
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_paged.py": SPARSE_DECODE + " --set page_block_size=64 "
+                                                                         "--set num_pages=8",
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_indice.py": SPARSE_DECODE,
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_mask.py": SPARSE_DECODE,
+    "gemm_fp8/example_tilelang_gemm_fp8_sm100.py": GEMM + " --set trans_A=False --set trans_B=True "
+                                                   "--set in_dtype=float8_e4m3fn --set out_dtype=bfloat16 "
+                                                   "--set accum_dtype=float32 --set num_stages=2 --set threads=128",
+    "deepseek_nsa/example_tilelang_nsa_bwd.py": "--kernel tilelang_kernel_fwd --set batch=1 --set seq_len=64 "
+                                                "--set heads=16 --set dim=32 --set is_causal=True --set block_size=32 "
+                                                "--set groups=16 --set selected_blocks=1",
+    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": "--set batch=1 --set c_seq_len=64 --set heads=16 --set dim=32 "
+                                                       "--set is_causal=True --set block_size=32 --set groups=16 "
+                                                       "--set selected_blocks=1",
+    "deepseek_mla/example_mla_decode_paged.py": "--set batch=1 --set h_q=64 --set h_kv=1 --set max_seqlen_pad=256 "
+                                                "--set dv=128 --set dpe=32 --set block_N=64 --set block_H=64 "
+                                                "--set num_split=1 --set block_size=64",
     "fusedmoe/example_fusedmoe_tilelang.py": "--kernel moe_forward_tilelang_shared --set dhidden=128 "
                                              "--set dexpert=128 --set num_tokens=128 --set dtype=float16",
 }

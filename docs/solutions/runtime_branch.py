@@ -4,7 +4,9 @@ blocks, decided by a run-time `if`.
     nanott explain docs/solutions/runtime_branch.py --only P0
 
 P0 runs the kernel's Python once, with the block indices symbolic: `bx == 0` is not a Python bool
-then, and nanott does not lower run-time branches yet, so P0 stops at the `if` with NT302.
+then. P0 runs both branches and makes their stores into on-chip buffers conditional
+(nanott/language/predicate.py); a tile copy cannot be made conditional that way, so P0 stops at
+the first T.copy under the `if` with NT302.
 """
 import nanott.language as T
 

@@ -6,11 +6,14 @@ A TileLang kernel needs only its import line changed. What nanott lowers: `T.pri
 accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infinity`, `T.Parallel` (elementwise `+ - * /`, unary minus, `T.max`/`T.min`,
 `T.exp`, `T.exp2`, `T.log`, `T.log2`, `T.clamp`, `T.sqrt`, `T.rsqrt`, `T.abs`, `T.sigmoid`, `T.tanh`,
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
-`s[i]`, `w[j]`), `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
+`s[i]`, `w[j]`; an accumulation into a vector, `o[i] += a[i, j] * x[j]`, is a reduction along j:
+reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into),
+`T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
 `T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
-(`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, ...) are accepted and recorded
+(`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, layout hints given to
+`T.annotate_layout`, `T.no_set_max_nreg`, ...) are accepted and recorded
 as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
 an operation's (`gemm.policy`, `copy.coalesced_width`). Any other `T.name` is a callable that
 reports NT301 (or NT108 for a name TileLang does not have).
@@ -50,7 +53,8 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
-           "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout"]
+           "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
+           "alloc_reducer", "finalize_reducer", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -103,6 +107,38 @@ def alloc_shared(shape, dtype, scope="shared.dyn"):
 def alloc_fragment(shape, dtype, scope="local.fragment"):
     """A register tile (on Tenstorrent: DST tiles or an L1 buffer, decided later)."""
     return _alloc(shape, dtype, "fragment")
+
+
+@closed()
+def alloc_reducer(shape, dtype, op="sum", replication=None):
+    """A buffer a T.Parallel accumulates into (`o[i] += a[i, j] * x[j]`): a fragment. On a GPU each
+    thread keeps a replica that T.finalize_reducer combines; nanott has one program per block, so
+    the accumulation is a T.reduce (reductions.py) and the replicas are nothing."""
+    if op not in ("sum", "max", "min"):
+        raise NanottError("NT301", f"T.alloc_reducer with op={op!r} is not supported by nanott yet", caller_loc(),
+                          hint="op is \"sum\", \"max\" or \"min\"")
+    return _alloc(shape, dtype, "fragment")
+
+
+@closed()
+def finalize_reducer(reducer, dst=None, batch=1) -> None:
+    """Combine a reducer's per-thread replicas: nothing to do in nanott (alloc_reducer)."""
+    current("T.finalize_reducer")
+    if dst is not None:
+        raise NanottError("NT301", "T.finalize_reducer into another buffer (dst=...) is not supported by "
+                                   "nanott yet", caller_loc(), hint="finalize in place, then T.copy the reducer")
+
+
+@closed()
+def no_set_max_nreg() -> None:
+    """A Hopper register-allocation hint (no setmaxnreg in warp-specialised code): recorded."""
+    current("T.no_set_max_nreg").record("no_set_max_nreg", True)
+
+
+@closed()
+def disable_warp_group_reg_alloc() -> None:
+    """A Hopper register-allocation hint: recorded, as no_set_max_nreg."""
+    current("T.disable_warp_group_reg_alloc").record("disable_warp_group_reg_alloc", True)
 
 
 @closed()
@@ -227,14 +263,16 @@ def Pipelined(start, stop=None, num_stages=0, **knobs) -> LoopSpec:
     stages = fold_int(num_stages, "num_stages")
     if stages < 0:
         raise NanottError("NT102", f"num_stages must be 0 or more, got {stages}")
-    return LoopSpec("pipelined", loop_range("T.Pipelined", start, stop, None), stages)
+    extents, first = loop_range("T.Pipelined", start, stop, None)
+    return LoopSpec("pipelined", extents, stages, first)
 
 
 @closed("annotations")
 def serial(start, stop=None, step=None, **knobs) -> LoopSpec:
     """A plain serial loop; `range(n)` in a kernel means the same."""
     current("T.serial").record_knobs("serial.", knobs)
-    return LoopSpec("serial", loop_range("T.serial", start, stop, step))
+    extents, first = loop_range("T.serial", start, stop, step)
+    return LoopSpec("serial", extents, 0, first)
 
 
 Serial = serial
@@ -258,9 +296,20 @@ def use_swizzle(panel_size=None, order="row", enable=True) -> None:
 class SwizzledLayout:
     """`tilelang.layout.make_swizzled_layout(buf)`: a permutation of a shared buffer's addresses that
     spreads a GPU warp's accesses over the banks of shared memory. It changes no value."""
+    kind = "swizzled"
 
     def __init__(self, buffer, *args, **kwargs):
         self.buffer = buffer
+
+
+class Layout(SwizzledLayout):
+    """`T.Layout(shape, fn)`: where each element of a buffer lies, by an index map (TileLang's flash
+    attention backward lays dQ out for its atomic adds). Every access names elements by their
+    logical indices, so it changes no value either: recorded as `custom`."""
+    kind = "custom"
+
+    def __init__(self, shape, forward_fn):
+        super().__init__(None)
 
 
 @closed()
@@ -272,8 +321,8 @@ def annotate_layout(layout_map) -> None:
     for buf, layout in dict(layout_map).items():
         if not isinstance(layout, SwizzledLayout):
             raise NanottError("NT301", f"T.annotate_layout of {type(layout).__name__} is not supported by "
-                              "nanott yet (only make_swizzled_layout, which changes no value)", caller_loc())
-        b.record(f"layout.{getattr(buf, 'label', buf)}", "swizzled")
+                              "nanott yet (only make_swizzled_layout and T.Layout, which change no value)", caller_loc())
+        b.record(f"layout.{getattr(buf, 'label', buf)}", layout.kind)
 
 
 class GemmWarpPolicy(IntEnum):
@@ -298,11 +347,10 @@ reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atom
 atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic
-annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers disable_warp_group_reg_alloc
-no_set_max_nreg annotate_pass_configs annotate_compile_flags get_thread_binding thread_binding
-sync_threads alloc_local alloc_reducer finalize_reducer
+annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
+annotate_compile_flags get_thread_binding thread_binding sync_threads alloc_local
 alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy im2col
-c2d_im2col transpose Layout Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
+c2d_im2col transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm wgmma_gemm
 access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())

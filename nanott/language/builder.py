@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
+from nanott.language.predicate import masked_selects, predicated
+from nanott.language.reductions import split_reductions
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, as_cond, fold_int, symbolic_condition,
                                     to_expr)
 from nanott.printing import num
@@ -68,28 +70,32 @@ class LoopSpec:
     kind: str                      # parallel | pipelined | serial
     extents: tuple[int, ...]
     num_stages: int = 0
+    start: int = 0                 # a serial loop from `start`: its variable is start + the L0 loop's
 
     def __iter__(self):
         raise NanottError("NT304", f"T.{self.kind.capitalize()} is only supported as the iterable "
                                    "of a `for` statement in the kernel body")
 
 
-def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[Any]:
-    """The extent of a serial loop written with range-style bounds: only 0..n by 1 for now. n may
-    be a run-time value (causal attention stops at the diagonal block): then its L0 expression."""
+def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[tuple[Any], int]:
+    """The extent and start of a serial loop written with range-style bounds, by 1: L0's loops
+    run from 0, so a loop from s (`T.Pipelined(1, n + 1)`) runs n - s trips and its variable is
+    s + the L0 loop's (builder._loop). n may be a run-time value (causal attention stops at the
+    diagonal block): then its L0 expression."""
     if stop is None:
         start, stop = 0, start
-    if isinstance(stop, Sym) and not isinstance(stop.expr, l0.Const) and start == 0 and step in (None, 1):
-        return (stop.expr,)
+    first = fold_int(start, f"the start of {what}")
+    if isinstance(stop, Sym) and not isinstance(stop.expr, l0.Const) and step in (None, 1):
+        extent = stop.expr if first == 0 else l0.BinOp("-", stop.expr, l0.Const(first, "int32"))
+        return (extent,), first
     bounds = [fold_int(x, f"the {name} of {what}") for name, x in
               (("start", start), ("stop", stop), ("step", 1 if step is None else step))]
-    if bounds[0] != 0 or bounds[2] != 1:
-        raise NanottError("NT304", f"{what} from {bounds[0]} with step {bounds[2]} is not supported "
-                                   "by nanott yet", hint="loops start at 0 with step 1: "
-                                                         "offset the index in the body instead")
-    if bounds[1] <= 0:
-        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1]}")
-    return (bounds[1],)
+    if bounds[2] != 1:
+        raise NanottError("NT304", f"{what} with step {bounds[2]} is not supported by nanott yet",
+                          hint="loops step by 1: scale the index in the body instead")
+    if bounds[1] - bounds[0] <= 0:
+        raise NanottError("NT102", f"{what} needs a positive extent, got {bounds[1] - bounds[0]}")
+    return (bounds[1] - bounds[0],), bounds[0]
 
 
 @dataclass
@@ -114,6 +120,7 @@ class Frame:
     stmts: list = field(default_factory=list)
     scope: set = field(default_factory=set)       # loop variables opened by this frame
     parallel: bool = False                        # the body of a T.Parallel nest
+    branch: bool = False                          # a branch of an `if` on a run-time value
 
 
 BIN = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "Div": operator.itruediv,
@@ -137,6 +144,8 @@ class Builder:
         self.body: tuple | None = None
         self.launches: list[l0.Kernel] = []             # the T.Kernel blocks closed so far
         self.scratch: list[Buffer] = []                 # T.alloc_global tensors
+        self.on_chip: set[str] = set()                  # on-chip buffers stored into
+        self.shapes: dict[str, tuple[int, ...]] = {}    # on-chip buffers, by name
         self.index = Index()
         self.allocs = 0
         self.outer_loc = NOLOC
@@ -183,6 +192,12 @@ class Builder:
             out = f"{name}_{k}"
         return out
 
+    def fresh(self, name: str) -> str:
+        """A new name P0 itself introduces (a reduction's temporary), taken from now on."""
+        out = self.unique(name)
+        self.taken.add(out)
+        return out
+
     def allocate(self, shape: tuple[int, ...], dtype: str, scope: str) -> Buffer:
         buf = Buffer(None, shape, dtype, scope, namer=self._name_alloc, loc=self.loc)
         self.emit(buf, f"T.alloc_{scope}")             # becomes an Alloc when its frame closes
@@ -201,6 +216,7 @@ class Builder:
         self.allocs += 1
         name = self.unique(f"{buf.scope}{self.allocs - 1}")
         self.taken.add(name)
+        self.shapes[name] = buf.shape
         return name
 
     def record(self, key: str, value: Any) -> None:
@@ -225,7 +241,14 @@ class Builder:
         if isinstance(value, Buffer) and value.name is None:
             value.name = self.unique(names)
             self.taken.add(value.name)
+            if value.on_chip:
+                self.shapes[value.name] = value.shape
             return value
+        if any(f.branch for f in self.frames) and not isinstance(value, Buffer):
+            raise NanottError("NT302", f"{names} is assigned under an `if` on a value known only at run "
+                                       "time; both branches run when nanott parses the kernel, so the name "
+                                       "would hold the last branch's value", hint="assign it before the if, "
+                                       "and choose values with T.if_then_else(cond, a, b)")
         if isinstance(value, Sym) and not (isinstance(value.expr, l0.Var) and value.expr.name == names):
             name = self.unique(names)
             self.emit(l0.Let(name, value.expr, loc=self.loc), "a run-time value")
@@ -257,6 +280,8 @@ class Builder:
                                        f"{target.dtype} buffer", hint="select a value with it: "
                                        "T.if_then_else(cond, 1.0, 0.0)")
         load = target[key]
+        if target.on_chip:
+            self.on_chip.add(target.label)
         self.emit(l0.Store(target.label, load.expr.indices, to_expr(value), loc=self.loc), "a store")
 
     def aug_store(self, target: Any, key: Any, op: str, value: Any) -> None:
@@ -288,6 +313,23 @@ class Builder:
             raise symbolic_condition(cond)
         return bool(cond)
 
+    def ctx_branches(self, cond: Any) -> Iterator[bool]:
+        """`if c: A else: B` (rewrite.py): a Python bool runs one branch; a condition on run-time
+        values runs A, then B, each in its own frame, and makes their statements conditional on c
+        and on not c (predicate.py)."""
+        if not isinstance(cond, Cond):
+            yield self.ctx_if(cond)
+            return
+        for branch, c in ((True, cond), (False, ~cond)):
+            frame = Frame(parallel=any(f.parallel for f in self.frames), branch=True)
+            self.frames.append(frame)
+            loc = self.loc
+            yield branch
+            body = self.close(frame)
+            self.loc = loc
+            for s in predicated(body, to_expr(c), self.shapes, self.fresh):
+                self.emit(s, "a run-time if")
+
     def ctx_with(self, manager: Any, names: Any) -> Any:
         if isinstance(manager, KernelSpec):
             manager.names = names
@@ -300,7 +342,8 @@ class Builder:
 
     def serial(self, start: Any, stop: Any = None, step: Any = None) -> LoopSpec:
         """`range(...)` in a kernel: a serial loop, as in TileLang."""
-        return LoopSpec("serial", loop_range("range", start, stop, step))
+        extents, first = loop_range("range", start, stop, step)
+        return LoopSpec("serial", extents, 0, first)
 
     def ctx_for(self, it: Any, names: Any, loop_id: int, carried: tuple[str, ...] = ()) -> Iterator:
         self.loops[loop_id] = isinstance(it, LoopSpec)
@@ -329,10 +372,14 @@ class Builder:
         frame.scope.update(vars_)
         self.frames.append(frame)
         syms = tuple(Sym(l0.Var(v, loc=loc)) for v in vars_)
+        if spec.start:
+            syms = tuple(Sym(l0.BinOp("+", s.expr, l0.Const(spec.start, "int32", loc=loc), loc=loc)) for s in syms)
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
         if spec.kind == "parallel":
-            self.emit(l0.Parallel(vars_, spec.extents, body, loc=loc), what)
+            for s in split_reductions(l0.Parallel(vars_, spec.extents, body, loc=loc), self.on_chip, self.fresh):
+                for t in masked_selects(s, self.fresh) if isinstance(s, l0.Parallel) else (s,):
+                    self.emit(t, what)
         else:
             n = spec.extents[0]
             extent = l0.Const(n, "int32", loc=loc) if isinstance(n, int) else n

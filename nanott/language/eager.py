@@ -15,6 +15,10 @@ names come from `--set M=...` or, for `nanott.run`, from the shapes of the array
 are unified with the annotations' shapes, read from the function's AST. The kernel's parameters are
 the annotated tensors in signature order, then the `T.empty` outputs in the order they are made,
 so an eager kernel reaches P0's output as the same L0 a factory-style kernel gives.
+
+A size may also be a module constant the function reads (`M = 8192` above the def, `X:
+T.Tensor([M, N], dtype)` in it): `--set M=64` replaces it while the kernel is parsed, in a copy of
+the module's globals (the file itself, and any other function of it, keep 8192).
 """
 from __future__ import annotations
 
@@ -141,20 +145,33 @@ class EagerBuilder(Builder):
 
 def parse_eager(kernel: EagerKernel) -> l0.Kernel:
     func = kernel.func
-    maker, _, _, file = rewrite(func)
+    names = inspect.signature(func).parameters
+    constants = module_constants(func)
+    config = {k: v for k, v in kernel.values.items() if k in names}
+    overrides = {k: v for k, v in kernel.values.items() if k in constants and k not in names}
+    maker, _, _, file = rewrite(func, overrides)
     free = closure(func)
     tensors = tensor_params(func)
-    names = inspect.signature(func).parameters
-    config = {k: v for k, v in kernel.values.items() if k in names}
     with EagerBuilder(file, tensors, kernel.values) as b:
         with traced(b):
             maker(b, *free.values())(**{n: None for n in tensors}, **config)
-            unused = sorted(set(kernel.values) - set(config) - b.sizes_used)
+            unused = sorted(set(kernel.values) - set(config) - set(overrides) - b.sizes_used)
             if unused:
                 raise NanottError("NT903", f"{func.__name__} has no parameter or T.const size "
                                            f"{', '.join(unused)}", Loc(file, func.__code__.co_firstlineno, 0),
                                   hint=f"parameters: {', '.join(names)}")
             return b.finish(func.__name__, b.params())
+
+
+def module_constants(func: Callable) -> set[str]:
+    """The module globals the function reads (a load, never an assignment, in its body) whose value
+    is a plain number: sizes written at module level, which `--set` may replace."""
+    fdef, _, _ = source_of(func)
+    stored = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    stored |= {a.arg for a in ast.walk(fdef.args) if isinstance(a, ast.arg)}
+    loaded = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n for n in loaded - stored if isinstance(func.__globals__.get(n), numbers.Number)
+            and not isinstance(func.__globals__.get(n), bool)}
 
 
 def sizes_from_arrays(func: Callable, arrays: tuple) -> dict[str, int]:

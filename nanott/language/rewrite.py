@@ -9,7 +9,10 @@ so that the builder sees what plain Python would hide:
                                                                     value from one iteration to the next
   for x in range(n):     ->  range becomes __nt__.serial            a serial loop, as TileLang does
   break / continue       ->  __nt__.ctx_break(id) first             refused inside a kernel loop
-  if c: / while c:       ->  __nt__.ctx_if(c)                       Python bools only
+  if c: A else: B        ->  for __nt_then__ in __nt__.ctx_branches(c):   a Python bool runs one
+                                 if __nt_then__: A else: B          branch; a run-time condition
+                                                                    both, predicated (predicate.py)
+  while c: (and an if holding break, continue or return) -> __nt__.ctx_if(c)   Python bools only
   with E as (a, b):      ->  with __nt__.ctx_with(E, ("a", "b"))    T.Kernel learns the block names
   x = v, (a, b) = v      ->  x = __nt__.bind("x", v)                run-time values become lets
   A: T.Tensor(...)       ->  A = __nt__.annotate("A", T.Tensor(...)) a tensor of an eager kernel
@@ -34,6 +37,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import Loc
 
 HOOK = "__nt__"
+BRANCH = "__nt_then__"
 MAKER = "__nt_make__"
 
 
@@ -116,8 +120,15 @@ class KernelRewrite(ast.NodeTransformer):
     visit_Continue = visit_Break
 
     def visit_If(self, node: ast.If) -> ast.AST:
-        node.test = call("ctx_if", node.test)
-        return self.generic_visit(node)
+        jumps = any(isinstance(x, (ast.Break, ast.Continue, ast.Return)) for x in ast.walk(node))
+        test, node.test = node.test, ast.Name(BRANCH, ast.Load())
+        if jumps:                       # a second run of its branches would jump out of the wrong loop
+            node.test = call("ctx_if", test)
+        self.generic_visit(node)
+        if jumps:
+            return node
+        loop = ast.For(ast.Name(BRANCH, ast.Store()), call("ctx_branches", test), [node], [])
+        return ast.copy_location(loop, node)
 
     def visit_With(self, node: ast.With) -> ast.AST:
         for item in node.items:
@@ -217,9 +228,11 @@ def source_of(func: Callable) -> tuple[ast.FunctionDef, int, str]:
     return fdef, shift, file
 
 
-def rewrite(func: Callable) -> tuple[Callable[..., Callable], ast.arguments, int, str]:
+def rewrite(func: Callable, overrides: dict[str, Any] | None = None
+            ) -> tuple[Callable[..., Callable], ast.arguments, int, str]:
     """A maker `(builder, *closure values) -> rewritten kernel`, the def's parameters (for their
-    locations), the column shift of the dedent, and the file."""
+    locations), the column shift of the dedent, and the file. `overrides` replace module globals the
+    kernel reads (`--set M=64` for a file's module-level `M = 8192`), in a copy of its globals."""
     fdef, shift, file = source_of(func)
     body = KernelRewrite(shift).block([Logic().visit(s) for s in fdef.body])
     kernel = ast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[],
@@ -231,5 +244,6 @@ def rewrite(func: Callable) -> tuple[Callable[..., Callable], ast.arguments, int
                             body=[ast.copy_location(kernel, fdef), ast.Return(ast.Name(fdef.name, ast.Load()))])
     module = ast.fix_missing_locations(ast.Module([ast.copy_location(maker, fdef)], []))
     namespace: dict[str, Any] = {}
-    exec(compile(module, file, "exec"), func.__globals__, namespace)
+    scope = {**func.__globals__, **overrides} if overrides else func.__globals__
+    exec(compile(module, file, "exec"), scope, namespace)
     return namespace[MAKER], fdef.args, shift, file

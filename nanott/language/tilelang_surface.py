@@ -11,6 +11,7 @@ shadowed outside the load), those names resolve to nanott's own surface:
                                          loader finds by their decorator, with the options recorded
   tilelang.PassConfigKey                 the keys as TileLang spells them ("tl.disable_tma_lower")
   tvm.DataType, tilelang.GemmWarpPolicy  a dtype with `.bits`; nanott's policy enum
+  tilelang.layout.make_swizzled_layout   a layout hint T.annotate_layout records (no effect on values)
   anything else under tilelang / tvm     a `Declined` name: it loads, and fails (NT920) only when
                                          called, naming what nanott does not honour
   torch (when it is not installed)       `Declined` names too; `torch.float16` still names a dtype
@@ -170,7 +171,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.autotuner": {"autotune": autotune},
         "tilelang.transform": {"PassConfigKey": _PassConfigKey()},
         "tilelang.tileop.base": {"GemmWarpPolicy": T.GemmWarpPolicy},
-        "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout},
+        "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout, "Layout": T.Layout},
         "tvm": {"DataType": DataType},
         "tvm.tirx": {"const": tir_const},
     }

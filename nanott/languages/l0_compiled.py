@@ -6,6 +6,7 @@ with everything the tree says already resolved (which NumPy function, which buff
 indices); later executions only call closures. The rules are InterpL0's own code, reached by
 open recursion where a statement has no closure of its own (reduce, atomic add), so both give
 the same bits; tests/test_compiled.py checks every example and the fuzzed kernels bit for bit.
+The same mixin before InterpL1..InterpL8 gives each level its compiled executor (languages/compiled.py).
 
 One loop shape runs statement-major, all its iterations at once: a serial loop whose body only
 copies into on-chip buffers it overwrites whole and accumulates products of them with T.gemm
@@ -26,19 +27,17 @@ from numpy.lib.stride_tricks import as_strided
 from nanott.ir import walk
 from nanott.languages import l0, l1, l3
 from nanott.languages.l0_interp import BINOPS, UNARY, Env, InterpL0, cast, empty, float32, select
-from nanott.languages.l1_interp import InterpL1
-from nanott.languages.l2_interp import InterpL2
-from nanott.languages.l3_interp import InterpL3
-from nanott.languages.l4_interp import InterpL4
 
 F32 = np.float32
 Code = Callable[[Env], Any]
 
 
 class Compiled:
-    """A mixin before an interpreter of L0..L4 (CompiledL0 = Compiled + InterpL0): closures for
+    """A mixin before an interpreter of L0..L8 (CompiledL0 = Compiled + InterpL0): closures for
     L0's own productions, compiled once per node (kept by id; the node is kept alive); any other
-    node (L1's Alloc, L3's CoreArg, L4's CB statements) runs by the interpreter's own rule."""
+    node (L1's Alloc, L3's CoreArg, L4's CB statements, L5's tile programs, L7's kernels) runs by
+    the interpreter's own rule, which reaches the closures again for every expression it evaluates
+    (a loop extent, a tile's row, a page index)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,8 +174,10 @@ class Compiled:
 
     def run(self, program: Any, arrays: dict[str, np.ndarray]) -> None:
         # tensors no statement writes (known only where every statement is L0's or L1's Alloc)
-        known = all(type(x) in L0_NODES or isinstance(x, (l1.Alloc, l1.CbPlan, l3.CoreArg)) for x in walk(program.body))
-        self.constant = {p.name for p in program.params} - written(program.body) if known else set()
+        body = getattr(program, "body", None)     # L7 on: kernels, whose statements this class does not run
+        known = body is not None and all(type(x) in L0_NODES or isinstance(x, (l1.Alloc, l1.CbPlan, l3.CoreArg))
+                                         for x in walk(body))
+        self.constant = {p.name for p in program.params} - written(body) if known else set()
         self.as_f32: dict[str, np.ndarray] = {}
         super().run(program, arrays)
 
@@ -206,9 +207,13 @@ class Compiled:
         for g in gemms:
             a, b = (values[x] if x in values else env.buffers[x].astype(F32) for x in (g.a, g.b))
             c = env.buffers[g.c]
-            acc = c.astype(F32)
             products = (np.swapaxes(a, -1, -2) if g.transpose_a else a) @ \
                 (np.swapaxes(b, -1, -2) if g.transpose_b else b)           # each the reference's 2-D product
+            if c.dtype == F32 and products[0].size > 1:
+                products[0] += c          # then one add after another: NumPy sums pairwise only along
+                c[...] = np.add.reduce(products, axis=0)    # the fast axis, and axis 0 is not (C order)
+                continue
+            acc = c.astype(F32)
             for i in range(n):
                 acc += products[i]
                 if c.dtype != F32:
@@ -263,9 +268,6 @@ class CompiledL0(Compiled, InterpL0):
     """InterpL0, compiled."""
 
 
-COMPILED = {"L0": CompiledL0, "L1": type("CompiledL1", (Compiled, InterpL1), {}),
-            "L2": type("CompiledL2", (Compiled, InterpL2), {}), "L3": type("CompiledL3", (Compiled, InterpL3), {}),
-            "L4": type("CompiledL4", (Compiled, InterpL4), {})}
 
 
 def written(body: tuple) -> set[str]:
@@ -322,4 +324,4 @@ def strided(buf: np.ndarray, starts: list[list[int]], extents: tuple[int, ...]) 
                       writeable=False)
 
 
-__all__ = ["COMPILED", "Compiled", "CompiledL0", "batch_plan"]
+__all__ = ["Compiled", "CompiledL0", "batch_plan"]

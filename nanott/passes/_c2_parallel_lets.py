@@ -44,7 +44,8 @@ def inline_lets(body: tuple) -> tuple:
 
 
 def of_indices_alone(s: l4.Store, p: l4.Parallel) -> bool:
-    """A 2-D T.Parallel store whose value reads no buffer but some index of the T.Parallel."""
+    """A 2-D T.Parallel store whose value reads no buffer but some index of the T.Parallel, or
+    chooses by a condition on block indices and loop variables (an `if` on them: predicate.py)."""
     names = {x.name for x in walk(s.value) if isinstance(x, l4.Var)}
     return (len(p.vars) == 2 and not any(isinstance(x, l4.Load) for x in walk(s.value))
-            and bool(names & set(p.vars)))
+            and (bool(names & set(p.vars)) or any(isinstance(x, l4.Select) for x in walk(s.value))))

@@ -2,7 +2,7 @@
 
 A kernel qualifies along grid dim d (block index b) when:
   - b appears only as the start `b * m` of DRAM copies of m rows into (or out of) on-chip buffers
-    of m rows, along the dim that is the buffer's first, m < 32 dividing 32 (TileLang's norms and
+    of m rows, along the dim that is the buffer's first (a vector may fill a column), m < 32 dividing 32 (TileLang's norms and
     casts: `T.copy(A[bx * blk_m, 0], A_shared)`);
   - the on-chip side of each such copy, and every on-chip buffer of first dim m ("row buffers"),
     holds those rows: copies move whole row blocks between row buffers and those DRAM rows only;
@@ -82,11 +82,22 @@ def row_starts(body: tuple, b: str, dram: set[str], shapes: dict[str, tuple]):
         for r, o in ((s.src, s.dst), (s.dst, s.src)):
             if r.buffer not in dram:
                 continue
-            row = len(r.extents) - len(shapes.get(o.buffer, r.extents))
+            row = first_dim(tuple(r.extents), shapes.get(o.buffer, tuple(r.extents)))
             for dim, (start, n) in enumerate(zip(r.starts, r.extents)):
                 if uses(start, b):
                     m = row_start(start, b, n)
                     yield m if dim == row and o.buffer in shapes and shapes[o.buffer][0] == m else 0
+
+
+def first_dim(extents: tuple[int, ...], shape: tuple[int, ...]) -> int:
+    """The region dim that holds the on-chip buffer's first dim: the buffer's dims align with the
+    region's last ones, or else with its dims of more than one element (a vector written into a
+    column, `X_amax[b * m, g +m x 1]`)."""
+    row = len(extents) - len(shape)
+    wide = [d for d, n in enumerate(extents) if n != 1]
+    if extents[row:] != tuple(shape) and len(wide) == len(shape):
+        return wide[0]
+    return row
 
 
 def row_start(start: Any, b: str, extent: int) -> int:

@@ -6,7 +6,9 @@ Changes:   a grid whose blocks are fewer than 32 rows (`blk_m = 1` or 8 in TileL
            block index b only starts m-row copies (`A[b * m, 0]`), the buffers of m rows hold those
            rows, and no operation mixes rows. Then b * m becomes b * 32, every m-row buffer, copy
            and T.Parallel gets 32 rows, the grid dim ceildiv(g, 32 / m), and the kernel records the
-           choice as `merged_rows = b: f blocks of m rows`. Blocks of fewer than 32 rows that break
+           choice as `merged_rows = b: f blocks of m rows`. Lets of the kernel's top level that
+           name a value of block indices (`row = bx`) are put in place of their uses first, when
+           only then the blocks qualify. Blocks of fewer than 32 rows that break
            a rule are NT111, naming the rule; any other kernel is left as it is.
 Preserves: every row's values: rows are computed independently, before and after; the rows a
            merged block adds past the tensor's end are masked copies (zero reads, skipped stores).
@@ -19,6 +21,7 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError
 from nanott.ir import replace, walk
 from nanott.languages import l0
+from nanott.passes._affine import subst
 from nanott.passes._p0a_row_blocks import RowBlocks, row_blocks, why_not
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
@@ -26,6 +29,8 @@ from nanott.target import TILE, Target
 
 def merge_row_blocks(program: l0.Kernel, target: Target) -> l0.Kernel:
     plan = row_blocks(program)
+    if plan is None and (named := inline_block_lets(program)) is not program:
+        program, plan = (named, found) if (found := row_blocks(named)) is not None else (program, None)
     if plan is not None:
         return MergeRowBlocks(plan).visit(program)
     if (reason := why_not(program)) is not None:
@@ -34,6 +39,19 @@ def merge_row_blocks(program: l0.Kernel, target: Target) -> l0.Kernel:
                           f"are independent, and here {reason}", at,
                           f"use blocks of {TILE} rows, or keep each row's work to its own row")
     return program
+
+
+def inline_block_lets(k: l0.Kernel) -> l0.Kernel:
+    """k without the lets of its top level that name a value of block indices (`row = bx`, in
+    TileLang's cast), each use replaced by the value; k itself when it has none."""
+    values: dict[str, l0.Expr] = {}
+    body = []
+    for s in k.body:
+        if isinstance(s, l0.Let) and not any(isinstance(x, l0.Load) for x in walk(s.value)):
+            values[s.var] = subst(s.value, values)
+        else:
+            body.append(subst(s, values))
+    return replace(k, body=tuple(body)) if values else k
 
 
 class MergeRowBlocks(Rewriter, src=l0.LANG, dst=l0.LANG):

@@ -85,7 +85,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
             return replace(s, indices=self.expr(s.indices, p), value=value)
         starts, extents, index, shape = self.region(s, p)
         if len(index) != len(p.vars):
-            raise NanottError("NT315", f"every iteration of this T.Parallel writes {s}: its index leaves "
+            raise NanottError("NT315", f"every iteration of this T.Parallel writes {show(s)}: its index leaves "
                               f"out some of {', '.join(p.vars)}", s.loc, HINT)
         buf = self.alloc(f"{s.buffer}_frag", shape, self.dram[s.buffer].dtype, "fragment", s.loc)
         self.after.append(copy(buf, shape, s.buffer, starts, extents, s.loc, out=True))

@@ -185,6 +185,21 @@ class Lockstep(InterpL9):
             inner.scalars[v] = np.arange(n).reshape([1] + [n if a == axis else 1 for a in range(len(extents))])
         return np.broadcast_to(np.float32(self.eval(value, inner)), (self.width_of(env), *extents))
 
+    def exec_dst_op(self, s: Any, env: KernelEnv, dst: Any) -> Iterator[Wait]:
+        """InterpL9's rule, but a matmul_block is one batched product: its rt A tiles times its ct
+        B tiles, each 32x32 product the reference's, added into the rt * ct DST tiles at once
+        (the DST tiles are distinct, so the order of the adds does not matter)."""
+        if type(s) is not l9.MatmulBlock:
+            yield from super().exec_dst_op(s, env, dst)
+            return
+        a0, b0, d0 = (self.index(x, env) for x in (s.a_index, s.b_index, s.dst))
+        ra, rb = env.cbs[s.a_cb], env.cbs[s.b_cb]
+        a = widen(ra.pages[[ra.front(a0 + r * s.kt, "matmul_block") for r in range(s.rt)]])
+        b = widen(rb.pages[[rb.front(b0 + c, "matmul_block") for c in range(s.ct)]])
+        n = s.rt * s.ct
+        dst.read(d0), dst.read(d0 + n - 1)              # the reference's checks: math phase, in range
+        dst.tiles[d0:d0 + n] += (a[:, None] @ b[None, :]).reshape(n, *a.shape[1:])
+
     def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
         """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]

@@ -146,7 +146,7 @@ def _claim(owner: dict, kind: Any, where: tuple) -> None:
 
 
 def _widen(ring, pages: np.ndarray) -> np.ndarray:
-    return widen(ring.pages[pages])
+    return widen(ring.pages[_slots(pages)])
 
 
 def widen(pages: np.ndarray) -> np.ndarray:
@@ -155,7 +155,8 @@ def widen(pages: np.ndarray) -> np.ndarray:
     return pages.astype(F32)
 
 def _slots(d: np.ndarray) -> Any:
-    """DST slots as a slice when they are consecutive (no gather and scatter), else as they are."""
+    """DST slots or CB pages as a slice when they are consecutive (no gather and scatter), else as
+    they are."""
     first = int(d[0])
     return slice(first, first + len(d)) if np.array_equal(d, np.arange(first, first + len(d))) else d
 
@@ -165,7 +166,7 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
     match s:
         case l9.CopyTile(cb):
             pages, d = args
-            t[d] = _widen(cbs[cb], pages)
+            t[_slots(d)] = cbs[cb].pages[_slots(pages)]          # widened as it is stored: exact
         case l9.TransposeTile(cb):
             pages, d = args
             t[d] = np.swapaxes(_widen(cbs[cb], pages), -1, -2)
@@ -175,7 +176,7 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
         case l9.BinaryTiles(op, a_cb, b_cb, _, _, _, bcast):
             pa, pb, d = args
             a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
-            t[d] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
+            t[_slots(d)] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
         case l9.MatmulTiles(a_cb, b_cb, _, _, _, transpose):
             pa, pb, d = args
             a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
@@ -197,5 +198,5 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
         case l9.PackTile(_, cb):
             d, pages = args
             ring = cbs[cb]
-            ring.pages[pages] = t[d].astype(ring.pages.dtype)
+            ring.pages[_slots(pages)] = t[_slots(d)]              # rounded as it is stored (astype's rounding)
             ring.written[pages] = True

@@ -214,6 +214,8 @@ HOST_CALLS: dict[str, Call] = {
     "pack_bfp8": Call("pack_as_bfp8_tiles<float>({data}, /*row_major_input=*/false, /*is_exp_a=*/false)",
                       "tt-metalium/bfloat8.hpp"),
     "untilize": Call("untilize_nfaces({data}, {rows}, {cols})", "tt-metalium/tilize_utils.hpp"),
+    "unpack_bfp8": Call("unpack_bfp8_tiles_into_float_vec({data}, /*row_major_output=*/false, /*is_exp_a=*/false)",
+                        "tt-metalium/bfloat8.hpp"),
 }
 # the host types libtt_metal.so instantiates tilize_nfaces/untilize_nfaces for (its exported
 # symbols, the same in 0.65.0, 0.66.0 and 0.81.1): a main.cpp that tilizes int8_t does not link,

@@ -152,6 +152,34 @@ std::vector<float> fp8_values(const std::vector<uint8_t>& bits, int exponent_bit
     return out;
 }
 """
+FP8_OUT_HELPERS = """\
+// fp8 outputs: the values DRAM holds (Bfp8_b, read back as floats) rounded to the nearest fp8 value,
+// ties to even, as NumPy's ml_dtypes does (e4m3fn: past 448 is NaN, it has no infinity; e5m2: past
+// 57344 is infinity), and written as bit patterns
+std::vector<uint8_t> fp8_bits(const std::vector<float>& values, int exponent_bits) {
+    const int mantissa_bits = 7 - exponent_bits, bias = (1 << (exponent_bits - 1)) - 1;
+    const bool fn = exponent_bits == 4;                         // e4m3fn: no infinity, one NaN per sign
+    const float largest = fn ? 448.0f : 57344.0f;
+    std::vector<uint8_t> out(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const uint8_t sign = std::signbit(values[i]) ? 0x80 : 0;
+        const float a = std::fabs(values[i]);
+        int e = a > 0.0f ? std::ilogb(a) : 1 - bias;
+        e = e < 1 - bias ? 1 - bias : e;                        // subnormals share the smallest quantum
+        const float q = std::nearbyint(std::ldexp(a, mantissa_bits - e));
+        const float v = std::ldexp(q, e - mantissa_bits);
+        if (std::isnan(a) || v > largest) {
+            out[i] = static_cast<uint8_t>(sign | (fn || std::isnan(a) ? 0x7F : 0x7C));
+            continue;
+        }
+        const int ve = v > 0.0f ? std::ilogb(v) : 1 - bias;
+        const int field = (v == 0.0f || ve < 1 - bias) ? 0 : ve + bias;   // 0: zero or subnormal
+        const int m = static_cast<int>(std::ldexp(v, mantissa_bits - (field ? ve : 1 - bias))) - (field ? 1 << mantissa_bits : 0);
+        out[i] = static_cast<uint8_t>(sign | (field << mantissa_bits) | m);
+    }
+    return out;
+}
+"""
 FP8_EXPONENT_BITS = {"float8_e4m3fn": 4, "float8_e5m2": 5}
 
 
@@ -221,8 +249,10 @@ class HostPrinter:
             head += [LAYOUT_HELPERS]
         if any(t.host_type not in TILIZED_HOST_TYPES and t.format != "Bfp8_b" for t in self.plan.tensors):
             head += [TILE_HELPERS]
-        if fp8:
+        if any(t.format == "Bfp8_b" and t.input for t in self.plan.tensors):
             head += [FP8_HELPERS]
+        if any(t.format == "Bfp8_b" and t.output for t in self.plan.tensors):
+            head += [FP8_OUT_HELPERS]
         main = ["int main(int argc, char** argv) {", I1 + "if (argc != 3) {",
                 I2 + f'std::cerr << "usage: {self.plan.kernel} IN_DIR OUT_DIR\\n";', I2 + "return 2;",
                 I1 + "}", I1 + "const std::string in_dir = argv[1];",
@@ -369,10 +399,14 @@ class HostPrinter:
                I1 + "// outputs: read back, untilized, written"]
         for t in (t for t in self.plan.tensors if t.output):
             rows, cols = shape2d(t.padded_shape)
-            data = self.tiled(t.host_type, f"{t.name}_result", rows, cols, untilize=True)
+            fp8 = t.format == "Bfp8_b"
+            data = self.call("unpack_bfp8", data=f"{t.name}_result") if fp8 else f"{t.name}_result"
+            data = self.tiled("float" if fp8 else t.host_type, data, rows, cols, untilize=True)
             if laid_out(t):
                 data = f"from_dram_layout({data}, {layout_args(t)})"
-            out += [I1 + f"std::vector<{t.host_type}> {t.name}_result;",
+            if fp8:
+                data = f"fp8_bits({data}, {FP8_EXPONENT_BITS[t.dtype]})"
+            out += [I1 + f"std::vector<{'uint32_t' if fp8 else t.host_type}> {t.name}_result;",
                     I1 + self.call("read_buffer", queue="queue", data=f"{t.name}_result",
                                    buffer=f"{t.name}_buffer") + ";",
                     I1 + f'write_tensor(out_dir + "/{t.file}", {data});']

@@ -2,7 +2,7 @@
 // even from float, docs/reference.md §7.5) and tilize_nfaces / untilize_nfaces, which turn an m x n
 // row-major matrix into 32x32 tiles of four 16x16 faces and back (docs/reference.md §7.1): tiles
 // row-major over the tile grid, faces F0 F1 F2 F3, each face row-major; and Bfp8_b tiles from floats
-// (pack_as_bfp8_tiles, docs/reference.md §7.3).
+// (pack_as_bfp8_tiles, docs/reference.md §7.3) and back (unpack_bfp8_tiles_into_float_vec).
 #include <string>
 #include <tt-metalium/bfloat16.hpp>
 #include <tt-metalium/bfloat8.hpp>
@@ -98,5 +98,24 @@ std::vector<uint32_t> pack_as_bfp8_tiles(tt::stl::Span<const T> data, bool row_m
     }
     return out;
 }
+std::vector<float> unpack_bfp8_tiles_into_float_vec(tt::stl::Span<const uint32_t> bfp_tiles, bool row_major_output,
+                                                    bool is_exp_a, const std::optional<tt::tt_metal::Tile>&) {
+    constexpr std::size_t N = TILE * TILE, WORDS = BFP8_TILE_BYTES / 4;
+    if (is_exp_a || bfp_tiles.size() % WORDS != 0) {
+        nanott_cpu::fail("unpack_bfp8_tiles_into_float_vec: " + std::to_string(bfp_tiles.size()) + " words as whole "
+                         "Bfp8_b tiles (is_exp_a, Bfp8, is not modelled)");
+    }
+    std::vector<float> out(bfp_tiles.size() / WORDS * N);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(bfp_tiles.data());
+    for (std::size_t tile = 0; tile < out.size() / N; ++tile) {
+        const uint8_t* page = bytes + tile * BFP8_TILE_BYTES;
+        for (std::size_t e = 0; e < N; ++e) {
+            const std::size_t f = face_index(e, row_major_output);
+            out[tile * N + e] = nanott_cpu::from_bfp8_b(page[f / 16], page[BFP8_EXPONENTS + f]);
+        }
+    }
+    return out;
+}
+
 template std::vector<uint32_t> pack_as_bfp8_tiles<float>(tt::stl::Span<const float>, bool, bool,
                                                          const std::optional<tt::tt_metal::Tile>&);

@@ -1,0 +1,113 @@
+"""An `if` on a run-time value (a block index, a loop variable), as P0 lowers it: if-conversion.
+
+TileLang's kernels branch on indices: `if (k + 1) % update_interval == 0:` folds a partial sum in
+every fourth K step (FP8 GEMM with two accumulators), `if i < valid:` keeps some rows. A Tensix core
+has no per-element branches in its compute engines, and nanott's L0 has no `if`: P0 runs both
+branches once (builder.ctx_branches), each in its own frame, and makes every statement of a branch
+take effect only where its condition holds:
+
+    if c:                                   for i, j in T.Parallel(bm, bn):
+        for i, j in T.Parallel(bm, bn):         acc[i, j] = if_then_else(c, acc[i, j] + p[i, j], acc[i, j])
+            acc[i, j] += p[i, j]    ->      for i, j in T.Parallel(bm, bn):
+        T.clear(p)                              p[i, j] = if_then_else(c, 0, p[i, j])
+
+(the `else` branch the same under `not c`). A store into an on-chip buffer keeps the old element
+where the condition fails; T.fill and T.clear become such a store over the whole buffer; loops,
+allocations and lets run as they are (they change nothing a later statement sees). The value is the
+branch's where c holds and the old one elsewhere, rounded as the branch rounds it: exactly what the
+`if` computes. What cannot be made conditional this way is NT302, naming the operation: a tile op
+that reads or writes DRAM or runs on the matrix engine (T.copy, T.gemm, T.reduce_*, T.atomic_add),
+an element stored into DRAM, a T.print, and a name assigned in a branch (both branches run, so the
+name would hold the last branch's value).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from nanott.diagnostics import NanottError
+from nanott.ir import field_names, replace, walk
+from nanott.languages import l0
+
+OPS = {l0.Copy: "T.copy", l0.Gemm: "T.gemm", l0.Reduce: "a T.reduce", l0.AtomicAdd: "T.atomic_add",
+       l0.AtomicStore: "T.atomic_add", l0.Print: "T.print"}
+HINT = ("compute both values and choose with T.if_then_else(cond, a, b), or move the operation out of "
+        "the if (an if on Python values is decided when the kernel is parsed)")
+
+
+def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
+               fresh: Callable[[str], str]) -> list:
+    """The statements of a branch, each taking effect only where cond holds (module docstring);
+    `shapes` are the on-chip buffers' shapes, `fresh` names new buffers and loop variables."""
+    out = []
+    for s in stmts:
+        if isinstance(s, (l0.Alloc, l0.Let)):
+            out.append(s)
+        elif isinstance(s, l0.For):
+            out.append(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))))
+        elif isinstance(s, l0.Parallel):
+            out += masked_selects(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))), fresh)
+        elif isinstance(s, l0.Store) and s.buffer in shapes:
+            out.append(replace(s, value=l0.Select(cond, s.value, l0.Load(s.buffer, s.indices, loc=s.loc), loc=s.loc)))
+        elif isinstance(s, l0.Fill) and s.buffer in shapes:
+            ij = tuple(fresh(v) for v in ("i", "j", "k", "l")[:len(shapes[s.buffer])])
+            store = l0.Store(s.buffer, tuple(l0.Var(v, loc=s.loc) for v in ij), s.value, loc=s.loc)
+            out += predicated((l0.Parallel(ij, shapes[s.buffer], (store,), loc=s.loc),), cond, shapes, fresh)
+        else:
+            what = OPS.get(type(s)) or f"a store into the DRAM tensor {s.buffer}"
+            raise NanottError("NT302", f"{what} under an `if` on a value known only at run time ({cond}) is not "
+                              "supported by nanott yet", s.loc, HINT)
+    return out
+
+
+def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:
+    """p, with each T.if_then_else(c, a, b) of its stores whose a or b reads a buffer, and whose c
+    reads none, as max(min(a, keep[i, j]), min(b, drop[i, j])): keep and drop are float32 masks of
+    p's extents made before p, +inf and -inf where c holds and -inf and +inf elsewhere. Exact for
+    every value but NaN (min(a, +inf) = a, min(b, -inf) = -inf, max(a, -inf) = a), and made of
+    operations a tile map has, where a choice reading tiles is not one (C2)."""
+    lets: dict[str, l0.Expr] = {}
+    masks: dict[l0.Expr, tuple[str, str]] = {}
+    before: list = []
+    at = tuple(l0.Var(v, loc=p.loc) for v in p.vars)
+
+    def mask(c: l0.Expr) -> tuple[str, str]:
+        if c not in masks:
+            masks[c] = (fresh("keep"), fresh("drop"))
+            for name, sign in zip(masks[c], (1.0, -1.0)):
+                inf = lambda s: l0.Const(s * float("inf"), "float32", loc=c.loc)     # noqa: E731
+                before.extend((l0.Alloc(name, p.extents, "float32", "fragment", loc=c.loc), l0.Parallel(
+                    p.vars, p.extents, (l0.Store(name, at, l0.Select(c, inf(sign), inf(-sign), loc=c.loc), loc=c.loc),),
+                    loc=c.loc)))
+        return masks[c]
+
+    def rewrite(e):
+        if isinstance(e, tuple):
+            return tuple(rewrite(x) for x in e)
+        if isinstance(e, l0.Select) and reads(e.then) | reads(e.other) and not reads(cond := subst(e.cond, lets)):
+            keep, drop = mask(cond)
+            kept = l0.BinOp("min", rewrite(e.then), l0.Load(keep, at, loc=e.loc), loc=e.loc)
+            return l0.BinOp("max", kept, l0.BinOp("min", rewrite(e.other), l0.Load(drop, at, loc=e.loc), loc=e.loc),
+                            loc=e.loc)
+        names = field_names(type(e))
+        return replace(e, **{f: rewrite(getattr(e, f)) for f in names}) if names else e
+
+    body = []
+    for s in p.body:
+        if isinstance(s, l0.Let):
+            lets[s.var] = subst(s.value, lets)
+        body.append(replace(s, value=rewrite(s.value)) if isinstance(s, (l0.Store, l0.AtomicStore, l0.Let)) else s)
+    return [*before, replace(p, body=tuple(body))] if before else [p]
+
+
+def reads(e: l0.Expr) -> bool:
+    return any(isinstance(x, l0.Load) for x in walk(e))
+
+
+def subst(e: l0.Expr, values: dict[str, l0.Expr]) -> l0.Expr:
+    """e with each let it names replaced by the let's value (a mask is made outside the loop)."""
+    if isinstance(e, l0.Var) and e.name in values:
+        return values[e.name]
+    if isinstance(e, tuple):
+        return tuple(subst(x, values) for x in e)
+    names = field_names(type(e))
+    return replace(e, **{f: subst(getattr(e, f), values) for f in names}) if names else e
