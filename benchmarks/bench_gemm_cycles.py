@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 TTNN = {1024: 0.417, 2048: 0.667, 4096: 0.595}     # ttnn out of box, BF16 HiFi2, n150 (GEMM_FLOPS)
 TARGET = {1024: 0.60, 4096: 0.80}                   # issue 14, BF16 HiFi2
-BASELINE_SKIPS = ("D3a", "D5a", "D5b")                       # the stages issue 14 added (pipeline.OPTIONAL)
+BASELINE_SKIPS = ("D3a", "D3b", "D5a", "D5b")                     # the stages issue 14 added (pipeline.OPTIONAL)
 FORMATS = {"bf16": "bfloat16", "fp32": "float32"}
 
 
@@ -59,7 +59,7 @@ def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dic
     stalls: dict = {}
     for c in model.cores.values():
         for (engine, cb), v in c.stalls.items():
-            what = {cycles.DST: "DST", cycles.NOC: "NoC barrier"}.get(cb, f"cb{cb}")
+            what = {cycles.DST: "DST", cycles.NOC: "NoC barrier", cycles.SEM: "semaphore"}.get(cb, f"cb{cb}")
             stalls[f"{engine} on {what}"] = stalls.get(f"{engine} on {what}", 0.0) + v * c.weight
     busiest = max(model.cores.values(), key=lambda c: max(c.clock.values()))
     return {"us": f.seconds * 1e6, "ideal_us": f.ideal / (WORMHOLE_N150.clock_ghz * 1e3),

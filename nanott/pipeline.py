@@ -36,6 +36,7 @@ from nanott.passes.d1_split_device_kernel import split_device_kernel
 from nanott.passes.d2_bind_tensor_accessors import bind_tensor_accessors
 from nanott.passes.d3_lower_cb_protocol import lower_cb_protocol
 from nanott.passes.d3a_batch_read_barriers import batch_read_barriers
+from nanott.passes.d3b_multicast_shared_reads import multicast_shared_reads
 from nanott.passes.d4_insert_compute_init import insert_compute_init
 from nanott.passes.d5_insert_dst_management import insert_dst_management
 from nanott.passes.d5a_keep_accumulators_in_dst import keep_accumulators_in_dst
@@ -133,6 +134,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("D2", "bind-tensor-accessors",     "L7", "L7", bind_tensor_accessors),
     Stage("D3", "lower-cb-protocol",         "L7", "L8", lower_cb_protocol),
     Stage("D3a", "batch-read-barriers",      "L8", "L8", batch_read_barriers),
+    Stage("D3b", "multicast-shared-reads",   "L8", "L8", multicast_shared_reads),
     Stage("D4", "insert-compute-init",       "L8", "L8", insert_compute_init),
     Stage("D5", "insert-dst-management",     "L8", "L9", insert_dst_management),
     Stage("D5a", "keep-accumulators-in-dst", "L9", "L9", keep_accumulators_in_dst),
@@ -144,7 +146,7 @@ PIPELINE: tuple[Stage, ...] = (
 STAGES = {s.id: s for s in PIPELINE}
 # stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the
 # cycle model can show what it buys (benchmarks/bench_gemm_cycles.py, docs/08_time.md)
-OPTIONAL = ("D3a", "D5a", "D5b")
+OPTIONAL = ("D3a", "D3b", "D5a", "D5b")
 
 
 def language(name: str) -> Language:

@@ -3,8 +3,10 @@ who notices it: F1's static verifier, the simulator, or nobody (then the mutant 
 outputs bit-identical to the unmutated program's).
 
 Mutations, at every protocol call of every kernel (cb_reserve_back, cb_push_back, cb_wait_front,
-cb_pop_front, the NoC barriers, every init and reconfig): delete it, duplicate it, swap it with the
-statement after it, and (for the CB calls) change its page count by +1 and -1.
+cb_pop_front, the NoC barriers, every init and reconfig, and the calls of cores that cooperate:
+noc_semaphore_set / _wait / _inc, the multicasts), inside loops and `if`s: delete it, duplicate it,
+swap it with the statement after it, (for the CB calls) change its page count by +1 and -1, and (for
+a semaphore's set or wait) its value by +1 and -1.
 
 `python tests/mutants.py [example ...]` prints, per example, the mutants, F1's catch rate over the
 non-equivalent ones, and the simulator's.
@@ -26,15 +28,17 @@ from nanott.passes.f1_verify import verify
 from nanott.sim.errors import SimulationError
 from nanott.target import DEFAULT_TARGET
 
-CALLS = (l9.CbReserve, l9.CbPush, l9.CbWait, l9.CbPop, l9.NocReadBarrier, l9.NocWriteBarrier, l9.Init)
+CALLS = (l9.CbReserve, l9.CbPush, l9.CbWait, l9.CbPop, l9.NocReadBarrier, l9.NocWriteBarrier, l9.Init,
+         l9.SemSet, l9.SemWait, l9.SemInc, l9.McastPages, l9.SemSetMcast)
 COUNTED = (l9.CbReserve, l9.CbPush, l9.CbWait, l9.CbPop)
+VALUED = (l9.SemSet, l9.SemWait)
 
 
 def bodies(stmts: tuple, path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
     """(path, body) for a body and every loop body inside it; a path is the indices down to it."""
     yield path, stmts
     for i, s in enumerate(stmts):
-        if isinstance(s, l9.For):
+        if isinstance(s, (l9.For, l9.When)):
             yield from bodies(s.body, path + (i,))
 
 
@@ -66,6 +70,10 @@ def mutants(program: l9.Program) -> Iterator[tuple[str, l9.Program]]:
                     for d in (1, -1):
                         if s.pages + d > 0:
                             changes[f"pages {d:+d}"] = body[:i] + (dataclasses.replace(s, pages=s.pages + d),) + body[i + 1:]
+                if isinstance(s, VALUED):
+                    for d in (1, -1):
+                        if s.value + d >= 0:
+                            changes[f"value {d:+d}"] = body[:i] + (dataclasses.replace(s, value=s.value + d),) + body[i + 1:]
                 for how, new in changes.items():
                     kernels = list(program.kernels)
                     kernels[k] = dataclasses.replace(kernel, body=replace_body(kernel.body, path, new))

@@ -30,7 +30,7 @@ from nanott.backends.metalium.host import core_ranges
 from nanott.backends.metalium.plan import SCHEMA, Plan, plan_of
 from nanott.ir import CheckError, Loc, walk
 from nanott.languages import l9
-from nanott.passes.e1_finalize_signature import finalize_signature
+from nanott.passes.e1_finalize_signature import NOC_ORIGIN, finalize_signature
 from nanott.passes.g1_emit_metalium import emit_metalium
 from nanott.target import WORMHOLE_N150
 
@@ -228,6 +228,8 @@ def test_runtime_args_at_e1_slots(case):
         slots = next(a.names for a in p.args.kernels if a.role == k.role)
         reads = re.findall(r"const uint32_t (\w+) = get_arg_val<uint32_t>\((\d+)\);", files[f"{k.role}.cpp"])
         used = {x.name for x in walk(k.body) if isinstance(x, l9.CoreArg)} | {b.addr_arg for b in k.bindings}
+        if any(isinstance(x, (l9.SemInc, l9.McastPages, l9.SemSetMcast)) for x in walk(k.body)):
+            used |= set(NOC_ORIGIN)            # it addresses other cores: E1's NoC origin
         assert {name for name, _ in reads} == used
         assert all(int(i) == slots.index(name) for name, i in reads)
 

@@ -60,7 +60,7 @@ def test_plan_matches_the_cpp(example, release, lowered):
     ctas = [(role, tensor, int(off), int(flags)) for tensor, role, off, flags in HOST_CTA.findall(main)]
     assert ctas == [(k.role, a.tensor, a.cta_offset, f) for k in plan.kernels
                     for a, f in zip(k.accessors, k.compile_args)]
-    # per-core runtime rows: the plan's values, a tensor's address by its host variable
+    # per-core runtime rows: the plan's values, a tensor's address (the NoC origin) by its host variable
     rows = {role: re.findall(r"\{([^{}]*)\}", body) for role, body in HOST_ROWS.findall(main)}
     assert set(rows) == {k.role for k in plan.kernels} and ctas
     cores = {role: re.findall(r"\{(\d+), (\d+)\}", body) for role, body in HOST_CORES.findall(main)}
@@ -68,7 +68,8 @@ def test_plan_matches_the_cpp(example, release, lowered):
         mine = [r for r in plan.runtime_args if r.role == k.role]
         assert [tuple(map(int, c)) for c in cores[k.role]] == [tuple(r.core) for r in mine]
         assert [row.split(", ") for row in rows[k.role]] == [
-            [v.replace(".address", "_addr") if isinstance(v, str) else str(v) for v in r.values] for r in mine]
+            [v.replace(".address", "_addr").replace("noc.", "noc_") if isinstance(v, str) else str(v)
+             for v in r.values] for r in mine]
     c = plan.compute
     assert f".math_fidelity = MathFidelity::{c.math_fidelity}" in main
     assert f".fp32_dest_acc_en = {str(c.fp32_dest_acc_en).lower()}" in main

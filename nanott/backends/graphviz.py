@@ -31,7 +31,8 @@ from nanott.ir import children, walk
 # Presentation only: which kind of work a production does, for the colour of its box.
 CATEGORY: dict[str, str] = {
     **dict.fromkeys(("Copy", "AtomicAdd", "ReadToCb", "WriteFromCb", "CopyCb", "GenerateToCb"), "block"),
-    **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier"), "noc"),
+    **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier", "McastPages"), "noc"),
+    **dict.fromkeys(("SemSet", "SemWait", "SemInc", "SemSetMcast"), "semaphore"),
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer", "Release"), "cb"),
     **dict.fromkeys(("Gemm", "Fill", "Store", "AtomicStore", "TileGroup", "TAssign", "TStore", "Init",
                      "BinaryTiles", "MatmulTiles", "MatmulBlock", "SfpuBinary", "SfpuScalar", "SfpuUnary",
@@ -39,13 +40,13 @@ CATEGORY: dict[str, str] = {
                      "TransposeTile", "UnaryBcast", "ReduceTile", "Reduce"), "math"),
     **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
                     "dst"),
-    **dict.fromkeys(("For", "TFor", "Parallel"), "loop"),
+    **dict.fromkeys(("For", "TFor", "Parallel", "When"), "loop"),
     "Print": "debug",
 }
-COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "cb": "#ffe599", "math": "#b6d7a8",
+COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "semaphore": "#ead1dc", "cb": "#ffe599", "math": "#b6d7a8",
            "dst": "#f4cccc", "loop": "#eeeeee", "debug": "#d9d2e9", "other": "#ffffff"}
 from nanott.terminals import ROLES  # noqa: E402
-KINDS = {"block": "block copy", "noc": "NoC transfer", "cb": "CB protocol", "math": "tile math",
+KINDS = {"block": "block copy", "noc": "NoC transfer", "semaphore": "semaphore", "cb": "CB protocol", "math": "tile math",
          "dst": "DST register", "loop": "loop", "debug": "T.print", "other": "other"}
 
 

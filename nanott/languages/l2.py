@@ -46,10 +46,15 @@ class WorkSplit:
     core_grid: tuple[int, int]
     blocks: int
     cores: tuple[CoreWork, ...]
+    tile: tuple[int, ...] = ()          # (tw, th, cx): block ids in tiles of tw x th blocks per core, cx tiles a row
 
     def lines(self) -> list[str]:
         """One line per run of consecutive cores that get the same number of blocks."""
         out = [f"  work: {self.blocks} blocks over {len(self.cores)} of {shape(self.core_grid)} cores"]
+        if self.tile:
+            tw, th, cx = self.tile
+            out.append(f"    in tiles of {tw}x{th} blocks: core (x, y) runs bx in {tw}x..{tw}x+{tw - 1}, "
+                       f"by in {th}y..{th}y+{th - 1} ({cx} tiles a row)")
         runs: list[list[CoreWork]] = []
         for c in self.cores:
             if runs and runs[-1][-1].count == c.count:

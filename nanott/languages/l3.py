@@ -1,7 +1,8 @@
 """L3: one persistent program per core; the grid is gone (B2).
 
   Kernel  ::= Kernel(name, params: Tensor*, work: WorkSplit, body: Stmt*, attrs: Attr*)
-  Expr    ::= ... | CoreArg(name)          a per-core runtime value: "start" or "count"
+  Expr    ::= ... | CoreArg(name)          a per-core runtime value: "start", "count" (B2), or
+                                           "logical_x", "logical_y" (the core's place; D3b)
   For.kind ::= serial | pipelined | persistent
   everything else as in L2.
 
@@ -24,7 +25,7 @@ from nanott.languages.l2 import (  # noqa: F401  (productions L3 keeps)
     Parallel, Reduce, Region, Select, Store, Tensor, TileLayout, UnOp, Var, WorkSplit, buffers_defined_before_use)
 from nanott.printing import stmt_lines
 
-CORE_ARGS = ("start", "count")
+CORE_ARGS = ("start", "count", "logical_x", "logical_y")     # the core's coordinates (D3b)
 
 
 @node

@@ -10,6 +10,15 @@
                                                                    of a CB, stores to its reserved back
          | Init(op: init, cbs: int*, args: int*)                   an engine (re)configuration,
                                                                    args after the CBs (a transpose flag)
+         | When(cond: Expr, body: Stmt*)                           the body on the cores where cond holds
+         | SemSet(sem: int, value: int)                            this core's semaphore := value
+         | SemWait(sem: int, value: int)                           block until this core's semaphore = value
+         | SemInc(sem: int, at_x: Expr, at_y: Expr)                +1 on that core's semaphore (a NoC atomic)
+         | McastPages(cb: int, pages: int, rect: Rect)             the reserved back `pages` of cb -> the same
+                                                                   L1 pages of cb on every core of rect
+         | SemSetMcast(sem: int, value: int, rect: Rect)           this core's semaphore := value, and the
+                                                                   same word on every core of rect
+  Rect  ::= Rect(x0: Expr, y0: Expr, x1: Expr, y1: Expr)           an inclusive rectangle of logical cores
   TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
   init  ::= compute_kernel_hw_startup | copy_tile_init | add_tiles_init | reduce_init<SUM, REDUCE_ROW>
           | ...                                                    INIT_CALLS of nanott/terminals.py
@@ -25,6 +34,13 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   + NocReadPage, NocWritePage            one tile page each, addressed by its page id in the tensor
   + NocReadBarrier, NocWriteBarrier      data lands in L1 only at its barrier; the simulator enforces it
   + Init                                 placed by D4: an L8 -> L8 pass adds nodes, never productions
+  + When                                 cores of one kernel take different parts (a multicast's sender)
+  + SemSet, SemWait, SemInc              semaphores (CreateSemaphore): cores that wait for each other
+  + McastPages, SemSetMcast, Rect        NoC multicast to a rectangle of cores (made by D3b)
+  Semaphores are numbered from 0, each created on every core of the work split with the value 0.
+  A multicast lands on its rectangle no later than a semaphore multicast the same kernel issues after
+  it (one NoC, in order: tt-metal's sender sets the receivers' flag right after the data), or at the
+  kernel's next noc_async_write_barrier.
 """
 from __future__ import annotations
 
@@ -121,13 +137,84 @@ class Init:
         return f"{self.op}({seq([*(f'cb{c}' for c in self.cbs), *map(str, self.args)])})"
 
 
+@node
+class Rect:
+    x0: Expr
+    y0: Expr
+    x1: Expr
+    y1: Expr
+
+    def __str__(self):
+        return f"cores ({self.x0}, {self.y0})..({self.x1}, {self.y1})"
+
+
+@node
+class When:
+    cond: Expr
+    body: tuple[Stmt, ...]
+
+    def head(self):
+        return f"if {self.cond}:"
+
+
+@node
+class SemSet:
+    sem: int
+    value: int
+
+    def head(self):
+        return f"noc_semaphore_set sem{self.sem} := {self.value}"
+
+
+@node
+class SemWait:
+    sem: int
+    value: int
+
+    def head(self):
+        return f"noc_semaphore_wait sem{self.sem} == {self.value}"
+
+
+@node
+class SemInc:
+    sem: int
+    at_x: Expr
+    at_y: Expr
+
+    def head(self):
+        return f"noc_semaphore_inc core ({self.at_x}, {self.at_y}).sem{self.sem} += 1"
+
+
+@node
+class McastPages:
+    cb: int
+    pages: int
+    rect: Rect
+
+    def head(self):
+        return f"noc_async_write_multicast cb{self.cb}.back[0..{self.pages}] -> {self.rect}"
+
+
+@node
+class SemSetMcast:
+    sem: int
+    value: int
+    rect: Rect
+
+    def head(self):
+        return f"noc_semaphore_set_multicast sem{self.sem} := {self.value} -> {self.rect}"
+
+
 Expr = l7.Expr
+COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print)
+        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print | When | SemSet | SemWait
+        | SemInc | McastPages | SemSetMcast)
 
 PROTOCOL = {
-    "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier", "GenerateToCb"),
+    "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
+               "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
 }

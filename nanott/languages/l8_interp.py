@@ -30,6 +30,7 @@ from nanott.languages import l8
 from nanott.languages.l0_interp import Env
 from nanott.languages.l7_interp import InterpL7, KernelEnv
 from nanott.sim.cb_ring import CbRing
+from nanott.sim.cooperation import Cooperation
 from nanott.sim.errors import ProtocolError
 from nanott.sim.noc import Dram, Noc
 from nanott.sim.scheduler import Check, Wait
@@ -42,14 +43,22 @@ class InterpL8(InterpL7):
     def start(self, program: l8.Program, arrays: dict[str, np.ndarray]) -> None:
         self.dram = Dram(arrays, tuple(p.name for p in program.params))
         self.rng = np.random.default_rng(self.seed if self.seed is not None else 0)
+        self.coop = Cooperation(program)
 
     def make_cb(self, cb) -> CbRing:
         return CbRing(cb)
 
     def setup_kernel(self, env: KernelEnv) -> None:
         env.noc = Noc(self.dram, self.rng) if env.role != "compute" else None
+        if env.noc is not None:
+            env.noc.coop = self.coop
+        env.scalars.setdefault("core.logical_x", env.core[0])
+        env.scalars.setdefault("core.logical_y", env.core[1])
+        for lane, c in enumerate(self.lanes(env)):
+            self.coop.core_ready(c, env.cbs, lane if self.core_axis else None)
 
     def kernel_ended(self, env: KernelEnv) -> None:
+        self.coop.finished.add((env.core, env.role))
         if env.noc is not None:
             try:
                 env.noc.check_idle()
@@ -101,8 +110,51 @@ class InterpL8(InterpL7):
                 self.run_group(vars, extents, body, env)
             case l8.Init():
                 pass
+            case l8.When(cond, body):
+                if self.index(cond, env):
+                    yield from self.exec_kernel_block(body, env)
+            case l8.SemSet() | l8.SemWait() | l8.SemInc() | l8.McastPages() | l8.SemSetMcast():
+                yield from self.cooperate(s, env)
             case _:
                 yield from super().exec_kernel_stmt(s, env)
+
+    # ----- cores that cooperate (sim/cooperation.py), for each core a kernel runs on (its lanes) -----
+    core_axis = False                 # CB pages of one core (Lockstep: a core axis, one lane per core)
+
+    def lanes(self, env: KernelEnv) -> list[tuple[int, ...]]:
+        """The cores this kernel runs for: its own (Lockstep: every core of its group)."""
+        return [env.core]
+
+    def lane_values(self, e: Any, env: KernelEnv) -> list[int]:
+        """An index expression's value on each of the kernel's cores."""
+        return [self.index(e, env)]
+
+    def rects(self, r: l8.Rect, env: KernelEnv) -> list[tuple[int, int, int, int]]:
+        return list(zip(*(self.lane_values(e, env) for e in (r.x0, r.y0, r.x1, r.y1))))
+
+    def cooperate(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
+        coop, cores = self.coop, self.lanes(env)
+        match s:
+            case l8.SemSet(sem, value):
+                for c in cores:
+                    coop.set(c, sem, value)
+            case l8.SemWait(sem, value):
+                yield Wait(s.head(), (Check(lambda: all(coop.holds(c, sem, value) for c in cores),
+                                            lambda: coop.state(cores, sem, value)),), s.loc)
+            case l8.SemInc(sem, x, y):
+                for c, *at in zip(cores, self.lane_values(x, env), self.lane_values(y, env)):
+                    coop.inc(tuple(at), c, sem)
+            case l8.McastPages(cb, pages, rect):
+                if k := env.noc.reads_into(env.cbs[cb]):
+                    raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {k} reads into it "
+                                        "in flight (noc_async_read_barrier first)")
+                for lane, (c, r) in enumerate(zip(cores, self.rects(rect, env))):
+                    env.noc.mcasts.append(coop.mcast(c, env.cbs[cb], pages, r, lane if self.core_axis else None))
+            case l8.SemSetMcast(sem, value, rect):
+                env.noc.land_mcasts()
+                for c, r in zip(cores, self.rects(rect, env)):
+                    coop.set_mcast(c, sem, value, r)
+        yield Wait(s.head(), (), s.loc)          # lets the others run
 
     def index(self, e: Any, env: Env) -> int:
         return int(self.eval(e, env))

@@ -47,7 +47,8 @@ from nanott.languages.l0 import param_lines
 from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
     Const, CoreArg, CoreWork, DeviceKernel, For, GenerateToCb, Init, Select, Let, NocReadBarrier, NocReadPage,
-    NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels)
+    NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels,
+    COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When)
 from nanott.printing import num, seq
 from nanott.terminals import BROADCAST, reduce_kind, sfpu_binary, typecast_formats  # noqa: F401 (G1's names)
 
@@ -280,14 +281,15 @@ class Program:
 
 
 Expr = l8.Expr
-NOTES = ("dst-accumulator",)      # attributes a pass adds to say what it decided (D5a), printed
+NOTES = ("dst-accumulator", "multicast")      # attributes a pass adds to say what it decided (D5a), printed
 DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles, MatmulBlock,
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | GenerateToCb | Init | For | Let | Print | RegsAcquire | RegsCommit | RegsWait | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
-        | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile)
+        | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile | When | SemSet | SemWait | SemInc
+        | McastPages | SemSetMcast)
 
 PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print")
                 + tuple(c.__name__ for c in DST_OPS))

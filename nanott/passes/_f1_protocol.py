@@ -20,6 +20,10 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
   a loop body whose trips keep changing a CB's counts     unbalanced per loop trip (NoC transfers
                                                           may stay in flight across trips: a page
                                                           loop before its one barrier)
+  a multicast with NoC reads in flight, or a push while   rule "mcast" (sim/cooperation.py)
+  a multicast has not landed (no flag to its rectangle
+  after it, nor a write barrier)
+An `if` body (D3b's sender or receiver part) is walked as if taken.
 A slot whose range cannot be bounded is not judged (the simulator still is).
 """
 from __future__ import annotations
@@ -72,6 +76,7 @@ class ProtocolWalk:
         self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
         self.steps = steps(program)
         self.reads = self.writes = 0                # NoC transfers issued since their barrier
+        self.mcasts: list = []                      # rectangles of multicasts issued and not landed (D3b)
         self.own = dict.fromkeys(self.cbs, 0)       # pages pushed and not popped, of a CB the kernel
         self.fed = {cb.index for cb in program.cbs  # feeds itself: visible to it without a wait
                     if cb.producer == cb.consumer == role}
@@ -122,7 +127,20 @@ class ProtocolWalk:
                     raise Deadlock(f"cb_wait_front cb{cb}, {n} with {self.own[cb]} pages pushed: the kernel "
                                    "feeds this CB itself, so nothing else can ever push them")
                 self.cbs[cb].wait(n)
+            case l9.When(_, body):                  # walked as if taken: its reads count either way
+                self.block(body, env)
+            case l9.McastPages(cb, n, rect):
+                if self.reads:
+                    raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {self.reads} NoC "
+                                        "read(s) in flight (noc_async_read_barrier first)")
+                self.cbs[cb].check_back(0, n - 1, "noc_async_write_multicast")
+                self.mcasts.append(rect)
+            case l9.SemSetMcast(rect=rect):          # the flag lands after the data sent to its rectangle
+                self.mcasts = [r for r in self.mcasts if r != rect]
             case l9.CbPush(cb, n):
+                if self.mcasts:
+                    raise ProtocolError("mcast", f"cb_push_back cb{cb}, {n} with a multicast of its pages not "
+                                        "landed (noc_semaphore_set_multicast or noc_async_write_barrier first)")
                 if self.reads:
                     raise ProtocolError(7, f"cb_push_back cb{cb}, {n} with {self.reads} NoC read(s) in "
                                         "flight (noc_async_read_barrier first)")
@@ -147,7 +165,7 @@ class ProtocolWalk:
             case l9.NocReadBarrier():
                 self.reads = 0
             case l9.NocWriteBarrier():
-                self.writes = 0
+                self.writes, self.mcasts = 0, []
             case l9.GenerateToCb(cb, _, extents, _):           # a block of tiles into the back
                 self.cbs[cb].check_back(0, prod(e // TILE for e in extents[-2:]) - 1, "generate_to_cb")
             case l9.PackTile(_, cb, slot):

@@ -3,7 +3,13 @@
 Changes:   grid blocks are dealt to cores. Blocks are numbered with the first block variable
            fastest (id = (bz * gy + by) * gx + bx); min(blocks, cores) cores get work, each
            blocks // cores of them and the first blocks % cores one more, as contiguous runs of
-           ids in core order; core c is the logical core (c % grid_x, c // grid_x).
+           ids in core order; core c is the logical core (c % grid_x, c // grid_x). But when the
+           grid is 2-D and some DRAM read's start depends on one block index and not the other
+           (a GEMM's A block on by, its B block on bx), the grid is cut into cx x cy tiles of
+           tw x th blocks, one tile per core, core (x, y) running bx in x*tw.. and by in y*th..
+           in the same order as every other core: the cores of a row of the core grid then read
+           the same A blocks at the same steps, those of a column the same B blocks (which D3b
+           finds and multicasts). Only where the tiles use as many cores as the runs would.
            Split-K, the sub-step fold_split_k (_b1_split_k.py), runs first: a grid dim no
            T.atomic_add destination depends on is not dealt out; its slices of an output block
            run on that block's core, as a loop of kind `split` around the body, and each atomic
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 from math import prod
 
-from nanott.ir import replace
+from nanott.ir import replace, walk
 from nanott.languages import l1, l2
 from nanott.passes._b1_split_k import fold_split_k
 from nanott.passes._rewriter import Rewriter
@@ -29,8 +35,36 @@ from nanott.target import Target
 
 def partition_work(program: l1.Kernel, target: Target) -> l2.Kernel:
     grid, block_vars, body = fold_split_k(program)
-    return PartitionWork(split_work(prod(grid), target)).visit(
-        replace(program, grid=grid, block_vars=block_vars, body=body))
+    k = replace(program, grid=grid, block_vars=block_vars, body=body)
+    work = (tiled(grid, target) if shares_along_one_index(k) else None) or split_work(prod(grid), target)
+    return PartitionWork(work).visit(k)
+
+
+def shares_along_one_index(k: l1.Kernel) -> bool:
+    """A 2-D grid with a DRAM read whose start reads one block index but not the other."""
+    dram = {p.name for p in k.params}
+    if len(k.block_vars) != 2:
+        return False
+    for c in walk(k.body):
+        if isinstance(c, l1.Copy) and c.src.buffer in dram:
+            used = {x.name for x in walk(c.src.starts) if isinstance(x, l1.Var)} & set(k.block_vars)
+            if len(used) == 1:
+                return True
+    return False
+
+
+def tiled(grid: tuple[int, ...], target: Target) -> l2.WorkSplit | None:
+    """cx x cy tiles of whole blocks on a cx x cy rectangle of cores, the most cores (then the
+    squarest tiles), if that is as many cores as contiguous runs would use."""
+    gx, gy = grid
+    best = max(((cx * cy, -abs(gx // cx - gy // cy), cx, cy) for cx in range(1, target.grid[0] + 1)
+                for cy in range(1, target.grid[1] + 1) if gx % cx == 0 and gy % cy == 0), default=None)
+    if best is None or best[0] != min(gx * gy, target.num_cores):
+        return None
+    _, _, cx, cy = best
+    tw, th = gx // cx, gy // cy
+    cores = tuple(l2.CoreWork((c % cx, c // cx), c * tw * th, tw * th) for c in range(cx * cy))
+    return l2.WorkSplit(target.grid, gx * gy, cores, (tw, th, cx) if tw * th > 1 else ())
 
 
 def split_work(blocks: int, target: Target) -> l2.WorkSplit:

@@ -22,6 +22,9 @@ Changes:   nothing: the program comes back unchanged, or F1 raises. The static c
              DST handshake    acquire -> commit -> wait -> release, in that order, math only
                               between acquire and commit, packs only between wait and release,
                               every loop body leaving the handshake where it found it
+             cooperation      semaphores and multicasts (_f1_cooperation.py): every wait can
+                              end, no core waits on itself, every rectangle is inside the grid,
+                              on cores of the work split, without its sender
              L1 budget        the CBs fit in L1, and there are no more than the target has
              argument table   every core argument and base address a kernel reads has a slot,
                               and every core of the work split has one row per kernel with as
@@ -38,6 +41,7 @@ from typing import Any
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
 from nanott.passes._cb_plan import check_l1_budget
+from nanott.passes._f1_cooperation import check_cooperation
 from nanott.passes._f1_deadlock import check_deadlock
 from nanott.passes._f1_protocol import check_protocol
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
@@ -45,13 +49,11 @@ from nanott.target import Target
 
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.MatmulBlock, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
         l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.FillTile)
-HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"),
-             l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}
+HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"), l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}  # noqa: E501
 DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",), l9.MatmulBlock: ("dst",),
               l9.TransposeTile: ("dst",), l9.UnaryBcast: ("dst",), l9.ReduceTile: ("dst",),
               l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.SfpuUnary: ("dst",),
-              l9.SfpuTypecast: ("dst",), l9.FillTile: ("dst",),
-              l9.PackTile: ("dst",)}
+              l9.SfpuTypecast: ("dst",), l9.FillTile: ("dst",), l9.PackTile: ("dst",)}
 
 
 def verify(program: l9.Program, target: Target) -> l9.Program:
@@ -61,6 +63,7 @@ def verify(program: l9.Program, target: Target) -> l9.Program:
     check_init_before_use(compute, program)
     check_handshake(compute.body, "idle", end="idle")
     check_protocol(program, bound, broken)
+    check_cooperation(program, target.grid, broken)
     check_deadlock(program, broken)
     check_l1_budget(((cb.name, cb.plan, cb.loc) for cb in program.cbs), target)
     check_arg_table(program)

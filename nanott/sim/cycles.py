@@ -36,12 +36,13 @@ from nanott.languages import l9
 from nanott.languages.l0_interp import scratch_arrays
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import machine as m
+from nanott.sim.cooperation import active, core_env, rect_cores
 from nanott.sim.errors import SimulationError
 from nanott.sim.lockstep import Diverged, Lockstep
 from nanott.target import TILE, Target
 
 ENGINES = ("reader", "writer", "unpack", "math", "pack")
-DST, NOC = -1, -2              # stall keys beside CB indices: the DST handshake, a NoC barrier
+DST, NOC, SEM = -1, -2, -3     # stall keys beside CB indices: the DST handshake, a NoC barrier, a semaphore
 TRACE_LIMIT = 400_000          # events kept for --trace; later ones are counted, not kept
 UNPACK = (l9.CbWait, l9.CbPop)
 PACK = (l9.RegsWait, l9.RegsRelease, l9.PackTile, l9.CbReserve, l9.CbPush)
@@ -114,6 +115,8 @@ class CycleModel:
                               + self.timing.write_latency_per_hop * self.timing.mean_hops())
         self.events: list[tuple] | None = [] if trace else None
         self.dropped = 0
+        self.sem_times: dict[tuple, float] = {}          # (core, sem) -> when it last changed
+        self.mcast_landed: dict[tuple, float] = {}       # (core, role) -> when its multicasts land
 
     # ----- one engine doing one thing -----
     def run(self, core: Core, key: tuple, engine: str, start: float, cycles: float, name: str,
@@ -193,11 +196,48 @@ class CycleModel:
                     core.bytes_read += size
                 else:
                     core.bytes_written += size
+            case l9.SemSet() | l9.SemWait() | l9.SemInc() | l9.McastPages() | l9.SemSetMcast():
+                self.cooperate(s, env, core, role, interp)
             case l9.NocReadBarrier() | l9.NocWriteBarrier():
                 t = core.clock[role]
                 if nic.landed > t:
                     core.stalls[(role, NOC)] = core.stalls.get((role, NOC), 0.0) + nic.landed - t
                     self.run(core, env.core, role, t, nic.landed - t, type(s).__name__, busy=False)
+
+    def cooperate(self, s: Any, env: Any, core: Core, role: str, interp: InterpL9) -> None:
+        """Semaphores and multicasts: when they arrive, and how long a wait waits (for every core
+        the kernel runs on: a lockstep group's cores share its clocks)."""
+        key, t, cores = env.core, core.clock[role], interp.lanes(env)
+        changed = self.sem_times
+
+        def raise_at(target: tuple, sem: int, at: float) -> None:
+            changed[(target, sem)] = max(changed.get((target, sem), 0.0), at)
+        match s:
+            case l9.SemWait(sem):
+                self.wait_until(core, role, SEM, max(changed.get((c, sem), 0.0) for c in cores))
+                self.run(core, key, role, core.clock[role], m.CB_CALL_CYCLES, "noc_semaphore_wait")
+            case l9.SemSet(sem):
+                at = self.run(core, key, role, t, m.CB_CALL_CYCLES, "noc_semaphore_set")
+                for c in cores:
+                    raise_at(c, sem, at)
+            case l9.SemInc(sem, x, y):
+                at = self.run(core, key, role, t, m.NOC_ISSUE_CYCLES, "noc_semaphore_inc") + self.write_latency
+                for target in zip(interp.lane_values(x, env), interp.lane_values(y, env)):
+                    raise_at(target, sem, at)
+            case l9.McastPages(cb, pages, _):
+                size = pages * env.cbs[cb].cb.plan.page_bytes
+                nic = core.nics[role]
+                start = max(nic.free, self.run(core, key, role, t, m.NOC_ISSUE_CYCLES, "noc_async_write_multicast"))
+                nic.free = start + size / self.timing.noc_rate(size)
+                nic.busy += size / self.timing.noc_rate(size)
+                self.mcast_landed[(key, role)] = nic.free + self.write_latency
+            case l9.SemSetMcast(sem, _, rect):
+                issued = self.run(core, key, role, t, m.NOC_ISSUE_CYCLES, "noc_semaphore_set_multicast")
+                at = max(issued + self.write_latency, self.mcast_landed.get((key, role), 0.0))
+                for c, r in zip(cores, interp.rects(rect, env)):
+                    raise_at(c, sem, issued)
+                    for target in rect_cores(*r):
+                        raise_at(target, sem, at)
 
     def compute(self, s: Any, env: Any, core: Core, interp: InterpL9) -> None:
         engine = "unpack" if isinstance(s, UNPACK) else "pack" if isinstance(s, PACK) else "math"
@@ -296,11 +336,13 @@ class TimedRun:
         super().start(program, arrays)
         args = dict(self.model_args)
         fidelity = args.pop("fidelity", None) or program.compute.math_fidelity
-        self.model = CycleModel(fidelity=fidelity, active_cores=len(program.work.cores), **args)
+        reader = program.kernel("reader").body
+        readers = sum(bool(active(reader, core_env(w), (l9.NocReadPage,))) for w in program.work.cores)
+        self.model = CycleModel(fidelity=fidelity, active_cores=readers or len(program.work.cores), **args)
 
     def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
         yield from super().exec_kernel_stmt(s, env)
-        if not isinstance(s, (l9.For, l9.Let, l9.Print)):     # a T.print is a debug aid: not timed
+        if not isinstance(s, (l9.For, l9.Let, l9.Print, l9.When)):     # a T.print is a debug aid: not timed
             self.model.on(s, env, self)
 
 

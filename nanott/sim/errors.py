@@ -22,6 +22,9 @@ RULES = {
     "3.5": "a page id addresses one of the tensor's pages",
     "5.5": "every page pushed is popped: producer and consumer agree on the counts",
     "5.4.3": "a data-movement kernel ends with all its transfers complete",
+    "sem": "a core raises the semaphores of other cores of the run, never its own",
+    "mcast": "a multicast lands only in pages every receiver has reserved, on cores of the run, "
+             "the sender outside its rectangle, before the pages are pushed",
     "4.4": "data-format mismatch: the unpacker reads a CB in the format it is configured for "
            "(short inits do not reconfigure it)",
 }

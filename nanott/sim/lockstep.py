@@ -36,6 +36,7 @@ from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import loops
 from nanott.sim.cb_ring import CbRing
+from nanott.sim.cooperation import Unknown, core_env, value
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.loops import widen
 from nanott.sim.noc import Noc, Transfer
@@ -53,6 +54,7 @@ class Lockstep(InterpL9):
     """InterpL9 over groups of cores with equal block counts, each group stepped as one."""
 
     width = 1                                   # cores in the group being set up
+    core_axis = True
 
     def __init__(self, seed: int | None = None, written: Callable[[int], None] | None = None):
         super().__init__(seed=seed)
@@ -62,19 +64,24 @@ class Lockstep(InterpL9):
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
         self.start(program, arrays)
         groups = defaultdict(list)
-        for work in program.work.cores:
-            groups[work.count].append(work)
+        conds = [x.cond for x in walk(program.kernels) if isinstance(x, l9.When)]
+        for work in program.work.cores:            # cores that take the same ifs (D3b's roles) together
+            try:
+                groups[(work.count, *(bool(value(c, core_env(work))) for c in conds))].append(work)
+            except Unknown:
+                raise Diverged("an if reads more than the core's runtime values") from None
         tasks, rings = [], []
         self.group_size = {works[0].core: len(works) for works in groups.values()}
         self.group_cores = {works[0].core: [w.core for w in works] for works in groups.values()}
         self.name = program.name
-        for count, works in groups.items():
+        for (count, *_), works in groups.items():
             self.width = len(works)
             cbs = {cb.index: self.make_cb(cb) for cb in program.cbs}
             rings.append((works[0].core, cbs))
             starts = np.array([w.start for w in works], dtype=np.int64)
             for k in program.kernels:
-                env = KernelEnv(dict(arrays), {"core.start": starts, "core.count": count},
+                xy = {f"core.logical_{a}": np.array([w.core[i] for w in works]) for i, a in enumerate("xy")}
+                env = KernelEnv(dict(arrays), {"core.start": starts, "core.count": count, **xy},
                                 core=works[0].core, role=k.role, cbs=cbs)
                 self.setup_kernel(env)
                 tasks.append(Task(works[0].core, k.role, self.run_kernel(k, env)))
@@ -99,7 +106,7 @@ class Lockstep(InterpL9):
         super().setup_kernel(env)
         if env.noc is not None:
             env.noc = LockstepNoc(self.dram, self.rng)
-            env.noc.written = self.written
+            env.noc.written, env.noc.coop = self.written, self.coop
         if env.role == "compute":
             dst = self.engines[env.core][0]
             dst.tiles = np.zeros((dst.capacity, self.width, TILE, TILE), F32)
@@ -132,6 +139,12 @@ class Lockstep(InterpL9):
                 raise Diverged(f"{e} differs between the cores of a group")
             v = first
         return int(v)
+
+    def lanes(self, env: KernelEnv) -> list[tuple[int, ...]]:
+        return self.group_cores[env.core]
+
+    def lane_values(self, e: Any, env: KernelEnv) -> list[int]:
+        return [int(v) for v in self.pages(e, env)]
 
     def pages(self, e: Any, env: KernelEnv) -> np.ndarray:
         """A DRAM page id per core of the group."""

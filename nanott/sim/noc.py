@@ -81,6 +81,8 @@ class Noc:
         self.dram, self.rng = dram, rng
         self.reads: list[Transfer] = []
         self.writes: list[Transfer] = []
+        self.mcasts: list = []              # sim/cooperation.Mcast, landed by land_mcasts
+        self.coop = None                    # the run's sim/cooperation.Cooperation, for landing them
 
     def read(self, tensor: str, page: int, ring: CbRing, slot: int) -> None:
         """noc_async_read_page: DRAM page -> the ring's reserved slot, when the barrier comes."""
@@ -104,15 +106,21 @@ class Noc:
             t = self.writes[i]
             self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
         self.writes = []
+        self.land_mcasts()
+
+    def land_mcasts(self) -> None:
+        for m in self.mcasts:
+            self.coop.land(m)
+        self.mcasts = []
+
+    def writes_from(self, ring: CbRing) -> int:
+        return sum(t.ring is ring for t in self.writes) + sum(m.ring is ring for m in self.mcasts)
 
     def reads_into(self, ring: CbRing) -> int:
         return sum(t.ring is ring for t in self.reads)
 
-    def writes_from(self, ring: CbRing) -> int:
-        return sum(t.ring is ring for t in self.writes)
-
     def check_idle(self) -> None:
         """§5.4.3: a data-movement kernel ends with every transfer it issued complete."""
-        if self.reads or self.writes:
+        if self.reads or self.writes or self.mcasts:
             raise ProtocolError("5.4.3", f"the kernel ends with {len(self.reads)} reads and "
-                                f"{len(self.writes)} writes in flight (a barrier is missing)")
+                                f"{len(self.writes) + len(self.mcasts)} writes in flight (a barrier is missing)")

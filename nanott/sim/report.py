@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nanott.sim import machine as m
-from nanott.sim.cycles import DST, ENGINES, NOC, CycleModel
+from nanott.sim.cycles import DST, ENGINES, NOC, SEM, CycleModel
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def stats_text(model: CycleModel | list[CycleModel], max_cores: int = 8) -> str:
         for k, v in c.stalls.items():
             stalls[k] = stalls.get(k, 0.0) + v * c.weight
     for (engine, cb), v in sorted(stalls.items(), key=lambda kv: -kv[1]):
-        what = {DST: "the DST handshake", NOC: "a NoC barrier"}.get(cb, f"cb{cb}")
+        what = {DST: "the DST handshake", NOC: "a NoC barrier", SEM: "a semaphore"}.get(cb, f"cb{cb}")
         out.append(f"  {engine:<7} on {what:<18} {v:>14,.0f}")
     read, written = model.total("bytes_read"), model.total("bytes_written")
     out += ["", f"bytes         {read:,.0f} read from DRAM, {written:,.0f} written"]

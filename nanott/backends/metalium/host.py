@@ -291,6 +291,14 @@ class HostPrinter:
                        f"// {cb.producer} -> {cb.consumer}")
             out.append(I1 + self.call("circular_buffer", cores="cores", bytes=cb.bytes, cb=f"cb_{cb.name}",
                                       format=cb.format, page_bytes=cb.page_bytes) + ";")
+        if self.plan.semaphores:
+            out += ["", I1 + f"// semaphores 0..{self.plan.semaphores - 1} on every core, starting at 0 (D3b); "
+                    "the NoC coordinates of logical core (0, 0), which kernels add core coordinates to"]
+            out += [I1 + self.call("create_semaphore", cores="cores", initial=0) + ";"
+                    for _ in range(self.plan.semaphores)]
+            out += [I1 + "const CoreCoord noc_origin = device->worker_core_from_logical_core(CoreCoord{0, 0});",
+                    I1 + "const uint32_t noc_x0 = static_cast<uint32_t>(noc_origin.x);",
+                    I1 + "const uint32_t noc_y0 = static_cast<uint32_t>(noc_origin.y);"]
         return out
 
     def kernels(self) -> list[str]:
@@ -342,9 +350,12 @@ class HostPrinter:
         return out
 
     def value(self, v: int | str) -> str:
-        """A runtime value: an int, or "<tensor>.address", the base address of its buffer."""
+        """A runtime value: an int, "<tensor>.address", the base address of its buffer, or
+        "noc.x0" / "noc.y0", a coordinate of logical core (0, 0) on the NoC."""
         if isinstance(v, int):
             return str(v)
+        if v in ("noc.x0", "noc.y0"):
+            return v.replace(".", "_")
         tensor, _, what = v.partition(".")
         if what != "address" or tensor not in {t.name for t in self.plan.tensors}:
             raise CheckError(f"runtime value {v!r} is neither an int nor <tensor>.address of a bound tensor")

@@ -23,12 +23,12 @@ from nanott.languages import l9
 from nanott.printing import num
 
 INDENT = "    "
-C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%"}
+C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%", "==": "==", "!=": "!="}
 CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
              "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
              "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"),
-             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",)}
+             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",)}
 CPP_KEYWORDS = frozenset(
     "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
     "default delete do double dynamic_cast else enum explicit export extern false float for friend goto "
@@ -124,6 +124,7 @@ class KernelPrinter:
         """The runtime arguments the kernel reads, by E1's slot index."""
         used = {x.name for x in walk(self.k.body) if isinstance(x, l9.CoreArg)}
         used |= {b.addr_arg for b in self.k.bindings}
+        used |= {n for n in ("noc_x0", "noc_y0") if n in self.slots}     # E1: it addresses other cores
         missing = sorted(used - set(self.slots))
         if missing:
             raise CheckError(f"E1's table has no slot for {missing} of the {self.k.role} kernel")
@@ -168,6 +169,14 @@ class KernelPrinter:
     def stmt(self, s: Any, depth: int) -> list[str]:
         if isinstance(s, l9.GenerateToCb):
             return self.generate(s, depth)
+        if isinstance(s, l9.When):
+            head = self.line(f"if ({self.expr(s.cond, True)}) {{", s, depth)
+            self.scopes.append(set())
+            body = self.block(s.body, depth + 1)
+            self.scopes.pop()
+            return [head, *body, INDENT * depth + "}\n"]
+        if isinstance(s, (l9.SemSetMcast, l9.McastPages)):
+            return [self.line(code + ";", s, depth, note) for code, note in self.multicast(s)]
         if isinstance(s, l9.For):
             self.scopes.append(set())
             var = self.declare(s.var, "loop variable", s.extent)
@@ -285,11 +294,44 @@ class KernelPrinter:
                 return self.call("fill_tile", dst=e(dst, True), value=float_literal(value)), ""
             case l9.PackTile(dst, c, slot):
                 return self.call("pack_tile", dst=e(dst, True), cb=cb(c), slot=e(slot, True)), ""
+            case l9.SemSet(sem, value) | l9.SemWait(sem, value):
+                key = "noc_semaphore_set" if isinstance(s, l9.SemSet) else "noc_semaphore_wait"
+                return self.call(key, sem_ptr=self.sem_ptr(sem), count=value), f"semaphore {sem}"
+            case l9.SemInc(sem, x, y):
+                addr = self.call("noc_addr", x=self.noc(x, "x"), y=self.noc(y, "y"),
+                                 l1_addr=self.call("get_semaphore", semaphore=sem))
+                return self.call("noc_semaphore_inc", noc_addr=addr, count=1), f"semaphore {sem} of core ({x}, {y})"
             case l9.Print(_, value) if is_float_scalar(value):
                 return self.call("dprint", text=s.label(), index=self.float_scalar(value, True)), "a float32"
             case l9.Print(_, value):
                 return self.call("dprint", text=s.label(), index=f"static_cast<int32_t>({e(value, True)})"), ""
         raise CheckError(f"G1 cannot print {type(s).__name__} in the {self.k.role} kernel (at {s.loc})")
+
+    def sem_ptr(self, sem: int) -> str:
+        return f"reinterpret_cast<volatile tt_l1_ptr uint32_t*>({self.call('get_semaphore', semaphore=sem)})"
+
+    def noc(self, coord: Any, axis: str) -> str:
+        """A logical core coordinate as a NoC one: the origin's (E1's noc_x0, noc_y0) plus it."""
+        return f"{self.unshadowed(f'noc_{axis}0', 'runtime argument')} + {self.expr(coord)}"
+
+    def mcast_addr(self, rect: Any, l1_addr: str) -> str:
+        return self.call("noc_multicast_addr", x0=self.noc(rect.x0, "x"), y0=self.noc(rect.y0, "y"),
+                         x1=self.noc(rect.x1, "x"), y1=self.noc(rect.y1, "y"), l1_addr=l1_addr)
+
+    def multicast(self, s: Any) -> list[tuple[str, str]]:
+        """A multicast to a rectangle: its destination count from the rectangle's corners; a
+        semaphore's value is set here first, then the word multicast from this core's L1."""
+        r = s.rect
+        dests = f"({self.expr(r.x1)} - {self.expr(r.x0)} + 1) * ({self.expr(r.y1)} - {self.expr(r.y0)} + 1)"
+        if isinstance(s, l9.McastPages):
+            l1 = self.call("get_write_ptr", cb=self.cb(s.cb))
+            return [(self.call("write_multicast", l1_addr=l1, mcast_addr=self.mcast_addr(r, l1),
+                               bytes=s.pages * self.cbs[s.cb].plan.page_bytes, dests=dests),
+                     f"the reserved {s.pages} page(s) to the same pages of the {r}")]
+        sem = self.call("get_semaphore", semaphore=s.sem)
+        return [(self.call("noc_semaphore_set", sem_ptr=self.sem_ptr(s.sem), count=s.value), f"semaphore {s.sem}"),
+                (self.call("semaphore_set_multicast", l1_addr=sem, mcast_addr=self.mcast_addr(r, sem), dests=dests),
+                 f"semaphore {s.sem} on the {r}")]
 
     def init(self, op: str, cbs: tuple[int, ...], args: tuple[int, ...]) -> tuple[str, str]:
         """An init call: its CBs, then its other arguments (a transpose flag), and its template

@@ -118,6 +118,7 @@ class Plan:
     kernels: tuple[KernelRecord, ...]
     runtime_args: tuple[CoreArgsRecord, ...]
     compute: ComputeRecord
+    semaphores: int = 0               # CreateSemaphore'd on every core, ids 0.., initial value 0 (D3b)
 
     def tensor(self, name: str) -> TensorRecord:
         return next(t for t in self.tensors if t.name == name)
@@ -179,7 +180,8 @@ def plan_of(program: l9.Program, target: Target, api: Api, prefix: str = "") -> 
                 tuple(kernel(program, k, prefix) for k in program.kernels),
                 tuple(CoreArgsRecord(tuple(r.core), r.role, tuple(r.values)) for r in program.args.cores),
                 ComputeRecord(c.math_fidelity, c.fp32_dest_acc, c.dst_tiles, unpack_to_dest_fp32(program),
-                              compute_defines(program)))
+                              compute_defines(program)),
+                1 + max((x.sem for x in walk(program.kernels) if hasattr(x, "sem")), default=-1))
 
 
 def compute_defines(program: l9.Program) -> tuple[tuple[str, str], ...]:

@@ -32,7 +32,6 @@ void L1::assign(std::size_t bytes, uint8_t fill) {
     std::memset(bytes_, fill, bytes);
 }
 
-namespace {
 Core& core_at(Run& run, const CoreCoord& xy) {
     const Arch& arch = run.device->arch;
     if (xy.x >= arch.grid_x || xy.y >= arch.grid_y) {
@@ -46,9 +45,12 @@ Core& core_at(Run& run, const CoreCoord& xy) {
         slot->l1.assign(arch.l1_bytes, 0xFF);
         slot->cbs.resize(arch.num_cbs);
         slot->l1_next = arch.l1_bytes - arch.l1_free;
+        slot->semaphore_base = slot->l1_next - MAX_SEMAPHORES * SEMAPHORE_BYTES;
     }
     return *slot;
 }
+
+namespace {
 
 void place_cbs(Run& run, const CbSpec& spec) {
     for (const CoreCoord& xy : spec.cores) {
@@ -116,6 +118,7 @@ void launch(QueueState& queue, std::vector<const ProgramState*> programs) {
         for (const CbSpec& cb : p->cbs) {
             place_cbs(*run, cb);
         }
+        place_semaphores(*run, *p);
         run->kernels.insert(run->kernels.end(), p->kernels.begin(), p->kernels.end());
     }
     const Arch& arch = run->device->arch;

@@ -15,9 +15,13 @@ namespace {
 constexpr int LOCAL_BITS = 36;
 constexpr uint64_t LOCAL_MASK = (uint64_t{1} << LOCAL_BITS) - 1;
 
+}  // namespace
+
 uint64_t noc_xy_addr(uint64_t x, uint64_t y, uint64_t addr) {
     return (y << (LOCAL_BITS + 6)) | (x << LOCAL_BITS) | (addr & LOCAL_MASK);
 }
+
+namespace {
 
 std::string hex(uint64_t v) {
     char text[32];
@@ -35,6 +39,8 @@ uint32_t l1_offset(const KernelThread& k, uint32_t addr, uint32_t size, const ch
     return addr - base;
 }
 
+}  // namespace
+
 void land(const KernelThread& k, std::vector<Transfer>& transfers, bool reads) {
     for (const Transfer& t : transfers) {
         uint8_t* remote = memory_at(k, t.noc_addr, t.size);
@@ -43,7 +49,6 @@ void land(const KernelThread& k, std::vector<Transfer>& transfers, bool reads) {
     }
     transfers.clear();
 }
-}  // namespace
 
 uint64_t dram_noc_addr(uint32_t bank, uint64_t bank_offset) { return noc_xy_addr(0, bank, bank_offset); }
 
@@ -58,8 +63,9 @@ uint8_t* memory_at(const KernelThread& k, uint64_t noc_addr, uint32_t size) {
         }
         return banks[y].data() + addr;
     }
+    // an L1 address names the same offset on every core: the issuing core's mapping translates it
     const auto core = k.run->cores.find({x - 1, y - 1});
-    const uint64_t base = core == k.run->cores.end() ? 0 : core->second->l1.base();
+    const uint64_t base = k.core->l1.base();
     if (core == k.run->cores.end() || addr < base || addr - base + size > core->second->l1.size()) {
         fail("NoC address " + hex(noc_addr) + " is not in the L1 of a core of this program");
     }

@@ -72,9 +72,18 @@ struct KernelSpec {
     std::vector<uint32_t> common_args;
 };
 
+// A semaphore (CreateSemaphore): its cores and initial value; its id is its index.
+struct SemSpec {
+    std::vector<CoreCoord> cores;
+    uint32_t initial;
+};
+constexpr uint32_t MAX_SEMAPHORES = 16;     // nanott's limit: 16-byte words just below the CB region
+constexpr uint32_t SEMAPHORE_BYTES = 16;    // one L1_ALIGNMENT each (get_semaphore: base + id * 16)
+
 struct ProgramState {
     std::vector<KernelSpec> kernels;
     std::vector<CbSpec> cbs;
+    std::vector<SemSpec> semaphores;
 };
 
 // ----- a run -----
@@ -119,6 +128,8 @@ struct Core {
     L1 l1;
     std::vector<Cb> cbs;
     uint32_t l1_next = 0;                  // the next free L1 byte for a CB
+    uint32_t semaphores = 0;               // semaphores 0..n-1 created on this core
+    uint32_t semaphore_base = 0;           // the L1 offset of semaphore 0
     std::mutex m;                          // guards the CBs, the DST handshake and the kernels' status
     std::condition_variable cv;
 };
@@ -193,6 +204,10 @@ void finish(QueueState& queue);
 void start_watchdog(Run& run);                              // watchdog.cpp
 void stop_watchdog(Run& run);
 void made_progress(KernelThread& k);                        // count it and wake the core's kernels
+void place_semaphores(Run& run, const ProgramState& p);
+Core& core_at(Run& run, const CoreCoord& xy);               // launch.cpp: a core of the run, made on first use     // semaphores.cpp: their initial values
+void land(const KernelThread& k, std::vector<Transfer>& transfers, bool reads);   // noc.cpp
+uint64_t noc_xy_addr(uint64_t x, uint64_t y, uint64_t addr);                      // noc.cpp
 uint8_t* cb_slot(KernelThread& k, uint32_t cb, uint32_t slot, bool back, const char* call);  // circular_buffers.cpp
 const Cb& cb_config(KernelThread& k, uint32_t cb, const char* call);
 uint32_t next_pack_slot(KernelThread& k, uint32_t cb);

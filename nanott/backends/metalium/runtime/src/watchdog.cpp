@@ -43,6 +43,14 @@ std::string partner(const Run& run, const KernelThread& k, const Cb& cb, bool ne
 // One blocked kernel, without its core (the report groups cores with the same line).
 std::string blocked_line(const Run& run, const KernelThread& k) {
     const Blocked& b = k.blocked;
+    if (b.call == "noc_semaphore_wait") {
+        const uint32_t id = static_cast<uint32_t>(-2 - b.cb);
+        const uint32_t now = *reinterpret_cast<const uint32_t*>(k.core->l1.data() + k.core->semaphore_base +
+                                                                id * SEMAPHORE_BYTES);
+        return k.spec->name + " waits in noc_semaphore_wait(semaphore " + std::to_string(id) + ", " +
+               std::to_string(b.pages) + "): it is " + std::to_string(now) + "; only another core's "
+               "noc_semaphore_inc or noc_semaphore_set_multicast (or this core's noc_semaphore_set) can raise it";
+    }
     if (b.cb < 0) {
         const bool acquire = b.call == "tile_regs_acquire";
         return k.spec->name + " waits in " + b.call + "(): " +

@@ -26,6 +26,8 @@ uint64_t dram_noc_addr(uint32_t bank, uint64_t bank_offset);
 void noc_read(uint64_t src_noc_addr, uint32_t dst_local_l1_addr, uint32_t size);
 void noc_write(uint32_t src_local_l1_addr, uint64_t dst_noc_addr, uint32_t size);
 [[noreturn]] void unsupported(const char* what);
+// the L1 address of this core's semaphore `id` (semaphores.cpp)
+uint32_t semaphore_addr(uint32_t id);
 
 // the templated compute calls of this thread's compute kernel, by their template arguments:
 // typecast_tile<IN, OUT> (tt::DataFormat values), unary_bcast<ROW|COL>, reduce_tile<op, dim>

@@ -15,6 +15,11 @@
 #include <tt-metalium/kernel_types.hpp>
 #include "nanott_cpu/host.h"
 
+namespace tt {
+// umd's core types; the values are nanott's own
+enum class CoreType { ARC, DRAM, ACTIVE_ETH, IDLE_ETH, PCIE, TENSIX, ROUTER_ONLY, HARVESTED, ETH, WORKER, SECURITY, L2CPU };
+}  // namespace tt
+
 namespace tt::tt_metal {
 class Program {
 public:
@@ -63,6 +68,20 @@ CBHandle CreateCircularBuffer(
     Program& program,
     const std::variant<CoreCoord, CoreRange, CoreRangeSet>& core_spec,
     const CircularBufferConfig& config);
+
+// A semaphore on every core of core_spec, starting at initial_value; returns its id (§3.6). 0.81
+// adds the overload without the core type; both are exported (nm -DC libtt_metal.so).
+#if NANOTT_TT_METAL_MINOR >= 81
+uint32_t CreateSemaphore(
+    Program& program, const std::variant<CoreRange, CoreRangeSet>& core_spec, uint32_t initial_value);
+uint32_t CreateSemaphore(
+    Program& program, const std::variant<CoreRange, CoreRangeSet>& core_spec, uint32_t initial_value,
+    tt::CoreType core_type);
+#else
+uint32_t CreateSemaphore(
+    Program& program, const std::variant<CoreRange, CoreRangeSet>& core_spec, uint32_t initial_value,
+    tt::CoreType core_type = tt::CoreType::WORKER);
+#endif
 
 void SetRuntimeArgs(
     const Program& program,

@@ -70,6 +70,24 @@ template <typename AddrGen>
 }
 
 // Barriers (§3.4).
+// Semaphores and multicast (§3.2, §3.3): a semaphore is an L1 word of every core it was created
+// on (CreateSemaphore), get_semaphore(id) its address. ProgrammableCoreType's values are nanott's own.
+enum class ProgrammableCoreType { TENSIX, ACTIVE_ETH, IDLE_ETH };
+template <ProgrammableCoreType type = ProgrammableCoreType::TENSIX>
+uint32_t get_semaphore(uint32_t semaphore_id) {
+    static_assert(type == ProgrammableCoreType::TENSIX, "nanott's CPU device has Tensix cores only");
+    return nanott_cpu::semaphore_addr(semaphore_id);
+}
+void noc_semaphore_set(volatile tt_l1_ptr uint32_t* sem_addr, uint32_t val);
+void noc_semaphore_wait(volatile tt_l1_ptr uint32_t* sem_addr, uint32_t val);
+void noc_semaphore_inc(uint64_t addr, uint32_t incr, uint8_t noc_id = noc_index);
+uint64_t get_noc_multicast_addr(uint32_t noc_x_start, uint32_t noc_y_start, uint32_t noc_x_end, uint32_t noc_y_end,
+                                uint32_t addr, uint8_t noc = noc_index);
+void noc_async_write_multicast(uint32_t src_local_l1_addr, uint64_t dst_noc_addr_multicast, uint32_t size,
+                               uint32_t num_dests, bool linked = false, uint8_t noc = noc_index);
+void noc_semaphore_set_multicast(uint32_t src_local_l1_addr, uint64_t dst_noc_addr_multicast, uint32_t num_dests,
+                                 bool linked = false, uint8_t noc = noc_index);
+
 void noc_async_read_barrier(uint8_t noc = noc_index);
 void noc_async_write_barrier(uint8_t noc = noc_index);
 void noc_async_writes_flushed(uint8_t noc = noc_index);

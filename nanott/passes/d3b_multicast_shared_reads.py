@@ -1,0 +1,165 @@
+"""D3b multicast-shared-reads: L8 -> L8
+
+Changes:   a block read (after D3a: `cb_reserve_back c, n`, its page reads, the step's one barrier,
+           `cb_push_back c, n`) that every core of a row (or a column) of cores makes with the
+           same page ids at every step is read from DRAM by the row's first core only and
+           multicast to the others, with tt-metal's sender/receiver handshake on two semaphores
+           per CB (`ready` counts the receivers that reserved, `valid` says the data landed):
+             sender:    its reads; barrier; wait ready == receivers; ready := 0;
+                        multicast the pages to the rectangle; valid := 1 on the rectangle
+             receiver:  valid := 0; raise the sender's ready by one; wait valid == 1
+           Which reads are shared is found by evaluating each read's page ids on every core of
+           the work split over its loops (a page id affine in the step's loop variables: two
+           values of each decide it), never from names. The groups of cores with equal page ids
+           must be runs of W cores along x (or H along y) starting at multiples of W (H); the
+           IR states the decision in the `multicast` note.
+Preserves: every page each core finds in its CB, and when it pushes it; compute and writer.
+Why:       with every core reading its own A and B blocks, a GEMM moves M*K*N/bn + K*N*M/bm
+           bytes from DRAM, many times the operands; DRAM bandwidth then binds long before the
+           matrix engines do (benchmarks/bench_gemm_cycles.py). A row of cores sharing an A block
+           reads it once (tt-metal's matmul_multicore_reuse_mcast).
+"""
+from __future__ import annotations
+
+from itertools import product
+from typing import Any
+
+from nanott.ir import replace, walk
+from nanott.languages import l8
+from nanott.passes._affine import affine, subst
+from nanott.sim.cooperation import Unknown, core_env, value
+from nanott.target import Target
+
+I32 = "int32"
+
+
+def multicast_shared_reads(program: l8.Program, target: Target) -> l8.Program:
+    reader = program.kernel("reader")
+    if any(isinstance(x, l8.COOPERATION) for x in walk(reader.body)):
+        return program
+    plan = Plan(program)
+    body = plan.rewrite(reader.body, {}, ())
+    if not plan.notes:
+        return program
+    kernels = tuple(replace(k, body=body) if k.role == "reader" else k for k in program.kernels)
+    note = l8.Attr("multicast", "; ".join(plan.notes), loc=program.loc)
+    return replace(program, kernels=kernels, attrs=program.attrs + (note,))
+
+
+def c(v: int) -> l8.Const:
+    return l8.Const(v, I32)
+
+
+def op(o: str, a: Any, b: Any) -> l8.BinOp:
+    return l8.BinOp(o, a, b)
+
+
+class Plan:
+    """Reads found shared, and the semaphores they use (two per multicast CB)."""
+
+    def __init__(self, program: l8.Program):
+        self.work, self.notes, self.sems = program.work, [], 0
+
+    def rewrite(self, stmts: tuple, lets: dict, loops: tuple) -> tuple:
+        out, lets = [], dict(lets)
+        for s in stmts:
+            if isinstance(s, l8.Let):
+                lets[s.var] = s.value
+            if isinstance(s, l8.For):
+                s = replace(s, body=self.rewrite(s.body, lets, loops + (s,)))
+            out.append(s)
+        return self.step(tuple(out), lets, loops)
+
+    def step(self, body: tuple, lets: dict, loops: tuple) -> tuple:
+        """A loop body of batched block reads: [reserve, reads]+, barrier, push+ (D3a's shape)."""
+        barrier = next((i for i, s in enumerate(body) if isinstance(s, l8.NocReadBarrier)), None)
+        if barrier is None or not loops or not all(isinstance(s, l8.CbPush) for s in body[barrier + 1:]):
+            return body
+        runs, i = [], 0
+        while i < barrier:
+            if not isinstance(body[i], l8.CbReserve):
+                return body
+            j = i + 1
+            while j < barrier and not isinstance(body[j], l8.CbReserve):
+                j += 1
+            runs.append(body[i:j])
+            i = j
+        new, after = [], []
+        for run in runs:
+            groups = self.groups(run, lets, loops)
+            if groups is None:
+                new += run
+                continue
+            ready, valid, self.sems = self.sems, self.sems + 1, self.sems + 2
+            sender, rect, is_sender, receiver, receivers, text = groups
+            new += [run[0], l8.When(is_sender, run[1:], loc=run[0].loc)]
+            after += [l8.When(is_sender, (l8.SemWait(ready, receivers), l8.SemSet(ready, 0),
+                                          l8.McastPages(run[0].cb, run[0].pages, rect),
+                                          l8.SemSetMcast(valid, 1, rect)), loc=run[0].loc),
+                      l8.When(receiver, (l8.SemSet(valid, 0), l8.SemInc(ready, *sender),
+                                                          l8.SemWait(valid, 1)), loc=run[0].loc)]
+            self.notes.append(f"cb{run[0].cb}'s block read once per {text} and multicast "
+                              f"(sem{ready} ready, sem{valid} valid)")
+        if not after:
+            return body
+        return (*new, body[barrier], *after, *body[barrier + 1:])
+
+    def groups(self, run: tuple, lets: dict, loops: tuple) -> tuple | None:
+        """The sharing of one block read: (sender xy, rectangle, is-sender, is-receiver, receivers,
+        text), or None."""
+        reads = [x for x in walk(run[1:]) if isinstance(x, l8.NocReadPage)]
+        inner = {s.var: s for r in run[1:] for s in walk(r) if isinstance(s, l8.For)}
+        step_vars = {lp.var: lp for lp in loops[1:]} | inner
+        if not reads or not loops or loops[0].kind != "persistent":
+            return None
+        for r in reads:            # affine in the step's loop variables (through the lets)
+            terms, _ = affine(substituted(r.page, lets, set(step_vars)))
+            if any(not isinstance(a, l8.Var) and any(isinstance(v, l8.Var) and v.name in step_vars
+                                                      for v in walk(a)) for a, _ in terms):
+                return None
+        prints: dict[tuple, list] = {}
+        for w in self.work.cores:
+            env0 = core_env(w)
+            seen = []
+            for blk in range(w.count):
+                env = dict(env0, **{loops[0].var: blk})
+                for name, e in lets.items():
+                    try:
+                        env[name] = value(e, env)
+                    except Unknown:
+                        pass
+                for vals in product(*([0, min(1, value(lp.extent, env) - 1)] for lp in step_vars.values())):
+                    env.update(zip(step_vars, vals))
+                    seen += [value(r.page, env) for r in reads]
+            prints.setdefault(tuple(seen), []).append(w.core)
+        return rectangle(list(prints.values()), {w.core for w in self.work.cores})
+
+
+def substituted(e: Any, lets: dict, keep: set) -> Any:
+    """e with the lets it reads put in place, nested lets too (a page id as what it computes)."""
+    for _ in range(len(lets)):
+        e = subst(e, {k: v for k, v in lets.items() if k not in keep})
+    return e
+
+
+def rectangle(groups: list[list], cores: set) -> tuple | None:
+    """Runs of W cores along x from multiples of W (or H along y): the expressions that say so."""
+    if len(groups) == len(cores):
+        return None
+    for axis in (0, 1):
+        size = len(groups[0])
+        ok = all(len(g) == size and len({p[1 - axis] for p in g}) == 1
+                 and sorted(p[axis] for p in g) == list(range(min(p[axis] for p in g), min(p[axis] for p in g) + size))
+                 and min(p[axis] for p in g) % size == 0 for g in groups)
+        if ok and size > 1:
+            me = [l8.CoreArg("logical_x"), l8.CoreArg("logical_y")]
+            first = op("*", op("//", me[axis], c(size)), c(size))
+            sender = list(me)
+            sender[axis] = first
+            lo, hi = list(me), list(me)
+            lo[axis], hi[axis] = op("+", first, c(1)), op("+", first, c(size - 1))
+            at = op("%", me[axis], c(size))
+            text = f"{'row' if axis == 0 else 'column'} of {size} cores"
+            return (tuple(sender), l8.Rect(*lo, *hi), op("==", at, c(0)), op("!=", at, c(0)), size - 1,
+                    text)
+    return None

@@ -1,0 +1,185 @@
+"""Cores that cooperate, as the L8/L9 simulators see them: semaphores and NoC multicasts.
+
+Semaphores (docs/reference.md §3.2, `CreateSemaphore`): every core of the run has each semaphore of
+the program, an L1 word that starts at 0. `noc_semaphore_set` writes this core's word,
+`noc_semaphore_wait` blocks until it equals a value, `noc_semaphore_inc` adds 1 to another core's
+word (a NoC atomic, applied when issued: the model has no latency), `noc_semaphore_set_multicast`
+writes this core's value into the word of every core of a rectangle.
+
+Multicast (`noc_async_write_multicast`): the sender's reserved pages of a CB are written to the same
+L1 pages of that CB on every core of a rectangle. Like any NoC write the data moves later: at the
+sender kernel's next semaphore multicast (one NoC, in order: the flag that tells the receivers the
+data is there arrives after the data) or write barrier. When it lands, every receiver must have
+reserved those pages (rule "mcast": the data would overwrite pages its consumer may still read), and
+the sender is not in its own rectangle (the plain multicast does not loop back).
+
+A wait that cannot end is a deadlock like a CB wait; its report names the semaphore's value, the
+value awaited, the cores that raised it so far, and the kernels that raise it (and where they are).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nanott.ir import walk
+from nanott.languages import l8
+from nanott.languages.l0_interp import BINOPS
+from nanott.printing import seq
+from nanott.sim.errors import ProtocolError
+
+
+@dataclass
+class Mcast:
+    """One multicast in flight: the sender's L1 pages of a CB, bound for a rectangle. `lane`: the
+    sender's place in its lockstep group (its ring's pages have a core axis), or None."""
+    ring: Any
+    first: int
+    pages: int
+    cores: tuple[tuple[int, int], ...]
+    lane: int | None = None
+
+
+def rect_cores(x0: int, y0: int, x1: int, y1: int) -> tuple[tuple[int, int], ...]:
+    return tuple((x, y) for y in range(y0, y1 + 1) for x in range(x0, x1 + 1))
+
+
+class Unknown(Exception):
+    """An expression that reads more than a core's own runtime values."""
+
+
+def core_env(work: Any) -> dict[str, int]:
+    """A core's runtime values (l2.CoreWork), as the kernels read them."""
+    return {"core.start": work.start, "core.count": work.count, "core.logical_x": work.core[0],
+            "core.logical_y": work.core[1]}
+
+
+def value(e: Any, env: dict[str, int]) -> int:
+    """An expression of constants, a core's runtime values (and the variables in env); Unknown if
+    it reads more."""
+    match e:
+        case l8.Const(v):
+            return int(v)
+        case l8.CoreArg(name) if f"core.{name}" in env:
+            return env[f"core.{name}"]
+        case l8.Var(name) if name in env:          # a loop variable or let, where the caller gives it
+            return env[name]
+        case l8.BinOp(op, lhs, rhs):
+            return int(BINOPS[op](value(lhs, env), value(rhs, env)))
+    raise Unknown(e)
+
+
+def active(stmts: tuple, env: dict[str, int], kinds: tuple[type, ...]) -> list[Any]:
+    """The statements of `kinds` a core runs: inside loops, and inside the `if`s whose condition
+    holds on it (an `if` whose condition reads more than the core's values is left out)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, l8.When):
+            try:
+                if value(s.cond, env):
+                    out += active(s.body, env, kinds)
+            except Unknown:
+                pass
+        elif isinstance(s, kinds):
+            out.append(s)
+        if isinstance(s, l8.For):
+            out += active(s.body, env, kinds)
+    return out
+
+
+class Cooperation:
+    """The semaphores of every core of one run, and the rings multicasts land in."""
+
+    def __init__(self, program: Any):
+        self.values: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.raised_by: dict[tuple, list] = defaultdict(list)     # (core, sem) -> cores that raised it
+        self.rings: dict[tuple, tuple[dict[int, Any], int | None]] = {}   # core -> its CBs, its lane
+        self.finished: set[tuple] = set()
+        self.raisers = {}                                          # sem -> the roles whose kernels raise it
+        for k in program.kernels:
+            for x in walk(k.body):
+                if isinstance(x, (l8.SemInc, l8.SemSetMcast)):
+                    self.raisers.setdefault(x.sem, set()).add(k.role)
+
+    def core_ready(self, core: tuple, cbs: dict[int, Any], lane: int | None = None) -> None:
+        self.rings[core] = (cbs, lane)
+
+    def target(self, core: tuple, call: str) -> tuple:
+        if core not in self.rings:
+            raise ProtocolError("sem", f"{call}: core ({seq(core)}) is not a core of this run")
+        return core
+
+    # ----- semaphores -----
+    def set(self, core: tuple, sem: int, value: int) -> None:
+        self.values[core][sem] = value
+
+    def inc(self, core: tuple, source: tuple, sem: int) -> None:
+        if core == source:
+            raise ProtocolError("sem", f"noc_semaphore_inc of sem{sem} on the core itself: a core "
+                                "raises another core's semaphore")
+        self.target(core, "noc_semaphore_inc")
+        self.values[core][sem] += 1
+        self.raised_by[(core, sem)].append(source)
+
+    def holds(self, core: tuple, sem: int, value: int) -> bool:
+        return self.values[core][sem] == value
+
+    def state(self, cores: list[tuple], sem: int, value: int) -> str:
+        """Why a wait has not ended (on the first of `cores` where it has not): the value, who
+        raised it, who should."""
+        core = next((c for c in cores if not self.holds(c, sem, value)), cores[0])
+        now = self.values[core][sem]
+        by = self.raised_by.get((core, sem), [])
+        so_far = f"raised by core(s) {seq(f'({seq(c)})' for c in by)}" if by else "never raised"
+        roles = sorted(self.raisers.get(sem, ()))
+        if not roles:
+            who = "no kernel of the program raises it"
+        else:
+            done = sorted(c for c in self.rings if all((c, r) in self.finished for r in roles))
+            who = (f"it is raised by the {seq(roles)} kernel(s) of other cores"
+                   + (f"; finished on {len(done)} core(s): {seq(f'({seq(c)})' for c in done[:8])}" if done else ""))
+        return f"semaphore sem{sem} of core ({seq(core)}) is {now}, waits for {value}; {so_far}; {who}"
+
+    # ----- multicast -----
+    def mcast(self, sender: tuple, ring: Any, pages: int, rect: tuple[int, int, int, int],
+              lane: int | None = None) -> Mcast:
+        cores = rect_cores(*rect)
+        if not cores:
+            raise ProtocolError("mcast", f"noc_async_write_multicast to an empty rectangle {rect}")
+        if sender in cores:
+            raise ProtocolError("mcast", f"noc_async_write_multicast from core ({seq(sender)}) to a "
+                                "rectangle that holds it")
+        for c in cores:
+            self.target(c, "noc_async_write_multicast")
+        first = ring.back(0, "noc_async_write_multicast")
+        ring.back(pages - 1, "noc_async_write_multicast")
+        return Mcast(ring, first, pages, cores, lane)
+
+    def land(self, m: Mcast) -> None:
+        """The pages arrive on every receiver, into its reserved region of the same CB."""
+        region = m.first + np.arange(m.pages)
+        data = m.ring.pages[region] if m.lane is None else m.ring.pages[region, m.lane]
+        for core in m.cores:
+            cbs, lane = self.rings[core]
+            dst = cbs[m.ring.index]
+            if not (dst.wr <= m.first and m.first + m.pages <= dst.wr + dst.reserved):
+                raise ProtocolError("mcast", f"a multicast lands in pages {m.first}..{m.first + m.pages - 1} "
+                                    f"of cb{dst.index} on core ({seq(core)}), which has reserved "
+                                    f"{dst.reserved} page(s) from page {dst.wr}")
+            if lane is None:
+                dst.pages[region] = data
+            else:
+                dst.pages[region, lane] = data
+            dst.written[region] = True
+
+    def set_mcast(self, sender: tuple, sem: int, value: int, rect: tuple[int, int, int, int]) -> None:
+        cores = rect_cores(*rect)
+        if sender in cores:
+            raise ProtocolError("mcast", f"noc_semaphore_set_multicast from core ({seq(sender)}) to a "
+                                "rectangle that holds it")
+        self.values[sender][sem] = value
+        for c in cores:
+            self.values[self.target(c, "noc_semaphore_set_multicast")][sem] = value
+            self.raised_by[(c, sem)].append(sender)

@@ -1,0 +1,157 @@
+"""Cores that cooperate (issue 14): D3b's multicast of shared GEMM blocks with semaphores, the
+simulator's semantics and deadlock report, F1's static checks, the cycle model.
+
+Numerics are checked against NumPy (fp32 A @ B of the bf16 inputs; the kernel accumulates in fp32,
+so the tolerance is 1e-5 of the output's largest magnitude: K = 256 fp32 additions in another order).
+The protocol mutants of the multicast calls are tests/test_mutation.py's (gemm, fast tier).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nanott import api, pipeline
+from nanott.ir import CheckError, walk
+from nanott.languages import l9
+from nanott.languages.l9_interp import InterpL9
+from nanott.loader import load_kernel
+from nanott.passes.f1_verify import verify
+from nanott.sim import lockstep
+from nanott.sim.cycles import simulate_timed
+from nanott.sim.errors import DeadlockError, ProtocolError
+from nanott.target import WORMHOLE_N150
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+
+@pytest.fixture(scope="module")
+def gemm():
+    loaded = load_kernel(ROOT / "examples" / "gemm.py")
+    kernel = api.lower(loaded.prim_func, "P0")
+    return (pipeline.lower(loaded.prim_func, "F1", WORMHOLE_N150), api.random_inputs(kernel, 0),
+            loaded.prim_func)
+
+
+def reference(inputs):
+    return inputs["A"].astype(np.float32) @ inputs["B"].astype(np.float32)
+
+
+def close(c, inputs) -> bool:
+    ref = reference(inputs)
+    return float(np.abs(c - ref).max()) <= 1e-5 * float(np.abs(ref).max())
+
+
+def rewrite(program, old, new):
+    """The program with one statement of its reader replaced (new=None deletes it)."""
+    def visit(stmts):
+        out = []
+        for s in stmts:
+            if s is old:
+                out += [] if new is None else [new]
+                continue
+            if isinstance(s, (l9.For, l9.When)):
+                s = dataclasses.replace(s, body=tuple(visit(s.body)))
+            out.append(s)
+        return out
+    kernels = tuple(dataclasses.replace(k, body=tuple(visit(k.body))) if k.role == "reader" else k
+                    for k in program.kernels)
+    return dataclasses.replace(program, kernels=kernels)
+
+
+def first(program, kind):
+    return next(s for s in walk(program.kernel("reader").body) if isinstance(s, kind))
+
+
+def test_d3b_multicasts_a_along_rows_and_b_along_columns(gemm):
+    program, inputs, _ = gemm
+    note = dict((a.key, a.value) for a in program.attrs)["multicast"]
+    assert "cb0's block read once per row of 4 cores" in note and "cb1's block read once per column of 4" in note
+    assert {w.core for w in program.work.cores} == {(x, y) for x in range(4) for y in range(4)}
+    mcasts = [s for s in walk(program.kernel("reader").body) if isinstance(s, l9.McastPages)]
+    assert sorted(m.cb for m in mcasts) == [0, 1]
+
+
+def test_multicast_gemm_matches_numpy_in_lockstep_and_reference(gemm):
+    program, inputs, _ = gemm
+    out = {k: v.copy() for k, v in inputs.items()}
+    assert lockstep.simulate(program, out) == "lockstep"
+    ref_out = {k: v.copy() for k, v in inputs.items()}
+    InterpL9(seed=3).run(program, ref_out)
+    assert close(out["C"], inputs)
+    assert np.array_equal(out["C"], ref_out["C"])        # same arithmetic, bit for bit
+
+
+def test_multicast_reads_dram_once_per_row_and_column(gemm):
+    """Without D3b every core reads its A and B blocks; with it one core per row (column) does."""
+    program, inputs, kernel = gemm
+    before = pipeline.lower(kernel, "F1", WORMHOLE_N150, skip=("D3b",))
+    _, m_after = simulate_timed(program, inputs, WORMHOLE_N150)
+    _, m_before = simulate_timed(before, inputs, WORMHOLE_N150)
+    # 16 cores x 8 steps x (2 A + 2 B tiles) of 2 KiB before; a quarter of it after (4 senders each)
+    assert m_before.total("bytes_read") == 16 * 8 * 4 * 2048
+    assert m_after.total("bytes_read") == m_before.total("bytes_read") // 4
+
+
+def test_a_missing_increment_is_a_deadlock_naming_the_semaphore(gemm):
+    program, inputs, _ = gemm
+    broken = rewrite(program, first(program, l9.SemInc), None)
+    with pytest.raises(DeadlockError) as e:
+        InterpL9().run(broken, {k: v.copy() for k, v in inputs.items()})
+    text = str(e.value)
+    assert "noc_semaphore_wait sem0 == 3" in text
+    assert "semaphore sem0 of core (0, 0) is 0, waits for 3; never raised" in text
+    assert "raised by the reader kernel(s) of other cores" in text
+
+
+def test_f1_rejects_a_wait_nothing_can_end(gemm):
+    program, _, _ = gemm
+    broken = rewrite(program, first(program, l9.SemInc), None)
+    with pytest.raises(CheckError, match="noc_semaphore_wait sem0 == 3 can never end: no other core raises it"):
+        verify(broken, WORMHOLE_N150)
+    wait = first(program, l9.SemWait)
+    more = rewrite(program, wait, dataclasses.replace(wait, value=wait.value + 1))
+    with pytest.raises(CheckError, match="raise it 3 time.s. per trip .to 4: never gets there"):
+        verify(more, WORMHOLE_N150)
+
+
+def moved(program, **corner):
+    """A's data and flag multicast to another rectangle (the same one, as D3b makes them)."""
+    m, f = first(program, l9.McastPages), first(program, l9.SemSetMcast)
+    rect = dataclasses.replace(m.rect, **corner)
+    return rewrite(rewrite(program, m, dataclasses.replace(m, rect=rect)), f, dataclasses.replace(f, rect=rect))
+
+
+def test_f1_rejects_a_rectangle_that_holds_its_sender_or_leaves_the_grid(gemm):
+    program, _, _ = gemm
+    me = l9.CoreArg("logical_x")
+    with pytest.raises(CheckError, match="the rectangle holds its sender"):
+        verify(moved(program, x0=me), WORMHOLE_N150)
+    with pytest.raises(CheckError, match="is not inside the 8x8 core grid"):
+        verify(moved(program, x1=l9.BinOp("+", me, l9.Const(9, "int32"))), WORMHOLE_N150)
+
+
+def test_simulator_rejects_a_multicast_into_pages_not_reserved(gemm):
+    """Without the sender's wait for its receivers, the data lands before they reserved."""
+    program, inputs, _ = gemm
+    broken = rewrite(program, first(program, l9.SemWait), None)
+    with pytest.raises((ProtocolError, DeadlockError), match="multicast lands in pages|deadlock"):
+        InterpL9().run(broken, {k: v.copy() for k, v in inputs.items()})
+
+
+def test_b1_tiles_a_large_gemm_grid_so_rows_and_columns_of_cores_share_blocks():
+    """512^3 in 32x32x64 blocks: a 16x16 grid on 8x8 cores in tiles of 2x2 blocks, each core
+    running its tile in the same order; D3b then multicasts A along rows of 8, B along columns."""
+    loaded = load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul",
+                         sets=dict(M="512", N="512", K="512", block_M="32", block_N="32", block_K="64"))
+    program = pipeline.lower(loaded.prim_func, "F1", WORMHOLE_N150)
+    assert program.work.tile == (2, 2, 8) and len(program.work.cores) == 64
+    note = dict((a.key, a.value) for a in program.attrs)["multicast"]
+    assert "row of 8 cores" in note and "column of 8 cores" in note
+    inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), 1)
+    out = {k: v.copy() for k, v in inputs.items()}
+    assert lockstep.simulate(program, out) == "lockstep"
+    assert close(out["C"], inputs)
