@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
 test-fast: $(STAMP)          # the edit-run loop: all but the C++ builds, the browser, the course weaving and the README runs, on 2 workers
-	$(PYTHON) -m pytest -q -n 2 -m "not slow and not heavy"
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) -m pytest -q -n 2 -m "not slow and not heavy"   # a BLAS thread per worker: idle OpenBLAS threads spin (20 s of CPU)
 
 # the heavy tier: every example's protocol mutants and the kernel generator on fresh seeds
 fuzz: $(STAMP)
