@@ -63,10 +63,11 @@ def test_one_core_one_tile_by_hand():
     and packs, the writer writes C. Every step below is a cost from sim/machine.py."""
     _, _, _, model = timed(add(32, 32, 32, 32))
     cb, issue, page = m.CB_CALL_CYCLES, m.NOC_ISSUE_CYCLES, 2048
-    xfer = page / min(WH.noc_rate(page), WH.dram_bytes_per_cycle / 1)     # one core: the NIU rate
-    assert WH.noc_rate(page) == 30.0
-    # reader: reserve A, issue A, reserve B, issue B: B's transfer queues behind A's on the NIU
-    # (A's transfer outlasts a reserve and an issue), both land after the read latency; one
+    # one core: the tt-npe rate for 2 KiB (30 B/cycle), capped at the worker NIU's 28.1 B/cycle
+    xfer = page / min(WH.noc_rate(page), WH.dram_bytes_per_cycle / 1, *WH.niu_bytes_per_cycle)
+    assert WH.noc_rate(page) == 30.0 and xfer == page / 28.1
+    # reader: reserve A, issue A, reserve B, issue B: B's transfer queues behind A's on the NIU's
+    # sink (A's transfer outlasts a reserve and an issue), both land after the read latency; one
     # barrier, then push A, push B
     assert xfer >= cb + issue
     b_visible = cb + issue + 2 * xfer + WH.read_latency + cb

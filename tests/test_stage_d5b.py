@@ -12,7 +12,7 @@ from nanott import api, pipeline
 from nanott.ir import CheckError, replace, walk
 from nanott.languages import l9
 from nanott.loader import load_kernel
-from nanott.passes.f1_verify import verify
+from nanott.passes.f1_verify import bound, verify
 from nanott.sim import cycles
 from nanott.target import DEFAULT_TARGET
 
@@ -97,3 +97,35 @@ def test_the_unpacker_reads_six_tiles_for_a_2x2_block_not_eight():
     steps = t0 // 4                                       # K steps of one 2x2 subblock, per core
     assert t0 == t1 and m0 == m1                          # the same matmuls, the same math
     assert u0 - u1 == pytest.approx(steps * 2 * 2048 / 80)   # two bf16 tiles fewer per step, at 80 B/cycle
+
+
+def wide_gemm():
+    """examples/gemm.py with 256-wide blocks: each row of the block is 8 tiles, so the DST's four
+    tiles hold a 1x4 subblock, half a row, whose indices D5 writes with // and %."""
+    sets = dict(M="256", N="256", K="256", block_M="256", block_N="256", block_K="64")
+    return load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul", sets=sets).prim_func
+
+
+@pytest.mark.slow
+def test_half_a_row_of_tiles_is_a_1x4_block_bit_for_bit():
+    prim_func = wide_gemm()
+    arrays = api.random_inputs(api.lower(prim_func, "P0"), 1)
+    block = pipeline.lower(prim_func, "F1", DEFAULT_TARGET)
+    (mb,) = calls(block, l9.MatmulBlock)
+    assert (mb.rt, mb.ct, mb.kt) == (1, 4, 1) and not calls(block, l9.MatmulTiles)
+    tiles = pipeline.lower(prim_func, "F1", DEFAULT_TARGET, skip=("D5b",))
+    a, b = api.simulate(block, "L9", arrays), api.simulate(tiles, "L9", arrays)
+    assert np.array_equal(a["C"].view(np.uint8), b["C"].view(np.uint8))
+    with pytest.raises(CheckError, match="DST capacity"):
+        verify(mutate(pipeline.lower(prim_func, "E1", DEFAULT_TARGET), ct=8), DEFAULT_TARGET)
+
+
+def test_f1_bounds_a_remainder_by_the_stride_of_its_dividend():
+    """(sb * 4) % 8 is 0 or 4: a 1x4 block there ends at tile 7 of an 8-tile row; F1 proves it."""
+    sb, four, eight = l9.Var("sb"), l9.Const(4, "int32"), l9.Const(8, "int32")
+    env = {"sb": (0, 15)}
+    assert bound(l9.BinOp("%", l9.BinOp("*", sb, four), eight), env) == (0, 4)
+    shifted = l9.BinOp("+", l9.BinOp("*", sb, four), l9.Const(2, "int32"))
+    assert bound(l9.BinOp("%", shifted, eight), env) == (2, 6)
+    assert bound(l9.BinOp("%", l9.BinOp("*", sb, l9.Const(3, "int32")), eight), env) == (0, 7)
+    assert bound(l9.BinOp("//", l9.BinOp("*", sb, four), eight), env) == (0, 7)

@@ -79,9 +79,7 @@ def as_block(loop: l9.For) -> l9.MatmulBlock | None:
         shape = found
     rt, ct, kt = shape
     at0 = {j: l9.Const(0, "int32")}
-    a0, b0, d0 = (build(*affine(fold(subst(e, at0)))) for e in (a, b, d))
-    if any(isinstance(x, l9.BinOp) and x.op in ("//", "%") for e in (a0, b0, d0) for x in walk(e)):
-        return None           # F1 bounds indices by intervals: a // or % left would hide that the block fits
+    a0, b0, d0 = (tidy(fold(subst(e, at0))) for e in (a, b, d))
     return l9.MatmulBlock(mm.a_cb, mm.b_cb, a0, b0, d0, rt, ct, kt, loc=mm.loc)
 
 
@@ -95,6 +93,14 @@ def fits(rows: list[tuple[int, int, int]]) -> tuple[int, int, int] | None:
     kt = rows[ct][0] - a0 if rt > 1 else 1
     want = [(a0 + (i // ct) * kt, b0 + i % ct, d0 + i) for i in range(n)]
     return (rt, ct, kt) if rows == want and kt > 0 else None
+
+
+def tidy(e: Any) -> Any:
+    """e rebuilt as a sum of terms, the left side of each `//` and `%` in it too: ((sb * 4) + 0) // 8
+    is (sb * 4) // 8."""
+    terms, const = affine(e)
+    return build([(replace(a, lhs=tidy(a.lhs)) if isinstance(a, l9.BinOp) and a.op in ("//", "%") else a, k)
+                  for a, k in terms], const)
 
 
 def fold(e: Any) -> Any:

@@ -18,9 +18,12 @@ Rules:
     starts when its unpack is done. DST is half-sync: acquire k waits for release k - 2, pack's
     tile_regs_wait for the matching commit.
   - A NoC page transfer occupies the issuing RISC-V for NOC_ISSUE_CYCLES, then streams through
-    that kernel's NIU at the tt-npe rate for its size, capped at an equal share of DRAM bandwidth
-    among the cores at work (ASSUMPTION: no arbitration modelled); it lands after the latency. A
-    barrier waits for the last landing.
+    one port of that kernel's NIU at the tt-npe rate for its size: a read's data arrives through
+    the sink (absorption) port, a write's or multicast's leaves through the source (injection)
+    port; tt-npe models the two as separate resources (NOC0/1_SRC, NOC0/1_SINK), each capped at
+    the worker's injection/absorption rate. A DRAM transfer is also capped at an equal share of
+    DRAM bandwidth among the cores at work (ASSUMPTION: no arbitration modelled); it lands after
+    the latency. A barrier waits for the last landing.
 The modelled duration is the latest engine clock, or the DRAM floor (all DRAM bytes at the
 aggregate bandwidth) if that is later. Loops and scalar lets cost nothing (ASSUMPTION).
 """
@@ -78,10 +81,23 @@ class PageTimes:
 
 @dataclass
 class Nic:
-    """One data-movement kernel's NoC interface: when it is free, and the last landing so far."""
-    free: float = 0.0
+    """One data-movement kernel's NoC interface: when each port (sink: data coming in, source: data
+    going out) is free, how long each has been busy, and the last landing so far."""
+    free: dict[str, float] = field(default_factory=lambda: {"sink": 0.0, "source": 0.0})
+    port_busy: dict[str, float] = field(default_factory=lambda: {"sink": 0.0, "source": 0.0})
     landed: float = 0.0
-    busy: float = 0.0
+
+    @property
+    def busy(self) -> float:
+        """The busier port's cycles (the NoC floor of this interface)."""
+        return max(self.port_busy.values())
+
+    def stream(self, port: str, after: float, cycles: float) -> float:
+        """The port carries a transfer of `cycles` from no earlier than `after`; returns its end."""
+        start = max(self.free[port], after)
+        self.free[port] = start + cycles
+        self.port_busy[port] += cycles
+        return self.free[port]
 
 
 @dataclass
@@ -185,13 +201,12 @@ class CycleModel:
             case l9.NocReadPage(_, _, cb, _) | l9.NocWritePage(cb, _, _, _):
                 size = env.cbs[cb].cb.plan.page_bytes
                 issued = self.run(core, env.core, role, core.clock[role], m.NOC_ISSUE_CYCLES, "noc_issue")
-                start = max(nic.free, issued)
-                rate = min(self.timing.noc_rate(size), self.dram_share)
-                nic.free = start + size / rate
-                nic.busy += size / rate
                 reading = isinstance(s, l9.NocReadPage)
+                rate = min(self.timing.noc_rate(size), self.dram_share,
+                           self.timing.niu_bytes_per_cycle[0 if reading else 1])
+                done = nic.stream("sink" if reading else "source", issued, size / rate)
                 latency = self.timing.read_latency if reading else self.write_latency
-                nic.landed = max(nic.landed, nic.free + latency)
+                nic.landed = max(nic.landed, done + latency)
                 if reading:
                     core.bytes_read += size
                 else:
@@ -226,11 +241,10 @@ class CycleModel:
                     raise_at(target, sem, at)
             case l9.McastPages(cb, pages, _):
                 size = pages * env.cbs[cb].cb.plan.page_bytes
-                nic = core.nics[role]
-                start = max(nic.free, self.run(core, key, role, t, m.NOC_ISSUE_CYCLES, "noc_async_write_multicast"))
-                nic.free = start + size / self.timing.noc_rate(size)
-                nic.busy += size / self.timing.noc_rate(size)
-                self.mcast_landed[(key, role)] = nic.free + self.write_latency
+                issued = self.run(core, key, role, t, m.NOC_ISSUE_CYCLES, "noc_async_write_multicast")
+                rate = min(self.timing.noc_rate(size), self.timing.niu_bytes_per_cycle[1])
+                self.mcast_landed[(key, role)] = core.nics[role].stream("source", issued, size / rate) \
+                    + self.write_latency
             case l9.SemSetMcast(sem, _, rect):
                 issued = self.run(core, key, role, t, m.NOC_ISSUE_CYCLES, "noc_semaphore_set_multicast")
                 at = max(issued + self.write_latency, self.mcast_landed.get((key, role), 0.0))

@@ -50,6 +50,7 @@ class Timing:
     unpack_both_bytes_per_cycle: float   # SrcA and SrcB together (§8.2: 80 B/cycle)
     pack_bytes_per_cycle: float          # §8.2: WH 4 packers x 16 B; BH 4 interfaces x 32 B
     noc_bytes_per_cycle: tuple[tuple[int, float], ...]   # effective rate by transfer size (§8.4)
+    niu_bytes_per_cycle: tuple[float, float]   # a worker NIU's absorption (sink), injection (source)
     dram_bytes_per_cycle: float          # all banks together (§8.4: banks x mean inject/absorb)
     read_latency: int                    # a DRAM read, core to a bank elsewhere on the grid (§8.4)
     write_latency_base: int              # write latency = base + per_hop x hops (§8.4)
@@ -79,12 +80,12 @@ TIMING = {
         unpack_bytes_per_cycle=64, unpack_both_bytes_per_cycle=80, pack_bytes_per_cycle=64,
         noc_bytes_per_cycle=((128, 5.5), (256, 10.1), (512, 18.0), (1024, 27.4), (2048, 30.0),
                              (8192, 30.0)),
-        dram_bytes_per_cycle=12 * 23.6, read_latency=270, write_latency_base=40,
-        write_latency_per_hop=10, noc_grid=(10, 12)),
+        niu_bytes_per_cycle=(28.1, 28.1), dram_bytes_per_cycle=12 * 23.6, read_latency=270,
+        write_latency_base=40, write_latency_per_hop=10, noc_grid=(10, 12)),
     "blackhole_p150": Timing(
         unpack_bytes_per_cycle=64, unpack_both_bytes_per_cycle=80, pack_bytes_per_cycle=128,
         noc_bytes_per_cycle=((128, 6.0), (256, 12.1), (512, 24.2), (1024, 48.0), (2048, 57.7),
                              (4096, 58.7), (8192, 60.4), (16384, 60.9)),
-        dram_bytes_per_cycle=8 * 40.0, read_latency=329, write_latency_base=40,
-        write_latency_per_hop=11, noc_grid=(17, 12)),
+        niu_bytes_per_cycle=(60.9, 60.9), dram_bytes_per_cycle=8 * 40.0, read_latency=329,
+        write_latency_base=40, write_latency_per_hop=11, noc_grid=(17, 12)),
 }
