@@ -281,7 +281,7 @@ class Program:
 
 
 Expr = l8.Expr
-NOTES = ("dst-accumulator", "multicast")      # attributes a pass adds to say what it decided (D5a), printed
+NOTES = ("dst-accumulator", "multicast", "math-fidelity")   # attributes a pass adds to say what it decided, printed
 DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles, MatmulBlock,
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)

@@ -16,7 +16,9 @@ Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r
            batch loop, which is legal because batch members use disjoint DST slots. A CB tile (row,
            col) is index row * block_cols + col of the CB's waited front (loads) or reserved back
            (packs). Inits stay where D4 put them, not vectorised. The program gets its ComputeConfig
-           (fp32_dest_acc_en, DST tiles, HiFi4) and an empty argument table (E1 fills it).
+           (fp32_dest_acc_en, DST tiles, and the math fidelity chosen from the FPU operands' dtypes
+           by _d5_fidelity.py: the fewest phases whose products are exact, HiFi4 unless fp8
+           operands allow fewer; the `math-fidelity` note says why) and an empty argument table.
            An init the batching made redundant (every path to it already holds what it sets:
            a group of one batch needs no re-init per tile) is dropped (sim/engine.py: prune).
 Preserves: the CB protocol around each group, the order of the operations applied to each tile,
@@ -38,6 +40,7 @@ from nanott.ir import CheckError, replace, walk
 from nanott.languages import l5, l8, l9
 from nanott.passes._affine import affine, build
 from nanott.passes._d5_dst_slots import dst_slots
+from nanott.passes._d5_fidelity import choose
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
 from nanott.sim.engine import State, formats_of, prune
@@ -52,7 +55,10 @@ def insert_dst_management(program: l8.Program, target: Target) -> l9.Program:
     out = InsertDstManagement(program, fp32, target.dst_capacity(fp32)).visit(program)
     compute = out.kernel("compute")
     body, _ = prune(compute.body, State(), formats_of(out))
-    return replace(out, kernels=tuple(replace(k, body=body) if k is compute else k for k in out.kernels))
+    out = replace(out, kernels=tuple(replace(k, body=body) if k is compute else k for k in out.kernels))
+    fidelity, why = choose(out)
+    notes = (l9.Attr("math-fidelity", why, loc=out.loc),) if why else ()
+    return replace(out, compute=replace(out.compute, math_fidelity=fidelity), attrs=out.attrs + notes)
 
 
 def lin(e: Any) -> Any:
