@@ -21,10 +21,11 @@ from nanott.ir import Language, Launches, per_launch
 from nanott.passes.a1_infer_layout import infer_layout
 from nanott.passes.p0a_merge_row_blocks import merge_row_blocks
 from nanott.passes.p0b_stage_dram_elements import stage_dram_elements
+from nanott.passes.p0c_split_k_across_cores import split_k_across_cores
 from nanott.passes.a1a_remove_dead_buffers import drop_overwritten_values, remove_dead_buffers
 from nanott.passes.a2_plan_circular_buffers import plan_circular_buffers
 from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors
-from nanott.passes._b1_split_k import fold_split_k
+from nanott.passes._split_k import fold_split_k
 from nanott.passes.b1_partition_work import partition_work
 from nanott.passes.b2_grid_to_persistent import grid_to_persistent
 from nanott.passes.c1_lower_shared_to_cb import lower_shared_to_cb
@@ -119,6 +120,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("P0", "parse",                     None, "L0", parse),
     Stage("P0b", "stage-dram-elements",      "L0", "L0", stage_dram_elements),
     Stage("P0a", "merge-row-blocks",         "L0", "L0", merge_row_blocks),
+    Stage("P0c", "split-k-across-cores",     "L0", "L0", split_k_across_cores),
     Stage("A1", "infer-layout",              "L0", "L1", infer_layout),
     Stage("A1a", "remove-dead-buffers",      "L1", "L1", remove_dead_buffers, (drop_overwritten_values,)),
     Stage("A2", "plan-circular-buffers",     "L1", "L1", plan_circular_buffers),
@@ -146,7 +148,7 @@ PIPELINE: tuple[Stage, ...] = (
 STAGES = {s.id: s for s in PIPELINE}
 # stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the
 # cycle model can show what it buys (benchmarks/bench_gemm_cycles.py, docs/08_time.md)
-OPTIONAL = ("D3a", "D3b", "D5a", "D5b")
+OPTIONAL = ("P0c", "D3a", "D3b", "D5a", "D5b")
 
 
 def language(name: str) -> Language:

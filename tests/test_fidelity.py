@@ -1,7 +1,7 @@
 """Math fidelity chosen from the dtypes (D5, passes/_d5_fidelity.py): the fewest phases whose
-products are exact, checked against the ISA's functional model of the phases (docs/reference.md
-§7.6: SrcA/SrcB bit masks per phase, the result the sum of the phase products), which is written
-here again from the reference, not imported."""
+products are exact, checked against the ISA's functional model of the phases (tt-isa-documentation's
+ELWMUL model: SrcA/SrcB bit masks per phase, the result the sum of the phase products), which is
+written here again, not imported."""
 from __future__ import annotations
 
 from pathlib import Path

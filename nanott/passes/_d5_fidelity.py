@@ -3,7 +3,7 @@ products are exact, so every level's numbers (exact products) stay the device's.
 
 The matrix engine multiplies 5 bits of SrcA (the hidden bit and the top 4 of the mantissa) by 7
 of SrcB (the hidden bit and the top 6) per phase; phase 1 brings SrcA's next 5 mantissa bits, phase
-2 SrcB's next 4, phase 3 the two low parts together (docs/reference.md §7.6, from the ISA's
+2 SrcB's next 4, phase 3 the two low parts together (tt-isa-documentation's
 ELWMUL model and tech_reports/matrix_engine). A matmul sends in0 (A) to SrcB and in1 (B) to SrcA;
 an eltwise mul in0 to SrcA, in1 to SrcB; a reduce its input to SrcA and its scaler to SrcB. So:
   LoFi   every SrcA operand has at most 4 mantissa bits and every SrcB one at most 6

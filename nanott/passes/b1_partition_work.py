@@ -10,7 +10,7 @@ Changes:   grid blocks are dealt to cores. Blocks are numbered with the first bl
            in the same order as every other core: the cores of a row of the core grid then read
            the same A blocks at the same steps, those of a column the same B blocks (which D3b
            finds and multicasts). Only where the tiles use as many cores as the runs would.
-           Split-K, the sub-step fold_split_k (_b1_split_k.py), runs first: a grid dim no
+           Split-K, the sub-step fold_split_k (_split_k.py), runs first: a grid dim no
            T.atomic_add destination depends on is not dealt out; its slices of an output block
            run on that block's core, as a loop of kind `split` around the body, and each atomic
            add becomes a sum in an L1 block, read from the output first and written once after
@@ -19,8 +19,8 @@ Preserves: every block runs exactly once, on exactly one core; the body is untou
            split-K fold, which adds in L0's order with L0's roundings.
 Why:       Tensix cores have no hardware block scheduler: the host decides which core runs which
            blocks (as split_work_to_cores does), and every core that has work gets its (start, count).
-           Nor can they add into DRAM atomically: without a barrier or semaphores between cores
-           (not modelled yet), split-K's partial sums meet on one core.
+           Nor can they add into DRAM atomically: where P0c has not given the slices cores of
+           their own (and a second launch to sum them), split-K's partial sums meet on one core.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from math import prod
 
 from nanott.ir import replace, walk
 from nanott.languages import l1, l2
-from nanott.passes._b1_split_k import fold_split_k
+from nanott.passes._split_k import fold_split_k
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -84,7 +84,7 @@ class PartitionWork(Rewriter, src=l1.LANG, dst=l2.LANG):
         self.work = work
 
     def visit_AtomicAdd(self, a: l1.AtomicAdd):
-        raise AssertionError(f"{a.head()} is folded before the rewrite (_b1_split_k.py)")
+        raise AssertionError(f"{a.head()} is folded before the rewrite (_split_k.py)")
 
     def visit_Kernel(self, k: l1.Kernel) -> l2.Kernel:
         return self.rebuild(k, work=self.work)

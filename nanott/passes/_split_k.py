@@ -1,4 +1,5 @@
-"""Split-K, for B1: T.atomic_add lowered to a reduction on the core of each output block.
+"""Split-K, for B1 and P0c: T.atomic_add lowered to a reduction on the core of each output block
+(B1's fold), and what either needs of the atomic add (`check`).
 
 A grid dim whose block variable no T.atomic_add destination uses (split-K's bz: every slice adds
 into the same block of C) is not dealt to cores. Instead each output block's slices run one after
@@ -13,9 +14,9 @@ body, and each `T.atomic_add(C[r], block)` becomes an accumulation on chip:
 
 which adds in the order and with the roundings L0's atomic adds have (grid order: slice after
 slice, each add in float32 rounded to C's dtype). Why on one core: a Tensix core cannot add into
-DRAM atomically, and a reduction across cores (partials through a DRAM workspace and a second
-phase, or between cores over the NoC) needs a barrier or semaphores nanott does not model yet; so
-the slices of a block lose their parallelism, and the IR says so on the loop.
+DRAM atomically. P0c sends the slices to cores of their own and sums them in a second launch when
+the output blocks alone leave cores idle; otherwise (or with P0c skipped) they meet here, losing
+their parallelism, and the IR says so on the loop.
 """
 from __future__ import annotations
 
