@@ -34,11 +34,14 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 
 @cache
 def launch_count(example: str) -> int:
-    """How many launches the example's program has (P0 parses it: cheap, at collection)."""
+    """How many launches the example's program has after the L0 stages (cheap, at collection: P0c
+    may make a split-K kernel two)."""
+    from nanott import pipeline
     from nanott.ir import launches_of
     from nanott.loader import load_kernel
-    from nanott.passes.p0_parse import parse
-    return len(launches_of(parse(load_kernel(ROOT / "examples" / f"{example}.py").prim_func)))
+    last_l0 = [s.id for s in PIPELINE if s.dst == "L0"][-1]
+    prim_func = load_kernel(ROOT / "examples" / f"{example}.py").prim_func
+    return len(launches_of(pipeline.lower(prim_func, last_l0, check=False)))
 
 
 def launch_ids() -> list[str]:

@@ -100,7 +100,7 @@ def test_user_mistakes_are_diagnostics():
         api.resolve_target("gpu")
     with pytest.raises(NanottError, match="no level"):
         api.stage_for_level("L12")
-    assert [api.stage_for_level(lv).id for lv in ("L0", "L1", "L7", "L8", "L9")] == ["P0a", "A3", "D2", "D4", "F1"]
+    assert [api.stage_for_level(lv).id for lv in ("L0", "L1", "L7", "L8", "L9")] == ["P0c", "A3", "D2", "D4", "F1"]
 
 
 @pytest.mark.parametrize("level", ["L0", "L9"])

@@ -292,6 +292,15 @@ def test_compile_writes_the_files(tmp_path):
     assert out.startswith("wrote reader.cpp, compute.cpp") and not (tmp_path / "build").exists()
 
 
+def test_row_sums_reduced_across_cores_run_on_the_cpu_runtime(tmp_path, runtime_cache):
+    """P0c's two launches for a row reduction split over cores (a scratch tensor of partial row
+    sums between them) build, run and match NumPy."""
+    result = nanott("compile", str(ROOT / "tests" / "kernels" / "row_sums_split.py"), "-o", str(tmp_path / "out"),
+                    "--execute", "--seed", "2", "--runtime-cache", str(runtime_cache))
+    assert result.stdout.splitlines()[-1].endswith("within tolerance: PASS")
+    assert "y: max abs err" in result.stdout
+
+
 def test_compile_execute_prints_the_verdict_last(tmp_path, runtime_cache):
     result = nanott("compile", str(ROOT / "examples" / "elementwise_expr.py"), "-o", str(tmp_path / "out"),
                     "--execute", "--seed", "5", "--runtime-cache", str(runtime_cache))

@@ -28,7 +28,7 @@ def test_the_slices_get_their_own_cores_and_a_second_launch_sums_them():
     first, second = p.launches
     assert first.grid == (2, 2, 4) and second.grid == (2, 2)          # 16 blocks, then the 4 outputs
     (scratch,) = p.scratch
-    assert scratch.shape == (4, 128, 128) and scratch.dtype == "float32"   # the fp32 partials, exactly
+    assert scratch.shape == (4 * 128, 128) and scratch.dtype == "float32"   # 4 slices of C's rows: fp32, exact
     assert any(a.key == "split_k" for a in first.attrs)
     assert {t.name for t in second.params} == {"C", scratch.name}
 
@@ -59,3 +59,22 @@ def test_the_model_times_the_two_launches_below_the_fold():
     _, models = cycles.simulate_timed(pipeline.lower(prim_func, "F1"), arrays, DEFAULT_TARGET)
     _, fold = cycles.simulate_timed(pipeline.lower(prim_func, "F1", skip=("P0c",)), arrays, DEFAULT_TARGET)
     assert sum(m.duration() for m in models) < 0.75 * fold.duration()
+
+
+def row_sums():
+    return load_kernel(ROOT / "tests" / "kernels" / "row_sums_split.py").prim_func
+
+
+def test_row_sums_wider_than_a_core_are_reduced_across_cores():
+    """1024 columns in 8 blocks of 128: each core sums its piece of the rows, and P0c's second
+    launch adds the 8 partial row sums in slice order, bit for bit as B1's fold does on one core
+    (the tile reduce inside a block rounds in its own order at L9, the same on both paths)."""
+    prim_func = row_sums()
+    across, folded = (pipeline.lower(prim_func, "F1", skip=skip) for skip in ((), ("P0c",)))
+    assert isinstance(across, Launches) and not isinstance(folded, Launches)
+    arrays = api.random_inputs(api.lower(prim_func, "P0"), 5)
+    got, one_core = (api.simulate(p, "L9", arrays)["y"] for p in (across, folded))
+    assert np.array_equal(got.view(np.uint32), one_core.view(np.uint32))
+    ref = arrays["X"].astype(np.float64).sum(axis=1)
+    # fp32 sums of 1024 values: a few ulps of the row's absolute sum, far below a wrong slice
+    assert np.max(np.abs(got - ref)) <= 1e-5 * np.max(np.abs(arrays["X"]).sum(axis=1))

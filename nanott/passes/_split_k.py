@@ -54,7 +54,7 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
         dtype = next(p.dtype for p in k.params if p.name == a.dst.buffer)
         shape = shapes[a.src.buffer]
         old, total = names.fresh(f"{a.dst.buffer}_old"), names.fresh(f"{a.dst.buffer}_sum")
-        whole = (l1.Const(0, "int32"),) * 2
+        whole = (l1.Const(0, "int32"),) * len(shape)
         pre += [l1.Alloc(old, shape, dtype, "shared", cb_plan(shape, dtype, 2, "the output's old block"),
                          loc=a.loc),
                 l1.Alloc(total, shape, dtype, "fragment",
@@ -62,9 +62,9 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
                 l1.Copy(a.dst, l1.Region(old, whole, shape), loc=a.loc),
                 l1.Copy(l1.Region(old, whole, shape), l1.Region(total, whole, shape), loc=a.loc)]
         post.append(l1.Copy(l1.Region(total, whole, shape), a.dst, loc=a.loc))
-        ij = (l1.Var(i), l1.Var(j))
+        ij = (l1.Var(i), l1.Var(j))[:len(shape)]                # a block, or a vector of row sums
         value = l1.BinOp("+", l1.Load(total, ij), l1.Load(a.src.buffer, ij))
-        sums[n] = l1.Parallel((i, j), shape, (l1.Store(total, ij, value, loc=a.loc),), loc=a.loc)
+        sums[n] = l1.Parallel((i, j)[:len(shape)], shape, (l1.Store(total, ij, value, loc=a.loc),), loc=a.loc)
     body = tuple(sums.get(n, s) for n, s in enumerate(k.body))
     for d in split:                                   # the first block variable varies fastest
         body = (l1.For(k.block_vars[d], l1.Const(k.grid[d], "int32"), "split", 0, body, loc=k.loc),)
@@ -74,12 +74,13 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
 
 
 def check(k: l1.Kernel, n: int, shapes: dict) -> None:
-    """What the fold needs of the atomic add k.body[n]: a 2-D destination at block indices, a
-    whole on-chip block added, and no other statement touching the destination tensor."""
+    """What the fold needs of the atomic add k.body[n]: a 2-D (a block) or 1-D (row sums split over
+    cores) destination at block indices, a whole on-chip block added, and no other statement
+    touching the destination tensor."""
     a = k.body[n]
-    if len(a.dst.extents) != 2 or any(isinstance(x, l1.Var) and x.name not in k.block_vars
-                                      for x in walk(a.dst.starts)):
-        raise NanottError("NT323", f"T.atomic_add into {a.dst}: only a 2-D region at block indices "
+    if len(a.dst.extents) not in (1, 2) or any(isinstance(x, l1.Var) and x.name not in k.block_vars
+                                               for x in walk(a.dst.starts)):
+        raise NanottError("NT323", f"T.atomic_add into {a.dst}: only a 1-D or 2-D region at block indices "
                           "is supported yet", a.loc, HINT)
     if a.src.buffer not in shapes or tuple(a.src.extents) != shapes[a.src.buffer]:
         raise NanottError("NT323", f"T.atomic_add of {a.src}: only a whole on-chip block can be added "

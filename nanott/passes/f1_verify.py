@@ -36,13 +36,12 @@ Why:       the device detects none of these mistakes: it hangs, or computes garb
 """
 from __future__ import annotations
 
-from math import gcd
 from typing import Any
 
 from nanott.ir import CheckError, walk
 from nanott.languages import l9
-from nanott.passes._affine import affine
 from nanott.passes._cb_plan import check_l1_budget
+from nanott.passes._f1_bounds import bound
 from nanott.passes._f1_cooperation import check_cooperation
 from nanott.passes._f1_deadlock import check_deadlock
 from nanott.passes._f1_protocol import check_protocol
@@ -107,40 +106,6 @@ def check_cb_balance(program: l9.Program) -> None:
             if isinstance(s, (l9.CbReserve, l9.CbWait)) and s.pages > capacity[s.cb]:
                 raise broken("CB balance", k.role, f"{s.head()} asks for more than the "
                              f"{capacity[s.cb]} pages the CB holds", s.cb, s.loc)
-
-
-def bound(e: Any, env: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:
-    """The least and greatest value of an index expression (None when it cannot be bounded)."""
-    if isinstance(e, l9.Const) and isinstance(e.value, int):
-        return e.value, e.value
-    if isinstance(e, l9.Var):
-        return env.get(e.name)
-    if not isinstance(e, l9.BinOp):
-        return None
-    a, b = bound(e.lhs, env), bound(e.rhs, env)
-    if a is None or b is None:
-        return None
-    if e.op in ("+", "-", "*", "min", "max"):
-        f = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
-             "min": min, "max": max}[e.op]
-        corners = [f(x, y) for x in a for y in b]
-        return min(corners), max(corners)
-    if e.op in ("//", "%") and b[0] == b[1] and b[0] > 0 and a[0] >= 0:
-        if e.op == "//":
-            return a[0] // b[0], a[1] // b[0]
-        g, r = stride(e.lhs)
-        if g > 1 and b[0] % g == 0:           # lhs = r (mod g), g | m: lhs % m is one of r, r + g, .., m - g + r
-            return r, max(r, min(a[1], b[0] - g + r))
-        return 0, min(a[1], b[0] - 1)
-    return None
-
-
-def stride(e: Any) -> tuple[int, int]:
-    """(g, r): every value of the integer expression e is r modulo g (g = 0: e is the constant r).
-    `(sb * 4) % 8` then reaches 4, not 7, and a 1x4 matmul_block at it fits an 8-tile row."""
-    terms, const = affine(e)
-    g = gcd(*(c for _, c in terms))
-    return g, const % g if g else const
 
 
 def check_dst_capacity(k: l9.DeviceKernel, config: l9.ComputeConfig, target: Target) -> None:

@@ -2,10 +2,11 @@
 
 Changes:   a kernel whose top-level T.atomic_add adds a block into a region that some grid
            dimension does not index (split-K: every slice bz adds into the same block of C), and
-           whose output blocks alone would leave cores of the target idle, becomes two launches:
+           whose output blocks alone would leave cores of the target idle, becomes two launches
+           (a 2-D block, or a 1-D vector: row sums whose columns are split over cores):
              launch 0  the whole grid, slices included, dealt to the cores: each block copies its
-                       partial sum into its own block of a scratch DRAM tensor (the slice as a
-                       leading index), where the atomic add was
+                       partial sum into its own block of a scratch DRAM tensor (slice s's
+                       partials in rows s * rows.. of it), where the atomic add was
              launch 1  the output blocks only: each reads its block of the destination, adds the
                        slices' partials to it in slice order, in float32 rounded to the
                        destination's dtype after each, and writes it back
@@ -30,7 +31,7 @@ from math import prod
 
 from nanott.ir import replace, walk
 from nanott.languages import l0
-from nanott.passes._affine import build
+from nanott.passes._affine import affine, build
 from nanott.passes._split_k import check
 from nanott.passes._names import NameSupply, names_in
 from nanott.target import Target
@@ -54,9 +55,10 @@ def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launche
     dst = next(p for p in k.params if p.name == a.dst.buffer)
     src_dtype = next(s.dtype for s in walk(k.body) if isinstance(s, l0.Alloc) and s.name == a.src.buffer)
     slices = prod(k.grid[d] for d in split)
-    scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slices, *dst.shape), src_dtype, loc=a.loc)
-    index = slice_index(k, split)
-    partial = l0.Region(scratch.name, (index, *a.dst.starts), (1, *a.dst.extents), loc=a.loc)
+    rows = dst.shape[0]                         # slice s's partials: rows s * rows.. of the scratch
+    scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slices * rows, *dst.shape[1:]), src_dtype, loc=a.loc)
+    first_row = l0.BinOp("+", l0.BinOp("*", slice_index(k, split), l0.Const(rows, I32)), a.dst.starts[0])
+    partial = l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
     note = l0.Attr("split_k", f"{slices} slices on their own cores, summed into {dst.name} by launch 1")
     first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p is not dst), scratch),
                     body=tuple(l0.Copy(a.src, partial, loc=a.loc) if s is a else s for s in k.body),
@@ -83,11 +85,12 @@ def reduce_body(a: l0.AtomicAdd, scratch: l0.Tensor, dst: l0.Tensor, slices: int
     old, total, part = (names.fresh(f"{dst.name}_{w}") for w in ("old", "sum", "part"))
     s, i, j = names.fresh("s"), names.fresh("i"), names.fresh("j")
     whole = (l0.Const(0, I32),) * len(shape)
-    ij = (l0.Var(i), l0.Var(j))
+    ij = (l0.Var(i), l0.Var(j))[:len(shape)]
     value = l0.BinOp("+", l0.Load(total, ij), l0.Load(part, ij))
-    step = (l0.Copy(l0.Region(scratch.name, (l0.Var(s), *a.dst.starts), (1, *shape)),
+    first_row = l0.BinOp("+", l0.BinOp("*", l0.Var(s), l0.Const(dst.shape[0], I32)), a.dst.starts[0])
+    step = (l0.Copy(l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), shape),
                     l0.Region(part, whole, shape), loc=loc),
-            l0.Parallel((i, j), shape, (l0.Store(total, ij, value, loc=loc),), loc=loc))
+            l0.Parallel((i, j)[:len(shape)], shape, (l0.Store(total, ij, value, loc=loc),), loc=loc))
     return (l0.Alloc(old, shape, dst.dtype, "shared", loc=loc),
             l0.Alloc(total, shape, dst.dtype, "fragment", loc=loc),
             l0.Alloc(part, shape, scratch.dtype, "shared", loc=loc),
