@@ -32,6 +32,9 @@ collect_ignore = [] if os.environ.get("NANOTT_TEST_METAL") == "1" else ["metal"]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
 
 
+LAST_L0 = [s.id for s in PIPELINE if s.dst == "L0"][-1]        # after it, a program's launches are fixed
+
+
 @cache
 def launch_count(example: str) -> int:
     """How many launches the example's program has after the L0 stages (cheap, at collection: P0c
@@ -39,9 +42,8 @@ def launch_count(example: str) -> int:
     from nanott import pipeline
     from nanott.ir import launches_of
     from nanott.loader import load_kernel
-    last_l0 = [s.id for s in PIPELINE if s.dst == "L0"][-1]
     prim_func = load_kernel(ROOT / "examples" / f"{example}.py").prim_func
-    return len(launches_of(pipeline.lower(prim_func, last_l0, check=False)))
+    return len(launches_of(pipeline.lower(prim_func, LAST_L0, check=False)))
 
 
 def launch_ids() -> list[str]:
@@ -213,7 +215,7 @@ class Lowerings:
     @cache
     def launch_inputs(self, name: str) -> dict[str, np.ndarray]:
         """Random inputs of one launch on its own (a scratch tensor it reads is random too)."""
-        return api.random_inputs(self.launch(name, "P0"), seed=0)
+        return api.random_inputs(self.launch(name, LAST_L0), seed=0)    # P0c may split a kernel in two
 
     @cache
     def inputs(self, example: str) -> dict[str, np.ndarray]:

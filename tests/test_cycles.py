@@ -11,6 +11,8 @@ import pytest
 
 import nanott.language as T
 from nanott import api
+from nanott.ir import Launches, launches_of
+from nanott.languages.l0_interp import scratch_arrays
 from nanott.loader import load_kernel
 from nanott.sim import cycles, machine as m
 from nanott.sim.report import figures
@@ -140,10 +142,12 @@ def test_lockstep_keeps_the_reference_times(example):
     program = api.lower(loaded.prim_func, "F1")
     inputs = api.random_inputs(api.lower(loaded.prim_func, "P0"), 0)
     args = {"target": WORMHOLE_N150, "fidelity": None, "trace": False}
-    fast, slow = cycles.TimedLockstep(dict(args)), cycles.Timed(dict(args))
-    fast.run(program, {k: v.copy() for k, v in inputs.items()})
-    slow.run(program, {k: v.copy() for k, v in inputs.items()})
-    assert figures(fast.model) == figures(slow.model)
-    assert sum(c.weight for c in fast.model.cores.values()) == len(slow.model.cores)
-    for key, c in fast.model.cores.items():
-        assert (c.busy, c.clock) == (slow.model.cores[key].busy, slow.model.cores[key].clock)
+    arrays = [{k: v.copy() for k, v in inputs.items()} | (scratch_arrays(program) if isinstance(program, Launches) else {}) for _ in "fs"]
+    for launch in launches_of(program):                 # gemm_splitk: two launches after P0c
+        fast, slow = cycles.TimedLockstep(dict(args)), cycles.Timed(dict(args))
+        fast.run(launch, arrays[0])
+        slow.run(launch, arrays[1])
+        assert figures(fast.model) == figures(slow.model)
+        assert sum(c.weight for c in fast.model.cores.values()) == len(slow.model.cores)
+        for key, c in fast.model.cores.items():
+            assert (c.busy, c.clock) == (slow.model.cores[key].busy, slow.model.cores[key].clock)

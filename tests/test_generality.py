@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from nanott import api, pipeline
-from nanott.languages.l0_interp import np_dtype
+from nanott.ir import Launches, launches_of
+from nanott.languages.l0_interp import np_dtype, scratch_arrays
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
 
@@ -296,11 +297,8 @@ def check_levels(loaded, reference) -> None:
             dtype = next(p.dtype for p in kernel.params if p.name == name)
             assert api.within(got[name], expected[name], dtype), (
                 f"{level} {name}: max rel err {api.max_rel_error(got[name], expected[name]):.3g}")
-        if level in ("L0", "L5"):       # api.simulate ran compiled closures: the reference agrees
-            reference_run = {k: v.copy() for k, v in inputs.items()}
-            pipeline.interpreter(level)().run(program, reference_run)
-            assert api.identical(got, reference_run, outputs), f"compiled {level} differs from Interp{level}"
-        if level == "L9":               # api.simulate ran the cores in lockstep: the reference agrees
-            reference_l9 = {k: v.copy() for k, v in inputs.items()}
-            InterpL9().run(program, reference_l9)
-            assert api.identical(got, reference_l9, outputs), "lockstep L9 differs from InterpL9"
+        if level in ("L0", "L5", "L9"):   # api.simulate ran compiled closures (L9: cores in lockstep)
+            reference_run = {k: v.copy() for k, v in inputs.items()} | (scratch_arrays(program) if isinstance(program, Launches) else {})
+            for launch in launches_of(program):       # a split-K kernel is two launches after P0c
+                (InterpL9 if level == "L9" else pipeline.interpreter(level))().run(launch, reference_run)
+            assert api.identical(got, reference_run, outputs), f"simulate at {level} differs from Interp{level}"
