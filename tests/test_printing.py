@@ -19,7 +19,7 @@ def test_a_source_line_is_named_where_it_changes():
     assert [m and m.group(1) for m in comments] == ["k.py:5", None, "k.py:6", None, "k.py:5"]
 
 
-KERNEL = re.compile(r"^\s*(reader|compute|writer):$|^// ----- ")      # where a new listing starts
+KERNEL = re.compile(r"^\s*(reader|compute|writer):$|^// ----- |^launch \d+:$")      # where a new listing starts (a launch too)
 
 
 def test_no_listing_repeats_the_line_above_it():
