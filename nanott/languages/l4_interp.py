@@ -84,6 +84,8 @@ class InterpL4(InterpL3):
         match e:
             case l4.Load(cb, indices):
                 return super().eval(l0.Load(cb_key(cb), indices), env)
+            case l4.Element(_, src, row, col):       # the scratch page holds what DRAM holds
+                return self.tiles(src, env)[int(self.eval(row, env)), int(self.eval(col, env))][()]
             case _:
                 return super().eval(e, env)
 

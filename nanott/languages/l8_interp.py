@@ -68,6 +68,17 @@ class InterpL8(InterpL7):
     def finish(self, arrays: dict[str, np.ndarray]) -> None:
         self.dram.untilize_into(arrays)
 
+    def eval(self, e: Any, env: Env) -> Any:
+        if isinstance(e, l8.FrontElement):    # a data-movement core reads its L1 (lockstep: every core's)
+            page = self.front_page(env, e.cb)
+            r, c = (np.asarray(self.eval(x, env), dtype=np.int64) for x in (e.row, e.col))
+            return (page[np.arange(page.shape[0]), r, c] if page.ndim == 3 else page[r, c])[()]
+        return super().eval(e, env)
+
+    def front_page(self, env: KernelEnv, cb: int) -> np.ndarray:
+        ring = env.cbs[cb]
+        return ring.pages[ring.front(0, "an element read")]
+
     def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
         match s:
             case l8.CbReserve(cb, n):
@@ -205,3 +216,4 @@ if __name__ == "__main__":
     from nanott.languages.l1_interp import demo_run
     l8.LANG.check(demo_kernel())
     demo_run(InterpL8(seed=1), demo_kernel())
+
