@@ -19,7 +19,7 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, Loc
 from nanott.languages import l3, l4
-from nanott.passes._affine import divide
+from nanott.passes._affine import affine, build, divide
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
@@ -160,7 +160,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         ones = tuple(1 for _ in e.indices)
         region = self.as_matrix(l3.Region(e.buffer, e.indices, ones), e.loc) if len(e.indices) > 2 else \
             l3.Region(e.buffer, (l3.Const(0, "int32"), *e.indices) if len(e.indices) == 1 else e.indices, (1, 1))
-        (row, col), tile = region.starts, l3.Const(TILE, "int32")
+        (row, col), tile = (build(*affine(x)) for x in region.starts), l3.Const(TILE, "int32")
         div = [l3.BinOp("//", self.visit(x), tile, loc=e.loc) for x in (row, col)]
         mod = [l3.BinOp("%", self.visit(x), tile, loc=e.loc) for x in (row, col)]
         return l4.Element(self.index[name], l4.TileSlice(e.buffer, *div, 1, 1, loc=e.loc), *mod, loc=e.loc)
