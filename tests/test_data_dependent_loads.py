@@ -131,3 +131,47 @@ def test_an_index_outside_its_tensor_is_a_protocol_fault(tmp_path):
     program = api.lower(loaded.prim_func, stop_after="D3")
     with pytest.raises(SimulationError, match="noc_async_read_page X.page"):
         api.simulate(program, "L8", inputs)
+
+
+# A mask made of values read from DRAM (TileLang's varlen decoding: `i_s * block_N + j >= seqlens[b]`):
+# the reader makes it (generate_to_cb), reading both lets.
+VARLEN = '''
+import tilelang
+import tilelang.language as T
+
+
+@tilelang.jit(out_idx=[-1])
+def masked(M, n_src, bm=32, dtype="bfloat16"):
+    @T.prim_func
+    def main(X: T.Tensor((M, n_src * 32), dtype), Index: T.Tensor((M // bm,), "int32"),
+             Lens: T.Tensor((M // bm,), "int32"), Y: T.Tensor((M, 32), dtype)):
+        with T.Kernel(T.ceildiv(M, bm), threads=128) as bx:
+            X_s = T.alloc_shared((bm, 32), dtype)
+            y = T.alloc_fragment((bm, 32), "float32")
+            col = Index[bx]
+            n = Lens[bx]
+            T.copy(X[bx * bm, col * 32], X_s)
+            for i, j in T.Parallel(bm, 32):
+                y[i, j] = T.if_then_else(col * 32 + j < n, 1.0, 0.0)
+            for i, j in T.Parallel(bm, 32):
+                y[i, j] = y[i, j] * X_s[i, j]
+            T.copy(y, Y[bx * bm, 0])
+    return main
+'''
+
+
+def test_a_mask_of_values_read_from_dram_is_made_by_the_reader_at_every_level(tmp_path):
+    loaded = load(tmp_path, VARLEN, {"M": "96", "n_src": "3"})
+    kernel = api.lower(loaded.prim_func, stop_after="P0")
+    inputs = api.random_inputs(kernel, 5)
+    assert index_ranges(kernel) == {"Index": (0, 3)}          # Lens starts no copy: any int
+    inputs["Lens"][:] = np.random.default_rng(5).integers(0, 96, size=3)   # cuts inside the 3 blocks
+    x, index, lens = inputs["X"].astype(np.float64), inputs["Index"], inputs["Lens"]
+    cols = index[:, None] * 32 + np.arange(32)
+    assert 0 < (cols < lens[:, None]).mean() < 1                # the mask keeps some columns, not all
+    expected = np.concatenate([x[b * 32:(b + 1) * 32, cols[b]] * (cols[b] < lens[b]) for b in range(3)])
+    program = api.lower(loaded.prim_func, stop_after="D3")
+    assert "generate_to_cb" in str(program.kernel("reader"))
+    for level in ("L0", "L5", "L8", "L9"):
+        got = api.simulate(api.lower(loaded.prim_func, stop_after=api.stage_for_level(level).id), level, inputs)
+        assert api.within(got["Y"], expected.astype(inputs["X"].dtype), "bfloat16"), level
