@@ -13,7 +13,8 @@ From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it w
 viewed as the matrix of rows the tile grid covers; a 1-D tensor is row 0 of a row of tiles) and put
 back, cropped, into the caller's array when it ends. A masked read of L0 (zeros
 outside the tensor) reads the zero padding here, and a masked store (dropped) writes padding that
-is cropped: still bit-identical to L3.
+is cropped: still bit-identical to L3. An Element (a let reading a DRAM element) is the element at
+its row and column of the tile it names, as DRAM holds it (L3 read the same element of the tensor).
 """
 from __future__ import annotations
 

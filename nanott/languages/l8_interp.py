@@ -18,7 +18,9 @@ A kernel blocks only in cb_reserve_back and cb_wait_front; when none can go on, 
 names each blocked kernel, its CB with the pages asked and visible or free, and its partner's state.
 Init statements are no-ops here (the DST and init checks are InterpL9's). Tile arithmetic is
 InterpL5's: a TileRef reads the waited front of its CB at slot row * block_cols + col, a TStore
-writes the reserved back at the same slot. Results are bit-identical to InterpL7's.
+writes the reserved back at the same slot. A FrontElement (a let of the reader reading a DRAM
+element) is the element of the first waited page of its CB, checked as a read of that slot (rule 6).
+Results are bit-identical to InterpL7's.
 """
 from __future__ import annotations
 
