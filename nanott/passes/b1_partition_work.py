@@ -14,7 +14,9 @@ Changes:   grid blocks are dealt to cores. Blocks are numbered with the first bl
            T.atomic_add destination depends on is not dealt out; its slices of an output block
            run on that block's core, as a loop of kind `split` around the body, and each atomic
            add becomes a sum in an L1 block, read from the output first and written once after
-           the last slice.
+           the last slice. An atomic add inside a loop whose adds never meet (every grid index of
+           more than one block and every enclosing loop move its destination by a whole region:
+           linear attention's output chunks) becomes a read, a sum and a write of its region there.
 Preserves: every block runs exactly once, on exactly one core; the body is untouched but for the
            split-K fold, which adds in L0's order with L0's roundings.
 Why:       Tensix cores have no hardware block scheduler: the host decides which core runs which
