@@ -285,3 +285,16 @@ def test_b1_adds_in_a_loop_that_never_meet_become_a_read_a_sum_and_a_write(tmp_p
     a = inputs["A"]
     assert np.array_equal(got["L9"]["C"][:, 32:64], a[:, :32])
     assert not got["L9"]["C"][:, :32].any() and not got["L9"]["C"][:, 64:].any()
+
+
+@pytest.mark.parametrize("start, why", [
+    ("k * 32 + bx * 32", "block 1 at k = 0 and block 0 at k = 1 add into the same rows"),
+    ("k * 64", "the two blocks of bx add into the same rows"),
+    ("bx * 64", "the two iterations of k add into the same rows"),
+])
+def test_adds_in_a_loop_that_may_meet_are_a_diagnostic(tmp_path, start, why):
+    from nanott import api
+    from nanott.diagnostics import NanottError
+    with pytest.raises(NanottError) as e:
+        api.lower(splitk_kernel(tmp_path, IN_LOOP.replace("k * 64 + bx * 32, 32", f"{start}, 32")))
+    assert e.value.code == "NT323" and "may meet" in e.value.message and e.value.loc.line == 10, why

@@ -12,23 +12,18 @@ body, and each `T.atomic_add(C[r], block)` becomes an accumulation on chip:
     copy C_sum -> C[r]                               written once, after the last slice
 
 which adds in the order and with the roundings L0's atomic adds have (grid order: slice after
-slice, each add in float32 rounded to C's dtype). An atomic add inside a loop (linear attention
-adds each chunk's output block) becomes the same read, add and write in place, one per iteration,
-where analysis shows no two adds meet: every grid dim of more than one block is read by the
-destination's start, and each enclosing loop moves it by at least its extent along some dim. Why on one core: a Tensix core cannot add into
+slice, each add in float32 rounded to C's dtype). An atomic add inside a loop whose adds never
+meet becomes a read, a sum and a write where it is (_b1_adds_in_loops.py). Why on one core: a Tensix core cannot add into
 DRAM atomically, and a reduction across cores (partials through a DRAM workspace and a second
 phase, or between cores over the NoC) needs a barrier or semaphores nanott does not model yet; so
 the slices of a block lose their parallelism, and the IR says so on the loop.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from nanott.diagnostics import NanottError
-from nanott.ir import replace, walk
+from nanott.ir import walk
 from nanott.languages import l1
-from nanott.passes._affine import affine, subst
-from nanott.passes._cb_plan import cb_plan
+from nanott.passes._b1_adds_in_loops import adds_in_loops, sum_in_place
 from nanott.passes._names import NameSupply, names_in
 
 HINT = ("write split-K as TileLang does: after the K loop, T.atomic_add(C[by * bm, bx * bn], C_local) "
@@ -68,69 +63,6 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
     keep = [d for d in range(len(k.grid)) if d not in split]
     return (tuple(k.grid[d] for d in keep), tuple(k.block_vars[d] for d in keep),
             (*pre, *body, *post))
-
-
-def sum_in_place(k: l1.Kernel, a: l1.AtomicAdd, shape: tuple[int, ...], names: NameSupply, what: str):
-    """The atomic add `a` as a sum on chip: (allocs, reads of the old block, the sum, its write)."""
-    dtype = next(p.dtype for p in k.params if p.name == a.dst.buffer)
-    old, total = names.fresh(f"{a.dst.buffer}_old"), names.fresh(f"{a.dst.buffer}_sum")
-    whole = (l1.Const(0, "int32"),) * len(shape)
-    allocs = (l1.Alloc(old, shape, dtype, "shared", cb_plan(shape, dtype, 2, "the output's old block"), loc=a.loc),
-              l1.Alloc(total, shape, dtype, "fragment", cb_plan(shape, dtype, 2, f"{what}, updated in place"),
-                       loc=a.loc))
-    read = (l1.Copy(a.dst, l1.Region(old, whole, shape), loc=a.loc),
-            l1.Copy(l1.Region(old, whole, shape), l1.Region(total, whole, shape), loc=a.loc))
-    idx = tuple(names.fresh(v) for v in "ij"[:len(shape)]) if len(shape) <= 2 else \
-        tuple(names.fresh(f"i{d}") for d in range(len(shape)))
-    at = tuple(l1.Var(v) for v in idx)
-    value = l1.BinOp("+", l1.Load(total, at), l1.Load(a.src.buffer, at))
-    add = l1.Parallel(idx, shape, (l1.Store(total, at, value, loc=a.loc),), loc=a.loc)
-    return allocs, read, add, l1.Copy(l1.Region(total, whole, shape), a.dst, loc=a.loc)
-
-
-def adds_in_loops(k: l1.Kernel, names: NameSupply) -> tuple[tuple, tuple]:
-    """Each atomic add inside kernel loops, where no two of its adds meet, as a read, a sum and
-    a write in place: (allocs for the kernel's top, the body). Others are left for NT323."""
-    lets: dict = {}
-    for let in (x for x in walk(k.body) if isinstance(x, l1.Let)):      # in order: a let sees those before
-        lets[let.var] = subst(let.value, lets)
-    shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l1.Alloc)}
-    grid = {v for v, n in zip(k.block_vars, k.grid) if n > 1}
-    pre: list = []
-
-    def lower(s: Any, loops: tuple) -> tuple:
-        if isinstance(s, l1.For):
-            return (replace(s, body=tuple(x for b in s.body for x in lower(b, loops + (s,)))),)
-        if not (isinstance(s, l1.AtomicAdd) and loops and s.src.buffer in shapes
-                and tuple(s.src.extents) == shapes[s.src.buffer] and alone(k, s)):
-            return (s,)
-        starts = tuple(subst(x, lets) for x in s.dst.starts)
-        if not grid <= {x.name for x in walk(starts) if isinstance(x, l1.Var)} or \
-                not all(moves(starts, s.dst.extents, f, loops) for f in loops):
-            return (s,)
-        allocs, read, add, write = sum_in_place(k, s, shapes[s.src.buffer], names, "one add's sum")
-        pre.extend(allocs)
-        return (*read, add, write)
-
-    body = tuple(x for s in k.body for x in lower(s, ()))
-    return tuple(pre), body
-
-
-def moves(starts: tuple, extents: tuple, loop: l1.For, loops: tuple) -> bool:
-    """Some dim's start steps by at least its extent per iteration of `loop` and reads no other loop."""
-    others = {f.var for f in loops} - {loop.var}
-    for start, extent in zip(starts, extents):
-        terms, _ = affine(start)
-        coef = sum(c for a, c in terms if a == l1.Var(loop.var))
-        if abs(coef) >= extent and not {x.name for x in walk(start) if isinstance(x, l1.Var)} & others:
-            return True
-    return False
-
-
-def alone(k: l1.Kernel, a: l1.AtomicAdd) -> bool:
-    """No statement but `a` reads or writes a's destination tensor."""
-    return not [x for x in walk(k.body) if x is not a and getattr(x, "buffer", None) == a.dst.buffer
-                and not any(x is y for y in walk(a))]
 
 
 def check(k: l1.Kernel, n: int, shapes: dict) -> None:
