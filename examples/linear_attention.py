@@ -11,7 +11,7 @@ V, plus its inter-chunk part, Q times h as it was before the chunk; then h += K^
 (T.gemm with transpose_A), and after the last chunk h is the final state. Each chunk's output
 block is added into O with T.atomic_add inside the loop: every grid index and the chunk index
 move the destination, so no two adds meet, and B1 lowers each one to a read, a sum and a write
-of its own region (_b1_split_k.py). batch 1, seq 256 (4 chunks), heads 2, DK = DV = 64, float16
+of its own region (_b1_adds_in_loops.py). batch 1, seq 256 (4 chunks), heads 2, DK = DV = 64, float16
 inputs, float32 outputs.
 """
 import numpy as np

@@ -11,7 +11,7 @@ shows that two adds with different block indices or loop iterations never touch 
 which adds in float32 and rounds to O's dtype, as L0's atomic add does. The reader reads the
 region and the writer writes it back in the same iteration; a later iteration touches another
 region, so no read overtakes a write it depends on. Anything else stays an AtomicAdd, which
-fold_split_k reports (NT323).
+fold_split_k, the sub-step after this one, reports (NT323).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from nanott.ir import replace, walk
 from nanott.languages import l1
 from nanott.passes._affine import affine, subst
 from nanott.passes._cb_plan import cb_plan
-from nanott.passes._names import NameSupply
+from nanott.passes._names import NameSupply, names_in
 
 
 def sum_in_place(k: l1.Kernel, a: l1.AtomicAdd, shape: tuple[int, ...], names: NameSupply, what: str):
@@ -40,6 +40,12 @@ def sum_in_place(k: l1.Kernel, a: l1.AtomicAdd, shape: tuple[int, ...], names: N
     value = l1.BinOp("+", l1.Load(total, at), l1.Load(a.src.buffer, at))
     add = l1.Parallel(idx, shape, (l1.Store(total, at, value, loc=a.loc),), loc=a.loc)
     return allocs, read, add, l1.Copy(l1.Region(total, whole, shape), a.dst, loc=a.loc)
+
+
+def lower_adds_in_loops(k: l1.Kernel) -> l1.Kernel:
+    """Atomic adds inside loops that never meet become a read, a sum and a write of their region."""
+    pre, body = adds_in_loops(k, NameSupply(names_in(k)))
+    return replace(k, body=(*pre, *body))
 
 
 def adds_in_loops(k: l1.Kernel, names: NameSupply) -> tuple[tuple, tuple]:

@@ -13,7 +13,8 @@ body, and each `T.atomic_add(C[r], block)` becomes an accumulation on chip:
 
 which adds in the order and with the roundings L0's atomic adds have (grid order: slice after
 slice, each add in float32 rounded to C's dtype). An atomic add inside a loop whose adds never
-meet becomes a read, a sum and a write where it is (_b1_adds_in_loops.py). Why on one core: a Tensix core cannot add into
+meet was made a read, a sum and a write where it is before (_b1_adds_in_loops.py, the sub-step
+lower_adds_in_loops). Why on one core: a Tensix core cannot add into
 DRAM atomically, and a reduction across cores (partials through a DRAM workspace and a second
 phase, or between cores over the NoC) needs a barrier or semaphores nanott does not model yet; so
 the slices of a block lose their parallelism, and the IR says so on the loop.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l1
-from nanott.passes._b1_adds_in_loops import adds_in_loops, sum_in_place
+from nanott.passes._b1_adds_in_loops import sum_in_place
 from nanott.passes._names import NameSupply, names_in
 
 HINT = ("write split-K as TileLang does: after the K loop, T.atomic_add(C[by * bm, bx * bn], C_local) "
@@ -39,25 +40,24 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
     at = [n for n, s in enumerate(k.body) if isinstance(s, l1.AtomicAdd)]
     adds = [k.body[n] for n in at]
     names = NameSupply(names_in(k))
-    pre, body = adds_in_loops(k, names)
-    nested = [x for s in body if not isinstance(s, l1.AtomicAdd) for x in walk(s)
+    nested = [x for s in k.body if not isinstance(s, l1.AtomicAdd) for x in walk(s)
               if isinstance(x, l1.AtomicAdd)]
     if nested:
         raise NanottError("NT323", "a T.atomic_add inside a loop whose adds may meet (two grid blocks or two "
                           "iterations adding into one region) is not supported yet", nested[0].loc, LOOP_HINT)
     if not adds:
-        return k.grid, k.block_vars, (*pre, *body)
+        return k.grid, k.block_vars, k.body
     kept = {x.name for a in adds for x in walk(a.dst.starts) if isinstance(x, l1.Var)}
     split = [i for i, v in enumerate(k.block_vars) if v not in kept]
     shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l1.Alloc)}
     for n in at:
         check(k, n, shapes)
-    pre, post, sums = list(pre), [], {}
+    pre, post, sums = [], [], {}
     for n, a in zip(at, adds):
         allocs, read, sums[n], write = sum_in_place(k, a, shapes[a.src.buffer], names, "split-K sum")
         pre += [*allocs, *read]
         post.append(write)
-    body = tuple(sums.get(n, s) for n, s in enumerate(body))
+    body = tuple(sums.get(n, s) for n, s in enumerate(k.body))
     for d in split:                                   # the first block variable varies fastest
         body = (l1.For(k.block_vars[d], l1.Const(k.grid[d], "int32"), "split", 0, body, loc=k.loc),)
     keep = [d for d in range(len(k.grid)) if d not in split]
