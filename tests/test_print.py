@@ -8,7 +8,7 @@ business), each core the lines of the blocks B1 dealt it, the same at L2..L9 and
 Floats print too (float32 arithmetic, shown to 6 digits as C++'s `<<` shows them), and functions
 of scalars: a choice, abs, a negation, a cast to int32, Python's floor // and % of negative values,
 a condition (1 or 0). What nanott cannot print yet (an element, inside T.Parallel, a transcendental
-function, a cast to a narrow float) is NT326, and a message that cannot become a C++ string literal
+function, a cast to a narrow float, a DRAM tensor) is NT326, and a message that cannot become a C++ string literal
 NT104, never a traceback.
 """
 from __future__ import annotations
@@ -171,7 +171,7 @@ def test_eager_style_prints_at_l0_and_l9():
 
 
 BAD = {
-    "T.print(A_s)": "NT326",                         # a buffer: its contents are not printed yet
+    "T.print(A)": "NT326",                           # a DRAM tensor (buffers: tests/test_print_buffers.py)
     "T.print(A_s[0, 0])": "NT326",                   # an element
     "T.print(T.exp(bx * 0.5))": "NT326",             # a transcendental function: no libm on the cores
     "T.print(T.sqrt(bx * 1.0) + 1)": "NT326",

@@ -1,4 +1,4 @@
-"""What `T.print` of a scalar can print, decided where the kernel says it (P0).
+"""What `T.print` can print, decided where the kernel says it (P0): an on-chip buffer (below), or a scalar.
 
 A printed scalar is an expression over block indices, loop variables, lets and constants: `+ - *
 / // % min max`, comparisons and `and`/`or` (printed 1 or 0), `T.if_then_else`, `-x`, `abs(x)`
@@ -22,9 +22,21 @@ from typing import Any
 from nanott.ir import walk
 from nanott.language.values import is_float
 from nanott.languages import l0
+from nanott.target import TILE
 
 PRINTABLE_CASTS = ("int32", "float32")
 SIGN_FUNCTIONS = ("neg", "abs")
+
+
+def buffer_refusal(buffer: Any) -> str | None:
+    """Why a buffer cannot be printed, or None: a buffer prints as its CB's tiles from C1 on
+    (languages/printed.py), so it must be on chip, 2-D, and whole 32x32 tiles (no padding to hide)."""
+    if buffer.scope == "dram":
+        return f"of the DRAM tensor {buffer.label} (print the on-chip buffer it is copied into)"
+    if len(buffer.shape) != 2 or any(n % TILE for n in buffer.shape):
+        return (f"of {buffer.label}, {'x'.join(map(str, buffer.shape))}: only 2-D buffers of whole "
+                f"{TILE}x{TILE} tiles print")
+    return None
 
 
 def refusal(value: Any) -> str | None:

@@ -30,7 +30,8 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l5
 from nanott.languages.l5 import (  # noqa: F401  (productions L6 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, GenerateToCb, Kernel, Let, ReadToCb, Select,
+    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, For, GenerateToCb, Kernel, Let,
+    ReadToCb, Select,
     TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill, TileLayout, TileLoad,
     TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose, TileSlice, TileUnary, Tensor, TOp,
     TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
@@ -84,7 +85,7 @@ class Release:
 
 
 Expr = l5.Expr
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print | PrintCb
 
 
 def one_producer_one_consumer(k) -> str | None:

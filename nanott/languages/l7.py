@@ -24,7 +24,7 @@ from nanott.ir import Language, node, walk
 from nanott.languages import l6
 from nanott.languages.l0 import param_lines
 from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
+    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
     GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
     TileSlice, TileUnary, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
@@ -74,9 +74,9 @@ class Program:
 
 
 Expr = l6.Expr
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print | PrintCb
 
-ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGroup", "Release", "Print"), "writer": ("WriteFromCb",)}
+ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGroup", "Release", "Print", "PrintCb"), "writer": ("WriteFromCb",)}
 
 
 def statements_in_their_kernels(p, allowed=ROLE_STATEMENTS) -> str | None:

@@ -50,7 +50,7 @@ from nanott.ir import Language, node
 from nanott.languages import l7
 from nanott.languages.l5 import TileGroup
 from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
-    Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
+    Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
     TileTranspose, TileUnary, Tensor, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
@@ -209,13 +209,13 @@ Expr = l7.Expr
 COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print | When | SemSet | SemWait
+        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print | PrintCb | When | SemSet | SemWait
         | SemInc | McastPages | SemSetMcast)
 
 PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
                "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
-    "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print"),
+    "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print", "PrintCb"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
 }
 

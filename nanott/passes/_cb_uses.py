@@ -14,7 +14,7 @@ def touches(s: Any) -> tuple[set[int], set[int]]:
     match s:
         case l5.ReadToCb(_, cb) | l5.GenerateToCb(cb, _, _, _):
             return set(), {cb}
-        case l5.WriteFromCb(cb, _):
+        case l5.WriteFromCb(cb, _) | l5.PrintCb(_, cb):
             return {cb}, set()
         case l5.TileGroup(_, _, body):
             ops = [x.op for x in walk(body) if isinstance(x, l5.TAssign)]
@@ -34,7 +34,7 @@ def leaves(stmts: tuple) -> Iterator[Any]:
     for s in stmts:
         if isinstance(s, l5.For):
             yield from leaves(s.body)
-        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup)):
+        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup, l5.PrintCb)):
             yield s
 
 

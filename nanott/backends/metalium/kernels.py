@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nanott.backends.metalium.api import DATA_FORMATS, Api
-from nanott.backends.metalium.print_values import PrintValue
+from nanott.backends.metalium.print_values import PrintValue, print_cb
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
 from nanott.printing import num
@@ -178,6 +178,9 @@ class KernelPrinter:
             return [head, *body, INDENT * depth + "}\n"]
         if isinstance(s, (l9.SemSetMcast, l9.McastPages)):
             return [self.line(code + ";", s, depth, note) for code, note in self.multicast(s)]
+        if isinstance(s, l9.PrintCb):
+            calls = print_cb(self.call, self.cbs[s.cb], self.cb(s.cb), s.text)
+            return [self.line(code + ";", s, depth, note) for code, note in calls]
         if isinstance(s, l9.For):
             self.scopes.append(set())
             var = self.declare(s.var, "loop variable", s.extent)

@@ -1,4 +1,10 @@
-"""A `T.print` value in C++: the DPRINT argument that shows what every level's interpreter shows.
+"""A `T.print` in C++: the DPRINT calls that show what every level's interpreter shows.
+
+A buffer (a CB from L4 on) prints from the unpack thread, which reads the CB's waited front: its
+header line, then per tile `DPRINT << TSLICE(cb, tile, SliceRange::hw0_32_8())` after the tile's
+slice in the buffer (nanott/languages/printed.py; D3 put the cb_wait_front before it).
+
+A scalar's value:
 
 Each part of the expression has a kind, as the interpreters compute it (nanott/language/
 print_values.py says what may be printed): a float (a float constant, a true division, a cast, or
@@ -14,8 +20,19 @@ from typing import Any, Callable
 
 from nanott.ir import NOLOC, CheckError
 from nanott.languages import l9
+from nanott.languages.printed import STEP, header, tile_prefix
+from nanott.target import TILE
 
 CONDITIONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!=", "and": "&&", "or": "||"}
+
+
+def print_cb(call: Callable[..., str], cb: Any, cb_name: str, text: str) -> list[tuple[str, str]]:
+    """The DPRINT calls (and notes) of a print of CB `cb`, whose C++ constant is `cb_name`."""
+    rows, cols = (n // TILE for n in cb.shape)
+    return [(call("dprint_text", text=header(text, cb.dtype, cb.shape)), "")] + [
+        (call("dprint_tile", text=tile_prefix(text, ti, tj), cb=cb_name, tile=ti * cols + tj),
+         f"tile {ti * cols + tj} of the waited block: every {STEP}th row and column")
+        for ti in range(rows) for tj in range(cols)]
 
 
 def kind(e: Any) -> str:
