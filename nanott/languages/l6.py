@@ -18,7 +18,8 @@ Delta from L5 (made by C3 build-tile-dataflow):
   + Release          the end of a block a loop carried from one iteration to the next (flash
                      attention's Q tile, read by every step; its running row max, read, then
                      updated): the loop's last reader peeks it, and after the loop the compute
-                     kernel frees it once (C3 makes one only for a block compute consumes)
+                     kernel frees it once (C3 makes one only for a block compute consumes);
+                     also the end of a block whose last reader is a print of its CB (PrintCb)
 
 C3 also adds the intermediate CBs the rule "one producer, one consumer" requires, with the compute
 copies (casts included) that fill them: the NoC moves bytes, only compute converts formats.

@@ -11,7 +11,7 @@
 Delta from L6 (made by D1 split-device-kernel, D2 bind-tensor-accessors):
   - Kernel        one program is three kernels now
   + Program       the kernels of one Metalium program, all on the cores of `work`
-  + DeviceKernel  reader (ReadToCb, GenerateToCb), compute (TileGroup, Release, Print) or writer (WriteFromCb only),
+  + DeviceKernel  reader (ReadToCb, GenerateToCb), compute (TileGroup, Release, Print, PrintCb) or writer (WriteFromCb only),
                   each with the loops and lets its statements need
   + Binding       a tensor this kernel addresses: where its TensorAccessorArgs start among the
                   compile-time arguments, and the runtime argument holding its base address

@@ -27,7 +27,7 @@
 Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-init):
   - ReadToCb, WriteFromCb    replaced by the calls Metalium makes, under Metalium's names
   - CbEffect                 effects become the protocol calls around each tile group
-  - Release                  becomes the cb_pop_front that ends the block the loop peeked
+  - Release                  becomes the cb_pop_front that ends the block the loop (or a print) peeked
   - TileSlice                block transfers become page transfers with explicit page ids
   ~ TileGroup                loses `effects` (L5's form again)
   + CbReserve, CbPush, CbWait, CbPop     one node per CB call: the protocol a learner has to see
