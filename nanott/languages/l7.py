@@ -24,8 +24,8 @@ from nanott.ir import Language, node, walk
 from nanott.languages import l6
 from nanott.languages.l0 import param_lines
 from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
-    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
-    GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
+    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element,
+    For, GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
     TileSlice, TileUnary, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, stmt_lines

@@ -13,7 +13,10 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            block size in pages. A release (of a block a loop peeked, or a print read last) is
            its cb_pop_front; a print of a CB waits for its block first (waiting again for pages
            already visible returns at once, so the group reading the block next is unchanged). The loop
-           variables are fresh names (i0, j0, ...).
+           variables are fresh names (i0, j0, ...). A let reading an element of a DRAM tensor
+           (an Element) gets the protocol of its scratch CB, whose both ends are the reader:
+           cb_reserve_back, the page read, the barrier, cb_push_back, cb_wait_front; the let reads
+           the element from the front page (a FrontElement), then cb_pop_front.
 Preserves: the tile programs (a TileRef now reads the waited front of its CB at slot
            row * block_cols + col, a TStore writes the reserved back at the same slot), loops,
            lets, CBs, bindings, and every value computed.
@@ -24,6 +27,7 @@ Why:       on the device, a CB is a ring of pages with two counters; the produce
 """
 from __future__ import annotations
 
+from nanott.ir import field_names, replace, walk
 from nanott.languages import l7, l8
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
@@ -72,6 +76,25 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def visit_Release(self, r: l7.Release) -> l8.CbPop:
         return l8.CbPop(r.cb, self.pages(r.cb), loc=r.loc)
 
+    def visit_Let(self, s: l7.Let) -> list | l8.Let:
+        """A let reading DRAM elements: per element, its tile into the scratch CB and back out to
+        the reader itself (reserve, read, barrier, push, wait); the let reads the front page; pops."""
+        elements = list(dict.fromkeys(x for x in walk(s.value) if isinstance(x, l7.Element)))
+        if not elements:
+            return self.generic_visit(s)
+        before, after, loc = [], [], s.loc
+        for e in elements:
+            before += [l8.CbReserve(e.cb, 1, loc=loc),
+                       *self.tiles(e.src, e.cb, lambda page, slot: l8.NocReadPage(e.src.tensor, page, e.cb, slot,
+                                                                                  loc=loc)),
+                       l8.NocReadBarrier(loc=loc), l8.CbPush(e.cb, 1, loc=loc), l8.CbWait(e.cb, 1, loc=loc)]
+            after.append(l8.CbPop(e.cb, 1, loc=loc))
+        fronts = {e: l8.FrontElement(e.cb, e.row, e.col, loc=e.loc) for e in elements}
+        return [*before, l8.Let(s.var, substitute(s.value, fronts), loc=loc), *after]
+
+    def visit_Element(self, e: l7.Element):
+        raise AssertionError("an Element is lowered by its Let")
+
     def visit_TileSlice(self, s: l7.TileSlice):
         raise AssertionError("a TileSlice is lowered by its ReadToCb or WriteFromCb")
 
@@ -96,6 +119,14 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
             if v is not None:
                 out = [l8.For(v, const(n), "serial", 0, tuple(out), loc=s.loc)]
         return out
+
+
+def substitute(e, values: dict):
+    """e with each node that is a key of `values` replaced by its value."""
+    if e in values:
+        return values[e]
+    names = field_names(type(e))
+    return replace(e, **{f: substitute(getattr(e, f), values) for f in names}) if names else e
 
 
 def const(n: int) -> l8.Const:
