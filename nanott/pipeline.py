@@ -24,6 +24,7 @@ from nanott.passes.p0b_stage_dram_elements import stage_dram_elements
 from nanott.passes.a1a_remove_dead_buffers import drop_overwritten_values, remove_dead_buffers
 from nanott.passes.a2_plan_circular_buffers import plan_circular_buffers
 from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors
+from nanott.passes._b1_adds_in_loops import lower_adds_in_loops
 from nanott.passes._b1_split_k import fold_split_k
 from nanott.passes.b1_partition_work import partition_work
 from nanott.passes.b2_grid_to_persistent import grid_to_persistent
@@ -123,7 +124,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("A1a", "remove-dead-buffers",      "L1", "L1", remove_dead_buffers, (drop_overwritten_values,)),
     Stage("A2", "plan-circular-buffers",     "L1", "L1", plan_circular_buffers),
     Stage("A3", "attach-tensor-accessors",   "L1", "L1", attach_tensor_accessors),
-    Stage("B1", "partition-work",            "L1", "L2", partition_work, (fold_split_k,)),
+    Stage("B1", "partition-work",            "L1", "L2", partition_work, (lower_adds_in_loops, fold_split_k)),
     Stage("B2", "grid-to-persistent",        "L2", "L3", grid_to_persistent),
     Stage("C1", "lower-shared-to-cb",        "L3", "L4", lower_shared_to_cb),
     Stage("C2", "lower-tile-intrinsics",     "L4", "L5", lower_tile_intrinsics),
