@@ -22,6 +22,7 @@ from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
+from nanott.index_inputs import index_ranges
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
 from nanott.languages.compiled import COMPILED
@@ -177,15 +178,17 @@ def tensor_roles(kernel: l0.Kernel) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
     """Every parameter: inputs (in-place ones too) uniform in [-1, 1) in their dtype, outputs NaN so
     holes show; an output the kernel adds into (T.atomic_add) zeros, as TileLang's host zeroes it
-    before a launch."""
+    before a launch; an index tensor (its elements start DRAM copies) valid indices (index_inputs)."""
     rng = np.random.default_rng(seed)
     inputs, outputs = tensor_roles(kernel)
     summed = ({x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
               | {x.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicStore)})
-    arrays = {}
+    arrays, indices = {}, index_ranges(kernel)
     for p in kernel.params:
         dtype = np_dtype(p.dtype)
-        if p.name in summed:
+        if p.name in indices and p.name in inputs:
+            arrays[p.name] = rng.integers(*indices[p.name], size=p.shape).astype(dtype)
+        elif p.name in summed:
             arrays[p.name] = np.zeros(p.shape, dtype)
         elif p.name in outputs and p.name not in inputs:
             arrays[p.name] = np.full(p.shape, unwritten(p.dtype), dtype)

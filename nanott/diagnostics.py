@@ -108,6 +108,7 @@ CODES = {
     "NT324": "a tensor the launches of one program lay out differently in DRAM",
     "NT326": "a T.print of a value nanott cannot print yet (a buffer, an element, a function of a scalar, "
              "inside T.Parallel)",
+    "NT330": "a value read from a DRAM tensor that compute or the writer needs (a loop bound, a branch)",
     "NT329": "a T.barrier_wait program order does not satisfy (its arrive comes later, or never)",
     "NT501": "a simulator fault: a protocol rule broken by the program simulated",
     "NT502": "a simulator fault: a deadlock",

@@ -98,6 +98,7 @@ LOWERED = [
     ("bad_3d_buffer", "NT313", 'def bad(A: T.Tensor((2, 64, 64), "float32")', "A: T.Tensor"),
     ("bad_dram_to_dram", "NT314", "T.copy(A[0:64, 0:64], C[0:64, 0:64])", "T.copy"),
     ("bad_transposed_parallel", "NT317", "C_l[i, j] = A_s[j, i]", "C_l"),
+    ("bad_loop_bound_from_dram", "NT330", "n = Counts[bx]", "n = "),
     ("bad_parallel_op", "NT318", "C_l[i, j] = A_s[i, j] % 7", "C_l"),
     ("bad_produced_outside_loop", "NT319", "for k in T.serial(2):", "for"),
     ("bad_vector_both_ways", "NT322", "C_l[i, j] = A_s[i, j] * s[i] + s[j]", "C_l"),

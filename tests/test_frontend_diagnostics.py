@@ -27,6 +27,8 @@ CASES = [
      "B: T.Tensor((64, 64), T.float64)):", "supported dtypes: bfloat16, float16, float32"),
     ("bad_symbolic_if", "NT302", "T.copy under an `if` on a value known only at run time ((bx < 1))",
      "T.copy(A_s, B[bx * 64, 0])", "compute both values and choose with T.if_then_else"),
+    ("bad_data_if", "NT302", "T.copy under an `if` on a value known only at run time ((m[k] != 0))",
+     "T.copy(A[bx * 32, k * 32], A_s)", "list the ones to visit in an index tensor"),
     ("bad_dram_gemm", "NT106", "T.gemm operand A is the DRAM tensor A",
      "T.gemm(A, B_s, C_l, clear_accum=True)", "copy a tile in first"),
     ("bad_typo", "NT108", "T.cpoy is neither a nanott nor a TileLang operation",

@@ -32,6 +32,9 @@ OPS = {l0.Copy: "T.copy", l0.Gemm: "T.gemm", l0.Reduce: "a T.reduce", l0.AtomicA
        l0.AtomicStore: "T.atomic_add", l0.Print: "T.print"}
 HINT = ("compute both values and choose with T.if_then_else(cond, a, b), or move the operation out of "
         "the if (an if on Python values is decided when the kernel is parsed)")
+DATA_HINT = ("the condition reads data, which only the reader can see: to skip blocks, list the ones to "
+             "visit in an index tensor and copy by it (i_s = BlockIndices[bz, by, bx, t]; "
+             "T.copy(K[i_s * block_N:(i_s + 1) * block_N, :], K_shared)), as examples/blocksparse_attention.py does")
 
 
 def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
@@ -55,7 +58,7 @@ def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
         else:
             what = OPS.get(type(s)) or f"a store into the DRAM tensor {s.buffer}"
             raise NanottError("NT302", f"{what} under an `if` on a value known only at run time ({cond}) is not "
-                              "supported by nanott yet", s.loc, HINT)
+                              "supported by nanott yet", s.loc, DATA_HINT if reads(cond) else HINT)
     return out
 
 

@@ -12,6 +12,9 @@
           | For(...) | Let(var, value)
   TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int)   in tiles
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
+          | Element(cb: int, src: TileSlice, row: Expr, col: Expr)   one element of a DRAM tensor, read
+                                             by the reader: tile src through the one-page scratch cb,
+                                             element (row, col) of it (a block index, a row offset)
 
 Delta from L3 (made by C1 lower-shared-to-cb):
   - Alloc          on-chip buffers are declared once per kernel as circular buffers
@@ -22,6 +25,8 @@ Delta from L3 (made by C1 lower-shared-to-cb):
   + WriteFromCb    CB -> DRAM, one block of tiles
   + CopyCb         on-chip copy or cast between two CBs
   + TileSlice      the explicit tile-id algebra: the block's first tile row and column
+  + Element        a let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`): the value
+                   decides what the reader fetches next (a data-dependent load)
   ~ Kernel         gains `cbs`
   ~ Gemm, Fill, Reduce, Store, Load   name CB indices instead of buffers
 """
@@ -147,6 +152,17 @@ class Load:
 
 
 @node
+class Element:
+    cb: int
+    src: TileSlice
+    row: Expr
+    col: Expr
+
+    def __str__(self):
+        return f"element {self.src}[{self.row}, {self.col}] via cb{self.cb}"
+
+
+@node
 class Kernel:
     name: str
     params: tuple[Tensor, ...]
@@ -160,7 +176,7 @@ class Kernel:
                 + stmt_lines(self.body))
 
 
-Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg
+Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg | Element
 Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
 
 
@@ -177,7 +193,7 @@ def cbs_declared(k) -> str | None:
 
 CB_FIELDS = {"ReadToCb": ("cb",), "WriteFromCb": ("cb",), "CopyCb": ("src", "dst"),
              "Gemm": ("a", "b", "c"), "Fill": ("cb",), "Reduce": ("src", "dst"), "Store": ("cb",),
-             "Load": ("cb",), "TileRef": ("cb",)}
+             "Load": ("cb",), "TileRef": ("cb",), "Element": ("cb",)}
 
 LANG = Language("L4", sys.modules[__name__], Kernel, l3.LANG, {"Stmt": Stmt, "Expr": Expr},
                 invariants=cbs_declared)

@@ -13,7 +13,8 @@ From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it w
 viewed as the matrix of rows the tile grid covers; a 1-D tensor is row 0 of a row of tiles) and put
 back, cropped, into the caller's array when it ends. A masked read of L0 (zeros
 outside the tensor) reads the zero padding here, and a masked store (dropped) writes padding that
-is cropped: still bit-identical to L3.
+is cropped: still bit-identical to L3. An Element (a let reading a DRAM element) is the element at
+its row and column of the tile it names, as DRAM holds it (L3 read the same element of the tensor).
 """
 from __future__ import annotations
 
@@ -84,6 +85,8 @@ class InterpL4(InterpL3):
         match e:
             case l4.Load(cb, indices):
                 return super().eval(l0.Load(cb_key(cb), indices), env)
+            case l4.Element(_, src, row, col):       # the scratch page holds what DRAM holds
+                return self.tiles(src, env)[int(self.eval(row, env)), int(self.eval(col, env))][()]
             case _:
                 return super().eval(e, env)
 

@@ -29,7 +29,7 @@
                (TileBinary: add, sub, mul; TileScalar: add, sub, mul, div, rsub = scalar - a)
   unary    ::= exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh | relu | negative
   `out` of TileBcast and TileReduce is the CB the group packs to: their inits configure its packer.
-  Expr     ::= Const | Var | BinOp | Cast | Select | CoreArg
+  Expr     ::= Const | Var | BinOp | Cast | Select | CoreArg | Element   (L4's, in lets)
 
 Delta from L4 (made by C2 lower-tile-intrinsics):
   - Gemm, Fill, Parallel, Store, Load, CopyCb   each becomes one TileGroup over its output tiles
@@ -68,7 +68,7 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l4
 from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For, Kernel, Let,
+    Print, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For, Kernel, Let,
     ReadToCb, Select, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
@@ -249,7 +249,7 @@ class TileGroup:
         return f"tiles ({seq(self.vars)}) in {shape(self.extents)}:"
 
 
-Expr = Const | Var | BinOp | Cast | Select | CoreArg
+Expr = Const | Var | BinOp | Cast | Select | CoreArg | Element
 Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let | Print
 
 LANG = Language("L5", sys.modules[__name__], Kernel, l4.LANG,

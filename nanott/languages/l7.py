@@ -24,7 +24,7 @@ from nanott.ir import Language, node, walk
 from nanott.languages import l6
 from nanott.languages.l0 import param_lines
 from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, For,
+    Print, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For,
     GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
     TileSlice, TileUnary, Tensor, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)

@@ -19,6 +19,9 @@
          | SemSetMcast(sem: int, value: int, rect: Rect)           this core's semaphore := value, and the
                                                                    same word on every core of rect
   Rect  ::= Rect(x0: Expr, y0: Expr, x1: Expr, y1: Expr)           an inclusive rectangle of logical cores
+  Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg
+          | FrontElement(cb: int, row: Expr, col: Expr)            element (row, col) of the first waited
+                                                                   page of cb, read from L1 by the reader
   TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
   init  ::= compute_kernel_hw_startup | copy_tile_init | add_tiles_init | reduce_init<SUM, REDUCE_ROW>
           | ...                                                    INIT_CALLS of nanott/terminals.py
@@ -37,6 +40,10 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   + When                                 cores of one kernel take different parts (a multicast's sender)
   + SemSet, SemWait, SemInc              semaphores (CreateSemaphore): cores that wait for each other
   + McastPages, SemSetMcast, Rect        NoC multicast to a rectangle of cores (made by D3b)
+  - Element                  a let's DRAM element becomes its protocol: the reader reserves its
+                             scratch page, reads the tile into it, waits for the barrier, pushes and
+                             waits for it itself (the reader is both ends of the scratch CB), and
+  + FrontElement             reads the element out of L1; it pops the page after the let
   Semaphores are numbered from 0, each created on every core of the work split with the value 0.
   A multicast lands on its rectangle no later than a semaphore multicast the same kernel issues after
   it (one NoC, in order: tt-metal's sender sets the receivers' flag right after the data), or at the
@@ -205,7 +212,17 @@ class SemSetMcast:
         return f"noc_semaphore_set_multicast sem{self.sem} := {self.value} -> {self.rect}"
 
 
-Expr = l7.Expr
+@node
+class FrontElement:
+    cb: int
+    row: Expr
+    col: Expr
+
+    def __str__(self):
+        return f"cb{self.cb}.front[0][{self.row}, {self.col}]"
+
+
+Expr = Const | Var | BinOp | Cast | Select | CoreArg | FrontElement
 COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
@@ -213,7 +230,7 @@ Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocRe
         | SemInc | McastPages | SemSetMcast)
 
 PROTOCOL = {
-    "reader": ("CbReserve", "CbPush", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
+    "reader": ("CbReserve", "CbPush", "CbWait", "CbPop", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
                "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),

@@ -18,7 +18,9 @@ A kernel blocks only in cb_reserve_back and cb_wait_front; when none can go on, 
 names each blocked kernel, its CB with the pages asked and visible or free, and its partner's state.
 Init statements are no-ops here (the DST and init checks are InterpL9's). Tile arithmetic is
 InterpL5's: a TileRef reads the waited front of its CB at slot row * block_cols + col, a TStore
-writes the reserved back at the same slot. Results are bit-identical to InterpL7's.
+writes the reserved back at the same slot. A FrontElement (a let of the reader reading a DRAM
+element) is the element of the first waited page of its CB, checked as a read of that slot (rule 6).
+Results are bit-identical to InterpL7's.
 """
 from __future__ import annotations
 
@@ -67,6 +69,17 @@ class InterpL8(InterpL7):
 
     def finish(self, arrays: dict[str, np.ndarray]) -> None:
         self.dram.untilize_into(arrays)
+
+    def eval(self, e: Any, env: Env) -> Any:
+        if isinstance(e, l8.FrontElement):    # a data-movement core reads its L1 (lockstep: every core's)
+            page = self.front_page(env, e.cb)
+            r, c = (np.asarray(self.eval(x, env), dtype=np.int64) for x in (e.row, e.col))
+            return (page[np.arange(page.shape[0]), r, c] if page.ndim == 3 else page[r, c])[()]
+        return super().eval(e, env)
+
+    def front_page(self, env: KernelEnv, cb: int) -> np.ndarray:
+        ring = env.cbs[cb]
+        return ring.pages[ring.front(0, "an element read")]
 
     def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
         match s:
@@ -205,3 +218,4 @@ if __name__ == "__main__":
     from nanott.languages.l1_interp import demo_run
     l8.LANG.check(demo_kernel())
     demo_run(InterpL8(seed=1), demo_kernel())
+

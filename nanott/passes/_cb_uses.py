@@ -1,5 +1,6 @@
 """Who reads and writes each CB, for C2a, C2b and C3: the CBs a statement touches, the statements
 that touch CBs in program order, and the roles (reader, compute, writer) on each side of a CB.
+A let reading DRAM elements (Element) both writes and reads their scratch CBs, in the reader.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def touches(s: Any) -> tuple[set[int], set[int]]:
             return set(), {cb}
         case l5.WriteFromCb(cb, _):
             return {cb}, set()
+        case l5.Let(_, value):
+            scratch = {x.cb for x in walk(value) if isinstance(x, l5.Element)}
+            return scratch, scratch
         case l5.TileGroup(_, _, body):
             ops = [x.op for x in walk(body) if isinstance(x, l5.TAssign)]
             return ({r.cb for r in walk(tuple(ops)) if isinstance(r, l5.TileRef)},
@@ -34,8 +38,13 @@ def leaves(stmts: tuple) -> Iterator[Any]:
     for s in stmts:
         if isinstance(s, l5.For):
             yield from leaves(s.body)
-        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup)):
+        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup)) or reads_dram(s):
             yield s
+
+
+def reads_dram(s: Any) -> bool:
+    """A let whose value reads an element of a DRAM tensor (the reader's)."""
+    return isinstance(s, l5.Let) and any(isinstance(x, l5.Element) for x in walk(s.value))
 
 
 def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
@@ -43,7 +52,8 @@ def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]
     made: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
     used: dict[int, set[str]] = {cb.index: set() for cb in program.cbs}
     for s in leaves(program.body):
-        role = {l5.ReadToCb: "reader", l5.GenerateToCb: "reader", l5.WriteFromCb: "writer"}.get(type(s), "compute")
+        role = {l5.ReadToCb: "reader", l5.GenerateToCb: "reader", l5.Let: "reader",
+                l5.WriteFromCb: "writer"}.get(type(s), "compute")
         reads, writes = touches(s)
         for cb in reads:
             used[cb].add(role)

@@ -7,6 +7,9 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            DRAM -> CB is read_to_cb, CB -> DRAM is write_from_cb, CB -> CB is copy_cb. The DRAM
            side becomes a TileSlice, its element starts divided by 32 by affine analysis (a 1-D
            tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
+           A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
+           as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
+           and its place in that tile; the reader alone will read it (D1).
 Preserves: every value computed and written, every loop, let and elementwise body, their order.
 Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found by its index, and
            DRAM is reached only by moving whole 32x32 tiles.
@@ -16,7 +19,8 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, Loc
 from nanott.languages import l3, l4
-from nanott.passes._affine import divide
+from nanott.passes._affine import affine, build, divide
+from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -34,6 +38,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.cbs: list[l4.CircularBuffer] = []
         self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
         self.where = NOLOC                    # the statement being rewritten, for expressions' errors
+        self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
@@ -138,8 +143,32 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                      "store into a fragment (T.alloc_fragment), then T.copy it out")
         return self.rebuild(s, cb=cb)
 
+    def visit_Let(self, s: l3.Let) -> l4.Let:
+        self.where, self.in_let = s.loc, True
+        value = self.visit(s.value)
+        self.in_let = False
+        return l4.Let(s.var, value, loc=s.loc)
+
+    def element(self, e: l3.Load) -> l4.Element:
+        """An element of a DRAM tensor: the tile of its stored matrix that holds it, and its row and
+        column in that tile, through the tensor's scratch CB (declared at its first element)."""
+        t = self.tensors[e.buffer]
+        name = f"{e.buffer}_elem"
+        if name not in self.index:
+            self.visit_Alloc(l3.Alloc(name, (TILE, TILE), t.dtype, "shared", cb_plan(
+                (TILE, TILE), t.dtype, 1, "scratch page: the reader reads elements through it"), loc=e.loc))
+        ones = tuple(1 for _ in e.indices)
+        region = self.as_matrix(l3.Region(e.buffer, e.indices, ones), e.loc) if len(e.indices) > 2 else \
+            l3.Region(e.buffer, (l3.Const(0, "int32"), *e.indices) if len(e.indices) == 1 else e.indices, (1, 1))
+        (row, col), tile = (build(*affine(x)) for x in region.starts), l3.Const(TILE, "int32")
+        div = [l3.BinOp("//", self.visit(x), tile, loc=e.loc) for x in (row, col)]
+        mod = [l3.BinOp("%", self.visit(x), tile, loc=e.loc) for x in (row, col)]
+        return l4.Element(self.index[name], l4.TileSlice(e.buffer, *div, 1, 1, loc=e.loc), *mod, loc=e.loc)
+
     def visit_Load(self, e: l3.Load) -> l4.Load:
         loc = e.loc if e.loc != NOLOC else self.where
+        if self.in_let and self.memory(e.buffer) != ON_CHIP:
+            return self.element(e)
         cb = self.cb(e.buffer, loc, "T.Parallel reads",
                      "copy it into a shared buffer first (T.copy into a T.alloc_shared buffer)")
         return self.rebuild(e, cb=cb)

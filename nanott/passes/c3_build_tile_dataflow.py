@@ -22,7 +22,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import replace
 from nanott.languages import l5, l6
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes._cb_uses import leaves, roles, touches
+from nanott.passes._cb_uses import leaves, reads_dram, roles, touches
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -84,9 +84,9 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
     @staticmethod
     def carried_by(body: tuple) -> set[int]:
         """The CBs whose block a loop carries from one iteration to the next: the first statement
-        of the body that touches them reads them."""
+        of the body that touches them reads them (a let's scratch page holds nothing across lets)."""
         first: dict[int, bool] = {}
-        for s in leaves(body):
+        for s in (s for s in leaves(body) if not reads_dram(s)):
             reads, writes = touches(s)
             for cb in reads | writes:
                 first.setdefault(cb, cb in reads)

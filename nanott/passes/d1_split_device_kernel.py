@@ -6,7 +6,8 @@ Changes:   the one program becomes three device kernels that run side by side on
            from its first threads) and writer (the WriteFromCbs). Each
            kernel keeps its own statements, the loops that contain one of them (with pruned
            bodies) and the lets its kept statements and loop bounds need, transitively. No
-           kernel binds a tensor yet (D2 does).
+           kernel binds a tensor yet (D2 does). A let reading a DRAM element (an Element) is the
+           reader's alone: compute or the writer needing one (a loop bound read from DRAM) is NT330.
 Preserves: the CBs, their plans and roles, the work split, and the order of each role's
            statements; every statement is kept by exactly the one kernel of its role.
 Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, three drive the
@@ -14,8 +15,10 @@ Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, thr
 """
 from __future__ import annotations
 
+from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l6, l7
+from nanott.passes._cb_uses import reads_dram
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -31,6 +34,12 @@ class SplitDeviceKernel(Rewriter, src=l6.LANG, dst=l7.LANG):
     def visit_Kernel(self, k: l6.Kernel) -> l7.Program:
         kernels = tuple(l7.DeviceKernel(role, keep(k.body, role, needed_lets(k.body, role)), (),
                                         loc=k.loc) for role in l7.ROLES)
+        for kernel in kernels[1:]:
+            if let := next((s for s in walk(kernel.body) if isinstance(s, l6.Let) and reads_dram(s)), None):
+                raise NanottError("NT330", f"the {kernel.role} kernel needs {let.var}, a value read from DRAM: only "
+                                  "the reader reads DRAM elements, and nothing passes a value from it to the "
+                                  f"{kernel.role} kernel yet", let.loc, "use values read from DRAM only to choose "
+                                  "what to copy (copy starts); loop bounds and branches must come from indices")
         return l7.Program(k.name, k.params, k.work, k.cbs, kernels, k.attrs, loc=k.loc)
 
 

@@ -11,7 +11,10 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
            block size in pages. A release (of a block a loop peeked) is its cb_pop_front. The loop
-           variables are fresh names (i0, j0, ...).
+           variables are fresh names (i0, j0, ...). A let reading an element of a DRAM tensor
+           (an Element) gets the protocol of its scratch CB, whose both ends are the reader:
+           cb_reserve_back, the page read, the barrier, cb_push_back, cb_wait_front; the let reads
+           the element from the front page (a FrontElement), then cb_pop_front.
 Preserves: the tile programs (a TileRef now reads the waited front of its CB at slot
            row * block_cols + col, a TStore writes the reserved back at the same slot), loops,
            lets, CBs, bindings, and every value computed.
@@ -22,6 +25,7 @@ Why:       on the device, a CB is a ring of pages with two counters; the produce
 """
 from __future__ import annotations
 
+from nanott.ir import field_names, replace, walk
 from nanott.languages import l7, l8
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
@@ -67,6 +71,25 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def visit_Release(self, r: l7.Release) -> l8.CbPop:
         return l8.CbPop(r.cb, self.pages(r.cb), loc=r.loc)
 
+    def visit_Let(self, s: l7.Let) -> list | l8.Let:
+        """A let reading DRAM elements: per element, its tile into the scratch CB and back out to
+        the reader itself (reserve, read, barrier, push, wait); the let reads the front page; pops."""
+        elements = list(dict.fromkeys(x for x in walk(s.value) if isinstance(x, l7.Element)))
+        if not elements:
+            return self.generic_visit(s)
+        before, after, loc = [], [], s.loc
+        for e in elements:
+            before += [l8.CbReserve(e.cb, 1, loc=loc),
+                       *self.tiles(e.src, e.cb, lambda page, slot: l8.NocReadPage(e.src.tensor, page, e.cb, slot,
+                                                                                  loc=loc)),
+                       l8.NocReadBarrier(loc=loc), l8.CbPush(e.cb, 1, loc=loc), l8.CbWait(e.cb, 1, loc=loc)]
+            after.append(l8.CbPop(e.cb, 1, loc=loc))
+        fronts = {e: l8.FrontElement(e.cb, e.row, e.col, loc=e.loc) for e in elements}
+        return [*before, l8.Let(s.var, substitute(s.value, fronts), loc=loc), *after]
+
+    def visit_Element(self, e: l7.Element):
+        raise AssertionError("an Element is lowered by its Let")
+
     def visit_TileSlice(self, s: l7.TileSlice):
         raise AssertionError("a TileSlice is lowered by its ReadToCb or WriteFromCb")
 
@@ -91,6 +114,14 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
             if v is not None:
                 out = [l8.For(v, const(n), "serial", 0, tuple(out), loc=s.loc)]
         return out
+
+
+def substitute(e, values: dict):
+    """e with each node that is a key of `values` replaced by its value."""
+    if e in values:
+        return values[e]
+    names = field_names(type(e))
+    return replace(e, **{f: substitute(getattr(e, f), values) for f in names}) if names else e
 
 
 def const(n: int) -> l8.Const:

@@ -28,7 +28,7 @@ CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop"
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
              "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
              "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"),
-             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",)}
+             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",), "FrontElement": ("cb",)}
 CPP_KEYWORDS = frozenset(
     "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
     "default delete do double dynamic_cast else enum explicit export extern false float for friend goto "
@@ -218,6 +218,17 @@ class KernelPrinter:
         self.scopes.pop()
         return out + [pad + INDENT + "}\n", pad + "}\n", INDENT * depth + "}\n"]
 
+    def element(self, x: Any) -> str:
+        """An element of the waited front page of x.cb, read from L1 at its place in the tile layout
+        (four 16x16 faces), as an index (uint32_t arithmetic)."""
+        kind = ELEMENT_TYPES.get(self.cbs[x.cb].dtype)
+        if kind is None:
+            raise CheckError(f"G1 reads only integer DRAM elements, not {self.cbs[x.cb].dtype} (at {x.loc})")
+        r, c = self.expr(x.row), self.expr(x.col)
+        at = f"({r} / 16 * 2 + {c} / 16) * 256 + {r} % 16 * 16 + {c} % 16"
+        return (f"static_cast<uint32_t>(reinterpret_cast<volatile tt_l1_ptr {kind}*>("
+                f"{self.call('get_read_ptr', cb=self.cb(x.cb))})[{at}])")
+
     def value(self, x: Any) -> str:
         """A generated element's value: signed index arithmetic, comparisons, selects, float constants."""
         match x:
@@ -392,6 +403,8 @@ class KernelPrinter:
                 return name
             case l9.CoreArg(name):
                 return self.unshadowed(name, "runtime argument")
+            case l9.FrontElement():
+                return self.element(x)
             case l9.BinOp(op, a, b) if op in ("min", "max"):
                 cmp = "<" if op == "min" else ">"
                 text = f"{self.expr(a)} {cmp} {self.expr(b)} ? {self.expr(a)} : {self.expr(b)}"
@@ -423,6 +436,7 @@ def is_float_scalar(e: Any) -> bool:
                for x in walk(e))
 
 
+ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}
 VALUE_OPS = {"//": "/", "and": "&&", "or": "||"}
 CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
             "CbPop": "cb_pop_front"}
