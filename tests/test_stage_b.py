@@ -255,3 +255,46 @@ def test_what_split_k_does_not_lower_yet_is_a_diagnostic(tmp_path, change, code,
     with pytest.raises(NanottError) as e:
         api.lower(splitk_kernel(tmp_path, SPLITK.replace(*change)))
     assert e.value.code == code and words in e.value.message and e.value.hint and e.value.loc.line >= 14
+
+
+IN_LOOP = '''
+import nanott.language as T
+
+@T.prim_func
+def chunks(A: T.Tensor((128, 64), "float32"), C: T.Tensor((128, 96), "float32")):
+    with T.Kernel(2) as bx:
+        A_s = T.alloc_shared((32, 32), "float32")
+        for k in T.serial(2):
+            T.copy(A[k * 64 + bx * 32, 0], A_s)
+            T.atomic_add(C[k * 64 + bx * 32, 32], A_s)
+'''
+
+
+def test_b1_adds_in_a_loop_that_never_meet_become_a_read_a_sum_and_a_write(tmp_path):
+    """Each block's rows move with bx and with k by a whole region: every add its own region, so
+    each is a read, a sum and a write where it was, and C holds A's first 32 columns at 32..63."""
+    from nanott import api
+    pf = splitk_kernel(tmp_path, IN_LOOP)
+    k2 = api.lower(pf, stop_after="B1")
+    assert k2.grid == (2,) and [type(s).__name__ for s in k2.body].count("Alloc") == 3
+    loop = next(s for s in k2.body if isinstance(s, l2.For))
+    assert [type(s).__name__ for s in loop.body] == ["Copy", "Copy", "Copy", "Parallel", "Copy"]
+    inputs = api.random_inputs(api.lower(pf, stop_after="P0"), 0)
+    got = {lv: api.simulate(api.lower(pf, stop_after=s), lv, inputs) for lv, s in (("L0", "P0"), ("L9", "F1"))}
+    assert np.array_equal(got["L0"]["C"], got["L9"]["C"])
+    a = inputs["A"]
+    assert np.array_equal(got["L9"]["C"][:, 32:64], a[:, :32])
+    assert not got["L9"]["C"][:, :32].any() and not got["L9"]["C"][:, 64:].any()
+
+
+@pytest.mark.parametrize("start, why", [
+    ("k * 32 + bx * 32", "block 1 at k = 0 and block 0 at k = 1 add into the same rows"),
+    ("k * 64", "the two blocks of bx add into the same rows"),
+    ("bx * 64", "the two iterations of k add into the same rows"),
+])
+def test_adds_in_a_loop_that_may_meet_are_a_diagnostic(tmp_path, start, why):
+    from nanott import api
+    from nanott.diagnostics import NanottError
+    with pytest.raises(NanottError) as e:
+        api.lower(splitk_kernel(tmp_path, IN_LOOP.replace("k * 64 + bx * 32, 32", f"{start}, 32")))
+    assert e.value.code == "NT323" and "may meet" in e.value.message and e.value.loc.line == 10, why

@@ -418,7 +418,7 @@ def test_c2_nt307_identity_indexing_only(kwargs, words):
 @pytest.mark.parametrize("value, words", [
     (l3.BinOp("//", ld("A_s"), ld("B_s")), "the operator //"),
     (l3.BinOp("%", ld("A_s"), c(2.0)), "the operator %"),
-    (l3.BinOp("max", ld("A_s"), v("bx")), "the scalar bx in an elementwise value"),
+    (l3.BinOp("max", ld("A_s"), l3.BinOp("<", v("bx"), c(1))), "the operator <"),
 ])
 def test_c2_nt308_unsupported_operations(value, words):
     p3 = elementwise_kernel(value=value)
@@ -426,6 +426,13 @@ def test_c2_nt308_unsupported_operations(value, words):
     par = replace(loop.body[-2], body=(replace(loop.body[-2].body[0], loc=Loc("k.py", 12)),))
     e = error(replace_stmt(p3, -2, par), "C2")
     assert e.code == "NT318" and words in e.message and "line 12" in e.message and e.loc.line == 12
+
+
+def test_c2_a_scalar_in_an_elementwise_value_is_a_block_the_reader_generates():
+    """max(A_s[i, j], bx): the part of indices (bx) becomes a float32 block the reader generates."""
+    p5 = lower_c(elementwise_kernel(value=l3.BinOp("max", ld("A_s"), v("bx"))), "C2")["L5"]
+    (gen,) = [s for s in walk(p5.body) if isinstance(s, l5.GenerateToCb)]
+    assert gen.value == l5.Var("bx") and cb_named(p5, "C_f_gen").dtype == "float32"
 
 
 def test_c2_nt304_fill_with_a_computed_value():

@@ -3,7 +3,8 @@
   Stmt     ::= ReadToCb | WriteFromCb | For | Let
              | GenerateToCb(cb: int, vars: str*, extents: int*, value: Expr)
                                                    the reader computes a block from indices alone:
-                                                   element (vars) of cb's block gets value
+                                                   element (vars) of cb's block gets value (the one
+                                                   place an Expr may call a function: UnOp)
              | TileGroup(vars: str*, extents: int*, body: TStmt*)   for every tile of an output block
   TStmt    ::= TAssign(dst: str, op: TOp)          a tile temporary (a future DST slot) gets a value
              | TStore(dst: TileRef, src: str)      a temporary is stored to a CB tile (a future pack)
@@ -29,11 +30,10 @@
                (TileBinary: add, sub, mul; TileScalar: add, sub, mul, div, rsub = scalar - a)
   unary    ::= exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh | relu | negative
   `out` of TileBcast and TileReduce is the CB the group packs to: their inits configure its packer.
-  Expr     ::= Const | Var | BinOp | Cast | Select | CoreArg | Element   (L4's, in lets)
+  Expr     ::= Const | Var | BinOp | Cast | Select | CoreArg | Element | UnOp   (Element: L4's, in lets)
 
 Delta from L4 (made by C2 lower-tile-intrinsics):
   - Gemm, Fill, Parallel, Store, Load, CopyCb   each becomes one TileGroup over its output tiles
-  - UnOp                                        an elementwise function becomes a TileUnary
   - Reduce                                      a reduction becomes two TileGroups (below)
   + TileGroup, TAssign, TStore, TFor            a tile program per output tile, in temporaries
   + TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar, TileMatmul   the tile operations
@@ -44,6 +44,11 @@ Delta from L4 (made by C2 lower-tile-intrinsics):
   + GenerateToCb                                a T.Parallel value of indices alone (a causal mask:
                                                 no buffer in it) is made by the reader, element by
                                                 element, into a CB of its own; a group copies it on
+                                                (or the part of a value that reads no buffer, a
+                                                decay mask exp2((i - j) * d), loaded where it was).
+                                                An elementwise function (UnOp) becomes a TileUnary;
+                                                it stays only in such a value: the reader computes
+                                                it in float32
 
 Vectors. A 1-D buffer of n elements lies in n/32 tiles, as a column or as a row (C2 decides from
 its uses, _c2_vectors.py): a column vector's element k is at row k % 32 of column 0 of tile k // 32,
@@ -69,7 +74,7 @@ from nanott.ir import Language, node
 from nanott.languages import l4
 from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     Print, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For, Kernel, Let,
-    ReadToCb, Select, Tensor, TileLayout, TileSlice, Var, WorkSplit, WriteFromCb, cbs_declared)
+    ReadToCb, Select, Tensor, TileLayout, TileSlice, UnOp, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
 from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
@@ -249,7 +254,7 @@ class TileGroup:
         return f"tiles ({seq(self.vars)}) in {shape(self.extents)}:"
 
 
-Expr = Const | Var | BinOp | Cast | Select | CoreArg | Element
+Expr = Const | Var | BinOp | Cast | Select | CoreArg | Element | UnOp
 Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let | Print
 
 LANG = Language("L5", sys.modules[__name__], Kernel, l4.LANG,

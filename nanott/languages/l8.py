@@ -19,7 +19,7 @@
          | SemSetMcast(sem: int, value: int, rect: Rect)           this core's semaphore := value, and the
                                                                    same word on every core of rect
   Rect  ::= Rect(x0: Expr, y0: Expr, x1: Expr, y1: Expr)           an inclusive rectangle of logical cores
-  Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg
+  Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | UnOp (in a generated value)
           | FrontElement(cb: int, row: Expr, col: Expr)            element (row, col) of the first waited
                                                                    page of cb, read from L1 by the reader
   TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
@@ -60,7 +60,7 @@ from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
     Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
-    TileTranspose, TileUnary, Tensor, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
+    TileTranspose, TileUnary, Tensor, UnOp, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import seq
 
 
@@ -222,7 +222,7 @@ class FrontElement:
         return f"cb{self.cb}.front[0][{self.row}, {self.col}]"
 
 
-Expr = Const | Var | BinOp | Cast | Select | CoreArg | FrontElement
+Expr = Const | Var | BinOp | Cast | Select | CoreArg | FrontElement | UnOp
 COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier

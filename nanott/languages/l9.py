@@ -47,7 +47,7 @@ from nanott.languages.l0 import param_lines
 from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
     Const, CoreArg, CoreWork, DeviceKernel, FrontElement, For, GenerateToCb, Init, Select, Let, NocReadBarrier, NocReadPage,
-    NocWriteBarrier, NocWritePage, Tensor, TileLayout, Var, WorkSplit, statements_in_their_kernels,
+    NocWriteBarrier, NocWritePage, Tensor, TileLayout, UnOp, Var, WorkSplit, statements_in_their_kernels,
     COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When)
 from nanott.printing import num, seq
 from nanott.terminals import BROADCAST, reduce_kind, sfpu_binary, typecast_formats  # noqa: F401 (G1's names)

@@ -12,7 +12,9 @@ body, and each `T.atomic_add(C[r], block)` becomes an accumulation on chip:
     copy C_sum -> C[r]                               written once, after the last slice
 
 which adds in the order and with the roundings L0's atomic adds have (grid order: slice after
-slice, each add in float32 rounded to C's dtype). Why on one core: a Tensix core cannot add into
+slice, each add in float32 rounded to C's dtype). An atomic add inside a loop whose adds never
+meet was made a read, a sum and a write where it is before (_b1_adds_in_loops.py, the sub-step
+lower_adds_in_loops). Why on one core: a Tensix core cannot add into
 DRAM atomically, and a reduction across cores (partials through a DRAM workspace and a second
 phase, or between cores over the NoC) needs a barrier or semaphores nanott does not model yet; so
 the slices of a block lose their parallelism, and the IR says so on the loop.
@@ -22,11 +24,13 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l1
-from nanott.passes._cb_plan import cb_plan
+from nanott.passes._b1_adds_in_loops import sum_in_place
 from nanott.passes._names import NameSupply, names_in
 
 HINT = ("write split-K as TileLang does: after the K loop, T.atomic_add(C[by * bm, bx * bn], C_local) "
         "at the kernel's top level, with a start index of block indices")
+LOOP_HINT = ("inside a loop, give each add its own region: a destination start that reads every grid index "
+             "of more than one block and steps by its extent with each loop variable; or add after the loop")
 
 
 def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]:
@@ -35,10 +39,12 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
     Returns (grid, block variables, body); all unchanged without T.atomic_add."""
     at = [n for n, s in enumerate(k.body) if isinstance(s, l1.AtomicAdd)]
     adds = [k.body[n] for n in at]
+    names = NameSupply(names_in(k))
     nested = [x for s in k.body if not isinstance(s, l1.AtomicAdd) for x in walk(s)
               if isinstance(x, l1.AtomicAdd)]
     if nested:
-        raise NanottError("NT323", "a T.atomic_add inside a loop is not supported yet", nested[0].loc, HINT)
+        raise NanottError("NT323", "a T.atomic_add inside a loop whose adds may meet (two grid blocks or two "
+                          "iterations adding into one region) is not supported yet", nested[0].loc, LOOP_HINT)
     if not adds:
         return k.grid, k.block_vars, k.body
     kept = {x.name for a in adds for x in walk(a.dst.starts) if isinstance(x, l1.Var)}
@@ -46,24 +52,11 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
     shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l1.Alloc)}
     for n in at:
         check(k, n, shapes)
-    names = NameSupply(names_in(k))
-    i, j = names.fresh("i"), names.fresh("j")
     pre, post, sums = [], [], {}
     for n, a in zip(at, adds):
-        dtype = next(p.dtype for p in k.params if p.name == a.dst.buffer)
-        shape = shapes[a.src.buffer]
-        old, total = names.fresh(f"{a.dst.buffer}_old"), names.fresh(f"{a.dst.buffer}_sum")
-        whole = (l1.Const(0, "int32"),) * 2
-        pre += [l1.Alloc(old, shape, dtype, "shared", cb_plan(shape, dtype, 2, "the output's old block"),
-                         loc=a.loc),
-                l1.Alloc(total, shape, dtype, "fragment",
-                         cb_plan(shape, dtype, 2, "split-K sum, updated in place"), loc=a.loc),
-                l1.Copy(a.dst, l1.Region(old, whole, shape), loc=a.loc),
-                l1.Copy(l1.Region(old, whole, shape), l1.Region(total, whole, shape), loc=a.loc)]
-        post.append(l1.Copy(l1.Region(total, whole, shape), a.dst, loc=a.loc))
-        ij = (l1.Var(i), l1.Var(j))
-        value = l1.BinOp("+", l1.Load(total, ij), l1.Load(a.src.buffer, ij))
-        sums[n] = l1.Parallel((i, j), shape, (l1.Store(total, ij, value, loc=a.loc),), loc=a.loc)
+        allocs, read, sums[n], write = sum_in_place(k, a, shapes[a.src.buffer], names, "split-K sum")
+        pre += [*allocs, *read]
+        post.append(write)
     body = tuple(sums.get(n, s) for n, s in enumerate(k.body))
     for d in split:                                   # the first block variable varies fastest
         body = (l1.For(k.block_vars[d], l1.Const(k.grid[d], "int32"), "split", 0, body, loc=k.loc),)

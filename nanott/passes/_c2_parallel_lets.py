@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from nanott.diagnostics import not_yet
-from nanott.ir import replace, walk
+from nanott.ir import field_names, replace, walk
 from nanott.languages import l4
 from nanott.passes._affine import subst
 
@@ -49,3 +49,37 @@ def of_indices_alone(s: l4.Store, p: l4.Parallel) -> bool:
     names = {x.name for x in walk(s.value) if isinstance(x, l4.Var)}
     return (len(p.vars) == 2 and not any(isinstance(x, l4.Load) for x in walk(s.value))
             and (bool(names & set(p.vars)) or any(isinstance(x, l4.Select) for x in walk(s.value))))
+
+
+def called_lets(body: tuple) -> dict[str, Any]:
+    """The kernel's lets whose value calls a function (`log_decay = log2(1 - exp2(-5 - i_h))`, a
+    T.alloc_var of block indices), each with the ones before it put in place, when nothing but
+    T.Parallel values reads them: C2 puts them in place there, where the reader computes them in a
+    generated block (a core's scalar lets are integer arithmetic, and a tile has no scalar)."""
+    lets: dict[str, Any] = {}
+    for s in walk(body, skip=(l4.Parallel,)):
+        if isinstance(s, l4.Let) and any(isinstance(x, l4.UnOp) for x in walk(s.value)):
+            lets[s.var] = subst(s.value, lets)
+    kept = [x.value for x in walk(body, skip=(l4.Parallel,)) if isinstance(x, l4.Let) and x.var not in lets]
+    read = {x.name for x in walk((body, kept), skip=(l4.Parallel, l4.Let)) if isinstance(x, l4.Var)}
+    return {n: v for n, v in lets.items() if n not in read}
+
+
+COMPUTES = ("+", "-", "*", "/", "min", "max")
+
+
+def generated_parts(e: Any, p: l4.Parallel, make: Any) -> Any:
+    """e with each largest part that reads no buffer but a variable (an index, a block index, a
+    let) and only computes (arithmetic, functions, casts: no condition) replaced by make(part): a
+    load of a block the reader generates (`s[i, j] * exp2((i - j) * d)`: the decay mask). Only in a
+    2-D T.Parallel, whose blocks GenerateToCb makes."""
+    if len(p.vars) != 2 or isinstance(e, (l4.Load, l4.Const)):
+        return e
+    parts = list(walk(e))
+    if not any(isinstance(x, l4.Load) for x in parts):
+        computes = all(not isinstance(x, (l4.Select, l4.BinOp)) or isinstance(x, l4.BinOp) and x.op in COMPUTES
+                       for x in parts)
+        return make(e) if computes and any(isinstance(x, l4.Var) for x in parts) else e
+    names = field_names(type(e)) or ()
+    return replace(e, **{n: generated_parts(getattr(e, n), p, make) for n in names
+                         if not isinstance(getattr(e, n), (str, int, float, tuple))})

@@ -2,7 +2,7 @@
 
 Changes:   every on-chip buffer gets its CB plan: pages of one tile, the block's tiles, and a depth
            in blocks found from how the body uses the buffer: filled by a copy inside a pipelined
-           loop of s stages -> s blocks; updated in place (a gemm accumulating into it, a store that
+           loop of s stages -> s blocks (at least 2 if also updated in place); updated in place (a gemm accumulating into it, a store that
            reads it, a reduction with clear=False) -> 2 (old and new block); copied to or from DRAM
            -> 2 (double-buffered); otherwise 1. Then the plans are checked against a core's L1 and
            its CB indices.
@@ -59,7 +59,10 @@ class BufferUses:
     def depth(self, buffer: str) -> tuple[int, str]:
         if buffer in self.pipelined:
             s = self.pipelined[buffer]
-            return max(s, 1), f"pipelined, {s} stage{'' if s == 1 else 's'}"
+            why = f"pipelined, {s} stage{'' if s == 1 else 's'}"
+            if buffer in self.in_place and s < 2:           # the update needs a block beside the old one
+                return 2, why + "; updated in place: old and new block"
+            return max(s, 1), why
         if buffer in self.in_place:
             return 2, "updated in place: old and new block"
         if buffer in self.moved:

@@ -14,7 +14,9 @@ Changes:   grid blocks are dealt to cores. Blocks are numbered with the first bl
            T.atomic_add destination depends on is not dealt out; its slices of an output block
            run on that block's core, as a loop of kind `split` around the body, and each atomic
            add becomes a sum in an L1 block, read from the output first and written once after
-           the last slice.
+           the last slice. Before it, the sub-step lower_adds_in_loops (_b1_adds_in_loops.py): an
+           atomic add inside a loop whose adds analysis shows never meet (linear attention's output
+           chunks) becomes a read, a sum and a write of its region, where it is.
 Preserves: every block runs exactly once, on exactly one core; the body is untouched but for the
            split-K fold, which adds in L0's order with L0's roundings.
 Why:       Tensix cores have no hardware block scheduler: the host decides which core runs which
@@ -28,12 +30,14 @@ from math import prod
 
 from nanott.ir import replace, walk
 from nanott.languages import l1, l2
+from nanott.passes._b1_adds_in_loops import lower_adds_in_loops
 from nanott.passes._b1_split_k import fold_split_k
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
 
 def partition_work(program: l1.Kernel, target: Target) -> l2.Kernel:
+    program = lower_adds_in_loops(program)
     grid, block_vars, body = fold_split_k(program)
     k = replace(program, grid=grid, block_vars=block_vars, body=body)
     work = (tiled(grid, target) if shares_along_one_index(k) else None) or split_work(prod(grid), target)

@@ -45,7 +45,9 @@ from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
-from nanott.passes._c2_parallel_lets import inline_lets, of_indices_alone
+from nanott.passes._affine import subst
+from nanott.passes._c2_generated import GeneratedBlocks
+from nanott.passes._c2_parallel_lets import called_lets, generated_parts, inline_lets, of_indices_alone
 from nanott.passes._c2_tile_expr import elementwise_group
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._tile_groups import copy_group, tile_grid
@@ -61,7 +63,7 @@ def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
 
 
 
-class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
+class LowerTileIntrinsics(GeneratedBlocks, Rewriter, src=l4.LANG, dst=l5.LANG):
     def __init__(self, program: l4.Kernel, bcasts: frozenset[tuple[str, str]]):
         self.bcasts = bcasts                  # the release's FPU broadcasts, (op, "rows"/"cols")
         self.shapes = {cb.index: cb.shape for cb in program.cbs}
@@ -74,6 +76,7 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
         self.gemm_vars = tuple(self.names.fresh(n) for n in ("mi", "ni", "ki"))
         self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
         self.where = NOLOC                    # the let being rewritten, for a load's error
+        self.called = called_lets(program.body)   # lets of functions, put in place in T.Parallel values
 
     def grid(self, cb: int) -> tuple[int, int]:
         return tile_grid(self.cbs[cb].shape)
@@ -188,36 +191,24 @@ class LowerTileIntrinsics(Rewriter, src=l4.LANG, dst=l5.LANG):
             if not isinstance(s, l4.Store):
                 raise not_yet(f"a {type(s).__name__} inside T.Parallel", getattr(s, "loc", p.loc),
                               "a T.Parallel body may only store elementwise values")
+            s = replace(s, value=subst(s.value, self.called))
             if of_indices_alone(s, p):
                 groups += self.generated(p, s)
-            else:
-                groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb),
-                                                self.bcasts))
+                continue
+            parts: list = []
+            s = replace(s, value=generated_parts(s.value, p, lambda e: self.part(p, s, e, parts)))
+            groups += parts
+            groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb),
+                                            self.bcasts))
         return groups
-
-    def generated(self, p: l4.Parallel, s: l4.Store) -> list:
-        """The reader makes the block (generate_to_cb into a new CB); compute copies it into s.cb."""
-        cb = self.cbs[s.cb]
-        if s.indices != tuple(l4.Var(v) for v in p.vars) or cb.shape != tuple(p.extents):
-            raise not_yet(f"a value of indices alone stored into {cb.name}[{', '.join(map(str, s.indices))}] "
-                          f"over {'x'.join(map(str, p.extents))}", s.loc,
-                          "store it into a whole 2-D buffer, indexed by the T.Parallel's variables in order")
-        gen = self.new_cb(f"{cb.name}_gen", cb.shape, cb.dtype, "made by the reader from indices", s.loc,
-                          depth=2)
-        return [l5.GenerateToCb(gen, p.vars, p.extents, self.visit(s.value), loc=s.loc),
-                copy_group(gen, s.cb, self.grid(s.cb), self.tile_vars, s.loc)]
 
     def visit_Store(self, s: l4.Store):
         raise not_yet("a store outside T.Parallel", s.loc, "write whole buffers in a T.Parallel")
 
-    def visit_Let(self, s: l4.Let) -> l5.Let:
+    def visit_Let(self, s: l4.Let) -> l5.Let | list:
         self.where = s.loc
-        return self.generic_visit(s)
+        return [] if s.var in self.called else self.generic_visit(s)
 
     def visit_Load(self, e: l4.Load):
         raise not_yet(f"reading one element of {self.cbs[e.cb].name} outside T.Parallel",
                       e.loc if e.loc != NOLOC else self.where, "read whole buffers in a T.Parallel")
-
-    def visit_UnOp(self, e: l4.UnOp):
-        raise not_yet(f"the function {e.op} outside an elementwise value ({e})",
-                      e.loc if e.loc != NOLOC else self.where, "use T.exp and friends inside a T.Parallel")

@@ -1,4 +1,4 @@
-"""A bad kernel: a T.atomic_add inside a loop (NT323)."""
+"""A bad kernel: a T.atomic_add inside a loop, into the same region at every iteration (NT323)."""
 import nanott.language as T
 
 

@@ -95,6 +95,8 @@ class KernelPrinter:
                 f"G1 emit-metalium (L9 -> C++)",
                 f"// for tt-metal {self.api.version}; a comment names the kernel source line where "
                 f"it changes.", "", "#include <cstdint>"]
+        if any(isinstance(x, l9.UnOp) for x in walk(self.k.body)):
+            head.append("#include <cmath>                  // exp2f, log2f, ...: a generated block's functions")
         head += [f'#include "{h}"' for h in sorted(self.headers)] + [""]
         for i, name in self.cb_names.items():
             cb = self.cbs[i]
@@ -244,6 +246,8 @@ class KernelPrinter:
                 return f"std::{op}({self.value(a)}, {self.value(b)})"
             case l9.BinOp(op, a, b):
                 return f"({self.value(a)} {VALUE_OPS.get(op, op)} {self.value(b)})"
+            case l9.UnOp(op, a) if op in GENERATED_FUNCTIONS:
+                return f"{GENERATED_FUNCTIONS[op]}(static_cast<float>({self.value(a)}))"
         raise CheckError(f"G1 cannot print the generated value {x} (at {getattr(x, 'loc', NOLOC)})")
 
     def code(self, s: Any) -> tuple[str, str]:
@@ -438,6 +442,8 @@ def is_float_scalar(e: Any) -> bool:
 
 ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}
 VALUE_OPS = {"//": "/", "and": "&&", "or": "||"}
+# the functions a generated value may call (C2 allows no other), as the reader computes them in float32
+GENERATED_FUNCTIONS = {"exp": "expf", "exp2": "exp2f", "log": "logf", "log2": "log2f", "sqrt": "sqrtf"}
 CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
             "CbPop": "cb_pop_front"}
 REGS_CALLS = {"RegsAcquire": "tile_regs_acquire", "RegsCommit": "tile_regs_commit",
