@@ -1,4 +1,4 @@
 """`python -m nanott ...` is the `nanott` command."""
-from nanott.cli import app
+from nanott.command import main
 
-app(prog_name="nanott")
+main()

@@ -4,7 +4,10 @@
 docs' pipeline diagram all derive from PIPELINE. Stage ids and names are stable (docs/design.md): a
 stage inserted later gets a new id (C2a), never a renumbering, and files and test parameters are
 named by id and name (`B1_partition-work`), never by position, so a new stage renames nothing.
-Each stage holds its pass function itself, so an editor or a linter can follow it.
+Each stage finds its pass function by the naming rule (`B1 partition-work` is partition_work in
+nanott/passes/b1_partition_work.py) and imports it the first time the stage runs (`later`):
+`nanott explain --stop-after D3` loads no pass after D3, nor the languages and the engine model
+only those passes use (about 0.02 s of a cold start; `benchmarks/bench_startup.py`).
 """
 from __future__ import annotations
 
@@ -18,37 +21,27 @@ from typing import Any, Callable, Iterator
 
 from nanott.diagnostics import NanottError
 from nanott.ir import Language, Launches, per_launch
-from nanott.passes.a1_infer_layout import infer_layout
-from nanott.passes.p0a_merge_row_blocks import merge_row_blocks
-from nanott.passes.p0b_stage_dram_elements import stage_dram_elements
-from nanott.passes.a1a_remove_dead_buffers import drop_overwritten_values, remove_dead_buffers
-from nanott.passes.a2_plan_circular_buffers import plan_circular_buffers
-from nanott.passes.a3_attach_tensor_accessors import attach_tensor_accessors
-from nanott.passes._b1_adds_in_loops import lower_adds_in_loops
-from nanott.passes._b1_split_k import fold_split_k
-from nanott.passes.b1_partition_work import partition_work
-from nanott.passes.b2_grid_to_persistent import grid_to_persistent
-from nanott.passes.c1_lower_shared_to_cb import lower_shared_to_cb
-from nanott.passes.c2_lower_tile_intrinsics import lower_tile_intrinsics
-from nanott.passes.c2a_drop_dead_blocks import drop_dead_blocks
-from nanott.passes.c2b_add_intermediate_cbs import add_intermediate_cbs
-from nanott.passes.c3_build_tile_dataflow import build_tile_dataflow
-from nanott.passes.d1_split_device_kernel import split_device_kernel
-from nanott.passes.d2_bind_tensor_accessors import bind_tensor_accessors
-from nanott.passes.d3_lower_cb_protocol import lower_cb_protocol
-from nanott.passes.d3a_batch_read_barriers import batch_read_barriers
-from nanott.passes.d3b_multicast_shared_reads import multicast_shared_reads
-from nanott.passes.d4_insert_compute_init import insert_compute_init
-from nanott.passes.d5_insert_dst_management import insert_dst_management
-from nanott.passes.d5a_keep_accumulators_in_dst import keep_accumulators_in_dst
-from nanott.passes.d5b_use_matmul_block import use_matmul_block
-from nanott.passes.e1_finalize_signature import finalize_signature
-from nanott.passes.f1_verify import verify
-from nanott.passes.g1_emit_metalium import emit_metalium
-from nanott.passes.p0_parse import parse
 from nanott.target import DEFAULT_TARGET, Target
 
 LANGUAGES = tuple(f"L{i}" for i in range(10))
+
+
+def later(module: str, name: str) -> Callable[..., Any]:
+    """A stand-in for the function `name` of nanott/passes/`module`.py that imports it when first
+    called; it carries that name and module, so the tools that show a pass need not import it."""
+    def call(*args: Any) -> Any:
+        return resolved(call)(*args)
+    call.__name__ = call.__qualname__ = name
+    call.__module__ = f"nanott.passes.{module}"
+    call.deferred = True                                   # type: ignore[attr-defined]
+    return call
+
+
+def resolved(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The function behind `later`'s stand-in, imported now (any other function: itself)."""
+    if getattr(f, "deferred", False):
+        return getattr(importlib.import_module(f.__module__), f.__name__)
+    return f
 
 
 @dataclass(frozen=True)
@@ -57,8 +50,15 @@ class Stage:
     name: str
     src: str | None             # input language ("L3"), None for P0 (Python source)
     dst: str | None             # output language, None for G1 (C++)
-    function: Callable[..., Any]  # the pass: (program, target) -> program
+    function: Callable[..., Any] = None   # type: ignore[assignment]  # the pass: (program, target) -> program
     steps: tuple[Callable[..., Any], ...] = ()    # named sub-steps it runs first, in order
+
+    def __post_init__(self) -> None:
+        """The pass by the house rule (`B1 partition-work` is partition_work in
+        nanott/passes/b1_partition_work.py), imported when it first runs."""
+        if self.function is None:
+            snake = self.name.replace("-", "_")
+            object.__setattr__(self, "function", later(f"{self.id.lower()}_{snake}", snake))
 
     @property
     def position(self) -> int:
@@ -81,12 +81,12 @@ class Stage:
 
     def step_lines(self) -> list[str]:
         """`name (file): first docstring line` for each sub-step, as `nanott passes --verbose` shows."""
-        return [f"{f.__name__} ({source_path(f)}): {(f.__doc__ or '').strip().splitlines()[0]}"
+        return [f"{f.__name__} ({source_path(f)}): {(resolved(f).__doc__ or '').strip().splitlines()[0]}"
                 for f in self.steps]
 
     @property
     def doc(self) -> str:
-        return sys.modules[self.module_name].__doc__ or ""
+        return importlib.import_module(self.module_name).__doc__ or ""
 
     @property
     def explanation(self) -> str:
@@ -113,36 +113,37 @@ class Stage:
 def source_path(f: Callable[..., Any]) -> str:
     """The file defining f, relative to the repository."""
     root = Path(sys.modules["nanott"].__file__).resolve().parent.parent
-    return Path(inspect.getsourcefile(f)).resolve().relative_to(root).as_posix()
+    return Path(inspect.getsourcefile(resolved(f))).resolve().relative_to(root).as_posix()
 
 
 PIPELINE: tuple[Stage, ...] = (
-    Stage("P0", "parse",                     None, "L0", parse),
-    Stage("P0b", "stage-dram-elements",      "L0", "L0", stage_dram_elements),
-    Stage("P0a", "merge-row-blocks",         "L0", "L0", merge_row_blocks),
-    Stage("A1", "infer-layout",              "L0", "L1", infer_layout),
-    Stage("A1a", "remove-dead-buffers",      "L1", "L1", remove_dead_buffers, (drop_overwritten_values,)),
-    Stage("A2", "plan-circular-buffers",     "L1", "L1", plan_circular_buffers),
-    Stage("A3", "attach-tensor-accessors",   "L1", "L1", attach_tensor_accessors),
-    Stage("B1", "partition-work",            "L1", "L2", partition_work, (lower_adds_in_loops, fold_split_k)),
-    Stage("B2", "grid-to-persistent",        "L2", "L3", grid_to_persistent),
-    Stage("C1", "lower-shared-to-cb",        "L3", "L4", lower_shared_to_cb),
-    Stage("C2", "lower-tile-intrinsics",     "L4", "L5", lower_tile_intrinsics),
-    Stage("C2a", "drop-dead-blocks",         "L5", "L5", drop_dead_blocks),
-    Stage("C2b", "add-intermediate-cbs",     "L5", "L5", add_intermediate_cbs),
-    Stage("C3", "build-tile-dataflow",       "L5", "L6", build_tile_dataflow),
-    Stage("D1", "split-device-kernel",       "L6", "L7", split_device_kernel),
-    Stage("D2", "bind-tensor-accessors",     "L7", "L7", bind_tensor_accessors),
-    Stage("D3", "lower-cb-protocol",         "L7", "L8", lower_cb_protocol),
-    Stage("D3a", "batch-read-barriers",      "L8", "L8", batch_read_barriers),
-    Stage("D3b", "multicast-shared-reads",   "L8", "L8", multicast_shared_reads),
-    Stage("D4", "insert-compute-init",       "L8", "L8", insert_compute_init),
-    Stage("D5", "insert-dst-management",     "L8", "L9", insert_dst_management),
-    Stage("D5a", "keep-accumulators-in-dst", "L9", "L9", keep_accumulators_in_dst),
-    Stage("D5b", "use-matmul-block",         "L9", "L9", use_matmul_block),
-    Stage("E1", "finalize-signature",        "L9", "L9", finalize_signature),
-    Stage("F1", "verify",                    "L9", "L9", verify),
-    Stage("G1", "emit-metalium",             "L9", None, emit_metalium),
+    Stage("P0", "parse",                     None, "L0"),
+    Stage("P0b", "stage-dram-elements",      "L0", "L0"),
+    Stage("P0a", "merge-row-blocks",         "L0", "L0"),
+    Stage("A1", "infer-layout",              "L0", "L1"),
+    Stage("A1a", "remove-dead-buffers",      "L1", "L1", steps=(later("a1a_remove_dead_buffers", "drop_overwritten_values"),)),
+    Stage("A2", "plan-circular-buffers",     "L1", "L1"),
+    Stage("A3", "attach-tensor-accessors",   "L1", "L1"),
+    Stage("B1", "partition-work",            "L1", "L2", steps=(later("_b1_adds_in_loops", "lower_adds_in_loops"),
+                                                                            later("_b1_split_k", "fold_split_k"))),
+    Stage("B2", "grid-to-persistent",        "L2", "L3"),
+    Stage("C1", "lower-shared-to-cb",        "L3", "L4"),
+    Stage("C2", "lower-tile-intrinsics",     "L4", "L5"),
+    Stage("C2a", "drop-dead-blocks",         "L5", "L5"),
+    Stage("C2b", "add-intermediate-cbs",     "L5", "L5"),
+    Stage("C3", "build-tile-dataflow",       "L5", "L6"),
+    Stage("D1", "split-device-kernel",       "L6", "L7"),
+    Stage("D2", "bind-tensor-accessors",     "L7", "L7"),
+    Stage("D3", "lower-cb-protocol",         "L7", "L8"),
+    Stage("D3a", "batch-read-barriers",      "L8", "L8"),
+    Stage("D3b", "multicast-shared-reads",   "L8", "L8"),
+    Stage("D4", "insert-compute-init",       "L8", "L8"),
+    Stage("D5", "insert-dst-management",     "L8", "L9"),
+    Stage("D5a", "keep-accumulators-in-dst", "L9", "L9"),
+    Stage("D5b", "use-matmul-block",         "L9", "L9"),
+    Stage("E1", "finalize-signature",        "L9", "L9"),
+    Stage("F1", "verify",                    "L9", "L9"),
+    Stage("G1", "emit-metalium",             "L9", None),
 )
 STAGES = {s.id: s for s in PIPELINE}
 # stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the

@@ -87,6 +87,12 @@ def test_every_release_builds_and_runs_on_the_cpu_runtime(example, release, lowe
     """`nanott compile --release R --execute`: each supported release's spelling builds against the
     CPU runtime (which picks the release's declarations by NANOTT_TT_METAL_MINOR) and matches
     NumPy; 0.65.0 could not build before (no dataflow_api.h at the top of the include tree)."""
+    builds_and_runs_on(release, example, lowered, runtime_cache, tmp_path)
+
+
+def builds_and_runs_on(release: str, example: str, lowered, runtime_cache, tmp_path) -> None:
+    """The example emitted for a release (which its files name), built and run on the CPU runtime:
+    every output within tolerance of NumPy (also tests/metal/test_releases_execute.py)."""
     from nanott.pipeline import run_stages
     target = dataclasses.replace(WORMHOLE_N150, release=release)
     files = None

@@ -137,7 +137,7 @@ class InterpL5(InterpL4):
 
     def tile(self, ref: l5.TileRef, env: Env) -> np.ndarray:
         """One 32x32 tile of a CB's block, as a view (so a store writes the CB)."""
-        row, col = (int(self.eval(x, env)) * TILE for x in (ref.row, ref.col))
+        row, col = int(self.eval(ref.row, env)) * TILE, int(self.eval(ref.col, env)) * TILE
         return env.buffers[cb_key(ref.cb)][row:row + TILE, col:col + TILE]
 
 

@@ -185,7 +185,7 @@ class InterpL7(InterpL6):
         """The tile a TStore writes: a view into the block the group gives."""
         if back_key(ref.cb) not in env.buffers:
             raise ProtocolError(6, f"a tile store to cb{ref.cb}, which the group does not give or update")
-        row, col = (int(self.eval(x, env)) * TILE for x in (ref.row, ref.col))
+        row, col = int(self.eval(ref.row, env)) * TILE, int(self.eval(ref.col, env)) * TILE
         return env.buffers[back_key(ref.cb)][row:row + TILE, col:col + TILE]
 
 

@@ -1,0 +1,51 @@
+"""The `nanott` command's process (nanott/command.py, nanott/pipeline.py's `later`): what makes a
+cold `nanott explain` start fast changes nothing it prints, and does what it says."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GEMM = str(ROOT / "examples" / "gemm.py")
+
+# runs the command in this interpreter, then reports the collector's settings and the passes loaded
+PROBE = """
+import atexit, gc, json, sys
+from nanott.command import main
+atexit.register(lambda: print(json.dumps({"young": gc.get_threshold()[0], "frozen": gc.get_freeze_count(),
+    "passes": sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("nanott.passes.")
+                     and not m.rsplit(".", 1)[1].startswith("_"))}), file=sys.stderr))
+sys.argv = ["nanott", *sys.argv[1:]]
+main()
+"""
+
+
+def probe(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    r = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return r, json.loads(r.stderr.strip().splitlines()[-1])
+
+
+def test_the_command_tunes_the_collector_and_loads_only_the_passes_it_runs():
+    from nanott.command import YOUNG
+    r, seen = probe("explain", GEMM, "--stop-after", "A1", "--no-check")
+    assert r.returncode == 0 and "A1 infer-layout" in r.stdout
+    assert seen["young"] == YOUNG and seen["frozen"] > 1000            # the compiler's objects, frozen
+    assert seen["passes"] == ["a1_infer_layout", "p0_parse", "p0a_merge_row_blocks", "p0b_stage_dram_elements"]
+
+
+@pytest.mark.slow
+def test_the_command_prints_what_the_app_prints():
+    """The same output and exit code through nanott.command as through the Typer app itself."""
+    from typer.testing import CliRunner
+
+    from nanott.cli import app
+    args = ["explain", GEMM, "--stop-after", "B1", "--quiet"]
+    through_app = CliRunner().invoke(app, args)
+    r, _ = probe(*args)
+    assert (r.returncode, r.stdout) == (through_app.exit_code, through_app.stdout)
+    r, _ = probe("explain", GEMM, "--stop-after", "Z9")
+    assert r.returncode == 2 and "Z9" in r.stderr                      # a usage error is still exit 2
