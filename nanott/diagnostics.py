@@ -106,8 +106,8 @@ CODES = {
     "NT322": "a vector used both as one value per row and as one value per column",
     "NT323": "a T.atomic_add the split-K lowering does not support yet",
     "NT324": "a tensor the launches of one program lay out differently in DRAM",
-    "NT326": "a T.print of a value nanott cannot print yet (a buffer, an element, a function of a scalar, "
-             "inside T.Parallel)",
+    "NT326": "a T.print nanott cannot print (a DRAM tensor, a vector or partial tiles, a buffer before anything "
+             "writes it, an element, a transcendental function or narrow cast of a scalar, inside T.Parallel)",
     "NT330": "a value read from a DRAM tensor that compute or the writer needs (a loop bound, a branch)",
     "NT329": "a T.barrier_wait program order does not satisfy (its arrive comes later, or never)",
     "NT501": "a simulator fault: a protocol rule broken by the program simulated",

@@ -174,7 +174,7 @@ def test_bad_calls(tmp_path):
 FRONTEND = ["NT101", "NT102", "NT103", "NT105", "NT106", "NT108", "NT109", "NT301", "NT302", "NT304",
             "NT920"]              # tests/test_frontend_diagnostics.py and test_tilelang_surface.py
 WARNINGS = ["NT117", "NT118"]    # test_warnings_for_copies_outside_and_unwritten_outputs
-ELSEWHERE = ["NT326"]            # tests/test_print.py (a T.print of a buffer, an element, T.exp of a scalar)
+ELSEWHERE = ["NT326"]            # tests/test_print.py, test_print_buffers.py (an element, T.exp, a vector, ...)
 NO_CASE_YET: dict[str, str] = {}
 NOT_FROM_USER = {
     "NT119": "a guard on Python's recursion limit; a chain of 1500 operations parses "

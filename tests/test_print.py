@@ -5,9 +5,11 @@ The expected lines come from the kernel's formulas evaluated here in plain Pytho
 (tests/kernels/print_indices.py: a 9 x 8 grid on 64 cores, so some cores print for two blocks);
 each level must print exactly those lines (as a multiset: the order of blocks is the level's
 business), each core the lines of the blocks B1 dealt it, the same at L2..L9 and in the C++.
-Floats print too (float32 arithmetic, shown to 6 digits as C++'s `<<` shows them). What nanott
-cannot print yet (a buffer, an element, inside T.Parallel, a function of a scalar, a condition) is
-NT326, and a message that cannot become a C++ string literal NT104, never a traceback.
+Floats print too (float32 arithmetic, shown to 6 digits as C++'s `<<` shows them), and functions
+of scalars: a choice, abs, a negation, a cast to int32, Python's floor // and % of negative values,
+a condition (1 or 0). What nanott cannot print yet (an element, inside T.Parallel, a transcendental
+function, a cast to a narrow float, a DRAM tensor) is NT326, and a message that cannot become a C++ string literal
+NT104, never a traceback.
 """
 from __future__ import annotations
 
@@ -38,8 +40,12 @@ LINE = re.compile(r"^\[(?P<level>L\d|C\+\+)(?: print_indices)? (?P<where>block|c
 def block_lines(bx: int, by: int) -> list[str]:
     """What one grid block prints, from the kernel's formulas (9 blocks along x, 32-row blocks);
     the float is a multiple of 1/4 below 10, exact in float32 and shown as C++'s `<<` shows it."""
+    f32 = np.float32
+    f = bx - 9 if bx > 4 else abs(bx * 0.5 - by)
+    h = float(int(-(f32(bx) * f32(0.7)) + f32(by)))          # float32 arithmetic, truncated toward 0
     return ([f"block id = {by * 9 + bx}", f"row = {by * 32}"] + [f"step = {k * 10 + bx}" for k in range(2)]
-            + [f"x = {bx * 0.5 + k - by / 4:g}" for k in range(2)])
+            + [f"x = {bx * 0.5 + k - by / 4:g}" for k in range(2)]
+            + [f"f = {f:g}", f"g = {(bx - 5) // 2 * 10 + (bx - 5) % 3}", f"h = {h:g}", f"c = {int(bx - by * 2 > 0)}"])
 
 
 def expected() -> Counter:
@@ -109,11 +115,12 @@ def test_g1_emits_the_release_dprint(programs, release):
     files = emit_metalium(programs["F1"], dataclasses.replace(WORMHOLE_N150, release=release))
     compute = files["compute.cpp"]
     assert f'#include "{VERSIONS[release]["dprint"].header}"' in compute
-    form = ('DPRINT_MATH("step = {}\\n", static_cast<int32_t>(' if release == "0.81.1"
-            else 'DPRINT_MATH(DPRINT << "step = " << static_cast<int32_t>(')
+    form = ('DPRINT_MATH("step = {}\\n", static_cast<int32_t>((k * 10) + bx));' if release == "0.81.1"
+            else 'DPRINT_MATH(DPRINT << "step = " << static_cast<int32_t>((k * 10) + bx) << ENDL());')
     assert form in compute
-    assert compute.count("DPRINT_MATH(") == 4
-    assert '"x = ' in compute and "static_cast<float>(by) / static_cast<float>(4)" in compute   # float32
+    assert compute.count("DPRINT_MATH(") == 8
+    assert '"x = ' in compute and "(static_cast<float>(by) / static_cast<float>(4))" in compute   # float32
+    assert "((static_cast<int32_t>(bx) - 5) / 2 - (" in compute       # Python's floor, as bx - 5 < 0 may be
     assert "DPRINT" not in files["reader.cpp"] + files["writer.cpp"]
 
 
@@ -164,11 +171,12 @@ def test_eager_style_prints_at_l0_and_l9():
 
 
 BAD = {
-    "T.print(A_s)": "NT326",                         # a buffer: its contents are not printed yet
+    "T.print(A)": "NT326",                           # a DRAM tensor (buffers: tests/test_print_buffers.py)
     "T.print(A_s[0, 0])": "NT326",                   # an element
-    "T.print(T.exp(bx * 0.5))": "NT326",             # a function of a scalar
+    "T.print(T.exp(bx * 0.5))": "NT326",             # a transcendental function: no libm on the cores
+    "T.print(T.sqrt(bx * 1.0) + 1)": "NT326",
+    'T.print(T.cast(bx * 0.5, "bfloat16"))': "NT326",   # a narrow float's rounding
     "T.print(bx * 0.5 // 2)": "NT326",               # a float floor division (C++ has no such operator)
-    "T.print(bx > 0)": "NT326",                      # a condition
     'T.print(bx, "a {b}")': "NT104",                 # braces: a DPRINT format would read them
     "T.print(bx, 3)": "NT104",
 }
@@ -214,5 +222,5 @@ def test_pictures_draw_the_print_in_its_own_colour(programs):
     from nanott.backends import graphviz as gv
     for level in ("L0", "L5", "L9"):
         source = gv.to_dot(programs[api.stage_for_level(level).id], gv.READABLE).source
-        assert source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == 4, level
+        assert source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == 8, level
         assert gv.KINDS["debug"] in source, level

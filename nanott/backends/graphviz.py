@@ -41,7 +41,7 @@ CATEGORY: dict[str, str] = {
     **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
                     "dst"),
     **dict.fromkeys(("For", "TFor", "Parallel", "When"), "loop"),
-    "Print": "debug",
+    **dict.fromkeys(("Print", "PrintBuffer", "PrintCb"), "debug"),
 }
 COLOURS = {"block": "#cfe2f3", "noc": "#9fc5e8", "semaphore": "#ead1dc", "cb": "#ffe599", "math": "#b6d7a8",
            "dst": "#f4cccc", "loop": "#eeeeee", "debug": "#d9d2e9", "other": "#ffffff"}

@@ -24,7 +24,7 @@ Diagnostic codes raised by the frontend (P0):
   NT107 parameter not a T.Tensor   NT108 unknown T.name                   NT109 Python error in the kernel
   NT110 op outside a kernel        NT301 T.op not supported yet           NT302 run-time condition
   NT303 a condition as a number    NT304 construct not supported yet (loop forms, slices, ...)
-  NT326 T.print of a buffer, an element, a function of a scalar, a condition, or inside T.Parallel
+  NT326 T.print of a DRAM tensor, a vector, an element, a transcendental function, inside T.Parallel
 """
 from __future__ import annotations
 
@@ -232,9 +232,10 @@ def alloc_var(dtype, init=None) -> Any:
 
 @closed()
 def print(obj=None, msg="", warp_group_id=0, warp_id=0) -> None:  # noqa: A001  (TileLang's name)
-    """Print a scalar (a block index, a loop variable, a let) when the kernel runs: every level's
-    interpreter prints it with the core and kernel that ran it, the C++ with DPRINT. The warp
-    arguments choose CUDA threads: accepted, no effect (one compute kernel per core prints)."""
+    """Print a scalar (a block index, a loop variable, a let, a function of them) or an on-chip
+    buffer (every 8th row and column of each tile) when the kernel runs: every level's interpreter
+    prints it with the core and kernel that ran it, the C++ with DPRINT. The warp arguments choose
+    CUDA threads: accepted, no effect (one compute kernel per core prints)."""
     b = current("T.print")
     b.emit(ops.print_(b, obj, msg), "T.print")
 

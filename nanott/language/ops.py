@@ -13,9 +13,9 @@ from typing import Any
 
 from nanott.diagnostics import NanottError
 from nanott.language.builder import Builder
+from nanott.language.print_values import buffer_refusal, refusal, sign_free
 from nanott.language.signatures import flag
-from nanott.ir import walk
-from nanott.language.values import Buffer, Load, Slice, Sym, const, is_float, linear, shape_str, to_expr
+from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
 from nanott.languages import l0
 
 
@@ -179,25 +179,25 @@ def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill:
     return l0.Fill(target.label, to_expr(value), loc=b.loc)
 
 
-def print_(b: Builder, obj: Any, msg: Any) -> l0.Print:
-    """T.print of a scalar: an int or float expression (+ - * / // % min max) over block indices,
-    loop variables, lets and constants."""
+def print_(b: Builder, obj: Any, msg: Any) -> l0.Print | l0.PrintBuffer:
+    """T.print of an on-chip buffer, or of a scalar: an expression over block indices, loop
+    variables, lets and constants (language/print_values.py says which)."""
     if not isinstance(msg, str) or not all(" " <= c <= "~" and c not in '{}"\\' for c in msg):
         raise NanottError("NT104", f"the msg of T.print must be a str of printable ASCII without "
                                    f"braces, quotes or backslashes, got {msg!r:.40}", b.loc,
                           hint="the message becomes a C++ string literal and a DPRINT format")
-    where = "inside T.Parallel" if any(f.parallel for f in b.frames) else None
     value = None if isinstance(obj, Buffer) or obj is None else to_expr(obj)
-    if value is not None and any(isinstance(x, l0.Load) for x in walk(value)):
-        where = "of a buffer element"
-    elif any(isinstance(x, (l0.UnOp, l0.Cast, l0.Select)) for x in walk(value)):
-        where = "of a function, cast or choice of a scalar"
-    elif any(isinstance(x, l0.BinOp) and x.op in l0.CONDITIONS for x in walk(value)):
-        where = "of a condition"
-    elif any(isinstance(x, l0.BinOp) and x.op in ("//", "%") and is_float(x) for x in walk(value)):
-        where = "of a float // or %"
-    if obj is None or isinstance(obj, Buffer) or where:
-        raise NanottError("NT326", f"T.print {where or 'of a buffer'} is not supported by nanott yet",
-                          b.loc, hint="print a scalar: a block index, a loop variable or an int or "
-                                      "float value computed from them with + - * / // %, outside T.Parallel")
-    return l0.Print(msg, value, loc=b.loc)
+    where = "inside T.Parallel" if any(f.parallel for f in b.frames) else None
+    if isinstance(obj, Buffer):
+        where = where or buffer_refusal(obj)
+    elif obj is None:
+        where = where or "of nothing"
+    if where or value is not None and (where := refusal(value)):
+        raise NanottError("NT326", f"T.print {where} is not supported by nanott yet",
+                          b.loc, hint="print an on-chip 2-D buffer of whole 32x32 tiles, or a scalar: an int "
+                                      "or float value computed from block indices, loop variables and constants "
+                                      "with + - * / // % min max, comparisons, abs, T.if_then_else and casts to "
+                                      "int32 or float32; outside T.Parallel")
+    if isinstance(obj, Buffer):
+        return l0.PrintBuffer(msg, obj.label, loc=b.loc)
+    return l0.Print(msg, sign_free(value), loc=b.loc)

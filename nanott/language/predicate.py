@@ -29,7 +29,7 @@ from nanott.ir import field_names, replace, walk
 from nanott.languages import l0
 
 OPS = {l0.Copy: "T.copy", l0.Gemm: "T.gemm", l0.Reduce: "a T.reduce", l0.AtomicAdd: "T.atomic_add",
-       l0.AtomicStore: "T.atomic_add", l0.Print: "T.print"}
+       l0.AtomicStore: "T.atomic_add", l0.Print: "T.print", l0.PrintBuffer: "T.print"}
 HINT = ("compute both values and choose with T.if_then_else(cond, a, b), or move the operation out of "
         "the if (an if on Python values is decided when the kernel is parsed)")
 DATA_HINT = ("the condition reads data, which only the reader can see: to skip blocks, list the ones to "

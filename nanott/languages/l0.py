@@ -20,6 +20,9 @@
             | Let(var, value: Expr)                               a named scalar
             | Print(msg: str, value: Expr)                        T.print: an int or float scalar, printed
                                                                   with the level, core and kernel that ran it
+            | PrintBuffer(msg: str, buffer: str)                  T.print of an on-chip 2-D buffer of whole
+                                                                  32x32 tiles: every 8th row and column of
+                                                                  each tile (nanott/languages/printed.py)
   Region  ::= Region(buffer: str, starts: Expr*, extents: int*)
   Expr    ::= Const(value: int | float, dtype) | Var(name) | BinOp(op, lhs: Expr, rhs: Expr)
             | Load(buffer: str, indices: Expr*) | Cast(dtype, value: Expr)
@@ -273,7 +276,21 @@ class Print:
         return self.msg or str(self.value)
 
 
-Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | AtomicStore | Let | Print
+@node
+class PrintBuffer:
+    msg: str
+    buffer: str
+
+    def head(self):
+        return f"print {json.dumps(self.msg)}, {self.buffer}" if self.msg else f"print {self.buffer}"
+
+    def label(self) -> str:
+        """What the printed lines name: the message, or else the buffer."""
+        return self.msg or self.buffer
+
+
+Stmt = (Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | AtomicStore | Let | Print
+        | PrintBuffer)
 
 
 @node
@@ -338,7 +355,7 @@ def buffer_names(x) -> tuple[str, ...]:
         return (x.a, x.b, x.c)
     if isinstance(x, Reduce):
         return (x.src, x.dst)
-    if isinstance(x, (Region, Load, Store, AtomicStore, Fill)):
+    if isinstance(x, (Region, Load, Store, AtomicStore, Fill, PrintBuffer)):
         return (x.buffer,)
     return ()
 

@@ -28,9 +28,10 @@ import numpy as np
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.languages import l0
+from nanott.languages.printed import block_lines, shown  # noqa: F401  (shown: re-exported)
 
 NUMPY_DTYPES = {d.name: np.dtype(getattr(np, d.numpy, None) or getattr(ml_dtypes, d.numpy))
-                for d in LOWERED.values()}           # the table of nanott/dtypes.py
+                for d in LOWERED.values()}           # the table of nanott/dtypes.py (printed.py's too)
 
 
 class NoRule(Exception):
@@ -134,13 +135,24 @@ class InterpL0:
                 env.scalars[var] = self.eval(value, env)
             case l0.Print():
                 self.say(s, env)
+            case l0.PrintBuffer(_, buffer):
+                self.say_block(s.label(), env.buffers[buffer], env)
             case _:
                 raise NoRule(self, s)
 
     def say(self, s: l0.Print, env: Env) -> None:
         """T.print: one line, `[L3 gemm core (0,0)] k = 2`, to `self.out` (stdout unless set)."""
+        self.say_lines([f"{s.label()} = {shown(self.eval(s.value, env))}"], env)
+
+    def say_block(self, label: str, block: np.ndarray, env: Any) -> None:
+        """T.print of a buffer (a CB's block from L4 on): the lines of languages/printed.py."""
+        self.say_lines(block_lines(label, block), env)
+
+    def say_lines(self, lines: list[str], env: Any) -> None:
+        """Printed lines, each prefixed with the level and where it ran (a buffer's: languages/printed.py)."""
         level = next(c.__name__[6:] for c in type(self).__mro__ if c.__name__.startswith("InterpL"))
-        self.out(f"[{level} {env.where}] {s.label()} = {shown(self.eval(s.value, env))}")
+        for line in lines:
+            self.out(f"[{level} {env.where}] {line}")
 
     out: Callable[[str], None] = staticmethod(print)
 
@@ -228,12 +240,6 @@ BINOPS = {
 def xy(coords: tuple[int, ...]) -> str:
     """A block or core as T.print names it: (1,0)."""
     return "(" + ",".join(str(int(c)) for c in coords) + ")"
-
-
-def shown(value: Any) -> str:
-    """A printed scalar as C++'s `operator<<` shows it (DPRINT): an int, or a float to 6 digits."""
-    v = np.asarray(value).item()
-    return str(int(v)) if isinstance(v, (bool, int)) else format(v, "g")
 
 
 def select(cond: Any, then: Any, other: Any) -> Any:

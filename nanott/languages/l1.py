@@ -26,8 +26,8 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l0
 from nanott.languages.l0 import (  # noqa: F401  (productions L1 keeps)
-    Print, Attr, AtomicAdd, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel, Reduce, Region, Store,
-    Select, UnOp, Var, buffers_defined_before_use)
+    Print, PrintBuffer, Attr, AtomicAdd, BinOp, Cast, Const, Copy, Fill, For, Gemm, Kernel, Let, Load, Parallel,
+    Reduce, Region, Store, Select, UnOp, Var, buffers_defined_before_use)
 from nanott.printing import shape
 
 
@@ -116,7 +116,7 @@ class Alloc:
 
 
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select
-Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
+Stmt = Alloc | Copy | AtomicAdd | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print | PrintBuffer
 
 
 LANG = Language("L1", sys.modules[__name__], Kernel, l0.LANG, {"Stmt": Stmt, "Expr": Expr},

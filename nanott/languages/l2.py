@@ -26,12 +26,12 @@ from nanott.ir import Language, node
 from nanott.languages import l1
 from nanott.languages.l0 import param_lines
 from nanott.languages.l1 import (  # noqa: F401  (productions L2 keeps)
-    Print, Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, Expr, Fill, For, Gemm, Let, Load,
+    Print, PrintBuffer, Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, Expr, Fill, For, Gemm, Let, Load,
     Parallel, Reduce, Region, Select, Store, Tensor, TileLayout, UnOp, Var, buffers_defined_before_use)
 from nanott.printing import seq, shape, stmt_lines
 
 
-Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
+Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print | PrintBuffer
 
 
 @node

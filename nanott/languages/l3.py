@@ -21,7 +21,7 @@ from nanott.ir import Language, node
 from nanott.languages import l2
 from nanott.languages.l0 import param_lines
 from nanott.languages.l2 import (  # noqa: F401  (productions L3 keeps)
-    Print, Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, CoreWork, Fill, For, Gemm, Let, Load,
+    Print, PrintBuffer, Accessor, Alloc, Attr, BinOp, Cast, CbPlan, Const, Copy, CoreWork, Fill, For, Gemm, Let, Load,
     Parallel, Reduce, Region, Select, Store, Tensor, TileLayout, UnOp, Var, WorkSplit, buffers_defined_before_use)
 from nanott.printing import stmt_lines
 
@@ -49,7 +49,7 @@ class Kernel:
 
 
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg
-Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
+Stmt = Alloc | Copy | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print | PrintBuffer
 
 
 def known_core_args(k: Kernel) -> str | None:

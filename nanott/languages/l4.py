@@ -10,6 +10,7 @@
           | Fill(cb: int, value: Expr) | Parallel(vars, extents, body) | Store(cb: int, indices, value)
           | Reduce(op, src: int, dst: int, dim: int, clear: bool)
           | For(...) | Let(var, value)
+          | PrintCb(text: str, cb: int)            T.print of a buffer: its CB's block, as its lines name it
   TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int)   in tiles
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
           | Element(cb: int, src: TileSlice, row: Expr, col: Expr)   one element of a DRAM tensor, read
@@ -29,9 +30,12 @@ Delta from L3 (made by C1 lower-shared-to-cb):
                    decides what the reader fetches next (a data-dependent load)
   ~ Kernel         gains `cbs`
   ~ Gemm, Fill, Reduce, Store, Load   name CB indices instead of buffers
+  - PrintBuffer    a printed buffer is its CB:
+  + PrintCb        the lines name the T.print's message or the buffer (the CB keeps its name)
 """
 from __future__ import annotations
 
+import json
 import sys
 
 from nanott.ir import Language, node, walk
@@ -176,8 +180,20 @@ class Kernel:
                 + stmt_lines(self.body))
 
 
+@node
+class PrintCb:
+    text: str
+    cb: int
+
+    def head(self):
+        return f"print {json.dumps(self.text)}, cb{self.cb}"
+
+    def label(self) -> str:
+        return self.text
+
+
 Expr = Const | Var | BinOp | Load | Cast | UnOp | Select | CoreArg | Element
-Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print
+Stmt = ReadToCb | WriteFromCb | CopyCb | Gemm | Fill | Reduce | For | Parallel | Store | Let | Print | PrintCb
 
 
 def cbs_declared(k) -> str | None:
@@ -193,7 +209,7 @@ def cbs_declared(k) -> str | None:
 
 CB_FIELDS = {"ReadToCb": ("cb",), "WriteFromCb": ("cb",), "CopyCb": ("src", "dst"),
              "Gemm": ("a", "b", "c"), "Fill": ("cb",), "Reduce": ("src", "dst"), "Store": ("cb",),
-             "Load": ("cb",), "TileRef": ("cb",), "Element": ("cb",)}
+             "Load": ("cb",), "TileRef": ("cb",), "Element": ("cb",), "PrintCb": ("cb",)}
 
 LANG = Language("L4", sys.modules[__name__], Kernel, l3.LANG, {"Stmt": Stmt, "Expr": Expr},
                 invariants=cbs_declared)

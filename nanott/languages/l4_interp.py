@@ -73,6 +73,8 @@ class InterpL4(InterpL3):
                 super().exec_stmt(l0.Fill(cb_key(cb), value), env)
             case l4.Store(cb, indices, value):
                 super().exec_stmt(l0.Store(cb_key(cb), indices, value), env)
+            case l4.PrintCb(text, cb):
+                self.say_block(text, env.buffers[cb_key(cb)], env)
             case _:
                 super().exec_stmt(s, env)
 

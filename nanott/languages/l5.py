@@ -1,6 +1,6 @@
 """L5: block operations become programs over 32x32 tiles (C2).
 
-  Stmt     ::= ReadToCb | WriteFromCb | For | Let
+  Stmt     ::= ReadToCb | WriteFromCb | For | Let | Print | PrintCb
              | GenerateToCb(cb: int, vars: str*, extents: int*, value: Expr)
                                                    the reader computes a block from indices alone:
                                                    element (vars) of cb's block gets value (the one
@@ -73,8 +73,8 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l4
 from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For, Kernel, Let,
-    ReadToCb, Select, Tensor, TileLayout, TileSlice, UnOp, Var, WorkSplit, WriteFromCb, cbs_declared)
+    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For, Kernel,
+    Let, ReadToCb, Select, Tensor, TileLayout, TileSlice, UnOp, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
 from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
@@ -255,7 +255,7 @@ class TileGroup:
 
 
 Expr = Const | Var | BinOp | Cast | Select | CoreArg | Element | UnOp
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let | Print
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | For | Let | Print | PrintCb
 
 LANG = Language("L5", sys.modules[__name__], Kernel, l4.LANG,
                 {"Stmt": Stmt, "Expr": Expr, "TStmt": TStmt, "TOp": TOp}, invariants=cbs_declared)

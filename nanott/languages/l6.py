@@ -18,7 +18,8 @@ Delta from L5 (made by C3 build-tile-dataflow):
   + Release          the end of a block a loop carried from one iteration to the next (flash
                      attention's Q tile, read by every step; its running row max, read, then
                      updated): the loop's last reader peeks it, and after the loop the compute
-                     kernel frees it once (C3 makes one only for a block compute consumes)
+                     kernel frees it once (C3 makes one only for a block compute consumes);
+                     also the end of a block whose last reader is a print of its CB (PrintCb)
 
 C3 also adds the intermediate CBs the rule "one producer, one consumer" requires, with the compute
 copies (casts included) that fill them: the NoC moves bytes, only compute converts formats.
@@ -30,7 +31,8 @@ import sys
 from nanott.ir import Language, node
 from nanott.languages import l5
 from nanott.languages.l5 import (  # noqa: F401  (productions L6 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, Element, For, GenerateToCb, Kernel, Let, ReadToCb, Select,
+    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, Element, For, GenerateToCb, Kernel,
+    Let, ReadToCb, Select,
     TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill, TileLayout, TileLoad,
     TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose, TileSlice, TileUnary, UnOp, Tensor, TOp,
     TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
@@ -84,7 +86,7 @@ class Release:
 
 
 Expr = l5.Expr
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print | PrintCb
 
 
 def one_producer_one_consumer(k) -> str | None:

@@ -11,7 +11,7 @@
 Delta from L6 (made by D1 split-device-kernel, D2 bind-tensor-accessors):
   - Kernel        one program is three kernels now
   + Program       the kernels of one Metalium program, all on the cores of `work`
-  + DeviceKernel  reader (ReadToCb, GenerateToCb), compute (TileGroup, Release, Print) or writer (WriteFromCb only),
+  + DeviceKernel  reader (ReadToCb, GenerateToCb), compute (TileGroup, Release, Print, PrintCb) or writer (WriteFromCb only),
                   each with the loops and lets its statements need
   + Binding       a tensor this kernel addresses: where its TensorAccessorArgs start among the
                   compile-time arguments, and the runtime argument holding its base address
@@ -24,8 +24,8 @@ from nanott.ir import Language, node, walk
 from nanott.languages import l6
 from nanott.languages.l0 import param_lines
 from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
-    Print, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For,
-    GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
+    Print, PrintCb, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element,
+    For, GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
     TileSlice, TileUnary, Tensor, UnOp, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, stmt_lines
@@ -74,9 +74,9 @@ class Program:
 
 
 Expr = l6.Expr
-Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print
+Stmt = ReadToCb | WriteFromCb | GenerateToCb | TileGroup | Release | For | Let | Print | PrintCb
 
-ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGroup", "Release", "Print"), "writer": ("WriteFromCb",)}
+ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGroup", "Release", "Print", "PrintCb"), "writer": ("WriteFromCb",)}
 
 
 def statements_in_their_kernels(p, allowed=ROLE_STATEMENTS) -> str | None:

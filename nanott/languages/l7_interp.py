@@ -146,6 +146,10 @@ class InterpL7(InterpL6):
                 q = env.cbs[cb]
                 yield Wait(s.head(), (self.front(q),), s.loc)
                 q.pop()
+            case l7.PrintCb(text, cb):
+                q = env.cbs[cb]
+                yield Wait(s.head(), (self.front(q),), s.loc)
+                self.say_block(text, self.front_block(q), env)
             case _:
                 raise NoRule(self, s)
 
@@ -164,6 +168,11 @@ class InterpL7(InterpL6):
                 qs[e.cb].pop()
         for cb, block in given.items():
             qs[cb].push(block)
+
+    @staticmethod
+    def front_block(q) -> Any:
+        """The block at the front of a CB (a print reads it and leaves it there)."""
+        return q.front()
 
     @staticmethod
     def front(q) -> Check:

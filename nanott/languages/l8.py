@@ -30,7 +30,7 @@
 Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-init):
   - ReadToCb, WriteFromCb    replaced by the calls Metalium makes, under Metalium's names
   - CbEffect                 effects become the protocol calls around each tile group
-  - Release                  becomes the cb_pop_front that ends the block the loop peeked
+  - Release                  becomes the cb_pop_front that ends the block the loop (or a print) peeked
   - TileSlice                block transfers become page transfers with explicit page ids
   ~ TileGroup                loses `effects` (L5's form again)
   + CbReserve, CbPush, CbWait, CbPop     one node per CB call: the protocol a learner has to see
@@ -57,7 +57,7 @@ from nanott.ir import Language, node
 from nanott.languages import l7
 from nanott.languages.l5 import TileGroup
 from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
-    Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
+    Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
     TileTranspose, TileUnary, Tensor, UnOp, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
@@ -226,13 +226,13 @@ Expr = Const | Var | BinOp | Cast | Select | CoreArg | FrontElement | UnOp
 COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print | When | SemSet | SemWait
+        | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print | PrintCb | When | SemSet | SemWait
         | SemInc | McastPages | SemSetMcast)
 
 PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "CbWait", "CbPop", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
                "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
-    "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print"),
+    "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print", "PrintCb"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
 }
 

@@ -119,6 +119,8 @@ class InterpL8(InterpL7):
                 env.noc.write_barrier()
             case l8.GenerateToCb(cb, vars, extents, value):
                 self.write_block(env.cbs[cb], self.generate(vars, extents, value, env))
+            case l8.PrintCb(text, cb):
+                self.say_block(text, self.front_block(env.cbs[cb]), env)
             case l8.TileGroup(vars, extents, body):
                 self.run_group(vars, extents, body, env)
             case l8.Init():
@@ -180,6 +182,16 @@ class InterpL8(InterpL7):
             page = ring.back(slot, "generate_to_cb")
             ring.pages[page][...] = block[..., r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE]
             ring.written[page] = True
+
+    @staticmethod
+    def front_block(ring: CbRing) -> np.ndarray:
+        """The waited front block of a CB, its pages put back into the block's shape (a print reads
+        only waited pages: rule 6). Leading axes of the pages stay (the lockstep simulator's cores)."""
+        block = np.empty(ring.pages.shape[1:-2] + tuple(ring.cb.shape), ring.pages.dtype)
+        for slot in range(ring.cb.plan.block_pages):
+            r, c = divmod(slot, ring.block_cols)
+            block[..., r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE] = ring.pages[ring.front(slot, "a print")]
+        return block
 
     # ----- tiles: slots of the ring -----
     def exec_tile(self, t: Any, env: Env, temps) -> None:

@@ -45,9 +45,9 @@ from nanott.ir import Language, node
 from nanott.languages import l8
 from nanott.languages.l0 import param_lines
 from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
-    Print, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
-    Const, CoreArg, CoreWork, DeviceKernel, FrontElement, For, GenerateToCb, Init, Select, Let, NocReadBarrier, NocReadPage,
-    NocWriteBarrier, NocWritePage, Tensor, TileLayout, UnOp, Var, WorkSplit, statements_in_their_kernels,
+    Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
+    Const, CoreArg, CoreWork, DeviceKernel, FrontElement, For, GenerateToCb, Init, Select, Let, NocReadBarrier,
+    NocReadPage, NocWriteBarrier, NocWritePage, Tensor, TileLayout, UnOp, Var, WorkSplit, statements_in_their_kernels,
     COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When)
 from nanott.printing import num, seq
 from nanott.terminals import BROADCAST, reduce_kind, sfpu_binary, typecast_formats  # noqa: F401 (G1's names)
@@ -286,12 +286,13 @@ DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
            FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
-        | NocWriteBarrier | GenerateToCb | Init | For | Let | Print | RegsAcquire | RegsCommit | RegsWait | RegsRelease
+        | NocWriteBarrier | GenerateToCb | Init | For | Let | Print | PrintCb | RegsAcquire | RegsCommit | RegsWait
+        | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
         | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile | When | SemSet | SemWait | SemInc
         | McastPages | SemSetMcast)
 
-PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print")
+PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print", "PrintCb")
                 + tuple(c.__name__ for c in DST_OPS))
 
 LANG = Language("L9", sys.modules[__name__], Program, l8.LANG, {"Stmt": Stmt, "Expr": Expr},

@@ -15,7 +15,7 @@ def touches(s: Any) -> tuple[set[int], set[int]]:
     match s:
         case l5.ReadToCb(_, cb) | l5.GenerateToCb(cb, _, _, _):
             return set(), {cb}
-        case l5.WriteFromCb(cb, _):
+        case l5.WriteFromCb(cb, _) | l5.PrintCb(_, cb):
             return {cb}, set()
         case l5.Let(_, value):
             scratch = {x.cb for x in walk(value) if isinstance(x, l5.Element)}
@@ -38,7 +38,7 @@ def leaves(stmts: tuple) -> Iterator[Any]:
     for s in stmts:
         if isinstance(s, l5.For):
             yield from leaves(s.body)
-        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup)) or reads_dram(s):
+        elif isinstance(s, (l5.ReadToCb, l5.GenerateToCb, l5.WriteFromCb, l5.TileGroup, l5.PrintCb)) or reads_dram(s):
             yield s
 
 

@@ -50,6 +50,9 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                                           loc=a.loc))
         return []
 
+    def visit_PrintBuffer(self, p: l3.PrintBuffer) -> l4.PrintCb:
+        return l4.PrintCb(p.label(), self.index[p.buffer], loc=p.loc)
+
     def memory(self, buffer: str) -> str:
         """Where a buffer lives: on chip if allocated, else where A1 laid out the tensor."""
         return ON_CHIP if buffer in self.index else self.tensors[buffer].layout.memory

@@ -11,7 +11,9 @@ Changes:   the dataflow becomes explicit, found by analysis of who reads and wri
            the user's (NT320). A loop carries a CB's block from one iteration to the next when the first statement of
            its body that touches the CB reads it (a Q tile read by every step of a K loop; online
            softmax's running max, read, then updated): the last reader in the body peeks it, and
-           after the loop a Release frees it, unless a later group takes it.
+           after the loop a Release frees it, unless a later group takes it. A print of a CB
+           (T.print of a buffer) reads its block as a group would: when it is the block's last
+           reader, a Release after it frees the block.
 Preserves: every statement, value and rounding; the order of operations.
 Why:       Metalium allows one producer thread and one consumer thread per CB. D1 splits the
            program along these roles.
@@ -51,6 +53,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         self.producers, self.consumers = producers, consumers
         self.rest: tuple = ()
         self.carried: set[int] = set()           # CBs the innermost enclosing loop carries
+        self.written: set[int] = set()           # CBs some statement before this one writes
 
     def visit_Kernel(self, k: l5.Kernel) -> l6.Kernel:
         return self.rebuild(k, body=self.block(k.body))
@@ -63,6 +66,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         for i, s in enumerate(stmts):
             self.rest = stmts[i + 1:]
             r = self.visit(s)
+            self.written |= touches(s)[1]
             out.extend(r if isinstance(r, list) else [r])
         return tuple(out)
 
@@ -97,6 +101,14 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         effects = tuple(l6.CbEffect(cb, self.mode(cb in reads, cb in writes, cb), loc=g.loc)
                         for cb in sorted(reads | writes))
         return self.rebuild(g, body=g.body, effects=effects)
+
+    def visit_PrintCb(self, p: l5.PrintCb) -> list:
+        """A print reads its CB's block: when it is the block's last reader, a Release frees it."""
+        if p.cb not in self.written:
+            raise NanottError("NT326", f"T.print of {self.names[p.cb]} before anything writes it is not "
+                              "supported: its circular buffer has no block yet for the print to read", p.loc,
+                              "print the buffer after the copy, T.fill or operation that writes it")
+        return [p, *[l6.Release(p.cb, loc=p.loc)] * (self.mode(True, False, p.cb) == "take")]
 
     def mode(self, reads: bool, writes: bool, cb: int) -> str:
         if writes:

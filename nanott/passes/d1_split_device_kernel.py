@@ -1,7 +1,8 @@
 """D1 split-device-kernel: L6 -> L7
 
 Changes:   the one program becomes three device kernels that run side by side on every core:
-           reader (the ReadToCbs and GenerateToCbs), compute (the TileGroups, Releases and Prints:
+           reader (the ReadToCbs and GenerateToCbs), compute (the TileGroups, Releases and Prints,
+           of scalars and of CBs:
            T.print runs once per core, in the kernel that holds the math, as TileLang's prints
            from its first threads) and writer (the WriteFromCbs). Each
            kernel keeps its own statements, the loops that contain one of them (with pruned
@@ -23,7 +24,7 @@ from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
 ROLE_OF = {l6.ReadToCb: "reader", l6.GenerateToCb: "reader", l6.TileGroup: "compute", l6.Release: "compute",
-           l6.Print: "compute", l6.WriteFromCb: "writer"}
+           l6.Print: "compute", l6.PrintCb: "compute", l6.WriteFromCb: "writer"}
 
 
 def split_device_kernel(program: l6.Kernel, target: Target) -> l7.Program:

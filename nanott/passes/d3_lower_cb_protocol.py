@@ -10,7 +10,9 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            block, cb_push_back (no NoC: nothing is read). Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
-           block size in pages. A release (of a block a loop peeked) is its cb_pop_front. The loop
+           block size in pages. A release (of a block a loop peeked, or a print read last) is
+           its cb_pop_front; a print of a CB waits for its block first (waiting again for pages
+           already visible returns at once, so the group reading the block next is unchanged). The loop
            variables are fresh names (i0, j0, ...). A let reading an element of a DRAM tensor
            (an Element) gets the protocol of its scratch CB, whose both ends are the reader:
            cb_reserve_back, the page read, the barrier, cb_push_back, cb_wait_front; the let reads
@@ -67,6 +69,9 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
         group = l8.TileGroup(g.vars, g.extents, self.visit(g.body), loc=g.loc)
         return (calls(l8.CbWait, CONSUMES) + calls(l8.CbReserve, PRODUCES) + [group]
                 + calls(l8.CbPop, FREES) + calls(l8.CbPush, PRODUCES))
+
+    def visit_PrintCb(self, p: l7.PrintCb) -> list:
+        return [l8.CbWait(p.cb, self.pages(p.cb), loc=p.loc), p]
 
     def visit_Release(self, r: l7.Release) -> l8.CbPop:
         return l8.CbPop(r.cb, self.pages(r.cb), loc=r.loc)

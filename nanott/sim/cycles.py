@@ -342,7 +342,7 @@ class TimedRun:
 
     def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
         yield from super().exec_kernel_stmt(s, env)
-        if not isinstance(s, (l9.For, l9.Let, l9.Print, l9.When)):     # a T.print is a debug aid: not timed
+        if not isinstance(s, (l9.For, l9.Let, l9.Print, l9.PrintCb, l9.When)):   # T.print: a debug aid, not timed
             self.model.on(s, env, self)
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from nanott.ir import launches_of, walk
 from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS, empty, shown, xy
+from nanott.languages.printed import block_lines
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import loops
@@ -96,6 +97,12 @@ class Lockstep(InterpL9):
         values = np.broadcast_to(np.asarray(self.eval(s.value, env)), (len(cores),))
         for core, value in zip(cores, values):
             self.out(f"[L9 {self.name} core {xy(core)} {env.role}] {s.label()} = {shown(value)}")
+
+    def say_block(self, label: str, block: np.ndarray, env: KernelEnv) -> None:
+        """T.print of a CB: the lines of each core of the group, from its own block."""
+        for core, own in zip(self.group_cores[env.core], block):
+            for line in block_lines(label, own):
+                self.out(f"[L9 {self.name} core {xy(core)} {env.role}] {line}")
 
     def make_cb(self, cb) -> CbRing:
         ring = CbRing(cb)

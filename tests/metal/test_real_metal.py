@@ -98,13 +98,26 @@ def test_a_call_the_release_lacks_is_a_real_mismatch(tmp_path, lowered):
         assert bool(outcome.real) == real, outcome.report()
 
 
-def test_a_kernel_that_prints_compiles_with_dprint_off_and_on(layout, tmp_path):
-    """T.print's DPRINT_MATH (tests/kernels/print_indices.py) in the release's spelling compiles in
-    every TRISC build, with DPRINT compiled out (the default) and in (-DDEBUG_PRINT_ENABLED, as a
-    run with DPRINT on builds it); a broken spelling is a real mismatch, so the check can fail."""
+def broken_dprint(text: str, release: str) -> str:
+    """A scalar DPRINT misspelled: a format spec 0.81 has no such argument for, a stream's ENDL(0)."""
+    return text.replace("{}", "{x}") if release == "0.81.1" else text.replace("ENDL()", "ENDL(0)")
+
+
+def broken_tslice(text: str, release: str) -> str:
+    """A TSLICE with a SliceRange helper no release has."""
+    return text.replace("SliceRange::hw0_32_8()", "SliceRange::hw0_32_7()")
+
+
+@pytest.mark.parametrize("kernel, broken", [("print_indices.py", broken_dprint), ("print_buffers.py", broken_tslice)])
+def test_a_kernel_that_prints_compiles_with_dprint_off_and_on(layout, tmp_path, kernel, broken):
+    """T.print in the release's spelling compiles in every TRISC build, with DPRINT compiled out
+    (the default) and in (-DDEBUG_PRINT_ENABLED, as a run with DPRINT on builds it): scalars'
+    DPRINT_MATH (tests/kernels/print_indices.py) and buffers' DPRINT_UNPACK of TSLICE(cb, tile,
+    SliceRange::hw0_32_8()) (tests/kernels/print_buffers.py); a broken spelling is a real mismatch,
+    so the check can fail."""
     from nanott.loader import load_kernel
     from nanott.pipeline import lower
-    program = lower(load_kernel(ROOT / "tests" / "kernels" / "print_indices.py").prim_func, "F1")
+    program = lower(load_kernel(ROOT / "tests" / "kernels" / kernel).prim_func, "F1")
     files = emit_metalium(program, dataclasses.replace(WORMHOLE_N150, release=layout.release))
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -112,8 +125,7 @@ def test_a_kernel_that_prints_compiles_with_dprint_off_and_on(layout, tmp_path):
     outcomes = [jit.check(layout, tmp_path, plan, "compute", t, on) for t in jit.THREADS
                 for on in ((), ("-DDEBUG_PRINT_ENABLED",))]
     assert not any(o.real for o in outcomes), "\n".join(o.report() for o in outcomes if o.real)
-    broken = files["compute.cpp"].replace("{}", "{x}") if layout.release == "0.81.1" else \
-        files["compute.cpp"].replace("ENDL()", "ENDL(0)")
-    outcome = jit.check_source(layout, broken, "compute", "MATH", plan, "a broken DPRINT",
-                               ("-DDEBUG_PRINT_ENABLED",))
+    thread = "UNPACK" if kernel == "print_buffers.py" else "MATH"
+    outcome = jit.check_source(layout, broken(files["compute.cpp"], layout.release), "compute", thread, plan,
+                               "a broken DPRINT", ("-DDEBUG_PRINT_ENABLED",))
     assert outcome.real, outcome.report()

@@ -146,8 +146,13 @@ KERNEL_CALLS: dict[str, Call] = {
                         "{dst})", CK + "reduce.h"),
     "fill_tile": Call("fill_tile({dst}, {value})", CK + "eltwise_unary/fill.h"),
     "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
-    # T.print, from the math thread of the compute kernel (the one TRISC that prints it once)
+    # T.print, from the math thread of the compute kernel (the one TRISC that prints it once); a
+    # buffer's tiles from the unpack thread, which reads a CB's waited front (MATH has no CB access:
+    # its TileSlice holds an error code), sampled by SliceRange::hw0_32_8 (nanott/languages/printed.py)
     "dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())', "api/debug/dprint.h"),
+    "dprint_text": Call('DPRINT_UNPACK(DPRINT << "{text}" << ENDL())', "api/debug/dprint.h"),
+    "dprint_tile": Call('DPRINT_UNPACK(DPRINT << "{text}" << TSLICE({cb}, {tile}, SliceRange::hw0_32_8()) << ENDL())',
+                        "api/debug/dprint.h"),
     # inits (§4.4), keyed by the name an Init node carries
     **dict((
         _init("compute_kernel_hw_startup", "compute_kernel_hw_startup.h", 2, 3),
@@ -247,8 +252,11 @@ SWITCHES: dict[str, dict[str, Call]] = {
     "matmul_with_transpose": {"matmul_tiles": Call(
         "matmul_tiles({a_cb}, {b_cb}, {a_index}, {b_index}, {dst}, {transpose})", CK + "matmul.h")},
     # ttnn 0.65.0: the debug print header lies at debug/, outside the api/ tree
-    "dprint_header_outside_api": {"dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())',
-                                                 "debug/dprint.h")},
+    "dprint_header_outside_api": {
+        "dprint": Call('DPRINT_MATH(DPRINT << "{text} = " << {index} << ENDL())', "debug/dprint.h"),
+        "dprint_text": Call('DPRINT_UNPACK(DPRINT << "{text}" << ENDL())', "debug/dprint.h"),
+        "dprint_tile": Call('DPRINT_UNPACK(DPRINT << "{text}" << TSLICE({cb}, {tile}, SliceRange::hw0_32_8()) '
+                            '<< ENDL())', "debug/dprint.h")},
     # ttnn 0.65.0: typecast_tile_init() takes no template arguments
     "typecast_init_plain": {"typecast_tile_init": Call("typecast_tile_init()", CK + "eltwise_unary/typecast.h", (0,),
                                                        formats=True)},
@@ -274,6 +282,9 @@ SWITCHES: dict[str, dict[str, Call]] = {
         "sub_bcast_rows_init_short": Call("sub_bcast_rows_init({cbs})", AC + "bcast.h", (2,)),
         # DPRINT's stream form (`<< ENDL()`) is gone: DPRINT takes an fmt-style format string
         "dprint": Call('DPRINT_MATH("{text} = {{}}\\n", {index})', "api/debug/dprint.h"),
+        "dprint_text": Call('DPRINT_UNPACK("{text}\\n")', "api/debug/dprint.h"),
+        "dprint_tile": Call('DPRINT_UNPACK("{text}{{}}\\n", TSLICE({cb}, {tile}, SliceRange::hw0_32_8()))',
+                            "api/debug/dprint.h"),
     },
 }
 GONE_IN_0_81 = ("binary_op_init_common", "mm_init", "mm_block_init", "init_sfpu", "unary_op_init_common")

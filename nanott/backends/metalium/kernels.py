@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from nanott.backends.metalium.api import DATA_FORMATS, Api
+from nanott.backends.metalium.print_values import PrintValue, print_cb
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
 from nanott.printing import num
@@ -179,6 +180,9 @@ class KernelPrinter:
             return [head, *body, INDENT * depth + "}\n"]
         if isinstance(s, (l9.SemSetMcast, l9.McastPages)):
             return [self.line(code + ";", s, depth, note) for code, note in self.multicast(s)]
+        if isinstance(s, l9.PrintCb):
+            calls = print_cb(self.call, self.cbs[s.cb], self.cb(s.cb), s.text)
+            return [self.line(code + ";", s, depth, note) for code, note in calls]
         if isinstance(s, l9.For):
             self.scopes.append(set())
             var = self.declare(s.var, "loop variable", s.extent)
@@ -316,10 +320,9 @@ class KernelPrinter:
                 addr = self.call("noc_addr", x=self.noc(x, "x"), y=self.noc(y, "y"),
                                  l1_addr=self.call("get_semaphore", semaphore=sem))
                 return self.call("noc_semaphore_inc", noc_addr=addr, count=1), f"semaphore {sem} of core ({x}, {y})"
-            case l9.Print(_, value) if is_float_scalar(value):
-                return self.call("dprint", text=s.label(), index=self.float_scalar(value, True)), "a float32"
             case l9.Print(_, value):
-                return self.call("dprint", text=s.label(), index=f"static_cast<int32_t>({e(value, True)})"), ""
+                argument, note = PrintValue(self.expr).dprint_argument(value)
+                return self.call("dprint", text=s.label(), index=argument), note
         raise CheckError(f"G1 cannot print {type(s).__name__} in the {self.k.role} kernel (at {s.loc})")
 
     def sem_ptr(self, sem: int) -> str:
@@ -418,26 +421,6 @@ class KernelPrinter:
                 return text if top else f"({text})"
         raise CheckError(f"G1 cannot print the index expression {x} (at {getattr(x, 'loc', NOLOC)})")
 
-
-    def float_scalar(self, x: Any, top: bool = False) -> str:
-        """A float T.print value: float32 arithmetic where a float constant or a true division
-        makes it float, as in the interpreters; an int part is computed as ints, then converted."""
-        match x:
-            case l9.Const(value, dtype) if dtype != "int32":
-                return float_literal(value)
-            case l9.BinOp(op, a, b) if op in ("+", "-", "*", "/") and is_float_scalar(x):
-                text = f"{self.float_scalar(a)} {op} {self.float_scalar(b)}"
-                return text if top else f"({text})"
-            case l9.BinOp(op, a, b) if op in ("min", "max") and is_float_scalar(x):
-                fa, fb = self.float_scalar(a), self.float_scalar(b)
-                return f"({fa} {'<' if op == 'min' else '>'} {fb} ? {fa} : {fb})"
-        return f"static_cast<float>({self.expr(x, True)})"
-
-
-def is_float_scalar(e: Any) -> bool:
-    """Whether a T.print value is a float: a float constant or a true division (`/`) in it."""
-    return any(isinstance(x, l9.Const) and x.dtype != "int32" or isinstance(x, l9.BinOp) and x.op == "/"
-               for x in walk(e))
 
 
 ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}

@@ -20,7 +20,7 @@ DATAFLOW_ONLY = ("accessor_args", "accessor", "get_write_ptr", "get_read_ptr", "
 ENTRIES = ("dataflow_kernel", "compute_kernel")
 BOTH = ("get_arg_val", "cb_reserve_back", "cb_push_back", "cb_wait_front", "cb_pop_front")
 FIELDS = {"cb": "0", "pages": "1", "page": "0", "accessor": "t", "l1_addr": "0", "a_cb": "0", "b_cb": "1",
-          "a_index": "0", "b_index": "0", "dst": "0", "transpose": "0", "a": "0", "b": "1", "bits": "0x3f800000u",
+          "a_index": "0", "b_index": "0", "tile": "0", "dst": "0", "transpose": "0", "a": "0", "b": "1", "bits": "0x3f800000u",
           "index": "0", "scaler_cb": "1", "scaler_index": "0", "value": "1.0f", "slot": "0", "cb0": "0",
           "cta_offset": "0", "text": "k", "args": "t_args", "base": "addr", "page_bytes": "2048", "ct_dim": "1", "rt_dim": "1",
           "kt_dim": "1", "semaphore": "0", "x": "1", "y": "1", "count": "1", "x0": "1", "y0": "1", "x1": "2",

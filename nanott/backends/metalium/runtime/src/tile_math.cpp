@@ -1,6 +1,7 @@
 // tile_math.cpp: the compute kernel's unpack, FPU and pack operations (docs/reference.md §4.5, §4.6,
 // §7) on nanott's CPU device, with the numerics of nanott's model (languages/l9_interp.py):
 //   unpack   a CB page (32x32, four 16x16 faces, docs/reference.md §7.1) -> a float32 tile in row-major order
+//            (and DPRINT's TSLICE: some of its values)
 //   FPU      copy_tile, transpose_wh_tile, add/sub/mul_tiles overwrite DST[i]; matmul_tiles adds
 //            A @ B to it (A @ B^T after an mm_init with transpose), in float32
 //   pack     DST[i] -> a reserved CB slot in the CB's format; bfloat16 rounds to nearest even, Bfp8_b
@@ -17,6 +18,7 @@
 #include "compute_kernel_api/pack.h"
 #include "compute_kernel_api/tile_move_copy.h"
 #include "compute_kernel_api/transpose_wh.h"
+#include "api/debug/dprint.h"
 #include "numerics.hpp"
 #include "state.hpp"
 
@@ -50,49 +52,56 @@ void store(uint8_t* page, uint32_t element, T v) {
 
 }  // namespace
 
-Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char src) {
-    check_format(k, src, cb, call);
-    const uint8_t* page = cb_slot(k, cb, slot, false, call);
-    Tile t;
-    switch (cb_config(k, cb, call).format) {
+namespace {
+// One datum of a CB page in the CB's data format, as a float; `at` is its place in the page.
+float element(tt::DataFormat format, const uint8_t* page, uint32_t at) {
+    switch (format) {
         case tt::DataFormat::Float16_b:
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = from_bfloat16_bits(load<uint16_t>(page, FACE[e]));
-            }
-            break;
+            return from_bfloat16_bits(load<uint16_t>(page, at));
         case tt::DataFormat::Float16:
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = from_float16_bits(load<uint16_t>(page, FACE[e]));
-            }
-            break;
+            return from_float16_bits(load<uint16_t>(page, at));
         case tt::DataFormat::Float32:
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = load<float>(page, FACE[e]);
-            }
-            break;
+            return load<float>(page, at);
         case tt::DataFormat::Int32:
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = static_cast<float>(load<int32_t>(page, FACE[e]));
-            }
-            break;
+            return static_cast<float>(load<int32_t>(page, at));
         case tt::DataFormat::Int8:
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = static_cast<float>(load<int8_t>(page, FACE[e]));
-            }
-            break;
+            return static_cast<float>(load<int8_t>(page, at));
         case tt::DataFormat::UInt8:
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = static_cast<float>(load<uint8_t>(page, FACE[e]));
-            }
-            break;
+            return static_cast<float>(load<uint8_t>(page, at));
         case tt::DataFormat::Bfp8_b:          // 64 exponents (one per face row), then the values
-            for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
-                t[e] = from_bfp8_b(page[FACE[e] / 16], page[BFP8_EXPONENTS + FACE[e]]);
-            }
-            break;
+            return from_bfp8_b(page[at / 16], page[BFP8_EXPONENTS + at]);
         default:
             unsupported("this CB data format in compute (Float16_b, Float16, Float32, Int32, Int8, UInt8 and "
                         "Bfp8_b are)");
+    }
+}
+}  // namespace
+
+// DPRINT's TSLICE (api/debug/dprint.h): the slice of a tile of the CB's waited front
+std::vector<float> tile_slice(uint32_t cb, int tile, uint8_t h0, uint8_t h1, uint8_t hs, uint8_t w0, uint8_t w1,
+                              uint8_t ws) {
+    KernelThread& k = current();
+    if (hs == 0 || ws == 0 || h1 > TILE || w1 > TILE || tile < 0) {
+        unsupported("a TSLICE whose SliceRange leaves the 32x32 tile or steps by 0, or a negative tile index");
+    }
+    const uint8_t* page = cb_slot(k, cb, static_cast<uint32_t>(tile), false, "TSLICE");
+    const tt::DataFormat format = cb_config(k, cb, "TSLICE").format;
+    std::vector<float> out;
+    for (uint32_t h = h0; h < h1; h += hs) {
+        for (uint32_t w = w0; w < w1; w += ws) {
+            out.push_back(element(format, page, FACE[h * TILE + w]));
+        }
+    }
+    return out;
+}
+
+Tile unpack(KernelThread& k, uint32_t cb, uint32_t slot, const char* call, char src) {
+    check_format(k, src, cb, call);
+    const uint8_t* page = cb_slot(k, cb, slot, false, call);
+    const tt::DataFormat format = cb_config(k, cb, call).format;
+    Tile t;
+    for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+        t[e] = element(format, page, FACE[e]);
     }
     return t;
 }
