@@ -105,3 +105,30 @@ def test_a_pipelined_buffer_also_updated_in_place_gets_two_blocks(tmp_path):
     plan = next(s for s in walk(program.body) if isinstance(s, l1.Alloc) and s.name == "a").cb
     assert plan.depth == 2 and "updated in place" in plan.why
     check_levels(loaded, lambda ins: {"B": ins["A"].astype(np.float64) * 0.5})
+
+
+ELEMENT = '''
+import nanott.language as T
+
+
+@T.prim_func
+def scaled(A: T.Tensor((128, 64), "float32"), S: T.Tensor((4,), "float32"), B: T.Tensor((128, 64), "float32")):
+    with T.Kernel(2) as bx:
+        a = T.alloc_fragment((64, 64), "float32")
+        s = T.alloc_var("float32")
+        s = S[bx]
+        T.copy(A[bx * 64, 0], a)
+        for i, j in T.Parallel(64, 64):
+            a[i, j] = a[i, j] * s
+        T.copy(a, B[bx * 64, 0])
+'''
+
+
+def test_a_value_read_from_dram_is_never_a_generated_block(tmp_path):
+    """A float read from DRAM (s = S[bx]) is not something the reader computes with (G1 reads
+    only integer elements): the part stays in the value, and C2 names it (NT318), at its let."""
+    path = tmp_path / "scaled.py"
+    path.write_text(ELEMENT)
+    with pytest.raises(NanottError) as e:
+        api.lower(load_kernel(path).prim_func)
+    assert e.value.code == "NT318" and "s" in e.value.message

@@ -68,18 +68,30 @@ def called_lets(body: tuple) -> dict[str, Any]:
 COMPUTES = ("+", "-", "*", "/", "min", "max")
 
 
-def generated_parts(e: Any, p: l4.Parallel, make: Any) -> Any:
+def generated_parts(e: Any, p: l4.Parallel, make: Any, read: set[str]) -> Any:
     """e with each largest part that reads no buffer but a variable (an index, a block index, a
     let) and only computes (arithmetic, functions, casts: no condition) replaced by make(part): a
     load of a block the reader generates (`s[i, j] * exp2((i - j) * d)`: the decay mask). Only in a
-    2-D T.Parallel, whose blocks GenerateToCb makes."""
+    2-D T.Parallel, whose blocks GenerateToCb makes; never a part reading a let of `read` (a value
+    read from DRAM: the reader does not compute with those)."""
     if len(p.vars) != 2 or isinstance(e, (l4.Load, l4.Const)):
         return e
     parts = list(walk(e))
     if not any(isinstance(x, l4.Load) for x in parts):
         computes = all(not isinstance(x, (l4.Select, l4.BinOp)) or isinstance(x, l4.BinOp) and x.op in COMPUTES
                        for x in parts)
-        return make(e) if computes and any(isinstance(x, l4.Var) for x in parts) else e
+        names = {x.name for x in parts if isinstance(x, l4.Var)}
+        return make(e) if computes and names and not names & read else e
     names = field_names(type(e)) or ()
-    return replace(e, **{n: generated_parts(getattr(e, n), p, make) for n in names
+    return replace(e, **{n: generated_parts(getattr(e, n), p, make, read) for n in names
                          if not isinstance(getattr(e, n), (str, int, float, tuple))})
+
+
+def lets_of_elements(body: tuple) -> set[str]:
+    """The lets whose value reads a DRAM element (`s = S[bx]`), directly or through another let."""
+    found: set[str] = set()
+    for s in walk(body):
+        if isinstance(s, l4.Let) and any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in found
+                                         for x in walk(s.value)):
+            found.add(s.var)
+    return found

@@ -47,7 +47,8 @@ from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._affine import subst
 from nanott.passes._c2_generated import GeneratedBlocks
-from nanott.passes._c2_parallel_lets import called_lets, generated_parts, inline_lets, of_indices_alone
+from nanott.passes._c2_parallel_lets import (called_lets, generated_parts, inline_lets, lets_of_elements,
+                                             of_indices_alone)
 from nanott.passes._c2_tile_expr import elementwise_group
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._tile_groups import copy_group, tile_grid
@@ -77,6 +78,7 @@ class LowerTileIntrinsics(GeneratedBlocks, Rewriter, src=l4.LANG, dst=l5.LANG):
         self.tile_vars = (self.names.fresh("ti"), self.names.fresh("tj"))
         self.where = NOLOC                    # the let being rewritten, for a load's error
         self.called = called_lets(program.body)   # lets of functions, put in place in T.Parallel values
+        self.read = lets_of_elements(program.body)  # lets of DRAM elements: never in a generated block
 
     def grid(self, cb: int) -> tuple[int, int]:
         return tile_grid(self.cbs[cb].shape)
@@ -196,7 +198,7 @@ class LowerTileIntrinsics(GeneratedBlocks, Rewriter, src=l4.LANG, dst=l5.LANG):
                 groups += self.generated(p, s)
                 continue
             parts: list = []
-            s = replace(s, value=generated_parts(s.value, p, lambda e: self.part(p, s, e, parts)))
+            s = replace(s, value=generated_parts(s.value, p, lambda e: self.part(p, s, e, parts), self.read))
             groups += parts
             groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb),
                                             self.bcasts))
