@@ -34,7 +34,8 @@ def test_the_command_tunes_the_collector_and_loads_only_the_passes_it_runs():
     r, seen = probe("explain", GEMM, "--stop-after", "A1", "--no-check")
     assert r.returncode == 0 and "A1 infer-layout" in r.stdout
     assert seen["young"] == YOUNG and seen["frozen"] > 1000            # the compiler's objects, frozen
-    assert seen["passes"] == ["a1_infer_layout", "p0_parse", "p0a_merge_row_blocks", "p0b_stage_dram_elements"]
+    assert seen["passes"] == ["a1_infer_layout", "p0_parse", "p0a_merge_row_blocks", "p0b_stage_dram_elements",
+                                "p0c_split_k_across_cores"]
 
 
 @pytest.mark.slow
