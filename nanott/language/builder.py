@@ -4,7 +4,7 @@ the AST rewrite calls (`at`, `bind`, `store`, `ctx_for`, `ctx_if`, `ctx_with`, `
 
 Decisions are taken by value, as TileLang's frontend v2 does: a `for` over `T.Pipelined` opens a
 loop frame that runs its body once with symbolic loop variables, a `for` over a Python list runs as
-Python; an `if` on a Python bool runs one branch, an `if` on a run-time value is NT302.
+Python; an `if` on a Python bool runs one branch, an `if` on a run-time value runs both (predicate.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
-from nanott.language.predicate import masked_selects, predicated
+from nanott.language.predicate import masked_selects, once_if, predicable, predicated, reads
 from nanott.language.reductions import split_reductions
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, as_cond, fold_int, symbolic_condition,
                                     to_expr)
@@ -327,6 +327,9 @@ class Builder:
             yield branch
             body = self.close(frame)
             self.loc = loc
+            if body and not frame.parallel and not reads(to_expr(c)) and not predicable(body, self.shapes):
+                self.emit(once_if(body, to_expr(c), self.fresh("once"), loc), "a run-time if")
+                continue
             for s in predicated(body, to_expr(c), self.shapes, self.fresh):
                 self.emit(s, "a run-time if")
 

@@ -15,10 +15,19 @@ take effect only where its condition holds:
 where the condition fails; T.fill and T.clear become such a store over the whole buffer; loops,
 allocations and lets run as they are (they change nothing a later statement sees). The value is the
 branch's where c holds and the old one elsewhere, rounded as the branch rounds it: exactly what the
-`if` computes. What cannot be made conditional this way is NT302, naming the operation: a tile op
-that reads or writes DRAM or runs on the matrix engine (T.copy, T.gemm, T.reduce_*, T.atomic_add),
-an element stored into DRAM, a T.print, and a name assigned in a branch (both branches run, so the
-name would hold the last branch's value).
+`if` computes. A branch that holds what cannot be made conditional this way (a tile op that reads
+or writes DRAM or runs on the matrix engine: T.copy, T.gemm, T.reduce_*, T.atomic_add; an element
+stored into DRAM; a T.print), outside a T.Parallel, is a loop instead (once_if):
+
+    if k <= by:                             for once in T.serial(T.if_then_else(k <= by, 1, 0)):
+        T.copy(A[by * bm, k * bk], a)  ->       T.copy(A[by * bm, k * bk], a)
+        T.gemm(a, b, acc)                       T.gemm(a, b, acc)
+
+a loop's extent may be any run-time value, so every role that has a part in the branch (reader,
+compute, writer) evaluates the condition itself and runs or skips its part: they skip together,
+and the CB protocol stays balanced. NT302 names what is left: such a branch inside a T.Parallel,
+one whose condition reads an on-chip buffer, and a name assigned in a branch (both branches run,
+so the name would hold the last branch's value).
 """
 from __future__ import annotations
 
@@ -60,6 +69,22 @@ def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
             raise NanottError("NT302", f"{what} under an `if` on a value known only at run time ({cond}) is not "
                               "supported by nanott yet", s.loc, DATA_HINT if reads(cond) else HINT)
     return out
+
+
+def predicable(stmts: tuple, shapes: dict[str, tuple[int, ...]]) -> bool:
+    """Whether `predicated` can make every statement conditional (no tile op, no DRAM store)."""
+    def ok(s) -> bool:
+        if isinstance(s, (l0.For, l0.Parallel)):
+            return all(ok(x) for x in s.body)
+        return isinstance(s, (l0.Alloc, l0.Let)) or isinstance(s, (l0.Store, l0.Fill)) and s.buffer in shapes
+    return all(ok(s) for s in stmts)
+
+
+def once_if(stmts: tuple, cond: l0.Expr, var: str, loc) -> l0.For:
+    """A branch holding tile operations, as a serial loop that runs once where cond holds and never
+    elsewhere: `for var in range(T.if_then_else(cond, 1, 0))`."""
+    one, zero = (l0.Const(n, "int32", loc=loc) for n in (1, 0))
+    return l0.For(var, l0.Select(cond, one, zero, loc=loc), "serial", 0, stmts, loc=loc)
 
 
 def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, Loc
 from nanott.languages import l3, l4
-from nanott.passes._affine import affine, build, divide
+from nanott.passes._affine import affine, build, divide, multiple_of
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
@@ -39,6 +39,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
         self.where = NOLOC                    # the statement being rewritten, for expressions' errors
         self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
+        self.multiples: dict[str, int] = {}   # let -> a number its value is a multiple of (copy starts)
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
@@ -91,7 +92,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
         elif len(r.starts) > 2:
             r = self.as_matrix(r, loc)
-        starts = [divide(s, TILE) for s in r.starts]
+        starts = [divide(s, TILE, self.multiples) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
                 raise NanottError("NT112", f"copy start {s} of {r.buffer} is not on a tile boundary",
@@ -148,6 +149,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
 
     def visit_Let(self, s: l3.Let) -> l4.Let:
         self.where, self.in_let = s.loc, True
+        self.multiples[s.var] = multiple_of(s.value)
         value = self.visit(s.value)
         self.in_let = False
         return l4.Let(s.var, value, loc=s.loc)

@@ -24,6 +24,7 @@ from nanott.languages import l9
 from nanott.printing import num
 
 INDENT = "    "
+SIGNED = ("<", "<=", ">", ">=")
 C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%", "==": "==", "!=": "!="}
 CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
@@ -419,6 +420,14 @@ class KernelPrinter:
             case l9.BinOp(op, a, b) if op in C_OPS:
                 text = f"{self.expr(a)} {C_OPS[op]} {self.expr(b)}"
                 return text if top else f"({text})"
+            case l9.BinOp(op, a, b) if op in SIGNED:      # a value read from DRAM may be negative
+                text = f"static_cast<int32_t>({self.expr(a, True)}) {op} static_cast<int32_t>({self.expr(b, True)})"
+                return text if top else f"({text})"
+            case l9.BinOp(op, a, b) if op in ("and", "or"):
+                text = f"{self.expr(a)} {'&&' if op == 'and' else '||'} {self.expr(b)}"
+                return text if top else f"({text})"
+            case l9.Select(c, a, b):                        # a loop run once or never: `if` on run-time values
+                return f"({self.expr(c)} ? {self.expr(a)} : {self.expr(b)})"
         raise CheckError(f"G1 cannot print the index expression {x} (at {getattr(x, 'loc', NOLOC)})")
 
 
