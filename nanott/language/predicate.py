@@ -41,9 +41,9 @@ OPS = {l0.Copy: "T.copy", l0.Gemm: "T.gemm", l0.Reduce: "a T.reduce", l0.AtomicA
        l0.AtomicStore: "T.atomic_add", l0.Print: "T.print", l0.PrintBuffer: "T.print"}
 HINT = ("compute both values and choose with T.if_then_else(cond, a, b), or move the operation out of "
         "the if (an if on Python values is decided when the kernel is parsed)")
-DATA_HINT = ("the condition reads data, which only the reader can see: to skip blocks, list the ones to "
-             "visit in an index tensor and copy by it (i_s = BlockIndices[bz, by, bx, t]; "
-             "T.copy(K[i_s * block_N:(i_s + 1) * block_N, :], K_shared)), as examples/blocksparse_attention.py does")
+DATA_HINT = ("the condition reads an on-chip buffer that no T.copy from DRAM fills whole: test an element "
+             "read from DRAM (i_s = BlockIndices[bz, by, bx, t]; if i_s >= 0: ...), or a mask row copied "
+             "into a fragment (T.copy(Mask[bz, by, bx, :], mask); if mask[k] != 0: ...)")
 
 
 def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
@@ -78,6 +78,55 @@ def predicable(stmts: tuple, shapes: dict[str, tuple[int, ...]]) -> bool:
             return all(ok(x) for x in s.body)
         return isinstance(s, (l0.Alloc, l0.Let)) or isinstance(s, (l0.Store, l0.Fill)) and s.buffer in shapes
     return all(ok(s) for s in stmts)
+
+
+def copied_elements(cond: l0.Expr, before: list, shapes: dict[str, tuple[int, ...]]) -> dict | None:
+    """For each on-chip buffer element the condition reads (`block_mask[k]`), the DRAM element the
+    buffer holds there, when the buffer is filled by a T.copy from a DRAM region among `before` (the
+    statements of the blocks that enclose the `if`, so far): {load: DRAM load}. None when any is not
+    such an element. That the copy is the buffer's only write is checked when the kernel closes."""
+    copies = {s.dst.buffer: s for s in before if isinstance(s, l0.Copy) and s.dst.buffer in shapes
+              and s.src.buffer not in shapes}
+    out = {}
+    for e in walk(cond):
+        if isinstance(e, l0.Load):
+            copy = copies.get(e.buffer)
+            if copy is None or len(copy.dst.extents) != len(e.indices) or any(
+                    not (isinstance(x, l0.Const) and x.value == 0) for x in copy.dst.starts):
+                return None
+            at, src = iter(e.indices), copy.src
+            wide = [n for n in src.extents if n != 1]
+            if wide != [n for n in copy.dst.extents if n != 1] or 1 in copy.dst.extents:
+                return None
+            out[e] = l0.Load(src.buffer, tuple(s if n == 1 else l0.BinOp("+", s, next(at), loc=e.loc)
+                                               for s, n in zip(src.starts, src.extents)), loc=e.loc)
+    return out
+
+
+def writers(body: tuple, buffer: str) -> int:
+    """How many statements of body write the buffer."""
+    return sum(1 for x in walk(body) if isinstance(x, (l0.Store, l0.Fill)) and x.buffer == buffer
+               or isinstance(x, (l0.Copy, l0.AtomicAdd)) and x.dst.buffer == buffer
+               or isinstance(x, l0.Gemm) and x.c == buffer or isinstance(x, l0.Reduce) and x.dst == buffer)
+
+
+def read_anywhere(body: tuple, buffer: str) -> bool:
+    """Whether a statement of body reads the buffer."""
+    return any(isinstance(x, l0.Load) and x.buffer == buffer or isinstance(x, (l0.Copy, l0.AtomicAdd))
+               and x.src.buffer == buffer or isinstance(x, l0.Gemm) and buffer in (x.a, x.b)
+               or isinstance(x, l0.Reduce) and x.src == buffer or isinstance(x, l0.PrintBuffer) and x.buffer == buffer
+               for x in walk(body))
+
+
+def without_copy_into(stmts: list, buffer: str) -> list:
+    """stmts without the buffer's allocation and the copies into it, nested ones too."""
+    out = []
+    for s in stmts:
+        if getattr(s, "label", None) == buffer or isinstance(s, l0.Alloc) and s.name == buffer \
+                or isinstance(s, l0.Copy) and s.dst.buffer == buffer:
+            continue
+        out.append(replace(s, body=tuple(without_copy_into(list(s.body), buffer))) if isinstance(s, l0.For) else s)
+    return out
 
 
 def once_if(stmts: tuple, cond: l0.Expr, var: str, loc) -> l0.For:
@@ -125,6 +174,16 @@ def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:
             lets[s.var] = subst(s.value, lets)
         body.append(replace(s, value=rewrite(s.value)) if isinstance(s, (l0.Store, l0.AtomicStore, l0.Let)) else s)
     return [*before, replace(p, body=tuple(body))] if before else [p]
+
+
+def subst_nodes(e, values: dict):
+    """e with every subexpression equal to a key of `values` replaced by its value."""
+    if e in values:
+        return values[e]
+    if isinstance(e, tuple):
+        return tuple(subst_nodes(x, values) for x in e)
+    names = field_names(type(e))
+    return replace(e, **{f: subst_nodes(getattr(e, f), values) for f in names}) if names else e
 
 
 def reads(e: l0.Expr) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 
 from nanott.backends.metalium.api import DATA_FORMATS, Api
 from nanott.backends.metalium.print_values import PrintValue, print_cb
+from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
 from nanott.printing import num
@@ -30,7 +31,8 @@ CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop"
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
              "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
              "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"),
-             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",), "FrontElement": ("cb",)}
+             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",), "FrontElement": ("cb",),
+             "BackElement": ("cb",)}
 CPP_KEYWORDS = frozenset(
     "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
     "default delete do double dynamic_cast else enum explicit export extern false float for friend goto "
@@ -233,8 +235,19 @@ class KernelPrinter:
             raise CheckError(f"G1 reads only integer DRAM elements, not {self.cbs[x.cb].dtype} (at {x.loc})")
         r, c = self.expr(x.row), self.expr(x.col)
         at = f"({r} / 16 * 2 + {c} / 16) * 256 + {r} % 16 * 16 + {c} % 16"
+        if self.k.role == "compute":        # UNPACK reads a 32-bit word and hands it to MATH and PACK
+            if "read_tile_value" not in self.api.calls:
+                raise NanottError("NT330", f"compute needs a value read from DRAM, and tt-metal {self.api.version} "
+                                  "has no read_tile_value to hand it to compute's three threads", x.loc,
+                                  "compile for tt-metal 0.66.0 or later (--release)")
+            if kind in ("int32_t", "uint32_t"):
+                return self.call("read_tile_value", cb=self.cb(x.cb), tile=0, offset=at)
+            word = self.call("read_tile_value", cb=self.cb(x.cb), tile=0, offset=f"({at}) / 4")
+            byte = f"(({word} >> (({at}) % 4 * 8)) & 0xff)"            # a byte of the little-endian word
+            return f"static_cast<uint32_t>(static_cast<{kind}>({byte}))"
+        ptr = "get_write_ptr" if isinstance(x, l9.BackElement) else "get_read_ptr"
         return (f"static_cast<uint32_t>(reinterpret_cast<volatile tt_l1_ptr {kind}*>("
-                f"{self.call('get_read_ptr', cb=self.cb(x.cb))})[{at}])")
+                f"{self.call(ptr, cb=self.cb(x.cb))})[{at}])")
 
     def value(self, x: Any) -> str:
         """A generated element's value: signed index arithmetic, comparisons, selects, float constants."""
@@ -411,7 +424,7 @@ class KernelPrinter:
                 return name
             case l9.CoreArg(name):
                 return self.unshadowed(name, "runtime argument")
-            case l9.FrontElement():
+            case l9.FrontElement() | l9.BackElement():
                 return self.element(x)
             case l9.BinOp(op, a, b) if op in ("min", "max"):
                 cmp = "<" if op == "min" else ">"
