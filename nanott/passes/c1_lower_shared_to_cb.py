@@ -17,7 +17,7 @@ Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found b
 from __future__ import annotations
 
 from nanott.diagnostics import NanottError, not_yet
-from nanott.ir import NOLOC, Loc
+from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide, multiple_of
 from nanott.passes._cb_plan import cb_plan
@@ -40,6 +40,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.where = NOLOC                    # the statement being rewritten, for expressions' errors
         self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
         self.multiples: dict[str, int] = {}   # let -> a number its value is a multiple of (copy starts)
+        self.data: set[str] = set()           # lets whose value reads DRAM data (an Element, or such a let)
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
@@ -95,15 +96,25 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         starts = [divide(s, TILE, self.multiples) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
-                raise NanottError("NT112", f"copy start {s} of {r.buffer} is not on a tile boundary",
-                                  loc, f"a copy moves whole {TILE}x{TILE} tiles: start it at a "
-                                  f"multiple of {TILE} in every dimension")
+                raise self.off_tile(s, r.buffer, loc)
         for n in r.extents:
             if n % TILE:
                 raise NanottError("NT112", f"copy extent {n} of {r.buffer} is not a whole number of "
                                   "tiles", loc, f"make block sizes multiples of {TILE}")
         return l4.TileSlice(r.buffer, starts[0], starts[1], r.extents[0] // TILE,
                             r.extents[1] // TILE, loc=loc)
+
+    def off_tile(self, start: l3.Expr, buffer: str, loc: Loc) -> NanottError:
+        """NT112 for a copy start not provably a multiple of 32; one read from DRAM says so."""
+        if not any(isinstance(v, l3.Var) and v.name in self.data for v in walk(start)):
+            return NanottError("NT112", f"copy start {start} of {buffer} is not on a tile boundary", loc,
+                               f"a copy moves whole {TILE}x{TILE} tiles: start it at a multiple of {TILE} "
+                               "in every dimension")
+        return NanottError("NT112", f"copy start {start} of {buffer} is a value read from DRAM, which need "
+                           f"not be a multiple of {TILE}: a block from there spans two rows of tiles", loc,
+                           f"a copy moves whole {TILE}x{TILE} tiles: pad each group of rows to whole blocks "
+                           f"on the host, so the starts are multiples of {TILE} (examples/fused_moe.py); "
+                           "reading a block that starts mid-tile is not supported yet")
 
     def as_matrix(self, r: l3.Region, loc: Loc) -> l3.Region:
         """An N-D region as a region of the tensor's stored matrix [prod(outer) * H, W]."""
@@ -152,6 +163,8 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.multiples[s.var] = multiple_of(s.value)
         value = self.visit(s.value)
         self.in_let = False
+        if any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in self.data for x in walk(value)):
+            self.data.add(s.var)
         return l4.Let(s.var, value, loc=s.loc)
 
     def element(self, e: l3.Load) -> l4.Element:

@@ -132,8 +132,8 @@ class Plan:
                         pass
                 try:
                     seen += pages_read(reads, step_vars, env)
-                except Unknown:              # a loop whose extent reads another loop's variable
-                    return None
+                except Unknown:              # a loop whose extent reads another loop's variable, or a
+                    return None              # page id read from DRAM data: no core knows another's
             prints.setdefault(tuple(seen), []).append(w.core)
         return rectangle(list(prints.values()), {w.core for w in self.work.cores})
 
