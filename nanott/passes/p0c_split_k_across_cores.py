@@ -32,6 +32,7 @@ from math import prod
 from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build
+from nanott.passes._p0c_adds_that_meet import adds_that_meet, partial_launches
 from nanott.passes._split_k import check
 from nanott.passes._names import NameSupply, names_in
 from nanott.target import Target
@@ -40,6 +41,8 @@ I32 = "int32"
 
 
 def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launches:
+    if meet := adds_that_meet(k):              # adds in loops that meet across blocks: always split
+        return partial_launches(k, *meet, slice_index, reduce_body)
     adds = [n for n, s in enumerate(k.body) if isinstance(s, l0.AtomicAdd)]
     if len(adds) != 1:
         return k
@@ -57,15 +60,19 @@ def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launche
     slices = prod(k.grid[d] for d in split)
     rows = dst.shape[0]                         # slice s's partials: rows s * rows.. of the scratch
     scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slices * rows, *dst.shape[1:]), src_dtype, loc=a.loc)
-    first_row = l0.BinOp("+", l0.BinOp("*", slice_index(k, split), l0.Const(rows, I32)), a.dst.starts[0])
-    partial = l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
+
+    def partial(s: l0.Expr) -> l0.Region:
+        first_row = l0.BinOp("+", l0.BinOp("*", s, l0.Const(rows, I32)), a.dst.starts[0])
+        return l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
+
     note = l0.Attr("split_k", f"{slices} slices on their own cores, summed into {dst.name} by launch 1")
     first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p is not dst), scratch),
-                    body=tuple(l0.Copy(a.src, partial, loc=a.loc) if s is a else s for s in k.body),
+                    body=tuple(l0.Copy(a.src, partial(slice_index(k, split)), loc=a.loc) if s is a else s for s in k.body),
                     attrs=k.attrs + (note,))
     keep = [d for d in range(len(k.grid)) if d not in split]
     second = l0.Kernel(f"{k.name}_1", (dst, scratch), tuple(k.grid[d] for d in keep),
-                       tuple(k.block_vars[d] for d in keep), reduce_body(a, scratch, dst, slices, names),
+                       tuple(k.block_vars[d] for d in keep),
+                       reduce_body(a.dst, tuple(a.dst.extents), dst, scratch, slices, partial, names, a.loc),
                        (), loc=a.loc)
     return l0.Launches(k.name, k.params, (scratch,), (first, second), loc=k.loc)
 
@@ -79,22 +86,21 @@ def slice_index(k: l0.Kernel, split: list[int]) -> l0.Expr:
     return build(terms, 0)
 
 
-def reduce_body(a: l0.AtomicAdd, scratch: l0.Tensor, dst: l0.Tensor, slices: int, names: NameSupply) -> tuple:
-    """Old block in; for each slice, its partial added (rounded to dst's dtype); block out."""
-    shape, loc = tuple(a.dst.extents), a.loc
+def reduce_body(region: l0.Region, shape: tuple, dst: l0.Tensor, scratch: l0.Tensor, slices: int, partial,
+                names: NameSupply, loc) -> tuple:
+    """Old block in; for each slice s, its partial (the region `partial(s)`) added, rounded to dst's
+    dtype; block out. `shape` is the on-chip block's (the region's, without its unit dims)."""
     old, total, part = (names.fresh(f"{dst.name}_{w}") for w in ("old", "sum", "part"))
     s, i, j = names.fresh("s"), names.fresh("i"), names.fresh("j")
     whole = (l0.Const(0, I32),) * len(shape)
     ij = (l0.Var(i), l0.Var(j))[:len(shape)]
     value = l0.BinOp("+", l0.Load(total, ij), l0.Load(part, ij))
-    first_row = l0.BinOp("+", l0.BinOp("*", l0.Var(s), l0.Const(dst.shape[0], I32)), a.dst.starts[0])
-    step = (l0.Copy(l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), shape),
-                    l0.Region(part, whole, shape), loc=loc),
+    step = (l0.Copy(partial(l0.Var(s)), l0.Region(part, whole, shape), loc=loc),
             l0.Parallel((i, j)[:len(shape)], shape, (l0.Store(total, ij, value, loc=loc),), loc=loc))
     return (l0.Alloc(old, shape, dst.dtype, "shared", loc=loc),
             l0.Alloc(total, shape, dst.dtype, "fragment", loc=loc),
             l0.Alloc(part, shape, scratch.dtype, "shared", loc=loc),
-            l0.Copy(a.dst, l0.Region(old, whole, shape), loc=loc),
+            l0.Copy(region, l0.Region(old, whole, shape), loc=loc),
             l0.Copy(l0.Region(old, whole, shape), l0.Region(total, whole, shape), loc=loc),
             l0.For(s, l0.Const(slices, I32), "serial", 0, step, loc=loc),
-            l0.Copy(l0.Region(total, whole, shape), a.dst, loc=loc))
+            l0.Copy(l0.Region(total, whole, shape), region, loc=loc))
