@@ -87,7 +87,7 @@ def partial_launches(k: l0.Kernel, a: l0.AtomicAdd, split: list[int], slice_inde
                    loc=a.loc)
     split_vars = ", ".join(k.block_vars[d] for d in split)
     note = l0.Attr("partials", f"the adds into {dst.name} of blocks differing in ({split_vars}) meet: "
-                               f"{slices} slices of partials, summed in slice order by launch 1")
+                               f"{slices} slices of partials, summed in slice order by the next launch")
     first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p is not dst), scratch),
                     body=swap(k.body, a, copy), attrs=k.attrs + (note,))
     dims = [d for d, (n, e) in enumerate(zip(dst.shape, a.dst.extents)) if n > e]

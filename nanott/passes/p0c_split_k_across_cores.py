@@ -13,6 +13,11 @@ Changes:   a kernel whose top-level T.atomic_add adds a block into a region that
            The first launch's grid line says so (`split_k=...`). With the output blocks enough to
            fill the cores, the kernel is left alone, and B1 runs the slices of each block one after
            another on the block's core (its split-K fold).
+           An atomic add inside loops whose adds meet across grid blocks (flash attention's
+           backward adds each key block's share of dQ into the same rows) becomes the same two
+           launches whatever the core count, when analysis shows the adds never meet within a
+           slice and cover the destination: there is no fold for it (_p0c_adds_that_meet.py;
+           the grid line says `partials=...`).
 Preserves: every number: the destination receives the same adds in the same order and with the
            same roundings as L0's atomic adds (grid order: slice after slice), and a partial is
            stored in its block's dtype (float32 for an fp32 accumulator), so exactly.
