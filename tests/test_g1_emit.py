@@ -151,17 +151,14 @@ PROGRAMS = [pytest.param(name, id=name) for name in HAND] + [pytest.param(ex, id
 
 
 def program_of(name: str, lowered) -> l9.Program:
-    return HAND[name]() if name in HAND else lowered.launch(name, "F1")
+    return HAND[name]() if name in HAND else lowered.launch_for(name, "F1", metalium.TARGET.version)
 
 
 @pytest.fixture(params=PROGRAMS)
 def case(request, lowered) -> tuple[l9.Program, dict[str, str]]:
     p = program_of(request.param, lowered)
     l9.LANG.check(p)
-    try:
-        return p, emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET)   # the printer, in 0.66.0's spelling
-    except CheckError:    # a call 0.66.0 lacks (flash_attention_bwd's sub_tiles_bcast_rows): the release it was made for
-        return p, emit_metalium(p, WORMHOLE_N150, api=metalium.VERSIONS[WORMHOLE_N150.release])
+    return p, emit_metalium(p, WORMHOLE_N150, api=metalium.TARGET)   # the printer, in 0.66.0's spelling
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,8 @@ def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launche
 
     def partial(s: l0.Expr) -> l0.Region:
         first_row = l0.BinOp("+", l0.BinOp("*", s, l0.Const(rows, I32)), a.dst.starts[0])
-        return l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
+        start = build(*affine(first_row))
+        return l0.Region(scratch.name, (start, *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
 
     note = l0.Attr("split_k", f"{slices} slices on their own cores, summed into {dst.name} by launch 1")
     first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p is not dst), scratch),
