@@ -45,7 +45,9 @@ def test_the_adds_become_partials_per_slice_and_a_launch_that_sums_them(tmp_path
     first, second = p.launches
     (scratch,) = p.scratch
     assert scratch.shape == (4, 96, 64) and scratch.dtype == "float32"      # 4 slices of Y, in fp32
-    assert any(a.key == "partials" and "(by, bz)" in a.value for a in first.attrs)
+    assert [a.value for a in first.attrs if a.key == "partials"] == [
+        "the adds into Y of blocks differing in (by + (bz * 2)) meet: 4 slices of partials, summed in slice "
+        "order by the next launch"]
     assert first.grid == (2, 2, 2) and second.grid == (3, 2)                # Y's 3 x 2 blocks of 32 x 32
     assert "atomic_add" not in "\n".join(p.lines())
 
@@ -83,5 +85,45 @@ def test_flash_attention_bwd_main_launch_sums_dq_over_key_blocks():
     main, total = p.launches[2:4]
     (scratch,) = [t for t in p.scratch if t.name.startswith("dQ_accum_partial")]
     assert scratch.shape == (2, 1, 128, 2, 64) and scratch.dtype == "float32"
-    assert any(a.key == "partials" and "(by)" in a.value for a in main.attrs)
+    assert any(a.key == "partials" and "differing in by meet" in a.value for a in main.attrs)
     assert total.grid == (2, 2) and {t.name for t in total.params} == {"dQ_accum", scratch.name}
+
+
+# GQA's dK and dV: 4 heads (bx) in groups of 2 share one row of Y, added into after the work; Z is
+# added into by every head. Two adds, two sums; Y's slice is bx % 2, which the start (bx // 2) leaves.
+GROUPS = '''
+import nanott.language as T
+
+@T.prim_func
+def groups(X: T.Tensor((4, 64, 64), "float32"), Y: T.Tensor((2, 64, 64), "float32"),
+           Z: T.Tensor((64, 64), "float32")):
+    with T.Kernel(4, 2) as (bx, by):
+        X_s = T.alloc_shared((32, 64), "float32")
+        X_l = T.alloc_fragment((32, 64), "float32")
+        X_h = T.alloc_fragment((32, 64), "float32")
+        T.copy(X[bx, by * 32:(by + 1) * 32, :], X_s)
+        T.copy(X_s, X_l)
+        for i, j in T.Parallel(32, 64):
+            X_h[i, j] = X_l[i, j] * 0.5
+        T.atomic_add(Y[bx // 2, by * 32:(by + 1) * 32, :], X_l)
+        T.atomic_add(Z[by * 32:(by + 1) * 32, :], X_h)
+'''
+
+
+@pytest.mark.parametrize("level, stop", [("L0", "P0c"), ("L9", "F1")])
+def test_heads_of_a_group_meet_in_a_slice_of_their_own(tmp_path, level, stop):
+    pf = kernel(tmp_path, GROUPS)
+    p = pipeline.lower(pf, "P0c")
+    assert [k.grid for k in p.launches] == [(4, 2), (2, 2), (2,)]          # the work, Y's 2x2 blocks, Z's 2
+    assert [t.shape for t in p.scratch] == [(2, 2, 64, 64), (4, 64, 64)]     # 2 heads per group; all 4 heads
+    assert "differing in (bx % 2)" in p.launches[0].attrs[-2].value
+    arrays = api.random_inputs(api.lower(pf, "P0"), 7)
+    rng = np.random.default_rng(7)
+    arrays["Y"], arrays["Z"] = (rng.standard_normal(s).astype(np.float32) for s in ((2, 64, 64), (64, 64)))
+    got = api.simulate(pipeline.lower(pf, stop), level, arrays)
+    atomic = api.simulate(api.lower(pf, "P0"), "L0", arrays)
+    x = arrays["X"].astype(np.float64)
+    refs = {"Y": arrays["Y"] + x.reshape(2, 2, 64, 64).sum(axis=1), "Z": arrays["Z"] + 0.5 * x.sum(axis=0)}
+    for name, ref in refs.items():
+        assert np.array_equal(got[name].view(np.uint32), atomic[name].view(np.uint32)), name
+        assert np.max(np.abs(got[name] - ref)) <= 1e-6 * np.max(np.abs(ref)), name   # 2 or 4 fp32 adds

@@ -1,26 +1,30 @@
-"""Atomic adds inside loops that meet across grid blocks, for P0c: each block's partials in a DRAM
-scratch tensor of their own, summed in a fixed order by a second launch.
+"""Atomic adds that meet across grid blocks, for P0c: each block's partials in a DRAM scratch tensor
+of their own, summed in a fixed order by one more launch per destination.
 
 Flash attention's backward pass gives each grid block a block of keys; looping over the query
 blocks, it adds that block's share of dQ into dQ's rows of the query block with T.atomic_add. Every
-key block adds into the same rows: the adds of two grid blocks meet. A GPU resolves that with
-atomics into global memory; a Tensix core has none, and no order between two cores' writes to
-DRAM. What analysis of the destination's start shows instead:
+key block adds into the same rows: the adds of two grid blocks meet. With grouped queries (GQA) the
+heads of a group share one head of K and V, and each adds its dK and dV into it after the loop. A GPU
+resolves that with atomics into global memory; a Tensix core has none, and no order between two
+cores' writes to DRAM. What analysis of each add's destination start shows instead:
 
-  the split   the grid dims (of more than one block) whose block variable the start never reads:
-              two blocks differing only there add into the same regions;
-  apart       with the split fixed, two adds of different kept block indices or loop iterations
-              never touch the same elements (B1's `apart`, _b1_adds_in_loops.py);
-  covered     they tile the destination: as many adds as the destination has blocks of the add's
-              shape, every loop of a constant trip count, so each block writes every partial.
+  the slice   the digits of the block index the start does not determine: a grid index of more
+              than one block it never reads (every key block `by` adds into the same dQ rows), or
+              `v % c` where it reads v only as `v // c` (the heads `bx` of a group of c);
+  apart       in the scratch region (slice, start...), two adds of different block indices or
+              loop iterations never touch the same elements (B1's `apart`, _b1_adds_in_loops.py),
+              every loop of a constant trip count, every start a multiple of its extent;
+  covered     as many adds as slices times the destination's blocks of the add's shape, so every
+              slice writes every one of its partials.
 
-Then nothing needs an atomic: launch 0 is the kernel with each add a copy of the block into
-`dst_partial[s, start...]`, s the block's slice (split dims, the first varying fastest: the grid
-order of L0), in the block's dtype (float32 for an fp32 accumulator: exactly); launch 1 has one
-grid block per block of the destination, which reads the old block, adds the slices' partials in
-slice order, rounding to the destination's dtype after each, and writes it back: the adds L0
-performs, in L0's order, with L0's roundings. Where a kernel fails one of the three, the add is
-left for B1 (an add that never meets) or its NT323.
+Then nothing needs an atomic: launch 0 is the kernel with each such add a copy of the block into
+`dst_partial[slice, start...]`, in the block's dtype (float32 for an fp32 accumulator: exactly);
+then, per destination, a launch with one grid block per block of it reads the old block, adds the
+slices' partials in slice order (the first digit fastest: L0's grid order, bx fastest), rounding
+to the destination's dtype after each, and writes it back: the adds L0 performs, in L0's order,
+with L0's roundings. A kernel whose one add sits at its top level with whole grid indices as its
+slice is split-K, which P0c itself handles; an add that fails a fact above is left for B1 (an add
+that never meets) or its NT323.
 """
 from __future__ import annotations
 
@@ -29,67 +33,109 @@ from typing import Any
 
 from nanott.ir import replace, walk
 from nanott.languages import l0
-from nanott.passes._affine import subst
+from nanott.passes._affine import affine, build, divide, subst
 from nanott.passes._b1_adds_in_loops import alone, apart
 from nanott.passes._names import NameSupply, names_in
 
 I32 = "int32"
+AFTER = {0: "next", 1: "second next", 2: "third next"}    # the launches after this one, by how far
 
 
-def nested_add(body: tuple, loops: tuple = ()) -> tuple[Any, tuple] | None:
-    """The one atomic add under top-level loops only (no T.Parallel, no `if` around it), with them."""
+def adds_with_loops(body: tuple, loops: tuple = ()) -> list | None:
+    """(add, the loops around it) for every atomic add; None if one sits in a T.Parallel or an if."""
+    out: list = []
     for s in body:
-        if isinstance(s, l0.AtomicAdd) and loops:
-            return s, loops
-        if isinstance(s, l0.For) and (found := nested_add(s.body, loops + (s,))):
-            return found
-    return None
+        if isinstance(s, l0.AtomicAdd):
+            out.append((s, loops))
+        elif isinstance(s, l0.For):
+            inner = adds_with_loops(s.body, loops + (s,))
+            if inner is None:
+                return None
+            out += inner
+        elif any(isinstance(x, l0.AtomicAdd) for x in walk(s)):
+            return None
+    return out
 
 
-def adds_that_meet(k: l0.Kernel) -> tuple[l0.AtomicAdd, list[int]] | None:
-    """(the add, its split dims) when k's one atomic add sits in loops, meets across the split dims,
-    is apart within a slice and covers its destination; else None."""
-    adds = [x for x in walk(k.body) if isinstance(x, l0.AtomicAdd)]
-    found = nested_add(k.body)
-    if len(adds) != 1 or found is None or not alone(k, adds[0]):
-        return None
-    a, loops = found
-    shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l0.Alloc)}
-    if a.src.buffer not in shapes or prod(a.src.extents) != prod(shapes[a.src.buffer]):
+def slice_digits(k: l0.Kernel, starts: tuple) -> list[tuple[Any, int]]:
+    """(digit, how many values) for each digit of the block index the start does not determine."""
+    atoms = [a for s in starts for a, _ in affine(s)[0]]
+    digits = []
+    for v, n in zip(k.block_vars, k.grid):
+        reads = [a for a in atoms if any(isinstance(x, l0.Var) and x.name == v for x in walk(a))]
+        whole = {a.rhs.value for a in reads if isinstance(a, l0.BinOp) and a.op == "//" and a.lhs == l0.Var(v)
+                 and isinstance(a.rhs, l0.Const)}
+        if n > 1 and not reads:
+            digits.append((l0.Var(v), n))
+        elif n > 1 and len(whole) == 1 and len(reads) == 1 and n % (c := whole.pop()) == 0 and c > 1:
+            digits.append((l0.BinOp("%", l0.Var(v), l0.Const(c, I32)), c))
+    return digits
+
+
+def adds_that_meet(k: l0.Kernel) -> list[tuple[l0.AtomicAdd, Any, int]] | None:
+    """(add, its slice, how many slices) for every add that meets across blocks, when each is apart
+    and covered and the kernel is not split-K's one top-level add; else None."""
+    found = adds_with_loops(k.body)
+    if not found:
         return None
     lets: dict = {}
     for let in (x for x in walk(k.body) if isinstance(x, l0.Let)):
         lets[let.var] = subst(let.value, lets)
-    starts = tuple(subst(x, lets) for x in a.dst.starts)
-    read = {x.name for x in walk(starts) if isinstance(x, l0.Var)}
-    split = [d for d, (v, n) in enumerate(zip(k.block_vars, k.grid)) if n > 1 and v not in read]
-    kept = {v: n for v, n in zip(k.block_vars, k.grid) if n > 1 and v in read}
-    if not split or not all(isinstance(f.extent, l0.Const) for f in loops):
+    shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l0.Alloc)}
+    grid = {v: n for v, n in zip(k.block_vars, k.grid) if n > 1}
+    meets = []
+    for a, loops in found:
+        starts = tuple(subst(x, lets) for x in a.dst.starts)
+        if digits := slice_digits(k, starts):
+            meets.append((a, loops, starts, digits))
+    if not meets or len(found) == 1 and not meets[0][1] and all(isinstance(d, l0.Var) for d, _ in meets[0][3]):
         return None
-    moving = {**kept, **{f.var: f.extent.value for f in loops}}
-    dst = next(p for p in k.params if p.name == a.dst.buffer)
-    blocks = [n // e for n, e in zip(dst.shape, a.dst.extents)]
-    if (not apart(starts, a.dst.extents, moving) or prod(moving.values()) != prod(blocks)
-            or any(n % e for n, e in zip(dst.shape, a.dst.extents)) or sum(b > 1 for b in blocks) > 3):
-        return None
-    return a, split
+    out = []
+    for a, loops, starts, digits in meets:
+        stride, terms = 1, []
+        for d, n in digits:
+            terms.append((d, stride))
+            stride *= n
+        slot = build(terms, 0)
+        if not all(isinstance(f.extent, l0.Const) for f in loops) or not alone(k, a):
+            return None
+        moving = {**grid, **{f.var: f.extent.value for f in loops}}
+        dst = next(p for p in k.params if p.name == a.dst.buffer)
+        blocks = [n // e for n, e in zip(dst.shape, a.dst.extents)]
+        if (a.src.buffer not in shapes or prod(a.src.extents) != prod(shapes[a.src.buffer])
+                or not apart((slot, *starts), (1, *a.dst.extents), moving)
+                or any(divide(s, e) is None for s, e in zip(starts, a.dst.extents))
+                or prod(moving.values()) != stride * prod(blocks)
+                or any(n % e for n, e in zip(dst.shape, a.dst.extents)) or sum(b > 1 for b in blocks) > 3):
+            return None
+        out.append((a, slot, stride))
+    return out
 
 
-def partial_launches(k: l0.Kernel, a: l0.AtomicAdd, split: list[int], slice_index, reduce_body) -> l0.Launches:
-    """Launch 0: k with the add a copy into the slice's partials; launch 1: their sum, per block."""
+def partial_launches(k: l0.Kernel, meets: list, reduce_body) -> l0.Launches:
+    """Launch 0: k with each add a copy into its slice's partials; then a launch per add summing them."""
     names = NameSupply(names_in(k))
-    dst = next(p for p in k.params if p.name == a.dst.buffer)
-    src_dtype = next(s.dtype for s in walk(k.body) if isinstance(s, l0.Alloc) and s.name == a.src.buffer)
-    shape = next(s.shape for s in walk(k.body) if isinstance(s, l0.Alloc) and s.name == a.src.buffer)
-    slices = prod(k.grid[d] for d in split)
-    scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slices, *dst.shape), src_dtype, loc=a.loc)
-    copy = l0.Copy(a.src, l0.Region(scratch.name, (slice_index(k, split), *a.dst.starts), (1, *a.dst.extents)),
-                   loc=a.loc)
-    split_vars = ", ".join(k.block_vars[d] for d in split)
-    note = l0.Attr("partials", f"the adds into {dst.name} of blocks differing in ({split_vars}) meet: "
-                               f"{slices} slices of partials, summed in slice order by the next launch")
-    first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p is not dst), scratch),
-                    body=swap(k.body, a, copy), attrs=k.attrs + (note,))
+    swaps, scratches, sums, notes = {}, [], [], []
+    for a, slot, slots in meets:
+        dst = next(p for p in k.params if p.name == a.dst.buffer)
+        src = next(s for s in walk(k.body) if isinstance(s, l0.Alloc) and s.name == a.src.buffer)
+        scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slots, *dst.shape), src.dtype, loc=a.loc)
+        region = l0.Region(scratch.name, (slot, *a.dst.starts), (1, *a.dst.extents), loc=a.loc)
+        swaps[id(a)] = l0.Copy(a.src, region, loc=a.loc)
+        scratches.append(scratch)
+        notes.append(l0.Attr("partials", f"the adds into {dst.name} of blocks differing in {slot} meet: {slots} "
+                                         f"slices of partials, summed in slice order by the {AFTER.get(len(sums), 'next but more')} "
+                                         "launch"))
+        sums.append(sum_launch(f"{k.name}_{len(sums) + 1}", a, dst, src.shape, scratch, slots, names, reduce_body))
+    dsts = {a.dst.buffer for a, _, _ in meets}
+    first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p.name not in dsts), *scratches),
+                    body=swap(k.body, swaps), attrs=k.attrs + tuple(notes))
+    return l0.Launches(k.name, k.params, tuple(scratches), (first, *sums), loc=k.loc)
+
+
+def sum_launch(name: str, a: l0.AtomicAdd, dst: l0.Tensor, shape: tuple, scratch: l0.Tensor, slots: int,
+               names: NameSupply, reduce_body) -> l0.Kernel:
+    """One grid block per block of dst: the old block plus each slice's partial, in slice order."""
     dims = [d for d, (n, e) in enumerate(zip(dst.shape, a.dst.extents)) if n > e]
     block_vars = tuple(names.fresh(f"b{d}") for d in dims)
     starts = [l0.Const(0, I32)] * len(dst.shape)
@@ -101,12 +147,11 @@ def partial_launches(k: l0.Kernel, a: l0.AtomicAdd, split: list[int], slice_inde
         return l0.Region(scratch.name, (s, *starts), (1, *a.dst.extents), loc=a.loc)
 
     grid = tuple(dst.shape[d] // a.dst.extents[d] for d in dims) or (1,)
-    second = l0.Kernel(f"{k.name}_1", (dst, scratch), grid, block_vars or (names.fresh("bx"),),
-                       reduce_body(region, shape, dst, scratch, slices, partial, names, a.loc), (), loc=a.loc)
-    return l0.Launches(k.name, k.params, (scratch,), (first, second), loc=k.loc)
+    return l0.Kernel(name, (dst, scratch), grid, block_vars or (names.fresh("bx"),),
+                     reduce_body(region, shape, dst, scratch, slots, partial, names, a.loc), (), loc=a.loc)
 
 
-def swap(body: tuple, old: Any, new: Any) -> tuple:
-    """body with the statement `old` (at any depth of loops) replaced by `new`."""
-    return tuple(new if s is old else replace(s, body=swap(s.body, old, new)) if isinstance(s, l0.For) else s
+def swap(body: tuple, new: dict[int, Any]) -> tuple:
+    """body with each statement whose id is in `new` (at any depth of loops) replaced."""
+    return tuple(new[id(s)] if id(s) in new else replace(s, body=swap(s.body, new)) if isinstance(s, l0.For) else s
                  for s in body)

@@ -15,6 +15,9 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              `by % 32` and 0 elsewhere (a value of indices, which the reader makes), times that row,
              summed along the row (T.reduce_sum) into a column vector holding the element in every
              row. The loop reads the vector at its first variable.
+           - a T.copy from one DRAM tensor to another (flash attention backward's postprocess:
+             dQ's float32 accumulator into dQ): read into a shared block, copied into a fragment
+             of the destination's dtype where the dtypes differ (compute rounds it), written out.
            Any other element access of a DRAM tensor (an index mixing variables, a 2-D tensor read
            at one element, a tensor both read and written element by element) is NT315, naming it.
 Preserves: every value. A staged read reads the same elements; a staged write rounds to the
@@ -46,7 +49,7 @@ HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable
 def stage_dram_elements(program: l0.Kernel, target: Target) -> l0.Kernel:
     dram = {p.name: p for p in program.params}
     if not any(isinstance(x, l0.AtomicStore) or isinstance(x, (l0.Load, l0.Store)) and x.buffer in dram
-               for x in walk(program.body)):
+               or isinstance(x, l0.Copy) and {x.src.buffer, x.dst.buffer} <= dram.keys() for x in walk(program.body)):
         return program
     return StageDramElements(dram, NameSupply(names_in(program))).visit(program)
 
@@ -70,6 +73,21 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
             raise NanottError("NT315", f"this T.Parallel reads and writes elements of the DRAM tensor "
                               f"{sorted(both)[0]}", p.loc, "read it from one buffer and write another")
         return [*self.before, replace(p, body=body), *self.after]
+
+    def visit_Copy(self, c: l0.Copy) -> Any:
+        """DRAM to DRAM: through a shared block, and a fragment of dst's dtype where the dtypes differ."""
+        shape = tuple(n for n in c.src.extents if n != 1)
+        if not {c.src.buffer, c.dst.buffer} <= self.dram.keys() or not 1 <= len(shape) <= 2:
+            return c
+        src, dst = self.dram[c.src.buffer], self.dram[c.dst.buffer]
+        block = self.alloc(f"{src.name}_shared", shape, src.dtype, "shared", c.loc)
+        steps = [copy(block, shape, src.name, c.src.starts, c.src.extents, c.loc, out=False)]
+        if dst.dtype != src.dtype:
+            cast = self.alloc(f"{dst.name}_frag", shape, dst.dtype, "fragment", c.loc)
+            zeros = tuple(l0.Const(0, "int32", loc=c.loc) for _ in shape)
+            steps.append(l0.Copy(l0.Region(block, zeros, shape), l0.Region(cast, zeros, shape), loc=c.loc))
+            block = cast
+        return [*steps, copy(block, shape, dst.name, c.dst.starts, c.dst.extents, c.loc, out=True)]
 
     def stmt(self, s: Any, p: l0.Parallel) -> Any:
         if isinstance(s, l0.AtomicStore):

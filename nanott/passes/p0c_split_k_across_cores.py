@@ -46,8 +46,8 @@ I32 = "int32"
 
 
 def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launches:
-    if meet := adds_that_meet(k):              # adds in loops that meet across blocks: always split
-        return partial_launches(k, *meet, slice_index, reduce_body)
+    if meet := adds_that_meet(k):              # adds that meet across blocks, but split-K's: always split
+        return partial_launches(k, meet, reduce_body)
     adds = [n for n, s in enumerate(k.body) if isinstance(s, l0.AtomicAdd)]
     if len(adds) != 1:
         return k
