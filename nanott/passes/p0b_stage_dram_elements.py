@@ -39,6 +39,7 @@ from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
+from nanott.passes._p0b_dram_copies import through_l1
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -75,19 +76,8 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         return [*self.before, replace(p, body=body), *self.after]
 
     def visit_Copy(self, c: l0.Copy) -> Any:
-        """DRAM to DRAM: through a shared block, and a fragment of dst's dtype where the dtypes differ."""
-        shape = tuple(n for n in c.src.extents if n != 1)
-        if not {c.src.buffer, c.dst.buffer} <= self.dram.keys() or not 1 <= len(shape) <= 2:
-            return c
-        src, dst = self.dram[c.src.buffer], self.dram[c.dst.buffer]
-        block = self.alloc(f"{src.name}_shared", shape, src.dtype, "shared", c.loc)
-        steps = [copy(block, shape, src.name, c.src.starts, c.src.extents, c.loc, out=False)]
-        if dst.dtype != src.dtype:
-            cast = self.alloc(f"{dst.name}_frag", shape, dst.dtype, "fragment", c.loc)
-            zeros = tuple(l0.Const(0, "int32", loc=c.loc) for _ in shape)
-            steps.append(l0.Copy(l0.Region(block, zeros, shape), l0.Region(cast, zeros, shape), loc=c.loc))
-            block = cast
-        return [*steps, copy(block, shape, dst.name, c.dst.starts, c.dst.extents, c.loc, out=True)]
+        """DRAM to DRAM: through L1 (_p0b_dram_copies.py)."""
+        return through_l1(c, self.dram, self.alloc) or c
 
     def stmt(self, s: Any, p: l0.Parallel) -> Any:
         if isinstance(s, l0.AtomicStore):
