@@ -5,7 +5,9 @@ Each core starts with every CB as one block-shaped array of NaN, kept in `env.bu
 replaces it.
 read_to_cb and write_from_cb move a block of whole tiles (rows*32 x cols*32 elements from tile
 (row, col)) and round to the dtype of the side written, as L3's copy did; copy_cb casts. A vector
-CB (1-D until C2 lays it in tiles) takes or gives row 0 of its tiles: a 1-D tensor's values. Gemm,
+CB (1-D until C2 lays it in tiles) takes or gives row 0 of its tiles: a 1-D tensor's values; a
+slice with a line moves that one row of the tensor's tiles, to or from the vector (its row 0 from
+C2 on), and leaves the tiles' other rows as they are. Gemm,
 fill, store and load are L3's rules on the CB's array, so L4 is bit-identical to L3.
 
 From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it when the run starts
