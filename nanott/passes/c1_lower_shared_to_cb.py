@@ -9,7 +9,7 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
            A copy between a vector and a line of a tensor of more dims (`T.copy(logsum,
            lse[bz, by, bx * 64:(bx + 1) * 64])`, a one-column `X_amax[bx * 32 + i, by]` staged by
-           P0b) moves one row of tiles: a TileSlice with a line (_vector_rows.py).
+           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py).
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
            as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
            and its place in that tile; the reader alone will read it (D1).
@@ -24,7 +24,7 @@ from nanott.ir import NOLOC, Loc
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
 from nanott.passes._cb_plan import cb_plan
-from nanott.passes._vector_rows import vector_row
+from nanott.passes._c1_vector_rows import vector_row
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
