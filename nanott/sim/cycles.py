@@ -124,7 +124,7 @@ class CycleModel:
     def __init__(self, target: Target, fidelity: str, active_cores: int, trace: bool = False):
         self.target, self.timing = target, m.TIMING[target.name]
         self.phases = m.PHASES[fidelity]
-        self.fidelity = fidelity
+        self.fidelity, self.why = fidelity, None        # why: the program's math-fidelity note, if charged
         self.cores: dict[tuple[int, ...], Core] = {}
         self.dram_share = self.timing.dram_bytes_per_cycle / max(active_cores, 1)
         self.write_latency = (self.timing.write_latency_base
@@ -356,6 +356,8 @@ class TimedRun:
         reader = program.kernel("reader").body
         readers = sum(bool(active(reader, core_env(w), (l9.NocReadPage,))) for w in program.work.cores)
         self.model = CycleModel(fidelity=fidelity, active_cores=readers or len(program.work.cores), **args)
+        if fidelity == program.compute.math_fidelity:
+            self.model.why = next((a.value for a in program.attrs if a.key == "math-fidelity"), None)
 
     def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
         yield from super().exec_kernel_stmt(s, env)
