@@ -162,7 +162,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.where, self.in_let = s.loc, True
         value = self.visit(s.value)
         self.in_let = False
-        return l4.Let(s.var, value, loc=s.loc)
+        return l4.Let(s.var, value, s.update, loc=s.loc)
 
     def element(self, e: l3.Load) -> l4.Element:
         """An element of a DRAM tensor: the tile of its stored matrix that holds it, and its row and
