@@ -1,8 +1,8 @@
 """Issue 14's figures: the modelled GEMM against the ideal-cycles bound, and what binds the rest.
 
 For each size (1024^3, 2048^3, 4096^3), output format (bf16: Tenstorrent's BF16 GEMM; fp32) and
-math fidelity (HiFi2, HiFi4), examples/gemm.py's `matmul` (bf16 inputs, fp32 accumulator) runs at
-L9 with the cycle model of nanott/sim/cycles.py on Wormhole n150, twice in the same run:
+math fidelity (HiFi2, HiFi4; the user's choice, over D5's dtype rule), examples/gemm.py's `matmul`
+(bf16 inputs, fp32 accumulator) runs at L9 with the cycle model of nanott/sim/cycles.py on Wormhole n150, twice in the same run:
 
   before   the pipeline without the stages that issue 14 added (BASELINE_SKIPS below)
   after    the whole pipeline
@@ -49,10 +49,11 @@ def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dic
     sets = dict(M=n, N=n, K=n, block_M=bm, block_N=bn, block_K=bk, out_dtype=f'"{FORMATS[out]}"')
     loaded = load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul", sets={k: str(v) for k, v in sets.items()})
     kernel = api.lower(loaded.prim_func, "P0")
-    program = pipeline.lower(loaded.prim_func, "F1", WORMHOLE_N150, skip=BASELINE_SKIPS if before else ())
+    machine = api.resolve_target(WORMHOLE_N150, fidelity)           # compiled at that fidelity (NT207 warns)
+    program = pipeline.lower(loaded.prim_func, "F1", machine, skip=BASELINE_SKIPS if before else ())
     inputs = api.random_inputs(kernel, 0)
     start = time.process_time()
-    after, model = cycles.simulate_timed(program, inputs, WORMHOLE_N150, fidelity=fidelity)
+    after, model = cycles.simulate_timed(program, inputs, machine)
     cpu = time.process_time() - start
     f = report.figures(model)
     expected = (inputs["A"].astype(np.float32) @ inputs["B"].astype(np.float32)).astype(after["C"].dtype)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from nanott.languages import l0
 from nanott.languages.compiled import COMPILED
 from nanott.languages.l0_interp import np_dtype, scratch_arrays, unwritten
 from nanott.target import DEFAULT_TARGET, TARGETS, Target
+from nanott.terminals import MATH_FIDELITIES
 from nanott.tolerance import BASE, tolerance
 
 # How close an output must be to the NumPy reference, per output dtype, relative to each element
@@ -37,12 +38,19 @@ INT_RANGE = (-4, 5)          # integer inputs: small integers, so products and s
 
 
 
-def resolve_target(target: str | Target) -> Target:
-    if isinstance(target, Target):
+def resolve_target(target: str | Target, fidelity: str | None = None) -> Target:
+    """The target by name (or itself), with the user's math fidelity if given (D5 then uses it
+    instead of its dtype rule, and says so in the IR's `math-fidelity` note)."""
+    if not isinstance(target, Target):
+        if target not in TARGETS:
+            raise NanottError("NT911", f"no target {target!r}", hint=f"targets are {', '.join(TARGETS)}")
+        target = TARGETS[target]
+    if fidelity is None:
         return target
-    if target not in TARGETS:
-        raise NanottError("NT911", f"no target {target!r}", hint=f"targets are {', '.join(TARGETS)}")
-    return TARGETS[target]
+    if fidelity not in MATH_FIDELITIES:
+        raise NanottError("NT942", f"no math fidelity {fidelity!r}",
+                          hint=f"fidelities are {', '.join(MATH_FIDELITIES)} (fewest phases first)")
+    return replace(target, math_fidelity=fidelity)
 
 
 def stage_for_level(level: str) -> pipeline.Stage:
@@ -60,25 +68,26 @@ def check_stage_id(stage_id: str) -> str:
 
 
 def lower(prim_func: Any, stop_after: str = "F1", target: str | Target = "wormhole_n150",
-          check: bool = True) -> Any:
-    """The program after stage `stop_after`, checked against its language after every pass."""
+          check: bool = True, fidelity: str | None = None) -> Any:
+    """The program after stage `stop_after`, checked against its language after every pass;
+    `fidelity` (LoFi, HiFi2, HiFi3, HiFi4) overrides the math fidelity D5 chooses from the dtypes."""
     with diagnosed():
-        return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target), check)
+        return pipeline.lower(prim_func, check_stage_id(stop_after), resolve_target(target, fidelity), check)
 
 
 def run(prim_func: Any, *arrays: Any, level: str = "L9", target: str | Target = "wormhole_n150",
-        **values: Any) -> Any:
+        fidelity: str | None = None, **values: Any) -> Any:
     """Run the kernel at `level` on arrays (NumPy, or torch tensors) given in parameter order;
     outputs are written into them. An eager `@tilelang.jit` kernel takes its input arrays only:
     the arrays' shapes give its T.const sizes, `values` its configuration (block sizes, dtypes),
-    and its T.empty outputs are made and returned (one array, or a tuple)."""
+    and its T.empty outputs are made and returned (one array, or a tuple). `fidelity` as in lower."""
     from nanott.language import eager
     views = tuple(as_numpy(a) for a in arrays)
     eager_func = eager.eager_function(prim_func)
     if eager_func is not None:
         prim_func = eager.specialize(eager_func, {**eager.sizes_from_arrays(eager_func, views), **values})
     with diagnosed():
-        kernel, program = lowered(prim_func, level, resolve_target(target))
+        kernel, program = lowered(prim_func, level, resolve_target(target, fidelity))
         made = tuple(np.zeros(p.shape, np_dtype(p.dtype)) for p in kernel.params[len(views):]) \
             if eager_func is not None else ()
         check_arrays(kernel, (*views, *made))

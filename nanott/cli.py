@@ -21,6 +21,7 @@ from typing import Annotated, Any, Iterator
 import typer
 
 from nanott import api, boundary, pipeline
+from nanott.cli_coerce import Command, Group
 from nanott.cli_habits import Color, PassTimes, colour_diff, progress, use_colour
 from nanott.diagnostics import NanottError
 from nanott.pipeline import PIPELINE, Stage
@@ -28,19 +29,20 @@ from nanott.printing import num, render
 from nanott.backends.metalium.api import RELEASES
 from nanott.target import TARGETS
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)     # --install-completion too
+app = typer.Typer(cls=Group, no_args_is_help=True, pretty_exceptions_enable=False)     # --install-completion too
 StageId = Enum("StageId", {s.id: s.id for s in PIPELINE}, type=str)       # help shows <P0|A1|...|G1>
 Level = Enum("Level", {name: name for name in pipeline.LANGUAGES}, type=str)
 TargetName = Enum("TargetName", {name: name for name in TARGETS}, type=str)
 Release = Enum("Release", {name: name for name in RELEASES}, type=str)
 Format = Enum("Format", {"text": "text", "json": "json"}, type=str)
 Role = Enum("Role", {r: r for r in ("reader", "compute", "writer")}, type=str)
-Fidelity = Enum("Fidelity", {f: f for f in ("LoFi", "HiFi2", "HiFi3", "HiFi4")}, type=str)
 
 KernelFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A kernel file.")]
 KernelOpt = Annotated[str | None, typer.Option("--kernel", help="The factory or prim_func to use.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="K=V: a factory argument (repeat).")]
 TargetOpt = Annotated[TargetName, typer.Option(help="The machine to lower for.")]
+FidelityOpt = Annotated[str | None, typer.Option(help="Math fidelity (LoFi, HiFi2, HiFi3, HiFi4) over the one "
+                                                 "D5 chooses from the dtypes (the IR's math-fidelity note).")]
 
 
 def show_version(value: bool) -> None:
@@ -133,7 +135,7 @@ class Numerics:
         return f"differs from {prev.dst} by {num(by)}, and {stage.id} declares no Numerics change"
 
 
-@app.command()
+@app.command(cls=Command)
 def explain(
     file: KernelFile,
     stop_after: Annotated[StageId | None, typer.Option(help="Last stage to run.")] = None,
@@ -151,6 +153,7 @@ def explain(
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the checkers and numerics.")] = False,
     dump_dir: Annotated[Path | None, typer.Option(help="Write {stem}.txt, .json, .dot per stage.")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
+    fidelity: FidelityOpt = None,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
@@ -167,7 +170,7 @@ def explain(
         wanted = shown | {a.id for a, b in zip(PIPELINE, PIPELINE[1:]) if b.id in shown}  # + the one before
         numerics, before, times = None, None, PassTimes()
         clock, stages = time.perf_counter(), []
-        for s, program in pipeline.run_stages(loaded.prim_func, last, api.resolve_target(target.value),
+        for s, program in pipeline.run_stages(loaded.prim_func, last, api.resolve_target(target.value, fidelity),
                                               check=not no_check):    # every check before any interpreter runs
             stages.append((s, program, time.perf_counter() - clock))
             clock = time.perf_counter()
@@ -237,15 +240,14 @@ def dump(directory: Path, s: Stage, program: Any, block: str) -> None:
         (directory / f"{s.position:02d}_{s.stem}.dot").write_text(ir_graphviz.to_dot(program).source)
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     file: KernelFile,
     level: Annotated[Level, typer.Option(help="The language whose interpreter runs the kernel.")] = Level.L9,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the random inputs.")] = 0,
     stats: Annotated[bool, typer.Option("--stats", help="Print the cycle model's figures (L9).")] = False,
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome/Perfetto trace (L9).")] = None,
-    fidelity: Annotated[Fidelity | None, typer.Option(help="Math fidelity the model charges "
-                                                      "(default: the program's).")] = None,
+    fidelity: FidelityOpt = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="An optional optimisation stage to "
                                                    "leave out, e.g. D5a (repeat).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
@@ -266,8 +268,8 @@ def run(
         loaded = load(file, kernel, set)
         last = api.stage_for_level(level.value)
         l0_kernel, program = None, None
-        for s, program in pipeline.run_stages(loaded.prim_func, last.id, api.resolve_target(target.value),
-                                              skip=tuple(skip or ())):
+        machine = api.resolve_target(target.value, fidelity)
+        for s, program in pipeline.run_stages(loaded.prim_func, last.id, machine, skip=tuple(skip or ())):
             l0_kernel = l0_kernel or program
         inputs = api.random_inputs(l0_kernel, seed)
         expected = api.expected_outputs(loaded, l0_kernel, inputs)
@@ -275,8 +277,7 @@ def run(
         total = lockstep.pages_written(program) if level is Level.L9 else 0
         with progress(f"simulating {loaded.name} at {level.value}", total=total) as advance:
             if timed:
-                actual, model = cycles.simulate_timed(program, inputs, api.resolve_target(target.value),
-                                                      fidelity and fidelity.value, trace is not None, advance)
+                actual, model = cycles.simulate_timed(program, inputs, machine, None, trace is not None, advance)
             else:
                 actual = api.simulate(program, level.value, inputs, advance if total else None)
         results = api.compare(l0_kernel, actual, expected)
@@ -293,7 +294,7 @@ def run(
             raise typer.Exit(boundary.MISMATCH)
 
 
-@app.command()
+@app.command(cls=Command)
 def passes(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also each stage's named sub-steps.")] = False,
 ) -> None:
@@ -306,7 +307,7 @@ def passes(
             typer.echo(f"{'':{widths[0]}}  then  {line}")
 
 
-@app.command()
+@app.command(cls=Command)
 def grammar(level: Annotated[Level, typer.Argument(help="A language, L0..L9.")]) -> None:
     """The grammar of a language, with its delta from the one before."""
     with reported():
@@ -314,7 +315,7 @@ def grammar(level: Annotated[Level, typer.Argument(help="A language, L0..L9.")])
         typer.echo(describe(level.value).rstrip("\n"))
 
 
-@app.command()
+@app.command(cls=Command)
 def graph(
     file: KernelFile,
     after: Annotated[StageId, typer.Option(help="The stage whose output to draw.")],
@@ -348,7 +349,7 @@ def graph(
         typer.echo(f"wrote {written}" if written == output else f"no 'dot' found; wrote {written}")
 
 
-@app.command("compile")
+@app.command("compile", cls=Command)
 def compile_command(
     file: KernelFile,
     output: Annotated[Path, typer.Option("-o", "--output", help="The directory to write the files into.")],
@@ -360,6 +361,7 @@ def compile_command(
         help="Where the compiled CPU runtime is kept (default: ~/.cache/nanott, or $NANOTT_CACHE).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     release: Annotated[Release, typer.Option(help="The ttnn/tt-metal release to emit C++ for.")] = Release(RELEASES[-1]),
+    fidelity: FidelityOpt = None,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
@@ -367,7 +369,7 @@ def compile_command(
     tt.plan.json, CMakeLists.txt. With --execute, also build and run them on nanott's CPU runtime."""
     with reported():
         loaded = load(file, kernel, set)
-        machine = dataclasses.replace(api.resolve_target(target.value), release=release.value)
+        machine = dataclasses.replace(api.resolve_target(target.value, fidelity), release=release.value)
         l0_kernel, files = None, None
         for s, files in pipeline.run_stages(loaded.prim_func, "G1", machine):
             l0_kernel = l0_kernel or files

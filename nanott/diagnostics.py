@@ -89,6 +89,7 @@ CODES = {
     "NT203": "a tile program that needs more DST tiles than the DST holds",
     "NT205": "a run that needs more host memory than nanott allows",
     "NT206": "a grid of more blocks than nanott simulates",
+    "NT207": "a math fidelity with fewer phases than the operands' dtypes need for exact products (warning)",
     "NT301": "a T.* operation nanott does not support yet",
     "NT302": "an if on a run-time value",
     "NT303": "a condition used as a number (stored, or in arithmetic)",
@@ -137,5 +138,6 @@ CODES = {
     "NT937": "a work-split picture asked of a stage before B1",
     "NT938": "a picture of one kernel asked of a stage before D1",
     "NT940": "--stats or --trace asked of a level without engines (only L9 has a cycle model)",
+    "NT942": "an unknown math fidelity (--fidelity, fidelity=)",
     "NT941": "--skip names a stage that is not an optional optimisation (pipeline.OPTIONAL)",
 }

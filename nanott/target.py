@@ -25,6 +25,7 @@ class Target:
     dram_alignment: int
     clock_ghz: float
     release: str = "0.81.1"         # the ttnn/tt-metal release the C++ is emitted for (api.VERSIONS)
+    math_fidelity: str | None = None    # the user's math fidelity (--fidelity), over D5's dtype rule
 
     @property
     def num_cores(self) -> int:

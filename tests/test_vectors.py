@@ -290,7 +290,7 @@ def test_vectors_from_and_to_1d_tensors(tmp_path, M, dtype):
 
 
 def test_a_row_of_a_2d_tensor_copied_into_a_vector_matches_numpy_at_every_level(tmp_path):
-    """Once NT314: the row A[0, :] is one row of A's tiles (_vector_rows.py), read alone into w_s.
+    """Once NT314: the row A[0, :] is one row of A's tiles (_c1_vector_rows.py), read alone into w_s.
     float32 products and adds: api.within's float32 tolerance, relative to each output's scale."""
     text = DRAM_VECTORS.format(M=64, dtype="float32").replace("T.copy(w, w_s)", "T.copy(A[0, 0:64], w_s)")
 

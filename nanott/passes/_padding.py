@@ -98,7 +98,7 @@ class CopyReach:
     def order(self, t: l0.Tensor) -> tuple[int, ...] | None:
         """The order DRAM stores the tensor's dims in: that dim last when copies move lines along
         one dim only (a column `X[bx * 32:(bx + 1) * 32, by]` becomes a row of the stored matrix,
-        which the NoC moves; _vector_rows.py); as written when copies move blocks only along
+        which the NoC moves; _c1_vector_rows.py); as written when copies move blocks only along
         its last two dims, else the other dims first and the two block dims last (a BSHD tensor
         copied in (S, D) blocks is stored BHSD); None when copies move blocks along more than two."""
         moved, rank = sorted(self.moved.get(t.name, ())), len(t.shape)

@@ -9,7 +9,7 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
            A copy between a vector and a line of a tensor of more dims (`T.copy(logsum,
            lse[bz, by, bx * 64:(bx + 1) * 64])`, a one-column `X_amax[bx * 32 + i, by]` staged by
-           P0b) moves one row of tiles: a TileSlice with a line (_vector_rows.py).
+           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py).
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
            as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
            and its place in that tile; the reader alone will read it (D1).
@@ -20,11 +20,11 @@ Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found b
 from __future__ import annotations
 
 from nanott.diagnostics import NanottError, not_yet
-from nanott.ir import NOLOC, Loc
+from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
 from nanott.passes._cb_plan import cb_plan
-from nanott.passes._vector_rows import vector_row
+from nanott.passes._c1_vector_rows import vector_row
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -44,6 +44,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
         self.where = NOLOC                    # the statement being rewritten, for expressions' errors
         self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
+        self.data: set[str] = set()           # lets whose value reads DRAM data (an Element, or such a let)
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
@@ -106,15 +107,25 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         starts = [divide(s, TILE) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
-                raise NanottError("NT112", f"copy start {s} of {r.buffer} is not on a tile boundary",
-                                  loc, f"a copy moves whole {TILE}x{TILE} tiles: start it at a "
-                                  f"multiple of {TILE} in every dimension")
+                raise self.off_tile(s, r.buffer, loc)
         for n in r.extents:
             if n % TILE:
                 raise NanottError("NT112", f"copy extent {n} of {r.buffer} is not a whole number of "
                                   "tiles", loc, f"make block sizes multiples of {TILE}")
         return l4.TileSlice(r.buffer, starts[0], starts[1], r.extents[0] // TILE,
                             r.extents[1] // TILE, loc=loc)
+
+    def off_tile(self, start: l3.Expr, buffer: str, loc: Loc) -> NanottError:
+        """NT112 for a copy start not provably a multiple of 32; one read from DRAM says so."""
+        if not any(isinstance(v, l3.Var) and v.name in self.data for v in walk(start)):
+            return NanottError("NT112", f"copy start {start} of {buffer} is not on a tile boundary", loc,
+                               f"a copy moves whole {TILE}x{TILE} tiles: start it at a multiple of {TILE} "
+                               "in every dimension")
+        return NanottError("NT112", f"copy start {start} of {buffer} is a value read from DRAM, which need "
+                           f"not be a multiple of {TILE}: a block from there spans two rows of tiles", loc,
+                           f"a copy moves whole {TILE}x{TILE} tiles: pad each group of rows to whole blocks "
+                           f"on the host, so the starts are multiples of {TILE} (examples/fused_moe.py); "
+                           "reading a block that starts mid-tile is not supported yet")
 
     def as_matrix(self, r: l3.Region, loc: Loc) -> l3.Region:
         """An N-D region as a region of the tensor's stored matrix [prod(outer) * H, W]."""
@@ -162,6 +173,8 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.where, self.in_let = s.loc, True
         value = self.visit(s.value)
         self.in_let = False
+        if any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in self.data for x in walk(value)):
+            self.data.add(s.var)
         return l4.Let(s.var, value, s.update, loc=s.loc)
 
     def element(self, e: l3.Load) -> l4.Element:

@@ -18,7 +18,9 @@ Changes:   every tile group becomes DST code. Its temporaries get DST slots 0..r
            (packs). Inits stay where D4 put them, not vectorised. The program gets its ComputeConfig
            (fp32_dest_acc_en, DST tiles, and the math fidelity chosen from the FPU operands' dtypes
            by _d5_fidelity.py: the fewest phases whose products are exact, HiFi4 unless fp8
-           operands allow fewer; the `math-fidelity` note says why) and an empty argument table.
+           operands allow fewer, or the user's choice (--fidelity), warned (NT207) when it has
+           fewer phases than the rule; the `math-fidelity` note says which and why) and an empty
+           argument table.
            An init the batching made redundant (every path to it already holds what it sets:
            a group of one batch needs no re-init per tile) is dropped (sim/engine.py: prune).
 Preserves: the CB protocol around each group, the order of the operations applied to each tile,
@@ -32,10 +34,11 @@ Why:       a tile temporary is a DST register on the device. MATH fills a DST se
 """
 from __future__ import annotations
 
+import warnings
 from math import prod
 from typing import Any
 
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, NanottWarning
 from nanott.ir import CheckError, replace, walk
 from nanott.languages import l5, l8, l9
 from nanott.passes._affine import affine, build
@@ -45,6 +48,7 @@ from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
 from nanott.sim.engine import State, formats_of, prune
 from nanott.target import TILE, Target
+from nanott.terminals import MATH_FIDELITIES
 
 
 def insert_dst_management(program: l8.Program, target: Target) -> l9.Program:
@@ -56,7 +60,12 @@ def insert_dst_management(program: l8.Program, target: Target) -> l9.Program:
     compute = out.kernel("compute")
     body, _ = prune(compute.body, State(), formats_of(out))
     out = replace(out, kernels=tuple(replace(k, body=body) if k is compute else k for k in out.kernels))
-    fidelity, why = choose(out)
+    fidelity, why, rule = choose(out, target.math_fidelity)
+    if MATH_FIDELITIES.index(fidelity) < MATH_FIDELITIES.index(rule):
+        warnings.warn(NanottWarning("NT207", f"math fidelity {fidelity} has fewer phases than {rule}, the "
+                                    "fewest whose products are exact for these dtypes: the device's results "
+                                    "will differ from the simulated ones", program.loc,
+                                    hint=f"leave --fidelity out, or give {rule}"))
     notes = (l9.Attr("math-fidelity", why, loc=out.loc),) if why else ()
     return replace(out, compute=replace(out.compute, math_fidelity=fidelity), attrs=out.attrs + notes)
 

@@ -60,7 +60,7 @@ def stats_text(model: CycleModel | list[CycleModel], max_cores: int = 8) -> str:
     f, t = figures(model), model.target
     out = [f"modelled on {t.name}: {sum(c.weight for c in model.cores.values())} of {t.num_cores} cores "
            f"at {t.clock_ghz:g} GHz, "
-           f"math fidelity {model.fidelity}",
+           f"math fidelity {model.why or model.fidelity}",
            f"duration      {f.duration:,.0f} cycles = {f.seconds * 1e6:,.2f} us",
            f"work          {f.flops:,.0f} FLOP -> {f.tflops:,.3f} TFLOPS",
            f"ideal cycles  {f.ideal:,.0f} (matmul tiles x {m.MATMUL_TILE_CYCLES_PER_PHASE * model.phases}"
