@@ -109,7 +109,7 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
             back = sent and self.role == "reader"
             after.append(l8.CbPush(e.cb, 1, loc=loc) if back else l8.CbPop(e.cb, 1, loc=loc))
             reads[e] = (l8.BackElement if back else l8.FrontElement)(e.cb, e.row, e.col, loc=e.loc)
-        return [*before, l8.Let(s.var, substitute(s.value, reads), loc=loc), *after]
+        return [*before, l8.Let(s.var, substitute(s.value, reads), s.update, loc=loc), *after]
 
     def visit_Element(self, e: l7.Element):
         raise AssertionError("an Element is lowered by its Let")
