@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from test_generality import check_levels
 
+from conftest import load_text
 from nanott import api
 from nanott.ir import walk
 from nanott.languages import l0
-from nanott.loader import load_kernel
 
 # Factory style: block row `by` of C sums the products of the K blocks up to `by` only (a block
 # lower-triangular product): the copies and the GEMM of the other steps are skipped.
@@ -74,9 +74,7 @@ def two_ways(A, B, D, bm=32, bn=32):
 
 
 def load(tmp_path: Path, text: str, sets: dict):
-    path = tmp_path / "kernel.py"
-    path.write_text(text)
-    return load_kernel(path, None, {k: str(v) for k, v in sets.items()})
+    return load_text(tmp_path, text, sets)
 
 
 def lower_blocks_reference(ins):

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import load_text
 from nanott import api
 from nanott.backends.metalium.api import VERSIONS
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l8
-from nanott.loader import load_kernel
 from nanott.passes.g1_emit_metalium import emit_metalium
 from nanott.target import WORMHOLE_N150
 
@@ -105,9 +105,7 @@ def counted(X: T.Tensor((64, 64), "bfloat16"), Counts: T.Tensor((2,), "int32"), 
 
 
 def load(tmp_path: Path, text: str, sets: dict):
-    path = tmp_path / "kernel.py"
-    path.write_text(text)
-    return load_kernel(path, None, {k: str(v) for k, v in sets.items()})
+    return load_text(tmp_path, text, sets)
 
 
 def check_levels(loaded, inputs: dict, expected: dict) -> None:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from test_generality import check_levels
 
+from conftest import load_text
 from nanott import api
 from nanott.diagnostics import NanottError
-from nanott.loader import load_kernel
 
 FACTORY = '''
 import tilelang
@@ -76,9 +76,7 @@ def masked_max(A, bm=32, bn=32):
 
 
 def load(tmp_path: Path, text: str, sets: dict):
-    path = tmp_path / "branch.py"
-    path.write_text(text)
-    return load_kernel(path, None, {k: str(v) for k, v in sets.items()})
+    return load_text(tmp_path, text, sets, name="branch.py")
 
 
 @pytest.mark.parametrize("K, every", [(128, 2), (96, 2), (128, 3)])
