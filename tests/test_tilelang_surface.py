@@ -139,19 +139,20 @@ def test_a_scalar_parameter_is_named_not_a_python_error(tmp_path):
     assert err.value.code == "NT304" and "scalar parameter m" in err.value.message and err.value.loc.line == 8
 
 
-def test_a_view_of_a_buffers_storage_is_named_not_a_python_error(tmp_path):
-    """`T.Tensor(shape, dtype, kernel.data)` (the convolution file's flattened weights): `.data` is
-    the buffer's storage, and the view is NT304 at its line, never an AttributeError (NT109)."""
+def test_a_view_of_an_on_chip_buffer_is_named_not_a_python_error(tmp_path):
+    """`T.Tensor(shape, dtype, buf.data)`: `.data` is the buffer's storage; a view of a DRAM tensor
+    is an access of it (tests/test_views.py), a view of an on-chip block is NT304 at its line, never
+    an AttributeError (NT109)."""
     path = tmp_path / "view.py"
     path.write_text("import tilelang\nimport tilelang.language as T\n\n\n@tilelang.jit\ndef f(n):\n"
                     "    @T.prim_func\n    def main(A: T.Tensor((n, n), T.float32), B: T.Tensor((n, n), T.float32)):\n"
-                    "        with T.Kernel(1) as bx:\n            flat = T.Tensor((n * n,), T.float32, A.data)\n"
-                    "            s = T.alloc_shared((n, n), T.float32)\n"
+                    "        with T.Kernel(1) as bx:\n            s = T.alloc_shared((n, n), T.float32)\n"
+                    "            flat = T.Tensor((n * n,), T.float32, s.data)\n"
                     "            T.copy(A, s)\n            T.copy(s, B)\n    return main\n")
     with pytest.raises(NanottError) as err:
         load_kernel(path, None, {"n": "32"}).prim_func.parse()
-    assert err.value.code == "NT304" and "views of another buffer" in err.value.message
-    assert err.value.loc.line == 10
+    assert err.value.code == "NT304" and "view of the on-chip buffer" in err.value.message
+    assert err.value.loc.line == 11
 
 
 DEQUANT = """import tilelang

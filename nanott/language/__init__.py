@@ -46,6 +46,7 @@ from nanott.language.prim_func import PrimFunc
 from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait,
                                              mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
+from nanott.language.views import View
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
@@ -67,10 +68,11 @@ def prim_func(func=None, *, eager_jit: bool = False):
 class _TensorAnnotation:
     """`T.Tensor((M, K), dtype)` and `T.Tensor[(M, K), dtype]`: a DRAM tensor parameter."""
 
-    def __call__(self, shape, dtype: Any = "float32", data=None, scope=None) -> TensorType:
-        if data is not None:
-            raise NanottError("NT304", "T.Tensor views of another buffer (data=...) are not "
-                                       "supported by nanott yet", caller_loc())
+    def __call__(self, shape, dtype: Any = "float32", data=None, scope=None) -> TensorType | View:
+        if data is not None:              # inside a kernel: a view of data's storage (views.py)
+            dims = shape if isinstance(shape, (tuple, list)) else (shape,)
+            return View(data, tuple(fold_int(d, f"dim {i} of a T.Tensor view") for i, d in enumerate(dims)),
+                        normalize_dtype(dtype))
         return TensorType(tuple(shape) if isinstance(shape, (tuple, list)) else (shape,), dtype)
 
     def __getitem__(self, key) -> TensorType:

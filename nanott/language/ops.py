@@ -16,35 +16,42 @@ from nanott.language.builder import Builder
 from nanott.language.print_values import buffer_refusal, refusal, sign_free
 from nanott.language.signatures import flag
 from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
+from nanott.language.views import View, ViewLoad, ViewSlice
 from nanott.languages import l0
 
 
 @dataclass
 class Operand:
     """One side of a copy: a buffer, its start per dim, and its extents (None for a start index)."""
-    buffer: Buffer
+    buffer: Buffer | View
     starts: tuple
     extents: tuple[int, ...] | None
 
     def region(self, b: Builder) -> l0.Region:
+        if isinstance(self.buffer, View):              # a view's region is a box of its base (views.py)
+            starts, extents = self.buffer.region(self.starts, self.extents)
+            return l0.Region(self.buffer.base.label, starts, extents, loc=b.loc)
         return l0.Region(self.buffer.label, self.starts, self.extents, loc=b.loc)
 
 
 def operand(x: Any) -> Operand:
-    if isinstance(x, Buffer):
+    if isinstance(x, ViewLoad):
+        return Operand(x.view, tuple(to_expr(i) for i in x.view_indices), None)
+    if isinstance(x, (Buffer, View)):
         return Operand(x, tuple(const(0) for _ in x.shape), tuple(x.shape))
     if isinstance(x, Load):
         return Operand(x.buffer, x.expr.indices, None)
-    if isinstance(x, Slice):
-        starts, extents = zip(*(slice_dim(x.buffer, d, item) for d, item in enumerate(x.items)))
-        return Operand(x.buffer, starts, extents)
+    if isinstance(x, (Slice, ViewSlice)):
+        buffer = x.view if isinstance(x, ViewSlice) else x.buffer
+        starts, extents = zip(*(slice_dim(buffer, d, item) for d, item in enumerate(x.items)))
+        return Operand(buffer, starts, extents)
     raise NanottError("NT104", f"T.copy copies between buffers and buffer regions, got a "
                                f"{type(x).__name__} ({x!r:.40})",
                       hint="operands are a buffer (A_shared), a start index (A[by * 64, k * 32]) "
                            "or a slice (A[by * 64:(by + 1) * 64, :])")
 
 
-def slice_dim(buf: Buffer, dim: int, item: Any) -> tuple[Any, int]:
+def slice_dim(buf: Buffer | View, dim: int, item: Any) -> tuple[Any, int]:
     """(start, extent) of one index of a slice operand."""
     if not isinstance(item, slice):
         return to_expr(item), 1

@@ -57,10 +57,22 @@ def divide(e: Any, by: int, multiples: dict[str, int] | None = None) -> Any | No
         m = (multiples or {}).get(atom.name, 1) if isinstance(atom, Var) else 1
         if c % by and m > 1 and c * m % by == 0:
             atom, c = BinOp("//", atom, Const(m, "int32")), c * m
+        elif c % by and (rest := remainder_of_multiple(atom, by, multiples)) is not None:
+            atom, c = rest, c * by
         out.append((atom, c))
     if const % by or any(c % by for _, c in out):
         return None
     return build([(a, c // by) for a, c in out], const // by)
+
+
+def remainder_of_multiple(atom: Any, by: int, multiples: dict[str, int] | None) -> Any | None:
+    """(x % m) / by as `(x / by) % (m / by)` when by divides x and m (a view's offset into a dim:
+    `(k * 32) % 64` is 32 times `k % 2`); else None."""
+    if not (isinstance(atom, BinOp) and atom.op == "%" and isinstance(atom.rhs, Const)
+            and atom.rhs.value % by == 0):
+        return None
+    quotient = divide(atom.lhs, by, multiples)
+    return None if quotient is None else BinOp("%", quotient, Const(atom.rhs.value // by, "int32"))
 
 
 def multiple_of(e: Any) -> int:
