@@ -40,6 +40,7 @@ CASES = [
     ("bad_dram_element_index", "NT315", "C[i, 0] = A_s[i, j]", "C[i, 0]"),
     ("bad_launch_layouts", "NT324", 'S = T.alloc_global((96, 64), "float32")', "S = "),
     ("bad_barrier_never_arrived", "NT329", "T.barrier_wait(ready, k % 2)", "T.barrier_wait"),
+    ("bad_view_not_a_box", "NT331", "T.copy(A_s, C_flat[bx * 64, 0])", "T.copy"),
 ]
 
 

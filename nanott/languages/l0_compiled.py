@@ -257,7 +257,12 @@ class Compiled:
                 return lambda env: f(float32(v(env)))
             case l0.Select(cond, then, other):
                 c, t, o = self.expr(cond), self.expr(then), self.expr(other)
-                return lambda env: select(c(env), t(env), o(env))
+
+                def choose(env):             # InterpL0's: each branch's loads only where it is taken
+                    where = c(env)
+                    return select(where, self.under(where, lambda: t(env)),
+                                  self.under(np.logical_not(where), lambda: o(env)))
+                return choose
         return lambda env: rule(e, env)
 
 

@@ -160,7 +160,14 @@ class InterpL0:
         """The index arrays of an element access, each within its dim: else NT120 at the statement
         (NumPy would raise, or wrap a negative index around silently)."""
         idx = np.broadcast_arrays(*(np.asarray(self.eval(i, env)) for i in indices))
-        for d, (i, n) in enumerate(zip(idx, env.buffers[buffer].shape)):
+        if self.guard is not None:                       # only where the Selects take this branch
+            taken = np.broadcast_to(self.guard, np.broadcast_shapes(idx[0].shape, np.shape(self.guard)))
+            idx = [np.broadcast_to(i, taken.shape) for i in idx]
+            live = [i[taken] for i in idx]
+            idx = [np.clip(i, 0, n - 1) for i, n in zip(idx, env.buffers[buffer].shape)]
+        else:
+            live = idx
+        for d, (i, n) in enumerate(zip(live, env.buffers[buffer].shape)):
             if i.size and (i.min() < 0 or i.max() >= n):
                 bad = int(i.min()) if i.min() < 0 else int(i.max())
                 raise NanottError("NT120", f"{buffer}[...] index {indices[d]} reaches {bad} along dim {d}, "
@@ -222,9 +229,24 @@ class InterpL0:
             case l0.UnOp(op, value):
                 return UNARY[op](float32(self.eval(value, env)))
             case l0.Select(cond, then, other):
-                return select(self.eval(cond, env), self.eval(then, env), self.eval(other, env))
+                c = self.eval(cond, env)
+                return select(c, self.under(c, lambda: self.eval(then, env)),
+                              self.under(np.logical_not(c), lambda: self.eval(other, env)))
             case _:
                 raise NoRule(self, e)
+
+    guard: Any = None      # where the Selects being evaluated take the branch being evaluated
+
+    def under(self, where: Any, value: Callable[[], Any]) -> Any:
+        """value() evaluated as a branch of a Select taken only `where`: a load it makes may reach
+        outside its buffer elsewhere (`if_then_else(in_bound, data[h, w], 0)`, a convolution's
+        padding), and is clamped there, since that value is never used."""
+        outer = self.guard
+        self.guard = where if outer is None else np.logical_and(outer, where)
+        try:
+            return value()
+        finally:
+            self.guard = outer
 
 
 BINOPS = {

@@ -11,8 +11,11 @@
           | Reduce(op, src: int, dst: int, dim: int, clear: bool)
           | For(...) | Let(var, value)
           | PrintCb(text: str, cb: int)            T.print of a buffer: its CB's block, as its lines name it
-  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int, line: Expr?)   in tiles;
-                 a line: only that row of each tile (a vector in one row of a tensor's matrix)
+  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int, line: Expr?,
+                          gather: RowGather?)   in tiles; a line: only that row of each tile (a vector
+                 in one row of a tensor's matrix); a gather: each of the block's rows read on its own
+  RowGather ::= RowGather(var, row: Expr, valid: Expr?)   block row `var` (0 .. rows * 32) is row `row`
+                 of the tensor's stored matrix (columns col * 32 ..), or zeros where valid is false
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
           | Element(cb: int, src: TileSlice, row: Expr, col: Expr)   one element of a DRAM tensor, read
                                              by the reader: tile src through the one-page scratch cb,
@@ -29,6 +32,8 @@ Delta from L3 (made by C1 lower-shared-to-cb):
   + TileSlice      the explicit tile-id algebra: the block's first tile row and column; with a line,
                    one row of those tiles (`lse[bz, by, bx * 64:(bx + 1) * 64]`: row by % 32 of the
                    tiles, which other blocks' rows share), moved with the vector's row 0
+  + RowGather      a block filled row by row from rows of a tensor picked by index arithmetic (a
+                   convolution's im2col, nanott/row_gather.py): `row` and `valid` are functions of `var`
   + Element        a let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`): the value
                    decides what the reader fetches next (a data-dependent load)
   ~ Kernel         gains `cbs`
@@ -64,6 +69,17 @@ class CircularBuffer:
 
 
 @node
+class RowGather:
+    var: str
+    row: Expr
+    valid: Expr | None = None
+
+    def __str__(self):
+        valid = "" if self.valid is None else f" if {self.valid} else zeros"
+        return f"row {self.var} <- row {self.row}{valid}"
+
+
+@node
 class TileSlice:
     tensor: str
     row: Expr
@@ -71,8 +87,11 @@ class TileSlice:
     rows: int
     cols: int
     line: Expr | None = None
+    gather: RowGather | None = None
 
     def __str__(self):
+        if self.gather is not None:
+            return f"{self.tensor}.tiles[gathered, {self.col} +{self.rows}x{self.cols}] ({self.gather})"
         row = "" if self.line is None else f".row[{self.line}]"
         return f"{self.tensor}.tiles[{self.row}, {self.col} +{self.rows}x{self.cols}]{row}"
 

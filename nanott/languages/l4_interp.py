@@ -15,7 +15,8 @@ From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it w
 viewed as the matrix of rows the tile grid covers; a 1-D tensor is row 0 of a row of tiles) and put
 back, cropped, into the caller's array when it ends. A masked read of L0 (zeros
 outside the tensor) reads the zero padding here, and a masked store (dropped) writes padding that
-is cropped: still bit-identical to L3. An Element (a let reading a DRAM element) is the element at
+is cropped: still bit-identical to L3. A gathered slice reads each block row from the row of the
+tensor its RowGather names, or zeros. An Element (a let reading a DRAM element) is the element at
 its row and column of the tile it names, as DRAM holds it (L3 read the same element of the tensor).
 """
 from __future__ import annotations
@@ -83,10 +84,24 @@ class InterpL4(InterpL3):
     def tiles(self, t: l4.TileSlice, env: Env) -> np.ndarray:
         """The DRAM elements of a block of tiles: a view, so writing it writes the tensor."""
         row, col = (int(self.eval(x, env)) * TILE for x in (t.row, t.col))
+        if t.gather is not None:
+            return self.gathered(t, env)[:, col:col + t.cols * TILE]
         if t.line is not None:                   # one row of the tiles: (1, cols * 32)
             row += int(self.eval(t.line, env))
             return env.buffers[t.tensor][row:row + 1, col:col + t.cols * TILE]
         return env.buffers[t.tensor][row:row + t.rows * TILE, col:col + t.cols * TILE]
+
+    def gathered(self, t: l4.TileSlice, env: Env) -> np.ndarray:
+        """The rows a RowGather reads, whole (a copy): block row v is the stored matrix's row
+        `row` at v, or zeros where `valid` is false (where `row` may be outside the tensor)."""
+        n, g, dram = t.rows * TILE, t.gather, env.buffers[t.tensor]
+        inner = env.child()
+        inner.scalars[g.var] = np.arange(n)
+        rows = np.broadcast_to(np.asarray(self.eval(g.row, inner)), (n,))
+        valid = np.ones(n, bool) if g.valid is None else np.broadcast_to(np.asarray(self.eval(g.valid, inner)), (n,))
+        out = dram[np.clip(rows, 0, len(dram) - 1)]
+        out[~valid] = 0
+        return out
 
     def eval(self, e: Any, env: Env) -> Any:
         match e:

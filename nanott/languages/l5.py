@@ -74,7 +74,7 @@ from nanott.ir import Language, node
 from nanott.languages import l4
 from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element, For, Kernel,
-    Let, ReadToCb, Select, Tensor, TileLayout, TileSlice, UnOp, Var, WorkSplit, WriteFromCb, cbs_declared)
+    Let, ReadToCb, Select, Tensor, TileLayout, TileSlice, RowGather, UnOp, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
 from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401

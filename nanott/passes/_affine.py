@@ -72,7 +72,9 @@ def remainder_of_multiple(atom: Any, by: int, multiples: dict[str, int] | None) 
             and atom.rhs.value % by == 0):
         return None
     quotient = divide(atom.lhs, by, multiples)
-    return None if quotient is None else BinOp("%", quotient, Const(atom.rhs.value // by, "int32"))
+    if quotient is None or atom.rhs.value == by:               # x % 1 is 0
+        return None if quotient is None else Const(0, "int32")
+    return BinOp("%", quotient, Const(atom.rhs.value // by, "int32"))
 
 
 def multiple_of(e: Any) -> int:

@@ -9,7 +9,9 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
            A copy between a vector and a line of a tensor of more dims (`T.copy(logsum,
            lse[bz, by, bx * 64:(bx + 1) * 64])`, a one-column `X_amax[bx * 32 + i, by]` staged by
-           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py).
+           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py). A T.Parallel
+           gathering rows of a DRAM tensor (a convolution's im2col) is read_to_cb of a TileSlice
+           with a RowGather: each block row's row of the tensor, or zeros (_c1_row_gather.py).
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
            as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
            and its place in that tile; the reader alone will read it (D1).
@@ -24,8 +26,10 @@ from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide, multiple_of
 from nanott.passes._cb_plan import cb_plan
+from nanott.passes._c1_row_gather import gathered
 from nanott.passes._c1_vector_rows import vector_row
 from nanott.passes._rewriter import Rewriter
+from nanott.row_gather import row_gather
 from nanott.target import TILE, Target
 
 ON_CHIP = "l1"          # where an allocated buffer lives; A1 lays tensors out in "dram"
@@ -63,6 +67,10 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
     def memory(self, buffer: str) -> str:
         """Where a buffer lives: on chip if allocated, else where A1 laid out the tensor."""
         return ON_CHIP if buffer in self.index else self.tensors[buffer].layout.memory
+
+    def visit_Parallel(self, p: l3.Parallel) -> l4.Stmt:
+        g = row_gather(p, self.tensors)
+        return self.generic_visit(p) if g is None else gathered(self, g, p.loc)
 
     def visit_Copy(self, c: l3.Copy) -> l4.Stmt:
         src_on_chip, dst_on_chip = (self.memory(r.buffer) == ON_CHIP for r in (c.src, c.dst))

@@ -18,6 +18,8 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
            - a T.copy from one DRAM tensor to another (flash attention backward's postprocess:
              dQ's float32 accumulator into dQ): read into a shared block, copied into a fragment
              of the destination's dtype where the dtypes differ (compute rounds it), written out.
+           A T.Parallel that fills a block with rows of a DRAM tensor picked by index arithmetic
+           (a convolution's im2col: nanott/row_gather.py) is left as it is: C1 makes it a read of rows.
            Any other element access of a DRAM tensor (an index mixing variables, a 2-D tensor read
            at one element, a tensor both read and written element by element) is NT315, naming it.
 Preserves: every value. A staged read reads the same elements; a staged write rounds to the
@@ -41,6 +43,7 @@ from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import through_l1
 from nanott.passes._rewriter import Rewriter
+from nanott.row_gather import row_gather
 from nanott.target import TILE, Target
 
 HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
@@ -64,6 +67,8 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         return replace(k, body=(*self.allocs, *body))
 
     def visit_Parallel(self, p: l0.Parallel) -> list:
+        if row_gather(p, set(self.dram)) is not None:       # C1 reads its rows (row_gather.py)
+            return [p]
         self.before: list = []
         self.after: list = []
         self.staged: dict[Any, Any] = {}       # (tensor, region) -> how the loop reads it

@@ -1,0 +1,44 @@
+"""A T.Parallel gathering rows of a DRAM tensor (nanott/row_gather.py), as C1 lowers it: one
+read_to_cb of a TileSlice whose RowGather says, for each block row, which row of the tensor's
+stored matrix it is and whether it is there at all.
+
+The stored matrix is A1's [prod(outer) * H', W'] (dims padded to whole tiles), so row
+(d_0, .., d_{n-2}) of the tensor is ((d_0 * p_1 + d_1) * p_2 + ..) + d_{n-2} with p_k the padded
+dims. The columns must be whole tiles: the start a provable multiple of 32 (affine analysis) and
+the block's columns a multiple of 32, as for any copy; the block's rows too, since the reader
+fills whole tile pages.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nanott.diagnostics import NanottError, not_yet
+from nanott.languages import l3, l4
+from nanott.passes._affine import affine, build, divide
+from nanott.row_gather import Gather
+from nanott.target import TILE
+
+
+def gathered(c1: Any, g: Gather, loc: Any) -> l4.ReadToCb:
+    """The read_to_cb of the gather g (c1: the C1 rewriter, for its CBs, lets and expressions)."""
+    layout = c1.tensors[g.tensor].layout
+    if layout.order:
+        raise not_yet(f"a gather of rows of {g.tensor}, which DRAM stores with its dims reordered", g.loc,
+                      f"copy {g.tensor} in blocks of its last two dims only, or gather from another tensor")
+    rows, cols = g.extents
+    if rows % TILE or cols % TILE:
+        raise NanottError("NT112", f"a gather of {rows} x {cols} elements of {g.tensor} is not whole "
+                          f"{TILE}x{TILE} tiles", g.loc, f"make block sizes multiples of {TILE}")
+    col = divide(g.col, TILE, c1.multiples)
+    if col is None:
+        raise NanottError("NT112", f"the gathered rows of {g.tensor} start at column {g.col}, which is "
+                          f"not provably a multiple of {TILE}", g.loc,
+                          f"a row is read in whole tile rows: let each block's columns start at a multiple "
+                          f"of {TILE} (in a convolution: a block_K dividing the channels, a multiple of {TILE})")
+    row: Any = l3.Const(0, "int32")
+    for index, size in zip(g.rows, (*layout.padded_shape[1:-1], 1)):
+        row = l3.BinOp("*", l3.BinOp("+", row, index), l3.Const(size, "int32"))
+    gather = l4.RowGather(g.var, c1.visit(build(*affine(row))), None if g.valid is None else c1.visit(g.valid), loc=g.loc)
+    tiles = l4.TileSlice(g.tensor, l4.Const(0, "int32"), c1.visit(col), rows // TILE, cols // TILE,
+                         gather=gather, loc=g.loc)
+    return l4.ReadToCb(tiles, c1.index[g.buffer], loc=loc)
