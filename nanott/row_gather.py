@@ -60,7 +60,7 @@ def row_gather(p: Any, dram: Container[str]) -> Gather | None:
     terms, const = affine(last)
     rest = [(a, c) for a, c in terms if a != l0.Var(j)]
     col = build(rest, const)
-    if len(rest) == len(terms) or uses(col, (i, j)):
+    if len(rest) != len(terms) - 1 or (l0.Var(j), 1) not in terms or uses(col, (i, j)):
         return None
     valid = None if valid is None else simplify(valid, j, k)
     if any(uses(x, (j,)) for x in (*rows, valid) if x is not None):

@@ -65,7 +65,7 @@ ARGS = {
     "cast/example_per_token_cast_to_fp8.py": "--set M=64 --set N=256 --set blk_m=8",
     "cast/example_group_per_split_token_cast_to_fp8.py": "--set M=64 --set N=256 --set BG=2 --set M_max=64 "
                                                          "--set blk_m=8",
-    "convolution/example_convolution.py": "--set N=1 --set C=32 --set H=8 --set W=8 --set F=32 --set K=3 "
+    "convolution/example_convolution.py": "--set N=1 --set C=32 --set H=4 --set W=64 --set F=32 --set K=3 "
                                           "--set S=1 --set D=1 --set P=1 --set block_M=64 --set block_N=32 "
                                           "--set block_K=32 --set num_stages=1 --set threads=128",
     "flash_attention/example_mha_fwd_bhsd.py": ATTN + " --set seq_q=128 --set seq_kv=128 --set is_causal=False",
@@ -121,7 +121,7 @@ ARGS = {
     "dequantize_gemm/example_dequant_gemm_fine_grained.py": GEMM + " --set in_dtype=float16 "
                                                             "--set out_dtype=float16 --set accum_dtype=float32 "
                                                             "--set num_stages=2 --set threads=128",
-    "convolution/example_convolution_autotune.py": "--set N=1 --set C=32 --set H=8 --set W=8 --set F=32 "
+    "convolution/example_convolution_autotune.py": "--set N=1 --set C=32 --set H=4 --set W=64 --set F=32 "
                                                    "--set K=3 --set S=1 --set D=1 --set P=1 --set block_M=64 "
                                                    "--set block_N=32 --set block_K=32 --set num_stages=1 "
                                                    "--set thread_num=128 --set enable_rasteration=False",

@@ -47,6 +47,7 @@ from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barr
                                              mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 from nanott.language.views import View
+from nanott.language.im2col import im2col as gather
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
@@ -55,7 +56,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
-           "alloc_reducer", "finalize_reducer", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
+           "alloc_reducer", "finalize_reducer", "im2col", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -161,6 +162,14 @@ def copy(src, dst, **knobs) -> None:
     b = current("T.copy")
     b.emit(ops.copy(b, src, dst), "T.copy")
     b.record_knobs("copy.", knobs)
+
+
+def im2col(img, col, nhw_step, c_step, kernel, stride=1, dilation=1, pad=0) -> None:
+    """A block of the im2col matrix of an NHWC image: the T.Parallel gather it stands for (im2col.py)."""
+    gather(current("T.im2col"), img, col, nhw_step, c_step, kernel, stride, dilation, pad)
+
+
+c2d_im2col = im2col
 
 
 @closed("mbar annotations")
@@ -352,8 +361,8 @@ pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
 Select max_value min_value macro dynamic symbolic
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
 annotate_compile_flags get_thread_binding thread_binding sync_threads alloc_local
-alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy im2col
-c2d_im2col transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
+alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy
+transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm wgmma_gemm
 access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())

@@ -26,6 +26,10 @@ def gathered(c1: Any, g: Gather, loc: Any) -> l4.ReadToCb:
         raise not_yet(f"a gather of rows of {g.tensor}, which DRAM stores with its dims reordered", g.loc,
                       f"copy {g.tensor} in blocks of its last two dims only, or gather from another tensor")
     rows, cols = g.extents
+    shape = c1.cbs[c1.index[g.buffer]].shape
+    if tuple(shape) != (rows, cols):
+        raise not_yet(f"a gather of {rows} x {cols} rows into part of the {'x'.join(map(str, shape))} block "
+                      f"{g.buffer}", g.loc, f"gather the whole block: T.Parallel{tuple(shape)}")
     if rows % TILE or cols % TILE:
         raise NanottError("NT112", f"a gather of {rows} x {cols} elements of {g.tensor} is not whole "
                           f"{TILE}x{TILE} tiles", g.loc, f"make block sizes multiples of {TILE}")

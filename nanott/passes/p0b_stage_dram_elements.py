@@ -47,7 +47,9 @@ from nanott.row_gather import row_gather
 from nanott.target import TILE, Target
 
 HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
-        "a value of none; or T.copy the region into a shared buffer yourself")
+        "a value of none; or T.copy the region into a shared buffer yourself; a block gathered from rows "
+        "of the tensor (a convolution's im2col) needs its last index `c + j` with the block's width "
+        "dividing each // and % of it (block_K dividing the channels), and its other indices free of j")
 
 
 def stage_dram_elements(program: l0.Kernel, target: Target) -> l0.Kernel:
