@@ -137,15 +137,15 @@ def once_if(stmts: tuple, cond: l0.Expr, var: str, loc) -> l0.For:
     return l0.For(var, l0.Select(cond, one, zero, loc=loc), "serial", 0, stmts, loc=loc)
 
 
-def masked_selects(p: l0.Parallel, fresh: Callable[[str], str], on_chip: set[str]) -> list:
+def masked_selects(p: l0.Parallel, fresh: Callable[[str], str], on_chip: set[str] | None = None) -> list:
     """p, with each T.if_then_else(c, a, b) of its stores whose a or b reads a buffer, and whose c
     reads none, as max(min(a, keep[i, j]), min(b, drop[i, j])): keep and drop are float32 masks of
     p's extents made before p, +inf and -inf where c holds and -inf and +inf elsewhere. Exact for
     every value but NaN (min(a, +inf) = a, min(b, -inf) = -inf, max(a, -inf) = a), and made of
     operations a tile map has, where a choice reading tiles is not one (C2). A loop gathering rows
     of a DRAM tensor (`on_chip`: the names of on-chip buffers) is kept as it is: the reader reads its
-    rows, and a row where c fails is zeros (nanott/row_gather.py)."""
-    if row_gather(p, NotIn(on_chip)) is not None:
+    rows, and a row where c fails is zeros (nanott/row_gather.py); with no `on_chip`, none is looked for."""
+    if on_chip is not None and row_gather(p, NotIn(on_chip)) is not None:
         return [p]
     lets: dict[str, l0.Expr] = {}
     masks: dict[l0.Expr, tuple[str, str]] = {}

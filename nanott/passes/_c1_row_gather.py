@@ -15,12 +15,19 @@ from typing import Any
 from nanott.diagnostics import NanottError, not_yet
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
-from nanott.row_gather import Gather
+from nanott.row_gather import Gather, row_gather
 from nanott.target import TILE
 
 
+def read_rows(c1: Any, p: l3.Parallel) -> l4.ReadToCb | None:
+    """The read_to_cb of the T.Parallel p when it is a gather of rows, else None (c1: the C1
+    rewriter, for its tensors, CBs, lets and expressions)."""
+    g = row_gather(p, c1.tensors)
+    return None if g is None else gathered(c1, g, p.loc)
+
+
 def gathered(c1: Any, g: Gather, loc: Any) -> l4.ReadToCb:
-    """The read_to_cb of the gather g (c1: the C1 rewriter, for its CBs, lets and expressions)."""
+    """The read_to_cb of the gather g."""
     layout = c1.tensors[g.tensor].layout
     if layout.order:
         raise not_yet(f"a gather of rows of {g.tensor}, which DRAM stores with its dims reordered", g.loc,

@@ -26,10 +26,9 @@ from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide, multiple_of
 from nanott.passes._cb_plan import cb_plan
-from nanott.passes._c1_row_gather import gathered
+from nanott.passes._c1_row_gather import read_rows
 from nanott.passes._c1_vector_rows import vector_row
 from nanott.passes._rewriter import Rewriter
-from nanott.row_gather import row_gather
 from nanott.target import TILE, Target
 
 ON_CHIP = "l1"          # where an allocated buffer lives; A1 lays tensors out in "dram"
@@ -69,8 +68,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         return ON_CHIP if buffer in self.index else self.tensors[buffer].layout.memory
 
     def visit_Parallel(self, p: l3.Parallel) -> l4.Stmt:
-        g = row_gather(p, self.tensors)
-        return self.generic_visit(p) if g is None else gathered(self, g, p.loc)
+        return read_rows(self, p) or self.generic_visit(p)
 
     def visit_Copy(self, c: l3.Copy) -> l4.Stmt:
         src_on_chip, dst_on_chip = (self.memory(r.buffer) == ON_CHIP for r in (c.src, c.dst))
@@ -107,11 +105,9 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         its stored dims (A1's order), the leading ones folded into rows: the region must have
         extent 1 in all of them, and its first tile row counts the matrices before it (`stored`:
         `r` is a region of that matrix already)."""
-        if stored:
-            pass
-        elif len(r.starts) == 1:
+        if not stored and len(r.starts) == 1:
             r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
-        elif len(r.starts) > 2 or self.tensors[r.buffer].layout.order:
+        elif not stored and (len(r.starts) > 2 or self.tensors[r.buffer].layout.order):
             r = self.as_matrix(r, loc)
         starts = [divide(s, TILE, self.multiples) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):

@@ -19,6 +19,7 @@ import numpy as np
 
 from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, Api
 from nanott.backends.metalium.print_values import PrintValue, print_cb
+from nanott.backends.metalium.rows import gathered_row, row
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
@@ -177,7 +178,7 @@ class KernelPrinter:
         if isinstance(s, l9.GenerateToCb):
             return self.generate(s, depth)
         if isinstance(s, l9.NocReadPage) and s.valid is not None:
-            return self.gathered_row(s, depth)
+            return gathered_row(self, s, depth)
         if isinstance(s, l9.When):
             head = self.line(f"if ({self.expr(s.cond, True)}) {{", s, depth)
             self.scopes.append(set())
@@ -284,9 +285,9 @@ class KernelPrinter:
             case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
                 return self.call(CB_CALLS[type(s).__name__], cb=cb(c), pages=n), ""
             case l9.NocReadPage(tensor, page, c, slot, row) if row is not None:
-                return self.row(s, "read_run", self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)), ""
+                return row(self, s, "read_run", self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)), ""
             case l9.NocWritePage(c, slot, tensor, page, row) if row is not None:
-                return self.row(s, "write_run", self.l1(self.call("get_read_ptr", cb=cb(c)), c, slot)), ""
+                return row(self, s, "write_run", self.l1(self.call("get_read_ptr", cb=cb(c)), c, slot)), ""
             case l9.NocReadPage(tensor, page, c, slot):
                 l1 = self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)
                 return self.call("read_page", page=e(page, True), accessor=self.tensor(tensor),
@@ -420,36 +421,6 @@ class KernelPrinter:
                              "of the same name")
         return name
 
-    def row(self, s: Any, key: str, l1: str) -> str:
-        """One row of a tile page moved (docs/reference.md §7.1, four 16x16 faces): the 16 elements
-        of row r in face r / 16 * 2 and the 16 in the face after it, to or from row 0 of the L1
-        page (faces 0 and 1), or the same place of row `to_row` (a gathered row), two transfers of
-        16 contiguous elements."""
-        r, run = self.expr(s.row), self.cbs[s.cb].plan.page_bytes // 64
-        return "; ".join(self.call(key, accessor=self.tensor(s.tensor), page=self.expr(s.page, True),
-                                   offset=self.in_page(r, f, run), l1_addr=plus(l1, self.in_slot(s, f, run)),
-                                   bytes=run) for f in (0, 1))
-
-    def in_page(self, r: str, f: int, run: int) -> str:
-        """The byte offset of the f-th 16-element run of row r in a tile page (runs of `run` bytes)."""
-        return f"({r} / 16 * 2 + {f}) * {16 * run} + {r} % 16 * {run}"
-
-    def in_slot(self, s: Any, f: int, run: int) -> str:
-        """in_page for the L1 row a read lands in: to_row, or row 0 (faces 0 and 1)."""
-        return str(f * 16 * run) if getattr(s, "to_row", None) is None else self.in_page(self.expr(s.to_row), f, run)
-
-    def gathered_row(self, s: Any, depth: int) -> list[str]:
-        """A gathered row (docs/reference.md §7.1): read where its `valid` holds, else the reader
-        stores zeros into the two runs of its L1 row itself (zero bits are 0.0 in every format)."""
-        pad, run = INDENT * (depth + 1), self.cbs[s.cb].plan.page_bytes // 64
-        l1 = self.l1(self.call("get_write_ptr", cb=self.cb(s.cb)), s.cb, s.slot)
-        words = " ".join(f"reinterpret_cast<volatile tt_l1_ptr uint32_t*>({plus(l1, self.in_slot(s, f, run))})[w] = 0;"
-                         for f in (0, 1))
-        return [self.line(f"if ({self.expr(s.valid, True)}) {{", s, depth, "a gathered row: read it"),
-                pad + self.row(s, "read_run", l1) + ";\n",
-                INDENT * depth + "} else {  // the row is outside the tensor: zeros\n",
-                pad + f"for (uint32_t w = 0; w < {run // 4}; ++w) {{ {words} }}\n", INDENT * depth + "}\n"]
-
     def l1(self, base: str, cb: int, slot: Any) -> str:
         """The L1 address of a slot of a CB's reserved or waited block: base + slot * page size."""
         if isinstance(slot, l9.Const) and slot.value == 0:
@@ -484,10 +455,6 @@ class KernelPrinter:
                 return f"({self.expr(c)} ? {self.expr(a)} : {self.expr(b)})"
         raise CheckError(f"G1 cannot print the index expression {x} (at {getattr(x, 'loc', NOLOC)})")
 
-
-
-def plus(base: str, offset: str) -> str:
-    return base if offset == "0" else f"{base} + {offset}"
 
 
 ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}
