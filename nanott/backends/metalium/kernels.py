@@ -19,7 +19,7 @@ import numpy as np
 
 from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, Api
 from nanott.backends.metalium.print_values import PrintValue, print_cb
-from nanott.backends.metalium.rows import gathered_row, row
+from nanott.backends.metalium import rows
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
@@ -178,7 +178,7 @@ class KernelPrinter:
         if isinstance(s, l9.GenerateToCb):
             return self.generate(s, depth)
         if isinstance(s, l9.NocReadPage) and s.valid is not None:
-            return gathered_row(self, s, depth)
+            return rows.gathered_row(self, s, depth)
         if isinstance(s, l9.When):
             head = self.line(f"if ({self.expr(s.cond, True)}) {{", s, depth)
             self.scopes.append(set())
@@ -285,9 +285,9 @@ class KernelPrinter:
             case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
                 return self.call(CB_CALLS[type(s).__name__], cb=cb(c), pages=n), ""
             case l9.NocReadPage(tensor, page, c, slot, row) if row is not None:
-                return row(self, s, "read_run", self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)), ""
+                return rows.row(self, s, "read_run", self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)), ""
             case l9.NocWritePage(c, slot, tensor, page, row) if row is not None:
-                return row(self, s, "write_run", self.l1(self.call("get_read_ptr", cb=cb(c)), c, slot)), ""
+                return rows.row(self, s, "write_run", self.l1(self.call("get_read_ptr", cb=cb(c)), c, slot)), ""
             case l9.NocReadPage(tensor, page, c, slot):
                 l1 = self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)
                 return self.call("read_page", page=e(page, True), accessor=self.tensor(tensor),
