@@ -171,9 +171,9 @@ class Lockstep(InterpL9):
                 for i in range(n):
                     env.scalars[var] = i
                     yield from self.exec_kernel_block(body, env)
-            case l9.NocReadPage(tensor, page, cb, slot, row):
+            case l9.NocReadPage(tensor, page, cb, slot, row, to):
                 env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env),
-                             None if row is None else self.pages(row, env))
+                             None if row is None else self.pages(row, env), 0 if to is None else self.index(to, env))
             case l9.NocWritePage(cb, slot, tensor, page, row):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env),
                               None if row is None else self.pages(row, env))
@@ -238,9 +238,9 @@ def compiled(e: Any) -> Callable[[dict], Any] | None:
 class LockstepNoc(Noc):
     """Noc with one DRAM page id per core: a transfer moves a page on every core of the group."""
 
-    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None) -> None:
+    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None, to: int = 0) -> None:
         self.reads.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
-                                   ring.back(slot, "noc_async_read_page"), rows))
+                                   ring.back(slot, "noc_async_read_page"), rows, to))
 
     def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None) -> None:
         self.writes.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
@@ -258,8 +258,8 @@ class LockstepNoc(Noc):
             page = self.dram.read(t.tensor, t.page)
             if t.row is None:
                 t.ring.pages[t.l1_page] = page
-            else:                               # row t.row[c] of core c's page -> its row 0
-                t.ring.pages[t.l1_page][:, 0] = page[np.arange(len(t.row)), t.row]
+            else:                               # row t.row[c] of core c's page -> its row t.to
+                t.ring.pages[t.l1_page][:, t.to] = page[np.arange(len(t.row)), t.row]
             t.ring.written[t.l1_page] = True
         self.reads = []
 
