@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from conftest import load_text
 from test_generality import check_levels
+from test_row_blocks import refused_with
 
 from nanott import api
-from nanott.diagnostics import NanottError
 
 # factory style: rows 32.. of A, each row minus its maximum, rows past `valid` zeroed
 FACTORY = '''
@@ -101,6 +101,4 @@ def test_the_tensor_rows_are_renumbered_in_the_ir(tmp_path):
      "bx is used other than as the start"),
 ])
 def test_rows_numbered_otherwise_are_refused(tmp_path, edit, rule):
-    with pytest.raises(NanottError) as e:
-        api.lower(load_text(tmp_path, edit(FACTORY.format(blk_m=8))).prim_func, stop_after="A1")
-    assert e.value.code == "NT111" and rule in e.value.message
+    refused_with(load_text(tmp_path, edit(FACTORY.format(blk_m=8))), rule)
