@@ -12,9 +12,11 @@ C++ of the row transfers, and the write to a data row that stays NT112.
 """
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
-from conftest import load_text
+from conftest import load_text, nanott_cli
 from test_generality import check_levels
 
 from nanott import api
@@ -138,9 +140,20 @@ def test_the_reader_moves_each_row_into_its_row_of_the_tile(tmp_path):
     from nanott.backends.metalium.kernels import kernel_source
     program = api.lower(load_text(tmp_path, FACTORY).prim_func, stop_after="F1")
     reader = kernel_source(program, "reader", DEFAULT)
-    runs = [line for line in reader.splitlines() if "noc_async_read(" in line and "% 32" in line]
-    print(reader)
-    assert runs and "if (" in reader
+    runs = [line for line in reader.splitlines() if "noc_async_read(" in line]
+    rows = [line for line in runs if "get_write_ptr(cb_x) + (((i0 / 32) * 2) + j0) * 2048 + ((i0 % 32) / 16 * 2 + 0)" in line]
+    assert len(rows) == 1 and rows[0].count("noc_async_read(") == 2          # two face runs into row i0 % 32
+    assert "if ((static_cast<int32_t>(start + i0) >= static_cast<int32_t>(0))" in reader
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_the_cpp_builds_runs_and_matches_numpy(tmp_path):
+    """`nanott compile --execute` on random starts (negative ones included: index_inputs' range)."""
+    path = tmp_path / "windows.py"
+    path.write_text(FACTORY)
+    out = nanott_cli("compile", str(path), "-o", str(tmp_path / "out"), "--execute").output
+    assert out.strip().splitlines()[-1].endswith("within tolerance: PASS")
 
 
 def test_a_write_to_a_data_row_stays_refused(tmp_path):
