@@ -444,14 +444,14 @@ class Builder:
         vars_ = tuple(self.unique(str(v)) for v in wanted)
         frame.scope.update(vars_)
         self.frames.append(frame)
-        syms = tuple(Sym(l0.BinOp("+", l0.Var(v, loc=loc), l0.Const(spec.start, "int32", loc=loc), loc=loc)
-                         if spec.start else l0.Var(v, loc=loc)) for v in vars_)
+        syms = tuple(Sym(l0.Var(v, loc=loc)) for v in vars_)
+        if spec.start:
+            syms = tuple(Sym(l0.BinOp("+", s.expr, l0.Const(spec.start, "int32", loc=loc), loc=loc)) for s in syms)
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
         if spec.kind == "parallel":
             for s in split_reductions(l0.Parallel(vars_, spec.extents, body, loc=loc), self.on_chip, self.fresh):
-                on_chip = set(self.shapes) - {b.name for b in self.scratch}       # a gather keeps its select
-                for t in masked_selects(s, self.fresh, on_chip) if isinstance(s, l0.Parallel) else (s,):
+                for t in masked_selects(s, self.fresh, self.shapes) if isinstance(s, l0.Parallel) else (s,):
                     self.emit(t, what)
         else:
             n = spec.extents[0]

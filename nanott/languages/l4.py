@@ -12,8 +12,10 @@
           | For(...) | Let(var, value)
           | PrintCb(text: str, cb: int)            T.print of a buffer: its CB's block, as its lines name it
   TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int, line: Expr?,
-                          gather: RowGather?)   in tiles; a line: only that row of each tile (a vector
-                 in one row of a tensor's matrix); a gather: each of the block's rows read on its own
+                          start_row: Expr?, gather: RowGather?)   in tiles; a line: only that row of
+                 each tile (a vector in one row of a tensor's matrix); a start row: the block's rows
+                 start at that row of the matrix, any row (row is its tile row), and rows past either
+                 end read as zero; a gather: each of the block's rows read on its own
   RowGather ::= RowGather(var, row: Expr, valid: Expr?)   block row `var` (0 .. rows * 32) is row `row`
                  of the tensor's stored matrix (columns col * 32 ..), or zeros where valid is false
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
@@ -31,7 +33,9 @@ Delta from L3 (made by C1 lower-shared-to-cb):
   + CopyCb         on-chip copy or cast between two CBs
   + TileSlice      the explicit tile-id algebra: the block's first tile row and column; with a line,
                    one row of those tiles (`lse[bz, by, bx * 64:(bx + 1) * 64]`: row by % 32 of the
-                   tiles, which other blocks' rows share), moved with the vector's row 0
+                   tiles, which other blocks' rows share), moved with the vector's row 0; with a
+                   start row, a read of a block whose first row is a value read from DRAM (TileLang's
+                   grouped cast: `X[row_offset + bx * 32, ...]`), moved row by row
   + RowGather      a block filled row by row from rows of a tensor picked by index arithmetic (a
                    convolution's im2col, nanott/row_gather.py): `row` and `valid` are functions of `var`
   + Element        a let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`): the value
@@ -87,12 +91,14 @@ class TileSlice:
     rows: int
     cols: int
     line: Expr | None = None
+    start_row: Expr | None = None
     gather: RowGather | None = None
 
     def __str__(self):
         if self.gather is not None:
             return f"{self.tensor}.tiles[gathered, {self.col} +{self.rows}x{self.cols}] ({self.gather})"
         row = "" if self.line is None else f".row[{self.line}]"
+        row += "" if self.start_row is None else f".from_row[{self.start_row}]"
         return f"{self.tensor}.tiles[{self.row}, {self.col} +{self.rows}x{self.cols}]{row}"
 
 

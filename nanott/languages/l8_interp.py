@@ -109,12 +109,9 @@ class InterpL8(InterpL7):
                                         f"{k} writes in flight")
                 ring.pop(n)
                 yield Wait(s, (), s.loc)
-            case l8.NocReadPage(tensor, page, cb, slot, row, to_row, valid):
-                if valid is not None and not self.index(valid, env):       # a row of zeros instead
-                    env.noc.zeros(env.cbs[cb], self.index(slot, env), self.index(to_row, env))
-                else:
-                    env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env),
-                                 *(None if x is None else self.index(x, env) for x in (row, to_row)))
+            case l8.NocReadPage(tensor, page, cb, slot, row, to):
+                env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env),
+                             None if row is None else self.index(row, env), 0 if to is None else self.index(to, env))
             case l8.NocWritePage(cb, slot, tensor, page, row):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.index(page, env),
                               None if row is None else self.index(row, env))

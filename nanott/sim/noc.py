@@ -74,9 +74,8 @@ class Transfer:
     page: int
     ring: CbRing
     l1_page: int
-    row: int | None = None      # one row: that row of the DRAM page <-> row to_row of the L1 page
-    to_row: Any = 0             # (per core in lockstep); page None: zeros (a gathered row not there)
-    valid: Any = None           # lockstep: per core, whether its row is read (else zeros)
+    row: int | None = None      # one row: that row of the DRAM page <-> row `to` of the L1 page
+    to: int = 0
 
 
 class Noc:
@@ -89,17 +88,11 @@ class Noc:
         self.mcasts: list = []              # sim/cooperation.Mcast, landed by land_mcasts
         self.coop = None                    # the run's sim/cooperation.Cooperation, for landing them
 
-    def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None,
-             to_row: int | None = None) -> None:
-        """noc_async_read_page: DRAM page (or one row of it) -> the ring's reserved slot (that row
-        goes to row to_row, 0 unless given), when the barrier comes."""
+    def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None, to: int = 0) -> None:
+        """noc_async_read_page: DRAM page (or one row of it) -> the ring's reserved slot (its row
+        `to`), when the barrier comes."""
         page = self.dram.page(tensor, page, "noc_async_read_page")
-        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row, to_row or 0))
-
-    def zeros(self, ring: CbRing, slot: int, to_row: int) -> None:
-        """A gathered row that is not there: row to_row of the reserved slot becomes zeros (the
-        reader's own stores), landed with the reads."""
-        self.reads.append(Transfer("", None, ring, ring.back(slot, "noc_async_read_page"), 0, to_row))
+        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row, to))
 
     def write(self, ring: CbRing, slot: int, tensor: str, page: int, row: int | None = None) -> None:
         """noc_async_write_page: the ring's waited slot (its row 0) -> DRAM page (or one row of it,
@@ -110,11 +103,11 @@ class Noc:
     def read_barrier(self) -> None:
         for i in self.rng.permutation(len(self.reads)):
             t = self.reads[i]
-            page = np.zeros((TILE, TILE), np.float32) if t.page is None else self.dram.read(t.tensor, t.page)
+            page = self.dram.read(t.tensor, t.page)
             if t.row is None:
                 t.ring.pages[t.l1_page] = page
             else:                           # the rest of the L1 page keeps what it held
-                t.ring.pages[t.l1_page][t.to_row] = page[t.row]
+                t.ring.pages[t.l1_page][t.to] = page[t.row]
             t.ring.written[t.l1_page] = True
         self.reads = []
 
