@@ -106,7 +106,14 @@ class Cooperation:
         self.cores = cores = [w.core for w in program.work.cores]
         self.ids = {c: i for i, c in enumerate(cores)}                # core -> its row in `values`
         self.record = True                                            # keep who raised what (False: lockstep)
-        sems = [x.sem for x in walk(program.kernels) if isinstance(x, SEM_CALLS)]
+        self.raisers: dict[int, set] = {}                             # sem -> the roles whose kernels raise it
+        sems = []
+        for k in program.kernels:
+            for x in walk(k.body):
+                if isinstance(x, SEM_CALLS):
+                    sems.append(x.sem)
+                if isinstance(x, (l8.SemInc, l8.SemSetMcast)):
+                    self.raisers.setdefault(x.sem, set()).add(k.role)
         self.values = np.zeros((len(cores), max(sems, default=-1) + 1), dtype=np.int64)
         self.at = np.full((max(c[0] for c in cores) + 1, max(c[1] for c in cores) + 1), -1)
         for c, i in self.ids.items():
@@ -117,11 +124,6 @@ class Cooperation:
         self.raised_by: dict[tuple, list] = defaultdict(list)     # (core, sem) -> cores that raised it
         self.rings: dict[tuple, tuple[dict[int, Any], int | None]] = {}   # core -> its CBs, its lane
         self.finished: set[tuple] = set()
-        self.raisers = {}                                          # sem -> the roles whose kernels raise it
-        for k in program.kernels:
-            for x in walk(k.body):
-                if isinstance(x, (l8.SemInc, l8.SemSetMcast)):
-                    self.raisers.setdefault(x.sem, set()).add(k.role)
 
     def core_ready(self, core: tuple, cbs: dict[int, Any], lane: int | None = None) -> None:
         self.rings[core] = (cbs, lane)
