@@ -15,8 +15,11 @@ Changes:   an accumulator that D5 spills to its CB after every step of a loop st
            reloads forced into the loop (copy_tile_init, the srcA reconfiguration) go, and the
            matmul's init is hoisted before the loop. When the accumulator does not fit one DST
            section (D5 split it into batches), it is spilled and reloaded as before, and the
-           program's attributes say so (`dst-accumulator`), as they say which CB was kept.
-Preserves: every number, bit for bit: only a float32 CB is kept, with a float32 DST
+           program's attributes say so (`dst-accumulator`), as they say which CB was kept; but
+           the first trip of its loop fills the DST with zeros instead of reloading the zeros
+           packed before the loop, and the last packs straight into the CB the section after the
+           loop only copied it to, when those sections do only that (_d5a_peel.py).
+Preserves: every number, bit for bit: only a float32 CB is kept or peeled, with a float32 DST
            (fp32_dest_acc), where the pack and the reload it saves are exact (a Float32 CB reloads
            through UnpackToDestFp32); the reader and the writer; the order of the math.
 Why:       Tenstorrent's matmul kernels keep the output subblock in DST across the whole K loop
@@ -29,6 +32,7 @@ from typing import Any
 
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l9
+from nanott.passes._d5a_peel import peel_all
 from nanott.passes._dst_pages import slots
 from nanott.passes.d4_insert_compute_init import InsertComputeInit
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs
@@ -48,11 +52,15 @@ def keep_accumulators_in_dst(program: l9.Program, target: Target) -> l9.Program:
     notes = [l9.Attr("dst-accumulator", f"{name[c]} kept in DST across its loop (its CB cb{c} removed)")
              for c in kept]
     cap = program.compute.dst_tiles
+    spills = spilled(body, floats - set(kept))
+    peeled: dict[int, str] = {}
+    body = tuple(live(list(peel_all(body, {c for c, _ in spills}, {cb.index: cb.plan.format for cb in program.cbs},
+                                    peeled))))
     notes += [l9.Attr("dst-accumulator", f"{name[c]} (cb{c}) spilled and reloaded every step: " + (
         f"its {pages} tiles exceed one DST section of {cap}" if pages > cap else
-        "the code around its loop uses the DST slots in another order"))
-        for c, pages in spilled(body, floats - set(kept))]
-    if kept:
+        "the code around its loop uses the DST slots in another order") + (f"; {peeled[c]}" if c in peeled else ""))
+        for c, pages in spills]
+    if kept or peeled:
         body = place_inits(body, formats_of(program))
     kernels = tuple(replace(k, body=body) if k is compute else k for k in program.kernels)
     left = [cb for cb in program.cbs if cb.index not in kept]

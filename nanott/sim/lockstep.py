@@ -37,7 +37,7 @@ from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import loops
 from nanott.sim.cb_ring import CbRing
-from nanott.sim.cooperation import Unknown, core_env, value
+from nanott.sim.cooperation import Unknown, alike
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.loops import widen
 from nanott.sim.noc import Noc, Transfer
@@ -65,12 +65,12 @@ class Lockstep(InterpL9):
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
         self.start(program, arrays)
         groups = defaultdict(list)
-        conds = [x.cond for x in walk(program.kernels) if isinstance(x, l9.When)]
-        for work in program.work.cores:            # cores that take the same ifs (D3b's roles) together
-            try:
-                groups[(work.count, *(bool(value(c, core_env(work))) for c in conds))].append(work)
-            except Unknown:
-                raise Diverged("an if reads more than the core's runtime values") from None
+        try:                                       # cores that take the same ifs (D3b's roles), with alike partners
+            classes = alike(program)
+        except Unknown:
+            raise Diverged("an if or a partner core reads more than the core's runtime values") from None
+        for work in program.work.cores:
+            groups[(work.count, classes[work.core])].append(work)
         tasks, rings = [], []
         self.group_size = {works[0].core: len(works) for works in groups.values()}
         self.group_cores = {works[0].core: [w.core for w in works] for works in groups.values()}
