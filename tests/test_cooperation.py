@@ -172,3 +172,19 @@ def test_b1_tiles_a_large_gemm_grid_so_rows_and_columns_of_cores_share_blocks():
     out = {k: v.copy() for k, v in inputs.items()}
     assert lockstep.simulate(program, out) == "lockstep"
     assert close(out["C"], inputs)
+
+
+def test_d3b_leaves_a_read_whose_pages_are_data_to_each_core():
+    """examples/fused_moe.py's launch 2: the up_logits block (pages of bx and k) is shared by the two
+    cores of a column and multicast; the W_down block's pages read the expert id `e` from DRAM, which
+    no core knows of another at compile time, so each core reads its own."""
+    loaded = load_kernel(ROOT / "examples" / "fused_moe.py")
+    down = pipeline.lower(loaded.prim_func, "D3b", WORMHOLE_N150).launches[1]
+    sent = {s.cb for s in walk(down.kernel("reader").body) if isinstance(s, l9.McastPages)}
+    names = {cb.index: cb.name for cb in down.cbs}
+    assert {names[c] for c in sent} == {"up_shared2"}
+    reader = down.kernel("reader").body
+    read = {s.var for s in walk(reader) if isinstance(s, l9.Let) and isinstance(s.value, l9.FrontElement)}
+    data = [s for s in walk(reader) if isinstance(s, l9.NocReadPage)
+            and any(isinstance(v, l9.Var) and v.name in read for v in walk(s.page))]
+    assert data and {names[s.cb] for s in data} == {"down_shared"}

@@ -151,3 +151,16 @@ def test_lockstep_keeps_the_reference_times(example):
         assert sum(c.weight for c in fast.model.cores.values()) == len(slow.model.cores)
         for key, c in fast.model.cores.items():
             assert (c.busy, c.clock) == (slow.model.cores[key].busy, slow.model.cores[key].clock)
+
+
+def test_transfer_charges_issue_stream_and_latency_as_a_kernel_page_does():
+    """CycleModel.transfer (what the NoC calls of a kernel cost, and benchmarks/bench_moe_rows.py
+    charges): two reads of one 2048-byte page each issue back to back, stream one after the other
+    through the sink at min(tt-npe rate, DRAM share, NIU), and land a read latency after."""
+    model, core = cycles.CycleModel(WORMHOLE_N150, "HiFi2", active_cores=64), cycles.Core()
+    timing = m.TIMING["wormhole_n150"]
+    for _ in range(2):
+        model.transfer(core, (0,), "reader", 2048, True)
+    rate = min(timing.noc_rate(2048), timing.dram_bytes_per_cycle / 64, timing.niu_bytes_per_cycle[0])
+    assert core.clock["reader"] == 2 * m.NOC_ISSUE_CYCLES and core.bytes_read == 4096
+    assert core.nics["reader"].landed == pytest.approx(m.NOC_ISSUE_CYCLES + 2 * 2048 / rate + timing.read_latency)

@@ -162,8 +162,13 @@ ARGS = {
     "deepseek_mla/example_mla_decode_paged.py": "--set batch=1 --set h_q=64 --set h_kv=1 --set max_seqlen_pad=256 "
                                                 "--set dv=128 --set dpe=32 --set block_N=64 --set block_H=64 "
                                                 "--set num_split=1 --set block_size=64",
-    "fusedmoe/example_fusedmoe_tilelang.py": "--kernel moe_forward_tilelang_shared --set dhidden=128 "
-                                             "--set dexpert=128 --set num_tokens=128 --set dtype=float16",
+    # a file of several kernels lists one argument string per kernel: one line each
+    "fusedmoe/example_fusedmoe_tilelang.py": ("--kernel moe_forward_tilelang_shared --set dhidden=128 "
+                                              "--set dexpert=128 --set num_tokens=128 --set dtype=float16",
+                                              "--kernel moe_forward_tilelang_routed --set dhidden=128 "
+                                              "--set dexpert=128 --set n_routed_experts=4 --set dtype=float16 "
+                                              "--set group_sum=256 --set group_count=4 --set block_token=32 "
+                                              "--set block_dhidden=64 --set block_dexpert=64"),
 }
 
 
@@ -176,6 +181,12 @@ def kernel_files(examples: Path) -> list[Path]:
         out += [f for f in files if "T.Kernel" in f.read_text()
                 and not f.name.startswith(("test_", "regression_", "benchmark_"))]
     return out
+
+
+def arguments(rel: str) -> tuple[str, ...]:
+    """The argument strings of a file: one per kernel it is run with."""
+    a = ARGS.get(rel, "")
+    return (a,) if isinstance(a, str) else a
 
 
 def verdict(rc: int, out: str, err: str) -> tuple[str, str]:
@@ -201,9 +212,12 @@ def main() -> int:
     files = [f for f in kernel_files(examples)
              if args.family is None or f.relative_to(examples).parts[0] == args.family]
     counts: dict[str, int] = {}
-    for f in files:
+    runs = [(f, a) for f in files for a in arguments(f.relative_to(examples).as_posix())]
+    for f, argv in runs:
         rel = f.relative_to(examples).as_posix()
-        cmd = [sys.executable, "-m", "nanott", "explain", str(f), *ARGS.get(rel, "").split()]
+        if len(arguments(rel)) > 1:                       # one line per kernel of the file
+            rel += " " + argv.split("--kernel ")[1].split()[0]
+        cmd = [sys.executable, "-m", "nanott", "explain", str(f), *argv.split()]
         cmd += ["--stop-after", args.stop_after] if args.stop_after else []
         start = time.perf_counter()
         try:
@@ -213,7 +227,7 @@ def main() -> int:
             kind, why = "crash", f"timed out after {args.timeout:.0f} s"
         counts[kind] = counts.get(kind, 0) + 1
         print(f"{kind:8} {rel:70} {time.perf_counter() - start:5.1f}s  {why}", flush=True)
-    print(f"\n{len(files)} kernel files: " + ", ".join(f"{counts.get(k, 0)} {k}"
+    print(f"\n{len(runs)} kernels of {len(files)} files: " + ", ".join(f"{counts.get(k, 0)} {k}"
                                                       for k in ("runs", "stops", "unset", "no-load", "crash")))
     return 0
 

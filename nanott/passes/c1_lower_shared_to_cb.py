@@ -17,7 +17,7 @@ Why:       on a Tensix core an on-chip buffer is a circular buffer in L1 found b
 from __future__ import annotations
 
 from nanott.diagnostics import NanottError, not_yet
-from nanott.ir import NOLOC, Loc
+from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
 from nanott.passes._cb_plan import cb_plan
@@ -39,6 +39,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
         self.where = NOLOC                    # the statement being rewritten, for expressions' errors
         self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
+        self.data: set[str] = set()           # lets whose value reads DRAM data (an Element, or such a let)
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
@@ -93,6 +94,13 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             r = self.as_matrix(r, loc)
         starts = [divide(s, TILE) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
+            if tile_start is None and any(isinstance(v, l3.Var) and v.name in self.data for v in walk(s)):
+                raise NanottError("NT112", f"copy start {s} of {r.buffer} is a value read from DRAM, which "
+                                  f"need not be a multiple of {TILE}: a block from there spans two rows of "
+                                  "tiles", loc, f"a copy moves whole {TILE}x{TILE} tiles: pad each group of "
+                                  f"rows to whole blocks on the host, so the starts are multiples of {TILE} "
+                                  "(examples/fused_moe.py); reading a block that starts mid-tile is not "
+                                  "supported yet")
             if tile_start is None:
                 raise NanottError("NT112", f"copy start {s} of {r.buffer} is not on a tile boundary",
                                   loc, f"a copy moves whole {TILE}x{TILE} tiles: start it at a "
@@ -150,6 +158,8 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.where, self.in_let = s.loc, True
         value = self.visit(s.value)
         self.in_let = False
+        if any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in self.data for x in walk(value)):
+            self.data.add(s.var)
         return l4.Let(s.var, value, loc=s.loc)
 
     def element(self, e: l3.Load) -> l4.Element:

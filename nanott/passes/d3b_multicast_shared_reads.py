@@ -137,7 +137,10 @@ class Plan:
                         pass
                 for vals in product(*([0, min(1, value(lp.extent, env) - 1)] for lp in step_vars.values())):
                     env.update(zip(step_vars, vals))
-                    seen += [value(r.page, env) for r in reads]
+                    try:
+                        seen += [value(r.page, env) for r in reads]
+                    except Unknown:    # a page id read from DRAM data: no core knows another's
+                        return None
             prints.setdefault(tuple(seen), []).append(w.core)
         return rectangle(list(prints.values()), {w.core for w in self.work.cores})
 

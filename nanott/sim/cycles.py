@@ -199,18 +199,7 @@ class CycleModel:
         nic = core.nics[role]
         match s:
             case l9.NocReadPage(_, _, cb, _) | l9.NocWritePage(cb, _, _, _):
-                size = env.cbs[cb].cb.plan.page_bytes
-                issued = self.run(core, env.core, role, core.clock[role], m.NOC_ISSUE_CYCLES, "noc_issue")
-                reading = isinstance(s, l9.NocReadPage)
-                rate = min(self.timing.noc_rate(size), self.dram_share,
-                           self.timing.niu_bytes_per_cycle[0 if reading else 1])
-                done = nic.stream("sink" if reading else "source", issued, size / rate)
-                latency = self.timing.read_latency if reading else self.write_latency
-                nic.landed = max(nic.landed, done + latency)
-                if reading:
-                    core.bytes_read += size
-                else:
-                    core.bytes_written += size
+                self.transfer(core, env.core, role, env.cbs[cb].cb.plan.page_bytes, isinstance(s, l9.NocReadPage))
             case l9.SemSet() | l9.SemWait() | l9.SemInc() | l9.McastPages() | l9.SemSetMcast():
                 self.cooperate(s, env, core, role, interp)
             case l9.NocReadBarrier() | l9.NocWriteBarrier():
@@ -218,6 +207,20 @@ class CycleModel:
                 if nic.landed > t:
                     core.stalls[(role, NOC)] = core.stalls.get((role, NOC), 0.0) + nic.landed - t
                     self.run(core, env.core, role, t, nic.landed - t, type(s).__name__, busy=False)
+
+    def transfer(self, core: Core, key: tuple, role: str, size: int, reading: bool) -> None:
+        """One DRAM page transfer of `size` bytes issued by `role`: the RISC-V issues it, its NIU
+        port streams it, it lands after the latency (the next barrier waits for it)."""
+        nic = core.nics[role]
+        issued = self.run(core, key, role, core.clock[role], m.NOC_ISSUE_CYCLES, "noc_issue")
+        rate = min(self.timing.noc_rate(size), self.dram_share,
+                   self.timing.niu_bytes_per_cycle[0 if reading else 1])
+        done = nic.stream("sink" if reading else "source", issued, size / rate)
+        nic.landed = max(nic.landed, done + (self.timing.read_latency if reading else self.write_latency))
+        if reading:
+            core.bytes_read += size
+        else:
+            core.bytes_written += size
 
     def cooperate(self, s: Any, env: Any, core: Core, role: str, interp: InterpL9) -> None:
         """Semaphores and multicasts: when they arrive, and how long a wait waits (for every core
