@@ -11,8 +11,9 @@ wall on an idle core), and where the time goes, in one run:
   python                 the interpreter alone
   import numpy           NumPy (with its BLAS, which starts its thread pool here)
   import nanott.cli      the compiler's command line: Typer, the passes, languages, interpreters
-  typer's adapters       what Typer 0.29 adds when it parses a command line: it imports pydantic and
-                         builds a TypeAdapter per parameter
+  typer's adapters       what Typer 0.29 would add when it parses a command line: it imports pydantic
+                         and builds a TypeAdapter per parameter (nanott/cli_coerce.py spares the
+                         command both: this line is what that saves)
   explain --no-check     the `nanott` command: parse, the passes to D3, printing; no checker, no numerics
   explain                the same with the checkers and the numeric check of every stage
   explain, default GC    the same through nanott.cli's app, without nanott/command.py's collector

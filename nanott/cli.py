@@ -21,6 +21,7 @@ from typing import Annotated, Any, Iterator
 import typer
 
 from nanott import api, boundary, pipeline
+from nanott.cli_coerce import Command, Group
 from nanott.cli_habits import Color, PassTimes, colour_diff, progress, use_colour
 from nanott.diagnostics import NanottError
 from nanott.pipeline import PIPELINE, Stage
@@ -28,7 +29,7 @@ from nanott.printing import num, render
 from nanott.backends.metalium.api import RELEASES
 from nanott.target import TARGETS
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)     # --install-completion too
+app = typer.Typer(cls=Group, no_args_is_help=True, pretty_exceptions_enable=False)     # --install-completion too
 StageId = Enum("StageId", {s.id: s.id for s in PIPELINE}, type=str)       # help shows <P0|A1|...|G1>
 Level = Enum("Level", {name: name for name in pipeline.LANGUAGES}, type=str)
 TargetName = Enum("TargetName", {name: name for name in TARGETS}, type=str)
@@ -134,7 +135,7 @@ class Numerics:
         return f"differs from {prev.dst} by {num(by)}, and {stage.id} declares no Numerics change"
 
 
-@app.command()
+@app.command(cls=Command)
 def explain(
     file: KernelFile,
     stop_after: Annotated[StageId | None, typer.Option(help="Last stage to run.")] = None,
@@ -239,7 +240,7 @@ def dump(directory: Path, s: Stage, program: Any, block: str) -> None:
         (directory / f"{s.position:02d}_{s.stem}.dot").write_text(ir_graphviz.to_dot(program).source)
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     file: KernelFile,
     level: Annotated[Level, typer.Option(help="The language whose interpreter runs the kernel.")] = Level.L9,
@@ -293,7 +294,7 @@ def run(
             raise typer.Exit(boundary.MISMATCH)
 
 
-@app.command()
+@app.command(cls=Command)
 def passes(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also each stage's named sub-steps.")] = False,
 ) -> None:
@@ -306,7 +307,7 @@ def passes(
             typer.echo(f"{'':{widths[0]}}  then  {line}")
 
 
-@app.command()
+@app.command(cls=Command)
 def grammar(level: Annotated[Level, typer.Argument(help="A language, L0..L9.")]) -> None:
     """The grammar of a language, with its delta from the one before."""
     with reported():
@@ -314,7 +315,7 @@ def grammar(level: Annotated[Level, typer.Argument(help="A language, L0..L9.")])
         typer.echo(describe(level.value).rstrip("\n"))
 
 
-@app.command()
+@app.command(cls=Command)
 def graph(
     file: KernelFile,
     after: Annotated[StageId, typer.Option(help="The stage whose output to draw.")],
@@ -348,7 +349,7 @@ def graph(
         typer.echo(f"wrote {written}" if written == output else f"no 'dot' found; wrote {written}")
 
 
-@app.command("compile")
+@app.command("compile", cls=Command)
 def compile_command(
     file: KernelFile,
     output: Annotated[Path, typer.Option("-o", "--output", help="The directory to write the files into.")],

@@ -16,6 +16,7 @@ import typer
 
 from nanott import api, notebook, pipeline
 from nanott.cli import TargetName, TargetOpt, app, reported
+from nanott.cli_coerce import Command
 from nanott.diagnostics import NanottError
 from nanott.languages.l0_interp import np_dtype
 from nanott.printing import num, render
@@ -76,7 +77,7 @@ def numerics(before: Any, src: str, after: Any, dst: str, stages: list[pipeline.
     return f"differs from the input ({src}) by {num(by)}, and no stage run declares a Numerics change", False
 
 
-@app.command()
+@app.command(cls=Command)
 def opt(
     dump_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An IR dump (JSON).")],
     passes: Annotated[str, typer.Option("--passes", help="Stages to run in order, e.g. C2,C3; "

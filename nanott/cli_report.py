@@ -8,10 +8,11 @@ import typer
 
 from nanott import api
 from nanott.cli import KernelFile, KernelOpt, SetOpt, TargetName, TargetOpt, app, load, reported
+from nanott.cli_coerce import Command
 from nanott.cli_habits import progress
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
     file: KernelFile,
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],

@@ -131,13 +131,16 @@ def launches_of(program: Any) -> tuple:
 
 
 def per_launch(function, program: Any, *args: Any) -> Any:
-    """`function` applied to each launch of a program of several (or to the one program)."""
+    """`function` applied to each launch of a program of several (or to the one program). A launch
+    that the function makes several (P0c) has its launches and scratch tensors spliced in place."""
     if not isinstance(program, Launches):
         return function(program, *args)
-    launches = tuple(function(k, *args) for k in program.launches)
+    made = [function(k, *args) for k in program.launches]
+    launches = tuple(x for m in made for x in launches_of(m))
+    scratch = program.scratch + tuple(t for m in made if isinstance(m, Launches) for t in m.scratch)
     seen = {t.name: t for k in launches for t in k.params}      # as this level describes them
     return replace(program, launches=launches, params=tuple(seen.get(t.name, t) for t in program.params),
-                   scratch=tuple(seen.get(t.name, t) for t in program.scratch))
+                   scratch=tuple(seen.get(t.name, t) for t in scratch))
 
 
 _ANNOTATIONS: dict[str, Any] = {}        # an annotation's text -> its compiled code

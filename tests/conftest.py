@@ -212,6 +212,24 @@ class Lowerings:
         program = self.program(example, stage_id)
         return program.launches[int(i)] if i else program
 
+    def launch_for(self, name: str, stage_id: str, release: str) -> Any:
+        """The launch as lowered for a tt-metal release: the default lowering where the release has
+        the same FPU broadcasts (C2's one choice by release), else the example lowered for it."""
+        from nanott.backends.metalium.api import fpu_broadcasts
+        from nanott.target import DEFAULT_TARGET
+        if fpu_broadcasts(release) == fpu_broadcasts(DEFAULT_TARGET.release):
+            return self.launch(name, stage_id)
+        example, _, i = name.partition(":")
+        program = self._for_release(example, stage_id, release)
+        return program.launches[int(i)] if i else program
+
+    @cache
+    def _for_release(self, example: str, stage_id: str, release: str) -> Any:
+        from dataclasses import replace
+        from nanott.pipeline import lower
+        from nanott.target import DEFAULT_TARGET
+        return lower(self.loaded(example).prim_func, stage_id, replace(DEFAULT_TARGET, release=release))
+
     @cache
     def launch_inputs(self, name: str) -> dict[str, np.ndarray]:
         """Random inputs of one launch on its own (a scratch tensor it reads is random too)."""

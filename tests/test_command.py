@@ -17,6 +17,7 @@ PROBE = """
 import atexit, gc, json, sys
 from nanott.command import main
 atexit.register(lambda: print(json.dumps({"young": gc.get_threshold()[0], "frozen": gc.get_freeze_count(),
+    "pydantic": "pydantic" in sys.modules,
     "passes": sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("nanott.passes.")
                      and not m.rsplit(".", 1)[1].startswith("_"))}), file=sys.stderr))
 sys.argv = ["nanott", *sys.argv[1:]]
@@ -29,11 +30,12 @@ def probe(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
     return r, json.loads(r.stderr.strip().splitlines()[-1])
 
 
-def test_the_command_tunes_the_collector_and_loads_only_the_passes_it_runs():
+def test_the_command_tunes_the_collector_and_loads_only_the_passes_it_runs_without_pydantic():
     from nanott.command import YOUNG
     r, seen = probe("explain", GEMM, "--stop-after", "A1", "--no-check")
     assert r.returncode == 0 and "A1 infer-layout" in r.stdout
     assert seen["young"] == YOUNG and seen["frozen"] > 1000            # the compiler's objects, frozen
+    assert not seen["pydantic"]                     # nanott/cli_coerce.py: Typer's checks without its adapters
     assert seen["passes"] == ["a1_infer_layout", "p0_parse", "p0a_merge_row_blocks", "p0b_stage_dram_elements",
                                 "p0c_split_k_across_cores"]
 

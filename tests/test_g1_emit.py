@@ -151,7 +151,7 @@ PROGRAMS = [pytest.param(name, id=name) for name in HAND] + [pytest.param(ex, id
 
 
 def program_of(name: str, lowered) -> l9.Program:
-    return HAND[name]() if name in HAND else lowered.launch(name, "F1")
+    return HAND[name]() if name in HAND else lowered.launch_for(name, "F1", metalium.TARGET.version)
 
 
 @pytest.fixture(params=PROGRAMS)

@@ -33,7 +33,8 @@ HOST_CORES = re.compile(r"const std::vector<CoreCoord> (\w+)_cores = \{(.*)\};")
 @pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("example", launch_ids())
 def test_plan_matches_the_cpp(example, release, lowered):
-    files = emit_metalium(lowered.launch(example, "F1"), dataclasses.replace(WORMHOLE_N150, release=release))
+    target = dataclasses.replace(WORMHOLE_N150, release=release)
+    files = emit_metalium(lowered.launch_for(example, "F1", release), target)
     plan = Plan.from_json(files["tt.plan.json"])
     assert plan.api == release
     cbs = {cb.index: cb for cb in plan.cbs}

@@ -240,7 +240,7 @@ def test_b1_folds_the_split_dim_into_a_loop_on_the_block_core(tmp_path):
 
 @pytest.mark.parametrize("change, code, words", [
     (("        T.atomic_add(C[by * 32, bx * 32], C_l)\n",
-      "        for r in T.serial(1):\n            T.atomic_add(C[by * 32, bx * 32], C_l)\n"),
+      "        for r in T.serial(2):\n            T.atomic_add(C[by * 32, bx * 32], C_l)\n"),
      "NT323", "inside a loop"),
     (("        T.atomic_add(C[by * 32, bx * 32], C_l)\n",
       "        T.atomic_add(C[by * 32, bx * 32], C_l)\n        T.copy(C_l, C[by * 32, bx * 32])\n"),

@@ -1,6 +1,7 @@
 """Every level's compiled executor: the Compiled mixin (languages/l0_compiled.py) before the
 level's interpreter, CompiledL0 .. CompiledL8. The statements and expressions a level shares with
-L0 run as closures compiled once per node; everything else (CBs, tile programs, kernels under the
+L0 run as closures compiled once per node, and so do the tile programs of L5..L8 (the CompiledTiles
+mixin, languages/tile_compiled.py); everything else (CBs, tile reads and stores, kernels under the
 scheduler, the protocol's checks) by the level's own interpreter, so each is bit-identical to its
 reference (tests/test_compiled.py, every example at every level). L9 has its own fast path, the
 lockstep simulator (sim/lockstep.py).
@@ -16,9 +17,11 @@ from nanott.languages.l5_interp import InterpL5
 from nanott.languages.l6_interp import InterpL6
 from nanott.languages.l7_interp import InterpL7
 from nanott.languages.l8_interp import InterpL8
+from nanott.languages.tile_compiled import CompiledTiles
 
 COMPILED = {"L0": CompiledL0, **{level: type(f"Compiled{level}", (Compiled, interp), {}) for level, interp in (
-    ("L1", InterpL1), ("L2", InterpL2), ("L3", InterpL3), ("L4", InterpL4), ("L5", InterpL5), ("L6", InterpL6),
-    ("L7", InterpL7), ("L8", InterpL8))}}
+    ("L1", InterpL1), ("L2", InterpL2), ("L3", InterpL3), ("L4", InterpL4))},
+    **{level: type(f"Compiled{level}", (Compiled, CompiledTiles, interp), {}) for level, interp in (
+        ("L5", InterpL5), ("L6", InterpL6), ("L7", InterpL7), ("L8", InterpL8))}}
 
 __all__ = ["COMPILED"]

@@ -7,7 +7,7 @@ its tile variables.
 """
 from __future__ import annotations
 
-from nanott.backends.metalium.kernels import GENERATED_FUNCTIONS
+from nanott.backends.metalium.api import GENERATED_FUNCTIONS
 from nanott.diagnostics import not_yet
 from nanott.ir import NOLOC
 from nanott.languages import l4, l5

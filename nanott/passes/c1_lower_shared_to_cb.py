@@ -94,23 +94,26 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             r = self.as_matrix(r, loc)
         starts = [divide(s, TILE) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
-            if tile_start is None and any(isinstance(v, l3.Var) and v.name in self.data for v in walk(s)):
-                raise NanottError("NT112", f"copy start {s} of {r.buffer} is a value read from DRAM, which "
-                                  f"need not be a multiple of {TILE}: a block from there spans two rows of "
-                                  "tiles", loc, f"a copy moves whole {TILE}x{TILE} tiles: pad each group of "
-                                  f"rows to whole blocks on the host, so the starts are multiples of {TILE} "
-                                  "(examples/fused_moe.py); reading a block that starts mid-tile is not "
-                                  "supported yet")
             if tile_start is None:
-                raise NanottError("NT112", f"copy start {s} of {r.buffer} is not on a tile boundary",
-                                  loc, f"a copy moves whole {TILE}x{TILE} tiles: start it at a "
-                                  f"multiple of {TILE} in every dimension")
+                raise self.off_tile(s, r.buffer, loc)
         for n in r.extents:
             if n % TILE:
                 raise NanottError("NT112", f"copy extent {n} of {r.buffer} is not a whole number of "
                                   "tiles", loc, f"make block sizes multiples of {TILE}")
         return l4.TileSlice(r.buffer, starts[0], starts[1], r.extents[0] // TILE,
                             r.extents[1] // TILE, loc=loc)
+
+    def off_tile(self, start: l3.Expr, buffer: str, loc: Loc) -> NanottError:
+        """NT112 for a copy start not provably a multiple of 32; one read from DRAM says so."""
+        if not any(isinstance(v, l3.Var) and v.name in self.data for v in walk(start)):
+            return NanottError("NT112", f"copy start {start} of {buffer} is not on a tile boundary", loc,
+                               f"a copy moves whole {TILE}x{TILE} tiles: start it at a multiple of {TILE} "
+                               "in every dimension")
+        return NanottError("NT112", f"copy start {start} of {buffer} is a value read from DRAM, which need "
+                           f"not be a multiple of {TILE}: a block from there spans two rows of tiles", loc,
+                           f"a copy moves whole {TILE}x{TILE} tiles: pad each group of rows to whole blocks "
+                           f"on the host, so the starts are multiples of {TILE} (examples/fused_moe.py); "
+                           "reading a block that starts mid-tile is not supported yet")
 
     def as_matrix(self, r: l3.Region, loc: Loc) -> l3.Region:
         """An N-D region as a region of the tensor's stored matrix [prod(outer) * H, W]."""

@@ -15,6 +15,9 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              `by % 32` and 0 elsewhere (a value of indices, which the reader makes), times that row,
              summed along the row (T.reduce_sum) into a column vector holding the element in every
              row. The loop reads the vector at its first variable.
+           - a T.copy from one DRAM tensor to another (flash attention backward's postprocess:
+             dQ's float32 accumulator into dQ): read into a shared block, copied into a fragment
+             of the destination's dtype where the dtypes differ (compute rounds it), written out.
            Any other element access of a DRAM tensor (an index mixing variables, a 2-D tensor read
            at one element, a tensor both read and written element by element) is NT315, naming it.
 Preserves: every value. A staged read reads the same elements; a staged write rounds to the
@@ -36,6 +39,7 @@ from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
+from nanott.passes._p0b_dram_copies import through_l1
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -46,7 +50,7 @@ HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable
 def stage_dram_elements(program: l0.Kernel, target: Target) -> l0.Kernel:
     dram = {p.name: p for p in program.params}
     if not any(isinstance(x, l0.AtomicStore) or isinstance(x, (l0.Load, l0.Store)) and x.buffer in dram
-               for x in walk(program.body)):
+               or isinstance(x, l0.Copy) and {x.src.buffer, x.dst.buffer} <= dram.keys() for x in walk(program.body)):
         return program
     return StageDramElements(dram, NameSupply(names_in(program))).visit(program)
 
@@ -70,6 +74,10 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
             raise NanottError("NT315", f"this T.Parallel reads and writes elements of the DRAM tensor "
                               f"{sorted(both)[0]}", p.loc, "read it from one buffer and write another")
         return [*self.before, replace(p, body=body), *self.after]
+
+    def visit_Copy(self, c: l0.Copy) -> Any:
+        """DRAM to DRAM: through L1 (_p0b_dram_copies.py)."""
+        return through_l1(c, self.dram, self.alloc) or c
 
     def stmt(self, s: Any, p: l0.Parallel) -> Any:
         if isinstance(s, l0.AtomicStore):

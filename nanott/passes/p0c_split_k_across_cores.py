@@ -13,6 +13,11 @@ Changes:   a kernel whose top-level T.atomic_add adds a block into a region that
            The first launch's grid line says so (`split_k=...`). With the output blocks enough to
            fill the cores, the kernel is left alone, and B1 runs the slices of each block one after
            another on the block's core (its split-K fold).
+           An atomic add inside loops whose adds meet across grid blocks (flash attention's
+           backward adds each key block's share of dQ into the same rows) becomes the same two
+           launches whatever the core count, when analysis shows the adds never meet within a
+           slice and cover the destination: there is no fold for it (_p0c_adds_that_meet.py;
+           the grid line says `partials=...`).
 Preserves: every number: the destination receives the same adds in the same order and with the
            same roundings as L0's atomic adds (grid order: slice after slice), and a partial is
            stored in its block's dtype (float32 for an fp32 accumulator), so exactly.
@@ -32,6 +37,7 @@ from math import prod
 from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build
+from nanott.passes._p0c_adds_that_meet import adds_that_meet, partial_launches
 from nanott.passes._split_k import check
 from nanott.passes._names import NameSupply, names_in
 from nanott.target import Target
@@ -40,6 +46,8 @@ I32 = "int32"
 
 
 def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launches:
+    if meet := adds_that_meet(k):              # adds that meet across blocks, but split-K's: always split
+        return partial_launches(k, meet, reduce_body)
     adds = [n for n, s in enumerate(k.body) if isinstance(s, l0.AtomicAdd)]
     if len(adds) != 1:
         return k
@@ -57,15 +65,20 @@ def split_k_across_cores(k: l0.Kernel, target: Target) -> l0.Kernel | l0.Launche
     slices = prod(k.grid[d] for d in split)
     rows = dst.shape[0]                         # slice s's partials: rows s * rows.. of the scratch
     scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slices * rows, *dst.shape[1:]), src_dtype, loc=a.loc)
-    first_row = l0.BinOp("+", l0.BinOp("*", slice_index(k, split), l0.Const(rows, I32)), a.dst.starts[0])
-    partial = l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
+
+    def partial(s: l0.Expr) -> l0.Region:
+        first_row = l0.BinOp("+", l0.BinOp("*", s, l0.Const(rows, I32)), a.dst.starts[0])
+        start = build(*affine(first_row))
+        return l0.Region(scratch.name, (start, *a.dst.starts[1:]), a.dst.extents, loc=a.loc)
+
     note = l0.Attr("split_k", f"{slices} slices on their own cores, summed into {dst.name} by launch 1")
     first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p is not dst), scratch),
-                    body=tuple(l0.Copy(a.src, partial, loc=a.loc) if s is a else s for s in k.body),
+                    body=tuple(l0.Copy(a.src, partial(slice_index(k, split)), loc=a.loc) if s is a else s for s in k.body),
                     attrs=k.attrs + (note,))
     keep = [d for d in range(len(k.grid)) if d not in split]
     second = l0.Kernel(f"{k.name}_1", (dst, scratch), tuple(k.grid[d] for d in keep),
-                       tuple(k.block_vars[d] for d in keep), reduce_body(a, scratch, dst, slices, names),
+                       tuple(k.block_vars[d] for d in keep),
+                       reduce_body(a.dst, tuple(a.dst.extents), dst, scratch, slices, partial, names, a.loc),
                        (), loc=a.loc)
     return l0.Launches(k.name, k.params, (scratch,), (first, second), loc=k.loc)
 
@@ -79,22 +92,21 @@ def slice_index(k: l0.Kernel, split: list[int]) -> l0.Expr:
     return build(terms, 0)
 
 
-def reduce_body(a: l0.AtomicAdd, scratch: l0.Tensor, dst: l0.Tensor, slices: int, names: NameSupply) -> tuple:
-    """Old block in; for each slice, its partial added (rounded to dst's dtype); block out."""
-    shape, loc = tuple(a.dst.extents), a.loc
+def reduce_body(region: l0.Region, shape: tuple, dst: l0.Tensor, scratch: l0.Tensor, slices: int, partial,
+                names: NameSupply, loc) -> tuple:
+    """Old block in; for each slice s, its partial (the region `partial(s)`) added, rounded to dst's
+    dtype; block out. `shape` is the on-chip block's (the region's, without its unit dims)."""
     old, total, part = (names.fresh(f"{dst.name}_{w}") for w in ("old", "sum", "part"))
     s, i, j = names.fresh("s"), names.fresh("i"), names.fresh("j")
     whole = (l0.Const(0, I32),) * len(shape)
     ij = (l0.Var(i), l0.Var(j))[:len(shape)]
     value = l0.BinOp("+", l0.Load(total, ij), l0.Load(part, ij))
-    first_row = l0.BinOp("+", l0.BinOp("*", l0.Var(s), l0.Const(dst.shape[0], I32)), a.dst.starts[0])
-    step = (l0.Copy(l0.Region(scratch.name, (build(*affine(first_row)), *a.dst.starts[1:]), shape),
-                    l0.Region(part, whole, shape), loc=loc),
+    step = (l0.Copy(partial(l0.Var(s)), l0.Region(part, whole, shape), loc=loc),
             l0.Parallel((i, j)[:len(shape)], shape, (l0.Store(total, ij, value, loc=loc),), loc=loc))
     return (l0.Alloc(old, shape, dst.dtype, "shared", loc=loc),
             l0.Alloc(total, shape, dst.dtype, "fragment", loc=loc),
             l0.Alloc(part, shape, scratch.dtype, "shared", loc=loc),
-            l0.Copy(a.dst, l0.Region(old, whole, shape), loc=loc),
+            l0.Copy(region, l0.Region(old, whole, shape), loc=loc),
             l0.Copy(l0.Region(old, whole, shape), l0.Region(total, whole, shape), loc=loc),
             l0.For(s, l0.Const(slices, I32), "serial", 0, step, loc=loc),
-            l0.Copy(l0.Region(total, whole, shape), a.dst, loc=loc))
+            l0.Copy(l0.Region(total, whole, shape), region, loc=loc))

@@ -39,7 +39,7 @@ def emitted(lowered, example: str, release: str, tmp: Path) -> tuple[Path, Plan]
     """The files of an example, or of one launch of an example of several (`flash_decoding:1`),
     emitted as a program of its own: the kernels are those of the sequence's launch<i>_ files."""
     target = dataclasses.replace(WORMHOLE_N150, release=release)
-    files = emit_metalium(lowered.launch(example, "F1"), target)
+    files = emit_metalium(lowered.launch_for(example, "F1", release), target)
     for name, text in files.items():
         (tmp / name).write_text(text)
     return tmp, Plan.from_json(files["tt.plan.json"])

@@ -23,6 +23,8 @@ from nanott.dtypes import LOWERED
 from nanott.ir import CheckError
 
 CK = "compute_kernel_api/"
+# the functions a generated value may call (C2 allows no other), as the reader computes them in float32
+GENERATED_FUNCTIONS = {"exp": "expf", "exp2": "exp2f", "log": "logf", "log2": "log2f", "sqrt": "sqrtf"}
 HOST = "tt-metalium/host_api.hpp"
 MESH = "tt-metalium/distributed.hpp"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nanott.backends.metalium.api import DATA_FORMATS, Api
+from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, Api
 from nanott.backends.metalium.print_values import PrintValue, print_cb
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
@@ -425,8 +425,6 @@ class KernelPrinter:
 
 ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}
 VALUE_OPS = {"//": "/", "and": "&&", "or": "||"}
-# the functions a generated value may call (C2 allows no other), as the reader computes them in float32
-GENERATED_FUNCTIONS = {"exp": "expf", "exp2": "exp2f", "log": "logf", "log2": "log2f", "sqrt": "sqrtf"}
 CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
             "CbPop": "cb_pop_front"}
 REGS_CALLS = {"RegsAcquire": "tile_regs_acquire", "RegsCommit": "tile_regs_commit",
