@@ -289,8 +289,22 @@ def test_vectors_from_and_to_1d_tensors(tmp_path, M, dtype):
     assert "TransposeTile" in l9_ops
 
 
-def test_a_row_of_a_2d_tensor_copied_into_a_vector_is_a_diagnostic(tmp_path):
+def test_a_row_of_a_2d_tensor_copied_into_a_vector_matches_numpy_at_every_level(tmp_path):
+    """Once NT314: the row A[0, :] is one row of A's tiles (_c1_vector_rows.py), read alone into w_s.
+    float32 products and adds: api.within's float32 tolerance, relative to each output's scale."""
     text = DRAM_VECTORS.format(M=64, dtype="float32").replace("T.copy(w, w_s)", "T.copy(A[0, 0:64], w_s)")
+
+    def reference(arrays):
+        b = arrays["A"] * arrays["A"][0][None, :] + arrays["s"][:, None]
+        return {"B": b, "r": b.max(axis=1)}
+    check_levels(load(tmp_path, text), reference)
+
+
+def test_a_column_of_a_2d_tensor_copied_in_blocks_too_is_a_diagnostic(tmp_path):
+    """A is copied in 32x64 blocks, so it stays stored as written: its column A[0:32, 1] is 32
+    elements a face row apart, which the NoC cannot move alone (NT314, naming the column)."""
+    text = DRAM_VECTORS.format(M=64, dtype="float32").replace("T.copy(s[bx * 32], s_s)",
+                                                              "T.copy(A[bx * 32:(bx + 1) * 32, 1], s_s)")
     with pytest.raises(NanottError) as e:
         api.lower(load(tmp_path, text).prim_func)
-    assert e.value.code == "NT314" and "A[1x64] to w_s[64]" in e.value.message and e.value.loc.line == 14
+    assert e.value.code == "NT314" and "a column of A's tiles" in e.value.message and e.value.loc.line == 15

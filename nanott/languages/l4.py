@@ -11,7 +11,8 @@
           | Reduce(op, src: int, dst: int, dim: int, clear: bool)
           | For(...) | Let(var, value)
           | PrintCb(text: str, cb: int)            T.print of a buffer: its CB's block, as its lines name it
-  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int)   in tiles
+  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int, line: Expr?)   in tiles;
+                 a line: only that row of each tile (a vector in one row of a tensor's matrix)
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
           | Element(cb: int, src: TileSlice, row: Expr, col: Expr)   one element of a DRAM tensor, read
                                              by the reader: tile src through the one-page scratch cb,
@@ -25,7 +26,9 @@ Delta from L3 (made by C1 lower-shared-to-cb):
   + ReadToCb       DRAM -> CB, one block of tiles; the NoC reads come in D3
   + WriteFromCb    CB -> DRAM, one block of tiles
   + CopyCb         on-chip copy or cast between two CBs
-  + TileSlice      the explicit tile-id algebra: the block's first tile row and column
+  + TileSlice      the explicit tile-id algebra: the block's first tile row and column; with a line,
+                   one row of those tiles (`lse[bz, by, bx * 64:(bx + 1) * 64]`: row by % 32 of the
+                   tiles, which other blocks' rows share), moved with the vector's row 0
   + Element        a let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`): the value
                    decides what the reader fetches next (a data-dependent load)
   ~ Kernel         gains `cbs`
@@ -67,9 +70,11 @@ class TileSlice:
     col: Expr
     rows: int
     cols: int
+    line: Expr | None = None
 
     def __str__(self):
-        return f"{self.tensor}.tiles[{self.row}, {self.col} +{self.rows}x{self.cols}]"
+        row = "" if self.line is None else f".row[{self.line}]"
+        return f"{self.tensor}.tiles[{self.row}, {self.col} +{self.rows}x{self.cols}]{row}"
 
 
 @node

@@ -5,7 +5,9 @@ Each core starts with every CB as one block-shaped array of NaN, kept in `env.bu
 replaces it.
 read_to_cb and write_from_cb move a block of whole tiles (rows*32 x cols*32 elements from tile
 (row, col)) and round to the dtype of the side written, as L3's copy did; copy_cb casts. A vector
-CB (1-D until C2 lays it in tiles) takes or gives row 0 of its tiles: a 1-D tensor's values. Gemm,
+CB (1-D until C2 lays it in tiles) takes or gives row 0 of its tiles: a 1-D tensor's values; a
+slice with a line moves that one row of the tensor's tiles, to or from the vector (its row 0 from
+C2 on), and leaves the tiles' other rows as they are. Gemm,
 fill, store and load are L3's rules on the CB's array, so L4 is bit-identical to L3.
 
 From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it when the run starts
@@ -55,10 +57,10 @@ class InterpL4(InterpL3):
     def exec_stmt(self, s: Any, env: Env) -> None:
         match s:
             case l4.ReadToCb(src, cb):
-                block = env.buffers[cb_key(cb)]
+                block = moved(env.buffers[cb_key(cb)], src)
                 block[...] = self.tiles(src, env)[(0,) * (block.ndim == 1)].astype(block.dtype)
             case l4.WriteFromCb(cb, dst):
-                block = env.buffers[cb_key(cb)]
+                block = moved(env.buffers[cb_key(cb)], dst)
                 out = self.tiles(dst, env)[(0,) * (block.ndim == 1)]
                 out[...] = block.astype(out.dtype)
             case l4.CopyCb(src, dst):
@@ -81,6 +83,9 @@ class InterpL4(InterpL3):
     def tiles(self, t: l4.TileSlice, env: Env) -> np.ndarray:
         """The DRAM elements of a block of tiles: a view, so writing it writes the tensor."""
         row, col = (int(self.eval(x, env)) * TILE for x in (t.row, t.col))
+        if t.line is not None:                   # one row of the tiles: (1, cols * 32)
+            row += int(self.eval(t.line, env))
+            return env.buffers[t.tensor][row:row + 1, col:col + t.cols * TILE]
         return env.buffers[t.tensor][row:row + t.rows * TILE, col:col + t.cols * TILE]
 
     def eval(self, e: Any, env: Env) -> Any:
@@ -93,6 +98,12 @@ class InterpL4(InterpL3):
                 return super().eval(e, env)
 
 
+def moved(block: np.ndarray, t: l4.TileSlice) -> np.ndarray:
+    """The part of a CB block a transfer moves: all of it, or, for a slice with a line (one row of
+    its tiles), the vector's row 0 (a 2-D block from C2 on; a 1-D vector before)."""
+    return block[:1] if t.line is not None and block.ndim == 2 else block
+
+
 def matrix(shape: tuple[int, ...]) -> tuple[int, ...]:
     """A tensor's shape as DRAM tiles it: a 1-D tensor (n,) is the row (1, n)."""
     return (1, *shape) if len(shape) == 1 else tuple(shape)
@@ -102,7 +113,7 @@ def to_dram(a: np.ndarray, layout: Any) -> np.ndarray:
     """`a` as DRAM holds it: its dims in the layout's stored order, the last two padded with zeros,
     as the 2-D matrix of rows that the tile grid covers (`a` itself when that changes nothing)."""
     padded = tuple(layout.padded_shape)
-    if a.shape == padded and len(padded) == 2:
+    if a.shape == padded and len(padded) == 2 and not layout.order:
         return a
     stored = a.reshape(matrix(a.shape)).transpose(layout.order or range(len(matrix(a.shape))))
     out = np.zeros(padded, a.dtype)

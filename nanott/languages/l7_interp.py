@@ -26,7 +26,7 @@ import numpy as np
 
 from nanott.languages import l7
 from nanott.languages.l0_interp import Env, NoRule, xy
-from nanott.languages.l4_interp import cb_key
+from nanott.languages.l4_interp import cb_key, moved
 from nanott.languages.l6_interp import InterpL6
 from nanott.sim.cb_ring import BlockQueue
 from nanott.sim.errors import ProtocolError
@@ -126,7 +126,7 @@ class InterpL7(InterpL6):
                 q = env.cbs[cb]
                 yield Wait(s.head(), (self.room(q),), s.loc)
                 block = q.fresh()
-                block[...] = self.tiles(src, env).astype(block.dtype)
+                moved(block, src)[...] = self.tiles(src, env).astype(block.dtype)
                 q.push(block)
             case l7.GenerateToCb(cb, vars, extents, value):
                 q = env.cbs[cb]
@@ -138,7 +138,7 @@ class InterpL7(InterpL6):
                 q = env.cbs[cb]
                 yield Wait(s.head(), (self.front(q),), s.loc)
                 out = self.tiles(dst, env)
-                out[...] = q.front().astype(out.dtype)
+                out[...] = moved(q.front(), dst).astype(out.dtype)
                 q.pop()
             case l7.TileGroup():
                 yield from self.exec_group(s, env)

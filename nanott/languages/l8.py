@@ -2,8 +2,12 @@
 
   Stmt ::= For | Let
          | CbReserve(cb: int, pages: int) | CbPush(cb, pages) | CbWait(cb, pages) | CbPop(cb, pages)
-         | NocReadPage(tensor, page: Expr, cb: int, slot: Expr)    page -> the reserved slot of cb
-         | NocWritePage(cb: int, slot: Expr, tensor, page: Expr)   the waited slot of cb -> page
+         | NocReadPage(tensor, page: Expr, cb: int, slot: Expr, row: Expr?)   page -> the reserved
+                                                                   slot of cb (a row: that row of the page
+                                                                   -> row 0 of the slot, nothing else)
+         | NocWritePage(cb: int, slot: Expr, tensor, page: Expr, row: Expr?)  the waited slot of cb ->
+                                                                   page (a row: row 0 of the slot -> that
+                                                                   row of the page, the rest untouched)
          | NocReadBarrier() | NocWriteBarrier()
          | GenerateToCb(cb, vars, extents, value)                  L7's, into the reserved back of cb
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
@@ -34,7 +38,9 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   - TileSlice                block transfers become page transfers with explicit page ids
   ~ TileGroup                loses `effects` (L5's form again)
   + CbReserve, CbPush, CbWait, CbPop     one node per CB call: the protocol a learner has to see
-  + NocReadPage, NocWritePage            one tile page each, addressed by its page id in the tensor
+  + NocReadPage, NocWritePage            one tile page each, addressed by its page id in the tensor; or
+                                         one row of it (a TileSlice's line): two transfers of 16
+                                         contiguous elements, one per face the row crosses
   + NocReadBarrier, NocWriteBarrier      data lands in L1 only at its barrier; the simulator enforces it
   + Init                                 placed by D4: an L8 -> L8 pass adds nodes, never productions
   + When                                 cores of one kernel take different parts (a multicast's sender)
@@ -106,8 +112,12 @@ class NocReadPage:
     page: Expr
     cb: int
     slot: Expr
+    row: Expr | None = None
 
     def head(self):
+        if self.row is not None:
+            return (f"noc_async_read_row {self.tensor}.page[{self.page}].row[{self.row}] -> "
+                    f"cb{self.cb}.back[{self.slot}].row[0]")
         return f"noc_async_read_page {self.tensor}.page[{self.page}] -> cb{self.cb}.back[{self.slot}]"
 
 
@@ -117,8 +127,12 @@ class NocWritePage:
     slot: Expr
     tensor: str
     page: Expr
+    row: Expr | None = None
 
     def head(self):
+        if self.row is not None:
+            return (f"noc_async_write_row cb{self.cb}.front[{self.slot}].row[0] -> "
+                    f"{self.tensor}.page[{self.page}].row[{self.row}]")
         return f"noc_async_write_page cb{self.cb}.front[{self.slot}] -> {self.tensor}.page[{self.page}]"
 
 

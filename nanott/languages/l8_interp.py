@@ -109,10 +109,12 @@ class InterpL8(InterpL7):
                                         f"{k} writes in flight")
                 ring.pop(n)
                 yield Wait(s.head(), (), s.loc)
-            case l8.NocReadPage(tensor, page, cb, slot):
-                env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env))
-            case l8.NocWritePage(cb, slot, tensor, page):
-                env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.index(page, env))
+            case l8.NocReadPage(tensor, page, cb, slot, row):
+                env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env),
+                             None if row is None else self.index(row, env))
+            case l8.NocWritePage(cb, slot, tensor, page, row):
+                env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.index(page, env),
+                              None if row is None else self.index(row, env))
             case l8.NocReadBarrier():
                 env.noc.read_barrier()
             case l8.NocWriteBarrier():

@@ -94,10 +94,14 @@ class CopyReach:
             self.end[key] = None if old is None or end is None else max(old, end)
 
     def order(self, t: l0.Tensor) -> tuple[int, ...] | None:
-        """The order DRAM stores the tensor's dims in: as written when copies move blocks only along
+        """The order DRAM stores the tensor's dims in: that dim last when copies move lines along
+        one dim only (a column `X[bx * 32:(bx + 1) * 32, by]` becomes a row of the stored matrix,
+        which the NoC moves; _c1_vector_rows.py); as written when copies move blocks only along
         its last two dims, else the other dims first and the two block dims last (a BSHD tensor
         copied in (S, D) blocks is stored BHSD); None when copies move blocks along more than two."""
         moved, rank = sorted(self.moved.get(t.name, ())), len(t.shape)
+        if len(moved) == 1 and rank > 1:          # lines along one dim: rows of the stored matrix
+            return (*(d for d in range(rank) if d != moved[0]), moved[0])
         if all(d >= rank - 2 for d in moved):
             return tuple(range(rank))
         if len(moved) > 2:

@@ -7,6 +7,9 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            DRAM -> CB is read_to_cb, CB -> DRAM is write_from_cb, CB -> CB is copy_cb. The DRAM
            side becomes a TileSlice, its element starts divided by 32 by affine analysis (a 1-D
            tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
+           A copy between a vector and a line of a tensor of more dims (`T.copy(logsum,
+           lse[bz, by, bx * 64:(bx + 1) * 64])`, a one-column `X_amax[bx * 32 + i, by]` staged by
+           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py).
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
            as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
            and its place in that tile; the reader alone will read it (D1).
@@ -21,6 +24,7 @@ from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
 from nanott.passes._cb_plan import cb_plan
+from nanott.passes._c1_vector_rows import vector_row
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -28,12 +32,13 @@ ON_CHIP = "l1"          # where an allocated buffer lives; A1 lays tensors out i
 
 
 def lower_shared_to_cb(program: l3.Kernel, target: Target) -> l4.Kernel:
-    return LowerSharedToCb(program).visit(program)
+    return LowerSharedToCb(program, target).visit(program)
 
 
 
 class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
-    def __init__(self, program: l3.Kernel):
+    def __init__(self, program: l3.Kernel, target: Target):
+        self.target = target
         self.tensors = {p.name: p for p in program.params}
         self.cbs: list[l4.CircularBuffer] = []
         self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
@@ -62,13 +67,17 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         src_on_chip, dst_on_chip = (self.memory(r.buffer) == ON_CHIP for r in (c.src, c.dst))
         blocks = [[n for n in r.extents if n != 1] for r in (c.src, c.dst)]
         ranks = {len(r.extents) for r in (c.src, c.dst)}
-        if blocks[0] != blocks[1] or 1 in ranks and len(ranks) > 1:
+        # a vector and a tensor of more dims: the tensor's region is one line, moved as one row
+        line = 1 in ranks and len(ranks) > 1 and len(blocks[0]) == 1 and src_on_chip != dst_on_chip
+        if blocks[0] != blocks[1] or 1 in ranks and len(ranks) > 1 and not line:
             raise not_yet(f"a copy from {c.src} to {c.dst}, which differ in shape", c.loc,
                           "copy between regions of the same shape")
         if dst_on_chip and not src_on_chip:
-            return l4.ReadToCb(self.tiles(c.src, c.loc), self.whole(c.dst, c.loc), loc=c.loc)
+            tiles = vector_row(self, c.src, c.loc, True) if line else self.tiles(c.src, c.loc)
+            return l4.ReadToCb(tiles, self.whole(c.dst, c.loc), loc=c.loc)
         if src_on_chip and not dst_on_chip:
-            return l4.WriteFromCb(self.whole(c.src, c.loc), self.tiles(c.dst, c.loc), loc=c.loc)
+            tiles = vector_row(self, c.dst, c.loc, False) if line else self.tiles(c.dst, c.loc)
+            return l4.WriteFromCb(self.whole(c.src, c.loc), tiles, loc=c.loc)
         if src_on_chip and dst_on_chip:
             return l4.CopyCb(self.whole(c.src, c.loc), self.whole(c.dst, c.loc), loc=c.loc)
         raise not_yet(f"a copy from {c.src.buffer} to {c.dst.buffer}, both in DRAM", c.loc,
@@ -83,14 +92,17 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                           f"copy all of {r.buffer} ({'x'.join(map(str, cb.shape))})")
         return cb.index
 
-    def tiles(self, r: l3.Region, loc: Loc) -> l4.TileSlice:
+    def tiles(self, r: l3.Region, loc: Loc, stored: bool = False) -> l4.TileSlice:
         """The DRAM side as a block of whole tiles: starts and extents divided by 32. A 1-D tensor
         is one row of tiles (A1): its region is tile row 0. A tensor of more dims is the matrix of
         its stored dims (A1's order), the leading ones folded into rows: the region must have
-        extent 1 in all of them, and its first tile row counts the matrices before it."""
-        if len(r.starts) == 1:
+        extent 1 in all of them, and its first tile row counts the matrices before it (`stored`:
+        `r` is a region of that matrix already)."""
+        if stored:
+            pass
+        elif len(r.starts) == 1:
             r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
-        elif len(r.starts) > 2:
+        elif len(r.starts) > 2 or self.tensors[r.buffer].layout.order:
             r = self.as_matrix(r, loc)
         starts = [divide(s, TILE) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
@@ -174,7 +186,8 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             self.visit_Alloc(l3.Alloc(name, (TILE, TILE), t.dtype, "shared", cb_plan(
                 (TILE, TILE), t.dtype, 1, "scratch page: the reader reads elements through it"), loc=e.loc))
         ones = tuple(1 for _ in e.indices)
-        region = self.as_matrix(l3.Region(e.buffer, e.indices, ones), e.loc) if len(e.indices) > 2 else \
+        region = self.as_matrix(l3.Region(e.buffer, e.indices, ones), e.loc) if len(e.indices) > 2 or \
+            t.layout.order else \
             l3.Region(e.buffer, (l3.Const(0, "int32"), *e.indices) if len(e.indices) == 1 else e.indices, (1, 1))
         (row, col), tile = (build(*affine(x)) for x in region.starts), l3.Const(TILE, "int32")
         div = [l3.BinOp("//", self.visit(x), tile, loc=e.loc) for x in (row, col)]

@@ -6,7 +6,9 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            into slot i * cols + j of the reserved region (one loop when the slice is one tile row
            or column, none for one tile); noc_async_read_barrier; cb_push_back(cb, n).
            Writer, symmetrically: cb_wait_front, noc_async_write_page per tile, the write barrier,
-           cb_pop_front. generate_to_cb: cb_reserve_back, the values written into the reserved
+           cb_pop_front. A slice with a line (one row of its tiles: a vector in one row of a
+           tensor) moves that row of each page and row 0 of each slot (noc_async_read_row,
+           noc_async_write_row). generate_to_cb: cb_reserve_back, the values written into the reserved
            block, cb_push_back (no NoC: nothing is read). Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
@@ -49,7 +51,8 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
 
     def visit_ReadToCb(self, r: l7.ReadToCb) -> list:
         n, loc = self.pages(r.cb), r.loc
-        noc = lambda page, slot: l8.NocReadPage(r.src.tensor, page, r.cb, slot, loc=loc)  # noqa: E731
+        line = self.visit(r.src.line) if r.src.line is not None else None
+        noc = lambda page, slot: l8.NocReadPage(r.src.tensor, page, r.cb, slot, line, loc=loc)  # noqa: E731
         return [l8.CbReserve(r.cb, n, loc=loc), *self.tiles(r.src, r.cb, noc),
                 l8.NocReadBarrier(loc=loc), l8.CbPush(r.cb, n, loc=loc)]
 
@@ -59,7 +62,8 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
 
     def visit_WriteFromCb(self, w: l7.WriteFromCb) -> list:
         n, loc = self.pages(w.cb), w.loc
-        noc = lambda page, slot: l8.NocWritePage(w.cb, slot, w.dst.tensor, page, loc=loc)  # noqa: E731
+        line = self.visit(w.dst.line) if w.dst.line is not None else None
+        noc = lambda page, slot: l8.NocWritePage(w.cb, slot, w.dst.tensor, page, line, loc=loc)  # noqa: E731
         return [l8.CbWait(w.cb, n, loc=loc), *self.tiles(w.dst, w.cb, noc),
                 l8.NocWriteBarrier(loc=loc), l8.CbPop(w.cb, n, loc=loc)]
 

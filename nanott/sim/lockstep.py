@@ -171,10 +171,12 @@ class Lockstep(InterpL9):
                 for i in range(n):
                     env.scalars[var] = i
                     yield from self.exec_kernel_block(body, env)
-            case l9.NocReadPage(tensor, page, cb, slot):
-                env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env))
-            case l9.NocWritePage(cb, slot, tensor, page):
-                env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env))
+            case l9.NocReadPage(tensor, page, cb, slot, row):
+                env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env),
+                             None if row is None else self.pages(row, env))
+            case l9.NocWritePage(cb, slot, tensor, page, row):
+                env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env),
+                              None if row is None else self.pages(row, env))
             case l9.GenerateToCb(cb, vars, extents, value):
                 self.write_block(env.cbs[cb], self.generate_cores(vars, extents, value, env))
             case _:
@@ -236,13 +238,13 @@ def compiled(e: Any) -> Callable[[dict], Any] | None:
 class LockstepNoc(Noc):
     """Noc with one DRAM page id per core: a transfer moves a page on every core of the group."""
 
-    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int) -> None:
+    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None) -> None:
         self.reads.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
-                                   ring.back(slot, "noc_async_read_page")))
+                                   ring.back(slot, "noc_async_read_page"), rows))
 
-    def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray) -> None:
+    def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None) -> None:
         self.writes.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
-                                    ring.front(slot, "noc_async_write_page")))
+                                    ring.front(slot, "noc_async_write_page"), rows))
 
     def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
         count = self.dram.count(tensor)
@@ -253,13 +255,18 @@ class LockstepNoc(Noc):
 
     def read_barrier(self) -> None:
         for t in self.reads:
-            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
+            page = self.dram.read(t.tensor, t.page)
+            if t.row is None:
+                t.ring.pages[t.l1_page] = page
+            else:                               # row t.row[c] of core c's page -> its row 0
+                t.ring.pages[t.l1_page][:, 0] = page[np.arange(len(t.row)), t.row]
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
+            values = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, values if t.row is None else values[:, 0], t.row)
             self.written(len(t.page))
         self.writes = []
 

@@ -53,12 +53,14 @@ class Dram:
         t = self.tiles[tensor]
         return t[page // t.shape[2], :, page % t.shape[2], :]
 
-    def write(self, tensor: str, page: Any, values: np.ndarray) -> None:
+    def write(self, tensor: str, page: Any, values: np.ndarray, row: int | None = None) -> None:
+        """Page(s) written whole, or only `row` of the page (`values` is then that row)."""
         if tensor not in self.copied:
             self.copied.add(tensor)
             self.tiles[tensor] = tiles(self.arrays[tensor].copy())
         t = self.tiles[tensor]
-        t[page // t.shape[2], :, page % t.shape[2], :] = values
+        rows = slice(None) if row is None else row
+        t[page // t.shape[2], rows, page % t.shape[2], :] = values
 
     def untilize_into(self, arrays: dict[str, np.ndarray]) -> None:
         """The tensors written, back into the caller's arrays."""
@@ -72,6 +74,7 @@ class Transfer:
     page: int
     ring: CbRing
     l1_page: int
+    row: int | None = None      # one row: that row of the DRAM page <-> row 0 of the L1 page
 
 
 class Noc:
@@ -84,27 +87,34 @@ class Noc:
         self.mcasts: list = []              # sim/cooperation.Mcast, landed by land_mcasts
         self.coop = None                    # the run's sim/cooperation.Cooperation, for landing them
 
-    def read(self, tensor: str, page: int, ring: CbRing, slot: int) -> None:
-        """noc_async_read_page: DRAM page -> the ring's reserved slot, when the barrier comes."""
+    def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None) -> None:
+        """noc_async_read_page: DRAM page (or one row of it) -> the ring's reserved slot (its row
+        0), when the barrier comes."""
         page = self.dram.page(tensor, page, "noc_async_read_page")
-        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page")))
+        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row))
 
-    def write(self, ring: CbRing, slot: int, tensor: str, page: int) -> None:
-        """noc_async_write_page: the ring's waited slot -> DRAM page, when the barrier comes."""
+    def write(self, ring: CbRing, slot: int, tensor: str, page: int, row: int | None = None) -> None:
+        """noc_async_write_page: the ring's waited slot (its row 0) -> DRAM page (or one row of it,
+        the rest of the page untouched), when the barrier comes."""
         page = self.dram.page(tensor, page, "noc_async_write_page")
-        self.writes.append(Transfer(tensor, page, ring, ring.front(slot, "noc_async_write_page")))
+        self.writes.append(Transfer(tensor, page, ring, ring.front(slot, "noc_async_write_page"), row))
 
     def read_barrier(self) -> None:
         for i in self.rng.permutation(len(self.reads)):
             t = self.reads[i]
-            t.ring.pages[t.l1_page] = self.dram.read(t.tensor, t.page)
+            page = self.dram.read(t.tensor, t.page)
+            if t.row is None:
+                t.ring.pages[t.l1_page] = page
+            else:                           # the rest of the L1 page keeps what it held
+                t.ring.pages[t.l1_page][0] = page[t.row]
             t.ring.written[t.l1_page] = True
         self.reads = []
 
     def write_barrier(self) -> None:
         for i in self.rng.permutation(len(self.writes)):
             t = self.writes[i]
-            self.dram.write(t.tensor, t.page, t.ring.pages[t.l1_page])
+            values = t.ring.pages[t.l1_page]
+            self.dram.write(t.tensor, t.page, values if t.row is None else values[0], t.row)
         self.writes = []
         self.land_mcasts()
 

@@ -105,6 +105,9 @@ KERNEL_CALLS: dict[str, Call] = {
     # NoC (§3.3, §3.4): read is (page, accessor, dst L1), write is (page, accessor, src L1)
     "read_page": Call("noc_async_read_page({page}, {accessor}, {l1_addr})"),
     "write_page": Call("noc_async_write_page({page}, {accessor}, {l1_addr})"),
+    # one row of a page (a vector in one row of a tensor): 16 contiguous elements per face it crosses
+    "read_run": Call("noc_async_read({accessor}.get_noc_addr({page}, {offset}), {l1_addr}, {bytes})"),
+    "write_run": Call("noc_async_write({l1_addr}, {accessor}.get_noc_addr({page}, {offset}), {bytes})"),
     "read_barrier": Call("noc_async_read_barrier()"),
     "write_barrier": Call("noc_async_write_barrier()"),
     # semaphores and multicast (§3.3; the same in 0.65.0, 0.66.0 and 0.81.1, checked by the probe):

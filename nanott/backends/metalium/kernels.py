@@ -262,6 +262,10 @@ class KernelPrinter:
                 return f"const uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", ""
             case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
                 return self.call(CB_CALLS[type(s).__name__], cb=cb(c), pages=n), ""
+            case l9.NocReadPage(tensor, page, c, slot, row) if row is not None:
+                return self.row(s, "read_run", self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)), ""
+            case l9.NocWritePage(c, slot, tensor, page, row) if row is not None:
+                return self.row(s, "write_run", self.l1(self.call("get_read_ptr", cb=cb(c)), c, slot)), ""
             case l9.NocReadPage(tensor, page, c, slot):
                 l1 = self.l1(self.call("get_write_ptr", cb=cb(c)), c, slot)
                 return self.call("read_page", page=e(page, True), accessor=self.tensor(tensor),
@@ -394,6 +398,17 @@ class KernelPrinter:
             raise CheckError(f"the {self.k.role} kernel's {what} {name!r} is hidden by a loop or let "
                              "of the same name")
         return name
+
+    def row(self, s: Any, key: str, l1: str) -> str:
+        """One row of a tile page moved (docs/reference.md §7.1, four 16x16 faces): the 16 elements
+        of row r in face r / 16 * 2 and the 16 in the face after it, to or from row 0 of the L1
+        page (faces 0 and 1), two transfers of 16 contiguous elements."""
+        face = self.cbs[s.cb].plan.page_bytes // 4
+        r, run = self.expr(s.row), face // 16
+        return "; ".join(self.call(key, accessor=self.tensor(s.tensor), page=self.expr(s.page, True),
+                                   offset=f"({r} / 16 * 2 + {f}) * {face} + {r} % 16 * {run}",
+                                   l1_addr=f"{l1} + {f * face}" if f else l1, bytes=run)
+                         for f in (0, 1))
 
     def l1(self, base: str, cb: int, slot: Any) -> str:
         """The L1 address of a slot of a CB's reserved or waited block: base + slot * page size."""
