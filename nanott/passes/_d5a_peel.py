@@ -8,7 +8,7 @@ all three (`bmm_large_block_zm_fused_bias_activation`: no reload in the first K 
 one packs to the output CB). So, on the IR, found from the CB calls and the DST calls alone:
 
   first trip   when the section before the loop only fills DST slots with 0 and packs every
-               page of c: the loop's first trip, without its wait and pop of c, fills the slots
+               page of c, and the loop body reads c only by copy_tile: the loop's first trip, without its wait and pop of c, fills the slots
                the reload would have loaded (fill_tile 0) and the section before goes;
   last trip    when the section after the loop only copies each page of c into a DST slot and
                packs that slot into the same page of o (between wait c/reserve o and pop c/push
@@ -27,6 +27,7 @@ from nanott.ir import replace, walk
 from nanott.languages import l9
 from nanott.passes._affine import subst
 from nanott.passes._dst_pages import evaluate, executed
+from nanott.passes._f1_protocol import READS
 
 CB_CALLS = (l9.CbWait, l9.CbReserve, l9.CbPop, l9.CbPush)
 REGS = (l9.RegsAcquire, l9.RegsCommit, l9.RegsWait, l9.RegsRelease)
@@ -47,7 +48,7 @@ def peel(stmts: list, i: int, c: int, formats: dict[int, str]) -> tuple[list, st
         end += 1
     pro, epi = stmts[before[0]:i], stmts[i + 1:end]
     n = pages(loop.body, c, (l9.CbWait, l9.CbReserve, l9.CbPop, l9.CbPush))
-    zeros = n is not None and zero_filled(pro, c, n)
+    zeros = n is not None and zero_filled(pro, c, n) and only_copied(loop.body, c)
     out = None if n is None else copied_to(epi, c, n, formats)
     if not zeros and out is None:
         return None
@@ -72,6 +73,13 @@ def pages(stmts: list | tuple, c: int, calls: tuple[type, ...]) -> int | None:
     if len(found) != len(calls) or any(v != 1 for v in counts.values()) or len({s.pages for s in found}) != 1:
         return None
     return found[0].pages
+
+
+def only_copied(body: tuple, c: int) -> bool:
+    """Every compute call of the loop body that reads a page of c is a copy_tile into DST: the
+    first trip's fill can stand for it (an FPU op reading c from its CB, as add_tiles, cannot)."""
+    return all(isinstance(x, l9.CopyTile) for x in walk(body)
+               if any(getattr(x, field) == c for field, _ in READS.get(type(x), ())))
 
 
 def dst_calls(stmts: list | tuple) -> list[Any]:

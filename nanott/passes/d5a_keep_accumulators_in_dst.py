@@ -198,16 +198,18 @@ def spilled(body: tuple, cbs: set[int]) -> list[tuple[int, int]]:
 
 
 def place_inits(body: tuple, formats: dict[int, str]) -> tuple:
-    """The compute kernel's inits placed again: a startup for the first op's CBs, then D4's
-    placement over the DST calls (hoisted as far as nothing changes them)."""
+    """The compute kernel's inits placed again: a startup for the CBs of the first op that reads
+    CBs (two at most) and of the first pack, then D4's placement over the DST calls (hoisted as
+    far as nothing changes them). The first op's alone, as D4's startup: CBs of later ops could
+    set a format that op's own init sets again, and D4's hoisting then puts a needless reconfig
+    before the loop around them."""
     ops = [x for x in walk(body) if isinstance(x, l9.DST_OPS) and needs(x, formats)]
-    ins = [cb for x in ops for cb in (getattr(x, "a_cb", None), getattr(x, "b_cb", None), getattr(x, "cb", None))
-           if cb is not None and not isinstance(x, l9.PackTile)]
+    reads = [[cb for cb in (getattr(x, "a_cb", None), getattr(x, "b_cb", None), getattr(x, "cb", None))
+              if cb is not None] for x in ops if not isinstance(x, l9.PackTile)]
     out = next(x.cb for x in ops if isinstance(x, l9.PackTile))
-    first = list(dict.fromkeys(ins))[:2] or [out]
+    first = list(dict.fromkeys(next((r for r in reads if r), [])))[:2] or [out]
     startup = l9.Init(HW_STARTUP, (*first, out), loc=body[0].loc)
-    stripped = strip(body)
-    placed, _ = InsertComputeInit(formats).place(stripped, State().after(startup, formats))
+    placed, _ = InsertComputeInit(formats).place(strip(body), State().after(startup, formats))
     return (startup, *placed)
 
 
