@@ -12,15 +12,15 @@ from __future__ import annotations
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, subst
+from nanott.passes._padding import interval
 
 
 def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
     """tensor -> [low, high) of the values its elements may take as copy starts."""
     params = {p.name: p for p in kernel.params}
-    lets = {}
-    for s in walk(kernel.body):
-        if isinstance(s, l0.Let):
-            lets[s.var] = subst(s.value, lets)
+    lets: dict = {}
+    for k in getattr(kernel, "launches", (kernel,)):       # a program of several launches: each
+        scan(k.body, lets, {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)}, 1)
     ranges: dict[str, tuple[int, int]] = {}
     bad: set[str] = set()
     for c in (x for x in walk(kernel.body) if isinstance(x, l0.Copy)):
@@ -40,3 +40,24 @@ def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
                 old = ranges.get(load.buffer, (low, high))
                 ranges[load.buffer] = (max(low, old[0]), min(high, old[1]))
     return {t: r for t, r in ranges.items() if t not in bad and r[0] < r[1]}
+
+
+def scan(stmts: tuple, lets: dict, ranges: dict, trips: int) -> None:
+    """Each let's value with the lets before it put in place. A scalar a loop updates
+    (`set s = s + counts[i]`, a T.alloc_var carried across iterations) is its first value plus
+    `trips` times the increment, `trips` the most iterations the loops around the update run
+    (interval analysis of their bounds over the grid): what its largest value can reach."""
+    for s in stmts:
+        if isinstance(s, l0.Let) and s.update:          # inside the loop the scalar stays a name
+            step = l0.BinOp("-", subst(s.value, lets), l0.Var(s.var))
+            lets[s.var] = l0.BinOp("+", lets[f"{s.var}@first"], l0.BinOp("*", l0.Const(trips, "int32"), step))
+        elif isinstance(s, l0.Let):
+            lets[s.var] = subst(s.value, lets)
+        elif isinstance(s, l0.For):
+            n = interval(s.extent, ranges)
+            inner = {**ranges, s.var: (0, max(n[1] - 1, 0))} if n else ranges
+            for v in {x.var for x in walk(s.body) if isinstance(x, l0.Let) and x.update}:
+                lets[f"{v}@first"] = lets.pop(v, l0.Var(v))
+            scan(s.body, lets, inner, trips * (n[1] if n else 1))
+        elif isinstance(s, l0.Parallel):
+            scan(s.body, lets, ranges, trips)

@@ -1,10 +1,9 @@
 """Issue 9, item 4: scalars as TileLang's files write them. `x = T.alloc_var(dtype)` (or with
 `init=`) is a Python name whose assignments become lets; Python's `and`, `or` and `not` on
 conditions are the conditions' `&`, `|` and `~` (tests/test_predication.py runs them through every
-level). What nanott cannot express yet is refused by name, never computed wrong: a value carried
-from one iteration of a kernel loop to the next (`x = x + k`, `x += 1`), which a loop body that runs
-once while P0 parses it would otherwise give the value of its first iteration, and a scalar read
-before anything is assigned to it.
+level). A value carried from one iteration of a kernel loop to the next (`x = x + k`, `x += 1`) is
+a let and its updates (tests/test_carried_scalars.py); a scalar read before anything is assigned
+to it is refused by name.
 """
 from __future__ import annotations
 
@@ -90,16 +89,23 @@ def test_an_alloc_var_with_init_in_the_eager_style_matches_numpy_at_every_level(
     check_levels(load(tmp_path, EAGER), reference(0))
 
 
-@pytest.mark.parametrize("body, name", [
-    ("lim = bx * bm\n            for k in T.serial(4):\n                lim = lim + k", "lim"),
-    ("lim = bx * bm\n            s = 0\n            for k in T.serial(4):\n                s += k", "s"),
+@pytest.mark.parametrize("body, offset, rows, plus", [
+    ("lim = bx * bm\n            for k in T.serial(4):\n                lim = lim + k", "0", 6, 0),
+    ("lim = bx * bm + 8\n            s = 0\n            for k in T.serial(4):\n                s += k", "s", 8, 6),
     ("lim = T.alloc_var(T.int32)\n            lim = bx * bm\n            for k in T.Pipelined(2):\n"
-     "                t = lim\n                lim = t + 8", "lim"),
+     "                t = lim\n                lim = t + 8", "0", 16, 0),
 ])
-def test_a_value_carried_across_loop_iterations_is_nt301_not_its_first_iteration(tmp_path, body, name):
-    with pytest.raises(NanottError) as err:
-        api.lower(load(tmp_path, FACTORY.format(body=body, offset="0")).prim_func, stop_after="P0")
-    assert err.value.code == "NT301" and err.value.message.startswith(f"{name} carries a value"), err.value.message
+def test_a_value_carried_across_loop_iterations_has_every_iteration_s_value(tmp_path, body, offset, rows, plus):
+    """Once NT301 (a loop body that runs once while P0 parses it would give the first iteration's
+    value): the scalar is now a let updated at the end of each iteration (tests/test_carried_scalars.py),
+    so the rows kept and the offset are the ones after every iteration."""
+    loaded = load(tmp_path, FACTORY.format(body=body, offset=offset))
+    assert "set " in str(api.lower(loaded.prim_func, stop_after="P0"))
+
+    def ref(inputs):
+        a = inputs["A"].astype(np.float64)
+        return {"B": (a * (np.arange(a.shape[0]) % 32 < rows)[:, None] + plus).astype(np.float32)}
+    check_levels(loaded, ref)
 
 
 def test_a_python_loop_may_carry_python_values(tmp_path):

@@ -20,7 +20,7 @@ from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
 from nanott.language.predicate import masked_selects, predicated
 from nanott.language.reductions import split_reductions
-from nanott.language.values import (Buffer, Cond, Sym, Tracing, as_cond, fold_int, symbolic_condition,
+from nanott.language.values import (Buffer, Cond, Sym, Tracing, Unassigned, as_cond, fold_int, symbolic_condition,
                                     to_expr)
 from nanott.printing import num
 
@@ -137,6 +137,7 @@ class Builder:
         self.taken: set[str] = set()                    # params, buffers, block vars, lets
         self.attrs: dict[tuple[str, str], Loc] = {}     # (key, value) -> where first recorded
         self.loops: dict[int, bool] = {}                # lexical loop id -> is a kernel loop
+        self.carrying: dict[int, dict[str, str]] = {}   # kernel loop id -> carried name -> its scalar
         self.bound: set[str] = set()                    # the Python names `x = ...` has bound
         self.grid: tuple[int, ...] | None = None
         self.block_vars: tuple[str, ...] = ()
@@ -348,13 +349,49 @@ class Builder:
     def ctx_for(self, it: Any, names: Any, loop_id: int, carried: tuple[str, ...] = ()) -> Iterator:
         self.loops[loop_id] = isinstance(it, LoopSpec)
         if isinstance(it, LoopSpec):
-            if state := [n for n in carried if n in self.bound]:
-                raise NanottError("NT301", f"{state[0]} carries a value from one iteration of this kernel "
-                                  "loop to the next (a T.alloc_var-style scalar); nanott has no scalar state "
-                                  "across iterations yet", hint="keep running values in a fragment "
-                                  "(T.alloc_fragment) and update it in a T.Parallel, as online softmax does")
+            state = [n for n in carried if n in self.bound]
+            if state and it.kind == "parallel":
+                raise NanottError("NT301", f"{state[0]} carries a value from one iteration of this T.Parallel "
+                                  "to the next; its iterations run at once", hint="keep running values in a "
+                                  "fragment and reduce it (T.reduce_sum), or use a T.serial loop")
+            self.carrying[loop_id] = dict.fromkeys(state, "")
             return self._loop(it, names)
         return iter(it)                               # a Python iterable: unrolled as Python
+
+    def carry_in(self, loop_id: int, names: tuple, values: tuple) -> tuple:
+        """First in the body of a kernel loop that carries names: each becomes a scalar, declared
+        before the loop by a let of its value there, which the body reads (Python loops: as they are)."""
+        scalars = self.carrying.get(loop_id)
+        if scalars is None:
+            return values
+        out = []
+        for name, v in zip(names, values):
+            if name not in scalars:
+                out.append(v)
+                continue
+            if isinstance(v, Unassigned):
+                v._read()
+            if isinstance(v, bool) or not isinstance(v, (int, float, Sym)):
+                raise NanottError("NT301", f"{name} carries a {type(v).__name__} from one iteration of this "
+                                  "kernel loop to the next; only a scalar (a T.alloc_var) can be carried",
+                                  hint="keep running values in a fragment updated in a T.Parallel")
+            scalars[name] = var = self.unique(name)
+            self.taken.add(var)
+            self.frames[-2].stmts.append(l0.Let(var, to_expr(v), loc=self.loc))
+            out.append(Sym(l0.Var(var, loc=self.loc)))
+        return tuple(out)
+
+    def carry_out(self, loop_id: int, names: tuple, values: tuple) -> None:
+        """Last in the body: each carried scalar takes the value its name holds now (a let update)."""
+        for name, v in zip(names, values):
+            var = self.carrying.get(loop_id, {}).get(name)
+            if var and not (isinstance(v, Sym) and v.expr == l0.Var(var)):
+                self.emit(l0.Let(var, to_expr(v), update=True, loc=self.loc), "a carried scalar")
+
+    def carry_after(self, loop_id: int, names: tuple, values: tuple) -> tuple:
+        """After the loop, a carried name is its scalar."""
+        scalars = self.carrying.get(loop_id, {})
+        return tuple(Sym(l0.Var(scalars[n], loc=self.loc)) if scalars.get(n) else v for n, v in zip(names, values))
 
     def _loop(self, spec: LoopSpec, names: Any) -> Iterator:
         what = f"T.{'Parallel' if spec.kind == 'parallel' else spec.kind}"

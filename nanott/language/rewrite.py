@@ -5,8 +5,11 @@ so that the builder sees what plain Python would hide:
 
   every statement        preceded by  __nt__.at(line, col)          the location of what it emits
   for x in IT:           ->  for x in __nt__.ctx_for(IT, "x", id, carried):  a kernel loop runs its
-                                                                    body once, so no name may carry a
-                                                                    value from one iteration to the next
+                                                                    body once; a name it reads before it
+                                                                    assigns it (carried) is rebound:
+      (s,) = __nt__.carry_in(id, ("s",), (s,))      first in the body: a scalar declared before the loop
+      __nt__.carry_out(id, ("s",), (s,))            last in the body: its update for the next iteration
+  (s,) = __nt__.carry_after(id, ("s",), (s,))       after the loop: the scalar (Python loops: unchanged)
   for x in range(n):     ->  range becomes __nt__.serial            a serial loop, as TileLang does
   break / continue       ->  __nt__.ctx_break(id) first             refused inside a kernel loop
   if c: A else: B        ->  for __nt_then__ in __nt__.ctx_branches(c):   a Python bool runs one
@@ -97,12 +100,26 @@ class KernelRewrite(ast.NodeTransformer):
         it = node.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
             it.func = hook("serial")
-        node.iter = call("ctx_for", it, ast.Constant(names_of(node.target)), ast.Constant(self.count),
-                         ast.Constant(carried(node.body)))
-        self.loops.append(self.count)
+        names, loop = carried(node.body), self.count
+        node.iter = call("ctx_for", it, ast.Constant(names_of(node.target)), ast.Constant(loop),
+                         ast.Constant(names))
+        self.loops.append(loop)
         self.generic_visit(node)
         self.loops.pop()
-        return node
+        if not names:
+            return node
+
+        def values() -> ast.Tuple:
+            return ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load())
+
+        def rebind(hook_name: str) -> ast.stmt:
+            target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+            return ast.copy_location(ast.Assign([target], call(hook_name, ast.Constant(loop), ast.Constant(names),
+                                                               values())), node)
+        node.body = [rebind("carry_in"), *node.body,
+                     ast.copy_location(ast.Expr(call("carry_out", ast.Constant(loop), ast.Constant(names), values())),
+                                       node)]
+        return [node, rebind("carry_after")]
 
     def visit_While(self, node: ast.While) -> ast.AST:
         node.test = call("ctx_if", node.test)

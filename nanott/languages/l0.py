@@ -17,7 +17,10 @@
             | Store(buffer: str, indices: Expr*, value: Expr)     buffer[indices] = value
             | AtomicStore(buffer: str, indices: Expr*, value: Expr)   T.atomic_add(C[i, j], v) in a
                                                                   T.Parallel: buffer[indices] += value
-            | Let(var, value: Expr)                               a named scalar
+            | Let(var, value: Expr, update: bool)                 a named scalar; an update gives a
+                                                                  scalar an earlier let declared a new
+                                                                  value (a T.alloc_var a kernel loop
+                                                                  carries from one iteration to the next)
             | Print(msg: str, value: Expr)                        T.print: an int or float scalar, printed
                                                                   with the level, core and kernel that ran it
             | PrintBuffer(msg: str, buffer: str)                  T.print of an on-chip 2-D buffer of whole
@@ -258,9 +261,10 @@ class AtomicStore:
 class Let:
     var: str
     value: Expr
+    update: bool = False
 
     def head(self):
-        return f"let {self.var} = {self.value}"
+        return f"{'set' if self.update else 'let'} {self.var} = {self.value}"
 
 
 @node

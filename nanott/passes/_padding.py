@@ -22,6 +22,7 @@ from __future__ import annotations
 from math import lcm
 from typing import Any
 
+from nanott.ir import walk
 from nanott.languages import l0
 from nanott.passes._affine import affine
 from nanott.target import TILE
@@ -55,6 +56,7 @@ class CopyReach:
         self.read: set[str] = set()
         self.written: set[str] = set()
         self.moved: dict[str, set[int]] = {}    # the dims copies move blocks along (extent > 1)
+        self.updated = {s.var for s in walk(k.body) if isinstance(s, l0.Let) and s.update}   # no range
         self.scan(k.body, grid or {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)})
 
     def scan(self, stmts: tuple, ranges: dict[str, Range]) -> None:
@@ -62,7 +64,7 @@ class CopyReach:
             match s:
                 case l0.Let(var, value):
                     ranges = {k: v for k, v in ranges.items() if k != var}
-                    if (r := interval(value, ranges)) is not None:
+                    if var not in self.updated and (r := interval(value, ranges)) is not None:
                         ranges[var] = r
                 case l0.For(var, extent, _, _, body):
                     n = interval(extent, ranges)

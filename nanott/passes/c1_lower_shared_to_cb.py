@@ -175,7 +175,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.in_let = False
         if any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in self.data for x in walk(value)):
             self.data.add(s.var)
-        return l4.Let(s.var, value, loc=s.loc)
+        return l4.Let(s.var, value, s.update, loc=s.loc)
 
     def element(self, e: l3.Load) -> l4.Element:
         """An element of a DRAM tensor: the tile of its stored matrix that holds it, and its row and

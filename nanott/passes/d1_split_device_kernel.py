@@ -6,7 +6,9 @@ Changes:   the one program becomes three device kernels that run side by side on
            T.print runs once per core, in the kernel that holds the math, as TileLang's prints
            from its first threads) and writer (the WriteFromCbs). Each
            kernel keeps its own statements, the loops that contain one of them (with pruned
-           bodies) and the lets its kept statements and loop bounds need, transitively. No
+           bodies) and the lets its kept statements and loop bounds need, transitively; a loop
+           updating a scalar such a let declares (a T.alloc_var carried across iterations) is
+           kept with its updates by every kernel that needs the scalar. No
            kernel binds a tensor yet (D2 does). A let reading a DRAM element (an Element) is the
            reader's alone: compute or the writer needing one (a loop bound read from DRAM) is NT330.
 Preserves: the CBs, their plans and roles, the work split, and the order of each role's
@@ -44,37 +46,43 @@ class SplitDeviceKernel(Rewriter, src=l6.LANG, dst=l7.LANG):
         return l7.Program(k.name, k.params, k.work, k.cbs, kernels, k.attrs, loc=k.loc)
 
 
-def mine(s, role: str) -> bool:
-    """A statement of `role`, or a loop holding one."""
+def mine(s, role: str, lets: set[str] = frozenset()) -> bool:
+    """A statement of `role`, or a loop holding one or an update of a scalar in `lets` (a scalar the
+    loop carries from one iteration to the next: the kernel that reads it runs the loop too)."""
     if isinstance(s, l6.For):
-        return any(mine(x, role) for x in s.body)
-    return ROLE_OF.get(type(s)) == role
+        return any(mine(x, role, lets) for x in s.body)
+    return ROLE_OF.get(type(s)) == role or isinstance(s, l6.Let) and s.update and s.var in lets
 
 
 def needed_lets(body: tuple, role: str) -> set[str]:
-    """The let variables the role's statements and loop bounds use, directly or through lets."""
+    """The let variables the role's statements and loop bounds use, directly or through lets, to a
+    fixpoint: a loop kept for a scalar it updates brings its bound and the updates' values."""
     lets: dict[str, list] = {}
+    for s in walk(body):
+        if isinstance(s, l6.Let):
+            lets.setdefault(s.var, []).append(s.value)
     used: set[str] = set()
+    while True:
+        before = set(used)
 
-    def scan(stmts: tuple) -> None:
-        for s in stmts:
-            if isinstance(s, l6.Let):
-                lets.setdefault(s.var, []).append(s.value)
-            elif isinstance(s, l6.For) and mine(s, role):
-                used.update(var_names(s.extent))
-                scan(s.body)
-            elif mine(s, role):
-                used.update(var_names(s))
+        def scan(stmts: tuple) -> None:
+            for s in stmts:
+                if isinstance(s, l6.For) and mine(s, role, used):
+                    used.update(var_names(s.extent))
+                    scan(s.body)
+                elif not isinstance(s, (l6.Let, l6.For)) and mine(s, role):
+                    used.update(var_names(s))
 
-    scan(body)
-    todo = [v for v in used if v in lets]
-    while todo:
-        for value in lets[todo.pop()]:
-            for v in var_names(value) - used:
-                used.add(v)
-                if v in lets:
-                    todo.append(v)
-    return used & set(lets)
+        scan(body)
+        todo = [v for v in used if v in lets]
+        while todo:
+            for value in lets[todo.pop()]:
+                for v in var_names(value) - used:
+                    used.add(v)
+                    if v in lets:
+                        todo.append(v)
+        if used == before:
+            return used & set(lets)
 
 
 def keep(body: tuple, role: str, lets: set[str]) -> tuple:
@@ -84,7 +92,7 @@ def keep(body: tuple, role: str, lets: set[str]) -> tuple:
             if s.var in lets:
                 out.append(s)
         elif isinstance(s, l6.For):
-            if mine(s, role):
+            if mine(s, role, lets):
                 out.append(l6.For(s.var, s.extent, s.kind, s.num_stages, keep(s.body, role, lets),
                                   loc=s.loc))
         elif mine(s, role):

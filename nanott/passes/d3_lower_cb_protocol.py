@@ -94,7 +94,7 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
                        l8.NocReadBarrier(loc=loc), l8.CbPush(e.cb, 1, loc=loc), l8.CbWait(e.cb, 1, loc=loc)]
             after.append(l8.CbPop(e.cb, 1, loc=loc))
         fronts = {e: l8.FrontElement(e.cb, e.row, e.col, loc=e.loc) for e in elements}
-        return [*before, l8.Let(s.var, substitute(s.value, fronts), loc=loc), *after]
+        return [*before, l8.Let(s.var, substitute(s.value, fronts), s.update, loc=loc), *after]
 
     def visit_Element(self, e: l7.Element):
         raise AssertionError("an Element is lowered by its Let")

@@ -46,8 +46,9 @@ def inline_block_lets(k: l0.Kernel) -> l0.Kernel:
     TileLang's cast), each use replaced by the value; k itself when it has none."""
     values: dict[str, l0.Expr] = {}
     body = []
+    updated = {x.var for x in walk(k.body) if isinstance(x, l0.Let) and x.update}    # carried: kept
     for s in k.body:
-        if isinstance(s, l0.Let) and not any(isinstance(x, l0.Load) for x in walk(s.value)):
+        if isinstance(s, l0.Let) and s.var not in updated and not any(isinstance(x, l0.Load) for x in walk(s.value)):
             values[s.var] = subst(s.value, values)
         else:
             body.append(subst(s, values))

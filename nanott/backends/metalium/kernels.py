@@ -87,6 +87,7 @@ class KernelPrinter:
         self.headers: set[str] = set()
         self.scopes: list[set[str]] = [set(self.cb_names.values())]
         self.last_where = ""                  # the source line last named in a comment
+        self.updated = {x.var for x in walk(self.k.body) if isinstance(x, l9.Let) and x.update}
 
     # ----- the file -----
     def source(self) -> str:
@@ -154,7 +155,7 @@ class KernelPrinter:
         statements after it, as in the IR: in C++, they go in a nested block."""
         out: list[str] = []
         for i, s in enumerate(stmts):
-            if isinstance(s, l9.Let) and s.var in self.scopes[-1]:
+            if isinstance(s, l9.Let) and s.var in self.scopes[-1] and not s.update:
                 self.scopes.append(set())
                 inner = self.block(stmts[i:], depth + 1)
                 self.scopes.pop()
@@ -258,6 +259,10 @@ class KernelPrinter:
         """The C++ of one statement, and a note for its comment."""
         e, cb = self.expr, self.cb
         match s:
+            case l9.Let(var, value, True):           # a carried scalar's update: an assignment
+                return f"{var} = {e(value, True)}", "carried to the next iteration"
+            case l9.Let(var, value) if var in self.updated:
+                return f"uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", "a carried scalar"
             case l9.Let(var, value):
                 return f"const uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", ""
             case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
