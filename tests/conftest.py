@@ -27,6 +27,14 @@ from nanott import api
 from nanott.pipeline import PIPELINE, Stage, run_stages
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_text(tmp_path: Path, text: str, sets: dict | None = None, name: str = "kernel.py"):
+    """A kernel file written from `text` into tmp_path and loaded as the CLI would, with `--set`s."""
+    from nanott.loader import load_kernel
+    path = tmp_path / name
+    path.write_text(text)
+    return load_kernel(path, None, {k: str(v) for k, v in (sets or {}).items()})
 # the real-header tier (tests/metal) downloads ttnn wheels: `make test-metal` runs it
 collect_ignore = [] if os.environ.get("NANOTT_TEST_METAL") == "1" else ["metal"]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))

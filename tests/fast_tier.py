@@ -17,7 +17,7 @@ import pytest
 
 FAST_EXAMPLES = ("elementwise_math", "gemm_dequant_int8", "masked_int8", "softmax", "gemm_f16_eager",
                  "gemm_fp8", "gqa_causal", "gemm_splitk", "rms_norm_rows", "flash_decoding",
-                 "attention_sink", "gather_blocks", "retention", "linear_attention", "flash_attention_bwd")
+                 "attention_sink", "blocksparse_mask", "retention", "linear_attention", "flash_attention_bwd")
 WORDS = ("op", "dtype", "kind", "mode")
 
 

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from test_generality import check_levels
 
+from conftest import load_text
 from nanott import api
 from nanott.index_inputs import index_ranges
 from nanott.ir import walk
 from nanott.languages import l8
-from nanott.loader import load_kernel
 from nanott.sim.errors import SimulationError
 
 # Factory style: each block of rows of Y is a block of rows of X chosen by an index, scaled.
@@ -72,10 +72,8 @@ def block_sum(X, Sel, bm=32, bn=32, dtype=T.bfloat16):
 '''
 
 
-def load(tmp_path: Path, text: str, sets: dict[str, str]):
-    path = tmp_path / "kernel.py"
-    path.write_text(text)
-    return load_kernel(path, None, sets)
+def load(tmp_path: Path, text: str, sets: dict):
+    return load_text(tmp_path, text, sets)
 
 
 def gather_reference(inputs):

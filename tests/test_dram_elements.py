@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from test_generality import check_levels
 
+from conftest import load_text
 from nanott import api
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l0
-from nanott.loader import load_kernel
 
 # Factory style: a per-head bias read one element at a time, a weight row read at W[j], the output
 # written element by element into a 3-D tensor.
@@ -100,10 +100,8 @@ def matmul(A, B, C, block_M, block_N, block_K, split_k, dtype=T.bfloat16, accum_
 SPLIT_K_SETS = {"M": "64", "N": "64", "K": "256", "block_M": "32", "block_N": "64", "block_K": "32", "split_k": "2"}
 
 
-def load(tmp_path: Path, text: str, sets: dict[str, str]):
-    path = tmp_path / "kernel.py"
-    path.write_text(text)
-    return load_kernel(path, None, sets)
+def load(tmp_path: Path, text: str, sets: dict):
+    return load_text(tmp_path, text, sets)
 
 
 def biased_reference(inputs):

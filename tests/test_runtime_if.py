@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from test_generality import check_levels
 
+from conftest import load_text
 from nanott import api
 from nanott.diagnostics import NanottError
-from nanott.loader import load_kernel
 
 FACTORY = '''
 import tilelang
@@ -76,9 +76,7 @@ def masked_max(A, bm=32, bn=32):
 
 
 def load(tmp_path: Path, text: str, sets: dict):
-    path = tmp_path / "branch.py"
-    path.write_text(text)
-    return load_kernel(path, None, {k: str(v) for k, v in sets.items()})
+    return load_text(tmp_path, text, sets, name="branch.py")
 
 
 @pytest.mark.parametrize("K, every", [(128, 2), (96, 2), (128, 3)])
@@ -100,12 +98,17 @@ def test_an_if_else_on_parallel_and_block_indices_matches_numpy_at_every_level(t
 
 
 @pytest.mark.parametrize("old, new, words", [
-    ("                    T.clear(part)\n", "                    T.copy(part, C[by * bm, bx * bn])\n", "T.copy under an `if`"),
-    ("                    T.clear(part)\n", "                    T.gemm(a, b, part)\n", "T.gemm under an `if`"),
+    ("                    T.clear(part)\n", "                    for i, j in T.Parallel(bm, bn):\n                        if i < 16:\n"
+     "                            C[by * bm + i, bx * bn + j] = part[i, j]\n", "a store into the DRAM tensor C under an `if`"),
+    ("                if (k + 1) % every == 0:\n", "                if part[0, 0] > 0:\n                    T.copy(a, b)\n",
+     "T.copy under an `if` on a value known only at run time ((part[0, 0] > 0))"),
     ("                    T.clear(part)\n", "                    n = k + 1\n", "n is assigned under an `if`"),
 ])
 def test_what_an_if_on_a_run_time_value_cannot_make_conditional_is_nt302_at_its_line(tmp_path, old, new, words):
+    """What stays refused: a DRAM element stored under an `if` in a T.Parallel, tile ops under an `if` on
+    an on-chip buffer's element, a name assigned in a branch (tile ops under an `if` on indices or on
+    values read from DRAM: tests/test_if_around_tile_ops.py)."""
     with pytest.raises(NanottError) as e:
         api.lower(load(tmp_path, FACTORY.replace(old, new), {"M": 64, "N": 64, "K": 128}).prim_func, stop_after="P0")
     assert e.value.code == "NT302" and words in e.value.message
-    assert e.value.loc.line == FACTORY.splitlines().index(old.rstrip("\n")) + 1
+    assert e.value.loc.line == FACTORY.splitlines().index(old.rstrip("\n")) + 1 + new.count("\n") - 1

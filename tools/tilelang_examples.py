@@ -102,8 +102,10 @@ ARGS = {
     "linear_attention/example_linear_attn_bwd.py": "--set B=1 --set S=128 --set H=1 --set DK=64 --set DV=64",
     "blocksparse_attention/example_tilelang_block_sparse_attn.py": ATTN + " --set seq_len=128 "
                                                                    "--set downsample_len=2 --set is_causal=False",
-    "deepseek_nsa/example_tilelang_nsa_decode.py": "--set batch=2 --set heads=16 --set seq_len=64 --set dim=32 "
-                                                   "--set block_size=32 --set groups=16 --set selected_blocks=1",
+    # NSA: 32 query heads per KV head (a 16-row group is NT111); one key block, so that every query
+    # position has a block its guard `i_s <= i_t` keeps (random indices would leave rows empty: NaN)
+    "deepseek_nsa/example_tilelang_nsa_decode.py": "--set batch=2 --set heads=32 --set seq_len=32 --set dim=32 "
+                                                   "--set block_size=32 --set groups=32 --set selected_blocks=2",
     "deepseek_mla/example_mla_decode_persistent.py": "--set batch=1 --set heads=64 --set kv_head_num=1 "
                                                      "--set seqlen_kv=256 --set dim=128 --set pe_dim=32 "
                                                      "--set block_N=64 --set block_H=64 --set num_split=2",
@@ -123,9 +125,9 @@ ARGS = {
                                                    "--set K=3 --set S=1 --set D=1 --set P=1 --set block_M=64 "
                                                    "--set block_N=32 --set block_K=32 --set num_stages=1 "
                                                    "--set thread_num=128 --set enable_rasteration=False",
-    "deepseek_nsa/example_tilelang_nsa_fwd.py": "--set batch=1 --set heads=16 --set seq_len=64 --set dim=32 "
-                                                "--set is_causal=True --set block_size=32 --set groups=16 "
-                                                "--set selected_blocks=1",
+    "deepseek_nsa/example_tilelang_nsa_fwd.py": "--set batch=1 --set heads=32 --set seq_len=32 --set dim=32 "
+                                                "--set is_causal=True --set block_size=32 --set groups=32 "
+                                                "--set selected_blocks=2",
     "flash_attention/example_gqa_bwd.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD,
     "flash_attention/example_gqa_bwd_tma_reduce.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD,
     "flash_attention/example_gqa_bwd_tma_reduce_varlen.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD.replace(
@@ -153,12 +155,12 @@ ARGS = {
     "gemm_fp8/example_tilelang_gemm_fp8_sm100.py": GEMM + " --set trans_A=False --set trans_B=True "
                                                    "--set in_dtype=float8_e4m3fn --set out_dtype=bfloat16 "
                                                    "--set accum_dtype=float32 --set num_stages=2 --set threads=128",
-    "deepseek_nsa/example_tilelang_nsa_bwd.py": "--kernel tilelang_kernel_fwd --set batch=1 --set seq_len=64 "
-                                                "--set heads=16 --set dim=32 --set is_causal=True --set block_size=32 "
-                                                "--set groups=16 --set selected_blocks=1",
-    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": "--set batch=1 --set c_seq_len=64 --set heads=16 --set dim=32 "
-                                                       "--set is_causal=True --set block_size=32 --set groups=16 "
-                                                       "--set selected_blocks=1",
+    "deepseek_nsa/example_tilelang_nsa_bwd.py": "--kernel tilelang_kernel_fwd --set batch=1 --set seq_len=32 "
+                                                "--set heads=32 --set dim=32 --set is_causal=True --set block_size=32 "
+                                                "--set groups=32 --set selected_blocks=2",
+    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": "--set batch=1 --set c_seq_len=32 --set heads=32 --set dim=32 "
+                                                       "--set is_causal=True --set block_size=32 --set groups=32 "
+                                                       "--set selected_blocks=2",
     "deepseek_mla/example_mla_decode_paged.py": "--set batch=1 --set h_q=64 --set h_kv=1 --set max_seqlen_pad=256 "
                                                 "--set dv=128 --set dpe=32 --set block_N=64 --set block_H=64 "
                                                 "--set num_split=1 --set block_size=64",

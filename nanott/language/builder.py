@@ -4,7 +4,7 @@ the AST rewrite calls (`at`, `bind`, `store`, `ctx_for`, `ctx_if`, `ctx_with`, `
 
 Decisions are taken by value, as TileLang's frontend v2 does: a `for` over `T.Pipelined` opens a
 loop frame that runs its body once with symbolic loop variables, a `for` over a Python list runs as
-Python; an `if` on a Python bool runs one branch, an `if` on a run-time value is NT302.
+Python; an `if` on a Python bool runs one branch, an `if` on a run-time value runs both (predicate.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
-from nanott.language.predicate import masked_selects, predicated
+from nanott.language.predicate import (copied_elements, masked_selects, once_if, predicable, predicated, reads,
+                                       read_anywhere, subst_nodes, without_copy_into, writers)
 from nanott.language.reductions import split_reductions
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, Unassigned, as_cond, fold_int, symbolic_condition,
                                     to_expr)
@@ -125,6 +126,9 @@ class Frame:
 
 BIN = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "Div": operator.itruediv,
        "FloorDiv": operator.ifloordiv, "Mod": operator.imod}
+
+
+HINT_DATA_WRITTEN = "copy the mask from DRAM into its own buffer and write to another one"
 
 
 class Builder:
@@ -321,6 +325,7 @@ class Builder:
         if not isinstance(cond, Cond):
             yield self.ctx_if(cond)
             return
+        self.unstaged_lets: dict[l0.Load, l0.Var] = {}     # one let per element, for both branches
         for branch, c in ((True, cond), (False, ~cond)):
             frame = Frame(parallel=any(f.parallel for f in self.frames), branch=True)
             self.frames.append(frame)
@@ -328,8 +333,39 @@ class Builder:
             yield branch
             body = self.close(frame)
             self.loc = loc
+            if body and not frame.parallel and not predicable(body, self.shapes) \
+                    and not reads(cond_read := self.unstaged(to_expr(c))):     # else predicated() says NT302
+                self.emit(once_if(body, cond_read, self.fresh("once"), loc), "a run-time if")
+                continue
             for s in predicated(body, to_expr(c), self.shapes, self.fresh):
                 self.emit(s, "a run-time if")
+
+    def unstaged(self, cond: l0.Expr) -> l0.Expr:
+        """cond, each on-chip element it reads that a T.copy brought from DRAM read from DRAM instead,
+        through a let (the reader reads it, and sends it to compute: D1); as it is when it reads none."""
+        if not reads(cond):
+            return cond
+        before = [s for f in self.frames for s in f.stmts]
+        elements = copied_elements(cond, before, self.shapes)
+        if elements is None:
+            return cond
+        names = self.unstaged_lets
+        for load, dram in elements.items():
+            if load not in names:
+                names[load] = l0.Var(self.fresh(f"{load.buffer}_elem"), loc=load.loc)
+                self.emit(l0.Let(names[load].name, dram, loc=load.loc), "a run-time if")
+                self.at_close.append(lambda b=load.buffer, loc=load.loc: self.only_copied(b, loc))
+        return subst_nodes(cond, names)
+
+    def only_copied(self, buffer: str, loc: Any) -> None:
+        """The buffer's copy from DRAM is its only write (else NT302); when nothing reads the buffer
+        any more, the copy and the allocation go (a mask read only by `if`s)."""
+        top = self.frames[0]
+        if writers(tuple(s for s in top.stmts if not isinstance(s, Buffer)), buffer) != 1:
+            raise NanottError("NT302", f"an `if` reads {buffer}, which is written after its copy from DRAM: the "
+                              "condition is read from DRAM, where the copy read it", loc, HINT_DATA_WRITTEN)
+        if not read_anywhere(tuple(s for s in top.stmts if not isinstance(s, Buffer)), buffer):
+            top.stmts[:] = without_copy_into(top.stmts, buffer)
 
     def ctx_with(self, manager: Any, names: Any) -> Any:
         if isinstance(manager, KernelSpec):
@@ -420,6 +456,9 @@ class Builder:
         else:
             n = spec.extents[0]
             extent = l0.Const(n, "int32", loc=loc) if isinstance(n, int) else n
+            if reads(extent):               # `T.serial(Counts[bx])`: a let the reader reads (D1 sends it on)
+                self.emit(l0.Let(bound := self.fresh(f"{vars_[0]}_extent"), extent, loc=loc), what)
+                extent = l0.Var(bound, loc=loc)
             self.emit(l0.For(vars_[0], extent, spec.kind, spec.num_stages, body, loc=loc), what)
 
     # ----- the kernel -----

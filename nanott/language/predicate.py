@@ -15,10 +15,19 @@ take effect only where its condition holds:
 where the condition fails; T.fill and T.clear become such a store over the whole buffer; loops,
 allocations and lets run as they are (they change nothing a later statement sees). The value is the
 branch's where c holds and the old one elsewhere, rounded as the branch rounds it: exactly what the
-`if` computes. What cannot be made conditional this way is NT302, naming the operation: a tile op
-that reads or writes DRAM or runs on the matrix engine (T.copy, T.gemm, T.reduce_*, T.atomic_add),
-an element stored into DRAM, a T.print, and a name assigned in a branch (both branches run, so the
-name would hold the last branch's value).
+`if` computes. A branch that holds what cannot be made conditional this way (a tile op that reads
+or writes DRAM or runs on the matrix engine: T.copy, T.gemm, T.reduce_*, T.atomic_add; an element
+stored into DRAM; a T.print), outside a T.Parallel, is a loop instead (once_if):
+
+    if k <= by:                             for once in T.serial(T.if_then_else(k <= by, 1, 0)):
+        T.copy(A[by * bm, k * bk], a)  ->       T.copy(A[by * bm, k * bk], a)
+        T.gemm(a, b, acc)                       T.gemm(a, b, acc)
+
+a loop's extent may be any run-time value, so every role that has a part in the branch (reader,
+compute, writer) evaluates the condition itself and runs or skips its part: they skip together,
+and the CB protocol stays balanced. NT302 names what is left: such a branch inside a T.Parallel,
+one whose condition reads an on-chip buffer, and a name assigned in a branch (both branches run,
+so the name would hold the last branch's value).
 """
 from __future__ import annotations
 
@@ -32,9 +41,9 @@ OPS = {l0.Copy: "T.copy", l0.Gemm: "T.gemm", l0.Reduce: "a T.reduce", l0.AtomicA
        l0.AtomicStore: "T.atomic_add", l0.Print: "T.print", l0.PrintBuffer: "T.print"}
 HINT = ("compute both values and choose with T.if_then_else(cond, a, b), or move the operation out of "
         "the if (an if on Python values is decided when the kernel is parsed)")
-DATA_HINT = ("the condition reads data, which only the reader can see: to skip blocks, list the ones to "
-             "visit in an index tensor and copy by it (i_s = BlockIndices[bz, by, bx, t]; "
-             "T.copy(K[i_s * block_N:(i_s + 1) * block_N, :], K_shared)), as examples/blocksparse_attention.py does")
+DATA_HINT = ("the condition reads an on-chip buffer that no T.copy from DRAM fills whole: test an element "
+             "read from DRAM (i_s = BlockIndices[bz, by, bx, t]; if i_s >= 0: ...), or a mask row copied "
+             "into a fragment (T.copy(Mask[bz, by, bx, :], mask); if mask[k] != 0: ...)")
 
 
 def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
@@ -60,6 +69,71 @@ def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
             raise NanottError("NT302", f"{what} under an `if` on a value known only at run time ({cond}) is not "
                               "supported by nanott yet", s.loc, DATA_HINT if reads(cond) else HINT)
     return out
+
+
+def predicable(stmts: tuple, shapes: dict[str, tuple[int, ...]]) -> bool:
+    """Whether `predicated` can make every statement conditional (no tile op, no DRAM store)."""
+    def ok(s) -> bool:
+        if isinstance(s, (l0.For, l0.Parallel)):
+            return all(ok(x) for x in s.body)
+        return isinstance(s, (l0.Alloc, l0.Let)) or isinstance(s, (l0.Store, l0.Fill)) and s.buffer in shapes
+    return all(ok(s) for s in stmts)
+
+
+def copied_elements(cond: l0.Expr, before: list, shapes: dict[str, tuple[int, ...]]) -> dict | None:
+    """For each on-chip buffer element the condition reads (`block_mask[k]`), the DRAM element the
+    buffer holds there, when the buffer is filled by a T.copy from a DRAM region among `before` (the
+    statements of the blocks that enclose the `if`, so far): {load: DRAM load}. None when any is not
+    such an element. That the copy is the buffer's only write is checked when the kernel closes."""
+    copies = {s.dst.buffer: s for s in before if isinstance(s, l0.Copy) and s.dst.buffer in shapes
+              and s.src.buffer not in shapes}
+    out = {}
+    for e in walk(cond):
+        if isinstance(e, l0.Load):
+            copy = copies.get(e.buffer)
+            if copy is None or len(copy.dst.extents) != len(e.indices) or any(
+                    not (isinstance(x, l0.Const) and x.value == 0) for x in copy.dst.starts):
+                return None
+            at, src = iter(e.indices), copy.src
+            wide = [n for n in src.extents if n != 1]
+            if wide != [n for n in copy.dst.extents if n != 1] or 1 in copy.dst.extents:
+                return None
+            out[e] = l0.Load(src.buffer, tuple(s if n == 1 else l0.BinOp("+", s, next(at), loc=e.loc)
+                                               for s, n in zip(src.starts, src.extents)), loc=e.loc)
+    return out
+
+
+def writers(body: tuple, buffer: str) -> int:
+    """How many statements of body write the buffer."""
+    return sum(1 for x in walk(body) if isinstance(x, (l0.Store, l0.Fill)) and x.buffer == buffer
+               or isinstance(x, (l0.Copy, l0.AtomicAdd)) and x.dst.buffer == buffer
+               or isinstance(x, l0.Gemm) and x.c == buffer or isinstance(x, l0.Reduce) and x.dst == buffer)
+
+
+def read_anywhere(body: tuple, buffer: str) -> bool:
+    """Whether a statement of body reads the buffer."""
+    return any(isinstance(x, l0.Load) and x.buffer == buffer or isinstance(x, (l0.Copy, l0.AtomicAdd))
+               and x.src.buffer == buffer or isinstance(x, l0.Gemm) and buffer in (x.a, x.b)
+               or isinstance(x, l0.Reduce) and x.src == buffer or isinstance(x, l0.PrintBuffer) and x.buffer == buffer
+               for x in walk(body))
+
+
+def without_copy_into(stmts: list, buffer: str) -> list:
+    """stmts without the buffer's allocation and the copies into it, nested ones too."""
+    out = []
+    for s in stmts:
+        if getattr(s, "label", None) == buffer or isinstance(s, l0.Alloc) and s.name == buffer \
+                or isinstance(s, l0.Copy) and s.dst.buffer == buffer:
+            continue
+        out.append(replace(s, body=tuple(without_copy_into(list(s.body), buffer))) if isinstance(s, l0.For) else s)
+    return out
+
+
+def once_if(stmts: tuple, cond: l0.Expr, var: str, loc) -> l0.For:
+    """A branch holding tile operations, as a serial loop that runs once where cond holds and never
+    elsewhere: `for var in range(T.if_then_else(cond, 1, 0))`."""
+    one, zero = (l0.Const(n, "int32", loc=loc) for n in (1, 0))
+    return l0.For(var, l0.Select(cond, one, zero, loc=loc), "serial", 0, stmts, loc=loc)
 
 
 def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:
@@ -100,6 +174,16 @@ def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:
             lets[s.var] = subst(s.value, lets)
         body.append(replace(s, value=rewrite(s.value)) if isinstance(s, (l0.Store, l0.AtomicStore, l0.Let)) else s)
     return [*before, replace(p, body=tuple(body))] if before else [p]
+
+
+def subst_nodes(e, values: dict):
+    """e with every subexpression equal to a key of `values` replaced by its value."""
+    if e in values:
+        return values[e]
+    if isinstance(e, tuple):
+        return tuple(subst_nodes(x, values) for x in e)
+    names = field_names(type(e))
+    return replace(e, **{f: subst_nodes(getattr(e, f), values) for f in names}) if names else e
 
 
 def reads(e: l0.Expr) -> bool:

@@ -25,6 +25,9 @@
   Rect  ::= Rect(x0: Expr, y0: Expr, x1: Expr, y1: Expr)           an inclusive rectangle of logical cores
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | UnOp (in a generated value)
           | FrontElement(cb: int, row: Expr, col: Expr)            element (row, col) of the first waited
+                                                                   page of cb, read from L1 by the reader,
+                                                                   or by compute (read_tile_value)
+          | BackElement(cb: int, row: Expr, col: Expr)             element (row, col) of the first reserved
                                                                    page of cb, read from L1 by the reader
   TStmt ::= TAssign | TStore | TFor | Init                         inits may sit inside a tile program
   init  ::= compute_kernel_hw_startup | copy_tile_init | add_tiles_init | reduce_init<SUM, REDUCE_ROW>
@@ -49,7 +52,11 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   - Element                  a let's DRAM element becomes its protocol: the reader reserves its
                              scratch page, reads the tile into it, waits for the barrier, pushes and
                              waits for it itself (the reader is both ends of the scratch CB), and
-  + FrontElement             reads the element out of L1; it pops the page after the let
+  + FrontElement             reads the element out of L1; it pops the page after the let. When
+                             compute needs the value too (a loop bound: an `if` on data), the
+                             scratch CB runs reader -> compute: the reader reads the element out
+  + BackElement              of the page it reserved, after the barrier, and pushes the page;
+                             compute waits for it, reads the same element (a FrontElement) and pops
   Semaphores are numbered from 0, each created on every core of the work split with the value 0.
   A multicast lands on its rectangle no later than a semaphore multicast the same kernel issues after
   it (one NoC, in order: tt-metal's sender sets the receivers' flag right after the data), or at the
@@ -236,7 +243,17 @@ class FrontElement:
         return f"cb{self.cb}.front[0][{self.row}, {self.col}]"
 
 
-Expr = Const | Var | BinOp | Cast | Select | CoreArg | FrontElement | UnOp
+@node
+class BackElement:
+    cb: int
+    row: Expr
+    col: Expr
+
+    def __str__(self):
+        return f"cb{self.cb}.back[0][{self.row}, {self.col}]"
+
+
+Expr = Const | Var | BinOp | Cast | Select | CoreArg | FrontElement | BackElement | UnOp
 COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier

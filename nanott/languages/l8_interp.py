@@ -19,7 +19,9 @@ names each blocked kernel, its CB with the pages asked and visible or free, and 
 Init statements are no-ops here (the DST and init checks are InterpL9's). Tile arithmetic is
 InterpL5's: a TileRef reads the waited front of its CB at slot row * block_cols + col, a TStore
 writes the reserved back at the same slot. A FrontElement (a let of the reader reading a DRAM
-element) is the element of the first waited page of its CB, checked as a read of that slot (rule 6).
+element, in the reader or in compute) is the element of the first waited page of its CB, checked as
+a read of that slot (rule 6); a BackElement (the reader's, of a page it sends to compute) the
+element of the first reserved page, checked as the reader's access to its reserved slot.
 Results are bit-identical to InterpL7's.
 """
 from __future__ import annotations
@@ -71,15 +73,13 @@ class InterpL8(InterpL7):
         self.dram.untilize_into(arrays)
 
     def eval(self, e: Any, env: Env) -> Any:
-        if isinstance(e, l8.FrontElement):    # a data-movement core reads its L1 (lockstep: every core's)
-            page = self.front_page(env, e.cb)
+        if isinstance(e, (l8.FrontElement, l8.BackElement)):    # a core reads its L1 (lockstep: every core's)
+            ring = env.cbs[e.cb]
+            page = ring.pages[ring.front(0, "an element read") if isinstance(e, l8.FrontElement)
+                              else ring.back(0, "an element read")]
             r, c = (np.asarray(self.eval(x, env), dtype=np.int64) for x in (e.row, e.col))
             return (page[np.arange(page.shape[0]), r, c] if page.ndim == 3 else page[r, c])[()]
         return super().eval(e, env)
-
-    def front_page(self, env: KernelEnv, cb: int) -> np.ndarray:
-        ring = env.cbs[cb]
-        return ring.pages[ring.front(0, "an element read")]
 
     def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
         match s:

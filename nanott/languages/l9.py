@@ -46,7 +46,7 @@ from nanott.languages import l8
 from nanott.languages.l0 import param_lines
 from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
-    Const, CoreArg, CoreWork, DeviceKernel, FrontElement, For, GenerateToCb, Init, Select, Let, NocReadBarrier,
+    BackElement, Const, CoreArg, CoreWork, DeviceKernel, FrontElement, For, GenerateToCb, Init, Select, Let, NocReadBarrier,
     NocReadPage, NocWriteBarrier, NocWritePage, Tensor, TileLayout, UnOp, Var, WorkSplit, statements_in_their_kernels,
     COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When)
 from nanott.printing import num, seq

@@ -9,6 +9,7 @@ rebuilt expression prints the same every time.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from nanott.ir import field_names, replace
@@ -46,12 +47,26 @@ def _add(terms: Terms, more: Terms) -> Terms:
     return [(a, c) for a, c in out if c != 0]
 
 
-def divide(e: Any, by: int) -> Any | None:
-    """e / by as an expression, when every coefficient and the constant are multiples of `by`."""
+def divide(e: Any, by: int, multiples: dict[str, int] | None = None) -> Any | None:
+    """e / by as an expression, when every coefficient and the constant are multiples of `by`; an
+    atom that is a let known to hold a multiple of m (`multiples`: `i_s = Index[t] * 32`, m = 32)
+    counts as m times `(atom // m)`, exact."""
     terms, const = affine(e)
-    if const % by or any(c % by for _, c in terms):
+    out = []
+    for atom, c in terms:
+        m = (multiples or {}).get(atom.name, 1) if isinstance(atom, Var) else 1
+        if c % by and m > 1 and c * m % by == 0:
+            atom, c = BinOp("//", atom, Const(m, "int32")), c * m
+        out.append((atom, c))
+    if const % by or any(c % by for _, c in out):
         return None
-    return build([(a, c // by) for a, c in terms], const // by)
+    return build([(a, c // by) for a, c in out], const // by)
+
+
+def multiple_of(e: Any) -> int:
+    """The largest m such that e is m times an integer by its affine form (1 when none is known)."""
+    terms, const = affine(e)
+    return math.gcd(const, *(c for _, c in terms)) or 1
 
 
 def build(terms: Terms, const: int) -> Any:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
-from nanott.passes._affine import affine, build, divide
+from nanott.passes._affine import affine, build, divide, multiple_of
 from nanott.passes._cb_plan import cb_plan
 from nanott.passes._c1_vector_rows import vector_row
 from nanott.passes._rewriter import Rewriter
@@ -44,6 +44,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.index: dict[str, int] = {}       # buffer name -> CB index, bound in program order
         self.where = NOLOC                    # the statement being rewritten, for expressions' errors
         self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
+        self.multiples: dict[str, int] = {}   # let -> a number its value is a multiple of (copy starts)
         self.data: set[str] = set()           # lets whose value reads DRAM data (an Element, or such a let)
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
@@ -104,7 +105,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
         elif len(r.starts) > 2 or self.tensors[r.buffer].layout.order:
             r = self.as_matrix(r, loc)
-        starts = [divide(s, TILE) for s in r.starts]
+        starts = [divide(s, TILE, self.multiples) for s in r.starts]
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
                 raise self.off_tile(s, r.buffer, loc)
@@ -171,6 +172,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
 
     def visit_Let(self, s: l3.Let) -> l4.Let:
         self.where, self.in_let = s.loc, True
+        self.multiples[s.var] = multiple_of(s.value)
         value = self.visit(s.value)
         self.in_let = False
         if any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in self.data for x in walk(value)):

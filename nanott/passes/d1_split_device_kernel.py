@@ -10,7 +10,12 @@ Changes:   the one program becomes three device kernels that run side by side on
            updating a scalar such a let declares (a T.alloc_var carried across iterations) is
            kept with its updates by every kernel that needs the scalar. No
            kernel binds a tensor yet (D2 does). A let reading a DRAM element (an Element) is the
-           reader's alone: compute or the writer needing one (a loop bound read from DRAM) is NT330.
+           reader's: it reads the element through the tensor's scratch CB (reader -> reader).
+           When compute needs such a let (a loop bound read from DRAM: an `if` on data around
+           tile ops, which P0 makes a loop run once or never), the scratch CB becomes reader ->
+           compute and both kernels keep every let reading it, in the same loops: the reader sends
+           the page it read, compute reads the same element from it (D3). The writer needing one
+           is NT330.
 Preserves: the CBs, their plans and roles, the work split, and the order of each role's
            statements; every statement is kept by exactly the one kernel of its role.
 Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, three drive the
@@ -19,7 +24,7 @@ Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, thr
 from __future__ import annotations
 
 from nanott.diagnostics import NanottError
-from nanott.ir import walk
+from nanott.ir import replace, walk
 from nanott.languages import l6, l7
 from nanott.passes._cb_uses import reads_dram
 from nanott.passes._rewriter import Rewriter
@@ -35,15 +40,26 @@ def split_device_kernel(program: l6.Kernel, target: Target) -> l7.Program:
 
 class SplitDeviceKernel(Rewriter, src=l6.LANG, dst=l7.LANG):
     def visit_Kernel(self, k: l6.Kernel) -> l7.Program:
-        kernels = tuple(l7.DeviceKernel(role, keep(k.body, role, needed_lets(k.body, role)), (),
-                                        loc=k.loc) for role in l7.ROLES)
-        for kernel in kernels[1:]:
-            if let := next((s for s in walk(kernel.body) if isinstance(s, l6.Let) and reads_dram(s)), None):
-                raise NanottError("NT330", f"the {kernel.role} kernel needs {let.var}, a value read from DRAM: only "
-                                  "the reader reads DRAM elements, and nothing passes a value from it to the "
-                                  f"{kernel.role} kernel yet", let.loc, "use values read from DRAM only to choose "
-                                  "what to copy (copy starts); loop bounds and branches must come from indices")
-        return l7.Program(k.name, k.params, k.work, k.cbs, kernels, k.attrs, loc=k.loc)
+        needs = {role: needed_lets(k.body, role) for role in l7.ROLES}
+        element_lets = [s for s in walk(k.body) if isinstance(s, l6.Let) and reads_dram(s)]
+        sent = {x.cb for s in element_lets if s.var in needs["compute"] for x in walk(s.value)
+                if isinstance(x, l6.Element)}
+        shared = {s.var for s in element_lets if any(isinstance(x, l6.Element) and x.cb in sent for x in walk(s.value))}
+        needs["reader"], needs["compute"] = (needed_lets(k.body, role, shared) for role in ("reader", "compute"))
+        kernels = tuple(l7.DeviceKernel(role, keep(k.body, role, needs[role]), (), loc=k.loc) for role in l7.ROLES)
+        reader, compute, writer = kernels
+        if let := next((s for s in walk(writer.body) if isinstance(s, l6.Let) and reads_dram(s)), None):
+            raise NanottError("NT330", f"the writer kernel needs {let.var}, a value read from DRAM: only the reader "
+                              "reads DRAM elements, and only compute is sent what it reads", let.loc,
+                              "keep copies out to DRAM outside `if`s on values read from DRAM and outside loops they "
+                              "bound, and their starts free of such values")
+        if [s for s in walk(reader.body) if isinstance(s, l6.Let) and s.var in shared] != \
+                [s for s in walk(compute.body) if isinstance(s, l6.Let) and s.var in shared]:
+            let = next(s for s in element_lets if s.var in shared)
+            raise NanottError("NT330", f"the compute kernel needs {let.var}, a value read from DRAM, in loops the "
+                              "reader does not share with it", let.loc, "read the value in the loop that uses it")
+        cbs = tuple(replace(cb, consumer="compute") if cb.index in sent else cb for cb in k.cbs)
+        return l7.Program(k.name, k.params, k.work, cbs, kernels, k.attrs, loc=k.loc)
 
 
 def mine(s, role: str, lets: set[str] = frozenset()) -> bool:
@@ -54,14 +70,15 @@ def mine(s, role: str, lets: set[str] = frozenset()) -> bool:
     return ROLE_OF.get(type(s)) == role or isinstance(s, l6.Let) and s.update and s.var in lets
 
 
-def needed_lets(body: tuple, role: str) -> set[str]:
-    """The let variables the role's statements and loop bounds use, directly or through lets, to a
-    fixpoint: a loop kept for a scalar it updates brings its bound and the updates' values."""
+def needed_lets(body: tuple, role: str, seeds: set[str] = frozenset()) -> set[str]:
+    """The let variables the role's statements and loop bounds use (and `seeds`), directly or
+    through lets, to a fixpoint: a loop kept for a scalar it updates brings its bound and the
+    updates' values."""
     lets: dict[str, list] = {}
     for s in walk(body):
         if isinstance(s, l6.Let):
             lets.setdefault(s.var, []).append(s.value)
-    used: set[str] = set()
+    used: set[str] = set(seeds)
     while True:
         before = set(used)
 
@@ -92,7 +109,7 @@ def keep(body: tuple, role: str, lets: set[str]) -> tuple:
             if s.var in lets:
                 out.append(s)
         elif isinstance(s, l6.For):
-            if mine(s, role, lets):
+            if mine(s, role, lets) or any(isinstance(x, l6.Let) and x.var in lets for x in walk(s.body)):
                 out.append(l6.For(s.var, s.extent, s.kind, s.num_stages, keep(s.body, role, lets),
                                   loc=s.loc))
         elif mine(s, role):

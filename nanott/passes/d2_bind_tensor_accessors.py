@@ -4,7 +4,8 @@ Changes:   every kernel gets one Binding per DRAM tensor it addresses, in order 
            the tensor's TensorAccessorArgs start among the kernel's compile-time arguments (the
            running count of words the tensors before it took; an interleaved tensor takes exactly
            one, its flags word) and the runtime argument that will hold its base address
-           (`<tensor>_addr`). A kernel that addresses no tensor (compute) binds nothing.
+           (`<tensor>_addr`). Compute binds nothing: it addresses no tensor (the DRAM elements it
+           needs, the reader reads and sends it, D1).
 Preserves: every statement, CB and plan; the bindings are bookkeeping for E1 and G1.
 Why:       a data-movement kernel finds page i of a tensor with
            `TensorAccessor(TensorAccessorArgs<cta_offset>(), base_addr, page_size)`: the layout is
@@ -31,7 +32,7 @@ class BindTensorAccessors(Rewriter, src=l7.LANG, dst=l7.LANG):
 
     def visit_DeviceKernel(self, k: l7.DeviceKernel) -> l7.DeviceKernel:
         bindings, offset = [], 0
-        for name in tensors_addressed(k.body):
+        for name in tensors_addressed(k.body) if k.role != "compute" else ():   # compute is sent elements
             bindings.append(l7.Binding(name, offset, f"{name}_addr", loc=k.loc))
             offset += self.cta_words(self.tensors[name])
         return replace(k, bindings=tuple(bindings))

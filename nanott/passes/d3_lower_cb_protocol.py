@@ -18,7 +18,10 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            variables are fresh names (i0, j0, ...). A let reading an element of a DRAM tensor
            (an Element) gets the protocol of its scratch CB, whose both ends are the reader:
            cb_reserve_back, the page read, the barrier, cb_push_back, cb_wait_front; the let reads
-           the element from the front page (a FrontElement), then cb_pop_front.
+           the element from the front page (a FrontElement), then cb_pop_front. When D1 made the
+           scratch CB reader -> compute (compute needs the value), the reader's let reads the
+           element from the page it reserved (a BackElement) after the barrier, then pushes it;
+           compute's same let is cb_wait_front, the FrontElement, cb_pop_front.
 Preserves: the tile programs (a TileRef now reads the waited front of its CB at slot
            row * block_cols + col, a TStore writes the reserved back at the same slot), loops,
            lets, CBs, bindings, and every value computed.
@@ -80,21 +83,33 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def visit_Release(self, r: l7.Release) -> l8.CbPop:
         return l8.CbPop(r.cb, self.pages(r.cb), loc=r.loc)
 
+    def visit_DeviceKernel(self, k: l7.DeviceKernel) -> l8.DeviceKernel:
+        self.role = k.role
+        return self.generic_visit(k)
+
     def visit_Let(self, s: l7.Let) -> list | l8.Let:
-        """A let reading DRAM elements: per element, its tile into the scratch CB and back out to
-        the reader itself (reserve, read, barrier, push, wait); the let reads the front page; pops."""
+        """A let reading DRAM elements: per element, its tile into the scratch CB (reserve, read,
+        barrier). Kept by the reader (reader -> reader): push, wait, the let reads the front page,
+        pop. Sent to compute (reader -> compute): the reader's let reads the reserved page, then
+        pushes it; compute's waits, reads the front page, pops."""
         elements = list(dict.fromkeys(x for x in walk(s.value) if isinstance(x, l7.Element)))
         if not elements:
             return self.generic_visit(s)
-        before, after, loc = [], [], s.loc
+        before, after, reads, loc = [], [], {}, s.loc
         for e in elements:
-            before += [l8.CbReserve(e.cb, 1, loc=loc),
-                       *self.tiles(e.src, e.cb, lambda page, slot: l8.NocReadPage(e.src.tensor, page, e.cb, slot,
-                                                                                  loc=loc)),
-                       l8.NocReadBarrier(loc=loc), l8.CbPush(e.cb, 1, loc=loc), l8.CbWait(e.cb, 1, loc=loc)]
-            after.append(l8.CbPop(e.cb, 1, loc=loc))
-        fronts = {e: l8.FrontElement(e.cb, e.row, e.col, loc=e.loc) for e in elements}
-        return [*before, l8.Let(s.var, substitute(s.value, fronts), s.update, loc=loc), *after]
+            sent = self.cbs[e.cb].consumer == "compute"
+            if self.role == "reader":
+                before += [l8.CbReserve(e.cb, 1, loc=loc),
+                           *self.tiles(e.src, e.cb, lambda page, slot: l8.NocReadPage(e.src.tensor, page, e.cb, slot,
+                                                                                      loc=loc)),
+                           l8.NocReadBarrier(loc=loc)]
+                before += [] if sent else [l8.CbPush(e.cb, 1, loc=loc), l8.CbWait(e.cb, 1, loc=loc)]
+            else:
+                before.append(l8.CbWait(e.cb, 1, loc=loc))
+            back = sent and self.role == "reader"
+            after.append(l8.CbPush(e.cb, 1, loc=loc) if back else l8.CbPop(e.cb, 1, loc=loc))
+            reads[e] = (l8.BackElement if back else l8.FrontElement)(e.cb, e.row, e.col, loc=e.loc)
+        return [*before, l8.Let(s.var, substitute(s.value, reads), s.update, loc=loc), *after]
 
     def visit_Element(self, e: l7.Element):
         raise AssertionError("an Element is lowered by its Let")

@@ -119,6 +119,8 @@ class Plan:
         step_vars = {lp.var: lp for lp in loops[1:]} | inner
         if not reads or not loops or loops[0].kind != "persistent":
             return None
+        if any(isinstance(x, l8.Select) for lp in (*loops[1:], *inner.values()) for x in walk(lp.extent)):
+            return None            # a loop run once or never (an `if`): cores may differ in whether they read
         for r in reads:            # affine in the step's loop variables (through the lets)
             terms, _ = affine(substituted(r.page, lets, set(step_vars)))
             if any(not isinstance(a, l8.Var) and any(isinstance(v, l8.Var) and v.name in step_vars
@@ -135,14 +137,21 @@ class Plan:
                         env[name] = value(e, env)
                     except Unknown:
                         pass
-                for vals in product(*([0, min(1, value(lp.extent, env) - 1)] for lp in step_vars.values())):
-                    env.update(zip(step_vars, vals))
-                    try:
-                        seen += [value(r.page, env) for r in reads]
-                    except Unknown:    # a page id read from DRAM data: no core knows another's
-                        return None
+                try:
+                    seen += pages_read(reads, step_vars, env)
+                except Unknown:              # a loop whose extent reads another loop's variable, or a
+                    return None              # page id read from DRAM data: no core knows another's
             prints.setdefault(tuple(seen), []).append(w.core)
         return rectangle(list(prints.values()), {w.core for w in self.work.cores})
+
+
+def pages_read(reads: list, step_vars: dict, env: dict) -> list[int]:
+    """The page ids of `reads` at the first two values of each step loop's variable."""
+    seen = []
+    for vals in product(*([0, min(1, value(lp.extent, env) - 1)] for lp in step_vars.values())):
+        env.update(zip(step_vars, vals))
+        seen += [value(r.page, env) for r in reads]
+    return seen
 
 
 def substituted(e: Any, lets: dict, keep: set) -> Any:

@@ -68,6 +68,8 @@ def value(e: Any, env: dict[str, int]) -> int:
             return env[name]
         case l8.BinOp(op, lhs, rhs):
             return int(BINOPS[op](value(lhs, env), value(rhs, env)))
+        case l8.Select(cond, then, other):         # a loop run once or never (an `if` around tile ops)
+            return value(then, env) if value(cond, env) else value(other, env)
     raise Unknown(e)
 
 

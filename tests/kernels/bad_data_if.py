@@ -1,6 +1,8 @@
-"""A bad kernel: the K blocks to visit chosen by a mask read from DRAM, with an `if` on the mask
-around the copy (NT302, as TileLang's block-sparse attention writes it): the hint says to list the
-blocks in an index tensor instead, which the reader reads (examples/blocksparse_attention.py)."""
+"""A bad kernel: the K blocks to visit chosen by a mask copied from DRAM into a fragment, with an
+`if` on the fragment around the copy (as TileLang's block-sparse attention writes it), but the
+fragment is written again after its copy: P0 reads such a condition from DRAM, where the copy read
+it (the reader reads it and sends it to compute), which is the fragment's value only while nothing
+else writes it (NT302)."""
 import nanott.language as T
 
 
@@ -17,4 +19,6 @@ def bad(A: T.Tensor((64, 128), "float32"), Mask: T.Tensor((2, 32), "int32"), B: 
                 T.copy(A[bx * 32, k * 32], A_s)
                 for i, j in T.Parallel(32, 32):
                     acc[i, j] += A_s[i, j]
+            for i in T.Parallel(32):
+                m[i] = 0
         T.copy(acc, B[bx * 32, 0])

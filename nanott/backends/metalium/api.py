@@ -100,6 +100,8 @@ KERNEL_CALLS: dict[str, Call] = {
     "cb_push_back": Call("cb_push_back({cb}, {pages})", CK + "cb_api.h"),
     "cb_wait_front": Call("cb_wait_front({cb}, {pages})", CK + "cb_api.h"),
     "cb_pop_front": Call("cb_pop_front({cb}, {pages})", CK + "cb_api.h"),
+    # a 32-bit word of a waited page, the same on UNPACK, MATH and PACK (mailboxes; 0.66 and later)
+    "read_tile_value": Call("read_tile_value({cb}, {tile}, {offset})", CK + "cb_api.h"),
     "get_write_ptr": Call("get_write_ptr({cb})"),
     "get_read_ptr": Call("get_read_ptr({cb})"),
     # NoC (§3.3, §3.4): read is (page, accessor, dst L1), write is (page, accessor, src L1)
@@ -298,9 +300,11 @@ GONE_IN_0_81 = ("binary_op_init_common", "mm_init", "mm_block_init", "init_sfpu"
 # headers by `make test-metal` (tests/metal). The newest is the default.
 V0_81 = Api("0.81.1", MappingProxyType({k: c for k, c in (TARGET.calls | _api_compute(KERNEL_CALLS)).items()
                                         if k not in GONE_IN_0_81})).switched("0.81.1", "api_0_81")
+NEW_IN_0_66 = ("read_tile_value",)
+V0_65 = TARGET.switched("0.65.0", "legacy_compute_main", "dataflow_header_before_2025_12_19",
+                        "matmul_with_transpose", "typecast_init_plain", "dprint_header_outside_api")
 VERSIONS: dict[str, Api] = {
-    "0.65.0": TARGET.switched("0.65.0", "legacy_compute_main", "dataflow_header_before_2025_12_19",
-                              "matmul_with_transpose", "typecast_init_plain", "dprint_header_outside_api"),
+    "0.65.0": Api("0.65.0", MappingProxyType({k: c for k, c in V0_65.calls.items() if k not in NEW_IN_0_66})),
     "0.66.0": TARGET,
     "0.81.1": V0_81,
 }

@@ -19,17 +19,20 @@ import numpy as np
 
 from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, Api
 from nanott.backends.metalium.print_values import PrintValue, print_cb
+from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
 from nanott.printing import num
 
 INDENT = "    "
+SIGNED = ("<", "<=", ">", ">=")
 C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%", "==": "==", "!=": "!="}
 CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
              "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
              "BinaryTiles": ("a_cb", "b_cb"), "MatmulTiles": ("a_cb", "b_cb"),
-             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",), "FrontElement": ("cb",)}
+             "MatmulBlock": ("a_cb", "b_cb"), "Init": ("cbs",), "McastPages": ("cb",), "FrontElement": ("cb",),
+             "BackElement": ("cb",)}
 CPP_KEYWORDS = frozenset(
     "alignas alignof and asm auto bool break case catch char class const constexpr const_cast continue "
     "default delete do double dynamic_cast else enum explicit export extern false float for friend goto "
@@ -233,8 +236,19 @@ class KernelPrinter:
             raise CheckError(f"G1 reads only integer DRAM elements, not {self.cbs[x.cb].dtype} (at {x.loc})")
         r, c = self.expr(x.row), self.expr(x.col)
         at = f"({r} / 16 * 2 + {c} / 16) * 256 + {r} % 16 * 16 + {c} % 16"
+        if self.k.role == "compute":        # UNPACK reads a 32-bit word and hands it to MATH and PACK
+            if "read_tile_value" not in self.api.calls:
+                raise NanottError("NT330", f"compute needs a value read from DRAM, and tt-metal {self.api.version} "
+                                  "has no read_tile_value to hand it to compute's three threads", x.loc,
+                                  "compile for tt-metal 0.66.0 or later (--release)")
+            if kind in ("int32_t", "uint32_t"):
+                return self.call("read_tile_value", cb=self.cb(x.cb), tile=0, offset=at)
+            word = self.call("read_tile_value", cb=self.cb(x.cb), tile=0, offset=f"({at}) / 4")
+            byte = f"(({word} >> (({at}) % 4 * 8)) & 0xff)"            # a byte of the little-endian word
+            return f"static_cast<uint32_t>(static_cast<{kind}>({byte}))"
+        ptr = "get_write_ptr" if isinstance(x, l9.BackElement) else "get_read_ptr"
         return (f"static_cast<uint32_t>(reinterpret_cast<volatile tt_l1_ptr {kind}*>("
-                f"{self.call('get_read_ptr', cb=self.cb(x.cb))})[{at}])")
+                f"{self.call(ptr, cb=self.cb(x.cb))})[{at}])")
 
     def value(self, x: Any) -> str:
         """A generated element's value: signed index arithmetic, comparisons, selects, float constants."""
@@ -430,7 +444,7 @@ class KernelPrinter:
                 return name
             case l9.CoreArg(name):
                 return self.unshadowed(name, "runtime argument")
-            case l9.FrontElement():
+            case l9.FrontElement() | l9.BackElement():
                 return self.element(x)
             case l9.BinOp(op, a, b) if op in ("min", "max"):
                 cmp = "<" if op == "min" else ">"
@@ -439,6 +453,14 @@ class KernelPrinter:
             case l9.BinOp(op, a, b) if op in C_OPS:
                 text = f"{self.expr(a)} {C_OPS[op]} {self.expr(b)}"
                 return text if top else f"({text})"
+            case l9.BinOp(op, a, b) if op in SIGNED:      # a value read from DRAM may be negative
+                text = f"static_cast<int32_t>({self.expr(a, True)}) {op} static_cast<int32_t>({self.expr(b, True)})"
+                return text if top else f"({text})"
+            case l9.BinOp(op, a, b) if op in ("and", "or"):
+                text = f"{self.expr(a)} {'&&' if op == 'and' else '||'} {self.expr(b)}"
+                return text if top else f"({text})"
+            case l9.Select(c, a, b):                        # a loop run once or never: `if` on run-time values
+                return f"({self.expr(c)} ? {self.expr(a)} : {self.expr(b)})"
         raise CheckError(f"G1 cannot print the index expression {x} (at {getattr(x, 'loc', NOLOC)})")
 
 

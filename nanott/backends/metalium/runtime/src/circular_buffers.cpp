@@ -13,6 +13,8 @@
 #include "compute_kernel_api/cb_api.h"
 #include "state.hpp"
 
+#include <cstring>
+
 namespace nanott_cpu {
 namespace {
 std::string call_text(const char* call, const Cb& cb, uint32_t n) {
@@ -190,4 +192,15 @@ void cb_wait_front(uint32_t cbid, uint32_t ntiles) { nanott_cpu::wait(cbid, ntil
 void cb_pop_front(uint32_t cbid, uint32_t ntiles) { nanott_cpu::pop(cbid, ntiles); }
 void cb_reserve_back(uint32_t cbid, uint32_t ntiles) { nanott_cpu::reserve(cbid, ntiles); }
 void cb_push_back(uint32_t cbid, uint32_t ntiles) { nanott_cpu::push(cbid, ntiles); }
+uint32_t read_tile_value(uint32_t cb_id, uint32_t tile_index, uint32_t element_offset) {
+    auto& k = nanott_cpu::current();
+    const uint8_t* page = nanott_cpu::cb_slot(k, cb_id, tile_index, false, "read_tile_value");
+    if (element_offset * 4 + 4 > nanott_cpu::cb_config(k, cb_id, "read_tile_value").page_size) {
+        nanott_cpu::fail("read_tile_value: word " + std::to_string(element_offset) + " is outside the page of cb " +
+                         std::to_string(cb_id));
+    }
+    uint32_t word;
+    std::memcpy(&word, page + element_offset * 4, 4);
+    return word;
+}
 }  // namespace ckernel
