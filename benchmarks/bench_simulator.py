@@ -101,6 +101,15 @@ def speed(quick: bool) -> None:
     t_ref = cpu(lambda: InterpL9().run(program, {k: v.copy() for k, v in ins.items()}))
     t_fast = cpu(lambda: api.simulate(program, "L9", ins))
     line("512^3 at L9: reference InterpL9 / lockstep", f"{t_ref:.2f} / {t_fast:.3f} s", f"{t_ref / t_fast:.0f}x faster")
+    line("  lockstep groups at 512^3", groups(program, ins), "multicast senders and receivers in one group")
+
+
+def groups(program, inputs: dict) -> str:
+    """How many lockstep groups the cores of a program step in (sim/lockstep.py, sim/forks.py)."""
+    from nanott.sim.lockstep import Lockstep
+    sim = Lockstep()
+    sim.run(program, {k: v.copy() for k, v in inputs.items()})
+    return f"{len(sim.group_size)} for {sum(sim.group_size.values())} cores"
 
 
 def modelled(quick: bool) -> None:
@@ -281,7 +290,8 @@ def peer(venv: Path) -> None:
         line(f"{name}: tt-lang-sim", f"{theirs:.3f} s" if theirs else "not run")
         line("  nanott L9, first run (lowering included)", f"{first:.3f} s", ratio(first))
         line("  nanott L9, run again (lowered once)", f"{again:.3f} s", ratio(again) + "; target >= 10x" +
-             ("" if not theirs or theirs / alone >= 10 else ": out of reach, even for the bound"))
+             ("" if not theirs or theirs / alone >= 10 else ": out of reach, even for the bound") +
+             f"; lockstep groups {groups(api.lower(prim_func, 'F1'), arrays)}")
         line("  NumPy, the arithmetic alone (fp32)", f"{alone:.3f} s",
              f"the bound: {bound} the peer, what no simulator computing in NumPy fp32 beats by much")
         if theirs and theirs / again < 10:

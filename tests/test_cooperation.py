@@ -123,6 +123,46 @@ def test_a_missing_increment_is_a_deadlock_naming_the_semaphore(gemm):
     assert "raised by the reader kernel(s) of other cores" in text
 
 
+def test_senders_and_receivers_run_as_one_lockstep_group(gemm):
+    """D3b's ifs hold on some cores only (the senders, the receivers): the lockstep group forks
+    there (sim/forks.py) instead of splitting into a group per role, so the 16 cores step as one
+    group, bit-identical to the reference."""
+    program, inputs, _ = gemm
+    fast, slow = ({k: v.copy() for k, v in inputs.items()} for _ in range(2))
+    sim = lockstep.Lockstep()
+    sim.run(program, fast)
+    InterpL9().run(program, slow)
+    assert list(sim.group_size.values()) == [16]
+    assert np.array_equal(fast["C"], slow["C"]) and close(fast["C"], inputs)
+
+
+def test_lockstep_keeps_each_cores_written_pages(gemm):
+    """A's data multicast to one core fewer than its flag: that core pushes a page nothing wrote
+    (rule 5). The cores of a group keep their own written flags, so lockstep sees it, as the
+    reference does, instead of pushing the stale page."""
+    program, inputs, _ = gemm
+    m = first(program, l9.McastPages)
+    rect = dataclasses.replace(m.rect, x1=l9.BinOp("-", m.rect.x1, l9.Const(1, "int32")))
+    broken = rewrite(program, m, dataclasses.replace(m, rect=rect))
+    for run in (lockstep.Lockstep().run, InterpL9().run):
+        with pytest.raises(ProtocolError, match="were never written"):
+            run(broken, {k: v.copy() for k, v in inputs.items()})
+
+
+def test_a_missing_increment_deadlocks_the_forked_group_too(gemm):
+    """The senders wait in their branch of the fork for a raise that never comes: lockstep finds
+    the deadlock, and simulate reports it through the reference, word for word."""
+    program, inputs, _ = gemm
+    broken = rewrite(program, first(program, l9.SemInc), None)
+    with pytest.raises(DeadlockError):
+        lockstep.Lockstep().run(broken, {k: v.copy() for k, v in inputs.items()})
+    with pytest.raises(DeadlockError) as fast:
+        lockstep.simulate(broken, {k: v.copy() for k, v in inputs.items()})
+    with pytest.raises(DeadlockError) as slow:
+        InterpL9().run(broken, {k: v.copy() for k, v in inputs.items()})
+    assert str(fast.value) == str(slow.value)
+
+
 def test_f1_rejects_a_wait_nothing_can_end(gemm):
     program, _, _ = gemm
     broken = rewrite(program, first(program, l9.SemInc), None)

@@ -124,19 +124,19 @@ class InterpL7(InterpL6):
                 self.exec_stmt(s, env)
             case l7.ReadToCb(src, cb):
                 q = env.cbs[cb]
-                yield Wait(s.head(), (self.room(q),), s.loc)
+                yield Wait(s, (self.room(q),), s.loc)
                 block = q.fresh()
                 moved(block, src)[...] = self.tiles(src, env).astype(block.dtype)
                 q.push(block)
             case l7.GenerateToCb(cb, vars, extents, value):
                 q = env.cbs[cb]
-                yield Wait(s.head(), (self.room(q),), s.loc)
+                yield Wait(s, (self.room(q),), s.loc)
                 block = q.fresh()
                 block[...] = self.generate(vars, extents, value, env).astype(block.dtype)
                 q.push(block)
             case l7.WriteFromCb(cb, dst):
                 q = env.cbs[cb]
-                yield Wait(s.head(), (self.front(q),), s.loc)
+                yield Wait(s, (self.front(q),), s.loc)
                 out = self.tiles(dst, env)
                 out[...] = moved(q.front(), dst).astype(out.dtype)
                 q.pop()
@@ -144,11 +144,11 @@ class InterpL7(InterpL6):
                 yield from self.exec_group(s, env)
             case l7.Release(cb):
                 q = env.cbs[cb]
-                yield Wait(s.head(), (self.front(q),), s.loc)
+                yield Wait(s, (self.front(q),), s.loc)
                 q.pop()
             case l7.PrintCb(text, cb):
                 q = env.cbs[cb]
-                yield Wait(s.head(), (self.front(q),), s.loc)
+                yield Wait(s, (self.front(q),), s.loc)
                 self.say_block(text, self.front_block(q), env)
             case _:
                 raise NoRule(self, s)

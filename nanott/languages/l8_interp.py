@@ -58,8 +58,8 @@ class InterpL8(InterpL7):
             env.noc.coop = self.coop
         env.scalars.setdefault("core.logical_x", env.core[0])
         env.scalars.setdefault("core.logical_y", env.core[1])
-        for lane, c in enumerate(self.lanes(env)):
-            self.coop.core_ready(c, env.cbs, lane if self.core_axis else None)
+        for lane, c in zip(self.lane_ids(env), self.lanes(env)):
+            self.coop.core_ready(c, env.cbs, lane)
 
     def kernel_ended(self, env: KernelEnv) -> None:
         self.coop.finished.add((env.core, env.role))
@@ -86,13 +86,13 @@ class InterpL8(InterpL7):
             case l8.CbReserve(cb, n):
                 ring = env.cbs[cb]
                 ring.check_count("cb_reserve_back", n)
-                yield Wait(s.head(), (Check(lambda: ring.free() >= n, lambda: ring.free_state(n), cb,
+                yield Wait(s, (Check(lambda: ring.free() >= n, lambda: ring.free_state(n), cb,
                                             ring.cb.consumer, "consumer"),), s.loc)
                 ring.reserve(n)
             case l8.CbWait(cb, n):
                 ring = env.cbs[cb]
                 ring.check_count("cb_wait_front", n)
-                yield Wait(s.head(), (Check(lambda: ring.visible() >= n, lambda: ring.visible_state(n),
+                yield Wait(s, (Check(lambda: ring.visible() >= n, lambda: ring.visible_state(n),
                                             cb, ring.cb.producer, "producer"),), s.loc)
                 ring.wait(n)
             case l8.CbPush(cb, n):
@@ -101,14 +101,14 @@ class InterpL8(InterpL7):
                     raise ProtocolError(7, f"cb_push_back cb{cb} before noc_async_read_barrier: "
                                         f"{k} reads in flight")
                 ring.push(n)
-                yield Wait(s.head(), (), s.loc)          # never blocks; lets the others run
+                yield Wait(s, (), s.loc)          # never blocks; lets the others run
             case l8.CbPop(cb, n):
                 ring = env.cbs[cb]
                 if env.noc is not None and (k := env.noc.writes_from(ring)):
                     raise ProtocolError(8, f"cb_pop_front cb{cb} before noc_async_write_barrier: "
                                         f"{k} writes in flight")
                 ring.pop(n)
-                yield Wait(s.head(), (), s.loc)
+                yield Wait(s, (), s.loc)
             case l8.NocReadPage(tensor, page, cb, slot, row):
                 env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env),
                              None if row is None else self.index(row, env))
@@ -136,15 +136,27 @@ class InterpL8(InterpL7):
                 yield from super().exec_kernel_stmt(s, env)
 
     # ----- cores that cooperate (sim/cooperation.py), for each core a kernel runs on (its lanes) -----
-    core_axis = False                 # CB pages of one core (Lockstep: a core axis, one lane per core)
-
     def lanes(self, env: KernelEnv) -> list[tuple[int, ...]]:
         """The cores this kernel runs for: its own (Lockstep: every core of its group)."""
         return [env.core]
 
+    def lane_ids(self, env: KernelEnv) -> list[int | None]:
+        """Where each of the kernel's cores keeps its CB pages: None, its own rings (Lockstep: its
+        index on the rings' core axis)."""
+        return [None]
+
     def lane_values(self, e: Any, env: KernelEnv) -> list[int]:
         """An index expression's value on each of the kernel's cores."""
         return [self.index(e, env)]
+
+    def rows(self, env: KernelEnv) -> np.ndarray:
+        """The kernel's cores as rows of the run's semaphore table (sim/cooperation.py)."""
+        return np.array([self.coop.ids[c] for c in self.lanes(env)])
+
+    def receivers(self, s: Any, env: KernelEnv, call: str) -> np.ndarray:
+        """The rows of the cores in the rectangle of a multicast, a row per core of the kernel."""
+        corners = tuple(np.asarray(self.lane_values(e, env)) for e in (s.rect.x0, s.rect.y0, s.rect.x1, s.rect.y1))
+        return self.coop.rect_rows(self.rows(env), corners, call)
 
     def rects(self, r: l8.Rect, env: KernelEnv) -> list[tuple[int, int, int, int]]:
         return list(zip(*(self.lane_values(e, env) for e in (r.x0, r.y0, r.x1, r.y1))))
@@ -156,7 +168,7 @@ class InterpL8(InterpL7):
                 for c in cores:
                     coop.set(c, sem, value)
             case l8.SemWait(sem, value):
-                yield Wait(s.head(), (Check(lambda: all(coop.holds(c, sem, value) for c in cores),
+                yield Wait(s, (Check(lambda: all(coop.holds(c, sem, value) for c in cores),
                                             lambda: coop.state(cores, sem, value)),), s.loc)
             case l8.SemInc(sem, x, y):
                 for c, *at in zip(cores, self.lane_values(x, env), self.lane_values(y, env)):
@@ -165,13 +177,12 @@ class InterpL8(InterpL7):
                 if k := env.noc.reads_into(env.cbs[cb]):
                     raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {k} reads into it "
                                         "in flight (noc_async_read_barrier first)")
-                for lane, (c, r) in enumerate(zip(cores, self.rects(rect, env))):
-                    env.noc.mcasts.append(coop.mcast(c, env.cbs[cb], pages, r, lane if self.core_axis else None))
+                receivers = self.receivers(s, env, "noc_async_write_multicast")
+                env.noc.mcasts.append(coop.mcast(receivers, env.cbs[cb], pages, self.lane_ids(env)))
             case l8.SemSetMcast(sem, value, rect):
-                env.noc.land_mcasts()
-                for c, r in zip(cores, self.rects(rect, env)):
-                    coop.set_mcast(c, sem, value, r)
-        yield Wait(s.head(), (), s.loc)          # lets the others run
+                env.noc.land_mcasts(set(self.lane_ids(env)))
+                coop.set_mcast(self.rows(env), sem, value, self.receivers(s, env, "noc_semaphore_set_multicast"))
+        yield Wait(s, (), s.loc)          # lets the others run
 
     def index(self, e: Any, env: Env) -> int:
         return int(self.eval(e, env))

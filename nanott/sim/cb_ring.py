@@ -106,8 +106,8 @@ class CbRing(CbCounts):
     def push(self, n: int) -> None:
         self.check_push(n)
         region = self.wr + np.arange(n)
-        if not self.written[region].all():
-            holes = ", ".join(str(s) for s in np.flatnonzero(~self.written[region]))
+        if not self.written[region].all():        # (lockstep: a flag per core, every core's page)
+            holes = ", ".join(str(s) for s in np.flatnonzero(~self.written[region].reshape(n, -1).all(1)))
             raise ProtocolError(5, f"cb_push_back cb{self.index}, {n}: slot(s) {holes} of the "
                                 "reserved region were never written")
         self.received = (self.received + n) % COUNTER

@@ -38,8 +38,8 @@ class Mcast:
     ring: Any
     first: int
     pages: int
-    cores: tuple[tuple[int, int], ...]
-    lane: int | None = None
+    rows: np.ndarray                    # per sender, its receivers (rows of Cooperation.values)
+    lane: np.ndarray | None = None      # per sender, its lane
 
 
 def rect_cores(x0: int, y0: int, x1: int, y1: int) -> tuple[tuple[int, int], ...]:
@@ -91,11 +91,29 @@ def active(stmts: tuple, env: dict[str, int], kinds: tuple[type, ...]) -> list[A
     return out
 
 
+SEM_CALLS = (l8.SemSet, l8.SemWait, l8.SemInc, l8.SemSetMcast)
+
+
+def own_core(sem: int) -> None:
+    raise ProtocolError("sem", f"noc_semaphore_inc of sem{sem} on the core itself: a core "
+                        "raises another core's semaphore")
+
+
 class Cooperation:
     """The semaphores of every core of one run, and the rings multicasts land in."""
 
     def __init__(self, program: Any):
-        self.values: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.cores = cores = [w.core for w in program.work.cores]
+        self.ids = {c: i for i, c in enumerate(cores)}                # core -> its row in `values`
+        self.record = True                                            # keep who raised what (False: lockstep)
+        sems = [x.sem for x in walk(program.kernels) if isinstance(x, SEM_CALLS)]
+        self.values = np.zeros((len(cores), max(sems, default=-1) + 1), dtype=np.int64)
+        self.at = np.full((max(c[0] for c in cores) + 1, max(c[1] for c in cores) + 1), -1)
+        for c, i in self.ids.items():
+            self.at[c] = i                                            # (x, y) -> the core's row
+        self.group = np.full(len(cores), -1)                          # row -> its rings' group
+        self.lane = np.full(len(cores), -1)                           # row -> its lane in them
+        self.cbs: list[dict] = []                                     # group -> the rings
         self.raised_by: dict[tuple, list] = defaultdict(list)     # (core, sem) -> cores that raised it
         self.rings: dict[tuple, tuple[dict[int, Any], int | None]] = {}   # core -> its CBs, its lane
         self.finished: set[tuple] = set()
@@ -107,6 +125,9 @@ class Cooperation:
 
     def core_ready(self, core: tuple, cbs: dict[int, Any], lane: int | None = None) -> None:
         self.rings[core] = (cbs, lane)
+        if not self.cbs or self.cbs[-1] is not cbs:
+            self.cbs.append(cbs)
+        self.group[self.ids[core]], self.lane[self.ids[core]] = len(self.cbs) - 1, -1 if lane is None else lane
 
     def target(self, core: tuple, call: str) -> tuple:
         if core not in self.rings:
@@ -115,24 +136,40 @@ class Cooperation:
 
     # ----- semaphores -----
     def set(self, core: tuple, sem: int, value: int) -> None:
-        self.values[core][sem] = value
+        self.values[self.ids[core], sem] = value
 
     def inc(self, core: tuple, source: tuple, sem: int) -> None:
         if core == source:
-            raise ProtocolError("sem", f"noc_semaphore_inc of sem{sem} on the core itself: a core "
-                                "raises another core's semaphore")
+            own_core(sem)
         self.target(core, "noc_semaphore_inc")
-        self.values[core][sem] += 1
+        self.values[self.ids[core], sem] += 1
         self.raised_by[(core, sem)].append(source)
 
     def holds(self, core: tuple, sem: int, value: int) -> bool:
-        return self.values[core][sem] == value
+        return self.values[self.ids[core], sem] == value
+
+    # ----- the same for many cores at once (a lockstep group's lanes: rows of `values`) -----
+    def rows(self, xs: np.ndarray, ys: np.ndarray, call: str) -> np.ndarray:
+        """The rows of the cores at (xs, ys); the error of `target` for the first not of this run."""
+        inside = (xs >= 0) & (xs < self.at.shape[0]) & (ys >= 0) & (ys < self.at.shape[1])
+        rows = np.where(inside, self.at[np.where(inside, xs, 0), np.where(inside, ys, 0)], -1)
+        if (rows < 0).any():
+            bad = np.argwhere(rows < 0)[0]
+            self.target((int(xs[tuple(bad)]), int(ys[tuple(bad)])), call)
+        return rows
+
+    def inc_rows(self, targets: np.ndarray, sources: np.ndarray, sem: int) -> None:
+        """noc_semaphore_inc from each source row to its target row (who raised a semaphore is not
+        kept: a lockstep deadlock is reported by the reference, which keeps it)."""
+        if (targets == sources).any():
+            own_core(sem)
+        np.add.at(self.values[:, sem], targets, 1)
 
     def state(self, cores: list[tuple], sem: int, value: int) -> str:
         """Why a wait has not ended (on the first of `cores` where it has not): the value, who
         raised it, who should."""
         core = next((c for c in cores if not self.holds(c, sem, value)), cores[0])
-        now = self.values[core][sem]
+        now = self.values[self.ids[core], sem]
         by = self.raised_by.get((core, sem), [])
         so_far = f"raised by core(s) {seq(f'({seq(c)})' for c in by)}" if by else "never raised"
         roles = sorted(self.raisers.get(sem, ()))
@@ -144,47 +181,63 @@ class Cooperation:
                    + (f"; finished on {len(done)} core(s): {seq(f'({seq(c)})' for c in done[:8])}" if done else ""))
         return f"semaphore sem{sem} of core ({seq(core)}) is {now}, waits for {value}; {so_far}; {who}"
 
-    # ----- multicast -----
-    def mcast(self, sender: tuple, ring: Any, pages: int, rect: tuple[int, int, int, int],
-              lane: int | None = None) -> Mcast:
-        cores = rect_cores(*rect)
-        if not cores:
-            raise ProtocolError("mcast", f"noc_async_write_multicast to an empty rectangle {rect}")
-        if sender in cores:
-            raise ProtocolError("mcast", f"noc_async_write_multicast from core ({seq(sender)}) to a "
+    # ----- multicast: from one core, or from every core of a lockstep group at once -----
+    def rect_rows(self, senders: np.ndarray, rects: tuple[np.ndarray, ...], call: str) -> np.ndarray:
+        """The rows of the cores of each sender's rectangle (x0, y0, x1, y1: one value per
+        sender), a row of the result per sender, in rect_cores' order."""
+        x0, y0, x1, y1 = (np.asarray(v, dtype=np.int64).reshape(-1) for v in rects)
+        w, h = x1 - x0 + 1, y1 - y0 + 1
+        if (w != w[0]).any() or (h != h[0]).any():
+            raise ProtocolError("mcast", f"{call}: the cores of one lockstep group send to rectangles "
+                                "of different shapes")                # the reference runs them one by one
+        if w[0] <= 0 or h[0] <= 0:
+            raise ProtocolError("mcast", f"{call} to an empty rectangle {(int(x0[0]), int(y0[0]), int(x1[0]), int(y1[0]))}")
+        dx, dy = (d.reshape(-1) for d in np.meshgrid(np.arange(w[0]), np.arange(h[0])))
+        rows = self.rows(x0[:, None] + dx, y0[:, None] + dy, call)
+        holds = (rows == senders[:, None]).any(axis=1)
+        if holds.any():
+            raise ProtocolError("mcast", f"{call} from core ({seq(self.cores[senders[holds][0]])}) to a "
                                 "rectangle that holds it")
-        for c in cores:
-            self.target(c, "noc_async_write_multicast")
+        return rows
+
+    def mcast(self, rows: np.ndarray, ring: Any, pages: int, lanes: list) -> Mcast:
+        """noc_async_write_multicast of the reserved pages of `ring` from each sender (its `lanes`
+        on the ring's core axis, or [None]: a core's own ring) to its row of `rows` (rect_rows)."""
         first = ring.back(0, "noc_async_write_multicast")
         ring.back(pages - 1, "noc_async_write_multicast")
-        return Mcast(ring, first, pages, cores, lane)
+        return Mcast(ring, first, pages, rows, None if lanes[0] is None else np.asarray(lanes))
 
     def land(self, m: Mcast) -> None:
-        """The pages arrive on every receiver, into its reserved region of the same CB."""
+        """The pages arrive on every receiver, into its reserved region of the same CB (the
+        receivers that share rings, a lockstep group's, at once)."""
         region = m.first + np.arange(m.pages)
-        data = m.ring.pages[region] if m.lane is None else m.ring.pages[region, m.lane]
-        for core in m.cores:
-            cbs, lane = self.rings[core]
-            dst = cbs[m.ring.index]
+        data = m.ring.pages[region] if m.lane is None else m.ring.pages[region][:, m.lane]
+        flat, sender = m.rows.reshape(-1), np.repeat(np.arange(m.rows.shape[0]), m.rows.shape[1])
+        groups = self.group[flat]
+        one = (groups == groups[0]).all()              # the receivers share rings (a lockstep group's)
+        for g in (groups[0],) if one else dict.fromkeys(groups.tolist()):
+            rows = flat if one else flat[groups == g]
+            dst = self.cbs[g][m.ring.index]
             if not (dst.wr <= m.first and m.first + m.pages <= dst.wr + dst.reserved):
                 raise ProtocolError("mcast", f"a multicast lands in pages {m.first}..{m.first + m.pages - 1} "
-                                    f"of cb{dst.index} on core ({seq(core)}), which has reserved "
+                                    f"of cb{dst.index} on core ({seq(self.cores[rows[0]])}), which has reserved "
                                     f"{dst.reserved} page(s) from page {dst.wr}")
-            if lane is None:
+            lanes = self.lane[rows]
+            if lanes[0] < 0:                     # a core's own ring, from a core's own
                 dst.pages[region] = data
+                dst.written[region] = True
             else:
-                dst.pages[region, lane] = data
-            dst.written[region] = True
+                dst.pages[region[:, None], lanes] = data[:, sender if one else sender[groups == g]]
+                dst.written[region[:, None], lanes] = True
 
-    def set_mcast(self, sender: tuple, sem: int, value: int, rect: tuple[int, int, int, int]) -> None:
-        cores = rect_cores(*rect)
-        if sender in cores:
-            raise ProtocolError("mcast", f"noc_semaphore_set_multicast from core ({seq(sender)}) to a "
-                                "rectangle that holds it")
-        self.values[sender][sem] = value
-        for c in cores:
-            self.values[self.target(c, "noc_semaphore_set_multicast")][sem] = value
-            self.raised_by[(c, sem)].append(sender)
+    def set_mcast(self, senders: np.ndarray, sem: int, value: int, rows: np.ndarray) -> None:
+        """noc_semaphore_set_multicast from each sender to its row of `rows` (rect_rows)."""
+        self.values[senders, sem] = value
+        self.values[rows.reshape(-1), sem] = value
+        if self.record:
+            for s, targets in zip(senders, rows):
+                for r in targets:
+                    self.raised_by[(self.cores[r], sem)].append(self.cores[s])
 
 
 def alike(program: Any) -> dict[tuple[int, int], int]:

@@ -379,7 +379,10 @@ class Timed(TimedRun, InterpL9):
 
 class TimedLockstep(TimedRun, Lockstep):
     """Lockstep, timed: one set of clocks per group (its cores run the same statements with the
-    same costs, so they keep the same time), weighted by the group's size in the totals."""
+    same costs, so they keep the same time), weighted by the group's size in the totals. So a
+    group never forks: cores that take different ifs are groups of their own."""
+
+    fork = False
 
 
 def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: str | None = None,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -33,18 +34,19 @@ from nanott.ir import launches_of, walk
 from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS, empty, shown, xy
 from nanott.languages.printed import block_lines
-from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l9_interp import InterpL9
-from nanott.sim import loops
+from nanott.sim import forks, loops
 from nanott.sim.cb_ring import CbRing
 from nanott.sim.cooperation import Unknown, alike
 from nanott.sim.errors import ProtocolError, SimulationError
+from nanott.sim.forks import GroupEnv
 from nanott.sim.loops import widen
 from nanott.sim.noc import Noc, Transfer
-from nanott.sim.scheduler import Scheduler, Task, Wait
+from nanott.sim.scheduler import Check, Scheduler, Task, Wait
 from nanott.target import TILE
 
 F32 = np.float32
+COOPERATE = (l9.SemSet, l9.SemWait, l9.SemInc, l9.McastPages, l9.SemSetMcast)
 
 
 class Diverged(Exception):
@@ -62,15 +64,28 @@ class Lockstep(InterpL9):
         self.written = written or (lambda pages: None)   # told of DRAM pages written (progress)
         self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
 
-    def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
-        self.start(program, arrays)
+    fork = True         # cores that take different ifs share a group (sim/forks.py); False: a group each
+
+    def groups(self, program: l9.Program) -> dict[tuple, list]:
+        """The cores by block count (they take the same path through every loop), and, unless the
+        group forks at D3b's ifs, by the ifs they take (D3b's roles) with partners of one group
+        each (cooperation.alike: a timed group's cores must keep the same time)."""
         groups = defaultdict(list)
+        if self.fork:
+            for work in program.work.cores:
+                groups[(work.count,)].append(work)
+            return groups
         try:                                       # cores that take the same ifs (D3b's roles), with alike partners
             classes = alike(program)
         except Unknown:
             raise Diverged("an if or a partner core reads more than the core's runtime values") from None
         for work in program.work.cores:
             groups[(work.count, classes[work.core])].append(work)
+        return groups
+
+    def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
+        self.start(program, arrays)
+        groups = self.groups(program)
         tasks, rings = [], []
         self.group_size = {works[0].core: len(works) for works in groups.values()}
         self.group_cores = {works[0].core: [w.core for w in works] for works in groups.values()}
@@ -82,7 +97,7 @@ class Lockstep(InterpL9):
             starts = np.array([w.start for w in works], dtype=np.int64)
             for k in program.kernels:
                 xy = {f"core.logical_{a}": np.array([w.core[i] for w in works]) for i, a in enumerate("xy")}
-                env = KernelEnv(dict(arrays), {"core.start": starts, "core.count": count, **xy},
+                env = GroupEnv(dict(arrays), {"core.start": starts, "core.count": count, **xy},
                                 core=works[0].core, role=k.role, cbs=cbs)
                 self.setup_kernel(env)
                 tasks.append(Task(works[0].core, k.role, self.run_kernel(k, env)))
@@ -91,14 +106,14 @@ class Lockstep(InterpL9):
             self.check_drained(core, cbs)
         self.finish(arrays)
 
-    def say(self, s: l0.Print, env: KernelEnv) -> None:
+    def say(self, s: l0.Print, env: GroupEnv) -> None:
         """T.print: a line for each core of the group, with that core's value."""
         cores = self.group_cores[env.core]
         values = np.broadcast_to(np.asarray(self.eval(s.value, env)), (len(cores),))
         for core, value in zip(cores, values):
             self.out(f"[L9 {self.name} core {xy(core)} {env.role}] {s.label()} = {shown(value)}")
 
-    def say_block(self, label: str, block: np.ndarray, env: KernelEnv) -> None:
+    def say_block(self, label: str, block: np.ndarray, env: GroupEnv) -> None:
         """T.print of a CB: the lines of each core of the group, from its own block."""
         for core, own in zip(self.group_cores[env.core], block):
             for line in block_lines(label, own):
@@ -107,10 +122,12 @@ class Lockstep(InterpL9):
     def make_cb(self, cb) -> CbRing:
         ring = CbRing(cb)
         ring.pages = empty((ring.num_pages, self.width, TILE, TILE), cb.dtype)
+        ring.written = np.zeros((ring.num_pages, self.width), bool)     # each core's page written
         return ring
 
-    def setup_kernel(self, env: KernelEnv) -> None:
+    def setup_kernel(self, env: GroupEnv) -> None:
         super().setup_kernel(env)
+        self.coop.record = False                       # a deadlock is the reference's to report
         if env.noc is not None:
             env.noc = LockstepNoc(self.dram, self.rng)
             env.noc.written, env.noc.coop = self.written, self.coop
@@ -119,7 +136,7 @@ class Lockstep(InterpL9):
             dst.tiles = np.zeros((dst.capacity, self.width, TILE, TILE), F32)
 
     # ----- values: expressions compiled once; uniform ones, and page ids per core -----
-    def eval(self, e: Any, env: KernelEnv) -> Any:
+    def eval(self, e: Any, env: GroupEnv) -> Any:
         """The reference's eval, through a closure compiled on first use (Const, Var, core
         arguments and arithmetic; anything else falls through to the reference's rules)."""
         entry = self.code.get(id(e))
@@ -127,7 +144,7 @@ class Lockstep(InterpL9):
             entry = self.code[id(e)] = (e, compiled(e))
         return entry[1](env.scalars) if entry[1] is not None else super().eval(e, env)
 
-    def ran_vector(self, loop: l9.For, env: KernelEnv, n: int) -> None:
+    def ran_vector(self, loop: l9.For, env: GroupEnv, n: int) -> None:
         """A loop ran statement-major, all `n` iterations at once (the cycle model listens here)."""
 
     def vector(self, loop: l9.For) -> bool:
@@ -137,7 +154,7 @@ class Lockstep(InterpL9):
             self.code[key] = (loop, loops.vector_loop(loop))
         return self.code[key][1]
 
-    def index(self, e: Any, env: KernelEnv) -> int:
+    def index(self, e: Any, env: GroupEnv) -> int:
         """A value every core of the group must agree on (a loop extent, a CB slot, a DST index)."""
         v = self.eval(e, env)
         if isinstance(v, np.ndarray):
@@ -147,21 +164,104 @@ class Lockstep(InterpL9):
             v = first
         return int(v)
 
-    def lanes(self, env: KernelEnv) -> list[tuple[int, ...]]:
-        return self.group_cores[env.core]
+    def lanes(self, env: GroupEnv) -> list[tuple[int, ...]]:
+        cores = self.group_cores[env.core]
+        return cores if env.lanes is None else [cores[i] for i in env.lanes]
 
-    def lane_values(self, e: Any, env: KernelEnv) -> list[int]:
-        return [int(v) for v in self.pages(e, env)]
+    def rows(self, env: GroupEnv) -> np.ndarray:
+        """The rows of the kernel's cores in the run's semaphore table (sim/cooperation.py)."""
+        key = ("rows", env.core, None if env.lanes is None else env.lanes.tobytes())
+        if key not in self.code:
+            self.code[key] = (None, np.array([self.coop.ids[c] for c in self.lanes(env)]))
+        return self.code[key][1]
 
-    def pages(self, e: Any, env: KernelEnv) -> np.ndarray:
-        """A DRAM page id per core of the group."""
-        return np.broadcast_to(np.asarray(self.eval(e, env), dtype=np.int64), (self.width_of(env),))
+    def cooperate(self, s: Any, env: GroupEnv) -> Iterator[Wait]:
+        """Semaphores of every core of the group at once, as rows of one table; multicasts are
+        InterpL8's, sender by sender (their landing is one call per receiving group)."""
+        values, rows = self.coop.values, self.rows(env)
+        match s:
+            case l9.SemSet(sem, value):
+                values[rows, sem] = value
+            case l9.SemWait(sem, value):
+                yield Wait(s, (Check(lambda: bool((values[rows, sem] == value).all()),
+                                            lambda: self.coop.state(self.lanes(env), sem, value)),), s.loc)
+            case l9.SemInc(sem, x, y):
+                at = self.kept(("inc", s), env, (x, y), lambda: self.coop.rows(
+                    self.pages(x, env), self.pages(y, env), "noc_semaphore_inc"))
+                self.coop.inc_rows(at, rows, sem)
+            case _:
+                yield from super().cooperate(s, env)
+                return
+        yield Wait(s, (), s.loc)
+
+    def receivers(self, s: Any, env: GroupEnv, call: str) -> np.ndarray:
+        r = s.rect
+        return self.kept(("rect", s), env, (r.x0, r.y0, r.x1, r.y1), lambda: super(Lockstep, self).receivers(s, env, call))
+
+    def kept(self, what: tuple, env: GroupEnv, reads: tuple, f: Callable[[], Any]) -> Any:
+        """f(), kept for the group (or branch) where the expressions it reads read nothing but
+        the cores' runtime values."""
+        key = (what[0], id(what[1]), env.core, None if env.lanes is None else env.lanes.tobytes())
+        hit = self.code.get(key)
+        if hit is not None and hit[0] is what[1]:
+            return hit[1]
+        v = f()
+        if all(self.of_cores(e) for e in reads):
+            self.code[key] = (what[1], v)
+        return v
+
+    def lane_ids(self, env: GroupEnv) -> list[int]:
+        return list(range(len(self.group_cores[env.core]))) if env.lanes is None else list(env.lanes)
+
+    def lane_values(self, e: Any, env: GroupEnv) -> np.ndarray:
+        return self.pages(e, env)
+
+    def pages(self, e: Any, env: GroupEnv) -> np.ndarray:
+        """A DRAM page id (a core coordinate, ...) per core of the group; kept where it reads only
+        the cores' runtime values (D3b's partners and rectangles: the same every step)."""
+        return self.kept(("per core", e), env, (e,), lambda: np.broadcast_to(
+            np.asarray(self.eval(e, env), dtype=np.int64), (self.width_of(env),)))
+
+    def of_cores(self, e: Any) -> bool:
+        """Whether e reads nothing but constants and the core's runtime values."""
+        key = ("of cores", id(e))
+        if key not in self.code or self.code[key][0] is not e:
+            self.code[key] = (e, not any(isinstance(x, l9.Var) for x in walk(e)))
+        return self.code[key][1]
 
     @staticmethod
-    def width_of(env: KernelEnv) -> int:
+    def width_of(env: GroupEnv) -> int:
         return len(env.scalars["core.start"])
 
-    def exec_kernel_stmt(self, s: Any, env: KernelEnv) -> Iterator[Wait]:
+    # ----- D3b's ifs: the group forks where they hold on some of its cores (sim/forks.py) -----
+    def exec_kernel_block(self, stmts: tuple, env: GroupEnv) -> Iterator[Wait]:
+        key = ("runs", id(stmts))
+        if key not in self.code or self.code[key][0] is not stmts:
+            parts = forks.runs(stmts)
+            self.code[key] = (stmts, parts if self.fork and any(w for w, _ in parts) else None)
+        parts = self.code[key][1]
+        if parts is None:
+            yield from super().exec_kernel_block(stmts, env)
+            return
+        for whens, part in parts:
+            yield from self.forked(part, env) if whens else super().exec_kernel_block(part, env)
+
+    def forked(self, whens: tuple, env: GroupEnv) -> Iterator[Wait]:
+        """Consecutive ifs: each core runs the bodies of those that hold on it, the cores taking the
+        same ones as one branch; the branches interleaved, as the cores would run."""
+        parts = self.kept(("fork", whens), env, tuple(w.cond for w in whens), lambda: forks.branches(
+            whens, np.array([self.pages(w.cond, env) != 0 for w in whens])))
+        if len(parts) == 1 and len(parts[0][0]) == self.width_of(env):   # every core takes the same ifs
+            yield from self.exec_kernel_block(parts[0][1], env)
+            return
+        yield from forks.interleaved([self.exec_kernel_block(body, env.narrowed(lanes)) for lanes, body in parts])
+
+    def exec_kernel_stmt(self, s: Any, env: GroupEnv) -> Iterator[Wait]:
+        if env.lanes is not None and not isinstance(s, forks.BRANCH_STMTS):
+            raise Diverged(f"{s.head()} under an if that holds on some cores of a group only")
+        if type(s) in COOPERATE:                       # InterpL8 would hand it to cooperate too
+            yield from self.cooperate(s, env)
+            return
         match s:
             case l9.For(var, extent, _, _, body):
                 n = self.index(extent, env)
@@ -173,7 +273,7 @@ class Lockstep(InterpL9):
                     yield from self.exec_kernel_block(body, env)
             case l9.NocReadPage(tensor, page, cb, slot, row):
                 env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env),
-                             None if row is None else self.pages(row, env))
+                             None if row is None else self.pages(row, env), env.lanes)
             case l9.NocWritePage(cb, slot, tensor, page, row):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env),
                               None if row is None else self.pages(row, env))
@@ -182,7 +282,7 @@ class Lockstep(InterpL9):
             case _:
                 yield from super().exec_kernel_stmt(s, env)
 
-    def generate_cores(self, vars: tuple, extents: tuple, value: Any, env: KernelEnv) -> np.ndarray:
+    def generate_cores(self, vars: tuple, extents: tuple, value: Any, env: GroupEnv) -> np.ndarray:
         """InterpL5.generate for every core of the group at once: a value that depends on the block
         (a mask at the diagonal, an element picked by block index) differs per core, so the core
         axis leads, then the block's element axes."""
@@ -194,7 +294,7 @@ class Lockstep(InterpL9):
             inner.scalars[v] = np.arange(n).reshape([1] + [n if a == axis else 1 for a in range(len(extents))])
         return np.broadcast_to(np.float32(self.eval(value, inner)), (self.width_of(env), *extents))
 
-    def exec_dst_op(self, s: Any, env: KernelEnv, dst: Any) -> Iterator[Wait]:
+    def exec_dst_op(self, s: Any, env: GroupEnv, dst: Any) -> Iterator[Wait]:
         """InterpL9's rule, but a matmul_block is one batched product: its rt A tiles times its ct
         B tiles, each 32x32 product the reference's, added into the rt * ct DST tiles at once
         (the DST tiles are distinct, so the order of the adds does not matter)."""
@@ -209,7 +309,7 @@ class Lockstep(InterpL9):
         dst.read(d0), dst.read(d0 + n - 1)              # the reference's checks: math phase, in range
         dst.tiles[d0:d0 + n] += (a[:, None] @ b[None, :]).reshape(n, *a.shape[1:])
 
-    def front(self, env: KernelEnv, cb: int, index: Any, who: str) -> np.ndarray:
+    def front(self, env: GroupEnv, cb: int, index: Any, who: str) -> np.ndarray:
         """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
@@ -235,12 +335,18 @@ def compiled(e: Any) -> Callable[[dict], Any] | None:
     return None
 
 
+@dataclass(frozen=True)
+class LaneTransfer(Transfer):
+    lanes: Any = None           # the cores of the group it is for (a branch of a fork), None: all
+
+
 class LockstepNoc(Noc):
     """Noc with one DRAM page id per core: a transfer moves a page on every core of the group."""
 
-    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None) -> None:
-        self.reads.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
-                                   ring.back(slot, "noc_async_read_page"), rows))
+    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None, lanes=None) -> None:
+        """`lanes`: the cores of the group reading (a branch of a fork), None for all."""
+        self.reads.append(LaneTransfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
+                                       ring.back(slot, "noc_async_read_page"), rows, lanes))
 
     def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None) -> None:
         self.writes.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
@@ -256,11 +362,12 @@ class LockstepNoc(Noc):
     def read_barrier(self) -> None:
         for t in self.reads:
             page = self.dram.read(t.tensor, t.page)
+            lanes = slice(None) if getattr(t, "lanes", None) is None else t.lanes
             if t.row is None:
-                t.ring.pages[t.l1_page] = page
+                t.ring.pages[t.l1_page, lanes] = page
             else:                               # row t.row[c] of core c's page -> its row 0
-                t.ring.pages[t.l1_page][:, 0] = page[np.arange(len(t.row)), t.row]
-            t.ring.written[t.l1_page] = True
+                t.ring.pages[t.l1_page, lanes, 0] = page[np.arange(len(t.row)), t.row]
+            t.ring.written[t.l1_page, lanes] = True
         self.reads = []
 
     def write_barrier(self) -> None:

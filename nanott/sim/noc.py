@@ -118,10 +118,13 @@ class Noc:
         self.writes = []
         self.land_mcasts()
 
-    def land_mcasts(self) -> None:
-        for m in self.mcasts:
-            self.coop.land(m)
-        self.mcasts = []
+    def land_mcasts(self, lanes: Any = None) -> None:
+        """The multicasts in flight land (only those sent from `lanes` of a lockstep group, if given)."""
+        mine = [lanes is None or m.lane is None or set(m.lane.tolist()) <= lanes for m in self.mcasts]
+        for m, landing in zip(self.mcasts, mine):
+            if landing:
+                self.coop.land(m)
+        self.mcasts = [m for m, landing in zip(self.mcasts, mine) if not landing]
 
     def writes_from(self, ring: CbRing) -> int:
         return sum(t.ring is ring for t in self.writes) + sum(m.ring is ring for m in self.mcasts)

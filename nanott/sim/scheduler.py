@@ -14,7 +14,7 @@ kernel that could unblock it has finished or is blocked too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -34,10 +34,15 @@ class Check:
 
 @dataclass
 class Wait:
-    """What a kernel waits for at one call: every check must hold."""
-    call: str
+    """What a kernel waits for at one call (the statement, or its text): every check must hold."""
+    at: Any
     checks: tuple[Check, ...]
     loc: Loc = NOLOC
+
+    @property
+    def call(self) -> str:
+        """The call's text (made only when a report needs it)."""
+        return self.at if isinstance(self.at, str) else self.at.head()
 
     def ready(self) -> bool:
         return all(c.ready() for c in self.checks)
