@@ -33,6 +33,7 @@ from nanott.ir import NOLOC, Loc, walk
 from nanott.language import eager
 from nanott.language.eager import is_eager
 from nanott.language.prim_func import PrimFunc
+from nanott.language.sizes import given
 from nanott.language.tilelang_surface import Autotuned, Jit, surface
 from nanott.languages import l0
 
@@ -204,17 +205,17 @@ def call_factory(jitted: Any, sets: dict[str, str], path: Path) -> PrimFunc:
         return eager.specialize(factory, values)
     params = inspect.signature(factory).parameters
     where = Loc(str(path), factory.__code__.co_firstlineno, 0)
-    unknown = [k for k in sets if k not in params]
+    sizes = {k: v for k, v in values.items() if k not in params}     # T.dynamic, scalar parameters
     missing = [k for k, p in params.items() if p.default is p.empty and k not in sets
                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if isinstance(jitted, Autotuned) and autotuned(jitted, missing):
         raise autotune_declined(jitted, missing, where)
-    if unknown or missing:
-        problem = (f"{factory.__name__} has no parameter {', '.join(unknown)}" if unknown else
-                   f"{factory.__name__} needs {', '.join(missing)}")
-        raise NanottError("NT903", problem, where, hint=f"parameters: {signature(factory)}")
+    if missing:
+        raise NanottError("NT903", f"{factory.__name__} needs {', '.join(missing)}", where,
+                          hint=f"parameters: {signature(factory)}")
     try:
-        result = factory(**values)
+        with given(sizes) as used:
+            result = factory(**{k: v for k, v in values.items() if k in params})
     except NanottError:
         raise
     except Exception as e:
@@ -225,6 +226,11 @@ def call_factory(jitted: Any, sets: dict[str, str], path: Path) -> PrimFunc:
         raise NanottError("NT903", f"{factory.__name__}(...) returned a {type(result).__name__}, "
                                    "not a @T.prim_func kernel", where,
                           hint="a factory ends with `return main`, where main is a @T.prim_func")
+    scalars = set(result.func.__annotations__) - used
+    if unknown := [k for k in sizes if k not in used and k not in scalars]:
+        raise NanottError("NT903", f"{factory.__name__} has no parameter {', '.join(unknown)}", where,
+                          hint=f"parameters: {signature(factory)}")
+    result.sizes = sizes
     return result
 
 

@@ -285,9 +285,11 @@ class _Indexed:
         return self.a
 
 
-def check_levels(loaded, reference) -> None:
+def check_levels(loaded, reference, make_inputs=None) -> None:
+    """Every level of LEVELS against the NumPy `reference`, on random inputs (or `make_inputs(kernel)`'s:
+    valid group sizes); at L0, L5 and L9 also the fast simulators against the interpreters."""
     kernel = api.lower(loaded.prim_func, stop_after="P0")
-    inputs = api.random_inputs(kernel, seed=7)
+    inputs = make_inputs(kernel) if make_inputs else api.random_inputs(kernel, seed=7)
     expected = reference(inputs)
     _, outputs = api.tensor_roles(kernel)
     for level in LEVELS:

@@ -565,13 +565,14 @@ def test_interpreter_demos_run():
 
 
 def test_c1_names_a_copy_start_read_from_dram():
-    """A start row computed from a DRAM element (through a let) is data: NT112 says so, and that a
-    block from there spans two rows of tiles; a start that is data times 32 stays a tile start."""
+    """A start row of a write computed from a DRAM element (through a let) is data: NT112 says so,
+    and that a block from there spans two rows of tiles (a read from there is moved row by row:
+    tests/test_row_windows.py); a start that is data times 32 stays a tile start."""
     from nanott.loader import load_kernel
     from nanott.pipeline import lower
     path = Path(__file__).resolve().parent / "kernels" / "bad_copy_at_data_row.py"
     with pytest.raises(NanottError) as info:
         lower(load_kernel(path).prim_func, stop_after="C1")
-    assert info.value.code == "NT112" and "m_start of X is a value read from DRAM" in info.value.message
+    assert info.value.code == "NT112" and "m_start of Y is a value read from DRAM" in info.value.message
     gather = load_kernel(Path(__file__).resolve().parent.parent / "examples" / "gather_blocks.py")
     assert any(isinstance(x, l4.Element) for x in walk(lower(gather.prim_func, stop_after="C1")))

@@ -128,7 +128,8 @@ def test_cli_finds_the_eager_kernel_by_its_decorator():
 
 
 def test_a_scalar_parameter_is_named_not_a_python_error(tmp_path):
-    """`max_seqlen_q: T.int32` (the varlen attention files): T.int32 is a str, and no annotation text."""
+    """`max_seqlen_q: T.int32` (the varlen attention files): T.int32 is a str, and no annotation text;
+    without a --set value it is NT903 at its line (with one it is a size: tests/test_dynamic_sizes.py)."""
     path = tmp_path / "scalar_param.py"
     path.write_text("import tilelang\nimport tilelang.language as T\n\n\n@tilelang.jit\ndef f(n):\n"
                     "    @T.prim_func\n    def main(A: T.Tensor((n,), T.float32), m: T.int32, B: T.Tensor((n,), T.float32)):\n"
@@ -136,7 +137,8 @@ def test_a_scalar_parameter_is_named_not_a_python_error(tmp_path):
                     "            T.copy(A, s)\n            T.copy(s, B)\n    return main\n")
     with pytest.raises(NanottError) as err:
         load_kernel(path, None, {"n": "32"}).prim_func.parse()
-    assert err.value.code == "NT304" and "scalar parameter m" in err.value.message and err.value.loc.line == 8
+    assert err.value.code == "NT903" and "scalar parameter m" in err.value.message and err.value.loc.line == 8
+    assert err.value.hint == "--set m=..."
 
 
 def test_a_view_of_a_buffers_storage_is_named_not_a_python_error(tmp_path):

@@ -93,9 +93,9 @@ ARGS = {
     "warp_specialize/example_warp_specialize_gemm_barrierpipe_stage2.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_softpipe_stage2.py": GEMM,
     "flash_attention/example_gqa_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
-                                                 "--set heads=4 --set dim=64 --set is_causal=False",
+                                                 "--set heads=4 --set dim=64 --set is_causal=False --set max_seqlen_q=128",
     "flash_attention/example_mha_fwd_varlen.py": "--set batch_size=1 --set UQ=128 --set UKV=128 --set heads=2 "
-                                                 "--set dim=64 --set is_causal=False",
+                                                 "--set dim=64 --set is_causal=False --set max_seqlen_q=128",
     "flash_decoding/example_gqa_decode.py": "--set batch=1 --set heads=8 --set groups=2 --set seqlen_kv=256 "
                                             "--set dim=64 --set block_N=64 --set block_H=32 --set num_split=2 "
                                             "--set num_stages=2 --set threads=128",
@@ -141,17 +141,24 @@ ARGS = {
                                                      "--set UQ=128 --set UKV=128 --set N_CTX=128 --set heads=4 "
                                                      "--set max_seq_len=128 --set dim=64 --set is_causal=False",
     "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
-                                                     "--set heads=4 --set dim=64 --set is_causal=False",
+                                                     "--set heads=4 --set dim=64 --set is_causal=False --set max_seqlen_q=128",
     "flash_decoding/example_gqa_decode_varlen_logits.py": "--set batch=1 --set heads=8 --set k_heads=2 "
                                                           "--set max_seqlen_kv=256 --set total_seqlen_k=256 "
                                                           "--set dim=64 --set has_sink=False --set block_N=64 "
                                                           "--set block_H=32",
     "linear_attention/example_mamba_chunk_scan.py": MAMBA + " --set block_Dstate=64",
     "linear_attention/example_mamba_chunk_state.py": MAMBA,
+    # T.dynamic sizes: one value each (--set), as for any size
     "blocksparse_attention/example_tilelang_sparse_gqa_decode_paged.py": SPARSE_DECODE + " --set page_block_size=64 "
-                                                                         "--set num_pages=8",
-    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_indice.py": SPARSE_DECODE,
-    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_mask.py": SPARSE_DECODE,
+                                                                         "--set num_pages=8 --set num_split=2 "
+                                                                         "--set max_num_blocks_per_seq=4 "
+                                                                         "--set max_selected_blocks=2",
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_indice.py": SPARSE_DECODE + " --set num_split=2 "
+                                                                                 "--set max_cache_seqlen=256 "
+                                                                                 "--set max_selected_blocks=2",
+    "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_mask.py": SPARSE_DECODE + " --set num_split=2 "
+                                                                               "--set max_cache_seqlen=256 "
+                                                                               "--set num_blocks=8",
     "gemm_fp8/example_tilelang_gemm_fp8_sm100.py": GEMM + " --set trans_A=False --set trans_B=True "
                                                    "--set in_dtype=float8_e4m3fn --set out_dtype=bfloat16 "
                                                    "--set accum_dtype=float32 --set num_stages=2 --set threads=128",

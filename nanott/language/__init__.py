@@ -38,6 +38,7 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.language import ops
 from nanott.language.eager import const, empty
+from nanott.language.sizes import dynamic, symbolic
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
 from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
@@ -52,7 +53,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
            "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
-           "const", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
+           "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
            "alloc_reducer", "finalize_reducer", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
@@ -286,6 +287,16 @@ def ceildiv(a, b):
     return -(-a // b)
 
 
+def floordiv(a, b):
+    """a / b rounded down (Python's //, TileLang's floor division); folds on Python ints."""
+    return a // b
+
+
+def floormod(a, b):
+    """a - floordiv(a, b) * b (Python's %, TileLang's floor modulo); folds on Python ints."""
+    return a % b
+
+
 @closed()
 def use_swizzle(panel_size=None, order="row", enable=True) -> None:
     """A CUDA rasterisation hint: recorded, no effect on Tenstorrent."""
@@ -346,8 +357,8 @@ TILELANG_ONLY = frozenset("""
 reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view device_assert log10
-pow floor ceil erf sin cos floordiv floormod truncdiv truncmod
-Select max_value min_value macro dynamic symbolic
+pow floor ceil erf sin cos truncdiv truncmod
+Select max_value min_value macro
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
 annotate_compile_flags get_thread_binding thread_binding sync_threads alloc_local
 alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy im2col

@@ -451,7 +451,7 @@ class Builder:
         body = self.close(frame)
         if spec.kind == "parallel":
             for s in split_reductions(l0.Parallel(vars_, spec.extents, body, loc=loc), self.on_chip, self.fresh):
-                for t in masked_selects(s, self.fresh) if isinstance(s, l0.Parallel) else (s,):
+                for t in masked_selects(s, self.fresh, self.shapes) if isinstance(s, l0.Parallel) else (s,):
                     self.emit(t, what)
         else:
             n = spec.extents[0]

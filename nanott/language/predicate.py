@@ -57,7 +57,7 @@ def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
         elif isinstance(s, l0.For):
             out.append(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))))
         elif isinstance(s, l0.Parallel):
-            out += masked_selects(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))), fresh)
+            out += masked_selects(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))), fresh, shapes)
         elif isinstance(s, l0.Store) and s.buffer in shapes:
             out.append(replace(s, value=l0.Select(cond, s.value, l0.Load(s.buffer, s.indices, loc=s.loc), loc=s.loc)))
         elif isinstance(s, l0.Fill) and s.buffer in shapes:
@@ -136,31 +136,47 @@ def once_if(stmts: tuple, cond: l0.Expr, var: str, loc) -> l0.For:
     return l0.For(var, l0.Select(cond, one, zero, loc=loc), "serial", 0, stmts, loc=loc)
 
 
-def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:
+def masked_selects(p: l0.Parallel, fresh: Callable[[str], str], on_chip=()) -> list:
     """p, with each T.if_then_else(c, a, b) of its stores whose a or b reads a buffer, and whose c
     reads none, as max(min(a, keep[i, j]), min(b, drop[i, j])): keep and drop are float32 masks of
     p's extents made before p, +inf and -inf where c holds and -inf and +inf elsewhere. Exact for
     every value but NaN (min(a, +inf) = a, min(b, -inf) = -inf, max(a, -inf) = a), and made of
-    operations a tile map has, where a choice reading tiles is not one (C2)."""
+    operations a tile map has, where a choice reading tiles is not one (C2). An element of a DRAM
+    tensor (a buffer not `on_chip`) that c reads at an index of none of p's variables (the grouped
+    cast's `row * blk_m + i < batch_sizes[bg]`) is first a let before p: one value for the block,
+    which the reader reads and makes the masks with."""
     lets: dict[str, l0.Expr] = {}
     masks: dict[l0.Expr, tuple[str, str]] = {}
+    elements: dict[l0.Expr, l0.Var] = {}
     before: list = []
     at = tuple(l0.Var(v, loc=p.loc) for v in p.vars)
+
+    def element(x: l0.Load) -> l0.Expr:
+        if x.buffer in on_chip or any(isinstance(v, l0.Var) and v.name in p.vars for v in walk(x.indices)):
+            return x
+        if x not in elements:
+            elements[x] = l0.Var(name := fresh(f"{x.buffer}_value"), loc=x.loc)
+            before.append(l0.Let(name, x, loc=x.loc))
+        return elements[x]
+
+    def hoisted(c: l0.Expr) -> l0.Expr:
+        if isinstance(c, l0.Load):
+            return element(c)
+        names = field_names(type(c))
+        return replace(c, **{f: hoisted(getattr(c, f)) for f in names}) if names else c
 
     def mask(c: l0.Expr) -> tuple[str, str]:
         if c not in masks:
             masks[c] = (fresh("keep"), fresh("drop"))
             for name, sign in zip(masks[c], (1.0, -1.0)):
                 inf = lambda s: l0.Const(s * float("inf"), "float32", loc=c.loc)     # noqa: E731
-                before.extend((l0.Alloc(name, p.extents, "float32", "fragment", loc=c.loc), l0.Parallel(
-                    p.vars, p.extents, (l0.Store(name, at, l0.Select(c, inf(sign), inf(-sign), loc=c.loc), loc=c.loc),),
-                    loc=c.loc)))
+                before.extend(mask_block(name, p, l0.Select(c, inf(sign), inf(-sign), loc=c.loc), fresh))
         return masks[c]
 
     def rewrite(e):
         if isinstance(e, tuple):
             return tuple(rewrite(x) for x in e)
-        if isinstance(e, l0.Select) and reads(e.then) | reads(e.other) and not reads(cond := subst(e.cond, lets)):
+        if isinstance(e, l0.Select) and reads(e.then) | reads(e.other) and not reads(cond := hoisted(subst(e.cond, lets))):
             keep, drop = mask(cond)
             kept = l0.BinOp("min", rewrite(e.then), l0.Load(keep, at, loc=e.loc), loc=e.loc)
             return l0.BinOp("max", kept, l0.BinOp("min", rewrite(e.other), l0.Load(drop, at, loc=e.loc), loc=e.loc),
@@ -174,6 +190,22 @@ def masked_selects(p: l0.Parallel, fresh: Callable[[str], str]) -> list:
             lets[s.var] = subst(s.value, lets)
         body.append(replace(s, value=rewrite(s.value)) if isinstance(s, (l0.Store, l0.AtomicStore, l0.Let)) else s)
     return [*before, replace(p, body=tuple(body))] if before else [p]
+
+
+def mask_block(name: str, p: l0.Parallel, value: l0.Expr, fresh: Callable[[str], str]) -> list:
+    """The statements making the float32 buffer `name` of p's extents hold `value` at each element.
+    A vector (p of one variable) is the row maxima of a block of 32 columns, each the vector's
+    element (a value of indices is a 2-D block the reader makes; ±inf rows reduce exactly)."""
+    loc, at = value.loc, tuple(l0.Var(v, loc=p.loc) for v in p.vars)
+    if len(p.vars) == 2:
+        return [l0.Alloc(name, p.extents, "float32", "fragment", loc=loc),
+                l0.Parallel(p.vars, p.extents, (l0.Store(name, at, value, loc=loc),), loc=loc)]
+    wide, col = fresh(f"{name}_rows"), fresh("c")
+    return [l0.Alloc(wide, (p.extents[0], 32), "float32", "fragment", loc=loc),
+            l0.Parallel((*p.vars, col), (p.extents[0], 32), (l0.Store(wide, (*at, l0.Var(col, loc=loc)), value, loc=loc),),
+                        loc=loc),
+            l0.Alloc(name, p.extents, "float32", "fragment", loc=loc),
+            l0.Reduce("max", wide, name, 1, True, loc=loc)]
 
 
 def subst_nodes(e, values: dict):

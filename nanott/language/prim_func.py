@@ -15,6 +15,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC
 from nanott.language.builder import Builder
 from nanott.language.rewrite import rewrite
+from nanott.language.sizes import given, size
 from nanott.language.values import Buffer, TensorType, dtype, fold_int, normalize_dtype
 from nanott.languages import l0
 
@@ -28,6 +29,7 @@ class PrimFunc:
         self.__name__ = func.__name__
         self.__doc__ = func.__doc__
         self._kernel: l0.Kernel | None = None
+        self.sizes: dict[str, Any] = {}          # sizes given for T.dynamic and scalar parameters (sizes.py)
 
     def __repr__(self) -> str:
         code = self.func.__code__
@@ -53,7 +55,7 @@ def parse_prim_func(pf: PrimFunc) -> l0.Kernel:
     func = pf.func
     maker, args, shift, file = rewrite(func)
     free = closure(func)
-    with Builder(file) as b, traced(b):
+    with Builder(file) as b, traced(b), given(pf.sizes):
         params, buffers = parameters(b, pf, args, shift, free)
         maker(b, *free.values())(*buffers)
         return b.finish(func.__name__, params)
@@ -89,10 +91,9 @@ def parameters(b: Builder, pf: PrimFunc, args: ast.arguments, shift: int,
         ann = func.__annotations__.get(arg.arg)
         if isinstance(ann, str) and not isinstance(ann, dtype):       # T.int32 is a str too
             ann = eval(ann, func.__globals__, {**pf.scope, **free})
-        if isinstance(ann, dtype):
-            raise NanottError("NT304", f"the scalar parameter {arg.arg} is not supported by nanott "
-                                       "yet", hint="pass sizes as Python values (module constants "
-                                                   "or factory arguments)")
+        if isinstance(ann, dtype):               # a size TileLang takes at run time (sizes.py)
+            buffers.append(size(arg.arg, f"the scalar parameter {arg.arg}: {ann}"))
+            continue
         if not isinstance(ann, TensorType):
             raise NanottError("NT107", f"parameter {arg.arg} needs a T.Tensor annotation",
                               hint=f"{arg.arg}: T.Tensor((M, K), \"bfloat16\")")

@@ -11,8 +11,10 @@
           | Reduce(op, src: int, dst: int, dim: int, clear: bool)
           | For(...) | Let(var, value)
           | PrintCb(text: str, cb: int)            T.print of a buffer: its CB's block, as its lines name it
-  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int, line: Expr?)   in tiles;
-                 a line: only that row of each tile (a vector in one row of a tensor's matrix)
+  TileSlice ::= TileSlice(tensor, row: Expr, col: Expr, rows: int, cols: int, line: Expr?,
+                          start_row: Expr?)   in tiles; a line: only that row of each tile (a vector in
+                 one row of a tensor's matrix); a start row: the block's rows start at that row of
+                 the matrix, any row (row is its tile row), and rows past either end read as zero
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
           | Element(cb: int, src: TileSlice, row: Expr, col: Expr)   one element of a DRAM tensor, read
                                              by the reader: tile src through the one-page scratch cb,
@@ -28,7 +30,9 @@ Delta from L3 (made by C1 lower-shared-to-cb):
   + CopyCb         on-chip copy or cast between two CBs
   + TileSlice      the explicit tile-id algebra: the block's first tile row and column; with a line,
                    one row of those tiles (`lse[bz, by, bx * 64:(bx + 1) * 64]`: row by % 32 of the
-                   tiles, which other blocks' rows share), moved with the vector's row 0
+                   tiles, which other blocks' rows share), moved with the vector's row 0; with a
+                   start row, a read of a block whose first row is a value read from DRAM (TileLang's
+                   grouped cast: `X[row_offset + bx * 32, ...]`), moved row by row
   + Element        a let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`): the value
                    decides what the reader fetches next (a data-dependent load)
   ~ Kernel         gains `cbs`
@@ -71,9 +75,11 @@ class TileSlice:
     rows: int
     cols: int
     line: Expr | None = None
+    start_row: Expr | None = None
 
     def __str__(self):
         row = "" if self.line is None else f".row[{self.line}]"
+        row += "" if self.start_row is None else f".from_row[{self.start_row}]"
         return f"{self.tensor}.tiles[{self.row}, {self.col} +{self.rows}x{self.cols}]{row}"
 
 

@@ -7,7 +7,8 @@ read_to_cb and write_from_cb move a block of whole tiles (rows*32 x cols*32 elem
 (row, col)) and round to the dtype of the side written, as L3's copy did; copy_cb casts. A vector
 CB (1-D until C2 lays it in tiles) takes or gives row 0 of its tiles: a 1-D tensor's values; a
 slice with a line moves that one row of the tensor's tiles, to or from the vector (its row 0 from
-C2 on), and leaves the tiles' other rows as they are. Gemm,
+C2 on), and leaves the tiles' other rows as they are; a read slice with a start row takes rows*32
+rows from that row on, zeros for those past either end of the matrix (as L3's masked read). Gemm,
 fill, store and load are L3's rules on the CB's array, so L4 is bit-identical to L3.
 
 From here on DRAM tensors are whole tiles: each tensor is put as DRAM holds it when the run starts
@@ -83,6 +84,12 @@ class InterpL4(InterpL3):
     def tiles(self, t: l4.TileSlice, env: Env) -> np.ndarray:
         """The DRAM elements of a block of tiles: a view, so writing it writes the tensor."""
         row, col = (int(self.eval(x, env)) * TILE for x in (t.row, t.col))
+        if t.start_row is not None:              # rows from any row; past either end: zeros (a read)
+            a, first = env.buffers[t.tensor], int(self.eval(t.start_row, env))
+            out = np.zeros((t.rows * TILE, t.cols * TILE), a.dtype)
+            low, high = max(first, 0), min(first + t.rows * TILE, a.shape[0])
+            out[low - first:max(high - first, 0)] = a[low:max(high, low), col:col + t.cols * TILE]
+            return out
         if t.line is not None:                   # one row of the tiles: (1, cols * 32)
             row += int(self.eval(t.line, env))
             return env.buffers[t.tensor][row:row + 1, col:col + t.cols * TILE]

@@ -2,9 +2,10 @@
 
   Stmt ::= For | Let
          | CbReserve(cb: int, pages: int) | CbPush(cb, pages) | CbWait(cb, pages) | CbPop(cb, pages)
-         | NocReadPage(tensor, page: Expr, cb: int, slot: Expr, row: Expr?)   page -> the reserved
-                                                                   slot of cb (a row: that row of the page
-                                                                   -> row 0 of the slot, nothing else)
+         | NocReadPage(tensor, page: Expr, cb: int, slot: Expr, row: Expr?, to: Expr?)   page -> the
+                                                                   reserved slot of cb (a row: that row of
+                                                                   the page -> row `to` (0) of the slot,
+                                                                   nothing else)
          | NocWritePage(cb: int, slot: Expr, tensor, page: Expr, row: Expr?)  the waited slot of cb ->
                                                                    page (a row: row 0 of the slot -> that
                                                                    row of the page, the rest untouched)
@@ -43,7 +44,8 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   + CbReserve, CbPush, CbWait, CbPop     one node per CB call: the protocol a learner has to see
   + NocReadPage, NocWritePage            one tile page each, addressed by its page id in the tensor; or
                                          one row of it (a TileSlice's line): two transfers of 16
-                                         contiguous elements, one per face the row crosses
+                                         contiguous elements, one per face the row crosses (a
+                                         read of a block from any row: into row `to` of the slot)
   + NocReadBarrier, NocWriteBarrier      data lands in L1 only at its barrier; the simulator enforces it
   + Init                                 placed by D4: an L8 -> L8 pass adds nodes, never productions
   + When                                 cores of one kernel take different parts (a multicast's sender)
@@ -120,11 +122,12 @@ class NocReadPage:
     cb: int
     slot: Expr
     row: Expr | None = None
+    to: Expr | None = None
 
     def head(self):
         if self.row is not None:
             return (f"noc_async_read_row {self.tensor}.page[{self.page}].row[{self.row}] -> "
-                    f"cb{self.cb}.back[{self.slot}].row[0]")
+                    f"cb{self.cb}.back[{self.slot}].row[{0 if self.to is None else self.to}]")
         return f"noc_async_read_page {self.tensor}.page[{self.page}] -> cb{self.cb}.back[{self.slot}]"
 
 

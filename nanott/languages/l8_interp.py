@@ -109,9 +109,9 @@ class InterpL8(InterpL7):
                                         f"{k} writes in flight")
                 ring.pop(n)
                 yield Wait(s, (), s.loc)
-            case l8.NocReadPage(tensor, page, cb, slot, row):
+            case l8.NocReadPage(tensor, page, cb, slot, row, to):
                 env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env),
-                             None if row is None else self.index(row, env))
+                             None if row is None else self.index(row, env), 0 if to is None else self.index(to, env))
             case l8.NocWritePage(cb, slot, tensor, page, row):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.index(page, env),
                               None if row is None else self.index(row, env))

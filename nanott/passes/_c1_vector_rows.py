@@ -1,4 +1,5 @@
-"""A vector copied to or from one line of a tensor of more dims, for C1: the one row of tiles it is.
+"""Rows moved one at a time, for C1: a vector to or from one line of a tensor of more dims (the one
+row of tiles it is), and a block read from a row that is a value read from DRAM.
 
 A1 stores a tensor so that the lines copies move along lie along the rows of its stored matrix
 (_padding.CopyReach.order: a tensor copied only along one dim stores that dim last; a column
@@ -19,13 +20,20 @@ DRAM alignment (32 B on Wormhole, 64 B on Blackhole: a bfloat16 row read on Blac
 format (Bfp8_b: a face row's mantissas share an exponent stored apart from them); and a line that
 is a column of the stored matrix (the tensor is also copied in 2-D blocks, so A1 keeps its order):
 a column's 32 elements lie a face row apart, which the NoC cannot write without their neighbours.
+
+A read of whole tiles' worth of rows of a 2-D tensor whose first row is data (TileLang's grouped
+cast: `X[row_offset + row * blk_m, ...]`, row_offset a sum of group sizes, after P0a merged the
+blocks: `row_offset + bx * 32`) spans two rows of tiles, at a row known only when the reader has
+read the sizes. The slice gets that start row (`.from_row[...]`; its tile row is start // 32), and
+D3 moves each of its rows alone into its row of the block's tiles, the same face runs as a line.
+A write to such a row stays NT112: it would share tiles with the rows of other blocks around it.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from nanott.diagnostics import not_yet
-from nanott.ir import Loc, replace
+from nanott.ir import Loc, replace, walk
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
 from nanott.target import TILE, tile_bytes
@@ -33,20 +41,26 @@ from nanott.target import TILE, tile_bytes
 FACE_ROW = 16           # elements of a tile row in one face: one NoC transfer
 
 
+def row_bytes(c1: Any, tensor: str, reading: bool, loc: Loc) -> None:
+    """NT314 unless one face row of the tensor's tiles is whole bytes the NoC can move (a read:
+    a multiple of the target's DRAM alignment)."""
+    t = c1.tensors[tensor]
+    size, align = FACE_ROW * tile_bytes(t.dtype) / (TILE * TILE), c1.target.dram_alignment
+    if size != int(size) or reading and size % align:
+        raise not_yet(f"a copy of one row of {tensor}'s tiles in {t.layout.format}: a face row "
+                      f"of it is {size:g} B and a DRAM read on {c1.target.name} moves whole "
+                      f"{align} B", loc, "use float32 or bfloat16 for a tensor read one row at a time")
+
+
 def vector_row(c1: Any, r: l3.Region, loc: Loc, reading: bool) -> l4.TileSlice:
     """The DRAM side of a copy between a vector and the line `r` of a tensor: one row of a row of
     tiles (C1's LowerSharedToCb `c1` gives the tensors, the target and the tile algebra)."""
-    t = c1.tensors[r.buffer]
     matrix = c1.as_matrix(r, loc)
     if matrix.extents[0] != 1:
         raise not_yet(f"a copy of {r}, a column of {r.buffer}'s tiles ({r.buffer} is also copied in "
                       "2-D blocks, so it is stored as written)", loc,
                       f"copy a 2-D block of {r.buffer}, or copy {r.buffer} only along this dim")
-    row_bytes, align = FACE_ROW * tile_bytes(t.dtype) / (TILE * TILE), c1.target.dram_alignment
-    if row_bytes != int(row_bytes) or reading and row_bytes % align:
-        raise not_yet(f"a copy of one row of {r.buffer}'s tiles in {t.layout.format}: a face row "
-                      f"of it is {row_bytes:g} B and a DRAM read on {c1.target.name} moves whole "
-                      f"{align} B", loc, "use float32 or bfloat16 for a tensor read one row at a time")
+    row_bytes(c1, r.buffer, reading, loc)
     row, col = (build(*affine(x)) for x in matrix.starts)
     tiles = c1.tiles(l3.Region(r.buffer, (l3.Const(0, "int32"), col), (TILE, matrix.extents[1]),
                                loc=r.loc), loc, stored=True)
@@ -55,3 +69,19 @@ def vector_row(c1: Any, r: l3.Region, loc: Loc, reading: bool) -> l4.TileSlice:
         size = l3.Const(TILE, "int32")
         tile_row, line = l3.BinOp("//", row, size, loc=loc), l3.BinOp("%", row, size, loc=loc)
     return replace(tiles, row=tile_row, line=line)
+
+
+def row_window(c1: Any, r: l3.Region, starts: list, loc: Loc) -> l4.TileSlice | None:
+    """A read of whole tiles' worth of rows whose first row is a value read from DRAM, not a
+    multiple of 32 (its column start is): a TileSlice with that start row, which D3 moves one row
+    at a time, each to its row of the block's tiles; None for any other region."""
+    row = r.starts[0]
+    if len(c1.tensors[r.buffer].shape) != 2 or starts[0] is not None or starts[1] is None or not any(
+            isinstance(v, l3.Var) and v.name in c1.data for v in walk(row)):
+        return None
+    if any(n % TILE for n in r.extents):
+        return None                                            # C1's NT112 names the extent
+    row_bytes(c1, r.buffer, True, loc)
+    tile_row = l3.BinOp("//", row, l3.Const(TILE, "int32"), loc=loc)
+    return l4.TileSlice(r.buffer, tile_row, starts[1], r.extents[0] // TILE, r.extents[1] // TILE,
+                        start_row=row, loc=loc)

@@ -1,9 +1,14 @@
 """P0a's analysis: is a grid of blocks smaller than a tile a grid of independent rows?
 
 A kernel qualifies along grid dim d (block index b) when:
-  - b appears only as the start `b * m` of DRAM copies of m rows into (or out of) on-chip buffers
-    of m rows, along the dim that is the buffer's first (a vector may fill a column), m < 32 dividing 32 (TileLang's norms and
-    casts: `T.copy(A[bx * blk_m, 0], A_shared)`);
+  - b appears only as the start `b * m + c` of DRAM copies of m rows into (or out of) on-chip buffers
+    of m rows, along the dim that is the buffer's first (a vector may fill a column), m < 32 dividing
+    32 (TileLang's norms and casts: `T.copy(A[bx * blk_m, 0], A_shared)`); the offset c is the same
+    for every block along d (it uses neither b nor a value computed from b: the grouped cast's
+    `row_offset`, a sum of group sizes read from DRAM), so merged blocks read consecutive rows;
+  - or, inside a T.Parallel over the rows of row buffers (first variable i), as the tensor row
+    `b * m + i + c` (a row mask: `T.if_then_else(row * blk_m + i < n, ...)`): the rows a block
+    holds, numbered in the tensor, which a merged block numbers `b * 32 + i + c`;
   - the on-chip side of each such copy, and every on-chip buffer of first dim m ("row buffers"),
     holds those rows: copies move whole row blocks between row buffers and those DRAM rows only;
   - no operation mixes rows: reductions of a row buffer run along dim 1 into a row buffer; a
@@ -21,6 +26,7 @@ from typing import Any
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.passes._affine import affine
+from nanott.passes._p0a_tensor_rows import depends_on, map_tensor_rows, uses_any
 from nanott.target import TILE
 
 
@@ -30,6 +36,7 @@ class RowBlocks:
     var: str                 # its block index
     rows: int                # m, the rows of one block
     buffers: frozenset[str]  # the row buffers
+    varying: frozenset[str]  # b and the names whose values depend on it (no part of an offset c)
 
     @property
     def factor(self) -> int:
@@ -55,7 +62,8 @@ def candidate(k: l0.Kernel, d: int, b: str) -> RowBlocks | str | None:
     """RowBlocks, a reason (str) when b's blocks are small rows that still cannot merge, or None."""
     dram = {p.name for p in k.params}
     shapes = {s.name: s.shape for s in walk(k.body) if isinstance(s, l0.Alloc)}
-    starts = list(row_starts(k.body, b, dram, shapes))
+    varying = depends_on(k.body, b)
+    starts = list(row_starts(k.body, b, dram, shapes, varying))
     sizes = {m for m in starts if m}
     if len(sizes) != 1 or (m := sizes.pop()) >= TILE:
         return None
@@ -63,17 +71,18 @@ def candidate(k: l0.Kernel, d: int, b: str) -> RowBlocks | str | None:
         return f"{b} is used other than as the start of {m}-row copies"
     if TILE % m:
         return f"blocks of {m} rows do not divide the 32 rows of a tile"
+    rows = frozenset(name for name, shape in shapes.items() if shape[0] == m)
+    plan = RowBlocks(d, b, m, rows, varying)
+    k = map_tensor_rows(k, plan, lambda p, terms, const: l0.Const(0, "int32"))    # allowed: hidden
     on_chip = [s for r in regions(k.body) if r.buffer not in dram for s in r.starts]
     if other := next((x for x in on_chip + other_exprs(k.body) if uses(x, b)), None):
         return f"{b} is used in {other}, other than as the start of {m}-row copies"
-    rows = frozenset(name for name, shape in shapes.items() if shape[0] == m)
-    plan = RowBlocks(d, b, m, rows)
     inside = {id(x) for p in walk(k.body) if isinstance(p, l0.Parallel) for x in walk(p.body)}
     problem = next((p for s in walk(k.body) if id(s) not in inside and (p := mixes_rows(s, plan, dram))), None)
     return problem or plan
 
 
-def row_starts(body: tuple, b: str, dram: set[str], shapes: dict[str, tuple]):
+def row_starts(body: tuple, b: str, dram: set[str], shapes: dict[str, tuple], varying: frozenset[str]):
     """Per use of b in a DRAM copy's start: m when it starts the m rows of the on-chip side's
     first dim (its dims align with the region's last ones), else 0."""
     for s in walk(body):
@@ -85,7 +94,7 @@ def row_starts(body: tuple, b: str, dram: set[str], shapes: dict[str, tuple]):
             row = first_dim(tuple(r.extents), shapes.get(o.buffer, tuple(r.extents)))
             for dim, (start, n) in enumerate(zip(r.starts, r.extents)):
                 if uses(start, b):
-                    m = row_start(start, b, n)
+                    m = row_start(start, b, n, varying)
                     yield m if dim == row and o.buffer in shapes and shapes[o.buffer][0] == m else 0
 
 
@@ -100,10 +109,11 @@ def first_dim(extents: tuple[int, ...], shape: tuple[int, ...]) -> int:
     return row
 
 
-def row_start(start: Any, b: str, extent: int) -> int:
-    """m when `start` is b * m and the copy moves m along that dim, else 0."""
-    terms, const = affine(start)
-    if const == 0 and len(terms) == 1 and terms[0][0] == l0.Var(b) and terms[0][1] == extent:
+def row_start(start: Any, b: str, extent: int, varying: frozenset[str]) -> int:
+    """m when `start` is b * m + c (c of no value of b) and the copy moves m along that dim, else 0."""
+    terms, _ = affine(start)
+    rest = [a for a, _ in terms if a != l0.Var(b)]
+    if (l0.Var(b), extent) in terms and not any(uses_any(a, varying) for a in rest):
         return extent
     return 0
 
@@ -151,7 +161,7 @@ def is_access(x: Any) -> bool:
 
 
 def uses(x: Any, name: str) -> bool:
-    return any(isinstance(v, l0.Var) and v.name == name for v in walk(x))
+    return uses_any(x, {name})
 
 
 def regions(body: tuple) -> list[l0.Region]:

@@ -9,7 +9,9 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            tensor's region is in tile row 0: A1 lays a vector along row 0 of a row of tiles).
            A copy between a vector and a line of a tensor of more dims (`T.copy(logsum,
            lse[bz, by, bx * 64:(bx + 1) * 64])`, a one-column `X_amax[bx * 32 + i, by]` staged by
-           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py).
+           P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py). A read
+           whose first row is a value read from DRAM (`X[row_offset + bx * 32, by * 128]`), not
+           a multiple of 32, gets that row as its start row: it is moved row by row.
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
            as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
            and its place in that tile; the reader alone will read it (D1).
@@ -22,9 +24,10 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l3, l4
-from nanott.passes._affine import affine, build, divide, multiple_of
-from nanott.passes._cb_plan import cb_plan
-from nanott.passes._c1_vector_rows import vector_row
+from nanott.passes._affine import divide, multiple_of
+from nanott.passes._names import NameSupply, names_in
+from nanott.passes._c1_elements import element
+from nanott.passes._c1_vector_rows import row_window, vector_row
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -46,6 +49,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         self.in_let = False                   # in a let's value: a DRAM tensor's element is an Element
         self.multiples: dict[str, int] = {}   # let -> a number its value is a multiple of (copy starts)
         self.data: set[str] = set()           # lets whose value reads DRAM data (an Element, or such a let)
+        self.names, self.scratch = NameSupply(names_in(program)), {}     # tensor -> its scratch CB's name
 
     def visit_Kernel(self, k: l3.Kernel) -> l4.Kernel:
         body = self.visit(k.body)
@@ -74,7 +78,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             raise not_yet(f"a copy from {c.src} to {c.dst}, which differ in shape", c.loc,
                           "copy between regions of the same shape")
         if dst_on_chip and not src_on_chip:
-            tiles = vector_row(self, c.src, c.loc, True) if line else self.tiles(c.src, c.loc)
+            tiles = vector_row(self, c.src, c.loc, True) if line else self.tiles(c.src, c.loc, reading=True)
             return l4.ReadToCb(tiles, self.whole(c.dst, c.loc), loc=c.loc)
         if src_on_chip and not dst_on_chip:
             tiles = vector_row(self, c.dst, c.loc, False) if line else self.tiles(c.dst, c.loc)
@@ -93,7 +97,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                           f"copy all of {r.buffer} ({'x'.join(map(str, cb.shape))})")
         return cb.index
 
-    def tiles(self, r: l3.Region, loc: Loc, stored: bool = False) -> l4.TileSlice:
+    def tiles(self, r: l3.Region, loc: Loc, stored: bool = False, reading: bool = False) -> l4.TileSlice:
         """The DRAM side as a block of whole tiles: starts and extents divided by 32. A 1-D tensor
         is one row of tiles (A1): its region is tile row 0. A tensor of more dims is the matrix of
         its stored dims (A1's order), the leading ones folded into rows: the region must have
@@ -106,6 +110,8 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         elif len(r.starts) > 2 or self.tensors[r.buffer].layout.order:
             r = self.as_matrix(r, loc)
         starts = [divide(s, TILE, self.multiples) for s in r.starts]
+        if reading and (window := row_window(self, r, starts, loc)) is not None:
+            return window
         for s, tile_start in zip(r.starts, starts):
             if tile_start is None:
                 raise self.off_tile(s, r.buffer, loc)
@@ -124,9 +130,9 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                                "in every dimension")
         return NanottError("NT112", f"copy start {start} of {buffer} is a value read from DRAM, which need "
                            f"not be a multiple of {TILE}: a block from there spans two rows of tiles", loc,
-                           f"a copy moves whole {TILE}x{TILE} tiles: pad each group of rows to whole blocks "
-                           f"on the host, so the starts are multiples of {TILE} (examples/fused_moe.py); "
-                           "reading a block that starts mid-tile is not supported yet")
+                           f"a copy into DRAM moves whole {TILE}x{TILE} tiles: pad each group of rows to whole "
+                           f"blocks on the host, so the starts are multiples of {TILE} (examples/fused_moe.py); "
+                           "a read from such a row is moved row by row, a write is not supported yet")
 
     def as_matrix(self, r: l3.Region, loc: Loc) -> l3.Region:
         """An N-D region as a region of the tensor's stored matrix [prod(outer) * H, W]."""
@@ -179,27 +185,10 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
             self.data.add(s.var)
         return l4.Let(s.var, value, s.update, loc=s.loc)
 
-    def element(self, e: l3.Load) -> l4.Element:
-        """An element of a DRAM tensor: the tile of its stored matrix that holds it, and its row and
-        column in that tile, through the tensor's scratch CB (declared at its first element)."""
-        t = self.tensors[e.buffer]
-        name = f"{e.buffer}_elem"
-        if name not in self.index:
-            self.visit_Alloc(l3.Alloc(name, (TILE, TILE), t.dtype, "shared", cb_plan(
-                (TILE, TILE), t.dtype, 1, "scratch page: the reader reads elements through it"), loc=e.loc))
-        ones = tuple(1 for _ in e.indices)
-        region = self.as_matrix(l3.Region(e.buffer, e.indices, ones), e.loc) if len(e.indices) > 2 or \
-            t.layout.order else \
-            l3.Region(e.buffer, (l3.Const(0, "int32"), *e.indices) if len(e.indices) == 1 else e.indices, (1, 1))
-        (row, col), tile = (build(*affine(x)) for x in region.starts), l3.Const(TILE, "int32")
-        div = [l3.BinOp("//", self.visit(x), tile, loc=e.loc) for x in (row, col)]
-        mod = [l3.BinOp("%", self.visit(x), tile, loc=e.loc) for x in (row, col)]
-        return l4.Element(self.index[name], l4.TileSlice(e.buffer, *div, 1, 1, loc=e.loc), *mod, loc=e.loc)
-
     def visit_Load(self, e: l3.Load) -> l4.Load:
         loc = e.loc if e.loc != NOLOC else self.where
         if self.in_let and self.memory(e.buffer) != ON_CHIP:
-            return self.element(e)
+            return element(self, e)
         cb = self.cb(e.buffer, loc, "T.Parallel reads",
                      "copy it into a shared buffer first (T.copy into a T.alloc_shared buffer)")
         return self.rebuild(e, cb=cb)

@@ -8,7 +8,12 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            Writer, symmetrically: cb_wait_front, noc_async_write_page per tile, the write barrier,
            cb_pop_front. A slice with a line (one row of its tiles: a vector in one row of a
            tensor) moves that row of each page and row 0 of each slot (noc_async_read_row,
-           noc_async_write_row). generate_to_cb: cb_reserve_back, the values written into the reserved
+           noc_async_write_row). A read slice with a start row (a block from any row: the
+           grouped cast's `X[row_offset + bx * 32, ...]`) moves its rows one at a time: row i of
+           the block is row start + i of the matrix, read into row i % 32 of slot
+           (i // 32) * cols + j, under `when` the row lies inside the tensor; where the block runs
+           past an end, the reader first writes zeros into it (a generate_to_cb): L0 reads
+           zeros there. generate_to_cb: cb_reserve_back, the values written into the reserved
            block, cb_push_back (no NoC: nothing is read). Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
@@ -36,7 +41,7 @@ from nanott.ir import field_names, replace, walk
 from nanott.languages import l7, l8
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._rewriter import Rewriter
-from nanott.target import Target
+from nanott.target import TILE, Target
 
 CONSUMES, PRODUCES = ("peek", "take", "update"), ("give", "update")
 FREES = ("take", "update")
@@ -54,10 +59,33 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
 
     def visit_ReadToCb(self, r: l7.ReadToCb) -> list:
         n, loc = self.pages(r.cb), r.loc
+        if r.src.start_row is not None:
+            return [l8.CbReserve(r.cb, n, loc=loc), *self.window(r), l8.NocReadBarrier(loc=loc), l8.CbPush(r.cb, n, loc=loc)]
         line = self.visit(r.src.line) if r.src.line is not None else None
         noc = lambda page, slot: l8.NocReadPage(r.src.tensor, page, r.cb, slot, line, loc=loc)  # noqa: E731
         return [l8.CbReserve(r.cb, n, loc=loc), *self.tiles(r.src, r.cb, noc),
                 l8.NocReadBarrier(loc=loc), l8.CbPush(r.cb, n, loc=loc)]
+
+    def window(self, r: l7.ReadToCb) -> list:
+        """A block whose first row is any row (a slice's start row): row i of the block is row
+        start + i of the matrix, moved alone into row i % 32 of its tile (two 16-element runs); a
+        row past either end of the tensor is not read, and where the block runs past an end the
+        reader first writes zeros into the whole block (L0 reads zeros there)."""
+        s, loc, i, j = r.src, r.loc, self.names.numbered("i"), self.names.numbered("j")
+        tile_rows, tile_cols = self.tensors[s.tensor].layout.tiles
+        start, size = self.visit(s.start_row), const(TILE)
+        row = add(start, var(i))
+        page = add(mul(l8.BinOp("//", row, size), const(tile_cols)), add(s.col, var(j)))
+        slot = add(mul(l8.BinOp("//", var(i), size), const(s.cols)), var(j))
+        inside = l8.BinOp("and", l8.BinOp(">=", row, const(0)), l8.BinOp("<", row, const(tile_rows * TILE)))
+        read = l8.NocReadPage(s.tensor, page, r.cb, slot, l8.BinOp("%", row, size), l8.BinOp("%", var(i), size), loc=loc)
+        rows = l8.For(i, const(s.rows * TILE), "serial", 0, (l8.For(j, const(s.cols), "serial", 0, (
+            l8.When(inside, (read,), loc=loc),), loc=loc),), loc=loc)
+        past = l8.BinOp("or", l8.BinOp("<", start, const(0)),
+                        l8.BinOp(">", add(start, const(s.rows * TILE)), const(tile_rows * TILE)))
+        a, b = self.names.fresh("r"), self.names.fresh("c")
+        zeros = l8.GenerateToCb(r.cb, (a, b), (s.rows * TILE, s.cols * TILE), l8.Const(0.0, "float32"), loc=loc)
+        return [l8.When(past, (zeros,), loc=loc), rows]
 
     def visit_GenerateToCb(self, g: l7.GenerateToCb) -> list:
         n = self.pages(g.cb)

@@ -8,8 +8,12 @@ Changes:   a grid whose blocks are fewer than 32 rows (`blk_m = 1` or 8 in TileL
            and T.Parallel gets 32 rows, the grid dim ceildiv(g, 32 / m), and the kernel records the
            choice as `merged_rows = b: f blocks of m rows`. Lets of the kernel's top level that
            name a value of block indices (`row = bx`) are put in place of their uses first, when
-           only then the blocks qualify. Blocks of fewer than 32 rows that break
-           a rule are NT111, naming the rule; any other kernel is left as it is.
+           only then the blocks qualify. A copy start `b * m + c` whose offset c is the same for
+           all blocks along the dim (TileLang's grouped cast: `row_offset + row * blk_m`, a sum of
+           group sizes) becomes `b * 32 + c`, and a tensor row `b * m + i + c` in a T.Parallel
+           over the rows (a row mask `row * blk_m + i < n`) becomes `b * 32 + i + c`: the same
+           rows, numbered in the tensor. Blocks of fewer than 32 rows that break a rule are
+           NT111, naming the rule; any other kernel is left as it is.
 Preserves: every row's values: rows are computed independently, before and after; the rows a
            merged block adds past the tensor's end are masked copies (zero reads, skipped stores).
 Why:       Tensix computes on 32x32 tiles and reads DRAM in whole tiles; a block of one row would
@@ -21,8 +25,9 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError
 from nanott.ir import replace, walk
 from nanott.languages import l0
-from nanott.passes._affine import subst
+from nanott.passes._affine import affine, build, subst
 from nanott.passes._p0a_row_blocks import RowBlocks, row_blocks, why_not
+from nanott.passes._p0a_tensor_rows import map_tensor_rows
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -33,7 +38,7 @@ def merge_row_blocks(program: l0.Kernel, target: Target) -> l0.Kernel:
         program, plan = (named, found) if (found := row_blocks(named)) is not None else (program, None)
     if plan is not None:
         return MergeRowBlocks(plan).visit(program)
-    if (reason := why_not(program)) is not None:
+    if (reason := why_not(program) or why_not(inline_block_lets(program))) is not None:
         at = next((x.loc for x in walk(program.body) if isinstance(x, l0.Alloc) and x.shape[0] < TILE), program.loc)
         raise NanottError("NT111", f"blocks of fewer than {TILE} rows can share a tile only when their rows "
                           f"are independent, and here {reason}", at,
@@ -63,6 +68,7 @@ class MergeRowBlocks(Rewriter, src=l0.LANG, dst=l0.LANG):
         p = self.plan
         grid = list(k.grid)
         grid[p.dim] = -(-grid[p.dim] // p.factor)
+        k = map_tensor_rows(k, p, lambda _, terms, const: build(self.merged(terms), const))
         note = l0.Attr("merged_rows", f"{p.var}: {p.factor} blocks of {p.rows} row{'s' if p.rows > 1 else ''}", loc=k.loc)
         attrs = tuple(sorted((*k.attrs, note), key=lambda a: (a.key, a.value)))
         return replace(k, grid=tuple(grid), body=self.visit(k.body), attrs=attrs)
@@ -77,9 +83,13 @@ class MergeRowBlocks(Rewriter, src=l0.LANG, dst=l0.LANG):
         dims = [d for d, s in enumerate(r.starts) if var in _vars(s)]
         if not dims:
             return r
-        d, loc = dims[0], r.starts[dims[0]].loc
-        start = l0.BinOp("*", l0.Var(self.plan.var, loc=loc), l0.Const(TILE, "int32", loc=loc), loc=loc)
+        d = dims[0]
+        start = build(self.merged(affine(r.starts[d])[0]), affine(r.starts[d])[1])
         return replace(r, starts=_put(r.starts, d, start), extents=_put(r.extents, d, TILE))
+
+    def merged(self, terms: list) -> list:
+        """The terms of `b * m + ...` as those of `b * 32 + ...`: the same rows, merged blocks'."""
+        return [(a, TILE if a == l0.Var(self.plan.var) else c) for a, c in terms]
 
     def visit_Parallel(self, p: l0.Parallel) -> l0.Parallel:
         touched = {x.buffer for x in _accesses(p.body)} & self.plan.buffers

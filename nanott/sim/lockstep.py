@@ -271,9 +271,10 @@ class Lockstep(InterpL9):
                 for i in range(n):
                     env.scalars[var] = i
                     yield from self.exec_kernel_block(body, env)
-            case l9.NocReadPage(tensor, page, cb, slot, row):
+            case l9.NocReadPage(tensor, page, cb, slot, row, to):
                 env.noc.read(tensor, self.pages(page, env), env.cbs[cb], self.index(slot, env),
-                             None if row is None else self.pages(row, env), env.lanes)
+                             None if row is None else self.pages(row, env), env.lanes,
+                             0 if to is None else self.index(to, env))
             case l9.NocWritePage(cb, slot, tensor, page, row):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env),
                               None if row is None else self.pages(row, env))
@@ -343,10 +344,12 @@ class LaneTransfer(Transfer):
 class LockstepNoc(Noc):
     """Noc with one DRAM page id per core: a transfer moves a page on every core of the group."""
 
-    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None, lanes=None) -> None:
-        """`lanes`: the cores of the group reading (a branch of a fork), None for all."""
+    def read(self, tensor: str, pages: np.ndarray, ring: CbRing, slot: int, rows=None, lanes=None,
+             to: int = 0) -> None:
+        """`lanes`: the cores of the group reading (a branch of a fork), None for all; `to`: the L1
+        row a row read lands in."""
         self.reads.append(LaneTransfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
-                                       ring.back(slot, "noc_async_read_page"), rows, lanes))
+                                       ring.back(slot, "noc_async_read_page"), rows, to, lanes=lanes))
 
     def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None) -> None:
         self.writes.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
@@ -365,8 +368,8 @@ class LockstepNoc(Noc):
             lanes = slice(None) if getattr(t, "lanes", None) is None else t.lanes
             if t.row is None:
                 t.ring.pages[t.l1_page, lanes] = page
-            else:                               # row t.row[c] of core c's page -> its row 0
-                t.ring.pages[t.l1_page, lanes, 0] = page[np.arange(len(t.row)), t.row]
+            else:                               # row t.row[c] of core c's page -> its row t.to
+                t.ring.pages[t.l1_page, lanes, t.to] = page[np.arange(len(t.row)), t.row]
             t.ring.written[t.l1_page, lanes] = True
         self.reads = []
 

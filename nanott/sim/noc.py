@@ -74,7 +74,8 @@ class Transfer:
     page: int
     ring: CbRing
     l1_page: int
-    row: int | None = None      # one row: that row of the DRAM page <-> row 0 of the L1 page
+    row: int | None = None      # one row: that row of the DRAM page <-> row `to` of the L1 page
+    to: int = 0
 
 
 class Noc:
@@ -87,11 +88,11 @@ class Noc:
         self.mcasts: list = []              # sim/cooperation.Mcast, landed by land_mcasts
         self.coop = None                    # the run's sim/cooperation.Cooperation, for landing them
 
-    def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None) -> None:
+    def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None, to: int = 0) -> None:
         """noc_async_read_page: DRAM page (or one row of it) -> the ring's reserved slot (its row
-        0), when the barrier comes."""
+        `to`), when the barrier comes."""
         page = self.dram.page(tensor, page, "noc_async_read_page")
-        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row))
+        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row, to))
 
     def write(self, ring: CbRing, slot: int, tensor: str, page: int, row: int | None = None) -> None:
         """noc_async_write_page: the ring's waited slot (its row 0) -> DRAM page (or one row of it,
@@ -106,7 +107,7 @@ class Noc:
             if t.row is None:
                 t.ring.pages[t.l1_page] = page
             else:                           # the rest of the L1 page keeps what it held
-                t.ring.pages[t.l1_page][0] = page[t.row]
+                t.ring.pages[t.l1_page][t.to] = page[t.row]
             t.ring.written[t.l1_page] = True
         self.reads = []
 
