@@ -240,3 +240,34 @@ class Cooperation:
             for s, targets in zip(senders, rows):
                 for r in targets:
                     self.raised_by[(self.cores[r], sem)].append(self.cores[s])
+
+
+def alike(program: Any) -> dict[tuple[int, int], int]:
+    """core -> class: cores of one class run the same statements (the same block count, the same
+    `if`s) with partners of one class (the cores they raise or multicast to, and the cores that
+    raise or multicast to them), so they keep the same time: the classes of partition refinement,
+    from the `if`s up, until no class splits. Unknown when an `if`, a raised core or a rectangle
+    reads more than a core's runtime values."""
+    conds = [x.cond for x in walk(program.kernels) if isinstance(x, l8.When)]
+    works = program.work.cores
+    out: dict[tuple, list] = {w.core: [] for w in works}
+    for w in works:
+        env = core_env(w)
+        for k in program.kernels:
+            for s in active(k.body, env, (l8.SemInc, l8.McastPages, l8.SemSetMcast)):
+                targets = ([(value(s.at_x, env), value(s.at_y, env))] if isinstance(s, l8.SemInc)
+                           else rect_cores(*(value(getattr(s.rect, f), env) for f in ("x0", "y0", "x1", "y1"))))
+                out[w.core] += [(type(s).__name__, k.role, t) for t in targets]
+    into: dict[tuple, list] = {w.core: [] for w in works}
+    for c, edges in out.items():
+        for kind, role, t in edges:
+            into.setdefault(t, []).append((kind, role, c))
+    key = {w.core: (w.count, *(bool(value(c, core_env(w))) for c in conds)) for w in works}
+    while True:
+        new = {c: (key[c], tuple(sorted((k, r, key.get(t)) for k, r, t in out[c])),
+                   tuple(sorted((k, r, key.get(s)) for k, r, s in into[c]))) for c in key}
+        ids = {v: i for i, v in enumerate(dict.fromkeys(new.values()))}
+        new = {c: ids[v] for c, v in new.items()}
+        if len(set(new.values())) == len(set(key.values())):
+            return new
+        key = new

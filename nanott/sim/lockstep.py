@@ -41,7 +41,7 @@ from nanott.languages.printed import block_lines
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import forks, loops
 from nanott.sim.cb_ring import CbRing
-from nanott.sim.cooperation import Unknown, core_env, value
+from nanott.sim.cooperation import Unknown, alike
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.forks import GroupEnv
 from nanott.sim.loops import widen
@@ -72,14 +72,19 @@ class Lockstep(InterpL9):
 
     def groups(self, program: l9.Program) -> dict[tuple, list]:
         """The cores by block count (they take the same path through every loop), and, unless the
-        group forks at D3b's ifs, by the ifs they take (D3b's roles)."""
+        group forks at D3b's ifs, by the ifs they take (D3b's roles) with partners of one group
+        each (cooperation.alike: a timed group's cores must keep the same time)."""
         groups = defaultdict(list)
-        conds = [] if self.fork else [x.cond for x in walk(program.kernels) if isinstance(x, l9.When)]
+        if self.fork:
+            for work in program.work.cores:
+                groups[(work.count,)].append(work)
+            return groups
+        try:                                       # cores that take the same ifs (D3b's roles), with alike partners
+            classes = alike(program)
+        except Unknown:
+            raise Diverged("an if or a partner core reads more than the core's runtime values") from None
         for work in program.work.cores:
-            try:
-                groups[(work.count, *(bool(value(c, core_env(work))) for c in conds))].append(work)
-            except Unknown:
-                raise Diverged("an if reads more than the core's runtime values") from None
+            groups[(work.count, classes[work.core])].append(work)
         return groups
 
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
