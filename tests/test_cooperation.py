@@ -20,6 +20,7 @@ from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
 from nanott.passes.f1_verify import verify
 from nanott.sim import lockstep
+from nanott.sim.cooperation import active, core_env
 from nanott.sim.cycles import simulate_timed
 from nanott.sim.errors import DeadlockError, ProtocolError
 from nanott.target import WORMHOLE_N150
@@ -85,6 +86,20 @@ def test_multicast_gemm_matches_numpy_in_lockstep_and_reference(gemm):
     assert np.array_equal(out["C"], ref_out["C"])        # same arithmetic, bit for bit
 
 
+def test_no_core_sends_two_blocks(gemm):
+    """Rows share A and columns share B: the rows at y % 4 == 0 send from their last core and the
+    columns at x % 4 == 3 from theirs, so every core multicasts at most one block, and every core
+    of a row (column) but its sender receives the row's (column's) block from it."""
+    program, _, _ = gemm
+    reader = program.kernel("reader").body
+    sends = {w.core: {m.cb for m in active(reader, core_env(w), (l9.McastPages,))} for w in program.work.cores}
+    assert max(len(cbs) for cbs in sends.values()) == 1
+    assert sorted(x for (x, y), cbs in sends.items() if cbs == {0}) == [0, 0, 0, 3]
+    for cb, axis in ((0, 1), (1, 0)):                 # one sender per row for cb0, per column for cb1
+        lines = [k[axis] for k, cbs in sends.items() if cb in cbs]
+        assert sorted(lines) == [0, 1, 2, 3]
+
+
 def test_multicast_reads_dram_once_per_row_and_column(gemm):
     """Without D3b every core reads its A and B blocks; with it one core per row (column) does."""
     program, inputs, kernel = gemm
@@ -103,7 +118,8 @@ def test_a_missing_increment_is_a_deadlock_naming_the_semaphore(gemm):
         InterpL9().run(broken, {k: v.copy() for k, v in inputs.items()})
     text = str(e.value)
     assert "noc_semaphore_wait sem0 == 3" in text
-    assert "semaphore sem0 of core (0, 0) is 0, waits for 3; never raised" in text
+    # row 0's sender is its last core (D3b spreads the senders: core (0, 0) sends B)
+    assert "semaphore sem0 of core (3, 0) is 0, waits for 3; never raised" in text
     assert "raised by the reader kernel(s) of other cores" in text
 
 
@@ -168,8 +184,9 @@ def moved(program, **corner):
 def test_f1_rejects_a_rectangle_that_holds_its_sender_or_leaves_the_grid(gemm):
     program, _, _ = gemm
     me = l9.CoreArg("logical_x")
-    with pytest.raises(CheckError, match="the rectangle holds its sender"):
-        verify(moved(program, x0=me), WORMHOLE_N150)
+    row = l9.BinOp("*", l9.BinOp("//", me, l9.Const(4, "int32")), l9.Const(4, "int32"))
+    with pytest.raises(CheckError, match="the rectangle holds its sender"):    # the whole row of 4
+        verify(moved(program, x0=row, x1=l9.BinOp("+", row, l9.Const(3, "int32"))), WORMHOLE_N150)
     with pytest.raises(CheckError, match="is not inside the 8x8 core grid"):
         verify(moved(program, x1=l9.BinOp("+", me, l9.Const(9, "int32"))), WORMHOLE_N150)
 

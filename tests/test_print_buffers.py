@@ -22,6 +22,8 @@ from conftest import ROOT
 from nanott import api, pipeline
 from nanott.backends.metalium.api import VERSIONS
 from nanott.diagnostics import NanottError
+from nanott.ir import walk
+from nanott.languages import l0, l4
 from nanott.loader import load_kernel
 from nanott.target import WORMHOLE_N150
 
@@ -105,13 +107,16 @@ def test_every_level_prints_the_tiles_numpy_expects(programs, inputs, level, cap
 @pytest.mark.parametrize("release", list(VERSIONS))
 def test_g1_prints_tiles_from_the_unpack_thread(programs, release):
     """Each tile of each printed CB: TSLICE(cb, tile, SliceRange::hw0_32_8()) in DPRINT_UNPACK,
-    after the cb_wait_front D3 puts before it; scalars stay DPRINT_MATH; no DPRINT elsewhere."""
+    after the cb_wait_front D3 puts before it; scalars stay DPRINT_MATH; no DPRINT elsewhere.
+    The K loop's prints stand twice in the code: D5a peels the loop's first trip (the spilled
+    accumulator starts from zeros in DST there), and the peeled trip prints what the first trip did."""
     from nanott.passes.g1_emit_metalium import emit_metalium
     files = emit_metalium(programs["F1"], dataclasses.replace(WORMHOLE_N150, release=release))
     compute = files["compute.cpp"]
     tiles = re.findall(r"TSLICE\((cb_\w+), (\d+), SliceRange::hw0_32_8\(\)\)", compute)
-    assert tiles == [("cb_A_s", "0"), ("cb_B_s", "0"), ("cb_B_s", "1"), ("cb_C_l", "0"), ("cb_C_l", "1")]
-    assert compute.count("DPRINT_UNPACK(") == len(tiles) + 3                     # + one header per print
+    trip = [("cb_A_s", "0"), ("cb_B_s", "0"), ("cb_B_s", "1")]
+    assert tiles == trip + trip + [("cb_C_l", "0"), ("cb_C_l", "1")]
+    assert compute.count("DPRINT_UNPACK(") == len(tiles) + 5                     # + one header per print
     lines = compute.splitlines()
     first = next(i for i, x in enumerate(lines) if "TSLICE(cb_A_s" in x)
     assert "cb_wait_front(cb_A_s, 1)" in "".join(lines[first - 2:first])
@@ -155,15 +160,18 @@ def test_a_print_anywhere_after_a_write_prints_at_l9_what_l0_prints(variant, tmp
 
 
 def test_the_ir_draws_and_dumps_the_prints(programs):
-    """Every level shows the print statement, the pictures draw it in T.print's colour, and the JSON
-    dump loads back equal."""
+    """Every level shows the print statement, the pictures draw each print in T.print's colour (3 in
+    the source; from D5a on 5, as the K loop's first trip is peeled), and the JSON dump loads back
+    equal."""
     from nanott.backends import graphviz as gv
     from nanott.backends import json as ir_json
     for level in pipeline.LANGUAGES:
         stage = api.stage_for_level(level).id
         text = str(programs[stage])
         assert ('print "acc", C_l' if level < "L4" else 'print "acc", cb') in text, level
-        assert gv.to_dot(programs[stage], gv.READABLE).source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == 3
+        prints = sum(isinstance(x, (l0.PrintBuffer, l4.PrintCb)) for x in walk(programs[stage]))
+        assert prints == (5 if level == "L9" else 3), (level, prints)       # D5a is an L9 pass
+        assert gv.to_dot(programs[stage], gv.READABLE).source.count(f'fillcolor="{gv.COLOURS["debug"]}"') == prints
         assert ir_json.load(ir_json.dump(programs[stage], level, stage))[0] == programs[stage]
 
 

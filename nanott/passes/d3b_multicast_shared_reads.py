@@ -8,11 +8,18 @@ Changes:   a block read (after D3a: `cb_reserve_back c, n`, its page reads, the 
              sender:    its reads; barrier; wait ready == receivers; ready := 0;
                         multicast the pages to the rectangle; valid := 1 on the rectangle
              receiver:  valid := 0; raise the sender's ready by one; wait valid == 1
+           With several CBs in a step, every receiver's raise comes first, then every sender's
+           part, then every receiver's wait: a core that receives one block and sends another
+           tells its sender it is ready before it waits for its own receivers (no cycle of waits,
+           and no sender waits for a block it does not need).
            Which reads are shared is found by evaluating each read's page ids on every core of
            the work split over its loops (a page id affine in the step's loop variables: two
            values of each decide it), never from names. The groups of cores with equal page ids
            must be runs of W cores along x (or H along y) starting at multiples of W (H); the
-           IR states the decision in the `multicast` note.
+           IR states the decision in the `multicast` note. Each run sends from its first core,
+           except where rows share one block and columns another: there the rows at y % H == 0
+           send from their last core and the columns at x % W == W - 1 from theirs, so that no
+           core reads and multicasts two blocks (spread()).
 Preserves: every page each core finds in its CB, and when it pushes it; compute and writer.
 Why:       with every core reading its own A and B blocks, a GEMM moves M*K*N/bn + K*N*M/bm
            bytes from DRAM, many times the operands; DRAM bandwidth then binds long before the
@@ -84,29 +91,29 @@ class Plan:
                 j += 1
             runs.append(body[i:j])
             i = j
-        new, after = [], []
-        for run in runs:
-            groups = self.groups(run, lets, loops)
+        found = [(run, self.groups(run, lets, loops)) for run in runs]
+        flips = spread({g[0]: g[1] for _, g in found if g is not None})
+        new, raises, sends, waits = [], [], [], []
+        for run, groups in found:
             if groups is None:
                 new += run
                 continue
             ready, valid, self.sems = self.sems, self.sems + 1, self.sems + 2
-            sender, rect, is_sender, receiver, receivers, text = groups
+            sender, rect, is_sender, receiver, receivers, text = senders(*groups, flips.get(groups[0]))
             new += [run[0], l8.When(is_sender, run[1:], loc=run[0].loc)]
-            after += [l8.When(is_sender, (l8.SemWait(ready, receivers), l8.SemSet(ready, 0),
-                                          l8.McastPages(run[0].cb, run[0].pages, rect),
-                                          l8.SemSetMcast(valid, 1, rect)), loc=run[0].loc),
-                      l8.When(receiver, (l8.SemSet(valid, 0), l8.SemInc(ready, *sender),
-                                                          l8.SemWait(valid, 1)), loc=run[0].loc)]
+            raises.append(l8.When(receiver, (l8.SemSet(valid, 0), l8.SemInc(ready, *sender)), loc=run[0].loc))
+            sends.append(l8.When(is_sender, (l8.SemWait(ready, receivers), l8.SemSet(ready, 0),
+                                             l8.McastPages(run[0].cb, run[0].pages, rect),
+                                             l8.SemSetMcast(valid, 1, rect)), loc=run[0].loc))
+            waits.append(l8.When(receiver, (l8.SemWait(valid, 1),), loc=run[0].loc))
             self.notes.append(f"cb{run[0].cb}'s block read once per {text} and multicast "
                               f"(sem{ready} ready, sem{valid} valid)")
-        if not after:
+        if not sends:
             return body
-        return (*new, body[barrier], *after, *body[barrier + 1:])
+        return (*new, body[barrier], *raises, *sends, *waits, *body[barrier + 1:])
 
-    def groups(self, run: tuple, lets: dict, loops: tuple) -> tuple | None:
-        """The sharing of one block read: (sender xy, rectangle, is-sender, is-receiver, receivers,
-        text), or None."""
+    def groups(self, run: tuple, lets: dict, loops: tuple) -> tuple[int, int] | None:
+        """The sharing of one block read: (axis, run length), or None."""
         reads = [x for x in walk(run[1:]) if isinstance(x, l8.NocReadPage)]
         inner = {s.var: s for r in run[1:] for s in walk(r) if isinstance(s, l8.For)}
         step_vars = {lp.var: lp for lp in loops[1:]} | inner
@@ -154,8 +161,8 @@ def substituted(e: Any, lets: dict, keep: set) -> Any:
     return e
 
 
-def rectangle(groups: list[list], cores: set) -> tuple | None:
-    """Runs of W cores along x from multiples of W (or H along y): the expressions that say so."""
+def rectangle(groups: list[list], cores: set) -> tuple[int, int] | None:
+    """Runs of W cores along x from multiples of W (axis 0), or of H along y (axis 1): (axis, W or H)."""
     if len(groups) == len(cores):
         return None
     for axis in (0, 1):
@@ -164,14 +171,40 @@ def rectangle(groups: list[list], cores: set) -> tuple | None:
                  and sorted(p[axis] for p in g) == list(range(min(p[axis] for p in g), min(p[axis] for p in g) + size))
                  and min(p[axis] for p in g) % size == 0 for g in groups)
         if ok and size > 1:
-            me = [l8.CoreArg("logical_x"), l8.CoreArg("logical_y")]
-            first = op("*", op("//", me[axis], c(size)), c(size))
-            sender = list(me)
-            sender[axis] = first
-            lo, hi = list(me), list(me)
-            lo[axis], hi[axis] = op("+", first, c(1)), op("+", first, c(size - 1))
-            at = op("%", me[axis], c(size))
-            text = f"{'row' if axis == 0 else 'column'} of {size} cores"
-            return (tuple(sender), l8.Rect(*lo, *hi), op("==", at, c(0)), op("!=", at, c(0)), size - 1,
-                    text)
+            return axis, size
     return None
+
+
+ME = (l8.CoreArg("logical_x"), l8.CoreArg("logical_y"))
+
+
+def spread(sizes: dict[int, int]) -> dict[int, tuple[Any, str]]:
+    """Where rows of W cores share one CB's block and columns of H cores another's, the first
+    core of a row would also be the first of its column for the rows at y % H == 0: it would read
+    and multicast both blocks, twice the others' NoC traffic (its NIU binds the GEMM). So those
+    rows send from their last core, and the columns at x % W == W - 1 from theirs, which leaves
+    every core at most one block to send. Per axis: (flip, 1 on the runs that send from their last
+    core, else 0, as integer arithmetic: (H - 1 - y % H) // (H - 1) is 1 only at y % H == 0; the
+    words for the note)."""
+    if sizes.keys() != {0, 1}:
+        return {}
+    w, h = sizes[0], sizes[1]
+    return {0: (op("//", op("-", c(h - 1), op("%", ME[1], c(h))), c(h - 1)), f"by its last core where y % {h} == 0"),
+            1: (op("//", op("%", ME[0], c(w)), c(w - 1)), f"by its last core where x % {w} == {w - 1}")}
+
+
+def senders(axis: int, size: int, flip: tuple[Any, str] | None) -> tuple:
+    """(sender xy, rectangle, is-sender, is-receiver, receivers, text) of runs of `size` cores along
+    `axis`, each sending from its first core, or from its last where `flip` is 1."""
+    first = op("*", op("//", ME[axis], c(size)), c(size))
+    at = op("%", ME[axis], c(size))
+    where = c(0) if flip is None else op("*", flip[0], c(size - 1))
+    sender, lo, hi = list(ME), list(ME), list(ME)
+    if flip is None:
+        sender[axis], lo[axis], hi[axis] = first, op("+", first, c(1)), op("+", first, c(size - 1))
+    else:
+        sender[axis] = op("+", first, where)
+        lo[axis] = op("-", op("+", first, c(1)), flip[0])
+        hi[axis] = op("-", op("+", first, c(size - 1)), flip[0])
+    text = f"{'row' if axis == 0 else 'column'} of {size} cores" + ("" if flip is None else f", {flip[1]}")
+    return tuple(sender), l8.Rect(*lo, *hi), op("==", at, where), op("!=", at, where), size - 1, text

@@ -15,8 +15,11 @@ Changes:   an accumulator that D5 spills to its CB after every step of a loop st
            reloads forced into the loop (copy_tile_init, the srcA reconfiguration) go, and the
            matmul's init is hoisted before the loop. When the accumulator does not fit one DST
            section (D5 split it into batches), it is spilled and reloaded as before, and the
-           program's attributes say so (`dst-accumulator`), as they say which CB was kept.
-Preserves: every number, bit for bit: only a float32 CB is kept, with a float32 DST
+           program's attributes say so (`dst-accumulator`), as they say which CB was kept; but
+           the first trip of its loop fills the DST with zeros instead of reloading the zeros
+           packed before the loop, and the last packs straight into the CB the section after the
+           loop only copied it to, when those sections do only that (_d5a_peel.py).
+Preserves: every number, bit for bit: only a float32 CB is kept or peeled, with a float32 DST
            (fp32_dest_acc), where the pack and the reload it saves are exact (a Float32 CB reloads
            through UnpackToDestFp32); the reader and the writer; the order of the math.
 Why:       Tenstorrent's matmul kernels keep the output subblock in DST across the whole K loop
@@ -29,6 +32,7 @@ from typing import Any
 
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l9
+from nanott.passes._d5a_peel import peel_all
 from nanott.passes._dst_pages import slots
 from nanott.passes.d4_insert_compute_init import InsertComputeInit
 from nanott.sim.engine import HW_STARTUP, State, formats_of, needs
@@ -48,11 +52,15 @@ def keep_accumulators_in_dst(program: l9.Program, target: Target) -> l9.Program:
     notes = [l9.Attr("dst-accumulator", f"{name[c]} kept in DST across its loop (its CB cb{c} removed)")
              for c in kept]
     cap = program.compute.dst_tiles
+    spills = spilled(body, floats - set(kept))
+    peeled: dict[int, str] = {}
+    body = tuple(live(list(peel_all(body, {c for c, _ in spills}, {cb.index: cb.plan.format for cb in program.cbs},
+                                    peeled))))
     notes += [l9.Attr("dst-accumulator", f"{name[c]} (cb{c}) spilled and reloaded every step: " + (
         f"its {pages} tiles exceed one DST section of {cap}" if pages > cap else
-        "the code around its loop uses the DST slots in another order"))
-        for c, pages in spilled(body, floats - set(kept))]
-    if kept:
+        "the code around its loop uses the DST slots in another order") + (f"; {peeled[c]}" if c in peeled else ""))
+        for c, pages in spills]
+    if kept or peeled:
         body = place_inits(body, formats_of(program))
     kernels = tuple(replace(k, body=body) if k is compute else k for k in program.kernels)
     left = [cb for cb in program.cbs if cb.index not in kept]
@@ -190,16 +198,18 @@ def spilled(body: tuple, cbs: set[int]) -> list[tuple[int, int]]:
 
 
 def place_inits(body: tuple, formats: dict[int, str]) -> tuple:
-    """The compute kernel's inits placed again: a startup for the first op's CBs, then D4's
-    placement over the DST calls (hoisted as far as nothing changes them)."""
+    """The compute kernel's inits placed again: a startup for the CBs of the first op that reads
+    CBs (two at most) and of the first pack, then D4's placement over the DST calls (hoisted as
+    far as nothing changes them). The first op's alone, as D4's startup: CBs of later ops could
+    set a format that op's own init sets again, and D4's hoisting then puts a needless reconfig
+    before the loop around them."""
     ops = [x for x in walk(body) if isinstance(x, l9.DST_OPS) and needs(x, formats)]
-    ins = [cb for x in ops for cb in (getattr(x, "a_cb", None), getattr(x, "b_cb", None), getattr(x, "cb", None))
-           if cb is not None and not isinstance(x, l9.PackTile)]
+    reads = [[cb for cb in (getattr(x, "a_cb", None), getattr(x, "b_cb", None), getattr(x, "cb", None))
+              if cb is not None] for x in ops if not isinstance(x, l9.PackTile)]
     out = next(x.cb for x in ops if isinstance(x, l9.PackTile))
-    first = list(dict.fromkeys(ins))[:2] or [out]
+    first = list(dict.fromkeys(next((r for r in reads if r), [])))[:2] or [out]
     startup = l9.Init(HW_STARTUP, (*first, out), loc=body[0].loc)
-    stripped = strip(body)
-    placed, _ = InsertComputeInit(formats).place(stripped, State().after(startup, formats))
+    placed, _ = InsertComputeInit(formats).place(strip(body), State().after(startup, formats))
     return (startup, *placed)
 
 

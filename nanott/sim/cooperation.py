@@ -106,7 +106,14 @@ class Cooperation:
         self.cores = cores = [w.core for w in program.work.cores]
         self.ids = {c: i for i, c in enumerate(cores)}                # core -> its row in `values`
         self.record = True                                            # keep who raised what (False: lockstep)
-        sems = [x.sem for x in walk(program.kernels) if isinstance(x, SEM_CALLS)]
+        self.raisers: dict[int, set] = {}                             # sem -> the roles whose kernels raise it
+        sems = []
+        for k in program.kernels:
+            for x in walk(k.body):
+                if isinstance(x, SEM_CALLS):
+                    sems.append(x.sem)
+                if isinstance(x, (l8.SemInc, l8.SemSetMcast)):
+                    self.raisers.setdefault(x.sem, set()).add(k.role)
         self.values = np.zeros((len(cores), max(sems, default=-1) + 1), dtype=np.int64)
         self.at = np.full((max(c[0] for c in cores) + 1, max(c[1] for c in cores) + 1), -1)
         for c, i in self.ids.items():
@@ -117,11 +124,6 @@ class Cooperation:
         self.raised_by: dict[tuple, list] = defaultdict(list)     # (core, sem) -> cores that raised it
         self.rings: dict[tuple, tuple[dict[int, Any], int | None]] = {}   # core -> its CBs, its lane
         self.finished: set[tuple] = set()
-        self.raisers = {}                                          # sem -> the roles whose kernels raise it
-        for k in program.kernels:
-            for x in walk(k.body):
-                if isinstance(x, (l8.SemInc, l8.SemSetMcast)):
-                    self.raisers.setdefault(x.sem, set()).add(k.role)
 
     def core_ready(self, core: tuple, cbs: dict[int, Any], lane: int | None = None) -> None:
         self.rings[core] = (cbs, lane)
@@ -238,3 +240,34 @@ class Cooperation:
             for s, targets in zip(senders, rows):
                 for r in targets:
                     self.raised_by[(self.cores[r], sem)].append(self.cores[s])
+
+
+def alike(program: Any) -> dict[tuple[int, int], int]:
+    """core -> class: cores of one class run the same statements (the same block count, the same
+    `if`s) with partners of one class (the cores they raise or multicast to, and the cores that
+    raise or multicast to them), so they keep the same time: the classes of partition refinement,
+    from the `if`s up, until no class splits. Unknown when an `if`, a raised core or a rectangle
+    reads more than a core's runtime values."""
+    conds = [x.cond for x in walk(program.kernels) if isinstance(x, l8.When)]
+    works = program.work.cores
+    out: dict[tuple, list] = {w.core: [] for w in works}
+    for w in works:
+        env = core_env(w)
+        for k in program.kernels:
+            for s in active(k.body, env, (l8.SemInc, l8.McastPages, l8.SemSetMcast)):
+                targets = ([(value(s.at_x, env), value(s.at_y, env))] if isinstance(s, l8.SemInc)
+                           else rect_cores(*(value(getattr(s.rect, f), env) for f in ("x0", "y0", "x1", "y1"))))
+                out[w.core] += [(type(s).__name__, k.role, t) for t in targets]
+    into: dict[tuple, list] = {w.core: [] for w in works}
+    for c, edges in out.items():
+        for kind, role, t in edges:
+            into.setdefault(t, []).append((kind, role, c))
+    key = {w.core: (w.count, *(bool(value(c, core_env(w))) for c in conds)) for w in works}
+    while True:
+        new = {c: (key[c], tuple(sorted((k, r, key.get(t)) for k, r, t in out[c])),
+                   tuple(sorted((k, r, key.get(s)) for k, r, s in into[c]))) for c in key}
+        ids = {v: i for i, v in enumerate(dict.fromkeys(new.values()))}
+        new = {c: ids[v] for c, v in new.items()}
+        if len(set(new.values())) == len(set(key.values())):
+            return new
+        key = new

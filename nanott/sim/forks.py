@@ -36,16 +36,33 @@ class GroupEnv(KernelEnv):
     """A kernel running for a lockstep group; `lanes`: the group's cores (their indices) a branch
     runs on, None for all of them."""
     lanes: np.ndarray | None = None
+    rows: np.ndarray | None = None      # its cores' rows in the semaphore table, once asked for
 
     def narrowed(self, lanes: np.ndarray) -> "GroupEnv":
-        """This env on some of its lanes: every per-core scalar sliced to them."""
-        width = len(self.scalars["core.start"])
-        sub = self.child()
-        for name, v in self.scalars.items():
-            if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) == width:
-                sub.scalars[name] = v[lanes]
-        sub.lanes = lanes if self.lanes is None else self.lanes[lanes]
-        return sub
+        """This env on some of its lanes: every per-core scalar sliced to them (when first read)."""
+        return GroupEnv(self.buffers, Sliced(self.scalars, lanes), self.where, self.core, self.role,
+                        self.cbs, self.noc, lanes if self.lanes is None else self.lanes[lanes])
+
+    @property
+    def key(self) -> tuple:
+        """Which cores of which group it runs for, as a dict key."""
+        return self.core, None if self.lanes is None else self.lanes.tobytes()
+
+
+class Sliced(dict):
+    """A branch's scalars: the group's, each per-core value sliced to the branch's lanes the first
+    time it is read; what the branch sets (loop variables, lets) is its own."""
+
+    def __init__(self, group: dict, lanes: np.ndarray):
+        super().__init__()
+        self.group, self.lanes, self.width = group, lanes, len(group["core.start"])
+
+    def __missing__(self, name: str) -> Any:
+        v = self.group[name]
+        if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) == self.width:
+            v = v[self.lanes]
+        self[name] = v
+        return v
 
 
 def runs(stmts: tuple) -> list[tuple[bool, tuple]]:

@@ -11,7 +11,11 @@ What is shared is what lockstep makes equal: the CB counters and pointers, the D
 the engine configuration, the NoC's in-flight list. Every protocol rule InterpL8 and InterpL9
 check is checked here by the same code, once for the group, since each core would make the same
 calls in the same order. Where cores of a group would differ (a loop extent, a CB slot or a DST
-index that is not the same on every core), `Diverged` is raised.
+index that is not the same on every core), `Diverged` is raised. D3b's `if`s, which hold on a
+multicast's sender and not on its receivers, fork the group instead (sim/forks.py): the cores that
+take the same bodies run them as a branch, the branches interleaved, and the group goes on after.
+Semaphores are rows of one table (sim/cooperation.py): a group's sets, increments and waits are
+one NumPy call each; each core keeps its own CB page flags (rule 5 holds per core).
 
 A T.print prints one line per core of the group, each naming its core, as the reference does
 (the lines of different cores come in another order: the group's cores print together).
@@ -37,7 +41,7 @@ from nanott.languages.printed import block_lines
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import forks, loops
 from nanott.sim.cb_ring import CbRing
-from nanott.sim.cooperation import Unknown, core_env, value
+from nanott.sim.cooperation import Unknown, alike
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.forks import GroupEnv
 from nanott.sim.loops import widen
@@ -68,14 +72,19 @@ class Lockstep(InterpL9):
 
     def groups(self, program: l9.Program) -> dict[tuple, list]:
         """The cores by block count (they take the same path through every loop), and, unless the
-        group forks at D3b's ifs, by the ifs they take (D3b's roles)."""
+        group forks at D3b's ifs, by the ifs they take (D3b's roles) with partners of one group
+        each (cooperation.alike: a timed group's cores must keep the same time)."""
         groups = defaultdict(list)
-        conds = [] if self.fork else [x.cond for x in walk(program.kernels) if isinstance(x, l9.When)]
+        if self.fork:
+            for work in program.work.cores:
+                groups[(work.count,)].append(work)
+            return groups
+        try:                                       # cores that take the same ifs (D3b's roles), with alike partners
+            classes = alike(program)
+        except Unknown:
+            raise Diverged("an if or a partner core reads more than the core's runtime values") from None
         for work in program.work.cores:
-            try:
-                groups[(work.count, *(bool(value(c, core_env(work))) for c in conds))].append(work)
-            except Unknown:
-                raise Diverged("an if reads more than the core's runtime values") from None
+            groups[(work.count, classes[work.core])].append(work)
         return groups
 
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
@@ -165,29 +174,50 @@ class Lockstep(InterpL9):
 
     def rows(self, env: GroupEnv) -> np.ndarray:
         """The rows of the kernel's cores in the run's semaphore table (sim/cooperation.py)."""
-        key = ("rows", env.core, None if env.lanes is None else env.lanes.tobytes())
-        if key not in self.code:
-            self.code[key] = (None, np.array([self.coop.ids[c] for c in self.lanes(env)]))
-        return self.code[key][1]
+        if env.rows is None:
+            env.rows = np.array([self.coop.ids[c] for c in self.lanes(env)])
+        return env.rows
 
     def cooperate(self, s: Any, env: GroupEnv) -> Iterator[Wait]:
         """Semaphores of every core of the group at once, as rows of one table; multicasts are
         InterpL8's, sender by sender (their landing is one call per receiving group)."""
-        values, rows = self.coop.values, self.rows(env)
-        match s:
-            case l9.SemSet(sem, value):
-                values[rows, sem] = value
-            case l9.SemWait(sem, value):
-                yield Wait(s, (Check(lambda: bool((values[rows, sem] == value).all()),
-                                            lambda: self.coop.state(self.lanes(env), sem, value)),), s.loc)
-            case l9.SemInc(sem, x, y):
-                at = self.kept(("inc", s), env, (x, y), lambda: self.coop.rows(
-                    self.pages(x, env), self.pages(y, env), "noc_semaphore_inc"))
-                self.coop.inc_rows(at, rows, sem)
-            case _:
-                yield from super().cooperate(s, env)
-                return
+        if type(s) is l9.SemWait:
+            yield self.sem_wait(s, env)
+        elif not self.signal(s, env):
+            yield from super().cooperate(s, env)
+            return
         yield Wait(s, (), s.loc)
+
+    def sem_wait(self, s: l9.SemWait, env: GroupEnv) -> Wait:
+        """noc_semaphore_wait on every core of the group: until each core's value is s.value."""
+        values, rows, sem, value = self.coop.values, self.rows(env), s.sem, s.value
+        return Wait(s, (Check(lambda: bool((values[rows, sem] == value).all()),
+                              lambda: self.coop.state(self.lanes(env), sem, value)),), s.loc)
+
+    def signal(self, s: Any, env: GroupEnv) -> bool:
+        """noc_semaphore_set and _inc (they never block) on every core of the group at once; False
+        for any other statement."""
+        if type(s) is l9.SemSet:
+            self.coop.values[self.rows(env), s.sem] = s.value
+        elif type(s) is l9.SemInc:
+            at = self.kept(("inc", s), env, (s.at_x, s.at_y), lambda: self.coop.rows(
+                self.pages(s.at_x, env), self.pages(s.at_y, env), "noc_semaphore_inc"))
+            self.coop.inc_rows(at, self.rows(env), s.sem)
+        else:
+            return False
+        return True
+
+    def branch(self, body: tuple, env: GroupEnv) -> Iterator[Wait]:
+        """A branch of a fork: its statements in order, the signals without a yield (within a group
+        no other branch needs a turn after a statement that never blocks)."""
+        for s in body:
+            try:
+                if type(s) is l9.SemWait:
+                    yield self.sem_wait(s, env)
+                elif not self.signal(s, env):
+                    yield from self.exec_kernel_stmt(s, env)
+            except ProtocolError as e:
+                raise e.at(env.core, env.role, s.loc) from None
 
     def receivers(self, s: Any, env: GroupEnv, call: str) -> np.ndarray:
         r = s.rect
@@ -196,7 +226,7 @@ class Lockstep(InterpL9):
     def kept(self, what: tuple, env: GroupEnv, reads: tuple, f: Callable[[], Any]) -> Any:
         """f(), kept for the group (or branch) where the expressions it reads read nothing but
         the cores' runtime values."""
-        key = (what[0], id(what[1]), env.core, None if env.lanes is None else env.lanes.tobytes())
+        key = (what[0], id(what[1]), env.key)
         hit = self.code.get(key)
         if hit is not None and hit[0] is what[1]:
             return hit[1]
@@ -206,7 +236,7 @@ class Lockstep(InterpL9):
         return v
 
     def lane_ids(self, env: GroupEnv) -> list[int]:
-        return list(range(len(self.group_cores[env.core]))) if env.lanes is None else list(env.lanes)
+        return list(range(len(self.group_cores[env.core]))) if env.lanes is None else env.lanes.tolist()
 
     def lane_values(self, e: Any, env: GroupEnv) -> np.ndarray:
         return self.pages(e, env)
@@ -249,7 +279,10 @@ class Lockstep(InterpL9):
         if len(parts) == 1 and len(parts[0][0]) == self.width_of(env):   # every core takes the same ifs
             yield from self.exec_kernel_block(parts[0][1], env)
             return
-        yield from forks.interleaved([self.exec_kernel_block(body, env.narrowed(lanes)) for lanes, body in parts])
+        if len(parts) == 1:                                          # one branch: the others skip the ifs
+            yield from self.branch(parts[0][1], env.narrowed(parts[0][0]))
+        else:
+            yield from forks.interleaved([self.branch(body, env.narrowed(lanes)) for lanes, body in parts])
 
     def exec_kernel_stmt(self, s: Any, env: GroupEnv) -> Iterator[Wait]:
         if env.lanes is not None and not isinstance(s, forks.BRANCH_STMTS):
