@@ -22,8 +22,10 @@ Rules:
     the sink (absorption) port, a write's or multicast's leaves through the source (injection)
     port; tt-npe models the two as separate resources (NOC0/1_SRC, NOC0/1_SINK), each capped at
     the worker's injection/absorption rate. A DRAM transfer is also capped at an equal share of
-    DRAM bandwidth among the cores at work (ASSUMPTION: no arbitration modelled); it lands after
-    the latency. A barrier waits for the last landing.
+    DRAM bandwidth among the cores that move data its way (a read among the cores that read DRAM,
+    a write among those that write it; ASSUMPTION: no arbitration modelled; the DRAM floor below
+    bounds reads and writes together); it lands after the latency. A barrier waits for the last
+    landing.
 The modelled duration is the latest engine clock, or the DRAM floor (all DRAM bytes at the
 aggregate bandwidth) if that is later. Loops and scalar lets cost nothing (ASSUMPTION).
 """
@@ -121,12 +123,14 @@ class Core:
 class CycleModel:
     """The clocks of every core of one run; `on` is called once per executed statement."""
 
-    def __init__(self, target: Target, fidelity: str, active_cores: int, trace: bool = False):
+    def __init__(self, target: Target, fidelity: str, active_cores: int, trace: bool = False,
+                 writing_cores: int | None = None):
         self.target, self.timing = target, m.TIMING[target.name]
         self.phases = m.PHASES[fidelity]
         self.fidelity, self.why = fidelity, None        # why: the program's math-fidelity note, if charged
         self.cores: dict[tuple[int, ...], Core] = {}
-        self.dram_share = self.timing.dram_bytes_per_cycle / max(active_cores, 1)
+        bandwidth = self.timing.dram_bytes_per_cycle          # shared by the cores reading / writing
+        self.dram_share = (bandwidth / max(active_cores, 1), bandwidth / max(writing_cores or active_cores, 1))
         self.write_latency = (self.timing.write_latency_base
                               + self.timing.write_latency_per_hop * self.timing.mean_hops())
         self.events: list[tuple] | None = [] if trace else None
@@ -213,7 +217,7 @@ class CycleModel:
         port streams it, it lands after the latency (the next barrier waits for it)."""
         nic = core.nics[role]
         issued = self.run(core, key, role, core.clock[role], m.NOC_ISSUE_CYCLES, "noc_issue")
-        rate = min(self.timing.noc_rate(size), self.dram_share,
+        rate = min(self.timing.noc_rate(size), self.dram_share[0 if reading else 1],
                    self.timing.niu_bytes_per_cycle[0 if reading else 1])
         done = nic.stream("sink" if reading else "source", issued, size / rate)
         nic.landed = max(nic.landed, done + (self.timing.read_latency if reading else self.write_latency))
@@ -353,9 +357,10 @@ class TimedRun:
         super().start(program, arrays)
         args = dict(self.model_args)
         fidelity = args.pop("fidelity", None) or program.compute.math_fidelity
-        reader = program.kernel("reader").body
-        readers = sum(bool(active(reader, core_env(w), (l9.NocReadPage,))) for w in program.work.cores)
-        self.model = CycleModel(fidelity=fidelity, active_cores=readers or len(program.work.cores), **args)
+        readers, writers = (sum(any(active(k.body, core_env(w), (kind,)) for k in program.kernels)
+                                for w in program.work.cores) or len(program.work.cores)
+                            for kind in (l9.NocReadPage, l9.NocWritePage))
+        self.model = CycleModel(fidelity=fidelity, active_cores=readers, writing_cores=writers, **args)
         if fidelity == program.compute.math_fidelity:
             self.model.why = next((a.value for a in program.attrs if a.key == "math-fidelity"), None)
 
