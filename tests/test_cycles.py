@@ -164,3 +164,13 @@ def test_transfer_charges_issue_stream_and_latency_as_a_kernel_page_does():
     rate = min(timing.noc_rate(2048), timing.dram_bytes_per_cycle / 64, timing.niu_bytes_per_cycle[0])
     assert core.clock["reader"] == 2 * m.NOC_ISSUE_CYCLES and core.bytes_read == 4096
     assert core.nics["reader"].landed == pytest.approx(m.NOC_ISSUE_CYCLES + 2 * 2048 / rate + timing.read_latency)
+
+
+def test_dram_writes_share_bandwidth_among_the_writing_cores():
+    """With D3b's multicast only some cores read DRAM, but every core writes its C block: a read
+    gets DRAM's bandwidth over the readers, a write over all 16 writers (sharing writes among the
+    readers made the final writes up to 4x faster than DRAM allows)."""
+    _, _, _, model = timed(matmul(256, 256, 256, 64, 64, 64))
+    read_share, write_share = model.dram_share
+    assert write_share == pytest.approx(WH.dram_bytes_per_cycle / 16)
+    assert read_share > write_share
