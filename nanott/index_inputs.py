@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from nanott.ir import walk
 from nanott.languages import l0
-from nanott.passes._affine import affine, subst
+from nanott.passes._affine import affine, build, subst
+from nanott.row_gather import row_scatter, uses
 from nanott.passes._padding import interval
 
 
@@ -23,8 +24,8 @@ def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
         scan(k.body, lets, {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)}, 1)
     ranges: dict[str, tuple[int, int]] = {}
     bad: set[str] = set()
-    for c in (x for x in walk(kernel.body) if isinstance(x, l0.Copy)):
-        for r in (c.src, c.dst):
+    for c in (x for x in walk(kernel.body) if isinstance(x, (l0.Copy, l0.Parallel))):
+        for r in regions(c, params):
             if r.buffer not in params:
                 continue
             for start, extent, size in zip(r.starts, r.extents, params[r.buffer].shape):
@@ -40,6 +41,19 @@ def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
                 old = ranges.get(load.buffer, (low, high))
                 ranges[load.buffer] = (max(low, old[0]), min(high, old[1]))
     return {t: r for t, r in ranges.items() if t not in bad and r[0] < r[1]}
+
+
+def regions(x, params: dict) -> tuple:
+    """The DRAM regions a copy moves, or a row scatter writes (its block's rows from `start + i`:
+    the rows a sequence has, in varlen attention; nanott/row_gather.py)."""
+    if isinstance(x, l0.Copy):
+        return x.src, x.dst
+    g = row_scatter(x, params)
+    if g is None:
+        return ()
+    rows, width = g.extents
+    starts = tuple(build([(a, k) for a, k in affine(e)[0] if a != l0.Var(g.var)], affine(e)[1]) for e in g.rows)
+    return (l0.Region(g.tensor, (*starts, g.col), (*(rows if uses(e, (g.var,)) else 1 for e in g.rows), width)),)
 
 
 def scan(stmts: tuple, lets: dict, ranges: dict, trips: int) -> None:

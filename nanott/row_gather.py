@@ -13,12 +13,20 @@ select optional, lets inlined) is a row gather when, once each `x // m` and `x %
 Row i of the block is then row (d_0, .., d_{n-2}) of X's stored matrix, columns c .. c + K, or
 zeros where the condition is false. TileLang's convolution reads its input this way: row i is
 one output pixel, its K columns one tap's K channels (K divides the channel count).
+
+Row scatters are the same loop the other way: `X[d_0, .., c + j] = blk[i, j]` under an `if` on
+the block row, which P0 writes as a store that keeps the old element where the `if` fails,
+`X[..] = if_then_else(ok, blk[i, j], X[..])`. TileLang's varlen attention ends this way: row i
+goes to row q_start + bx * 64 + i of the output only while i is inside the sequence. P0b leaves
+such a loop as it is; C1 makes it a write of rows (a write_from_cb of a TileSlice with a
+RowGather), and any other store under a run-time `if` into DRAM is NT302 there.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Container
 
+from nanott.diagnostics import NanottError
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, multiple_of, subst
@@ -41,22 +49,79 @@ class Gather:
 def row_gather(p: Any, dram: Container[str]) -> Gather | None:
     """The gather a T.Parallel is, or None when it is not one (see the module docstring); `dram`
     holds the names of the DRAM tensors."""
-    if len(p.vars) != 2 or not p.body or not all(isinstance(s, l0.Let) for s in p.body[:-1]):
+    found = single_store(p)
+    if found is None:
         return None
-    store, lets = p.body[-1], {}
-    for s in p.body[:-1]:
-        lets[s.var] = subst(s.value, lets)
+    store, lets = found
     i, j = p.vars
-    if not (isinstance(store, l0.Store) and store.buffer not in dram
-            and [getattr(x, "name", None) for x in store.indices] == [i, j]):
+    if store.buffer in dram or [getattr(x, "name", None) for x in store.indices] != [i, j]:
         return None
     value, valid = subst(store.value, lets), None
     if isinstance(value, l0.Select) and is_zero(value.other):
         value, valid = value.then, value.cond
     if not (isinstance(value, l0.Load) and value.buffer in dram and len(value.indices) >= 2):
         return None
+    return rows_of(p, store.buffer, value, valid)
+
+
+def row_scatter(p: Any, dram: Container[str]) -> Gather | None:
+    """The scatter a T.Parallel is, or None: its one store writes rows of a DRAM tensor where a
+    condition on the block row holds (an `if` in the loop, as P0 writes it: the element stays
+    what it was elsewhere), `X[d_0, .., c + j] = if_then_else(valid, blk[i, j], X[d_0, .., c + j])`,
+    the indices as a gather's (module docstring) and blk a whole on-chip block read at (i, j).
+    The Gather says which row of X block row i is, and where it is written (`valid`)."""
+    found = single_store(p)
+    if found is None or found[0].buffer not in dram:
+        return None
+    store, lets = found
+    masked = masked_store(store)
+    if masked is None or len(store.indices) < 2:
+        return None
+    valid, value = (subst(x, lets) for x in masked)
+    i, j = p.vars
+    if not (isinstance(value, l0.Load) and value.buffer not in dram
+            and [getattr(x, "name", None) for x in value.indices] == [i, j]):
+        return None
+    return rows_of(p, value.buffer, l0.Load(store.buffer, subst(store.indices, lets), loc=store.loc), valid)
+
+
+def masked_store(s: Any) -> tuple[Any, Any] | None:
+    """(condition, value) of a store that changes its element only where the condition holds:
+    `X[idx] = if_then_else(c, v, X[idx])`, the form P0 gives a store under a run-time `if`."""
+    v = s.value
+    if isinstance(s, l0.Store) and isinstance(v, l0.Select) and v.other == l0.Load(s.buffer, s.indices, loc=v.other.loc):
+        return v.cond, v.then
+    return None
+
+
+def refuse_unscattered(s: Any, dram: Container[str]) -> None:
+    """NT302 for a store into DRAM under a run-time `if` (a masked_store) left outside a row scatter."""
+    if getattr(s, "buffer", None) not in dram or masked_store(s) is None:
+        return
+    raise NanottError("NT302", f"a store into the DRAM tensor {s.buffer} under an `if` on a value known only at "
+                       f"run time ({s.value.cond}) is supported only as whole rows of a block: this one is not",
+                       s.loc, "write rows of an on-chip block whole, under a condition on the block row alone: "
+                       "`for i, j in T.Parallel(bm, bn): if start + i < end: X[start + i, c + j] = blk[i, j]` "
+                       "(bn and c multiples of 32)")
+
+
+def single_store(p: Any) -> tuple[Any, dict] | None:
+    """(the store, the lets before it, inlined) of a 2-D T.Parallel whose body is lets and one store."""
+    if len(p.vars) != 2 or not p.body or not all(isinstance(s, l0.Let) for s in p.body[:-1]) \
+            or not isinstance(p.body[-1], l0.Store):
+        return None
+    lets: dict = {}
+    for s in p.body[:-1]:
+        lets[s.var] = subst(s.value, lets)
+    return p.body[-1], lets
+
+
+def rows_of(p: Any, block: str, access: Any, valid: Any) -> Gather | None:
+    """The Gather of the on-chip `block` whose row i is the row the DRAM element `access` at (i, j)
+    lies in, when its last index is `c + j` and every other index and `valid` are free of j."""
+    i, j = p.vars
     k = p.extents[1]
-    *rows, last = (simplify(x, j, k) for x in value.indices)
+    *rows, last = (simplify(x, j, k) for x in access.indices)
     terms, const = affine(last)
     rest = [(a, c) for a, c in terms if a != l0.Var(j)]
     col = build(rest, const)
@@ -65,7 +130,7 @@ def row_gather(p: Any, dram: Container[str]) -> Gather | None:
     valid = None if valid is None else simplify(valid, j, k)
     if any(uses(x, (j,)) for x in (*rows, valid) if x is not None):
         return None
-    return Gather(store.buffer, value.buffer, i, tuple(p.extents), tuple(rows), col, valid, value.loc)
+    return Gather(block, access.buffer, i, tuple(p.extents), tuple(rows), col, valid, access.loc)
 
 
 def simplify(e: Any, j: str, k: int) -> Any:

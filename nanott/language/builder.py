@@ -337,7 +337,7 @@ class Builder:
                     and not reads(cond_read := self.unstaged(to_expr(c))):     # else predicated() says NT302
                 self.emit(once_if(body, cond_read, self.fresh("once"), loc), "a run-time if")
                 continue
-            for s in predicated(body, to_expr(c), self.shapes, self.fresh):
+            for s in predicated(body, to_expr(c), self.shapes, self.fresh, frame.parallel):
                 self.emit(s, "a run-time if")
 
     def unstaged(self, cond: l0.Expr) -> l0.Expr:

@@ -15,7 +15,10 @@ take effect only where its condition holds:
 where the condition fails; T.fill and T.clear become such a store over the whole buffer; loops,
 allocations and lets run as they are (they change nothing a later statement sees). The value is the
 branch's where c holds and the old one elsewhere, rounded as the branch rounds it: exactly what the
-`if` computes. A branch that holds what cannot be made conditional this way (a tile op that reads
+`if` computes. An element stored into DRAM inside a T.Parallel (`if bx * 64 + i < seqlen:
+O[start + bx * 64 + i, d] = o[i, d]`, varlen attention) the same: `O[..] = if_then_else(c, o[i, d],
+O[..])`, which P0b keeps when it writes whole rows of a block (nanott/row_gather.py) and
+refuses (NT302) otherwise. A branch that holds what cannot be made conditional this way (a tile op that reads
 or writes DRAM or runs on the matrix engine: T.copy, T.gemm, T.reduce_*, T.atomic_add; an element
 stored into DRAM; a T.print), outside a T.Parallel, is a loop instead (once_if):
 
@@ -36,7 +39,7 @@ from typing import Callable
 from nanott.diagnostics import NanottError
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l0
-from nanott.row_gather import NotIn, row_gather
+from nanott.row_gather import NotIn, masked_store, row_gather, row_scatter
 
 OPS = {l0.Copy: "T.copy", l0.Gemm: "T.gemm", l0.Reduce: "a T.reduce", l0.AtomicAdd: "T.atomic_add",
        l0.AtomicStore: "T.atomic_add", l0.Print: "T.print", l0.PrintBuffer: "T.print"}
@@ -48,18 +51,19 @@ DATA_HINT = ("the condition reads an on-chip buffer that no T.copy from DRAM fil
 
 
 def predicated(stmts: tuple, cond: l0.Expr, shapes: dict[str, tuple[int, ...]],
-               fresh: Callable[[str], str]) -> list:
+               fresh: Callable[[str], str], parallel: bool = False) -> list:
     """The statements of a branch, each taking effect only where cond holds (module docstring);
-    `shapes` are the on-chip buffers' shapes, `fresh` names new buffers and loop variables."""
+    `shapes` are the on-chip buffers' shapes, `fresh` names new buffers and loop variables;
+    `parallel`: the branch is inside a T.Parallel."""
     out = []
     for s in stmts:
         if isinstance(s, (l0.Alloc, l0.Let)):
             out.append(s)
         elif isinstance(s, l0.For):
-            out.append(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))))
+            out.append(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh, parallel))))
         elif isinstance(s, l0.Parallel):
-            out += masked_selects(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh))), fresh, shapes)
-        elif isinstance(s, l0.Store) and s.buffer in shapes:
+            out += masked_selects(replace(s, body=tuple(predicated(s.body, cond, shapes, fresh, True))), fresh, shapes)
+        elif isinstance(s, l0.Store) and (s.buffer in shapes or parallel and not reads(cond)):
             out.append(replace(s, value=l0.Select(cond, s.value, l0.Load(s.buffer, s.indices, loc=s.loc), loc=s.loc)))
         elif isinstance(s, l0.Fill) and s.buffer in shapes:
             ij = tuple(fresh(v) for v in ("i", "j", "k", "l")[:len(shapes[s.buffer])])
@@ -147,7 +151,7 @@ def masked_selects(p: l0.Parallel, fresh: Callable[[str], str], on_chip=()) -> l
     cast's `row * blk_m + i < batch_sizes[bg]`) is first a let before p: one value for the block,
     which the reader reads and makes the masks with. A loop gathering rows of a DRAM tensor is kept
     as it is: the reader reads its rows, and a row where c fails is zeros (nanott/row_gather.py)."""
-    if on_chip and row_gather(p, NotIn(set(on_chip))) is not None:
+    if on_chip and (row_gather(p, NotIn(set(on_chip))) or row_scatter(p, NotIn(set(on_chip)))) is not None:
         return [p]
     lets: dict[str, l0.Expr] = {}
     masks: dict[l0.Expr, tuple[str, str]] = {}
@@ -192,7 +196,9 @@ def masked_selects(p: l0.Parallel, fresh: Callable[[str], str], on_chip=()) -> l
     for s in p.body:
         if isinstance(s, l0.Let):
             lets[s.var] = subst(s.value, lets)
-        body.append(replace(s, value=rewrite(s.value)) if isinstance(s, (l0.Store, l0.AtomicStore, l0.Let)) else s)
+        kept = masked_store(s) is not None and s.buffer not in on_chip      # an `if` on a DRAM store: P0b's
+        body.append(replace(s, value=rewrite(s.value)) if isinstance(s, (l0.Store, l0.AtomicStore, l0.Let))
+                    and not kept else s)
     return [*before, replace(p, body=tuple(body))] if before else [p]
 
 

@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from nanott.ir import walk
 from nanott.languages import l0, l1, l3
-from nanott.languages.l0_interp import BINOPS, UNARY, Env, InterpL0, cast, empty, float32, select
+from nanott.languages.l0_interp import BINOPS, UNARY, Env, InterpL0, as_index, cast, empty, float32, select
 
 F32 = np.float32
 Code = Callable[[Env], Any]
@@ -93,6 +93,8 @@ class Compiled:
                     for f in inner:
                         f(child)
                 return parallel
+            case l0.Store(buffer, indices, l0.Select(_, _, other)) if other == l0.Load(buffer, indices):
+                return lambda env: rule(s, env)                     # InterpL0's store_where
             case l0.Store(buffer, indices, value):
                 at, v = self.access(buffer, indices, s), self.expr(value)
 
@@ -113,7 +115,7 @@ class Compiled:
         fs = [self.expr(i) for i in indices]
 
         def idx(env):
-            out = np.broadcast_arrays(*(np.asarray(f(env)) for f in fs))
+            out = np.broadcast_arrays(*(as_index(f(env)) for f in fs))
             for i, n in zip(out, env.buffers[buffer].shape):
                 if i.size and (i.min() < 0 or i.max() >= n):
                     return self.indices(buffer, indices, env, at)       # raises the reference's NT120

@@ -14,7 +14,9 @@ fresh local buffer holds NaN, so a read before any write shows up in the result 
 silently. An element index outside its buffer is NT120, an index divided by zero NT121 (a user's mistake,
 never NumPy's wrap-around). A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
 elements read as zero and are not stored. An atomic add is a masked read of the destination, a
-float32 add and a masked store, block after block in grid order.
+float32 add and a masked store, block after block in grid order. A store that keeps its element
+where a condition fails, `X[idx] = if_then_else(c, v, X[idx])` (an `if` around a store, P0), stores
+only where c holds, and its index need lie inside X only there.
 """
 from __future__ import annotations
 
@@ -121,6 +123,8 @@ class InterpL0:
                     shape[axis] = n
                     inner.scalars[v] = np.arange(n).reshape(shape)
                 self.exec_block(body, inner)
+            case l0.Store(buffer, indices, l0.Select(cond, then, other)) if other == l0.Load(buffer, indices):
+                self.store_where(s, cond, then, env)
             case l0.Store(buffer, indices, value):
                 buf = env.buffers[buffer]
                 idx = self.indices(buffer, indices, env, s)
@@ -139,6 +143,17 @@ class InterpL0:
                 self.say_block(s.label(), env.buffers[buffer], env)
             case _:
                 raise NoRule(self, s)
+
+    def store_where(self, s: l0.Store, cond: Any, then: Any, env: Env) -> None:
+        """`X[idx] = if_then_else(c, v, X[idx])` (an `if` around a store, P0): the elements where c
+        holds get v, the others are not touched, and their indices may lie outside X (the rows
+        past a sequence's end in varlen attention)."""
+        where = np.asarray(self.eval(cond, env), bool)
+        idx = self.under(where, lambda: self.indices(s.buffer, s.indices, env, s))
+        taken = np.broadcast_to(where, idx[0].shape)
+        value = np.broadcast_to(self.under(where, lambda: self.eval(then, env)), idx[0].shape)
+        buf = env.buffers[s.buffer]
+        buf[tuple(i[taken] for i in idx)] = value[taken].astype(buf.dtype)
 
     def say(self, s: l0.Print, env: Env) -> None:
         """T.print: one line, `[L3 gemm core (0,0)] k = 2`, to `self.out` (stdout unless set)."""
@@ -159,7 +174,7 @@ class InterpL0:
     def indices(self, buffer: str, indices: tuple, env: Env, at: Any) -> tuple[np.ndarray, ...]:
         """The index arrays of an element access, each within its dim: else NT120 at the statement
         (NumPy would raise, or wrap a negative index around silently)."""
-        idx = np.broadcast_arrays(*(np.asarray(self.eval(i, env)) for i in indices))
+        idx = np.broadcast_arrays(*(as_index(self.eval(i, env)) for i in indices))
         if self.guard is not None:                       # only where the Selects take this branch
             taken = np.broadcast_to(self.guard, np.broadcast_shapes(idx[0].shape, np.shape(self.guard)))
             idx = [np.broadcast_to(i, taken.shape) for i in idx]
@@ -247,6 +262,13 @@ class InterpL0:
             return value()
         finally:
             self.guard = outer
+
+
+def as_index(x: Any) -> np.ndarray:
+    """An element index as integers: a row read from an int32 tensor (`cu_seqlens[bz] + i`) is
+    computed in float32, exact for every index below 2**24."""
+    x = np.asarray(x)
+    return x.astype(np.int64) if x.dtype.kind == "f" else x
 
 
 BINOPS = {

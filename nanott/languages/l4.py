@@ -17,7 +17,8 @@
                  start at that row of the matrix, any row (row is its tile row), and rows past either
                  end read as zero; a gather: each of the block's rows read on its own
   RowGather ::= RowGather(var, row: Expr, valid: Expr?)   block row `var` (0 .. rows * 32) is row `row`
-                 of the tensor's stored matrix (columns col * 32 ..), or zeros where valid is false
+                 of the tensor's stored matrix (columns col * 32 ..), or zeros where valid is false;
+                 written (a scatter), block row `var` goes to row `row` only where valid holds
   Expr  ::= Const | Var | BinOp | Cast | Select | CoreArg | Load(cb: int, indices: Expr*)
           | Element(cb: int, src: TileSlice, row: Expr, col: Expr)   one element of a DRAM tensor, read
                                              by the reader: tile src through the one-page scratch cb,
@@ -37,7 +38,9 @@ Delta from L3 (made by C1 lower-shared-to-cb):
                    start row, a read of a block whose first row is a value read from DRAM (TileLang's
                    grouped cast: `X[row_offset + bx * 32, ...]`), moved row by row
   + RowGather      a block filled row by row from rows of a tensor picked by index arithmetic (a
-                   convolution's im2col, nanott/row_gather.py): `row` and `valid` are functions of `var`
+                   convolution's im2col, nanott/row_gather.py): `row` and `valid` are functions of `var`;
+                   in a WriteFromCb, a block's rows written where a row condition holds (varlen
+                   attention's `if bx * 64 + i < seqlen: O[start + bx * 64 + i, h, d] = ...`)
   + Element        a let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`): the value
                    decides what the reader fetches next (a data-dependent load)
   ~ Kernel         gains `cbs`
@@ -117,6 +120,11 @@ class WriteFromCb:
     dst: TileSlice
 
     def head(self):
+        g = self.dst.gather
+        if g is not None:                       # a scatter: rows written where valid holds, no zeros
+            where = "" if g.valid is None else f" where {g.valid}"
+            return (f"write_from_cb cb{self.cb} -> {self.dst.tensor}.tiles[scattered, {self.dst.col} "
+                    f"+{self.dst.rows}x{self.dst.cols}] (row {g.var} -> row {g.row}{where})")
         return f"write_from_cb cb{self.cb} -> {self.dst}"
 
 

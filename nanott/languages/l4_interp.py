@@ -61,6 +61,8 @@ class InterpL4(InterpL3):
             case l4.ReadToCb(src, cb):
                 block = moved(env.buffers[cb_key(cb)], src)
                 block[...] = self.tiles(src, env)[(0,) * (block.ndim == 1)].astype(block.dtype)
+            case l4.WriteFromCb(cb, dst) if dst.gather is not None:
+                self.scattered(env.buffers[cb_key(cb)], dst, env)
             case l4.WriteFromCb(cb, dst):
                 block = moved(env.buffers[cb_key(cb)], dst)
                 out = self.tiles(dst, env)[(0,) * (block.ndim == 1)]
@@ -101,14 +103,27 @@ class InterpL4(InterpL3):
     def gathered(self, t: l4.TileSlice, env: Env) -> np.ndarray:
         """The rows a RowGather reads, whole (a copy): block row v is the stored matrix's row
         `row` at v, or zeros where `valid` is false (where `row` may be outside the tensor)."""
-        n, g, dram = t.rows * TILE, t.gather, env.buffers[t.tensor]
+        dram = env.buffers[t.tensor]
+        rows, valid = self.gather_rows(t, env)
+        out = dram[np.clip(rows, 0, len(dram) - 1)]
+        out[~valid] = 0
+        return out
+
+    def scattered(self, block: np.ndarray, t: l4.TileSlice, env: Env) -> None:
+        """A RowGather written: block row v into the stored matrix's row `row` at v, where `valid`
+        holds (the other rows of the tensor stay as they are)."""
+        rows, valid = self.gather_rows(t, env)
+        col = int(self.eval(t.col, env)) * TILE
+        env.buffers[t.tensor][rows[valid], col:col + t.cols * TILE] = block[valid].astype(env.buffers[t.tensor].dtype)
+
+    def gather_rows(self, t: l4.TileSlice, env: Env) -> tuple[np.ndarray, np.ndarray]:
+        """A RowGather's row of the stored matrix for each block row, and whether it is there."""
+        n, g = t.rows * TILE, t.gather
         inner = env.child()
         inner.scalars[g.var] = np.arange(n)
         rows = np.broadcast_to(np.asarray(self.eval(g.row, inner)), (n,))
         valid = np.ones(n, bool) if g.valid is None else np.broadcast_to(np.asarray(self.eval(g.valid, inner)), (n,))
-        out = dram[np.clip(rows, 0, len(dram) - 1)]
-        out[~valid] = 0
-        return out
+        return rows, valid
 
     def eval(self, e: Any, env: Env) -> Any:
         match e:

@@ -6,9 +6,10 @@
                                                                    reserved slot of cb (a row: that row of
                                                                    the page -> row `to` (0) of the slot,
                                                                    nothing else)
-         | NocWritePage(cb: int, slot: Expr, tensor, page: Expr, row: Expr?)  the waited slot of cb ->
-                                                                   page (a row: row 0 of the slot -> that
-                                                                   row of the page, the rest untouched)
+         | NocWritePage(cb: int, slot: Expr, tensor, page: Expr, row: Expr?, source: Expr?)  the waited
+                                                                   slot of cb -> page (a row: row `source`
+                                                                   (0) of the slot -> that row of the page,
+                                                                   the rest untouched)
          | NocReadBarrier() | NocWriteBarrier()
          | GenerateToCb(cb, vars, extents, value)                  L7's, into the reserved back of cb
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
@@ -41,13 +42,16 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   - Release                  becomes the cb_pop_front that ends the block the loop (or a print) peeked
   - TileSlice                block transfers become page transfers with explicit page ids
   - RowGather                a gathered block becomes zeros, then a loop over its rows, each row's
-                             tiles read one row at a time into their row of the slot, when it is there
+                             tiles read one row at a time into their row of the slot, when it is there;
+                             a scattered one (written) the same loop, each row written from its row
+                             of the slot where its condition holds, nothing elsewhere
   ~ TileGroup                loses `effects` (L5's form again)
   + CbReserve, CbPush, CbWait, CbPop     one node per CB call: the protocol a learner has to see
   + NocReadPage, NocWritePage            one tile page each, addressed by its page id in the tensor; or
                                          one row of it (a TileSlice's line): two transfers of 16
                                          contiguous elements, one per face the row crosses (a
-                                         read of a block from any row: into row `to` of the slot)
+                                         read of a block from any row: into row `to` of the slot; a
+                                         row written from a scattered block: from row `source`)
   + NocReadBarrier, NocWriteBarrier      data lands in L1 only at its barrier; the simulator enforces it
   + Init                                 placed by D4: an L8 -> L8 pass adds nodes, never productions
   + When                                 cores of one kernel take different parts (a multicast's sender)
@@ -140,10 +144,11 @@ class NocWritePage:
     tensor: str
     page: Expr
     row: Expr | None = None
+    source: Expr | None = None
 
     def head(self):
         if self.row is not None:
-            return (f"noc_async_write_row cb{self.cb}.front[{self.slot}].row[0] -> "
+            return (f"noc_async_write_row cb{self.cb}.front[{self.slot}].row[{0 if self.source is None else self.source}] -> "
                     f"{self.tensor}.page[{self.page}].row[{self.row}]")
         return f"noc_async_write_page cb{self.cb}.front[{self.slot}] -> {self.tensor}.page[{self.page}]"
 
@@ -269,7 +274,8 @@ PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "CbWait", "CbPop", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
                "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print", "PrintCb"),
-    "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
+    "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier", "When",
+               "CbReserve", "CbPush", "NocReadPage", "NocReadBarrier"),      # its own DRAM elements (D1)
 }
 
 LANG = Language("L8", sys.modules[__name__], Program, l7.LANG,

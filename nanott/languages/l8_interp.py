@@ -112,9 +112,9 @@ class InterpL8(InterpL7):
             case l8.NocReadPage(tensor, page, cb, slot, row, to):
                 env.noc.read(tensor, self.index(page, env), env.cbs[cb], self.index(slot, env),
                              None if row is None else self.index(row, env), 0 if to is None else self.index(to, env))
-            case l8.NocWritePage(cb, slot, tensor, page, row):
+            case l8.NocWritePage(cb, slot, tensor, page, row, source):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.index(page, env),
-                              None if row is None else self.index(row, env))
+                              None if row is None else self.index(row, env), 0 if source is None else self.index(source, env))
             case l8.NocReadBarrier():
                 env.noc.read_barrier()
             case l8.NocWriteBarrier():

@@ -15,34 +15,38 @@ from typing import Any
 from nanott.diagnostics import NanottError, not_yet
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
-from nanott.row_gather import Gather, row_gather
+from nanott.row_gather import Gather, row_gather, row_scatter
 from nanott.target import TILE
 
 
-def read_rows(c1: Any, p: l3.Parallel) -> l4.ReadToCb | None:
-    """The read_to_cb of the T.Parallel p when it is a gather of rows, else None (c1: the C1
-    rewriter, for its tensors, CBs, lets and expressions)."""
-    g = row_gather(p, c1.tensors)
-    return None if g is None else gathered(c1, g, p.loc)
+def read_rows(c1: Any, p: l3.Parallel) -> l4.ReadToCb | l4.WriteFromCb | None:
+    """The read_to_cb of the T.Parallel p when it is a gather of rows, its write_from_cb when it
+    is a scatter of rows (rows of a block written where a condition holds), else None (c1: the
+    C1 rewriter, for its tensors, CBs, lets and expressions)."""
+    if (g := row_gather(p, c1.tensors)) is not None:
+        return l4.ReadToCb(gathered(c1, g, "gather"), c1.index[g.buffer], loc=p.loc)
+    if (g := row_scatter(p, c1.tensors)) is not None:
+        return l4.WriteFromCb(c1.index[g.buffer], gathered(c1, g, "scatter"), loc=p.loc)
+    return None
 
 
-def gathered(c1: Any, g: Gather, loc: Any) -> l4.ReadToCb:
-    """The read_to_cb of the gather g."""
+def gathered(c1: Any, g: Gather, what: str) -> l4.TileSlice:
+    """The DRAM side of the gather (or scatter) g: a TileSlice with its RowGather."""
     layout = c1.tensors[g.tensor].layout
     if layout.order:
-        raise not_yet(f"a gather of rows of {g.tensor}, which DRAM stores with its dims reordered", g.loc,
-                      f"copy {g.tensor} in blocks of its last two dims only, or gather from another tensor")
+        raise not_yet(f"a {what} of rows of {g.tensor}, which DRAM stores with its dims reordered", g.loc,
+                      f"copy {g.tensor} in blocks of its last two dims only, or {what} other rows")
     rows, cols = g.extents
     shape = c1.cbs[c1.index[g.buffer]].shape
     if tuple(shape) != (rows, cols):
-        raise not_yet(f"a gather of {rows} x {cols} rows into part of the {'x'.join(map(str, shape))} block "
-                      f"{g.buffer}", g.loc, f"gather the whole block: T.Parallel{tuple(shape)}")
+        raise not_yet(f"a {what} of {rows} x {cols} rows of part of the {'x'.join(map(str, shape))} block "
+                      f"{g.buffer}", g.loc, f"{what} the whole block: T.Parallel{tuple(shape)}")
     if rows % TILE or cols % TILE:
-        raise NanottError("NT112", f"a gather of {rows} x {cols} elements of {g.tensor} is not whole "
+        raise NanottError("NT112", f"a {what} of {rows} x {cols} elements of {g.tensor} is not whole "
                           f"{TILE}x{TILE} tiles", g.loc, f"make block sizes multiples of {TILE}")
     col = divide(g.col, TILE, c1.multiples)
     if col is None:
-        raise NanottError("NT112", f"the gathered rows of {g.tensor} start at column {g.col}, which is "
+        raise NanottError("NT112", f"the {what}ed rows of {g.tensor} start at column {g.col}, which is "
                           f"not provably a multiple of {TILE}", g.loc,
                           f"a row is read in whole tile rows: let each block's columns start at a multiple "
                           f"of {TILE} (in a convolution: a block_K dividing the channels, a multiple of {TILE})")
@@ -50,6 +54,5 @@ def gathered(c1: Any, g: Gather, loc: Any) -> l4.ReadToCb:
     for index, size in zip(g.rows, (*layout.padded_shape[1:-1], 1)):
         row = l3.BinOp("*", l3.BinOp("+", row, index), l3.Const(size, "int32"))
     gather = l4.RowGather(g.var, c1.visit(build(*affine(row))), None if g.valid is None else c1.visit(g.valid), loc=g.loc)
-    tiles = l4.TileSlice(g.tensor, l4.Const(0, "int32"), c1.visit(col), rows // TILE, cols // TILE,
-                         gather=gather, loc=g.loc)
-    return l4.ReadToCb(tiles, c1.index[g.buffer], loc=loc)
+    return l4.TileSlice(g.tensor, l4.Const(0, "int32"), c1.visit(col), rows // TILE, cols // TILE,
+                        gather=gather, loc=g.loc)

@@ -85,3 +85,30 @@ def row_window(c1: Any, r: l3.Region, starts: list, loc: Loc) -> l4.TileSlice | 
     tile_row = l3.BinOp("//", row, l3.Const(TILE, "int32"), loc=loc)
     return l4.TileSlice(r.buffer, tile_row, starts[1], r.extents[0] // TILE, r.extents[1] // TILE,
                         start_row=row, loc=loc)
+
+
+def rows_from_data(c1: Any, r: l3.Region, loc: Loc) -> l4.TileSlice | None:
+    """A read of a block of an N-D tensor along one outer dim and the last, from a start read from
+    DRAM (varlen attention's `Q_unpad[q_start + bx * 64:q_start + bx * 64 + 64, head, :]`): block
+    row v is the stored matrix's row of (.., start + v, ..), a RowGather, zeros where start + v
+    lies outside that dim (L0 reads zeros there; in the matrix, the row would be another head's).
+    None for any other region."""
+    t = c1.tensors[r.buffer]
+    wide = [d for d, n in enumerate(r.extents[:-1]) if n != 1]
+    if len(r.starts) < 3 or len(wide) != 1 or not any(
+            isinstance(v, l3.Var) and v.name in c1.data for v in walk(r.starts)):
+        return None
+    (d,), rows = wide, r.extents[wide[0]]
+    v = c1.names.fresh("r")
+    at = l3.BinOp("+", r.starts[d], l3.Var(v, loc=loc), loc=loc)
+    one = l3.Region(r.buffer, (*r.starts[:d], at, *r.starts[d + 1:]), (*r.extents[:d], 1, *r.extents[d + 1:]), loc=r.loc)
+    row, col = c1.as_matrix(one, loc).starts
+    col = divide(col, TILE, c1.multiples)
+    if rows % TILE or r.extents[-1] % TILE or col is None:
+        return None                                            # C1's NT112 names the extent or start
+    row_bytes(c1, r.buffer, True, loc)
+    inside = l3.BinOp("and", l3.BinOp(">=", at, l3.Const(0, "int32"), loc=loc),
+                      l3.BinOp("<", at, l3.Const(t.shape[d], "int32"), loc=loc), loc=loc)
+    gather = l4.RowGather(v, c1.visit(build(*affine(row))), c1.visit(inside), loc=loc)
+    return l4.TileSlice(r.buffer, l3.Const(0, "int32"), c1.visit(col), rows // TILE, r.extents[-1] // TILE,
+                        gather=gather, loc=loc)

@@ -77,6 +77,11 @@ class CopyReach:
                     self.region(src, ranges, self.read)
                     self.region(dst, ranges, self.read)
                     self.region(dst, ranges, self.written)
+                case l0.Parallel(_, _, body):             # a row scatter's elements: some may be inside
+                    for x in body:
+                        if isinstance(x, l0.Store) and x.buffer in self.tensors:
+                            self.written.add(x.buffer)
+                            self.writes_inside = True
 
     def region(self, r: l0.Region, ranges: dict[str, Range], uses: set[str]) -> None:
         if r.buffer not in self.tensors:

@@ -11,9 +11,12 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            lse[bz, by, bx * 64:(bx + 1) * 64])`, a one-column `X_amax[bx * 32 + i, by]` staged by
            P0b) moves one row of tiles: a TileSlice with a line (_c1_vector_rows.py). A read
            whose first row is a value read from DRAM (`X[row_offset + bx * 32, by * 128]`), not
-           a multiple of 32, gets that row as its start row: it is moved row by row. A T.Parallel
-           gathering rows of a DRAM tensor (a convolution's im2col) is read_to_cb of a TileSlice
-           with a RowGather: each block row's row of the tensor, or zeros (_c1_row_gather.py).
+           a multiple of 32, gets that row as its start row: it is moved row by row; in a tensor of
+           more dims (`Q[q_start + bx * 64:.., head, :]`) its rows are a RowGather, zeros where a row
+           lies outside its dim. A T.Parallel gathering rows of a DRAM tensor (a convolution's
+           im2col) is read_to_cb of a TileSlice with a RowGather: each block row's row of the
+           tensor, or zeros; one scattering a block's rows where a row condition holds is
+           write_from_cb of such a slice: each block row to its row, where it holds (_c1_row_gather.py).
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
            as an Element: the tile holding it, through a new one-page scratch CB <tensor>_elem,
            and its place in that tile; the reader alone will read it (D1).
@@ -30,7 +33,7 @@ from nanott.passes._affine import divide, multiple_of
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._c1_elements import element
 from nanott.passes._c1_row_gather import read_rows
-from nanott.passes._c1_vector_rows import row_window, vector_row
+from nanott.passes._c1_vector_rows import row_window, rows_from_data, vector_row
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
 
@@ -109,6 +112,8 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         its stored dims (A1's order), the leading ones folded into rows: the region must have
         extent 1 in all of them, and its first tile row counts the matrices before it (`stored`:
         `r` is a region of that matrix already)."""
+        if reading and not stored and (rows := rows_from_data(self, r, loc)) is not None:
+            return rows
         if not stored and len(r.starts) == 1:
             r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
         elif not stored and (len(r.starts) > 2 or self.tensors[r.buffer].layout.order):

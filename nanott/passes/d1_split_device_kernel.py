@@ -14,9 +14,11 @@ Changes:   the one program becomes three device kernels that run side by side on
            When compute needs such a let (a loop bound read from DRAM: an `if` on data around
            tile ops, which P0 makes a loop run once or never), the scratch CB becomes reader ->
            compute and both kernels keep every let reading it, in the same loops: the reader sends
-           the page it read, compute reads the same element from it (D3). The writer needing one
-           is NT330.
-Preserves: the CBs, their plans and roles, the work split, and the order of each role's
+           the page it read, compute reads the same element from it (D3). When the writer needs
+           one (rows written where a row count read from DRAM allows, from a start row read from
+           DRAM: varlen attention), it reads the element itself, through a twin of the scratch CB,
+           `<name>_w`, writer -> writer, added after the others.
+Preserves: the CBs (but the writer's twins), their plans and roles, the work split, and the order of each role's
            statements; every statement is kept by exactly the one kernel of its role.
 Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, three drive the
            compute engine. Each gets its own program, and the only channel between them is a CB.
@@ -24,9 +26,10 @@ Why:       a Tensix core runs five RISC-V cores: two move data over the NoC, thr
 from __future__ import annotations
 
 from nanott.diagnostics import NanottError
-from nanott.ir import replace, walk
+from nanott.ir import field_names, replace, walk
 from nanott.languages import l6, l7
 from nanott.passes._cb_uses import reads_dram
+from nanott.passes._names import NameSupply
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -48,18 +51,41 @@ class SplitDeviceKernel(Rewriter, src=l6.LANG, dst=l7.LANG):
         needs["reader"], needs["compute"] = (needed_lets(k.body, role, shared) for role in ("reader", "compute"))
         kernels = tuple(l7.DeviceKernel(role, keep(k.body, role, needs[role]), (), loc=k.loc) for role in l7.ROLES)
         reader, compute, writer = kernels
-        if let := next((s for s in walk(writer.body) if isinstance(s, l6.Let) and reads_dram(s)), None):
-            raise NanottError("NT330", f"the writer kernel needs {let.var}, a value read from DRAM: only the reader "
-                              "reads DRAM elements, and only compute is sent what it reads", let.loc,
-                              "keep copies out to DRAM outside `if`s on values read from DRAM and outside loops they "
-                              "bound, and their starts free of such values")
+        cbs, writer = writer_scratch(k, writer)
+        kernels = (reader, compute, writer)
         if [s for s in walk(reader.body) if isinstance(s, l6.Let) and s.var in shared] != \
                 [s for s in walk(compute.body) if isinstance(s, l6.Let) and s.var in shared]:
             let = next(s for s in element_lets if s.var in shared)
             raise NanottError("NT330", f"the compute kernel needs {let.var}, a value read from DRAM, in loops the "
                               "reader does not share with it", let.loc, "read the value in the loop that uses it")
-        cbs = tuple(replace(cb, consumer="compute") if cb.index in sent else cb for cb in k.cbs)
+        cbs = tuple(replace(cb, consumer="compute") if cb.index in sent else cb for cb in cbs)
         return l7.Program(k.name, k.params, k.work, cbs, kernels, k.attrs, loc=k.loc)
+
+
+def writer_scratch(k: l6.Kernel, writer: l7.DeviceKernel) -> tuple[tuple, l7.DeviceKernel]:
+    """The kernel's CBs and the writer, which reads the DRAM elements its lets need itself (a row
+    written where a row count read from DRAM allows, at a start row read from DRAM): each scratch
+    CB they read gets a twin `<name>_w`, writer -> writer, declared after the others, so that the
+    reader's use of its own is not disturbed (both ends of a CB are one kernel's)."""
+    used = sorted({x.cb for s in walk(writer.body) if isinstance(s, l6.Let) and reads_dram(s)
+                   for x in walk(s.value) if isinstance(x, l6.Element)})
+    if not used:
+        return k.cbs, writer
+    names = NameSupply({cb.name for cb in k.cbs})
+    twin = {cb: len(k.cbs) + n for n, cb in enumerate(used)}
+    extra = tuple(replace(k.cbs[cb], index=twin[cb], name=names.fresh(f"{k.cbs[cb].name}_w"), producer="writer",
+                          consumer="writer") for cb in used)
+    return (*k.cbs, *extra), replace(writer, body=tuple(retarget(s, twin) for s in writer.body))
+
+
+def retarget(s, twin: dict[int, int]):
+    """s with every Element reading a scratch CB in `twin` reading its twin."""
+    if isinstance(s, l6.Element) and s.cb in twin:
+        return replace(s, cb=twin[s.cb])
+    if isinstance(s, tuple):
+        return tuple(retarget(x, twin) for x in s)
+    names = field_names(type(s))
+    return replace(s, **{f: retarget(getattr(s, f), twin) for f in names}) if names else s
 
 
 def mine(s, role: str, lets: set[str] = frozenset()) -> bool:

@@ -15,7 +15,10 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            past an end, the reader first writes zeros into it (a generate_to_cb): L0 reads
            zeros there. A gathered slice (a RowGather: a convolution's im2col) is such a loop too,
            row i read from the row the gather names, under `when` its condition holds, after zeros
-           written into the whole block. generate_to_cb: cb_reserve_back, the values written into the reserved
+           written into the whole block. A scattered slice (a RowGather written) is the same loop
+           for the writer: row i of the waited block written from its row i % 32 of slot
+           (i // 32) * cols + j (noc_async_write_row), under `when` its condition holds; nothing
+           where it fails. generate_to_cb: cb_reserve_back, the values written into the reserved
            block, cb_push_back (no NoC: nothing is read). Compute: a tile group is wrapped in cb_wait_front for each CB it peeks,
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
@@ -25,7 +28,8 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            variables are fresh names (i0, j0, ...). A let reading an element of a DRAM tensor
            (an Element) gets the protocol of its scratch CB, whose both ends are the reader:
            cb_reserve_back, the page read, the barrier, cb_push_back, cb_wait_front; the let reads
-           the element from the front page (a FrontElement), then cb_pop_front. When D1 made the
+           the element from the front page (a FrontElement), then cb_pop_front (the writer's own
+           scratch CB, D1's twin, the same way). When D1 made the
            scratch CB reader -> compute (compute needs the value), the reader's let reads the
            element from the page it reserved (a BackElement) after the barrier, then pushes it;
            compute's same let is cb_wait_front, the FrontElement, cb_pop_front.
@@ -99,6 +103,9 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
 
     def visit_WriteFromCb(self, w: l7.WriteFromCb) -> list:
         n, loc = self.pages(w.cb), w.loc
+        if w.dst.gather is not None:
+            return [l8.CbWait(w.cb, n, loc=loc), *gathered(self, w.dst, w.cb, write=True),
+                    l8.NocWriteBarrier(loc=loc), l8.CbPop(w.cb, n, loc=loc)]
         line = self.visit(w.dst.line) if w.dst.line is not None else None
         noc = lambda page, slot: l8.NocWritePage(w.cb, slot, w.dst.tensor, page, line, loc=loc)  # noqa: E731
         return [l8.CbWait(w.cb, n, loc=loc), *self.tiles(w.dst, w.cb, noc),
@@ -132,7 +139,7 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
         before, after, reads, loc = [], [], {}, s.loc
         for e in elements:
             sent = self.cbs[e.cb].consumer == "compute"
-            if self.role == "reader":
+            if self.role != "compute":             # the reader's, or the writer's own (D1)
                 before += [l8.CbReserve(e.cb, 1, loc=loc),
                            *self.tiles(e.src, e.cb, lambda page, slot: l8.NocReadPage(e.src.tensor, page, e.cb, slot,
                                                                                       loc=loc)),
@@ -152,7 +159,7 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
         raise AssertionError("a TileSlice is lowered by its ReadToCb or WriteFromCb")
 
     def visit_RowGather(self, g: l7.RowGather):
-        raise AssertionError("a RowGather is lowered by its ReadToCb")
+        raise AssertionError("a RowGather is lowered by its ReadToCb or WriteFromCb")
 
     def visit_CbEffect(self, e: l7.CbEffect):
         raise AssertionError("a CbEffect is lowered by its TileGroup")

@@ -19,7 +19,10 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              dQ's float32 accumulator into dQ): read into a shared block, copied into a fragment
              of the destination's dtype where the dtypes differ (compute rounds it), written out.
            A T.Parallel that fills a block with rows of a DRAM tensor picked by index arithmetic
-           (a convolution's im2col: nanott/row_gather.py) is left as it is: C1 makes it a read of rows.
+           (a convolution's im2col: nanott/row_gather.py) is left as it is: C1 makes it a read of rows;
+           so is one that writes a block's rows where a condition on the row holds (an `if` in the
+           loop, varlen attention's last store): C1 makes it a write of rows. Any other store into
+           DRAM under a run-time `if` is NT302.
            Any other element access of a DRAM tensor (an index mixing variables, a 2-D tensor read
            at one element, a tensor both read and written element by element) is NT315, naming it.
 Preserves: every value. A staged read reads the same elements; a staged write rounds to the
@@ -43,7 +46,7 @@ from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import through_l1
 from nanott.passes._rewriter import Rewriter
-from nanott.row_gather import row_gather
+from nanott.row_gather import refuse_unscattered, row_gather, row_scatter
 from nanott.target import TILE, Target
 
 HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
@@ -69,8 +72,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         return replace(k, body=(*self.allocs, *body))
 
     def visit_Parallel(self, p: l0.Parallel) -> list:
-        if row_gather(p, set(self.dram)) is not None:       # C1 reads its rows (row_gather.py)
-            return [p]
+        if (row_gather(p, set(self.dram)) or row_scatter(p, set(self.dram))) is not None: return [p]  # noqa: E701 (C1's)
         self.before: list = []
         self.after: list = []
         self.staged: dict[Any, Any] = {}       # (tensor, region) -> how the loop reads it
@@ -95,6 +97,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
             value = self.expr(s.value, p)
             self.lets[s.var] = subst(value, self.lets)
             return replace(s, value=value)
+        refuse_unscattered(s, self.dram)
         value = self.expr(s.value, p)
         if s.buffer not in self.dram:
             return replace(s, indices=self.expr(s.indices, p), value=value)

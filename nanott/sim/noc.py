@@ -94,11 +94,11 @@ class Noc:
         page = self.dram.page(tensor, page, "noc_async_read_page")
         self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row, to))
 
-    def write(self, ring: CbRing, slot: int, tensor: str, page: int, row: int | None = None) -> None:
-        """noc_async_write_page: the ring's waited slot (its row 0) -> DRAM page (or one row of it,
-        the rest of the page untouched), when the barrier comes."""
+    def write(self, ring: CbRing, slot: int, tensor: str, page: int, row: int | None = None, source: int = 0) -> None:
+        """noc_async_write_page: the ring's waited slot (its row `source`) -> DRAM page (or one row
+        of it, the rest of the page untouched), when the barrier comes."""
         page = self.dram.page(tensor, page, "noc_async_write_page")
-        self.writes.append(Transfer(tensor, page, ring, ring.front(slot, "noc_async_write_page"), row))
+        self.writes.append(Transfer(tensor, page, ring, ring.front(slot, "noc_async_write_page"), row, source))
 
     def read_barrier(self) -> None:
         for i in self.rng.permutation(len(self.reads)):
@@ -115,7 +115,7 @@ class Noc:
         for i in self.rng.permutation(len(self.writes)):
             t = self.writes[i]
             values = t.ring.pages[t.l1_page]
-            self.dram.write(t.tensor, t.page, values if t.row is None else values[0], t.row)
+            self.dram.write(t.tensor, t.page, values if t.row is None else values[t.to], t.row)
         self.writes = []
         self.land_mcasts()
 

@@ -421,10 +421,11 @@ class KernelPrinter:
     def row(self, s: Any, key: str, l1: str) -> str:
         """One row of a tile page moved (docs/reference.md §7.1, four 16x16 faces): the 16 elements
         of row r in face r / 16 * 2 and the 16 in the face after it, to or from row 0 of the L1
-        page (faces 0 and 1; a read's row `to`: faces to / 16 * 2 and the one after it), two
-        transfers of 16 contiguous elements."""
+        page (faces 0 and 1; a read's row `to`, a written row `source`: faces to / 16 * 2 and the
+        one after it), two transfers of 16 contiguous elements."""
         face = self.cbs[s.cb].plan.page_bytes // 4
-        r, run, to = self.expr(s.row), face // 16, getattr(s, "to", None)
+        r, run = self.expr(s.row), face // 16
+        to = s.to if isinstance(s, l9.NocReadPage) else s.source
         at = (lambda f: f"{l1} + {f * face}" if f else l1) if to is None else \
             (lambda f: f"{l1} + ({self.expr(to)} / 16 * 2 + {f}) * {face} + {self.expr(to)} % 16 * {run}")
         return "; ".join(self.call(key, accessor=self.tensor(s.tensor), page=self.expr(s.page, True),

@@ -196,8 +196,11 @@ def compute_defines(program: l9.Program) -> tuple[tuple[str, str], ...]:
 
 
 def tensors(program: l9.Program) -> tuple[TensorRecord, ...]:
-    """The tensors some kernel binds; input and output decided by which kernel moves them."""
-    read = {x.tensor for x in walk(program.kernels) if isinstance(x, l9.NocReadPage)}
+    """The tensors some kernel binds; input and output decided by which kernel moves them (a
+    tensor whose rows are written only where a condition holds is an input too: the rows not
+    written keep what the host put there, as in every interpreter)."""
+    read = {x.tensor for x in walk(program.kernels) if isinstance(x, l9.NocReadPage)
+            or isinstance(x, l9.NocWritePage) and x.source is not None}   # scattered rows: the others stay
     written = {x.tensor for x in walk(program.kernels) if isinstance(x, l9.NocWritePage)}
     bound = {b.tensor for k in program.kernels for b in k.bindings}
     out = []
