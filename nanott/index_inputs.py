@@ -4,8 +4,10 @@ A kernel that reads an element of an integer tensor into a let and starts a DRAM
 of it (`kb = BlockIndex[bz, by, bx, t]`, then `T.copy(K[bz, by, kb * 64:(kb + 1) * 64, :], K_s)`)
 addresses DRAM with data: random integers would send the copy outside the tensor. Found by analysis
 of the L0 kernel (lets put in place of their names, copy starts as affine sums): when every copy
-start that reads the tensor is `a * element + b` (a > 0, b an integer), the tensor's random values
-are drawn from the range that keeps each such copy inside its tensor, the intersection over them.
+start that reads the tensor is `a * element + b` (a > 0, b an integer or an affine sum of block
+indices: `start + bx * 32`, varlen attention's rows), the tensor's random values are drawn from the
+range that keeps each such copy inside its tensor for every block, the intersection over them. The
+rows a row scatter writes count as a copy of its block (nanott/row_gather.py).
 """
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
     """tensor -> [low, high) of the values its elements may take as copy starts."""
     params = {p.name: p for p in kernel.params}
     lets: dict = {}
+    grid: dict[str, tuple[int, int]] = {}                  # each block index's range, over the launches
     for k in getattr(kernel, "launches", (kernel,)):       # a program of several launches: each
         scan(k.body, lets, {v: (0, n - 1) for v, n in zip(k.block_vars, k.grid)}, 1)
+        grid |= {v: (0, max(n - 1, grid.get(v, (0, 0))[1])) for v, n in zip(k.block_vars, k.grid)}
     ranges: dict[str, tuple[int, int]] = {}
     bad: set[str] = set()
     for c in (x for x in walk(kernel.body) if isinstance(x, (l0.Copy, l0.Parallel))):
@@ -33,11 +37,12 @@ def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
                 loads = [(a, k) for a, k in terms if any(isinstance(x, l0.Load) and x.buffer in params
                                                          for x in walk(a))]
                 names = {x.buffer for a, _ in loads for x in walk(a) if isinstance(x, l0.Load)}
-                if len(loads) != 1 or len(terms) != 1 or not isinstance(loads[0][0], l0.Load) or loads[0][1] <= 0:
+                rest = interval(build([t for t in terms if t not in loads], const), grid)
+                if len(loads) != 1 or rest is None or not isinstance(loads[0][0], l0.Load) or loads[0][1] <= 0:
                     bad |= names
                     continue
                 (load, a), = loads
-                low, high = -(const // a), (size - extent - const) // a + 1
+                low, high = -(rest[0] // a), (size - extent - rest[1]) // a + 1
                 old = ranges.get(load.buffer, (low, high))
                 ranges[load.buffer] = (max(low, old[0]), min(high, old[1]))
     return {t: r for t, r in ranges.items() if t not in bad and r[0] < r[1]}

@@ -25,8 +25,8 @@ CASES = [
      "T.cumsum(A_l, S_l, dim=1)", "nanott lowers T.copy, T.gemm"),
     ("bad_dtype", "NT101", "dtype float64 is not supported by nanott",
      "B: T.Tensor((64, 64), T.float64)):", "supported dtypes: bfloat16, float16, float32"),
-    ("bad_symbolic_if", "NT302", "a store into the DRAM tensor B under an `if` on a value known only at run time ((i < 32))",
-     "B[bx * 64 + i, j] = A_s[i, j]", "compute both values and choose with T.if_then_else"),
+    ("bad_symbolic_if", "NT302", "a store into the DRAM tensor B under an `if` on a value known only at run time "
+     "((A_s[i, j] > 0))", "B[bx * 64 + i, j] = A_s[i, j]", "the condition reads an on-chip buffer"),
     ("bad_data_if", "NT302", "an `if` reads m, which is written after its copy from DRAM",
      "if m[k] != 0:", "copy the mask from DRAM into its own buffer"),
     ("bad_dram_gemm", "NT106", "T.gemm operand A is the DRAM tensor A",

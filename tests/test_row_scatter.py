@@ -169,3 +169,41 @@ def test_other_conditional_stores_stay_refused(tmp_path, store, why):
     with pytest.raises(NanottError) as e:
         api.lower(load_text(tmp_path, text, SETS).prim_func, stop_after="C1")
     assert e.value.code == "NT302" and why in e.value.message and e.value.hint
+
+
+# the writer's own loop bound: how many blocks a row writes out is read from DRAM (once NT330)
+COUNTED = '''
+import nanott.language as T
+
+
+@T.prim_func
+def counted(X: T.Tensor((64, 64), "bfloat16"), Counts: T.Tensor((2,), "int32"), Y: T.Tensor((128, 64), "bfloat16")):
+    with T.Kernel(2, threads=128) as bx:
+        X_s = T.alloc_shared((32, 64), "bfloat16")
+        n = Counts[bx]
+        for t in T.serial(n):
+            T.copy(X[bx * 32, 0], X_s)
+            T.copy(X_s, Y[bx * 64 + t * 32, 0])
+'''
+
+
+def counted_inputs(kernel):
+    inputs = api.random_inputs(kernel, seed=17)
+    inputs["Counts"] = np.array([2, 2], np.int32)           # every row of Y written (it holds NaN before)
+    return inputs
+
+
+def counted_reference(inputs):
+    y = inputs["Y"].copy()
+    for b, n in enumerate(inputs["Counts"]):
+        for t in range(n):
+            y[b * 64 + t * 32:b * 64 + t * 32 + 32] = inputs["X"][b * 32:b * 32 + 32]
+    return {"Y": y}
+
+
+def test_the_writer_reads_its_own_loop_bound(tmp_path):
+    """The reader and the writer both run the loop; each reads n from DRAM through its own scratch CB."""
+    loaded = load_text(tmp_path, COUNTED)
+    d3 = str(api.lower(loaded.prim_func, stop_after="D3"))
+    assert "Counts_elem: reader -> reader" in d3 and "Counts_elem_w: writer -> writer" in d3
+    check_levels(loaded, counted_reference, counted_inputs)

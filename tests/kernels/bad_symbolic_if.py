@@ -1,6 +1,7 @@
-"""A bad kernel: an element of a DRAM tensor stored under an `if` on a T.Parallel index (NT302:
-predicate.py makes stores into on-chip buffers conditional, and a branch around tile ops outside
-a T.Parallel becomes a loop run once or never, but a DRAM store inside one is neither)."""
+"""A bad kernel: an element of a DRAM tensor stored under an `if` that reads an on-chip buffer,
+inside a T.Parallel (NT302: predicate.py makes stores into on-chip buffers conditional, and a
+store into DRAM one only when its condition is on indices and run-time scalars, whole rows of a
+block: a row scatter; a condition on data in L1 differs per element, which no writer can test)."""
 import nanott.language as T
 
 
@@ -10,5 +11,5 @@ def bad(A: T.Tensor((128, 64), "float32"), B: T.Tensor((128, 64), "float32")):
         A_s = T.alloc_shared((64, 64), "float32")
         T.copy(A[bx * 64, 0], A_s)
         for i, j in T.Parallel(64, 64):
-            if i < 32:
+            if A_s[i, j] > 0:
                 B[bx * 64 + i, j] = A_s[i, j]
