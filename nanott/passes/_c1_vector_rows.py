@@ -92,13 +92,15 @@ def rows_from_data(c1: Any, r: l3.Region, loc: Loc) -> l4.TileSlice | None:
     DRAM (varlen attention's `Q_unpad[q_start + bx * 64:q_start + bx * 64 + 64, head, :]`): block
     row v is the stored matrix's row of (.., start + v, ..), a RowGather, zeros where start + v
     lies outside that dim (L0 reads zeros there; in the matrix, the row would be another head's).
-    None for any other region."""
+    None for any other region, and for a start that is a provable multiple of 32 (whole tiles)."""
     t = c1.tensors[r.buffer]
     wide = [d for d, n in enumerate(r.extents[:-1]) if n != 1]
     if len(r.starts) < 3 or len(wide) != 1 or not any(
             isinstance(v, l3.Var) and v.name in c1.data for v in walk(r.starts)):
         return None
     (d,), rows = wide, r.extents[wide[0]]
+    if divide(r.starts[d], TILE, c1.multiples) is not None:
+        return None                                            # whole tiles (`i_s * 64`): a block read
     v = c1.names.fresh("r")
     at = l3.BinOp("+", r.starts[d], l3.Var(v, loc=loc), loc=loc)
     one = l3.Region(r.buffer, (*r.starts[:d], at, *r.starts[d + 1:]), (*r.extents[:d], 1, *r.extents[d + 1:]), loc=r.loc)
