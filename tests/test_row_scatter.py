@@ -130,13 +130,15 @@ def test_the_writer_writes_row_by_row_where_the_count_allows(tmp_path):
 
 
 def test_rows_of_a_3d_tensor_are_gathered_and_scattered(tmp_path):
-    """X is stored heads first (it is copied in (rows, dim) blocks): row (r, h) is h * 96 + r, and a
-    row past the rows dim reads zeros, not the next head's row; Y keeps its order: (r, h) is r * 32 + h."""
+    """X and Y are stored heads first (they move (rows, dim) blocks: A1's order), row (r, h) is
+    h * 96 + r, not r * 32 + h with the heads padded to 32; a row past the rows dim reads zeros, not
+    the next head's row."""
     c1 = str(api.lower(load_text(tmp_path, FACTORY).prim_func, stop_after="C1"))
     assert ("read_to_cb X.tiles[gathered, 0 +1x2] (row r <- row (((by * 96) + q_start) + r) "
             "if (((q_start + r) >= 0) and ((q_start + r) < 96)) else zeros)") in c1
-    assert "write_from_cb cb1 -> Y.tiles[scattered, 0 +1x2] (row i -> row (((q_start * 32) + (i * 32)) + by) " \
+    assert "write_from_cb cb1 -> Y.tiles[scattered, 0 +1x2] (row i -> row (((by * 96) + q_start) + i) " \
            "where (i < q_len))" in c1
+    assert "tensor Y: dram interleaved, Float32, 6x2 tiles of 4096 B, dims stored in order (1, 0, 2)" in c1
 
 
 def test_the_writer_moves_each_row_from_its_row_of_the_slot(tmp_path):

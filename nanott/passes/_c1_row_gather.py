@@ -2,9 +2,9 @@
 read_to_cb of a TileSlice whose RowGather says, for each block row, which row of the tensor's
 stored matrix it is and whether it is there at all.
 
-The stored matrix is A1's [prod(outer) * H', W'] (dims padded to whole tiles), so row
-(d_0, .., d_{n-2}) of the tensor is ((d_0 * p_1 + d_1) * p_2 + ..) + d_{n-2} with p_k the padded
-dims. The columns must be whole tiles: the start a provable multiple of 32 (affine analysis) and
+The stored matrix is A1's [prod(outer) * H', W'] (dims padded to whole tiles, in the order DRAM
+stores them), so row (d_0, .., d_{n-2}) of the tensor is ((d_0 * p_1 + d_1) * p_2 + ..) + d_{n-2}
+with p_k the padded dims, in that order (C1's as_matrix). The columns must be whole tiles: the start a provable multiple of 32 (affine analysis) and
 the block's columns a multiple of 32, as for any copy; the block's rows too, since the reader
 fills whole tile pages.
 """
@@ -33,8 +33,8 @@ def read_rows(c1: Any, p: l3.Parallel) -> l4.ReadToCb | l4.WriteFromCb | None:
 def gathered(c1: Any, g: Gather, what: str) -> l4.TileSlice:
     """The DRAM side of the gather (or scatter) g: a TileSlice with its RowGather."""
     layout = c1.tensors[g.tensor].layout
-    if layout.order:
-        raise not_yet(f"a {what} of rows of {g.tensor}, which DRAM stores with its dims reordered", g.loc,
+    if layout.order and layout.order[-1] != len(layout.order) - 1:
+        raise not_yet(f"a {what} of rows of {g.tensor}, which DRAM stores with its last dim elsewhere", g.loc,
                       f"copy {g.tensor} in blocks of its last two dims only, or {what} other rows")
     rows, cols = g.extents
     shape = c1.cbs[c1.index[g.buffer]].shape
@@ -50,9 +50,8 @@ def gathered(c1: Any, g: Gather, what: str) -> l4.TileSlice:
                           f"not provably a multiple of {TILE}", g.loc,
                           f"a row is read in whole tile rows: let each block's columns start at a multiple "
                           f"of {TILE} (in a convolution: a block_K dividing the channels, a multiple of {TILE})")
-    row: Any = l3.Const(0, "int32")
-    for index, size in zip(g.rows, (*layout.padded_shape[1:-1], 1)):
-        row = l3.BinOp("*", l3.BinOp("+", row, index), l3.Const(size, "int32"))
+    one = l3.Region(g.tensor, (*g.rows, g.col), (*(1 for _ in g.rows), cols), loc=g.loc)
+    row = c1.as_matrix(one, g.loc).starts[0]                  # the row in DRAM's order of the dims
     gather = l4.RowGather(g.var, c1.visit(build(*affine(row))), None if g.valid is None else c1.visit(g.valid), loc=g.loc)
     return l4.TileSlice(g.tensor, l4.Const(0, "int32"), c1.visit(col), rows // TILE, cols // TILE,
                         gather=gather, loc=g.loc)

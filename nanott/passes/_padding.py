@@ -25,6 +25,7 @@ from typing import Any
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.passes._affine import affine
+from nanott.row_gather import row_scatter, uses
 from nanott.target import TILE
 
 Range = tuple[int, int]
@@ -77,11 +78,12 @@ class CopyReach:
                     self.region(src, ranges, self.read)
                     self.region(dst, ranges, self.read)
                     self.region(dst, ranges, self.written)
-                case l0.Parallel(_, _, body):             # a row scatter's elements: some may be inside
-                    for x in body:
-                        if isinstance(x, l0.Store) and x.buffer in self.tensors:
-                            self.written.add(x.buffer)
-                            self.writes_inside = True
+                case l0.Parallel():                        # a row scatter: a block's rows written
+                    if (g := row_scatter(s, self.tensors)) is not None:
+                        self.written.add(g.tensor)
+                        self.writes_inside = True
+                        self.moved.setdefault(g.tensor, set()).update(
+                            {d for d, x in enumerate(g.rows) if uses(x, (g.var,))} | {len(g.rows)})
 
     def region(self, r: l0.Region, ranges: dict[str, Range], uses: set[str]) -> None:
         if r.buffer not in self.tensors:
