@@ -92,9 +92,9 @@ ARGS = {
     "warp_specialize/example_warp_specialize_gemm_copy_gemm_0_1.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_barrierpipe_stage2.py": GEMM,
     "warp_specialize/example_warp_specialize_gemm_softpipe_stage2.py": GEMM,
-    "flash_attention/example_gqa_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
+    "flash_attention/example_gqa_fwd_varlen.py": "--set batch_size=2 --set groups=2 --set UQ=256 --set UKV=256 "
                                                  "--set heads=4 --set dim=64 --set is_causal=False --set max_seqlen_q=128",
-    "flash_attention/example_mha_fwd_varlen.py": "--set batch_size=1 --set UQ=128 --set UKV=128 --set heads=2 "
+    "flash_attention/example_mha_fwd_varlen.py": "--set batch_size=2 --set UQ=256 --set UKV=256 --set heads=2 "
                                                  "--set dim=64 --set is_causal=False --set max_seqlen_q=128",
     "flash_decoding/example_gqa_decode.py": "--set batch=1 --set heads=8 --set groups=2 --set seqlen_kv=256 "
                                             "--set dim=64 --set block_N=64 --set block_H=32 --set num_split=2 "
@@ -140,7 +140,7 @@ ARGS = {
     "attention_sink/example_gqa_sink_bwd_varlen.py": "--kernel flashattn_bwd --set batch_size=1 --set groups=2 "
                                                      "--set UQ=128 --set UKV=128 --set N_CTX=128 --set heads=4 "
                                                      "--set max_seq_len=128 --set dim=64 --set is_causal=False",
-    "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=1 --set groups=2 --set UQ=128 --set UKV=128 "
+    "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=2 --set groups=2 --set UQ=256 --set UKV=256 "
                                                      "--set heads=4 --set dim=64 --set is_causal=False --set max_seqlen_q=128",
     "flash_decoding/example_gqa_decode_varlen_logits.py": "--set batch=1 --set heads=8 --set k_heads=2 "
                                                           "--set max_seqlen_kv=256 --set total_seqlen_k=256 "

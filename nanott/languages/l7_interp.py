@@ -10,7 +10,8 @@ At L7 a CB is a queue of whole blocks holding at most plan.depth blocks (sim/cb_
   tile group     waits until every CB it peeks, takes or updates has a front block and every CB it
                  gives or updates has room; runs InterpL5's tile program on the front blocks,
                  storing into new blocks; then pops (take, update) and pushes (give, update)
-  write_from_cb  waits for a front block, writes it to DRAM, pops it
+  write_from_cb  waits for a front block, writes it to DRAM (a scattered one: its rows where they
+                 go), pops it
   release        waits for a front block (the one the loop peeked), pops it
 Tile arithmetic is InterpL5's, untouched: a group sees each consumed CB's front block where L5 sees
 the CB's one block; only a TStore goes elsewhere (`store_tile`), into the block being given.
@@ -137,8 +138,11 @@ class InterpL7(InterpL6):
             case l7.WriteFromCb(cb, dst):
                 q = env.cbs[cb]
                 yield Wait(s, (self.front(q),), s.loc)
-                out = self.tiles(dst, env)
-                out[...] = moved(q.front(), dst).astype(out.dtype)
+                if dst.gather is not None:       # rows where the scatter's condition holds (InterpL4)
+                    self.scattered(q.front(), dst, env)
+                else:
+                    out = self.tiles(dst, env)
+                    out[...] = moved(q.front(), dst).astype(out.dtype)
                 q.pop()
             case l7.TileGroup():
                 yield from self.exec_group(s, env)

@@ -15,6 +15,7 @@ from typing import Any
 from nanott.diagnostics import NanottError, not_yet
 from nanott.languages import l3, l4
 from nanott.passes._affine import affine, build, divide
+from nanott.passes._c1_vector_rows import row_bytes
 from nanott.row_gather import Gather, row_gather, row_scatter
 from nanott.target import TILE
 
@@ -50,6 +51,8 @@ def gathered(c1: Any, g: Gather, what: str) -> l4.TileSlice:
                           f"not provably a multiple of {TILE}", g.loc,
                           f"a row is read in whole tile rows: let each block's columns start at a multiple "
                           f"of {TILE} (in a convolution: a block_K dividing the channels, a multiple of {TILE})")
+    if what == "scatter":
+        row_bytes(c1, g.tensor, False, g.loc)                 # whole bytes per face row (no block floats)
     one = l3.Region(g.tensor, (*g.rows, g.col), (*(1 for _ in g.rows), cols), loc=g.loc)
     row = c1.as_matrix(one, g.loc).starts[0]                  # the row in DRAM's order of the dims
     gather = l4.RowGather(g.var, c1.visit(build(*affine(row))), None if g.valid is None else c1.visit(g.valid), loc=g.loc)

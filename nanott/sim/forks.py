@@ -27,7 +27,7 @@ from nanott.languages import l9
 from nanott.languages.l7_interp import KernelEnv
 from nanott.sim.scheduler import Check, Wait
 
-BRANCH_STMTS = (l9.For, l9.Let, l9.When, l9.NocReadPage, l9.SemSet, l9.SemWait, l9.SemInc,
+BRANCH_STMTS = (l9.For, l9.Let, l9.When, l9.NocReadPage, l9.NocWritePage, l9.SemSet, l9.SemWait, l9.SemInc,
                 l9.McastPages, l9.SemSetMcast)
 
 

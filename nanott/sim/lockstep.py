@@ -305,7 +305,8 @@ class Lockstep(InterpL9):
                              0 if to is None else self.index(to, env))
             case l9.NocWritePage(cb, slot, tensor, page, row, source):
                 env.noc.write(env.cbs[cb], self.index(slot, env), tensor, self.pages(page, env),
-                              None if row is None else self.pages(row, env), 0 if source is None else self.index(source, env))
+                              None if row is None else self.pages(row, env), 0 if source is None else self.index(source, env),
+                              env.lanes)
             case l9.GenerateToCb(cb, vars, extents, value):
                 self.write_block(env.cbs[cb], self.generate_cores(vars, extents, value, env))
             case _:
@@ -379,9 +380,12 @@ class LockstepNoc(Noc):
         self.reads.append(LaneTransfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
                                        ring.back(slot, "noc_async_read_page"), rows, to, lanes=lanes))
 
-    def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None, source: int = 0) -> None:
-        self.writes.append(Transfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
-                                    ring.front(slot, "noc_async_write_page"), rows, source))
+    def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None, source: int = 0,
+              lanes=None) -> None:
+        """`lanes`: the cores of the group writing (a branch of a fork: rows a condition keeps), None
+        for all; `source`: the L1 row a row write comes from."""
+        self.writes.append(LaneTransfer(tensor, self.checked(tensor, pages, "noc_async_write_page"), ring,
+                                        ring.front(slot, "noc_async_write_page"), rows, source, lanes=lanes))
 
     def checked(self, tensor: str, pages: np.ndarray, call: str) -> np.ndarray:
         count = self.dram.count(tensor)
@@ -403,7 +407,7 @@ class LockstepNoc(Noc):
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            values = t.ring.pages[t.l1_page]
+            values = t.ring.pages[t.l1_page] if getattr(t, "lanes", None) is None else t.ring.pages[t.l1_page, t.lanes]
             self.dram.write(t.tensor, t.page, values if t.row is None else values[:, t.to], t.row)
             self.written(len(t.page))
         self.writes = []
