@@ -326,6 +326,9 @@ class KernelPrinter:
                 return self.call(l9.sfpu_binary(op), a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
             case l9.SfpuUnary(op, dst):
                 return self.call(f"{op}_tile", dst=e(dst, True)), ""
+            case l9.SfpuWhere(c, a, b, dst):
+                key = "where_fp32_tile" if self.p.compute.fp32_dest_acc else "where_tile"
+                return self.call(key, cond=e(c, True), a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
             case l9.SfpuTypecast(dst, dtype):
                 return self.templated("typecast_tile", l9.typecast_formats(dtype), dst=e(dst, True))
             case l9.SfpuScalar(op, dst, scalar):
