@@ -65,6 +65,7 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
                              scratch CB runs reader -> compute: the reader reads the element out
   + BackElement              of the page it reserved, after the barrier, and pushes the page;
                              compute waits for it, reads the same element (a FrontElement) and pops
+  The reader and the writer may both read, multicast and use semaphores (D3c gives the writer a block).
   Semaphores are numbered from 0, each created on every core of the work split with the value 0.
   A multicast lands on its rectangle no later than a semaphore multicast the same kernel issues after
   it (one NoC, in order: tt-metal's sender sets the receivers' flag right after the data), or at the
@@ -274,8 +275,8 @@ PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "CbWait", "CbPop", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
                "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print", "PrintCb"),
-    "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier", "When",
-               "CbReserve", "CbPush", "NocReadPage", "NocReadBarrier"),      # its own DRAM elements (D1)
+    "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier", "CbReserve", "CbPush", "NocReadPage",
+               "NocReadBarrier", "When", "SemSet", "SemWait", "SemInc", "McastPages", "SemSetMcast"),   # its own DRAM elements (D1), D3c's
 }
 
 LANG = Language("L8", sys.modules[__name__], Program, l7.LANG,

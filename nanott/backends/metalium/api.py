@@ -328,6 +328,9 @@ def fpu_broadcasts(release: str) -> frozenset[tuple[str, str]]:
 
 # Facts of the device and host API that are not calls (docs/reference.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}
+# the NoC each default names (§6.2: RISCV_0_default = NOC_0, RISCV_1_default = NOC_1); NoC 1 runs
+# mirrored, so a kernel on it names a multicast rectangle from its bottom-right corner (§3.2)
+NOC_OF = {"RISCV_0_default": 0, "RISCV_1_default": 1}
 MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
 DATA_FORMATS = {"Float32": 0, "Float16": 1, "Bfp8": 2, "Bfp4": 3, "Tf32": 4, "Float16_b": 5, "Bfp8_b": 6,
                 "Bfp4_b": 7, "Int32": 8, "UInt16": 9, "Lf8": 10, "Bfp2": 11, "Int8": 14, "Bfp2_b": 15,
