@@ -41,7 +41,6 @@ from nanott.languages.printed import block_lines
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import forks, loops
 from nanott.sim.cb_ring import CbRing
-from nanott.sim.cooperation import Unknown, alike
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.forks import GroupEnv
 from nanott.sim.loops import widen
@@ -68,23 +67,14 @@ class Lockstep(InterpL9):
         self.written = written or (lambda pages: None)   # told of DRAM pages written (progress)
         self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
 
-    fork = True         # cores that take different ifs share a group (sim/forks.py); False: a group each
+    fork = True         # cores that take different ifs share a group (sim/forks.py); False: they never do
 
     def groups(self, program: l9.Program) -> dict[tuple, list]:
-        """The cores by block count (they take the same path through every loop), and, unless the
-        group forks at D3b's ifs, by the ifs they take (D3b's roles) with partners of one group
-        each (cooperation.alike: a timed group's cores must keep the same time)."""
+        """The cores by block count: they take the same path through every loop (D3b's ifs fork
+        the group where they hold on some of its cores)."""
         groups = defaultdict(list)
-        if self.fork:
-            for work in program.work.cores:
-                groups[(work.count,)].append(work)
-            return groups
-        try:                                       # cores that take the same ifs (D3b's roles), with alike partners
-            classes = alike(program)
-        except Unknown:
-            raise Diverged("an if or a partner core reads more than the core's runtime values") from None
         for work in program.work.cores:
-            groups[(work.count, classes[work.core])].append(work)
+            groups[(work.count,)].append(work)
         return groups
 
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
