@@ -27,7 +27,8 @@ LOOP_KINDS = ("serial", "pipelined", "persistent", "split")
 MEMORIES = ("dram",)
 INTERLEAVINGS = ("interleaved",)
 TILE_OPS = ("add", "sub", "mul", "div", "rsub", "max", "min")      # binary tile ops (FPU or SFPU)
-UNARY_TILE_OPS = ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "negative")
+UNARY_TILE_OPS = ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "negative",
+                  "eqz", "nez", "ltz", "lez", "gtz", "gez")            # x (op) 0: 1.0 or 0.0
 BCAST = ("none", "rows", "cols")                                   # which operand's row/column spreads
 BCAST_DIMS = ("rows", "cols")
 REDUCE_DIMS = ("row", "col")                                       # REDUCE_ROW, REDUCE_COL
@@ -66,7 +67,7 @@ SRCA_RECONFIG = "reconfig_data_format_srca"
 SRCB_RECONFIG = "reconfig_data_format_srcb"
 INIT_CALLS = (HW_STARTUP, PACK_RECONFIG, REDUCE_UNINIT, SRCA_RECONFIG, SRCB_RECONFIG, "copy_tile_init",
               "mm_init_short", "mm_block_init_short", "transpose_wh_init_short", "binop_with_scalar_tile_init",
-              "fill_tile_init",
+              "fill_tile_init", "where_tile_init",
               *(binary_init(op, b) for op in TILE_OPS for b in BCAST),
               *(f"unary_bcast_init<{BROADCAST[d]}>" for d in BCAST_DIMS),
               *(f"reduce_init<{reduce_kind(op, d)}>" for op in REDUCE_OPS for d in REDUCE_DIMS),

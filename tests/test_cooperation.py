@@ -26,6 +26,7 @@ from nanott.sim.errors import DeadlockError, ProtocolError
 from nanott.target import WORMHOLE_N150
 
 ROOT = Path(__file__).resolve().parent.parent
+MOVERS = ("reader", "writer")            # the data-movement kernels (D3c gives the writer B's block)
 
 
 
@@ -72,7 +73,7 @@ def test_d3b_multicasts_a_along_rows_and_b_along_columns(gemm):
     note = dict((a.key, a.value) for a in program.attrs)["multicast"]
     assert "cb0's block read once per row of 4 cores" in note and "cb1's block read once per column of 4" in note
     assert {w.core for w in program.work.cores} == {(x, y) for x in range(4) for y in range(4)}
-    mcasts = [s for s in walk(program.kernel("reader").body) if isinstance(s, l9.McastPages)]
+    mcasts = [s for k in MOVERS for s in walk(program.kernel(k).body) if isinstance(s, l9.McastPages)]
     assert sorted(m.cb for m in mcasts) == [0, 1]
 
 
@@ -91,8 +92,8 @@ def test_no_core_sends_two_blocks(gemm):
     columns at x % 4 == 3 from theirs, so every core multicasts at most one block, and every core
     of a row (column) but its sender receives the row's (column's) block from it."""
     program, _, _ = gemm
-    reader = program.kernel("reader").body
-    sends = {w.core: {m.cb for m in active(reader, core_env(w), (l9.McastPages,))} for w in program.work.cores}
+    movers = tuple(s for k in MOVERS for s in program.kernel(k).body)
+    sends = {w.core: {m.cb for m in active(movers, core_env(w), (l9.McastPages,))} for w in program.work.cores}
     assert max(len(cbs) for cbs in sends.values()) == 1
     assert sorted(x for (x, y), cbs in sends.items() if cbs == {0}) == [0, 0, 0, 3]
     for cb, axis in ((0, 1), (1, 0)):                 # one sender per row for cb0, per column for cb1

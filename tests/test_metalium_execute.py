@@ -77,8 +77,9 @@ def test_another_target_runs_too(lowered, runtime_cache, tmp_path):
 
 # the calls whose spelling a release changes: matmul_tiles (6 arguments in 0.65), typecast_tile_init
 # (plain in 0.65), the broadcasts and reductions (0.81's inits), two launches; the headers' paths
-# (dataflow_api.h, api/compute/) and the entry point (0.65's `namespace NAMESPACE { void MAIN }`)
-BY_RELEASE = ["gemm_f32", "cast", "softmax", "flash_decoding"]
+# (dataflow_api.h, api/compute/) and the entry point (0.65's `namespace NAMESPACE { void MAIN }`);
+# where_tile (where_fp32_tile up to 0.66, where_tile<DataFormat::Float32> in 0.81)
+BY_RELEASE = ["gemm_f32", "cast", "softmax", "flash_decoding", "topk"]
 
 
 @pytest.mark.parametrize("release", list(VERSIONS))

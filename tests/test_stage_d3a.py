@@ -33,7 +33,7 @@ def test_a_gemm_step_reads_its_a_and_b_blocks_under_one_barrier():
     assert reader_calls(example("gemm"), skip=("D3a",)) == [
         "cb_reserve_back cb0, 2", "noc_async_read_barrier", "cb_push_back cb0, 2",
         "cb_reserve_back cb1, 2", "noc_async_read_barrier", "cb_push_back cb1, 2"]
-    assert reader_calls(example("gemm")) == [
+    assert reader_calls(example("gemm"), skip=("D3c",)) == [      # D3c would give cb1 to the writer
         "cb_reserve_back cb0, 2", "cb_reserve_back cb1, 2", "noc_async_read_barrier",
         "cb_push_back cb0, 2", "cb_push_back cb1, 2"]
 

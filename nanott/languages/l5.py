@@ -17,6 +17,7 @@
              | TileScalar(op, a: str, scalar: float)                   SFPU: temporary op constant
              | TileUnary(op: unary, a: str)                            SFPU: a function of a temporary
              | TileCast(a: str, dtype)                                 SFPU: round a temporary to dtype
+             | TileWhere(cond: str, a: str, b: str)                    SFPU: a where cond != 0, else b
              | TileMatmul(a: TileRef, b: TileRef, acc: str, transpose_b: bool)   acc + a @ b (b^T)
              | TileTranspose(src: TileRef)                             a CB tile, transposed (32x32)
              | TileBcast(src: TileRef, dim, out: int)                  a vector tile spread over a whole
@@ -29,6 +30,7 @@
   op       ::= add | sub | mul | div | rsub | max | min
                (TileBinary: add, sub, mul; TileScalar: add, sub, mul, div, rsub = scalar - a)
   unary    ::= exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh | relu | negative
+             | eqz | nez | ltz | lez | gtz | gez     (x == 0, ...: 1.0 where true, 0.0 where not)
   `out` of TileBcast and TileReduce is the CB the group packs to: their inits configure its packer.
   Expr     ::= Const | Var | BinOp | Cast | Select | CoreArg | Element | UnOp   (Element: L4's, in lets)
 
@@ -38,6 +40,9 @@ Delta from L4 (made by C2 lower-tile-intrinsics):
   + TileGroup, TAssign, TStore, TFor            a tile program per output tile, in temporaries
   + TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar, TileMatmul   the tile operations
   + TileUnary, TileCast                         SFPU functions and casts of a temporary, in place
+  + TileWhere                                   a select on data (T.if_then_else of a comparison of
+                                                buffers): the condition a 0/1 tile, from a
+                                                subtraction and a comparison with zero
   + TileTranspose                               a CB tile transposed into a temporary (for A^T)
   + TileBcast, TileReduce                       vectors: a broadcast into a temporary, a reduction
   + TileRef                                     a tile of a CB's block, by tile row and column
@@ -198,8 +203,18 @@ class TileReduce:
         return f"reduce_{self.op}_{self.dim}({self.acc}, {self.src}, scaler {self.scaler})"
 
 
+@node
+class TileWhere:
+    cond: str
+    a: str
+    b: str
+
+    def __str__(self):
+        return f"where({self.cond}, {self.a}, {self.b})"
+
+
 TOp = (TileLoad | TileFill | TileBinary | TileBinaryTemps | TileScalar | TileUnary | TileCast | TileMatmul
-       | TileTranspose | TileBcast | TileReduce)
+       | TileTranspose | TileBcast | TileReduce | TileWhere)
 
 
 @node

@@ -4,7 +4,8 @@ A TileGroup runs its body once per tile of its grid (a Python loop over tiles; t
 tile go through NumPy as one 32x32 array). Temporaries are float32 tiles, local to one tile's run; a
 TileRef reads a CB tile as float32; a TStore rounds to the CB's dtype. TileMatmul is `acc + a @ b`
 (b^T with transpose_b) in float32, TileTranspose a CB tile transposed, TileScalar, TileBinary,
-TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TILE_OPS, TILE_UNARY),
+TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TILE_OPS, TILE_UNARY; a
+comparison with zero is 1.0 or 0.0), TileWhere picks a where its condition is not 0, else b,
 TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
 C2's Numerics line): TileReduce reduces the 32 elements of a row (column) of a tile in order and
 combines tile after tile in order; TileBcast and TileBinary's bcast spread a vector tile's column 0
@@ -28,8 +29,16 @@ Temps = dict[str, np.ndarray]
 
 TILE_OPS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
             "rsub": lambda a, scalar: np.subtract(scalar, a), "max": np.maximum, "min": np.minimum}
+COMPARE_ZERO = {"eqz": np.equal, "nez": np.not_equal, "ltz": np.less, "lez": np.less_equal,
+                "gtz": np.greater, "gez": np.greater_equal}
 TILE_UNARY = {**{op: UNARY[op] for op in ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")},
-              "relu": lambda a: np.maximum(a, np.float32(0.0)), "negative": UNARY["neg"]}
+              "relu": lambda a: np.maximum(a, np.float32(0.0)), "negative": UNARY["neg"],
+              **{op: lambda a, f=f: f(a, np.float32(0.0)).astype(np.float32) for op, f in COMPARE_ZERO.items()}}
+
+
+def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """where_tile: a where cond is not 0 (NaN is not 0), else b."""
+    return np.where(cond != 0, a, b).astype(np.float32)
 
 
 def spread(tile: np.ndarray, dim: str) -> np.ndarray:
@@ -118,6 +127,8 @@ class InterpL5(InterpL4):
                 return TILE_UNARY[name](temps[a])
             case l5.TileCast(a, dtype):
                 return cast(temps[a], dtype)
+            case l5.TileWhere(c, a, b):
+                return where(temps[c], temps[a], temps[b])
             case l5.TileMatmul(a, b, acc, transpose_b):
                 b32 = self.tile(b, env).astype(f32)
                 return temps[acc] + self.tile(a, env).astype(f32) @ (b32.T if transpose_b else b32)

@@ -61,6 +61,7 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
                              scratch CB runs reader -> compute: the reader reads the element out
   + BackElement              of the page it reserved, after the barrier, and pushes the page;
                              compute waits for it, reads the same element (a FrontElement) and pops
+  The reader and the writer may both read, multicast and use semaphores (D3c gives the writer a block).
   Semaphores are numbered from 0, each created on every core of the work split with the value 0.
   A multicast lands on its rectangle no later than a semaphore multicast the same kernel issues after
   it (one NoC, in order: tt-metal's sender sets the receivers' flag right after the data), or at the
@@ -77,7 +78,7 @@ from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
-    TileTranspose, TileUnary, Tensor, UnOp, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
+    TileTranspose, TileUnary, TileWhere, Tensor, UnOp, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import seq
 
 
@@ -269,7 +270,8 @@ PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "CbWait", "CbPop", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
                "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print", "PrintCb"),
-    "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier"),
+    "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier", "CbReserve", "CbPush", "NocReadPage",
+               "NocReadBarrier", "When", "SemSet", "SemWait", "SemInc", "McastPages", "SemSetMcast"),
 }
 
 LANG = Language("L8", sys.modules[__name__], Program, l7.LANG,

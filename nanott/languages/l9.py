@@ -18,6 +18,8 @@
             | SfpuScalar(op, dst: Expr, scalar: float)                        DST op constant, in place
             | SfpuUnary(op, dst: Expr)                                        f(DST), in place
             | SfpuTypecast(dst: Expr, dtype)                                  DST rounded to dtype, in place
+            | SfpuWhere(cond: Expr, a: Expr, b: Expr, dst: Expr)              DST[a] where DST[cond] != 0,
+                                                                              else DST[b] -> DST (where_tile)
             | FillTile(dst: Expr, value: float)
             | PackTile(dst: Expr, cb: int, slot: Expr)                        DST -> reserved CB slot
   ComputeConfig ::= ComputeConfig(fp32_dest_acc: bool, dst_tiles: int, math_fidelity)
@@ -27,13 +29,13 @@
                                                                        names a host-side value
 Delta from L8 (made by D5 insert-dst-management; E1 finalize-signature fills `args`):
   - TileGroup, TAssign, TStore, TFor, TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar,
-    TileUnary, TileCast, TileMatmul, TileTranspose, TileRef   tile temporaries become DST slots,
+    TileUnary, TileCast, TileWhere, TileMatmul, TileTranspose, TileRef   tile temporaries become DST slots,
                                                               in batches that fit the DST
   + RegsAcquire, RegsCommit, RegsWait, RegsRelease   the MATH/PACK handshake on a DST section
   - TileBcast, TileReduce                            (vectors) become UnaryBcast, ReduceTile
   + MatmulBlock                                      a subblock's matmuls in one call (made by D5b)
   + CopyTile, BinaryTiles, MatmulTiles, TransposeTile, UnaryBcast, ReduceTile, SfpuBinary,
-    SfpuScalar, SfpuUnary, SfpuTypecast, FillTile, PackTile     Metalium's calls
+    SfpuScalar, SfpuUnary, SfpuTypecast, SfpuWhere, FillTile, PackTile     Metalium's calls
   ~ Program          gains the compute configuration and the runtime-argument table
   + ComputeConfig, ArgTable, KernelArgs, CoreArgs
 """
@@ -205,6 +207,17 @@ class SfpuTypecast:
 
 
 @node
+class SfpuWhere:
+    cond: Expr
+    a: Expr
+    b: Expr
+    dst: Expr
+
+    def head(self):
+        return f"where_tile dst[{self.cond}] ? dst[{self.a}] : dst[{self.b}] -> dst[{self.dst}]"
+
+
+@node
 class FillTile:
     dst: Expr
     value: float
@@ -284,12 +297,12 @@ Expr = l8.Expr
 NOTES = ("dst-accumulator", "multicast", "math-fidelity")   # attributes a pass adds to say what it decided, printed
 DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles, MatmulBlock,
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
-           FillTile, PackTile)
+           SfpuWhere, FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | GenerateToCb | Init | For | Let | Print | PrintCb | RegsAcquire | RegsCommit | RegsWait
         | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
-        | SfpuScalar | SfpuUnary | SfpuTypecast | FillTile | PackTile | When | SemSet | SemWait | SemInc
+        | SfpuScalar | SfpuUnary | SfpuTypecast | SfpuWhere | FillTile | PackTile | When | SemSet | SemWait | SemInc
         | McastPages | SemSetMcast)
 
 PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print", "PrintCb")

@@ -13,7 +13,8 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
   *_tiles_bcast_{rows,cols}, unary_bcast   a vector's row 0 (column 0) spread, as InterpL5 does
   reduce_tile                    dst[d] (op)= the slot reduced along a dim (InterpL5's reduce_tile)
   *_binary_tile, *_unary_tile, fill_tile    float32 on DST tiles, in place
-  exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place
+  exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place (eqz_tile ...: 1.0 or 0.0)
+  where_tile                     dst[a] where dst[cond] is not 0, else dst[b] (InterpL5's where)
   typecast_tile                  a DST tile rounded to the dtype (nearest even), in place
   pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
   init calls                     set the engine's slots (the model of sim/engine.py), among
@@ -33,7 +34,7 @@ import numpy as np
 
 from nanott.languages import l9
 from nanott.languages.l0_interp import cast
-from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
+from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread, where
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l8_interp import InterpL8
 from nanott.sim.dst import DstFile, EngineConfig, to_tf32
@@ -130,6 +131,8 @@ class InterpL9(InterpL8):
             case l9.SfpuTypecast(d, dtype):
                 i = self.index(d, env)
                 dst.write(i, cast(dst.read(i), dtype))
+            case l9.SfpuWhere(c, a, b, d):
+                dst.write(self.index(d, env), where(*(dst.read(self.index(i, env)) for i in (c, a, b))))
             case l9.FillTile(d, value):
                 dst.write(self.index(d, env), np.full((TILE, TILE), value, dtype=F32))
             case l9.PackTile(d, cb, slot):

@@ -22,6 +22,14 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
                            has that broadcast (0.65/0.66 have no sub_tiles_bcast_rows); any other
                            use of a vector in a 2-D map spreads it over a temporary first
                            (TileBcast, unary_bcast), then the SFPU's binary op
+  if_then_else(c, x, y) -> TileWhere      (SFPU where_tile: x where the 0/1 tile of c is not 0)
+     a (== != < <= > >=) b -> sub(a, b), then eqz nez ltz lez gtz gez: the sign of a float32
+                           difference is the order of a and b (for finite values, denormals kept:
+                           the SFPU flushes them, not modelled); both sides as DST temporaries,
+                           never the FPU, whose srcA/srcB keep 19 bits of a float32 (TF32), so
+                           values that differ only in low bits would compare equal. A constant
+                           side is a TileScalar sub; 0 needs none. c1 and c2 is mul of the 0/1
+                           tiles, c1 or c2 max; any other condition v is v != 0
   constants only        -> folded, with the interpreter's own float32 arithmetic
 
 A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
@@ -49,8 +57,11 @@ SCALAR_OPS = ("add", "sub", "mul", "div")        # binop_with_scalar, the consta
 UNARY = {"neg": "negative", **{op: op for op in l5.UNARY_TILE_OPS}}
 IDENTITY_HINT = "write out[i, j] = f(a[i, j], b[i, j], constants) over whole buffers of one shape"
 OPS_HINT = ("a tile elementwise map may use + - * /, T.max, T.min, T.exp, T.exp2, T.log, T.sqrt, "
-            "T.rsqrt, T.abs, T.sigmoid, T.tanh and T.cast of whole-buffer loads, vectors (v[i], "
-            "v[j]) and constants")
+            "T.rsqrt, T.abs, T.sigmoid, T.tanh, T.cast and T.if_then_else of comparisons of "
+            "whole-buffer loads, vectors (v[i], v[j]) and constants")
+COMPARE = {"==": "eqz", "!=": "nez", "<": "ltz", "<=": "lez", ">": "gtz", ">=": "gez"}
+MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}    # c op x is x MIRROR[op] c
+JOIN = {"and": "mul", "or": "max"}                                                 # of two 0/1 tiles
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,9 @@ class _TileProgram:
                 return self.temp(l5.TileUnary(UNARY[op], self.temp_of(self.value(x))))
             case l4.Cast(dtype, x):
                 return self.cast(dtype, self.value(x))
+            case l4.Select(cond, x, y):
+                mask = self.condition(cond)
+                return self.temp(l5.TileWhere(mask, self.temp_of(self.value(x)), self.temp_of(self.value(y))))
             case l4.Var(name) | l4.CoreArg(name):
                 what = f"the scalar {name} in an elementwise value"
             case _:
@@ -151,6 +165,24 @@ class _TileProgram:
         loc = e.loc if e.loc != NOLOC else self.store.loc
         raise NanottError("NT318", f"{what} (line {loc.line}) is not supported yet in a tile "
                           "elementwise map", loc, OPS_HINT)
+
+    def condition(self, e: Any) -> str:
+        """A temporary holding 1.0 where the condition e holds and 0.0 where it does not."""
+        match e:
+            case l4.BinOp(op, lhs, rhs) if op in JOIN:
+                return self.temp(l5.TileBinaryTemps(JOIN[op], self.condition(lhs), self.condition(rhs)))
+            case l4.BinOp(op, lhs, rhs) if op in COMPARE:
+                a, b = self.value(lhs), self.value(rhs)
+                if isinstance(a, float):
+                    a, b, op = b, a, MIRROR[op]
+                if b == 0.0:
+                    diff = self.temp_of(a)
+                elif isinstance(b, float):
+                    diff = self.temp(l5.TileScalar("sub", self.temp_of(a), b))
+                else:
+                    diff = self.temp(l5.TileBinaryTemps("sub", self.temp_of(a), self.temp_of(b)))
+                return self.temp(l5.TileUnary(COMPARE[op], diff))
+        return self.temp(l5.TileUnary("nez", self.temp_of(self.value(e))))
 
     def binary(self, op: str, a: Value, b: Value) -> str:
         if op == "max" and 0.0 in (a, b) and not all(isinstance(x, float) for x in (a, b)):

@@ -65,7 +65,7 @@ def _reads(x: Any) -> set[str]:
     if isinstance(x, l5.TStore):
         return {x.src}
     if isinstance(x, l5.TAssign):
-        return {getattr(x.op, f) for f in ("a", "b", "acc") if isinstance(getattr(x.op, f, None), str)}
+        return {getattr(x.op, f) for f in ("cond", "a", "b", "acc") if isinstance(getattr(x.op, f, None), str)}
     return set()
 
 

@@ -13,7 +13,8 @@ and which values it is waited for, and checks:
                  (else the next trip finds the last one's value)
   no self-wait   no core waits for a value only it gives the semaphore
   no lost raise  a semaphore other cores raise on c is waited for on c
-  data           every core that pushes a CB's pages reads them, or another core multicasts them
+  data           every core whose reader or writer pushes a CB's pages reads them, or another core
+                 multicasts them
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def check_cooperation(program: l9.Program, grid: tuple[int, int], broken: Any) -
     set_to: dict[tuple, set] = defaultdict(set)        # (core, sem) -> values other cores multicast to it
     own: dict[tuple, set] = defaultdict(set)           # (core, sem) -> values the core sets itself
     sent: dict[tuple, set] = defaultdict(set)          # (core, cb) -> cores that multicast cb's pages to it
-    waits, written = [], {}
+    waits, written, raiser = [], {}, {}                # raiser: sem -> the role whose kernels raise it
     for k in program.kernels:
         for w in program.work.cores:
             env = core_env(w)
@@ -44,6 +45,8 @@ def check_cooperation(program: l9.Program, grid: tuple[int, int], broken: Any) -
                     continue
                 except ValueError as e:
                     raise broken("cooperation", k.role, f"core ({seq(w.core)}): {s.head()}: {e}", loc=s.loc) from None
+                if isinstance(s, (l9.SemInc, l9.SemSetMcast)):
+                    raiser[s.sem] = k.role
                 if isinstance(s, l9.SemInc):
                     raised[(where[0], s.sem)].append(w.core)
                 elif isinstance(s, (l9.SemSetMcast, l9.McastPages)):
@@ -64,15 +67,17 @@ def check_cooperation(program: l9.Program, grid: tuple[int, int], broken: Any) -
     waited = {(core, s.sem) for _, core, s in waits}
     for core, sem in sorted(set(raised) | set(set_to)):
         if (core, sem) not in waited:
-            raise broken("cooperation", "reader", f"core ({seq(core)}): sem{sem} is raised by other cores but "
+            raise broken("cooperation", raiser[sem], f"core ({seq(core)}): sem{sem} is raised by other cores but "
                          "never waited for there: nothing orders the cores")
-    reader = program.kernel("reader")
-    fed = {cb for (_, cb) in sent} | set().union(*(written[("reader", w.core)] for w in program.work.cores))
-    for cb in sorted(fed & {s.cb for s in walk(reader.body) if isinstance(s, l9.CbPush)}):
-        for w in program.work.cores:
-            if cb not in written[("reader", w.core)] and not sent.get((w.core, cb)):
-                raise broken("cooperation", "reader", f"core ({seq(w.core)}) pushes cb{cb}, but neither reads its "
-                             "pages nor receives them by a multicast", cb)
+    for k in program.kernels:
+        if k.role == "compute":
+            continue
+        fed = {cb for (_, cb) in sent} | set().union(*(written[(k.role, w.core)] for w in program.work.cores))
+        for cb in sorted(fed & {s.cb for s in walk(k.body) if isinstance(s, l9.CbPush)}):
+            for w in program.work.cores:
+                if cb not in written[(k.role, w.core)] and not sent.get((w.core, cb)):
+                    raise broken("cooperation", k.role, f"core ({seq(w.core)}) pushes cb{cb}, but neither reads "
+                                 "its pages nor receives them by a multicast", cb)
 
 
 def unsatisfied(s: l9.SemWait, incs: int, multicast: set, own: set) -> str:

@@ -10,7 +10,9 @@ Changes:   the compute kernel gets its init calls. First `compute_kernel_hw_star
            agrees on are set once, so the init is hoisted as far out as nothing changes it;
            where ops alternate, each gets its re-init inside the loop. An init that sets several
            slots (reduce_init: the engine and the packer's edge mask; unary_bcast_init: the
-           engine and the packer's format) is hoisted only when the loop agrees on all of them.
+           engine and the packer's format) is hoisted only when the loop agrees on all of them;
+           a slot that an init left in the loop sets before any op reads it (a group opening
+           with unary_bcast_init, which sets srcA) is not set before the loop at all.
            An op may need several slots: a pack needs its CB's format and no edge mask, so a
            reduction's group ends with reduce_uninit() before its pack.
 Preserves: every other statement and its order; the reader and writer kernels; all values
@@ -98,16 +100,25 @@ class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
             return []
         by_slot: dict[str, list[Need]] = {}
         writes: dict[str, set] = {}        # what the inits of the body's needs write to other slots
+        writers: dict[str, set] = {}       # the inits that write them
+        early: dict[str, set] = {}         # the other inits that set a slot before an op needs it
         for x in walk(body):
             for n in needs(x, self.formats):
+                if n.slot not in by_slot:
+                    early[n.slot] = writers.get(n.slot, set()) - {n.init}
                 by_slot.setdefault(n.slot, []).append(n)
                 after = State(True).after(n.init, self.formats)
                 for t in set(slots_of(n.init.op)) - {n.slot}:
                     writes.setdefault(t, set()).add(getattr(after, t))
+                    writers.setdefault(t, set()).add(n.init)
         same = {s for s, ns in by_slot.items() if all(n.value == ns[0].value for n in ns)
                 and writes.get(s, {ns[0].value}) == {ns[0].value}}
-        return [by_slot[s][0] for s in sorted(same, key=SLOTS.index)
-                if all(t in same or t not in by_slot for t in slots_of(by_slot[s][0].init.op))]
+        hoisted = [by_slot[s][0] for s in sorted(same, key=SLOTS.index)
+                   if all(t in same or t not in by_slot for t in slots_of(by_slot[s][0].init.op))]
+        # a slot an init left in the loop sets before any op reads it (unary_bcast_init sets
+        # srcA) would be set before the loop for nothing
+        inits = {n.init for n in hoisted}
+        return [n for n in hoisted if not early[n.slot] - inits]
 
 
 def hw_startup(group: l5.TileGroup) -> l8.Init:

@@ -153,6 +153,8 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG, whole=("TileGroup"
                                      out, loc=loc)
             case l5.TileBinaryTemps(op, a, b):
                 return l9.SfpuBinary(op, self.slot(a), self.slot(b), dst, loc=loc)
+            case l5.TileWhere(c, a, b):
+                return l9.SfpuWhere(self.slot(c), self.slot(a), self.slot(b), dst, loc=loc)
             case l5.TileScalar(op, a, scalar) if self.slots[a] == self.slots[x.dst]:
                 return l9.SfpuScalar(op, dst, scalar, loc=loc)
             case l5.TileUnary(op, a) if self.slots[a] == self.slots[x.dst]:

@@ -283,8 +283,9 @@ class CycleModel:
                 self.run(core, key, "pack", core.clock["pack"], size / self.timing.pack_bytes_per_cycle, name)
             case l9.SfpuBinary(op) | l9.SfpuScalar(op) | l9.SfpuUnary(op):
                 self.sfpu(core, key, op, name)
-            case l9.SfpuTypecast() | l9.FillTile():
-                self.sfpu(core, key, "typecast" if isinstance(s, l9.SfpuTypecast) else "fill", name)
+            case l9.SfpuTypecast() | l9.FillTile() | l9.SfpuWhere():
+                op = {l9.SfpuTypecast: "typecast", l9.FillTile: "fill", l9.SfpuWhere: "where"}[type(s)]
+                self.sfpu(core, key, op, name)
             case _:
                 self.fpu(s, env, core, key, name)
 

@@ -10,7 +10,8 @@ never disagree. Facts from docs/reference.md §4.4 and §5.3 rule 6.
   sfpu  {op}_binary_tile_init(), binary_{max,min}_tile_init(),     the init call
         binop_with_scalar_tile_init(), fill_tile_init(), {op}_tile_init()
         (exp, exp2, log, sqrt, rsqrt, abs, sigmoid, tanh, relu,
-        negative), typecast_tile_init<Float32, Format>()
+        negative, eqz, ...), typecast_tile_init<Float32, Format>(),
+        where_tile_init()
   srca  reconfig_data_format_srca(cb), unary_bcast_init(in, out)    the data format srcA unpacks
   srcb  reconfig_data_format_srcb(cb), unary_bcast_init(in, out)    the data format srcB unpacks
   pack  pack_reconfig_data_format(cb)                               the CB's data format
@@ -41,6 +42,7 @@ mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
   TileUnary(op)        | SfpuUnary(op)          sfpu = {op}_tile_init()   (each SFPU function its own)
   TileCast(dtype)      | SfpuTypecast(dtype)    sfpu = typecast_tile_init<Float32, dtype's format>()
   TileFill             | FillTile               sfpu = fill_tile_init()
+  TileWhere            | SfpuWhere              sfpu = where_tile_init()
   TStore(ref)          | PackTile(cb)           pack = the format of the CB, and mask = off
                                                 (reduce_uninit() after a reduction)
 
@@ -210,6 +212,8 @@ def _one(x: Any, loc) -> Need | None:
             return _sfpu(f"typecast_tile_init<{typecast_formats(dtype)}>", loc)
         case l5.TileFill() | l9.FillTile():
             return _sfpu("fill_tile_init", loc)
+        case l5.TileWhere() | l9.SfpuWhere():
+            return _sfpu("where_tile_init", loc)
     return None
 
 

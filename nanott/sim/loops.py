@@ -20,12 +20,13 @@ import numpy as np
 from nanott.languages import l9
 from nanott.languages.l0_interp import cast
 from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
+from nanott.languages.l5_interp import where as where_tile
 from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
 F32 = np.float32
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
-        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.FillTile)
+        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.SfpuWhere, l9.FillTile)
 BODY = MATH + (l9.PackTile, l9.Let)
 
 
@@ -121,6 +122,10 @@ def _plan(s: Any, env: _Env, interp: Any, kenv: Any, dst, extent: int) -> tuple:
         case l9.SfpuBinary(_, a, b, d):
             sa, sb, sd = _dst(dst, idx(a)), _dst(dst, idx(b)), _dst(dst, idx(d))
             return s, [("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], (sa, sb, sd)
+        case l9.SfpuWhere(c, a, b, d):
+            sc, sa, sb, sd = (_dst(dst, idx(x)) for x in (c, a, b, d))
+            return s, [("dst", (sc, False)), ("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], \
+                (sc, sa, sb, sd)
         case l9.SfpuScalar(_, d) | l9.SfpuUnary(_, d) | l9.SfpuTypecast(d) | l9.FillTile(d):
             sd = _dst(dst, idx(d))
             return s, [("dst", (sd, True))], (sd,)
@@ -187,6 +192,9 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
         case l9.SfpuBinary(op):
             a, b, d = args
             t[d] = TILE_OPS[op](t[a], t[b])
+        case l9.SfpuWhere():
+            c, a, b, d = args
+            t[d] = where_tile(t[c], t[a], t[b])
         case l9.SfpuScalar(op, _, scalar):
             t[args[0]] = TILE_OPS[op](t[args[0]], F32(scalar))
         case l9.SfpuUnary(op):

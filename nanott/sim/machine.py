@@ -28,7 +28,8 @@ DATACOPY_TILE_CYCLES = 8
 # transcendental ones: "hundreds of cycles for exp, recip, gelu", §8.2).
 SFPU_VECTORS_PER_TILE = 32
 SFPU_INSTRUCTIONS = {
-    "relu": 3, "abs": 3, "negative": 3, "rsub": 4, "fill": 2, "typecast": 4,
+    "relu": 3, "abs": 3, "negative": 3, "rsub": 4, "fill": 2, "typecast": 4, "where": 5,
+    "eqz": 3, "nez": 3, "ltz": 3, "lez": 3, "gtz": 3, "gez": 3,
     "add": 4, "sub": 4, "mul": 4, "max": 5, "min": 5, "div": 14,
     "exp": 14, "exp2": 14, "log": 16, "sqrt": 12, "rsqrt": 12, "recip": 12,
     "sigmoid": 18, "tanh": 18, "gelu": 20,

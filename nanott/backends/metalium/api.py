@@ -83,7 +83,8 @@ BCASTS = ("rows", "cols")                   # {op}_tiles_bcast_{rows,cols}: B's 
 UNARY_HEADERS = {"exp": CK + "eltwise_unary/exp.h", "sqrt": CK + "eltwise_unary/sqrt.h",
                  "rsqrt": CK + "eltwise_unary/rsqrt.h", "relu": CK + "eltwise_unary/relu.h",
                  "negative": CK + "eltwise_unary/negative.h",
-                 **{op: "compute_kernel_api.h" for op in ("exp2", "log", "abs", "sigmoid", "tanh")}}
+                 **{op: "compute_kernel_api.h" for op in ("exp2", "log", "abs", "sigmoid", "tanh")},
+                 **{op: CK + "eltwise_unary/comp.h" for op in ("eqz", "nez", "ltz", "lez", "gtz", "gez")}}
 
 BLOCK_ARGS = ("transpose", "ct_dim", "rt_dim", "kt_dim")      # after the CBs of a matmul_block init
 
@@ -152,6 +153,9 @@ KERNEL_CALLS: dict[str, Call] = {
     "reduce_tile": Call("reduce_tile<PoolType::{t0}, ReduceDim::{t1}>({cb}, {scaler_cb}, {index}, {scaler_index}, "
                         "{dst})", CK + "reduce.h"),
     "fill_tile": Call("fill_tile({dst}, {value})", CK + "eltwise_unary/fill.h"),
+    # the SFPU's select on three DST tiles, for the format the DST holds (32-bit: Float32)
+    "where_tile": Call("where_tile({cond}, {a}, {b}, {dst})", CK + "eltwise_unary/where.h"),
+    "where_fp32_tile": Call("where_fp32_tile({cond}, {a}, {b}, {dst})", CK + "eltwise_unary/where.h"),
     "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
     # T.print, from the math thread of the compute kernel (the one TRISC that prints it once); a
     # buffer's tiles from the unpack thread, which reads a CB's waited front (MATH has no CB access:
@@ -180,6 +184,7 @@ KERNEL_CALLS: dict[str, Call] = {
         *((f"{op}_tile_init", Call(f"{op}_tile_init()", h, (0,))) for op, h in UNARY_HEADERS.items()),
         _init("binop_with_scalar_tile_init", "eltwise_unary/binop_with_scalar.h", 0),
         _init("fill_tile_init", "eltwise_unary/fill.h", 0),
+        _init("where_tile_init", "eltwise_unary/where.h", 0),
         _init("pack_reconfig_data_format", "pack.h", 1, 2),
         _init("reconfig_data_format", "reconfig_data_format.h", 2),
         _init("reconfig_data_format_srca", "reconfig_data_format.h", 1),
@@ -287,6 +292,9 @@ SWITCHES: dict[str, dict[str, Call]] = {
         "sub_tiles_bcast_rows": Call("sub_tiles_bcast_rows({a_cb}, {b_cb}, {a_index}, {b_index}, {dst})",
                                      AC + "bcast.h"),
         "sub_bcast_rows_init_short": Call("sub_bcast_rows_init({cbs})", AC + "bcast.h", (2,)),
+        # where_tile takes the DST's format as a template argument; where_fp32_tile is gone
+        **{key: Call(f"where_tile<DataFormat::{fmt}>({{cond}}, {{a}}, {{b}}, {{dst}})", AC + "eltwise_unary/where.h")
+           for key, fmt in (("where_tile", "Float16_b"), ("where_fp32_tile", "Float32"))},
         # DPRINT's stream form (`<< ENDL()`) is gone: DPRINT takes an fmt-style format string
         "dprint": Call('DPRINT_MATH("{text} = {{}}\\n", {index})', "api/debug/dprint.h"),
         "dprint_text": Call('DPRINT_UNPACK("{text}\\n")', "api/debug/dprint.h"),
@@ -320,6 +328,9 @@ def fpu_broadcasts(release: str) -> frozenset[tuple[str, str]]:
 
 # Facts of the device and host API that are not calls (docs/reference.md §2, §6.2, §7.2).
 PROCESSORS = {"reader": ("RISCV_0", "RISCV_0_default"), "writer": ("RISCV_1", "RISCV_1_default")}
+# the NoC each default names (§6.2: RISCV_0_default = NOC_0, RISCV_1_default = NOC_1); NoC 1 runs
+# mirrored, so a kernel on it names a multicast rectangle from its bottom-right corner (§3.2)
+NOC_OF = {"RISCV_0_default": 0, "RISCV_1_default": 1}
 MATH_FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
 DATA_FORMATS = {"Float32": 0, "Float16": 1, "Bfp8": 2, "Bfp4": 3, "Tf32": 4, "Float16_b": 5, "Bfp8_b": 6,
                 "Bfp4_b": 7, "Int32": 8, "UInt16": 9, "Lf8": 10, "Bfp2": 11, "Int8": 14, "Bfp2_b": 15,

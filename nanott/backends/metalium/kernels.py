@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, Api
+from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, NOC_OF, PROCESSORS, Api
 from nanott.backends.metalium.print_values import PrintValue, print_cb
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, CheckError, walk
@@ -326,6 +326,9 @@ class KernelPrinter:
                 return self.call(l9.sfpu_binary(op), a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
             case l9.SfpuUnary(op, dst):
                 return self.call(f"{op}_tile", dst=e(dst, True)), ""
+            case l9.SfpuWhere(c, a, b, dst):
+                key = "where_fp32_tile" if self.p.compute.fp32_dest_acc else "where_tile"
+                return self.call(key, cond=e(c, True), a=e(a, True), b=e(b, True), dst=e(dst, True)), ""
             case l9.SfpuTypecast(dst, dtype):
                 return self.templated("typecast_tile", l9.typecast_formats(dtype), dst=e(dst, True))
             case l9.SfpuScalar(op, dst, scalar):
@@ -356,8 +359,13 @@ class KernelPrinter:
         return f"{self.unshadowed(f'noc_{axis}0', 'runtime argument')} + {self.expr(coord)}"
 
     def mcast_addr(self, rect: Any, l1_addr: str) -> str:
-        return self.call("noc_multicast_addr", x0=self.noc(rect.x0, "x"), y0=self.noc(rect.y0, "y"),
-                         x1=self.noc(rect.x1, "x"), y1=self.noc(rect.y1, "y"), l1_addr=l1_addr)
+        """NoC 1 is NoC 0 mirrored: a kernel on it names the rectangle from its other corner (as
+        tt-metal's matmul_multicore_reuse_mcast swaps start and end for in1 on NOC_1)."""
+        start, end = (rect.x0, rect.y0), (rect.x1, rect.y1)
+        if NOC_OF[PROCESSORS[self.k.role][1]] == 1:
+            start, end = end, start
+        return self.call("noc_multicast_addr", x0=self.noc(start[0], "x"), y0=self.noc(start[1], "y"),
+                         x1=self.noc(end[0], "x"), y1=self.noc(end[1], "y"), l1_addr=l1_addr)
 
     def multicast(self, s: Any) -> list[tuple[str, str]]:
         """A multicast to a rectangle: its destination count from the rectangle's corners; a

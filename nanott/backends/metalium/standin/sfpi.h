@@ -41,6 +41,7 @@ enum class DataLayout { Default, None, F32, F16a, F16b, FSrcB, I32, U32, M32, SM
                         TILE, ROW_MAJOR };
 struct __rvtt_vec_t {};
 struct vCond { template <int K> operator vec<K>() const; template <class T> vCond operator&&(T) const { return {}; } template <class T> vCond operator||(T) const { return {}; } vCond operator!() const { return {}; } };
+using vBool = vCond;     // 0.81's tt-llk: a comparison's result (ckernel_sfpu_is_fp16_zero.h, where_tile)
 struct s2vFloat16 { enum Format { fp16a, fp16b }; constexpr s2vFloat16(float, Format = fp16a) {} constexpr s2vFloat16(unsigned, Format = fp16a) {} };
 struct s2vFloat16a { constexpr s2vFloat16a(float) {} };
 struct s2vFloat16b { constexpr s2vFloat16b(float) {} };

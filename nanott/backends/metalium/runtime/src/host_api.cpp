@@ -165,6 +165,7 @@ KernelHandle CreateKernel(Program& program, const std::string& file_name,
     const std::vector<uint32_t>* compile_args = nullptr;
     if (const auto* dm = std::get_if<DataMovementConfig>(&config)) {
         compile_args = &dm->compile_args;
+        k.noc = static_cast<uint8_t>(dm->noc);
     } else if (const auto* c = std::get_if<ComputeConfig>(&config)) {
         k.compute = true;
         k.fp32_dest_acc = c->fp32_dest_acc_en;

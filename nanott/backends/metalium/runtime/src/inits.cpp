@@ -26,6 +26,8 @@
 #include "compute_kernel_api/eltwise_unary/fill.h"
 #include "compute_kernel_api/eltwise_unary/negative.h"
 #include "compute_kernel_api/eltwise_unary/relu.h"
+#include "compute_kernel_api/eltwise_unary/comp.h"
+#include "compute_kernel_api/eltwise_unary/where.h"
 #include "compute_kernel_api/eltwise_unary/rsqrt.h"
 #include "compute_kernel_api/eltwise_unary/sqrt.h"
 #include "compute_kernel_api/matmul.h"
@@ -210,6 +212,13 @@ void tanh_tile_init() { short_init("tanh_tile_init"); }
 void relu_tile_init() { short_init("relu_tile_init"); }
 void negative_tile_init() { short_init("negative_tile_init"); }
 void fill_tile_init() { short_init("fill_tile_init"); }
+void eqz_tile_init() { short_init("eqz_tile_init"); }
+void nez_tile_init() { short_init("nez_tile_init"); }
+void ltz_tile_init() { short_init("ltz_tile_init"); }
+void lez_tile_init() { short_init("lez_tile_init"); }
+void gtz_tile_init() { short_init("gtz_tile_init"); }
+void gez_tile_init() { short_init("gez_tile_init"); }
+void where_tile_init() { short_init("where_tile_init"); }
 void reconfig_data_format(const uint32_t a, const uint32_t b) {
     short_init("reconfig_data_format");
     nanott_cpu::configure_format(nanott_cpu::current(), 'A', a);

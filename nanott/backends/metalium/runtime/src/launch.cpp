@@ -79,6 +79,7 @@ void place_cbs(Run& run, const CbSpec& spec) {
 
 void run_kernel(KernelThread* k) {
     set_current(k);
+    noc_index = k->spec->noc;
     k->spec->main();
     if (!k->reads.empty() || !k->writes.empty()) {
         fail("the kernel ends with " + std::to_string(k->reads.size()) + " NoC reads and " +

@@ -8,7 +8,7 @@
 #include "api/dataflow/dataflow_api.h"
 #include "state.hpp"
 
-uint8_t noc_index = 0;
+thread_local uint8_t noc_index = 0;     // set by launch.cpp from the kernel's DataMovementConfig
 
 namespace nanott_cpu {
 namespace {

@@ -5,7 +5,9 @@
 // get_semaphore(id) is its address. noc_semaphore_wait sleeps on the core's condition variable
 // (the watchdog sees it blocked and names the value it waits for); set, inc and the semaphore
 // multicast write under the target core's lock and wake its kernels. An inc is applied when issued.
-// A multicast address is a rectangle of NoC coordinates: noc_async_write_multicast queues one write
+// A multicast address is a rectangle of NoC coordinates, named from its top-left corner on NoC 0 and
+// from its bottom-right corner on NoC 1 (mirrored; the kernel's NoC is its DataMovementConfig's):
+// noc_async_write_multicast queues one write
 // per core of it, landing at the kernel's write barrier, or before a semaphore multicast (the
 // flag that follows the data on one NoC lands after it). The sender is not in its rectangle (the
 // plain multicast does not loop back), and num_dests must count the rectangle's cores.
@@ -150,8 +152,22 @@ void noc_semaphore_inc(uint64_t addr, uint32_t incr, uint8_t) {
 }
 
 uint64_t get_noc_multicast_addr(uint32_t noc_x_start, uint32_t noc_y_start, uint32_t noc_x_end, uint32_t noc_y_end,
-                                uint32_t addr, uint8_t) {
+                                uint32_t addr, uint8_t noc) {
     constexpr int B = nanott_cpu::LOCAL_BITS;
+    if (noc == 1) {                    // NoC 1 runs mirrored: its rectangles start at the bottom-right corner
+        if (noc_x_start < noc_x_end || noc_y_start < noc_y_end) {
+            nanott_cpu::fail("get_noc_multicast_addr on NoC 1 from (" + std::to_string(noc_x_start) + ", " +
+                             std::to_string(noc_y_start) + ") to (" + std::to_string(noc_x_end) + ", " +
+                             std::to_string(noc_y_end) + "): NoC 1 is mirrored, its rectangle starts at the "
+                             "bottom-right corner (swap start and end)");
+        }
+        std::swap(noc_x_start, noc_x_end);
+        std::swap(noc_y_start, noc_y_end);
+    } else if (noc_x_start > noc_x_end || noc_y_start > noc_y_end) {
+        nanott_cpu::fail("get_noc_multicast_addr on NoC 0 from (" + std::to_string(noc_x_start) + ", " +
+                         std::to_string(noc_y_start) + ") to (" + std::to_string(noc_x_end) + ", " +
+                         std::to_string(noc_y_end) + "): a NoC 0 rectangle starts at its top-left corner");
+    }
     return nanott_cpu::MCAST | (uint64_t{noc_y_end} << (B + 18)) | (uint64_t{noc_x_end} << (B + 12)) |
            (uint64_t{noc_y_start} << (B + 6)) | (uint64_t{noc_x_start} << B) | addr;
 }

@@ -5,6 +5,8 @@
 //   *_unary_tile(i, bits)                            DST[i] = DST[i] op the float32 of `bits`
 //   exp, exp2, log, sqrt, rsqrt, abs, sigmoid, tanh, relu, negative _tile(i)    DST[i] = f(DST[i])
 //   fill_tile(i, v), typecast_tile<IN, OUT>(i)       DST[i] = v; DST[i] rounded to OUT and back
+//   eqz, nez, ltz, lez, gtz, gez _tile(i)            DST[i] = 1.0 where DST[i] (op) 0, else 0.0
+//   where_tile(c, a, b, out), where_fp32_tile        DST[out] = DST[c] != 0 ? DST[a] : DST[b]
 #define TRISC_UNPACK
 #define TRISC_MATH
 #define TRISC_PACK
@@ -15,6 +17,7 @@
 #include "compute_kernel_api/binary_max_min.h"
 #include "compute_kernel_api/eltwise_binary_sfpu.h"
 #include "compute_kernel_api/eltwise_unary/binop_with_scalar.h"
+#include "compute_kernel_api/eltwise_unary/comp.h"
 #include "compute_kernel_api/eltwise_unary/exp.h"
 #include "compute_kernel_api/eltwise_unary/fill.h"
 #include "compute_kernel_api/eltwise_unary/negative.h"
@@ -22,6 +25,7 @@
 #include "compute_kernel_api/eltwise_unary/rsqrt.h"
 #include "compute_kernel_api/eltwise_unary/sqrt.h"
 #include "compute_kernel_api/eltwise_unary/typecast.h"
+#include "compute_kernel_api/eltwise_unary/where.h"
 #include "numerics.hpp"
 #include "state.hpp"
 
@@ -73,6 +77,17 @@ const auto DIV = [](float a, float b) { return a / b; };
 const auto RSUB = [](float a, float b) { return b - a; };
 }  // namespace
 
+void where(uint32_t idst0, uint32_t idst1, uint32_t idst2, uint32_t odst, const char* call) {
+    KernelThread& k = current();
+    const float* c = dst_tile(k, idst0, true, call);
+    const float* a = dst_tile(k, idst1, true, call);
+    const float* b = dst_tile(k, idst2, true, call);
+    float* out = dst_tile(k, odst, true, call);
+    for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
+        out[e] = c[e] != 0.0f ? a[e] : b[e];     // elementwise: out may be any of them; NaN is not 0
+    }
+}
+
 void typecast_init(uint32_t in_format, uint32_t out_format) {
     check_typecast(in_format, out_format);
     after_full_init("typecast_tile_init");
@@ -122,6 +137,15 @@ void sigmoid_tile(uint32_t idst) { unary(idst, "sigmoid_tile", [](float x) { ret
 void tanh_tile(uint32_t idst) { unary(idst, "tanh_tile", [](float x) { return std::tanh(x); }); }
 void relu_tile(uint32_t idst) { unary(idst, "relu_tile", [](float x) { return nanott_cpu::maximum(x, 0.0f); }); }
 void negative_tile(uint32_t idst) { unary(idst, "negative_tile", [](float x) { return -x; }); }
+void eqz_tile(uint32_t idst) { unary(idst, "eqz_tile", [](float x) { return x == 0.0f ? 1.0f : 0.0f; }); }
+void nez_tile(uint32_t idst) { unary(idst, "nez_tile", [](float x) { return x != 0.0f ? 1.0f : 0.0f; }); }
+void ltz_tile(uint32_t idst) { unary(idst, "ltz_tile", [](float x) { return x < 0.0f ? 1.0f : 0.0f; }); }
+void lez_tile(uint32_t idst) { unary(idst, "lez_tile", [](float x) { return x <= 0.0f ? 1.0f : 0.0f; }); }
+void gtz_tile(uint32_t idst) { unary(idst, "gtz_tile", [](float x) { return x > 0.0f ? 1.0f : 0.0f; }); }
+void gez_tile(uint32_t idst) { unary(idst, "gez_tile", [](float x) { return x >= 0.0f ? 1.0f : 0.0f; }); }
+// up to 0.66 (declared when NANOTT_TT_METAL_MINOR < 81): one call per DST format; 0.81's template is inline
+void where_tile(uint32_t c, uint32_t a, uint32_t b, uint32_t o) { nanott_cpu::where(c, a, b, o, "where_tile"); }
+void where_fp32_tile(uint32_t c, uint32_t a, uint32_t b, uint32_t o) { nanott_cpu::where(c, a, b, o, "where_fp32_tile"); }
 
 template <bool FAST_APPROX>
 void sqrt_tile(uint32_t idst) {

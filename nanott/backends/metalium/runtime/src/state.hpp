@@ -24,6 +24,8 @@
 #include "nanott_cpu/host.h"
 #include "nanott_cpu/kernel.h"
 
+extern thread_local uint8_t noc_index;  // the running kernel's NoC (noc.cpp; set by launch.cpp)
+
 using tt::tt_metal::CoreCoord;          // the runtime's own sources name them unqualified
 using tt::tt_metal::CoreRange;
 using tt::tt_metal::CoreRangeSet;
@@ -65,6 +67,7 @@ struct KernelSpec {
     std::string name;                      // the source's stem: reader, compute, writer
     KernelMain main;
     bool compute = false;
+    uint8_t noc = 0;                       // a data-movement kernel's NoC (DataMovementConfig::noc)
     bool fp32_dest_acc = false, dst_full_sync = false;
     std::vector<UnpackToDestMode> unpack_to_dest;   // per CB: UnpackToDestFp32 skips srcA's TF32
     std::vector<CoreCoord> cores;

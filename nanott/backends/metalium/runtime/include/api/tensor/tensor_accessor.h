@@ -10,7 +10,8 @@
 #include "api/compile_time_args.h"
 #include "nanott_cpu/kernel.h"
 
-extern uint8_t noc_index;
+// The NoC of the running kernel (its DataMovementConfig's noc): per kernel thread on the CPU device.
+extern thread_local uint8_t noc_index;
 
 namespace {
 template <uint32_t CTA_OFFSET, uint32_t CRTA_OFFSET = 0xFFFFFFFFu>
