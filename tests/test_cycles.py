@@ -153,6 +153,25 @@ def test_lockstep_keeps_the_reference_times(example):
             assert (c.busy, c.clock) == (slow.model.cores[key].busy, slow.model.cores[key].clock)
 
 
+def test_timed_lockstep_forks_and_keeps_a_clock_set_per_class():
+    """The timed run steps D3b's senders and receivers as one group, forking at their ifs, and
+    keeps the clocks of each class of alike cores apart: one group, as many clock sets as the
+    per-core reference has distinct times, every core counted once (a group per class, as before,
+    costs a step of the program per class)."""
+    program = api.lower(matmul(256, 256, 256, 32, 32, 32), "F1")
+    inputs = api.random_inputs(api.lower(matmul(256, 256, 256, 32, 32, 32), "P0"), 0)
+    args = {"target": WORMHOLE_N150, "fidelity": None, "trace": False}
+    fast, slow = cycles.TimedLockstep(dict(args)), cycles.Timed(dict(args))
+    fast.run(program, {k: v.copy() for k, v in inputs.items()})
+    slow.run(program, {k: v.copy() for k, v in inputs.items()})
+    assert len(fast.group_size) == 1 and len(fast.model.cores) > 1
+    assert sum(c.weight for c in fast.model.cores.values()) == len(slow.model.cores) == 64
+    assert figures(fast.model) == figures(slow.model)
+    for key, c in fast.model.cores.items():
+        assert (c.busy, c.clock, c.stalls) == (slow.model.cores[key].busy, slow.model.cores[key].clock,
+                                               slow.model.cores[key].stalls)
+
+
 def test_transfer_charges_issue_stream_and_latency_as_a_kernel_page_does():
     """CycleModel.transfer (what the NoC calls of a kernel cost, and benchmarks/bench_moe_rows.py
     charges): two reads of one 2048-byte page each issue back to back, stream one after the other

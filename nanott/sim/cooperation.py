@@ -124,6 +124,7 @@ class Cooperation:
         self.raised_by: dict[tuple, list] = defaultdict(list)     # (core, sem) -> cores that raised it
         self.rings: dict[tuple, tuple[dict[int, Any], int | None]] = {}   # core -> its CBs, its lane
         self.finished: set[tuple] = set()
+        self.landing: dict[tuple, list] = {}                          # receivers -> Cooperation.receiving
 
     def core_ready(self, core: tuple, cbs: dict[int, Any], lane: int | None = None) -> None:
         self.rings[core] = (cbs, lane)
@@ -214,23 +215,30 @@ class Cooperation:
         receivers that share rings, a lockstep group's, at once)."""
         region = m.first + np.arange(m.pages)
         data = m.ring.pages[region] if m.lane is None else m.ring.pages[region][:, m.lane]
-        flat, sender = m.rows.reshape(-1), np.repeat(np.arange(m.rows.shape[0]), m.rows.shape[1])
-        groups = self.group[flat]
-        one = (groups == groups[0]).all()              # the receivers share rings (a lockstep group's)
-        for g in (groups[0],) if one else dict.fromkeys(groups.tolist()):
-            rows = flat if one else flat[groups == g]
+        for g, rows, lanes, sender in self.receiving(m.rows):
             dst = self.cbs[g][m.ring.index]
             if not (dst.wr <= m.first and m.first + m.pages <= dst.wr + dst.reserved):
                 raise ProtocolError("mcast", f"a multicast lands in pages {m.first}..{m.first + m.pages - 1} "
                                     f"of cb{dst.index} on core ({seq(self.cores[rows[0]])}), which has reserved "
                                     f"{dst.reserved} page(s) from page {dst.wr}")
-            lanes = self.lane[rows]
             if lanes[0] < 0:                     # a core's own ring, from a core's own
                 dst.pages[region] = data
                 dst.written[region] = True
             else:
-                dst.pages[region[:, None], lanes] = data[:, sender if one else sender[groups == g]]
+                dst.pages[region[:, None], lanes] = data[:, sender]
                 dst.written[region[:, None], lanes] = True
+
+    def receiving(self, receivers: np.ndarray) -> list[tuple]:
+        """(group, rows, lanes, sender of each) per group of rings (a lockstep group's) that the
+        receivers of a multicast, a row of them per sender, are in; kept per receivers (the rings
+        are all set up before the first send)."""
+        key = (receivers.shape, receivers.tobytes())
+        if key not in self.landing:
+            flat, sender = receivers.reshape(-1), np.repeat(np.arange(receivers.shape[0]), receivers.shape[1])
+            groups = self.group[flat]
+            self.landing[key] = [(g, flat[groups == g], self.lane[flat[groups == g]], sender[groups == g])
+                                 for g in dict.fromkeys(groups.tolist())]
+        return self.landing[key]
 
     def set_mcast(self, senders: np.ndarray, sem: int, value: int, rows: np.ndarray) -> None:
         """noc_semaphore_set_multicast from each sender to its row of `rows` (rect_rows)."""

@@ -31,18 +31,21 @@ aggregate bandwidth) if that is later. Loops and scalar lets cost nothing (ASSUM
 """
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from nanott.block_float import as_dram_holds
-from nanott.ir import Launches
+import numpy as np
+
+from nanott.ir import Launches, walk
 from nanott.languages import l9
 from nanott.languages.l0_interp import scratch_arrays
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import machine as m
-from nanott.sim.cooperation import active, core_env, rect_cores
+from nanott.sim.cooperation import Unknown, active, alike, core_env, rect_cores
 from nanott.sim.errors import SimulationError
+from nanott.sim.forks import BRANCH_STMTS
 from nanott.sim.lockstep import Diverged, Lockstep
 from nanott.target import TILE, Target
 
@@ -164,7 +167,7 @@ class CycleModel:
     def core(self, key: tuple[int, ...], env: Any, interp: Any) -> Core:
         c = self.cores.get(key)
         if c is None:
-            c = self.cores[key] = Core(weight=getattr(interp, "group_size", {}).get(key, 1))
+            c = self.cores[key] = Core(weight=interp.weight(key))
             c.pages = {i: PageTimes(ring.num_pages) for i, ring in env.cbs.items()}
         return c
 
@@ -368,15 +371,23 @@ class TimedRun:
     def exec_kernel_stmt(self, s: Any, env: Any) -> Iterator:
         yield from super().exec_kernel_stmt(s, env)
         if not isinstance(s, (l9.For, l9.Let, l9.Print, l9.PrintCb, l9.When)):   # T.print: a debug aid, not timed
-            self.model.on(s, env, self)
+            self.timed(s, env)
 
+    def timed(self, s: Any, env: Any) -> None:
+        """The model hears of a statement the kernel `env` has run."""
+        self.model.on(s, env, self)
+
+    @staticmethod
+    def weight(key: tuple) -> int:
+        """How many cores the clocks of `key` stand for."""
+        return 1
 
     def ran_vector(self, loop: l9.For, env: Any, n: int) -> None:
         """The engines still run the loop's calls one by one, in program order."""
         calls = [s for s in loop.body if not isinstance(s, l9.Let)]
         for _ in range(n):
             for s in calls:
-                self.model.on(s, env, self)
+                self.timed(s, env)
 
 
 class Timed(TimedRun, InterpL9):
@@ -384,11 +395,79 @@ class Timed(TimedRun, InterpL9):
 
 
 class TimedLockstep(TimedRun, Lockstep):
-    """Lockstep, timed: one set of clocks per group (its cores run the same statements with the
-    same costs, so they keep the same time), weighted by the group's size in the totals. So a
-    group never forks: cores that take different ifs are groups of their own."""
+    """Lockstep, timed: the cores step in Lockstep's groups (forking at D3b's ifs), and the model
+    keeps one set of clocks per class of cooperation.alike (cores that run the same statements
+    with partners of one class keep the same time), weighted by the class's size in the totals:
+    a statement a group (or a branch of a fork) runs is timed once for each class among its
+    cores. A program whose ifs hold more than a branch may run (CB calls, tile operations) steps
+    a group per class instead, never forking."""
 
-    fork = False
+    def start(self, program: l9.Program, arrays: dict) -> None:
+        super().start(program, arrays)
+        try:
+            classes = alike(program)
+        except Unknown:
+            raise Diverged("an if or a partner core reads more than the core's runtime values") from None
+        first: dict[int, tuple] = {}
+        self.class_of = {w.core: first.setdefault(classes[w.core], w.core) for w in program.work.cores}
+        self.class_size = Counter(self.class_of.values())
+        self.fork = all(isinstance(x, BRANCH_STMTS) for w in walk(program.kernels) if isinstance(w, l9.When)
+                        for x in walk(w.body) if hasattr(x, "head"))
+
+    def groups(self, program: l9.Program) -> dict[tuple, list]:
+        if self.fork:
+            return super().groups(program)
+        groups = defaultdict(list)              # a group per class: cores that take other ifs never meet
+        for work in program.work.cores:
+            groups[(work.count, self.class_of[work.core])].append(work)
+        return groups
+
+    def weight(self, key: tuple) -> int:
+        return self.class_size[key]
+
+    def timed(self, s: Any, env: Any) -> None:
+        for view in self.views(env):
+            self.model.on(s, view, self)
+
+    def views(self, env: Any) -> list[ClassView]:
+        """The classes among the cores a kernel (or a branch of one) runs for, once per env."""
+        if env.views is None:
+            cores, lanes = self.lanes(env), {}
+            for i, c in enumerate(cores):
+                lanes.setdefault(self.class_of[c], []).append(i)
+            env.views = [ClassView(key, env.role, env.cbs, env, [cores[i] for i in ix],
+                                   None if len(ix) == len(cores) else np.array(ix)) for key, ix in lanes.items()]
+        return env.views
+
+    def branch(self, body: tuple, env: Any) -> Iterator:
+        """Lockstep's branch, with the semaphore calls it runs without exec_kernel_stmt timed too."""
+        for s in body:
+            yield from super().branch((s,), env)
+            if type(s) in (l9.SemWait, l9.SemSet, l9.SemInc):
+                self.timed(s, env)
+
+    def lanes(self, env: Any) -> list:
+        return env.cores if type(env) is ClassView else super().lanes(env)
+
+    def lane_values(self, e: Any, env: Any) -> Any:
+        return super().lane_values(e, env.narrowed() if type(env) is ClassView else env)
+
+
+@dataclass
+class ClassView:
+    """A kernel as the model sees one class of the cores it runs for: `core` names the class's
+    clocks (its first core), `cores` are its cores there, `lanes` their places among the kernel's
+    (None: all of them)."""
+    core: tuple
+    role: str
+    cbs: dict
+    env: Any
+    cores: list
+    lanes: Any
+
+    def narrowed(self) -> Any:
+        """The kernel's env on this class's cores alone (its values there, for the model to read)."""
+        return self.env if self.lanes is None else self.env.narrowed(self.lanes)
 
 
 def simulate_timed(program: l9.Program, arrays: dict, target: Target, fidelity: str | None = None,

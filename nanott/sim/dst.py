@@ -93,6 +93,7 @@ class EngineConfig:
     def __init__(self, formats: dict[int, str]):
         self.formats = formats
         self.state = State()
+        self.needed: dict[int, tuple] = {}          # id(op) -> (op, its needs): the same on every run of it
 
     def init(self, init: Any) -> None:
         if init.op == HW_STARTUP and self.state.started:
@@ -103,7 +104,10 @@ class EngineConfig:
 
     def check(self, op: Any) -> None:
         """A ProtocolError unless the op's inits are in effect."""
-        for n in needs(op, self.formats):
+        hit = self.needed.get(id(op))
+        if hit is None or hit[0] is not op:
+            hit = self.needed[id(op)] = (op, needs(op, self.formats))
+        for n in hit[1]:
             self._check(op, n)
 
     def _check(self, op: Any, n: Any) -> None:

@@ -37,6 +37,8 @@ class GroupEnv(KernelEnv):
     runs on, None for all of them."""
     lanes: np.ndarray | None = None
     rows: np.ndarray | None = None      # its cores' rows in the semaphore table, once asked for
+    views: list | None = None           # the cycle model's classes among its cores (sim/cycles.py)
+    cores: list | None = None           # its cores, once asked for (Lockstep.lanes)
 
     def narrowed(self, lanes: np.ndarray) -> "GroupEnv":
         """This env on some of its lanes: every per-core scalar sliced to them (when first read)."""

@@ -41,7 +41,6 @@ from nanott.languages.printed import block_lines
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import forks, loops
 from nanott.sim.cb_ring import CbRing
-from nanott.sim.cooperation import Unknown, alike
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.forks import GroupEnv
 from nanott.sim.loops import widen
@@ -68,23 +67,14 @@ class Lockstep(InterpL9):
         self.written = written or (lambda pages: None)   # told of DRAM pages written (progress)
         self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
 
-    fork = True         # cores that take different ifs share a group (sim/forks.py); False: a group each
+    fork = True         # cores that take different ifs share a group (sim/forks.py); False: they never do
 
     def groups(self, program: l9.Program) -> dict[tuple, list]:
-        """The cores by block count (they take the same path through every loop), and, unless the
-        group forks at D3b's ifs, by the ifs they take (D3b's roles) with partners of one group
-        each (cooperation.alike: a timed group's cores must keep the same time)."""
+        """The cores by block count: they take the same path through every loop (D3b's ifs fork
+        the group where they hold on some of its cores)."""
         groups = defaultdict(list)
-        if self.fork:
-            for work in program.work.cores:
-                groups[(work.count,)].append(work)
-            return groups
-        try:                                       # cores that take the same ifs (D3b's roles), with alike partners
-            classes = alike(program)
-        except Unknown:
-            raise Diverged("an if or a partner core reads more than the core's runtime values") from None
         for work in program.work.cores:
-            groups[(work.count, classes[work.core])].append(work)
+            groups[(work.count,)].append(work)
         return groups
 
     def run_cores(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
@@ -169,8 +159,10 @@ class Lockstep(InterpL9):
         return int(v)
 
     def lanes(self, env: GroupEnv) -> list[tuple[int, ...]]:
-        cores = self.group_cores[env.core]
-        return cores if env.lanes is None else [cores[i] for i in env.lanes]
+        if env.cores is None:                       # once per env (a branch's lanes do not change)
+            cores = self.group_cores[env.core]
+            env.cores = cores if env.lanes is None else [cores[i] for i in env.lanes]
+        return env.cores
 
     def rows(self, env: GroupEnv) -> np.ndarray:
         """The rows of the kernel's cores in the run's semaphore table (sim/cooperation.py)."""
@@ -190,8 +182,8 @@ class Lockstep(InterpL9):
 
     def sem_wait(self, s: l9.SemWait, env: GroupEnv) -> Wait:
         """noc_semaphore_wait on every core of the group: until each core's value is s.value."""
-        values, rows, sem, value = self.coop.values, self.rows(env), s.sem, s.value
-        return Wait(s, (Check(lambda: bool((values[rows, sem] == value).all()),
+        column, rows, sem, value = self.coop.values[:, s.sem], self.rows(env), s.sem, s.value
+        return Wait(s, (Check(lambda: not np.count_nonzero(column[rows] != value),
                               lambda: self.coop.state(self.lanes(env), sem, value)),), s.loc)
 
     def signal(self, s: Any, env: GroupEnv) -> bool:
@@ -244,8 +236,7 @@ class Lockstep(InterpL9):
     def pages(self, e: Any, env: GroupEnv) -> np.ndarray:
         """A DRAM page id (a core coordinate, ...) per core of the group; kept where it reads only
         the cores' runtime values (D3b's partners and rectangles: the same every step)."""
-        return self.kept(("per core", e), env, (e,), lambda: np.broadcast_to(
-            np.asarray(self.eval(e, env), dtype=np.int64), (self.width_of(env),)))
+        return self.kept(("per core", e), env, (e,), lambda: per_core(self.eval(e, env), self.width_of(env)))
 
     def of_cores(self, e: Any) -> bool:
         """Whether e reads nothing but constants and the core's runtime values."""
@@ -346,6 +337,13 @@ class Lockstep(InterpL9):
         return widen(page)
 
 
+def per_core(v: Any, width: int) -> np.ndarray:
+    """A value as int64 ids, one per core (a value already that: itself)."""
+    if type(v) is np.ndarray and v.dtype == np.int64 and v.shape == (width,):
+        return v
+    return np.broadcast_to(np.asarray(v, dtype=np.int64), (width,))
+
+
 def compiled(e: Any) -> Callable[[dict], Any] | None:
     """A closure over a kernel's scalars computing e as InterpL0.eval does, or None."""
     match e:
@@ -361,6 +359,9 @@ def compiled(e: Any) -> Callable[[dict], Any] | None:
             f, a, b = BINOPS[op], compiled(lhs), compiled(rhs)
             if a is None or b is None:
                 return None
+            if isinstance(rhs, l0.Const):           # the constant taken once: one call less per eval
+                c = b({})
+                return lambda scalars: f(a(scalars), c)
             return lambda scalars: f(a(scalars), b(scalars))
     return None
 
