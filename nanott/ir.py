@@ -9,6 +9,7 @@ checked as L8 (nanopass's `extends`).
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -81,20 +82,38 @@ def replace(x, **changes):
     return dataclasses.replace(x, **changes)
 
 
+_CHILDREN: dict[type, Any] = {}          # node class -> its children, last field first (or None)
+
+
+def _children_last_first(cls: type) -> Any:
+    """A function giving a node's fields but its location, last first (None for a non-node)."""
+    names = field_names(cls)
+    if names is None:
+        return None
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+        return lambda x: (one(x),)
+    return operator.attrgetter(*reversed(names)) if names else (lambda x: ())
+
+
 def walk(x: Any, skip: tuple[type, ...] = ()) -> Iterator[Any]:
     """Every node below (and including) x, in pre-order (a stack, not nested generators); nodes of
     a `skip` type are left out whole."""
     stack = [x]
+    pop, extend, getters = stack.pop, stack.extend, _CHILDREN
     while stack:
-        x = stack.pop()
-        names = field_names(type(x))
-        if names is not None:
+        x = pop()
+        cls = type(x)
+        last_first = getters.get(cls, False)
+        if last_first is False:
+            last_first = getters[cls] = _children_last_first(cls)
+        if last_first is not None:
             if skip and isinstance(x, skip):
                 continue
             yield x
-            stack.extend(getattr(x, n) for n in reversed(names))
+            extend(last_first(x))
         elif isinstance(x, tuple):
-            stack.extend(reversed(x))
+            extend(reversed(x))
 
 
 @node
@@ -216,28 +235,35 @@ class Language:
             self._hints[cls] = hints
         return self._hints[cls]
 
-    def check(self, program: Any, after: str = "") -> None:
-        """Raise CheckError unless `program` is in this language (grammar, then invariants)."""
+    def check(self, program: Any, after: str = "", accepted: dict | None = None) -> None:
+        """Raise CheckError unless `program` is in this language (grammar, then invariants).
+        `accepted` (id -> node) remembers the nodes this language accepted, across the checks of
+        one lowering: a node is frozen, and whether it is in the language depends on it alone, so
+        a subtree a pass left as it was (the same object) is not walked again."""
         if type(program) is Launches:
-            self._check_node(program, "Launches", after)
+            self._check_node(program, "Launches", after, accepted)
             for i, launch in enumerate(program.launches):
-                self.check(launch, after)
+                self.check(launch, after, accepted)
             return
         if type(program) is not self.root:
             raise CheckError(self._msg(f"expected a {self.root.__name__} at the root, got "
                                        f"{type(program).__name__}", "program", after, program))
-        self._check_node(program, type(program).__name__, after)
+        self._check_node(program, type(program).__name__, after, accepted)
         if self.invariants:
             problem = self.invariants(program)
             if problem:
                 raise CheckError(self._msg(problem, "invariant", after, program))
 
-    def _check_node(self, x: Any, path: str, after: str) -> None:
+    def _check_node(self, x: Any, path: str, after: str, accepted: dict | None = None) -> None:
+        if accepted is not None and id(x) in accepted:
+            return
         cls = type(x)
         if self.nodes.get(cls.__name__) is not cls:
             raise CheckError(self._msg(f"{self.name} has no {cls.__name__}", path, after, x))
         for name, spec in self._fields(cls):
-            self._check_value(getattr(x, name), spec, name, path, after, x)
+            self._check_value(getattr(x, name), spec, name, path, after, x, accepted)
+        if accepted is not None:
+            accepted[id(x)] = x              # kept alive: its id stays its own
 
     def _fields(self, cls: type) -> tuple:
         """Each field's name and its annotation compiled once into a Spec (the checker's hot loop
@@ -247,7 +273,8 @@ class Language:
             specs[cls] = tuple((name, _spec(hint)) for name, hint in self.hints(cls).items())
         return specs[cls]
 
-    def _check_value(self, v: Any, spec: "Spec", name: Any, path: str, after: str, owner: Any) -> None:
+    def _check_value(self, v: Any, spec: "Spec", name: Any, path: str, after: str, owner: Any,
+                     accepted: dict | None = None) -> None:
         if spec.items is not None:               # a tuple: (T, ...) or (T1, T2, ...)
             if not isinstance(v, tuple):
                 raise CheckError(self._msg(f"expected a tuple, got {type(v).__name__}",
@@ -257,12 +284,12 @@ class Language:
                 raise CheckError(self._msg(f"expected {len(items)} items, got {len(v)}",
                                            _path(path, name), after, owner))
             for i, (item, s) in enumerate(zip(v, items)):
-                self._check_value(item, s, (name, i), path, after, owner)
+                self._check_value(item, s, (name, i), path, after, owner, accepted)
             return
         t = type(v)
         if t in spec.exact:                      # the common case: a str, an int, a node of the union
             if t in spec.nodes:
-                self._check_node(v, _path(path, name), after)
+                self._check_node(v, _path(path, name), after, accepted)
             return
         if any(_accepts(o, v) for o in spec.options if not is_dataclass(o)):     # the slow, full test
             return

@@ -175,6 +175,7 @@ def run_stages(kernel: Any, stop_after: str | None = None, target: Target = DEFA
     language; yield (stage, program)."""
     last = stage(stop_after or "F1")
     program: Any = kernel
+    accepted: dict[str, dict] = {}       # per language, the nodes its checker accepted (Language.check)
     for s in PIPELINE:
         if s.id in skip and s.id in OPTIONAL and s is not last:
             continue
@@ -182,7 +183,7 @@ def run_stages(kernel: Any, stop_after: str | None = None, target: Target = DEFA
         if isinstance(program, Launches):
             tensors_agree(program, s)
         if check and s.dst is not None:
-            language(s.dst).check(program, after=f"{s.id} {s.name}")
+            language(s.dst).check(program, after=f"{s.id} {s.name}", accepted=accepted.setdefault(s.dst, {}))
         yield s, program
         if s is last:
             return

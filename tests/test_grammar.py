@@ -135,3 +135,17 @@ def test_field_types_resolve_as_typing_resolves_them(name):
         expected = typing.get_type_hints(cls, globalns=lang._ns)
         expected.pop("loc", None)
         assert lang.hints(cls) == expected, cls.__name__
+
+
+def test_the_checkers_memo_skips_only_what_it_accepted(lowered):
+    """One lowering's checks share a memo of the nodes each language accepted (pipeline.run_stages):
+    a program that reuses accepted subtrees is still rejected for the one new node that is wrong."""
+    from conftest import with_kernel
+    program, l9 = lowered.program("gemm", "F1"), language("L9")
+    accepted: dict = {}
+    l9.check(program, accepted=accepted)
+    assert id(program) in accepted and id(program.kernel("compute")) in accepted
+    body = program.kernel("compute").body
+    bad = with_kernel(program, "compute", body=(*body, "oops"))
+    with pytest.raises(CheckError, match=r"got str 'oops': Program\.kernels\[1\]\.body\[\d+\]"):
+        l9.check(bad, accepted=accepted)

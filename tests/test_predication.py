@@ -124,11 +124,15 @@ def test_a_select_that_reads_buffers_matches_numpy_at_every_level(tmp_path, name
     check_levels(load_kernel(path), reference(keep))
 
 
-def test_a_select_on_a_condition_that_reads_a_buffer_is_refused_with_its_line(tmp_path):
-    e = refused(tmp_path, "i >= j", MASKED, "                A_m[i, j] = T.if_then_else(A_s[i, j] > 0.0, A_s[i, j], 0.0)",
-                "C2")
-    assert e.code == "NT318" and "if_then_else" in e.message
-    assert e.loc.line == KERNEL.splitlines().index(MASKED) + 1
+def test_a_select_on_a_condition_that_reads_a_buffer_is_the_sfpus_where(tmp_path):
+    """Once refused (NT318); now C2's TileWhere of a 0/1 tile (tests/test_selects_on_data.py has
+    its numbers): no mask of indices is made for it, the condition is known only in the DST."""
+    path = tmp_path / "on_data.py"
+    path.write_text(KERNEL.format(cond="i >= j", mask_dtype="float32").replace(
+        MASKED, "                A_m[i, j] = T.if_then_else(A_s[i, j] > 0.0, A_s[i, j], 0.0)"))
+    c2 = api.lower(load_kernel(path).prim_func, stop_after="C2")
+    assert any(isinstance(x, l5.TileWhere) for x in walk(c2.body))
+    assert any(isinstance(x, l5.TileUnary) and x.op == "gtz" for x in walk(c2.body))
 
 
 def test_a_condition_stored_as_a_number_is_refused_with_its_line(tmp_path):

@@ -62,3 +62,20 @@ def test_a_production_met_outside_what_is_rewritten_whole_is_a_compiler_bug(lowe
             return []
     with pytest.raises(CheckError, match="TAssign at .* outside TileGroup"):
         Whole().visit(assign)
+
+
+def test_rebuild_keeps_what_it_leaves_unchanged(lowered):
+    """A node whose fields all come back the same objects is itself returned (the checker's memo
+    and the passes after see it again); a change makes new nodes only on the path to it."""
+    program = lowered.program("gemm", "D4")
+
+    class Nothing(Rewriter, src=l8.LANG, dst=l8.LANG):
+        pass
+
+    class Rename(Rewriter, src=l8.LANG, dst=l8.LANG):
+        def visit_CircularBuffer(self, c):
+            return self.rebuild(c, name=c.name + "_") if c.index == 0 else c
+    assert Nothing().visit(program) is program
+    out = Rename().visit(program)
+    assert out is not program and out.cbs[0].name == program.cbs[0].name + "_"
+    assert out.kernels is program.kernels and all(a is b for a, b in zip(out.cbs[1:], program.cbs[1:]))

@@ -48,13 +48,16 @@ class Rewriter:
     def visit(self, x: Any) -> Any:
         if isinstance(x, tuple):
             out: list = []
+            same = True
             for item in x:
                 r = self.visit(item)
                 if isinstance(r, list):
                     out.extend(r)        # a visit may splice several statements in place of one
+                    same = False
                 else:
                     out.append(r)
-            return tuple(out)
+                    same = same and r is item
+            return x if same else tuple(out)     # nothing changed: the same tuple (see rebuild)
         if field_names(type(x)) is not None:
             method = getattr(self, f"visit_{type(x).__name__}", None)
             return method(x) if method else self.generic_visit(x)
@@ -72,4 +75,6 @@ class Rewriter:
             raise CheckError(f"{type(x).__name__} at {x.loc} outside {whole}: "
                              f"{type(self).__name__} rewrites it only inside one")
         values = {n: changes[n] if n in changes else self.visit(getattr(x, n)) for n in field_names(cls)}
+        if cls is type(x) and "loc" not in changes and all(v is getattr(x, n) for n, v in values.items()):
+            return x             # unchanged: x itself, so the checker's memo and later passes see it again
         return cls(**values, loc=changes.get("loc", x.loc))

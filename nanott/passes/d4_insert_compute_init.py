@@ -41,6 +41,8 @@ def insert_compute_init(program: l8.Program, target: Target) -> l8.Program:
 class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
     def __init__(self, formats: dict[int, str]):
         self.formats = formats
+        self.placed: dict[tuple, tuple] = {}     # (id of statements, state) -> (statements, place's answer)
+        self.agreement: dict[int, tuple] = {}    # id of a body -> (body, agreed's answer)
 
     def visit_DeviceKernel(self, k: l8.DeviceKernel) -> l8.DeviceKernel:
         group = next((x for x in walk(k.body) if isinstance(x, l5.TileGroup)), None)
@@ -51,7 +53,14 @@ class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
         return replace(k, body=(startup, *body))
 
     def place(self, stmts: tuple, state: State) -> tuple[tuple, State]:
-        """The statements with the inits they need, and the state after them."""
+        """The statements with the inits they need, and the state after them (remembered: the
+        dataflow asks again for each loop's body at each state its fixpoint visits)."""
+        key = (id(stmts), state)
+        if key not in self.placed:
+            self.placed[key] = (stmts, self.place_anew(stmts, state))
+        return self.placed[key][1]
+
+    def place_anew(self, stmts: tuple, state: State) -> tuple[tuple, State]:
         out: list[Any] = []
         for s in stmts:
             body = getattr(s, "body", None)
@@ -82,6 +91,11 @@ class InsertComputeInit(Rewriter, src=l8.LANG, dst=l8.LANG):
         """One need per slot that every op in `body` needs with the same value (and no init in
         `body` changes, nor the init of another slot's need, as unary_bcast_init changes srcB),
         whose init sets no slot the body disagrees on: what can be set once before the loop."""
+        if id(body) not in self.agreement:
+            self.agreement[id(body)] = (body, self.agreed_anew(body))
+        return self.agreement[id(body)][1]
+
+    def agreed_anew(self, body: tuple) -> list[Need]:
         if any(isinstance(x, l8.Init) for x in walk(body)):
             return []
         by_slot: dict[str, list[Need]] = {}
