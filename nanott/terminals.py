@@ -18,7 +18,8 @@ from nanott.dtypes import LOWERED
 DTYPES = tuple(LOWERED)                                            # bfloat16, float32, int32, ...
 FORMATS = tuple(dict.fromkeys(d.format for d in LOWERED.values()))  # tt::DataFormat names
 BINOPS = ("+", "-", "*", "/", "//", "%", "min", "max",             # scalar and elementwise operators
-          "<", "<=", ">", ">=", "==", "!=", "and", "or")              # conditions (T.if_then_else)
+          "<", "<=", ">", ">=", "==", "!=", "and", "or",              # conditions (T.if_then_else)
+          "&", "|", "^", "<<", ">>")                                 # bits of run-time integers
 UNOPS = ("neg", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")
 REDUCE_OPS = ("sum", "max", "min", "absmax")
 REDUCE_AXES = (0, 1)                                               # T.reduce_*(dim=): 0 rows, 1 columns

@@ -33,6 +33,7 @@ from nanott.ir import Loc
 from nanott.language.builder import Builder, current
 from nanott.language.prim_func import PrimFunc, closure, traced
 from nanott.language.rewrite import rewrite, source_of
+from nanott.language.stages import unstage
 from nanott.language.values import Buffer, TensorType, fold_int, normalize_dtype
 from nanott.languages import l0
 
@@ -160,7 +161,7 @@ def parse_eager(kernel: EagerKernel) -> l0.Kernel:
                 raise NanottError("NT903", f"{func.__name__} has no parameter or T.const size "
                                            f"{', '.join(unused)}", Loc(file, func.__code__.co_firstlineno, 0),
                                   hint=f"parameters: {', '.join(names)}")
-            return b.finish(func.__name__, b.params())
+            return unstage(b.finish(func.__name__, b.params()))
 
 
 def module_constants(func: Callable) -> set[str]:

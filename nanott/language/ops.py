@@ -15,6 +15,7 @@ from nanott.diagnostics import NanottError
 from nanott.language.builder import Builder
 from nanott.language.print_values import buffer_refusal, refusal, sign_free
 from nanott.language.signatures import flag
+from nanott.language.stages import Stage, stage_operand
 from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
 from nanott.language.views import View, ViewLoad, ViewSlice
 from nanott.languages import l0
@@ -124,8 +125,10 @@ def atomic_add(b: Builder, dst: Any, value: Any, return_prev: bool) -> l0.Atomic
     return l0.AtomicAdd(c.src, c.dst, loc=b.loc)
 
 
-def tile(x: Any, role: str, op: str) -> Buffer:
-    """A whole on-chip buffer, as T.gemm and T.fill need."""
+def tile(x: Any, role: str, op: str) -> Buffer | Stage:
+    """A whole on-chip buffer, as T.gemm and T.fill need (or a stage of one, for T.gemm)."""
+    if isinstance(x, Stage):
+        return x
     if isinstance(x, (Load, Slice)):
         raise NanottError("NT304", f"{op} on a part of {x.buffer.label} is not supported by nanott "
                                    "yet", hint=f"pass the whole buffer {x.buffer.label}")
@@ -139,6 +142,7 @@ def tile(x: Any, role: str, op: str) -> Buffer:
 
 
 def gemm(b: Builder, A: Any, B: Any, C: Any, transpose_a: Any, transpose_b: Any, clear: Any) -> l0.Gemm:
+    A, B = stage_operand(b, A), stage_operand(b, B)            # A_shared[ko % 2, :, :]: stages.py
     a, bb, c = tile(A, "A", "T.gemm"), tile(B, "B", "T.gemm"), tile(C, "C", "T.gemm")
     flags = [flag(transpose_a, "transpose_A"), flag(transpose_b, "transpose_B"), flag(clear, "clear_accum")]
     for buf in (a, bb, c):

@@ -16,6 +16,7 @@ from nanott.ir import NOLOC
 from nanott.language.builder import Builder
 from nanott.language.rewrite import rewrite
 from nanott.language.sizes import given, size
+from nanott.language.stages import unstage
 from nanott.language.values import Buffer, TensorType, dtype, fold_int, normalize_dtype
 from nanott.languages import l0
 
@@ -58,7 +59,7 @@ def parse_prim_func(pf: PrimFunc) -> l0.Kernel:
     with Builder(file) as b, traced(b), given(pf.sizes):
         params, buffers = parameters(b, pf, args, shift, free)
         maker(b, *free.values())(*buffers)
-        return b.finish(func.__name__, params)
+        return unstage(b.finish(func.__name__, params))
 
 
 @contextmanager

@@ -102,9 +102,17 @@ class Sym:
     def __rfloordiv__(self, o): return binop("//", o, self)
     def __mod__(self, o): return binop("%", self, o)
     def __rmod__(self, o): return binop("%", o, self)
-    def _bits(self, *o): return NotImplemented if o and isinstance(o[0], Cond) else bitwise()
-    __rshift__ = __rrshift__ = __lshift__ = __rlshift__ = __and__ = __rand__ = __or__ = __ror__ = \
-        __xor__ = __rxor__ = __invert__ = _bits
+    def __rshift__(self, o): return bits(">>", self, o)
+    def __rrshift__(self, o): return bits(">>", o, self)
+    def __lshift__(self, o): return bits("<<", self, o)
+    def __rlshift__(self, o): return bits("<<", o, self)
+    def __and__(self, o): return NotImplemented if isinstance(o, Cond) else bits("&", self, o)
+    def __rand__(self, o): return NotImplemented if isinstance(o, Cond) else bits("&", o, self)
+    def __or__(self, o): return NotImplemented if isinstance(o, Cond) else bits("|", self, o)
+    def __ror__(self, o): return NotImplemented if isinstance(o, Cond) else bits("|", o, self)
+    def __xor__(self, o): return bits("^", self, o)
+    def __rxor__(self, o): return bits("^", o, self)
+    def __invert__(self): return bits("^", self, -1)           # ~x is x ^ -1 for every int
     def __neg__(self): return Sym(l0.UnOp("neg", self.expr, loc=Tracing.loc)) if is_float(self.expr) \
         else binop("*", -1, self)
     def __pos__(self): return self
@@ -131,15 +139,23 @@ class Sym:
 
 
 FOLD: dict[str, Callable] = {"+": operator.add, "-": operator.sub, "*": operator.mul,
-                             "//": operator.floordiv, "%": operator.mod, "min": min, "max": max}
+                             "//": operator.floordiv, "%": operator.mod, "min": min, "max": max,
+                             "&": operator.and_, "|": operator.or_, "^": operator.xor,
+                             "<<": operator.lshift, ">>": operator.rshift}
 
 
-def bitwise() -> NanottError:
-    """`>>`, `<<`, `&`, `|`, `^`, `~` on a run-time integer (unpacking int4 weights from bytes, a
-    barrier's parity): L0's expressions have no bit operations yet."""
-    raise NanottError("NT301", "bit operations (>> << & | ^ ~) on run-time integers are not supported "
-                      "by nanott yet", hint="nanott's integer expressions are + - * // %; packed "
-                      "sub-byte weights (int4) would need them: store int8 weights instead")
+def bits(op: str, a: Any, b: Any) -> Sym:
+    """`>>`, `<<`, `&`, `|`, `^` (and `~x`, x ^ -1) of run-time integers: block indices, loop
+    variables, lets (a barrier's parity, `(ko // 2) % 2 ^ 1`), with Python's meaning (>> of a
+    negative floors). On a buffer's elements (unpacking int4 weights from bytes) NT301: the
+    tile maps have no bit operations yet."""
+    if any(isinstance(x, (l0.Load, l0.UnOp, l0.Cast)) or isinstance(x, l0.Const) and x.dtype != "int32"
+           for x in walk((to_expr(a), to_expr(b)))):
+        raise NanottError("NT301", f"the bit operation {op} on a buffer's elements (or a float) is not "
+                          "supported by nanott yet", Tracing.loc, hint="bit operations apply to indices, "
+                          "loop variables and lets; packed sub-byte weights (int4) would need them on "
+                          "tiles: store int8 weights instead")
+    return binop(op, a, b)
 
 
 def is_float(e: Any) -> bool:

@@ -278,6 +278,7 @@ BINOPS = {
     "min": np.minimum, "max": np.maximum,
     "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
     "!=": np.not_equal, "and": np.logical_and, "or": np.logical_or,
+    "&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor, "<<": np.left_shift, ">>": np.right_shift,
 }
 
 

@@ -41,9 +41,10 @@ def evaluate(e: Any, env: dict) -> int:
         return e.value
     if isinstance(e, l9.Var):
         return env[e.name]
-    if isinstance(e, l9.BinOp) and e.op in ("+", "-", "*", "//", "%"):
+    if isinstance(e, l9.BinOp) and e.op in ("+", "-", "*", "//", "%", "&", "|", "^", "<<", ">>"):
         a, b = evaluate(e.lhs, env), evaluate(e.rhs, env)
-        return {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0, "%": a % b if b else 0}[e.op]
+        return {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0, "%": a % b if b else 0,
+                "&": a & b, "|": a | b, "^": a ^ b, "<<": a << b, ">>": a >> b}[e.op]
     raise KeyError(str(e))
 
 

@@ -25,8 +25,9 @@ from nanott.languages import l9
 from nanott.printing import num
 
 INDENT = "    "
-SIGNED = ("<", "<=", ">", ">=")
-C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%", "==": "==", "!=": "!="}
+SIGNED = ("<", "<=", ">", ">=", ">>")                    # >>: arithmetic, as Python's
+C_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "//": "/", "%": "%", "==": "==", "!=": "!=", "&": "&", "|": "|",
+         "^": "^", "<<": "<<"}
 CB_FIELDS = {"CbReserve": ("cb",), "CbPush": ("cb",), "CbWait": ("cb",), "CbPop": ("cb",),
              "NocReadPage": ("cb",), "NocWritePage": ("cb",), "CopyTile": ("cb",), "PackTile": ("cb",),
              "TransposeTile": ("cb",), "UnaryBcast": ("cb", "out"), "ReduceTile": ("cb", "scaler_cb", "out"),
@@ -450,8 +451,8 @@ class KernelPrinter:
     # ----- expressions: uint32_t arithmetic on non-negative indices -----
     def expr(self, x: Any, top: bool = False) -> str:
         match x:
-            case l9.Const(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                return str(value)
+            case l9.Const(value) if isinstance(value, int) and not isinstance(value, bool):
+                return str(value) if value >= 0 else f"static_cast<uint32_t>({value})"   # ~x is x ^ -1
             case l9.Var(name):
                 return name
             case l9.CoreArg(name):

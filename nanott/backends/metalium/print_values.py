@@ -57,7 +57,7 @@ def non_negative(e: Any) -> bool:
     match e:
         case l9.Const(value, _):
             return value >= 0
-        case l9.BinOp(op, a, b) if op in ("+", "*", "//", "%", "min", "max"):
+        case l9.BinOp(op, a, b) if op in ("+", "*", "//", "%", "min", "max", "&", "|", "^", ">>"):
             return non_negative(a) and non_negative(b)
     return isinstance(e, (l9.Var, l9.CoreArg))
 
@@ -90,8 +90,8 @@ class PrintValue:
                 x, y = self.int(a), self.int(b)
                 off = f"({x} % {y} != 0 && ({x} < 0) != ({y} < 0))"     # C truncates; Python floors
                 return f"({x} / {y} - {off})" if op == "//" else f"({x} % {y} + ({off} ? {y} : 0))"
-            case l9.BinOp(op, a, b) if op in ("+", "-", "*", "//", "%"):
-                return f"({self.int(a)} {'/' if op == '//' else op} {self.int(b)})"
+            case l9.BinOp(op, a, b) if op in ("+", "-", "*", "//", "%", "&", "|", "^", "<<", ">>"):
+                return f"({self.int(a)} {'/' if op == '//' else op} {self.int(b)})"  # int32: Python's bits
             case l9.Select(c, a, b):
                 return f"({self.bool(c)} ? {self.int(a)} : {self.int(b)})"
         raise CheckError(f"G1 cannot print the int value {e} (at {getattr(e, 'loc', NOLOC)})")
