@@ -185,7 +185,7 @@ def f(n):
 ])
 def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, code):
     """make_swizzled_layout changes no value: recorded on the kernel, the kernel runs; `>>` and `&`
-    of run-time integers (int4 unpacking) are NT301 at their line, never a TypeError (NT109)."""
+    of a buffer's elements (int4 unpacking) are NT301 at their line, never a TypeError (NT109)."""
     path = tmp_path / "dequant.py"
     path.write_text(DEQUANT.replace("UNPACK", unpack))
     prim_func = load_kernel(path, None, {"n": "32"}).prim_func
@@ -193,7 +193,8 @@ def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, co
     if code:
         with pytest.raises(NanottError) as err:
             parse()
-        assert err.value.code == code and "bit operations" in err.value.message and err.value.loc.line == 16
+        assert err.value.code == code and "bit operation" in err.value.message and err.value.loc.line == 16
+        assert "buffer's elements" in err.value.message     # block indices' bit operations run; elements' do not
         return
     kernel = parse()
     assert ("layout.s", "swizzled") in {(a.key, a.value) for a in kernel.attrs}
