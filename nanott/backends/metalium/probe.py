@@ -24,7 +24,7 @@ FIELDS = {"cb": "0", "pages": "1", "page": "0", "accessor": "t", "l1_addr": "0",
           "index": "0", "scaler_cb": "1", "scaler_index": "0", "value": "1.0f", "slot": "0", "cb0": "0",
           "cta_offset": "0", "text": "k", "args": "t_args", "base": "addr", "page_bytes": "2048", "ct_dim": "1", "rt_dim": "1",
           "kt_dim": "1", "semaphore": "0", "offset": "0", "x": "1", "y": "1", "count": "1", "x0": "1", "y0": "1", "x1": "2",
-          "y1": "2", "bytes": "2048", "dests": "4", "noc_addr": "get_noc_addr(1, 1, 0)",
+          "y1": "2", "bytes": "2048", "dests": "4", "cond": "2", "noc_addr": "get_noc_addr(1, 1, 0)",
           "mcast_addr": "get_noc_multicast_addr(1, 1, 2, 2, 0)",
           "sem_ptr": "reinterpret_cast<volatile tt_l1_ptr uint32_t*>(get_semaphore(0))", "offset": "64"}
 TEMPLATES = {"reduce_tile": ("SUM", "REDUCE_ROW"), "reduce_init": ("SUM", "REDUCE_ROW"), "unary_bcast": ("ROW",),
