@@ -22,7 +22,7 @@ from nanott.boundary import diagnosed
 from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
-from nanott.index_inputs import index_ranges
+from nanott.index_roles import index_roles
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
 from nanott.languages.compiled import COMPILED
@@ -187,16 +187,18 @@ def tensor_roles(kernel: l0.Kernel) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
     """Every parameter: inputs (in-place ones too) uniform in [-1, 1) in their dtype, outputs NaN so
     holes show; an output the kernel adds into (T.atomic_add) zeros, as TileLang's host zeroes it
-    before a launch; an index tensor (its elements start DRAM copies) valid indices (index_inputs)."""
+    before a launch; an integer tensor the kernel reads as offsets, lengths or indices values that
+    fit that use (index_roles)."""
     rng = np.random.default_rng(seed)
     inputs, outputs = tensor_roles(kernel)
     summed = ({x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
               | {x.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicStore)})
-    arrays, indices = {}, index_ranges(kernel)
+    ints = {p.name for p in kernel.params if p.name in inputs and np_dtype(p.dtype).kind in "iu"}
+    arrays, roles = {}, index_roles(kernel, ints)
     for p in kernel.params:
         dtype = np_dtype(p.dtype)
-        if p.name in indices and p.name in inputs:
-            arrays[p.name] = rng.integers(*indices[p.name], size=p.shape).astype(dtype)
+        if p.name in roles:
+            arrays[p.name] = roles[p.name].draw(rng, p.shape).astype(dtype)
         elif p.name in summed:
             arrays[p.name] = np.zeros(p.shape, dtype)
         elif p.name in outputs and p.name not in inputs:
@@ -294,12 +296,25 @@ class Comparison:
     ok: bool
     rtol: float = 0.0
     reason: str = ""
+    reference_nan: str = ""         # where the reference itself holds NaN, if it does: the inputs' fault
 
     def line(self) -> str:
         """`C: max abs err .., max rel err .. (tol .. of |ref| and of max|ref|: why) PASS`."""
         return (f"{self.name}: max abs err {format(self.max_abs, '.9g')}, max rel err {format(self.max_rel, '.9g')} "
                 f"(tol {format(self.rtol, '.3g')} of |ref| and of max|ref|: {self.reason}) "
-                f"{'PASS' if self.ok else 'FAIL'}")
+                f"{'PASS' if self.ok else 'FAIL'}" + (f"; {self.reference_nan}" if self.reference_nan else ""))
+
+
+def reference_nan(name: str, expected: np.ndarray) -> str:
+    """`the reference itself holds NaN at C[3, 0] (64 of 4096 elements ...)`, or "" when it holds none.
+    A NaN in the reference is not a level's error: the kernel computed it (0/0 on these inputs) or
+    never wrote the element, and no level can match it."""
+    holes = np.isnan(_f64(expected))
+    if not holes.any():
+        return ""
+    at = ", ".join(str(int(i)) for i in np.argwhere(holes)[0])
+    return (f"the reference itself holds NaN at {name}[{at}] ({int(holes.sum())} of {holes.size} elements: "
+            "computed as NaN on these inputs, or never written)")
 
 
 def compare(kernel: l0.Kernel, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> list[Comparison]:
@@ -309,7 +324,7 @@ def compare(kernel: l0.Kernel, actual: dict[str, np.ndarray], expected: dict[str
     for n, e in expected.items():
         tol = tolerance(kernel, dtypes[n])
         err, rel, ok = _errors(actual[n], e, tol.rtol)
-        out.append(Comparison(n, dtypes[n], err, rel, ok, tol.rtol, tol.reason))
+        out.append(Comparison(n, dtypes[n], err, rel, ok, tol.rtol, tol.reason, reference_nan(n, e)))
     return out
 
 

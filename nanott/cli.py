@@ -117,8 +117,12 @@ class Numerics:
         tol = "; ".join(sorted({f"{num(r.rtol)} of |ref| and of max|ref|: {r.reason}" for r in results}))
         ok = all(r.ok for r in results)
         words = f"max |err| {num(err)} vs reference ({'tol' if ok else 'EXCEEDS tol'} {tol})"
+        holes = [r.reference_nan for r in results if r.reference_nan]
+        if holes:
+            words += f"; {holes[0]}"
         if not ok:
-            self.failures.append(f"{stage.id} differs from the reference by {num(err)}")
+            self.failures.append(f"{stage.id}: {holes[0]}" if holes
+                                 else f"{stage.id} differs from the reference by {num(err)}")
         if self.previous is not None:
             words += ", " + self.against_previous(stage, actual)
         self.previous = (stage, actual, program)

@@ -4,10 +4,12 @@ A kernel that reads an element of an integer tensor into a let and starts a DRAM
 of it (`kb = BlockIndex[bz, by, bx, t]`, then `T.copy(K[bz, by, kb * 64:(kb + 1) * 64, :], K_s)`)
 addresses DRAM with data: random integers would send the copy outside the tensor. Found by analysis
 of the L0 kernel (lets put in place of their names, copy starts as affine sums): when every copy
-start that reads the tensor is `a * element + b` (a > 0, b an integer or an affine sum of block
-indices: `start + bx * 32`, varlen attention's rows), the tensor's random values are drawn from the
+start that reads the tensor is `a * element + b` (a > 0, b an integer, an affine sum of block
+indices: `start + bx * 32`, varlen attention's rows, or a part nanott/value_bounds.py bounds, such
+as `(k * 64) % 64`), the tensor's random values are drawn from the
 range that keeps each such copy inside its tensor for every block, the intersection over them. The
-rows a row scatter writes count as a copy of its block (nanott/row_gather.py).
+rows a row scatter writes count as a copy of its block (nanott/row_gather.py). The other uses of
+an integer tensor (offsets, lengths, element indices) are nanott/index_roles.py's.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.row_gather import row_scatter, uses
 from nanott.passes._padding import interval
+from nanott.value_bounds import bounds
 
 
 def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
@@ -34,11 +37,10 @@ def index_ranges(kernel: l0.Kernel) -> dict[str, tuple[int, int]]:
                 continue
             for start, extent, size in zip(r.starts, r.extents, params[r.buffer].shape):
                 terms, const = affine(subst(start, lets))
-                loads = [(a, k) for a, k in terms if any(isinstance(x, l0.Load) and x.buffer in params
-                                                         for x in walk(a))]
-                names = {x.buffer for a, _ in loads for x in walk(a) if isinstance(x, l0.Load)}
-                rest = interval(build([t for t in terms if t not in loads], const), grid)
-                if len(loads) != 1 or rest is None or not isinstance(loads[0][0], l0.Load) or loads[0][1] <= 0:
+                loads = [(a, k) for a, k in terms if isinstance(a, l0.Load) and a.buffer in params]
+                names = {x.buffer for a, _ in terms for x in walk(a) if isinstance(x, l0.Load)}
+                rest = bounds(build([t for t in terms if t not in loads], const), grid)
+                if len(loads) != 1 or rest is None or loads[0][1] <= 0:
                     bad |= names
                     continue
                 (load, a), = loads
