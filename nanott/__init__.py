@@ -13,6 +13,10 @@ From the shell: `nanott explain examples/gemm.py --stop-after D3` (see `nanott -
 """
 from __future__ import annotations
 
+from nanott import sum_order
+
+sum_order.pin()                 # before anything imports NumPy (sum_order.py says why)
+
 __all__ = ["lower", "run", "dump", "load", "run_pass", "compile", "__version__"]
 
 

@@ -18,6 +18,8 @@ from typing import Any, Callable
 os.environ["TERMINAL_WIDTH"] = "3000"                # before typer is imported (CLI tests)
 os.environ["_TYPER_FORCE_DISABLE_TERMINAL"] = "1"
 
+import nanott                   # noqa: E402  first: it pins the order of NumPy's tile sums (nanott/sum_order.py)
+
 import numpy as np
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
