@@ -11,7 +11,7 @@ import nanott.language as T
 from nanott import api, pipeline
 from nanott.diagnostics import NanottError
 from nanott.ir import Launches, launches_of, walk
-from nanott.languages import l0
+from nanott.languages import l0, l0_grid
 from nanott.languages.compiled import COMPILED
 from nanott.languages.l0_compiled import CompiledL0, batch_plan
 from nanott.languages.l0_interp import InterpL0, scratch_arrays
@@ -63,6 +63,16 @@ def gemm(M, N, K, bm=64, bn=64, bk=32, dtype="bfloat16", accum="float32", ta=Fal
     return main
 
 
+def spy_batches(monkeypatch) -> list[tuple[str, bool]]:
+    """Every statement-major run of a K loop: ("grid", ok) for the whole grid at once
+    (languages/l0_grid.py), ("block", ok) for one block."""
+    seen = []
+    grid, block = l0_grid.batch, CompiledL0.batch
+    monkeypatch.setattr(l0_grid, "batch", lambda *a: seen.append(("grid", grid(*a))) or seen[-1][1])
+    monkeypatch.setattr(CompiledL0, "batch", lambda *a: seen.append(("block", block(*a))) or seen[-1][1])
+    return seen
+
+
 @pytest.mark.parametrize("shape, kw", [((128, 128, 256), {}), ((64, 128, 128), {"ta": True}),
                                        ((64, 64, 128), {"accum": "bfloat16"}),
                                        ((64, 64, 96), {"dtype": "float32", "bk": 16})])
@@ -70,11 +80,10 @@ def test_a_gemm_k_loop_runs_statement_major_with_the_reference_rounding(shape, k
     kernel = api.lower(gemm(*shape, **kw), "P0a")
     loop = next(x for x in walk(kernel.body) if isinstance(x, l0.For))
     assert batch_plan(loop) is not None
-    batched = []
-    real = CompiledL0.batch
-    monkeypatch.setattr(CompiledL0, "batch", lambda *a: batched.append(real(*a)) or batched[-1])
+    batched = spy_batches(monkeypatch)
     fast, slow = both(kernel, api.random_inputs(kernel, seed=1))
-    assert batched and all(batched)
+    blocks = int(np.prod(kernel.grid))               # once, for every block of the grid at once (one block: itself)
+    assert batched == [("grid" if blocks > 1 else "block", True)]
     assert api.identical(fast, slow, ("C",))
     a, b = fast["A"].astype(np.float64), fast["B"].astype(np.float64)      # and it is a GEMM
     expected = (a.T if kw.get("ta") else a) @ b
@@ -84,11 +93,9 @@ def test_a_gemm_k_loop_runs_statement_major_with_the_reference_rounding(shape, k
 def test_a_ragged_k_loop_falls_back_to_iteration_order(monkeypatch):
     """K = 80 with blocks of 32: the last copy reaches past the tensor (masked), so not batched."""
     kernel = api.lower(gemm(64, 64, 80), "P0a")
-    batched = []
-    real = CompiledL0.batch
-    monkeypatch.setattr(CompiledL0, "batch", lambda *a: batched.append(real(*a)) or batched[-1])
+    batched = spy_batches(monkeypatch)
     fast, slow = both(kernel, api.random_inputs(kernel, seed=2))
-    assert batched and not any(batched)
+    assert batched and not any(ok for _, ok in batched)
     assert api.identical(fast, slow, ("C",))
 
 
