@@ -1,11 +1,11 @@
 """DRAM as pages, and the NoC transfers a data-movement kernel has in flight.
 
 DRAM: page id = tile row * tile cols + tile col, one 32x32 tile per page in the tensor's dtype
-(docs/reference.md §7.1, interleaved: the bank does not change what a page holds). Pages are not copied
-out when the run starts: page p of a (R*32, C*32) tensor is read straight out of the caller's array,
-viewed as (R, 32, C, 32) tiles, at [p // C, :, p % C, :] (one fancy index reads a page per core).
-A tensor is copied on its first write, so the caller's arrays change only when the run ends and
-a run abandoned half-way (lockstep falling back to the reference) leaves them as they were.
+(docs/reference.md §7.1, interleaved: the bank does not change what a page holds). A tensor is
+tilized when the run first touches it: page p of a (R*32, C*32) tensor is tile (p // C, p % C),
+and the copy holds the pages in order (one fancy index reads a page per core). The caller's
+arrays change only when the run ends (the tensors written, untilized back), so a run abandoned
+half-way (lockstep falling back to the reference) leaves them as they were.
 
 NoC (docs/reference.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
 kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
@@ -30,17 +30,20 @@ def tiles(a: np.ndarray) -> np.ndarray:
 
 
 class Dram:
-    """The DRAM tensors of one run, as pages."""
+    """The DRAM tensors of one run, as pages: each tensor's pages one after another, (pages, 32,
+    32), as DRAM holds them (tilized), copied out of the caller's array when the run first reads
+    or writes it; written back into the caller's arrays (untilized) when the run ends."""
 
     def __init__(self, arrays: dict[str, np.ndarray], names: tuple[str, ...]):
         self.arrays = {n: arrays[n] for n in names}
-        self.tiles = {n: tiles(a) for n, a in self.arrays.items()}
+        self.grid = {n: (a.shape[0] // TILE, a.shape[1] // TILE) for n, a in self.arrays.items()}
+        self.flat: dict[str, np.ndarray] = {}
         self.copied: set[str] = set()
 
     def count(self, tensor: str) -> int:
         """How many pages the tensor has."""
-        t = self.tiles[tensor]
-        return t.shape[0] * t.shape[2]
+        rows, cols = self.grid[tensor]
+        return rows * cols
 
     def page(self, tensor: str, page: int, call: str) -> int:
         count = self.count(tensor)
@@ -48,24 +51,32 @@ class Dram:
             raise ProtocolError("3.5", f"{call} {tensor}.page[{page}]: {tensor} has {count} pages")
         return page
 
+    def pages(self, tensor: str) -> np.ndarray:
+        """The tensor's pages, tilized on first use (one pass; a page is then 2 KB in one piece,
+        which gathers of many pages at once read several times faster than 32 rows of a matrix)."""
+        flat = self.flat.get(tensor)
+        if flat is None:
+            flat = self.flat[tensor] = np.ascontiguousarray(tiles(self.arrays[tensor]).transpose(0, 2, 1, 3)) \
+                .reshape(-1, TILE, TILE)
+        return flat
+
     def read(self, tensor: str, page: Any) -> np.ndarray:
-        """Page(s) of a tensor: (32, 32) for one page id, (n, 32, 32) for an array of n."""
-        t = self.tiles[tensor]
-        return t[page // t.shape[2], :, page % t.shape[2], :]
+        """Page(s) of a tensor: (32, 32) for one page id, (*shape, 32, 32) for an array of them."""
+        return self.pages(tensor)[page]
 
     def write(self, tensor: str, page: Any, values: np.ndarray, row: int | None = None) -> None:
         """Page(s) written whole, or only `row` of the page (`values` is then that row)."""
-        if tensor not in self.copied:
-            self.copied.add(tensor)
-            self.tiles[tensor] = tiles(self.arrays[tensor].copy())
-        t = self.tiles[tensor]
-        rows = slice(None) if row is None else row
-        t[page // t.shape[2], rows, page % t.shape[2], :] = values
+        self.copied.add(tensor)
+        if row is None:
+            self.pages(tensor)[page] = values
+        else:
+            self.pages(tensor)[page, row] = values
 
     def untilize_into(self, arrays: dict[str, np.ndarray]) -> None:
         """The tensors written, back into the caller's arrays."""
         for n in self.copied:
-            arrays[n][...] = self.tiles[n].reshape(arrays[n].shape)
+            rows, cols = self.grid[n]
+            tiles(arrays[n])[...] = self.flat[n].reshape(rows, cols, TILE, TILE).transpose(0, 2, 1, 3)
 
 
 @dataclass(frozen=True)
