@@ -84,6 +84,7 @@ CODES = {
     "NT120": "an element index outside its buffer",
     "NT121": "an index divided by zero",
     "NT122": "a kernel that writes none of its tensors",
+    "NT123": "an index, copy start or loop bound that is a float value (truncated, so refused)",
     "NT201": "the circular buffers do not fit in L1",
     "NT202": "more circular buffers than a core has",
     "NT203": "a tile program that needs more DST tiles than the DST holds",

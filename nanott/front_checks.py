@@ -4,6 +4,7 @@ that `explain`, `run`, `compile` and `nanott.run` stop at the same diagnostics, 
 Errors (each a NanottError at the user's line):
   NT116  a tensor dimension that is zero or negative
   NT122  a kernel that writes none of its tensors: nothing to compute or compare
+  NT123  an index, copy start or loop bound that is a float value (nanott/float_indices.py)
   NT115  an on-chip buffer read before anything wrote it (a `T.gemm` that accumulates into a
          fragment no `T.clear` started): on the device that reads garbage or deadlocks
   NT205  a run that needs more host memory for its tensors (padded to what the copies reach, as
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from nanott.diagnostics import NanottError, NanottWarning, kib
+from nanott.float_indices import check_float_indices
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.languages.l0_interp import Env, InterpL0, np_dtype
@@ -43,6 +45,7 @@ def front_checks(k: l0.Kernel) -> None:
         raise NanottError("NT122", f"kernel {k.name} writes none of its tensors ({', '.join(t.name for t in k.params)})",
                           k.params[0].loc if k.params else None,
                           hint="copy a result into an output tensor: T.copy(C_local, C[by * bm, bx * bn])")
+    check_float_indices(k)
     reach = CopyReach(k, {v: (0, n - 1) for v, n in zip(k.block_vars, live_grid(k))})    # as A1 pads
     padded = {t.name: reach.padded(t, tuple(range(len(t.shape)))[-2:]) for t in k.params}
     need = 3 * sum(prod(padded[t.name]) * np_dtype(t.dtype).itemsize for t in k.params)

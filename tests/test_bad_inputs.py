@@ -32,6 +32,7 @@ CASES = [
     ("bad_zero_dim", "NT116", 'def bad(A: T.Tensor((M, K), "bfloat16"),', 'C: T.Tensor((M, 0)'),
     ("bad_index_outside", "NT120", "C_l[i, j] = A_s[i + 1, j]", "C_l[i, j]"),
     ("bad_index_div_zero", "NT121", "C_l[i, j] = A_s[i // (bx - bx), j]", "C_l[i, j]"),
+    ("bad_float_index", "NT123", "T.copy(X[start:start + 32, :], X_s)", "T.copy"),
     ("bad_no_output", "NT122", 'def bad(A: T.Tensor((64, 64), "float32")):', "A: T.Tensor"),
     ("bad_block_not_tiles", "NT111", 'A_s = T.alloc_shared((bm, bk), "float32")', "A_s"),
     ("bad_l1_budget", "NT201", 'C_l = T.alloc_fragment((bm, bn), "float32")', "C_l"),

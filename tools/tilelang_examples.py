@@ -12,7 +12,10 @@ For each kernel file (a file that opens a `T.Kernel`) of the families named in i
     no-load   the file did not load (NT902)
     crash     a traceback: a nanott bug
 
-and the counts at the end. The sizes below are small versions of each file's own `main()` (block
+and the counts at the end. With `--execute`, a kernel that runs is also compiled to C++
+(`nanott compile FILE ... -o DIR --execute`: built with g++ against nanott's CPU runtime, run on
+the same random inputs, compared with the L0 reference), and its line ends in `executes` or
+`execute FAILS` with the reason; the count of each is printed last. The sizes below are small versions of each file's own `main()` (block
 sizes from its defaults or its first autotuning config); nothing of TileLang's is copied here.
 The checkout is read, never written; it stays outside nanott's repository.
 """
@@ -22,6 +25,7 @@ import argparse
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -216,6 +220,7 @@ def main() -> int:
     ap.add_argument("--stop-after", default=None, help="last stage (default: every stage, G1)")
     ap.add_argument("--family", default=None, help="only this family (a folder under examples/)")
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--execute", action="store_true", help="also `nanott compile --execute` each kernel that runs")
     args = ap.parse_args()
     examples = args.checkout / "examples"
     files = [f for f in kernel_files(examples)
@@ -235,10 +240,32 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             kind, why = "crash", f"timed out after {args.timeout:.0f} s"
         counts[kind] = counts.get(kind, 0) + 1
+        if kind == "runs" and args.execute:
+            done = executed(f, argv, args.timeout)
+            counts[done[0]] = counts.get(done[0], 0) + 1
+            why += f"; {' '.join(done)}"
         print(f"{kind:8} {rel:70} {time.perf_counter() - start:5.1f}s  {why}", flush=True)
     print(f"\n{len(runs)} kernels of {len(files)} files: " + ", ".join(f"{counts.get(k, 0)} {k}"
                                                       for k in ("runs", "stops", "unset", "no-load", "crash")))
+    if args.execute:
+        print(f"compile --execute: {counts.get('executes', 0)} executes, "
+              f"{counts.get('execute FAILS', 0)} execute FAILS (of {counts.get('runs', 0)} that run)")
     return 0
+
+
+def executed(f: Path, argv: str, timeout: float) -> tuple[str, ...]:
+    """("executes",) when `nanott compile --execute` built, ran and matched; else ("execute FAILS", why)."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "nanott", "compile", str(f), *argv.split(), "-o", out, "--execute",
+               "--timeout", str(timeout)]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=3 * timeout)
+        except subprocess.TimeoutExpired:
+            return "execute FAILS", f"timed out after {3 * timeout:.0f} s"
+    last = (p.stdout.strip().splitlines() or [""])[-1]
+    if p.returncode == 0 and last.endswith("PASS"):
+        return ("executes",)
+    return "execute FAILS", (last or (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1])[:120]
 
 
 if __name__ == "__main__":
