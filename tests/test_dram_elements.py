@@ -185,9 +185,10 @@ def test_adding_one_element_outside_a_parallel_is_nt304(tmp_path):
 def test_a_start_read_from_an_index_tensor_is_a_gather_of_rows(tmp_path):
     """`q_start = cu_seqlens[bz]` (varlen attention): P0's coverage check cannot predict it and
     stays silent; C1 reads the block's rows one by one from that row (a RowGather, zeros outside
-    the tensor: tests/test_row_scatter.py has the numbers)."""
+    the tensor: tests/test_row_scatter.py has the numbers). Bias is a float tensor here: the cast to
+    int32 says the truncation is meant (a float start alone is NT123, tests/test_float_indices.py)."""
     text = FACTORY.format(body=BODY).replace("T.copy(X[by, bx * bm, 0], X_s)",
-                                             "start = Bias[by]\n            T.copy(X[by, start, 0], X_s)")
+                                             'start = T.cast(Bias[by], "int32")\n            T.copy(X[by, start, 0], X_s)')
     loaded = load(tmp_path, text, {"heads": "2", "M": "64", "N": "64"})
     api.lower(loaded.prim_func, stop_after="P0")
     assert "read_to_cb X.tiles[gathered" in str(api.lower(loaded.prim_func, stop_after="C1"))
