@@ -19,7 +19,9 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
   it pushed
   a loop body whose trips keep changing a CB's counts     unbalanced per loop trip (NoC transfers
                                                           may stay in flight across trips: a page
-                                                          loop before its one barrier)
+                                                          loop before its one barrier; a CB the
+                                                          kernel feeds itself may gain or lose the
+                                                          same pages every trip)
   a multicast with NoC reads in flight, or a push while   rule "mcast" (sim/cooperation.py)
   a multicast has not landed (no flag to its rectangle
   after it, nor a write barrier)
@@ -114,8 +116,17 @@ class ProtocolWalk:
                     self.block(s.body, inner)
                     first = self.state()
                     self.block(s.body, inner)
-                    if self.state() != first:
-                        raise Unbalanced(s, first, self.state())
+                    walks, step = 2, self.settled(first, self.state())
+                    if step is None and (n is None or n[1] > 2):   # (else the two walks were every trip)
+                        first, walks = self.state(), 3  # counts an earlier statement left (a wait of
+                        self.block(s.body, inner)       # more pages than a trip's) settle after a trip
+                        step = self.settled(first, self.state())
+                        if step is None:
+                            raise Unbalanced(s, first, self.state())
+                    if step is not None and any(step.values()):
+                        if n is None:
+                            raise Unbalanced(s, first, self.state())
+                        self.feeding(step, walks, n, s)
             case l9.Let(var, value):
                 return {**env, var: self.bound(value, env)}
             case l9.CbReserve(cb, n):
@@ -180,6 +191,29 @@ class ProtocolWalk:
                     self.slots(self.cbs[getattr(s, cb_field)].check_front, getattr(s, index_field), env,
                                s.head().split(" ")[0])
         return env
+
+    def settled(self, a: tuple, b: tuple) -> dict[int, int] | None:
+        """Per CB, the pages a trip adds to its own count, if the trips from a to b left every
+        other count as it was and only CBs the kernel feeds itself gained or lost pages; else None."""
+        step = {}
+        for (i, x), (_, y) in zip(a, b):
+            if x[:2] != y[:2] or (x[2] != y[2] and i not in self.fed):
+                return None
+            step[i] = y[2] - x[2]
+        return step
+
+    def feeding(self, step: dict[int, int], walks: int, trips: Range, loop: Any) -> None:
+        """A loop whose trips each push (or pop) the same pages of a CB the kernel feeds itself
+        (D5c's spill a subblock a trip): its own count after all the trips, the fewest that push
+        or the most that pop (the count a later wait can rely on); popping more than was pushed
+        is a deadlock."""
+        for i, d in step.items():
+            if d:
+                left = self.own[i] + d * ((trips[0] if d > 0 else trips[1]) - walks)
+                if left < 0:
+                    raise Deadlock(f"each trip of `for {loop.var}` pops {-d} page(s) of cb{i} more than "
+                                   "it pushes, more than the kernel pushed before the loop")
+                self.own[i] = left
 
     def slots(self, check: Any, slot: Any, env: dict[str, Range], who: str) -> None:
         r = self.bound(slot, env)

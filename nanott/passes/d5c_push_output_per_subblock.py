@@ -10,29 +10,46 @@ Changes:   where the compute kernel reserves n pages of a CB the writer drains, 
            of both loops, never from names. Only where a trip packs two pages or more: a barrier
            per page pays a write's latency per tile (in the cycle model cast, softmax and gemv,
            which pack one tile a trip, ran 2% to 6% slower so).
+           The same for a CB the compute kernel feeds itself (an accumulator D5a had to spill, a
+           block updated in place): where it waits for and reserves n pages, runs a loop whose
+           trip t copies (copy_tile) and packs the pages t*s .. t*s + s - 1, then pops and pushes
+           the n, each trip waits for its s pages, copies them, pops them, reserves s, packs them
+           and pushes them; a loop that only packs them (the first K step) or only copies them
+           (the last) gets its own half of it (_d5c_spill.py; the `accumulator-pushes` note).
 Preserves: every page's value and the tensor page it goes to; the other CBs; every number.
 Why:       with the output pushed whole, the writer starts only after the block's last matmul,
            and at 1024^3 (one block per core) every core then writes its block at the same time
            as every other: about 7,700 cycles of DRAM writes after the compute has ended. tt-metal's
            matmul pushes each output subblock when it is packed (`cb_push_back(out_cb,
            out_subblock_num_tiles)`) and its writer waits, writes and pops subblock by subblock,
-           so the writes of the first subblocks overlap the matmuls of the last.
+           so the writes of the first subblocks overlap the matmuls of the last. A spilled
+           accumulator pushed whole makes the next K step's first reload wait for the last
+           subblock's pack: the unpacker drains once per K step; tt-metal's matmul reloads and
+           spills its partials subblock by subblock (`bmm_large_block_zm_fused_bias_activation`).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from nanott.ir import replace, walk
+from nanott.ir import replace
 from nanott.languages import l9
-from nanott.passes._dst_pages import evaluate, executed
+from nanott.passes._d5c_spill import spill_per_subblock
+from nanott.passes._page_runs import runs, shifted, touches
 from nanott.target import Target
-
-I32 = "int32"
 
 
 def push_output_per_subblock(program: l9.Program, target: Target) -> l9.Program:
-    drained = {cb.index for cb in program.cbs if cb.producer == "compute" and cb.consumer == "writer"}
     compute, writer = program.kernel("compute"), program.kernel("writer")
+    spills = {cb.index: cb.plan.pages for cb in program.cbs if cb.producer == cb.consumer == "compute"}
+    reloaded: dict[int, int] = {}                                # spill cb -> pages per trip
+    spilled = spill_per_subblock(compute.body, spills, reloaded)
+    notes = tuple(l9.Attr("accumulator-pushes", f"cb{c} reloaded and spilled {s} pages at a time",
+                          loc=program.loc) for c, s in sorted(reloaded.items()))
+    if reloaded:
+        program = replace(program, kernels=tuple(replace(k, body=spilled) if k is compute else k
+                                                 for k in program.kernels), attrs=program.attrs + notes)
+        compute = program.kernel("compute")
+    drained = {cb.index for cb in program.cbs if cb.producer == "compute" and cb.consumer == "writer"}
     found: dict[int, int] = {}                                   # cb -> pages per trip
     new_compute = rewrite(compute.body, drained, found, packer)
     if not found:
@@ -72,40 +89,6 @@ def rewrite(stmts: tuple, cbs: set[int], found: dict[int, int], chunk: Any) -> t
             if isinstance(out[k], l9.NocWriteBarrier):
                 out[k] = None
     return tuple(s for s in out if s is not None)
-
-
-def touches(s: Any, c: int) -> bool:
-    return any(getattr(x, "cb", None) == c for x in walk(s))
-
-
-def runs(loop: l9.For, kind: type, c: int, n: int) -> int | None:
-    """s if trip t of the loop handles exactly the pages t*s .. t*s + s - 1 of c (in any order)."""
-    if not isinstance(loop.extent, l9.Const) or loop.extent.value < 2 or n % loop.extent.value:
-        return None
-    s = n // loop.extent.value
-    if s < 2:
-        return None                  # a barrier per page pays a write's latency per tile
-    try:
-        for t in range(loop.extent.value):
-            pages = sorted(evaluate(x.slot, env) for x, env in executed(loop.body, {loop.var: t})
-                           if isinstance(x, kind) and x.cb == c)
-            if pages != list(range(t * s, t * s + s)):
-                return None
-    except KeyError:
-        return None
-    return s
-
-
-def shifted(body: tuple, kind: type, c: int, s: int) -> tuple:
-    """body with the slots of its `kind` calls on c counted from the trip's first page: slot % s,
-    as trip t's slots are t*s .. t*s + s - 1 (runs() checked it)."""
-    def go(x: Any) -> Any:
-        if isinstance(x, kind) and x.cb == c:
-            return replace(x, slot=l9.BinOp("%", x.slot, l9.Const(s, I32)))
-        if isinstance(x, l9.For):
-            return replace(x, body=tuple(go(y) for y in x.body))
-        return x
-    return tuple(go(x) for x in body)
 
 
 def packer(run: tuple | None, s: Any, cbs: set[int]) -> Any:
