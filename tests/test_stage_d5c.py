@@ -38,13 +38,25 @@ def test_a_gemm_pushes_and_writes_its_output_a_subblock_at_a_time():
     assert isinstance(writer_loop.body[-2], l9.NocWriteBarrier)        # each run lands before its pop
 
 
-def test_one_page_a_trip_and_unlike_runs_are_left_whole():
+def test_one_page_a_trip_is_left_whole():
     _, cast = lowered("cast")                                          # one tile packed per trip
     assert "output-pushes" not in {a.key for a in cast.attrs}
-    # 256x256 output blocks: compute packs 16 runs of 4 tiles, the writer writes 8 rows of 8
-    _, big = lowered("gemm", sets=dict(M=512, N=512, K=128, block_M=256, block_N=256, block_K=64),
-                     kernel="matmul")
-    assert "output-pushes" not in {a.key for a in big.attrs}
+
+
+WIDE = dict(M=512, N=512, K=128, block_M=256, block_N=256, block_K=64)
+
+
+def test_rows_wider_than_a_subblock_are_written_a_subblock_at_a_time():
+    # 256x256 output blocks: compute packs 16 runs of 4 tiles, the writer writes 8 rows of 8:
+    # each row is cut into two runs of 4, waited, written and popped as compute pushes them
+    prim_func, big = lowered("gemm", sets=WIDE, kernel="matmul")
+    out = next(cb.index for cb in big.cbs if cb.producer == "compute" and cb.consumer == "writer")
+    assert f"cb{out} pushed and written 4 pages at a time" in {a.value for a in big.attrs}
+    assert calls(big, "writer", out) == [f"cb_wait_front cb{out}, 4", f"cb_pop_front cb{out}, 4"]
+    _, whole = lowered("gemm", sets=WIDE, kernel="matmul", skip=("D5c",))
+    arrays = api.random_inputs(api.lower(prim_func, "P0"), 5)
+    a, b = api.simulate(big, "L9", arrays), api.simulate(whole, "L9", arrays)
+    assert np.array_equal(a["C"].view(np.uint8), b["C"].view(np.uint8))
 
 
 @pytest.mark.parametrize("name", ["gemm_big_block", "elementwise_add"])
