@@ -10,7 +10,9 @@ drains, once per K step. Here each trip waits for its own s = n / e pages, copie
 reserves s pages, packs them and pushes them: tt-metal's `bmm_large_block_zm` reloads
 (`cb_wait_front(mm_partials_cb, out_subblock_num_tiles)`, copy, `cb_pop_front`) and spills
 (`cb_reserve_back`, pack, `cb_push_back`) per subblock. The pages a trip copies or packs are found
-by running the loop's index expressions (d5c_push_output_per_subblock.runs), never from names.
+by running the loop's index expressions (_d5c_page_runs.runs), never from names. Only where every
+call on c then moves its pointers by s pages: a wait of more pages after pops of s could start a
+region where it crosses the end of the ring (F1's rule 3 names it).
 """
 from __future__ import annotations
 
@@ -18,17 +20,22 @@ from typing import Any
 
 from nanott.ir import replace, walk
 from nanott.languages import l9
-from nanott.passes._page_runs import runs, shifted, touches
+from nanott.passes._d5c_page_runs import runs, shifted, touches
 
 OPENERS = (l9.CbWait, l9.CbReserve)
 CLOSERS = (l9.CbPop, l9.CbPush)
+CB_CALLS = OPENERS + CLOSERS
 
 
 def spill_per_subblock(body: tuple, cbs: dict[int, int], found: dict[int, int]) -> tuple:
     """body with every wait/reserve, loop, pop/push run on a spill CB (cbs: index -> its pages in
     L1) made per trip; found[c] = pages per trip."""
     for c, capacity in cbs.items():
-        body = per_trip(body, c, capacity, found)
+        mine: dict[int, int] = {}
+        new = per_trip(body, c, capacity, mine)
+        sizes = {x.pages for x in walk(new) if isinstance(x, CB_CALLS) and x.cb == c}
+        if mine and sizes == {mine[c]}:       # every pointer of c moves by s pages: no region of
+            body, found[c] = new, mine[c]     # more pages may start where it would cross the ring's end
     return body
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from nanott.ir import NOLOC, walk
 from nanott.languages import l9
+from nanott.passes._trip_counts import Deadlock, Unbalanced, walk_trips
 from nanott.target import TILE
 from nanott.sim.cb_counts import CbCounts
 from nanott.sim.errors import RULES, ProtocolError
@@ -48,16 +49,6 @@ READS = {l9.CopyTile: (("cb", "index"),), l9.TransposeTile: (("cb", "index"),),
          l9.ReduceTile: (("cb", "index"), ("scaler_cb", "scaler_index"))}
 
 
-class Unbalanced(Exception):
-    """A loop body that leaves the protocol counts other than it found them."""
-
-    def __init__(self, loop: Any, before: tuple, after: tuple):
-        changed = [f"cb{i}: reserved {b[0]} -> {a[0]}, waited {b[1]} -> {a[1]}, own pushed {b[2]} -> {a[2]}"
-                   for (i, b), (_, a) in zip(before, after) if a != b]
-        super().__init__(f"each trip of `for {loop.var}` changes the CB counts again: {'; '.join(changed)}")
-        self.loc = loop.loc
-
-
 def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
     """("push" | "pop", cb) -> the page counts the CB's pointers advance by."""
     out: dict[tuple[str, int], set[int]] = {}
@@ -65,10 +56,6 @@ def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
         if isinstance(x, (l9.CbPush, l9.CbPop)):
             out.setdefault(("push" if isinstance(x, l9.CbPush) else "pop", x.cb), set()).add(x.pages)
     return out
-
-
-class Deadlock(Exception):
-    """A wait no other kernel can end: what the simulator reports as a deadlock."""
 
 
 class ProtocolWalk:
@@ -112,21 +99,7 @@ class ProtocolWalk:
             case l9.For(var=var, extent=extent):
                 n = self.bound(extent, env)
                 if n is None or n[1] > 0:              # two trips: the second starts where the first ended
-                    inner = {**env, var: (0, n[1] - 1) if n else None}
-                    self.block(s.body, inner)
-                    first = self.state()
-                    self.block(s.body, inner)
-                    walks, step = 2, self.settled(first, self.state())
-                    if step is None and (n is None or n[1] > 2):   # (else the two walks were every trip)
-                        first, walks = self.state(), 3  # counts an earlier statement left (a wait of
-                        self.block(s.body, inner)       # more pages than a trip's) settle after a trip
-                        step = self.settled(first, self.state())
-                        if step is None:
-                            raise Unbalanced(s, first, self.state())
-                    if step is not None and any(step.values()):
-                        if n is None:
-                            raise Unbalanced(s, first, self.state())
-                        self.feeding(step, walks, n, s)
+                    walk_trips(self, s, n, {**env, var: (0, n[1] - 1) if n else None})
             case l9.Let(var, value):
                 return {**env, var: self.bound(value, env)}
             case l9.CbReserve(cb, n):
@@ -191,29 +164,6 @@ class ProtocolWalk:
                     self.slots(self.cbs[getattr(s, cb_field)].check_front, getattr(s, index_field), env,
                                s.head().split(" ")[0])
         return env
-
-    def settled(self, a: tuple, b: tuple) -> dict[int, int] | None:
-        """Per CB, the pages a trip adds to its own count, if the trips from a to b left every
-        other count as it was and only CBs the kernel feeds itself gained or lost pages; else None."""
-        step = {}
-        for (i, x), (_, y) in zip(a, b):
-            if x[:2] != y[:2] or (x[2] != y[2] and i not in self.fed):
-                return None
-            step[i] = y[2] - x[2]
-        return step
-
-    def feeding(self, step: dict[int, int], walks: int, trips: Range, loop: Any) -> None:
-        """A loop whose trips each push (or pop) the same pages of a CB the kernel feeds itself
-        (D5c's spill a subblock a trip): its own count after all the trips, the fewest that push
-        or the most that pop (the count a later wait can rely on); popping more than was pushed
-        is a deadlock."""
-        for i, d in step.items():
-            if d:
-                left = self.own[i] + d * ((trips[0] if d > 0 else trips[1]) - walks)
-                if left < 0:
-                    raise Deadlock(f"each trip of `for {loop.var}` pops {-d} page(s) of cb{i} more than "
-                                   "it pushes, more than the kernel pushed before the loop")
-                self.own[i] = left
 
     def slots(self, check: Any, slot: Any, env: dict[str, Range], who: str) -> None:
         r = self.bound(slot, env)

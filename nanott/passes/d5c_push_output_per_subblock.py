@@ -38,7 +38,7 @@ from nanott.languages import l9
 from nanott.passes._d5c_spill import spill_per_subblock
 from nanott.passes._dst_pages import evaluate, executed, subst
 from nanott.passes._names import NameSupply, names_in
-from nanott.passes._page_runs import I32, runs, shifted, touches
+from nanott.passes._d5c_page_runs import I32, runs, shifted, touches
 from nanott.target import Target
 
 
