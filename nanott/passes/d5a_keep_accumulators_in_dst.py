@@ -20,7 +20,7 @@ Changes:   an accumulator that D5 spills to its CB after every step of a loop st
            packed before the loop, and the last packs straight into the CB the section after the
            loop only copied it to, when those sections do only that (_d5a_peel.py). The zeros
            a kept accumulator or that first trip start from are the section's own: a fill of 0
-           right after tile_regs_acquire goes, with its init (_dst_zeros.py).
+           right after tile_regs_acquire goes, with its init (_d5a_dst_zeros.py).
 Preserves: every number, bit for bit: only a float32 CB is kept or peeled, with a float32 DST
            (fp32_dest_acc), where the pack and the reload it saves are exact (a Float32 CB reloads
            through UnpackToDestFp32); the reader and the writer; the order of the math.
@@ -34,7 +34,7 @@ from typing import Any
 
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l9
-from nanott.passes._dst_zeros import drop_zero_fills
+from nanott.passes._d5a_dst_zeros import drop_zero_fills
 from nanott.passes._d5a_peel import peel_all
 from nanott.passes._dst_pages import slots
 from nanott.passes.d4_insert_compute_init import InsertComputeInit
