@@ -38,13 +38,25 @@ def test_a_gemm_pushes_and_writes_its_output_a_subblock_at_a_time():
     assert isinstance(writer_loop.body[-2], l9.NocWriteBarrier)        # each run lands before its pop
 
 
-def test_one_page_a_trip_and_unlike_runs_are_left_whole():
+def test_one_page_a_trip_is_left_whole():
     _, cast = lowered("cast")                                          # one tile packed per trip
     assert "output-pushes" not in {a.key for a in cast.attrs}
-    # 256x256 output blocks: compute packs 16 runs of 4 tiles, the writer writes 8 rows of 8
-    _, big = lowered("gemm", sets=dict(M=512, N=512, K=128, block_M=256, block_N=256, block_K=64),
-                     kernel="matmul")
-    assert "output-pushes" not in {a.key for a in big.attrs}
+
+
+WIDE = dict(M=512, N=512, K=128, block_M=256, block_N=256, block_K=64)
+
+
+def test_rows_wider_than_a_subblock_are_written_a_subblock_at_a_time():
+    # 256x256 output blocks: compute packs 16 runs of 4 tiles, the writer writes 8 rows of 8:
+    # each row is cut into two runs of 4, waited, written and popped as compute pushes them
+    prim_func, big = lowered("gemm", sets=WIDE, kernel="matmul")
+    out = next(cb.index for cb in big.cbs if cb.producer == "compute" and cb.consumer == "writer")
+    assert f"cb{out} pushed and written 4 pages at a time" in {a.value for a in big.attrs}
+    assert calls(big, "writer", out) == [f"cb_wait_front cb{out}, 4", f"cb_pop_front cb{out}, 4"]
+    _, whole = lowered("gemm", sets=WIDE, kernel="matmul", skip=("D5c",))
+    arrays = api.random_inputs(api.lower(prim_func, "P0"), 5)
+    a, b = api.simulate(big, "L9", arrays), api.simulate(whole, "L9", arrays)
+    assert np.array_equal(a["C"].view(np.uint8), b["C"].view(np.uint8))
 
 
 @pytest.mark.parametrize("name", ["gemm_big_block", "elementwise_add"])
@@ -67,3 +79,41 @@ def test_the_writes_start_before_the_last_matmul_ends():
         _, model = cycles.simulate_timed(program, arrays, WORMHOLE_N150)
         ends.append(max(max(c.clock.values()) for c in model.cores.values()))
     assert ends[0] < ends[1]
+
+
+# A spilled accumulator (D5a's `dst-accumulator` note: 16 tiles of fp32 over a DST section of 4) is
+# reloaded and spilled a subblock at a time.
+SPILLED = dict(M=256, N=256, K=512, block_M=128, block_N=128, block_K=128)
+
+
+def spill_cb(program):
+    return next(cb.index for cb in program.cbs if cb.producer == cb.consumer == "compute")
+
+
+def test_a_spilled_accumulator_is_reloaded_and_spilled_a_subblock_at_a_time():
+    _, program = lowered("gemm", sets=SPILLED, kernel="matmul")
+    c = spill_cb(program)
+    assert f"cb{c} reloaded and spilled 4 pages at a time" in {a.value for a in program.attrs}
+    assert set(calls(program, "compute", c)) == {f"cb_reserve_back cb{c}, 4", f"cb_push_back cb{c}, 4",
+                                                 f"cb_wait_front cb{c}, 4", f"cb_pop_front cb{c}, 4"}
+    for loop in (x for x in walk(program.kernel("compute").body) if isinstance(x, l9.For)):
+        mine = [type(s) for s in loop.body if isinstance(s, (l9.CbWait, l9.CbPop, l9.CbReserve, l9.CbPush))
+                and s.cb == c]
+        if l9.CbWait in mine and l9.CbReserve in mine:     # a middle K step: pop before reserve
+            assert mine == [l9.CbWait, l9.CbPop, l9.CbReserve, l9.CbPush]
+    _, whole = lowered("gemm", sets=SPILLED, kernel="matmul", skip=("D5c",))
+    assert "accumulator-pushes" not in {a.key for a in whole.attrs}
+
+
+def test_a_spilled_accumulator_keeps_every_number_and_the_unpacker_waits_less_for_it():
+    prim_func, chunked = lowered("gemm", sets=SPILLED, kernel="matmul")
+    _, whole = lowered("gemm", sets=SPILLED, kernel="matmul", skip=("D5c",))
+    arrays = api.random_inputs(api.lower(prim_func, "P0"), 3)
+    a, b = api.simulate(chunked, "L9", arrays), api.simulate(whole, "L9", arrays)
+    assert np.array_equal(a["C"].view(np.uint8), b["C"].view(np.uint8))
+    c, waits = spill_cb(chunked), []
+    for program in (chunked, whole):
+        _, model = cycles.simulate_timed(program, arrays, WORMHOLE_N150)
+        waits.append(sum(v * core.weight for core in model.cores.values()
+                         for (engine, cb), v in core.stalls.items() if engine == "unpack" and cb == c))
+    assert waits[0] < waits[1]

@@ -60,7 +60,7 @@ def peel(stmts: list, i: int, c: int, formats: dict[int, str]) -> tuple[list, st
     middle = [replace(loop, extent=l9.Const(left, "int32"), body=subst(loop.body, shift))] if left else []
     new = (stmts[:before[0]] + ([] if zeros else pro) + first + middle + last
            + ([] if out is not None else epi) + stmts[end:])
-    words = (["its first step fills the DST with zeros instead of reloading them"] if zeros else []) + (
+    words = (["its first step starts from the DST's zeros instead of reloading them"] if zeros else []) + (
         [f"its last step packs straight into cb{out}"] if out is not None else [])
     return new, " and ".join(words)
 

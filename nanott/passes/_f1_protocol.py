@@ -19,7 +19,9 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
   it pushed
   a loop body whose trips keep changing a CB's counts     unbalanced per loop trip (NoC transfers
                                                           may stay in flight across trips: a page
-                                                          loop before its one barrier)
+                                                          loop before its one barrier; a CB the
+                                                          kernel feeds itself may gain or lose the
+                                                          same pages every trip)
   a multicast with NoC reads in flight, or a push while   rule "mcast" (sim/cooperation.py)
   a multicast has not landed (no flag to its rectangle
   after it, nor a write barrier)
@@ -33,6 +35,7 @@ from typing import Any
 
 from nanott.ir import NOLOC, walk
 from nanott.languages import l9
+from nanott.passes._trip_counts import Deadlock, Unbalanced, walk_trips
 from nanott.target import TILE
 from nanott.sim.cb_counts import CbCounts
 from nanott.sim.errors import RULES, ProtocolError
@@ -46,16 +49,6 @@ READS = {l9.CopyTile: (("cb", "index"),), l9.TransposeTile: (("cb", "index"),),
          l9.ReduceTile: (("cb", "index"), ("scaler_cb", "scaler_index"))}
 
 
-class Unbalanced(Exception):
-    """A loop body that leaves the protocol counts other than it found them."""
-
-    def __init__(self, loop: Any, before: tuple, after: tuple):
-        changed = [f"cb{i}: reserved {b[0]} -> {a[0]}, waited {b[1]} -> {a[1]}, own pushed {b[2]} -> {a[2]}"
-                   for (i, b), (_, a) in zip(before, after) if a != b]
-        super().__init__(f"each trip of `for {loop.var}` changes the CB counts again: {'; '.join(changed)}")
-        self.loc = loop.loc
-
-
 def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
     """("push" | "pop", cb) -> the page counts the CB's pointers advance by."""
     out: dict[tuple[str, int], set[int]] = {}
@@ -63,10 +56,6 @@ def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
         if isinstance(x, (l9.CbPush, l9.CbPop)):
             out.setdefault(("push" if isinstance(x, l9.CbPush) else "pop", x.cb), set()).add(x.pages)
     return out
-
-
-class Deadlock(Exception):
-    """A wait no other kernel can end: what the simulator reports as a deadlock."""
 
 
 class ProtocolWalk:
@@ -110,12 +99,7 @@ class ProtocolWalk:
             case l9.For(var=var, extent=extent):
                 n = self.bound(extent, env)
                 if n is None or n[1] > 0:              # two trips: the second starts where the first ended
-                    inner = {**env, var: (0, n[1] - 1) if n else None}
-                    self.block(s.body, inner)
-                    first = self.state()
-                    self.block(s.body, inner)
-                    if self.state() != first:
-                        raise Unbalanced(s, first, self.state())
+                    walk_trips(self, s, n, {**env, var: (0, n[1] - 1) if n else None})
             case l9.Let(var, value):
                 return {**env, var: self.bound(value, env)}
             case l9.CbReserve(cb, n):

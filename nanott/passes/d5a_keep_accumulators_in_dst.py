@@ -18,7 +18,9 @@ Changes:   an accumulator that D5 spills to its CB after every step of a loop st
            program's attributes say so (`dst-accumulator`), as they say which CB was kept; but
            the first trip of its loop fills the DST with zeros instead of reloading the zeros
            packed before the loop, and the last packs straight into the CB the section after the
-           loop only copied it to, when those sections do only that (_d5a_peel.py).
+           loop only copied it to, when those sections do only that (_d5a_peel.py). The zeros
+           a kept accumulator or that first trip start from are the section's own: a fill of 0
+           right after tile_regs_acquire goes, with its init (_d5a_dst_zeros.py).
 Preserves: every number, bit for bit: only a float32 CB is kept or peeled, with a float32 DST
            (fp32_dest_acc), where the pack and the reload it saves are exact (a Float32 CB reloads
            through UnpackToDestFp32); the reader and the writer; the order of the math.
@@ -32,6 +34,7 @@ from typing import Any
 
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l9
+from nanott.passes._d5a_dst_zeros import drop_zero_fills
 from nanott.passes._d5a_peel import peel_all
 from nanott.passes._dst_pages import slots
 from nanott.passes.d4_insert_compute_init import InsertComputeInit
@@ -60,8 +63,8 @@ def keep_accumulators_in_dst(program: l9.Program, target: Target) -> l9.Program:
         f"its {pages} tiles exceed one DST section of {cap}" if pages > cap else
         "the code around its loop uses the DST slots in another order") + (f"; {peeled[c]}" if c in peeled else ""))
         for c, pages in spills]
-    if kept or peeled:
-        body = place_inits(body, formats_of(program))
+    if kept or peeled:             # the section an accumulator starts in is zeroed: no fill needed
+        body = place_inits(drop_zero_fills(body), formats_of(program))
     kernels = tuple(replace(k, body=body) if k is compute else k for k in program.kernels)
     left = [cb for cb in program.cbs if cb.index not in kept]
     number = {cb.index: i for i, cb in enumerate(left)}
