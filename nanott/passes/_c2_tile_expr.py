@@ -30,6 +30,13 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
                            values that differ only in low bits would compare equal. A constant
                            side is a TileScalar sub; 0 needs none. c1 and c2 is mul of the 0/1
                            tiles, c1 or c2 max; any other condition v is v != 0
+  a (>> << & | ^) b      -> TileBits        (SFPU on int32: right_shift_tile, bitwise_and_tile, ...
+                           with a constant b; binary_right_shift_tile, bitwise_and_binary_tile,
+                           ... with a tile b). Each operand is typecast to int32 first (TileCast
+                           int32, exact for the integers a tile of integer elements holds), and
+                           the result stays int32 through further bit operations; a float op
+                           or a store takes it back to float32 first (TileCast float32, the
+                           typecast from Int32). P0 admits bit operations on integers only.
   constants only        -> folded, with the interpreter's own float32 arithmetic
 
 A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
@@ -62,6 +69,13 @@ OPS_HINT = ("a tile elementwise map may use + - * /, T.max, T.min, T.exp, T.exp2
 COMPARE = {"==": "eqz", "!=": "nez", "<": "ltz", "<=": "lez", ">": "gtz", ">=": "gez"}
 MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}    # c op x is x MIRROR[op] c
 JOIN = {"and": "mul", "or": "max"}                                                 # of two 0/1 tiles
+BITS = {"&": "and", "|": "or", "^": "xor", "<<": "shl", ">>": "shr"}
+
+
+@dataclass(frozen=True)
+class IntTemp:
+    """A temporary holding int32 (a bit operation's result): float ops take it back to float32."""
+    name: str
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,7 @@ class Bcast:
     dim: str
 
 
-Value = float | l5.TileRef | Bcast | str   # a folded constant, a CB tile not loaded yet, a temporary
+Value = float | l5.TileRef | Bcast | str | IntTemp   # a folded constant, a CB tile not loaded yet, a temporary
 
 
 def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
@@ -106,6 +120,8 @@ class _TileProgram:
     def temp_of(self, v: Value) -> str:
         if isinstance(v, str):
             return v
+        if isinstance(v, IntTemp):                         # int32 in DST: back to float32
+            return self.temp(l5.TileCast(v.name, "float32"))
         if isinstance(v, Bcast):
             return self.temp(l5.TileBcast(v.ref, v.dim, self.store.cb))
         return self.temp(l5.TileLoad(v) if isinstance(v, l5.TileRef) else l5.TileFill(v))
@@ -146,6 +162,8 @@ class _TileProgram:
                 return self.ref(cb, indices)
             case l4.BinOp(op, lhs, rhs) if op in OPS:
                 return self.binary(OPS[op], self.value(lhs), self.value(rhs))
+            case l4.BinOp(op, lhs, rhs) if op in BITS:
+                return self.bits(BITS[op], self.value(lhs), self.value(rhs))
             case l4.BinOp(op, _, _):
                 what = f"the operator {op}"
             case l4.UnOp("log2", x):                           # the SFPU's log_with_base
@@ -199,10 +217,27 @@ class _TileProgram:
             return self.temp(l5.TileScalar("rsub" if op == "sub" else op, self.temp_of(b), a))
         return self.temp(l5.TileBinaryTemps(op, self.temp_of(a), self.temp_of(b)))
 
+    def bits(self, op: str, a: Value, b: Value) -> IntTemp:
+        """A bit operation on the SFPU's int32: a constant b is the op's parameter, a tile b a
+        second DST tile; a constant a is filled into a tile first."""
+        x = self.as_int(a)
+        if isinstance(b, float):
+            return IntTemp(self.temp(l5.TileBits(op, x, int(b))))
+        return IntTemp(self.temp(l5.TileBits(op, x, self.as_int(b))))
+
+    def as_int(self, v: Value) -> str:
+        """A temporary holding v as int32: a bit operation's result as it is, anything else
+        typecast (the integers a float32 temporary holds, exactly)."""
+        if isinstance(v, IntTemp):
+            return v.name
+        return self.temp(l5.TileCast(self.temp_of(v), "int32"))
+
     def cast(self, dtype: str, v: Value) -> Value:
         """A cast where it changes a value; where it cannot (to float32, the temporaries' type, or
         of a CB tile already in `dtype`), the value itself."""
         ref = v.ref if isinstance(v, Bcast) else v
+        if isinstance(v, IntTemp) and dtype == "int32":
+            return v                                       # already int32
         if dtype == "float32" or isinstance(ref, l5.TileRef) and self.cbs[ref.cb].dtype == dtype:
             return v
         return self.temp(l5.TileCast(self.temp_of(v), dtype))

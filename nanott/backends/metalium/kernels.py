@@ -264,8 +264,13 @@ class KernelPrinter:
                 return f"({self.value(cond)} ? {self.value(then)} : {self.value(other)})"
             case l9.BinOp(op, a, b) if op in ("min", "max"):
                 return f"std::{op}({self.value(a)}, {self.value(b)})"
+            case l9.BinOp("//" | "%" as op, a, b) if not (non_negative(a) and non_negative(b)):
+                m = f"((({self.value(a)} % {self.value(b)}) + {self.value(b)}) % {self.value(b)})"
+                return m if op == "%" else f"(({self.value(a)} - {m}) / {self.value(b)})"   # Python's floor
             case l9.BinOp(op, a, b):
                 return f"({self.value(a)} {VALUE_OPS.get(op, op)} {self.value(b)})"
+            case l9.Cast(dtype, a) if dtype in ELEMENT_TYPES:     # an index cast to a narrower integer
+                return f"static_cast<int32_t>(static_cast<{ELEMENT_TYPES[dtype]}>({self.value(a)}))"
             case l9.UnOp(op, a) if op in GENERATED_FUNCTIONS:
                 return f"{GENERATED_FUNCTIONS[op]}(static_cast<float>({self.value(a)}))"
         raise CheckError(f"G1 cannot print the generated value {x} (at {getattr(x, 'loc', NOLOC)})")
@@ -336,6 +341,11 @@ class KernelPrinter:
                 bits = f"0x{float_bits(scalar):08x}u"
                 return (self.call(f"{op}_unary_tile", dst=e(dst, True), bits=bits),
                         f"{float_literal(scalar)} as float32 bits")
+            case l9.SfpuBitsBinary(op, a, b, dst):
+                return self.call(l9.BITS_BINARY[op], a=e(a, True), b=e(b, True), dst=e(dst, True)), "on int32"
+            case l9.SfpuBitsScalar(op, dst, value):
+                return (self.call(l9.BITS_SCALAR[op], dst=e(dst, True), value=f"{value & 0xFFFFFFFF}u"),
+                        "on int32" + (f" ({value})" if value < 0 else ""))
             case l9.FillTile(dst, value):
                 return self.call("fill_tile", dst=e(dst, True), value=float_literal(value)), ""
             case l9.PackTile(dst, c, slot):
@@ -480,6 +490,19 @@ class KernelPrinter:
 
 ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}
 VALUE_OPS = {"//": "/", "and": "&&", "or": "||"}
+
+
+def non_negative(x: Any) -> bool:
+    """Whether an index expression is >= 0 for every value of its variables (indices are): then C's
+    / and % are Python's // and %."""
+    match x:
+        case l9.Const(value):
+            return value >= 0
+        case l9.Var() | l9.CoreArg():
+            return True
+        case l9.BinOp("+" | "*" | "//" | "%", a, b):
+            return non_negative(a) and non_negative(b)
+    return False
 CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
             "CbPop": "cb_pop_front"}
 REGS_CALLS = {"RegsAcquire": "tile_regs_acquire", "RegsCommit": "tile_regs_commit",
