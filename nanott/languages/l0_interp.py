@@ -14,8 +14,8 @@ fresh local buffer holds NaN, so a read before any write shows up in the result 
 silently. An element index outside its buffer is NT120, an index divided by zero NT121 (a user's mistake,
 never NumPy's wrap-around). A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
 elements read as zero and are not stored. An atomic add is a masked read of the destination, a
-float32 add and a masked store, block after block in grid order. A bit operation on elements (>> << &
-| ^ of integer buffers' values) computes on int32 (`on_int32`) and goes on in float32. A store that keeps its element
+float32 add and a masked store, block after block in grid order. A bit operation on elements
+(>> << & | ^ of integer buffers' values) computes on int32 (`on_int32`) and goes on in float32. A store that keeps its element
 where a condition fails, `X[idx] = if_then_else(c, v, X[idx])` (an `if` around a store, P0), stores
 only where c holds, and its index need lie inside X only there.
 """

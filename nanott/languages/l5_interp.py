@@ -4,10 +4,9 @@ A TileGroup runs its body once per tile of its grid (a Python loop over tiles; t
 tile go through NumPy as one 32x32 array). Temporaries are float32 tiles, local to one tile's run; a
 TileRef reads a CB tile as float32; a TStore rounds to the CB's dtype. TileMatmul is `acc + a @ b`
 (b^T with transpose_b) in float32, TileTranspose a CB tile transposed, TileScalar, TileBinary,
-TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TileBits its bit operations
-on elements, on int32) (TILE_OPS, TILE_UNARY; a
-comparison with zero is 1.0 or 0.0), TileWhere picks a where its condition is not 0, else b,
-TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
+TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TILE_OPS, TILE_UNARY; a
+comparison with zero is 1.0 or 0.0), TileBits its bit operations on int32 (TILE_BITS), TileWhere
+picks a where its condition is not 0, else b, TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
 C2's Numerics line): TileReduce reduces the 32 elements of a row (column) of a tile in order and
 combines tile after tile in order; TileBcast and TileBinary's bcast spread a vector tile's column 0
 (row 0) over a tile. GenerateToCb evaluates its value over the block's element indices at once

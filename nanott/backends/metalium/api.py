@@ -324,7 +324,8 @@ SWITCHES: dict[str, dict[str, Call]] = {
                    ("shift.h" if "shift" in k else "bitwise.h")) for k in BITS_HEADERS},
         **{f"{k}_init": Call(f"{k}_init()", AC + "eltwise_unary/" + ("shift.h" if "shift" in k else "bitwise.h"),
                              (0,)) for k in BITS_HEADERS},
-        **{k: Call(f"{k}<DataFormat::Int32>({{a}}, {{b}}, {{dst}})", AC + "binary_bitwise_sfpu.h") for k in BITS_BINARY},
+        **{k: Call(f"{k}<DataFormat::Int32>({{a}}, {{b}}, {{dst}})", AC + "binary_bitwise_sfpu.h")
+           for k in BITS_BINARY},
         # DPRINT's stream form (`<< ENDL()`) is gone: DPRINT takes an fmt-style format string
         "dprint": Call('DPRINT_MATH("{text} = {{}}\\n", {index})', "api/debug/dprint.h"),
         "dprint_text": Call('DPRINT_UNPACK("{text}\\n")', "api/debug/dprint.h"),
