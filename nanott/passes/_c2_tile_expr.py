@@ -55,6 +55,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
+from nanott.passes._c2_tile_bits import BITS, IntTemp, TileBitOps
 from nanott.printing import seq, shape
 
 LOG2_E = float(np.float32(1.0 / np.log(2.0)))    # log2(x) = ln(x) * log2(e)
@@ -69,13 +70,7 @@ OPS_HINT = ("a tile elementwise map may use + - * /, T.max, T.min, T.exp, T.exp2
 COMPARE = {"==": "eqz", "!=": "nez", "<": "ltz", "<=": "lez", ">": "gtz", ">=": "gez"}
 MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}    # c op x is x MIRROR[op] c
 JOIN = {"and": "mul", "or": "max"}                                                 # of two 0/1 tiles
-BITS = {"&": "and", "|": "or", "^": "xor", "<<": "shl", ">>": "shr"}
 
-
-@dataclass(frozen=True)
-class IntTemp:
-    """A temporary holding int32 (a bit operation's result): float ops take it back to float32."""
-    name: str
 
 
 @dataclass(frozen=True)
@@ -105,7 +100,7 @@ def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[
     return l5.TileGroup(tile_vars, grid, body, loc=store.loc)
 
 
-class _TileProgram:
+class _TileProgram(TileBitOps):
     def __init__(self, p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
                  tile_vars: tuple[str, str], bcasts: frozenset[tuple[str, str]]):
         self.p, self.store, self.cbs, self.shapes, self.bcasts = p, store, cbs, shapes, bcasts
@@ -216,21 +211,6 @@ class _TileProgram:
         if isinstance(a, float) and op in FPU_OPS:
             return self.temp(l5.TileScalar("rsub" if op == "sub" else op, self.temp_of(b), a))
         return self.temp(l5.TileBinaryTemps(op, self.temp_of(a), self.temp_of(b)))
-
-    def bits(self, op: str, a: Value, b: Value) -> IntTemp:
-        """A bit operation on the SFPU's int32: a constant b is the op's parameter, a tile b a
-        second DST tile; a constant a is filled into a tile first."""
-        x = self.as_int(a)
-        if isinstance(b, float):
-            return IntTemp(self.temp(l5.TileBits(op, x, int(b))))
-        return IntTemp(self.temp(l5.TileBits(op, x, self.as_int(b))))
-
-    def as_int(self, v: Value) -> str:
-        """A temporary holding v as int32: a bit operation's result as it is, anything else
-        typecast (the integers a float32 temporary holds, exactly)."""
-        if isinstance(v, IntTemp):
-            return v.name
-        return self.temp(l5.TileCast(self.temp_of(v), "int32"))
 
     def cast(self, dtype: str, v: Value) -> Value:
         """A cast where it changes a value; where it cannot (to float32, the temporaries' type, or
