@@ -317,8 +317,9 @@ def shape_str(dims: tuple) -> str:
 
 
 def linear(e: Any) -> tuple[dict[str, int], int] | None:
-    """An int expression as (coefficient per variable, constant), or None if it is not linear.
-    Lets a slice `by*64:(by+1)*64` fold its extent to 64."""
+    """An int expression as (coefficient per variable, constant), or None if it is not linear;
+    `x // c` and `x % c` count as variables of their own. Lets a slice `by*64:(by+1)*64` fold its
+    extent to 64, and `t // 32 * 32:(t // 32 + 1) * 32` (the block holding t) to 32."""
     match e:
         case l0.Const(int() as v, _):
             return {}, v
@@ -339,6 +340,8 @@ def linear(e: Any) -> tuple[dict[str, int], int] | None:
                 return None
             (coeffs, c), k = (la, lb[1]) if la[0] else (lb, la[1])
             return {n: v * k for n, v in coeffs.items() if v * k}, c * k
+        case l0.BinOp("//" | "%", _, l0.Const(int())):
+            return {str(e): 1}, 0          # an atom: `t // 32 * 32:(t // 32 + 1) * 32` spans 32
     return None
 
 
