@@ -23,6 +23,7 @@ from nanott.arrays import as_numpy, write_back
 from nanott.diagnostics import NanottError
 from nanott.dtypes import LOWERED
 from nanott.index_roles import index_roles
+from nanott.bit_inputs import bit_fields
 from nanott.ir import NOLOC, Launches, Loc, walk
 from nanott.languages import l0
 from nanott.languages.compiled import COMPILED
@@ -188,13 +189,15 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
     """Every parameter: inputs (in-place ones too) uniform in [-1, 1) in their dtype, outputs NaN so
     holes show; an output the kernel adds into (T.atomic_add) zeros, as TileLang's host zeroes it
     before a launch; an integer tensor the kernel reads as offsets, lengths or indices values that
-    fit that use (index_roles)."""
+    fit that use (index_roles); an integer tensor read only through bit operations (packed int4
+    weights) every value of its dtype (bit_inputs)."""
     rng = np.random.default_rng(seed)
     inputs, outputs = tensor_roles(kernel)
     summed = ({x.dst.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicAdd)}
               | {x.buffer for x in walk(kernel.body) if isinstance(x, l0.AtomicStore)})
     ints = {p.name for p in kernel.params if p.name in inputs and np_dtype(p.dtype).kind in "iu"}
     arrays, roles = {}, index_roles(kernel, ints)
+    packed = bit_fields(kernel)
     for p in kernel.params:
         dtype = np_dtype(p.dtype)
         if p.name in roles:
@@ -203,6 +206,9 @@ def random_inputs(kernel: l0.Kernel, seed: int) -> dict[str, np.ndarray]:
             arrays[p.name] = np.zeros(p.shape, dtype)
         elif p.name in outputs and p.name not in inputs:
             arrays[p.name] = np.full(p.shape, unwritten(p.dtype), dtype)
+        elif p.name in packed and p.name in inputs:      # bits are the data: every value of the dtype
+            info = np.iinfo(dtype)
+            arrays[p.name] = rng.integers(int(info.min), int(info.max) + 1, size=p.shape).astype(dtype)
         elif LOWERED[p.dtype].kind != "float":
             low = 0 if dtype.kind in "ub" else INT_RANGE[0]
             arrays[p.name] = rng.integers(low, 2 if dtype == np.bool_ else INT_RANGE[1],

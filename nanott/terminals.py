@@ -30,6 +30,7 @@ INTERLEAVINGS = ("interleaved",)
 TILE_OPS = ("add", "sub", "mul", "div", "rsub", "max", "min")      # binary tile ops (FPU or SFPU)
 UNARY_TILE_OPS = ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "negative",
                   "eqz", "nez", "ltz", "lez", "gtz", "gez")            # x (op) 0: 1.0 or 0.0
+BIT_OPS = ("and", "or", "xor", "shl", "shr")                      # the SFPU's integer ops (int32 tiles)
 BCAST = ("none", "rows", "cols")                                   # which operand's row/column spreads
 BCAST_DIMS = ("rows", "cols")
 REDUCE_DIMS = ("row", "col")                                       # REDUCE_ROW, REDUCE_COL
@@ -52,8 +53,24 @@ def sfpu_binary(op: str) -> str:
 
 
 def typecast_formats(dtype: str) -> str:
-    """The template arguments of a typecast from the DST (float32 here) to `dtype`."""
+    """The template arguments of a typecast from the DST (float32 here) to `dtype`; to float32, it
+    is from the Int32 a bit operation left in the DST (float32 temporaries need no cast to it)."""
+    if dtype == "float32":
+        return "Int32, Float32"
     return f"Float32, {LOWERED[dtype].format if dtype in LOWERED else dtype}"
+
+
+BITS_SCALAR = {"and": "bitwise_and_tile", "or": "bitwise_or_tile", "xor": "bitwise_xor_tile",
+               "shl": "left_shift_tile", "shr": "right_shift_tile"}
+BITS_BINARY = {"and": "bitwise_and_binary_tile", "or": "bitwise_or_binary_tile", "xor": "bitwise_xor_binary_tile",
+               "shl": "binary_left_shift_tile", "shr": "binary_right_shift_tile"}
+
+
+def bits_init(op: str, binary: bool) -> str:
+    """The init of a bit operation: one per scalar op, one for the binary shifts, one for the others."""
+    if not binary:
+        return f"{BITS_SCALAR[op]}_init"
+    return "binary_shift_tile_init" if op in ("shl", "shr") else "binary_bitwise_tile_init"
 
 
 def binary_init(op: str, bcast: str) -> str:
@@ -74,7 +91,8 @@ INIT_CALLS = (HW_STARTUP, PACK_RECONFIG, REDUCE_UNINIT, SRCA_RECONFIG, SRCB_RECO
               *(f"reduce_init<{reduce_kind(op, d)}>" for op in REDUCE_OPS for d in REDUCE_DIMS),
               *(f"{sfpu_binary(op)}_init" for op in TILE_OPS),
               *(f"{op}_tile_init" for op in UNARY_TILE_OPS),
-              *(f"typecast_tile_init<{typecast_formats(d)}>" for d in DTYPES))
+              *(f"typecast_tile_init<{typecast_formats(d)}>" for d in DTYPES),
+              *dict.fromkeys(bits_init(op, b) for op in BIT_OPS for b in (False, True)))
 
 DType = Literal[DTYPES]
 Format = Literal[FORMATS]
@@ -88,6 +106,7 @@ Memory = Literal[MEMORIES]
 Interleaving = Literal[INTERLEAVINGS]
 TileOp = Literal[TILE_OPS]
 UnaryTileOp = Literal[UNARY_TILE_OPS]
+BitOp = Literal[BIT_OPS]
 Bcast = Literal[BCAST]
 BcastDim = Literal[BCAST_DIMS]
 ReduceDim = Literal[REDUCE_DIMS]

@@ -1,7 +1,7 @@
 """Bit operations on run-time integers (issue 13: a barrier's parity `(ko // 2) % 2 ^ 1` in
 TileLang's barrierpipe GEMM; the unpacking of int4 weights): `>> << & | ^ ~` of block indices, loop
-variables and lets, with Python's meaning, at every level and in the reader's C++; on a buffer's
-elements they are NT301, named.
+variables and lets, with Python's meaning, at every level and in the reader's C++; on a float
+buffer's elements they are NT301, named (on integer elements: tests/test_bit_operations_on_elements.py).
 """
 from __future__ import annotations
 

@@ -201,7 +201,8 @@ def test_affine_division_by_a_tile():
     assert divide(mul(by, c(48)), 32) is None
     assert divide(l3.BinOp("+", mul(by, c(64)), c(16)), 32) is None
     assert divide(mul(l3.BinOp("+", by, c(16)), c(2)), 32) is None   # 2 by + 32: by's 2 is not
-    assert divide(l3.BinOp("//", mul(by, c(64)), c(2)), 32) is None  # not affine: one atom, coef 1
+    assert divide(l3.BinOp("//", mul(by, c(64)), c(2)), 32) == by    # 64 by // 2 divides exactly: 32 by
+    assert divide(l3.BinOp("//", l3.BinOp("+", mul(by, c(64)), c(1)), c(2)), 32) is None  # one atom, coef 1
 
 
 # ----- C1 -----

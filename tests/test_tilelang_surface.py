@@ -180,12 +180,15 @@ def f(n):
 
 @pytest.mark.parametrize("unpack, code", [
     ("s[i, j] * tirx.const(2, T.int8) if s[i, j].dtype == T.int8 else None", None),
-    ("s[i, j] >> tirx.const(4, T.uint8)", "NT301"),
-    ("s[i, j] & 15", "NT301"),
+    ("s[i, j] >> tirx.const(4, T.uint8)", None),
+    ("s[i, j] & 15", None),
+    ("tirx.reinterpret(T.int8, (s[i, j] & 15) << tirx.const(4, T.uint8)) >> tirx.const(4, T.int8)", None),
+    ("(s[i, j] * 0.5) >> 1", "NT301"),
 ])
 def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, code):
-    """make_swizzled_layout changes no value: recorded on the kernel, the kernel runs; `>>` and `&`
-    of a buffer's elements (int4 unpacking) are NT301 at their line, never a TypeError (NT109)."""
+    """make_swizzled_layout changes no value: recorded on the kernel, the kernel runs; `>>`, `&` and
+    tirx.reinterpret of an int8 buffer's elements (int4 unpacking, sign extension) run with NumPy's
+    meaning; a bit operation on a float is NT301 at its line, never a TypeError (NT109)."""
     path = tmp_path / "dequant.py"
     path.write_text(DEQUANT.replace("UNPACK", unpack))
     prim_func = load_kernel(path, None, {"n": "32"}).prim_func
@@ -194,11 +197,14 @@ def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, co
         with pytest.raises(NanottError) as err:
             parse()
         assert err.value.code == code and "bit operation" in err.value.message and err.value.loc.line == 16
-        assert "buffer's elements" in err.value.message     # block indices' bit operations run; elements' do not
+        assert "float" in err.value.message     # integers' bit operations run; a float's do not
         return
     kernel = parse()
     assert ("layout.s", "swizzled") in {(a.key, a.value) for a in kernel.attrs}
     A = np.arange(-512, 512).reshape(32, 32).astype(np.int8)
     B = np.zeros((32, 32), np.float32)
     api.run(prim_func, A, B, level="L0")
-    assert (B == 2 * A.astype(np.float32)).all()
+    expected = {"reinterpret": ((A & 15) << 4).astype(np.uint8).view(np.int8) >> 4,   # the low nibble, signed
+                "* tirx": 2 * A.astype(np.float32), ">> tirx": A >> 4, "& 15": A & 15}
+    case = next(text for text in expected if text in unpack)
+    assert (B == np.asarray(expected[case], np.float32)).all()

@@ -125,6 +125,12 @@ ARGS = {
     "dequantize_gemm/example_dequant_gemm_fine_grained.py": GEMM + " --set in_dtype=float16 "
                                                             "--set out_dtype=float16 --set accum_dtype=float32 "
                                                             "--set num_stages=2 --set threads=128",
+    "dequantize_gemm/example_dequant_gemm_fp4_hopper.py": "--kernel matmul --set M=128 --set N=128 --set K=256 "
+                                                          "--set in_dtype=float16 --set out_dtype=float16 "
+                                                          "--set accum_dtype=float32 --set block_M=64 "
+                                                          "--set block_N=64 --set block_K=64",
+    "dequantize_gemm/example_dequant_gemv_fp16xint4.py": "--set M=1 --set N=128 --set K=256 --set in_dtype=float16 "
+                                                         "--set out_dtype=float16 --set accum_dtype=float32",
     "convolution/example_convolution_autotune.py": "--set N=1 --set C=32 --set H=4 --set W=64 --set F=32 "
                                                    "--set K=3 --set S=1 --set D=1 --set P=1 --set block_M=64 "
                                                    "--set block_N=32 --set block_K=32 --set num_stages=1 "

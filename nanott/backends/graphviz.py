@@ -36,7 +36,7 @@ CATEGORY: dict[str, str] = {
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer", "Release"), "cb"),
     **dict.fromkeys(("Gemm", "Fill", "Store", "AtomicStore", "TileGroup", "TAssign", "TStore", "Init",
                      "BinaryTiles", "MatmulTiles", "MatmulBlock", "SfpuBinary", "SfpuScalar", "SfpuUnary",
-                     "SfpuTypecast", "SfpuWhere", "FillTile",
+                     "SfpuTypecast", "SfpuWhere", "SfpuBitsBinary", "SfpuBitsScalar", "TileBits", "FillTile",
                      "TransposeTile", "UnaryBcast", "ReduceTile", "Reduce"), "math"),
     **dict.fromkeys(("RegsAcquire", "RegsCommit", "RegsWait", "RegsRelease", "CopyTile", "PackTile"),
                     "dst"),

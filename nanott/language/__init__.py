@@ -42,7 +42,7 @@ from nanott.language.sizes import dynamic, symbolic
 from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
 from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
-                                        log2, max, min, rsqrt, sigmoid, sqrt, tanh)
+                                        log2, max, min, reinterpret, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
 from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait,
                                              mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
@@ -53,7 +53,7 @@ from nanott.language.im2col import im2col as gather
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
            "use_swizzle", "GemmWarpPolicy", "PrimFunc", "dtype", "exp", "exp2", "log", "sqrt", "rsqrt",
-           "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reduce_sum", "reduce_max",
+           "abs", "sigmoid", "tanh", "max", "min", "cast", "Cast", "reinterpret", "reduce_sum", "reduce_max",
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",

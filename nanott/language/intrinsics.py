@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from nanott.language.signatures import closed
-from nanott.language.values import Cond, Sym, Tracing, binop, normalize_dtype, to_expr
+from nanott.diagnostics import NanottError
+from nanott.language.values import Cond, Sym, Tracing, binop, bits, normalize_dtype, to_expr
 from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
 from nanott.languages.l0_interp import cast as l0_cast
@@ -118,6 +119,25 @@ def cast(value, dtype, *, span=None):
 def Cast(dtype, value, *, span=None):                                # noqa: N802 (TVM's expression class)
     """TVM's `T.Cast(dtype, value)`, dtype first: the same as `T.cast(value, dtype)`."""
     return cast(value, dtype)
+
+
+@closed()
+def reinterpret(dtype, value, *, span=None):
+    """`T.reinterpret(dtype, x)` (TVM's `tirx.reinterpret`) of an integer: x's low bits read as
+    `dtype`. To int8, the low byte as two's complement, ((x & 255) ^ 128) - 128 (a nibble shifted
+    to the top of a byte, then `>> 4`: int4 sign extension); to uint8, x & 255; to int32, x (every
+    integer computes on int32). The same bits read as another kind (a float's as an int) is NT301."""
+    name = normalize_dtype(dtype)
+    if name not in ("int8", "uint8", "int32"):
+        raise NanottError("NT301", f"T.reinterpret to {name} is not supported by nanott",
+                          hint="reinterpret an integer as int8, uint8 or int32")
+    if _number(value) and not isinstance(value, int):
+        raise NanottError("NT301", "T.reinterpret of a float constant is not supported by nanott",
+                          hint="reinterpret an integer as int8, uint8 or int32")
+    low = bits("&", value, 255)                    # NT301 unless value is an integer
+    if name == "int32":
+        return value
+    return low if name == "uint8" else binop("-", bits("^", low, 128), 128)
 
 
 def if_then_else(cond, then, other):

@@ -173,7 +173,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.tileop.base": {"GemmWarpPolicy": T.GemmWarpPolicy},
         "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout, "Layout": T.Layout},
         "tvm": {"DataType": DataType},
-        "tvm.tirx": {"const": tir_const},
+        "tvm.tirx": {"const": tir_const, "reinterpret": T.reinterpret},
     }
 
 

@@ -26,6 +26,7 @@ SUPPORTED_DTYPES = tuple(LOWERED)
 class Tracing:
     """The statement being traced (kept current by the Builder): the location new nodes get."""
     loc: Loc = NOLOC
+    element_dtypes: dict[str, str] = {}      # a loaded buffer's dtype, by its L0 name (bit operations ask)
 
 
 def const(value: int | float) -> l0.Const:
@@ -145,17 +146,38 @@ FOLD: dict[str, Callable] = {"+": operator.add, "-": operator.sub, "*": operator
 
 
 def bits(op: str, a: Any, b: Any) -> Sym:
-    """`>>`, `<<`, `&`, `|`, `^` (and `~x`, x ^ -1) of run-time integers: block indices, loop
-    variables, lets (a barrier's parity, `(ko // 2) % 2 ^ 1`), with Python's meaning (>> of a
-    negative floors). On a buffer's elements (unpacking int4 weights from bytes) NT301: the
-    tile maps have no bit operations yet."""
-    if any(isinstance(x, (l0.Load, l0.UnOp, l0.Cast)) or isinstance(x, l0.Const) and x.dtype != "int32"
-           for x in walk((to_expr(a), to_expr(b)))):
-        raise NanottError("NT301", f"the bit operation {op} on a buffer's elements (or a float) is not "
-                          "supported by nanott yet", Tracing.loc, hint="bit operations apply to indices, "
-                          "loop variables and lets; packed sub-byte weights (int4) would need them on "
-                          "tiles: store int8 weights instead")
+    """`>>`, `<<`, `&`, `|`, `^` (and `~x`, x ^ -1) of integers: block indices, loop variables,
+    lets (a barrier's parity, `(ko // 2) % 2 ^ 1`), with Python's meaning (>> of a negative floors),
+    and elements of integer buffers (int4 weights unpacked from bytes: `(B[i, j // 2] >> 4) & 0xF`),
+    which every level computes on int32, as the SFPU's integer ops do. A float operand (an element of
+    a float buffer, a float constant, a function, a cast to a float dtype) is NT301."""
+    for x in (a, b):
+        float_part = next((y for y in walk(to_expr(x)) if not is_integer(y)), None)
+        if float_part is not None:
+            raise NanottError("NT301", f"the bit operation {op} on a float ({float_part}: a buffer's elements "
+                              "of a float dtype, a float constant or a function) is not supported by nanott",
+                              Tracing.loc, hint="bit operations apply to integers: indices, loop variables, "
+                              "lets and elements of integer buffers (int8, uint8, int32); cast a float "
+                              "with T.Cast(\"int32\", x) first")
     return binop(op, a, b)
+
+
+def is_integer(e: Any) -> bool:
+    """Whether one node of an expression keeps it an integer: an int constant, a variable (an
+    index), an element of an integer buffer, a cast to an integer dtype, or an operator."""
+    match e:
+        case l0.Const(_, dtype):
+            return LOWERED[dtype].kind == "int" if dtype in LOWERED else dtype.startswith(("int", "uint"))
+        case l0.Load(buffer, _):
+            return Tracing.element_dtypes.get(buffer, "float32") in INT_DTYPES
+        case l0.Cast(dtype, _):
+            return dtype in INT_DTYPES
+        case l0.UnOp() | l0.Select():
+            return False
+    return True
+
+
+INT_DTYPES = tuple(d.name for d in LOWERED.values() if d.kind == "int")
 
 
 def is_float(e: Any) -> bool:
@@ -264,6 +286,7 @@ class Load(Sym):
 
     def __init__(self, buffer: Buffer, indices: tuple):
         self.buffer, self.indices = buffer, indices
+        Tracing.element_dtypes[buffer.label] = buffer.dtype
         super().__init__(l0.Load(buffer.label, tuple(to_expr(i) for i in indices), loc=Tracing.loc))
 
     @property
@@ -294,8 +317,9 @@ def shape_str(dims: tuple) -> str:
 
 
 def linear(e: Any) -> tuple[dict[str, int], int] | None:
-    """An int expression as (coefficient per variable, constant), or None if it is not linear.
-    Lets a slice `by*64:(by+1)*64` fold its extent to 64."""
+    """An int expression as (coefficient per variable, constant), or None if it is not linear;
+    `x // c` and `x % c` count as variables of their own. Lets a slice `by*64:(by+1)*64` fold its
+    extent to 64, and `t // 32 * 32:(t // 32 + 1) * 32` (the block holding t) to 32."""
     match e:
         case l0.Const(int() as v, _):
             return {}, v
@@ -316,6 +340,8 @@ def linear(e: Any) -> tuple[dict[str, int], int] | None:
                 return None
             (coeffs, c), k = (la, lb[1]) if la[0] else (lb, la[1])
             return {n: v * k for n, v in coeffs.items() if v * k}, c * k
+        case l0.BinOp("//" | "%", _, l0.Const(int())):
+            return {str(e): 1}, 0          # an atom: `t // 32 * 32:(t // 32 + 1) * 32` spans 32
     return None
 
 

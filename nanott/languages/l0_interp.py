@@ -14,7 +14,8 @@ fresh local buffer holds NaN, so a read before any write shows up in the result 
 silently. An element index outside its buffer is NT120, an index divided by zero NT121 (a user's mistake,
 never NumPy's wrap-around). A copy whose region runs past the edge of its buffer is masked, as in TileLang: outside
 elements read as zero and are not stored. An atomic add is a masked read of the destination, a
-float32 add and a masked store, block after block in grid order. A store that keeps its element
+float32 add and a masked store, block after block in grid order. A bit operation on elements
+(>> << & | ^ of integer buffers' values) computes on int32 (`on_int32`) and goes on in float32. A store that keeps its element
 where a condition fails, `X[idx] = if_then_else(c, v, X[idx])` (an `if` around a store, P0), stores
 only where c holds, and its index need lie inside X only there.
 """
@@ -278,8 +279,21 @@ BINOPS = {
     "min": np.minimum, "max": np.maximum,
     "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
     "!=": np.not_equal, "and": np.logical_and, "or": np.logical_or,
-    "&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor, "<<": np.left_shift, ">>": np.right_shift,
+    **{op: lambda a, b, f=f: on_int32(f, a, b) for op, f in (("&", np.bitwise_and), ("|", np.bitwise_or),
+       ("^", np.bitwise_xor), ("<<", np.left_shift), (">>", np.right_shift))},
 }
+
+
+def on_int32(f: Callable, a: Any, b: Any) -> Any:
+    """A bit operation. Of indices (Python or NumPy ints): Python's. Of elements (float32 values
+    that hold integers, exact below 2**24): on int32, as the SFPU's integer ops (two's complement,
+    >> arithmetic, << wrapping at 32 bits), back to float32; a shift by less than 0 or more than 31
+    is outside the model, as in C."""
+    if not any(np.asarray(x).dtype.kind == "f" for x in (a, b)):
+        return f(a, b)
+    r = f(np.asarray(a).astype(np.int64), np.asarray(b).astype(np.int64))
+    r = ((r + 2**31) % 2**32 - 2**31).astype(np.float32)
+    return r[()] if r.ndim == 0 else r
 
 
 def xy(coords: tuple[int, ...]) -> str:

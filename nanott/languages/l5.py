@@ -18,6 +18,8 @@
              | TileUnary(op: unary, a: str)                            SFPU: a function of a temporary
              | TileCast(a: str, dtype)                                 SFPU: round a temporary to dtype
              | TileWhere(cond: str, a: str, b: str)                    SFPU: a where cond != 0, else b
+             | TileBits(op: bitop, a: str, b: str | int)               SFPU on int32: a op b (b a temporary
+                                                                       or a constant), an int32 result
              | TileMatmul(a: TileRef, b: TileRef, acc: str, transpose_b: bool)   acc + a @ b (b^T)
              | TileTranspose(src: TileRef)                             a CB tile, transposed (32x32)
              | TileBcast(src: TileRef, dim, out: int)                  a vector tile spread over a whole
@@ -29,6 +31,7 @@
   TileRef  ::= TileRef(cb: int, row: Expr, col: Expr)                  a tile of a CB's block
   op       ::= add | sub | mul | div | rsub | max | min
                (TileBinary: add, sub, mul; TileScalar: add, sub, mul, div, rsub = scalar - a)
+  bitop    ::= and | or | xor | shl | shr                 (shr: arithmetic, as Python's >> of an int)
   unary    ::= exp | exp2 | log | sqrt | rsqrt | abs | sigmoid | tanh | relu | negative
              | eqz | nez | ltz | lez | gtz | gez     (x == 0, ...: 1.0 where true, 0.0 where not)
   `out` of TileBcast and TileReduce is the CB the group packs to: their inits configure its packer.
@@ -43,6 +46,11 @@ Delta from L4 (made by C2 lower-tile-intrinsics):
   + TileWhere                                   a select on data (T.if_then_else of a comparison of
                                                 buffers): the condition a 0/1 tile, from a
                                                 subtraction and a comparison with zero
+  + TileBits                                    bit operations on integer elements (int4 weights
+                                                unpacked from bytes): the SFPU's int32 ops, its
+                                                operands typecast to int32 first (TileCast int32)
+                                                and its result back to float32 (TileCast float32:
+                                                from the int32 in DST) where a float op uses it
   + TileTranspose                               a CB tile transposed into a temporary (for A^T)
   + TileBcast, TileReduce                       vectors: a broadcast into a temporary, a reduction
   + TileRef                                     a tile of a CB's block, by tile row and column
@@ -67,7 +75,8 @@ w[j]) is a broadcast: `x op s[i]` with x in a CB is TileBinary with bcast (add, 
 else spreads the vector over a temporary first (TileBcast).
 
 Temporaries are float32 tiles; a TStore rounds to the CB's dtype, a TileCast to its dtype (to
-nearest even) where it stands. The elementwise operations compute in float32 as L0 does (the
+nearest even) where it stands. A TileBits computes on int32 (l0_interp.on_int32: two's complement,
+>> arithmetic, << wrapping) the integers its float32 operands hold (exact below 2**24). The elementwise operations compute in float32 as L0 does (the
 functions of l0_interp.UNARY; relu is max(x, 0)). TileMatmul accumulates one 32x32 product per K
 tile, in order; that is the rounding every later level keeps.
 """
@@ -82,7 +91,7 @@ from nanott.languages.l4 import (  # noqa: F401  (productions L5 keeps)
     Let, ReadToCb, Select, Tensor, TileLayout, TileSlice, RowGather, UnOp, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import num, seq, shape
 
-from nanott.terminals import BCAST, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
+from nanott.terminals import BCAST, BIT_OPS, REDUCE_DIMS, TILE_OPS, UNARY_TILE_OPS  # noqa: E402,F401
 
 
 @node
@@ -213,8 +222,18 @@ class TileWhere:
         return f"where({self.cond}, {self.a}, {self.b})"
 
 
+@node
+class TileBits:
+    op: BitOp
+    a: str
+    b: str | int
+
+    def __str__(self):
+        return f"{self.op}({self.a}, {self.b})"
+
+
 TOp = (TileLoad | TileFill | TileBinary | TileBinaryTemps | TileScalar | TileUnary | TileCast | TileMatmul
-       | TileTranspose | TileBcast | TileReduce | TileWhere)
+       | TileTranspose | TileBcast | TileReduce | TileWhere | TileBits)
 
 
 @node

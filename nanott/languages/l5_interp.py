@@ -5,8 +5,8 @@ tile go through NumPy as one 32x32 array). Temporaries are float32 tiles, local 
 TileRef reads a CB tile as float32; a TStore rounds to the CB's dtype. TileMatmul is `acc + a @ b`
 (b^T with transpose_b) in float32, TileTranspose a CB tile transposed, TileScalar, TileBinary,
 TileBinaryTemps and TileUnary are the float32 elementwise operations of L0 (TILE_OPS, TILE_UNARY; a
-comparison with zero is 1.0 or 0.0), TileWhere picks a where its condition is not 0, else b,
-TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
+comparison with zero is 1.0 or 0.0), TileBits its bit operations on int32 (TILE_BITS), TileWhere
+picks a where its condition is not 0, else b, TileCast is L0's cast, so L5 rounds as L4 everywhere but in the GEMM's K sum and the reductions (see
 C2's Numerics line): TileReduce reduces the 32 elements of a row (column) of a tile in order and
 combines tile after tile in order; TileBcast and TileBinary's bcast spread a vector tile's column 0
 (row 0) over a tile. GenerateToCb evaluates its value over the block's element indices at once
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from nanott.languages import l5
-from nanott.languages.l0_interp import COMBINE, REDUCE, UNARY, Env, NoRule, cast
+from nanott.languages.l0_interp import BINOPS, COMBINE, REDUCE, UNARY, Env, NoRule, cast
 from nanott.languages.l4_interp import InterpL4, cb_key
 from nanott.target import TILE
 
@@ -34,6 +34,9 @@ COMPARE_ZERO = {"eqz": np.equal, "nez": np.not_equal, "ltz": np.less, "lez": np.
 TILE_UNARY = {**{op: UNARY[op] for op in ("exp", "exp2", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh")},
               "relu": lambda a: np.maximum(a, np.float32(0.0)), "negative": UNARY["neg"],
               **{op: lambda a, f=f: f(a, np.float32(0.0)).astype(np.float32) for op, f in COMPARE_ZERO.items()}}
+
+# the SFPU's integer ops, on the int32 its float32 operands hold (L0's bit operations on elements)
+TILE_BITS = {name: BINOPS[op] for name, op in (("and", "&"), ("or", "|"), ("xor", "^"), ("shl", "<<"), ("shr", ">>"))}
 
 
 def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -129,6 +132,8 @@ class InterpL5(InterpL4):
                 return cast(temps[a], dtype)
             case l5.TileWhere(c, a, b):
                 return where(temps[c], temps[a], temps[b])
+            case l5.TileBits(name, a, b):
+                return TILE_BITS[name](temps[a], temps[b] if isinstance(b, str) else f32(b))
             case l5.TileMatmul(a, b, acc, transpose_b):
                 b32 = self.tile(b, env).astype(f32)
                 return temps[acc] + self.tile(a, env).astype(f32) @ (b32.T if transpose_b else b32)

@@ -34,7 +34,7 @@ from nanott.languages.l5 import (  # noqa: F401  (productions L6 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Cast, CbPlan, Const, CoreArg, CoreWork, Element, For, GenerateToCb, Kernel,
     Let, ReadToCb, Select,
     TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill, TileLayout, TileLoad,
-    TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose, TileSlice, RowGather, TileUnary, TileWhere, UnOp, Tensor, TOp,
+    TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose, TileSlice, RowGather, TileUnary, TileWhere, TileBits, UnOp, Tensor, TOp,
     TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, shape
 

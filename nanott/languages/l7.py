@@ -27,7 +27,7 @@ from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Cast, CbEffect, CbPlan, CircularBuffer, Const, CoreArg, CoreWork, Element,
     For, GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
-    TileSlice, RowGather, TileUnary, TileWhere, Tensor, UnOp, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
+    TileSlice, RowGather, TileUnary, TileWhere, TileBits, Tensor, UnOp, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
 from nanott.printing import seq, stmt_lines
 
 from nanott.terminals import ROLES  # noqa: E402  (the vocabulary, re-exported)

@@ -82,7 +82,7 @@ from nanott.languages.l7 import (  # noqa: F401  (productions L8 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CircularBuffer, Const, CoreArg, CoreWork,
     DeviceKernel, For, GenerateToCb, Let, Program, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps,
     TileCast, TileFill, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar,
-    TileTranspose, TileUnary, TileWhere, Tensor, UnOp, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
+    TileTranspose, TileUnary, TileWhere, TileBits, Tensor, UnOp, TOp, TStore, Var, WorkSplit, statements_in_their_kernels)
 from nanott.printing import seq
 
 

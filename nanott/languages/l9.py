@@ -20,6 +20,10 @@
             | SfpuTypecast(dst: Expr, dtype)                                  DST rounded to dtype, in place
             | SfpuWhere(cond: Expr, a: Expr, b: Expr, dst: Expr)              DST[a] where DST[cond] != 0,
                                                                               else DST[b] -> DST (where_tile)
+            | SfpuBitsBinary(op: bitop, a: Expr, b: Expr, dst: Expr)          DST op DST -> DST, on int32
+                                                  (binary_right_shift_tile, bitwise_and_binary_tile, ...)
+            | SfpuBitsScalar(op: bitop, dst: Expr, value: int)               DST op constant, in place, on
+                                                  int32 (right_shift_tile, bitwise_and_tile, ...)
             | FillTile(dst: Expr, value: float)
             | PackTile(dst: Expr, cb: int, slot: Expr)                        DST -> reserved CB slot
   ComputeConfig ::= ComputeConfig(fp32_dest_acc: bool, dst_tiles: int, math_fidelity)
@@ -29,13 +33,14 @@
                                                                        names a host-side value
 Delta from L8 (made by D5 insert-dst-management; E1 finalize-signature fills `args`):
   - TileGroup, TAssign, TStore, TFor, TileLoad, TileFill, TileBinary, TileBinaryTemps, TileScalar,
-    TileUnary, TileCast, TileWhere, TileMatmul, TileTranspose, TileRef   tile temporaries become DST slots,
+    TileUnary, TileCast, TileWhere, TileBits, TileMatmul, TileTranspose, TileRef   tile temporaries become DST slots,
                                                               in batches that fit the DST
   + RegsAcquire, RegsCommit, RegsWait, RegsRelease   the MATH/PACK handshake on a DST section
   - TileBcast, TileReduce                            (vectors) become UnaryBcast, ReduceTile
   + MatmulBlock                                      a subblock's matmuls in one call (made by D5b)
   + CopyTile, BinaryTiles, MatmulTiles, TransposeTile, UnaryBcast, ReduceTile, SfpuBinary,
-    SfpuScalar, SfpuUnary, SfpuTypecast, SfpuWhere, FillTile, PackTile     Metalium's calls
+    SfpuScalar, SfpuUnary, SfpuTypecast, SfpuWhere, SfpuBitsBinary, SfpuBitsScalar, FillTile, PackTile
+                                                     Metalium's calls
   ~ Program          gains the compute configuration and the runtime-argument table
   + ComputeConfig, ArgTable, KernelArgs, CoreArgs
 """
@@ -52,7 +57,8 @@ from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     NocReadPage, NocWriteBarrier, NocWritePage, Tensor, TileLayout, UnOp, Var, WorkSplit, statements_in_their_kernels,
     COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When)
 from nanott.printing import num, seq
-from nanott.terminals import BROADCAST, reduce_kind, sfpu_binary, typecast_formats  # noqa: F401 (G1's names)
+from nanott.terminals import (BITS_BINARY, BITS_SCALAR, BROADCAST, bits_init, reduce_kind,  # noqa: F401 (G1's names)
+                              sfpu_binary, typecast_formats)
 
 
 def _simple(name: str, text: str):
@@ -218,6 +224,27 @@ class SfpuWhere:
 
 
 @node
+class SfpuBitsBinary:
+    op: BitOp
+    a: Expr
+    b: Expr
+    dst: Expr
+
+    def head(self):
+        return f"{BITS_BINARY[self.op]} dst[{self.a}], dst[{self.b}] -> dst[{self.dst}]"
+
+
+@node
+class SfpuBitsScalar:
+    op: BitOp
+    dst: Expr
+    value: int
+
+    def head(self):
+        return f"{BITS_SCALAR[self.op]} dst[{self.dst}], {self.value}"
+
+
+@node
 class FillTile:
     dst: Expr
     value: float
@@ -297,12 +324,12 @@ Expr = l8.Expr
 NOTES = ("dst-accumulator", "multicast", "math-fidelity")   # attributes a pass adds to say what it decided, printed
 DST_OPS = (RegsAcquire, RegsCommit, RegsWait, RegsRelease, CopyTile, BinaryTiles, MatmulTiles, MatmulBlock,
            TransposeTile, UnaryBcast, ReduceTile, SfpuBinary, SfpuScalar, SfpuUnary, SfpuTypecast,
-           SfpuWhere, FillTile, PackTile)
+           SfpuWhere, SfpuBitsBinary, SfpuBitsScalar, FillTile, PackTile)
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | GenerateToCb | Init | For | Let | Print | PrintCb | RegsAcquire | RegsCommit | RegsWait
         | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
-        | SfpuScalar | SfpuUnary | SfpuTypecast | SfpuWhere | FillTile | PackTile | When | SemSet | SemWait | SemInc
+        | SfpuScalar | SfpuUnary | SfpuTypecast | SfpuWhere | SfpuBitsBinary | SfpuBitsScalar | FillTile | PackTile | When | SemSet | SemWait | SemInc
         | McastPages | SemSetMcast)
 
 PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print", "PrintCb")

@@ -15,6 +15,7 @@ landing at their barriers, the scheduler. Each core's compute kernel gets a DST 
   *_binary_tile, *_unary_tile, fill_tile    float32 on DST tiles, in place
   exp_tile, ..., relu_tile       InterpL5's TILE_UNARY on a DST tile, in place (eqz_tile ...: 1.0 or 0.0)
   where_tile                     dst[a] where dst[cond] is not 0, else dst[b] (InterpL5's where)
+  right_shift_tile, bitwise_and_binary_tile, ...   on the int32 the DST tiles hold (InterpL5's TILE_BITS)
   typecast_tile                  a DST tile rounded to the dtype (nearest even), in place
   pack_tile dst[d] -> cb[i]      dst[d] rounded to the CB's dtype (nearest even) into reserved slot i
   init calls                     set the engine's slots (the model of sim/engine.py), among
@@ -34,7 +35,7 @@ import numpy as np
 
 from nanott.languages import l9
 from nanott.languages.l0_interp import cast
-from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread, where
+from nanott.languages.l5_interp import TILE_BITS, TILE_OPS, TILE_UNARY, reduce_tile, spread, where
 from nanott.languages.l7_interp import KernelEnv
 from nanott.languages.l8_interp import InterpL8
 from nanott.sim.dst import DstFile, EngineConfig, to_tf32
@@ -133,6 +134,12 @@ class InterpL9(InterpL8):
                 dst.write(i, cast(dst.read(i), dtype))
             case l9.SfpuWhere(c, a, b, d):
                 dst.write(self.index(d, env), where(*(dst.read(self.index(i, env)) for i in (c, a, b))))
+            case l9.SfpuBitsBinary(op, a, b, d):
+                x, y = (dst.read(self.index(i, env)) for i in (a, b))
+                dst.write(self.index(d, env), TILE_BITS[op](x, y))
+            case l9.SfpuBitsScalar(op, d, value):
+                i = self.index(d, env)
+                dst.write(i, TILE_BITS[op](dst.read(i), F32(value)))
             case l9.FillTile(d, value):
                 dst.write(self.index(d, env), np.full((TILE, TILE), value, dtype=F32))
             case l9.PackTile(d, cb, slot):

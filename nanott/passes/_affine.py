@@ -2,7 +2,8 @@
 integer constant, and exact division of such a sum by a tile size; and lets put in place of their
 names (`q_idx = bx * bm + i` inside a T.Parallel), so an index is analysed as what it computes.
 
-An atom is any subexpression that is not `+`, `-`, `*` by a constant, or an integer constant: a
+An atom is any subexpression that is not `+`, `-`, `*` by a constant, `//` by a constant dividing
+every coefficient and the constant (a packed row's start, `(k * 64) // 2`), or an integer constant: a
 loop variable, a let such as `bx`, a core argument, or an opaque `(start + b) % 4`. Atoms are
 compared by value (frozen nodes, locations ignored) and kept in order of first appearance, so the
 rebuilt expression prints the same every time.
@@ -32,6 +33,11 @@ def affine(e: Any) -> tuple[Terms, int]:
             return [(a, c * rc) for a, c in lt], lc * rc
         if not lt:
             return [(a, c * lc) for a, c in rt], lc * rc
+    if isinstance(e, BinOp) and e.op == "//" and isinstance(e.rhs, Const) and isinstance(e.rhs.value, int) \
+            and e.rhs.value > 0:                   # (64 * k) // 2 is 32 * k: every part divides exactly
+        terms, const = affine(e.lhs)
+        if all(c % e.rhs.value == 0 for _, c in terms) and const % e.rhs.value == 0:
+            return [(a, c // e.rhs.value) for a, c in terms], const // e.rhs.value
     return [(e, 1)], 0
 
 

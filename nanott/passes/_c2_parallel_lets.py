@@ -65,7 +65,8 @@ def called_lets(body: tuple) -> dict[str, Any]:
     return {n: v for n, v in lets.items() if n not in read}
 
 
-COMPUTES = ("+", "-", "*", "/", "min", "max")
+COMPUTES = ("+", "-", "*", "/", "//", "%", "min", "max",      # (j % 2: which nibble of a byte, int4 weights)
+            "&", "|", "^", "<<", ">>")
 
 
 def generated_parts(e: Any, p: l4.Parallel, make: Any, read: set[str]) -> Any:

@@ -30,6 +30,13 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
                            values that differ only in low bits would compare equal. A constant
                            side is a TileScalar sub; 0 needs none. c1 and c2 is mul of the 0/1
                            tiles, c1 or c2 max; any other condition v is v != 0
+  a (>> << & | ^) b      -> TileBits        (SFPU on int32: right_shift_tile, bitwise_and_tile, ...
+                           with a constant b; binary_right_shift_tile, bitwise_and_binary_tile,
+                           ... with a tile b). Each operand is typecast to int32 first (TileCast
+                           int32, exact for the integers a tile of integer elements holds), and
+                           the result stays int32 through further bit operations; a float op
+                           or a store takes it back to float32 first (TileCast float32, the
+                           typecast from Int32). P0 admits bit operations on integers only.
   constants only        -> folded, with the interpreter's own float32 arithmetic
 
 A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
@@ -48,6 +55,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
+from nanott.passes._c2_tile_bits import BITS, IntTemp, TileBitOps
 from nanott.printing import seq, shape
 
 LOG2_E = float(np.float32(1.0 / np.log(2.0)))    # log2(x) = ln(x) * log2(e)
@@ -64,6 +72,7 @@ MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}   
 JOIN = {"and": "mul", "or": "max"}                                                 # of two 0/1 tiles
 
 
+
 @dataclass(frozen=True)
 class Bcast:
     """A vector's tile read as one value per row (dim "cols") or per column ("rows") of a tile."""
@@ -71,7 +80,7 @@ class Bcast:
     dim: str
 
 
-Value = float | l5.TileRef | Bcast | str   # a folded constant, a CB tile not loaded yet, a temporary
+Value = float | l5.TileRef | Bcast | str | IntTemp   # a folded constant, a CB tile not loaded yet, a temporary
 
 
 def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
@@ -91,7 +100,7 @@ def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[
     return l5.TileGroup(tile_vars, grid, body, loc=store.loc)
 
 
-class _TileProgram:
+class _TileProgram(TileBitOps):
     def __init__(self, p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
                  tile_vars: tuple[str, str], bcasts: frozenset[tuple[str, str]]):
         self.p, self.store, self.cbs, self.shapes, self.bcasts = p, store, cbs, shapes, bcasts
@@ -106,6 +115,8 @@ class _TileProgram:
     def temp_of(self, v: Value) -> str:
         if isinstance(v, str):
             return v
+        if isinstance(v, IntTemp):                         # int32 in DST: back to float32
+            return self.temp(l5.TileCast(v.name, "float32"))
         if isinstance(v, Bcast):
             return self.temp(l5.TileBcast(v.ref, v.dim, self.store.cb))
         return self.temp(l5.TileLoad(v) if isinstance(v, l5.TileRef) else l5.TileFill(v))
@@ -146,6 +157,8 @@ class _TileProgram:
                 return self.ref(cb, indices)
             case l4.BinOp(op, lhs, rhs) if op in OPS:
                 return self.binary(OPS[op], self.value(lhs), self.value(rhs))
+            case l4.BinOp(op, lhs, rhs) if op in BITS:
+                return self.bits(BITS[op], self.value(lhs), self.value(rhs))
             case l4.BinOp(op, _, _):
                 what = f"the operator {op}"
             case l4.UnOp("log2", x):                           # the SFPU's log_with_base
@@ -203,6 +216,8 @@ class _TileProgram:
         """A cast where it changes a value; where it cannot (to float32, the temporaries' type, or
         of a CB tile already in `dtype`), the value itself."""
         ref = v.ref if isinstance(v, Bcast) else v
+        if isinstance(v, IntTemp) and dtype == "int32":
+            return v                                       # already int32
         if dtype == "float32" or isinstance(ref, l5.TileRef) and self.cbs[ref.cb].dtype == dtype:
             return v
         return self.temp(l5.TileCast(self.temp_of(v), dtype))

@@ -3,7 +3,7 @@
 A tile program's temporaries are assigned slots 0..r-1 by a linear scan over their live ranges (a
 temporary lives from its first mention to its last, in body order). A new temporary takes the lowest
 slot no live temporary holds; an in-place op (an SFPU scalar op `t1 = mul(t0, 2)`, an SFPU function
-`t1 = exp(t0)` or cast, a matmul's accumulator) takes the slot of the operand it updates when that
+`t1 = exp(t0)` or cast, a bit operation with a constant, a matmul's accumulator) takes the slot of the operand it updates when that
 operand dies there, since the DST has no register-to-register copy. A temporary mentioned both
 inside a TFor and outside it lives through the whole loop; one defined and dead within one iteration
 stays local. Stores come last in a tile program (D5 checks it), so a stored temporary lives through
@@ -52,7 +52,8 @@ def dst_slots(body: tuple) -> dict[str, int]:
         if not isinstance(x, l5.TAssign) or x.dst in slots:
             continue
         operand = getattr(x.op, "acc" if isinstance(x.op, ACCUMULATE) else "a", None)
-        if isinstance(x.op, IN_PLACE) and operand in slots and last[operand] == i:
+        in_place = isinstance(x.op, IN_PLACE) or isinstance(x.op, l5.TileBits) and isinstance(x.op.b, int)
+        if in_place and operand in slots and last[operand] == i:
             slots[x.dst] = slots[operand]
         else:
             busy = {slots[t] for t in slots if last[t] > i}

@@ -15,7 +15,10 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    a value of indices alone (no buffer in it, some index: a causal mask) is made
                    by the reader: generate_to_cb into a new CB <cb>_gen of the store's block, in its
                    dtype, then a group copies it into the store's CB. A named temporary of the
-                   body (a let: `q_idx = bx * bm + i`) is put in place of its uses first
+                   body (a let: `q_idx = bx * bm + i`) is put in place of its uses first. A byte
+                   read at column j // c (int4 weights, two to a byte: `B[i, j // 2]`) is spread
+                   to the block's columns first by a matmul with a 0/1 matrix the reader makes,
+                   into a new float32 CB <S>_wide the map reads at [i, j] (_c2_spread_columns.py)
            reduce  two groups (absmax: first a group writing |src| into a new CB <src>_abs, then a
                    max of it): a one-tile CB reduce_scaler (made once) = fill 1.0, reduce_tile's
                    scaler; then per tile of the vector, v = (fill identity | load v) and, for each
@@ -47,6 +50,7 @@ from nanott.passes._cb_plan import cb_plan
 from nanott.passes._rewriter import Rewriter
 from nanott.passes._affine import subst
 from nanott.passes._c2_generated import GeneratedBlocks
+from nanott.passes._c2_spread_columns import SpreadColumns
 from nanott.passes._c2_parallel_lets import (called_lets, generated_parts, inline_lets, lets_of_elements,
                                              of_indices_alone)
 from nanott.passes._c2_tile_expr import elementwise_group
@@ -64,7 +68,7 @@ def lower_tile_intrinsics(program: l4.Kernel, target: Target) -> l5.Kernel:
 
 
 
-class LowerTileIntrinsics(GeneratedBlocks, Rewriter, src=l4.LANG, dst=l5.LANG):
+class LowerTileIntrinsics(GeneratedBlocks, SpreadColumns, Rewriter, src=l4.LANG, dst=l5.LANG):
     def __init__(self, program: l4.Kernel, bcasts: frozenset[tuple[str, str]]):
         self.bcasts = bcasts                  # the release's FPU broadcasts, (op, "rows"/"cols")
         self.shapes = {cb.index: cb.shape for cb in program.cbs}
@@ -194,6 +198,8 @@ class LowerTileIntrinsics(GeneratedBlocks, Rewriter, src=l4.LANG, dst=l5.LANG):
                 raise not_yet(f"a {type(s).__name__} inside T.Parallel", getattr(s, "loc", p.loc),
                               "a T.Parallel body may only store elementwise values")
             s = replace(s, value=subst(s.value, self.called))
+            s, spread = self.spread_columns(p, s)
+            groups += spread
             if of_indices_alone(s, p):
                 groups += self.generated(p, s)
                 continue

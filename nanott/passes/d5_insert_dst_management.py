@@ -155,6 +155,10 @@ class InsertDstManagement(Rewriter, src=l8.LANG, dst=l9.LANG, whole=("TileGroup"
                 return l9.SfpuBinary(op, self.slot(a), self.slot(b), dst, loc=loc)
             case l5.TileWhere(c, a, b):
                 return l9.SfpuWhere(self.slot(c), self.slot(a), self.slot(b), dst, loc=loc)
+            case l5.TileBits(op, a, str() as b):
+                return l9.SfpuBitsBinary(op, self.slot(a), self.slot(b), dst, loc=loc)
+            case l5.TileBits(op, a, int() as b) if self.slots[a] == self.slots[x.dst]:
+                return l9.SfpuBitsScalar(op, dst, b, loc=loc)
             case l5.TileScalar(op, a, scalar) if self.slots[a] == self.slots[x.dst]:
                 return l9.SfpuScalar(op, dst, scalar, loc=loc)
             case l5.TileUnary(op, a) if self.slots[a] == self.slots[x.dst]:

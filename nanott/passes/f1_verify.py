@@ -52,12 +52,14 @@ from nanott.sim.engine import HW_STARTUP, State, formats_of, needs, through
 from nanott.target import Target
 
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.MatmulBlock, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
-        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.SfpuWhere, l9.FillTile)
+        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.SfpuWhere, l9.SfpuBitsBinary,
+        l9.SfpuBitsScalar, l9.FillTile)
 HANDSHAKE = {l9.RegsAcquire: ("idle", "math"), l9.RegsCommit: ("math", "committed"), l9.RegsWait: ("committed", "packing"), l9.RegsRelease: ("packing", "idle")}  # noqa: E501
 DST_FIELDS = {l9.CopyTile: ("dst",), l9.BinaryTiles: ("dst",), l9.MatmulTiles: ("dst",), l9.MatmulBlock: ("dst",),
               l9.TransposeTile: ("dst",), l9.UnaryBcast: ("dst",), l9.ReduceTile: ("dst",),
               l9.SfpuBinary: ("a", "b", "dst"), l9.SfpuScalar: ("dst",), l9.SfpuUnary: ("dst",),
               l9.SfpuTypecast: ("dst",), l9.SfpuWhere: ("cond", "a", "b", "dst"), l9.FillTile: ("dst",),
+              l9.SfpuBitsBinary: ("a", "b", "dst"), l9.SfpuBitsScalar: ("dst",),
               l9.PackTile: ("dst",)}
 
 

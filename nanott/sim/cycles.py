@@ -281,7 +281,9 @@ class CycleModel:
             case l9.PackTile(_, cb, _):
                 size = env.cbs[cb].cb.plan.page_bytes
                 self.run(core, key, "pack", core.clock["pack"], size / self.timing.pack_bytes_per_cycle, name)
-            case l9.SfpuBinary(op) | l9.SfpuScalar(op) | l9.SfpuUnary(op):
+            case l9.SfpuBinary(op) | l9.SfpuScalar(op) | l9.SfpuUnary(op) | l9.SfpuBitsScalar(op) \
+                    | l9.SfpuBitsBinary(op):
+                self.sfpu(core, key, op, name)
                 self.sfpu(core, key, op, name)
             case l9.SfpuTypecast() | l9.FillTile() | l9.SfpuWhere():
                 op = {l9.SfpuTypecast: "typecast", l9.FillTile: "fill", l9.SfpuWhere: "where"}[type(s)]

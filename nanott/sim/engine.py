@@ -11,7 +11,8 @@ never disagree. Facts from docs/reference.md §4.4 and §5.3 rule 6.
         binop_with_scalar_tile_init(), fill_tile_init(), {op}_tile_init()
         (exp, exp2, log, sqrt, rsqrt, abs, sigmoid, tanh, relu,
         negative, eqz, ...), typecast_tile_init<Float32, Format>(),
-        where_tile_init()
+        where_tile_init(), bitwise_and_tile_init(), right_shift_tile_init(), ...,
+        binary_bitwise_tile_init(), binary_shift_tile_init()
   srca  reconfig_data_format_srca(cb), unary_bcast_init(in, out)    the data format srcA unpacks
   srcb  reconfig_data_format_srcb(cb), unary_bcast_init(in, out)    the data format srcB unpacks
   pack  pack_reconfig_data_format(cb)                               the CB's data format
@@ -43,6 +44,9 @@ mask, and leaves fpu and sfpu unknown. An op needs slots to hold values:
   TileCast(dtype)      | SfpuTypecast(dtype)    sfpu = typecast_tile_init<Float32, dtype's format>()
   TileFill             | FillTile               sfpu = fill_tile_init()
   TileWhere            | SfpuWhere              sfpu = where_tile_init()
+  TileBits(op, int)    | SfpuBitsScalar(op)     sfpu = {bitwise_and,bitwise_or,bitwise_xor,left_shift,right_shift}_tile_init()
+  TileBits(op, temp)   | SfpuBitsBinary(op)     sfpu = binary_shift_tile_init() (shl, shr),
+                                                binary_bitwise_tile_init() (and, or, xor)
   TStore(ref)          | PackTile(cb)           pack = the format of the CB, and mask = off
                                                 (reduce_uninit() after a reduction)
 
@@ -64,7 +68,7 @@ from nanott.ir import CheckError, walk
 from nanott.ir import replace as ir_replace
 from nanott.languages import l5, l8, l9
 from nanott.terminals import (BROADCAST, HW_STARTUP, PACK_RECONFIG, REDUCE_UNINIT, SRCA_RECONFIG,  # noqa: F401
-                              SRCB_RECONFIG, binary_init, reduce_kind, sfpu_binary, typecast_formats)
+                              SRCB_RECONFIG, binary_init, bits_init, reduce_kind, sfpu_binary, typecast_formats)
 
 SLOTS = ("fpu", "sfpu", "srca", "srcb", "pack", "mask")
 
@@ -214,6 +218,10 @@ def _one(x: Any, loc) -> Need | None:
             return _sfpu("fill_tile_init", loc)
         case l5.TileWhere() | l9.SfpuWhere():
             return _sfpu("where_tile_init", loc)
+        case l5.TileBits(op, _, b):
+            return _sfpu(bits_init(op, isinstance(b, str)), loc)
+        case l9.SfpuBitsBinary(op) | l9.SfpuBitsScalar(op):
+            return _sfpu(bits_init(op, isinstance(x, l9.SfpuBitsBinary)), loc)
     return None
 
 

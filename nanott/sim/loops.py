@@ -19,14 +19,15 @@ import numpy as np
 
 from nanott.languages import l9
 from nanott.languages.l0_interp import cast
-from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, reduce_tile, spread
+from nanott.languages.l5_interp import TILE_BITS, TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.languages.l5_interp import where as where_tile
 from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
 F32 = np.float32
 MATH = (l9.CopyTile, l9.BinaryTiles, l9.MatmulTiles, l9.TransposeTile, l9.UnaryBcast, l9.ReduceTile,
-        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.SfpuWhere, l9.FillTile)
+        l9.SfpuBinary, l9.SfpuScalar, l9.SfpuUnary, l9.SfpuTypecast, l9.SfpuWhere, l9.SfpuBitsBinary,
+        l9.SfpuBitsScalar, l9.FillTile)
 BODY = MATH + (l9.PackTile, l9.Let)
 
 
@@ -119,14 +120,14 @@ def _plan(s: Any, env: _Env, interp: Any, kenv: Any, dst, extent: int) -> tuple:
             pa, pb, slots = _front(cbs[cb], idx(i)), _front(cbs[sc], idx(si)), _dst(dst, idx(d))
             return s, [(("cb", cb), (pa, False)), (("cb", sc), (pb, False)), ("dst", (slots, True))], \
                 (pa, pb, slots)
-        case l9.SfpuBinary(_, a, b, d):
+        case l9.SfpuBinary(_, a, b, d) | l9.SfpuBitsBinary(_, a, b, d):
             sa, sb, sd = _dst(dst, idx(a)), _dst(dst, idx(b)), _dst(dst, idx(d))
             return s, [("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], (sa, sb, sd)
         case l9.SfpuWhere(c, a, b, d):
             sc, sa, sb, sd = (_dst(dst, idx(x)) for x in (c, a, b, d))
             return s, [("dst", (sc, False)), ("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], \
                 (sc, sa, sb, sd)
-        case l9.SfpuScalar(_, d) | l9.SfpuUnary(_, d) | l9.SfpuTypecast(d) | l9.FillTile(d):
+        case l9.SfpuScalar(_, d) | l9.SfpuBitsScalar(_, d) | l9.SfpuUnary(_, d) | l9.SfpuTypecast(d) | l9.FillTile(d):
             sd = _dst(dst, idx(d))
             return s, [("dst", (sd, True))], (sd,)
         case l9.PackTile(d, cb, slot):
@@ -197,6 +198,11 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
             t[d] = where_tile(t[c], t[a], t[b])
         case l9.SfpuScalar(op, _, scalar):
             t[args[0]] = TILE_OPS[op](t[args[0]], F32(scalar))
+        case l9.SfpuBitsBinary(op):
+            a, b, d = args
+            t[d] = TILE_BITS[op](t[a], t[b])
+        case l9.SfpuBitsScalar(op, _, value):
+            t[args[0]] = TILE_BITS[op](t[args[0]], F32(value))
         case l9.SfpuUnary(op):
             t[args[0]] = TILE_UNARY[op](t[args[0]])
         case l9.SfpuTypecast(_, dtype):

@@ -30,6 +30,9 @@ SFPU_VECTORS_PER_TILE = 32
 SFPU_INSTRUCTIONS = {
     "relu": 3, "abs": 3, "negative": 3, "rsub": 4, "fill": 2, "typecast": 4, "where": 5,
     "eqz": 3, "nez": 3, "ltz": 3, "lez": 3, "gtz": 3, "gez": 3,
+    # ASSUMPTION: an integer bit op is a load, one SFPU integer instruction (SFPAND/SFPOR/SFPXOR,
+    # SFPSHFT) and a store per vector, like relu; the same by a second tile's values
+    "and": 3, "or": 3, "xor": 3, "shl": 3, "shr": 3,
     "add": 4, "sub": 4, "mul": 4, "max": 5, "min": 5, "div": 14,
     "exp": 14, "exp2": 14, "log": 16, "sqrt": 12, "rsqrt": 12, "recip": 12,
     "sigmoid": 18, "tanh": 18, "gelu": 20,

@@ -88,6 +88,25 @@ UNARY_HEADERS = {"exp": CK + "eltwise_unary/exp.h", "sqrt": CK + "eltwise_unary/
 
 BLOCK_ARGS = ("transpose", "ct_dim", "rt_dim", "kt_dim")      # after the CBs of a matmul_block init
 
+# the SFPU's integer ops on int32 DST tiles (L9 SfpuBitsScalar, SfpuBitsBinary), as ttnn 0.66.0's
+# headers declare them: one header per op with a constant (compute_kernel_api/eltwise_unary/
+# bitwise_and.h: bitwise_and_tile(idst, param0), ..., right_shift.h: right_shift_tile(idst, param0)),
+# the tile-by-tile ones in binary_bitwise_sfpu.h (bitwise_and_binary_tile, on INT32) and
+# binary_shift.h (binary_right_shift_tile<DataFormat>); 0.65.0 and 0.81.1 differ (SWITCHES)
+BITS_HEADERS = {"bitwise_and_tile": "bitwise_and.h", "bitwise_or_tile": "bitwise_or.h",
+                "bitwise_xor_tile": "bitwise_xor.h", "left_shift_tile": "left_shift.h",
+                "right_shift_tile": "right_shift.h"}
+BITS_BINARY = ("bitwise_and_binary_tile", "bitwise_or_binary_tile", "bitwise_xor_binary_tile")
+SHIFTS_BINARY = ("binary_left_shift_tile", "binary_right_shift_tile")
+BITS_CALLS = {
+    **{k: Call(f"{k}({{dst}}, {{value}})", CK + "eltwise_unary/" + h) for k, h in BITS_HEADERS.items()},
+    **{f"{k}_init": Call(f"{k}_init()", CK + "eltwise_unary/" + h, (0,)) for k, h in BITS_HEADERS.items()},
+    **{k: Call(f"{k}({{a}}, {{b}}, {{dst}})", CK + "binary_bitwise_sfpu.h") for k in BITS_BINARY},
+    **{k: Call(f"{k}<DataFormat::Int32>({{a}}, {{b}}, {{dst}})", CK + "binary_shift.h") for k in SHIFTS_BINARY},
+    "binary_bitwise_tile_init": Call("binary_bitwise_tile_init()", CK + "binary_bitwise_sfpu.h", (0,)),
+    "binary_shift_tile_init": Call("binary_shift_tile_init()", CK + "binary_shift.h", (0,)),
+}
+
 KERNEL_CALLS: dict[str, Call] = {
     # entry points; {body} is the kernel's statements
     "dataflow_kernel": Call("void kernel_main() {{\n{body}}}\n", "api/dataflow/dataflow_api.h"),
@@ -157,6 +176,7 @@ KERNEL_CALLS: dict[str, Call] = {
     "where_tile": Call("where_tile({cond}, {a}, {b}, {dst})", CK + "eltwise_unary/where.h"),
     "where_fp32_tile": Call("where_fp32_tile({cond}, {a}, {b}, {dst})", CK + "eltwise_unary/where.h"),
     "pack_tile": Call("pack_tile<true>({dst}, {cb}, {slot})", CK + "pack.h"),
+    **BITS_CALLS,
     # T.print, from the math thread of the compute kernel (the one TRISC that prints it once); a
     # buffer's tiles from the unpack thread, which reads a CB's waited front (MATH has no CB access:
     # its TileSlice holds an error code), sampled by SliceRange::hw0_32_8 (nanott/languages/printed.py)
@@ -269,6 +289,9 @@ SWITCHES: dict[str, dict[str, Call]] = {
         "dprint_text": Call('DPRINT_UNPACK(DPRINT << "{text}" << ENDL())', "debug/dprint.h"),
         "dprint_tile": Call('DPRINT_UNPACK(DPRINT << "{text}" << TSLICE({cb}, {tile}, SliceRange::hw0_32_8()) '
                             '<< ENDL())', "debug/dprint.h")},
+    # ttnn 0.65.0: the shifts by a tile name their format in the call (binary_right_shift_int32_tile)
+    "shift_int32_names": {k: Call(k.replace("_tile", "_int32_tile") + "({a}, {b}, {dst})", CK + "binary_shift.h")
+                          for k in SHIFTS_BINARY},
     # ttnn 0.65.0: typecast_tile_init() takes no template arguments
     "typecast_init_plain": {"typecast_tile_init": Call("typecast_tile_init()", CK + "eltwise_unary/typecast.h", (0,),
                                                        formats=True)},
@@ -295,6 +318,14 @@ SWITCHES: dict[str, dict[str, Call]] = {
         # where_tile takes the DST's format as a template argument; where_fp32_tile is gone
         **{key: Call(f"where_tile<DataFormat::{fmt}>({{cond}}, {{a}}, {{b}}, {{dst}})", AC + "eltwise_unary/where.h")
            for key, fmt in (("where_tile", "Float16_b"), ("where_fp32_tile", "Float32"))},
+        # the integer ops take their format as a template argument; the ops with a constant moved
+        # to eltwise_unary/bitwise.h and eltwise_unary/shift.h
+        **{k: Call(f"{k}<DataFormat::Int32>({{dst}}, {{value}})", AC + "eltwise_unary/" +
+                   ("shift.h" if "shift" in k else "bitwise.h")) for k in BITS_HEADERS},
+        **{f"{k}_init": Call(f"{k}_init()", AC + "eltwise_unary/" + ("shift.h" if "shift" in k else "bitwise.h"),
+                             (0,)) for k in BITS_HEADERS},
+        **{k: Call(f"{k}<DataFormat::Int32>({{a}}, {{b}}, {{dst}})", AC + "binary_bitwise_sfpu.h")
+           for k in BITS_BINARY},
         # DPRINT's stream form (`<< ENDL()`) is gone: DPRINT takes an fmt-style format string
         "dprint": Call('DPRINT_MATH("{text} = {{}}\\n", {index})', "api/debug/dprint.h"),
         "dprint_text": Call('DPRINT_UNPACK("{text}\\n")', "api/debug/dprint.h"),
@@ -310,7 +341,8 @@ V0_81 = Api("0.81.1", MappingProxyType({k: c for k, c in (TARGET.calls | _api_co
                                         if k not in GONE_IN_0_81})).switched("0.81.1", "api_0_81")
 NEW_IN_0_66 = ("read_tile_value",)
 V0_65 = TARGET.switched("0.65.0", "legacy_compute_main", "dataflow_header_before_2025_12_19",
-                        "matmul_with_transpose", "typecast_init_plain", "dprint_header_outside_api")
+                        "matmul_with_transpose", "typecast_init_plain", "dprint_header_outside_api",
+                        "shift_int32_names")
 VERSIONS: dict[str, Api] = {
     "0.65.0": Api("0.65.0", MappingProxyType({k: c for k, c in V0_65.calls.items() if k not in NEW_IN_0_66})),
     "0.66.0": TARGET,

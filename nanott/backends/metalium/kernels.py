@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from nanott.backends.metalium.api import DATA_FORMATS, GENERATED_FUNCTIONS, NOC_OF, PROCESSORS, Api
+from nanott.backends.metalium.api import DATA_FORMATS, NOC_OF, PROCESSORS, Api
+from nanott.backends.metalium.generated_values import ELEMENT_TYPES, float_literal, generated_value  # noqa: F401
 from nanott.backends.metalium.print_values import PrintValue, print_cb
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, CheckError, walk
@@ -63,17 +64,6 @@ def cbs_used(body: Any) -> list[int]:
             v = getattr(x, f)
             used.update(v if isinstance(v, tuple) else (v,))
     return sorted(used)
-
-
-def float_literal(x: float) -> str:
-    """A C++ float literal that reads back as the same float32."""
-    v = float(np.float32(x))
-    if np.isnan(v):
-        return '__builtin_nanf("")'
-    if np.isinf(v):
-        return ("-" if v < 0 else "") + "__builtin_huge_valf()"
-    text = num(v)
-    return text + ("f" if re.search(r"[.e]", text) else ".0f")
 
 
 def float_bits(x: float) -> int:
@@ -252,23 +242,8 @@ class KernelPrinter:
                 f"{self.call(ptr, cb=self.cb(x.cb))})[{at}])")
 
     def value(self, x: Any) -> str:
-        """A generated element's value: signed index arithmetic, comparisons, selects, float constants."""
-        match x:
-            case l9.Const(value) if isinstance(value, float):
-                return float_literal(value)
-            case l9.Const(value):
-                return f"int32_t{{{value}}}"
-            case l9.Var(name) | l9.CoreArg(name):
-                return f"static_cast<int32_t>({self.expr(x)})"
-            case l9.Select(cond, then, other):
-                return f"({self.value(cond)} ? {self.value(then)} : {self.value(other)})"
-            case l9.BinOp(op, a, b) if op in ("min", "max"):
-                return f"std::{op}({self.value(a)}, {self.value(b)})"
-            case l9.BinOp(op, a, b):
-                return f"({self.value(a)} {VALUE_OPS.get(op, op)} {self.value(b)})"
-            case l9.UnOp(op, a) if op in GENERATED_FUNCTIONS:
-                return f"{GENERATED_FUNCTIONS[op]}(static_cast<float>({self.value(a)}))"
-        raise CheckError(f"G1 cannot print the generated value {x} (at {getattr(x, 'loc', NOLOC)})")
+        """A generated element's value (generated_values.py), its indices as this kernel names them."""
+        return generated_value(x, self.expr)
 
     def code(self, s: Any) -> tuple[str, str]:
         """The C++ of one statement, and a note for its comment."""
@@ -336,6 +311,11 @@ class KernelPrinter:
                 bits = f"0x{float_bits(scalar):08x}u"
                 return (self.call(f"{op}_unary_tile", dst=e(dst, True), bits=bits),
                         f"{float_literal(scalar)} as float32 bits")
+            case l9.SfpuBitsBinary(op, a, b, dst):
+                return self.call(l9.BITS_BINARY[op], a=e(a, True), b=e(b, True), dst=e(dst, True)), "on int32"
+            case l9.SfpuBitsScalar(op, dst, value):
+                return (self.call(l9.BITS_SCALAR[op], dst=e(dst, True), value=f"{value & 0xFFFFFFFF}u"),
+                        "on int32" + (f" ({value})" if value < 0 else ""))
             case l9.FillTile(dst, value):
                 return self.call("fill_tile", dst=e(dst, True), value=float_literal(value)), ""
             case l9.PackTile(dst, c, slot):
@@ -478,8 +458,8 @@ class KernelPrinter:
 
 
 
-ELEMENT_TYPES = {"int32": "int32_t", "uint32": "uint32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "uint8_t"}
-VALUE_OPS = {"//": "/", "and": "&&", "or": "||"}
+
+
 CB_CALLS = {"CbReserve": "cb_reserve_back", "CbPush": "cb_push_back", "CbWait": "cb_wait_front",
             "CbPop": "cb_pop_front"}
 REGS_CALLS = {"RegsAcquire": "tile_regs_acquire", "RegsCommit": "tile_regs_commit",

@@ -28,6 +28,8 @@
 #include "compute_kernel_api/eltwise_unary/relu.h"
 #include "compute_kernel_api/eltwise_unary/comp.h"
 #include "compute_kernel_api/eltwise_unary/where.h"
+#include "compute_kernel_api/eltwise_unary/bitwise.h"
+#include "compute_kernel_api/binary_bitwise_sfpu.h"
 #include "compute_kernel_api/eltwise_unary/rsqrt.h"
 #include "compute_kernel_api/eltwise_unary/sqrt.h"
 #include "compute_kernel_api/matmul.h"
@@ -219,6 +221,13 @@ void lez_tile_init() { short_init("lez_tile_init"); }
 void gtz_tile_init() { short_init("gtz_tile_init"); }
 void gez_tile_init() { short_init("gez_tile_init"); }
 void where_tile_init() { short_init("where_tile_init"); }
+void bitwise_and_tile_init() { short_init("bitwise_and_tile_init"); }
+void bitwise_or_tile_init() { short_init("bitwise_or_tile_init"); }
+void bitwise_xor_tile_init() { short_init("bitwise_xor_tile_init"); }
+void left_shift_tile_init() { short_init("left_shift_tile_init"); }
+void right_shift_tile_init() { short_init("right_shift_tile_init"); }
+void binary_bitwise_tile_init() { short_init("binary_bitwise_tile_init"); }
+void binary_shift_tile_init() { short_init("binary_shift_tile_init"); }
 void reconfig_data_format(const uint32_t a, const uint32_t b) {
     short_init("reconfig_data_format");
     nanott_cpu::configure_format(nanott_cpu::current(), 'A', a);

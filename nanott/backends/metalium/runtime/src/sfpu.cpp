@@ -7,6 +7,9 @@
 //   fill_tile(i, v), typecast_tile<IN, OUT>(i)       DST[i] = v; DST[i] rounded to OUT and back
 //   eqz, nez, ltz, lez, gtz, gez _tile(i)            DST[i] = 1.0 where DST[i] (op) 0, else 0.0
 //   where_tile(c, a, b, out), where_fp32_tile        DST[out] = DST[c] != 0 ? DST[a] : DST[b]
+//   bitwise_and_tile(i, v), ..., right_shift_tile    DST[i] op v on int32 (two's complement, >> arithmetic)
+//   bitwise_and_binary_tile(a, b, out), ...,         DST[out] = DST[a] op DST[b] on int32
+//   binary_right_shift_tile<Int32>(a, b, out)        (the DST holds the integers as float32 values)
 #define TRISC_UNPACK
 #define TRISC_MATH
 #define TRISC_PACK
@@ -26,6 +29,8 @@
 #include "compute_kernel_api/eltwise_unary/sqrt.h"
 #include "compute_kernel_api/eltwise_unary/typecast.h"
 #include "compute_kernel_api/eltwise_unary/where.h"
+#include "compute_kernel_api/eltwise_unary/bitwise.h"
+#include "compute_kernel_api/binary_bitwise_sfpu.h"
 #include "numerics.hpp"
 #include "state.hpp"
 
@@ -64,9 +69,13 @@ float minimum(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : 
 constexpr uint32_t FLOAT32 = 0, FLOAT16 = 1, FLOAT16_B = 5, INT32 = 8;     // tt::DataFormat values (§6.2)
 
 void check_typecast(uint32_t in_format, uint32_t out_format) {
+    if (in_format == INT32 && out_format == FLOAT32) {
+        return;                              // back from the int32 a bit operation left: the same value
+    }
     if (in_format != FLOAT32 ||
         (out_format != FLOAT32 && out_format != FLOAT16 && out_format != FLOAT16_B && out_format != INT32)) {
-        unsupported("this typecast (from Float32 to Float32, Float16, Float16_b or Int32 is modelled)");
+        unsupported("this typecast (from Float32 to Float32, Float16, Float16_b or Int32, and from Int32 to "
+                    "Float32, are modelled)");
     }
 }
 
@@ -86,6 +95,31 @@ void where(uint32_t idst0, uint32_t idst1, uint32_t idst2, uint32_t odst, const 
     for (uint32_t e = 0; e < TILE_ELEMENTS; ++e) {
         out[e] = c[e] != 0.0f ? a[e] : b[e];     // elementwise: out may be any of them; NaN is not 0
     }
+}
+
+namespace {
+// a bit operation on the int32 two float32 values hold (integers, exact below 2**24), back to float32;
+// a shift by less than 0 or more than 31 is outside the model (C leaves it undefined)
+float bits(float x, float y, char op) {
+    const int32_t a = to_int32(x), b = to_int32(y);
+    const uint32_t u = static_cast<uint32_t>(a);
+    switch (op) {
+        case '&': return static_cast<float>(a & b);
+        case '|': return static_cast<float>(a | b);
+        case '^': return static_cast<float>(a ^ b);
+        case '<': return static_cast<float>(static_cast<int32_t>(u << (b & 31)));
+        default: return static_cast<float>(a >> (b & 31));       // arithmetic, as C++20 defines it
+    }
+}
+}  // namespace
+
+void bits_scalar(uint32_t idst, uint32_t param0, char op, const char* call) {
+    const float v = static_cast<float>(static_cast<int32_t>(param0));
+    unary(idst, call, [&](float x) { return bits(x, v, op); });
+}
+
+void bits_binary(uint32_t idst0, uint32_t idst1, uint32_t odst, char op, const char* call) {
+    binary(idst0, idst1, odst, call, [&](float x, float y) { return bits(x, y, op); });
 }
 
 void typecast_init(uint32_t in_format, uint32_t out_format) {

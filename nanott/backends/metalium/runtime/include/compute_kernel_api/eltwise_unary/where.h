@@ -11,9 +11,7 @@ namespace nanott_cpu {
 void where(uint32_t idst0, uint32_t idst1, uint32_t idst2, uint32_t odst, const char* call);
 }  // namespace nanott_cpu
 
-#if !defined(NANOTT_TT_METAL_MINOR) || NANOTT_TT_METAL_MINOR >= 81
-enum class DataFormat : std::uint8_t { Float32 = 0, Float16 = 1, Float16_b = 5, Int32 = 8, UInt16 = 9, UInt32 = 24 };
-#endif
+#include "nanott_cpu/data_format.h"
 
 namespace ckernel {
 #if !defined(NANOTT_TT_METAL_MINOR) || NANOTT_TT_METAL_MINOR >= 81

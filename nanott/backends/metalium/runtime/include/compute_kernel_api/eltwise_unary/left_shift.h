@@ -1,0 +1,3 @@
+// tt-metal's compute_kernel_api/eltwise_unary/left_shift.h (up to 0.66): see bitwise.h beside it.
+#pragma once
+#include "compute_kernel_api/eltwise_unary/bitwise.h"
