@@ -125,8 +125,8 @@ def _map(stmts, f):
 
 def test_batch_loops_run_statement_major_unless_iterations_share_a_dst_slot(monkeypatch):
     """The GEMM's loops over a DST batch run as one NumPy call per statement; make every
-    iteration of the fill loop write dst[0] and that loop runs iteration by iteration, with the
-    reference's result either way."""
+    iteration of the accumulator's reload loop write dst[0] and that loop runs iteration by
+    iteration, with the reference's result either way."""
     verdicts = []
     run = loops.run
     monkeypatch.setattr(loops, "run", lambda *a: verdicts.append(run(*a)) or verdicts[-1])
@@ -136,7 +136,7 @@ def test_batch_loops_run_statement_major_unless_iterations_share_a_dst_slot(monk
     how, fast, slow = both(program, inputs)
     assert how == "lockstep" and api.identical(fast, slow, ("C",)) and all(verdicts) and verdicts
     verdicts.clear()
-    same_slot = lambda s: replace(s, dst=l9.Const(0, "int32")) if isinstance(s, l9.FillTile) else s
+    same_slot = lambda s: replace(s, dst=l9.Const(0, "int32")) if isinstance(s, l9.CopyTile) else s
     program = replace(program, kernels=tuple(
         replace(k, body=_map(k.body, same_slot)) if k.role == "compute" else k for k in program.kernels))
     how, fast, slow = both(program, inputs)

@@ -89,13 +89,20 @@ def test_language_has_interpreter_by_open_recursion(name):
 def test_every_pass_helper_lives_with_its_users():
     """A helper module under passes/ used by one pass only carries that pass's id
     (`_d5_dst_slots.py`); one without an id is shared by several passes, or used outside passes/
-    (a language, the simulator). Imports are read from the source."""
+    (a language, the simulator). Imports are read from the source; a helper that only a helper of
+    its own pass imports belongs to that pass."""
     root = Path(__file__).resolve().parent.parent
     by_pass = {root / s.path: s.id.lower() for s in PIPELINE}
     users: dict[str, set[str]] = {}
     for f in (root / "nanott").rglob("*.py"):
-        if f.parent.name == "passes" and f.name.startswith("_") or f.name == "pipeline.py":
-            continue                  # helpers using helpers, and the list naming sub-steps
+        if f.parent.name == "passes" and f.name.startswith("_"):
+            for helper in re.findall(r"nanott\.passes\.(_\w+)", f.read_text()):
+                owner = re.match(r"_([a-z]\d+[a-z]?)_", f.stem)    # a pass's helper split in two
+                if owner and helper.startswith(f"_{owner.group(1)}_"):
+                    users.setdefault(helper, set()).add(owner.group(1))
+            continue
+        if f.name == "pipeline.py":
+            continue                  # the list naming sub-steps
         for helper in re.findall(r"nanott\.passes\.(_\w+)", f.read_text()):
             users.setdefault(helper, set()).add(by_pass.get(f, f.relative_to(root).as_posix()))
     for f in sorted((root / "nanott" / "passes").glob("_*.py")):
