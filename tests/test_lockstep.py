@@ -151,3 +151,23 @@ def test_the_progress_count_reaches_every_page_written(example):
     counted = []
     api.simulate(program, "L9", api.random_inputs(api.lower(loaded.prim_func, "P0"), 0), counted.append)
     assert sum(counted) == lockstep.pages_written(program) > 0
+
+
+@pytest.mark.parametrize("problem", ["eltwise_4x4", "matmul_4x4x4"])
+def test_the_peer_benchmarks_block_problems_bit_identical_to_the_reference(problem):
+    """benchmarks/bench_simulator.py's 4x4-tile block problems (the ones the lockstep fast paths
+    were made for: one product per core for a matmul_block, whole-block NoC reads) at 256^2 / 256^3,
+    in lockstep and bit for bit the reference's; and right against NumPy in float32 (bf16 in and
+    out: within 2 bf16 ulps of the output's scale, the rounding of the result and of the sum)."""
+    from benchmarks.bench_simulator import eltwise, matmul_bias_relu
+    prim_func = eltwise(256, 128) if problem.startswith("eltwise") else matmul_bias_relu(256, 128)
+    kernel, program = api.lower(prim_func, "P0"), api.lower(prim_func, "F1")
+    blocks = {(x.rt, x.ct) for k in program.kernels for x in walk(k.body) if isinstance(x, l9.MatmulBlock)}
+    assert problem.startswith("eltwise") or any(rt * ct > 1 for rt, ct in blocks)
+    inputs = api.random_inputs(kernel, seed=5)
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("Y",))
+    a, b, c = (inputs[n].astype(np.float32) for n in "ABC")
+    want = a * b + c if problem.startswith("eltwise") else np.maximum(a @ b + c, 0)
+    got = fast["Y"].astype(np.float32)
+    assert np.abs(got - want).max() <= 2 * 2.0 ** -7 * np.abs(want).max()

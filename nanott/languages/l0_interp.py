@@ -64,8 +64,17 @@ def unwritten(dtype: str) -> Any:
 
 
 def empty(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """A fresh on-chip buffer: NaN (or `unwritten`), so reading it before writing it shows."""
-    return np.full(shape, unwritten(dtype), dtype=np_dtype(dtype))
+    """A fresh on-chip buffer: NaN (or `unwritten`), so reading it before writing it shows. Filled
+    through an unsigned view of the same bytes (a memset-speed fill; NumPy fills an ml_dtypes
+    array element by element through its scalar type, several times slower)."""
+    d = np_dtype(dtype)
+    out = np.empty(shape, dtype=d)
+    bits = np.array(unwritten(dtype), dtype=d)
+    if d.itemsize in (1, 2, 4, 8):
+        out.view(f"u{d.itemsize}").fill(bits.view(f"u{d.itemsize}")[()])
+    else:
+        out.fill(bits[()])
+    return out
 
 
 @dataclass

@@ -152,7 +152,7 @@ def _claim(owner: dict, kind: Any, where: tuple) -> None:
 
 
 def _widen(ring, pages: np.ndarray) -> np.ndarray:
-    return widen(ring.pages[_slots(pages)])
+    return widen(ring.pages[slots(pages)])
 
 
 def widen(pages: np.ndarray) -> np.ndarray:
@@ -160,7 +160,7 @@ def widen(pages: np.ndarray) -> np.ndarray:
     < 0.7 casts bfloat16 at memory speed, faster than widening its bits by a shift)."""
     return pages.astype(F32)
 
-def _slots(d: np.ndarray) -> Any:
+def slots(d: np.ndarray) -> Any:
     """DST slots or CB pages as a slice when they are consecutive (no gather and scatter), else as
     they are."""
     first = int(d[0])
@@ -172,7 +172,7 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
     match s:
         case l9.CopyTile(cb):
             pages, d = args
-            t[_slots(d)] = cbs[cb].pages[_slots(pages)]          # widened as it is stored: exact
+            t[slots(d)] = cbs[cb].pages[slots(pages)]          # widened as it is stored: exact
         case l9.TransposeTile(cb):
             pages, d = args
             t[d] = np.swapaxes(_widen(cbs[cb], pages), -1, -2)
@@ -182,11 +182,11 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
         case l9.BinaryTiles(op, a_cb, b_cb, _, _, _, bcast):
             pa, pb, d = args
             a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
-            t[_slots(d)] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
+            t[slots(d)] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
         case l9.MatmulTiles(a_cb, b_cb, _, _, _, transpose):
             pa, pb, d = args
             a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
-            t[_slots(d)] += a @ (np.swapaxes(b, -1, -2) if transpose else b)      # d: no slot twice
+            t[slots(d)] += a @ (np.swapaxes(b, -1, -2) if transpose else b)      # d: no slot twice
         case l9.ReduceTile(op, dim, cb, sc):
             pa, pb, d = args
             t[d] = reduce_tile(op, dim, t[d], _widen(cbs[cb], pa), _widen(cbs[sc], pb))
@@ -212,5 +212,5 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
         case l9.PackTile(_, cb):
             d, pages = args
             ring = cbs[cb]
-            ring.pages[_slots(pages)] = t[_slots(d)]              # rounded as it is stored (astype's rounding)
+            ring.pages[slots(pages)] = t[slots(d)]              # rounded as it is stored (astype's rounding)
             ring.written[pages] = True
