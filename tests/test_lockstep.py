@@ -171,3 +171,31 @@ def test_the_peer_benchmarks_block_problems_bit_identical_to_the_reference(probl
     want = a * b + c if problem.startswith("eltwise") else np.maximum(a @ b + c, 0)
     got = fast["Y"].astype(np.float32)
     assert np.abs(got - want).max() <= 2 * 2.0 ** -7 * np.abs(want).max()
+
+
+def test_noc_nests_queue_at_once_unless_iterations_share_a_slot(monkeypatch):
+    """The reader's and writer's nests of page reads and writes queue one transfer per statement
+    (sim/transfers.py) with the reference's result; make every read of a nest land in slot 0 and
+    the nest runs iteration by iteration, and the run fails with the reference's error (the rest of
+    the reserved region is never written: rule 5)."""
+    from benchmarks.bench_simulator import eltwise
+    from nanott.sim import transfers
+    counts = []
+    run = transfers.run
+    monkeypatch.setattr(transfers, "run", lambda *a: counts.append(run(*a)) or counts[-1])
+    prim_func = eltwise(256, 128)
+    program = api.lower(prim_func, "F1")
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=2)
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("Y",)) and counts and all(counts)
+    assert set(counts) == {16, 4}                  # 4x4 pages read per operand, 4 written per row
+    counts.clear()
+    slot0 = lambda s: replace(s, slot=l9.Const(0, "int32")) if isinstance(s, l9.NocReadPage) else s
+    program = replace(program, kernels=tuple(
+        replace(k, body=_map(k.body, slot0)) if k.role == "reader" else k for k in program.kernels))
+    with pytest.raises(ProtocolError) as fast_error:
+        lockstep.Lockstep().run(program, {k: v.copy() for k, v in inputs.items()})
+    with pytest.raises(ProtocolError) as slow_error:
+        InterpL9().run(program, {k: v.copy() for k, v in inputs.items()})
+    assert 0 in counts and str(fast_error.value) == str(slow_error.value)
+    assert "never written" in str(slow_error.value)

@@ -392,6 +392,14 @@ class TimedRun:
                 self.timed(s, env)
 
 
+    def ran_moves(self, found: tuple, env: Any, n: int) -> None:
+        """A nest of NoC transfers queued at once: the model hears its calls one by one, in order."""
+        calls = [s for s in found[1] if not isinstance(s, l9.Let)]
+        for _ in range(n):
+            for s in calls:
+                self.timed(s, env)
+
+
 class Timed(TimedRun, InterpL9):
     """InterpL9, timed: every core on its own clocks."""
 

@@ -39,7 +39,7 @@ from nanott.languages import l0, l3, l9
 from nanott.languages.l0_interp import BINOPS, empty, shown, xy
 from nanott.languages.printed import block_lines
 from nanott.languages.l9_interp import InterpL9
-from nanott.sim import forks, loops
+from nanott.sim import forks, loops, transfers
 from nanott.sim.cb_ring import CbRing
 from nanott.sim.errors import ProtocolError, SimulationError
 from nanott.sim.forks import GroupEnv
@@ -147,6 +147,16 @@ class Lockstep(InterpL9):
         if key not in self.code or self.code[key][0] is not loop:
             self.code[key] = (loop, loops.vector_loop(loop))
         return self.code[key][1]
+
+    def moves(self, loop: l9.For) -> Any:
+        """transfers.nest, decided once per loop."""
+        key = ("moves", id(loop))
+        if key not in self.code or self.code[key][0] is not loop:
+            self.code[key] = (loop, transfers.nest(loop))
+        return self.code[key][1]
+
+    def ran_moves(self, found: tuple, env: GroupEnv, n: int) -> None:
+        """A nest of NoC transfers ran as one per statement, `n` iterations (the cycle model listens here)."""
 
     def index(self, e: Any, env: GroupEnv) -> int:
         """A value every core of the group must agree on (a loop extent, a CB slot, a DST index)."""
@@ -287,6 +297,9 @@ class Lockstep(InterpL9):
                 if env.role == "compute" and self.vector(s) and loops.run(self, s, env, n):
                     self.ran_vector(s, env, n)
                     return
+                if env.role != "compute" and (found := self.moves(s)) and (m := transfers.run(self, found, env)):
+                    self.ran_moves(found, env, m)
+                    return
                 for i in range(n):
                     env.scalars[var] = i
                     yield from self.exec_kernel_block(body, env)
@@ -404,10 +417,33 @@ class LockstepNoc(Noc):
             self.dram.page(tensor, int(pages[bad][0]), call)       # raises the reference's error
         return pages
 
+    def read_block(self, tensor: str, pages: np.ndarray, ring: CbRing, l1: np.ndarray, lanes=None) -> None:
+        """A nest's reads (sim/transfers.py): page `pages[i, c]` into L1 page `l1[i]` of core c, the
+        pages and slots already checked."""
+        self.reads.append(LaneTransfer(tensor, pages, ring, l1, lanes=lanes))
+
+    def write_block(self, tensor: str, pages: np.ndarray, ring: CbRing, l1: np.ndarray, lanes=None) -> None:
+        """A nest's writes: L1 page `l1[i]` of core c to DRAM page `pages[i, c]` (checked, distinct)."""
+        self.writes.append(LaneTransfer(tensor, pages, ring, l1, lanes=lanes))
+
+    def reads_into(self, ring: CbRing) -> int:
+        return sum(np.size(t.l1_page) for t in self.reads if t.ring is ring)
+
+    def writes_from(self, ring: CbRing) -> int:
+        return sum(np.size(t.l1_page) for t in self.writes if t.ring is ring) + \
+            sum(m.ring is ring for m in self.mcasts)
+
     def read_barrier(self) -> None:
         for t in self.reads:
             page = self.dram.read(t.tensor, t.page)
             lanes = slice(None) if getattr(t, "lanes", None) is None else t.lanes
+            if type(t.l1_page) is np.ndarray:            # a nest's reads: a page per iteration and core
+                l1 = loops.slots(t.l1_page)
+                if t.lanes is not None and type(l1) is not slice:
+                    l1, lanes = t.l1_page[:, None], t.lanes[None, :]
+                t.ring.pages[l1, lanes] = page
+                t.ring.written[l1, lanes] = True
+                continue
             if t.row is None:
                 t.ring.pages[t.l1_page, lanes] = page
             else:                               # row t.row[c] of core c's page -> its row t.to
@@ -417,9 +453,13 @@ class LockstepNoc(Noc):
 
     def write_barrier(self) -> None:
         for t in self.writes:
-            values = t.ring.pages[t.l1_page] if getattr(t, "lanes", None) is None else t.ring.pages[t.l1_page, t.lanes]
+            if type(t.l1_page) is np.ndarray:            # a nest's writes
+                l1 = loops.slots(t.l1_page)
+                values = t.ring.pages[l1] if getattr(t, "lanes", None) is None else t.ring.pages[l1][:, t.lanes]
+            else:
+                values = t.ring.pages[t.l1_page] if getattr(t, "lanes", None) is None else t.ring.pages[t.l1_page, t.lanes]
             self.dram.write(t.tensor, t.page, values if t.row is None else values[:, t.to], t.row)
-            self.written(len(t.page))
+            self.written(t.page.size)
         self.writes = []
 
 
