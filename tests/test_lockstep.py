@@ -156,7 +156,7 @@ def test_the_progress_count_reaches_every_page_written(example):
 @pytest.mark.parametrize("problem", ["eltwise_4x4", "matmul_4x4x4"])
 def test_the_peer_benchmarks_block_problems_bit_identical_to_the_reference(problem):
     """benchmarks/bench_simulator.py's 4x4-tile block problems (the ones the lockstep fast paths
-    were made for: one product per core for a matmul_block, whole-block NoC reads) at 256^2 / 256^3,
+    were made for: a matmul_block as one batched product, whole-block NoC reads) at 256^2 / 256^3,
     in lockstep and bit for bit the reference's; and right against NumPy in float32 (bf16 in and
     out: within 2 bf16 ulps of the output's scale, the rounding of the result and of the sum)."""
     from benchmarks.bench_simulator import eltwise, matmul_bias_relu

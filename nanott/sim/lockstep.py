@@ -329,28 +329,19 @@ class Lockstep(InterpL9):
         return np.broadcast_to(np.float32(self.eval(value, inner)), (self.width_of(env), *extents))
 
     def exec_dst_op(self, s: Any, env: GroupEnv, dst: Any) -> Iterator[Wait]:
-        """InterpL9's rule, but a matmul_block is one product per core: its rt A tiles stacked
-        (rt*32 x 32) times its ct B tiles side by side (32 x ct*32), added into the rt * ct DST
-        tiles at once (the DST tiles are distinct, so the order of the adds does not matter). Every
-        element of the product is a 32-term sum in k order, as each tile's own product is: the
-        k-order kernel nanott/sum_order.py pins sums a dot product alike whatever M and N."""
+        """InterpL9's rule, but a matmul_block is one batched product: its rt A tiles times its ct
+        B tiles, each 32x32 product the reference's, added into the rt * ct DST tiles at once
+        (the DST tiles are distinct, so the order of the adds does not matter)."""
         if type(s) is not l9.MatmulBlock:
             yield from super().exec_dst_op(s, env, dst)
             return
         a0, b0, d0 = (self.index(x, env) for x in (s.a_index, s.b_index, s.dst))
-        ra, rb, rt, ct = env.cbs[s.a_cb], env.cbs[s.b_cb], s.rt, s.ct
-        pa = np.array([ra.front(a0 + r * s.kt, "matmul_block") for r in range(rt)])
-        pb = np.array([rb.front(b0 + c, "matmul_block") for c in range(ct)])
-        n = rt * ct
+        ra, rb = env.cbs[s.a_cb], env.cbs[s.b_cb]
+        a = widen(ra.pages[[ra.front(a0 + r * s.kt, "matmul_block") for r in range(s.rt)]])
+        b = widen(rb.pages[[rb.front(b0 + c, "matmul_block") for c in range(s.ct)]])
+        n = s.rt * s.ct
         dst.read(d0), dst.read(d0 + n - 1)              # the reference's checks: math phase, in range
-        cores = ra.pages.shape[1]
-        rows = np.empty((cores, rt, TILE, TILE), F32)   # per core: its A tiles stacked, widened (exact)
-        rows[...] = ra.pages[loops.slots(pa)].transpose(1, 0, 2, 3)
-        cols = np.empty((cores, TILE, ct, TILE), F32)   # per core: its B tiles side by side
-        cols[...] = rb.pages[loops.slots(pb)].transpose(1, 2, 0, 3)
-        product = rows.reshape(cores, rt * TILE, TILE) @ cols.reshape(cores, TILE, ct * TILE)
-        into = dst.tiles[d0:d0 + n].reshape(rt, ct, cores, TILE, TILE)        # the DST tiles, in place
-        np.add(into, product.reshape(cores, rt, TILE, ct, TILE).transpose(1, 3, 0, 2, 4), out=into)
+        dst.tiles[d0:d0 + n] += (a[:, None] @ b[None, :]).reshape(n, *a.shape[1:])
 
     def front(self, env: GroupEnv, cb: int, index: Any, who: str) -> np.ndarray:
         """InterpL9.front, on the page of every core of the group at once."""
