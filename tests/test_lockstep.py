@@ -199,3 +199,40 @@ def test_noc_nests_queue_at_once_unless_iterations_share_a_slot(monkeypatch):
         InterpL9().run(program, {k: v.copy() for k, v in inputs.items()})
     assert 0 in counts and str(fast_error.value) == str(slow_error.value)
     assert "never written" in str(slow_error.value)
+
+
+def test_runs_reuse_scratch_memory_and_never_see_what_it_held():
+    """lockstep.simulate takes its big buffers (DRAM tiles, CB pages, DST tiles) from a pool and
+    gives them back (sim/scratch.py): a buffer given back comes out again for the same size; runs of
+    two kernels one after the other, on new inputs, each give the reference's result bit for bit,
+    and a run's unwritten CB pages are NaN again, whatever the pool's buffer held."""
+    from benchmarks.bench_simulator import eltwise
+    from nanott.sim import scratch
+    first = scratch.Scratch()
+    a = first.empty((512, 1024), np.float32)
+    a[...] = 7.0
+    first.release()
+    again = scratch.Scratch()
+    b = again.empty((1024, 512), np.float32)
+    assert b.ctypes.data == a.ctypes.data and 0 < scratch.kept() + b.nbytes <= scratch.LIMIT
+    again.release()
+    for prim_func in (eltwise(256, 128), scale(512, 512, 64, 64), eltwise(256, 128)):
+        program = api.lower(prim_func, "F1")
+        for seed in (0, 1):
+            inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=seed)
+            how, fast, slow = both(program, inputs)
+            out = api.tensor_roles(api.lower(prim_func, "P0"))[1]
+            assert how == "lockstep" and api.identical(fast, slow, out)
+    cb = program.cbs[0]
+    shape = (cb.plan.pages, 64, 32, 32)                # a CB's pages for a group of 64 cores
+    held = scratch.Scratch()
+    old = held.empty(shape, np.dtype(fast["A"].dtype))
+    old[...] = 1.0                                    # what another run left there
+    held.release()
+    taken = scratch.Scratch()
+    sim = lockstep.Lockstep(scratch=taken)
+    sim.start(program, {k: v.copy() for k, v in inputs.items()})
+    sim.width = 64
+    ring = sim.make_cb(cb)
+    assert ring.pages.ctypes.data == old.ctypes.data and np.isnan(ring.pages.astype(np.float32)).all()
+    taken.release()

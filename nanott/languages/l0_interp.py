@@ -64,14 +64,17 @@ def unwritten(dtype: str) -> Any:
 
 
 def empty(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """A fresh on-chip buffer: NaN (or `unwritten`), so reading it before writing it shows. Filled
-    through an unsigned view of the same bytes (a memset-speed fill; NumPy fills an ml_dtypes
-    array element by element through its scalar type, several times slower)."""
-    d = np_dtype(dtype)
-    out = np.empty(shape, dtype=d)
-    bits = np.array(unwritten(dtype), dtype=d)
-    if d.itemsize in (1, 2, 4, 8):
-        out.view(f"u{d.itemsize}").fill(bits.view(f"u{d.itemsize}")[()])
+    """A fresh on-chip buffer: NaN (or `unwritten`), so reading it before writing it shows."""
+    return unwritten_into(np.empty(shape, dtype=np_dtype(dtype)), dtype)
+
+
+def unwritten_into(out: np.ndarray, dtype: str) -> np.ndarray:
+    """`out` filled with `unwritten`, through an unsigned view of the same bytes (a memset-speed
+    fill; NumPy fills an ml_dtypes array element by element through its scalar type, several times
+    slower)."""
+    bits = np.array(unwritten(dtype), dtype=out.dtype)
+    if out.dtype.itemsize in (1, 2, 4, 8):
+        out.view(f"u{out.dtype.itemsize}").fill(bits.view(f"u{out.dtype.itemsize}")[()])
     else:
         out.fill(bits[()])
     return out

@@ -36,7 +36,7 @@ import numpy as np
 
 from nanott.ir import launches_of, walk
 from nanott.languages import l0, l3, l9
-from nanott.languages.l0_interp import BINOPS, empty, shown, xy
+from nanott.languages.l0_interp import BINOPS, np_dtype, shown, unwritten_into, xy
 from nanott.languages.printed import block_lines
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import forks, loops, transfers
@@ -46,6 +46,7 @@ from nanott.sim.forks import GroupEnv
 from nanott.sim.loops import widen
 from nanott.sim.noc import Noc, Transfer
 from nanott.sim.scheduler import Check, Scheduler, Task, Wait
+from nanott.sim.scratch import Scratch
 from nanott.target import TILE
 
 F32 = np.float32
@@ -62,9 +63,11 @@ class Lockstep(InterpL9):
     width = 1                                   # cores in the group being set up
     core_axis = True
 
-    def __init__(self, seed: int | None = None, written: Callable[[int], None] | None = None):
+    def __init__(self, seed: int | None = None, written: Callable[[int], None] | None = None,
+                 scratch: Scratch | None = None):
         super().__init__(seed=seed)
         self.written = written or (lambda pages: None)   # told of DRAM pages written (progress)
+        self.scratch = scratch                         # where its big buffers come from (sim/scratch.py)
         self.code: dict[Any, tuple[Any, Any]] = {}     # id(node) -> (it, its closure or verdict)
 
     fork = True         # cores that take different ifs share a group (sim/forks.py); False: they never do
@@ -113,9 +116,17 @@ class Lockstep(InterpL9):
             for line in block_lines(label, own):
                 self.out(f"[L9 {self.name} core {xy(core)} {env.role}] {line}")
 
+    def start(self, program: l9.Program, arrays: dict[str, np.ndarray]) -> None:
+        super().start(program, arrays)
+        self.dram.scratch = self.scratch
+
+    def buffer(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """An uninitialised array, from the run's scratch if it has one."""
+        return np.empty(shape, dtype) if self.scratch is None else self.scratch.empty(shape, dtype)
+
     def make_cb(self, cb) -> CbRing:
         ring = CbRing(cb)
-        ring.pages = empty((ring.num_pages, self.width, TILE, TILE), cb.dtype)
+        ring.pages = unwritten_into(self.buffer((ring.num_pages, self.width, TILE, TILE), np_dtype(cb.dtype)), cb.dtype)
         ring.written = np.zeros((ring.num_pages, self.width), bool)     # each core's page written
         return ring
 
@@ -127,7 +138,8 @@ class Lockstep(InterpL9):
             env.noc.written, env.noc.coop = self.written, self.coop
         if env.role == "compute":
             dst = self.engines[env.core][0]
-            dst.tiles = np.zeros((dst.capacity, self.width, TILE, TILE), F32)
+            dst.tiles = self.buffer((dst.capacity, self.width, TILE, TILE), F32)
+            dst.tiles.fill(0)
 
     # ----- values: expressions compiled once; uniform ones, and page ids per core -----
     def eval(self, e: Any, env: GroupEnv) -> Any:
@@ -466,9 +478,13 @@ def simulate(program: l9.Program, arrays: dict[str, np.ndarray], seed: int | Non
     """Run `program` at L9 into `arrays`: in lockstep, or with the reference InterpL9 where the
     cores diverge or the program breaks a rule (the reference then raises its own error).
     `written(n)` hears of every n DRAM pages written. Returns which ran: "lockstep" or "reference"."""
+    scratch = Scratch()
     try:
-        Lockstep(seed=seed, written=written).run(program, arrays)
+        Lockstep(seed=seed, written=written, scratch=scratch).run(program, arrays)
         return "lockstep"
     except (Diverged, ProtocolError, SimulationError):
+        scratch.release()
         InterpL9(seed=seed).run(program, arrays)
         return "reference"
+    finally:
+        scratch.release()           # the simulator is gone; the results are in `arrays`

@@ -39,6 +39,7 @@ class Dram:
         self.grid = {n: (a.shape[0] // TILE, a.shape[1] // TILE) for n, a in self.arrays.items()}
         self.flat: dict[str, np.ndarray] = {}
         self.copied: set[str] = set()
+        self.scratch = None                 # a sim/scratch.Scratch to take the tilized copies from
 
     def count(self, tensor: str) -> int:
         """How many pages the tensor has."""
@@ -56,8 +57,11 @@ class Dram:
         which gathers of many pages at once read several times faster than 32 rows of a matrix)."""
         flat = self.flat.get(tensor)
         if flat is None:
-            flat = self.flat[tensor] = np.ascontiguousarray(tiles(self.arrays[tensor]).transpose(0, 2, 1, 3)) \
-                .reshape(-1, TILE, TILE)
+            a, (rows, cols) = self.arrays[tensor], self.grid[tensor]
+            shape = (rows, cols, TILE, TILE)
+            flat = np.empty(shape, a.dtype) if self.scratch is None else self.scratch.empty(shape, a.dtype)
+            flat[...] = tiles(a).transpose(0, 2, 1, 3)
+            flat = self.flat[tensor] = flat.reshape(-1, TILE, TILE)
         return flat
 
     def read(self, tensor: str, page: Any) -> np.ndarray:
