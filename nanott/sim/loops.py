@@ -161,10 +161,24 @@ def widen(pages: np.ndarray) -> np.ndarray:
     return pages.astype(F32)
 
 def slots(d: np.ndarray) -> Any:
-    """DST slots or CB pages as a slice when they are consecutive (no gather and scatter), else as
-    they are."""
+    """DST slots or CB pages as a slice when they are evenly spaced (`dst[j*2]`: every other slot),
+    a view instead of a gather and scatter, else as they are."""
     first = int(d[0])
-    return slice(first, first + len(d)) if np.array_equal(d, np.arange(first, first + len(d))) else d
+    step = int(d[1]) - first if len(d) > 1 else 1
+    if step < 1 or not np.array_equal(d, np.arange(first, first + step * len(d), step)):
+        return d
+    return slice(first, first + step * (len(d) - 1) + 1, step)
+
+
+def _ufunc_into(f: Any, a: np.ndarray, b: np.ndarray, t: np.ndarray, d: np.ndarray) -> bool:
+    """f(a, b) in float32 straight into the DST tiles `d` when f is a ufunc and `d` a view (the
+    operands widened as the ufunc reads them, exactly as astype would: no full-size copies); False
+    if not."""
+    where = slots(d)
+    if not isinstance(f, np.ufunc) or type(where) is not slice:
+        return False
+    f(a, b, out=t[where], dtype=F32, casting="unsafe")
+    return True
 
 
 def _execute(s: Any, args: tuple, dst, env: Any) -> None:
@@ -181,8 +195,10 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
             t[d] = spread(_widen(cbs[cb], pages), dim)
         case l9.BinaryTiles(op, a_cb, b_cb, _, _, _, bcast):
             pa, pb, d = args
-            a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
-            t[slots(d)] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
+            a, b = cbs[a_cb].pages[slots(pa)], cbs[b_cb].pages[slots(pb)]
+            if bcast != "none" or not _ufunc_into(TILE_OPS[op], a, b, t, d):
+                a, b = widen(a), widen(b)
+                t[slots(d)] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
         case l9.MatmulTiles(a_cb, b_cb, _, _, _, transpose):
             pa, pb, d = args
             a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
@@ -192,7 +208,8 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
             t[d] = reduce_tile(op, dim, t[d], _widen(cbs[cb], pa), _widen(cbs[sc], pb))
         case l9.SfpuBinary(op):
             a, b, d = args
-            t[d] = TILE_OPS[op](t[a], t[b])
+            if not _ufunc_into(TILE_OPS[op], t[slots(a)], t[slots(b)], t, d):
+                t[d] = TILE_OPS[op](t[a], t[b])
         case l9.SfpuWhere():
             c, a, b, d = args
             t[d] = where_tile(t[c], t[a], t[b])
