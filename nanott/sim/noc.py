@@ -32,12 +32,16 @@ def tiles(a: np.ndarray) -> np.ndarray:
 class Dram:
     """The DRAM tensors of one run, as pages: each tensor's pages one after another, (pages, 32,
     32), as DRAM holds them (tilized), copied out of the caller's array when the run first reads
-    or writes it; written back into the caller's arrays (untilized) when the run ends."""
+    or writes it; written back into the caller's arrays (untilized) when the run ends. A tensor
+    the run first writes whole pages of (an output) is not copied in then: its pages are copied
+    out of the caller's array only when something needs one the run has not written (a read, a
+    row written into a page, the end of the run), and only those pages."""
 
     def __init__(self, arrays: dict[str, np.ndarray], names: tuple[str, ...]):
         self.arrays = {n: arrays[n] for n in names}
         self.grid = {n: (a.shape[0] // TILE, a.shape[1] // TILE) for n, a in self.arrays.items()}
         self.flat: dict[str, np.ndarray] = {}
+        self.unset: dict[str, np.ndarray] = {}   # tensor -> its pages holding nothing yet (True)
         self.copied: set[str] = set()
         self.scratch = None                 # a sim/scratch.Scratch to take the tilized copies from
 
@@ -52,16 +56,26 @@ class Dram:
             raise ProtocolError("3.5", f"{call} {tensor}.page[{page}]: {tensor} has {count} pages")
         return page
 
+    def _new(self, tensor: str) -> np.ndarray:
+        a, (rows, cols) = self.arrays[tensor], self.grid[tensor]
+        shape = (rows, cols, TILE, TILE)
+        flat = np.empty(shape, a.dtype) if self.scratch is None else self.scratch.empty(shape, a.dtype)
+        return flat
+
     def pages(self, tensor: str) -> np.ndarray:
         """The tensor's pages, tilized on first use (one pass; a page is then 2 KB in one piece,
         which gathers of many pages at once read several times faster than 32 rows of a matrix)."""
         flat = self.flat.get(tensor)
         if flat is None:
-            a, (rows, cols) = self.arrays[tensor], self.grid[tensor]
-            shape = (rows, cols, TILE, TILE)
-            flat = np.empty(shape, a.dtype) if self.scratch is None else self.scratch.empty(shape, a.dtype)
-            flat[...] = tiles(a).transpose(0, 2, 1, 3)
+            flat = self._new(tensor)
+            flat[...] = tiles(self.arrays[tensor]).transpose(0, 2, 1, 3)
             flat = self.flat[tensor] = flat.reshape(-1, TILE, TILE)
+        elif tensor in self.unset:          # the pages not written yet, as the caller's array holds them
+            unset = np.flatnonzero(self.unset.pop(tensor))
+            if len(unset):
+                rows, cols = self.grid[tensor]
+                t = tiles(self.arrays[tensor])
+                flat[unset] = t[unset // cols, :, unset % cols, :]
         return flat
 
     def read(self, tensor: str, page: Any) -> np.ndarray:
@@ -71,7 +85,13 @@ class Dram:
     def write(self, tensor: str, page: Any, values: np.ndarray, row: int | None = None) -> None:
         """Page(s) written whole, or only `row` of the page (`values` is then that row)."""
         self.copied.add(tensor)
-        if row is None:
+        if row is None and tensor not in self.flat:        # an output: nothing copied in yet
+            self.flat[tensor] = self._new(tensor).reshape(-1, TILE, TILE)
+            self.unset[tensor] = np.ones(self.count(tensor), bool)
+        if row is None and tensor in self.unset:
+            self.flat[tensor][page] = values
+            self.unset[tensor][page] = False
+        elif row is None:
             self.pages(tensor)[page] = values
         else:
             self.pages(tensor)[page, row] = values
@@ -80,7 +100,7 @@ class Dram:
         """The tensors written, back into the caller's arrays."""
         for n in self.copied:
             rows, cols = self.grid[n]
-            tiles(arrays[n])[...] = self.flat[n].reshape(rows, cols, TILE, TILE).transpose(0, 2, 1, 3)
+            tiles(arrays[n])[...] = self.pages(n).reshape(rows, cols, TILE, TILE).transpose(0, 2, 1, 3)
 
 
 @dataclass(frozen=True)
