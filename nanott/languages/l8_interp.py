@@ -2,8 +2,8 @@
 
 State per core: every CB is a ring of 32x32 pages in the core's L1, in the CB's dtype, with the
 two 16-bit counters and the read and write pointers of docs/reference.md §5.1 (sim/cb_ring.CbRing).
-DRAM is every tensor tilized to pages when the run starts and untilized into the caller's arrays
-when it ends (sim/noc.Dram). Each data-movement kernel has its own NoC (sim/noc.Noc): a page read
+DRAM is every tensor tilized to pages when the run first touches it (an output written page by
+page: the pages nothing wrote) and untilized into the caller's arrays when it ends (sim/noc.Dram). Each data-movement kernel has its own NoC (sim/noc.Noc): a page read
 or write is only queued when issued and moves at that kernel's barrier, in a seeded random order.
 
 Rules checked, each a ProtocolError naming its number (docs/reference.md §5.2) and the statement's line:
