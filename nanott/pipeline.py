@@ -139,6 +139,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("D3a", "batch-read-barriers",      "L8", "L8"),
     Stage("D3b", "multicast-shared-reads",   "L8", "L8"),
     Stage("D3c", "split-reads-between-movers", "L8", "L8"),
+    Stage("D3d", "multicast-by-rows",        "L8", "L8"),
     Stage("D4", "insert-compute-init",       "L8", "L8"),
     Stage("D5", "insert-dst-management",     "L8", "L9"),
     Stage("D5a", "keep-accumulators-in-dst", "L9", "L9"),
@@ -151,7 +152,7 @@ PIPELINE: tuple[Stage, ...] = (
 STAGES = {s.id: s for s in PIPELINE}
 # stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the
 # cycle model can show what it buys (benchmarks/bench_gemm_cycles.py, docs/08_time.md)
-OPTIONAL = ("P0c", "D3a", "D3b", "D3c", "D5a", "D5b", "D5c")
+OPTIONAL = ("P0c", "D3a", "D3b", "D3c", "D3d", "D5a", "D5b", "D5c")
 
 
 def language(name: str) -> Language:

@@ -1,0 +1,174 @@
+"""D3d multicast-by-rows: L8 -> L8
+
+Changes:   where a data mover's step reads one block and multicasts it (D3b's sender/receiver
+           handshake, after D3c: `cb_reserve_back c, n`; the receivers' raise; the sender's
+           reads in a loop nest whose outer loop of e trips fills the pages t*s .. t*s + s - 1
+           at trip t, s = n / e; the barrier; the sender's multicast of the n pages and the
+           receivers' wait; `cb_push_back c, n`), the step becomes a loop over c parts of e / c rows,
+           each the whole handshake for its pages: reserve n / c, raise, read the part's rows,
+           barrier, multicast the n / c pages, wait, push n / c. c (a divisor of e) minimises the
+           time from the block's first read to its last page on the receivers by the cycle model's
+           facts (sim/machine.py): each part pays a DRAM read's latency and a handshake's two
+           semaphore writes, and the last part's multicast (n / c pages at the NIU's injection
+           rate) comes after the last read; the block's reads themselves take the same time in
+           any number of parts. c = 1 leaves the step as it is. The rows a trip fills are found from the slot expressions of
+           the reads (affine in the outer variable with coefficient s, the rest in 0..s-1), never
+           from names. Only where the step moves that one block (a mover that reads two blocks
+           in one step, as the reader does where D3c does not apply, is left as it is).
+Preserves: every page each core finds in its CB, in the same place of the ring and in the same
+           order; the compute kernel and its waits; the semaphores and the handshake's rules
+           (every receiver raises `ready` after its reserve, the sender multicasts only after
+           `ready` counts every receiver, every receiver pushes only after `valid`).
+Why:       a sender that reads its whole block before it multicasts any of it leaves its NIU's
+           outgoing port idle during the read and the incoming port idle during the multicast:
+           the first K step reached the receivers after both (at 1024^3 in 128x128x256 blocks,
+           3,040 cycles of reads at the sender's share of DRAM, then 2,330 of multicast, before
+           the first matmul). A part per row pays a read latency per row (270 cycles each, the
+           barrier drains the NIU): 43.3% of the ideal-cycles bound there, against 50.1% whole and
+           52.0% in two halves. tt-npe models a worker NIU as two ports, a sink for data coming in
+           and a source for data going out (`NOC0_SINK`, `NOC0_SRC`): with the block sent a row
+           at a time, row t's multicast leaves through the source port while row t + 1 arrives
+           through the sink, and the receivers' step lands one row's multicast after the last
+           row's read instead of a block's.
+"""
+from __future__ import annotations
+
+from nanott.ir import replace, walk
+from nanott.languages import l8
+from nanott.passes._affine import affine, build, subst
+from nanott.passes._names import NameSupply, names_in
+from nanott.sim import machine as m
+from nanott.sim.machine import TIMING, Timing
+from nanott.target import Target
+
+MOVERS = ("reader", "writer")
+STEP = (l8.CbReserve, l8.When, l8.NocReadBarrier, l8.CbPush)    # what a multicast step may hold
+I32 = "int32"
+
+
+def multicast_by_rows(program: l8.Program, target: Target) -> l8.Program:
+    cut: list[str] = []
+    split = Split(TIMING[target.name], program, cut)
+    kernels = tuple(replace(k, body=split.rewrite(k.body)) if k.role in MOVERS else k for k in program.kernels)
+    if not cut:
+        return program
+    note = l8.Attr("multicast-parts", "; ".join(cut), loc=program.loc)
+    return replace(program, kernels=kernels, attrs=program.attrs + (note,))
+
+
+def parts(pages: int, page_bytes: int, rows: int, timing: Timing) -> int:
+    """The divisor c of `rows` that minimises c * (a part's fixed cost) + the multicast of pages / c
+    pages (the time the block's last page lands after its last read). A part's fixed cost: its
+    read barrier's latency, the handshake's two semaphore writes (the receivers' raise, the
+    sender's `valid`), and the sender's calls (wait, set, reserve, push; the multicast and the
+    semaphore multicast issued)."""
+    write = timing.write_latency_base + timing.write_latency_per_hop * timing.mean_hops()
+    fixed = timing.read_latency + 2 * write + 4 * m.CB_CALL_CYCLES + 2 * m.NOC_ISSUE_CYCLES
+
+    def cost(c: int) -> float:
+        size = pages // c * page_bytes
+        rate = min(timing.noc_rate(size), timing.niu_bytes_per_cycle[1])
+        return c * fixed + size / rate
+    return min((c for c in range(1, rows + 1) if rows % c == 0), key=cost)
+
+
+class Split:
+    """The rewrite of the movers' bodies; `cut` collects the note's words."""
+
+    def __init__(self, timing: Timing, program: l8.Program, cut: list[str]):
+        self.timing, self.cut = timing, cut
+        self.page_bytes = {cb.index: cb.plan.page_bytes for cb in program.cbs}
+        self.names = NameSupply(names_in(program))
+
+    def rewrite(self, stmts: tuple) -> tuple:
+        out = []
+        for s in stmts:
+            if isinstance(s, l8.For):
+                body = self.rewrite(s.body)
+                s = replace(s, body=self.by_parts(body) or body)
+            elif isinstance(s, l8.When):
+                s = replace(s, body=self.rewrite(s.body))
+            out.append(s)
+        return tuple(out)
+
+    def by_parts(self, body: tuple) -> tuple | None:
+        """The step `body` as a loop over the parts of its one multicast block, or None."""
+        if not body or not all(isinstance(s, STEP) for s in body):
+            return None
+        first, last = body[0], body[-1]
+        calls = [s for s in walk(body) if isinstance(s, (l8.CbReserve, l8.CbPush, l8.CbWait, l8.CbPop))]
+        casts = [s for s in walk(body) if isinstance(s, l8.McastPages)]
+        if not (isinstance(first, l8.CbReserve) and isinstance(last, l8.CbPush) and len(calls) == 2
+                and (first.cb, first.pages) == (last.cb, last.pages) and len(casts) == 1
+                and (casts[0].cb, casts[0].pages) == (first.cb, first.pages)):
+            return None
+        cb, n = first.cb, first.pages
+        readers = [s for s in body if isinstance(s, l8.When) and any(isinstance(x, l8.NocReadPage) for x in walk(s))]
+        if len(readers) != 1 or len(readers[0].body) != 1 or not isinstance(readers[0].body[0], l8.For):
+            return None
+        nest = readers[0].body[0]
+        if not isinstance(nest.extent, l8.Const) or nest.extent.value < 2 or n % nest.extent.value:
+            return None
+        rows, per_row = nest.extent.value, n // nest.extent.value
+        inner = rebased(nest.body, nest.var, per_row, cb, {})
+        c = parts(n, self.page_bytes[cb], rows, self.timing)
+        if inner is None or c == 1:
+            return None
+        size, var = n // c, self.names.fresh("part")
+        if c == rows:                   # a part per row: the row loop's trip is the part's
+            inner = subst(inner, {nest.var: l8.Var(var)})
+        else:                           # rows // c rows a part: row = part * (rows // c) + r
+            g = rows // c
+            row = l8.BinOp("+", l8.BinOp("*", l8.Var(var), l8.Const(g, I32)), l8.Var(nest.var))
+            inner = (replace(nest, extent=l8.Const(g, I32), body=offset(subst(inner, {nest.var: row}),
+                                                                          nest.var, per_row)),)
+        new = []
+        for s in body:
+            if s is readers[0]:
+                s = replace(s, body=inner)
+            elif isinstance(s, (l8.CbReserve, l8.CbPush)):
+                s = replace(s, pages=size)
+            elif isinstance(s, l8.When):
+                s = replace(s, body=tuple(replace(x, pages=size) if isinstance(x, l8.McastPages) else x
+                                          for x in s.body))
+            new.append(s)
+        self.cut.append(f"cb{cb}'s block of {n} pages read and multicast in {c} parts of {size}")
+        return (l8.For(var, l8.Const(c, I32), "serial", 0, tuple(new), loc=nest.loc),)
+
+
+def rebased(stmts: tuple, var: str, size: int, cb: int, extents: dict[str, int]) -> tuple | None:
+    """The reads of one trip of the row loop `var`, their slots less var * size; None unless every
+    read goes into cb at var * size + r, r in 0..size-1 over the inner loops (constant extents)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, l8.Let):
+            out.append(s)
+        elif isinstance(s, l8.For) and isinstance(s.extent, l8.Const):
+            body = rebased(s.body, var, size, cb, {**extents, s.var: s.extent.value})
+            if body is None:
+                return None
+            out.append(replace(s, body=body))
+        elif isinstance(s, l8.NocReadPage) and s.cb == cb and s.row is None:
+            terms, const = affine(s.slot)
+            rest = [(a, k) for a, k in terms if a != l8.Var(var)]
+            if dict(terms).get(l8.Var(var)) != size or not all(
+                    isinstance(a, l8.Var) and a.name in extents and k > 0 for a, k in rest):
+                return None
+            if const < 0 or const + sum(k * (extents[a.name] - 1) for a, k in rest) >= size:
+                return None
+            out.append(replace(s, slot=build(rest, const)))
+        else:
+            return None
+    return tuple(out)
+
+
+def offset(stmts: tuple, var: str, size: int) -> tuple:
+    """The reads of `stmts` with var * size added to their slots (row `var` of a part)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, l8.For):
+            s = replace(s, body=offset(s.body, var, size))
+        elif isinstance(s, l8.NocReadPage):
+            s = replace(s, slot=build(*affine(l8.BinOp("+", l8.BinOp("*", l8.Var(var), l8.Const(size, I32)), s.slot))))
+        out.append(s)
+    return tuple(out)
