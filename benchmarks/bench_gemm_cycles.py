@@ -10,7 +10,8 @@ math fidelity (HiFi2, HiFi4; the user's choice, over D5's dtype rule), examples/
 and prints for each: the modelled duration, the utilisation against Tenstorrent's ideal-cycles
 bound (M*K*N / 32^3 * cycles per tile / 64 cores; tech_reports/GEMM_FLOPS), the three floors
 (compute, DRAM, NoC) and which one binds, the largest stalls and the DRAM bytes, the timeline of
-the core that ends last (before its first matmul, the matmuls' span, after the last; its unpacker's
+the core that ends last (before its first matmul, the matmuls' span, after the last; when its
+output starts to leave and the least time its writes take at its share of DRAM; its unpacker's
 busy cycles in the span, split into the matmuls' operands and the accumulator's reloads), beside ttnn's
 published out-of-box utilisation (BF16 HiFi2, n150: 41.7% at 1024^3, 66.7% at 2048^3, 59.5% at
 4096^3) and the issue's targets (>= 60% at 1024^3, >= 80% at 4096^3, BF16 HiFi2).
@@ -88,7 +89,11 @@ def timeline(model) -> dict:
     matmuls = [e for e in mine if e[1] == "math" and e[2] in MATMULS]
     first, final = min(e[3] for e in matmuls), max(e[3] + e[4] for e in matmuls)
     unpack = [e for e in mine if e[1] == "unpack" and first <= e[3] < final]
+    waits = [e[3] for e in mine if e[1] == "writer" and e[2] == "CbWait"]      # the output, as it is pushed
+    core = model.cores[last]
     return {"first": first, "span": final - first, "tail": end[last] - final,
+            "writes_from": min(waits, default=None), "written": core.bytes_written,
+            "write_share": model.dram_share[1],
             "unpack": sum(e[4] for e in unpack), "reload": sum(e[4] for e in unpack if e[2] == "CopyTile"),
             "matmul_unpack": sum(e[4] for e in unpack if e[2] in MATMULS), "dropped": model.dropped}
 
@@ -116,6 +121,11 @@ def show(label: str, r: dict) -> None:
     cut = f" (trace cut: {t['dropped']:,} events not kept)" if t["dropped"] else ""
     print(f"           timeline of the core that ends last: {t['first']:,.0f} cycles before its first matmul, "
           f"matmuls over {t['span']:,.0f}, {t['tail']:,.0f} after the last{cut}")
+    if t["writes_from"] is not None and t["written"]:
+        least = t["written"] / t["write_share"]
+        print(f"           its writes: {t['written'] / 1024:,.0f} KiB of output from {t['writes_from']:,.0f} (its first "
+              f"output pages pushed), at its share of DRAM writes ({t['write_share']:.1f} B/cycle) at least "
+              f"{least:,.0f} cycles: not before {t['writes_from'] + least:,.0f}")
     print(f"           its unpacker in the matmul span: busy {t['unpack']:,.0f} = matmul operands "
           f"{t['matmul_unpack']:,.0f} + accumulator reloads {t['reload']:,.0f} + other "
           f"{t['unpack'] - t['matmul_unpack'] - t['reload']:,.0f}; ideal {r['ideal_us'] * 1e3:,.0f}")

@@ -4,32 +4,31 @@ Changes:   where a data mover's step reads one block and multicasts it (D3b's se
            handshake, after D3c: `cb_reserve_back c, n`; the receivers' raise; the sender's
            reads in a loop nest whose outer loop of e trips fills the pages t*s .. t*s + s - 1
            at trip t, s = n / e; the barrier; the sender's multicast of the n pages and the
-           receivers' wait; `cb_push_back c, n`), the step becomes a loop over c parts of e / c rows,
-           each the whole handshake for its pages: reserve n / c, raise, read the part's rows,
-           barrier, multicast the n / c pages, wait, push n / c. c (a divisor of e) minimises the
-           time from the block's first read to its last page on the receivers by the cycle model's
-           facts (sim/machine.py): each part pays a DRAM read's latency and a handshake's two
-           semaphore writes, and the last part's multicast (n / c pages at the NIU's injection
-           rate) comes after the last read; the block's reads themselves take the same time in
-           any number of parts. c = 1 leaves the step as it is. The rows a trip fills are found from the slot expressions of
-           the reads (affine in the outer variable with coefficient s, the rest in 0..s-1), never
-           from names. Only where the step moves that one block (a mover that reads two blocks
-           in one step, as the reader does where D3c does not apply, is left as it is).
+           receivers' wait; `cb_push_back c, n`), the step becomes a loop over c parts of e / c
+           rows, each the whole handshake for its pages: reserve n / c, raise, read the part's
+           rows, barrier, multicast the n / c pages, wait, push n / c. c, a divisor of e,
+           minimises by the cycle model's facts (sim/machine.py) the time from the block's last
+           read to its last page on the receivers: each part pays its read barrier's latency,
+           the handshake's two semaphore writes and the sender's calls, and the last part's
+           multicast (n / c pages at the NIU's injection rate) still follows the last read; the
+           reads themselves take as long in any number of parts. c = 1 leaves the step as it is.
+           The rows a trip fills are found from the slots of the reads (affine in the outer
+           variable with coefficient s, the rest in 0..s-1), never from names. Only where the
+           step moves that one block (a mover that reads two blocks in one step, as the reader
+           does where D3c does not apply, is left as it is).
 Preserves: every page each core finds in its CB, in the same place of the ring and in the same
            order; the compute kernel and its waits; the semaphores and the handshake's rules
            (every receiver raises `ready` after its reserve, the sender multicasts only after
            `ready` counts every receiver, every receiver pushes only after `valid`).
 Why:       a sender that reads its whole block before it multicasts any of it leaves its NIU's
            outgoing port idle during the read and the incoming port idle during the multicast:
-           the first K step reached the receivers after both (at 1024^3 in 128x128x256 blocks,
-           3,040 cycles of reads at the sender's share of DRAM, then 2,330 of multicast, before
-           the first matmul). A part per row pays a read latency per row (270 cycles each, the
-           barrier drains the NIU): 43.3% of the ideal-cycles bound there, against 50.1% whole and
-           52.0% in two halves. tt-npe models a worker NIU as two ports, a sink for data coming in
-           and a source for data going out (`NOC0_SINK`, `NOC0_SRC`): with the block sent a row
-           at a time, row t's multicast leaves through the source port while row t + 1 arrives
-           through the sink, and the receivers' step lands one row's multicast after the last
-           row's read instead of a block's.
+           at 1024^3 in 128x128x256 blocks the first K step reached the receivers after 3,040
+           cycles of reads at the sender's share of DRAM, then 2,330 of multicast. tt-npe models
+           a worker NIU as two ports, a sink for data coming in and a source for data going out
+           (`NOC0_SINK`, `NOC0_SRC`): sent a part at a time, one part's multicast leaves through
+           the source port while the next part arrives through the sink. In two parts that GEMM
+           goes from 50.1% to 52.0% of the ideal-cycles bound; in a part per row (4 and 8) it
+           went to 43.3%, each part's barrier waiting out a read latency (270 cycles).
 """
 from __future__ import annotations
 
