@@ -122,3 +122,19 @@ def test_the_parts_run_on_the_cpu_runtime(tmp_path, runtime_cache):
                     "-o", str(tmp_path / "out"), "--execute", "--seed", "3", "--runtime-cache", str(runtime_cache))
     assert result.stdout.splitlines()[-1].endswith("within tolerance: PASS")
     assert "noc_async_write_multicast" in (tmp_path / "out" / "reader.cpp").read_text()
+
+
+def test_f1_rejects_a_part_that_is_never_multicast():
+    """The writer's sender of B's parts no longer multicasts them: its receivers push pages that
+    no core wrote."""
+    program = pipeline.lower(gemm(), "F1", WORMHOLE_N150)
+    writer = program.kernel("writer")
+    cast = next(x for x in walk(writer.body) if isinstance(x, l9.McastPages))
+
+    def drop(stmts):
+        return tuple(replace(s, body=drop(s.body)) if isinstance(s, (l9.For, l9.When)) else s
+                     for s in stmts if s is not cast)
+    broken = replace(program, kernels=tuple(replace(k, body=drop(k.body)) if k is writer else k
+                                            for k in program.kernels))
+    with pytest.raises(Exception, match="cooperation.*writer.*neither reads its pages nor receives them"):
+        verify(broken, WORMHOLE_N150)
