@@ -46,6 +46,8 @@ I32 = "int32"
 
 
 def multicast_by_rows(program: l8.Program, target: Target) -> l8.Program:
+    if target.name not in TIMING:          # no facts to weigh the parts by (a target made for a test)
+        return program
     cut: list[str] = []
     split = Split(TIMING[target.name], program, cut)
     kernels = tuple(replace(k, body=split.rewrite(k.body)) if k.role in MOVERS else k for k in program.kernels)
