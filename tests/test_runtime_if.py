@@ -102,13 +102,12 @@ def test_an_if_else_on_parallel_and_block_indices_matches_numpy_at_every_level(t
      "                            C[by * bm + i, bx * bn + j] = part[i, j]\n", "a store into the DRAM tensor C under an `if`"),
     ("                if (k + 1) % every == 0:\n", "                if part[0, 0] > 0:\n                    T.copy(a, b)\n",
      "T.copy under an `if` on a value known only at run time ((part[0, 0] > 0))"),
-    ("                    T.clear(part)\n", "                    n = k + 1\n", "n is assigned under an `if`"),
 ])
 def test_what_an_if_on_a_run_time_value_cannot_make_conditional_is_nt302_at_its_line(tmp_path, old, new, words):
     """What stays refused: a DRAM element stored under an `if` on L1 data in a T.Parallel (on indices,
     whole rows of a block are a row scatter: tests/test_row_scatter.py), tile ops under an `if` on
-    an on-chip buffer's element, a name assigned in a branch (tile ops under an `if` on indices or on
-    values read from DRAM: tests/test_if_around_tile_ops.py)."""
+    an on-chip buffer's element (tile ops under an `if` on indices or on values read from DRAM:
+    tests/test_if_around_tile_ops.py; a name assigned in a branch: tests/test_branch_scalars.py)."""
     with pytest.raises(NanottError) as e:
         api.lower(load(tmp_path, FACTORY.replace(old, new), {"M": 64, "N": 64, "K": 128}).prim_func, stop_after="P0")
     assert e.value.code == "NT302" and words in e.value.message

@@ -191,7 +191,8 @@ def clear(buffer, **knobs) -> None:
 @closed("annotations")
 def fill(buffer, value, **knobs) -> None:
     b = current("T.fill")
-    b.emit(ops.fill(b, buffer, value, "T.fill"), "T.fill")
+    if (stmt := ops.fill(b, buffer, value, "T.fill")) is not None:
+        b.emit(stmt, "T.fill")
     b.record_knobs("fill.", knobs)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
+from nanott.language.branch_scalars import as_value, declared, selected, truth, unset, value_of
 from nanott.language.predicate import (copied_elements, masked_selects, once_if, predicable, predicated, reads,
                                        read_anywhere, subst_nodes, without_copy_into, writers)
 from nanott.language.reductions import split_reductions
@@ -122,6 +123,7 @@ class Frame:
     scope: set = field(default_factory=set)       # loop variables opened by this frame
     parallel: bool = False                        # the body of a T.Parallel nest
     branch: bool = False                          # a branch of an `if` on a run-time value
+    cond: Any = None                              # a branch's condition (branch_scalars.py)
 
 
 BIN = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul, "Div": operator.itruediv,
@@ -155,6 +157,8 @@ class Builder:
         self.allocs = 0
         self.outer_loc = NOLOC
         self.at_close: list[Callable[[], None]] = []    # checks run when the launch closes
+        self.selects: set[str] = set()                  # lets of names assigned in branches
+        self.chosen: dict[int, set[str]] = {}           # kernel loop id -> names assigned only under ifs
 
     def __enter__(self) -> Builder:
         _ACTIVE.append(self)
@@ -233,8 +237,9 @@ class Builder:
             self.record(prefix + k, v)
 
     # ----- hooks called by the rewritten kernel -----
-    def bind(self, names: Any, value: Any) -> Any:
-        """`x = v`: name an allocation, make a run-time value a let, pass Python values through."""
+    def bind(self, names: Any, value: Any, old: Callable[[], Any] | None = None) -> Any:
+        """`x = v`: name an allocation, make a run-time value a let, pass Python values through;
+        under an `if` on a run-time value, a let choosing v or the value before (`old`: branch_scalars.py)."""
         self.bound.update((names,) if isinstance(names, str) else names)
         if isinstance(names, tuple):
             if isinstance(value, (Sym, Buffer)):
@@ -250,10 +255,13 @@ class Builder:
                 self.shapes[value.name] = value.shape
             return value
         if any(f.branch for f in self.frames) and not isinstance(value, Buffer):
-            raise NanottError("NT302", f"{names} is assigned under an `if` on a value known only at run "
-                                       "time; both branches run when nanott parses the kernel, so the name "
-                                       "would hold the last branch's value", hint="assign it before the if, "
-                                       "and choose values with T.if_then_else(cond, a, b)")
+            value, chosen = selected(value, old, [f.cond for f in self.frames if f.branch], self.loc)
+            name = self.unique(names)
+            self.emit(l0.Let(name, value, loc=self.loc), "a run-time if")
+            self.taken.add(name)
+            if chosen:
+                self.selects.add(name)
+            return Sym(l0.Var(name, loc=self.loc))
         if isinstance(value, Sym) and not (isinstance(value.expr, l0.Var) and value.expr.name == names):
             name = self.unique(names)
             self.emit(l0.Let(name, value.expr, loc=self.loc), "a run-time value")
@@ -269,7 +277,7 @@ class Builder:
                           hint="in a @T.prim_func, annotate the parameters in the def line")
 
     def aug(self, name: str, old: Any, op: str, value: Any) -> Any:
-        return self.bind(name, BIN[op](old, value))
+        return self.bind(name, BIN[op](old, value), lambda: old)
 
     def store(self, target: Any, key: Any, value: Any) -> None:
         """`buf[i, j] = v` becomes a Store; any other subscript assignment runs as Python."""
@@ -321,24 +329,48 @@ class Builder:
     def ctx_branches(self, cond: Any) -> Iterator[bool]:
         """`if c: A else: B` (rewrite.py): a Python bool runs one branch; a condition on run-time
         values runs A, then B, each in its own frame, and makes their statements conditional on c
-        and on not c (predicate.py)."""
+        and on not c (predicate.py), the names they assign too (branch_scalars.py). `if x:` on a
+        run-time scalar is `if x != 0:`; an element of a DRAM tensor it reads outside a T.Parallel
+        is a let first (the reader reads it)."""
+        cond = truth(cond)
         if not isinstance(cond, Cond):
             yield self.ctx_if(cond)
             return
         self.unstaged_lets: dict[l0.Load, l0.Var] = {}     # one let per element, for both branches
+        parallel = any(f.parallel for f in self.frames)
+        dram_lets: dict[l0.Load, l0.Var] = {}
         for branch, c in ((True, cond), (False, ~cond)):
-            frame = Frame(parallel=any(f.parallel for f in self.frames), branch=True)
+            expr = to_expr(c) if parallel else self.dram_elements(to_expr(c), dram_lets)
+            frame = Frame(parallel=parallel, branch=True, cond=expr)
             self.frames.append(frame)
             loc = self.loc
             yield branch
             body = self.close(frame)
             self.loc = loc
-            if body and not frame.parallel and not predicable(body, self.shapes) \
-                    and not reads(cond_read := self.unstaged(to_expr(c))):     # else predicated() says NT302
+            if body and not frame.parallel and (not predicable(body, self.shapes) or self.first_writes(body)) \
+                    and not reads(cond_read := self.unstaged(expr)):     # else predicated() says NT302
+                lets, body = declared(body, self.selects)
+                for s in lets:
+                    self.emit(s, "a run-time if")
                 self.emit(once_if(body, cond_read, self.fresh("once"), loc), "a run-time if")
                 continue
-            for s in predicated(body, to_expr(c), self.shapes, self.fresh, frame.parallel):
+            for s in predicated(body, expr, self.shapes, self.fresh, frame.parallel):
                 self.emit(s, "a run-time if")
+
+    def first_writes(self, body: tuple) -> bool:
+        """Whether body stores into an on-chip buffer nothing before it has written: its predicated
+        store would keep elements never set (NT115), so the branch runs as a loop (once_if) instead."""
+        before = tuple(s for f in self.frames for s in f.stmts if not isinstance(s, Buffer))
+        stored = {x.buffer for x in walk(body) if isinstance(x, (l0.Store, l0.Fill)) and x.buffer in self.shapes}
+        return any(writers(before, b) == 0 for b in stored)
+
+    def dram_elements(self, cond: l0.Expr, lets: dict) -> l0.Expr:
+        """cond, each element of a DRAM tensor it reads (`if block_mask[b, h, k]:`) a let before the `if`."""
+        for e in walk(cond):
+            if isinstance(e, l0.Load) and e.buffer not in self.shapes and e not in lets:
+                lets[e] = l0.Var(self.fresh(f"{e.buffer}_elem"), loc=e.loc)
+                self.emit(l0.Let(lets[e].name, e, loc=e.loc), "a run-time if")
+        return subst_nodes(cond, lets) if lets else cond
 
     def unstaged(self, cond: l0.Expr) -> l0.Expr:
         """cond, each on-chip element it reads that a T.copy brought from DRAM read from DRAM instead,
@@ -382,8 +414,12 @@ class Builder:
         extents, first = loop_range("range", start, stop, step)
         return LoopSpec("serial", extents, 0, first)
 
-    def ctx_for(self, it: Any, names: Any, loop_id: int, carried: tuple[str, ...] = ()) -> Iterator:
+    def ctx_for(self, it: Any, names: Any, loop_id: int, carried: tuple[str, ...] = (),
+                chosen: tuple[str, ...] = ()) -> Iterator:
+        """A kernel loop's frame; `carried` names carry values across its iterations, `chosen` ones
+        only by assignments under an `if` (rewrite.carried)."""
         self.loops[loop_id] = isinstance(it, LoopSpec)
+        self.chosen[loop_id] = set(chosen)
         if isinstance(it, LoopSpec):
             state = [n for n in carried if n in self.bound]
             if state and it.kind == "parallel":
@@ -394,9 +430,10 @@ class Builder:
             return self._loop(it, names)
         return iter(it)                               # a Python iterable: unrolled as Python
 
-    def carry_in(self, loop_id: int, names: tuple, values: tuple) -> tuple:
+    def carry_in(self, loop_id: int, names: tuple, thunks: tuple) -> tuple:
         """First in the body of a kernel loop that carries names: each becomes a scalar, declared
         before the loop by a let of its value there, which the body reads (Python loops: as they are)."""
+        values = tuple(map(value_of, thunks))
         scalars = self.carrying.get(loop_id)
         if scalars is None:
             return values
@@ -405,9 +442,10 @@ class Builder:
             if name not in scalars:
                 out.append(v)
                 continue
-            if isinstance(v, Unassigned):
-                v._read()
-            if isinstance(v, bool) or not isinstance(v, (int, float, Sym)):
+            if isinstance(v, Unassigned) and v.value is None:
+                v = unset(v, name in self.chosen[loop_id])
+            v = as_value(v)
+            if not isinstance(v, (int, float, Sym)):
                 raise NanottError("NT301", f"{name} carries a {type(v).__name__} from one iteration of this "
                                   "kernel loop to the next; only a scalar (a T.alloc_var) can be carried",
                                   hint="keep running values in a fragment updated in a T.Parallel")
@@ -417,17 +455,18 @@ class Builder:
             out.append(Sym(l0.Var(var, loc=self.loc)))
         return tuple(out)
 
-    def carry_out(self, loop_id: int, names: tuple, values: tuple) -> None:
+    def carry_out(self, loop_id: int, names: tuple, thunks: tuple) -> None:
         """Last in the body: each carried scalar takes the value its name holds now (a let update)."""
-        for name, v in zip(names, values):
+        for name, v in zip(names, map(value_of, thunks)):
             var = self.carrying.get(loop_id, {}).get(name)
             if var and not (isinstance(v, Sym) and v.expr == l0.Var(var)):
                 self.emit(l0.Let(var, to_expr(v), update=True, loc=self.loc), "a carried scalar")
 
-    def carry_after(self, loop_id: int, names: tuple, values: tuple) -> tuple:
+    def carry_after(self, loop_id: int, names: tuple, thunks: tuple) -> tuple:
         """After the loop, a carried name is its scalar."""
         scalars = self.carrying.get(loop_id, {})
-        return tuple(Sym(l0.Var(scalars[n], loc=self.loc)) if scalars.get(n) else v for n, v in zip(names, values))
+        return tuple(Sym(l0.Var(scalars[n], loc=self.loc)) if scalars.get(n) else value_of(v)
+                     for n, v in zip(names, thunks))
 
     def _loop(self, spec: LoopSpec, names: Any) -> Iterator:
         what = f"T.{'Parallel' if spec.kind == 'parallel' else spec.kind}"

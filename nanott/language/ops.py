@@ -16,7 +16,7 @@ from nanott.language.builder import Builder
 from nanott.language.print_values import buffer_refusal, refusal, sign_free
 from nanott.language.signatures import flag
 from nanott.language.stages import Stage, stage_operand
-from nanott.language.values import Buffer, Load, Slice, Sym, const, linear, shape_str, to_expr
+from nanott.language.values import Buffer, Load, Slice, Sym, Unassigned, const, linear, shape_str, to_expr
 from nanott.language.views import View, ViewLoad, ViewSlice
 from nanott.languages import l0
 
@@ -183,7 +183,12 @@ def reduce(b: Builder, op: str, src: Any, dst: Any, dim: Any, clear: Any) -> l0.
     return l0.Reduce(op, a.label, out.label, d, flag(clear, "clear"), loc=b.loc)
 
 
-def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill:
+def fill(b: Builder, buf: Any, value: Any, op: str) -> l0.Fill | None:
+    """T.fill of a buffer; of a T.alloc_var still unassigned, its value from now on (values.Unassigned)."""
+    if isinstance(buf, Unassigned) and buf.value is None:
+        buf.value = int(value) if isinstance(value, (int, float)) and not buf.dtype.startswith(("float", "bfloat")) \
+            else value
+        return None
     target = tile(buf, "buffer", op)
     if not isinstance(value, Sym) and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = float(value)                          # a number takes the buffer's (float) type

@@ -29,8 +29,8 @@ stored into DRAM; a T.print), outside a T.Parallel, is a loop instead (once_if):
 a loop's extent may be any run-time value, so every role that has a part in the branch (reader,
 compute, writer) evaluates the condition itself and runs or skips its part: they skip together,
 and the CB protocol stays balanced. NT302 names what is left: such a branch inside a T.Parallel,
-one whose condition reads an on-chip buffer, and a name assigned in a branch (both branches run,
-so the name would hold the last branch's value).
+and one whose condition reads an on-chip buffer. A name assigned in a branch chooses between its
+value and the one before (branch_scalars.py).
 """
 from __future__ import annotations
 

@@ -4,12 +4,12 @@ The kernel's source (inspect.getsource, dedented, line numbers kept equal to the
 so that the builder sees what plain Python would hide:
 
   every statement        preceded by  __nt__.at(line, col)          the location of what it emits
-  for x in IT:           ->  for x in __nt__.ctx_for(IT, "x", id, carried):  a kernel loop runs its
+  for x in IT:           ->  for x in __nt__.ctx_for(IT, "x", id, carried, chosen):  a kernel loop runs its
                                                                     body once; a name it reads before it
                                                                     assigns it (carried) is rebound:
-      (s,) = __nt__.carry_in(id, ("s",), (s,))      first in the body: a scalar declared before the loop
-      __nt__.carry_out(id, ("s",), (s,))            last in the body: its update for the next iteration
-  (s,) = __nt__.carry_after(id, ("s",), (s,))       after the loop: the scalar (Python loops: unchanged)
+      (s,) = __nt__.carry_in(id, ("s",), (lambda: s,))   first in the body: a scalar declared before the loop
+      __nt__.carry_out(id, ("s",), (lambda: s,))         last in the body: its update for the next iteration
+  (s,) = __nt__.carry_after(id, ("s",), (lambda: s,))    after the loop: the scalar (Python loops: unchanged)
   for x in range(n):     ->  range becomes __nt__.serial            a serial loop, as TileLang does
   break / continue       ->  __nt__.ctx_break(id) first             refused inside a kernel loop
   if c: A else: B        ->  for __nt_then__ in __nt__.ctx_branches(c):   a Python bool runs one
@@ -18,6 +18,8 @@ so that the builder sees what plain Python would hide:
   while c: (and an if holding break, continue or return) -> __nt__.ctx_if(c)   Python bools only
   with E as (a, b):      ->  with __nt__.ctx_with(E, ("a", "b"))    T.Kernel learns the block names
   x = v, (a, b) = v      ->  x = __nt__.bind("x", v)                run-time values become lets
+  x = v (inside an if)   ->  x = __nt__.bind("x", v, lambda: x)     the value before, kept where the
+                                                                    if's condition fails
   A: T.Tensor(...)       ->  A = __nt__.annotate("A", T.Tensor(...)) a tensor of an eager kernel
   x += v                 ->  x = __nt__.aug("x", x, "Add", v)
   buf[i, j] = v          ->  __nt__.store(buf, __nt__.index[i, j], v)
@@ -74,6 +76,7 @@ class KernelRewrite(ast.NodeTransformer):
         self.col_shift = col_shift
         self.loops: list[int | None] = []          # innermost enclosing loop: an id, None for while
         self.count = 0
+        self.ifs = 0                               # enclosing `if`s whose branches may both run
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -100,17 +103,18 @@ class KernelRewrite(ast.NodeTransformer):
         it = node.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
             it.func = hook("serial")
-        names, loop = carried(node.body), self.count
+        (names, chosen), loop = carried(node.body), self.count
         node.iter = call("ctx_for", it, ast.Constant(names_of(node.target)), ast.Constant(loop),
-                         ast.Constant(names))
+                         ast.Constant(names), ast.Constant(chosen))
         self.loops.append(loop)
         self.generic_visit(node)
         self.loops.pop()
         if not names:
             return node
 
-        def values() -> ast.Tuple:
-            return ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load())
+        def values() -> ast.Tuple:        # `lambda: s`: a name an `if` in the body assigns may be unbound
+            return ast.Tuple([ast.Lambda(ast.arguments([], [], None, [], [], None, []), ast.Name(n, ast.Load()))
+                              for n in names], ast.Load())
 
         def rebind(hook_name: str) -> ast.stmt:
             target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
@@ -141,7 +145,9 @@ class KernelRewrite(ast.NodeTransformer):
         test, node.test = node.test, ast.Name(BRANCH, ast.Load())
         if jumps:                       # a second run of its branches would jump out of the wrong loop
             node.test = call("ctx_if", test)
+        self.ifs += not jumps
         self.generic_visit(node)
+        self.ifs -= not jumps
         if jumps:
             return node
         loop = ast.For(ast.Name(BRANCH, ast.Store()), call("ctx_branches", test), [node], [])
@@ -160,12 +166,19 @@ class KernelRewrite(ast.NodeTransformer):
                 return ast.copy_location(ast.Expr(call("store", t.value, key(t), node.value)), node)
             names = names_of(t)
             if names is not None:
-                node.value = call("bind", ast.Constant(names), node.value)
+                node.value = self.bind(names, node.value)
         return node
+
+    def bind(self, names: Any, value: ast.expr) -> ast.Call:
+        """`__nt__.bind("x", v)`; inside an `if`, with `lambda: x`, the value x holds before (builder.bind)."""
+        if not self.ifs or not isinstance(names, str):
+            return call("bind", ast.Constant(names), value)
+        old = ast.Lambda(ast.arguments([], [], None, [], [], None, []), ast.Name(names, ast.Load()))
+        return call("bind", ast.Constant(names), value, old)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
         if node.value is not None and isinstance(node.target, ast.Name):
-            node.value = call("bind", ast.Constant(node.target.id), node.value)
+            node.value = self.bind(node.target.id, node.value)
         elif isinstance(node.target, ast.Name):
             value = call("annotate", ast.Constant(node.target.id), node.annotation)
             return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], value), node)
@@ -182,16 +195,28 @@ class KernelRewrite(ast.NodeTransformer):
         return node
 
 
-def carried(body: list[ast.stmt]) -> tuple[str, ...]:
+def carried(body: list[ast.stmt]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The names a loop body reads before it assigns them, and assigns (`x = x + a[k]`, `x += 1`):
-    values carried from one iteration to the next, in source order."""
+    values carried from one iteration to the next, in source order; and those of them the body
+    reads only by assigning them under an `if` (where the condition fails, the name keeps its value:
+    branch_scalars.py)."""
     assigned: set[str] = set()
     early: list[str] = []
+    chosen: list[str] = []
 
     class Order(ast.NodeVisitor):
+        ifs = 0
+
+        def visit_If(self, node: ast.If) -> None:
+            self.ifs += 1
+            self.generic_visit(node)
+            self.ifs -= 1
+
         def visit_Assign(self, node: ast.Assign) -> None:
             self.visit(node.value)
             for t in node.targets:
+                if self.ifs and isinstance(t, ast.Name) and t.id not in assigned:
+                    chosen.append(t.id)
                 self.visit(t)
 
         def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -208,7 +233,8 @@ def carried(body: list[ast.stmt]) -> tuple[str, ...]:
 
     for stmt in body:
         Order().visit(stmt)
-    return tuple(dict.fromkeys(n for n in early if n in assigned))
+    names = tuple(dict.fromkeys(n for n in early + chosen if n in assigned))
+    return names, tuple(n for n in names if n not in early)
 
 
 class Logic(ast.NodeTransformer):

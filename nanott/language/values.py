@@ -72,6 +72,8 @@ def to_expr(x: Any) -> Any:
     """The L0 expression of a kernel value: ints are int32 constants, floats float32 constants."""
     if isinstance(x, Sym):
         return x.expr
+    if isinstance(x, Unassigned):
+        return to_expr(x + 0)
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return const(x)
     if isinstance(x, Cond):
@@ -347,16 +349,30 @@ def linear(e: Any) -> tuple[dict[str, int], int] | None:
 
 class Unassigned:
     """`x = T.alloc_var(dtype)` before x is assigned: the name's next assignment gives it a value,
-    and any use before that is NT304 (a scalar has no value of its own before it is set)."""
+    and any use before that is NT304 (a scalar has no value of its own before it is set).
+    `T.clear(x)` / `T.fill(x, v)` set it (a call cannot rebind the name): from then on it stands
+    for that value (`value`), in arithmetic and wherever a kernel value is taken (to_expr)."""
 
     def __init__(self, dtype: str):
         self.dtype = dtype
+        self.value: Any = None
 
     def _read(self, *_: Any) -> Any:
         raise NanottError("NT304", f"a T.alloc_var({self.dtype}) is read before anything is assigned to it",
                           hint="assign it first (x = ...), or give it a value: T.alloc_var(dtype, init=0)")
 
 
+def _scalar_op(name: str) -> Callable:
+    def method(self: Unassigned, *args: Any) -> Any:
+        if self.value is None:
+            self._read()
+        if name.startswith("r") and name not in ("rshift",):
+            return getattr(operator, name[1:])(args[0], self.value)
+        return getattr(operator, name)(self.value, *args) if hasattr(operator, name) else \
+            getattr(self.value, f"__{name}__")(*args)
+    return method
+
+
 for _op in ("add sub mul truediv floordiv mod neg lt le gt ge eq ne bool float int getitem index "
             "radd rsub rmul rtruediv rfloordiv rmod").split():
-    setattr(Unassigned, f"__{_op}__", Unassigned._read)
+    setattr(Unassigned, f"__{_op}__", _scalar_op(_op))
