@@ -52,6 +52,7 @@ class Stage:
     dst: str | None             # output language, None for G1 (C++)
     function: Callable[..., Any] = None   # type: ignore[assignment]  # the pass: (program, target) -> program
     steps: tuple[Callable[..., Any], ...] = ()    # named sub-steps it runs first, in order
+    whole: bool = False         # the pass takes a program of several launches whole (A1: layouts agree)
 
     def __post_init__(self) -> None:
         """The pass by the house rule (`B1 partition-work` is partition_work in
@@ -96,8 +97,8 @@ class Stage:
 
     def run(self, program: Any, target: Target = DEFAULT_TARGET) -> Any:
         """The pass on a program: on each launch in turn of a program of several, for a stage from
-        one IR to another (P0 makes the launches, G1 emits them together)."""
-        if self.src is None or self.dst is None:
+        one IR to another (P0 makes the launches, G1 emits them together, A1 sees them all)."""
+        if self.src is None or self.dst is None or self.whole:
             return self.function(program, target)
         return per_launch(self.function, program, target)
 
@@ -121,7 +122,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("P0b", "stage-dram-elements",      "L0", "L0"),
     Stage("P0a", "merge-row-blocks",         "L0", "L0"),
     Stage("P0c", "split-k-across-cores",     "L0", "L0"),
-    Stage("A1", "infer-layout",              "L0", "L1"),
+    Stage("A1", "infer-layout",              "L0", "L1", whole=True),
     Stage("A1a", "remove-dead-buffers",      "L1", "L1", steps=(later("a1a_remove_dead_buffers", "drop_overwritten_values"),)),
     Stage("A2", "plan-circular-buffers",     "L1", "L1"),
     Stage("A3", "attach-tensor-accessors",   "L1", "L1"),

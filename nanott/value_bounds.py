@@ -4,7 +4,8 @@
 need a little more of what kernels write in an index: `x // c` and `x % c` by a positive constant
 (`(k * block_N) % block_size` is in 0..block_size-1 whatever k is), `min`, `max`, a product of two
 bounded parts, a select (either branch), and an element of an integer tensor whose values are known
-to lie in a range (`values`). Anything else is unknown (None), never guessed.
+to lie in a range (`values`). Anything else is unknown (None), never guessed. `decided` says when
+a comparison of such expressions is true, or false, over all their values (P0's `if`s).
 """
 from __future__ import annotations
 
@@ -53,4 +54,28 @@ def atom_bounds(x: Any, ranges: dict[str, Range], values: dict[str, Range]) -> R
                 return f(a[0], b[0]), f(a[1], b[1])
             corners = [p * q for p in a for q in b]
             return min(corners), max(corners)
+    return None
+
+
+CMP = {"<": lambda a, b: (a[1] < b[0], a[0] >= b[1]), "<=": lambda a, b: (a[1] <= b[0], a[0] > b[1]),
+       ">": lambda a, b: (a[0] > b[1], a[1] <= b[0]), ">=": lambda a, b: (a[0] >= b[1], a[1] < b[0]),
+       "==": lambda a, b: (a[0] == a[1] == b[0] == b[1], a[1] < b[0] or b[1] < a[0]),
+       "!=": lambda a, b: (a[1] < b[0] or b[1] < a[0], a[0] == a[1] == b[0] == b[1])}
+
+
+def decided(c: Any, ranges: dict[str, Range]) -> bool | None:
+    """True or False when the condition c holds for every value, or for none, of its variables in
+    their `ranges` (`i < 32` over a T.Parallel(32) variable i); None when that is not known."""
+    match c:
+        case l0.BinOp("and" | "or" as op, lhs, rhs):
+            a, b = decided(lhs, ranges), decided(rhs, ranges)
+            if op == "and":
+                return False if False in (a, b) else True if a is b is True else None
+            return True if True in (a, b) else False if a is b is False else None
+        case l0.BinOp(op, lhs, rhs) if op in CMP:
+            a, b = bounds(lhs, ranges), bounds(rhs, ranges)
+            if a is None or b is None:
+                return None
+            always, never = CMP[op](a, b)
+            return True if always else False if never else None
     return None

@@ -25,6 +25,7 @@ from nanott.language.reductions import split_reductions
 from nanott.language.values import (Buffer, Cond, Sym, Tracing, Unassigned, as_cond, fold_int, symbolic_condition,
                                     to_expr)
 from nanott.printing import num
+from nanott.value_bounds import decided
 
 _ACTIVE: list[Builder] = []
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -158,6 +159,7 @@ class Builder:
         self.outer_loc = NOLOC
         self.at_close: list[Callable[[], None]] = []    # checks run when the launch closes
         self.selects: set[str] = set()                  # lets of names assigned in branches
+        self.ranges: dict[str, tuple[int, int]] = {}    # block and loop variables open: least, greatest
         self.chosen: dict[int, set[str]] = {}           # kernel loop id -> names assigned only under ifs
 
     def __enter__(self) -> Builder:
@@ -336,6 +338,9 @@ class Builder:
         if not isinstance(cond, Cond):
             yield self.ctx_if(cond)
             return
+        if (fixed := decided(to_expr(cond), self.ranges)) is not None:    # `i < 32` in a T.Parallel(32)
+            yield fixed
+            return
         self.unstaged_lets: dict[l0.Load, l0.Var] = {}     # one let per element, for both branches
         parallel = any(f.parallel for f in self.frames)
         dram_lets: dict[l0.Load, l0.Var] = {}
@@ -484,10 +489,14 @@ class Builder:
         frame.scope.update(vars_)
         self.frames.append(frame)
         syms = tuple(Sym(l0.Var(v, loc=loc)) for v in vars_)
+        self.ranges.update((v, (0, n - 1)) for v, n in zip(vars_, spec.extents)
+                           if isinstance(n, int) and n > 0)
         if spec.start:
             syms = tuple(Sym(l0.BinOp("+", s.expr, l0.Const(spec.start, "int32", loc=loc), loc=loc)) for s in syms)
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
+        for v in vars_:
+            self.ranges.pop(v, None)
         if spec.kind == "parallel":
             for s in split_reductions(l0.Parallel(vars_, spec.extents, body, loc=loc), self.on_chip, self.fresh):
                 for t in masked_selects(s, self.fresh, self.shapes) if isinstance(s, l0.Parallel) else (s,):
@@ -516,6 +525,7 @@ class Builder:
             names = ("bx", "by", "bz")[:n]
         names = names if isinstance(names, tuple) else (names,)
         self.block_vars = tuple(self.unique(v) for v in names)
+        self.ranges = {v: (0, g - 1) for v, g in zip(self.block_vars, self.grid)}
         self.taken.update(self.block_vars)
         self.kernel_loc = self.loc
         self.record_knobs("", spec.knobs)

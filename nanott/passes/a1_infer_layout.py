@@ -15,7 +15,9 @@ Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile 
            A 1-D on-chip buffer (a vector) is kept 1-D; its length must be whole tiles too (C2
            decides whether it lies down a column of tiles or along a row).
            Trailing grid blocks whose every DRAM write lies wholly outside its tensor are dropped
-           (the grid shrinks to the live grid, _padding.py), so they pad nothing.
+           (the grid shrinks to the live grid, _padding.py), so they pad nothing. In a program of
+           several launches, a launch that only reads or writes single elements of a tensor stores
+           it in the order of the first launch that copies it (one DRAM buffer, one layout).
 Preserves: every element of every tensor, the body and every value computed; shapes and dtypes
            as the user wrote them; the grid, but for blocks that write nothing.
 Why:       Tensix cores compute on 32x32 tiles and DRAM is read a page (one tile) at a time, so
@@ -28,7 +30,7 @@ from __future__ import annotations
 from math import prod
 
 from nanott.diagnostics import NanottError
-from nanott.ir import replace
+from nanott.ir import Launches, per_launch, replace
 from nanott.languages import l0, l1
 from nanott.passes._padding import CopyReach, live_grid
 from nanott.passes._rewriter import Rewriter
@@ -36,11 +38,28 @@ from nanott.printing import shape as show
 from nanott.target import TILE, Target, data_format, tile_bytes
 
 
-def infer_layout(program: l0.Kernel, target: Target) -> l1.Kernel:
+def infer_layout(program: l0.Kernel | Launches, target: Target) -> l1.Kernel | Launches:
+    """Each launch's layouts; a tensor that a launch of several copies in blocks (or, else, in
+    lines) is stored in that order in every launch whose copies it fits: those that only read or
+    write its elements (the combine step reading glse[b, h, k]) and those that move lines along the
+    order's last dim: one DRAM buffer, one layout."""
+    if not isinstance(program, Launches):
+        return one_launch(program, {})
+    orders: dict[str, tuple[int, ...] | None] = {}
+    for lines in (False, True):             # block copies first: a line fits any order ending in its dim
+        for k in program.launches:
+            reach = CopyReach(k)
+            for t in k.params:
+                if (len(reach.moved.get(t.name, ())) == 1) == lines and t.name in reach.moved:
+                    orders.setdefault(t.name, reach.order(t))
+    return per_launch(one_launch, program, orders)
+
+
+def one_launch(program: l0.Kernel, orders: dict[str, tuple[int, ...] | None]) -> l1.Kernel:
     grid = live_grid(program)
     if grid != program.grid:
         program = replace(program, grid=grid)
-    return InferLayout(CopyReach(program)).visit(program)
+    return InferLayout(CopyReach(program), orders).visit(program)
 
 
 def tile_layout(shape: tuple[int, ...], dtype: str, padded: tuple[int, ...] | None = None,
@@ -66,11 +85,14 @@ def whole_tiles(shape: tuple[int, ...]) -> bool:
 
 
 class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
-    def __init__(self, reach: CopyReach):
-        self.reach = reach
+    def __init__(self, reach: CopyReach, orders: dict[str, tuple[int, ...] | None]):
+        self.reach, self.orders = reach, orders      # orders: of the launches that copy a tensor
 
     def visit_Tensor(self, t: l0.Tensor) -> l1.Tensor:
         order = self.reach.order(t)
+        if (given := self.orders.get(t.name)) and (order is None or t.name not in self.reach.moved
+                                                   or self.reach.moved[t.name] == {given[-1]}):
+            order = given
         if order is None:
             raise NanottError("NT313", f"tensor {t.name} is copied in blocks of more than two dims; a "
                               "tile holds two", t.loc, "copy 2-D blocks: index the other dims with one "
