@@ -16,8 +16,9 @@ Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile 
            decides whether it lies down a column of tiles or along a row).
            Trailing grid blocks whose every DRAM write lies wholly outside its tensor are dropped
            (the grid shrinks to the live grid, _padding.py), so they pad nothing. In a program of
-           several launches, a launch that only reads or writes single elements of a tensor stores
-           it in the order of the first launch that copies it (one DRAM buffer, one layout).
+           several launches, a tensor is stored in the order of the first launch that copies it in
+           blocks (else in lines) in every launch that only reads or writes its elements, or moves
+           lines along that order's last dim (one DRAM buffer, one layout).
 Preserves: every element of every tensor, the body and every value computed; shapes and dtypes
            as the user wrote them; the grid, but for blocks that write nothing.
 Why:       Tensix cores compute on 32x32 tiles and DRAM is read a page (one tile) at a time, so
