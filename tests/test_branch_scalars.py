@@ -184,3 +184,39 @@ def test_the_cpp_builds_runs_and_matches_numpy(tmp_path, text, sets):
     args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
     out = nanott_cli("compile", str(path), *args, "-o", str(tmp_path / "out"), "--execute").output
     assert out.strip().splitlines()[-1].endswith("within tolerance: PASS")
+
+
+WEIGHTED = '''
+import tilelang
+import tilelang.language as T
+
+
+@tilelang.jit(out_idx=[-1])
+def last_weight(X, Mask, W, bm=32, bn=32):
+    M, nblk = T.const("M, nblk")
+    X: T.Tensor((M, bn), T.float32)
+    Mask: T.Tensor((M // bm, nblk), T.int32)
+    W: T.Tensor((M // bm, nblk), T.float32)
+    Y = T.empty((M, bn), T.float32)
+    with T.Kernel(M // bm) as bx:
+        xs = T.alloc_shared((bm, bn), T.float32)
+        acc = T.alloc_fragment((bm, bn), T.float32)
+        w = T.alloc_var(T.float32)
+        T.clear(w)
+        for k in T.serial(nblk):
+            if Mask[bx, k]:
+                w = W[bx, k]
+        T.copy(X[bx * bm, 0], xs)
+        for i, j in T.Parallel(bm, bn):
+            acc[i, j] = xs[i, j] * w
+        T.copy(acc, Y[bx * bm, 0])
+    return Y
+'''
+
+
+def test_a_float_read_from_dram_into_a_scalar_and_used_by_compute_is_nt318_at_its_line(tmp_path):
+    """The reader reads the element and chooses; no tile holds a scalar for the compute engines."""
+    with pytest.raises(NanottError) as e:
+        api.lower(load_text(tmp_path, WEIGHTED, EAGER_SETS).prim_func, stop_after="C2")
+    assert e.value.code == "NT318" and "a value read from DRAM here" in e.value.message and e.value.hint
+    assert e.value.loc.line == WEIGHTED.splitlines().index("                w = W[bx, k]") + 1

@@ -88,11 +88,15 @@ def generated_parts(e: Any, p: l4.Parallel, make: Any, read: set[str]) -> Any:
                          if not isinstance(getattr(e, n), (str, int, float, tuple))})
 
 
-def lets_of_elements(body: tuple) -> set[str]:
-    """The lets whose value reads a DRAM element (`s = S[bx]`), directly or through another let."""
-    found: set[str] = set()
+def lets_of_elements(body: tuple) -> dict[str, Any]:
+    """The lets whose value reads a DRAM element (`s = S[bx]`), directly or through another let,
+    each with the let that reads the element (its location)."""
+    found: dict[str, Any] = {}
     for s in walk(body):
-        if isinstance(s, l4.Let) and any(isinstance(x, l4.Element) or isinstance(x, l4.Var) and x.name in found
-                                         for x in walk(s.value)):
-            found.add(s.var)
+        if isinstance(s, l4.Let):
+            inner = list(walk(s.value))
+            at = s.loc if any(isinstance(x, l4.Element) for x in inner) else \
+                next((found[x.name] for x in inner if isinstance(x, l4.Var) and x.name in found), None)
+            if at is not None:
+                found.setdefault(s.var, at)
     return found
