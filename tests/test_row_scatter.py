@@ -162,9 +162,27 @@ def test_the_cpp_builds_runs_and_matches_numpy(tmp_path):
     assert out.strip().splitlines()[-1].endswith("within tolerance: PASS")
 
 
+def sum_reference(inputs):
+    """Rows inside a sequence: (2x + 1) + x, rounded once to float32; the rest keeps what Y held."""
+    y = inputs["Y"].astype(np.float64).copy()
+    end = inputs["cu_seqlens"][-1]
+    x = inputs["X"][:end]
+    y[:end] = (x * np.float32(2) + np.float32(1)).astype(np.float32).astype(np.float64) + x
+    return {"Y": y.astype(np.float32)}
+
+
+def test_an_expression_written_under_the_row_condition_goes_through_a_fragment_at_every_level(tmp_path):
+    """`Y[..] = y[i, j] + x[i, j]` under the `if`: P0b stores the sum into a fragment of Y's dtype,
+    whose rows are scattered (fused MoE's `output_local[i, j] * weights[m_start + i]`)."""
+    loaded = load_text(tmp_path, EAGER.replace("= y[i, j]\n", "= y[i, j] + x[i, j]\n"), SETS)
+    p0b = str(api.lower(loaded.prim_func, stop_after="P0b"))
+    assert "Y_rows[i, j] = (y[i, j] + x[i, j])" in p0b and "if_then_else((((bx * 32) + i) < seqlen), Y_rows[i, j]" in p0b
+    check_levels(loaded, sum_reference, scale_inputs)
+
+
 @pytest.mark.parametrize("store, why", [
-    ("Y[start + bx * block_M + i, j] = y[i, j] + x[i, j]", "whole rows of a block"),   # not a block's row
     ("Y[start + bx * block_M + i, (j + 1) % D] = y[i, j]", "whole rows of a block"),  # not c + j
+    ("Y[start + bx * block_M + i, (j + 1) % D] = y[i, j] + 1", "whole rows of a block"),   # nor through a fragment
 ])
 def test_other_conditional_stores_stay_refused(tmp_path, store, why):
     text = EAGER.replace("Y[start + bx * block_M + i, j] = y[i, j]", store)
