@@ -85,6 +85,25 @@ def row_scatter(p: Any, dram: Container[str]) -> Gather | None:
     return rows_of(p, value.buffer, l0.Load(store.buffer, subst(store.indices, lets), loc=store.loc), valid)
 
 
+def through_fragment(p: Any, dram: dict[str, Any], alloc: Any) -> tuple[Any, Any] | None:
+    """A loop `X[r + i, c + j] = if_then_else(ok, v, X[..])` whose v is an expression (`o[i, j] * w[i]`),
+    not a block's element, as two: v stored into a fragment of X's dtype (the store rounds it there;
+    `alloc(base, shape, dtype, scope, loc)` names it), then the row scatter of that fragment; None
+    when the second would be no row scatter. `dram`: the DRAM tensors by name."""
+    found = single_store(p)
+    masked = found and masked_store(found[0])
+    if not masked or found[0].buffer not in dram or isinstance(masked[1], l0.Load):
+        return None
+    store, loc, lets = found[0], found[0].loc, p.body[:-1]
+    at = tuple(l0.Var(v, loc=loc) for v in p.vars)
+    probe = replace(p, body=(*lets, replace(store, value=replace(store.value, then=l0.Load("", at, loc=loc)))))
+    if row_scatter(probe, dram) is None:
+        return None
+    rows = alloc(f"{store.buffer}_rows", p.extents, dram[store.buffer].dtype, "fragment", loc)
+    scatter = replace(p, body=(*lets, replace(store, value=replace(store.value, then=l0.Load(rows, at, loc=loc)))))
+    return replace(p, body=(*lets, l0.Store(rows, at, masked[1], loc=loc))), scatter
+
+
 def masked_store(s: Any) -> tuple[Any, Any] | None:
     """(condition, value) of a store that changes its element only where the condition holds:
     `X[idx] = if_then_else(c, v, X[idx])`, the form P0 gives a store under a run-time `if`."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from nanott.diagnostics import NanottError
 from nanott.ir import replace
 from nanott.languages import l0
 from nanott.language.values import Cond, Sym, Unassigned, to_expr

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nanott.diagnostics import not_yet
+from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import field_names, replace, walk
 from nanott.languages import l4
 from nanott.passes._affine import subst
@@ -100,3 +100,17 @@ def lets_of_elements(body: tuple) -> dict[str, Any]:
             if at is not None:
                 found.setdefault(s.var, at)
     return found
+
+
+def refuse_element_scalars(s: l4.Store, read: dict[str, Any]) -> None:
+    """NT318 for a scalar read from DRAM (or computed from one: `read`, lets_of_elements) in the
+    value of a store outside a condition: the reader reads it and computes integer indices with it;
+    no tile holds it for the compute engines."""
+    conds = {id(y) for c in walk(s.value) if isinstance(c, l4.Select) for y in walk(c.cond)}
+    for x in walk(s.value):
+        if isinstance(x, l4.Var) and x.name in read and id(x) not in conds:
+            raise NanottError("NT318", f"{x.name}, a value read from DRAM here (or computed from one), is used in "
+                              f"an elementwise value (line {s.loc.line}): the reader reads such scalars to "
+                              "choose what to load, and no tile holds one for the compute engines yet",
+                              read[x.name], "read the elements into a fragment (T.copy, or a T.Parallel over a "
+                              "row of the tensor) and compute on it as a vector")

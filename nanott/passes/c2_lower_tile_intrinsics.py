@@ -42,7 +42,7 @@ Numerics:  the GEMM K sum becomes a chain of 32x32 tile products added into a fl
 """
 from __future__ import annotations
 
-from nanott.diagnostics import NanottError, not_yet
+from nanott.diagnostics import not_yet
 from nanott.ir import NOLOC, replace, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
@@ -52,7 +52,7 @@ from nanott.passes._affine import subst
 from nanott.passes._c2_generated import GeneratedBlocks
 from nanott.passes._c2_spread_columns import SpreadColumns
 from nanott.passes._c2_parallel_lets import (called_lets, generated_parts, inline_lets, lets_of_elements,
-                                             of_indices_alone)
+                                             of_indices_alone, refuse_element_scalars)
 from nanott.passes._c2_tile_expr import elementwise_group
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._tile_groups import copy_group, tile_grid
@@ -205,24 +205,11 @@ class LowerTileIntrinsics(GeneratedBlocks, SpreadColumns, Rewriter, src=l4.LANG,
                 continue
             parts: list = []
             s = replace(s, value=generated_parts(s.value, p, lambda e: self.part(p, s, e, parts), set(self.read)))
-            self.no_element_scalars(s)
+            refuse_element_scalars(s, self.read)
             groups += parts
             groups.append(elementwise_group(p, s, self.cbs, self.shapes, self.tile_vars, self.grid(s.cb),
                                             self.bcasts))
         return groups
-
-    def no_element_scalars(self, s: l4.Store) -> None:
-        """NT318 for a scalar read from DRAM (or computed from one) in an elementwise value: the
-        reader reads it and computes integer indices with it; no tile holds it."""
-        conds = {id(y) for c in walk(s.value) if isinstance(c, l4.Select) for y in walk(c.cond)}
-        for x in walk(s.value):
-            if isinstance(x, l4.Var) and x.name in self.read and id(x) not in conds:
-                raise NanottError("NT318", f"{x.name}, a value read from DRAM here (or computed from one), is used in "
-                                  f"an elementwise value (line {s.loc.line}): the reader reads such scalars to "
-                                  "choose what to load, and no tile holds one for the compute engines yet",
-                                  self.read[x.name],
-                                  "read the elements into a fragment (T.copy, or a T.Parallel over a row of the "
-                                  "tensor) and compute on it as a vector")
 
     def visit_Store(self, s: l4.Store):
         raise not_yet("a store outside T.Parallel", s.loc, "write whole buffers in a T.Parallel")

@@ -48,7 +48,7 @@ from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import through_l1
 from nanott.passes._rewriter import Rewriter
-from nanott.row_gather import masked_store, refuse_unscattered, row_gather, row_scatter, single_store
+from nanott.row_gather import refuse_unscattered, row_gather, row_scatter, through_fragment
 from nanott.target import TILE, Target
 
 HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
@@ -75,8 +75,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
 
     def visit_Parallel(self, p: l0.Parallel) -> list:
         if (row_gather(p, set(self.dram)) or row_scatter(p, set(self.dram))) is not None: return [p]  # noqa: E701 (C1's)
-        if (split := self.scatter_of_value(p)) is not None:
-            return split
+        if split := through_fragment(p, self.dram, self.alloc): return [*self.visit_Parallel(split[0]), split[1]]  # noqa
         self.before: list = []
         self.after: list = []
         self.staged: dict[Any, Any] = {}       # (tensor, region) -> how the loop reads it
@@ -87,25 +86,6 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
             raise NanottError("NT315", f"this T.Parallel reads and writes elements of the DRAM tensor "
                               f"{sorted(both)[0]}", p.loc, "read it from one buffer and write another")
         return [*self.before, replace(p, body=body), *self.after]
-
-    def scatter_of_value(self, p: l0.Parallel) -> list | None:
-        """`X[r + i, c + j] = if_then_else(ok, v, X[..])` with v an expression (`o[i, j] * w[i]`), not
-        a block's element: v into a fragment of X's dtype first (the store rounds it there), then
-        the row scatter of that fragment; None when the scatter would not be one."""
-        found = single_store(p)
-        masked = found and masked_store(found[0])
-        if not masked or found[0].buffer not in self.dram or isinstance(masked[1], l0.Load):
-            return None
-        store, loc, lets = found[0], found[0].loc, p.body[:-1]
-        at = tuple(l0.Var(v, loc=loc) for v in p.vars)
-        rows = self.alloc(f"{store.buffer}_rows", p.extents, self.dram[store.buffer].dtype, "fragment", loc)
-        scatter = replace(p, body=(*lets, replace(store, value=replace(
-            store.value, then=l0.Load(rows, at, loc=loc)))))
-        if row_scatter(scatter, set(self.dram)) is None:
-            self.allocs.pop()
-            return None
-        values = replace(p, body=(*lets, l0.Store(rows, at, masked[1], loc=loc)))
-        return [*self.visit_Parallel(values), scatter]
 
     def visit_Copy(self, c: l0.Copy) -> Any:
         """DRAM to DRAM: through L1 (_p0b_dram_copies.py)."""
@@ -167,8 +147,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
                 self.before.append(copy(buf, shape, e.buffer, starts, extents, e.loc, out=False))
                 self.staged[key] = buf
             return l0.Load(self.staged[key], index, loc=e.loc)
-        key = (e.buffer, starts)
-        if key not in self.staged:
+        if (key := (e.buffer, starts)) not in self.staged:
             self.staged[key] = self.pick(e, p)
         return l0.Load(self.staged[key], (l0.Var(p.vars[0], loc=e.loc),), loc=e.loc)
 
