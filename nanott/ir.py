@@ -79,7 +79,22 @@ def children(x: Any) -> Iterator[tuple[str, Any]]:
 
 
 def replace(x, **changes):
-    return dataclasses.replace(x, **changes)
+    """dataclasses.replace for a node: the same constructor call, its field list looked up once
+    per class (a class with an init=False field or an InitVar goes through dataclasses.replace)."""
+    names = _INIT_FIELDS.get(type(x), False)
+    if names is False:
+        fs = dataclasses.fields(x)
+        plain = len(fs) == len(type(x).__dataclass_fields__) and all(f.init for f in fs)
+        names = _INIT_FIELDS[type(x)] = tuple(f.name for f in fs) if plain else None
+    if names is None:
+        return dataclasses.replace(x, **changes)
+    for name in names:
+        if name not in changes:
+            changes[name] = getattr(x, name)
+    return type(x)(**changes)
+
+
+_INIT_FIELDS: dict[type, tuple[str, ...] | None] = {}    # node class -> its init fields (None: not plain)
 
 
 _CHILDREN: dict[type, Any] = {}          # node class -> its children, last field first (or None)
@@ -291,7 +306,13 @@ class Language:
             if t in spec.nodes:
                 self._check_node(v, _path(path, name), after, accepted)
             return
-        if any(_accepts(o, v) for o in spec.options if not is_dataclass(o)):     # the slow, full test
+        if spec.words:                           # one of a Literal's words (a set: `in` as the tuple's)
+            try:
+                if v in spec.words:
+                    return
+            except TypeError:                    # unhashable: the full test below decides
+                pass
+        if any(_accepts(o, v) for o in spec.tests):     # the slow, full test
             return
         wanted = " ".join(sorted(_named(o) for o in spec.options))
         got = t.__name__
@@ -325,12 +346,15 @@ class Spec:
     """A field annotation compiled for the checker: a tuple of item Specs (`variadic`: (T, ...)), or
     the accepted types (`options`): `exact` holds the types a value may simply be (nodes of the
     union, str, int, bool where bool is named), `nodes` those among them to descend into; any other
-    value gets `_accepts`' full test against every option."""
+    value gets `_accepts`' full test against every option (`tests`: the options but nodes), after
+    a look-up in `words`, the words of the Literal options (what `_accepts` finds in their args)."""
     options: tuple
     exact: frozenset = frozenset()
     nodes: frozenset = frozenset()
     items: tuple | None = None
     variadic: bool = False
+    tests: tuple = ()
+    words: frozenset = frozenset()
 
 
 _SIMPLE = (str, int, bool)         # isinstance on these equals an exact type test (no subclasses in IR)
@@ -345,7 +369,11 @@ def _spec(hint: Any) -> Spec:
     options = tuple(_flatten(hint))
     nodes = frozenset(t for t in options if is_dataclass(t))
     exact = nodes | {t for t in options if t in _SIMPLE}
-    return Spec(options, frozenset(exact), nodes)
+    if float in options:                 # _accepts(float, v): any int or float but a bool
+        exact |= {float, int}
+    words = frozenset(w for o in options if typing.get_origin(o) is typing.Literal
+                      for w in typing.get_args(o))
+    return Spec(options, frozenset(exact), nodes, tests=tuple(o for o in options if not is_dataclass(o)), words=words)
 
 
 def _path(path: Any, name: Any) -> tuple:

@@ -238,16 +238,30 @@ def cbs_declared(k) -> str | None:
     """CB indices are 0..n-1 in declaration order and every CB an op names is declared."""
     if [cb.index for cb in k.cbs] != list(range(len(k.cbs))):
         return f"CB indices are {[cb.index for cb in k.cbs]}, expected 0..{len(k.cbs) - 1}"
+    n = len(k.cbs)
     for x in walk(k.body):
-        for field_name in CB_FIELDS.get(type(x).__name__, ()):
-            if not 0 <= getattr(x, field_name) < len(k.cbs):
-                return f"{type(x).__name__}.{field_name} names cb{getattr(x, field_name)}, not declared"
+        problem = undeclared_cb(x, n)
+        if problem:
+            return problem
+    return None
+
+
+def undeclared_cb(x, n: int) -> str | None:
+    """What is wrong with node x's CB fields (CB_FIELDS, by its class, looked up once per class)
+    when n CBs are declared, or None."""
+    names = _CB_FIELDS_OF.get(type(x))
+    if names is None:
+        names = _CB_FIELDS_OF[type(x)] = CB_FIELDS.get(type(x).__name__, ())
+    for field_name in names:
+        if not 0 <= getattr(x, field_name) < n:
+            return f"{type(x).__name__}.{field_name} names cb{getattr(x, field_name)}, not declared"
     return None
 
 
 CB_FIELDS = {"ReadToCb": ("cb",), "WriteFromCb": ("cb",), "CopyCb": ("src", "dst"),
              "Gemm": ("a", "b", "c"), "Fill": ("cb",), "Reduce": ("src", "dst"), "Store": ("cb",),
              "Load": ("cb",), "TileRef": ("cb",), "Element": ("cb",), "PrintCb": ("cb",)}
+_CB_FIELDS_OF: dict[type, tuple[str, ...]] = {}      # node class -> its CB_FIELDS entry
 
 LANG = Language("L4", sys.modules[__name__], Kernel, l3.LANG, {"Stmt": Stmt, "Expr": Expr},
                 invariants=cbs_declared)

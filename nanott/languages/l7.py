@@ -28,6 +28,7 @@ from nanott.languages.l6 import (  # noqa: F401  (productions L7 keeps)
     For, GenerateToCb, Let, ReadToCb, Release, Select, TAssign, TFor, TileBcast, TileBinary, TileBinaryTemps, TileCast, TileFill,
     TileGroup, TileLayout, TileLoad, TileMatmul, TileReduce, TileRef, TileScalar, TileTranspose,
     TileSlice, RowGather, TileUnary, TileWhere, TileBits, Tensor, UnOp, TOp, TStmt, TStore, Var, WorkSplit, WriteFromCb, cbs_declared)
+from nanott.languages.l4 import undeclared_cb
 from nanott.printing import seq, stmt_lines
 
 from nanott.terminals import ROLES  # noqa: E402  (the vocabulary, re-exported)
@@ -80,16 +81,32 @@ ROLE_STATEMENTS = {"reader": ("ReadToCb", "GenerateToCb"), "compute": ("TileGrou
 
 
 def statements_in_their_kernels(p, allowed=ROLE_STATEMENTS) -> str | None:
-    """Each kernel holds only its role's statements (plus loops and lets), once per role."""
+    """Each kernel holds only its role's statements (plus loops and lets), once per role; then
+    L4's cbs_declared over all kernels. One walk does both (the first misplaced statement wins
+    over any CB problem, as when the statements were walked first)."""
     if tuple(k.role for k in p.kernels) != ROLES:
         return f"kernels are {seq(k.role for k in p.kernels)}, expected {seq(ROLES)}"
-    control = {"For", "Let", "TFor", "TAssign", "TStore"}
+    cbs_ok = [cb.index for cb in p.cbs] == list(range(len(p.cbs)))
+    n, cb_problem = len(p.cbs), None
     for k in p.kernels:
+        role_allows = allowed[k.role]
+        misplaced = _MISPLACED.setdefault(role_allows, {})
         for x in walk(k.body):
-            name = type(x).__name__
-            if hasattr(x, "head") and name not in control and name not in allowed[k.role]:
-                return f"{name} in the {k.role} kernel"
-    return cbs_declared(type("K", (), {"cbs": p.cbs, "body": tuple(k.body for k in p.kernels)}))
+            bad = misplaced.get(type(x))
+            if bad is None:
+                name = type(x).__name__
+                bad = misplaced[type(x)] = hasattr(x, "head") and name not in CONTROL and name not in role_allows
+            if bad:
+                return f"{type(x).__name__} in the {k.role} kernel"
+            if cbs_ok and cb_problem is None:
+                cb_problem = undeclared_cb(x, n)
+    if not cbs_ok:
+        return cbs_declared(p)
+    return cb_problem
+
+
+CONTROL = frozenset({"For", "Let", "TFor", "TAssign", "TStore"})   # statements every kernel may hold
+_MISPLACED: dict[tuple[str, ...], dict[type, bool]] = {}   # a role's statements -> node class -> misplaced?
 
 
 LANG = Language("L7", sys.modules[__name__], Program, l6.LANG,

@@ -1,0 +1,131 @@
+"""The checker's shortcuts keep its verdicts: each fast path is compared with the plain definition
+it replaced, on real programs and on programs broken on purpose.
+
+- L7's invariant walks each kernel once for misplaced statements and undeclared CBs together;
+  the plain definition walks for statements, then again for CBs (L4's cbs_declared).
+- A field's Spec looks a value up in the words of its Literal options, and takes an int or a float
+  where `float` is named, before `_accepts`' full test over every option.
+- ir.replace builds the same node dataclasses.replace does.
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from nanott.ir import _accepts, _spec, replace, walk
+from nanott.languages.l4 import CB_FIELDS, cbs_declared
+from nanott.languages.l7 import ROLE_STATEMENTS, statements_in_their_kernels
+from nanott.languages.l8 import PROTOCOL as L8_PROTOCOL
+from nanott.languages.l9 import PROTOCOL as L9_PROTOCOL
+from nanott.pipeline import LANGUAGES, language
+from nanott.terminals import ROLES
+
+
+def plain_invariant(p, allowed) -> str | None:
+    """L7's invariant as first written: statements first (every kernel), then the CBs."""
+    if tuple(k.role for k in p.kernels) != ROLES:
+        return "roles"
+    control = {"For", "Let", "TFor", "TAssign", "TStore"}
+    for k in p.kernels:
+        for x in walk(k.body):
+            name = type(x).__name__
+            if hasattr(x, "head") and name not in control and name not in allowed[k.role]:
+                return f"{name} in the {k.role} kernel"
+    return cbs_declared(type("K", (), {"cbs": p.cbs, "body": tuple(k.body for k in p.kernels)}))
+
+
+def with_body(p, role, body):
+    kernels = tuple(dataclasses.replace(k, body=body) if k.role == role else k for k in p.kernels)
+    return dataclasses.replace(p, kernels=kernels)
+
+
+def set_in(body, target, new):
+    """body with the node `target` (by identity) replaced by `new`, wherever it is."""
+    def go(x):
+        if x is target:
+            return new
+        if isinstance(x, tuple):
+            return tuple(go(i) for i in x)
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            changes = {f.name: go(getattr(x, f.name)) for f in dataclasses.fields(x) if f.name != "loc"}
+            return x if all(changes[n] is getattr(x, n) for n in changes) else dataclasses.replace(x, **changes)
+        return x
+    return go(body)
+
+
+def broken_programs(p, rng):
+    """p itself, then p broken: a statement moved into another kernel, a CB field out of range
+    (alone and together with a misplaced statement in a later kernel), the CB indices permuted."""
+    yield p
+    for k in p.kernels:
+        for other in p.kernels:
+            if other.role != k.role and other.body:
+                yield with_body(p, other.role, (*other.body, k.body[0]))
+    n = len(p.cbs)
+    for k in p.kernels:
+        named = [x for x in walk(k.body) if CB_FIELDS.get(type(x).__name__)]
+        for x in rng.sample(named, min(4, len(named))):
+            field = CB_FIELDS[type(x).__name__][0]
+            for bad in (n, -1):
+                broken = with_body(p, k.role, set_in(k.body, x, dataclasses.replace(x, **{field: bad})))
+                yield broken
+                writer = broken.kernels[-1]
+                yield with_body(broken, writer.role, (*writer.body, broken.kernels[0].body[0]))
+    if n > 1:
+        cbs = (dataclasses.replace(p.cbs[0], index=1), dataclasses.replace(p.cbs[1], index=0), *p.cbs[2:])
+        yield dataclasses.replace(p, cbs=cbs)
+
+
+@pytest.mark.parametrize("stage,allowed", [("D1", ROLE_STATEMENTS), ("D3", L8_PROTOCOL), ("F1", L9_PROTOCOL)])
+@pytest.mark.parametrize("example", ["gemm", "softmax"])
+def test_one_walk_invariant_gives_the_two_walk_verdict(lowered, stage, allowed, example):
+    p = lowered.program(example, stage)
+    rng = random.Random(0)
+    verdicts = [(statements_in_their_kernels(b, allowed), plain_invariant(b, allowed)) for b in broken_programs(p, rng)]
+    assert verdicts[0] == (None, None)
+    assert all(fast == plain for fast, plain in verdicts), [v for v in verdicts if v[0] != v[1]]
+    found = {v[0].split(" ")[0] if " in the " in v[0] else v[0].split(" ")[-1] for v in verdicts[1:] if v[0]}
+    named = any(CB_FIELDS.get(type(x).__name__) for x in walk(p))       # L9's CB statements are not in CB_FIELDS
+    assert {"0..%d" % (len(p.cbs) - 1)} | ({"declared"} if named else set()) <= found, found
+    assert any(" in the " in v[0] for v in verdicts[1:] if v[0])
+
+
+ODD_VALUES = ["", "oops", "none", "add", "rows", "float32", 0, 1, -1, 2.5, 1.0, True, False, None, [], (), {"a": 1}]
+
+
+@pytest.mark.parametrize("name", LANGUAGES)
+def test_specs_accept_what_the_full_test_accepts(name):
+    """For every field of every production, every word its Literals allow and some odd values:
+    the checker's Spec accepts a (non-node, non-tuple) value iff some option's `_accepts` does."""
+    lang = language(name)
+    checked = 0
+    for cls in lang.nodes.values():
+        for field, hint in lang.hints(cls).items():
+            spec = _spec(hint)
+            if spec.items is not None:
+                continue
+            for v in [*spec.words, *ODD_VALUES]:
+                expected = any(_accepts(o, v) for o in spec.options if not dataclasses.is_dataclass(o))
+                try:
+                    lang._check_value(v, spec, field, cls.__name__, "", None)
+                    got = True
+                except Exception:
+                    got = False
+                assert got == expected, (cls.__name__, field, v)
+                checked += 1
+    assert checked > 100
+
+
+def test_replace_builds_what_dataclasses_replace_builds(lowered):
+    p = lowered.program("gemm", "D3")
+    nodes = [x for x in walk(p) if dataclasses.is_dataclass(x)]
+    assert len(nodes) > 100
+    for x in nodes:
+        names = [f.name for f in dataclasses.fields(x)]
+        for n in names:
+            a, b = replace(x, **{n: getattr(x, n)}), dataclasses.replace(x, **{n: getattr(x, n)})
+            assert type(a) is type(b) and a == b and a.loc == b.loc
+    with pytest.raises(TypeError):
+        replace(nodes[0], no_such_field=1)
