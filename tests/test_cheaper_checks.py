@@ -6,6 +6,7 @@ it replaced, on real programs and on programs broken on purpose.
 - A field's Spec looks a value up in the words of its Literal options, and takes an int or a float
   where `float` is named, before `_accepts`' full test over every option.
 - ir.replace builds the same node dataclasses.replace does.
+- names_in reads, per node class, only the attributes the class has.
 """
 from __future__ import annotations
 
@@ -129,3 +130,25 @@ def test_replace_builds_what_dataclasses_replace_builds(lowered):
             assert type(a) is type(b) and a == b and a.loc == b.loc
     with pytest.raises(TypeError):
         replace(nodes[0], no_such_field=1)
+
+
+def plain_names_in(program, own_scope=()) -> set[str]:
+    """_names.names_in as first written: every attribute asked of every node."""
+    names: set[str] = set()
+    for x in walk(program, skip=own_scope):
+        for f in ("var", "name", "dst"):
+            if isinstance(getattr(x, f, None), str):
+                names.add(getattr(x, f))
+        names.update(getattr(x, "vars", ()))
+        names.update(v for v in getattr(x, "block_vars", ()))
+    return names
+
+
+@pytest.mark.parametrize("example", ["gemm", "softmax", "flash_attention"])
+def test_names_in_finds_the_names_the_plain_walk_finds(lowered, example):
+    from nanott.languages import l5
+    from nanott.passes._names import names_in
+    for stage in ("P0", "A2", "B2", "C2", "C3", "D1", "D3", "D5", "F1"):
+        p = lowered.program(example, stage)
+        assert names_in(p) == plain_names_in(p) and len(names_in(p)) > 5, stage
+        assert names_in(p, (l5.TileGroup,)) == plain_names_in(p, (l5.TileGroup,)), stage

@@ -37,8 +37,11 @@ def check_cooperation(program: l9.Program, grid: tuple[int, int], broken: Any) -
     for k in program.kernels:
         for w in program.work.cores:
             env = core_env(w)
-            written[(k.role, w.core)] = {s.cb for s in active(k.body, env, (l9.NocReadPage, l9.GenerateToCb))}
-            for s in active(k.body, env, l9.COOPERATION):
+            runs = active(k.body, env, (l9.NocReadPage, l9.GenerateToCb, *l9.COOPERATION))   # one walk for both
+            written[(k.role, w.core)] = {s.cb for s in runs if isinstance(s, (l9.NocReadPage, l9.GenerateToCb))}
+            for s in runs:
+                if not isinstance(s, l9.COOPERATION):
+                    continue
                 try:
                     where = check_one(s, w.core, env, cores, grid)
                 except Unknown:

@@ -45,9 +45,10 @@ class NotJudged(Exception):
 class CallStream:
     """One kernel's CB calls in program order, on one core."""
 
-    def __init__(self, kernel: l9.DeviceKernel, scalars: dict[str, int]):
+    def __init__(self, kernel: l9.DeviceKernel, scalars: dict[str, int], has_calls: dict | None = None):
         self.role = kernel.role
-        self.evaluator, self.has_calls = InterpL3(), {}
+        self.evaluator = InterpL3()
+        self.has_calls = {} if has_calls is None else has_calls   # id(loop) -> holds CB calls (shared by cores)
         self.calls = self.stream(kernel.body, dict(scalars))
         self.next: Any = None
 
@@ -101,9 +102,9 @@ class Resolved(dict):
 class CoreRun:
     """Every kernel of one core run with CB counts only (visible = pages pushed and not popped)."""
 
-    def __init__(self, program: l9.Program, core: Any, budget: int = BUDGET):
+    def __init__(self, program: l9.Program, core: Any, budget: int = BUDGET, has_calls: dict | None = None):
         scalars = {"core.start": core.start, "core.count": core.count}
-        self.streams = [CallStream(k, scalars) for k in program.kernels]
+        self.streams = [CallStream(k, scalars, has_calls) for k in program.kernels]
         self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
         self.visible = dict.fromkeys(self.pages, 0)
         self.calls, self.budget = 0, budget
@@ -136,11 +137,11 @@ class CoreRun:
 
 def check_deadlock(program: l9.Program, broken: Any) -> None:
     """A CheckError naming every blocked kernel of the first core whose kernels cannot all end."""
-    budget = BUDGET
+    budget, has_calls = BUDGET, {}       # whether a loop holds CB calls is the same on every core
     for core in program.work.cores:
         if budget <= 0:
             return
-        run = CoreRun(program, core, budget)
+        run = CoreRun(program, core, budget, has_calls)
         try:
             stuck = run.run()
         except NotJudged:

@@ -59,11 +59,11 @@ def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
 
 
 class ProtocolWalk:
-    def __init__(self, bound: Any, program: l9.Program, role: str):
+    def __init__(self, bound: Any, program: l9.Program, role: str, program_steps: dict | None = None):
         self.bound = bound                          # f1_verify.bound: an index expression's range
         self.cbs = {cb.index: CbCounts(cb.index) for cb in program.cbs}
         self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
-        self.steps = steps(program)
+        self.steps = steps(program) if program_steps is None else program_steps     # steps(program), given
         self.reads = self.writes = 0                # NoC transfers issued since their barrier
         self.mcasts: list = []                      # rectangles of multicasts issued and not landed (D3b)
         self.own = dict.fromkeys(self.cbs, 0)       # pages pushed and not popped, of a CB the kernel
@@ -173,9 +173,10 @@ class ProtocolWalk:
 
 def check_protocol(program: l9.Program, bound: Any, broken: Any) -> None:
     """Every kernel walked; a fault is F1's CheckError naming the simulator's rule."""
+    program_steps = steps(program)                  # the whole program's: the same for every kernel
     for k in program.kernels:
         try:
-            ProtocolWalk(bound, program, k.role).block(k.body, {})
+            ProtocolWalk(bound, program, k.role, program_steps).block(k.body, {})
         except ProtocolError as e:
             raise broken(f"protocol rule {e.rule} ({RULES[e.rule]})", k.role, e.detail, loc=e.loc) from None
         except Unbalanced as e:

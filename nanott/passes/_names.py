@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nanott.ir import walk
+from nanott.ir import field_names, walk
 
 
 def names_in(program: Any, own_scope: tuple[type, ...] = ()) -> set[str]:
@@ -13,13 +13,31 @@ def names_in(program: Any, own_scope: tuple[type, ...] = ()) -> set[str]:
     lets, tile temporaries. Nodes of an `own_scope` type are skipped whole: their names are
     their own (two tile groups may both use ti and tj)."""
     names: set[str] = set()
+    read = _READ
     for x in walk(program, skip=own_scope):
-        for f in ("var", "name", "dst"):
-            if isinstance(getattr(x, f, None), str):
-                names.add(getattr(x, f))
-        names.update(getattr(x, "vars", ()))
-        names.update(v for v in getattr(x, "block_vars", ()))
+        attrs = read.get(type(x))
+        if attrs is None:
+            attrs = read[type(x)] = _attributes(type(x))
+        for f in attrs:
+            v = getattr(x, f, None)
+            if f in _ONE:
+                if isinstance(v, str):
+                    names.add(v)
+            else:
+                names.update(v)
     return names
+
+
+_ONE = ("var", "name", "dst")                      # a name each (when a str)
+_MANY = ("vars", "block_vars")                     # names each
+_READ: dict[type, tuple[str, ...]] = {}            # node class -> those of its attributes to read
+
+
+def _attributes(cls: type) -> tuple[str, ...]:
+    """The attributes of _ONE and _MANY a node of class cls can have: its fields, and anything its
+    class defines under those names (a property); the others read as absent on every node."""
+    fields = field_names(cls) or ()
+    return tuple(f for f in (*_ONE, *_MANY) if f in fields or hasattr(cls, f))
 
 
 class NameSupply:

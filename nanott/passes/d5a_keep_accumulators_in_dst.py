@@ -86,6 +86,8 @@ def renumber(x: Any, number: dict[int, int]) -> Any:
     changes = {n: number[v] if n in CB_FIELDS and isinstance(v, int) else
                tuple(number[c] for c in v) if n == "cbs" else renumber(v, number)
                for n in names for v in (getattr(x, n),)}
+    if all(v is getattr(x, n) for n, v in changes.items()):
+        return x                                 # nothing renumbered below: x itself
     return replace(x, **changes)
 
 
