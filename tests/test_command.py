@@ -52,3 +52,29 @@ def test_the_command_prints_what_the_app_prints():
     assert (r.returncode, r.stdout) == (through_app.exit_code, through_app.stdout)
     r, _ = probe("explain", GEMM, "--stop-after", "Z9")
     assert r.returncode == 2 and "Z9" in r.stderr                      # a usage error is still exit 2
+
+
+BLAS_PROBE = """
+import os, sys
+from nanott.command import main
+sys.argv = ["nanott", *sys.argv[1:]]
+try:
+    main()
+finally:
+    import numpy
+    print("blas", os.environ.get("OPENBLAS_NUM_THREADS"), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("command,user,expected", [
+    (["explain", GEMM, "--stop-after", "P0", "--no-check"], None, "1"),
+    (["explain", GEMM, "--stop-after", "P0", "--no-check"], "2", "2"),
+    (["passes"], None, None)])
+def test_explain_runs_blas_on_one_thread_unless_the_user_chose(command, user, expected):
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if user is not None:
+        env["OPENBLAS_NUM_THREADS"] = user
+    r = subprocess.run([sys.executable, "-c", BLAS_PROBE, *command], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT, env=env)
+    assert r.stderr.strip().splitlines()[-1] == f"blas {expected}", r.stderr
