@@ -17,9 +17,11 @@ wall on an idle core), and where the time goes, in one run:
   explain --no-check     the `nanott` command: parse, the passes to D3, printing; no checker, no numerics
   explain                the same with the checkers and the numeric check of every stage
   explain, default GC    the same through nanott.cli's app, without nanott/command.py's collector
-                         settings (the baseline of that change, in the same run)
-  explain, 1 BLAS thread the command with OPENBLAS_NUM_THREADS=1: OpenBLAS's worker threads spin
-                         after each product, CPU time that an idle machine spends on another core
+                         settings (the baseline of that change, in the same run; one BLAS thread,
+                         as the command runs it)
+  explain, BLAS threads  the command with OPENBLAS_NUM_THREADS set to the CPU count (NumPy's default,
+                         which `nanott explain` no longer takes unless told): OpenBLAS's worker
+                         threads spin after each product, CPU time an idle machine spends on another core
   --baseline DIR         also `python -m nanott explain ...` run in another checkout DIR (say, a git
                          worktree of main; `-m` puts the current folder first on the path) beside
                          this one's, and the ratio of their CPU minima
@@ -99,8 +101,9 @@ def report(repeat: int, baseline: Path | None = None, count: bool = False) -> No
         "  + typer's pydantic adapters": ([py, "-c", "import nanott.cli, typer._adapters"], env, ROOT),
         "explain --no-check": ([nanott, *EXPLAIN, "--no-check"], env, ROOT),
         "explain (checked)": ([nanott, *EXPLAIN], env, ROOT),
-        "explain, default GC": ([py, "-c", "from nanott.cli import app; app(prog_name='nanott')", *EXPLAIN], env, ROOT),
-        "explain, 1 BLAS thread": ([nanott, *EXPLAIN], {**env, **ONE_THREAD}, ROOT),
+        "explain, default GC": ([py, "-c", "from nanott.cli import app; app(prog_name='nanott')", *EXPLAIN],
+                                {**env, **ONE_THREAD}, ROOT),
+        "explain, BLAS threads": ([nanott, *EXPLAIN], {**env, "OPENBLAS_NUM_THREADS": str(os.cpu_count())}, ROOT),
     }
     if baseline is not None:
         compileall.compile_dir(baseline / "nanott", quiet=1)
@@ -118,7 +121,8 @@ def report(repeat: int, baseline: Path | None = None, count: bool = False) -> No
     row("explain (checked)", full, f"target < {TARGET} s wall on an idle core: {verdict(full)}")
     row("explain, default GC", plain, f"(the command's GC settings save {plain[0] - full[0]:+.3f} s CPU, "
         f"x{plain[0] / full[0]:.2f})")
-    row("explain, 1 BLAS thread", m["explain, 1 BLAS thread"], verdict(m["explain, 1 BLAS thread"]))
+    threads = m["explain, BLAS threads"]
+    row("explain, BLAS threads", threads, f"(one thread saves {threads[0] - full[0]:+.3f} s CPU)")
     if baseline is not None:
         ours, theirs = m["-m nanott, 1 thread, this checkout"], m["-m nanott, 1 thread, baseline"]
         row("-m nanott, 1 thread, here", ours, verdict(ours))
