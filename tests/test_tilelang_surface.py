@@ -82,15 +82,20 @@ def test_autotuned_factory_runs_with_values_and_declines_autotuning_when_needed(
     assert "--set block_M=32 --set block_N=32 (values from the first of its configs)" in e.value.hint
 
 
+def hide_torch(monkeypatch) -> None:
+    """Make the surface act as if torch were not installed (its stand-in answers `import torch`)."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))
+
+
 def test_module_level_cuda_work_without_torch_is_declined_when_the_kernel_needs_it(monkeypatch):
     """Without torch, nanott's stand-in loads `import torch` and declines the CUDA call (NT920),
     reported at its line because the kernel reads the name it binds. (torch is hidden from the
     surface here, so the test means the same whether or not torch is installed.)"""
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))
+    hide_torch(monkeypatch)
     with pytest.raises(NanottError) as e:
         load_kernel(HERE / "needs_cuda.py", None, {"block": "32"})
-    assert e.value.code == "NT920" and "torch.cuda.get_device_properties" in e.value.message
+    assert e.value.code == "NT920" and "torch.zeros" in e.value.message
     assert e.value.loc.line == 10
 
 
@@ -102,6 +107,26 @@ def test_module_level_cuda_work_with_torch_reports_its_error_when_the_kernel_nee
         load_kernel(HERE / "needs_cuda.py", None, {"block": "32"})
     assert e.value.code == "NT902" and "not compiled with CUDA" in e.value.message
     assert e.value.loc.line == 10
+
+
+@pytest.mark.parametrize("torch_installed", [False, pytest.param(True, marks=pytest.mark.needs_torch)])
+def test_cuda_device_queries_answer_sm_90_during_the_load_with_or_without_torch(monkeypatch, torch_installed):
+    """A factory that picks its block from torch.cuda.get_device_capability() loads, takes its sm_90
+    configuration (64-row blocks: a 256-row tensor is 4 blocks, sm_80's 32 rows would be 8) and
+    matches NumPy; after the load torch's own query is back (it raises on this GPU-less machine)."""
+    if not torch_installed:
+        hide_torch(monkeypatch)
+    loaded = load_kernel(HERE / "device_configured.py", None, {"M": "256", "N": "64"})
+    assert loaded.prim_func.parse().grid == (4,) and not loaded.skipped
+    x = RNG.uniform(-1, 1, (256, 64)).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    api.run(loaded.prim_func, x, y, level="L9")
+    assert close(y, x * 3.0 - 1.0)
+    if torch_installed:
+        import torch
+        assert torch.cuda.is_available() is False and torch.cuda.get_device_capability.__module__.startswith("torch")
+        with pytest.raises(Exception, match="CUDA"):
+            torch.cuda.get_device_capability()
 
 
 def test_the_surface_is_active_only_during_the_load():

@@ -71,22 +71,32 @@ class LoopSpec:
     kind: str                      # parallel | pipelined | serial
     extents: tuple[int, ...]
     num_stages: int = 0
-    start: int = 0                 # a serial loop from `start`: its variable is start + the L0 loop's
+    start: Any = 0                 # a serial loop from `start` (an int, or an L0 expression known
+                                   # when the kernel runs): its variable is start + the L0 loop's
 
     def __iter__(self):
         raise NanottError("NT304", f"T.{self.kind.capitalize()} is only supported as the iterable "
                                    "of a `for` statement in the kernel body")
 
 
+def run_time(x: Any) -> bool:
+    """Whether a loop bound is a value known only when the kernel runs (of block indices, ...)."""
+    return isinstance(x, Sym) and not isinstance(x.expr, l0.Const)
+
+
 def loop_range(what: str, start: Any, stop: Any, step: Any) -> tuple[tuple[Any], int]:
     """The extent and start of a serial loop written with range-style bounds, by 1: L0's loops
     run from 0, so a loop from s (`T.Pipelined(1, n + 1)`) runs n - s trips and its variable is
     s + the L0 loop's (builder._loop). n may be a run-time value (causal attention stops at the
-    diagonal block): then its L0 expression."""
+    diagonal block): then its L0 expression. So may s (causal attention's backward starts at the
+    diagonal block): then the start is an L0 expression too, and the extent n - s."""
     if stop is None:
         start, stop = 0, start
+    if run_time(start) and step in (None, 1):        # `T.Pipelined(by * block_M // block_N, n)`
+        extent = l0.BinOp("-", to_expr(stop), start.expr)
+        return (extent,), start.expr
     first = fold_int(start, f"the start of {what}")
-    if isinstance(stop, Sym) and not isinstance(stop.expr, l0.Const) and step in (None, 1):
+    if run_time(stop) and step in (None, 1):
         extent = stop.expr if first == 0 else l0.BinOp("-", stop.expr, l0.Const(first, "int32"))
         return (extent,), first
     bounds = [fold_int(x, f"the {name} of {what}") for name, x in
@@ -395,8 +405,9 @@ class Builder(RunTimeIfs):
         syms = tuple(Sym(l0.Var(v, loc=loc)) for v in vars_)
         self.ranges.update((v, (0, n - 1)) for v, n in zip(vars_, spec.extents)
                            if isinstance(n, int) and n > 0)
-        if spec.start:
-            syms = tuple(Sym(l0.BinOp("+", s.expr, l0.Const(spec.start, "int32", loc=loc), loc=loc)) for s in syms)
+        if not isinstance(spec.start, int) or spec.start:
+            first = spec.start if not isinstance(spec.start, int) else l0.Const(spec.start, "int32", loc=loc)
+            syms = tuple(Sym(l0.BinOp("+", s.expr, first, loc=loc)) for s in syms)
         yield syms if isinstance(names, tuple) or n > 1 else syms[0]
         body = self.close(frame)
         for v in vars_:

@@ -15,6 +15,7 @@ shadowed outside the load), those names resolve to nanott's own surface:
   anything else under tilelang / tvm     a `Declined` name: it loads, and fails (NT920) only when
                                          called, naming what nanott does not honour
   torch (when it is not installed)       `Declined` names too; `torch.float16` still names a dtype
+  torch.cuda's device queries            one stated device, with or without torch (cuda_device.py)
 
 The file's own folder is put first on `sys.path` during the load, so `from heuristic import ...`
 finds a sibling module; siblings load under the same surface and leave `sys.modules` afterwards.
@@ -32,6 +33,7 @@ from typing import Any, Callable, Iterator
 
 from nanott.diagnostics import NanottError
 from nanott.language.builder import caller_loc
+from nanott.language.cuda_device import QUERIES, answered
 
 STANDIN = "__nanott_standin__"
 
@@ -174,6 +176,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout, "Layout": T.Layout},
         "tvm": {"DataType": DataType},
         "tvm.tirx": {"const": tir_const, "reinterpret": T.reinterpret},
+        "torch.cuda": dict(QUERIES),            # used only when torch is not installed (a root)
     }
 
 
@@ -197,14 +200,17 @@ def _missing(module: str, attr: str) -> Any:
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Answers imports of the stand-in packages (and their submodules) during a load."""
+    """Answers imports of the stand-in packages (and their submodules) during a load; an installed
+    torch imported during the load gets its CUDA device queries answered (cuda_device.py)."""
 
-    def __init__(self, roots: tuple[str, ...]):
-        self.roots, self.names = roots, _names()
+    def __init__(self, roots: tuple[str, ...], patch_torch: Callable[[], None]):
+        self.roots, self.names, self.patch_torch = roots, _names(), patch_torch
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname.split(".")[0] in self.roots:
             return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if fullname == "torch":
+            return _after_import(fullname, path, target, self)
         return None
 
     def create_module(self, spec: Any) -> types.ModuleType:
@@ -219,20 +225,55 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module.__dict__["tvm"] = importlib.import_module("tvm")
 
 
+def _after_import(fullname: str, path: Any, target: Any, finder: _Finder) -> Any:
+    """The real spec of `fullname` from the finders after ours, its loader wrapped so that the
+    module, once executed, has its CUDA device queries answered."""
+    later = sys.meta_path[sys.meta_path.index(finder) + 1:]
+    spec = next((s for f in later if hasattr(f, "find_spec") and (s := f.find_spec(fullname, path, target))), None)
+    if spec is None or spec.loader is None:
+        return spec
+    real = spec.loader
+
+    class Answering(importlib.abc.Loader):
+        def __getattr__(self, name: str) -> Any:            # get_source, get_resource_reader, ...
+            return getattr(real, name)
+
+        def create_module(self, spec: Any) -> Any:
+            return real.create_module(spec)
+
+        def exec_module(self, module: types.ModuleType) -> None:
+            real.exec_module(module)
+            finder.patch_torch()
+
+    spec.loader = Answering()
+    return spec
+
+
 @contextmanager
 def surface(folder: Path) -> Iterator[None]:
     """While a kernel file in `folder` loads: `tilelang` and `tvm` (and `torch`, when it is not
-    installed) are nanott's stand-ins, and the folder's sibling modules are importable."""
+    installed) are nanott's stand-ins, CUDA device queries are answered (cuda_device.py), and the
+    folder's sibling modules are importable."""
     roots = ("tilelang", "tvm") + (() if importlib.util.find_spec("torch") else ("torch",))
     saved_modules, saved_path = dict(sys.modules), list(sys.path)
     for name in [n for n in sys.modules if n.split(".")[0] in roots]:
         del sys.modules[name]                   # a real TileLang imported earlier stays hidden
-    finder = _Finder(roots)
-    sys.meta_path.insert(0, finder)
-    sys.path.insert(0, str(folder))
+    with answered() as patch_torch:
+        patch_torch()                           # a torch imported before the load
+        finder = _Finder(roots, patch_torch)
+        sys.meta_path.insert(0, finder)
+        sys.path.insert(0, str(folder))
+        with _restored(finder, saved_modules, saved_path, roots, folder):
+            importlib.import_module("tilelang")
+            sys.modules["tilelang.language"] = sys.modules["tilelang"].language
+            yield
+
+
+@contextmanager
+def _restored(finder: _Finder, saved_modules: dict, saved_path: list, roots: tuple[str, ...],
+              folder: Path) -> Iterator[None]:
+    """sys.meta_path, sys.path and sys.modules as they were before the load, when it ends."""
     try:
-        importlib.import_module("tilelang")
-        sys.modules["tilelang.language"] = sys.modules["tilelang"].language
         yield
     finally:
         sys.meta_path.remove(finder)

@@ -1,13 +1,13 @@
 """A kernel that reads a module-level value made by CUDA work: the skipped statement's error is
-reported (NT920) because the kernel needs the name it would have bound. Asking for device 0's
-properties fails on every machine without a GPU: with no torch (NameError), with a CPU build of
-torch ("not compiled with CUDA") and with a CUDA build and no device; device_count() would not
-(it returns 0 on a CPU build)."""
+reported because the kernel needs the name it would have bound. Making a tensor on the GPU fails on
+every machine without one: with no torch (NT920, nanott's stand-in declines it), with a CPU build of
+torch ("not compiled with CUDA") and with a CUDA build and no device. (A device query would not:
+nanott answers those during the load, cuda_device.py.)"""
 import torch
 import tilelang
 import tilelang.language as T
 
-N = torch.cuda.get_device_properties(0).multi_processor_count
+N = torch.zeros(64, device="cuda").shape[0]
 
 
 @tilelang.jit
