@@ -31,6 +31,7 @@ from typing import Any, Callable
 from nanott.diagnostics import NanottError
 from nanott.ir import Loc
 from nanott.language.builder import Builder, current
+from nanott.language.cells import scalar_cells
 from nanott.language.prim_func import PrimFunc, closure, traced
 from nanott.language.rewrite import rewrite, source_of
 from nanott.language.stages import unstage
@@ -161,7 +162,7 @@ def parse_eager(kernel: EagerKernel) -> l0.Kernel:
                 raise NanottError("NT903", f"{func.__name__} has no parameter or T.const size "
                                            f"{', '.join(unused)}", Loc(file, func.__code__.co_firstlineno, 0),
                                   hint=f"parameters: {', '.join(names)}")
-            return unstage(b.finish(func.__name__, b.params()))
+            return scalar_cells(unstage(b.finish(func.__name__, b.params())))
 
 
 def module_constants(func: Callable) -> set[str]:

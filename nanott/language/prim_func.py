@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import NOLOC
 from nanott.language.builder import Builder
+from nanott.language.cells import scalar_cells
 from nanott.language.rewrite import rewrite
 from nanott.language.sizes import given, size
 from nanott.language.stages import unstage
@@ -59,7 +60,7 @@ def parse_prim_func(pf: PrimFunc) -> l0.Kernel:
     with Builder(file) as b, traced(b), given(pf.sizes):
         params, buffers = parameters(b, pf, args, shift, free)
         maker(b, *free.values())(*buffers)
-        return unstage(b.finish(func.__name__, params))
+        return scalar_cells(unstage(b.finish(func.__name__, params)))
 
 
 @contextmanager

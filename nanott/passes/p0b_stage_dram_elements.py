@@ -9,9 +9,10 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              new fragment, copied out to that region after the loop; an element added into
              (`T.atomic_add(C[by * bm + i, bx * bn + j], C_local[i, j])`, an AtomicStore) the same,
              with a float32 fragment added into the region (an AtomicAdd) after the loop;
-           - an element of a 1-D tensor read by no variable of the loop (`Sinks[by]`: one value for
-             the whole block): the copy brings the 32 elements of the tile row holding it
-             (`Sinks[(by // 32) * 32 +32]`) and compute picks it out: a mask that is 1 at column
+           - an element read by no variable of the loop (`Sinks[by]`, `dA[b, h, c, n - 1]`: one value
+             for the whole block): the copy brings the 32 elements of the tile row holding it
+             (`Sinks[(by // 32) * 32 +32]`, `dA[b, h, c, ((n - 1) // 32) * 32 +1x1x1x32]`: the
+             other dims at their index) and compute picks it out: a mask that is 1 at column
              `by % 32` and 0 elsewhere (a value of indices, which the reader makes), times that row,
              summed along the row (T.reduce_sum) into a column vector holding the element in every
              row. The loop reads the vector at its first variable.
@@ -25,8 +26,8 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
            is an expression (`o[i, j] * w[i]`, fused MoE's last store), the loop first stores it into
            a fragment of the tensor's dtype, whose rows are written. Any other store into DRAM under
            a run-time `if` is NT302.
-           Any other element access of a DRAM tensor (an index mixing variables, a 2-D tensor read
-           at one element, a tensor both read and written element by element) is NT315, naming it.
+           Any other element access of a DRAM tensor (an index mixing variables, a tensor both read
+           and written element by element) is NT315, naming it.
 Preserves: every value. A staged read reads the same elements; a staged write rounds to the
            tensor's dtype where the store did and the copy moves it exactly; a picked element is
            x * 1 + 0 + ... + 0 in float32, exactly x, as long as the rest of its tile row is finite
@@ -153,11 +154,8 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
 
     def pick(self, e: l0.Load, p: l0.Parallel) -> str:
         """A column vector of p's first extent holding the element e in every row (see the docstring)."""
-        if len(e.indices) != 1:
-            raise NanottError("NT315", f"T.Parallel reads the single element {e} of a {len(e.indices)}-D DRAM "
-                              f"tensor", e.loc, "only single elements of 1-D tensors are picked so far; "
-                              "T.copy the tile that holds it into a shared buffer")
-        at, loc, rows = subst(e.indices[0], self.lets), e.loc, p.extents[0]
+        *outer, at = subst(e.indices, self.lets)
+        loc, rows = e.loc, p.extents[0]
         c = lambda v: l0.Const(v, "int32", loc=loc)            # noqa: E731
         f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
         tile = self.alloc(f"{e.buffer}_row", (TILE,), self.dram[e.buffer].dtype, "shared", loc)
@@ -168,7 +166,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         at_col = l0.BinOp("==", l0.Var(col, loc=loc), l0.BinOp("%", at, c(TILE), loc=loc), loc=loc)
         ij = (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
         self.before += [
-            copy(tile, (TILE,), e.buffer, (start,), (TILE,), loc, out=False),
+            copy(tile, (TILE,), e.buffer, (*outer, start), (*(1 for _ in outer), TILE), loc, out=False),
             l0.Parallel((r, col), (rows, TILE), (l0.Store(mask, ij, l0.Select(at_col, f(1.0), f(0.0), loc=loc),
                                                          loc=loc),), loc=loc),
             l0.Parallel((r, col), (rows, TILE), (l0.Store(picked, ij, l0.BinOp(
