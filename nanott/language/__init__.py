@@ -39,7 +39,8 @@ from nanott.diagnostics import NanottError
 from nanott.language import ops
 from nanott.language.eager import const, empty
 from nanott.language.sizes import dynamic, symbolic
-from nanott.language.builder import KernelSpec, LoopSpec, caller_loc, current, loop_range
+from nanott.language.builder import KernelSpec, caller_loc, current
+from nanott.language.loops import LoopSpec, loop_range
 from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
                                         log2, max, min, reinterpret, rsqrt, sigmoid, sqrt, tanh)
