@@ -13,7 +13,9 @@ Changes:   a grid whose blocks are fewer than 32 rows (`blk_m = 1` or 8 in TileL
            group sizes) becomes `b * 32 + c`, and a tensor row `b * m + i + c` in a T.Parallel
            over the rows (a row mask `row * blk_m + i < n`) becomes `b * 32 + i + c`: the same
            rows, numbered in the tensor. Blocks of fewer than 32 rows that break a rule are
-           NT111, naming the rule; any other kernel is left as it is.
+           NT111, naming the rule. A block of fewer than 32 rows that no grid index starts (split-KV
+           decoding's `num_split` rows) and that is used only row by row becomes one vector per
+           row (_p0a_row_vectors.py), recorded as `row_vectors`. Any other kernel is left as it is.
 Preserves: every row's values: rows are computed independently, before and after; the rows a
            merged block adds past the tensor's end are masked copies (zero reads, skipped stores).
 Why:       Tensix computes on 32x32 tiles and reads DRAM in whole tiles; a block of one row would
@@ -27,6 +29,7 @@ from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._p0a_row_blocks import RowBlocks, row_blocks, why_not
+from nanott.passes._p0a_row_vectors import rows_as_vectors
 from nanott.passes._p0a_tensor_rows import map_tensor_rows
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
@@ -43,7 +46,7 @@ def merge_row_blocks(program: l0.Kernel, target: Target) -> l0.Kernel:
         raise NanottError("NT111", f"blocks of fewer than {TILE} rows can share a tile only when their rows "
                           f"are independent, and here {reason}", at,
                           f"use blocks of {TILE} rows, or keep each row's work to its own row")
-    return program
+    return rows_as_vectors(program)
 
 
 def inline_block_lets(k: l0.Kernel) -> l0.Kernel:
