@@ -1,7 +1,8 @@
 """Scalar cells (nanott/language/cells.py): a one-element fragment that only names one value
 (`D_local[0] = D[bz]`, then `D_local[0]` read in a T.Parallel, as TileLang's Mamba kernels keep a
 per-head scalar) becomes that value in P0, recorded as `scalar_cells`; the DRAM element it reads is
-then staged by P0b, also from a tensor of more than one dim (the tile row that holds it, picked out).
+then staged by P0b, also from a tensor of more than one dim (the tile row that holds it, picked out
+as a column vector, or as a row where the vectors it is computed with lie along rows).
 A one-element buffer that is more than a name (written in a loop) stays a block and A1 refuses it
 (NT111). Numerics against NumPy on random inputs at L0, L5 and L9: the kernels scale and add
 float32 values, so every level matches to float32 rounding (api.within's float32 tolerance, relative
@@ -62,6 +63,32 @@ def decay_last(X, dA, block_M=32):
     return Y
 '''
 
+ALONG_ROWS = '''
+import tilelang
+import tilelang.language as T
+
+
+@tilelang.jit
+def scale_columns(H, L, N):
+    @T.prim_func
+    def main(X: T.Tensor((H * 32, N), T.float32), dA: T.Tensor((H, L), T.float32),
+             d: T.Tensor((H, N), T.float32), Y: T.Tensor((H * 32, N), T.float32)):
+        with T.Kernel(H, threads=128) as bz:
+            x = T.alloc_fragment((32, N), T.float32)
+            d_local = T.alloc_fragment((N,), T.float32)
+            sc = T.alloc_fragment((N,), T.float32)
+            last = T.alloc_fragment((1,), T.float32)
+            last[0] = dA[bz, L - 1]
+            T.copy(d[bz, :], d_local)
+            for i in T.Parallel(N):
+                sc[i] = T.exp2(last[0] - d_local[i])
+            T.copy(X[bz * 32, 0], x)
+            for i, j in T.Parallel(32, N):
+                x[i, j] = x[i, j] * sc[j]
+            T.copy(x, Y[bz * 32, 0])
+    return main
+'''
+
 IN_A_LOOP = '''
 import tilelang
 import tilelang.language as T
@@ -111,6 +138,21 @@ def test_a_cell_of_one_element_of_a_4d_tensor_is_picked_from_its_tile_row(tmp_pa
         scale = np.exp2(da[:, :, :, -1])                        # (B, H, C)
         y = x.reshape(2, 2, 32, 2, 32) * scale.transpose(0, 2, 1)[:, :, None, :, None]
         return {"Y": y.reshape(2, 64, 2, 32)}
+    check_levels(loaded, reference)
+
+
+def test_a_cell_read_with_vectors_that_lie_along_rows_is_picked_as_a_row(tmp_path):
+    """sc[i] = exp2(last[0] - d_local[i]) in a 1-D loop, sc read as sc[j] (one value per column):
+    the vectors of that loop lie along tile rows, so P0b's pick is a row too (a reduction along
+    dim 0), and C2 needs no transpose."""
+    loaded = load_kernel(kernel_file(tmp_path, ALONG_ROWS), "scale_columns", {"H": "2", "L": "64", "N": "64"})
+    p0b = str(api.lower(loaded.prim_func, stop_after="P0b"))
+    assert "reduce_sum dA_picked -> dA_elem, dim 0" in p0b
+
+    def reference(ins):
+        x, da, d = (ins[n].astype(np.float64) for n in ("X", "dA", "d"))
+        sc = np.exp2(da[:, -1:] - d)                            # (H, N)
+        return {"Y": (x.reshape(2, 32, 64) * sc[:, None, :]).reshape(64, 64)}
     check_levels(loaded, reference)
 
 

@@ -15,7 +15,8 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              other dims at their index) and compute picks it out: a mask that is 1 at column
              `by % 32` and 0 elsewhere (a value of indices, which the reader makes), times that row,
              summed along the row (T.reduce_sum) into a column vector holding the element in every
-             row. The loop reads the vector at its first variable.
+             row. The loop reads the vector at its first variable. In a 1-D T.Parallel whose
+             vectors lie along tile rows (_p0b_vector_way.py), the same transposed: a row vector.
            - a T.copy from one DRAM tensor to another (flash attention backward's postprocess:
              dQ's float32 accumulator into dQ): read into a shared block, copied into a fragment
              of the destination's dtype where the dtypes differ (compute rounds it), written out.
@@ -48,6 +49,7 @@ from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import through_l1
+from nanott.passes._p0b_vector_way import row_wise
 from nanott.passes._rewriter import Rewriter
 from nanott.row_gather import refuse_unscattered, row_gather, row_scatter, through_fragment
 from nanott.target import TILE, Target
@@ -71,6 +73,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         self.dram, self.names, self.allocs = dram, names, []
 
     def visit_Kernel(self, k: l0.Kernel) -> l0.Kernel:
+        self.kernel = k
         body = self.visit(k.body)
         return replace(k, body=(*self.allocs, *body))
 
@@ -160,18 +163,22 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
         tile = self.alloc(f"{e.buffer}_row", (TILE,), self.dram[e.buffer].dtype, "shared", loc)
         start = l0.BinOp("*", l0.BinOp("//", at, c(TILE), loc=loc), c(TILE), loc=loc)
+        across = len(p.vars) == 1 and row_wise(self.kernel, p)     # its vectors lie along tile rows
+        block = (TILE, rows) if across else (rows, TILE)
         mask, picked, elem = (self.alloc(f"{e.buffer}_{n}", shape, "float32", "fragment", loc)
-                              for n, shape in (("mask", (rows, TILE)), ("picked", (rows, TILE)), ("elem", (rows,))))
+                              for n, shape in (("mask", block), ("picked", block), ("elem", (rows,))))
         r, col = self.names.fresh("r"), self.names.fresh("c")
+        ij = (l0.Var(col, loc=loc), l0.Var(r, loc=loc)) if across else (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
         at_col = l0.BinOp("==", l0.Var(col, loc=loc), l0.BinOp("%", at, c(TILE), loc=loc), loc=loc)
-        ij = (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
+        vars_ = tuple(v.name for v in ij)
         self.before += [
             copy(tile, (TILE,), e.buffer, (*outer, start), (*(1 for _ in outer), TILE), loc, out=False),
-            l0.Parallel((r, col), (rows, TILE), (l0.Store(mask, ij, l0.Select(at_col, f(1.0), f(0.0), loc=loc),
-                                                         loc=loc),), loc=loc),
-            l0.Parallel((r, col), (rows, TILE), (l0.Store(picked, ij, l0.BinOp(
-                "*", l0.Load(mask, ij, loc=loc), l0.Load(tile, ij[1:], loc=loc), loc=loc), loc=loc),), loc=loc),
-            l0.Reduce("sum", picked, elem, 1, True, loc=loc)]
+            l0.Parallel(vars_, block, (l0.Store(mask, ij, l0.Select(at_col, f(1.0), f(0.0), loc=loc),
+                                                loc=loc),), loc=loc),
+            l0.Parallel(vars_, block, (l0.Store(picked, ij, l0.BinOp(
+                "*", l0.Load(mask, ij, loc=loc), l0.Load(tile, (l0.Var(col, loc=loc),), loc=loc), loc=loc),
+                loc=loc),), loc=loc),
+            l0.Reduce("sum", picked, elem, 0 if across else 1, True, loc=loc)]
         return elem
 
     def region(self, x: l0.Load | l0.Store | l0.AtomicStore, p: l0.Parallel) -> tuple[tuple, tuple, tuple]:
