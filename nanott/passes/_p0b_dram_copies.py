@@ -7,6 +7,7 @@ format, so the copy becomes three: the region read into a shared block of the so
 block copied into a fragment of the destination's dtype (compute rounds it, as the store would)
 where the dtypes differ, and the block written out. The writer then writes what the reader read,
 or what compute rounded. Blocks of more than two dims stay a copy C1 declines (NT314).
+Also `copy`: the T.copy between a whole on-chip buffer and a tensor's region that P0b's stagings make.
 """
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ def through_l1(c: l0.Copy, dram: dict[str, l0.Tensor], alloc: Callable[..., str]
         steps.append(l0.Copy(l0.Region(block, zeros, shape), l0.Region(cast, zeros, shape), loc=c.loc))
         block = cast
     return [*steps, l0.Copy(l0.Region(block, zeros, shape, loc=c.loc), c.dst, loc=c.loc)]
+
+
+def copy(buf: str, shape: tuple, tensor: str, starts: tuple, extents: tuple, loc, out: bool) -> l0.Copy:
+    """T.copy between the whole buffer and the tensor's region (out: buffer -> tensor)."""
+    on_chip = l0.Region(buf, tuple(l0.Const(0, "int32", loc=loc) for _ in shape), tuple(shape), loc=loc)
+    region = l0.Region(tensor, tuple(starts), tuple(extents), loc=loc)
+    return l0.Copy(on_chip, region, loc=loc) if out else l0.Copy(region, on_chip, loc=loc)

@@ -48,8 +48,8 @@ from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
-from nanott.passes._p0b_dram_copies import through_l1
-from nanott.passes._p0b_vector_way import row_wise
+from nanott.passes._p0b_dram_copies import copy, through_l1
+from nanott.passes._p0b_pick import pick
 from nanott.passes._rewriter import Rewriter
 from nanott.row_gather import refuse_unscattered, row_gather, row_scatter, through_fragment
 from nanott.target import TILE, Target
@@ -152,34 +152,8 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
                 self.staged[key] = buf
             return l0.Load(self.staged[key], index, loc=e.loc)
         if (key := (e.buffer, starts)) not in self.staged:
-            self.staged[key] = self.pick(e, p)
+            self.staged[key] = pick(self, e, p)
         return l0.Load(self.staged[key], (l0.Var(p.vars[0], loc=e.loc),), loc=e.loc)
-
-    def pick(self, e: l0.Load, p: l0.Parallel) -> str:
-        """A column vector of p's first extent holding the element e in every row (see the docstring)."""
-        *outer, at = subst(e.indices, self.lets)
-        loc, rows = e.loc, p.extents[0]
-        c = lambda v: l0.Const(v, "int32", loc=loc)            # noqa: E731
-        f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
-        tile = self.alloc(f"{e.buffer}_row", (TILE,), self.dram[e.buffer].dtype, "shared", loc)
-        start = l0.BinOp("*", l0.BinOp("//", at, c(TILE), loc=loc), c(TILE), loc=loc)
-        across = len(p.vars) == 1 and row_wise(self.kernel, p)     # its vectors lie along tile rows
-        block = (TILE, rows) if across else (rows, TILE)
-        mask, picked, elem = (self.alloc(f"{e.buffer}_{n}", shape, "float32", "fragment", loc)
-                              for n, shape in (("mask", block), ("picked", block), ("elem", (rows,))))
-        r, col = self.names.fresh("r"), self.names.fresh("c")
-        ij = (l0.Var(col, loc=loc), l0.Var(r, loc=loc)) if across else (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
-        at_col = l0.BinOp("==", l0.Var(col, loc=loc), l0.BinOp("%", at, c(TILE), loc=loc), loc=loc)
-        vars_ = tuple(v.name for v in ij)
-        self.before += [
-            copy(tile, (TILE,), e.buffer, (*outer, start), (*(1 for _ in outer), TILE), loc, out=False),
-            l0.Parallel(vars_, block, (l0.Store(mask, ij, l0.Select(at_col, f(1.0), f(0.0), loc=loc),
-                                                loc=loc),), loc=loc),
-            l0.Parallel(vars_, block, (l0.Store(picked, ij, l0.BinOp(
-                "*", l0.Load(mask, ij, loc=loc), l0.Load(tile, (l0.Var(col, loc=loc),), loc=loc), loc=loc),
-                loc=loc),), loc=loc),
-            l0.Reduce("sum", picked, elem, 0 if across else 1, True, loc=loc)]
-        return elem
 
     def region(self, x: l0.Load | l0.Store | l0.AtomicStore, p: l0.Parallel) -> tuple[tuple, tuple, tuple]:
         """(starts, extents) of the region x's indices cover, and the loop's index into the buffer that
@@ -209,13 +183,6 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         name = self.names.fresh(base)
         self.allocs.append(l0.Alloc(name, tuple(shape), dtype, scope, loc=loc))
         return name
-
-
-def copy(buf: str, shape: tuple, tensor: str, starts: tuple, extents: tuple, loc, out: bool) -> l0.Copy:
-    """T.copy between the whole buffer and the tensor's region (out: buffer -> tensor)."""
-    on_chip = l0.Region(buf, tuple(l0.Const(0, "int32", loc=loc) for _ in shape), tuple(shape), loc=loc)
-    region = l0.Region(tensor, tuple(starts), tuple(extents), loc=loc)
-    return l0.Copy(on_chip, region, loc=loc) if out else l0.Copy(region, on_chip, loc=loc)
 
 
 def show(x: l0.Load | l0.Store | l0.AtomicStore) -> str:
