@@ -52,7 +52,7 @@ from nanott.passes._p0b_dram_copies import copy, through_l1
 from nanott.passes._p0b_pick import pick
 from nanott.passes._rewriter import Rewriter
 from nanott.row_gather import refuse_unscattered, row_gather, row_scatter, through_fragment
-from nanott.target import TILE, Target
+from nanott.target import Target
 
 HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
         "a value of none; or T.copy the region into a shared buffer yourself; a block gathered from rows "
