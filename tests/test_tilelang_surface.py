@@ -129,6 +129,19 @@ def test_cuda_device_queries_answer_sm_90_during_the_load_with_or_without_torch(
             torch.cuda.get_device_capability()
 
 
+def test_a_persistent_kernel_takes_one_block_per_answered_sm_and_covers_every_tile():
+    """`driver.get_num_sms()` answers the stated device's 132 SMs during the load: the grid is 132
+    blocks and 140 row tiles take two waves, the second taken by 8 blocks only (its `if` false for
+    the other 124), so a wrong wave count or a wrong guard leaves rows of NaN or misplaced rows."""
+    loaded = load_kernel(HERE / "persistent_rows.py", None, {"M": str(140 * 32), "N": "32"})
+    assert loaded.prim_func.parse().grid == (132,) and not loaded.skipped
+    x = RNG.uniform(-1, 1, (140 * 32, 32)).astype(np.float32)
+    for level in ("L0", "L9"):
+        y = np.full_like(x, np.nan)
+        api.run(loaded.prim_func, x, y, level=level)
+        assert close(y, x + 0.5), level
+
+
 def test_the_surface_is_active_only_during_the_load():
     real = types.ModuleType("tilelang")                  # what a real TileLang install would be
     sys.modules["tilelang"] = real

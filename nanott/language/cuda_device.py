@@ -13,6 +13,9 @@ one stated device, and the question whether CUDA work can run answers no:
   torch.cuda.get_device_name(d)         "NVIDIA H100 (answered by nanott, which has no CUDA device)"
   torch.cuda.current_device()           0
   torch.cuda.is_available()             False: no CUDA work runs here, nanott runs the kernels
+  tilelang.carver.arch.driver           get_num_sms() 132, the same device's multiprocessors: a
+                                        persistent kernel's grid (one block per SM, each walking
+                                        tiles wave by wave) keeps the shape its author wrote
 
 The answers are the same whether torch is installed (its `torch.cuda` functions are replaced for the
 load) or not (nanott's stand-in `torch.cuda` has these names, tilelang_surface.py). Any other CUDA

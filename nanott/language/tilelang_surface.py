@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator
 
 from nanott.diagnostics import NanottError
 from nanott.language.builder import caller_loc
-from nanott.language.cuda_device import QUERIES, answered
+from nanott.language.cuda_device import QUERIES, SMS, answered
 
 STANDIN = "__nanott_standin__"
 
@@ -176,6 +176,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout, "Layout": T.Layout},
         "tvm": {"DataType": DataType},
         "tvm.tirx": {"const": tir_const, "reinterpret": T.reinterpret},
+        "tilelang.carver.arch.driver": {"get_num_sms": lambda device_id=0: SMS},
         "torch.cuda": dict(QUERIES),            # used only when torch is not installed (a root)
     }
 
