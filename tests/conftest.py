@@ -282,6 +282,18 @@ def with_kernel(program: Any, role: str, **changes: Any) -> Any:
                                           for k in program.kernels))
 
 
+def without(program: Any, role: str, victim: Any) -> Any:
+    """The program with one statement (by identity) removed from its kernel of one role, at any depth:
+    a protocol mutant."""
+    from dataclasses import replace
+
+    def go(stmts: tuple) -> tuple:
+        return tuple(replace(s, body=go(s.body)) if isinstance(getattr(s, "body", None), tuple) else s
+                     for s in stmts if s is not victim)
+    kernel = next(k for k in program.kernels if k.role == role)
+    return with_kernel(program, role, body=go(kernel.body))
+
+
 def nanott_cli(*args: str, code: int = 0):
     """Run the `nanott` command in-process; assert its exit code and that no traceback leaked."""
     from typer.testing import CliRunner

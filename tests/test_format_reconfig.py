@@ -11,7 +11,6 @@ UnpackToDestFp32 rounds to TF32. (The CPU runtime's side: tests/metal/test_runti
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,27 +23,13 @@ from nanott.sim.engine import HW_STARTUP, PACK_RECONFIG, SRCA_RECONFIG, SRCB_REC
 from nanott.sim.errors import ProtocolError
 from nanott.target import WORMHOLE_N150
 
-from conftest import launch_ids
+from conftest import launch_ids, without
 
 RECONFIGS = (SRCA_RECONFIG, SRCB_RECONFIG, PACK_RECONFIG)
 
 
 def reconfigs(program: l9.Program) -> list[l9.Init]:
     return [x for x in walk(program.kernel("compute").body) if isinstance(x, l9.Init) and x.op in RECONFIGS]
-
-
-def without(program: l9.Program, victim: l9.Init) -> l9.Program:
-    """The program with one Init node (by identity) removed from its compute kernel."""
-    def go(stmts: tuple) -> tuple:
-        out = []
-        for s in stmts:
-            if s is victim:
-                continue
-            body = getattr(s, "body", None)
-            out.append(replace(s, body=go(body)) if isinstance(body, tuple) else s)
-        return tuple(out)
-    return replace(program, kernels=tuple(replace(k, body=go(k.body)) if k.role == "compute" else k
-                                          for k in program.kernels))
 
 
 @pytest.mark.parametrize("example", launch_ids())
@@ -55,7 +40,7 @@ def test_removing_any_one_reconfig_is_caught_by_f1(example, lowered):
     program = lowered.launch(example, "F1")
     for victim in reconfigs(program):
         with pytest.raises(CheckError) as e:
-            verify(without(program, victim), WORMHOLE_N150)
+            verify(without(program, "compute", victim), WORMHOLE_N150)
         # the first op the missing init leaves unconfigured: the victim's own op, or a later one
         # whose state the loop join made unknown; either way the same kind of init is named
         assert f"needs {victim.op}(cb" in str(e.value) and ".py:" in str(e.value), str(e.value)
@@ -79,7 +64,7 @@ def test_removing_any_init_that_sets_a_format_is_caught_by_f1(example, lowered):
     assert any(v.op == HW_STARTUP for v in found)
     for victim in found:
         with pytest.raises(CheckError) as e:
-            verify(without(program, victim), WORMHOLE_N150)
+            verify(without(program, "compute", victim), WORMHOLE_N150)
         # a missing hw startup is named as such (it has no op of its own); any other at an op's line
         assert (HW_STARTUP in str(e.value) if victim.op == HW_STARTUP else ".py:" in str(e.value)), str(e.value)
 
@@ -98,7 +83,7 @@ def test_the_simulator_rejects_the_example_without_its_reconfigs(example, lowere
         return
     stripped = program
     for victim in found:
-        stripped = without(stripped, victim)
+        stripped = without(stripped, "compute", victim)
     with pytest.raises(ProtocolError) as e:
         api.simulate(stripped, "L9", lowered.launch_inputs(example))
     what = str(e.value)
@@ -118,7 +103,7 @@ def test_the_simulator_rejects_the_example_without_each_startup_or_broadcast_ini
     victims = [v for v in format_inits(program) if v.op == HW_STARTUP or v.op.startswith("unary_bcast_init")]
     for victim in victims:
         with pytest.raises(ProtocolError) as e:
-            api.simulate(without(program, victim), "L9", lowered.launch_inputs(example))
+            api.simulate(without(program, "compute", victim), "L9", lowered.launch_inputs(example))
         what = str(e.value)
         assert re.search(r"at \w+\.py:\d+", what), what
         if victim.op == HW_STARTUP:
@@ -138,7 +123,7 @@ def test_a_format_mismatch_names_formats_line_and_fix(lowered):
     program = lowered.program("gemm_big_block", "F1")        # its sums are reloaded: D5a spills them
     victim = next(x for x in reconfigs(program) if x.op == SRCA_RECONFIG and x.cbs == (1,))
     with pytest.raises(ProtocolError) as e:
-        api.simulate(without(program, victim), "L9", lowered.inputs("gemm_big_block"))
+        api.simulate(without(program, "compute", victim), "L9", lowered.inputs("gemm_big_block"))
     assert ("matmul_block" in str(e.value) and "cb1 (Float16_b) into srcA, which is configured for Float32"
             in str(e.value) and "reconfig_data_format_srca(cb1)" in str(e.value)), str(e.value)
     assert "gemm_big_block.py:27" in str(e.value)

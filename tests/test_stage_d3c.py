@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_text
+from conftest import ROOT, load_text, without
 from nanott import api, pipeline
-from nanott.ir import replace, walk
+from nanott.ir import walk
 from nanott.languages import l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
@@ -98,10 +98,6 @@ def test_f1_rejects_the_writer_without_its_increment():
     writer = program.kernel("writer")
     inc = next(x for x in walk(writer.body) if isinstance(x, l9.SemInc))
 
-    def drop(stmts):
-        return tuple(replace(s, body=drop(s.body)) if isinstance(s, (l9.For, l9.When)) else s
-                     for s in stmts if s is not inc)
-    broken = replace(program, kernels=tuple(replace(k, body=drop(k.body)) if k is writer else k
-                                            for k in program.kernels))
+    broken = without(program, writer.role, inc)
     with pytest.raises(Exception, match="cooperation.*writer.*can never end"):
         verify(broken, WORMHOLE_N150)

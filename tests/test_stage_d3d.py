@@ -9,9 +9,9 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ROOT, nanott_cli as nanott
+from conftest import ROOT, nanott_cli as nanott, without
 from nanott import api, pipeline
-from nanott.ir import replace, walk
+from nanott.ir import walk
 from nanott.languages import l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
@@ -104,11 +104,7 @@ def test_f1_rejects_a_part_without_its_raise():
     reader = program.kernel("reader")
     inc = next(x for x in walk(reader.body) if isinstance(x, l9.SemInc))
 
-    def drop(stmts):
-        return tuple(replace(s, body=drop(s.body)) if isinstance(s, (l9.For, l9.When)) else s
-                     for s in stmts if s is not inc)
-    broken = replace(program, kernels=tuple(replace(k, body=drop(k.body)) if k is reader else k
-                                            for k in program.kernels))
+    broken = without(program, reader.role, inc)
     with pytest.raises(Exception, match="cooperation.*reader.*can never end"):
         verify(broken, WORMHOLE_N150)
 
@@ -131,10 +127,6 @@ def test_f1_rejects_a_part_that_is_never_multicast():
     writer = program.kernel("writer")
     cast = next(x for x in walk(writer.body) if isinstance(x, l9.McastPages))
 
-    def drop(stmts):
-        return tuple(replace(s, body=drop(s.body)) if isinstance(s, (l9.For, l9.When)) else s
-                     for s in stmts if s is not cast)
-    broken = replace(program, kernels=tuple(replace(k, body=drop(k.body)) if k is writer else k
-                                            for k in program.kernels))
+    broken = without(program, writer.role, cast)
     with pytest.raises(Exception, match="cooperation.*writer.*neither reads its pages nor receives them"):
         verify(broken, WORMHOLE_N150)
