@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Iterator
 
 from nanott import terminals
+from nanott.frozen import frozen_class
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ NOLOC = Loc("<compiler>", 0, 0)
 
 def node(cls):
     """Decorate an IR production: a frozen dataclass with a keyword-only `loc` that does not take
-    part in equality (two statements that differ only by line are the same statement)."""
+    part in equality (two statements that differ only by line are the same statement); made by
+    frozen.frozen_class, which gives what dataclass(frozen=True) gives for less at import."""
     cls.__annotations__ = dict(cls.__annotations__)
     if "lines" in cls.__dict__:                  # a program (or a kernel of one): show its IR
         cls.__repr__ = _program_repr
@@ -42,7 +44,7 @@ def node(cls):
     if "loc" not in cls.__annotations__:
         cls.__annotations__["loc"] = "Loc"
         cls.loc = field(default=NOLOC, compare=False, kw_only=True, repr=False)
-    return dataclass(frozen=True)(cls)
+    return frozen_class(cls)
 
 
 def _program_repr(self) -> str:
