@@ -80,7 +80,8 @@ BITS = {"float64": 64, "float16": 16, "int8": 8, "int16": 16, "int64": 64, "uint
         **{d.name: d.bits for d in LOWERED.values()}}
 
 ALIASES = {"float": "float32", "fp32": "float32", "bf16": "bfloat16", "half": "float16",
-           "double": "float64", "int": "int32"}
+           "double": "float64", "int": "int32", "uint": "uint32", "long": "int64", "short": "int16",
+           "ulong": "uint64"}                   # the last five: TileLang's display names (dtypes.py)
 
 
 def canonical(name: str) -> str:

@@ -246,3 +246,116 @@ def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, co
                 "* tirx": 2 * A.astype(np.float32), ">> tirx": A >> 4, "& 15": A & 15}
     case = next(text for text in expected if text in unpack)
     assert (B == np.asarray(expected[case], np.float32)).all()
+
+
+def test_tilelang_c_names_and_the_dtype_constructor_are_tilelangs():
+    """T.int, T.uint (and short, long, double) are the dtypes TileLang's dtypes.py gives them, and
+    T.dtype(x) names x's dtype as TileLang displays it, from a name, a dtype, NumPy, torch or a
+    Python type: a helper that checks `T.dtype(fmt) in [T.int, T.uint]` (the dequantize helpers)
+    accepts what TileLang accepts and refuses the rest."""
+    import nanott.language as T
+    assert (T.int, T.uint, T.short, T.long, T.double) == ("int32", "uint32", "int16", "int64", "float64")
+    assert all(isinstance(d, T.dtype) for d in (T.int, T.uint))
+    assert [T.dtype(x) for x in ("uint", "int", "float", T.uint32, np.float16, np.dtype("int8"), int, float,
+                                 bool)] == ["uint32", "int32", "float32", "uint32", "float16", "int8", "int32",
+                                            "float32", "bool"]
+    assert T.dtype("uint") in [T.int, T.uint] and T.dtype(T.uint8) not in [T.int, T.uint]
+    assert T.int(7) == 7 and isinstance(T.int(7.9), int) and T.double(2) == 2.0
+
+
+C_NAMES = """import tilelang
+import tilelang.language as T
+
+
+def checked(fmt):
+    fmt = T.dtype(fmt)
+    assert fmt in [T.int, T.uint], fmt
+    return fmt
+
+
+@tilelang.jit
+def f(n, fmt="int"):
+    dt = checked(fmt)
+
+    @T.prim_func
+    def main(A: T.Tensor((n, n), dt), B: T.Tensor((n, n), T.int)):
+        with T.Kernel(1) as bx:
+            s = T.alloc_shared((n, n), T.dtype("int"))
+            T.copy(A, s)
+            for i, j in T.Parallel(n, n):
+                s[i, j] = s[i, j] * T.int(3) + 1
+            T.copy(s, B)
+    return main
+"""
+
+
+@pytest.mark.parametrize("level", ["L0", "L5", "L9"])
+def test_a_kernel_in_tilelang_c_names_runs(tmp_path, level):
+    """A kernel whose tensors are `T.int` and `T.dtype("int")` (int32): exact integer arithmetic, so
+    the comparison with NumPy is exact."""
+    path = tmp_path / "c_names.py"
+    path.write_text(C_NAMES)
+    loaded = load_kernel(path, None, {"n": "32"})
+    assert [p.dtype for p in loaded.prim_func.parse().params] == ["int32", "int32"]
+    a = RNG.integers(-1000, 1000, (32, 32)).astype(np.int32)
+    b = np.zeros_like(a)
+    api.run(loaded.prim_func, a, b, level=level)
+    np.testing.assert_array_equal(b, a * 3 + 1)
+
+
+MACRO = """import tilelang
+import tilelang.language as T
+
+
+@tilelang.jit
+def f(n, scale=2.0):
+    @T.macro
+    def scaled_exp(src, dst, k):
+        for i, j in T.Parallel(n, n):
+            dst[i, j] = T.exp(src[i, j] * scale) + k
+
+    @T.prim_func
+    def main(A: T.Tensor((n, n), T.float32), B: T.Tensor((n, n), T.float32)):
+        with T.Kernel(1) as bx:
+            s = T.alloc_shared((n, n), T.float32)
+            o = T.alloc_fragment((n, n), T.float32)
+            T.copy(A, s)
+            scaled_exp(s, o, 1.0)
+            scaled_exp(o, o, bx)
+            T.copy(o, B)
+            EXTERN
+    return main
+"""
+
+
+@pytest.mark.parametrize("level", ["L0", "L5", "L9"])
+def test_a_macro_is_written_into_the_kernel_where_it_is_called(tmp_path, level):
+    """`@T.macro` called twice, on other buffers and arguments (a Python float, a block index): each
+    call's loop is in L0, and the kernel matches NumPy. exp of values up to e^(2e^2+...) stays small
+    here (inputs in [-0.5, 0.5)); float32 exp is within a few ulp, so 1e-5 of the scale."""
+    path = tmp_path / "macro.py"
+    path.write_text(MACRO.replace("EXTERN", "pass"))
+    loaded = load_kernel(path, None, {"n": "32"})
+    kernel = loaded.prim_func.parse()
+    assert str(kernel).count("parallel") == 2 and "scaled_exp" not in str(kernel)
+    a = RNG.uniform(-0.5, 0.5, (32, 32)).astype(np.float32)
+    b = np.zeros_like(a)
+    api.run(loaded.prim_func, a, b, level=level)
+    x = a.astype(np.float64)
+    assert close(b, np.exp(2 * (np.exp(2 * x) + 1)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("extern, what", [
+    ("T.import_source('extern \"C\" __device__ void f(half* x) {}')", "T.import_source of C/CUDA device source"),
+    ("T.call_extern('handle', 'decode_fp4_to_bf16', s.data, o.data)", "T.call_extern of the external device "
+                                                                      "function decode_fp4_to_bf16"),
+])
+def test_foreign_device_code_is_named(tmp_path, extern, what):
+    """C/CUDA source brought into a kernel (the fast dequantize examples) is NT301 at its line, naming
+    the construct, never NT108 ("not a TileLang operation") or a Python error."""
+    path = tmp_path / "extern.py"
+    path.write_text(MACRO.replace("EXTERN", extern))
+    with pytest.raises(NanottError) as err:
+        load_kernel(path, None, {"n": "32"}).prim_func.parse()
+    assert err.value.code == "NT301" and err.value.message.startswith(what) and err.value.loc.line == 21
+    assert "fast_dequant=False" in err.value.hint

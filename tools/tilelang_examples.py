@@ -42,6 +42,8 @@ MAMBA = ("--set batch=1 --set seqlen=256 --set chunk_size=64 --set ngroups=1 --s
          "--set dstate=64")
 SPARSE_DECODE = ("--set batch=1 --set heads=8 --set heads_kv=2 --set dim=64 --set dim_v=64 --set block_N=32 "
                  "--set block_H=32 --set num_stages=1 --set threads=128")
+MXFP4 = ("--set M=256 --set N=256 --set K=256 --set in_dtype=bfloat16 --set out_dtype=bfloat16 "
+         "--set accum_dtype=float32")
 # file (under examples/) -> the arguments of `nanott explain`; a file not listed runs without any
 ARGS = {
     "elementwise/example_elementwise_add.py": "--set M=64 --set N=64 --set block_M=32 --set block_N=32 "
@@ -129,6 +131,8 @@ ARGS = {
                                                           "--set in_dtype=float16 --set out_dtype=float16 "
                                                           "--set accum_dtype=float32 --set block_M=64 "
                                                           "--set block_N=64 --set block_K=64",
+    **{f"dequantize_gemm/example_dequant_gemm_bf16_{name}.py": MXFP4 for name in ("fp4_hopper", "mxfp4_hopper",
+                                                                                 "mxfp4_cdna4")},
     "dequantize_gemm/example_dequant_gemv_fp16xint4.py": "--set M=1 --set N=128 --set K=256 --set in_dtype=float16 "
                                                          "--set out_dtype=float16 --set accum_dtype=float32",
     "convolution/example_convolution_autotune.py": "--set N=1 --set C=32 --set H=4 --set W=64 --set F=32 "

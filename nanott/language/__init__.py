@@ -8,7 +8,8 @@ accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infini
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
 `s[i]`, `w[j]`; an accumulation into a vector, `o[i] += a[i, j] * x[j]`, is a reduction along j:
 reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into),
-`T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes, and `T.print` of a
+`T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes (also by TileLang's C names, `T.int`,
+`T.uint`, and `T.dtype(x)`), `T.macro` (expanded where it is called: macro.py), and `T.print` of a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
 `T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
@@ -50,6 +51,7 @@ from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barr
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 from nanott.language.views import View
 from nanott.language.im2col import im2col as gather
+from nanott.language.macro import macro
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
@@ -58,7 +60,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
-           "alloc_reducer", "finalize_reducer", "im2col", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
+           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -132,6 +134,25 @@ def finalize_reducer(reducer, dst=None, batch=1) -> None:
     if dst is not None:
         raise NanottError("NT301", "T.finalize_reducer into another buffer (dst=...) is not supported by "
                                    "nanott yet", caller_loc(), hint="finalize in place, then T.copy the reducer")
+
+
+def import_source(source=None) -> None:
+    """`T.import_source(c_source)`: C/CUDA device code compiled into the kernel (TileLang's fast
+    dequantization intrinsics): NT301, naming the construct. nanott compiles T.* operations for
+    Tensix and simulates them; it can neither run foreign device code nor translate it."""
+    raise _foreign("T.import_source of C/CUDA device source")
+
+
+def call_extern(dtype=None, name="", *args, **kwargs) -> None:
+    """`T.call_extern(dtype, "fn", ...)`: a call of an external device function: NT301 (import_source)."""
+    raise _foreign(f"T.call_extern of the external device function {name!s:.40}")
+
+
+def _foreign(what: str) -> NanottError:
+    return NanottError("NT301", f"{what} is not supported by nanott (it compiles T.* operations for Tensix "
+                       "and can neither run nor translate CUDA/HIP C code)", caller_loc(),
+                       hint="write the computation with T.* operations (a T.Parallel over the elements); "
+                            "TileLang's dequantize examples have such a path: --set fast_dequant=False")
 
 
 @closed()
@@ -364,20 +385,22 @@ float8_e4m3fn, float8_e5m2 = dtype("float8_e4m3fn"), dtype("float8_e5m2")
 float8_e4m3, float8_e8m0fnu, float4_e2m1fn = (dtype(n) for n in ("float8_e4m3", "float8_e8m0fnu",
                                                                 "float4_e2m1fn"))
 int4, tfloat32 = dtype("int4"), dtype("tfloat32")
-globals().update({"float": float32, "half": float16, "bool": dtype("bool")})   # T.float, T.bool
+globals().update({"float": float32, "half": float16, "bool": dtype("bool"),  # T.float, T.bool, and
+                  "int": int32, "uint": uint32, "short": int16, "long": int64,   # TileLang's C names
+                  "double": float64})
 
 TILELANG_ONLY = frozenset("""
 reduce reduce_abssum reduce_bitand reduce_bitor
 reduce_bitxor cumsum cummax atomic_max atomic_min atomic_addx2 atomic_addx4 atomic_load
 atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos truncdiv truncmod
-Select max_value min_value macro
+Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
 annotate_compile_flags get_thread_binding thread_binding sync_threads alloc_local
 alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm wgmma_gemm
-access_ptr call_extern reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
+access_ptr reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())
 
 

@@ -21,6 +21,7 @@ from nanott.ir import NOLOC, Loc, walk
 from nanott.languages import l0
 
 SUPPORTED_DTYPES = tuple(LOWERED)
+PYTHON_TYPES = {int: "int32", float: "float32", bool: "bool"}      # TileLang's dtype(int), ...
 
 
 class Tracing:
@@ -37,7 +38,17 @@ def const(value: int | float) -> l0.Const:
 
 
 class dtype(str):
-    """A dtype name (`T.float32 == "float32"`). Calling it makes a constant or a cast."""
+    """A dtype name (`T.float32 == "float32"`). Calling it makes a constant or a cast.
+
+    `T.dtype(x)` is also TileLang's dtype constructor: it names x's dtype as TileLang displays it,
+    whether x is a name (`"uint"` -> uint32, `"float"` -> float32), a dtype, a torch or NumPy dtype,
+    or the Python types int, float and bool (TileLang's tilelang/language/dtypes.py)."""
+
+    def __new__(cls, value: Any = "float32") -> dtype:
+        if isinstance(value, type):
+            value = PYTHON_TYPES.get(value) or getattr(value, "__name__", value)
+        return super().__new__(cls, canonical(getattr(value, "name", None) if hasattr(value, "kind")
+                                              and hasattr(value, "itemsize") else value))
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, Sym):
