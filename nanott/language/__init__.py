@@ -143,7 +143,7 @@ def import_source(source=None) -> None:
     raise _foreign("T.import_source of C/CUDA device source")
 
 
-def call_extern(dtype=None, name="", *args, **kwargs) -> None:
+def call_extern(dtype=None, name="", *args, span=None) -> None:
     """`T.call_extern(dtype, "fn", ...)`: a call of an external device function: NT301 (import_source)."""
     raise _foreign(f"T.call_extern of the external device function {name!s:.40}")
 
