@@ -25,11 +25,13 @@ wall on an idle core), and where the time goes, in one run:
   --baseline DIR         also `python -m nanott explain ...` run in another checkout DIR (say, a git
                          worktree of main; `-m` puts the current folder first on the path) beside
                          this one's, and the ratio of their CPU minima
+  --baseline-rev REV     the same against a git revision of this repository (say, main before a
+                         change), unpacked with `git archive` into a temporary folder for the run
   --instructions         also count the instructions each explain line executes, once, under
                          valgrind's callgrind (about 100x slower): a figure other processes on the
                          machine do not change, and the ratio of each to the command's
 
-    python benchmarks/bench_startup.py [--repeat N] [--baseline DIR] [--instructions]
+    python benchmarks/bench_startup.py [--repeat N] [--baseline DIR | --baseline-rev REV] [--instructions]
 """
 from __future__ import annotations
 
@@ -118,7 +120,8 @@ def report(repeat: int, baseline: Path | None = None, count: bool = False) -> No
     row("  + typer's pydantic adapters", m["  + typer's pydantic adapters"], f"(+{extra:.3f} s CPU before any parameter)")
     row("explain --no-check", m["explain --no-check"])
     full, plain = m["explain (checked)"], m["explain, default GC"]
-    row("explain (checked)", full, f"target < {TARGET} s wall on an idle core: {verdict(full)}")
+    row("explain (checked)", full, f"target < {TARGET} s wall on an idle core: {verdict(full)}; "
+        f"the numeric checks {full[0] - m['explain --no-check'][0]:.3f} s CPU")
     row("explain, default GC", plain, f"(the command's GC settings save {plain[0] - full[0]:+.3f} s CPU, "
         f"x{plain[0] / full[0]:.2f})")
     threads = m["explain, BLAS threads"]
@@ -142,9 +145,18 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--baseline", type=Path, help="another checkout of nanott to time beside this one")
+    p.add_argument("--baseline-rev", help="a git revision of this repository to time beside this checkout")
     p.add_argument("--instructions", action="store_true", help="count instructions under callgrind too")
     args = p.parse_args()
-    report(args.repeat, args.baseline, args.instructions)
+    if args.baseline_rev is None:
+        report(args.repeat, args.baseline, args.instructions)
+        return
+    with tempfile.TemporaryDirectory() as folder:       # the revision's files, as `git archive` gives them
+        rev = Path(folder) / args.baseline_rev.replace("/", "_")
+        rev.mkdir()
+        tar = subprocess.run(["git", "archive", args.baseline_rev], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(rev)], input=tar, check=True)
+        report(args.repeat, rev, args.instructions)
 
 
 if __name__ == "__main__":

@@ -108,10 +108,15 @@ class Numerics:
         self.failures: list[str] = []
 
     def check(self, stage: Stage, program: Any) -> str:
+        same = False              # bit-identical to the stage before (its comparison then holds as it is)
         if self.previous is not None and self.previous[0].dst == stage.dst and self.previous[2] == program:
-            actual, results = self.previous[1], self.results    # the same program at the same level: the same numbers
+            actual, same = self.previous[1], True    # the same program at the same level: the same numbers
         else:
             actual = api.simulate(program, stage.dst, self.inputs)
+            same = self.previous is not None and api.identical(actual, self.previous[1], tuple(self.expected))
+        if same:                  # the comparison is a function of the outputs alone: the same outputs, the same words
+            results = self.results
+        else:
             results = self.results = api.compare(self.kernel, actual, self.expected)
         err = max(r.max_abs for r in results)
         tol = "; ".join(sorted({f"{num(r.rtol)} of |ref| and of max|ref|: {r.reason}" for r in results}))
@@ -124,13 +129,13 @@ class Numerics:
             self.failures.append(f"{stage.id}: {holes[0]}" if holes
                                  else f"{stage.id} differs from the reference by {num(err)}")
         if self.previous is not None:
-            words += ", " + self.against_previous(stage, actual)
+            words += ", " + self.against_previous(stage, actual, same)
         self.previous = (stage, actual, program)
         return words
 
-    def against_previous(self, stage: Stage, actual: dict) -> str:
+    def against_previous(self, stage: Stage, actual: dict, same: bool) -> str:
         prev, before, _ = self.previous
-        if actual is before or api.identical(actual, before, tuple(self.expected)):
+        if same:
             return f"bit-identical to {prev.dst}"
         by = max(api.max_abs_error(actual[n], before[n]) for n in self.expected)
         if stage.changes_rounding:

@@ -7,12 +7,15 @@ it replaced, on real programs and on programs broken on purpose.
   where `float` is named, before `_accepts`' full test over every option.
 - ir.replace builds the same node dataclasses.replace does.
 - names_in reads, per node class, only the attributes the class has.
+- `nanott explain` compares a stage's outputs with the reference again only when they differ from
+  the stage before's.
 """
 from __future__ import annotations
 
 import dataclasses
 import random
 
+import numpy as np
 import pytest
 
 from nanott.ir import _accepts, _spec, replace, walk
@@ -152,3 +155,54 @@ def test_names_in_finds_the_names_the_plain_walk_finds(lowered, example):
         p = lowered.program(example, stage)
         assert names_in(p) == plain_names_in(p) and len(names_in(p)) > 5, stage
         assert names_in(p, (l5.TileGroup,)) == plain_names_in(p, (l5.TileGroup,)), stage
+
+
+def test_explain_compares_with_the_reference_only_outputs_that_changed(monkeypatch):
+    """`nanott explain`'s Numerics: a stage whose outputs are bit-identical to the stage before's
+    keeps that comparison (a function of the outputs alone); outputs that differ are compared afresh,
+    and a difference beyond the tolerance is still reported and fails the run."""
+    from pathlib import Path
+
+    from nanott import api, pipeline
+    from nanott.cli import Numerics, load
+
+    loaded = load(Path(__file__).resolve().parent.parent / "examples" / "gemm.py", None, None)
+    stages = [(s, p) for s, p in pipeline.run_stages(loaded.prim_func, "B2", api.DEFAULT_TARGET) if s.dst]
+    compared, real_compare, real_simulate = [], api.compare, api.simulate
+    monkeypatch.setattr(api, "compare", lambda *a: compared.append(a[1]) or real_compare(*a))
+    numerics = Numerics(loaded, stages[0][1])
+    words = [numerics.check(s, p) for s, p in stages]
+    assert len(compared) == 1 and not numerics.failures              # every level gave P0's bits
+    assert all(w.startswith(words[0]) and "bit-identical" in w for w in words[1:])
+
+    def off(program, level, arrays, written=None):                   # a level whose C is 0.5 off
+        out = real_simulate(program, level, arrays)
+        out["C"] = out["C"] + np.float32(0.5)
+        return out
+    monkeypatch.setattr(api, "simulate", off)
+    fresh = Numerics(loaded, stages[0][1])
+    assert "EXCEEDS tol" in fresh.check(*stages[0])
+    monkeypatch.setattr(api, "simulate", real_simulate)
+    moved = fresh.check(*stages[-1])                                  # B2 at L3: the reference's numbers again
+    assert len(compared) == 3 and "bit-identical" not in moved and "EXCEEDS" not in moved
+    assert fresh.failures and "differs from the reference" in fresh.failures[0]
+
+
+def test_a_kernel_env_child_is_what_dataclasses_replace_makes():
+    """KernelEnv.child (a tile group makes one per run) copies as dataclasses.replace did: every field
+    the same object (a subclass's too), but the buffers and scalars fresh dicts of the same items."""
+    from nanott.languages.l7_interp import KernelEnv
+    from nanott.sim.forks import GroupEnv
+
+    for env in (KernelEnv({"a": np.zeros(2)}, {"x": 2}, "w", core=(1, 2), role="compute", cbs={0: "q"}, noc="n"),
+                GroupEnv({"a": np.zeros(2)}, {"x": 3}, "v", core=(0, 1), role="reader", lanes=np.arange(2))):
+        child = env.child()
+        ref = dataclasses.replace(env, buffers=dict(env.buffers), scalars=dict(env.scalars))
+        assert type(child) is type(ref) and vars(child).keys() == vars(ref).keys()
+        for name, value in vars(ref).items():
+            if name in ("buffers", "scalars"):
+                assert getattr(child, name) == value and getattr(child, name) is not getattr(env, name)
+            else:
+                assert getattr(child, name) is value, name
+        child.scalars["y"] = 1
+        assert "y" not in env.scalars

@@ -60,7 +60,10 @@ class Compiled(KLoop):
         return [self.stmt(s) for s in stmts]
 
     def eval(self, e: Any, env: Env) -> Any:
-        return self.compiled(e, self.expr)(env)
+        entry = self.code.get(id(e))          # `compiled`, inlined: tile reads evaluate an index each
+        if entry is None or entry[0] is not e:
+            entry = self.code[id(e)] = (e, self.expr(e))
+        return entry[1](env)
 
     # ----- statements -----
     def stmt(self, s: Any) -> Code:
