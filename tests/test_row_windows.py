@@ -157,8 +157,29 @@ def test_the_cpp_builds_runs_and_matches_numpy(tmp_path):
     assert out.strip().splitlines()[-1].endswith("within tolerance: PASS")
 
 
-def test_a_write_to_a_data_row_stays_refused(tmp_path):
-    text = FACTORY.replace("T.copy(y, Y[bx * 32, 0])", "T.copy(y, Y[start:start + 32, :])")
-    with pytest.raises(NanottError) as e:
-        api.lower(load_text(tmp_path, text).prim_func, stop_after="C1")
-    assert e.value.code == "NT112" and "a write is not supported yet" in e.value.hint
+def scattered_inputs(kernel):
+    """window_inputs, and Y random: the rows no block writes keep it."""
+    inputs = window_inputs(kernel)
+    inputs["Y"] = np.random.default_rng(6).standard_normal((96, 64)).astype(np.float32)
+    return inputs
+
+
+def scattered_reference(inputs):
+    """Y's rows start .. start + 32 of each block (inside Y) get x^2 of X's rows there (zeros outside
+    X); Y's other rows keep what they held."""
+    x, out = inputs["X"].astype(np.float64), inputs["Y"].astype(np.float64).copy()
+    for start in inputs["Starts"]:
+        for r in range(max(start, 0), min(start + 32, 96)):
+            out[r] = x[r] ** 2 if r < 100 else 0
+    return {"Y": out.astype(np.float32)}
+
+
+def test_a_write_to_a_data_row_is_scattered_row_by_row(tmp_path):
+    """`T.copy(y, Y[start:start + 32, :])`: the block spans two rows of Y's tiles, which other blocks
+    share; C1 writes it as a row scatter, each row alone where it lies inside Y (L0 skips the rest),
+    and every level matches NumPy (starts before, inside and past Y's end)."""
+    loaded = load_text(tmp_path, FACTORY.replace("T.copy(y, Y[bx * 32, 0])", "T.copy(y, Y[start:start + 32, :])"))
+    c1 = str(api.lower(loaded.prim_func, stop_after="C1"))
+    assert ("write_from_cb cb1 -> Y.tiles[scattered, 0 +1x2] (row r -> row (start + r) where "
+            "(((start + r) >= 0) and ((start + r) < 96)))") in c1
+    check_levels(loaded, scattered_reference, scattered_inputs)

@@ -288,9 +288,23 @@ def test_b1_adds_in_a_loop_that_never_meet_become_a_read_a_sum_and_a_write(tmp_p
     assert not got["L9"]["C"][:, :32].any() and not got["L9"]["C"][:, 64:].any()
 
 
+def test_adds_in_a_loop_that_meet_across_blocks_are_summed_by_position(tmp_path):
+    """Both blocks of bx add into the rows k * 64: P0c gives each its partials and sums them per
+    position k (the adds do not cover C), bit for bit L0's atomic adds."""
+    from nanott import api
+    pf = splitk_kernel(tmp_path, IN_LOOP.replace("k * 64 + bx * 32, 32", "k * 64, 32"))
+    inputs = api.random_inputs(api.lower(pf, stop_after="P0"), 0)
+    got = {lv: api.simulate(api.lower(pf, stop_after=s), lv, inputs) for lv, s in (("L0", "P0"), ("L9", "F1"))}
+    assert np.array_equal(got["L0"]["C"].view(np.uint32), got["L9"]["C"].view(np.uint32))
+    a = inputs["A"].astype(np.float64)
+    want = np.zeros((128, 96))
+    for k in range(2):
+        want[k * 64:k * 64 + 32, 32:64] += a[k * 64:k * 64 + 32, :32] + a[k * 64 + 32:k * 64 + 64, :32]
+    assert np.max(np.abs(got["L9"]["C"] - want)) <= 1e-6 * np.max(np.abs(want))     # 2 fp32 adds
+
+
 @pytest.mark.parametrize("start, why", [
     ("k * 32 + bx * 32", "block 1 at k = 0 and block 0 at k = 1 add into the same rows"),
-    ("k * 64", "the two blocks of bx add into the same rows"),
     ("bx * 64", "the two iterations of k add into the same rows"),
 ])
 def test_adds_in_a_loop_that_may_meet_are_a_diagnostic(tmp_path, start, why):

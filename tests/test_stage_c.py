@@ -566,9 +566,9 @@ def test_interpreter_demos_run():
 
 
 def test_c1_names_a_copy_start_read_from_dram():
-    """A start row of a write computed from a DRAM element (through a let) is data: NT112 says so,
-    and that a block from there spans two rows of tiles (a read from there is moved row by row:
-    tests/test_row_windows.py); a start that is data times 32 stays a tile start."""
+    """A start of a write into a vector computed from a DRAM element (through a let) is data: NT112
+    says so (a block of rows from there is moved row by row: tests/test_row_windows.py); a start
+    that is data times 32 stays a tile start."""
     from nanott.loader import load_kernel
     from nanott.pipeline import lower
     path = Path(__file__).resolve().parent / "kernels" / "bad_copy_at_data_row.py"

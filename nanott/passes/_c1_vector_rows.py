@@ -26,7 +26,9 @@ cast: `X[row_offset + row * blk_m, ...]`, row_offset a sum of group sizes, after
 blocks: `row_offset + bx * 32`) spans two rows of tiles, at a row known only when the reader has
 read the sizes. The slice gets that start row (`.from_row[...]`; its tile row is start // 32), and
 D3 moves each of its rows alone into its row of the block's tiles, the same face runs as a line.
-A write to such a row stays NT112: it would share tiles with the rows of other blocks around it.
+A write to such a row of a 2-D tensor, or of a tensor of more dims, is a RowGather written (a row
+scatter, rows_from_data): it shares tiles with the rows of other blocks around it, so each of its
+rows is written alone, and only where it lies inside its dim.
 """
 from __future__ import annotations
 
@@ -87,15 +89,18 @@ def row_window(c1: Any, r: l3.Region, starts: list, loc: Loc) -> l4.TileSlice | 
                         start_row=row, loc=loc)
 
 
-def rows_from_data(c1: Any, r: l3.Region, loc: Loc) -> l4.TileSlice | None:
+def rows_from_data(c1: Any, r: l3.Region, loc: Loc, reading: bool = True) -> l4.TileSlice | None:
     """A read of a block of an N-D tensor along one outer dim and the last, from a start read from
     DRAM (varlen attention's `Q_unpad[q_start + bx * 64:q_start + bx * 64 + 64, head, :]`): block
     row v is the stored matrix's row of (.., start + v, ..), a RowGather, zeros where start + v
     lies outside that dim (L0 reads zeros there; in the matrix, the row would be another head's).
+    A write (`reading` false; a 2-D tensor too) is the same RowGather written, a row scatter: block
+    row v into its row where start + v lies inside the dim (L0 skips the others), each row alone,
+    so the rows of the tiles it spans that other blocks own stay as they are.
     None for any other region, and for a start that is a provable multiple of 32 (whole tiles)."""
     t = c1.tensors[r.buffer]
     wide = [d for d, n in enumerate(r.extents[:-1]) if n != 1]
-    if len(r.starts) < 3 or len(wide) != 1 or not any(
+    if len(r.starts) < (3 if reading else 2) or len(wide) != 1 or not any(
             isinstance(v, l3.Var) and v.name in c1.data for v in walk(r.starts)):
         return None
     (d,), rows = wide, r.extents[wide[0]]
@@ -108,7 +113,7 @@ def rows_from_data(c1: Any, r: l3.Region, loc: Loc) -> l4.TileSlice | None:
     col = divide(col, TILE, c1.multiples)
     if rows % TILE or r.extents[-1] % TILE or col is None:
         return None                                            # C1's NT112 names the extent or start
-    row_bytes(c1, r.buffer, True, loc)
+    row_bytes(c1, r.buffer, reading, loc)
     inside = l3.BinOp("and", l3.BinOp(">=", at, l3.Const(0, "int32"), loc=loc),
                       l3.BinOp("<", at, l3.Const(t.shape[d], "int32"), loc=loc), loc=loc)
     gather = l4.RowGather(v, c1.visit(build(*affine(row))), c1.visit(inside), loc=loc)

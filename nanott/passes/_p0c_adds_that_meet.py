@@ -15,19 +15,30 @@ cores' writes to DRAM. What analysis of each add's destination start shows inste
               loop iterations never touch the same elements (B1's `apart`, _b1_adds_in_loops.py),
               every loop of a constant trip count, every start a multiple of its extent;
   covered     as many adds as slices times the destination's blocks of the add's shape, so every
-              slice writes every one of its partials.
+              slice writes every one of its partials; or else
+  positions   the sum launch can find the add's regions again: its start and the trip counts of
+              the loops around it read only block indices, loop variables and lets read from
+              DRAM at the kernel's top (varlen attention's `kv_start + by * block_M`, a sequence's
+              first row: no multiple of the block, and the adds need not cover the destination).
 
 Then nothing needs an atomic: launch 0 is the kernel with each such add a copy of the block into
 `dst_partial[slice, start...]`, in the block's dtype (float32 for an fp32 accumulator: exactly);
 then, per destination, a launch with one grid block per block of it reads the old block, adds the
 slices' partials in slice order (the first digit fastest: L0's grid order, bx fastest), rounding
 to the destination's dtype after each, and writes it back: the adds L0 performs, in L0's order,
-with L0's roundings. A kernel whose one add sits at its top level with whole grid indices as its
+with L0's roundings. Where the adds are not covered, the launch has one grid block per position
+of the add instead (the block index without the slice's digits, and the loops around it): it reads
+the lets that locate the add again from DRAM, and sums the old region and the slices' partials at
+that same region; positions never overlap (apart), and a region at a data start is read and written
+row by row (C1's row gathers and scatters), so no two blocks touch the rows of one another's tiles.
+A kernel whose one add sits at its top level with whole grid indices as its
 slice is split-K, which P0c itself handles; an add that fails a fact above is left for B1 (an add
 that never meets) or its NT323.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial as bind
 from math import prod
 from typing import Any
 
@@ -72,9 +83,10 @@ def slice_digits(k: l0.Kernel, starts: tuple) -> list[tuple[Any, int]]:
     return digits
 
 
-def adds_that_meet(k: l0.Kernel) -> list[tuple[l0.AtomicAdd, Any, int]] | None:
-    """(add, its slice, how many slices) for every add that meets across blocks, when each is apart
-    and covered and the kernel is not split-K's one top-level add; else None."""
+def adds_that_meet(k: l0.Kernel) -> list[tuple[l0.AtomicAdd, Any, int, Any]] | None:
+    """(add, its slice, how many slices, None or its Positions) for every add that meets across
+    blocks, when each is apart and either covered or at positions a sum launch can recompute, and
+    the kernel is not split-K's one top-level add; else None."""
     found = adds_with_loops(k.body)
     if not found:
         return None
@@ -97,26 +109,89 @@ def adds_that_meet(k: l0.Kernel) -> list[tuple[l0.AtomicAdd, Any, int]] | None:
             terms.append((d, stride))
             stride *= n
         slot = build(terms, 0)
-        if not all(isinstance(f.extent, l0.Const) for f in loops) or not alone(k, a):
+        moving = {**grid, **{f.var: f.extent.value if isinstance(f.extent, l0.Const) else None for f in loops}}
+        if (a.src.buffer not in shapes or prod(a.src.extents) != prod(shapes[a.src.buffer]) or not alone(k, a)
+                or not apart((slot, *starts), (1, *a.dst.extents), moving)):
             return None
-        moving = {**grid, **{f.var: f.extent.value for f in loops}}
-        dst = next(p for p in k.params if p.name == a.dst.buffer)
-        blocks = [n // e for n, e in zip(dst.shape, a.dst.extents)]
-        if (a.src.buffer not in shapes or prod(a.src.extents) != prod(shapes[a.src.buffer])
-                or not apart((slot, *starts), (1, *a.dst.extents), moving)
-                or any(divide(s, e) is None for s, e in zip(starts, a.dst.extents))
-                or prod(moving.values()) != stride * prod(blocks)
-                or any(n % e for n, e in zip(dst.shape, a.dst.extents)) or sum(b > 1 for b in blocks) > 3):
+        if covered(k, a, starts, loops, moving, stride):
+            out.append((a, slot, stride, None))
+        elif (at := positions(k, a, loops, digits)) is not None:
+            out.append((a, slot, stride, at))
+        else:
             return None
-        out.append((a, slot, stride))
     return out
+
+
+def covered(k: l0.Kernel, a: l0.AtomicAdd, starts: tuple, loops: tuple, moving: dict, slots: int) -> bool:
+    """Whether the adds tile the destination: every start a multiple of its extent, as many adds as
+    slices times the destination's blocks, every loop of a constant trip count."""
+    dst = next(p for p in k.params if p.name == a.dst.buffer)
+    blocks = [n // e for n, e in zip(dst.shape, a.dst.extents)]
+    return (all(isinstance(f.extent, l0.Const) for f in loops)
+            and all(divide(s, e) is not None for s, e in zip(starts, a.dst.extents))
+            and prod(moving.values()) == slots * prod(blocks)
+            and not any(n % e for n, e in zip(dst.shape, a.dst.extents)) and sum(b > 1 for b in blocks) <= 3)
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Where the sum launch of adds that do not tile their destination finds them: the add's own
+    positions, one grid block per value of the block index's digits the start reads (`grid`,
+    `block_vars`; `sub`: a digit `v % c` left out is v stepping by c), the lets its start reads
+    from DRAM (`lets`, the tensors they read: `reads`) and the loops around it (`loops`)."""
+    grid: tuple[int, ...]
+    block_vars: tuple[str, ...]
+    sub: dict
+    lets: tuple
+    reads: tuple[str, ...]
+    loops: tuple
+
+
+def positions(k: l0.Kernel, a: l0.AtomicAdd, loops: tuple, digits: list) -> Positions | None:
+    """The add's positions, for adds whose start is a value read from DRAM (a sequence's first row,
+    not a multiple of the block: varlen attention's dK and dV at `kv_start + by * block_M`), or that
+    do not cover their destination; None when the start or a loop's trip count reads something the
+    sum launch cannot recompute: a let inside a loop, an on-chip buffer, or a slice digit."""
+    dropped = {d.name for d, _ in digits if isinstance(d, l0.Var)}
+    stepped = {d.lhs.name: d.rhs.value for d, _ in digits if isinstance(d, l0.BinOp)}
+    top = {s.var: s for s in k.body if isinstance(s, l0.Let)}
+    params = {p.name for p in k.params}
+    need: list[str] = []
+
+    def needs(e) -> bool:
+        for x in walk(e):
+            if isinstance(x, l0.Load) and x.buffer not in params:
+                return False
+            if isinstance(x, l0.Var) and x.name in top and x.name not in need:
+                if not needs(top[x.name].value):
+                    return False
+                need.append(x.name)
+            elif isinstance(x, l0.Var) and x.name not in top and x.name not in k.block_vars \
+                    and x.name not in {f.var for f in loops}:
+                return False
+        return True
+
+    if not all(needs(e) for e in (*a.dst.starts, *(f.extent for f in loops))):
+        return None
+    lets = tuple(s for s in k.body if isinstance(s, l0.Let) and s.var in need)
+    inlined: dict = {}
+    for s in lets:
+        inlined[s.var] = subst(s.value, inlined)
+    if any(isinstance(x, l0.Var) and x.name in (dropped | set(stepped))
+           for f in loops for x in walk(subst(f.extent, inlined))):
+        return None
+    keep = [(v, n // stepped.get(v, 1)) for v, n in zip(k.block_vars, k.grid) if v not in dropped]
+    sub = {v: l0.BinOp("*", l0.Var(v), l0.Const(c, I32)) for v, c in stepped.items()}
+    reads = tuple(dict.fromkeys(x.buffer for s in lets for x in walk(s) if isinstance(x, l0.Load)))
+    return Positions(tuple(n for _, n in keep), tuple(v for v, _ in keep), sub,
+                     tuple(replace(s, value=subst(s.value, sub)) for s in lets), reads, loops)
 
 
 def partial_launches(k: l0.Kernel, meets: list, reduce_body) -> l0.Launches:
     """Launch 0: k with each add a copy into its slice's partials; then a launch per add summing them."""
     names = NameSupply(names_in(k))
     swaps, scratches, sums, notes = {}, [], [], []
-    for a, slot, slots in meets:
+    for a, slot, slots, at in meets:
         dst = next(p for p in k.params if p.name == a.dst.buffer)
         src = next(s for s in walk(k.body) if isinstance(s, l0.Alloc) and s.name == a.src.buffer)
         scratch = l0.Tensor(names.fresh(f"{dst.name}_partial"), (slots, *dst.shape), src.dtype, loc=a.loc)
@@ -126,8 +201,9 @@ def partial_launches(k: l0.Kernel, meets: list, reduce_body) -> l0.Launches:
         notes.append(l0.Attr("partials", f"the adds into {dst.name} of blocks differing in {slot} meet: {slots} "
                                          f"slices of partials, summed in slice order by the {AFTER.get(len(sums), 'next but more')} "
                                          "launch"))
-        sums.append(sum_launch(f"{k.name}_{len(sums) + 1}", a, dst, src.shape, scratch, slots, names, reduce_body))
-    dsts = {a.dst.buffer for a, _, _ in meets}
+        make = sum_launch if at is None else bind(position_launch, at=at, params=k.params)
+        sums.append(make(f"{k.name}_{len(sums) + 1}", a, dst, src.shape, scratch, slots, names, reduce_body))
+    dsts = {a.dst.buffer for a, _, _, _ in meets}
     first = replace(k, name=f"{k.name}_0", params=(*(p for p in k.params if p.name not in dsts), *scratches),
                     body=swap(k.body, swaps), attrs=k.attrs + tuple(notes))
     return l0.Launches(k.name, k.params, tuple(scratches), (first, *sums), loc=k.loc)
@@ -149,6 +225,28 @@ def sum_launch(name: str, a: l0.AtomicAdd, dst: l0.Tensor, shape: tuple, scratch
     grid = tuple(dst.shape[d] // a.dst.extents[d] for d in dims) or (1,)
     return l0.Kernel(name, (dst, scratch), grid, block_vars or (names.fresh("bx"),),
                      reduce_body(region, shape, dst, scratch, slots, partial, names, a.loc), (), loc=a.loc)
+
+
+def position_launch(name: str, a: l0.AtomicAdd, dst: l0.Tensor, shape: tuple, scratch: l0.Tensor, slots: int,
+                    names: NameSupply, reduce_body, at: Positions, params: tuple) -> l0.Kernel:
+    """One grid block per position of the add (its block index without the slice digits, and the
+    loops around it): the lets that locate it, read again from DRAM, then the old region plus each
+    slice's partial at that same region, in slice order. Positions never overlap (apart), so no two
+    blocks touch the same element; a region at a data start is read and written row by row (C1)."""
+    starts = tuple(build(*affine(subst(x, at.sub))) for x in a.dst.starts)
+    region = l0.Region(dst.name, starts, a.dst.extents, loc=a.loc)
+
+    def part(s: l0.Expr) -> l0.Region:
+        return l0.Region(scratch.name, (s, *starts), (1, *a.dst.extents), loc=a.loc)
+
+    body = reduce_body(region, shape, dst, scratch, slots, part, names, a.loc)
+    allocs = tuple(s for s in body if isinstance(s, l0.Alloc))
+    inner = tuple(s for s in body if not isinstance(s, l0.Alloc))
+    for f in reversed(at.loops):
+        inner = (l0.For(f.var, subst(f.extent, at.sub), "serial", 0, inner, loc=f.loc),)
+    reads = tuple(p for p in params if p.name in at.reads and p.name not in (dst.name, scratch.name))
+    return l0.Kernel(name, (dst, scratch, *reads), at.grid or (1,), at.block_vars or (names.fresh("bx"),),
+                     (*allocs, *at.lets, *inner), (), loc=a.loc)
 
 
 def swap(body: tuple, new: dict[int, Any]) -> tuple:

@@ -25,11 +25,14 @@ from __future__ import annotations
 from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l1
+from nanott.passes._affine import subst
 from nanott.passes._b1_adds_in_loops import sum_in_place
 from nanott.passes._names import NameSupply, names_in
 
 HINT = ("write split-K as TileLang does: after the K loop, T.atomic_add(C[by * bm, bx * bn], C_local) "
         "at the kernel's top level, with a start index of block indices")
+DATA_HINT = ("adds at a row read from DRAM run when only one block index moves them apart: one sequence per "
+             "launch (batch 1), or each block adding only the rows it owns")
 LOOP_HINT = ("inside a loop, give each add its own region: a destination start that reads every grid index "
              "of more than one block and steps by its extent with each loop variable; or add after the loop")
 
@@ -66,11 +69,28 @@ def fold_split_k(k: l1.Kernel) -> tuple[tuple[int, ...], tuple[str, ...], tuple]
             (*pre, *body, *post))
 
 
+def data_start(k: l1.Kernel, a: l1.AtomicAdd) -> str | None:
+    """The start of the add's destination, as printed, when it reads a let computed from a DRAM
+    tensor's element (a sequence's first row); else None."""
+    lets: dict = {}
+    for let in (x for x in walk(k.body) if isinstance(x, l1.Let)):
+        lets[let.var] = subst(let.value, lets)
+    for start in a.dst.starts:
+        if any(isinstance(x, l1.Load) for x in walk(subst(start, lets))):
+            return str(start)
+    return None
+
+
 def check(k: l1.Kernel, n: int, shapes: dict) -> None:
     """What the fold needs of the atomic add k.body[n]: a 2-D (a block) or 1-D (row sums split over
     cores) destination at block indices, a whole on-chip block added, and no other statement
     touching the destination tensor."""
     a = k.body[n]
+    if data := data_start(k, a):
+        raise NanottError("NT323", f"T.atomic_add into {a.dst} at a start read from DRAM ({data}): the adds of "
+                          "two blocks may meet (analysis cannot show their rows apart: two sequences' blocks "
+                          "overlap past a sequence's end), and a Tensix core has no atomic add into DRAM",
+                          a.loc, DATA_HINT)
     if len(a.dst.extents) not in (1, 2) or any(isinstance(x, l1.Var) and x.name not in k.block_vars
                                                for x in walk(a.dst.starts)):
         raise NanottError("NT323", f"T.atomic_add into {a.dst}: only a 1-D or 2-D region at block indices "

@@ -13,7 +13,9 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            whose first row is a value read from DRAM (`X[row_offset + bx * 32, by * 128]`), not
            a multiple of 32, gets that row as its start row: it is moved row by row; in a tensor of
            more dims (`Q[q_start + bx * 64:.., head, :]`) its rows are a RowGather, zeros where a row
-           lies outside its dim. A T.Parallel gathering rows of a DRAM tensor (a convolution's
+           lies outside its dim; a write to such a start (an atomic add's partial at a sequence's
+           rows) is the same RowGather written, a row scatter: each row where it lies inside its
+           dim, and no other row of the tiles it spans. A T.Parallel gathering rows of a DRAM tensor (a convolution's
            im2col) is read_to_cb of a TileSlice with a RowGather: each block row's row of the
            tensor, or zeros; one scattering a block's rows where a row condition holds is
            write_from_cb of such a slice: each block row to its row, where it holds (_c1_row_gather.py).
@@ -112,7 +114,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
         its stored dims (A1's order), the leading ones folded into rows: the region must have
         extent 1 in all of them, and its first tile row counts the matrices before it (`stored`:
         `r` is a region of that matrix already)."""
-        if reading and not stored and (rows := rows_from_data(self, r, loc)) is not None:
+        if not stored and (rows := rows_from_data(self, r, loc, reading)) is not None:
             return rows
         if not stored and len(r.starts) == 1:
             r = l3.Region(r.buffer, (l3.Const(0, "int32"), *r.starts), (TILE, *r.extents), loc=r.loc)
@@ -141,7 +143,7 @@ class LowerSharedToCb(Rewriter, src=l3.LANG, dst=l4.LANG):
                            f"not be a multiple of {TILE}: a block from there spans two rows of tiles", loc,
                            f"a copy into DRAM moves whole {TILE}x{TILE} tiles: pad each group of rows to whole "
                            f"blocks on the host, so the starts are multiples of {TILE} (examples/fused_moe.py); "
-                           "a read from such a row is moved row by row, a write is not supported yet")
+                           "a read or write of a block of whole tiles' columns from such a row is moved row by row")
 
     def as_matrix(self, r: l3.Region, loc: Loc) -> l3.Region:
         """An N-D region as a region of the tensor's stored matrix [prod(outer) * H, W]."""

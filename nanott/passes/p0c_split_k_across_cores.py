@@ -16,8 +16,10 @@ Changes:   a kernel whose top-level T.atomic_add adds a block into a region that
            An atomic add inside loops whose adds meet across grid blocks (flash attention's
            backward adds each key block's share of dQ into the same rows) becomes the same two
            launches whatever the core count, when analysis shows the adds never meet within a
-           slice and cover the destination: there is no fold for it (_p0c_adds_that_meet.py;
-           the grid line says `partials=...`).
+           slice and cover the destination, or that a launch with a block per position of the
+           add can find again (a start read from DRAM: varlen attention's dK and dV at a sequence's
+           first row): there is no fold for it (_p0c_adds_that_meet.py; the grid line says
+           `partials=...`).
 Preserves: every number: the destination receives the same adds in the same order and with the
            same roundings as L0's atomic adds (grid order: slice after slice), and a partial is
            stored in its block's dtype (float32 for an fp32 accumulator), so exactly.
