@@ -15,8 +15,8 @@ Changes:   every on-chip buffer (T.alloc_shared, T.alloc_fragment), wherever it 
            more dims (`Q[q_start + bx * 64:.., head, :]`) its rows are a RowGather, zeros where a row
            lies outside its dim; a write to such a start (an atomic add's partial at a sequence's
            rows) is the same RowGather written, a row scatter: each row where it lies inside its
-           dim, and no other row of the tiles it spans. A T.Parallel gathering rows of a DRAM tensor (a convolution's
-           im2col) is read_to_cb of a TileSlice with a RowGather: each block row's row of the
+           dim, and no other row of the tiles it spans. A T.Parallel gathering rows of a DRAM
+           tensor (a convolution's im2col) is read_to_cb of a TileSlice with a RowGather: each block row's row of the
            tensor, or zeros; one scattering a block's rows where a row condition holds is
            write_from_cb of such a slice: each block row to its row, where it holds (_c1_row_gather.py).
            A let reading an element of a DRAM tensor (`kb = BlockIndex[bz, by, bx, t]`) reads it
