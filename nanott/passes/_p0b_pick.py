@@ -2,6 +2,12 @@
 it in every element (P0b's docstring): the copy of the tile row that holds it, a one-hot mask, their
 product and a sum along the mask's one-hot dim. A column vector (a sum along each row), or a row vector
 where the loop's vectors lie along tile rows (_p0b_vector_way.py), so that C2 needs no transpose.
+
+The shift is the same for a run of elements from a start read from DRAM (`w[m_start + i]`, fused
+MoE's routing weight per row, m_start a group's offset: no multiple of 32): the run lies in two tile
+rows, both copied (the second at the tensor's last tile row when the first is its last: its mask is
+then all zeros), and row r's one-hot mask is 1 at the column of element start + r, in whichever of
+the two it lies. Each row of the product has one nonzero, so the sum is that element, exactly.
 """
 from __future__ import annotations
 
@@ -17,7 +23,18 @@ from nanott.target import TILE
 def pick(st: Any, e: l0.Load, p: l0.Parallel) -> str:
     """A column vector of p's first extent holding the element e in every row (see the docstring)."""
     *outer, at = subst(e.indices, st.lets)
-    loc, rows = e.loc, p.extents[0]
+    return picked_vector(st, e, p, outer, at, p.extents[0], False)
+
+
+def shift(st: Any, e: l0.Load, p: l0.Parallel, outer: tuple, start: l0.Expr, rows: int) -> str:
+    """A vector of `rows` (at most 32) whose element r is the tensor's element start + r along its last
+    dim (the others at `outer`), start a value read from DRAM (see the docstring)."""
+    return picked_vector(st, e, p, outer, start, rows, True)
+
+
+def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, outer: tuple, at: l0.Expr, rows: int, moving: bool) -> str:
+    """The pick (moving false: element `at` in every row) or the shift (element at + r in row r)."""
+    loc = e.loc
     c = lambda v: l0.Const(v, "int32", loc=loc)            # noqa: E731
     f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
     tile = st.alloc(f"{e.buffer}_row", (TILE,), st.dram[e.buffer].dtype, "shared", loc)
@@ -28,14 +45,27 @@ def pick(st: Any, e: l0.Load, p: l0.Parallel) -> str:
                           for n, shape in (("mask", block), ("picked", block), ("elem", (rows,))))
     r, col = st.names.fresh("r"), st.names.fresh("c")
     ij = (l0.Var(col, loc=loc), l0.Var(r, loc=loc)) if across else (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
-    at_col = l0.BinOp("==", l0.Var(col, loc=loc), l0.BinOp("%", at, c(TILE), loc=loc), loc=loc)
+    want = l0.BinOp("%", at, c(TILE), loc=loc)
+    if moving:                                               # row r wants element at + r
+        want = l0.BinOp("+", want, l0.Var(r, loc=loc), loc=loc)
+    at_col = l0.BinOp("==", l0.Var(col, loc=loc), want, loc=loc)
     vars_ = tuple(v.name for v in ij)
-    st.before += [
-        copy(tile, (TILE,), e.buffer, (*outer, start), (*(1 for _ in outer), TILE), loc, out=False),
-        l0.Parallel(vars_, block, (l0.Store(mask, ij, l0.Select(at_col, f(1.0), f(0.0), loc=loc),
-                                            loc=loc),), loc=loc),
-        l0.Parallel(vars_, block, (l0.Store(picked, ij, l0.BinOp(
-            "*", l0.Load(mask, ij, loc=loc), l0.Load(tile, (l0.Var(col, loc=loc),), loc=loc), loc=loc),
-            loc=loc),), loc=loc),
-        l0.Reduce("sum", picked, elem, 0 if across else 1, True, loc=loc)]
+    one = lambda cond: l0.Select(cond, f(1.0), f(0.0), loc=loc)     # noqa: E731
+    value = l0.BinOp("*", l0.Load(mask, ij, loc=loc), l0.Load(tile, (l0.Var(col, loc=loc),), loc=loc), loc=loc)
+    reads = [copy(tile, (TILE,), e.buffer, (*outer, start), (*(1 for _ in outer), TILE), loc, out=False)]
+    masks = [l0.Parallel(vars_, block, (l0.Store(mask, ij, one(at_col), loc=loc),), loc=loc)]
+    if moving:                                               # the tile row after, or the last one
+        last = -(-st.dram[e.buffer].shape[-1] // TILE) - 1
+        row2 = l0.BinOp("min", l0.BinOp("+", l0.BinOp("//", at, c(TILE), loc=loc), c(1), loc=loc), c(last), loc=loc)
+        tile2, mask2 = st.alloc(f"{e.buffer}_row", (TILE,), st.dram[e.buffer].dtype, "shared", loc), \
+            st.alloc(f"{e.buffer}_mask", block, "float32", "fragment", loc)
+        beyond = l0.BinOp("and", l0.BinOp("==", l0.BinOp("+", l0.Var(col, loc=loc), c(TILE), loc=loc), want, loc=loc),
+                          l0.BinOp("<", l0.BinOp("//", at, c(TILE), loc=loc), c(last), loc=loc), loc=loc)
+        reads.append(copy(tile2, (TILE,), e.buffer, (*outer, l0.BinOp("*", row2, c(TILE), loc=loc)),
+                          (*(1 for _ in outer), TILE), loc, out=False))
+        masks.append(l0.Parallel(vars_, block, (l0.Store(mask2, ij, one(beyond), loc=loc),), loc=loc))
+        value = l0.BinOp("+", value, l0.BinOp("*", l0.Load(mask2, ij, loc=loc),
+                                              l0.Load(tile2, (l0.Var(col, loc=loc),), loc=loc), loc=loc), loc=loc)
+    st.before += [*reads, *masks, l0.Parallel(vars_, block, (l0.Store(picked, ij, value, loc=loc),), loc=loc),
+                  l0.Reduce("sum", picked, elem, 0 if across else 1, True, loc=loc)]
     return elem

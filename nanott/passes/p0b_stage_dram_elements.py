@@ -17,6 +17,11 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              summed along the row (T.reduce_sum) into a column vector holding the element in every
              row. The loop reads the vector at its first variable. In a 1-D T.Parallel whose
              vectors lie along tile rows (_p0b_vector_way.py), the same transposed: a row vector.
+           - a run of at most 32 elements along the last dim from a start read from DRAM, not
+             provably a multiple of 32 (`w[m_start + i]`: fused MoE's routing weight of each row,
+             m_start a group's offset): the two tile rows the run spans are copied, and compute
+             shifts it into place the same way, row r's mask 1 at the column of element m_start + r
+             in whichever of the two holds it (_p0b_pick.py's shift).
            - a T.copy from one DRAM tensor to another (flash attention backward's postprocess:
              dQ's float32 accumulator into dQ): read into a shared block, copied into a fragment
              of the destination's dtype where the dtypes differ (compute rounds it), written out.
@@ -46,13 +51,13 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.ir import replace, walk
 from nanott.languages import l0
-from nanott.passes._affine import affine, build, subst
+from nanott.passes._affine import affine, build, divide, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import copy, through_l1
-from nanott.passes._p0b_pick import pick
+from nanott.passes._p0b_pick import pick, shift
 from nanott.passes._rewriter import Rewriter
 from nanott.row_gather import refuse_unscattered, row_gather, row_scatter, through_fragment
-from nanott.target import Target
+from nanott.target import TILE, Target
 
 HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable, each used once) or by "
         "a value of none; or T.copy the region into a shared buffer yourself; a block gathered from rows "
@@ -73,7 +78,9 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         self.dram, self.names, self.allocs = dram, names, []
 
     def visit_Kernel(self, k: l0.Kernel) -> l0.Kernel:
-        self.kernel = k
+        self.kernel, self.data = k, {}         # data: the kernel's lets, inlined (what reads DRAM)
+        for let in (x for x in walk(k.body) if isinstance(x, l0.Let)):
+            self.data[let.var] = subst(let.value, self.data)
         body = self.visit(k.body)
         return replace(k, body=(*self.allocs, *body))
 
@@ -144,6 +151,11 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
 
     def read(self, e: l0.Load, p: l0.Parallel) -> l0.Load:
         starts, extents, index, shape = self.region(e, p)
+        if self.from_data(starts, extents):
+            key = (e.buffer, starts, extents)
+            if key not in self.staged:
+                self.staged[key] = shift(self, e, p, starts[:-1], starts[-1], extents[-1])
+            return l0.Load(self.staged[key], index, loc=e.loc)
         if index:
             key = (e.buffer, starts, extents)
             if key not in self.staged:
@@ -154,6 +166,13 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         if (key := (e.buffer, starts)) not in self.staged:
             self.staged[key] = pick(self, e, p)
         return l0.Load(self.staged[key], (l0.Var(p.vars[0], loc=e.loc),), loc=e.loc)
+
+    def from_data(self, starts: tuple, extents: tuple) -> bool:
+        """Whether a region is a run of at most 32 elements along the tensor's last dim (one each along
+        the others) from a start read from DRAM, not provably a multiple of 32: a shift's."""
+        start = subst(subst(starts[-1], self.lets), self.data)
+        return (all(n == 1 for n in extents[:-1]) and 1 < extents[-1] <= TILE and divide(start, TILE) is None
+                and any(isinstance(x, l0.Load) and x.buffer in self.dram for x in walk(start)))
 
     def region(self, x: l0.Load | l0.Store | l0.AtomicStore, p: l0.Parallel) -> tuple[tuple, tuple, tuple]:
         """(starts, extents) of the region x's indices cover, and the loop's index into the buffer that

@@ -439,9 +439,10 @@ class KernelPrinter:
                 return self.unshadowed(name, "runtime argument")
             case l9.FrontElement() | l9.BackElement():
                 return self.element(x)
-            case l9.BinOp(op, a, b) if op in ("min", "max"):
-                cmp = "<" if op == "min" else ">"
-                text = f"{self.expr(a)} {cmp} {self.expr(b)} ? {self.expr(a)} : {self.expr(b)}"
+            case l9.BinOp(op, a, b) if op in ("min", "max"):   # compared signed, as SIGNED: a routed
+                cmp = "<" if op == "min" else ">"           # block's row count read from DRAM may be < 0
+                text = (f"static_cast<int32_t>({self.expr(a, True)}) {cmp} static_cast<int32_t>({self.expr(b, True)})"
+                        f" ? {self.expr(a)} : {self.expr(b)}")
                 return text if top else f"({text})"
             case l9.BinOp(op, a, b) if op in C_OPS:
                 text = f"{self.expr(a)} {C_OPS[op]} {self.expr(b)}"
