@@ -144,15 +144,17 @@ ARGS = {
                                                 "--set selected_blocks=2",
     "flash_attention/example_gqa_bwd.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD,
     "flash_attention/example_gqa_bwd_tma_reduce.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD,
+    # varlen backward: 256 packed tokens, so that index_roles' random sequence (from row 0, at most
+    # the tensor less a block) is not empty, and the adds add something
     "flash_attention/example_gqa_bwd_tma_reduce_varlen.py": "--kernel flashattn_bwd_atomic_add " + GQA_BWD.replace(
-        "seq_len=128", "total_q=128 --set total_kv=128 --set N_CTX=128 --set max_seq_len=128"),
+        "seq_len=128", "total_q=256 --set total_kv=256 --set N_CTX=256 --set max_seq_len=128"),
     "flash_attention/example_mha_bwd_bshd.py": "--kernel flashattn_bwd " + ATTN + " --set seq_len=128 "
                                                "--set is_causal=False --set block_M=64 --set block_N=64",
     "attention_sink/example_mha_sink_bwd_bhsd.py": "--kernel flashattn_bwd " + ATTN + " --set seq_len=128",
     "attention_sink/example_gqa_sink_bwd_bhsd.py": "--kernel flashattn_bwd " + ATTN.replace("heads=2", "heads=4") +
                                                    " --set seq_len=128 --set groups=2",
     "attention_sink/example_gqa_sink_bwd_varlen.py": "--kernel flashattn_bwd --set batch_size=1 --set groups=2 "
-                                                     "--set UQ=128 --set UKV=128 --set N_CTX=128 --set heads=4 "
+                                                     "--set UQ=256 --set UKV=256 --set N_CTX=256 --set heads=4 "
                                                      "--set max_seq_len=128 --set dim=64 --set is_causal=False",
     "attention_sink/example_gqa_sink_fwd_varlen.py": "--set batch_size=2 --set groups=2 --set UQ=256 --set UKV=256 "
                                                      "--set heads=4 --set dim=64 --set is_causal=False --set max_seqlen_q=128",
