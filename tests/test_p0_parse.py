@@ -240,3 +240,43 @@ def test_t_surface_values():
     assert T.Tensor[(2, 3), "bfloat16"] == T.Tensor((2, 3), "bfloat16") == T.Tensor([2, 3], T.bfloat16)
     assert T.ceildiv(7, 2) == 4 and T.ceildiv(8, 2) == 4
     assert [p.name for p in T.GemmWarpPolicy] == ["Square", "FullRow", "FullCol"]
+
+
+# TileLang's MLA decode names its slice bounds (`kv_start = ...; kv_end = ...; KV[b, kv_start:kv_end]`)
+LETS_SLICE = '''
+import nanott.language as T
+
+
+@T.prim_func
+def lets_slice(A: T.Tensor((256, 64), "float32"), Idx: T.Tensor((4,), "int32"), B: T.Tensor((256, 64), "float32")):
+    with T.Kernel(2, threads=128) as bx:
+        A_s = T.alloc_shared((64, 64), "float32")
+        for k in T.serial(2):
+            start = 128 * bx + k * 64
+            stop = 128 * bx + (k + 1) * 64
+            T.copy(A[start:stop, :], A_s)
+            T.copy(A_s, B[STOP_START])
+'''
+
+
+def test_a_slice_between_two_lets_spans_their_difference(tmp_path):
+    """`start:stop`, two lets that never change and differ by 64, is a 64-row slice (the let `start`
+    stands for its value): the copy regions say so, and the kernel copies A to B at every level."""
+    from conftest import load_text
+    from test_generality import check_levels
+    loaded = load_text(tmp_path, LETS_SLICE.replace("STOP_START", "stop - 64:stop, :"))
+    copies = [s for s in walk(parse(loaded)) if isinstance(s, l0.Copy)]
+    assert [c.src.extents for c in copies] == [(64, 64), (64, 64)]
+    assert copies[0].src.starts[0] == l0.Var("start")
+    check_levels(loaded, lambda a: {"B": a["A"].copy()})
+
+
+def test_a_let_of_data_is_not_seen_through(tmp_path):
+    """Two loads of one element are not known to be equal when the kernel is parsed: NT102 stays."""
+    from conftest import load_text
+    from nanott.diagnostics import NanottError
+    text = LETS_SLICE.replace("128 * bx + k * 64", "Idx[bx] + k * 64").replace(
+        "128 * bx + (k + 1) * 64", "Idx[bx] + (k + 1) * 64").replace("STOP_START", "0:64, :")
+    with pytest.raises(NanottError) as info:
+        parse(load_text(tmp_path, text))
+    assert info.value.code == "NT102" and "start:stop" in info.value.message

@@ -396,7 +396,7 @@ atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos truncdiv truncmod
 Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
-annotate_compile_flags get_thread_binding thread_binding sync_threads alloc_local
+annotate_compile_flags get_thread_binding thread_binding sync_threads sync_grid alloc_local
 alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm wgmma_gemm

@@ -116,12 +116,13 @@ class Builder(RunTimeIfs):
 
     def __enter__(self) -> Builder:
         _ACTIVE.append(self)
-        self.outer_loc = Tracing.loc
+        self.outer_loc, self.outer_lets = Tracing.loc, Tracing.lets
+        Tracing.lets = {}
         return self
 
     def __exit__(self, *exc) -> None:
         _ACTIVE.remove(self)
-        Tracing.loc = self.outer_loc
+        Tracing.loc, Tracing.lets = self.outer_loc, self.outer_lets
 
     # ----- locations and statements -----
     def at(self, line: int, col: int) -> None:
@@ -215,13 +216,22 @@ class Builder(RunTimeIfs):
             self.taken.add(name)
             if chosen:
                 self.selects.add(name)
+            else:
+                self.fixed(name, value)
             return Sym(l0.Var(name, loc=self.loc))
         if isinstance(value, Sym) and not (isinstance(value.expr, l0.Var) and value.expr.name == names):
             name = self.unique(names)
             self.emit(l0.Let(name, value.expr, loc=self.loc), "a run-time value")
             self.taken.add(name)
+            self.fixed(name, value.expr)
             return Sym(l0.Var(name, loc=self.loc))
         return value
+
+    def fixed(self, name: str, value: l0.Expr) -> None:
+        """A let that never changes, of no carried scalar: slices may see through it (values.linear)."""
+        carried = {v for scalars in self.carrying.values() for v in scalars.values() if v}
+        if not any(isinstance(x, l0.Var) and x.name in carried for x in walk(value)):
+            Tracing.lets[name] = value
 
     def annotate(self, name: str, ann: Any) -> Any:
         """`x: T.Tensor(...)` without a value: a tensor parameter of an eager kernel (eager.py)."""

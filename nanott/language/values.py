@@ -28,6 +28,7 @@ class Tracing:
     """The statement being traced (kept current by the Builder): the location new nodes get."""
     loc: Loc = NOLOC
     element_dtypes: dict[str, str] = {}      # a loaded buffer's dtype, by its L0 name (bit operations ask)
+    lets: dict[str, l0.Expr] = {}            # the kernel's lets that never change, by name: their values
 
 
 def const(value: int | float) -> l0.Const:
@@ -332,12 +333,15 @@ def shape_str(dims: tuple) -> str:
 def linear(e: Any) -> tuple[dict[str, int], int] | None:
     """An int expression as (coefficient per variable, constant), or None if it is not linear;
     `x // c` and `x % c` count as variables of their own. Lets a slice `by*64:(by+1)*64` fold its
-    extent to 64, and `t // 32 * 32:(t // 32 + 1) * 32` (the block holding t) to 32."""
+    extent to 64, and `t // 32 * 32:(t // 32 + 1) * 32` (the block holding t) to 32. A let that
+    never changes stands for its value where that is linear, so that `kv_start:kv_end`, two lets 64
+    apart, spans 64."""
     match e:
         case l0.Const(int() as v, _):
             return {}, v
         case l0.Var(name):
-            return {name: 1}, 0
+            value = Tracing.lets.get(name)
+            return (value is not None and linear(value)) or ({name: 1}, 0)
         case l0.BinOp("+" | "-" as op, a, b):
             la, lb = linear(a), linear(b)
             if la is None or lb is None:
