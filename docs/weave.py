@@ -16,6 +16,8 @@ A block is a marker line, the generated text, and `<!-- /weave -->`:
     <!-- weave: picture gemm C3 -->               the IR after C3 drawn: docs/img/gemm_C3.{dot,svg}
     <!-- weave: drawing tensix_core "alt" -->     a hand-written docs/drawings/tensix_core.dot, drawn
     <!-- weave: nanott run examples/x.py -->      a `nanott` command and what it prints
+    <!-- weave: families -->                      the progression's families: kernels, L9 errors,
+                                                  TileLang files that run, sections (weave_families.py)
 
 The repository's README.md is woven with the course, so its numbers are computed too. Markers
 that run the compiler are in weave_runs.py; those that quote its code in weave_code.py.
@@ -43,11 +45,12 @@ sys.path[:0] = [str(ROOT), str(DOCS)]
 import graphviz  # noqa: E402
 
 import weave_code  # noqa: E402
+import weave_families  # noqa: E402
 import weave_runs  # noqa: E402
 from nanott.backends.graphviz import pipeline_graph  # noqa: E402
 
 BLOCK = re.compile(r"(<!-- weave: (.*?) -->\n)(.*?)(<!-- /weave -->)", re.S)
-MAKERS = {**weave_code.MAKERS, **weave_runs.MAKERS}
+MAKERS = {**weave_code.MAKERS, **weave_runs.MAKERS, **weave_families.MAKERS}
 
 
 class Course:

@@ -218,3 +218,28 @@ def test_the_repository_cites_only_files_inside_it():
         assert not outside.search(text), f"{name} cites a file outside the repository: {outside.search(text)[0]}"
         for cited in re.findall(r"reference\.md`? (§[\w.]*\w)", text):
             assert cited in sections, f"{name} cites docs/reference.md {cited}, which has no such section"
+
+
+def test_the_progression_table_names_kernels_sections_and_surveyed_files():
+    """The families table of chapter 10 (docs/weave_families.py) cannot drift from the repository:
+    each kernel it names is a file of examples/ that a section of the chapter shows, each kernel a
+    section shows is in the table, and each TileLang file it says runs unchanged is one
+    tools/tilelang_examples.py gives sizes to, in one of the family's folders. (Its L9 errors are
+    woven, so test_docs_have_not_drifted checks them.)"""
+    spec = importlib.util.spec_from_file_location("tilelang_examples", ROOT / "tools" / "tilelang_examples.py")
+    survey = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(survey)
+    families = weave.weave_families.FAMILIES
+    shown = weave.weave_families.sections((DOCS / "10_progression.md").read_text())
+    kernels = [k for _, _, ks, _ in families for k in ks]
+    assert len(kernels) == len(set(kernels))
+    for k in kernels:
+        assert (ROOT / "examples" / f"{k}.py").exists(), k
+        assert shown.get(k), f"no section of 10_progression.md shows examples/{k}.py"
+    assert set(shown) <= set(kernels), f"sections show kernels the table lacks: {set(shown) - set(kernels)}"
+    for family, folders, _, files in families:
+        for entry in files:
+            f, _, kernel = entry.partition(" ")
+            assert f in survey.ARGS, f"{f}: tools/tilelang_examples.py gives it no sizes"
+            assert f.split("/")[0] in folders and f.split("/")[0] in survey.FAMILIES, (family, f)
+            assert not kernel or any(f"--kernel {kernel} " in a for a in survey.arguments(f)), entry
