@@ -146,6 +146,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("D5a", "keep-accumulators-in-dst", "L9", "L9"),
     Stage("D5b", "use-matmul-block",         "L9", "L9"),
     Stage("D5c", "push-output-per-subblock", "L9", "L9"),
+    Stage("D5d", "wait-for-parts",           "L9", "L9"),
     Stage("E1", "finalize-signature",        "L9", "L9"),
     Stage("F1", "verify",                    "L9", "L9"),
     Stage("G1", "emit-metalium",             "L9", None),
@@ -153,7 +154,7 @@ PIPELINE: tuple[Stage, ...] = (
 STAGES = {s.id: s for s in PIPELINE}
 # stages that only make the emitted code faster: `nanott run --skip D5a` leaves one out, so the
 # cycle model can show what it buys (benchmarks/bench_gemm_cycles.py, docs/08_time.md)
-OPTIONAL = ("P0c", "D3a", "D3b", "D3c", "D3d", "D5a", "D5b", "D5c")
+OPTIONAL = ("P0c", "D3a", "D3b", "D3c", "D3d", "D5a", "D5b", "D5c", "D5d")
 
 
 def language(name: str) -> Language:

@@ -87,7 +87,7 @@ def test_shell_completion_completes_commands_and_stage_ids():
     assert r.stdout.split() == ["explain"]
     env.update(COMP_WORDS=f"nanott explain {GEMM} --stop-after D", COMP_CWORD="4")
     r = subprocess.run([str(nanott_bin)], env=env, capture_output=True, text=True, timeout=60)
-    assert r.stdout.split() == ["D1", "D2", "D3", "D3a", "D3b", "D3c", "D3d", "D4", "D5", "D5a", "D5b", "D5c"]
+    assert r.stdout.split() == ["D1", "D2", "D3", "D3a", "D3b", "D3c", "D3d", "D4", "D5", "D5a", "D5b", "D5c", "D5d"]
 
 
 def test_progress_shows_only_on_work_over_a_second():
