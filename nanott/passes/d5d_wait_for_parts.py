@@ -28,11 +28,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nanott.ir import replace, walk
+from nanott.ir import field_names, replace, walk
 from nanott.languages import l9
 from nanott.passes._affine import subst
 from nanott.passes._dst_pages import evaluate, executed
-from nanott.passes._f1_protocol import READS
 from nanott.target import Target
 
 MOVERS = ("reader", "writer")
@@ -167,5 +166,6 @@ def read(call: Any, c: int, env: dict) -> list[int]:
         if call.b_cb == c:
             pages.append(evaluate(call.b_index, env) + call.ct - 1)
         return pages or [-1]
-    return [evaluate(getattr(call, index), env) for cb, index in READS.get(type(call), ())
-            if getattr(call, cb) == c] or [-1]
+    names = field_names(type(call)) or ()
+    return [evaluate(getattr(call, f"{cb[:-2]}index"), env) for cb in names     # cb/index, a_cb/a_index...
+            if cb.endswith("cb") and f"{cb[:-2]}index" in names and getattr(call, cb) == c] or [-1]
