@@ -12,7 +12,10 @@ reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop a
 `T.uint`, and `T.dtype(x)`), `T.macro` (expanded where it is called: macro.py), and `T.print` of a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
 `T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py). Tensors are
-1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1). CUDA-only knobs
+1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1); an
+on-chip buffer of 4 dims is kept as the 2-D block matrix of its tiles (blocked.py). TileLang's
+`TensorCoreIntrinEmitter` and the `T.alloc_local` fragments it fills are modelled on the whole block
+(mma_emitter.py). CUDA-only knobs
 (`threads`, `policy`, `k_pack`, `T.use_swizzle`, `coalesced_width`, layout hints given to
 `T.annotate_layout`, `T.no_set_max_nreg`, ...) are accepted and recorded
 as `Attr`s on the L0 kernel: plain keys for the launch (`threads`, `use_swizzle`), `<op>.<knob>` for
@@ -52,6 +55,8 @@ from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int,
 from nanott.language.views import View
 from nanott.language.im2col import im2col as gather
 from nanott.language.macro import macro
+from nanott.language.blocked import Blocked
+from nanott.language.mma_emitter import alloc_local
 
 __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment", "copy",
            "gemm", "clear", "fill", "Parallel", "Pipelined", "serial", "Serial", "ceildiv",
@@ -60,7 +65,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
-           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
+           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -101,7 +106,7 @@ def _alloc(shape, dt, scope: str) -> Any:
     shape = tuple(fold_int(d, f"dim {i} of T.alloc_{scope}") for i, d in enumerate(dims))
     if any(d <= 0 for d in shape):
         raise NanottError("NT102", f"T.alloc_{scope} needs positive dims, got {shape}")
-    return b.allocate(shape, normalize_dtype(dt), scope)
+    return b.allocate(shape, normalize_dtype(dt), scope, Blocked if len(shape) == 4 else None)
 
 
 @closed()
@@ -396,7 +401,7 @@ atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos truncdiv truncmod
 Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
-annotate_compile_flags get_thread_binding thread_binding sync_threads sync_grid alloc_local
+annotate_compile_flags get_thread_binding thread_binding sync_threads sync_grid
 alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm wgmma_gemm

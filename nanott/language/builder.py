@@ -141,6 +141,9 @@ class Builder(RunTimeIfs):
     def close(self, frame: Frame) -> tuple:
         assert self.frames[-1] is frame
         self.frames.pop()
+        for s in frame.stmts:                   # a buffer that places its elements says how (blocked.py)
+            if isinstance(s, Buffer) and (note := s.note()) is not None:
+                self.record(f"{note[0]}.{s.label}", note[1])
         return tuple(l0.Alloc(s.label, s.shape, s.dtype, s.scope, loc=s.loc)
                      if isinstance(s, Buffer) else s for s in frame.stmts)
 
@@ -162,8 +165,12 @@ class Builder(RunTimeIfs):
         self.taken.add(out)
         return out
 
-    def allocate(self, shape: tuple[int, ...], dtype: str, scope: str) -> Buffer:
-        buf = Buffer(None, shape, dtype, scope, namer=self._name_alloc, loc=self.loc)
+    def allocate(self, shape: tuple[int, ...], dtype: str, scope: str, kind: type | None = None) -> Buffer:
+        """An on-chip buffer; `kind` a Buffer class that places its elements itself (blocked.py)."""
+        if kind is None:
+            buf = Buffer(None, shape, dtype, scope, namer=self._name_alloc, loc=self.loc)
+        else:
+            buf = kind(shape, dtype, scope, namer=self._name_alloc, loc=self.loc)
         self.emit(buf, f"T.alloc_{scope}")             # becomes an Alloc when its frame closes
         return buf
 

@@ -39,6 +39,8 @@ def operand(x: Any) -> Operand:
     if isinstance(x, ViewLoad):
         return Operand(x.view, tuple(to_expr(i) for i in x.view_indices), None)
     if isinstance(x, (Buffer, View)):
+        if isinstance(x, Buffer):
+            x.check_use("T.copy")
         return Operand(x, tuple(const(0) for _ in x.shape), tuple(x.shape))
     if isinstance(x, Load):
         return Operand(x.buffer, x.expr.indices, None)
@@ -134,6 +136,7 @@ def tile(x: Any, role: str, op: str) -> Buffer | Stage:
                                    "yet", hint=f"pass the whole buffer {x.buffer.label}")
     if not isinstance(x, Buffer):
         raise NanottError("NT104", f"{op} operand {role} must be a buffer, got a {type(x).__name__}")
+    x.check_use(op)
     if not x.on_chip:
         raise NanottError("NT106", f"{op} operand {role} is the DRAM tensor {x.label}; it must be an "
                                    "on-chip buffer (T.alloc_shared or T.alloc_fragment)",

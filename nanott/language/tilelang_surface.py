@@ -163,6 +163,7 @@ def tir_const(value: Any, dtype: Any = None) -> Any:
 
 def _names() -> dict[str, dict[str, Any]]:
     import nanott.language as T
+    from nanott.language.mma_emitter import TensorCoreIntrinEmitter
     return {
         "tilelang": {"language": T, "jit": jit, "lazy_jit": jit, "autotune": autotune,
                      "PassConfigKey": _PassConfigKey(), "DataType": DataType,
@@ -177,6 +178,8 @@ def _names() -> dict[str, dict[str, Any]]:
         "tvm": {"DataType": DataType},
         "tvm.tirx": {"const": tir_const, "reinterpret": T.reinterpret},
         "tilelang.carver.arch.driver": {"get_num_sms": lambda device_id=0: SMS},
+        "tilelang.cuda.intrinsics.macro.mma_macro_generator": {"TensorCoreIntrinEmitter": TensorCoreIntrinEmitter},
+        "tilelang.cuda.intrinsics": {"make_mma_swizzle_layout": T.SwizzledLayout},
         "torch.cuda": dict(QUERIES),            # used only when torch is not installed (a root)
     }
 

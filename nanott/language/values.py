@@ -206,7 +206,19 @@ def binop(op: str, a: Any, b: Any) -> Sym:
     if (isinstance(lhs, l0.Const) and isinstance(rhs, l0.Const) and op in FOLD
             and lhs.dtype == rhs.dtype == "int32"):
         return Sym(const(FOLD[op](lhs.value, rhs.value)))
+    if op == "+" and (x := recombined(lhs, rhs) or recombined(rhs, lhs)) is not None:
+        return Sym(x)
     return Sym(l0.BinOp(op, lhs, rhs, loc=Tracing.loc))
+
+
+def recombined(quot: l0.Expr, rem: l0.Expr) -> l0.Expr | None:
+    """x when quot is (x // c) * c and rem is x % c, c a positive int: floor division and modulo
+    recombine to x for every int x (a 4-D tile-order index read back: blocked.py)."""
+    match quot, rem:
+        case (l0.BinOp("*", l0.BinOp("//", x, l0.Const(c, "int32")), l0.Const(c2, "int32")),
+              l0.BinOp("%", x2, l0.Const(c3, "int32"))) if c == c2 == c3 and c > 0 and x == x2:
+            return x
+    return None
 
 
 NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -271,6 +283,13 @@ class Buffer:
     @property
     def on_chip(self) -> bool:
         return self.scope != "dram"
+
+    def note(self) -> tuple[str, str] | None:
+        """An attr the kernel records for this buffer (a buffer kind that places its elements)."""
+        return None
+
+    def check_use(self, op: str) -> None:
+        """Refuse a whole-buffer operation this kind of buffer has no meaning for (mma_emitter.py)."""
 
     @property
     def data(self) -> Buffer:
