@@ -165,3 +165,12 @@ def test_a_region_of_whole_tiles_is_a_box_of_the_block_matrix(tmp_path):
             "            T.clear(c_l)\n", f"            T.clear(c_l)\n            c_2 = T.alloc_shared({shape}, T.float32)\n")
         out = str(load_text(tmp_path, text, {"n": "64"}).prim_func.parse())
         assert f"copy {box} -> c_2[{shape[0]}x{shape[1]}]" in out, out.splitlines()[-1]
+
+
+def test_a_local_array_used_before_an_emitter_shapes_it_is_named(tmp_path):
+    text = ERRORS.replace("            T.clear(c_l)\n", "            T.clear(c_l)\n            T.copy(c_l, c_s)\n")
+    with pytest.raises(NanottError) as err:
+        load_text(tmp_path, text, {"n": "64"}).prim_func.parse()
+    assert err.value.code == "NT301" and err.value.loc.line == 22 and "T.clear / T.fill" in err.value.hint
+    assert err.value.message == ("T.copy of the per-thread T.alloc_local array c_l before a TensorCoreIntrinEmitter "
+                                 "gives it the block's shape")

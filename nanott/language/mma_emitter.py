@@ -82,7 +82,9 @@ class LocalArray(Buffer):
     def check_use(self, op: str) -> None:
         if self.block is None and op != "T.fill":
             raise NanottError("NT301", f"{op} of the per-thread T.alloc_local array {self.label} before a "
-                              "TensorCoreIntrinEmitter gives it the block's shape", caller_loc())
+                              "TensorCoreIntrinEmitter gives it the block's shape", caller_loc(),
+                              hint="nanott sees a block whole: the emitter's ldmatrix / mma give a local array "
+                                   "its block shape; before that only T.clear / T.fill may name it")
 
 
 def alloc_local(shape: Any, dtype: Any, scope: str = "local") -> LocalArray:
@@ -106,8 +108,8 @@ class TensorCoreIntrinEmitter:
             raise refused("reduce_k > 1 or num_elems_per_byte > 1 (warps keeping parts of K, or packed "
                           "operands, in their own registers)")
         if warp_row_tiles < 16 or warp_row_tiles % 16 or warp_col_tiles < 8 or warp_col_tiles % 8:
-            raise NanottError("NT104", f"TensorCoreIntrinEmitter: warp_row_tiles {warp_row_tiles} must be a multiple "
-                              f"of 16 and warp_col_tiles {warp_col_tiles} of 8 (TileLang's own check)", caller_loc())
+            raise misuse(f"TensorCoreIntrinEmitter: warp_row_tiles {warp_row_tiles} must be a multiple "
+                              f"of 16 and warp_col_tiles {warp_col_tiles} of 8 (TileLang's own check)")
         self.M_DIM, self.WARP_SIZE = 16, 32
         self.k_dim = self.micro_size_k = min(256 // bits_of(self.a_dtype), chunk)
         self.n_dim = self.micro_size_y = 16 if warp_col_tiles % 16 == 0 else 8
@@ -141,8 +143,8 @@ class TensorCoreIntrinEmitter:
             raise refused("TensorCoreIntrinEmitter.mma with k_inner (several k-slices in one fragment)")
         for role, buf in (("A", A_local), ("B", B_local)):
             if not isinstance(buf, LocalArray) or buf.block is None:
-                raise NanottError("NT104", f"mma's {role} operand must be a T.alloc_local array that "
-                                  f"ldmatrix_{role.lower()} has loaded", caller_loc())
+                raise misuse(f"mma's {role} operand must be a T.alloc_local array that "
+                                  f"ldmatrix_{role.lower()} has loaded")
         self._bind(b, C_local, (self.block_M, self.block_N), self.accum_dtype,
                    self.warp_rows * self.warp_cols * self.local_size_out, "C",
                    f"C: block_row_warps {self.block_row_warps} x warp_row_tiles {self.warp_row_tiles} by "
@@ -153,7 +155,7 @@ class TensorCoreIntrinEmitter:
     def stmatrix(self, C_local, C_buf, pid_m=None, pid_n=None) -> None:
         b = current("TensorCoreIntrinEmitter.stmatrix")
         if not isinstance(C_local, LocalArray) or C_local.block != (self.block_M, self.block_N):
-            raise NanottError("NT104", "stmatrix stores the accumulator an mma of this emitter filled", caller_loc())
+            raise misuse("stmatrix stores the accumulator an mma of this emitter filled")
         if pid_m is not None and pid_n is not None:
             dst = C_buf[pid_m * self.block_M, pid_n * self.block_N]
         elif isinstance(C_buf, Blocked) and C_buf.logical == (self.block_M // 16, self.block_N // self.n_dim, 16,
@@ -161,9 +163,9 @@ class TensorCoreIntrinEmitter:
                 isinstance(C_buf, Buffer) and not isinstance(C_buf, Blocked) and C_buf.shape == (self.block_M, self.block_N):
             dst = C_buf
         else:
-            raise NanottError("NT104", f"stmatrix writes a ({self.block_M}, {self.block_N}) buffer or the tile "
+            raise misuse(f"stmatrix writes a ({self.block_M}, {self.block_N}) buffer or the tile "
                               f"order ({self.block_M // 16}, {self.block_N // self.n_dim}, 16, {self.n_dim}); "
-                              f"got {getattr(C_buf, 'label', C_buf)}", caller_loc())
+                              f"got {getattr(C_buf, 'label', C_buf)}")
         b.emit(ops.copy(b, C_local, dst), "TensorCoreIntrinEmitter.stmatrix")
 
     def _load(self, role: str, local: Any, shared: Any, ki: Any, rk: Any, rows: int, k_first: bool, dtype: str,
@@ -172,13 +174,12 @@ class TensorCoreIntrinEmitter:
         b = current(f"TensorCoreIntrinEmitter.ldmatrix_{role.lower()}")
         mk = self.micro_size_k
         if not isinstance(shared, Buffer) or len(shared.shape) != 2 or shared.dtype != dtype:
-            raise NanottError("NT104", f"ldmatrix_{role.lower()} reads a whole 2-D shared buffer of {dtype}",
-                              caller_loc(), hint="pass the buffer itself, not a region of it")
+            raise misuse(f"ldmatrix_{role.lower()} reads a whole 2-D shared buffer of {dtype}")
         k_ext = shared.shape[0] if k_first else shared.shape[1]
         if (shared.shape[1] if k_first else shared.shape[0]) != rows or k_ext % mk:
-            raise NanottError("NT104", f"ldmatrix_{role.lower()}: {shared.label} {shape_str(shared.shape)} is not "
+            raise misuse(f"ldmatrix_{role.lower()}: {shared.label} {shape_str(shared.shape)} is not "
                               f"the emitter's {rows} x (a multiple of {mk}) operand"
-                              f"{' (transposed)' if k_first else ''}", caller_loc())
+                              f"{' (transposed)' if k_first else ''}")
         shape = (k_ext, rows) if k_first else (rows, k_ext)
         self._bind(b, local, shape, dtype, per_thread, role,
                    f"{role}: the block's {rows} rows by all {k_ext} of {shared.label}'s k, zero outside "
@@ -198,17 +199,24 @@ class TensorCoreIntrinEmitter:
     def _bind(self, b: Builder, buf: Any, shape: tuple[int, int], dtype: str, per_thread: int, role: str,
               why: str) -> None:
         if not isinstance(buf, LocalArray):
-            raise NanottError("NT104", f"the emitter's {role} operand must be a T.alloc_local array, got "
-                              f"{getattr(buf, 'label', type(buf).__name__)}", caller_loc())
+            raise misuse(f"the emitter's {role} operand must be a T.alloc_local array, got "
+                              f"{getattr(buf, 'label', type(buf).__name__)}")
         if buf.dtype != dtype or prod(buf.per_thread) < per_thread:
-            raise NanottError("NT104", f"{buf.label} is {buf.dtype}{list(buf.per_thread)} per thread; the emitter's "
-                              f"{role} needs {dtype}[{per_thread}]", caller_loc())
+            raise misuse(f"{buf.label} is {buf.dtype}{list(buf.per_thread)} per thread; the emitter's "
+                              f"{role} needs {dtype}[{per_thread}]")
         if buf.block is None:
             buf.block, buf.shape, buf.why = shape, shape, why
             b.shapes[buf.label] = shape
         elif buf.block != shape:
-            raise NanottError("NT104", f"{buf.label} is the block's {shape_str(buf.block)}; here the emitter "
-                              f"needs {shape_str(shape)}", caller_loc())
+            raise misuse(f"{buf.label} is the block's {shape_str(buf.block)}; here the emitter "
+                              f"needs {shape_str(shape)}")
+
+
+def misuse(message: str) -> NanottError:
+    return NanottError("NT104", message, caller_loc(), hint=(
+        "ldmatrix_a(A_local, A_shared, ki), ldmatrix_b(B_local, B_shared, ki), mma(A_local, B_local, C_local), "
+        "stmatrix(C_local, C_shared): the locals from T.alloc_local, the shared operands whole, of the "
+        "emitter's dtypes and block shape (block_row_warps * warp_row_tiles, ...)"))
 
 
 def refused(what: str) -> NanottError:
