@@ -91,6 +91,8 @@ def test_index_arithmetic_recombines_floor_division_and_modulo():
     i = values.Sym(l0.Var("i"))
     assert (i // 16 * 16 + i % 16).expr == l0.Var("i") and (i % 8 + i // 8 * 8).expr == l0.Var("i")
     assert (i // 16 * 16 + i % 8).expr != l0.Var("i") and (i // 16 * 8 + i % 16).expr != l0.Var("i")
+    x = values.Sym(l0.Load("A", (l0.Var("i"),)))      # a loaded value may be a float: never folded
+    assert isinstance((x // 16 * 16 + x % 16).expr, l0.BinOp)
 
 
 ERRORS = """import tilelang

@@ -212,13 +212,21 @@ def binop(op: str, a: Any, b: Any) -> Sym:
 
 
 def recombined(quot: l0.Expr, rem: l0.Expr) -> l0.Expr | None:
-    """x when quot is (x // c) * c and rem is x % c, c a positive int: floor division and modulo
-    recombine to x for every int x (a 4-D tile-order index read back: blocked.py)."""
+    """x when quot is (x // c) * c and rem is x % c, c a positive int and x an index (loop and block
+    variables, lets and int constants under + - * // %): floor division and modulo recombine to x
+    for every int x (a 4-D tile-order index read back: blocked.py). Never for a loaded value, which
+    may be a float."""
     match quot, rem:
         case (l0.BinOp("*", l0.BinOp("//", x, l0.Const(c, "int32")), l0.Const(c2, "int32")),
-              l0.BinOp("%", x2, l0.Const(c3, "int32"))) if c == c2 == c3 and c > 0 and x == x2:
+              l0.BinOp("%", x2, l0.Const(c3, "int32"))) if c == c2 == c3 and c > 0 and x == x2 and index(x):
             return x
     return None
+
+
+def index(e: l0.Expr) -> bool:
+    """e is integer index arithmetic: variables and int constants under + - * // %."""
+    return all(isinstance(n, l0.Var) or isinstance(n, l0.Const) and n.dtype == "int32"
+               or isinstance(n, l0.BinOp) and n.op in ("+", "-", "*", "//", "%") for n in walk(e))
 
 
 NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
