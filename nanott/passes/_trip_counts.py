@@ -6,7 +6,10 @@ both of D5c's subblock-at-a-time CBs: counts an earlier statement left (a wait o
 trip's) settle after one trip, so a third walk decides; and a CB the kernel feeds itself may gain
 (or lose) the same pages every trip, carried over the loop's trips as the count a later wait can
 rely on (the fewest trips that push, the most that pop); popping more than was pushed is a deadlock.
-A loop of at most two trips was walked whole.
+A loop of at most two trips is walked whole: one of at most one trip is walked once (a second walk
+would judge a trip the device never runs: a wait for pages the first trip popped is no deadlock
+when there is no second trip), and where it may run no trip at all, the pages it pushes to a CB the
+kernel feeds itself are not counted on after it.
 """
 from __future__ import annotations
 
@@ -29,6 +32,12 @@ class Deadlock(Exception):
 
 def walk_trips(walker: Any, loop: Any, trips: tuple[int, int] | None, env: dict) -> None:
     """The loop's body walked as its trips run (walker: _f1_protocol.ProtocolWalk)."""
+    if trips is not None and trips[1] <= 1:
+        before = dict(walker.own)
+        walker.block(loop.body, env)
+        if trips[0] == 0:                   # maybe no trip: the fewest pushes, the most pops
+            walker.own.update({i: min(n, before[i]) for i, n in walker.own.items()})
+        return
     walker.block(loop.body, env)
     first = walker.state()
     walker.block(loop.body, env)
