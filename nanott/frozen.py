@@ -8,8 +8,12 @@ to write one. `frozen_class` makes the same class in about a quarter of that tim
 
 - `dataclasses.dataclass(init=False, repr=False, eq=False)` collects the fields, as it always
   does (Field objects, defaults, `__dataclass_fields__`, `__match_args__`), and writes no method;
-- `__init__` is compiled from source, one `exec` per class, as dataclass writes it for a frozen
-  class (`object.__setattr__` per field, keyword-only fields after a `*`, defaults bound);
+- `__init__` is the function dataclass writes for a frozen class (`object.__setattr__` per
+  field, keyword-only fields after a `*`, defaults bound), compiled from source once per shape
+  (how many positional and keyword-only fields) and renamed for each class: its code object with
+  the class's field names as parameter names and attribute names (`code.replace`), its defaults
+  as `__defaults__` and `__kwdefaults__` (one `exec` per class cost ~0.12 ms, 17 ms of a cold
+  `nanott explain`; the shapes number about ten);
 - `__eq__`, `__hash__` and `__repr__` are shared functions over the class's field tuple: the same
   results as dataclass's (equality of the tuples of compared fields between instances of the very
   same class, NotImplemented otherwise; the hash of that tuple; `Name(field=repr, ...)` over the
@@ -26,8 +30,10 @@ by `dataclass(frozen=True)`: fields, signature, equality, hashing, printing, rep
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 import reprlib
+import types
 from dataclasses import MISSING, FrozenInstanceError, is_dataclass
 from typing import Any, Callable
 
@@ -80,23 +86,37 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
 
 
 def _init(cls: type, fields: tuple) -> Callable:
-    """dataclass's __init__ for a frozen class, compiled once: positional fields in order, the
-    keyword-only ones after `*`, each stored with object.__setattr__."""
-    names = {"__object_setattr": object.__setattr__, "__name__": cls.__module__}
-    positional, keywords, body = ["self"], [], []
-    for f in fields:
-        if f.default is not MISSING:
-            names[f"__default_{f.name}"] = f.default
-        param = f.name if f.default is MISSING else f"{f.name}=__default_{f.name}"
-        (keywords if f.kw_only else positional).append(param)
-        body.append(f"    __object_setattr(self, {f.name!r}, {f.name})\n")
-    params = ", ".join(positional + (["*", *keywords] if keywords else []))
-    made: dict[str, Any] = {}
-    exec(f"def __init__({params}):\n{''.join(body) or '    pass'}\n", names, made)   # noqa: S102
-    init = made["__init__"]
+    """dataclass's __init__ for a frozen class: positional fields in order, the keyword-only ones
+    after `*`, each stored with object.__setattr__; the shape's code with the class's names."""
+    positional = [f for f in fields if not f.kw_only]
+    keywords = [f for f in fields if f.kw_only]
+    code = _shape(len(positional), len(keywords))
+    names = tuple(f.name for f in positional + keywords)
+    placeholders = [f"p{i}" for i in range(len(positional))] + [f"k{i}" for i in range(len(keywords))]
+    renamed = dict(zip(placeholders, names))
+    code = code.replace(co_varnames=("self", *names), co_name="__init__",
+                        co_qualname=f"{cls.__qualname__}.__init__",
+                        co_consts=tuple(renamed.get(c, c) if type(c) is str else c for c in code.co_consts))
+    init = types.FunctionType(code, {"__object_setattr": object.__setattr__, "__name__": cls.__module__}, "__init__")
+    defaults = tuple(f.default for f in positional if f.default is not MISSING)
+    if any(f.default is MISSING for f in positional[len(positional) - len(defaults):]):
+        raise TypeError(f"{cls.__name__}: a field without a default after one with a default")
+    init.__defaults__ = defaults or None
+    init.__kwdefaults__ = {f.name: f.default for f in keywords if f.default is not MISSING} or None
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__annotations__ = {**{f.name: f.type for f in fields}, "return": None}    # as dataclass's
     return init
+
+
+@functools.cache
+def _shape(positional: int, keywords: int) -> types.CodeType:
+    """The code of __init__(self, p0, .., *, k0, ..) storing each parameter under its own name."""
+    params = [f"p{i}" for i in range(positional)]
+    kws = [f"k{i}" for i in range(keywords)]
+    body = "".join(f"    __object_setattr(self, {n!r}, {n})\n" for n in params + kws) or "    pass\n"
+    made: dict[str, Any] = {}
+    exec(f"def __init__({', '.join(['self', *params, *(['*', *kws] if kws else [])])}):\n{body}", {}, made)  # noqa: S102
+    return made["__init__"].__code__
 
 
 def _eq(key: Callable[[Any], tuple]) -> Callable:

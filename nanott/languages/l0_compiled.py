@@ -214,10 +214,13 @@ class Compiled(KLoop):
                 f, a, b = BINOPS[op], self.expr(lhs), self.expr(rhs)
                 if op not in ("//", "%"):
                     return lambda env: f(a(env), b(env))
+                if type(rhs) is l0.Const and rhs.value != 0:        # a divisor that is never 0
+                    c = b(None)
+                    return lambda env: f(a(env), c)
 
                 def divide(env):
                     right = b(env)
-                    if np.any(np.asarray(right) == 0):
+                    if right == 0 if type(right) is int else np.any(np.asarray(right) == 0):
                         return rule(e, env)                          # raises the reference's NT121
                     return f(a(env), right)
                 return divide
