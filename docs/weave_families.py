@@ -53,7 +53,7 @@ FAMILIES = (
       "deepseek_nsa/example_tilelang_nsa_bwd.py")),
     ("DeepSeek MLA", ("deepseek_mla",), ("mla_decode",),
      ("deepseek_mla/example_mla_decode.py", "deepseek_mla/example_mla_decode_paged.py")),
-    ("warp specialization", ("warp_specialize",), ("gemm_warp_specialize",),
+    ("warp specialization", ("warp_specialize",), ("gemm_warp_specialize", "gemm_thread_roles"),
      ("warp_specialize/example_warp_specialize_gemm_copy_0_gemm_1.py",
       "warp_specialize/example_warp_specialize_gemm_copy_1_gemm_0.py",
       "warp_specialize/example_warp_specialize_gemm_copy_gemm_0_1.py",

@@ -73,7 +73,7 @@ def test_a_wait_on_a_barrier_nobody_arrives_on_is_NT329(tmp_path):
     body = ROLES.replace("                T.barrier_arrive(done)\n", "")
     with pytest.raises(NanottError) as err:
         l0(tmp_path, body, "never")
-    assert err.value.code == "NT329" and "barrier1" in err.value.message
+    assert err.value.code == "NT329" and "T.barrier_wait on done," in err.value.message
 
 
 def test_a_wait_on_something_else_than_a_barrier_is_NT104(tmp_path):

@@ -11,7 +11,8 @@ reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop a
 `T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes (also by TileLang's C names, `T.int`,
 `T.uint`, and `T.dtype(x)`), `T.macro` (expanded where it is called: macro.py), and `T.print` of a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
-`T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py). Tensors are
+`T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py; roles
+chosen by `tx = T.get_thread_binding()`, fused in an order the barriers allow: thread_roles.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1); an
 on-chip buffer of 4 dims is kept as the 2-D block matrix of its tiles (blocked.py). TileLang's
 `TensorCoreIntrinEmitter` and the `T.alloc_local` fragments it fills are modelled on the whole block
@@ -49,8 +50,9 @@ from nanott.language.signatures import closed, flag
 from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_then_else, log,  # noqa: A004
                                         log2, max, min, reinterpret, rsqrt, sigmoid, sqrt, tanh)
 from nanott.language.prim_func import PrimFunc
-from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait,
+from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait, cp_async_barrier_noinc,
                                              mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
+from nanott.language.thread_roles import get_thread_binding
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 from nanott.language.views import View
 from nanott.language.im2col import im2col as gather
@@ -65,7 +67,9 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
-           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc"]
+           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc",
+           "get_thread_binding", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
+           "fence_proxy_async", "wgmma_gemm"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -170,6 +174,39 @@ def no_set_max_nreg() -> None:
 def disable_warp_group_reg_alloc() -> None:
     """A Hopper register-allocation hint: recorded, as no_set_max_nreg."""
     current("T.disable_warp_group_reg_alloc").record("disable_warp_group_reg_alloc", True)
+
+
+@closed()
+def set_max_nreg(reg_count, is_inc) -> None:
+    """A Hopper register-allocation hint for the role it stands in (setmaxnreg): recorded."""
+    current("T.set_max_nreg").record("set_max_nreg", (reg_count, is_inc))
+
+
+@closed()
+def unroll(start, stop=None, step=None, **knobs):
+    """A loop to unroll (`for stage in T.unroll(num_stages)`): unrolled by Python as P0 reads it, so
+    its variable is a Python int in the body; its bounds must be sizes."""
+    bounds = [fold_int(x, "the bounds of T.unroll") for x in (start, stop, step) if x is not None]
+    return range(*bounds)
+
+
+@closed()
+def wait_wgmma(num_mma=0) -> None:
+    """Hopper: wait for the asynchronous T.wgmma_gemm in flight; nanott's gemms complete in order."""
+    current("T.wait_wgmma")
+
+
+@closed()
+def fence_proxy_async() -> None:
+    """Hopper: order shared-memory writes before asynchronous (TMA, wgmma) reads; nanott's are in order."""
+    current("T.fence_proxy_async")
+
+
+@closed("mbar annotations")
+def wgmma_gemm(A, B, C, transpose_A=False, transpose_B=False, policy=None, clear_accum=False, k_pack=1,
+               **knobs) -> None:
+    """Hopper's asynchronous warpgroup gemm: T.gemm (its result read only after T.wait_wgmma)."""
+    gemm(A, B, C, transpose_A, transpose_B, policy, clear_accum, k_pack, **knobs)
 
 
 @closed()
@@ -401,10 +438,10 @@ atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos truncdiv truncmod
 Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
-annotate_compile_flags get_thread_binding thread_binding sync_threads sync_grid
-alloc_tmem unroll vectorized grid Persistent WarpSpecialize async_copy
+annotate_compile_flags thread_binding sync_threads sync_grid
+alloc_tmem vectorized grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
-tcgen05_gemm wgmma_gemm
+tcgen05_gemm
 access_ptr reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())
 

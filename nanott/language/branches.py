@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from nanott.diagnostics import NanottError
-from nanott.ir import walk
+from nanott.ir import replace, walk
 from nanott.languages import l0
 from nanott.language.branch_scalars import declared, truth
 from nanott.language.predicate import (copied_elements, once_if, predicable, predicated, read_anywhere, reads,
                                        subst_nodes, without_copy_into, writers)
 from nanott.language.values import Buffer, Cond, Sym, symbolic_condition, to_expr
 from nanott.value_bounds import decided
+from nanott.language.role_fusion import Role, RoleSplit, Sync, fuse
 
 HINT_DATA_WRITTEN = "copy the mask from DRAM into its own buffer and write to another one"
 
@@ -27,6 +28,7 @@ class Frame:
     parallel: bool = False                        # the body of a T.Parallel nest
     branch: bool = False                          # a branch of an `if` on a run-time value
     cond: Any = None                              # a branch's condition (branch_scalars.py)
+    role: Any = None                              # a thread role's (lo, hi): thread_roles.py
 
 
 class RunTimeIfs:
@@ -41,6 +43,9 @@ class RunTimeIfs:
         and on not c (predicate.py), the names they assign too (branch_scalars.py). `if x:` on a
         run-time scalar is `if x != 0:`; an element of a DRAM tensor it reads outside a T.Parallel
         is a let first (the reader reads it)."""
+        if getattr(cond, "threads_only", False):        # `if tx < 128:` (thread_roles.py)
+            yield from self.thread_branches(cond)
+            return
         cond = truth(cond)
         if not isinstance(cond, Cond):
             yield self.ctx_if(cond)
@@ -59,6 +64,9 @@ class RunTimeIfs:
             yield branch
             body = self.close(frame)
             self.loc = loc
+            if any(isinstance(x, Sync) for x in walk(body)):
+                self.guarded_syncs(body, expr, loc)
+                continue
             if body and not frame.parallel and (not predicable(body, self.shapes) or self.first_writes(body)) \
                     and not reads(cond_read := self.unstaged(expr)):     # else predicated() says NT302
                 lets, body = declared(body, self.selects)
@@ -68,6 +76,65 @@ class RunTimeIfs:
                 continue
             for s in predicated(body, expr, self.shapes, self.fresh, frame.parallel):
                 self.emit(s, "a run-time if")
+
+    def guarded_syncs(self, body: tuple, cond: l0.Expr, loc: Any) -> None:
+        """A run-time `if` in a role around barrier operations only (`if i_i != 0: T.barrier_arrive(b)`):
+        each a Sync guarded by the condition (role_fusion.py evaluates it every iteration)."""
+        if not all(isinstance(x, Sync) for x in body):
+            raise NanottError("NT301", "a run-time `if` around both barrier operations and other statements "
+                              "is not supported by nanott yet", loc,
+                              hint="put the barrier operations in an `if` of their own")
+        for x in body:
+            self.emit(replace(x, guard=(*x.guard, cond)), "a run-time if")
+
+    def thread_branches(self, cond: Any) -> Iterator[bool]:
+        """`if tx < 128: A else: B`: each branch the role of the threads where it runs (an empty one
+        skipped, an always-true one no split); a split at the top of a role is the outer split's
+        (an `elif` chain), a split at the kernel's top is fused at once (role_fusion.py)."""
+        lo, hi = self.thread_range
+        then = (max(lo, cond.lo), min(hi, cond.hi))
+        if then[0] >= then[1] or then == (lo, hi):
+            yield then == (lo, hi)
+            return
+        rest = [(a, b) for a, b in ((lo, then[0]), (then[1], hi)) if a < b]
+        if len(rest) != 1:
+            raise NanottError("NT301", f"a condition on tx that leaves the threads {rest} to its else branch "
+                              "(two ranges) is not supported by nanott yet", self.loc,
+                              hint="split the threads from the lowest up: `if tx < 128: ... elif tx < 256: ...`")
+        loc, roles = self.loc, []
+        for branch, rng in ((True, then), (False, rest[0])):
+            frame = Frame(role=rng)
+            self.frames.append(frame)
+            outer, self.thread_range = self.thread_range, rng
+            yield branch
+            self.thread_range = outer
+            body = self.close(frame)
+            nested = [x for x in body if isinstance(x, RoleSplit)]
+            if nested and len(body) > 1:
+                raise NanottError("NT301", "a role that both runs statements of its own and splits its threads "
+                                  "again is not supported by nanott yet", nested[0].loc,
+                                  hint="split the threads once: `if tx < 128: ... elif tx < 256: ... else: ...`")
+            roles += nested[0].roles if nested else [Role(rng[0], rng[1], body, loc=loc)]
+        split = RoleSplit(tuple(sorted(roles, key=lambda r: r.lo)), loc=loc)
+        if self.frames[-1].role is not None:
+            self.frames[-1].stmts.append(split)
+            return
+        if len(self.frames) != 1:
+            raise NanottError("NT301", "a split of the threads (`if tx < ...`) inside a loop or another `if` "
+                              "is not supported by nanott yet", loc,
+                              hint="split the threads at the top of the kernel, each role looping itself")
+        self.fuse_roles(split)
+
+    def fuse_roles(self, split: Any) -> None:
+        top = self.frames[0].stmts
+        fragments = {s.label for s in top if isinstance(s, Buffer) and s.scope == "fragment"}
+        done = [s for s in top if not isinstance(s, Buffer)]
+        written = {b for b in self.shapes if writers(tuple(done), b)}
+        stmts, attrs = fuse(split, self.barriers, fragments, written)
+        for s in stmts:
+            self.emit(s, "a thread role")
+        for k, v in attrs.items():
+            self.record(k, v)
 
     def first_writes(self, body: tuple) -> bool:
         """Whether body stores into an on-chip buffer nothing before it has written: its predicated

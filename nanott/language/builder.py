@@ -23,6 +23,7 @@ from nanott.language.branches import Frame, RunTimeIfs
 from nanott.language.loops import LoopSpec, loop_range
 from nanott.language.predicate import masked_selects, reads
 from nanott.language.reductions import split_reductions
+from nanott.language.role_fusion import Barriers
 from nanott.language.values import Buffer, Cond, Sym, Tracing, Unassigned, as_cond, fold_int, to_expr
 from nanott.printing import num
 
@@ -113,6 +114,9 @@ class Builder(RunTimeIfs):
         self.selects: set[str] = set()                  # lets of names assigned in branches
         self.ranges: dict[str, tuple[int, int]] = {}    # block and loop variables open: least, greatest
         self.chosen: dict[int, set[str]] = {}           # kernel loop id -> names assigned only under ifs
+        self.threads: Any = None                        # T.Kernel(threads=N)
+        self.barriers: Any = None                       # role_fusion.Barriers of T.alloc_barrier
+        self.thread_range: tuple[int, int] | None = None   # the threads of the open role (after tx)
 
     def __enter__(self) -> Builder:
         _ACTIVE.append(self)
@@ -210,6 +214,9 @@ class Builder(RunTimeIfs):
             if len(values) != len(names):
                 return values
             return tuple(self.bind(n, v) for n, v in zip(names, values))
+        if hasattr(value, "label_as"):                  # a barrier learns its name (warp_specialize.py)
+            value.label_as(names)
+            return value
         if isinstance(value, Buffer) and value.name is None:
             value.name = self.unique(names)
             self.taken.add(value.name)
@@ -277,6 +284,8 @@ class Builder(RunTimeIfs):
     @staticmethod
     def both(a: Any, rest: Callable[[], Any]) -> Any:
         """`a and b`: a condition's `&` when either side is one, else Python's `and`."""
+        if getattr(a, "threads_only", False):          # a condition on tx (thread_roles.py)
+            return a & rest()
         if isinstance(a, Cond):
             return a & as_cond(rest())
         return a and rest()
@@ -398,6 +407,16 @@ class Builder(RunTimeIfs):
                 extent = l0.Var(bound, loc=loc)
             self.emit(l0.For(vars_[0], extent, spec.kind, spec.num_stages, body, loc=loc), what)
 
+    def roles_on(self) -> None:
+        """`tx = T.get_thread_binding()`: from now on barrier operations are scheduled (role_fusion.py)."""
+        if self.thread_range is None:
+            self.thread_range = (0, self.threads)
+        if self.barriers is None:
+            self.barriers = Barriers(self.threads)
+
+    def in_role(self) -> bool:
+        return any(f.role is not None for f in self.frames)
+
     # ----- the kernel -----
     def open_kernel(self, spec: KernelSpec) -> Any:
         if self.frames:
@@ -417,6 +436,7 @@ class Builder(RunTimeIfs):
         self.ranges = {v: (0, g - 1) for v, g in zip(self.block_vars, self.grid)}
         self.taken.update(self.block_vars)
         self.kernel_loc = self.loc
+        self.threads, self.barriers, self.thread_range = spec.knobs.get("threads"), None, None
         self.record_knobs("", spec.knobs)
         self.frames.append(Frame())
         syms = tuple(Sym(l0.Var(v, loc=self.loc)) for v in self.block_vars)

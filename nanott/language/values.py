@@ -93,6 +93,8 @@ def to_expr(x: Any) -> Any:
     if isinstance(x, Buffer):
         raise NanottError("NT104", f"buffer {x.label} is used as a value",
                           hint=f"index it to read one element: {x.label}[i, j]")
+    if hasattr(x, "per_thread"):                  # tx in an index (thread_roles.py)
+        raise x.per_thread()
     raise NanottError("NT104", f"a {type(x).__name__} ({x!r:.40}) cannot be used in a kernel expression")
 
 
@@ -314,6 +316,8 @@ class Buffer:
             raise NanottError("NT104", f"{self.label} has {len(self.shape)} dims but is indexed "
                                        f"with {len(items)}", hint=f"{self.label} is {shape_str(self.shape)}")
         for i in items:
+            if hasattr(i, "per_thread"):              # tx as an index (thread_roles.py)
+                raise i.per_thread()
             if not isinstance(i, (slice, Sym, numbers.Integral)) or isinstance(i, bool):
                 raise NanottError("NT104", f"{self.label} is indexed with a {type(i).__name__}",
                                   hint="indices are ints, slices, block indices or loop variables")

@@ -1,0 +1,114 @@
+"""Warp specialization written with the thread index: `tx = T.get_thread_binding()` and branches on it.
+
+A Hopper kernel may split its threads into roles by hand:
+
+    tx = T.get_thread_binding()
+    if tx < 128:                     # consumer 0
+        ...
+    elif tx >= 128 and tx < 256:     # consumer 1
+        ...
+    else:                            # producer
+        ...
+
+each role a loop over the same iteration space, synchronised by barriers (`T.alloc_barrier`,
+`T.barrier_arrive`, `T.barrier_wait(bar, parity)`, `T.cp_async_barrier_noinc`). The roles run
+concurrently on the GPU. nanott has one program per block, so P0 fuses them into one sequential
+program in an order the barriers allow (role_fusion.py), drops the barriers, and lets D1 find the
+reader, compute and writer again from the data flow.
+
+Here: the thread index and the conditions on it. A comparison of `tx` with a Python int is a
+`ThreadCond`, an interval of thread ids; `and` of two is their intersection. An `if` on one
+(branches.py) splits the block's threads: each branch is the role of the threads where its
+condition holds (an empty one is skipped, a full one is not a split). `tx` in arithmetic (per-thread
+work: each thread copying its own 8 elements) is NT301: it has no block-level meaning yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nanott.diagnostics import NanottError
+from nanott.language.builder import caller_loc, current
+from nanott.language.signatures import closed
+
+HINT_PER_THREAD = ("write the role's work on whole blocks (T.copy of a region, T.gemm, T.Parallel); "
+                   "branches on tx (`if tx < 128:`) are what nanott reads as roles")
+
+
+@dataclass(frozen=True)
+class ThreadCond:
+    """The threads [lo, hi) of the block: a condition on `tx`."""
+    lo: int
+    hi: int
+    threads_only = True
+
+    def __and__(self, other: Any) -> ThreadCond:
+        if not isinstance(other, ThreadCond):
+            raise per_thread("`and` of a condition on tx with another condition")
+        return ThreadCond(max(self.lo, other.lo), min(self.hi, other.hi))
+
+    __rand__ = __and__
+
+    def __bool__(self) -> bool:
+        raise per_thread("a condition on tx used as a Python bool")
+
+    def __str__(self) -> str:
+        return f"tx in [{self.lo}, {self.hi})"
+
+
+class ThreadIndex:
+    """What `T.get_thread_binding()` returns: `tx`, the thread's index in the block. Compared with a
+    Python int it is a ThreadCond; any other use is per-thread work (NT301)."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+
+    def _cond(self, op: str, k: Any) -> ThreadCond:
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise per_thread(f"tx {op} {k!r}: tx compared with something else than a Python int")
+        lo, hi = {"<": (0, k), "<=": (0, k + 1), ">": (k + 1, self.threads), ">=": (k, self.threads),
+                  "==": (k, k + 1)}[op]
+        return ThreadCond(max(lo, 0), min(hi, self.threads))
+
+    def __lt__(self, k): return self._cond("<", k)
+    def __le__(self, k): return self._cond("<=", k)
+    def __gt__(self, k): return self._cond(">", k)
+    def __ge__(self, k): return self._cond(">=", k)
+    def __eq__(self, k): return self._cond("==", k)     # noqa: E704
+    __hash__ = object.__hash__
+
+    def _arith(self, *_: Any) -> Any:
+        raise per_thread("tx in arithmetic (per-thread work: each thread its own elements)")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __truediv__ = _arith
+
+    def per_thread(self) -> NanottError:
+        return per_thread("tx in an index or a value (per-thread work: each thread its own elements)")
+
+    def __index__(self) -> int:
+        raise per_thread("tx used as an index (per-thread work)")
+
+    def __bool__(self) -> bool:
+        raise per_thread("tx used as a Python bool")
+
+
+def per_thread(what: str) -> NanottError:
+    return NanottError("NT301", f"{what} is not supported by nanott yet: a Tensix core runs one "
+                       "program per block, not one per thread", caller_loc(), hint=HINT_PER_THREAD)
+
+
+@closed("thread")
+def get_thread_binding(dim: int = 0, **_: Any) -> ThreadIndex:
+    """`tx = T.get_thread_binding()`: the thread index, for branches that split the block into roles."""
+    b = current("T.get_thread_binding")
+    b.require_kernel("T.get_thread_binding")
+    if dim != 0:
+        raise NanottError("NT301", f"T.get_thread_binding({dim}): only the first thread dimension is "
+                          "supported by nanott", caller_loc(), hint="launch with threads=N, one dimension")
+    threads = b.threads
+    if not isinstance(threads, int) or threads <= 0:
+        raise NanottError("NT104", "T.get_thread_binding in a T.Kernel without threads=N", caller_loc(),
+                          hint="with T.Kernel(gx, gy, threads=384) as (bx, by):")
+    b.roles_on()
+    return ThreadIndex(threads)
