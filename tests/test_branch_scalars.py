@@ -214,9 +214,14 @@ def last_weight(X, Mask, W, bm=32, bn=32):
 '''
 
 
-def test_a_float_read_from_dram_into_a_scalar_and_used_by_compute_is_nt318_at_its_line(tmp_path):
-    """The reader reads the element and chooses; no tile holds a scalar for the compute engines."""
-    with pytest.raises(NanottError) as e:
-        api.lower(load_text(tmp_path, WEIGHTED, EAGER_SETS).prim_func, stop_after="C2")
-    assert e.value.code == "NT318" and "a value read from DRAM here" in e.value.message and e.value.hint
-    assert e.value.loc.line == WEIGHTED.splitlines().index("                w = W[bx, k]") + 1
+def weighted_reference(ins):
+    x, mask, w = ins["X"].astype(np.float64), ins["Mask"], ins["W"].astype(np.float64)
+    last = [w[b, np.flatnonzero(mask[b])[-1]] if mask[b].any() else 0.0 for b in range(3)]
+    return {"Y": (x * np.repeat(last, 32)[:, None]).astype(np.float32)}
+
+
+def test_a_float_read_from_dram_into_a_scalar_under_an_if_feeds_compute_at_every_level(tmp_path):
+    """Once NT318 (no tile held a scalar for the compute engines); now P0b makes w a vector, the
+    element picked out of its tile row and chosen with masks of the reader's condition
+    (tests/test_dram_scalars.py)."""
+    check_levels(load_text(tmp_path, WEIGHTED, EAGER_SETS), weighted_reference, mask_inputs)

@@ -105,12 +105,13 @@ def lets_of_elements(body: tuple) -> dict[str, Any]:
 def refuse_element_scalars(s: l4.Store, read: dict[str, Any]) -> None:
     """NT318 for a scalar read from DRAM (or computed from one: `read`, lets_of_elements) in the
     value of a store outside a condition: the reader reads it and computes integer indices with it;
-    no tile holds it for the compute engines."""
+    a float one P0b made a vector (_p0b_scalars.py), so what is left is an integer one."""
     conds = {id(y) for c in walk(s.value) if isinstance(c, l4.Select) for y in walk(c.cond)}
     for x in walk(s.value):
         if isinstance(x, l4.Var) and x.name in read and id(x) not in conds:
             raise NanottError("NT318", f"{x.name}, a value read from DRAM here (or computed from one), is used in "
-                              f"an elementwise value (line {s.loc.line}): the reader reads such scalars to "
-                              "choose what to load, and no tile holds one for the compute engines yet",
-                              read[x.name], "read the elements into a fragment (T.copy, or a T.Parallel over a "
-                              "row of the tensor) and compute on it as a vector")
+                              f"an elementwise value (line {s.loc.line}): the reader reads integer scalars to "
+                              "choose what to load, and P0b makes a float one a vector for compute, but not an "
+                              "integer one yet", read[x.name], "read the value from a float tensor, or read the "
+                              "elements into a fragment (T.copy, or a T.Parallel over a row of the tensor) and "
+                              "compute on it as a vector")

@@ -21,20 +21,27 @@ from nanott.target import TILE
 
 
 def pick(st: Any, e: l0.Load, p: l0.Parallel) -> str:
-    """A column vector of p's first extent holding the element e in every row (see the docstring)."""
-    *outer, at = subst(e.indices, st.lets)
-    return picked_vector(st, e, p, outer, at, p.extents[0], False)
+    """A column vector of p's first extent holding the element e in every row (see the docstring);
+    the tile row along the dim another launch moves lines of the tensor along (`st.line_dims`:
+    glse[bz, hid, k], written by the split kernel in columns over heads, read along heads), else
+    along its last dim."""
+    index = subst(e.indices, st.lets)
+    return picked_vector(st, e, p, index, st.line_dims.get(e.buffer, len(index) - 1), p.extents[0], False)
 
 
 def shift(st: Any, e: l0.Load, p: l0.Parallel, outer: tuple, start: l0.Expr, rows: int) -> str:
     """A vector of `rows` (at most 32) whose element r is the tensor's element start + r along its last
     dim (the others at `outer`), start a value read from DRAM (see the docstring)."""
-    return picked_vector(st, e, p, outer, start, rows, True)
+    return picked_vector(st, e, p, (*outer, start), len(outer), rows, True)
 
 
-def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, outer: tuple, at: l0.Expr, rows: int, moving: bool) -> str:
-    """The pick (moving false: element `at` in every row) or the shift (element at + r in row r)."""
+def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, index: tuple, dim: int, rows: int, moving: bool) -> str:
+    """The pick (moving false: the element at `index` in every row) or the shift (element at + r in
+    row r, at = index[dim]), from tile rows along `dim` of the tensor."""
     loc = e.loc
+    at = index[dim]
+    line = lambda start: tuple(start if d == dim else x for d, x in enumerate(index))     # noqa: E731
+    ones = tuple(TILE if d == dim else 1 for d in range(len(index)))
     c = lambda v: l0.Const(v, "int32", loc=loc)            # noqa: E731
     f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
     tile = st.alloc(f"{e.buffer}_row", (TILE,), st.dram[e.buffer].dtype, "shared", loc)
@@ -52,17 +59,16 @@ def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, outer: tuple, at: l0.Expr
     vars_ = tuple(v.name for v in ij)
     one = lambda cond: l0.Select(cond, f(1.0), f(0.0), loc=loc)     # noqa: E731
     value = l0.BinOp("*", l0.Load(mask, ij, loc=loc), l0.Load(tile, (l0.Var(col, loc=loc),), loc=loc), loc=loc)
-    reads = [copy(tile, (TILE,), e.buffer, (*outer, start), (*(1 for _ in outer), TILE), loc, out=False)]
+    reads = [copy(tile, (TILE,), e.buffer, line(start), ones, loc, out=False)]
     masks = [l0.Parallel(vars_, block, (l0.Store(mask, ij, one(at_col), loc=loc),), loc=loc)]
     if moving:                                               # the tile row after, or the last one
-        last = -(-st.dram[e.buffer].shape[-1] // TILE) - 1
+        last = -(-st.dram[e.buffer].shape[dim] // TILE) - 1
         row2 = l0.BinOp("min", l0.BinOp("+", l0.BinOp("//", at, c(TILE), loc=loc), c(1), loc=loc), c(last), loc=loc)
         tile2, mask2 = st.alloc(f"{e.buffer}_row", (TILE,), st.dram[e.buffer].dtype, "shared", loc), \
             st.alloc(f"{e.buffer}_mask", block, "float32", "fragment", loc)
         beyond = l0.BinOp("and", l0.BinOp("==", l0.BinOp("+", l0.Var(col, loc=loc), c(TILE), loc=loc), want, loc=loc),
                           l0.BinOp("<", l0.BinOp("//", at, c(TILE), loc=loc), c(last), loc=loc), loc=loc)
-        reads.append(copy(tile2, (TILE,), e.buffer, (*outer, l0.BinOp("*", row2, c(TILE), loc=loc)),
-                          (*(1 for _ in outer), TILE), loc, out=False))
+        reads.append(copy(tile2, (TILE,), e.buffer, line(l0.BinOp("*", row2, c(TILE), loc=loc)), ones, loc, out=False))
         masks.append(l0.Parallel(vars_, block, (l0.Store(mask2, ij, one(beyond), loc=loc),), loc=loc))
         value = l0.BinOp("+", value, l0.BinOp("*", l0.Load(mask2, ij, loc=loc),
                                               l0.Load(tile2, (l0.Var(col, loc=loc),), loc=loc), loc=loc), loc=loc)

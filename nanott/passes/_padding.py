@@ -44,6 +44,19 @@ def interval(e: Any, ranges: dict[str, Range]) -> Range | None:
     return lo, hi
 
 
+def stored_orders(launches: tuple) -> dict[str, tuple[int, ...] | None]:
+    """Per DRAM tensor of a program of several launches, the order A1 stores its dims in: that of
+    the first launch that copies it in blocks, else of the first that copies lines of it."""
+    orders: dict[str, tuple[int, ...] | None] = {}
+    for lines in (False, True):             # block copies first: a line fits any order ending in its dim
+        for k in launches:
+            reach = CopyReach(k)
+            for t in k.params:
+                if (len(reach.moved.get(t.name, ())) == 1) == lines and t.name in reach.moved:
+                    orders.setdefault(t.name, reach.order(t))
+    return orders
+
+
 class CopyReach:
     """Per DRAM tensor and dim: the lcm of 32 and the copy extents along it, and the furthest element
     a copy reaches (None when some start is not affine in known ranges); the dims copies move

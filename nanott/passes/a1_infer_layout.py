@@ -33,7 +33,7 @@ from math import prod
 from nanott.diagnostics import NanottError
 from nanott.ir import Launches, per_launch, replace
 from nanott.languages import l0, l1
-from nanott.passes._padding import CopyReach, live_grid
+from nanott.passes._padding import CopyReach, live_grid, stored_orders
 from nanott.passes._rewriter import Rewriter
 from nanott.printing import shape as show
 from nanott.target import TILE, Target, data_format, tile_bytes
@@ -46,14 +46,7 @@ def infer_layout(program: l0.Kernel | Launches, target: Target) -> l1.Kernel | L
     order's last dim: one DRAM buffer, one layout."""
     if not isinstance(program, Launches):
         return one_launch(program, {})
-    orders: dict[str, tuple[int, ...] | None] = {}
-    for lines in (False, True):             # block copies first: a line fits any order ending in its dim
-        for k in program.launches:
-            reach = CopyReach(k)
-            for t in k.params:
-                if (len(reach.moved.get(t.name, ())) == 1) == lines and t.name in reach.moved:
-                    orders.setdefault(t.name, reach.order(t))
-    return per_launch(one_launch, program, orders)
+    return per_launch(one_launch, program, stored_orders(program.launches))
 
 
 def one_launch(program: l0.Kernel, orders: dict[str, tuple[int, ...] | None]) -> l1.Kernel:

@@ -17,6 +17,13 @@ Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-c
              summed along the row (T.reduce_sum) into a column vector holding the element in every
              row. The loop reads the vector at its first variable. In a 1-D T.Parallel whose
              vectors lie along tile rows (_p0b_vector_way.py), the same transposed: a row vector.
+             A tensor another launch of the program copies in lines (the split kernel's glse
+             column over heads) is picked along those lines, so both launches store it alike (A1).
+           - a float read from DRAM into a scalar that elementwise compute reads (`lse = glse[b, h, k]`,
+             `m = T.max(m, glse[b, h, k])`, `scale = T.exp2(lse - logsum)`, then `o[i] += p[i] *
+             scale`: the combine step of split-KV decoding): each such let becomes a float32 vector of
+             the reading T.Parallel's extent, set by a T.Parallel (a T.fill for a constant) and read
+             as `x_vec[i]`, so the element is picked as above (_p0b_scalars.py).
            - a run of at most 32 elements along the last dim from a start read from DRAM, not
              provably a multiple of 32 (`w[m_start + i]`: fused MoE's routing weight of each row,
              m_start a group's offset): the two tile rows the run spans are copied, and compute
@@ -38,6 +45,7 @@ Preserves: every value. A staged read reads the same elements; a staged write ro
            tensor's dtype where the store did and the copy moves it exactly; a picked element is
            x * 1 + 0 + ... + 0 in float32, exactly x, as long as the rest of its tile row is finite
            (0 * inf would be NaN; the tensor's padding is zeros).
+           A scalar made a vector holds in each element the float32 value the let held.
            P0b runs before P0a, which merges one-row blocks with the copies P0b makes.
 Why:       a Tensix core reads DRAM through the NoC in whole tiles into circular buffers, and its
            compute engines see only those tiles: they can neither address DRAM nor index a tile at a
@@ -49,12 +57,14 @@ from __future__ import annotations
 from typing import Any
 
 from nanott.diagnostics import NanottError
-from nanott.ir import replace, walk
+from nanott.ir import Launches, per_launch, replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, divide, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import copy, through_l1
+from nanott.passes._padding import stored_orders
 from nanott.passes._p0b_pick import pick, shift
+from nanott.passes._p0b_scalars import vector_scalars
 from nanott.passes._rewriter import Rewriter
 from nanott.row_gather import refuse_unscattered, row_gather, row_scatter, through_fragment
 from nanott.target import TILE, Target
@@ -65,17 +75,27 @@ HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable
         "dividing each // and % of it (block_K dividing the channels), and its other indices free of j")
 
 
-def stage_dram_elements(program: l0.Kernel, target: Target) -> l0.Kernel:
+def stage_dram_elements(program: l0.Kernel | Launches, target: Target) -> l0.Kernel | Launches:
+    """Each launch staged; a picked element of a tensor that a launch of several copies in lines is
+    read along those lines (A1's stored order: one DRAM buffer, one layout)."""
+    if not isinstance(program, Launches):
+        return stage_launch(program, {})
+    lines = {t: order[-1] for t, order in stored_orders(program.launches).items() if order}
+    return per_launch(stage_launch, program, lines)
+
+
+def stage_launch(program: l0.Kernel, line_dims: dict[str, int]) -> l0.Kernel:
     dram = {p.name: p for p in program.params}
+    program = vector_scalars(program, dram, NameSupply(names_in(program)))
     if not any(isinstance(x, l0.AtomicStore) or isinstance(x, (l0.Load, l0.Store)) and x.buffer in dram
                or isinstance(x, l0.Copy) and {x.src.buffer, x.dst.buffer} <= dram.keys() for x in walk(program.body)):
         return program
-    return StageDramElements(dram, NameSupply(names_in(program))).visit(program)
+    return StageDramElements(dram, NameSupply(names_in(program)), line_dims).visit(program)
 
 
 class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
-    def __init__(self, dram: dict[str, l0.Tensor], names: NameSupply):
-        self.dram, self.names, self.allocs = dram, names, []
+    def __init__(self, dram: dict[str, l0.Tensor], names: NameSupply, line_dims: dict[str, int]):
+        self.dram, self.names, self.allocs, self.line_dims = dram, names, [], line_dims
 
     def visit_Kernel(self, k: l0.Kernel) -> l0.Kernel:
         self.kernel, self.data = k, {}         # data: the kernel's lets, inlined (what reads DRAM)
