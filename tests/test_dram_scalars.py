@@ -67,7 +67,7 @@ def combine(batch, heads, splits, dim):
 COMBINE_SETS = {"batch": 2, "heads": 4, "splits": 3, "dim": 64}
 
 # Eager style: a softmax-normalised weight per block row, used against a 2-D block (a column
-# broadcast), and a weight chosen under an `if` on an integer element of DRAM
+# broadcast), and a weight chosen under an `if` on an integer element of DRAM, filled into a block
 EAGER = '''
 import tilelang
 import tilelang.language as T
@@ -96,8 +96,9 @@ def weighted_rows(X, W, Mask, bm=32, bn=64):
             if Mask[bx, k]:
                 last = W[bx, k]
         T.copy(X[bx * bm, 0], xs)
+        T.fill(acc, last)
         for i, j in T.Parallel(bm, bn):
-            acc[i, j] = xs[i, j] / wsum + last
+            acc[i, j] += xs[i, j] / wsum
         T.copy(acc, Y[bx * bm, 0])
     return Y
 '''
@@ -141,15 +142,21 @@ def test_scalars_against_a_block_and_chosen_under_an_if_on_data_at_every_level(t
     check_levels(loaded, eager_reference, eager_inputs)
 
 
-@pytest.mark.parametrize("change, words", [
-    ("        T.copy(X[bx * bm, 0], xs)\n", "        T.copy(X[bx * bm, 0], xs)\n        T.fill(acc, wsum)\n"),
-])
-def test_a_scalar_of_dram_also_filled_into_a_buffer_is_nt318_at_that_line(tmp_path, change, words):
-    text = EAGER.replace(change, words)
+def test_the_block_filled_with_such_a_scalar_reads_its_vector(tmp_path):
+    staged = api.lower(load_text(tmp_path, EAGER, EAGER_SETS).prim_func, stop_after="P0b")
+    assert not any(isinstance(s, l0.Fill) and s.buffer == "acc" for s in walk(staged.body))
+    assert any(isinstance(s, l0.Store) and s.buffer == "acc" and "last_vec" in str(s.value) for s in walk(staged.body))
+
+
+def test_a_float_computed_from_dram_and_tested_by_an_if_is_nt318_at_its_line(tmp_path):
+    """The reader would have to compute exp of a float to decide the `if`: it computes integers."""
+    text = EAGER.replace("        T.copy(acc, Y[bx * bm, 0])\n", "        if wsum > 2.0:\n"
+                         "            for i, j in T.Parallel(bm, bn):\n                acc[i, j] = acc[i, j] * 2\n"
+                         "        T.copy(acc, Y[bx * bm, 0])\n")
     with pytest.raises(NanottError) as e:
         api.lower(load_text(tmp_path, text, EAGER_SETS).prim_func, stop_after="P0b")
-    assert e.value.code == "NT318" and "also used by this fill" in e.value.message and e.value.hint
-    assert e.value.loc.line == text.splitlines().index("        T.fill(acc, wsum)") + 1
+    assert e.value.code == "NT318" and "computes only integer indices" in e.value.message and e.value.hint
+    assert e.value.loc.line == text.splitlines().index("            wsum += T.exp(W[bx, k] - wmax)") + 1
 
 
 def test_scalars_of_dram_read_by_loops_of_two_lengths_are_nt318(tmp_path):

@@ -19,99 +19,93 @@ variable of the new loop: P0b then copies the tile row that holds it and picks i
 `set s = s + exp2(lse - m)`, or before the T.Parallel that reads it) is put in place there first,
 so that it needs no fragment of its own (each fragment is a circular buffer, 32 at most per core).
 
+The vector stands for the scalar only where compute reads a value: in a T.Parallel's values and
+in the values of the other lets made vectors. A scalar also read elsewhere (a loop bound, an index,
+the condition of a choice, a let that stays a scalar: `if lse != 0: max_split = k`) keeps its let
+beside its vector, and so do the lets it is computed from: the reader reads and computes those as
+before.
+
 Preserves every value: lets evaluate in float32 (L0's scalars), and so do a float32 fragment's
 elements, with the same NumPy float32 functions; a picked element is exact (_p0b_pick.py).
-Refused (NT318, naming the use): such a scalar also used where a vector cannot stand (an index,
-a loop bound, a T.fill, a T.print), a let of one that reads an on-chip buffer, or T.Parallel
-loops of different first extents reading them (one vector cannot serve both).
+Refused (NT318, at the line): a let made a vector that reads an element of an on-chip buffer, and
+T.Parallel loops of different first extents reading the scalars (one vector cannot serve both).
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from nanott.diagnostics import NanottError
-from nanott.ir import children, replace, walk
+from nanott.ir import replace, walk
 from nanott.language.predicate import masked_selects
 from nanott.languages import l0
 from nanott.passes._affine import subst
 from nanott.passes._names import NameSupply
 
 FLOATS = ("float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2")
-HINT = ("keep a float read from DRAM for elementwise math only: read it into a T.alloc_var and use it "
-        "in T.Parallel values (nanott makes it a vector), or T.copy the elements into a fragment yourself")
+HINT = ("compute it from elements of DRAM tensors and other scalars only, and use it in T.Parallel loops "
+        "of one first extent; or T.copy the elements into a fragment yourself and compute on it as a vector")
 
 
 def vector_scalars(k: l0.Kernel, dram: dict[str, l0.Tensor], names: NameSupply) -> l0.Kernel:
     """k with its float scalars read from DRAM that compute reads made vectors (the docstring)."""
     floats = {n for n, t in dram.items() if t.dtype in FLOATS}
-    lets = [s for s in walk(k.body, skip=(l0.Parallel,)) if isinstance(s, l0.Let)]
-    tainted: set[str] = set()
-    while True:                                        # a fixed point: a loop carries lets back
-        more = {s.var for s in lets if _reads(s.value, floats, tainted)} - tainted
-        if not more:
-            break
-        tainted |= more
+    lets = [s for s in _stmts(k.body) if isinstance(s, l0.Let)]
+    tainted = _closure(set(), lambda have: {s.var for s in lets if any(
+        isinstance(x, l0.Load) and x.buffer in floats or isinstance(x, l0.Var) and x.name in have for x in walk(s.value))})
     if not tainted:
         return k
-    conds = {id(y) for c in walk(k.body) if isinstance(c, l0.Select) for y in walk(c.cond)}
-    used = {x.name for p in walk(k.body) if isinstance(p, l0.Parallel) for x in walk(p.body)
-            if isinstance(x, l0.Var) and id(x) not in conds} & tainted       # a condition: the reader's masks
-    vector = set(used)
-    while True:                                        # and what they are computed from
-        more = {v for s in lets if s.var in vector for v in _vars(s.value)} & tainted - vector
-        if not more:
-            break
-        vector |= more
-    while True:                                        # and what is computed from them
-        more = {s.var for s in lets if s.var in tainted and _vars(s.value) & vector} - vector
-        if not more:
-            break
-        vector |= more
+    k = replace(k, body=_fills_as_maps(k.body, tainted, {a.name: a.shape for a in walk(k.body) if isinstance(a, l0.Alloc)},
+                                       names))
+    parallels = [p for p in walk(k.body) if isinstance(p, l0.Parallel)]
+    used = {x.name for p in parallels for x in _value_vars(p.body)} & tainted
+    vector = _closure(used, lambda have: {x.name for s in lets if s.var in have for x in _value_vars(s.value)} & tainted)
     if not vector:
         return k
-    _refuse_other_uses(k.body, vector, dram)
-    width = _width(k.body, vector)
-    body = _inline(k.body, vector, _counts(k.body, vector))
-    vector &= {s.var for s in walk(body, skip=(l0.Parallel,)) if isinstance(s, l0.Let)}   # not those put in place
+    _refuse_buffers(lets, vector, dram)
+    width = _width(parallels, vector)
+    as_values = Counter(x.name for p in parallels for x in _value_vars(p.body)) + \
+        Counter(x.name for s in lets if s.var in vector for x in _value_vars(s.value))
+    every = Counter(x.name for x in walk(k.body) if isinstance(x, l0.Var) and x.name in vector)
+    elsewhere = {v for v, n in every.items() if n > as_values[v]}    # (Var nodes may be shared: counted)
+    scalar = _closure(elsewhere, lambda have: {x.name for s in lets if s.var in have for x in walk(s.value)
+                                               if isinstance(x, l0.Var)} & vector)
+    _refuse_float_math(lets, scalar, tainted, floats)
+    body = _inline(k.body, vector - scalar, _counts(k.body, vector))
+    vector &= {s.var for s in _stmts(body) if isinstance(s, l0.Let)}        # not those put in place
     vecs = {v: names.fresh(f"{v}_vec") for v in sorted(vector)}
     loc = next(s.loc for s in lets if s.var in vector)
     allocs = tuple(l0.Alloc(vecs[v], (width,), "float32", "fragment", loc=loc) for v in sorted(vector))
     on_chip = {a.name for a in walk(k.body) if isinstance(a, l0.Alloc)} | set(vecs.values())
-    return replace(k, body=(*allocs, *_rewrite(body, vecs, width, names.fresh("i"), names.fresh, on_chip)))
+    made = _Vectors(vecs, scalar, width, names.fresh("i"), names.fresh, on_chip)
+    return replace(k, body=(*allocs, *made.body(body)))
 
 
-def _reads(e: Any, floats: set[str], tainted: set[str]) -> bool:
-    return any(isinstance(x, l0.Load) and x.buffer in floats or isinstance(x, l0.Var) and x.name in tainted
-               for x in walk(e))
+def _closure(start: set[str], more) -> set[str]:
+    """start grown by more(have) until it adds nothing (a loop carries lets back: a fixed point)."""
+    have = set(start)
+    while new := more(have) - have:
+        have |= new
+    return have
 
 
 def _vars(x: Any) -> set[str]:
     return {y.name for y in walk(x) if isinstance(y, l0.Var)}
 
 
-def _refuse_other_uses(body: tuple, vector: set[str], dram: dict) -> None:
-    """NT318 where such a scalar stands where no vector can, or its let reads an on-chip buffer."""
-    for s in _stmts(body):
-        if isinstance(s, l0.Let) and s.var in vector:
-            if bad := next((x for x in walk(s.value) if isinstance(x, l0.Load) and x.buffer not in dram), None):
-                raise NanottError("NT318", f"{s.var}, a value read from DRAM (or computed from one) that "
-                                  f"elementwise compute reads, is computed here from the on-chip buffer "
-                                  f"{bad.buffer}: nanott makes such a scalar a vector, and a vector of "
-                                  "one element of a buffer is not made yet", s.loc, HINT)
-            continue
-        if isinstance(s, (l0.Let, l0.Parallel, l0.For)) and not (isinstance(s, l0.For) and _vars(s.extent) & vector):
-            continue
-        fields = tuple(v for f, v in children(s) if f != "body")
-        if hit := sorted(_vars(fields) & vector):
-            what = type(s).__name__.lower()
-            raise NanottError("NT318", f"{hit[0]}, a value read from DRAM (or computed from one) that elementwise "
-                              f"compute reads as a vector, is also used by this {what}: a vector cannot "
-                              "stand there (an index, a loop bound, a fill, a print)", s.loc, HINT)
-    for x in walk(body):
-        if isinstance(x, (l0.Store, l0.AtomicStore, l0.Load)) and (hit := sorted(_vars(x.indices) & vector)):
-            s = x
-            raise NanottError("NT318", f"{hit[0]}, a float read from DRAM (or computed from one), "
-                                  "indexes a buffer here", s.loc, HINT)
+def _value_vars(x: Any):
+    """The Vars of x read as values: not inside an index (a Load's, a Store's) nor a condition."""
+    if isinstance(x, l0.Var):
+        yield x
+    elif isinstance(x, tuple):
+        for y in x:
+            yield from _value_vars(y)
+    elif isinstance(x, (l0.Store, l0.AtomicStore, l0.Let)):
+        yield from _value_vars(x.value)
+    elif isinstance(x, l0.Select):
+        yield from _value_vars((x.then, x.other))
+    elif isinstance(x, (l0.BinOp, l0.UnOp, l0.Cast)):
+        yield from _value_vars(tuple(getattr(x, f) for f in ("lhs", "rhs", "value") if hasattr(x, f)))
 
 
 def _stmts(body: tuple):
@@ -122,17 +116,57 @@ def _stmts(body: tuple):
             yield from _stmts(s.body)
 
 
-def _width(body: tuple, vector: set[str]) -> int:
+def _fills_as_maps(body: tuple, tainted: set[str], shapes: dict[str, tuple], names: NameSupply) -> tuple:
+    """Each T.fill of a buffer with such a scalar as the T.Parallel it means (`T.fill(acc, w)`:
+    acc[i, j] = w over acc's shape), so that it reads the scalar's vector like any other."""
+    out: list = []
+    for s in body:
+        if isinstance(s, l0.For):
+            s = replace(s, body=_fills_as_maps(s.body, tainted, shapes, names))
+        elif isinstance(s, l0.Fill) and _vars(s.value) & tainted and s.buffer in shapes:
+            idx = tuple(names.fresh(v) for v in "ij"[:len(shapes[s.buffer])])
+            store = l0.Store(s.buffer, tuple(l0.Var(v, loc=s.loc) for v in idx), s.value, loc=s.loc)
+            s = l0.Parallel(idx, shapes[s.buffer], (store,), loc=s.loc)
+        out.append(s)
+    return tuple(out)
+
+
+def _refuse_float_math(lets: list, scalar: set[str], tainted: set[str], floats: set[str]) -> None:
+    """NT318 for a scalar kept beside its vector (read where no vector stands) that computes with a
+    float read from DRAM: the reader reads such floats, to compare and choose, but computes integer
+    indices only."""
+    for s in reversed(lets):                           # the one nearest the use
+        math = [x for x in walk(s.value) if isinstance(x, l0.UnOp) or isinstance(x, l0.BinOp)
+                and x.op in ("+", "-", "*", "/", "min", "max")
+                and any(isinstance(y, l0.Var) and y.name in tainted or isinstance(y, l0.Load) and y.buffer in floats
+                        for y in walk(x))]
+        if s.var in scalar and math:
+            raise NanottError("NT318", f"{s.var}, computed here from a float read from DRAM ({math[0]}), is also "
+                              "read where no vector can stand (a loop bound, an index, a condition, a scalar "
+                              "kept for one): the reader reads floats from DRAM to compare and choose, and "
+                              "computes only integer indices", s.loc, HINT)
+
+
+def _refuse_buffers(lets: list, vector: set[str], dram: dict) -> None:
+    """NT318 for a let made a vector that reads an element of an on-chip buffer."""
+    for s in lets:
+        bad = next((x for x in walk(s.value) if isinstance(x, l0.Load) and x.buffer not in dram), None)
+        if s.var in vector and bad:
+            raise NanottError("NT318", f"{s.var}, a value read from DRAM (or computed from one) that elementwise "
+                              f"compute reads, is computed here from an element of the on-chip buffer "
+                              f"{bad.buffer}: nanott makes such a scalar a vector, and a vector of one element "
+                              "of a buffer is not made yet", s.loc, HINT)
+
+
+def _width(parallels: list, vector: set[str]) -> int:
     """The first extent of the T.Parallel loops that read the scalars: one for all."""
-    loops = [p for p in walk(body) if isinstance(p, l0.Parallel) and _vars(p.body) & vector]
-    widths = sorted({p.extents[0] for p in loops})
-    if len(widths) > 1:
-        other = next(p for p in loops if p.extents[0] != loops[0].extents[0])
-        raise NanottError("NT318", f"floats read from DRAM ({', '.join(sorted(_vars(loops[0].body) & vector))}) "
-                          f"are read by T.Parallel loops over {loops[0].extents[0]} and over {other.extents[0]} "
-                          "(first extents): nanott holds each such scalar in one vector, of one length",
-                          other.loc, "use them in T.Parallel loops of one first extent")
-    return widths[0]
+    loops = [p for p in parallels if {x.name for x in _value_vars(p.body)} & vector]
+    if other := next((p for p in loops if p.extents[0] != loops[0].extents[0]), None):
+        names = sorted({x.name for x in _value_vars(loops[0].body)} & vector)
+        raise NanottError("NT318", f"floats read from DRAM ({', '.join(names)}) are read by T.Parallel loops "
+                          f"over {loops[0].extents[0]} and over {other.extents[0]} (first extents): nanott "
+                          "holds each such scalar in one vector, of one length", other.loc, HINT)
+    return loops[0].extents[0]
 
 
 def _counts(body: tuple, vector: set[str]) -> dict[str, int]:
@@ -143,40 +177,63 @@ def _counts(body: tuple, vector: set[str]) -> dict[str, int]:
     return counts
 
 
-def _inline(body: tuple, vector: set[str], counts: dict[str, int]) -> tuple:
-    """A let of `vector` read once, by the next statement of its body (a let of `vector` or a
+def _inline(body: tuple, only: set[str], counts: dict[str, int]) -> tuple:
+    """A let of `only` (vectors only) read once, by the next statement of its body (such a let or a
     T.Parallel), put in place there; nested bodies the same."""
     out: list = []
     for s in body:
         if isinstance(s, l0.For):
-            s = replace(s, body=_inline(s.body, vector, counts))
+            s = replace(s, body=_inline(s.body, only, counts))
         prev = out[-1] if out else None
-        if (isinstance(prev, l0.Let) and not prev.update and prev.var in vector and counts[prev.var] == 1
-                and prev.var in _vars(s) and (isinstance(s, l0.Parallel) or isinstance(s, l0.Let) and s.var in vector)):
+        if (isinstance(prev, l0.Let) and not prev.update and prev.var in only and counts[prev.var] == 1
+                and prev.var in {x.name for x in _value_vars(s.body if isinstance(s, l0.Parallel) else s)}
+                and (isinstance(s, l0.Parallel) or isinstance(s, l0.Let) and s.var in only)):
             out[-1] = subst(s, {prev.var: prev.value})
             continue
         out.append(s)
     return tuple(out)
 
 
-def _rewrite(body: tuple, vecs: dict[str, str], width: int, i: str, fresh: Any, on_chip: set[str]) -> tuple:
-    """The statements of body with the scalars of `vecs` as their vectors; a let's new T.Parallel
-    with its choices on a condition of no vector made with masks, as P0 makes a user's
-    (predicate.py's masked_selects: `set w = T.if_then_else(Mask[bx, k] != 0, W[bx, k], w)`)."""
-    out: list = []
-    for s in body:
-        if isinstance(s, l0.For):
-            out.append(replace(s, body=_rewrite(s.body, vecs, width, i, fresh, on_chip)))
-        elif isinstance(s, l0.Parallel):
-            i = l0.Var(s.vars[0], loc=s.loc)
-            out.append(subst(s, {v: l0.Load(b, (i,), loc=s.loc) for v, b in vecs.items()}))
-        elif isinstance(s, l0.Let) and s.var in vecs:
-            if isinstance(s.value, l0.Const):
-                out.append(l0.Fill(vecs[s.var], replace(s.value, dtype="float32"), loc=s.loc))
-                continue
-            value = subst(s.value, {v: l0.Load(b, (l0.Var(i, loc=s.loc),), loc=s.loc) for v, b in vecs.items()})
-            store = l0.Store(vecs[s.var], (l0.Var(i, loc=s.loc),), value, loc=s.loc)
-            out += masked_selects(l0.Parallel((i,), (width,), (store,), loc=s.loc), fresh, on_chip)
-        else:
-            out.append(s)
-    return tuple(out)
+class _Vectors:
+    """The statements of a body with the scalars of `vecs` read as their vectors where compute reads
+    a value; a let's new T.Parallel with its choices on a condition of no vector made with masks, as
+    P0 makes a user's (predicate.py's masked_selects: `set w = T.if_then_else(Mask[bx, k] != 0,
+    W[bx, k], w)`); the lets of `scalar` kept as well."""
+
+    def __init__(self, vecs: dict[str, str], scalar: set[str], width: int, i: str, fresh: Any, on_chip: set[str]):
+        self.vecs, self.scalar, self.width, self.i, self.fresh, self.on_chip = vecs, scalar, width, i, fresh, on_chip
+
+    def body(self, stmts: tuple) -> tuple:
+        out: list = []
+        for s in stmts:
+            if isinstance(s, l0.For):
+                out.append(replace(s, body=self.body(s.body)))
+            elif isinstance(s, l0.Parallel):
+                out.append(replace(s, body=tuple(self.values(x, s.vars[0]) for x in s.body)))
+            elif isinstance(s, l0.Let) and s.var in self.vecs:
+                out += [s] if s.var in self.scalar else []
+                out += self.vector_let(s)
+            else:
+                out.append(s)
+        return tuple(out)
+
+    def vector_let(self, s: l0.Let) -> list:
+        if isinstance(s.value, l0.Const):
+            return [l0.Fill(self.vecs[s.var], replace(s.value, dtype="float32"), loc=s.loc)]
+        store = l0.Store(self.vecs[s.var], (l0.Var(self.i, loc=s.loc),), self.values(s.value, self.i), loc=s.loc)
+        return masked_selects(l0.Parallel((self.i,), (self.width,), (store,), loc=s.loc), self.fresh, self.on_chip)
+
+    def values(self, x: Any, i: str) -> Any:
+        """x with each scalar of vecs read as a value (as _value_vars finds them) read from its
+        vector at i."""
+        if isinstance(x, l0.Var):
+            return l0.Load(self.vecs[x.name], (l0.Var(i, loc=x.loc),), loc=x.loc) if x.name in self.vecs else x
+        if isinstance(x, tuple):
+            return tuple(self.values(y, i) for y in x)
+        if isinstance(x, (l0.Store, l0.AtomicStore, l0.Let, l0.UnOp, l0.Cast)):
+            return replace(x, value=self.values(x.value, i))
+        if isinstance(x, l0.Select):
+            return replace(x, then=self.values(x.then, i), other=self.values(x.other, i))
+        if isinstance(x, l0.BinOp):
+            return replace(x, lhs=self.values(x.lhs, i), rhs=self.values(x.rhs, i))
+        return x                                       # a Load (its indices stay), a Const

@@ -76,12 +76,14 @@ HINT = ("index each dim of a DRAM tensor by `start + v` (v a T.Parallel variable
 
 
 def stage_dram_elements(program: l0.Kernel | Launches, target: Target) -> l0.Kernel | Launches:
-    """Each launch staged; a picked element of a tensor that a launch of several copies in lines is
-    read along those lines (A1's stored order: one DRAM buffer, one layout)."""
+    """Each launch staged; a picked element of a tensor that a launch of several copies in lines
+    (once staged: the split kernel's element stores into glse become a copy of a column) is read
+    along those lines (A1's stored order: one DRAM buffer, one layout)."""
     if not isinstance(program, Launches):
         return stage_launch(program, {})
-    lines = {t: order[-1] for t, order in stored_orders(program.launches).items() if order}
-    return per_launch(stage_launch, program, lines)
+    staged = per_launch(stage_launch, program, {})
+    lines = {t: order[-1] for t, order in stored_orders(staged.launches).items() if order}
+    return per_launch(stage_launch, program, lines) if lines else staged
 
 
 def stage_launch(program: l0.Kernel, line_dims: dict[str, int]) -> l0.Kernel:
