@@ -27,7 +27,8 @@ before.
 
 Preserves every value: lets evaluate in float32 (L0's scalars), and so do a float32 fragment's
 elements, with the same NumPy float32 functions; a picked element is exact (_p0b_pick.py).
-Refused (NT318, at the line): a let made a vector that reads an element of an on-chip buffer, and
+Refused (NT318, at the line; _p0b_scalar_limits.py): a let made a vector that reads an element of an
+on-chip buffer, a scalar kept for the reader that computes with a float, and
 T.Parallel loops of different first extents reading the scalars (one vector cannot serve both).
 """
 from __future__ import annotations
@@ -41,10 +42,9 @@ from nanott.language.predicate import masked_selects
 from nanott.languages import l0
 from nanott.passes._affine import subst
 from nanott.passes._names import NameSupply
+from nanott.passes._p0b_scalar_limits import refuse_buffers, refuse_float_math, width_of
 
 FLOATS = ("float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2")
-HINT = ("compute it from elements of DRAM tensors and other scalars only, and use it in T.Parallel loops "
-        "of one first extent; or T.copy the elements into a fragment yourself and compute on it as a vector")
 
 
 def vector_scalars(k: l0.Kernel, dram: dict[str, l0.Tensor], names: NameSupply) -> l0.Kernel:
@@ -62,15 +62,15 @@ def vector_scalars(k: l0.Kernel, dram: dict[str, l0.Tensor], names: NameSupply) 
     vector = _closure(used, lambda have: {x.name for s in lets if s.var in have for x in _value_vars(s.value)} & tainted)
     if not vector:
         return k
-    _refuse_buffers(lets, vector, dram)
-    width = _width(parallels, vector)
+    refuse_buffers(lets, vector, dram)
+    width = width_of(parallels, vector, _value_vars)
     as_values = Counter(x.name for p in parallels for x in _value_vars(p.body)) + \
         Counter(x.name for s in lets if s.var in vector for x in _value_vars(s.value))
     every = Counter(x.name for x in walk(k.body) if isinstance(x, l0.Var) and x.name in vector)
     elsewhere = {v for v, n in every.items() if n > as_values[v]}    # (Var nodes may be shared: counted)
     scalar = _closure(elsewhere, lambda have: {x.name for s in lets if s.var in have for x in walk(s.value)
                                                if isinstance(x, l0.Var)} & vector)
-    _refuse_float_math(lets, scalar, tainted, floats)
+    refuse_float_math(lets, scalar, tainted, floats)
     body = _inline(k.body, vector - scalar, _counts(k.body, vector))
     vector &= {s.var for s in _stmts(body) if isinstance(s, l0.Let)}        # not those put in place
     vecs = {v: names.fresh(f"{v}_vec") for v in sorted(vector)}
@@ -129,44 +129,6 @@ def _fills_as_maps(body: tuple, tainted: set[str], shapes: dict[str, tuple], nam
             s = l0.Parallel(idx, shapes[s.buffer], (store,), loc=s.loc)
         out.append(s)
     return tuple(out)
-
-
-def _refuse_float_math(lets: list, scalar: set[str], tainted: set[str], floats: set[str]) -> None:
-    """NT318 for a scalar kept beside its vector (read where no vector stands) that computes with a
-    float read from DRAM: the reader reads such floats, to compare and choose, but computes integer
-    indices only."""
-    for s in reversed(lets):                           # the one nearest the use
-        math = [x for x in walk(s.value) if isinstance(x, l0.UnOp) or isinstance(x, l0.BinOp)
-                and x.op in ("+", "-", "*", "/", "min", "max")
-                and any(isinstance(y, l0.Var) and y.name in tainted or isinstance(y, l0.Load) and y.buffer in floats
-                        for y in walk(x))]
-        if s.var in scalar and math:
-            raise NanottError("NT318", f"{s.var}, computed here from a float read from DRAM ({math[0]}), is also "
-                              "read where no vector can stand (a loop bound, an index, a condition, a scalar "
-                              "kept for one): the reader reads floats from DRAM to compare and choose, and "
-                              "computes only integer indices", s.loc, HINT)
-
-
-def _refuse_buffers(lets: list, vector: set[str], dram: dict) -> None:
-    """NT318 for a let made a vector that reads an element of an on-chip buffer."""
-    for s in lets:
-        bad = next((x for x in walk(s.value) if isinstance(x, l0.Load) and x.buffer not in dram), None)
-        if s.var in vector and bad:
-            raise NanottError("NT318", f"{s.var}, a value read from DRAM (or computed from one) that elementwise "
-                              f"compute reads, is computed here from an element of the on-chip buffer "
-                              f"{bad.buffer}: nanott makes such a scalar a vector, and a vector of one element "
-                              "of a buffer is not made yet", s.loc, HINT)
-
-
-def _width(parallels: list, vector: set[str]) -> int:
-    """The first extent of the T.Parallel loops that read the scalars: one for all."""
-    loops = [p for p in parallels if {x.name for x in _value_vars(p.body)} & vector]
-    if other := next((p for p in loops if p.extents[0] != loops[0].extents[0]), None):
-        names = sorted({x.name for x in _value_vars(loops[0].body)} & vector)
-        raise NanottError("NT318", f"floats read from DRAM ({', '.join(names)}) are read by T.Parallel loops "
-                          f"over {loops[0].extents[0]} and over {other.extents[0]} (first extents): nanott "
-                          "holds each such scalar in one vector, of one length", other.loc, HINT)
-    return loops[0].extents[0]
 
 
 def _counts(body: tuple, vector: set[str]) -> dict[str, int]:
