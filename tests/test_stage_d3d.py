@@ -15,7 +15,7 @@ from nanott.ir import walk
 from nanott.languages import l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
-from nanott.passes.d3d_multicast_by_rows import parts
+from nanott.passes.d3d_multicast_by_rows import parts, read_rate
 from nanott.passes.f1_verify import verify
 from nanott.sim import cycles, lockstep
 from nanott.sim.machine import TIMING
@@ -59,13 +59,35 @@ def test_a_small_block_stays_whole():
 
 
 def test_the_number_of_parts_follows_the_model():
-    """c * (a part's fixed cost) + the last part's multicast, minimised over the divisors of the rows:
-    at 2 KiB pages a 32 KiB block stays whole, 64 KiB and 128 KiB go in two (the fixed cost, about
-    650 cycles, against a half block's multicast at 28.1 B/cycle: 583 and 1,166 cycles saved)."""
+    """b blocks x c parts' fixed costs (about 650 cycles a part) + the first part's reads and
+    multicast + the last part's multicast, minimised over the divisors of the rows. Read at the
+    NIU's 28.1 B/cycle, a part of s bytes costs 3 s / 28.1 cycles at the two ends: a sender of one
+    block goes in 2 parts at 32 KiB (3,049 cycles against 4,148 whole), in 4 at 64 and 128 KiB;
+    a sender of 8 blocks pays 8 fixed costs a part, and keeps 32 and 64 KiB whole, 128 KiB in 2."""
     wh = TIMING[WORMHOLE_N150.name]
-    assert [parts(p, 2048, 16, wh) for p in (16, 32, 64)] == [1, 2, 2]
-    assert parts(64, 2048, 1, wh) == 1                  # a part holds whole rows: one row, one part
-    assert parts(48, 2048, 3, wh) == 3                  # 96 KiB: three parts of a row each beat one
+    assert [parts(p, 2048, 16, wh, 28.1) for p in (16, 32, 64)] == [2, 4, 4]
+    assert [parts(p, 2048, 16, wh, 28.1, steps=8) for p in (16, 32, 64)] == [1, 1, 2]
+    assert parts(64, 2048, 1, wh, 28.1) == 1            # a part holds whole rows: one row, one part
+    assert parts(48, 2048, 3, wh, 28.1) == 3            # 96 KiB: three parts of a row each beat one
+    # the sender's share of DRAM: 16 readers of 64 cores read at 283.2 / 16 = 17.7 B/cycle
+    program = pipeline.lower(gemm(), "D3c", WORMHOLE_N150)
+    assert read_rate(program, wh, 2048) == pytest.approx(12 * 23.6 / 16)
+
+
+def test_the_first_part_counts_where_the_steps_are_few(monkeypatch):
+    """Two K steps of 128 KiB blocks (512^2 x 1024 in 128x128x512, 16 cores): the first matmul
+    waits for the first part, and 4 parts of 32 KiB beat 2 of 64 (by the last part's multicast
+    alone, 2 and 4 cost the same: 2 x 650 + 2,332 against 4 x 650 + 1,166); the run ends sooner."""
+    prim_func = gemm(block_M=128, block_N=128)
+    arrays = api.random_inputs(api.lower(prim_func, "P0"), 0)
+    program = pipeline.lower(prim_func, "F1", WORMHOLE_N150)
+    assert pushes(program, "reader") == [(0, 16)] and (1, 16) in pushes(program, "writer")
+    _, model = cycles.simulate_timed(program, {k: v.copy() for k, v in arrays.items()}, WORMHOLE_N150)
+    monkeypatch.setattr("nanott.passes.d3d_multicast_by_rows.parts", lambda *args, **kw: 2)
+    halves = pipeline.lower(prim_func, "F1", WORMHOLE_N150)
+    assert pushes(halves, "reader") == [(0, 32)]
+    _, model2 = cycles.simulate_timed(halves, {k: v.copy() for k, v in arrays.items()}, WORMHOLE_N150)
+    assert model.duration() < model2.duration() - 1000
 
 
 def test_numbers_are_bit_identical_with_and_without():

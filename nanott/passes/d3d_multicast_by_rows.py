@@ -7,11 +7,15 @@ Changes:   where a data mover's step reads one block and multicasts it (D3b's se
            receivers' wait; `cb_push_back c, n`), the step becomes a loop over c parts of e / c
            rows, each the whole handshake for its pages: reserve n / c, raise, read the part's
            rows, barrier, multicast the n / c pages, wait, push n / c. c, a divisor of e,
-           minimises by the cycle model's facts (sim/machine.py) the time from the block's last
-           read to its last page on the receivers: each part pays its read barrier's latency,
-           the handshake's two semaphore writes and the sender's calls, and the last part's
-           multicast (n / c pages at the NIU's injection rate) still follows the last read; the
-           reads themselves take as long in any number of parts. c = 1 leaves the step as it is.
+           minimises by the cycle model's facts (sim/machine.py) what the parts cost the
+           receivers over the b blocks the sender moves in the run (b: the trips of the loops
+           around the step, on the core that runs the most): in every block, c times a part's
+           fixed cost (its read barrier's latency, the handshake's two semaphore writes and the
+           sender's calls, before the next part's reads start); at the run's start, the wait for
+           the first part (n / c pages read at the sender's share of DRAM, then multicast); at
+           its end, the last part's multicast (n / c pages at the NIU's injection rate) after
+           the last read. The reads themselves take as long in any number of parts. c = 1 leaves
+           the step as it is.
            The rows a trip fills are found from the slots of the reads (affine in the outer
            variable with coefficient s, the rest in 0..s-1), never from names. Only where the
            step moves that one block (a mover that reads two blocks in one step, as the reader
@@ -28,7 +32,10 @@ Why:       a sender that reads its whole block before it multicasts any of it le
            (`NOC0_SINK`, `NOC0_SRC`): sent a part at a time, one part's multicast leaves through
            the source port while the next part arrives through the sink. In two parts that GEMM
            goes from 50.1% to 52.0% of the ideal-cycles bound; in a part per row (4 and 8) it
-           went to 43.3%, each part's barrier waiting out a read latency (270 cycles).
+           went to 43.3%, each part's barrier waiting out a read latency (270 cycles). The first
+           matmul waits for the first part: weighed in, 1024^3 in 128x128x512 blocks (two K
+           steps) goes in 4 parts instead of 2, from 54.5% to 55.6%; in 128x128x256 blocks (four
+           K steps, twice the parts' fixed costs) it stays in 2.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ from nanott.languages import l8
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.sim import machine as m
+from nanott.sim.cooperation import Unknown, core_env, moving_cores, value
 from nanott.sim.machine import TIMING, Timing
 from nanott.target import Target
 
@@ -57,20 +65,31 @@ def multicast_by_rows(program: l8.Program, target: Target) -> l8.Program:
     return replace(program, kernels=kernels, attrs=program.attrs + (note,))
 
 
-def parts(pages: int, page_bytes: int, rows: int, timing: Timing) -> int:
-    """The divisor c of `rows` that minimises c * (a part's fixed cost) + the multicast of pages / c
-    pages (the time the block's last page lands after its last read). A part's fixed cost: its
-    read barrier's latency, the handshake's two semaphore writes (the receivers' raise, the
-    sender's `valid`), and the sender's calls (wait, set, reserve, push; the multicast and the
-    semaphore multicast issued)."""
+def parts(pages: int, page_bytes: int, rows: int, timing: Timing, read_rate: float, steps: int = 1) -> int:
+    """The divisor c of `rows` that minimises what the parts cost the receivers over the sender's
+    `steps` blocks of the run: at its start, the wait for the first part (its reads at `read_rate`,
+    bytes per cycle, then its multicast); in every block, c parts' fixed costs (the sender's reads
+    of a part start only after the last part's barrier and handshake); at its end, the last part's
+    multicast after the last read. The first part's read latency and handshake are the same for
+    every c and left out. A part's fixed cost: its read barrier's latency, the handshake's two
+    semaphore writes (the receivers' raise, the sender's `valid`), and the sender's calls (wait,
+    set, reserve, push; the multicast and the semaphore multicast issued)."""
     write = timing.write_latency_base + timing.write_latency_per_hop * timing.mean_hops()
     fixed = timing.read_latency + 2 * write + 4 * m.CB_CALL_CYCLES + 2 * m.NOC_ISSUE_CYCLES
 
     def cost(c: int) -> float:
         size = pages // c * page_bytes
-        rate = min(timing.noc_rate(size), timing.niu_bytes_per_cycle[1])
-        return c * fixed + size / rate
+        cast = size / min(timing.noc_rate(size), timing.niu_bytes_per_cycle[1])
+        return steps * c * fixed + size / read_rate + cast + cast
     return min((c for c in range(1, rows + 1) if rows % c == 0), key=cost)
+
+
+def read_rate(program: l8.Program, timing: Timing, page_bytes: int) -> float:
+    """A sender's DRAM reads of `page_bytes` pages, bytes per cycle, as the cycle model streams them
+    (sim/cycles.CycleModel.transfer): the NoC rate of one page, the sender's equal share of DRAM
+    bandwidth among the cores that read DRAM, and its NIU's absorption rate, whichever is least."""
+    readers = moving_cores(program, l8.NocReadPage)
+    return min(timing.noc_rate(page_bytes), timing.dram_bytes_per_cycle / readers, timing.niu_bytes_per_cycle[0])
 
 
 class Split:
@@ -79,21 +98,34 @@ class Split:
     def __init__(self, timing: Timing, program: l8.Program, cut: list[str]):
         self.timing, self.cut = timing, cut
         self.page_bytes = {cb.index: cb.plan.page_bytes for cb in program.cbs}
+        self.read_rate = {i: read_rate(program, timing, b) for i, b in self.page_bytes.items()}
+        self.cores = program.work.cores
         self.names = NameSupply(names_in(program))
 
-    def rewrite(self, stmts: tuple) -> tuple:
+    def rewrite(self, stmts: tuple, trips: int = 1) -> tuple:
+        """stmts, run `trips` times over the run (the product of the trips of the loops around them)."""
         out = []
         for s in stmts:
             if isinstance(s, l8.For):
-                body = self.rewrite(s.body)
-                s = replace(s, body=self.by_parts(body) or body)
+                n = trips * self.trips(s.extent)
+                body = self.rewrite(s.body, n)
+                s = replace(s, body=self.by_parts(body, n) or body)
             elif isinstance(s, l8.When):
-                s = replace(s, body=self.rewrite(s.body))
+                s = replace(s, body=self.rewrite(s.body, trips))
             out.append(s)
         return tuple(out)
 
-    def by_parts(self, body: tuple) -> tuple | None:
-        """The step `body` as a loop over the parts of its one multicast block, or None."""
+    def trips(self, extent: l8.Expr) -> int:
+        """A loop's trips on the core that runs the most of them (a persistent loop's extent is the
+        core's block count); 1 where the extent reads more than a core's values (ASSUMPTION)."""
+        try:
+            return max(value(extent, core_env(w)) for w in self.cores)
+        except Unknown:
+            return 1
+
+    def by_parts(self, body: tuple, steps: int) -> tuple | None:
+        """The step `body`, run `steps` times, as a loop over the parts of its one multicast block,
+        or None."""
         if not body or not all(isinstance(s, STEP) for s in body):
             return None
         first, last = body[0], body[-1]
@@ -112,7 +144,7 @@ class Split:
             return None
         rows, per_row = nest.extent.value, n // nest.extent.value
         inner = rebased(nest.body, nest.var, per_row, cb, {})
-        c = parts(n, self.page_bytes[cb], rows, self.timing)
+        c = parts(n, self.page_bytes[cb], rows, self.timing, self.read_rate[cb], steps)
         if inner is None or c == 1:
             return None
         size, var = n // c, self.names.fresh("part")

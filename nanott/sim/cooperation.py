@@ -91,6 +91,15 @@ def active(stmts: tuple, env: dict[str, int], kinds: tuple[type, ...]) -> list[A
     return out
 
 
+def moving_cores(program: Any, kind: type) -> int:
+    """How many cores of the work split run a NoC call of `kind` (l8.NocReadPage: the cores that
+    read DRAM, l8.NocWritePage: those that write it) in any kernel; every core if none can be told
+    (an `if` that reads more than the core's values). The cycle model shares DRAM bandwidth among
+    them; D3d weighs a sender's reads by that share."""
+    return sum(any(active(k.body, core_env(w), (kind,)) for k in program.kernels)
+               for w in program.work.cores) or len(program.work.cores)
+
+
 SEM_CALLS = (l8.SemSet, l8.SemWait, l8.SemInc, l8.SemSetMcast)
 
 

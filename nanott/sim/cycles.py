@@ -43,7 +43,7 @@ from nanott.languages import l9
 from nanott.languages.l0_interp import scratch_arrays
 from nanott.languages.l9_interp import InterpL9
 from nanott.sim import machine as m
-from nanott.sim.cooperation import Unknown, active, alike, core_env, rect_cores
+from nanott.sim.cooperation import Unknown, alike, moving_cores, rect_cores
 from nanott.sim.errors import SimulationError
 from nanott.sim.forks import BRANCH_STMTS
 from nanott.sim.lockstep import Diverged, Lockstep
@@ -363,9 +363,7 @@ class TimedRun:
         super().start(program, arrays)
         args = dict(self.model_args)
         fidelity = args.pop("fidelity", None) or program.compute.math_fidelity
-        readers, writers = (sum(any(active(k.body, core_env(w), (kind,)) for k in program.kernels)
-                                for w in program.work.cores) or len(program.work.cores)
-                            for kind in (l9.NocReadPage, l9.NocWritePage))
+        readers, writers = (moving_cores(program, kind) for kind in (l9.NocReadPage, l9.NocWritePage))
         self.model = CycleModel(fidelity=fidelity, active_cores=readers, writing_cores=writers, **args)
         if fidelity == program.compute.math_fidelity:
             self.model.why = next((a.value for a in program.attrs if a.key == "math-fidelity"), None)
