@@ -1,7 +1,7 @@
 """Weave markers that run the compiler on an example and show what it prints or draws: the IR after a
 stage (or one kernel of it, or one emitted file), what a stage changed, the picture of a stage, a
-hand-written drawing, any `nanott` command with its output, and the lines of an emitted file that
-hold a word.
+hand-written drawing, any `nanott` command with its output, the lines of an emitted file that
+hold a word, and a table of the GEMM's modelled cycles without each of the stages that speed it up.
 
 Every example is lowered once per weave, through the public pipeline (checked after every pass),
 and printed by the one printer, so a block here is byte for byte what `nanott explain` shows.
@@ -117,5 +117,40 @@ def emitted(course, page, kernel: str, file: str, word: str) -> str:
     return "```text\n" + "\n".join(lines) + "\n```"
 
 
+def gemm_cycles(course, page, size: str, blocks: str, fidelity: str, *skips: str) -> str:
+    """A table: examples/gemm.py's `matmul` at size^3 in `blocks` (bf16 A, B and C, an fp32
+    accumulator) at L9 with the cycle model, through the whole pipeline (`-`) and without each set
+    of optional stages in `skips` (ids joined by `+`): the modelled cycles, the utilisation of the
+    ideal-cycles bound, the highest of the three floors, and whether C is bit for bit the whole pipeline's."""
+    import warnings
+
+    import numpy as np
+
+    from nanott import api, pipeline
+    from nanott.sim import cycles, report
+    from nanott.target import WORMHOLE_N150
+    bm, bn, bk = blocks.split("x")
+    sets = dict(M=size, N=size, K=size, block_M=bm, block_N=bn, block_K=bk, out_dtype='"bfloat16"')
+    prim_func = load_kernel(ROOT / "examples" / "gemm.py", kernel="matmul", sets=sets).prim_func
+    machine = api.resolve_target(WORMHOLE_N150, fidelity)
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), 0)
+    rows, first = [], None
+    for skip in skips:
+        left_out = () if skip == "-" else tuple(skip.split("+"))
+        if not set(left_out) <= set(pipeline.OPTIONAL):
+            raise ValueError(f"only the optional stages can be left out ({', '.join(pipeline.OPTIONAL)})")
+        with warnings.catch_warnings():             # NT207: the fidelity is the table's own choice
+            warnings.simplefilter("ignore")
+            program = pipeline.lower(prim_func, "F1", machine, skip=left_out)
+        out, model = cycles.simulate_timed(program, {k: v.copy() for k, v in inputs.items()}, machine)
+        f = report.figures(model)
+        first = out["C"] if first is None else first
+        same = "yes" if np.array_equal(out["C"], first) else "no"
+        names = ", ".join(f"{i} {stage(i).name}" for i in left_out) or "(none: the whole pipeline)"
+        rows.append(f"| {names} | {f.duration:,.0f} | {100 * f.utilisation:.1f}% | {f.bound} | {same} |")
+    head = (f"| {size}^3 in {blocks} blocks, {fidelity}: stages left out | cycles | utilisation | highest floor "
+            f"| C bit for bit as the first row's |\n|---|---|---|---|---|\n")
+    return head + "\n".join(rows)
+
 MAKERS = {"snapshot": snapshot, "diff": diff, "picture": picture, "drawing": drawing, "nanott": nanott,
-          "emitted": emitted}
+          "emitted": emitted, "gemm-cycles": gemm_cycles}
