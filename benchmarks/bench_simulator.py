@@ -10,6 +10,12 @@
               installed in a throwaway virtualenv outside the repository, against nanott.run at L9
 
     python benchmarks/bench_simulator.py [--quick] [--peer-venv DIR] [--no-peer] [--no-examples]
+                                         [--peer-only] [--baseline-rev REV]
+
+--baseline-rev REV also runs the peer problems on nanott at a git revision of this repository (say,
+main before a change; unpacked with `git archive` into a temporary folder, run in a child process
+with that folder first on the path), beside this checkout, in the same run: both ratios to the
+peer, and this checkout's time as a fraction of the revision's. --peer-only runs just that section.
 
 --quick skips 4096^3. The peer's environment is created in DIR (default: a directory under the
 system's temp dir) with `pip install torch tt-lang-sim==1.1.6` unless it exists; CPU times are
@@ -274,8 +280,29 @@ def why_not_10x(theirs: float, parts: dict[str, float]) -> None:
          f"{parts['copy'] / goal:.2f}x the budget (the floor for any simulator, NumPy or not)")
 
 
-def peer(venv: Path) -> None:
-    print(f"against {PEER} (one node, one torch thread) and nanott.run(level='L9'), CPU")
+AGAIN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from benchmarks.bench_simulator import PROBLEMS, cpu
+from nanott import api
+prim = PROBLEMS[sys.argv[2]]()
+arrays = api.random_inputs(api.lower(prim, "P0"), 0)
+args = [arrays[k] for k in ("A", "B", "C", "Y")]
+api.run(prim, *args, level="L9")
+print(json.dumps({"again": cpu(lambda: api.run(prim, *args, level="L9"), repeat=3)}))
+"""
+
+
+def again_at(tree: Path, name: str) -> float:
+    """nanott L9 on the problem, run again (lowered once), in a child process on `tree`'s nanott."""
+    out = subprocess.run([sys.executable, "-c", AGAIN, str(tree), name], capture_output=True, text=True,
+                         cwd=tree, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["again"]
+
+
+def peer(venv: Path, baseline: tuple[str, Path] | None = None) -> None:
+    print(f"against {PEER} (one node, one torch thread) and nanott.run(level='L9'), CPU; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     tool = peer_python(venv)
     for name, make in PROBLEMS.items():
         prim_func = make()
@@ -295,6 +322,11 @@ def peer(venv: Path) -> None:
         line("  nanott L9, run again (lowered once)", f"{again:.3f} s", ratio(again) + "; target >= 10x" +
              ("" if not theirs or theirs / alone >= 10 else ": out of reach, even for the bound") +
              f"; lockstep groups {groups(api.lower(prim_func, 'F1'), arrays)}")
+        if baseline is not None:
+            rev, tree = baseline
+            before = again_at(tree, name)
+            line(f"  nanott L9 at {rev}, run again", f"{before:.3f} s",
+                 (ratio(before) + "; " if theirs else "") + f"this checkout takes x{again / before:.2f} of its time")
         line("  NumPy, the arithmetic alone (fp32)", f"{alone:.3f} s",
              f"the bound: {bound} the peer, what no simulator computing in NumPy fp32 beats by much")
         if theirs and theirs / again < 10:
@@ -307,15 +339,29 @@ def main() -> None:
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--no-examples", action="store_true", help="skip --stats/--trace on every example")
     p.add_argument("--peer-venv", type=Path, default=Path(tempfile.gettempdir()) / "nanott-bench-tt-lang-sim")
+    p.add_argument("--peer-only", action="store_true", help="only the comparison with tt-lang-sim")
+    p.add_argument("--baseline-rev", help="also time the peer problems at this git revision of nanott")
     a = p.parse_args()
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs")
-    startup()
-    speed(a.quick)
-    modelled(a.quick)
-    if not a.no_examples:
-        examples()
-    if not a.no_peer:
-        peer(a.peer_venv)
+    with tempfile.TemporaryDirectory() as folder:
+        baseline = (a.baseline_rev, unpacked(a.baseline_rev, Path(folder))) if a.baseline_rev else None
+        if not a.peer_only:
+            startup()
+            speed(a.quick)
+            modelled(a.quick)
+            if not a.no_examples:
+                examples()
+        if a.peer_only or not a.no_peer:
+            peer(a.peer_venv, baseline)
+
+
+def unpacked(rev: str, folder: Path) -> Path:
+    """The files of git revision `rev` of this repository, as `git archive` gives them, in folder."""
+    tree = folder / rev.replace("/", "_")
+    tree.mkdir()
+    tar = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=tar, check=True)
+    return tree
 
 
 if __name__ == "__main__":
