@@ -110,6 +110,7 @@ CODES = {
     "NT324": "a tensor the launches of one program lay out differently in DRAM",
     "NT326": "a T.print nanott cannot print (a DRAM tensor, a vector or partial tiles, a buffer before anything "
              "writes it, an element, a transcendental function or narrow cast of a scalar, inside T.Parallel)",
+    "NT332": "an on-chip buffer or scalar used across T.sync_grid (a launch boundary: its value does not survive)",
     "NT331": "a tensor view (T.Tensor(shape, dtype, base.data)) whose block is not a box of its base, or that reshapes to other elements",
     "NT330": "a value read from a DRAM tensor that compute or the writer needs (a loop bound, a branch)",
     "NT329": "a T.barrier_wait program order does not satisfy (its arrive comes later, or never)",

@@ -12,7 +12,9 @@ reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop a
 `T.uint`, and `T.dtype(x)`), `T.macro` (expanded where it is called: macro.py), and `T.print` of a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
 `T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py; roles
-chosen by `tx = T.get_thread_binding()`, fused in an order the barriers allow: thread_roles.py). Tensors are
+chosen by `tx = T.get_thread_binding()`, fused in an order the barriers allow: thread_roles.py);
+`T.sync_grid()` at the top level of a kernel body (the end of one launch and the start of the next
+over the same grid: grid_sync.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1); an
 on-chip buffer of 4 dims is kept as the 2-D block matrix of its tiles (blocked.py). TileLang's
 `TensorCoreIntrinEmitter` and the `T.alloc_local` fragments it fills are modelled on the whole block
@@ -67,7 +69,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "reduce_min", "infinity", "atomic_add", "if_then_else", "log2", "clamp", "reduce_absmax",
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
-           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc",
+           "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "sync_grid", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc",
            "get_thread_binding", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
            "fence_proxy_async", "wgmma_gemm"]
 
@@ -374,6 +376,13 @@ def floormod(a, b):
 
 
 @closed()
+def sync_grid() -> None:
+    """A barrier across every block of the grid (a persistent kernel's split, then its combine):
+    lowered to the end of one launch and the start of the next over the same grid (grid_sync.py)."""
+    current("T.sync_grid").sync_grid()
+
+
+@closed()
 def use_swizzle(panel_size=None, order="row", enable=True) -> None:
     """A CUDA rasterisation hint: recorded, no effect on Tenstorrent."""
     b = current("T.use_swizzle")
@@ -438,7 +447,7 @@ atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos truncdiv truncmod
 Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
-annotate_compile_flags thread_binding sync_threads sync_grid
+annotate_compile_flags thread_binding sync_threads
 alloc_tmem vectorized grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm

@@ -20,6 +20,7 @@ from nanott.ir import NOLOC, Loc, replace, walk
 from nanott.languages import l0
 from nanott.language.branch_scalars import as_value, selected, unset, value_of
 from nanott.language.branches import Frame, RunTimeIfs
+from nanott.language.grid_sync import GridSync, split_phases
 from nanott.language.loops import LoopSpec, loop_range
 from nanott.language.predicate import masked_selects, reads
 from nanott.language.reductions import split_reductions
@@ -442,16 +443,30 @@ class Builder(RunTimeIfs):
         syms = tuple(Sym(l0.Var(v, loc=self.loc)) for v in self.block_vars)
         return syms if n > 1 else syms[0]
 
+    def sync_grid(self) -> None:
+        """`T.sync_grid()`: a launch boundary at the kernel's top level (grid_sync.py), NT304 elsewhere."""
+        self.require_kernel("T.sync_grid")
+        if len(self.frames) > 1:
+            raise NanottError("NT304", "T.sync_grid inside a kernel loop or an if on a run-time value is not "
+                                       "supported: nanott lowers the grid barrier to the end of a launch",
+                              hint="call T.sync_grid() at the top level of the T.Kernel body, between "
+                                   "the loop that writes DRAM and the loop that reads it back")
+        self.frames[0].stmts.append(GridSync(self.loc))
+
     def close_kernel(self) -> None:
-        """End one launch: its statements, grid and knobs become a kernel; its block variables go out
-        of scope (the next launch may name its own bx)."""
+        """End one launch: its statements, grid and knobs become a kernel (several, cut at its
+        T.sync_grid calls); its block variables go out of scope (the next launch may name its own bx)."""
         for check in self.at_close:
             check()
         self.at_close = []
         self.body = self.close(self.frames[0])
-        attrs = tuple(l0.Attr(k, v, loc=loc) for (k, v), loc in sorted(self.attrs.items()))
-        self.launches.append(l0.Kernel("", (), self.grid, self.block_vars, self.body, attrs,
-                                       loc=self.kernel_loc))
+        phases = split_phases(self.body) if any(isinstance(s, GridSync) for s in self.body) else [self.body]
+        for k, body in enumerate(phases):
+            sync = (l0.Attr("sync_grid", f"launch {k + 1} of {len(phases)}", loc=self.kernel_loc),) \
+                if len(phases) > 1 else ()
+            attrs = tuple(sorted((*sync, *(l0.Attr(key, v, loc=loc) for (key, v), loc in self.attrs.items())),
+                                 key=lambda a: (a.key, a.value)))
+            self.launches.append(l0.Kernel("", (), self.grid, self.block_vars, body, attrs, loc=self.kernel_loc))
         self.taken.difference_update(self.block_vars)
         self.attrs = {}
 

@@ -13,9 +13,14 @@ one stated device, and the question whether CUDA work can run answers no:
   torch.cuda.get_device_name(d)         "NVIDIA H100 (answered by nanott, which has no CUDA device)"
   torch.cuda.current_device()           0
   torch.cuda.is_available()             False: no CUDA work runs here, nanott runs the kernels
-  tilelang.carver.arch.driver           get_num_sms() 132, the same device's multiprocessors: a
-                                        persistent kernel's grid (one block per SM, each walking
-                                        tiles wave by wave) keeps the shape its author wrote
+  tilelang.carver.arch.driver           get_num_sms() 64: not the GPU's, the Tensix cores of the
+                                        default target (Wormhole n150, 8x8). A persistent kernel's
+                                        grid means one block per compute unit of the machine it runs
+                                        on, each walking tiles wave by wave; with one block per core,
+                                        B1 deals each core one block, as the GPU runs one per SM. The
+                                        file is loaded before a target is chosen, so it is the
+                                        default's (on Blackhole p150's 13x10 the 64 blocks run on 64
+                                        of its cores: correct, half the chip idle)
 
 The answers are the same whether torch is installed (its `torch.cuda` functions are replaced for the
 load) or not (nanott's stand-in `torch.cuda` has these names, tilelang_surface.py). Any other CUDA
@@ -29,9 +34,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from nanott.target import DEFAULT_TARGET
+
 CAPABILITY = (9, 0)                 # sm_90 (assumption stated above: the H100 of TileLang's configs)
 NAME = "NVIDIA H100 (answered by nanott, which has no CUDA device)"
 SMS = 132                           # H100 SXM5: 132 streaming multiprocessors (NVIDIA's datasheet)
+PERSISTENT_BLOCKS = DEFAULT_TARGET.num_cores    # get_num_sms(): one block per core of the default target
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 
 from nanott.diagnostics import NanottError
 from nanott.language.builder import caller_loc
-from nanott.language.cuda_device import QUERIES, SMS, answered
+from nanott.language.cuda_device import PERSISTENT_BLOCKS, QUERIES, answered
 
 STANDIN = "__nanott_standin__"
 
@@ -176,7 +176,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout, "Layout": T.Layout},
         "tvm": {"DataType": DataType},
         "tvm.tirx": {"const": tir_const, "reinterpret": T.reinterpret},
-        "tilelang.carver.arch.driver": {"get_num_sms": lambda device_id=0: SMS},
+        "tilelang.carver.arch.driver": {"get_num_sms": lambda device_id=0: PERSISTENT_BLOCKS},
         "tilelang.cuda.intrinsics.macro.mma_macro_generator": {"TensorCoreIntrinEmitter": TensorCoreIntrinEmitter},
         "tilelang.cuda.intrinsics": {"make_mma_swizzle_layout": T.SwizzledLayout},
         "torch.cuda": dict(QUERIES),            # used only when torch is not installed (a root)

@@ -1,8 +1,8 @@
 """A persistent kernel, as TileLang's MLA decode writes one: as many blocks as the GPU has
 streaming multiprocessors (`tilelang.carver.arch.driver.get_num_sms()`), each walking the tiles
 `sm_num * w + block_id` wave by wave. nanott has no CUDA device; during the load it answers the
-query for the device it states (nanott/language/cuda_device.py: an H100, 132 SMs), so the grid
-has 132 blocks and the waves cover every tile."""
+query with the Tensix cores of its default target (nanott/language/cuda_device.py: Wormhole n150,
+64), so the grid has 64 blocks and the waves cover every tile."""
 import tilelang
 import tilelang.language as T
 from tilelang.carver.arch import driver
