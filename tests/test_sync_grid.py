@@ -222,3 +222,56 @@ def test_a_barrier_inside_a_kernel_loop_or_a_run_time_if_is_named(where):
     assert "top level of the T.Kernel body" in err.hint
     assert_points_at(err, HERE, "T.sync_grid()  # in a kernel loop" if where == "loop" else
                      "T.sync_grid()  # under a run-time if")
+
+
+def weighted_combine(num_split=3, M=96, N=64, bm=32, sm_num=2):
+    """The persistent MLA combine's scalars, on data of our own: per row block (two blocks walking
+    three tiles, the third behind the guard on the second wave) `T.clear(total)` of a T.alloc_var,
+    `total += ...` carried by a loop, `total` reassigned under the guard, and a weight of it scaling
+    each slice read back from what phase 1 wrote: C = sum_s (s + 1) P[s] / (2 sum_s (s + 1)) * 2,
+    with P[s] = A[s] + 1 written before the barrier."""
+    m_blocks = M // bm
+
+    @T.prim_func
+    def combine(A: T.Tensor((num_split, M, N), "float32"), P: T.Tensor((num_split, M, N), "float32"),
+                C: T.Tensor((M, N), "float32")):
+        with T.Kernel(sm_num) as block_id:
+            a = T.alloc_fragment((bm, N), "float32")
+            part = T.alloc_shared((bm, N), "float32")
+            acc = T.alloc_fragment((bm, N), "float32")
+            total = T.alloc_var("float32")
+            weight = T.alloc_var("float32")
+            for w in T.serial(T.ceildiv(m_blocks * num_split, sm_num)):
+                tile = sm_num * w + block_id
+                if tile < m_blocks * num_split:
+                    T.copy(A[tile % num_split, tile // num_split * bm, 0], a)
+                    for i, j in T.Parallel(bm, N):
+                        a[i, j] = a[i, j] + 1.0
+                    T.copy(a, P[tile % num_split, tile // num_split * bm, 0])
+            T.sync_grid()
+            for w in T.serial(T.ceildiv(m_blocks, sm_num)):
+                tile = sm_num * w + block_id
+                if tile < m_blocks:
+                    T.clear(total)
+                    T.clear(acc)
+                    for s in T.serial(num_split):
+                        total += s + 1.0
+                    total = total * 2.0
+                    for s in T.serial(num_split):
+                        weight = (s + 1.0) * 2.0 / total
+                        T.copy(P[s, tile * bm, 0], part)
+                        for i, j in T.Parallel(bm, N):
+                            acc[i, j] += part[i, j] * weight
+                    T.copy(acc, C[tile * bm, 0])
+
+    return combine
+
+
+@pytest.mark.parametrize("level", ["L0", "L9"])
+def test_the_persistent_combine_clears_a_scalar_in_each_wave_and_weighs_the_slices(level):
+    """Tolerance float32's: each weight and each product rounds once, the sum of 3 terms twice."""
+    x = RNG.uniform(-1, 1, (3, 96, 64)).astype(np.float32)
+    p, c = np.full_like(x, np.nan), np.full_like(x[0], np.nan)
+    api.run(weighted_combine(), x, p, c, level=level)
+    expected = sum((s + 1) * (x[s].astype(np.float64) + 1) for s in range(3)) / 6
+    assert api.within(p, x + 1, "float32") and api.within(c, expected, "float32"), level

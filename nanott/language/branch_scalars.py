@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from nanott.ir import replace
+from nanott.ir import replace, walk
 from nanott.languages import l0
-from nanott.language.values import Cond, Sym, Unassigned, to_expr
+from nanott.language.values import Cond, Sym, Unassigned, is_float, to_expr
 
 def as_value(v: Any) -> Any:
     """A Python bool as the int32 it stands for, a T.alloc_var set by T.clear as its value; anything
@@ -70,6 +70,10 @@ def unset(v: Unassigned, chosen: bool) -> Any:
     return 0.0 if v.dtype.startswith(("float", "bfloat")) else 0
 
 
+def reads_any(e: l0.Expr, names: set[str]) -> bool:
+    return any(isinstance(x, l0.Var) and x.name in names for x in walk(e))
+
+
 def selected(value: Any, old: Callable[[], Any] | None, conds: list, loc) -> tuple[l0.Expr, bool]:
     """(the value, whether it is a choice) a name holds after `name = value` under the branch conditions conds: value where
     they all hold, the name's value before elsewhere. A name with no value before (a temporary of
@@ -84,11 +88,15 @@ def selected(value: Any, old: Callable[[], Any] | None, conds: list, loc) -> tup
 def declared(body: tuple, selects: set[str]) -> tuple[list, tuple]:
     """For a branch that runs as a loop (once_if: its lets would end with the loop), each scalar
     select `let x = if_then_else(c, v, old)` of its top level as `let x = old` before the loop and
-    `set x = v` in it, as a carried scalar is: (the lets before, the body)."""
+    `set x = v` in it, as a carried scalar is: (the lets before, the body). An `old` made inside the
+    branch (a T.alloc_var first set there, by T.clear, then carried by a loop of the branch) had no
+    value before the `if`: the let before starts at 0, as `unset` starts such a variable."""
     before, out = [], []
+    inner = {x.var for x in walk(body) if isinstance(x, l0.Let) and not x.update}
     for s in body:
         if isinstance(s, l0.Let) and s.var in selects and isinstance(s.value, l0.Select):
-            before.append(replace(s, value=s.value.other))
+            before.append(replace(s, value=s.value.other if not reads_any(s.value.other, inner) else
+                                  l0.Const(0.0, "float32") if is_float(s.value.then) else l0.Const(0, "int32")))
             out.append(replace(s, value=s.value.then, update=True))
         else:
             out.append(s)

@@ -199,8 +199,10 @@ def carried(body: list[ast.stmt]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The names a loop body reads before it assigns them, and assigns (`x = x + a[k]`, `x += 1`):
     values carried from one iteration to the next, in source order; and those of them the body
     reads only by assigning them under an `if` (where the condition fails, the name keeps its value:
-    branch_scalars.py)."""
+    branch_scalars.py). `T.clear(x)` and `T.fill(x, v)` of a bare name write it (a T.alloc_var set
+    at the start of each iteration is not carried), though only an assignment makes a name carried."""
     assigned: set[str] = set()
+    stored: set[str] = set()
     early: list[str] = []
     chosen: list[str] = []
 
@@ -225,15 +227,25 @@ def carried(body: list[ast.stmt]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             self.visit(node.value)
             self.visit(node.target)
 
+        def visit_Call(self, node: ast.Call) -> None:
+            f, args = node.func, node.args
+            if isinstance(f, ast.Attribute) and f.attr in ("clear", "fill") and args and isinstance(args[0], ast.Name):
+                for x in (f, *args[1:], *node.keywords):
+                    self.visit(x)
+                assigned.add(args[0].id)
+            else:
+                self.generic_visit(node)
+
         def visit_Name(self, node: ast.Name) -> None:
             if isinstance(node.ctx, ast.Store):
                 assigned.add(node.id)
+                stored.add(node.id)
             elif node.id not in assigned:
                 early.append(node.id)
 
     for stmt in body:
         Order().visit(stmt)
-    names = tuple(dict.fromkeys(n for n in early + chosen if n in assigned))
+    names = tuple(dict.fromkeys(n for n in early + chosen if n in stored))
     return names, tuple(n for n in names if n not in early)
 
 

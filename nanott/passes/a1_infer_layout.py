@@ -18,7 +18,9 @@ Changes:   every DRAM tensor gets its Tenstorrent layout: 32x32 tiles, one tile 
            (the grid shrinks to the live grid, _padding.py), so they pad nothing. In a program of
            several launches, a tensor is stored in the order of the first launch that copies it in
            blocks (else in lines) in every launch that only reads or writes its elements, or moves
-           lines along that order's last dim (one DRAM buffer, one layout).
+           lines along that order's last dim, and padded as far as the launch that reaches
+           furthest needs (one DRAM buffer, one layout: a persistent kernel cut at T.sync_grid
+           reads past the end, behind its guard, further than it writes).
 Preserves: every element of every tensor, the body and every value computed; shapes and dtypes
            as the user wrote them; the grid, but for blocks that write nothing.
 Why:       Tensix cores compute on 32x32 tiles and DRAM is read a page (one tile) at a time, so
@@ -46,14 +48,18 @@ def infer_layout(program: l0.Kernel | Launches, target: Target) -> l1.Kernel | L
     order's last dim: one DRAM buffer, one layout."""
     if not isinstance(program, Launches):
         return one_launch(program, {})
-    return per_launch(one_launch, program, stored_orders(program.launches))
+    orders = stored_orders(program.launches)
+    pads: dict[str, tuple[int, ...]] = {}     # each tensor padded as far as any launch needs
+    per_launch(one_launch, program, orders, pads)
+    return per_launch(one_launch, program, orders, pads)
 
 
-def one_launch(program: l0.Kernel, orders: dict[str, tuple[int, ...] | None]) -> l1.Kernel:
+def one_launch(program: l0.Kernel, orders: dict[str, tuple[int, ...] | None],
+               pads: dict[str, tuple[int, ...]] | None = None) -> l1.Kernel:
     grid = live_grid(program)
     if grid != program.grid:
         program = replace(program, grid=grid)
-    return InferLayout(CopyReach(program), orders).visit(program)
+    return InferLayout(CopyReach(program), orders, pads if pads is not None else {}).visit(program)
 
 
 def tile_layout(shape: tuple[int, ...], dtype: str, padded: tuple[int, ...] | None = None,
@@ -79,8 +85,10 @@ def whole_tiles(shape: tuple[int, ...]) -> bool:
 
 
 class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
-    def __init__(self, reach: CopyReach, orders: dict[str, tuple[int, ...] | None]):
+    def __init__(self, reach: CopyReach, orders: dict[str, tuple[int, ...] | None],
+                 pads: dict[str, tuple[int, ...]]):
         self.reach, self.orders = reach, orders      # orders: of the launches that copy a tensor
+        self.pads = pads                             # the furthest padding any launch asked for
 
     def visit_Tensor(self, t: l0.Tensor) -> l1.Tensor:
         order = self.reach.order(t)
@@ -92,7 +100,8 @@ class InferLayout(Rewriter, src=l0.LANG, dst=l1.LANG):
                               "tile holds two", t.loc, "copy 2-D blocks: index the other dims with one "
                               "value each (Q[b, bx * 64:(bx + 1) * 64, h, :])")
         tiled = order[-2:]
-        padded = self.reach.padded(t, tiled)
+        padded = tuple(map(max, self.reach.padded(t, tiled), self.pads.get(t.name, t.shape)))
+        self.pads[t.name] = padded
         if padded != t.shape and self.reach.read_and_written(t.name):
             raise NanottError("NT312", f"tensor {t.name} is {show(t.shape)}, padded to {show(padded)}, "
                               "and the kernel both reads and writes it: a ragged tensor that is read "
