@@ -22,7 +22,8 @@ What crosses the barrier, decided from the IR (never from names):
   - DRAM tensors (parameters, T.alloc_global): yes, the launches share DRAM.
   - an on-chip buffer declared before the barrier: its Alloc goes to each launch that uses it; a
     buffer used on one side only (the persistent file declares every buffer at the top) is fine.
-  - an on-chip buffer live into a later launch (read there before a statement wholly writes it) and
+  - an on-chip buffer live into a later launch (read there before a statement of its top level
+    writes it whole: a fill, a copy into all of it, a gemm with clear_accum, a clearing reduce) and
     written by an earlier one: NT332, at its read; its value would not survive.
   - a scalar (a let) of an earlier launch: recomputed at the start of the later one when its value is
     made of block indices, constants and such scalars only (every core gets the same value again);
@@ -55,19 +56,21 @@ def split_phases(body: tuple) -> list[tuple]:
     for s in body:
         if isinstance(s, GridSync):
             phases.append(tuple(cur))
-            cur, _ = [], syncs.append(s.loc)
+            syncs.append(s.loc)
+            cur = []
         else:
             cur.append(s)
     phases.append(tuple(cur))
     allocs = {s.name: s for s in body if isinstance(s, l0.Alloc)}
+    named = [{n for x in walk(p) for n in l0.buffer_names(x)} for p in phases]
     out = []
     for k, phase in enumerate(phases):
         check_live_buffers(phases[:k], phase, allocs, syncs)
         own = tuple(s for s in phase if not isinstance(s, l0.Alloc))
         lets = recomputed(phases[:k], own, phases)
         used = {n for x in walk((lets, own)) for n in l0.buffer_names(x)}
-        keep = tuple(a for a in allocs.values() if a.name in used or (a in phase and not any(
-            a.name in {n for x in walk(p) for n in l0.buffer_names(x)} for p in phases)))
+        keep = tuple(a for a in allocs.values()       # the buffers it uses; an unused one where declared
+                     if a.name in used or (a in phase and not any(a.name in n for n in named)))
         if any(not isinstance(s, (l0.Alloc, l0.Let)) for s in own):
             out.append(keep + lets + own)
     return out
