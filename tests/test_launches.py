@@ -112,3 +112,30 @@ def test_alloc_global_inside_a_kernel_is_a_diagnostic():
 
     with pytest.raises(NanottError, match="NT304"):
         lower(inside, "P0")
+
+
+def test_launches_that_reach_a_tensor_differently_share_one_padded_layout():
+    """The first launch writes S in two 64-row blocks (reaching row 128 of 96: A1 pads S to 128
+    rows), the second reads it in three 32-row blocks (reaching 96): A1 pads S for both as far as
+    the first needs, one DRAM buffer (it was NT324). The rows past 96 are written and never read,
+    so C = A exactly (float32 copies)."""
+    @T.prim_func
+    def reach(A: T.Tensor((96, 64), "float32"), C: T.Tensor((96, 64), "float32")):
+        S = T.alloc_global((96, 64), "float32")
+        with T.Kernel(1, 2) as (bx, by):
+            A_s = T.alloc_shared((64, 64), "float32")
+            T.copy(A[by * 64, 0], A_s)
+            T.copy(A_s, S[by * 64, 0])
+        with T.Kernel(1, 3) as (bx, by):
+            S_s = T.alloc_shared((32, 64), "float32")
+            T.copy(S[by * 32, 0], S_s)
+            T.copy(S_s, C[by * 32, 0])
+
+    first, second = lower(reach, "A1").launches
+    assert [t.layout.padded_shape for t in first.params if t.name == "S"] == \
+        [t.layout.padded_shape for t in second.params if t.name == "S"] == [(128, 64)]
+    a = np.random.default_rng(4).uniform(-1, 1, (96, 64)).astype(np.float32)
+    for level in ("L0", "L9"):
+        c = np.full_like(a, np.nan)
+        api.run(reach, a, c, level=level)
+        assert np.array_equal(c, a), level
