@@ -109,3 +109,43 @@ def test_a_value_read_after_its_loop_stays(tmp_path):
     after = api.lower(load_kernel(path).prim_func, "A1a")
     (loop,) = [x for x in walk(after) if isinstance(x, l1.For)]
     assert [type(s) for s in loop.body] == [l1.Parallel]
+
+
+TAIL = '''
+import numpy as np
+import nanott.language as T
+
+
+@T.prim_func
+def tail(A: T.Tensor((128, 64), "float32"), O: T.Tensor((64,), "float32")):
+    with T.Kernel(1, threads=128) as bx:
+        a = T.alloc_fragment((64, 64), "float32")
+        m = T.alloc_fragment((64,), "float32")
+        T.fill(m, 0.0)
+        for k in T.serial(2):
+            T.copy(A[k * 64, 0], a)
+            T.reduce_sum(a, m, dim=0, clear=False)
+        T.copy(m, O[0])
+        for i in T.Parallel(64):
+            m[i] = T.log2(m[i])
+
+
+def reference(A):
+    return A.astype(np.float64).sum(axis=0).astype(np.float32)
+'''
+
+
+def test_a_value_written_after_its_last_read_goes(tmp_path):
+    """An update of a fragment after the kernel's last read of it (MLA's log-sum-exp when no glse is
+    written) goes: nothing reads it. It used to push a block nobody popped (F1: 'a compiler bug')."""
+    path = tmp_path / "tail.py"
+    path.write_text(TAIL)
+    loaded = load_kernel(path)
+    after = api.lower(loaded.prim_func, "A1a")
+    assert not any(isinstance(x, l1.Parallel) for x in walk(after))
+    kernel = api.lower(loaded.prim_func, "P0")
+    inputs = api.random_inputs(kernel, 3)
+    for stop_after in ("A1a", "F1"):
+        actual = api.simulate(api.lower(loaded.prim_func, stop_after), pipeline.STAGES[stop_after].dst, inputs)
+        results = api.compare(kernel, actual, api.expected_outputs(loaded, kernel, inputs))
+        assert all(r.ok for r in results), results

@@ -53,7 +53,7 @@ def test_the_roles_fuse_into_one_loop_in_the_order_the_barriers_allow():
     assert "ws.roles=r0=tx0..127 r1=tx128..255 r2=tx256..383" in text
     # the producer's copies, then consumer 0's two segments (S, then P after the wait on p_free),
     # then consumer 1's product: each role's segment named by its first line
-    assert "ws.schedule=r1@58 loop k [r2@69 r0@50 r0@54 r1@62] r1@65" in text
+    assert "ws.schedule=r1@64 loop k [r2@85 r0@56 r0@60 r1@68] r1@71" in text
     body = text.split("for k in 0..4:")[1]
     order = [body.index(s) for s in ("-> K_shared", "-> V_shared", "gemm S = Q_shared @ K_shared^T",
                                       "P_shared[i, j] = exp", "gemm acc += P_shared @ V_shared")]
@@ -61,9 +61,13 @@ def test_the_roles_fuse_into_one_loop_in_the_order_the_barriers_allow():
     assert "barrier" not in body and text.count("for k in") == 1
 
 
+VARIANTS = {"blocks": {}, "threads_and_halves": {"producer": "threads", "halves": True}}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("level", ["L0", "L9"])
-def test_the_fused_program_matches_numpy(level):
-    program = loaded()
+def test_the_fused_program_matches_numpy(level, variant):
+    program = loaded(**VARIANTS[variant])
     kernel = api.lower(program.prim_func, stop_after="P0")
     inputs = api.random_inputs(kernel, seed=5)
     expected, bound = reference(inputs)
@@ -74,8 +78,9 @@ def test_the_fused_program_matches_numpy(level):
 
 
 @pytest.mark.slow
-def test_the_fused_program_matches_numpy_at_every_level():
-    program = loaded()
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_fused_program_matches_numpy_at_every_level(variant):
+    program = loaded(**VARIANTS[variant])
     kernel = api.lower(program.prim_func, stop_after="P0")
     inputs = api.random_inputs(kernel, seed=9)
     expected, bound = reference(inputs)
@@ -94,6 +99,18 @@ def test_the_cpp_builds_runs_and_matches_numpy(tmp_path):
     assert out.strip().splitlines()[-1].endswith("within tolerance: PASS")
 
 
+def test_per_thread_copies_become_block_copies_and_parts_become_buffers():
+    """The producer's T.ptx_cp_async of 8 elements per thread over 128 threads and 4 row groups is the
+    copy of the 64 x 64 block; the gemms on halves of Q_shared and K_shared read buffers of their own."""
+    text = str(api.lower(loaded(producer="threads", halves=True).prim_func, stop_after="P0"))
+    assert "copy V[(k * 64), 0 +64x64] -> V_shared[64x64]" in text
+    assert "copy Kt[(k * 64), 0 +64x32] -> K_shared_0[64x32]" in text
+    assert "copy Kt[(k * 64), 32 +64x32] -> K_shared_1[64x32]" in text
+    assert "parts.Q_shared=Q_shared_0=[0:64, 0:32] Q_shared_1=[0:64, 32:64]" in text
+    assert "gemm S = Q_shared_0 @ K_shared_0^T" in text and "gemm S += Q_shared_1 @ K_shared_1^T" in text
+    assert "ptx" not in text and "tx" not in text.split("ws.roles")[1].split("\n", 1)[1]
+
+
 def diagnosed(mutation: str) -> NanottError:
     with pytest.raises(NanottError) as err:
         api.lower(loaded(mutation=mutation).prim_func, stop_after="P0")
@@ -104,7 +121,7 @@ def test_a_missing_arrive_is_a_deadlock_naming_every_waiting_role():
     err = diagnosed("no_arrive")
     assert err.code == "NT329" and err.message.startswith("deadlock")
     assert "tx 0..127 waits on kv_ready with parity 0 at iteration 0" in err.message
-    assert "tx 256..383 waits on kv_free" in err.message and err.loc.line == 49
+    assert "tx 256..383 waits on kv_free" in err.message and err.loc.line == 51
 
 
 def test_a_wrong_parity_is_a_race_naming_the_buffer_roles_and_lines():
@@ -112,8 +129,8 @@ def test_a_wrong_parity_is_a_race_naming_the_buffer_roles_and_lines():
     shared blocks before the producer wrote them."""
     err = diagnosed("parity")
     assert err.code == "NT329" and err.message.startswith("race on V_shared")
-    assert "tx 128..255 reads it at line 62 (iteration 0)" in err.message
-    assert "tx 256..383 writes it at line 70 (iteration 0)" in err.message
+    assert "tx 128..255 reads it at line 68 (iteration 0)" in err.message
+    assert "tx 256..383 writes it at line 86 (iteration 0)" in err.message
 
 
 def test_a_missing_wait_is_a_race():
@@ -163,20 +180,56 @@ def test_straight_roles_fuse_and_compute(tmp_path):
     assert np.array_equal(c, a * 2)                         # a product by 2 is exact
 
 
-def test_tx_in_arithmetic_is_NT301_with_a_hint(tmp_path):
+def test_per_thread_work_other_than_copies_is_NT301_with_a_hint(tmp_path):
     with pytest.raises(NanottError) as err:
         lowered(tmp_path, '''
         if tx < 128:
             C_l[0, tx] = 1.0
 ''')
-    assert err.value.code == "NT301" and "per-thread" in err.value.message
-    assert "branches on tx" in err.value.hint
+    assert err.value.code == "NT301" and "`tx` in a store statement" in err.value.message
+    assert "T.ptx_cp_async" in err.value.hint
     with pytest.raises(NanottError) as err:
         lowered(tmp_path, '''
         if tx >= 128:
             T.copy(A[(tx - 128) // 2, 0], A_s)
 ''')
-    assert err.value.code == "NT301" and "tx in arithmetic" in err.value.message
+    assert err.value.code == "NT301" and "`tx` in a copy statement" in err.value.message
+    with pytest.raises(NanottError) as err:
+        lowered(tmp_path, '''
+        T.copy(A[tx + 1, 0], A_s)
+''')
+    assert err.value.code == "NT301" and "outside a role" in err.value.message
+    assert "branches on tx" in err.value.hint
+
+
+PRODUCER = '''
+        if tx >= 128:
+            for r in T.serial(4):
+                T.ptx_cp_async(T.access_ptr(A_s[r * 16 + (tx - 128) // 8, (tx - 128) % 8 * COLS], "w", 8),
+                               T.access_ptr(A[r * 16 + (tx - 128) // 8, (tx - 128) % 8 * 8], "r", 8), 8)
+            T.barrier_arrive(ready)
+        else:
+            T.barrier_wait(ready, 0)
+            T.copy(A_s, C[0, 0])
+'''
+
+
+def test_per_thread_copies_gather_into_one_block_copy(tmp_path):
+    kernel = lowered(tmp_path, PRODUCER.replace("COLS", "8"))
+    assert "copy A[64x64] -> A_s[64x64]" in str(kernel)
+    a = np.random.default_rng(4).standard_normal((64, 64)).astype(np.float32)
+    c = np.zeros_like(a)
+    api.run(load_kernel(write(tmp_path, PRODUCER.replace("COLS", "8"))).prim_func, a, c, level="L9")
+    assert np.array_equal(c, a)                              # a copy is exact
+
+
+def test_per_thread_copies_that_are_not_one_box_are_NT301(tmp_path):
+    with pytest.raises(NanottError) as err:                  # 8 elements every 4 columns: overlaps
+        lowered(tmp_path, PRODUCER.replace("COLS", "4"))
+    assert err.value.code == "NT301" and "not one box" in err.value.message
+    with pytest.raises(NanottError) as err:                  # starting at column 8: past A_s's 64
+        lowered(tmp_path, PRODUCER.replace("COLS", "8 + 8"))
+    assert err.value.code == "NT301" and "outside its shape 64x64" in err.value.message
 
 
 def test_a_fragment_two_roles_use_is_NT301(tmp_path):

@@ -116,10 +116,10 @@ ARGS = {
                                                      "--set seqlen_kv=256 --set dim=128 --set pe_dim=32 "
                                                      "--set block_N=64 --set block_H=64 --set num_split=2",
     "deepseek_mla/example_mla_decode_ws.py": "--set batch=1 --set heads=64 --set kv_head_num=1 --set seqlen_kv=256 "
-                                             "--set dim=128 --set pe_dim=32 --set block_N=64 --set block_H=64 "
+                                             "--set dim=128 --set pe_dim=64 --set block_N=64 --set block_H=64 "
                                              "--set num_split=1 --set softmax_scale=0.08",
     "warp_specialize/example_warp_specialize_flashmla.py": "--set batch=1 --set heads=64 --set kv_head_num=1 "
-                                                           "--set seqlen_kv=256 --set dim=128 --set pe_dim=32 "
+                                                           "--set seqlen_kv=256 --set dim=128 --set pe_dim=64 "
                                                            "--set block_N=64 --set block_H=64 --set num_split=1",
     "dequantize_gemm/example_dequant_gemm_w4a8.py": "--kernel matmul_int8xint4 --set M=128 --set N=128 "
                                                     "--set K=256 --set in_dtype=int8 --set out_dtype=int32 "

@@ -54,7 +54,7 @@ from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_th
 from nanott.language.prim_func import PrimFunc
 from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait, cp_async_barrier_noinc,
                                              mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
-from nanott.language.thread_roles import get_thread_binding
+from nanott.language.thread_roles import access_ptr, get_thread_binding, ptx_cp_async
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
 from nanott.language.views import View
 from nanott.language.im2col import im2col as gather
@@ -71,7 +71,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
            "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "sync_grid", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc",
            "get_thread_binding", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
-           "fence_proxy_async", "wgmma_gemm"]
+           "fence_proxy_async", "wgmma_gemm", "access_ptr", "ptx_cp_async"]
 
 
 def prim_func(func=None, *, eager_jit: bool = False):
@@ -451,7 +451,7 @@ annotate_compile_flags thread_binding sync_threads
 alloc_tmem vectorized grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm
-access_ptr reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
+reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync
 """.split())
 
 

@@ -16,6 +16,7 @@ from nanott.language.predicate import (copied_elements, once_if, predicable, pre
 from nanott.language.values import Buffer, Cond, Sym, symbolic_condition, to_expr
 from nanott.value_bounds import decided
 from nanott.language.role_fusion import Role, RoleSplit, Sync, fuse
+from nanott.language.thread_copies import gather
 
 HINT_DATA_WRITTEN = "copy the mask from DRAM into its own buffer and write to another one"
 
@@ -29,6 +30,23 @@ class Frame:
     branch: bool = False                          # a branch of an `if` on a run-time value
     cond: Any = None                              # a branch's condition (branch_scalars.py)
     role: Any = None                              # a thread role's (lo, hi): thread_roles.py
+
+
+def sync_runs(body: tuple) -> list:
+    """A branch's statements in runs between its barrier operations (a role's `if k < n - 1:` around
+    copies and the arrive after them), each Sync on its own; a Sync deeper inside is NT301."""
+    out, run = [], []
+    for s in body:
+        if isinstance(s, Sync):
+            out += [tuple(run), s] if run else [s]
+            run = []
+        elif any(isinstance(x, Sync) for x in walk(s)):
+            raise NanottError("NT301", "a barrier operation inside a loop inside a run-time `if` is not "
+                              "supported by nanott yet", s.loc,
+                              hint="put the barrier operations directly in the `if`, or unroll the loop (T.unroll)")
+        else:
+            run.append(s)
+    return out + [tuple(run)] if run or not out else out
 
 
 class RunTimeIfs:
@@ -64,28 +82,24 @@ class RunTimeIfs:
             yield branch
             body = self.close(frame)
             self.loc = loc
-            if any(isinstance(x, Sync) for x in walk(body)):
-                self.guarded_syncs(body, expr, loc)
-                continue
-            if body and not frame.parallel and (not predicable(body, self.shapes) or self.first_writes(body)) \
-                    and not reads(cond_read := self.unstaged(expr)):     # else predicated() says NT302
-                lets, body = declared(body, self.selects)
-                for s in lets:
-                    self.emit(s, "a run-time if")
-                self.emit(once_if(body, cond_read, self.fresh("once"), loc), "a run-time if")
-                continue
-            for s in predicated(body, expr, self.shapes, self.fresh, frame.parallel):
-                self.emit(s, "a run-time if")
+            for run in sync_runs(body):
+                if isinstance(run, Sync):          # a barrier operation in a role: guarded (role_fusion.py)
+                    self.emit(replace(run, guard=(*run.guard, expr)), "a run-time if")
+                else:
+                    self.conditional(run, expr, frame, loc)
 
-    def guarded_syncs(self, body: tuple, cond: l0.Expr, loc: Any) -> None:
-        """A run-time `if` in a role around barrier operations only (`if i_i != 0: T.barrier_arrive(b)`):
-        each a Sync guarded by the condition (role_fusion.py evaluates it every iteration)."""
-        if not all(isinstance(x, Sync) for x in body):
-            raise NanottError("NT301", "a run-time `if` around both barrier operations and other statements "
-                              "is not supported by nanott yet", loc,
-                              hint="put the barrier operations in an `if` of their own")
-        for x in body:
-            self.emit(replace(x, guard=(*x.guard, cond)), "a run-time if")
+    def conditional(self, body: tuple, expr: l0.Expr, frame: Frame, loc: Any) -> None:
+        """The statements of a branch, made conditional on expr: a loop that runs once or never, or
+        each statement predicated."""
+        if body and not frame.parallel and (not predicable(body, self.shapes) or self.first_writes(body)) \
+                and not reads(cond_read := self.unstaged(expr)):     # else predicated() says NT302
+            lets, body = declared(body, self.selects)
+            for s in lets:
+                self.emit(s, "a run-time if")
+            self.emit(once_if(body, cond_read, self.fresh("once"), loc), "a run-time if")
+            return
+        for s in predicated(body, expr, self.shapes, self.fresh, frame.parallel):
+            self.emit(s, "a run-time if")
 
     def thread_branches(self, cond: Any) -> Iterator[bool]:
         """`if tx < 128: A else: B`: each branch the role of the threads where it runs (an empty one
@@ -108,7 +122,7 @@ class RunTimeIfs:
             outer, self.thread_range = self.thread_range, rng
             yield branch
             self.thread_range = outer
-            body = self.close(frame)
+            body = gather(self.close(frame), rng[0], rng[1], self.tx_name, self.shapes)
             nested = [x for x in body if isinstance(x, RoleSplit)]
             if nested and len(body) > 1:
                 raise NanottError("NT301", "a role that both runs statements of its own and splits its threads "
@@ -130,7 +144,7 @@ class RunTimeIfs:
         fragments = {s.label for s in top if isinstance(s, Buffer) and s.scope == "fragment"}
         done = [s for s in top if not isinstance(s, Buffer)]
         written = {b for b in self.shapes if writers(tuple(done), b)}
-        stmts, attrs = fuse(split, self.barriers, fragments, written)
+        stmts, attrs = fuse(split, self.barriers, fragments, written, getattr(self, "parts", {}))
         for s in stmts:
             self.emit(s, "a thread role")
         for k, v in attrs.items():

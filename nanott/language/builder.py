@@ -412,6 +412,7 @@ class Builder(RunTimeIfs):
         """`tx = T.get_thread_binding()`: from now on barrier operations are scheduled (role_fusion.py)."""
         if self.thread_range is None:
             self.thread_range = (0, self.threads)
+            self.tx_name = self.fresh("tx")
         if self.barriers is None:
             self.barriers = Barriers(self.threads)
 

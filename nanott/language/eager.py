@@ -34,6 +34,7 @@ from nanott.language.builder import Builder, current
 from nanott.language.cells import scalar_cells
 from nanott.language.prim_func import PrimFunc, closure, traced
 from nanott.language.rewrite import rewrite, source_of
+from nanott.language.parts import partition
 from nanott.language.stages import unstage
 from nanott.language.values import Buffer, TensorType, fold_int, normalize_dtype
 from nanott.languages import l0
@@ -162,7 +163,7 @@ def parse_eager(kernel: EagerKernel) -> l0.Kernel:
                 raise NanottError("NT903", f"{func.__name__} has no parameter or T.const size "
                                            f"{', '.join(unused)}", Loc(file, func.__code__.co_firstlineno, 0),
                                   hint=f"parameters: {', '.join(names)}")
-            return scalar_cells(unstage(b.finish(func.__name__, b.params())))
+            return scalar_cells(unstage(partition(b.finish(func.__name__, b.params()), getattr(b, "parts", None))))
 
 
 def module_constants(func: Callable) -> set[str]:

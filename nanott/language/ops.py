@@ -15,6 +15,7 @@ from nanott.diagnostics import NanottError
 from nanott.language.builder import Builder
 from nanott.language.print_values import buffer_refusal, refusal, sign_free
 from nanott.language.signatures import flag
+from nanott.language.parts import part_operand
 from nanott.language.stages import Stage, stage_operand
 from nanott.language.values import Buffer, Load, Slice, Sym, Unassigned, const, linear, shape_str, to_expr
 from nanott.language.views import View, ViewLoad, ViewSlice
@@ -146,6 +147,7 @@ def tile(x: Any, role: str, op: str) -> Buffer | Stage:
 
 def gemm(b: Builder, A: Any, B: Any, C: Any, transpose_a: Any, transpose_b: Any, clear: Any) -> l0.Gemm:
     A, B = stage_operand(b, A), stage_operand(b, B)            # A_shared[ko % 2, :, :]: stages.py
+    A, B = part_operand(b, A), part_operand(b, B)              # Q_shared[:, :256]: parts.py
     a, bb, c = tile(A, "A", "T.gemm"), tile(B, "B", "T.gemm"), tile(C, "C", "T.gemm")
     flags = [flag(transpose_a, "transpose_A"), flag(transpose_b, "transpose_B"), flag(clear, "clear_accum")]
     for buf in (a, bb, c):

@@ -17,6 +17,7 @@ from nanott.language.builder import Builder
 from nanott.language.cells import scalar_cells
 from nanott.language.rewrite import rewrite
 from nanott.language.sizes import given, size
+from nanott.language.parts import partition
 from nanott.language.stages import unstage
 from nanott.language.values import Buffer, TensorType, dtype, fold_int, normalize_dtype
 from nanott.languages import l0
@@ -60,7 +61,7 @@ def parse_prim_func(pf: PrimFunc) -> l0.Kernel:
     with Builder(file) as b, traced(b), given(pf.sizes):
         params, buffers = parameters(b, pf, args, shift, free)
         maker(b, *free.values())(*buffers)
-        return scalar_cells(unstage(b.finish(func.__name__, params)))
+        return scalar_cells(unstage(partition(b.finish(func.__name__, params), getattr(b, "parts", None))))
 
 
 @contextmanager

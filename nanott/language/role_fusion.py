@@ -15,9 +15,10 @@ one program, in an order the barriers allow:
    one counting as completed before the first). The scheduler always runs the role furthest behind
    (lowest region and iteration, then lowest thread ids); a wait that can never pass is a deadlock:
    NT329, naming the barrier, the role, the parity and the phase reached.
-3. Alignment. The schedule must run each iteration of all roles before the next iteration of any,
-   in the same order every iteration: then the fused program is one loop whose body is the roles'
-   segments (the statements between two barrier operations) in that order.
+3. Alignment. The schedule must run each iteration of all roles before the next iteration of any.
+   The longest run of iterations whose segments (the statements between two barrier operations)
+   run in one order becomes one loop with that body; the iterations before and after it (a rotated
+   loop's first trip, a last trip without the prefetch) are peeled, each in its own order.
 4. Races. A vector clock per role, joined through each barrier phase (its arrivals happen before
    the waits that pass on it), gives happens-before. Two segments of different roles that touch
    overlapping parts of a buffer, one of them writing, must be ordered by it; else the result
@@ -320,7 +321,8 @@ def deadlock(split: RoleSplit, bars: Barriers, progs: list, pcs: list, live: lis
 # ----- 3. alignment -----
 def fused_order(split: RoleSplit, per_role: list, trace: list[Event]) -> list:
     """Per region, the segments in the order the schedule ran them: a straight run as a list of
-    events, a sync loop as the one order of (role, segment) every iteration follows."""
+    events, a sync loop as its chunks (an order every iteration of a run follows, and the iterations
+    before and after that run, each in its own order)."""
     for a, b in zip(trace, trace[1:]):
         if b.pos < a.pos:
             raise NanottError("NT329", f"the barriers make the role {tx(split.roles[a.role])} run iteration "
@@ -336,15 +338,23 @@ def fused_order(split: RoleSplit, per_role: list, trace: list[Event]) -> list:
         orders: dict[int, tuple] = {}
         for e in evs:
             orders[e.pos[1]] = orders.get(e.pos[1], ()) + ((e.role, e.seg),)
-        ordered = sorted(orders.items())
-        other = next(((t, o) for t, o in ordered if o != ordered[0][1]), None)
-        if other is not None:
-            raise NanottError("NT329", f"the roles' segments run in a different order at iteration {other[0]} "
-                              f"({other[1]}) than at iteration {ordered[0][0]} ({ordered[0][1]}): nanott fuses "
-                              "roles whose order is the same every iteration", per_role[0][ri].loc,
-                              hint="make the barrier operations the same in every iteration")
-        out.append((per_role[0][ri], ordered[0][1] if ordered else ()))
+        out.append((per_role[0][ri], chunks([orders.get(t, ()) for t in range(trips(per_role[0][ri]))])))
     return out
+
+
+def chunks(orders: list) -> list:
+    """The iterations as ("loop", a, b, order) for the longest run of iterations in one order, and
+    ("once", t, order) for each iteration before and after it (peeled: the first trips of a rotated
+    loop, the last one's guarded prefetch)."""
+    best, start = (0, 0), 0
+    for t in range(1, len(orders) + 1):
+        if t == len(orders) or orders[t] != orders[start]:
+            if t - start > best[1] - best[0]:
+                best = (start, t)
+            start = t
+    a, b = best
+    return [("once", t, orders[t]) for t in range(a)] + [("loop", a, b, orders[a])] + \
+        [("once", t, orders[t]) for t in range(b, len(orders))]
 
 
 # ----- 4. races -----
@@ -359,15 +369,20 @@ def box(region: l0.Region, env: dict) -> tuple:
     return tuple(out)
 
 
-def accesses(stmts: tuple, env: dict) -> list:
-    """(buffer, box or None for all of it, writes, statement) for every buffer the statements touch."""
+def accesses(stmts: tuple, env: dict, parts: dict) -> list:
+    """(buffer, box or None for all of it, writes, statement) for every buffer the statements touch; a
+    gemm operand that stands in for a part of a buffer (parts.py) touches that part."""
     out = []
+
+    def operand(name: str, s: Any) -> tuple:
+        r = parts.get(name)
+        return (name, None, False, s) if r is None else (r.buffer, box(r, env), False, s)
     for s in stmts:
         if isinstance(s, (l0.Copy, l0.AtomicAdd)):
             out += [(s.src.buffer, box(s.src, env), False, s), (s.dst.buffer, box(s.dst, env), True, s)]
             continue
         if isinstance(s, l0.Gemm):
-            out += [(s.a, None, False, s), (s.b, None, False, s), (s.c, None, True, s)]
+            out += [operand(s.a, s), operand(s.b, s), (s.c, None, True, s)]
         elif isinstance(s, l0.Fill):
             out.append((s.buffer, None, True, s))
         elif isinstance(s, l0.Reduce):
@@ -390,14 +405,15 @@ def overlap(a: tuple | None, b: tuple | None) -> bool:
     return not any(x[0] == y[0] and (x[1] + x[2] <= y[1] or y[1] + y[2] <= x[1]) for x, y in zip(a, b))
 
 
-def check_races(split: RoleSplit, trace: list[Event], fragments: set[str], written_before: set[str]) -> list[str]:
+def check_races(split: RoleSplit, trace: list[Event], fragments: set[str], written_before: set[str],
+                parts: dict) -> list[str]:
     """NT329 for two segments of different roles, unordered by the barriers, that touch the same part
     of a buffer, one writing; the notes of the accepted first-write-then-read pairs."""
     seen: dict[str, list] = {}                  # buffer -> [(index in trace, event, box, writes)] so far
     users: dict[str, set] = {}
     notes = []
     for n, e in enumerate(trace):
-        for buf, bx, w, stmt in accesses(e.stmts, e.env):
+        for buf, bx, w, stmt in accesses(e.stmts, e.env, parts):
             users.setdefault(buf, set()).add(e.role)
             if buf in fragments and len(users[buf]) > 1:
                 a, b = sorted(users[buf])[:2]
@@ -430,15 +446,16 @@ def race(split: RoleSplit, buf: str, first: tuple, second: tuple) -> NanottError
 
 
 # ----- 5. emission -----
-def fuse(split: RoleSplit, bars: Barriers, fragments: set[str], written_before: set[str]) -> tuple[list, dict]:
+def fuse(split: RoleSplit, bars: Barriers, fragments: set[str], written_before: set[str],
+         parts: dict) -> tuple[list, dict]:
     """The roles as one statement list, and the Attrs that record how (module docstring)."""
     per_role = aligned(split)
     try:
         trace = schedule(split, bars, per_role)
     except Stuck as stuck:
-        check_races(split, stuck.trace, fragments, written_before)
+        check_races(split, stuck.trace, fragments, written_before, parts)
         raise stuck.error from None
-    notes = check_races(split, trace, fragments, written_before)
+    notes = check_races(split, trace, fragments, written_before, parts)
     order = fused_order(split, per_role, trace)
     stmts, sched = [], []
     for ri, item in enumerate(order):
@@ -447,17 +464,30 @@ def fuse(split: RoleSplit, bars: Barriers, fragments: set[str], written_before: 
                 stmts += e.stmts
                 sched.append(f"r{e.role}@{e.stmts[0].loc.line}")
             continue
-        loop, pattern = item
-        body, parts = [], []
-        for k, n in pattern:
-            mine = per_role[k][ri]
-            seg = segments(mine.body)[n][0]
-            if mine.var != loop.var:
-                seg = subst(seg, {mine.var: l0.Var(loop.var, loc=loop.loc)})
-            body += seg
-            parts.append(f"r{k}@{seg[0].loc.line}")
-        stmts.append(l0.For(loop.var, loop.extent, loop.kind, loop.num_stages, tuple(body), loc=loop.loc))
-        sched.append(f"loop {loop.var} [{' '.join(parts)}]")
+        loop, parts_of = item
+        for chunk in parts_of:
+            at = l0.Var(loop.var, loc=loop.loc)
+            if chunk[0] == "once":
+                value, order = l0.Const(chunk[1], "int32", loc=loop.loc), chunk[2]
+            else:
+                value = at if chunk[1] == 0 else l0.BinOp("+", at, l0.Const(chunk[1], "int32"), loc=loop.loc)
+                order = chunk[3]
+            body, shown = [], []
+            for k, n in order:
+                mine = per_role[k][ri]
+                seg = segments(mine.body)[n][0]
+                if chunk[0] == "once" or chunk[1] != 0 or mine.var != loop.var:
+                    seg = subst(seg, {mine.var: value})
+                body += seg
+                shown.append(f"r{k}@{seg[0].loc.line}")
+            if chunk[0] == "once":
+                stmts += body
+                sched.append(f"{loop.var}={chunk[1]} [{' '.join(shown)}]")
+            else:
+                stmts.append(l0.For(loop.var, l0.Const(chunk[2] - chunk[1], "int32", loc=loop.loc), loop.kind,
+                                    loop.num_stages, tuple(body), loc=loop.loc))
+                sched.append(f"loop {loop.var} in {chunk[1]}..{chunk[2]} [{' '.join(shown)}]"
+                             if len(parts_of) > 1 else f"loop {loop.var} [{' '.join(shown)}]")
     attrs = {"ws.roles": " ".join(f"r{k}=tx{r.lo}..{r.hi - 1}" for k, r in enumerate(split.roles)),
              "ws.schedule": " ".join(sched)}
     if notes:

@@ -46,6 +46,8 @@ def stage_operand(b: Any, x: Any) -> Any:
                 for s, n in zip(rest, x.buffer.shape[-2:]))
     if not whole or any(isinstance(s, slice) for s in lead):
         return x
+    if all(isinstance(s, int) for s in lead):          # a constant stage (T.unroll): parts.py cuts it off
+        return x
     b.record(KEY + x.buffer.label, seq(tuple(to_expr(s) for s in lead)))
     return Stage(x.buffer.label, tuple(x.buffer.shape[-2:]))
 

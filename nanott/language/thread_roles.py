@@ -30,6 +30,9 @@ from typing import Any
 from nanott.diagnostics import NanottError
 from nanott.language.builder import caller_loc, current
 from nanott.language.signatures import closed
+from nanott.language.values import Sym, to_expr
+from nanott.language.thread_copies import ThreadCopy
+from nanott.languages import l0
 
 HINT_PER_THREAD = ("write the role's work on whole blocks (T.copy of a region, T.gemm, T.Parallel); "
                    "branches on tx (`if tx < 128:`) are what nanott reads as roles")
@@ -58,10 +61,12 @@ class ThreadCond:
 
 class ThreadIndex:
     """What `T.get_thread_binding()` returns: `tx`, the thread's index in the block. Compared with a
-    Python int it is a ThreadCond; any other use is per-thread work (NT301)."""
+    Python int it is a ThreadCond. Inside a role, arithmetic on it and indices of it are run-time
+    values of a variable nanott names (per-thread work: thread_copies.py gathers the copies it
+    makes into block copies, and refuses the rest); outside the roles they are NT301."""
 
-    def __init__(self, threads: int):
-        self.threads = threads
+    def __init__(self, threads: int, name: str):
+        self.threads, self.name = threads, name
 
     def _cond(self, op: str, k: Any) -> ThreadCond:
         if not isinstance(k, int) or isinstance(k, bool):
@@ -77,17 +82,24 @@ class ThreadIndex:
     def __eq__(self, k): return self._cond("==", k)     # noqa: E704
     __hash__ = object.__hash__
 
-    def _arith(self, *_: Any) -> Any:
-        raise per_thread("tx in arithmetic (per-thread work: each thread its own elements)")
+    def per_thread(self) -> Any:
+        """tx as a run-time value, inside a role; NT301 elsewhere."""
+        b = current("tx")
+        if not b.in_role():
+            raise per_thread("tx in arithmetic or an index outside a role (`if tx < ...:`)")
+        return Sym(l0.Var(self.name, loc=b.loc))
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
-    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __truediv__ = _arith
-
-    def per_thread(self) -> NanottError:
-        return per_thread("tx in an index or a value (per-thread work: each thread its own elements)")
+    def __add__(self, o): return self.per_thread() + o
+    def __radd__(self, o): return o + self.per_thread()
+    def __sub__(self, o): return self.per_thread() - o
+    def __rsub__(self, o): return o - self.per_thread()
+    def __mul__(self, o): return self.per_thread() * o
+    def __rmul__(self, o): return o * self.per_thread()
+    def __floordiv__(self, o): return self.per_thread() // o
+    def __mod__(self, o): return self.per_thread() % o
 
     def __index__(self) -> int:
-        raise per_thread("tx used as an index (per-thread work)")
+        raise per_thread("tx used as a Python int")
 
     def __bool__(self) -> bool:
         raise per_thread("tx used as a Python bool")
@@ -111,4 +123,42 @@ def get_thread_binding(dim: int = 0, **_: Any) -> ThreadIndex:
         raise NanottError("NT104", "T.get_thread_binding in a T.Kernel without threads=N", caller_loc(),
                           hint="with T.Kernel(gx, gy, threads=384) as (bx, by):")
     b.roles_on()
-    return ThreadIndex(threads)
+    return ThreadIndex(threads, b.tx_name)
+
+
+class Pointer:
+    """`T.access_ptr(buf[i, j], mode, n)`: n elements from one element of a buffer (per thread)."""
+
+    def __init__(self, at: Any, n: int):
+        self.at, self.n = at, n
+
+
+@closed("ignore_last_ndim")
+def access_ptr(base: Any, access_type: Any = "r", *extents: Any, offset: Any = 0, extent: Any = None,
+               **_: Any) -> Pointer:
+    """A pointer to an element, for T.ptx_cp_async: its element and how many follow it."""
+    if not hasattr(base, "buffer") or not hasattr(base, "indices") or offset != 0:
+        raise NanottError("NT301", "T.access_ptr of anything but one element (`buf[i, j]`, no offset) is not "
+                          "supported by nanott", caller_loc(), hint=HINT_PER_THREAD)
+    sizes = extents[0] if len(extents) == 1 and isinstance(extents[0], (list, tuple)) else extents
+    n = extent if extent is not None else 1
+    for e in sizes if extent is None else ():
+        n *= e
+    if not isinstance(n, int) or n <= 0:
+        raise NanottError("NT301", f"T.access_ptr with a run-time extent ({n}) is not supported by nanott",
+                          caller_loc(), hint=HINT_PER_THREAD)
+    return Pointer(base, n)
+
+
+@closed()
+def ptx_cp_async(dst: Any, src: Any, num_elems: Any, predicate: Any = None) -> None:
+    """`T.ptx_cp_async(dst_ptr, src_ptr, n)`: one thread's copy of n contiguous elements, inside a role;
+    thread_copies.py gathers the role's into block copies."""
+    b = current("T.ptx_cp_async")
+    b.require_kernel("T.ptx_cp_async")
+    if not (isinstance(dst, Pointer) and isinstance(src, Pointer)) or predicate is not None \
+            or not isinstance(num_elems, int) or not b.in_role():
+        raise NanottError("NT301", "T.ptx_cp_async is supported by nanott between two T.access_ptr, without a "
+                          "predicate, with an int count, inside a thread role", caller_loc(), hint=HINT_PER_THREAD)
+    b.emit(ThreadCopy(dst.at.buffer.label, tuple(to_expr(i) for i in dst.at.indices), src.at.buffer.label,
+                      tuple(to_expr(i) for i in src.at.indices), num_elems, loc=caller_loc()), "T.ptx_cp_async")

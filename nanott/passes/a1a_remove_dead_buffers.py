@@ -2,7 +2,10 @@
 
 Changes:   first (drop_overwritten_values) a statement whose only effect is a value in an on-chip
            buffer goes when the next statement of its list to touch that buffer overwrites it
-           whole without reading it (valid TileLang: a fragment computed, then computed again).
+           whole without reading it (valid TileLang: a fragment computed, then computed again),
+           or, in the kernel's own list (not a loop's, whose next trip may read it), when no later
+           statement touches it (a fragment updated after its last read: MLA's log-sum-exp when
+           no glse is written).
            Then an on-chip buffer whose contents never reach a tensor goes, with every statement that
            only writes it. A statement is live when it writes a tensor parameter or a live buffer,
            or writes no buffer at all (a let); a buffer is live when a live statement reads it.
@@ -107,21 +110,23 @@ class DropOverwritten(Rewriter, src=l1.LANG, dst=l1.LANG):
         self.shapes = shapes
 
     def visit_Kernel(self, k: l1.Kernel) -> l1.Kernel:
-        return self.rebuild(k, body=self.block(k.body))
+        return self.rebuild(k, body=self.block(k.body, top=True))
 
-    def block(self, stmts: tuple) -> tuple:
+    def block(self, stmts: tuple, top: bool = False) -> tuple:
         stmts = tuple(self.rebuild(s, body=self.block(s.body)) if isinstance(s, l1.For) else s for s in stmts)
         while True:                # dropping a value may leave the one before it unread: repeat
-            kept = tuple(s for n, s in enumerate(stmts) if not self.dead(s, stmts[n + 1:]))
+            kept = tuple(s for n, s in enumerate(stmts) if not self.dead(s, stmts[n + 1:], top))
             if len(kept) == len(stmts):
                 return stmts
             stmts = kept
 
-    def dead(self, s: Any, rest: tuple) -> bool:
+    def dead(self, s: Any, rest: tuple, top: bool) -> bool:
         writes = touched(s)[1]
         if len(writes) != 1 or not writes <= set(self.shapes):
             return False
         nxt = next((t for t in rest if writes & set().union(*touched(t))), None)
+        if nxt is None:
+            return top and not isinstance(s, l1.Alloc)
         return nxt is not None and self.overwritten(nxt) in writes and not writes & touched(nxt)[0]
 
     def overwritten(self, s: Any) -> str | None:

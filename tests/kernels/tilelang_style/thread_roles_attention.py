@@ -9,7 +9,9 @@ O = exp(Q K^T * scale) V, unnormalised, over blocks of K and V:
   `p_ready`, and before writing `P_shared` again waits on `p_free`;
 - consumer 1 (tx 128..255) waits on `p_ready`, accumulates O += P V, arrives on `p_free`.
 
-`mutation` breaks it for the diagnostics tests: "no_arrive" drops the producer's arrive, "parity"
+`producer="threads"` copies K and V thread by thread (T.ptx_cp_async of T.access_ptr elements, 8 per
+thread), `halves=True` computes S from the two halves of the head dim (T.gemm on parts of the shared
+buffers), as the MLA `_ws` file does both. `mutation` breaks it for the diagnostics tests: "no_arrive" drops the producer's arrive, "parity"
 makes consumer 1 wait with the wrong parity, "no_wait" drops consumer 1's wait on p_ready. (Consumer 0's wait on
 p_free is implied: its next step waits on kv_ready, which waits on consumer 1's arrive on kv_free.)
 """
@@ -18,7 +20,7 @@ import tilelang.language as T
 
 
 @tilelang.jit
-def attention(heads=64, seq=256, dim=64, block_N=64, mutation="none"):
+def attention(heads=64, seq=256, dim=64, block_N=64, mutation="none", producer="blocks", halves=False):
     scale = dim ** -0.5
     steps = seq // block_N
 
@@ -47,7 +49,11 @@ def attention(heads=64, seq=256, dim=64, block_N=64, mutation="none"):
                 T.barrier_wait(q_ready, 0)
                 for k in T.serial(steps):
                     T.barrier_wait(kv_ready, k % 2)
-                    T.gemm(Q_shared, K_shared, S, transpose_B=True, clear_accum=True)
+                    if halves:               # S from the two halves of the head dim: parts of the buffers
+                        T.gemm(Q_shared[:, : dim // 2], K_shared[:, : dim // 2], S, transpose_B=True, clear_accum=True)
+                        T.gemm(Q_shared[:, dim // 2 :], K_shared[:, dim // 2 :], S, transpose_B=True)
+                    else:
+                        T.gemm(Q_shared, K_shared, S, transpose_B=True, clear_accum=True)
                     T.barrier_arrive(kv_free)
                     if k != 0:
                         T.barrier_wait(p_free, (k - 1) % 2)
@@ -66,8 +72,18 @@ def attention(heads=64, seq=256, dim=64, block_N=64, mutation="none"):
             else:
                 for k in T.serial(steps):
                     T.barrier_wait(kv_free, (k % 2) ^ 1)
-                    T.copy(Kt[k * block_N, 0], K_shared)
-                    T.copy(V[k * block_N, 0], V_shared)
+                    if producer == "threads":    # each thread 8 elements of each row group, as the _ws MLA
+                        for r in T.serial(block_N // 16):
+                            row = r * 16 + (tx - 256) // 8
+                            for u in T.serial(dim // 64):
+                                col = 64 * u + (tx - 256) % 8 * 8
+                                T.ptx_cp_async(T.access_ptr(K_shared[row, col], "w", 8),
+                                               T.access_ptr(Kt[k * block_N + row, col], "r", 8), 8)
+                                T.ptx_cp_async(T.access_ptr(V_shared[row, col], "w", 8),
+                                               T.access_ptr(V[k * block_N + row, col], "r", 8), 8)
+                    else:
+                        T.copy(Kt[k * block_N, 0], K_shared)
+                        T.copy(V[k * block_N, 0], V_shared)
                     if mutation != "no_arrive":
                         T.barrier_arrive(kv_ready)
 
