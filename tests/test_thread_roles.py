@@ -258,3 +258,27 @@ def test_more_arrivals_than_the_arrive_count_is_NT329(tmp_path):
 ''')
     assert err.value.code == "NT329" and "192 threads arrive on ready in phase 0, whose arrive_count is 128" \
         in err.value.message
+
+
+def test_an_object_that_answers_every_attribute_is_neither_a_barrier_nor_tx(tmp_path):
+    """TileLang's TensorCoreIntrinEmitter answers any attribute (its per-thread methods are NT301 when
+    called): binding it in the kernel body must not ask it for `label_as`, nor use it as `tx`."""
+    path = tmp_path / "helper.py"
+    path.write_text('''
+import nanott.language as T
+
+
+class Helper:
+    def __getattr__(self, name):
+        raise AssertionError(f"asked for {name}")
+
+
+@T.prim_func
+def k(A: T.Tensor((64, 64), "float32"), C: T.Tensor((64, 64), "float32")):
+    with T.Kernel(1, threads=128) as bx:
+        helper = Helper()
+        A_s = T.alloc_shared((64, 64), "float32")
+        T.copy(A[0, 0], A_s)
+        T.copy(A_s, C[0, 0])
+''')
+    assert "copy A_s[64x64] -> C[64x64]" in str(api.lower(load_kernel(path).prim_func, stop_after="P0"))

@@ -61,7 +61,7 @@ class RunTimeIfs:
         and on not c (predicate.py), the names they assign too (branch_scalars.py). `if x:` on a
         run-time scalar is `if x != 0:`; an element of a DRAM tensor it reads outside a T.Parallel
         is a let first (the reader reads it)."""
-        if getattr(cond, "threads_only", False):        # `if tx < 128:` (thread_roles.py)
+        if getattr(type(cond), "threads_only", False):        # `if tx < 128:` (thread_roles.py)
             yield from self.thread_branches(cond)
             return
         cond = truth(cond)

@@ -215,7 +215,7 @@ class Builder(RunTimeIfs):
             if len(values) != len(names):
                 return values
             return tuple(self.bind(n, v) for n, v in zip(names, values))
-        if hasattr(value, "label_as"):                  # a barrier learns its name (warp_specialize.py)
+        if callable(getattr(type(value), "label_as", None)):                  # a barrier learns its name (warp_specialize.py)
             value.label_as(names)
             return value
         if isinstance(value, Buffer) and value.name is None:
@@ -285,7 +285,7 @@ class Builder(RunTimeIfs):
     @staticmethod
     def both(a: Any, rest: Callable[[], Any]) -> Any:
         """`a and b`: a condition's `&` when either side is one, else Python's `and`."""
-        if getattr(a, "threads_only", False):          # a condition on tx (thread_roles.py)
+        if getattr(type(a), "threads_only", False):          # a condition on tx (thread_roles.py)
             return a & rest()
         if isinstance(a, Cond):
             return a & as_cond(rest())

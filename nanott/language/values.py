@@ -93,7 +93,7 @@ def to_expr(x: Any) -> Any:
     if isinstance(x, Buffer):
         raise NanottError("NT104", f"buffer {x.label} is used as a value",
                           hint=f"index it to read one element: {x.label}[i, j]")
-    if hasattr(x, "per_thread"):                  # tx in a value (thread_roles.py)
+    if callable(getattr(type(x), "per_thread", None)):                  # tx in a value (thread_roles.py)
         return x.per_thread().expr
     raise NanottError("NT104", f"a {type(x).__name__} ({x!r:.40}) cannot be used in a kernel expression")
 
@@ -315,7 +315,7 @@ class Buffer:
         if len(items) != len(self.shape):
             raise NanottError("NT104", f"{self.label} has {len(self.shape)} dims but is indexed "
                                        f"with {len(items)}", hint=f"{self.label} is {shape_str(self.shape)}")
-        items = tuple(i.per_thread() if hasattr(i, "per_thread") else i for i in items)   # tx: thread_roles.py
+        items = tuple(i.per_thread() if callable(getattr(type(i), "per_thread", None)) else i for i in items)   # tx: thread_roles.py
         for i in items:
             if not isinstance(i, (slice, Sym, numbers.Integral)) or isinstance(i, bool):
                 raise NanottError("NT104", f"{self.label} is indexed with a {type(i).__name__}",
