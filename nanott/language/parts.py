@@ -7,8 +7,8 @@ nanott's tile operations take whole buffers, so P0 makes the parts whole:
 
 - a gemm operand that is part of an on-chip buffer is copied into a buffer of its own first (one per
   part the kernel names: `Q_shared_part`), and the gemm reads that;
-- when the kernel is built, an on-chip buffer whose every access is a copy of a box with constant
-  bounds (no element access, no whole-buffer operation) is cut along those bounds into one buffer
+- when the kernel is built, an on-chip buffer (not one blocked.py keeps as the block matrix of its
+  tiles) whose every access is a copy of a box with constant bounds (no element access, no whole-buffer operation) is cut along those bounds into one buffer
   per cell of the grid they make (`KV_shared_0` ... ; leading dims the cut leaves at 1, a stage, are
   dropped), and each copy that spans several cells becomes one copy per cell, the other side's
   region moved by the same offsets. The kernel records the cut (`parts.KV_shared`).
@@ -53,7 +53,8 @@ def partition(program: Any, parts: dict | None = None) -> Any:
     parts = {k: r for k, r in (parts or {}).items() if any(isinstance(x, l0.Gemm) and k in (x.a, x.b)
                                                           for x in walk(program.body))}
     body, attrs = program.body, []
-    allocs = [s for s in walk(body) if isinstance(s, l0.Alloc)]
+    blocked = {a.key.split(".", 1)[1] for a in program.attrs if a.key.startswith("blocked.")}
+    allocs = [s for s in walk(body) if isinstance(s, l0.Alloc) and s.name not in blocked]   # blocked.py's own
     cuts = {a.name: cut_points(body, a, parts) for a in allocs}
     loose = {k: r for k, r in parts.items() if not one_cell(r, cuts.get(r.buffer))}
     if loose:
