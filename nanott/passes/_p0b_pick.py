@@ -8,6 +8,11 @@ MoE's routing weight per row, m_start a group's offset: no multiple of 32): the 
 rows, both copied (the second at the tensor's last tile row when the first is its last: its mask is
 then all zeros), and row r's one-hot mask is 1 at the column of element start + r, in whichever of
 the two it lies. Each row of the product has one nonzero, so the sum is that element, exactly.
+
+A pick's row, mask and product are used up within it, so picks share them (by tensor, role and
+shape: StageDramElements.reused); each pick of one T.Parallel has a vector of its own, and loops
+after it reuse those: a combine that reads one element per loop over the splits needs four
+circular buffers for its picks, not four per pick.
 """
 from __future__ import annotations
 
@@ -44,12 +49,16 @@ def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, index: tuple, dim: int, r
     ones = tuple(TILE if d == dim else 1 for d in range(len(index)))
     c = lambda v: l0.Const(v, "int32", loc=loc)            # noqa: E731
     f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
-    tile = st.alloc(f"{e.buffer}_row", (TILE,), st.dram[e.buffer].dtype, "shared", loc)
+    dtype = st.dram[e.buffer].dtype
+    tile = st.reused((e.buffer, "row", 0), f"{e.buffer}_row", (TILE,), dtype, "shared", loc)
     start = l0.BinOp("*", l0.BinOp("//", at, c(TILE), loc=loc), c(TILE), loc=loc)
     across = len(p.vars) == 1 and row_wise(st.kernel, p)     # its vectors lie along tile rows
     block = (TILE, rows) if across else (rows, TILE)
-    mask, picked, elem = (st.alloc(f"{e.buffer}_{n}", shape, "float32", "fragment", loc)
-                          for n, shape in (("mask", block), ("picked", block), ("elem", (rows,))))
+    mask, picked = (st.reused((e.buffer, n, 0, block, across), f"{e.buffer}_{n}", block, "float32", "fragment", loc)
+                    for n in ("mask", "picked"))
+    elem = st.reused((e.buffer, "elem", st.picks_here, rows, across), f"{e.buffer}_elem", (rows,), "float32",
+                     "fragment", loc)
+    st.picks_here += 1
     r, col = st.names.fresh("r"), st.names.fresh("c")
     ij = (l0.Var(col, loc=loc), l0.Var(r, loc=loc)) if across else (l0.Var(r, loc=loc), l0.Var(col, loc=loc))
     want = l0.BinOp("%", at, c(TILE), loc=loc)
@@ -64,8 +73,8 @@ def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, index: tuple, dim: int, r
     if moving:                                               # the tile row after, or the last one
         last = -(-st.dram[e.buffer].shape[dim] // TILE) - 1
         row2 = l0.BinOp("min", l0.BinOp("+", l0.BinOp("//", at, c(TILE), loc=loc), c(1), loc=loc), c(last), loc=loc)
-        tile2, mask2 = st.alloc(f"{e.buffer}_row", (TILE,), st.dram[e.buffer].dtype, "shared", loc), \
-            st.alloc(f"{e.buffer}_mask", block, "float32", "fragment", loc)
+        tile2 = st.reused((e.buffer, "row", 1), f"{e.buffer}_row", (TILE,), dtype, "shared", loc)
+        mask2 = st.reused((e.buffer, "mask", 1, block, across), f"{e.buffer}_mask", block, "float32", "fragment", loc)
         beyond = l0.BinOp("and", l0.BinOp("==", l0.BinOp("+", l0.Var(col, loc=loc), c(TILE), loc=loc), want, loc=loc),
                           l0.BinOp("<", l0.BinOp("//", at, c(TILE), loc=loc), c(last), loc=loc), loc=loc)
         reads.append(copy(tile2, (TILE,), e.buffer, line(l0.BinOp("*", row2, c(TILE), loc=loc)), ones, loc, out=False))

@@ -98,6 +98,7 @@ def stage_launch(program: l0.Kernel, line_dims: dict[str, int]) -> l0.Kernel:
 class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
     def __init__(self, dram: dict[str, l0.Tensor], names: NameSupply, line_dims: dict[str, int]):
         self.dram, self.names, self.allocs, self.line_dims = dram, names, [], line_dims
+        self.scratch: dict[tuple, str] = {}    # a pick's buffers, by role and shape (_p0b_pick.py)
 
     def visit_Kernel(self, k: l0.Kernel) -> l0.Kernel:
         self.kernel, self.data = k, {}         # data: the kernel's lets, inlined (what reads DRAM)
@@ -110,6 +111,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         if (row_gather(p, set(self.dram)) or row_scatter(p, set(self.dram))) is not None: return [p]  # noqa: E701 (C1's)
         if split := through_fragment(p, self.dram, self.alloc): return [*self.visit_Parallel(split[0]), split[1]]  # noqa
         self.before: list = []
+        self.picks_here = 0                    # the picks of this loop so far (each its own vector)
         self.after: list = []
         self.staged: dict[Any, Any] = {}       # (tensor, region) -> how the loop reads it
         self.lets: dict[str, Any] = {}
@@ -219,6 +221,11 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
         if len(index) > 2:
             raise NanottError("NT315", f"{show(x)} covers a block of more than two dims", x.loc, HINT)
         return tuple(starts), tuple(extents), tuple(index), tuple(shape)
+
+    def reused(self, key: tuple, base: str, shape: tuple, dtype: str, scope: str, loc) -> str:
+        """The buffer of `key` a pick made before (its row, mask, product: used up within the pick),
+        else a new one."""
+        return self.scratch.get(key) or self.scratch.setdefault(key, self.alloc(base, shape, dtype, scope, loc))
 
     def alloc(self, base: str, shape: tuple, dtype: str, scope: str, loc) -> str:
         name = self.names.fresh(base)
