@@ -33,16 +33,16 @@ import numpy as np
 
 from nanott.ir import walk
 from nanott.languages import l0, l5, l8
-from nanott.languages.l0_interp import cast
 from nanott.languages.l4_interp import cb_key
-from nanott.languages.l5_interp import TILE_BITS, TILE_OPS, TILE_UNARY, reduce_tile, spread, where
+from nanott.languages.l5_interp import TILE_OPS, reduce_tile, spread
 from nanott.languages.l7_interp import back_key
+from nanott.languages.tile_compiled import TEMPS_ONLY
 from nanott.sim.errors import ProtocolError
 from nanott.target import TILE
 
 F32 = np.float32
 INDEX_NODES = (l0.Const, l0.Var, l0.BinOp)     # what a batched tile's row and column may be made of
-Step = Callable[[dict, list], None]            # (temps, the run's tile places) -> None
+Step = Callable[[list, dict], None]            # (the run's tile places, temps) -> None
 
 
 class Access:
@@ -90,7 +90,7 @@ class BatchedTiles:
         temps: dict[str, np.ndarray] = {}
         with np.errstate(invalid="ignore"):      # -inf - -inf where a vector's tiles carry no data
             for step in plan.steps:
-                step(temps, places)
+                step(places, temps)
 
     def group_places(self, plan: Plan, env: Any) -> list | None:
         """Where each access of the plan is on this run (array, index), its checks made; None if a
@@ -152,54 +152,41 @@ class BatchedTiles:
             raise NotBatched(e)
         return v.astype(np.int64)             # what int() makes of each tile's value
 
-    def stack_value(self, op: Any, scalars: dict, n: int, accesses: list, env: Any) -> Callable[[dict, list], np.ndarray]:
-        """InterpL5.tile_op's rule on stacks: a closure over (temps, places)."""
+    def stack_value(self, op: Any, scalars: dict, n: int, accesses: list, env: Any) -> Callable[[list, dict], np.ndarray]:
+        """InterpL5.tile_op's rule on stacks: a closure over (places, temps). The operations on
+        temporaries alone are CompiledTiles' (TEMPS_ONLY: elementwise, so a stack is computed as
+        each of its tiles); those that read tiles gather them by the plan's accesses."""
+        build = TEMPS_ONLY.get(type(op))
+        if build is not None:
+            return build(op)
         def read(ref):
             j = self.tile_access(ref, scalars, n, False, accesses, env)
             return lambda places: loaded(places[j])
         match op:
             case l5.TileLoad(src):
                 get = read(src)
-                return lambda temps, places: get(places)
+                return lambda places, temps: get(places)
             case l5.TileFill(value):
-                return lambda temps, places: np.full((n, TILE, TILE), value, dtype=F32)
+                return lambda places, temps: np.full((n, TILE, TILE), value, dtype=F32)
             case l5.TileBinary(name, a, b, bcast):
                 f, gb, ga = TILE_OPS[name], read(b), read(a)      # b read first, as the reference does
                 if bcast == "none":
-                    return lambda temps, places: f(ga(places), gb(places))
-                return lambda temps, places: f(ga(places), spread(gb(places), bcast))
-            case l5.TileBinaryTemps(name, a, b):
-                f = TILE_OPS[name]
-                return lambda temps, places: f(temps[a], temps[b])
-            case l5.TileScalar(name, a, scalar):
-                f, s = TILE_OPS[name], F32(scalar)
-                return lambda temps, places: f(temps[a], s)
-            case l5.TileUnary(name, a):
-                f = TILE_UNARY[name]
-                return lambda temps, places: f(temps[a])
-            case l5.TileCast(a, dtype):
-                return lambda temps, places: cast(temps[a], dtype)
-            case l5.TileWhere(c, a, b):
-                return lambda temps, places: where(temps[c], temps[a], temps[b])
-            case l5.TileBits(name, a, b):
-                f = TILE_BITS[name]
-                if isinstance(b, str):
-                    return lambda temps, places: f(temps[a], temps[b])
-                return lambda temps, places: f(temps[a], F32(b))
+                    return lambda places, temps: f(ga(places), gb(places))
+                return lambda places, temps: f(ga(places), spread(gb(places), bcast))
             case l5.TileMatmul(a, b, acc, transpose_b):
                 gb, ga = read(b), read(a)
                 if transpose_b:
-                    return lambda temps, places: temps[acc] + ga(places) @ np.swapaxes(gb(places), -1, -2)
-                return lambda temps, places: temps[acc] + ga(places) @ gb(places)
+                    return lambda places, temps: temps[acc] + ga(places) @ np.swapaxes(gb(places), -1, -2)
+                return lambda places, temps: temps[acc] + ga(places) @ gb(places)
             case l5.TileTranspose(src):
                 get = read(src)
-                return lambda temps, places: np.swapaxes(get(places), -1, -2).copy()
+                return lambda places, temps: np.swapaxes(get(places), -1, -2).copy()
             case l5.TileBcast(src, dim, _):
                 get = read(src)
-                return lambda temps, places: spread(get(places), dim)
+                return lambda places, temps: spread(get(places), dim)
             case l5.TileReduce(name, dim, src, scaler, acc, _):
                 gs, gc = read(src), read(scaler)
-                return lambda temps, places: reduce_tile(name, dim, temps[acc], gs(places), gc(places))
+                return lambda places, temps: reduce_tile(name, dim, temps[acc], gs(places), gc(places))
         raise NotBatched(op)
 
 
@@ -207,14 +194,14 @@ class NotBatched(Exception):
     """A group the plan cannot run on stacks (it runs tile by tile)."""
 
 
-def assign(dst: str, value: Callable[[dict, list], np.ndarray]) -> Step:
-    def step(temps, places):
-        temps[dst] = value(temps, places)
+def assign(dst: str, value: Callable[[list, dict], np.ndarray]) -> Step:
+    def step(places, temps):
+        temps[dst] = value(places, temps)
     return step
 
 
 def store(j: int, src: str) -> Step:
-    def step(temps, places):
+    def step(places, temps):
         array, index = places[j]
         array[index] = temps[src].astype(array.dtype)
     return step

@@ -19,10 +19,54 @@ from typing import Any, Callable
 import numpy as np
 
 from nanott.languages import l5
-from nanott.languages.l5_interp import TILE_OPS, TILE_UNARY, Temps
+from nanott.languages.l0_interp import cast
+from nanott.languages.l5_interp import TILE_BITS, TILE_OPS, TILE_UNARY, Temps, where
 
 F32 = np.float32
 TileCode = Callable[[Any, Temps], None]
+Value = Callable[[Any, Temps], np.ndarray]      # (the executor's context, temps) -> a tile or a stack
+
+
+def binary_temps(op: l5.TileBinaryTemps) -> Value:
+    f, a, b = TILE_OPS[op.op], op.a, op.b
+    return lambda _, temps: f(temps[a], temps[b])
+
+
+def scalar(op: l5.TileScalar) -> Value:
+    f, a, s = TILE_OPS[op.op], op.a, F32(op.scalar)
+    return lambda _, temps: f(temps[a], s)
+
+
+def unary(op: l5.TileUnary) -> Value:
+    f, a = TILE_UNARY[op.op], op.a
+    return lambda _, temps: f(temps[a])
+
+
+def cast_temp(op: l5.TileCast) -> Value:
+    a, dtype = op.a, op.dtype
+    return lambda _, temps: cast(temps[a], dtype)
+
+
+def where_temps(op: l5.TileWhere) -> Value:
+    c, a, b = op.cond, op.a, op.b
+    return lambda _, temps: where(temps[c], temps[a], temps[b])
+
+
+def bits(op: l5.TileBits) -> Value:
+    f, a, b = TILE_BITS[op.op], op.a, op.b
+    if isinstance(b, str):
+        return lambda _, temps: f(temps[a], temps[b])
+    s = F32(b)
+    return lambda _, temps: f(temps[a], s)
+
+
+# The operations of L5 that read temporaries only, each InterpL5.tile_op's rule as a closure over
+# (context, temps); the context (CompiledTiles: the env; BatchedTiles: the run's tile places) is
+# unused. Elementwise, so the same closure computes one tile or a stack of them: the one place
+# both executors take these operations' NumPy semantics from.
+TEMPS_ONLY: dict[type, Callable[[Any], Value]] = {
+    l5.TileBinaryTemps: binary_temps, l5.TileScalar: scalar, l5.TileUnary: unary,
+    l5.TileCast: cast_temp, l5.TileWhere: where_temps, l5.TileBits: bits}
 
 
 class CompiledTiles:
@@ -69,20 +113,14 @@ class CompiledTiles:
         rule = self.exec_tile
         return lambda env, temps: rule(t, env, temps)
 
-    def tile_value(self, op: Any) -> Callable[[Any, Temps], np.ndarray]:
+    def tile_value(self, op: Any) -> Value:
+        build = TEMPS_ONLY.get(type(op))
+        if build is not None:
+            return build(op)
         tile = self.tile
         match op:
             case l5.TileLoad(src):
                 return lambda env, temps: tile(src, env).astype(F32)
-            case l5.TileBinaryTemps(name, a, b):
-                f = TILE_OPS[name]
-                return lambda env, temps: f(temps[a], temps[b])
-            case l5.TileScalar(name, a, scalar):
-                f, s = TILE_OPS[name], F32(scalar)
-                return lambda env, temps: f(temps[a], s)
-            case l5.TileUnary(name, a):
-                f = TILE_UNARY[name]
-                return lambda env, temps: f(temps[a])
             case l5.TileMatmul(a, b, acc, False):
                 def matmul(env, temps):
                     b32 = tile(b, env).astype(F32)           # b read first, as the reference does
