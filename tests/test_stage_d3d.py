@@ -12,10 +12,10 @@ import pytest
 from conftest import ROOT, nanott_cli as nanott, without
 from nanott import api, pipeline
 from nanott.ir import walk
-from nanott.languages import l9
+from nanott.languages import l8, l9
 from nanott.languages.l9_interp import InterpL9
 from nanott.loader import load_kernel
-from nanott.passes.d3d_multicast_by_rows import parts, read_rate
+from nanott.passes.d3d_multicast_by_rows import Split, parts, read_rate
 from nanott.passes.f1_verify import verify
 from nanott.sim import cycles, lockstep
 from nanott.sim.machine import TIMING
@@ -152,3 +152,15 @@ def test_f1_rejects_a_part_that_is_never_multicast():
     broken = without(program, writer.role, cast)
     with pytest.raises(Exception, match="cooperation.*writer.*neither reads its pages nor receives them"):
         verify(broken, WORMHOLE_N150)
+
+
+def test_trips_of_a_work_split_of_no_cores():
+    """Split.trips weighs a loop's trips on the core that runs the most of them: the persistent loop's
+    extent is each core's block count (the 64x64 blocks of SIZES: one a core); a work split of no
+    cores has no such core, and counts one trip instead of failing on an empty max."""
+    program = pipeline.lower(gemm(), "D3c", WORMHOLE_N150)
+    split = Split(TIMING[WORMHOLE_N150.name], program, [])
+    assert split.trips(l8.CoreArg("count")) == 1
+    assert split.trips(l8.BinOp("*", l8.CoreArg("count"), l8.Const(3, "int32"))) == 3
+    split.cores = ()
+    assert split.trips(l8.CoreArg("count")) == 1

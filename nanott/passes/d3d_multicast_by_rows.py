@@ -117,9 +117,10 @@ class Split:
 
     def trips(self, extent: l8.Expr) -> int:
         """A loop's trips on the core that runs the most of them (a persistent loop's extent is the
-        core's block count); 1 where the extent reads more than a core's values (ASSUMPTION)."""
+        core's block count); 1 where the extent reads more than a core's values (ASSUMPTION), or
+        where no core runs the program (a work split of no cores: nothing to weigh)."""
         try:
-            return max(value(extent, core_env(w)) for w in self.cores)
+            return max((value(extent, core_env(w)) for w in self.cores), default=1)
         except Unknown:
             return 1
 
