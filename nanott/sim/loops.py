@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from nanott.languages import l9
+from nanott.ir import walk
+from nanott.languages import l3, l9
 from nanott.languages.l0_interp import cast
 from nanott.languages.l5_interp import TILE_BITS, TILE_OPS, TILE_UNARY, reduce_tile, spread
 from nanott.languages.l5_interp import where as where_tile
@@ -45,33 +46,148 @@ def run(interp: Any, loop: l9.For, env: Any, extent: int) -> bool:
     if extent < 2:
         return False
     dst, engine = interp.engines[env.core]
+    key = _key(interp, loop, env, extent)
+    hit = interp.code.get(key) if key is not None else None
+    if hit is not None and hit[0] is loop:
+        plan = hit[1]
+    else:
+        try:
+            plan = _static_plan(interp, loop, env, extent, dst)
+        except ProtocolError:
+            return False
+        if key is not None:
+            interp.code[key] = (loop, plan)
+    if plan is None or not _holds(plan, engine, dst, env.cbs):
+        return False
+    with np.errstate(invalid="ignore"):
+        for s, args in plan.steps:
+            _execute(s, [_at(a, env.cbs) for a in args], dst, env)
+    env.scalars.update(plan.last)
+    return True
+
+
+class _Plan:
+    """What a loop's statement-major run needs, worked out once for the values it reads (`_key`):
+    its statements with their operands (DST slots; CB slots relative to the ring's pointer), the
+    DST phase they need, the highest CB slot each reads or writes (checked on every run against
+    the ring's waited and reserved pages), and the last iteration's loop variable and lets."""
+    __slots__ = ("steps", "calls", "state", "bounds", "last")
+
+    def __init__(self, steps, calls, state, bounds, last):
+        self.steps, self.calls, self.state, self.bounds, self.last = steps, calls, state, bounds, last
+
+
+class _Slots:
+    """Locations per iteration (DST slots, or CB slots from a ring's read or write pointer), and
+    the same as a slice when they are evenly spaced (a view instead of a gather)."""
+    __slots__ = ("cb", "side", "locs", "span")
+
+    def __init__(self, locs: np.ndarray, cb: int | None = None, side: str = ""):
+        self.cb, self.side, self.locs = cb, side, locs
+        where = slots(locs)
+        self.span = (where.start, where.stop, where.step) if type(where) is slice else None
+
+
+def _at(a: _Slots, cbs: dict) -> Any:
+    """Where `a` is on this run: a slice or an index array."""
+    base = 0 if a.cb is None else (cbs[a.cb].rd if a.side == "front" else cbs[a.cb].wr)
+    if a.span is None:
+        return a.locs + base
+    first, stop, step = a.span
+    return slice(first + base, stop + base, step)
+
+
+def _key(interp: Any, loop: l9.For, env: Any, extent: int) -> tuple | None:
+    """What a loop's plan depends on besides the loop: its extent, the scalars it reads from
+    outside, and for a CB it both reads and writes, where its pointers are apart; None where a
+    scalar it reads differs per core (no plan is kept then)."""
+    names, both = _reads(interp, loop)
+    values = []
+    for name in names:
+        v = env.scalars.get(name)
+        if isinstance(v, np.ndarray):
+            if v.ndim != 0:
+                return None
+            v = v.item()
+        values.append(v)
+    return ("vector plan", id(loop), extent, tuple(values), tuple(env.cbs[cb].rd - env.cbs[cb].wr for cb in both))
+
+
+def _reads(interp: Any, loop: l9.For) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The scalars a loop reads other than its own variable, and the CBs it both reads and packs
+    into (decided once per loop)."""
+    key = ("vector reads", id(loop))
+    hit = interp.code.get(key)
+    if hit is None or hit[0] is not loop:
+        nodes = list(walk(loop.body))
+        names = {x.name for x in nodes if isinstance(x, l9.Var)} - {loop.var}
+        names |= {f"core.{x.name}" for x in nodes if isinstance(x, l3.CoreArg)}
+        packed = {s.cb for s in loop.body if isinstance(s, l9.PackTile)}
+        read = {cb for s in loop.body if not isinstance(s, (l9.PackTile, l9.Let)) for cb in _cbs_read(s)}
+        hit = interp.code[key] = (loop, (tuple(sorted(names)), tuple(sorted(packed & read))))
+    return hit[1]
+
+
+def _cbs_read(s: Any) -> tuple[int, ...]:
+    match s:
+        case l9.CopyTile(cb) | l9.TransposeTile(cb) | l9.UnaryBcast(_, cb):
+            return (cb,)
+        case l9.BinaryTiles(_, a_cb, b_cb) | l9.MatmulTiles(a_cb, b_cb):
+            return (a_cb, b_cb)
+        case l9.ReduceTile(_, _, cb, sc):
+            return (cb, sc)
+    return ()
+
+
+def _static_plan(interp: Any, loop: l9.For, env: Any, extent: int, dst) -> _Plan | None:
+    """The plan, or None if the loop cannot run statement-major whatever the engine's and the
+    rings' state (iterations that share a location, an index that differs per core)."""
     scalars = dict(env.scalars)
     scalars[loop.var] = np.arange(extent).reshape(-1, 1)          # iterations x cores
-    plan, owner = [], {}
+    steps, calls, bounds, owner, state = [], [], [], {}, None
     try:
         for s in loop.body:
             if isinstance(s, l9.Let):
                 scalars[s.var] = interp.eval(s.value, _Env(scalars))
                 continue
-            engine.check(s)
             if isinstance(s, l9.CopyTile) and s.cb in interp.via_srca:
                 raise NotVector            # a Float32 copy through srcA's TF32: the reference models it
-            if dst.state != ("packing" if isinstance(s, l9.PackTile) else "math"):
-                raise NotVector
-            step = _plan(s, _Env(scalars), interp, env, dst, extent)
-            for kind, where in step[1]:
-                _claim(owner, kind, where)
-            plan.append(step)
-    except (NotVector, ProtocolError):
-        return False
-    with np.errstate(invalid="ignore"):
-        for s, _, args in plan:
-            _execute(s, args, dst, env)
+            want = "packing" if isinstance(s, l9.PackTile) else "math"
+            if state not in (None, want):
+                raise NotVector            # one phase of the DST for the whole loop
+            state = want
+            accesses, args = _plan(s, _Env(scalars), interp, dst, extent)
+            for kind, where in accesses:
+                _claim(owner, kind, where, env.cbs)
+            bounds += [(a.cb, a.side, int(a.locs.max())) for a in args if a.cb is not None]
+            steps.append((s, args))
+            calls.append(s)
+    except NotVector:
+        return None
+    last = {}
     for name in [loop.var] + [s.var for s in loop.body if isinstance(s, l9.Let)]:
         v = scalars[name]                                        # the last iteration's values
         if isinstance(v, np.ndarray) and v.ndim == 2:
             v = int(v[-1, 0]) if v.shape[1] == 1 else v[-1]
-        env.scalars[name] = v
+        last[name] = v
+    return _Plan(tuple(steps), tuple(calls), state, tuple(bounds), last)
+
+
+def _holds(plan: _Plan, engine: Any, dst, cbs: dict) -> bool:
+    """The rules of this run the reference would check on the loop's calls: each op's init in
+    effect, the DST in the plan's phase, every slot in the waited (read) or reserved (packed)
+    pages of its ring."""
+    if dst.state != plan.state:
+        return False
+    try:
+        for s in plan.calls:
+            engine.check(s)
+    except ProtocolError:
+        return False
+    for cb, side, top in plan.bounds:
+        ring = cbs[cb]
+        if top >= (ring.waited if side == "front" else ring.reserved):
+            return False
     return True
 
 
@@ -92,56 +208,61 @@ def _uniform(interp: Any, e: Any, env: _Env, extent: int) -> np.ndarray:
     return np.broadcast_to(v.astype(np.int64), (extent,))
 
 
-def _front(ring, slots: np.ndarray) -> np.ndarray:
-    if slots.min() < 0 or slots.max() >= ring.waited:
+def _front(cb: int, slots: np.ndarray) -> _Slots:
+    if slots.min() < 0:
         raise NotVector
-    return ring.rd + slots
+    return _Slots(np.array(slots), cb, "front")
 
 
-def _dst(dst, slots: np.ndarray) -> np.ndarray:
+def _back(cb: int, slots: np.ndarray) -> _Slots:
+    if slots.min() < 0:
+        raise NotVector
+    return _Slots(np.array(slots), cb, "back")
+
+
+def _dst(dst, slots: np.ndarray) -> _Slots:
     if slots.min() < 0 or slots.max() >= dst.capacity:
         raise NotVector
-    return slots
+    return _Slots(np.array(slots))
 
 
-def _plan(s: Any, env: _Env, interp: Any, kenv: Any, dst, extent: int) -> tuple:
-    """(statement, accesses [(kind, (location per iteration, written?))], arguments)."""
+def _plan(s: Any, env: _Env, interp: Any, dst, extent: int) -> tuple[list, tuple[_Slots, ...]]:
+    """(accesses [(kind, (slots, written?))], operands) of one statement."""
     idx = lambda e: _uniform(interp, e, env, extent)              # noqa: E731
-    cbs = kenv.cbs
     match s:
         case l9.CopyTile(cb, i, d) | l9.TransposeTile(cb, i, d) | l9.UnaryBcast(_, cb, i, d, _):
-            pages, slots = _front(cbs[cb], idx(i)), _dst(dst, idx(d))
-            return s, [(("cb", cb), (pages, False)), ("dst", (slots, True))], (pages, slots)
+            pages, slots = _front(cb, idx(i)), _dst(dst, idx(d))
+            return [(("cb", cb), (pages, False)), ("dst", (slots, True))], (pages, slots)
         case l9.BinaryTiles(_, a_cb, b_cb, a_i, b_i, d, _) | l9.MatmulTiles(a_cb, b_cb, a_i, b_i, d, _):
-            pa, pb, slots = _front(cbs[a_cb], idx(a_i)), _front(cbs[b_cb], idx(b_i)), _dst(dst, idx(d))
-            return s, [(("cb", a_cb), (pa, False)), (("cb", b_cb), (pb, False)), ("dst", (slots, True))], \
+            pa, pb, slots = _front(a_cb, idx(a_i)), _front(b_cb, idx(b_i)), _dst(dst, idx(d))
+            return [(("cb", a_cb), (pa, False)), (("cb", b_cb), (pb, False)), ("dst", (slots, True))], \
                 (pa, pb, slots)
         case l9.ReduceTile(_, _, cb, sc, i, si, d, _):
-            pa, pb, slots = _front(cbs[cb], idx(i)), _front(cbs[sc], idx(si)), _dst(dst, idx(d))
-            return s, [(("cb", cb), (pa, False)), (("cb", sc), (pb, False)), ("dst", (slots, True))], \
+            pa, pb, slots = _front(cb, idx(i)), _front(sc, idx(si)), _dst(dst, idx(d))
+            return [(("cb", cb), (pa, False)), (("cb", sc), (pb, False)), ("dst", (slots, True))], \
                 (pa, pb, slots)
         case l9.SfpuBinary(_, a, b, d) | l9.SfpuBitsBinary(_, a, b, d):
             sa, sb, sd = _dst(dst, idx(a)), _dst(dst, idx(b)), _dst(dst, idx(d))
-            return s, [("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], (sa, sb, sd)
+            return [("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], (sa, sb, sd)
         case l9.SfpuWhere(c, a, b, d):
             sc, sa, sb, sd = (_dst(dst, idx(x)) for x in (c, a, b, d))
-            return s, [("dst", (sc, False)), ("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], \
+            return [("dst", (sc, False)), ("dst", (sa, False)), ("dst", (sb, False)), ("dst", (sd, True))], \
                 (sc, sa, sb, sd)
         case l9.SfpuScalar(_, d) | l9.SfpuBitsScalar(_, d) | l9.SfpuUnary(_, d) | l9.SfpuTypecast(d) | l9.FillTile(d):
             sd = _dst(dst, idx(d))
-            return s, [("dst", (sd, True))], (sd,)
+            return [("dst", (sd, True))], (sd,)
         case l9.PackTile(d, cb, slot):
-            ring, sd, slots = cbs[cb], _dst(dst, idx(d)), idx(slot)
-            if slots.min() < 0 or slots.max() >= ring.reserved:
-                raise NotVector
-            return s, [("dst", (sd, False)), (("cb", cb), (ring.wr + slots, True))], (sd, ring.wr + slots)
+            sd, pages = _dst(dst, idx(d)), _back(cb, idx(slot))
+            return [("dst", (sd, False)), (("cb", cb), (pages, True))], (sd, pages)
     raise NotVector
 
 
-def _claim(owner: dict, kind: Any, where: tuple) -> None:
-    """Record which iteration touches each location; a location written by one iteration and
-    touched by another makes the loop iteration-ordered (NotVector)."""
-    locations, written = where
+def _claim(owner: dict, kind: Any, where: tuple, cbs: dict) -> None:
+    """Record which iteration touches each location (a CB's at its pointer now: the plan is kept
+    only while the pointers of a CB read and packed stay as far apart, `_key`); a location written
+    by one iteration and touched by another makes the loop iteration-ordered (NotVector)."""
+    at, written = where
+    locations = at.locs if at.cb is None else at.locs + (cbs[at.cb].rd if at.side == "front" else cbs[at.cb].wr)
     for it, loc in enumerate(locations.tolist()):
         key = (kind, loc)
         seen = owner.setdefault(key, [set(), False])
@@ -151,14 +272,15 @@ def _claim(owner: dict, kind: Any, where: tuple) -> None:
             raise NotVector
 
 
-def _widen(ring, pages: np.ndarray) -> np.ndarray:
-    return widen(ring.pages[slots(pages)])
+def _widen(ring, pages: Any) -> np.ndarray:
+    return widen(ring.pages[pages])
 
 
 def widen(pages: np.ndarray) -> np.ndarray:
     """Pages as float32, what the unpacker hands the engine (exact for every format; ml_dtypes
     < 0.7 casts bfloat16 at memory speed, faster than widening its bits by a shift)."""
     return pages.astype(F32)
+
 
 def slots(d: np.ndarray) -> Any:
     """DST slots or CB pages as a slice when they are evenly spaced (`dst[j*2]`: every other slot),
@@ -170,23 +292,24 @@ def slots(d: np.ndarray) -> Any:
     return slice(first, first + step * (len(d) - 1) + 1, step)
 
 
-def _ufunc_into(f: Any, a: np.ndarray, b: np.ndarray, t: np.ndarray, d: np.ndarray) -> bool:
-    """f(a, b) in float32 straight into the DST tiles `d` when f is a ufunc and `d` a view (the
-    operands widened as the ufunc reads them, exactly as astype would: no full-size copies); False
-    if not."""
-    where = slots(d)
+def _ufunc_into(f: Any, a: np.ndarray, b: np.ndarray, t: np.ndarray, where: Any) -> bool:
+    """f(a, b) in float32 straight into the DST tiles `where` when f is a ufunc and `where` a
+    slice (a view: the operands widened as the ufunc reads them, exactly as astype would, no
+    full-size copies); False if not."""
     if not isinstance(f, np.ufunc) or type(where) is not slice:
         return False
     f(a, b, out=t[where], dtype=F32, casting="unsafe")
     return True
 
 
-def _execute(s: Any, args: tuple, dst, env: Any) -> None:
+def _execute(s: Any, args: list, dst, env: Any) -> None:
+    """One statement for every iteration; `args` its operands where they are on this run (a
+    slice or an index array each: DST slots, or L1 pages of a ring)."""
     t, cbs = dst.tiles, env.cbs
     match s:
         case l9.CopyTile(cb):
             pages, d = args
-            t[slots(d)] = cbs[cb].pages[slots(pages)]          # widened as it is stored: exact
+            t[d] = cbs[cb].pages[pages]                        # widened as it is stored: exact
         case l9.TransposeTile(cb):
             pages, d = args
             t[d] = np.swapaxes(_widen(cbs[cb], pages), -1, -2)
@@ -195,20 +318,20 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
             t[d] = spread(_widen(cbs[cb], pages), dim)
         case l9.BinaryTiles(op, a_cb, b_cb, _, _, _, bcast):
             pa, pb, d = args
-            a, b = cbs[a_cb].pages[slots(pa)], cbs[b_cb].pages[slots(pb)]
+            a, b = cbs[a_cb].pages[pa], cbs[b_cb].pages[pb]
             if bcast != "none" or not _ufunc_into(TILE_OPS[op], a, b, t, d):
                 a, b = widen(a), widen(b)
-                t[slots(d)] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
+                t[d] = TILE_OPS[op](a, b if bcast == "none" else spread(b, bcast))
         case l9.MatmulTiles(a_cb, b_cb, _, _, _, transpose):
             pa, pb, d = args
             a, b = _widen(cbs[a_cb], pa), _widen(cbs[b_cb], pb)
-            t[slots(d)] += a @ (np.swapaxes(b, -1, -2) if transpose else b)      # d: no slot twice
+            t[d] += a @ (np.swapaxes(b, -1, -2) if transpose else b)      # d: no slot twice
         case l9.ReduceTile(op, dim, cb, sc):
             pa, pb, d = args
             t[d] = reduce_tile(op, dim, t[d], _widen(cbs[cb], pa), _widen(cbs[sc], pb))
         case l9.SfpuBinary(op):
             a, b, d = args
-            if not _ufunc_into(TILE_OPS[op], t[slots(a)], t[slots(b)], t, d):
+            if not _ufunc_into(TILE_OPS[op], t[a], t[b], t, d):
                 t[d] = TILE_OPS[op](t[a], t[b])
         case l9.SfpuWhere():
             c, a, b, d = args
@@ -229,5 +352,5 @@ def _execute(s: Any, args: tuple, dst, env: Any) -> None:
         case l9.PackTile(_, cb):
             d, pages = args
             ring = cbs[cb]
-            ring.pages[slots(pages)] = t[slots(d)]              # rounded as it is stored (astype's rounding)
+            ring.pages[pages] = t[d]                           # rounded as it is stored (astype's rounding)
             ring.written[pages] = True
