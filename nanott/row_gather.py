@@ -113,15 +113,47 @@ def masked_store(s: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def refuse_unscattered(s: Any, dram: Container[str]) -> None:
-    """NT302 for a store into DRAM under a run-time `if` (a masked_store) left outside a row scatter."""
+def refuse_unscattered(s: Any, dram: Container[str], p: Any = None) -> None:
+    """NT302 for a store into DRAM under a run-time `if` (a masked_store) left outside a row scatter,
+    in the T.Parallel `p`. When the store's last index is free of the loop (a value per block row
+    into one column of the tensor), the message says why nanott refuses it: see `column_store`."""
     if getattr(s, "buffer", None) not in dram or masked_store(s) is None:
         return
-    raise NanottError("NT302", f"a store into the DRAM tensor {s.buffer} under an `if` on a value known only at "
-                       f"run time ({s.value.cond}) is supported only as whole rows of a block: this one is not",
-                       s.loc, "write rows of an on-chip block whole, under a condition on the block row alone: "
-                       "`for i, j in T.Parallel(bm, bn): if start + i < end: X[start + i, c + j] = blk[i, j]` "
-                       "(bn and c multiples of 32)")
+    head = (f"a store into the DRAM tensor {s.buffer} under an `if` on a value known only at run time "
+            f"({s.value.cond})")
+    if p is not None and (why := column_store(s, p)):
+        raise NanottError("NT302", f"{head} puts {why}", s.loc,
+                          "give each value a row of its own: store it into a block with a tile row per "
+                          f"value (`for i, j in T.Parallel(bm, {TILE_COLS}): lse_rows[i, j] = v[i]`, the tensor "
+                          f"one dim longer, of {TILE_COLS}) and write that block's rows under the `if`; "
+                          "examples/flash_decoding.py keeps its lse that way (lse_cols)")
+    raise NanottError("NT302", f"{head} is supported only as whole rows of a block: this one is not",
+                      s.loc, "write rows of an on-chip block whole, under a condition on the block row alone: "
+                      "`for i, j in T.Parallel(bm, bn): if start + i < end: X[start + i, c + j] = blk[i, j]` "
+                      "(bn and c multiples of 32)")
+
+
+TILE_COLS = 32
+
+
+def column_store(s: Any, p: Any) -> str | None:
+    """Why a masked store of one value per row of the loop into a column of a DRAM tensor cannot be
+    written (None when its last index moves with the loop). The decision it states: a core writes
+    a DRAM page by whole rows (a row is two face runs of 16 elements, whole 16-B units of the DRAM
+    write alignment), so cores that share a page share it by rows; the NoC has no masked write, so
+    one element of a row is a read-modify-write of the row, and two cores doing that to one row
+    race (the simulator's rule "owner" refuses two writers of a row). A column whose index moves
+    with a block index is written by several blocks at once: on several cores, exactly that race."""
+    *rows, last = s.indices
+    loop = tuple(p.vars)
+    if uses(last, loop) or not any(uses(x, loop) for x in rows):
+        return None
+    blocks = sorted({v.name for v in walk(last) if isinstance(v, l0.Var)})
+    shared = (f"; stores with other values of {', '.join(blocks)} put other columns into the same rows, "
+              "and two cores doing that to one row race" if blocks else "")
+    return (f"one value per row of the loop into column {last} of {s.buffer}, part of a row of its "
+            f"tiles: nanott writes DRAM by whole rows (the NoC has no masked write, so one element is a "
+            f"read-modify-write of its row){shared}")
 
 
 def single_store(p: Any) -> tuple[Any, dict] | None:

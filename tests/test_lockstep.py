@@ -236,3 +236,44 @@ def test_runs_reuse_scratch_memory_and_never_see_what_it_held():
     ring = sim.make_cb(cb)
     assert ring.pages.ctypes.data == old.ctypes.data and np.isnan(ring.pages.astype(np.float32)).all()
     taken.release()
+
+
+def test_two_cores_writing_one_tile_break_the_owner_rule_in_both_simulators():
+    """The writer's page ids with every core's block start replaced by core 0's (0): four cores
+    write block 0's tile, landing in no fixed order. Both simulators refuse it (rule "owner"),
+    naming two of the cores, the row and the page; the unmutated program writes each tile once."""
+    prim_func = scale(64, 64, 32, 32)
+    program = api.lower(prim_func, "F1")
+    assert len(program.work.cores) == 4
+
+    def zero_start(s):
+        if isinstance(s, l9.Let) and s.var == "block_id":
+            return replace(s, value=l9.Var(s.value.rhs.name))        # core.start + blk -> blk
+        return s
+    writer = next(k for k in program.kernels if k.role == "writer")
+    assert any(isinstance(s, l9.Let) and s.value == l9.BinOp("+", l9.CoreArg("start"), l9.Var("blk"))
+               for s in walk(writer.body))
+    mutated = replace(program, kernels=tuple(replace(k, body=_map(k.body, zero_start)) if k is writer else k
+                                             for k in program.kernels))
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=0)
+    lockstep.simulate(program, {k: v.copy() for k, v in inputs.items()})          # each tile once: fine
+    with pytest.raises(ProtocolError, match=r"cores \(\d+, \d+\) and \(\d+, \d+\) both write row \d+ of "
+                                            r"B\.page\[0\] in one launch \(§owner"):
+        lockstep.simulate(mutated, {k: v.copy() for k, v in inputs.items()})
+    with pytest.raises(ProtocolError, match=r"both write row \d+ of B\.page\[0\]"):
+        InterpL9().run(mutated, {k: v.copy() for k, v in inputs.items()})
+
+
+def test_cores_may_write_different_rows_of_one_page_but_not_the_same_row():
+    """Dram.claim at its grain, a row: rows 0 and 1 of page 0 by two cores are disjoint bytes (a
+    row scatter's), row 1 again by the other core is a race; a core rewriting its own row is not."""
+    from nanott.sim.noc import Dram
+    dram = Dram({"X": np.zeros((32, 64), np.float32)}, ("X",))
+    dram.claim("X", 0, 0, 7)
+    dram.claim("X", 0, 1, 8)
+    dram.claim("X", 0, 1, 8)
+    dram.claim("X", np.array([1, 1]), np.array([2, 3]), np.array([7, 8]))    # lockstep: a row per core
+    with pytest.raises(ProtocolError, match=r"cores 8 and 7 both write row 1 of X\.page\[0\]"):
+        dram.claim("X", 0, None, 7)
+    with pytest.raises(ProtocolError, match=r"cores 7 and 8 both write row 5 of X\.page\[1\]"):
+        dram.claim("X", np.array([1, 1]), np.array([5, 5]), np.array([7, 8]))

@@ -14,6 +14,7 @@ Rules checked, each a ProtocolError naming its number (docs/reference.md §5.2) 
   7  no cb_push_back while reads into that CB are in flight
   8  no cb_pop_front while writes out of that CB are in flight
   §5.4.3  a kernel ends with no transfer in flight; §5.5 every CB ends the run empty
+  owner   one core writes each row of a DRAM page in a launch (sim/noc.py)
 A kernel blocks only in cb_reserve_back and cb_wait_front; when none can go on, the DeadlockError
 names each blocked kernel, its CB with the pages asked and visible or free, and its partner's state.
 Init statements are no-ops here (the DST and init checks are InterpL9's). Tile arithmetic is
@@ -48,6 +49,7 @@ class InterpL8(InterpL7):
         self.dram = Dram(arrays, tuple(p.name for p in program.params))
         self.rng = np.random.default_rng(self.seed if self.seed is not None else 0)
         self.coop = Cooperation(program)
+        self.dram.core_names = {i: c for c, i in self.coop.ids.items()}
 
     def make_cb(self, cb) -> CbRing:
         return CbRing(cb)
@@ -55,7 +57,7 @@ class InterpL8(InterpL7):
     def setup_kernel(self, env: KernelEnv) -> None:
         env.noc = Noc(self.dram, self.rng) if env.role != "compute" else None
         if env.noc is not None:
-            env.noc.coop = self.coop
+            env.noc.coop, env.noc.writer = self.coop, self.coop.ids[env.core]
         env.scalars.setdefault("core.logical_x", env.core[0])
         env.scalars.setdefault("core.logical_y", env.core[1])
         for lane, c in zip(self.lane_ids(env), self.lanes(env)):

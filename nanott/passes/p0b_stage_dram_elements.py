@@ -135,7 +135,7 @@ class StageDramElements(Rewriter, src=l0.LANG, dst=l0.LANG):
             value = self.expr(s.value, p)
             self.lets[s.var] = subst(value, self.lets)
             return replace(s, value=value)
-        refuse_unscattered(s, self.dram)
+        refuse_unscattered(s, self.dram, p)
         value = self.expr(s.value, p)
         if s.buffer not in self.dram:
             return replace(s, indices=self.expr(s.indices, p), value=value)

@@ -25,6 +25,7 @@ RULES = {
     "sem": "a core raises the semaphores of other cores of the run, never its own",
     "mcast": "a multicast lands only in pages every receiver has reserved, on cores of the run, "
              "the sender outside its rectangle, before the pages are pushed",
+    "owner": "one core writes each row of a DRAM page in a launch (two writers land in no fixed order)",
     "4.4": "data-format mismatch: the unpacker reads a CB in the format it is configured for "
            "(short inits do not reconfigure it)",
 }

@@ -136,6 +136,7 @@ class Lockstep(InterpL9):
         if env.noc is not None:
             env.noc = LockstepNoc(self.dram, self.rng)
             env.noc.written, env.noc.coop = self.written, self.coop
+            env.noc.writer = np.array([self.coop.ids[c] for c in self.group_cores[env.core]])
         if env.role == "compute":
             dst = self.engines[env.core][0]
             dst.tiles = self.buffer((dst.capacity, self.width, TILE, TILE), F32)
@@ -461,6 +462,8 @@ class LockstepNoc(Noc):
                 values = t.ring.pages[l1] if getattr(t, "lanes", None) is None else t.ring.pages[l1][:, t.lanes]
             else:
                 values = t.ring.pages[t.l1_page] if getattr(t, "lanes", None) is None else t.ring.pages[t.l1_page, t.lanes]
+            lanes = getattr(t, "lanes", None)
+            self.dram.claim(t.tensor, t.page, t.row, self.writer if lanes is None else self.writer[lanes])
             self.dram.write(t.tensor, t.page, values if t.row is None else values[:, t.to], t.row)
             self.written(t.page.size)
         self.writes = []

@@ -7,6 +7,15 @@ and the copy holds the pages in order (one fancy index reads a page per core). T
 arrays change only when the run ends (the tensors written, untilized back), so a run abandoned
 half-way (lockstep falling back to the reference) leaves them as they were.
 
+One writer per row: within a launch, every row of a DRAM page is written by one core at most (rule
+"owner"). nanott's writes move a whole page or one row of it (two face rows of 16 elements, at
+least 32 B: whole 16-B units of the DRAM write alignment), so two cores that write different rows
+of one page write disjoint bytes, which the NoC does (a row scatter, the lines of a split's
+lse). Two cores writing the same row land in an order no semaphore fixes: on silicon the last
+write wins, and which is last changes from run to run. The simulator refuses it even when both
+write the same values, stricter than silicon, so that a partition or a page id that sends two
+cores' blocks to one tile is a compiler bug found here, not a race found on the device.
+
 NoC (docs/reference.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
 kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
 write reads its source page of L1 then, not when issued, which is why rule 8 matters. The kernel
@@ -44,6 +53,8 @@ class Dram:
         self.unset: dict[str, np.ndarray] = {}   # tensor -> its pages holding nothing yet (True)
         self.copied: set[str] = set()
         self.scratch = None                 # a sim/scratch.Scratch to take the tilized copies from
+        self.writers: dict[str, np.ndarray] = {}     # tensor -> (pages, 32) the core writing each row, -1
+        self.core_names: dict[int, Any] = {}        # a writer's id -> its core, for the message
 
     def count(self, tensor: str) -> int:
         """How many pages the tensor has."""
@@ -96,6 +107,34 @@ class Dram:
         else:
             self.pages(tensor)[page, row] = values
 
+    def claim(self, tensor: str, page: Any, row: Any, core: Any) -> None:
+        """Record that `core` (an id; an array of ids, one per page, in lockstep) writes these rows
+        of these pages (row None: all 32); a ProtocolError (rule "owner") when another core of the
+        run wrote one of them, or writes it in the same batch."""
+        if core is None:
+            return
+        w = self.writers.get(tensor)
+        if w is None:
+            w = self.writers[tensor] = np.full(self.count(tensor) * TILE, -1, np.int64)
+        page = np.asarray(page)
+        who = np.broadcast_to(np.asarray(core), page.shape)
+        if row is None:
+            keys, who = (page[..., None] * TILE + np.arange(TILE)).reshape(-1), np.repeat(who.reshape(-1), TILE)
+        else:
+            keys, who = (page * TILE + np.asarray(row)).reshape(-1), who.reshape(-1)
+        before = w[keys]
+        clash = np.flatnonzero((before >= 0) & (before != who))
+        order = np.argsort(keys, kind="stable")
+        k, c = keys[order], who[order]
+        twice = np.flatnonzero((k[1:] == k[:-1]) & (c[1:] != c[:-1]))
+        if len(clash) or len(twice):
+            key, a, b = ((keys[clash[0]], before[clash[0]], who[clash[0]]) if len(clash)
+                         else (k[twice[0]], c[twice[0]], c[twice[0] + 1]))
+            name = self.core_names.get
+            raise ProtocolError("owner", f"cores {name(int(a), int(a))} and {name(int(b), int(b))} both write "
+                                f"row {key % TILE} of {tensor}.page[{key // TILE}] in one launch")
+        w[keys] = who
+
     def untilize_into(self, arrays: dict[str, np.ndarray]) -> None:
         """The tensors written, back into the caller's arrays."""
         for n in self.copied:
@@ -122,6 +161,7 @@ class Noc:
         self.writes: list[Transfer] = []
         self.mcasts: list = []              # sim/cooperation.Mcast, landed by land_mcasts
         self.coop = None                    # the run's sim/cooperation.Cooperation, for landing them
+        self.writer: Any = None             # the id of the core whose writes these are (Dram.claim)
 
     def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None, to: int = 0) -> None:
         """noc_async_read_page: DRAM page (or one row of it) -> the ring's reserved slot (its row
@@ -150,6 +190,7 @@ class Noc:
         for i in self.rng.permutation(len(self.writes)):
             t = self.writes[i]
             values = t.ring.pages[t.l1_page]
+            self.dram.claim(t.tensor, t.page, t.row, self.writer)
             self.dram.write(t.tensor, t.page, values if t.row is None else values[t.to], t.row)
         self.writes = []
         self.land_mcasts()
