@@ -91,7 +91,9 @@ def row_window(c1: Any, r: l3.Region, starts: list, loc: Loc) -> l4.TileSlice | 
 
 def rows_from_data(c1: Any, r: l3.Region, loc: Loc, reading: bool = True) -> l4.TileSlice | None:
     """A read of a block of an N-D tensor along one outer dim and the last, from a start read from
-    DRAM (varlen attention's `Q_unpad[q_start + bx * 64:q_start + bx * 64 + 64, head, :]`): block
+    DRAM (varlen attention's `Q_unpad[q_start + bx * 64:q_start + bx * 64 + 64, head, :]`), or from
+    any start not a provable multiple of 32 (GQA decoding's `Q[b, hid * 4:hid * 4 + 32, :]`: a KV
+    head's 4 query heads, then the next group's, each block's rows starting inside a tile): block
     row v is the stored matrix's row of (.., start + v, ..), a RowGather, zeros where start + v
     lies outside that dim (L0 reads zeros there; in the matrix, the row would be another head's).
     A write (`reading` false; a 2-D tensor too) is the same RowGather written, a row scatter: block
@@ -100,10 +102,11 @@ def rows_from_data(c1: Any, r: l3.Region, loc: Loc, reading: bool = True) -> l4.
     None for any other region, and for a start that is a provable multiple of 32 (whole tiles)."""
     t = c1.tensors[r.buffer]
     wide = [d for d, n in enumerate(r.extents[:-1]) if n != 1]
-    if len(r.starts) < (3 if reading else 2) or len(wide) != 1 or not any(
-            isinstance(v, l3.Var) and v.name in c1.data for v in walk(r.starts)):
+    if len(r.starts) < (3 if reading else 2) or len(wide) != 1:
         return None
     (d,), rows = wide, r.extents[wide[0]]
+    if not reading and not any(isinstance(v, l3.Var) and v.name in c1.data for v in walk(r.starts)):
+        return None                                            # an affine write start: C1's NT112
     if divide(r.starts[d], TILE, c1.multiples) is not None:
         return None                                            # whole tiles (`i_s * 64`): a block read
     v = c1.names.fresh("r")

@@ -8,8 +8,8 @@ arrays change only when the run ends (the tensors written, untilized back), so a
 half-way (lockstep falling back to the reference) leaves them as they were.
 
 One writer per row: within a launch, every row of a DRAM page is written by one core at most (rule
-"owner"). nanott's writes move a whole page or one row of it (two face rows of 16 elements, at
-least 32 B: whole 16-B units of the DRAM write alignment), so two cores that write different rows
+"owner"). nanott's writes move a whole page or one row of it (two face rows of 16 elements, 16 B
+or more each: whole 16-B units of the DRAM write alignment), so two cores that write different rows
 of one page write disjoint bytes, which the NoC does (a row scatter, the lines of a split's
 lse). Two cores writing the same row land in an order no semaphore fixes: on silicon the last
 write wins, and which is last changes from run to run. The simulator refuses it even when both
