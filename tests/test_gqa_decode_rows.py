@@ -3,8 +3,9 @@
 TileLang's GQA decoders (flash_decoding/example_gqa_decode.py and the block-sparse ones) give each
 grid block one KV head: block_H = 32 rows, of which only valid_block_H = heads // groups (4 here)
 are that head's query heads. The block reads `Q[b, hid * 4:hid * 4 + 32, :]`, a start inside a
-tile (C1 makes it a RowGather: rows past `heads` read zeros), and writes only rows i < 4, under
-`if i < valid_block_H`. Those writes share DRAM pages: Output_partial's stored matrix has a row
+tile (C1 makes it a RowGather: rows past `heads` read zeros), and writes only rows i < 4: through
+a [valid_block_H, dim] block O_shared, as example_gqa_decode.py does (P0a gives it 32 rows and
+scatters its first 4, _p0a_staged_rows.py), or under `if i < valid_block_H`. Those writes share DRAM pages: Output_partial's stored matrix has a row
 per (batch, head, split), so the 2 splits and the 2 KV heads' blocks write different rows of the
 same tiles. nanott's decision (docs/10_progression.md, "GQA and attention sinks"): cores share a
 DRAM page only by whole rows, one core per row (a row scatter writes each row alone, two face runs
@@ -67,6 +68,7 @@ def gqa_decode(batch, heads, groups, seqlen_kv, dim, block_N, block_H, num_split
             scores_sum = T.alloc_fragment([block_H], accum_dtype)
             logsum = T.alloc_fragment([block_H], accum_dtype)
             lse_rows = T.alloc_fragment([block_H, dim], accum_dtype)
+            O_shared = T.alloc_shared([valid_block_H, dim], accum_dtype)
 
             bid, hid, sid = bx, by, bz
             cur_kv_head = hid // (kv_group_num // valid_block_H)
@@ -96,9 +98,8 @@ def gqa_decode(batch, heads, groups, seqlen_kv, dim, block_N, block_H, num_split
                 acc_o[i, j] /= logsum[i]
             for i, j in T.Parallel(block_H, dim):
                 lse_rows[i, j] = T.log2(logsum[i]) + scores_max[i] * scale
-            for i, j in T.Parallel(block_H, dim):
-                if i < valid_block_H:
-                    Output_partial[bid, hid * valid_block_H + i, sid, j] = acc_o[i, j]
+            T.copy(acc_o[:valid_block_H, :], O_shared)
+            T.copy(O_shared, Output_partial[bid, hid * valid_block_H:(hid + 1) * valid_block_H, sid, :])
             for i, j in T.Parallel(block_H, dim):
                 if i < valid_block_H:
                     glse[bid, hid * valid_block_H + i, sid, j] = lse_rows[i, j]
@@ -172,6 +173,26 @@ def test_the_q_read_is_a_row_gather_and_the_splits_write_rows_of_shared_pages(tm
     writer = next(k for k in split.kernels if k.role == "writer")
     rows = [s for s in walk(writer.body) if isinstance(s, l9.NocWritePage) and s.row is not None]
     assert {s.tensor for s in rows} == {"Output_partial", "glse"}
+
+
+def test_the_4_row_staging_block_becomes_a_tile_whose_first_rows_are_scattered(tmp_path):
+    """P0a: O_shared, [valid_block_H, dim] = 4 x 64, only carries acc_o's first 4 rows to DRAM, so
+    it gets 32 rows and its copy into Output_partial becomes a row scatter of rows i < 4."""
+    p0a = str(api.lower(loaded(tmp_path).prim_func, stop_after="P0a"))
+    assert "staged_rows=O_shared: 4 of 32 rows written" in p0a
+    assert "O_shared = alloc_shared(32x64, float32)" in p0a and "copy acc_o[32x64] -> O_shared[32x64]" in p0a
+    assert ("Output_partial[bid, ((hid * 4) + i1), sid, (0 + j1)] = if_then_else((i1 < 4), O_shared[i1, j1], "
+            "Output_partial[bid, ((hid * 4) + i1), sid, (0 + j1)])") in p0a       # i, j are the kernel's
+
+
+def test_a_staging_block_read_any_other_way_keeps_its_shape(tmp_path):
+    """A 4-row block that is also read by a T.Parallel is not only a staging block: P0a's NT111."""
+    text = GQA_DECODE.replace("            T.copy(O_shared, Output_partial[", """            for i, j in T.Parallel(valid_block_H, dim):
+                acc_o[i, j] = O_shared[i, j] * 2
+            T.copy(O_shared, Output_partial[""")
+    with pytest.raises(NanottError) as e:
+        api.lower(loaded(tmp_path, text).prim_func, stop_after="A1")
+    assert e.value.code == "NT111" and "other than as the start of 4-row copies" in e.value.message
 
 
 def test_two_splits_sent_to_one_row_break_the_owner_rule(tmp_path):

@@ -13,7 +13,10 @@ Changes:   a grid whose blocks are fewer than 32 rows (`blk_m = 1` or 8 in TileL
            group sizes) becomes `b * 32 + c`, and a tensor row `b * m + i + c` in a T.Parallel
            over the rows (a row mask `row * blk_m + i < n`) becomes `b * 32 + i + c`: the same
            rows, numbered in the tensor. Blocks of fewer than 32 rows that break a rule are
-           NT111, naming the rule. A block of fewer than 32 rows that no grid index starts (split-KV
+           NT111, naming the rule. A block of fewer than 32 rows that only carries an on-chip
+           block's first rows to DRAM (GQA decoding's `O_shared`, valid_block_H of block_H rows)
+           gets 32 rows, its copies to DRAM row scatters of those first rows
+           (_p0a_staged_rows.py), recorded as `staged_rows`. A block of fewer than 32 rows that no grid index starts (split-KV
            decoding's `num_split` rows) and that is used only row by row becomes one vector per
            row (_p0a_row_vectors.py), recorded as `row_vectors`. Any other kernel is left as it is.
 Preserves: every row's values: rows are computed independently, before and after; the rows a
@@ -30,6 +33,7 @@ from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._p0a_row_blocks import RowBlocks, row_blocks, why_not
 from nanott.passes._p0a_row_vectors import rows_as_vectors
+from nanott.passes._p0a_staged_rows import staged_rows
 from nanott.passes._p0a_tensor_rows import map_tensor_rows
 from nanott.passes._rewriter import Rewriter
 from nanott.target import TILE, Target
@@ -41,6 +45,7 @@ def merge_row_blocks(program: l0.Kernel, target: Target) -> l0.Kernel:
         program, plan = (named, found) if (found := row_blocks(named)) is not None else (program, None)
     if plan is not None:
         return MergeRowBlocks(plan).visit(program)
+    program = staged_rows(program)
     if (reason := why_not(program) or why_not(inline_block_lets(program))) is not None:
         at = next((x.loc for x in walk(program.body) if isinstance(x, l0.Alloc) and x.shape[0] < TILE), program.loc)
         raise NanottError("NT111", f"blocks of fewer than {TILE} rows can share a tile only when their rows "
