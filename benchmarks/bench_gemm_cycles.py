@@ -17,7 +17,12 @@ published out-of-box utilisation (BF16 HiFi2, n150: 41.7% at 1024^3, 66.7% at 20
 4096^3) and the issue's targets (>= 60% at 1024^3, >= 80% at 4096^3, BF16 HiFi2).
 
     python benchmarks/bench_gemm_cycles.py [--sizes 1024,2048] [--blocks 64x64x32] [--out bf16,fp32]
-                                           [--fidelity HiFi2,HiFi4]
+                                           [--fidelity HiFi2,HiFi4] [--what-if read_latency=0]
+
+--what-if FIELD=VALUE (repeatable) runs a counterfactual: the target's timing facts
+(sim/machine.Timing) with that field changed, for the compiler (D3d weighs its parts by them) and
+the model alike. Not the machine: a question put to the model, such as "how far would hiding every
+read's latency go?"; the header says so.
 
 Each configuration runs in a fresh process (its peak memory is its own). Every run also checks C
 against NumPy (fp32 A @ B, rounded to the output format) and prints the largest relative error.
@@ -40,11 +45,20 @@ BASELINE_SKIPS = ("D3a", "D3b", "D3c", "D3d", "D5a", "D5b", "D5c", "D5d")       
 FORMATS = {"bf16": "bfloat16", "fp32": "float32"}
 
 
-def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dict:
-    """In a fresh process: one configuration at L9 with the cycle model."""
+def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool, what_if: str = "") -> dict:
+    """In a fresh process: one configuration at L9 with the cycle model (under the counterfactual
+    `what_if`, FIELD=VALUE pairs joined by commas, if any)."""
+    import dataclasses
+
     import numpy as np
 
     from nanott import api, pipeline
+    from nanott.sim import machine as facts
+    from nanott.target import WORMHOLE_N150 as target
+    for pair in filter(None, what_if.split(",")):
+        name, value = pair.split("=")
+        timing = facts.TIMING[target.name]
+        facts.TIMING[target.name] = dataclasses.replace(timing, **{name: type(getattr(timing, name))(value)})
     from nanott.loader import load_kernel
     from nanott.sim import cycles, report
     from nanott.target import WORMHOLE_N150
@@ -91,7 +105,12 @@ def timeline(model) -> dict:
     unpack = [e for e in mine if e[1] == "unpack" and first <= e[3] < final]
     waits = [e[3] for e in mine if e[1] == "writer" and e[2] == "CbWait"]      # the output, as it is pushed
     core = model.cores[last]
+    fed = max((e[3] + e[4] for e in mine if e[1] in ("reader", "writer") and e[2] == "CbPush"), default=0.0)
+    after = [e for e in mine if e[1] == "unpack" and e[3] >= fed]
     return {"first": first, "span": final - first, "tail": end[last] - final,
+            "fed": fed, "after_fed": sum(e[4] for e in after), "end": end[last],
+            "matmuls_after_fed": sum(e[4] for e in after if e[2] in MATMULS),
+            "reloads_after_fed": sum(e[4] for e in after if e[2] == "CopyTile"),
             "writes_from": min(waits, default=None), "written": core.bytes_written,
             "write_share": model.dram_share[1],
             "unpack": sum(e[4] for e in unpack), "reload": sum(e[4] for e in unpack if e[2] == "CopyTile"),
@@ -100,14 +119,14 @@ def timeline(model) -> dict:
 
 def child(*args: str) -> dict:
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from benchmarks.bench_gemm_cycles import model_one;"
-            "a = sys.argv[2:]; print(json.dumps(model_one(int(a[0]), a[1], a[2], a[3], a[4] == 'before')))")
+            "a = sys.argv[2:]; print(json.dumps(model_one(int(a[0]), a[1], a[2], a[3], a[4] == 'before', a[5])))")
     out = subprocess.run([sys.executable, "-c", code, str(ROOT), *args], capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def show(label: str, r: dict) -> None:
+def show(label: str, r: dict, cpu: bool = True) -> None:
     fl = r["floors"]
     print(f"    {label:<7}{r['us']:>11,.1f} us  {100 * r['util']:>5.1f}%  {r['tflops']:>6.1f} TFLOPS  "
           f"floors compute {fl['compute']:,.0f} / DRAM {fl['DRAM']:,.0f} / NoC {fl['NoC']:,.0f} cycles "
@@ -126,10 +145,13 @@ def show(label: str, r: dict) -> None:
         print(f"           its writes: {t['written'] / 1024:,.0f} KiB of output from {t['writes_from']:,.0f} (its first "
               f"output pages pushed), at its share of DRAM writes ({t['write_share']:.1f} B/cycle) at least "
               f"{least:,.0f} cycles: not before {t['writes_from'] + least:,.0f}")
+    print(f"           its last operand pages pushed by its data movers at {t['fed']:,.0f}; after them, "
+          f"{t['end'] - t['fed']:,.0f} cycles: its unpacker busy {t['after_fed']:,.0f} (matmul operands "
+          f"{t['matmuls_after_fed']:,.0f}, accumulator reloads {t['reloads_after_fed']:,.0f}), then the output's last writes")
     print(f"           its unpacker in the matmul span: busy {t['unpack']:,.0f} = matmul operands "
           f"{t['matmul_unpack']:,.0f} + accumulator reloads {t['reload']:,.0f} + other "
           f"{t['unpack'] - t['matmul_unpack'] - t['reload']:,.0f}; ideal {r['ideal_us'] * 1e3:,.0f}")
-    print(f"           max rel err vs NumPy {r['err']:.1e}; simulated in {r['cpu_s']:.1f} s CPU")
+    print(f"           max rel err vs NumPy {r['err']:.1e}" + (f"; simulated in {r['cpu_s']:.1f} s CPU" if cpu else ""))
 
 
 def main() -> None:
@@ -139,22 +161,28 @@ def main() -> None:
     p.add_argument("--out", default="bf16,fp32")
     p.add_argument("--fidelity", default="HiFi2,HiFi4")
     p.add_argument("--no-before", action="store_true", help="skip the baseline pipeline")
+    p.add_argument("--what-if", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a counterfactual: this timing fact of sim/machine.Timing changed (repeatable)")
+    p.add_argument("--no-cpu-time", action="store_true", help="leave out the simulation's CPU time")
     a = p.parse_args()
     print("modelled GEMM on wormhole_n150 (64 cores, 1 GHz): bf16 A, B; fp32 accumulator; "
           f"before = without {', '.join(BASELINE_SKIPS) or '(nothing yet)'}")
+    what_if = ",".join(a.what_if)
+    if what_if:
+        print(f"WHAT IF {what_if}: a counterfactual, not the machine (the compiler and the model both take it)")
     for n in map(int, a.sizes.split(",")):
         for blocks in a.blocks.split(","):
             for out in a.out.split(","):
                 for fid in a.fidelity.split(","):
                     anchor = f"; ttnn out of box {100 * TTNN[n]:.1f}%" if fid == "HiFi2" and out == "bf16" else ""
                     goal = f", target >= {100 * TARGET[n]:.0f}%" if fid == "HiFi2" and out == "bf16" and n in TARGET else ""
-                    runs = [("after", child(str(n), blocks, out, fid, "after"))]
+                    runs = [("after", child(str(n), blocks, out, fid, "after", what_if))]
                     if not a.no_before:
-                        runs.insert(0, ("before", child(str(n), blocks, out, fid, "before")))
+                        runs.insert(0, ("before", child(str(n), blocks, out, fid, "before", what_if)))
                     ideal = runs[0][1]["ideal_us"]
                     print(f"  {n}^3 {blocks} {out} out {fid}: ideal {ideal:,.1f} us{anchor}{goal}")
                     for label, r in runs:
-                        show(label, r)
+                        show(label, r, cpu=not a.no_cpu_time)
                     if len(runs) == 2:
                         print(f"    after/before duration {runs[1][1]['us'] / runs[0][1]['us']:.3f}x")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -152,5 +154,15 @@ def gemm_cycles(course, page, size: str, blocks: str, fidelity: str, *skips: str
             f"| C bit for bit as the first row's |\n|---|---|---|---|---|\n")
     return head + "\n".join(rows)
 
+
+def bench_gemm(course, page, *args: str) -> str:
+    """`$ python benchmarks/bench_gemm_cycles.py <args>` and what it prints (without the simulation's
+    CPU time, which differs from run to run)."""
+    script = "benchmarks/bench_gemm_cycles.py"
+    out = subprocess.run([sys.executable, script, *args, "--no-cpu-time"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    return "```text\n$ " + " ".join(("python", script, *args)) + "\n" + out.rstrip("\n") + "\n```"
+
+
 MAKERS = {"snapshot": snapshot, "diff": diff, "picture": picture, "drawing": drawing, "nanott": nanott,
-          "emitted": emitted, "gemm-cycles": gemm_cycles}
+          "emitted": emitted, "gemm-cycles": gemm_cycles, "bench-gemm": bench_gemm}
