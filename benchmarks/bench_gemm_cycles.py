@@ -46,19 +46,30 @@ FORMATS = {"bf16": "bfloat16", "fp32": "float32"}
 
 
 def model_one(n: int, blocks: str, out: str, fidelity: str, before: bool, what_if: str = "") -> dict:
-    """In a fresh process: one configuration at L9 with the cycle model (under the counterfactual
-    `what_if`, FIELD=VALUE pairs joined by commas, if any)."""
+    """One configuration at L9 with the cycle model (the bench runs each in a fresh process), under
+    the counterfactual `what_if` (FIELD=VALUE pairs joined by commas) if any: the target's timing
+    facts so changed while it lowers and runs, and restored after."""
     import dataclasses
 
+    from nanott.sim import machine as facts
+    from nanott.target import WORMHOLE_N150
+    timing = facts.TIMING[WORMHOLE_N150.name]
+    changed = dict(pair.split("=") for pair in filter(None, what_if.split(",")))
+    if unknown := set(changed) - {f.name for f in dataclasses.fields(timing)}:
+        raise ValueError(f"--what-if: no timing fact named {', '.join(sorted(unknown))} in sim/machine.Timing")
+    facts.TIMING[WORMHOLE_N150.name] = dataclasses.replace(
+        timing, **{k: type(getattr(timing, k))(v) for k, v in changed.items()})
+    try:
+        return model_run(n, blocks, out, fidelity, before)
+    finally:
+        facts.TIMING[WORMHOLE_N150.name] = timing
+
+
+def model_run(n: int, blocks: str, out: str, fidelity: str, before: bool) -> dict:
+    """One configuration at L9 with the cycle model, the figures the bench prints."""
     import numpy as np
 
     from nanott import api, pipeline
-    from nanott.sim import machine as facts
-    from nanott.target import WORMHOLE_N150 as target
-    for pair in filter(None, what_if.split(",")):
-        name, value = pair.split("=")
-        timing = facts.TIMING[target.name]
-        facts.TIMING[target.name] = dataclasses.replace(timing, **{name: type(getattr(timing, name))(value)})
     from nanott.loader import load_kernel
     from nanott.sim import cycles, report
     from nanott.target import WORMHOLE_N150
