@@ -277,3 +277,25 @@ def test_cores_may_write_different_rows_of_one_page_but_not_the_same_row():
         dram.claim("X", 0, None, 7)
     with pytest.raises(ProtocolError, match=r"cores 7 and 8 both write row 5 of X\.page\[1\]"):
         dram.claim("X", np.array([1, 1]), np.array([5, 5]), np.array([7, 8]))
+
+
+def test_a_loop_plan_is_kept_and_each_run_still_checks_its_rules(monkeypatch):
+    """sim/loops.py works a statement-major loop's plan out once per loop and outer values it
+    reads: the elementwise problem with 2x2-tile blocks, 4 blocks a core, builds fewer plans than
+    its loops run, and gives the reference's bits. Each run, kept plan or not, checks its own rules
+    (inits, DST phase, the pages its CBs have waited for and reserved): after the run, with every
+    CB drained, the last plan is refused even with the DST put back in its phase."""
+    from benchmarks.bench_simulator import eltwise
+    built, checked = [], []
+    build, holds = loops._static_plan, loops._holds
+    monkeypatch.setattr(loops, "_static_plan", lambda *a: built.append(build(*a)) or built[-1])
+    monkeypatch.setattr(loops, "_holds", lambda *a: checked.append((a, holds(*a))) or checked[-1][1])
+    prim_func = eltwise(1024, 64)
+    program = api.lower(prim_func, "F1")
+    inputs = api.random_inputs(api.lower(prim_func, "P0"), seed=2)
+    how, fast, slow = both(program, inputs)
+    assert how == "lockstep" and api.identical(fast, slow, ("Y",))
+    assert 0 < len(built) < len(checked) and all(ok for _, ok in checked)
+    (plan, engine, dst, cbs), _ = checked[-1]
+    dst.state = plan.state
+    assert plan.bounds and not holds(plan, engine, dst, cbs)

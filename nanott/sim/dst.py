@@ -65,6 +65,11 @@ class DstFile:
         self._in("math", "a math op reads the DST", "5.3.1")
         return self.tiles[self._index(i, "reads")].copy()
 
+    def check_math(self, lo: int, hi: int) -> None:
+        """The checks `read` makes, on tiles lo..hi at once (math phase, in range), nothing read."""
+        self._in("math", "a math op reads the DST", "5.3.1")
+        self._index(lo, "reads"), self._index(hi, "reads")
+
     def write(self, i: Any, tile: np.ndarray) -> None:
         """A math op's result into tile i (math phase only)."""
         self._in("math", "a math op writes the DST", "5.3.1")

@@ -349,18 +349,27 @@ class Lockstep(InterpL9):
             yield from super().exec_dst_op(s, env, dst)
             return
         a0, b0, d0 = (self.index(x, env) for x in (s.a_index, s.b_index, s.dst))
-        ra, rb = env.cbs[s.a_cb], env.cbs[s.b_cb]
-        a = widen(ra.pages[[ra.front(a0 + r * s.kt, "matmul_block") for r in range(s.rt)]])
-        b = widen(rb.pages[[rb.front(b0 + c, "matmul_block") for c in range(s.ct)]])
-        n = s.rt * s.ct
-        dst.read(d0), dst.read(d0 + n - 1)              # the reference's checks: math phase, in range
-        dst.tiles[d0:d0 + n] += (a[:, None] @ b[None, :]).reshape(n, *a.shape[1:])
+        dst.tiles[d0:d0 + s.rt * s.ct] += matmul_block(s, env.cbs, dst, a0, b0, d0)
 
     def front(self, env: GroupEnv, cb: int, index: Any, who: str) -> np.ndarray:
         """InterpL9.front, on the page of every core of the group at once."""
         ring = env.cbs[cb]
         page = ring.pages[ring.front(self.index(index, env), who)]
         return widen(page)
+
+
+def matmul_block(s: l9.MatmulBlock, cbs: dict, dst: Any, a0: int, b0: int, d0: int) -> np.ndarray:
+    """The products of matmul_block `s` at A slot a0, B slot b0 into DST d0, on every core of the
+    group: (rt * ct, cores, 32, 32), tile (r, c) A's row r times B's column c. The reference's
+    checks first, on the lowest and highest slot of each operand (the waited pages of both CBs,
+    the DST's math phase and range), so a failing check changes nothing."""
+    ra, rb, rt, ct, kt = cbs[s.a_cb], cbs[s.b_cb], s.rt, s.ct, s.kt
+    ra.check_front(a0, a0 + (rt - 1) * kt, "matmul_block")
+    rb.check_front(b0, b0 + ct - 1, "matmul_block")
+    dst.check_math(d0, d0 + rt * ct - 1)
+    a = widen(ra.pages[ra.rd + a0:ra.rd + a0 + (rt - 1) * kt + 1:kt or 1])      # (rt, cores, 32, 32)
+    b = widen(rb.pages[rb.rd + b0:rb.rd + b0 + ct])                         # (ct, cores, 32, 32)
+    return (a[:, None] @ b[None, :]).reshape(rt * ct, *a.shape[1:])
 
 
 def per_core(v: Any, width: int) -> np.ndarray:
