@@ -364,10 +364,12 @@ def matmul_block(s: l9.MatmulBlock, cbs: dict, dst: Any, a0: int, b0: int, d0: i
     checks first, on the lowest and highest slot of each operand (the waited pages of both CBs,
     the DST's math phase and range), so a failing check changes nothing."""
     ra, rb, rt, ct, kt = cbs[s.a_cb], cbs[s.b_cb], s.rt, s.ct, s.kt
-    ra.check_front(a0, a0 + (rt - 1) * kt, "matmul_block")
+    last = a0 + (rt - 1) * kt                                               # A's rows are kt slots apart
+    ra.check_front(min(a0, last), max(a0, last), "matmul_block")
     rb.check_front(b0, b0 + ct - 1, "matmul_block")
     dst.check_math(d0, d0 + rt * ct - 1)
-    a = widen(ra.pages[ra.rd + a0:ra.rd + a0 + (rt - 1) * kt + 1:kt or 1])      # (rt, cores, 32, 32)
+    rows = slice(ra.rd + a0, ra.rd + a0 + (rt - 1) * kt + 1, kt) if kt > 0 else ra.rd + a0 + np.arange(rt) * kt
+    a = widen(ra.pages[rows])                                               # (rt, cores, 32, 32)
     b = widen(rb.pages[rb.rd + b0:rb.rd + b0 + ct])                         # (ct, cores, 32, 32)
     return (a[:, None] @ b[None, :]).reshape(rt * ct, *a.shape[1:])
 
