@@ -98,7 +98,7 @@ LOWERED = [
     ("bad_scalar_buffer", "NT311", 's = T.alloc_fragment((), "float32")', "s = "),
     ("bad_ragged_in_place", "NT312", 'def bad(A: T.Tensor((100, 64), "float32")', "A: T.Tensor"),
     ("bad_3d_buffer", "NT313", 'def bad(A: T.Tensor((2, 64, 64), "float32")', "A: T.Tensor"),
-    ("bad_transposed_parallel", "NT317", "C_l[i, j] = A_s[j, i]", "C_l"),
+    ("bad_transposed_parallel", "NT317", "C_l[j, i] = A_s[i, j]", "C_l"),
     ("bad_parallel_op", "NT318", "C_l[i, j] = A_s[i, j] % 7", "C_l"),
     ("bad_produced_outside_loop", "NT319", "for k in T.serial(2):", "for"),
     ("bad_vector_both_ways", "NT322", "C_l[i, j] = A_s[i, j] * s[i] + s[j]", "C_l"),

@@ -406,7 +406,6 @@ def test_c2_transposed_b_is_a_flag_of_the_matmul_transposed_a_a_group_of_its_own
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"dst": ("j", "i")}, "index 0 is j, not i"),
     ({"value": l3.BinOp("+", l3.Load("A_s", (v("i"), l3.BinOp("+", v("j"), c(1)))), c(1.0))},
      "index 1 is (j + 1)"),
     ({"extents": (32, 64)}, "T.Parallel over 32x64 accesses C_f[i, j], and C_f is 64x64"),
@@ -414,6 +413,13 @@ def test_c2_transposed_b_is_a_flag_of_the_matmul_transposed_a_a_group_of_its_own
 def test_c2_nt307_identity_indexing_only(kwargs, words):
     e = error(elementwise_kernel(**kwargs), "C2")
     assert e.code == "NT317" and words in e.message and "identity indexing" in e.message
+
+
+def test_c2_nt317_a_transposed_store():
+    """A read a[j, i] is a transpose (tests/test_transposed_reads.py); a store C[j, i] is not yet."""
+    e = error(elementwise_kernel(dst=("j", "i")), "C2")
+    assert e.code == "NT317" and "C_f[j, i] stores its buffer transposed" in e.message
+    assert "swap the loop variables" in e.hint
 
 
 @pytest.mark.parametrize("value, words", [

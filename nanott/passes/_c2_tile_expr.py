@@ -39,10 +39,20 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
                            typecast from Int32). P0 admits bit operations on integers only.
   constants only        -> folded, with the interpreter's own float32 arithmetic
 
+  a[j, i]               -> TileTranspose    (transpose_wh_tile through DST) of a's tile (tj, ti) for
+                           the group's tile (ti, tj): in a 2-D map over (i, j), a 2-D buffer of the
+                           map's shape reversed, indexed by the two variables swapped, is read
+                           transposed; the tile grid transposes with the tiles (a 32 x 64 block
+                           read as 64 x 32: its 1 x 2 tiles for a group of 2 x 1). A transpose
+                           moves values, so it rounds nothing. Only reads of the whole buffer: a
+                           store out[j, i] is NT317 (swap the map's variables instead), and so is
+                           a[j, i] of a part of a (a 64 x 64 a in a map over 32 x 64).
+
 A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
-in a 2-D T.Parallel over (i, j), a vector as v[i] or v[j]: a broadcast. So every operation rounds
-exactly as the elementwise evaluation of L4 does. Anything else (// or %, a scalar variable,
-another index, a store into a vector from a 2-D map) is rejected with the construct named.
+in a 2-D T.Parallel over (i, j), a vector as v[i] or v[j]: a broadcast, or a 2-D buffer as a[j, i]:
+a transposed read. So every operation rounds exactly as the elementwise evaluation of L4 does.
+Anything else (// or %, a scalar variable, another index, a store into a vector from a 2-D map) is
+rejected with the construct named.
 """
 from __future__ import annotations
 
@@ -80,7 +90,13 @@ class Bcast:
     dim: str
 
 
-Value = float | l5.TileRef | Bcast | str | IntTemp   # a folded constant, a CB tile not loaded yet, a temporary
+@dataclass(frozen=True)
+class Transposed:
+    """A tile read transposed: group tile (i, j) of a[j, i] is transpose_wh_tile of a's tile (j, i)."""
+    ref: l5.TileRef
+
+
+Value = float | l5.TileRef | Bcast | Transposed | str | IntTemp   # a folded constant, a CB tile not loaded yet, a temporary
 
 
 def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
@@ -90,11 +106,7 @@ def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[
     are the L5 CBs (vectors as blocks of tiles), `shapes` every CB's shape as the user wrote it,
     `bcasts` the FPU broadcasts the target's release has, as (op, dim)."""
     program = _TileProgram(p, store, cbs, shapes, tile_vars, bcasts)
-    dst = program.ref(store.cb, store.indices)
-    if isinstance(dst, Bcast):
-        raise NanottError("NT317", f"{program.access(store.cb, store.indices)} is stored inside a "
-                          f"T.Parallel over {shape(p.extents)}: that is a reduction", store.loc,
-                          "reduce with T.reduce_sum, T.reduce_max or T.reduce_min")
+    dst = program.target()
     result = program.temp_of(program.value(store.value))
     body = (*program.stmts, l5.TStore(dst, result, loc=store.loc))
     return l5.TileGroup(tile_vars, grid, body, loc=store.loc)
@@ -119,14 +131,17 @@ class _TileProgram(TileBitOps):
             return self.temp(l5.TileCast(v.name, "float32"))
         if isinstance(v, Bcast):
             return self.temp(l5.TileBcast(v.ref, v.dim, self.store.cb))
+        if isinstance(v, Transposed):
+            return self.temp(l5.TileTranspose(v.ref))
         return self.temp(l5.TileLoad(v) if isinstance(v, l5.TileRef) else l5.TileFill(v))
 
     def access(self, cb: int, indices: tuple) -> str:
         return f"{self.cbs[cb].name}[{seq(indices)}]"
 
-    def ref(self, cb: int, indices: tuple) -> l5.TileRef | Bcast:
-        """The tile of `cb` this group's tile (i, j) reads or writes: identity indexing, or a
-        vector indexed by one variable of a 2-D T.Parallel (a broadcast)."""
+    def ref(self, cb: int, indices: tuple) -> l5.TileRef | Bcast | Transposed:
+        """The tile of `cb` this group's tile (i, j) reads or writes: identity indexing, a vector
+        indexed by one variable of a 2-D T.Parallel (a broadcast), or a 2-D buffer indexed by the
+        two variables swapped (a transposed read: the tile grid transposes too, tile (j, i))."""
         buf, logical, ext = self.cbs[cb], self.shapes[cb], tuple(self.p.extents)
         i, j = self.tile_vars
         if len(logical) == 1 and len(ext) == 2 and indices in ((l4.Var(self.p.vars[0]),),
@@ -137,6 +152,15 @@ class _TileProgram(TileBitOps):
                 return (Bcast(l5.TileRef(cb, i, zero), "cols") if by_row else
                         Bcast(l5.TileRef(cb, zero, j), "rows"))
         access = self.access(cb, indices)
+        vars = tuple(l4.Var(v) for v in self.p.vars)
+        if len(vars) == 2 and tuple(indices) == vars[::-1]:
+            if logical == ext[::-1]:
+                return Transposed(l5.TileRef(cb, j, i))
+            raise NanottError("NT317", f"{access} indexes {buf.name} transposed, and {buf.name} is "
+                              f"{shape(logical)}, not {shape(ext[::-1])} (the T.Parallel's "
+                              f"{shape(ext)} reversed): a transposed read covers the whole buffer",
+                              self.store.loc, f"make the T.Parallel {shape(logical[::-1])}, or copy the "
+                              "part to transpose into a buffer of its own first")
         if ext != logical:
             raise NanottError("NT317", f"T.Parallel over {shape(ext)} accesses {access}, and "
                               f"{buf.name} is {shape(logical)}: only elementwise maps with identity "
@@ -149,12 +173,30 @@ class _TileProgram(TileBitOps):
                                   self.store.loc, IDENTITY_HINT)
         return l5.TileRef(cb, i, j)
 
+    def target(self) -> l5.TileRef:
+        """The tile this group's tile (i, j) stores: the store's own buffer with identity indexing."""
+        dst = self.ref(self.store.cb, self.store.indices)
+        access = self.access(self.store.cb, self.store.indices)
+        if isinstance(dst, Bcast):
+            raise NanottError("NT317", f"{access} is stored inside a T.Parallel over "
+                              f"{shape(self.p.extents)}: that is a reduction", self.store.loc,
+                              "reduce with T.reduce_sum, T.reduce_max or T.reduce_min")
+        if isinstance(dst, Transposed):
+            raise NanottError("NT317", f"{access} stores its buffer transposed (index 0 is "
+                              f"{self.store.indices[0]}, the map's second variable): only reads may "
+                              "be transposed yet", self.store.loc,
+                              f"swap the loop variables of the T.Parallel so that the store is "
+                              f"{self.cbs[self.store.cb].name}[{seq(self.p.vars)}], and read the "
+                              "other buffers transposed instead")
+        return dst
+
     def value(self, e: Any) -> Value:
         if not any(isinstance(x, (l4.Var, l4.Load, l4.CoreArg)) for x in walk(e)):
             return float(InterpL0().eval(e, Env()))          # the arithmetic L4 would do
         match e:
             case l4.Load(cb, indices):
-                return self.ref(cb, indices)
+                ref = self.ref(cb, indices)
+                return self.temp_of(ref) if isinstance(ref, Transposed) else ref
             case l4.BinOp(op, lhs, rhs) if op in OPS:
                 return self.binary(OPS[op], self.value(lhs), self.value(rhs))
             case l4.BinOp(op, lhs, rhs) if op in BITS:

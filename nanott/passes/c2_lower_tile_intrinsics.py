@@ -11,7 +11,9 @@ Changes:   every block operation becomes one TileGroup over the 32x32 tiles of i
                    CB <a>_T of one block, which the matmul then reads as an untransposed A.
            fill    cb[ti, tj] = fill v
            copy_cb d[ti, tj] = load s[ti, tj]              (the store casts)
-           parallel, one group per store: the elementwise value as tile operations (_c2_tile_expr);
+           parallel, one group per store: the elementwise value as tile operations (_c2_tile_expr;
+                   an operand read transposed, x[j, i] in a map over (i, j), is transpose_wh_tile
+                   of x's tile (tj, ti));
                    a value of indices alone (no buffer in it, some index: a causal mask) is made
                    by the reader: generate_to_cb into a new CB <cb>_gen of the store's block, in its
                    dtype, then a group copies it into the store's CB. A named temporary of the

@@ -1,4 +1,4 @@
-"""A bad kernel: a T.Parallel that reads its block transposed (NT317)."""
+"""A bad kernel: a T.Parallel that stores its block transposed (NT317; a transposed read is fine)."""
 import nanott.language as T
 
 
@@ -9,5 +9,5 @@ def bad(A: T.Tensor((64, 64), "float32"), C: T.Tensor((64, 64), "float32")):
         C_l = T.alloc_fragment((64, 64), "float32")
         T.copy(A[0, 0], A_s)
         for i, j in T.Parallel(64, 64):
-            C_l[i, j] = A_s[j, i]
+            C_l[j, i] = A_s[i, j]
         T.copy(C_l, C[0, 0])
