@@ -50,7 +50,7 @@ FAMILIES = (
     ("top-k", ("topk",), ("topk",), ("topk/example_topk.py",)),
     ("DeepSeek NSA", ("deepseek_nsa",), ("nsa_selected",),
      ("deepseek_nsa/example_tilelang_nsa_fwd.py", "deepseek_nsa/example_tilelang_nsa_decode.py",
-      "deepseek_nsa/example_tilelang_nsa_bwd.py")),
+      "deepseek_nsa/example_tilelang_nsa_bwd.py", "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py")),
     ("DeepSeek MLA", ("deepseek_mla",), ("mla_decode",),
      ("deepseek_mla/example_mla_decode.py", "deepseek_mla/example_mla_decode_paged.py",
       "deepseek_mla/example_mla_decode_ws.py")),

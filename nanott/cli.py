@@ -24,6 +24,7 @@ from nanott import api, boundary, pipeline
 from nanott.cli_coerce import Command, Group
 from nanott.cli_habits import Color, PassTimes, colour_diff, progress, use_colour
 from nanott.diagnostics import NanottError
+from nanott.given_inputs import explained, read_inputs, with_given
 from nanott.pipeline import PIPELINE, Stage
 from nanott.printing import num, render
 from nanott.backends.metalium.api import RELEASES
@@ -43,6 +44,9 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="K=V: a factory 
 TargetOpt = Annotated[TargetName, typer.Option(help="The machine to lower for.")]
 FidelityOpt = Annotated[str | None, typer.Option(help="Math fidelity (LoFi, HiFi2, HiFi3, HiFi4) over the one "
                                                  "D5 chooses from the dtypes (the IR's math-fidelity note).")]
+InputsOpt = Annotated[Path | None, typer.Option(
+    "--inputs", exists=True, dir_okay=False, help="A NumPy .npz of input arrays by parameter name, in place of "
+    "their random values (the tables a kernel's indices need: nanott/given_inputs.py).")]
 
 
 def show_version(value: bool) -> None:
@@ -100,9 +104,9 @@ def printed(stage: Stage, program: Any) -> str:
 class Numerics:
     """Runs each level's interpreter on one set of seeded random inputs and says how it compares."""
 
-    def __init__(self, loaded: Any, kernel: Any, seed: int = 0):
+    def __init__(self, loaded: Any, kernel: Any, seed: int = 0, given: dict | None = None):
         self.kernel = kernel
-        self.inputs = api.random_inputs(kernel, seed)
+        self.inputs = with_given(kernel, api.random_inputs(kernel, seed), given or {})
         self.expected = api.expected_outputs(loaded, kernel, self.inputs)
         self.previous: tuple[Stage, dict, Any] | None = None     # stage, its outputs, its program
         self.failures: list[str] = []
@@ -163,12 +167,13 @@ def explain(
     dump_dir: Annotated[Path | None, typer.Option(help="Write {stem}.txt, .json, .dot per stage.")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
     fidelity: FidelityOpt = None,
+    inputs: InputsOpt = None,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
     """Print the IR after each stage, checked and run on random inputs."""
     with reported():
-        loaded = load(file, kernel, set)
+        loaded, given = load(file, kernel, set), read_inputs(inputs)
         ids = [s.id for s in PIPELINE]
         if stop_before is not None and stop_before.value == "P0":
             raise NanottError("NT936", "--stop-before P0 leaves nothing to run", hint="use --stop-after P0")
@@ -184,11 +189,13 @@ def explain(
             stages.append((s, program, time.perf_counter() - clock))
             clock = time.perf_counter()
         for s, program, pass_seconds in stages:
-            numerics = numerics or (None if no_check else Numerics(loaded, program))
+            with explained(stages[0][1], given):
+                numerics = numerics or (None if no_check else Numerics(loaded, program, 0, given))
             text = printed(s, program)
             trailer = None
             if numerics and s.dst and s.id in wanted:
-                trailer = f"checked: {s.dst} ok; numerics: {numerics.check(s, program)}"
+                with explained(stages[0][1], given):
+                    trailer = f"checked: {s.dst} ok; numerics: {numerics.check(s, program)}"
             elif s.dst:
                 trailer = "unchecked (--no-check)" if no_check else None
             changed = before is None or before[1] != text
@@ -260,6 +267,7 @@ def run(
     skip: Annotated[list[str] | None, typer.Option("--skip", help="An optional optimisation stage to "
                                                    "leave out, e.g. D5a (repeat).")] = None,
     target: TargetOpt = TargetName.wormhole_n150,
+    inputs: InputsOpt = None,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
@@ -280,15 +288,17 @@ def run(
         machine = api.resolve_target(target.value, fidelity)
         for s, program in pipeline.run_stages(loaded.prim_func, last.id, machine, skip=tuple(skip or ())):
             l0_kernel = l0_kernel or program
-        inputs = api.random_inputs(l0_kernel, seed)
-        expected = api.expected_outputs(loaded, l0_kernel, inputs)
+        given = read_inputs(inputs)
+        arrays = with_given(l0_kernel, api.random_inputs(l0_kernel, seed), given)
         from nanott.sim import cycles, lockstep, report
         total = lockstep.pages_written(program) if level is Level.L9 else 0
-        with progress(f"simulating {loaded.name} at {level.value}", total=total) as advance:
+        with explained(l0_kernel, given), progress(f"simulating {loaded.name} at {level.value}",
+                                                   total=total) as advance:
+            expected = api.expected_outputs(loaded, l0_kernel, arrays)
             if timed:
-                actual, model = cycles.simulate_timed(program, inputs, machine, None, trace is not None, advance)
+                actual, model = cycles.simulate_timed(program, arrays, machine, None, trace is not None, advance)
             else:
-                actual = api.simulate(program, level.value, inputs, advance if total else None)
+                actual = api.simulate(program, level.value, arrays, advance if total else None)
         results = api.compare(l0_kernel, actual, expected)
         for r in results:
             typer.echo(r.line())
@@ -371,6 +381,7 @@ def compile_command(
     target: TargetOpt = TargetName.wormhole_n150,
     release: Annotated[Release, typer.Option(help="The ttnn/tt-metal release to emit C++ for.")] = Release(RELEASES[-1]),
     fidelity: FidelityOpt = None,
+    inputs: InputsOpt = None,
     kernel: KernelOpt = None,
     set: SetOpt = None,
 ) -> None:
@@ -386,17 +397,19 @@ def compile_command(
         cpu.write_files(output, files)
         typer.echo(f"wrote {', '.join(files)} to {output}")
         if execute:
-            run_on_cpu(cpu, output, loaded, l0_kernel, machine, seed, timeout, runtime_cache)
+            given = read_inputs(inputs)
+            with explained(l0_kernel, given):
+                run_on_cpu(cpu, output, loaded, l0_kernel, machine, seed, timeout, runtime_cache, given)
 
 
 def run_on_cpu(cpu: Any, output: Path, loaded: Any, kernel: Any, machine: Any, seed: int, timeout: float,
-               runtime_cache: Path | None) -> None:
+               runtime_cache: Path | None, given: dict | None = None) -> None:
     """`compile --execute`: build, run, and print a line per output and, last, the verdict."""
     from nanott.backends.metalium.build import BuildError
     try:
         with progress(f"building and running {loaded.name} on the CPU runtime"):
             run = cpu.execute(output, loaded, kernel, machine, seed, runtime_cache, timeout=timeout,
-                              progress=lambda m: typer.echo(f"nanott: {m}", err=True))
+                              progress=lambda m: typer.echo(f"nanott: {m}", err=True), given=given)
     except BuildError as e:
         typer.echo(str(e), err=True)
         typer.echo("nanott compile --execute: FAIL (the build failed)")

@@ -142,5 +142,6 @@ CODES = {
     "NT938": "a picture of one kernel asked of a stage before D1",
     "NT940": "--stats or --trace asked of a level without engines (only L9 has a cycle model)",
     "NT942": "an unknown math fidelity (--fidelity, fidelity=)",
+    "NT943": "an --inputs file that is not an .npz archive, or gives an array no input parameter takes",
     "NT941": "--skip names a stage that is not an optional optimisation (pipeline.OPTIONAL)",
 }

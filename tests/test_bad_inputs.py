@@ -132,6 +132,7 @@ COMMANDS = [
     ("NT940", ["run", GEMM, "--level", "L5", "--stats"]),
     ("NT941", ["run", GEMM, "--skip", "C1", "--level", "L0"]),
     ("NT942", ["explain", GEMM, "--stop-after", "A1", "--fidelity", "HiFi5"]),
+    ("NT943", ["run", GEMM, "--level", "L0", "--inputs", GEMM]),          # a .py, not an .npz
 ]
 
 

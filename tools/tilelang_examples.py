@@ -17,6 +17,8 @@ and the counts at the end. With `--execute`, a kernel that runs is also compiled
 the same random inputs, compared with the L0 reference), and its line ends in `executes` or
 `execute FAILS` with the reason; the count of each is printed last. The sizes below are small versions of each file's own `main()` (block
 sizes from its defaults or its first autotuning config); nothing of TileLang's is copied here.
+A file whose kernel reads index tables that must agree with each other (NSA varlen's token and
+block tables) is run with tables INPUTS makes, as its host code would (`--inputs`, an .npz).
 The checkout is read, never written; it stays outside nanott's repository.
 """
 from __future__ import annotations
@@ -28,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 FAMILIES = ("elementwise", "quickstart.py", "gemm", "gemm_splitk", "gemv", "norm", "online_softmax",
             "cast", "convolution", "flash_attention", "flash_decoding", "attention_sink",
@@ -181,7 +185,9 @@ ARGS = {
     "deepseek_nsa/example_tilelang_nsa_bwd.py": "--kernel tilelang_kernel_fwd --set batch=1 --set seq_len=32 "
                                                 "--set heads=32 --set dim=32 --set is_causal=True --set block_size=32 "
                                                 "--set groups=32 --set selected_blocks=2",
-    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": "--set batch=1 --set c_seq_len=32 --set heads=32 --set dim=32 "
+    # varlen NSA: two sequences of 21 and 43 tokens packed in 64, with the token and block tables
+    # of INPUTS (random tables break their invariants: NT120)
+    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": "--set batch=2 --set c_seq_len=64 --set heads=32 --set dim=32 "
                                                        "--set is_causal=True --set block_size=32 --set groups=32 "
                                                        "--set selected_blocks=2",
     "deepseek_mla/example_mla_decode_paged.py": "--set batch=1 --set h_q=64 --set h_kv=1 --set max_seqlen_pad=256 "
@@ -194,6 +200,31 @@ ARGS = {
                                               "--set dexpert=128 --set n_routed_experts=4 --set dtype=float16 "
                                               "--set group_sum=256 --set group_count=4 --set block_token=32 "
                                               "--set block_dhidden=64 --set block_dexpert=64"),
+}
+
+
+def nsa_varlen_tables(batch: int, total: int, block: int, selected: int, heads_kv: int = 1) -> dict:
+    """The tables NSA's varlen kernel reads, as its host code builds them: Offsets (sequence starts,
+    lengths growing with the sequence number), TokenIndices[c] = (sequence, position) of packed
+    token c, BlockIndices[c, h] = `selected` of the key blocks up to the token's position (in any
+    order, sorted; the rest `total`, which the kernel's guard skips), BlockCounts in 1..selected."""
+    rng = np.random.default_rng(0)
+    offsets = np.array([total * k * (k + 1) // (batch * (batch + 1)) for k in range(batch + 1)])
+    seq = np.searchsorted(offsets, np.arange(total), side="right") - 1
+    tokens = np.stack([seq, np.arange(total) - offsets[seq]], axis=1)
+    blocks = np.full((total, heads_kv, selected), total)
+    for c, (_, t) in enumerate(tokens):
+        for h in range(heads_kv):
+            pick = rng.permutation(max(1, -(-t // block)))[:selected]
+            blocks[c, h, :len(pick)] = np.sort(pick)
+    counts = rng.integers(1, selected + 1, (total, heads_kv))
+    return {"Offsets": offsets, "TokenIndices": tokens, "BlockIndices": blocks, "BlockCounts": counts}
+
+
+# file -> the input arrays it is run with (`--inputs`), in place of random ones: the index tables
+# whose invariants between tensors no random draw keeps (nanott/given_inputs.py)
+INPUTS = {
+    "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": lambda: nsa_varlen_tables(2, 64, 32, 2),
 }
 
 
@@ -239,8 +270,13 @@ def main() -> int:
              if args.family is None or f.relative_to(examples).parts[0] == args.family]
     counts: dict[str, int] = {}
     runs = [(f, a) for f in files for a in arguments(f.relative_to(examples).as_posix())]
+    tables = tempfile.TemporaryDirectory()
     for f, argv in runs:
         rel = f.relative_to(examples).as_posix()
+        if rel in INPUTS:
+            path = Path(tables.name) / (f.stem + ".npz")
+            np.savez(path, **INPUTS[rel]())
+            argv += f" --inputs {path}"
         if len(arguments(rel)) > 1:                       # one line per kernel of the file
             rel += " " + argv.split("--kernel ")[1].split()[0]
         cmd = [sys.executable, "-m", "nanott", "explain", str(f), *argv.split()]

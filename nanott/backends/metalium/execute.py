@@ -26,6 +26,7 @@ import numpy as np
 from nanott import api
 from nanott.backends.metalium.build import Progress, build
 from nanott.backends.metalium.plan import Plan, SequencePlan, load_plan
+from nanott.given_inputs import with_given
 from nanott.languages.l0_interp import np_dtype
 from nanott.target import Target
 
@@ -58,13 +59,14 @@ def write_files(out: Path, files: dict[str, str]) -> None:
 
 def execute(out: Path, loaded: Any, kernel: Any, target: Target, seed: int = 0,
             runtime_cache: Path | None = None, progress: Progress = lambda _: None,
-            timeout: float = 120.0) -> Execution:
-    """Build the program written in `out`, run it on seeded random inputs, compare with NumPy."""
+            timeout: float = 120.0, given: dict | None = None) -> Execution:
+    """Build the program written in `out`, run it on seeded random inputs (with the `given` arrays
+    in place of theirs: --inputs), compare with NumPy."""
     plan = load_plan((out / "tt.plan.json").read_text())
     start = time.perf_counter()
     exe = build(out, plan, runtime_cache, progress)
     built = time.perf_counter()
-    inputs = api.random_inputs(kernel, seed)
+    inputs = with_given(kernel, api.random_inputs(kernel, seed), given or {})
     expected = api.expected_outputs(loaded, kernel, inputs)
     progress(f"running {exe.name} on {target.name} (seed {seed})")
     outputs = run_program(out, exe, plan, inputs, target, timeout)

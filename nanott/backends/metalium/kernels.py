@@ -82,6 +82,7 @@ class KernelPrinter:
         self.scopes: list[set[str]] = [set(self.cb_names.values())]
         self.last_where = ""                  # the source line last named in a comment
         self.updated = {x.var for x in walk(self.k.body) if isinstance(x, l9.Let) and x.update}
+        self.read = {x.name for x in walk(self.k.body) if isinstance(x, l9.Var)}   # names some value reads
 
     # ----- the file -----
     def source(self) -> str:
@@ -253,8 +254,9 @@ class KernelPrinter:
                 return f"{var} = {e(value, True)}", "carried to the next iteration"
             case l9.Let(var, value) if var in self.updated:
                 return f"uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", "a carried scalar"
-            case l9.Let(var, value):
-                return f"const uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", ""
+            case l9.Let(var, value):               # a DRAM element staged for a let nothing reads: kept
+                unused = "" if var in self.read else "[[maybe_unused]] "      # (-Werror=unused-variable)
+                return f"{unused}const uint32_t {self.declare(var, 'let', value)} = {e(value, True)}", ""
             case l9.CbReserve(c, n) | l9.CbPush(c, n) | l9.CbWait(c, n) | l9.CbPop(c, n):
                 return self.call(CB_CALLS[type(s).__name__], cb=cb(c), pages=n), ""
             case l9.NocReadPage(tensor, page, c, slot, row) if row is not None:
