@@ -84,3 +84,31 @@ def test_bad_given_arrays_are_diagnostics(tmp_path):
                               ("text", "NT943", "not a NumPy .npz archive")):
         out = nanott_cli("run", KERNEL, "--level", "L0", "--inputs", str(tmp_path / f"{name}.npz"), code=3).output
         assert f"error {code}: " in out and words in out, out
+
+
+ROUTED = str(ROOT / "tests" / "kernels" / "routed_runs.py")
+ROUTES = {"Start": np.array([0, 20, 70, 96]), "Rows": np.array([20, 32, 26, 0])}   # block 3: no rows, at the end
+
+
+@pytest.fixture
+def routes(tmp_path):
+    path = tmp_path / "routes.npz"
+    np.savez(path, **ROUTES)
+    return path
+
+
+def test_a_masked_run_past_the_end_reads_no_page_outside(routes):
+    """Fused MoE's padding block, in small: block 3 starts at the end of X and W with no rows. P0b's
+    run of W copies the last tile row instead (its masks zeros), so every level runs and matches
+    the reference; it used to copy a row past W (L4: an empty slice, L9: a page past the last)."""
+    out = nanott_cli("explain", ROUTED, "--inputs", str(routes), "-q").output
+    checked = [line for line in out.splitlines() if line.startswith("# checked:")]
+    assert len(checked) > 20 and all("vs reference (tol" in line for line in checked), out[-2000:]
+    p0b = nanott_cli("explain", ROUTED, "--only", "P0b", "-q", "--no-check").output
+    assert "min(((m_start // 32) + 1), 2)" in p0b and "min((m_start // 32), 2)" in p0b
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_a_masked_run_past_the_end_executes(routes, tmp_path):
+    out = nanott_cli("compile", ROUTED, "--inputs", str(routes), "-o", str(tmp_path / "out"), "--execute").output
+    assert out.strip().splitlines()[-1].endswith("within tolerance: PASS"), out

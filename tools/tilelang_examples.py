@@ -18,7 +18,8 @@ the same random inputs, compared with the L0 reference), and its line ends in `e
 `execute FAILS` with the reason; the count of each is printed last. The sizes below are small versions of each file's own `main()` (block
 sizes from its defaults or its first autotuning config); nothing of TileLang's is copied here.
 A file whose kernel reads index tables that must agree with each other (NSA varlen's token and
-block tables) is run with tables INPUTS makes, as its host code would (`--inputs`, an .npz).
+block tables, fused MoE's routing) is run with tables INPUTS makes, as its host code would
+(`--inputs`, an .npz).
 The checkout is read, never written; it stays outside nanott's repository.
 """
 from __future__ import annotations
@@ -221,10 +222,25 @@ def nsa_varlen_tables(batch: int, total: int, block: int, selected: int, heads_k
     return {"Offsets": offsets, "TokenIndices": tokens, "BlockIndices": blocks, "BlockCounts": counts}
 
 
-# file -> the input arrays it is run with (`--inputs`), in place of random ones: the index tables
-# whose invariants between tensors no random draw keeps (nanott/given_inputs.py)
+def moe_routing_tables(counts: list[int], block: int) -> dict:
+    """The routing tables fused MoE's routed kernel reads, as its host code builds them from the
+    tokens per expert (`counts`): each group's offset among the sorted tokens, its offset padded
+    to whole blocks with room for one more token, and each block's group (the last whose padded
+    offset the block's first row reaches), over ceil(tokens / block) + groups blocks."""
+    sizes = np.array(counts)
+    padded = -(-(sizes + 1) // block) * block
+    starts = np.concatenate([[0], np.cumsum(padded)[:-1]])
+    blocks = -(-sizes.sum() // block) + len(sizes)
+    group = [int(np.nonzero(bx * block >= starts)[0][-1]) for bx in range(blocks)]
+    return {"group_sizes": sizes, "group_offsets": np.concatenate([[0], np.cumsum(sizes)[:-1]]),
+            "group_padded_offsets": starts, "group_idx_for_bx": np.array(group)}
+
+
+# file (and kernel) -> the input arrays it is run with (`--inputs`), in place of random ones: the
+# index tables whose invariants between tensors no random draw keeps (nanott/given_inputs.py)
 INPUTS = {
     "deepseek_nsa/example_tilelang_nsa_fwd_varlen.py": lambda: nsa_varlen_tables(2, 64, 32, 2),
+    "fusedmoe/example_fusedmoe_tilelang.py moe_forward_tilelang_routed": lambda: moe_routing_tables([64, 32, 100, 60], 32),
 }
 
 
@@ -273,12 +289,12 @@ def main() -> int:
     tables = tempfile.TemporaryDirectory()
     for f, argv in runs:
         rel = f.relative_to(examples).as_posix()
-        if rel in INPUTS:
-            path = Path(tables.name) / (f.stem + ".npz")
-            np.savez(path, **INPUTS[rel]())
-            argv += f" --inputs {path}"
         if len(arguments(rel)) > 1:                       # one line per kernel of the file
             rel += " " + argv.split("--kernel ")[1].split()[0]
+        if rel in INPUTS:
+            path = Path(tables.name) / (rel.replace("/", "_").replace(" ", "_") + ".npz")
+            np.savez(path, **INPUTS[rel]())
+            argv += f" --inputs {path}"
         cmd = [sys.executable, "-m", "nanott", "explain", str(f), *argv.split()]
         cmd += ["--stop-after", args.stop_after] if args.stop_after else []
         start = time.perf_counter()

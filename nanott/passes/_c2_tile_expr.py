@@ -56,7 +56,6 @@ rejected with the construct named.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,14 +65,13 @@ from nanott.ir import NOLOC, walk
 from nanott.languages import l4, l5
 from nanott.languages.l0_interp import Env, InterpL0
 from nanott.passes._c2_tile_bits import BITS, IntTemp, TileBitOps
-from nanott.printing import seq, shape
+from nanott.passes._c2_tile_refs import Bcast, TileRefs, Transposed
 
 LOG2_E = float(np.float32(1.0 / np.log(2.0)))    # log2(x) = ln(x) * log2(e)
 OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "max": "max", "min": "min"}
 FPU_OPS = ("add", "sub", "mul")                  # what the FPU does with both operands in CBs
 SCALAR_OPS = ("add", "sub", "mul", "div")        # binop_with_scalar, the constant on the right
 UNARY = {"neg": "negative", **{op: op for op in l5.UNARY_TILE_OPS}}
-IDENTITY_HINT = "write out[i, j] = f(a[i, j], b[i, j], constants) over whole buffers of one shape"
 OPS_HINT = ("a tile elementwise map may use + - * /, T.max, T.min, T.exp, T.exp2, T.log, T.sqrt, "
             "T.rsqrt, T.abs, T.sigmoid, T.tanh, T.cast and T.if_then_else of comparisons of "
             "whole-buffer loads, vectors (v[i], v[j]) and constants")
@@ -81,19 +79,6 @@ COMPARE = {"==": "eqz", "!=": "nez", "<": "ltz", "<=": "lez", ">": "gtz", ">=": 
 MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}    # c op x is x MIRROR[op] c
 JOIN = {"and": "mul", "or": "max"}                                                 # of two 0/1 tiles
 
-
-
-@dataclass(frozen=True)
-class Bcast:
-    """A vector's tile read as one value per row (dim "cols") or per column ("rows") of a tile."""
-    ref: l5.TileRef
-    dim: str
-
-
-@dataclass(frozen=True)
-class Transposed:
-    """A tile read transposed: group tile (i, j) of a[j, i] is transpose_wh_tile of a's tile (j, i)."""
-    ref: l5.TileRef
 
 
 Value = float | l5.TileRef | Bcast | Transposed | str | IntTemp   # a folded constant, a CB tile not loaded yet, a temporary
@@ -112,7 +97,7 @@ def elementwise_group(p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[
     return l5.TileGroup(tile_vars, grid, body, loc=store.loc)
 
 
-class _TileProgram(TileBitOps):
+class _TileProgram(TileRefs, TileBitOps):
     def __init__(self, p: l4.Parallel, store: l4.Store, cbs: tuple, shapes: dict[int, tuple],
                  tile_vars: tuple[str, str], bcasts: frozenset[tuple[str, str]]):
         self.p, self.store, self.cbs, self.shapes, self.bcasts = p, store, cbs, shapes, bcasts
@@ -134,61 +119,6 @@ class _TileProgram(TileBitOps):
         if isinstance(v, Transposed):
             return self.temp(l5.TileTranspose(v.ref))
         return self.temp(l5.TileLoad(v) if isinstance(v, l5.TileRef) else l5.TileFill(v))
-
-    def access(self, cb: int, indices: tuple) -> str:
-        return f"{self.cbs[cb].name}[{seq(indices)}]"
-
-    def ref(self, cb: int, indices: tuple) -> l5.TileRef | Bcast | Transposed:
-        """The tile of `cb` this group's tile (i, j) reads or writes: identity indexing, a vector
-        indexed by one variable of a 2-D T.Parallel (a broadcast), or a 2-D buffer indexed by the
-        two variables swapped (a transposed read: the tile grid transposes too, tile (j, i))."""
-        buf, logical, ext = self.cbs[cb], self.shapes[cb], tuple(self.p.extents)
-        i, j = self.tile_vars
-        if len(logical) == 1 and len(ext) == 2 and indices in ((l4.Var(self.p.vars[0]),),
-                                                               (l4.Var(self.p.vars[1]),)):
-            by_row = indices[0] == l4.Var(self.p.vars[0])
-            if logical[0] == ext[0 if by_row else 1]:
-                zero = l5.Const(0, "int32")
-                return (Bcast(l5.TileRef(cb, i, zero), "cols") if by_row else
-                        Bcast(l5.TileRef(cb, zero, j), "rows"))
-        access = self.access(cb, indices)
-        vars = tuple(l4.Var(v) for v in self.p.vars)
-        if len(vars) == 2 and tuple(indices) == vars[::-1]:
-            if logical == ext[::-1]:
-                return Transposed(l5.TileRef(cb, j, i))
-            raise NanottError("NT317", f"{access} indexes {buf.name} transposed, and {buf.name} is "
-                              f"{shape(logical)}, not {shape(ext[::-1])} (the T.Parallel's "
-                              f"{shape(ext)} reversed): a transposed read covers the whole buffer",
-                              self.store.loc, f"make the T.Parallel {shape(logical[::-1])}, or copy the "
-                              "part to transpose into a buffer of its own first")
-        if ext != logical:
-            raise NanottError("NT317", f"T.Parallel over {shape(ext)} accesses {access}, and "
-                              f"{buf.name} is {shape(logical)}: only elementwise maps with identity "
-                              "indexing (and vectors v[i], v[j]) are supported yet", self.store.loc,
-                              IDENTITY_HINT)
-        for k, (index, var) in enumerate(zip(indices, self.p.vars)):
-            if index != l4.Var(var):
-                raise NanottError("NT317", f"{access}: index {k} is {index}, not {var}; only "
-                                  "elementwise maps with identity indexing are supported yet",
-                                  self.store.loc, IDENTITY_HINT)
-        return l5.TileRef(cb, i, j)
-
-    def target(self) -> l5.TileRef:
-        """The tile this group's tile (i, j) stores: the store's own buffer with identity indexing."""
-        dst = self.ref(self.store.cb, self.store.indices)
-        access = self.access(self.store.cb, self.store.indices)
-        if isinstance(dst, Bcast):
-            raise NanottError("NT317", f"{access} is stored inside a T.Parallel over "
-                              f"{shape(self.p.extents)}: that is a reduction", self.store.loc,
-                              "reduce with T.reduce_sum, T.reduce_max or T.reduce_min")
-        if isinstance(dst, Transposed):
-            raise NanottError("NT317", f"{access} stores its buffer transposed (index 0 is "
-                              f"{self.store.indices[0]}, the map's second variable): only reads may "
-                              "be transposed yet", self.store.loc,
-                              f"swap the loop variables of the T.Parallel so that the store is "
-                              f"{self.cbs[self.store.cb].name}[{seq(self.p.vars)}], and read the "
-                              "other buffers transposed instead")
-        return dst
 
     def value(self, e: Any) -> Value:
         if not any(isinstance(x, (l4.Var, l4.Load, l4.CoreArg)) for x in walk(e)):

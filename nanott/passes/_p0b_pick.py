@@ -8,6 +8,9 @@ MoE's routing weight per row, m_start a group's offset: no multiple of 32): the 
 rows, both copied (the second at the tensor's last tile row when the first is its last: its mask is
 then all zeros), and row r's one-hot mask is 1 at the column of element start + r, in whichever of
 the two it lies. Each row of the product has one nonzero, so the sum is that element, exactly.
+A run that starts past the tensor's end (a block of fused MoE's routing with no rows: every element
+of it masked by the kernel's own guard, `if i < actual_rows`) copies the last tile row instead,
+with masks of zeros: the reader reads no page outside the tensor, and the run holds zeros.
 
 A pick's row, mask and product are used up within it, so picks share them (by tensor, role and
 shape: StageDramElements.reused); each pick of one T.Parallel has a vector of its own, and loops
@@ -51,7 +54,11 @@ def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, index: tuple, dim: int, r
     f = lambda v: l0.Const(v, "float32", loc=loc)          # noqa: E731
     dtype = st.dram[e.buffer].dtype
     tile = st.reused((e.buffer, "row", 0), f"{e.buffer}_row", (TILE,), dtype, "shared", loc)
-    start = l0.BinOp("*", l0.BinOp("//", at, c(TILE), loc=loc), c(TILE), loc=loc)
+    last = -(-st.dram[e.buffer].shape[dim] // TILE) - 1      # the tensor's last tile row along dim
+    first = l0.BinOp("//", at, c(TILE), loc=loc)
+    if moving:                                               # a run past the end: the last row, masked off
+        first = l0.BinOp("min", first, c(last), loc=loc)
+    start = l0.BinOp("*", first, c(TILE), loc=loc)
     across = len(p.vars) == 1 and row_wise(st.kernel, p)     # its vectors lie along tile rows
     block = (TILE, rows) if across else (rows, TILE)
     mask, picked = (st.reused((e.buffer, n, 0, block, across), f"{e.buffer}_{n}", block, "float32", "fragment", loc)
@@ -65,13 +72,15 @@ def picked_vector(st: Any, e: l0.Load, p: l0.Parallel, index: tuple, dim: int, r
     if moving:                                               # row r wants element at + r
         want = l0.BinOp("+", want, l0.Var(r, loc=loc), loc=loc)
     at_col = l0.BinOp("==", l0.Var(col, loc=loc), want, loc=loc)
+    if moving:
+        at_col = l0.BinOp("and", at_col, l0.BinOp("<=", l0.BinOp("//", at, c(TILE), loc=loc), c(last), loc=loc),
+                          loc=loc)
     vars_ = tuple(v.name for v in ij)
     one = lambda cond: l0.Select(cond, f(1.0), f(0.0), loc=loc)     # noqa: E731
     value = l0.BinOp("*", l0.Load(mask, ij, loc=loc), l0.Load(tile, (l0.Var(col, loc=loc),), loc=loc), loc=loc)
     reads = [copy(tile, (TILE,), e.buffer, line(start), ones, loc, out=False)]
     masks = [l0.Parallel(vars_, block, (l0.Store(mask, ij, one(at_col), loc=loc),), loc=loc)]
     if moving:                                               # the tile row after, or the last one
-        last = -(-st.dram[e.buffer].shape[dim] // TILE) - 1
         row2 = l0.BinOp("min", l0.BinOp("+", l0.BinOp("//", at, c(TILE), loc=loc), c(1), loc=loc), c(last), loc=loc)
         tile2 = st.reused((e.buffer, "row", 1), f"{e.buffer}_row", (TILE,), dtype, "shared", loc)
         mask2 = st.reused((e.buffer, "mask", 1, block, across), f"{e.buffer}_mask", block, "float32", "fragment", loc)
