@@ -16,6 +16,7 @@ A block is a marker line, the generated text, and `<!-- /weave -->`:
     <!-- weave: picture gemm C3 -->               the IR after C3 drawn: docs/img/gemm_C3.{dot,svg}
     <!-- weave: drawing tensix_core "alt" -->     a hand-written docs/drawings/tensix_core.dot, drawn
     <!-- weave: nanott run examples/x.py -->      a `nanott` command and what it prints
+    <!-- weave: cbs docs/kernels/x.py C2c -->     the circular buffers of a kernel file after a stage
     <!-- weave: gemm-cycles 1024 128x128x512 HiFi2 - D3d D3b+D3c -->
                                                   examples/gemm.py's matmul in the cycle model, whole
                                                   (-) and without each set of stages: a table

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import subprocess
 import sys
 from functools import cache
@@ -119,6 +120,17 @@ def emitted(course, page, kernel: str, file: str, word: str) -> str:
     return "```text\n" + "\n".join(lines) + "\n```"
 
 
+def cbs(course, page, kernel: str, stage_id: str) -> str:
+    """The circular buffers of a kernel file's IR after a stage (its lines `cbN name: ...`), as
+    `nanott explain <kernel> --only <stage>` prints them: who shares a CB shows in their plans."""
+    program = dict(run_stages(load_kernel(ROOT / kernel).prim_func, stage_id))[stage(stage_id)]
+    lines = [line for line in printed(stage(stage_id), program).splitlines() if CB_LINE.match(line)]
+    return "```text\n" + "\n".join(lines) + "\n```"
+
+
+CB_LINE = re.compile(r"^\s*cb\d+ \w+: ")
+
+
 def gemm_cycles(course, page, size: str, blocks: str, fidelity: str, *skips: str) -> str:
     """A table: examples/gemm.py's `matmul` at size^3 in `blocks` (bf16 A, B and C, an fp32
     accumulator) at L9 with the cycle model, through the whole pipeline (`-`) and without each set
@@ -165,4 +177,4 @@ def bench_gemm(course, page, *args: str) -> str:
 
 
 MAKERS = {"snapshot": snapshot, "diff": diff, "picture": picture, "drawing": drawing, "nanott": nanott,
-          "emitted": emitted, "gemm-cycles": gemm_cycles, "bench-gemm": bench_gemm}
+          "emitted": emitted, "gemm-cycles": gemm_cycles, "bench-gemm": bench_gemm, "cbs": cbs}

@@ -133,6 +133,7 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("C2", "lower-tile-intrinsics",     "L4", "L5"),
     Stage("C2a", "drop-dead-blocks",         "L5", "L5"),
     Stage("C2b", "add-intermediate-cbs",     "L5", "L5"),
+    Stage("C2c", "share-circular-buffers",   "L5", "L5"),
     Stage("C3", "build-tile-dataflow",       "L5", "L6"),
     Stage("D1", "split-device-kernel",       "L6", "L7"),
     Stage("D2", "bind-tensor-accessors",     "L7", "L7"),

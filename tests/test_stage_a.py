@@ -322,14 +322,14 @@ def test_a2_nt201_when_the_cbs_do_not_fit_in_l1():
     lower_to(gemm_kernel(M=512, N=512, K=512, bm=256, bn=256, bk=256, stages=2), "A2")   # 1 MiB fits
 
 
-def test_a2_nt202_when_there_are_more_cbs_than_indices():
+def test_a2_leaves_the_cb_count_to_c2c_and_c3():
+    """33 buffers on a core of 32 CBs: A2 plans them all; whether they fit is known only once C2c
+    has let buffers alive one after another share a CB (tests/test_share_cbs.py), and C3 checks."""
     k = eltwise_kernel()
     extra = tuple(l0.Alloc(f"t{i}", (32, 32), BF16, "fragment", loc=loc(20 + i)) for i in range(29))
     k = replace(k, body=extra + k.body)          # 29 + 4 = 33 buffers; Wormhole has 32 CBs
     p1 = lower_to(k, "A1")                       # A2 on its own: A1a would remove the unused 29
-    with pytest.raises(NanottError) as e:
-        plan_circular_buffers(p1, WORMHOLE_N150)
-    assert e.value.code == "NT202" and "33" in e.value.message and "32" in e.value.message
+    assert len(allocs(plan_circular_buffers(p1, WORMHOLE_N150))) == 33
     assert len(allocs(plan_circular_buffers(p1, BLACKHOLE_P150))) == 33       # Blackhole has 64
     assert len(plans(k)) == 4                    # through the pipeline, the 29 are gone before A2
 

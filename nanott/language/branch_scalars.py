@@ -101,3 +101,22 @@ def declared(body: tuple, selects: set[str]) -> tuple[list, tuple]:
         else:
             out.append(s)
     return before, tuple(out)
+
+
+def known(body: tuple, cond: l0.Expr, selects: set[str]) -> tuple:
+    """The body of a branch that runs as a loop (once_if), where its condition holds: a select
+    `let x = if_then_else(cond, v, old)` of a name assigned in a loop of the branch chooses v, and
+    becomes `let x = v` (its `old`, a copy of x from before, is no longer read: a scalar a loop of a
+    persistent kernel's guarded wave reads from DRAM, `lse = glse[bid, hid, k]`, costs no masks
+    nor copies per branch). Kept when the body assigns a name the condition reads: there the
+    condition may no longer hold."""
+    names = {x.name for x in walk(cond) if isinstance(x, l0.Var)}
+    if any(isinstance(x, l0.Let) and x.var in names for x in walk(body)):
+        return body
+
+    def fold(s: Any) -> Any:
+        if isinstance(s, l0.Let) and s.var in selects and isinstance(s.value, l0.Select) and s.value.cond == cond:
+            return replace(s, value=s.value.then)
+        return replace(s, body=tuple(fold(x) for x in s.body)) if isinstance(s, l0.For) else s
+
+    return tuple(replace(s, body=tuple(fold(x) for x in s.body)) if isinstance(s, l0.For) else s for s in body)

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from nanott.diagnostics import NanottError
 from nanott.ir import replace, walk
 from nanott.languages import l0
-from nanott.language.branch_scalars import declared, truth
+from nanott.language.branch_scalars import declared, known, truth
 from nanott.language.predicate import (copied_elements, once_if, predicable, predicated, read_anywhere, reads,
                                        subst_nodes, without_copy_into, writers)
 from nanott.language.values import Buffer, Cond, Sym, symbolic_condition, to_expr
@@ -94,6 +94,7 @@ class RunTimeIfs:
         if body and not frame.parallel and (not predicable(body, self.shapes) or self.first_writes(body)) \
                 and not reads(cond_read := self.unstaged(expr)):     # else predicated() says NT302
             lets, body = declared(body, self.selects)
+            body = known(body, expr, self.selects)
             for s in lets:
                 self.emit(s, "a run-time if")
             self.emit(once_if(body, cond_read, self.fresh("once"), loc), "a run-time if")

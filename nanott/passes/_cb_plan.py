@@ -25,7 +25,14 @@ def check_l1_budget(cbs: Iterable[tuple[str, CbPlan, Loc]], target: Target) -> N
         name, _, loc = cbs[target.num_cbs]
         raise NanottError("NT202", f"the kernel needs {len(cbs)} circular buffers; a {target.name} "
                           f"core has {target.num_cbs}", loc,
-                          "fuse elementwise steps into one T.Parallel, or reuse buffers")
+                          "fuse elementwise steps into one T.Parallel, or reuse buffers (C2c already "
+                          "shares one CB between buffers compute alone uses, one after another)")
+    check_l1_bytes(cbs, target)
+
+
+def check_l1_bytes(cbs: Iterable[tuple[str, CbPlan, Loc]], target: Target) -> None:
+    """NT201 when the CBs do not fit in a core's L1."""
+    cbs = list(cbs)
     total = sum(plan.bytes for _, plan, _ in cbs)
     if total > target.l1_usable_bytes:
         name, plan, loc = max(cbs, key=lambda c: c[1].bytes)

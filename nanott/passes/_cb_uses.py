@@ -1,4 +1,4 @@
-"""Who reads and writes each CB, for C2a, C2b and C3: the CBs a statement touches, the statements
+"""Who reads and writes each CB, for C2a, C2b, C2c and C3: the CBs a statement touches, the statements
 that touch CBs in program order, and the roles (reader, compute, writer) on each side of a CB.
 A let reading DRAM elements (Element) both writes and reads their scratch CBs, in the reader.
 """
@@ -45,6 +45,17 @@ def leaves(stmts: tuple) -> Iterator[Any]:
 def reads_dram(s: Any) -> bool:
     """A let whose value reads an element of a DRAM tensor (the reader's)."""
     return isinstance(s, l5.Let) and any(isinstance(x, l5.Element) for x in walk(s.value))
+
+
+def carried_by(body: tuple) -> set[int]:
+    """The CBs whose block a loop with this body carries from one iteration to the next: the first
+    statement of the body that touches them reads them (a let's scratch page holds nothing across lets)."""
+    first: dict[int, bool] = {}
+    for s in (s for s in leaves(body) if not reads_dram(s)):
+        reads, writes = touches(s)
+        for cb in reads | writes:
+            first.setdefault(cb, cb in reads)
+    return {cb for cb, read in first.items() if read}
 
 
 def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]]]:

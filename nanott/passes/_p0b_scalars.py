@@ -42,6 +42,7 @@ from nanott.language.predicate import masked_selects
 from nanott.languages import l0
 from nanott.passes._affine import subst
 from nanott.passes._names import NameSupply
+from nanott.passes._p0b_unread_scalars import drop_unread
 from nanott.passes._p0b_scalar_limits import refuse_buffers, refuse_float_math, width_of
 
 FLOATS = ("float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2")
@@ -55,6 +56,8 @@ def vector_scalars(k: l0.Kernel, dram: dict[str, l0.Tensor], names: NameSupply) 
         isinstance(x, l0.Load) and x.buffer in floats or isinstance(x, l0.Var) and x.name in have for x in walk(s.value))})
     if not tainted:
         return k
+    k = replace(k, body=drop_unread(k.body, tainted))
+    lets = [s for s in _stmts(k.body) if isinstance(s, l0.Let)]
     k = replace(k, body=_fills_as_maps(k.body, tainted, {a.name: a.shape for a in walk(k.body) if isinstance(a, l0.Alloc)},
                                        names))
     parallels = [p for p in walk(k.body) if isinstance(p, l0.Parallel)]

@@ -4,8 +4,9 @@ Changes:   every on-chip buffer gets its CB plan: pages of one tile, the block's
            in blocks found from how the body uses the buffer: filled by a copy inside a pipelined
            loop of s stages -> s blocks (at least 2 if also updated in place); updated in place (a gemm accumulating into it, a store that
            reads it, a reduction with clear=False) -> 2 (old and new block); copied to or from DRAM
-           -> 2 (double-buffered); otherwise 1. Then the plans are checked against a core's L1 and
-           its CB indices.
+           -> 2 (double-buffered); otherwise 1. Then the plans are checked against a core's L1;
+           the count against its CB indices waits for C3, after C2c has let buffers that are not
+           alive at once share a CB.
 Preserves: everything else; no node is added, moved or removed.
 Why:       every on-chip buffer becomes a circular buffer in L1 (C1), and its depth decides whether
            the data movers can run ahead of compute. Running out of L1 or CB indices is a hardware
@@ -15,14 +16,14 @@ from __future__ import annotations
 
 from nanott.ir import replace, walk
 from nanott.languages import l1
-from nanott.passes._cb_plan import cb_plan, check_l1_budget
+from nanott.passes._cb_plan import cb_plan, check_l1_bytes
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
 
 def plan_circular_buffers(program: l1.Kernel, target: Target) -> l1.Kernel:
     out = PlanCircularBuffers(BufferUses(program)).visit(program)
-    check_l1_budget(((a.name, a.cb, a.loc) for a in walk(out.body) if isinstance(a, l1.Alloc)), target)
+    check_l1_bytes(((a.name, a.cb, a.loc) for a in walk(out.body) if isinstance(a, l1.Alloc)), target)
     return out
 
 

@@ -24,7 +24,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import replace
 from nanott.languages import l5, l6
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes._cb_uses import leaves, reads_dram, roles, touches
+from nanott.passes._cb_uses import carried_by, leaves, roles, touches
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -78,23 +78,12 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
                                   f"and read inside it by the {self.consumers[cb][0]}; only compute "
                                   "can hold a block through a loop yet", f.loc,
                                   "copy or compute the block inside the loop, once per iteration")
-        carried, rest, outer = self.carried_by(f.body), self.rest, self.carried
+        carried, rest, outer = carried_by(f.body), self.rest, self.carried
         self.carried = carried
         body = self.block(f.body)
         self.carried, self.rest = outer, rest
         return [replace(f, body=body), *(l6.Release(cb, loc=f.loc) for cb in sorted(carried)
                                          if self.mode(False, False, cb) == "take")]
-
-    @staticmethod
-    def carried_by(body: tuple) -> set[int]:
-        """The CBs whose block a loop carries from one iteration to the next: the first statement
-        of the body that touches them reads them (a let's scratch page holds nothing across lets)."""
-        first: dict[int, bool] = {}
-        for s in (s for s in leaves(body) if not reads_dram(s)):
-            reads, writes = touches(s)
-            for cb in reads | writes:
-                first.setdefault(cb, cb in reads)
-        return {cb for cb, read in first.items() if read}
 
     def visit_TileGroup(self, g: l5.TileGroup) -> l6.TileGroup:
         reads, writes = touches(g)

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nanott.ir import field_names, replace, walk
+from nanott.ir import replace, walk
 from nanott.languages import l9
+from nanott.passes._cb_numbers import renumber
 from nanott.passes._d5a_dst_zeros import drop_zero_fills
 from nanott.passes._d5a_peel import peel_all
 from nanott.passes._dst_pages import slots
@@ -70,25 +71,6 @@ def keep_accumulators_in_dst(program: l9.Program, target: Target) -> l9.Program:
     number = {cb.index: i for i, cb in enumerate(left)}
     return replace(program, kernels=renumber(kernels, number), attrs=(*program.attrs, *notes),
                    cbs=tuple(replace(cb, index=number[cb.index]) for cb in left))
-
-
-CB_FIELDS = ("cb", "a_cb", "b_cb", "scaler_cb", "out")
-
-
-def renumber(x: Any, number: dict[int, int]) -> Any:
-    """x with every CB index (the int fields naming CBs, an init's `cbs`) renumbered: the CBs
-    after a removed one move down, as the CB indices must stay 0..n-1."""
-    if isinstance(x, tuple):
-        return tuple(renumber(y, number) for y in x)
-    names = field_names(type(x))
-    if names is None:
-        return x
-    changes = {n: number[v] if n in CB_FIELDS and isinstance(v, int) else
-               tuple(number[c] for c in v) if n == "cbs" else renumber(v, number)
-               for n in names for v in (getattr(x, n),)}
-    if all(v is getattr(x, n) for n, v in changes.items()):
-        return x                                 # nothing renumbered below: x itself
-    return replace(x, **changes)
 
 
 def rewrite(stmts: tuple, floats: set[int], kept: list[int]) -> tuple:

@@ -1,4 +1,5 @@
-"""A bad kernel: a chain of 34 fragments, more circular buffers than a Wormhole core has (NT202)."""
+"""A bad kernel: 34 fragments all alive at once (each read by the sum at the end), more circular
+buffers than a Wormhole core has even when buffers alive one after another share one (NT202)."""
 import nanott.language as T
 
 
@@ -6,6 +7,7 @@ import nanott.language as T
 def bad(A: T.Tensor((32, 32), "float32"), C: T.Tensor((32, 32), "float32")):
     with T.Kernel(1, 1) as (bx, by):
         A_s = T.alloc_shared((32, 32), "float32")
+        s = T.alloc_fragment((32, 32), "float32")
         b0 = T.alloc_fragment((32, 32), "float32")
         b1 = T.alloc_fragment((32, 32), "float32")
         b2 = T.alloc_fragment((32, 32), "float32")
@@ -41,72 +43,141 @@ def bad(A: T.Tensor((32, 32), "float32"), C: T.Tensor((32, 32), "float32")):
         b32 = T.alloc_fragment((32, 32), "float32")
         b33 = T.alloc_fragment((32, 32), "float32")
         T.copy(A[0, 0], A_s)
+        T.clear(s)
         for i, j in T.Parallel(32, 32):
-            b0[i, j] = A_s[i, j] + 1.0
+            b0[i, j] = A_s[i, j] + 0.0
         for i, j in T.Parallel(32, 32):
-            b1[i, j] = b0[i, j] + 1.0
+            b1[i, j] = A_s[i, j] + 1.0
         for i, j in T.Parallel(32, 32):
-            b2[i, j] = b1[i, j] + 1.0
+            b2[i, j] = A_s[i, j] + 2.0
         for i, j in T.Parallel(32, 32):
-            b3[i, j] = b2[i, j] + 1.0
+            b3[i, j] = A_s[i, j] + 3.0
         for i, j in T.Parallel(32, 32):
-            b4[i, j] = b3[i, j] + 1.0
+            b4[i, j] = A_s[i, j] + 4.0
         for i, j in T.Parallel(32, 32):
-            b5[i, j] = b4[i, j] + 1.0
+            b5[i, j] = A_s[i, j] + 5.0
         for i, j in T.Parallel(32, 32):
-            b6[i, j] = b5[i, j] + 1.0
+            b6[i, j] = A_s[i, j] + 6.0
         for i, j in T.Parallel(32, 32):
-            b7[i, j] = b6[i, j] + 1.0
+            b7[i, j] = A_s[i, j] + 7.0
         for i, j in T.Parallel(32, 32):
-            b8[i, j] = b7[i, j] + 1.0
+            b8[i, j] = A_s[i, j] + 8.0
         for i, j in T.Parallel(32, 32):
-            b9[i, j] = b8[i, j] + 1.0
+            b9[i, j] = A_s[i, j] + 9.0
         for i, j in T.Parallel(32, 32):
-            b10[i, j] = b9[i, j] + 1.0
+            b10[i, j] = A_s[i, j] + 10.0
         for i, j in T.Parallel(32, 32):
-            b11[i, j] = b10[i, j] + 1.0
+            b11[i, j] = A_s[i, j] + 11.0
         for i, j in T.Parallel(32, 32):
-            b12[i, j] = b11[i, j] + 1.0
+            b12[i, j] = A_s[i, j] + 12.0
         for i, j in T.Parallel(32, 32):
-            b13[i, j] = b12[i, j] + 1.0
+            b13[i, j] = A_s[i, j] + 13.0
         for i, j in T.Parallel(32, 32):
-            b14[i, j] = b13[i, j] + 1.0
+            b14[i, j] = A_s[i, j] + 14.0
         for i, j in T.Parallel(32, 32):
-            b15[i, j] = b14[i, j] + 1.0
+            b15[i, j] = A_s[i, j] + 15.0
         for i, j in T.Parallel(32, 32):
-            b16[i, j] = b15[i, j] + 1.0
+            b16[i, j] = A_s[i, j] + 16.0
         for i, j in T.Parallel(32, 32):
-            b17[i, j] = b16[i, j] + 1.0
+            b17[i, j] = A_s[i, j] + 17.0
         for i, j in T.Parallel(32, 32):
-            b18[i, j] = b17[i, j] + 1.0
+            b18[i, j] = A_s[i, j] + 18.0
         for i, j in T.Parallel(32, 32):
-            b19[i, j] = b18[i, j] + 1.0
+            b19[i, j] = A_s[i, j] + 19.0
         for i, j in T.Parallel(32, 32):
-            b20[i, j] = b19[i, j] + 1.0
+            b20[i, j] = A_s[i, j] + 20.0
         for i, j in T.Parallel(32, 32):
-            b21[i, j] = b20[i, j] + 1.0
+            b21[i, j] = A_s[i, j] + 21.0
         for i, j in T.Parallel(32, 32):
-            b22[i, j] = b21[i, j] + 1.0
+            b22[i, j] = A_s[i, j] + 22.0
         for i, j in T.Parallel(32, 32):
-            b23[i, j] = b22[i, j] + 1.0
+            b23[i, j] = A_s[i, j] + 23.0
         for i, j in T.Parallel(32, 32):
-            b24[i, j] = b23[i, j] + 1.0
+            b24[i, j] = A_s[i, j] + 24.0
         for i, j in T.Parallel(32, 32):
-            b25[i, j] = b24[i, j] + 1.0
+            b25[i, j] = A_s[i, j] + 25.0
         for i, j in T.Parallel(32, 32):
-            b26[i, j] = b25[i, j] + 1.0
+            b26[i, j] = A_s[i, j] + 26.0
         for i, j in T.Parallel(32, 32):
-            b27[i, j] = b26[i, j] + 1.0
+            b27[i, j] = A_s[i, j] + 27.0
         for i, j in T.Parallel(32, 32):
-            b28[i, j] = b27[i, j] + 1.0
+            b28[i, j] = A_s[i, j] + 28.0
         for i, j in T.Parallel(32, 32):
-            b29[i, j] = b28[i, j] + 1.0
+            b29[i, j] = A_s[i, j] + 29.0
         for i, j in T.Parallel(32, 32):
-            b30[i, j] = b29[i, j] + 1.0
+            b30[i, j] = A_s[i, j] + 30.0
         for i, j in T.Parallel(32, 32):
-            b31[i, j] = b30[i, j] + 1.0
+            b31[i, j] = A_s[i, j] + 31.0
         for i, j in T.Parallel(32, 32):
-            b32[i, j] = b31[i, j] + 1.0
+            b32[i, j] = A_s[i, j] + 32.0
         for i, j in T.Parallel(32, 32):
-            b33[i, j] = b32[i, j] + 1.0
-        T.copy(b33, C[0, 0])
+            b33[i, j] = A_s[i, j] + 33.0
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b0[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b1[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b2[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b3[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b4[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b5[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b6[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b7[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b8[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b9[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b10[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b11[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b12[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b13[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b14[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b15[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b16[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b17[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b18[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b19[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b20[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b21[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b22[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b23[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b24[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b25[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b26[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b27[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b28[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b29[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b30[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b31[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b32[i, j]
+        for i, j in T.Parallel(32, 32):
+            s[i, j] += b33[i, j]
+        T.copy(s, C[0, 0])
