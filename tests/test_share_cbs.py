@@ -21,9 +21,9 @@ from test_generality import check_levels
 from nanott import api, pipeline
 from nanott.diagnostics import NanottError
 from nanott.ir import CheckError, walk
-from nanott.languages import l1
+from nanott.languages import l1, l5
 from nanott.loader import load_kernel
-from nanott.passes._c2c_lives import live_ranges
+from nanott.passes._c2c_lives import live_ranges, trips
 from nanott.passes.c2c_share_circular_buffers import check_disjoint, colour, merge, shareable
 from nanott.target import DEFAULT_TARGET
 
@@ -155,3 +155,12 @@ def all_alive(A: T.Tensor((32, 32), "float32"), C: T.Tensor((32, 32), "float32")
     # on a target with more CBs, the same kernel fits and no CB is shared
     big = replace(DEFAULT_TARGET, num_cbs=64)
     assert not any("shared by" in cb.plan.why for cb in api.lower(load_kernel(path).prim_func, "C2c", big).cbs)
+
+
+def test_a_loop_of_one_trip_widens_nothing_and_one_of_none_holds_no_position():
+    """A peeled loop's last trip sits behind a guard decided false (`if_then_else(1 < 1, 1, 0)`):
+    none of its statements runs; `for k in T.serial(1)` runs its body once, in program order."""
+    one, zero = l5.Const(1, "int32"), l5.Const(0, "int32")
+    never = l5.Select(l5.BinOp("<", one, one), one, zero)
+    maybe = l5.Select(l5.BinOp("<", l5.Var("bx"), one), one, zero)
+    assert (trips(one), trips(never), trips(maybe)) == ((1, 1), (0, 0), (0, 1))

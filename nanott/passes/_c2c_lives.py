@@ -7,7 +7,10 @@ lives from one trip to the next (the first statement of the body that touches it
 `carried_by`, as C3 decides its peeks) or when the span crosses the loop's boundary (a block made
 before the loop and read in it, or made in it and read after): every trip runs the whole body, so
 the block is alive all through it. Widening repeats until nothing changes, since a span widened to
-an inner loop may cross an outer one. A kernel that runs these statements in this order (compute,
+an inner loop may cross an outer one. A loop of exactly one trip (`for k in T.serial(1)`) widens
+nothing (it runs its body once, in program order), and one that never runs (a guard whose
+condition is decided false, `if_then_else(1 < 1, 1, 0)`: a peeled loop's last trip) holds no
+position: none of its statements runs. A kernel that runs these statements in this order (compute,
 for the CBs compute alone writes and reads) never holds blocks of two CBs whose spans are disjoint
 at the same time.
 """
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 from nanott.languages import l5
 from nanott.passes._cb_uses import carried_by, touches
+from nanott.value_bounds import bounds, decided
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,12 @@ class Positions:
     def scan(self, stmts: tuple) -> None:
         for s in stmts:
             if isinstance(s, l5.For):
+                runs = trips(s.extent)
+                if runs == (0, 0):                 # a branch whose condition is decided false
+                    continue
                 start = self.count
                 self.scan(s.body)
-                if self.count > start:
+                if self.count > start and runs != (1, 1):
                     self.loops.append((Span(start, self.count - 1), carried_by(s.body)))
                 continue
             reads, writes = touches(s)
@@ -85,6 +92,14 @@ class Lives:
         alive = [sum(count[:p + 1]) for p in range(len(self.locs))]
         best = max(range(len(alive)), key=lambda p: alive[p], default=0)
         return best, (alive[best] if alive else 0)
+
+
+def trips(extent: l5.Expr) -> tuple[int, int] | None:
+    """The fewest and most trips of a loop of this extent (a guard `if_then_else(c, 1, 0)` whose c
+    is decided: its branch), or None when unknown."""
+    if isinstance(extent, l5.Select) and (c := decided(extent.cond, {})) is not None:
+        extent = extent.then if c else extent.other
+    return bounds(extent, {})
 
 
 def live_ranges(body: tuple) -> Lives:
