@@ -18,7 +18,7 @@ import pytest
 FAST_EXAMPLES = ("elementwise_math", "gemm_dequant_int8", "masked_int8", "softmax", "gemm_f16_eager",
                  "gemm_fp8", "gqa_causal", "gemm_splitk", "rms_norm_rows", "flash_decoding",
                  "attention_sink", "blocksparse_mask", "retention", "linear_attention", "flash_attention_bwd",
-                 "convolution", "topk", "gemm_dequant_int4", "nsa_selected")
+                 "convolution", "topk", "gemm_dequant_int4", "nsa_selected", "chunk_state")
 WORDS = ("op", "dtype", "kind", "mode")
 
 
