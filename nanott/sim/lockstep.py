@@ -474,8 +474,9 @@ class LockstepNoc(Noc):
             else:
                 values = t.ring.pages[t.l1_page] if getattr(t, "lanes", None) is None else t.ring.pages[t.l1_page, t.lanes]
             lanes = getattr(t, "lanes", None)
-            self.dram.claim(t.tensor, t.page, t.row, self.writer if lanes is None else self.writer[lanes])
-            self.dram.write(t.tensor, t.page, values if t.row is None else values[:, t.to], t.row)
+            values = values if t.row is None else values[:, t.to]
+            self.dram.claim(t.tensor, t.page, t.row, self.writer if lanes is None else self.writer[lanes], values)
+            self.dram.write(t.tensor, t.page, values, t.row)
             self.written(t.page.size)
         self.writes = []
 

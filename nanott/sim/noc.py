@@ -12,9 +12,13 @@ One writer per row: within a launch, every row of a DRAM page is written by one 
 or more each: whole 16-B units of the DRAM write alignment), so two cores that write different rows
 of one page write disjoint bytes, which the NoC does (a row scatter, the lines of a split's
 lse). Two cores writing the same row land in an order no semaphore fixes: on silicon the last
-write wins, and which is last changes from run to run. The simulator refuses it even when both
-write the same values, stricter than silicon, so that a partition or a page id that sends two
-cores' blocks to one tile is a compiler bug found here, not a race found on the device.
+write wins, and which is last changes from run to run. The simulator refuses it, so that a
+partition or a page id that sends two cores' blocks to one tile is a compiler bug found here, not
+a race found on the device. Only a row both write with the same bytes passes: whichever lands
+last, DRAM holds the same row (a kernel whose grid repeats a block's work, as TileLang's varlen
+NSA forward does over its batch axis, writes each row twice, the same both times). Random inputs
+make two different computations give different bytes; equal bytes from different computations
+would need inputs chosen for it.
 
 NoC (docs/reference.md §5.4): a read or write is only queued when issued. Its data moves at the issuing
 kernel's barrier, in an order drawn from the run's seed (transfers may complete out of order); a
@@ -107,10 +111,11 @@ class Dram:
         else:
             self.pages(tensor)[page, row] = values
 
-    def claim(self, tensor: str, page: Any, row: Any, core: Any) -> None:
+    def claim(self, tensor: str, page: Any, row: Any, core: Any, values: Any = None) -> None:
         """Record that `core` (an id; an array of ids, one per page, in lockstep) writes these rows
         of these pages (row None: all 32); a ProtocolError (rule "owner") when another core of the
-        run wrote one of them, or writes it in the same batch."""
+        run wrote one of them, or writes it in the same batch, with other bytes than `values` (the
+        rows about to be written, in the order of the pages; None: any second writer is refused)."""
         if core is None:
             return
         w = self.writers.get(tensor)
@@ -127,6 +132,11 @@ class Dram:
         order = np.argsort(keys, kind="stable")
         k, c = keys[order], who[order]
         twice = np.flatnonzero((k[1:] == k[:-1]) & (c[1:] != c[:-1]))
+        if (len(clash) or len(twice)) and values is not None:
+            held = self.pages(tensor).reshape(-1, TILE)              # as DRAM holds them, in its dtype
+            rows = _bytes(np.asarray(values).astype(held.dtype, copy=False).reshape(len(keys), -1))
+            clash = clash[(rows[clash] != _bytes(held[keys[clash]])).any(-1)]
+            twice = twice[(rows[order][twice] != rows[order][twice + 1]).any(-1)]
         if len(clash) or len(twice):
             key, a, b = ((keys[clash[0]], before[clash[0]], who[clash[0]]) if len(clash)
                          else (k[twice[0]], c[twice[0]], c[twice[0] + 1]))
@@ -190,8 +200,9 @@ class Noc:
         for i in self.rng.permutation(len(self.writes)):
             t = self.writes[i]
             values = t.ring.pages[t.l1_page]
-            self.dram.claim(t.tensor, t.page, t.row, self.writer)
-            self.dram.write(t.tensor, t.page, values if t.row is None else values[t.to], t.row)
+            values = values if t.row is None else values[t.to]
+            self.dram.claim(t.tensor, t.page, t.row, self.writer, values)
+            self.dram.write(t.tensor, t.page, values, t.row)
         self.writes = []
         self.land_mcasts()
 
@@ -214,3 +225,8 @@ class Noc:
         if self.reads or self.writes or self.mcasts:
             raise ProtocolError("5.4.3", f"the kernel ends with {len(self.reads)} reads and "
                                 f"{len(self.writes) + len(self.mcasts)} writes in flight (a barrier is missing)")
+
+
+def _bytes(rows: np.ndarray) -> np.ndarray:
+    """Rows (n, 32) as their raw bytes (so -0.0 and 0.0 differ, and a NaN equals the same NaN)."""
+    return np.ascontiguousarray(rows).view(np.uint8)
