@@ -122,6 +122,7 @@ CODES = {
     "NT904": "a kernel whose source cannot be read",
     "NT910": "a --set that is not K=V",
     "NT920": "a TileLang feature nanott loads but does not honour (a CUDA device, profiler, autotuner)",
+    "NT921": "warning: an autotuned kernel run with the first configuration of its search space",
     "NT911": "an unknown target",
     "NT912": "an unknown level",
     "NT913": "an unknown stage",

@@ -23,12 +23,13 @@ import itertools
 import linecache
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
 from typing import Any, Callable
 
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, NanottWarning
 from nanott.ir import NOLOC, Loc, walk
 from nanott.language import eager
 from nanott.language.eager import is_eager
@@ -209,7 +210,9 @@ def call_factory(jitted: Any, sets: dict[str, str], path: Path) -> PrimFunc:
     missing = [k for k, p in params.items() if p.default is p.empty and k not in sets
                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if isinstance(jitted, Autotuned) and autotuned(jitted, missing):
-        raise autotune_declined(jitted, missing, where)
+        chosen = one_configuration(jitted, missing, where)
+        values.update(chosen)
+        missing = [k for k in missing if k not in chosen]
     if missing:
         raise NanottError("NT903", f"{factory.__name__} needs {', '.join(missing)}", where,
                           hint=f"parameters: {signature(factory)}")
@@ -253,14 +256,31 @@ def autotuned(jitted: Autotuned, missing: list[str]) -> bool:
     return bool(missing) and (first is None or any(k in first for k in missing))
 
 
-def autotune_declined(jitted: Autotuned, missing: list[str], where: Loc) -> NanottError:
-    first = jitted.first_config() or {}
-    sets = " ".join(f"--set {k}={first.get(k, '...')}" for k in missing)
-    tuned = [k for k in missing if k in first] or missing
-    return NanottError("NT920", f"{jitted.__name__} is autotuned over {', '.join(tuned)}, and nanott "
-                                "does not autotune (it has no device to time configurations on)",
-                       where, hint=f"choose one configuration: {sets}" +
-                       (" (values from the first of its configs)" if first else ""))
+def one_configuration(jitted: Autotuned, missing: list[str], where: Loc) -> dict[str, Any]:
+    """The values of the missing tuned parameters, from the first configuration of the search space
+    (NT920 when it cannot be computed without a GPU). nanott has no device to time configurations
+    on, so it does not search; the first is the one the file's author lists first and TileLang
+    would compile first, and it does not depend on a cost model. Warning NT921 names the values
+    taken and how to choose others (`--set`, which always wins over a configuration)."""
+    first = jitted.first_config()
+    if first is None:
+        raise NanottError("NT920", f"{jitted.__name__} is autotuned over {', '.join(missing)}, and nanott "
+                                   "does not autotune (it has no device to time configurations on), and its "
+                                   "configurations cannot be listed without one", where,
+                          hint="choose one configuration: " + " ".join(f"--set {k}=..." for k in missing))
+    chosen = {k: first[k] for k in missing if k in first}
+    sets = " ".join(f"--set {k}={v}" for k, v in chosen.items())
+    warnings.warn(NanottWarning("NT921", f"{jitted.__name__} is autotuned, and nanott does not autotune (it has "
+                                         f"no device to time configurations on): it runs the first of the "
+                                         f"{count(jitted)} configurations, {sets}", where,
+                                hint="choose another with --set (for example --set " +
+                                     f"{next(iter(chosen))}=...); a --set value wins over the configuration"))
+    return chosen
+
+
+def count(jitted: Autotuned) -> int:
+    configs = jitted.configs() if callable(jitted.configs) else jitted.configs
+    return len(list(configs))
 
 
 def describe(found: dict, jits: list[str]) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import nanott_cli as nanott
 from nanott import api
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, NanottWarning
 from nanott.language.tilelang_surface import Autotuned, Jit, surface
 from nanott.loader import load_kernel, run_module
 from nanott.pipeline import STAGES
@@ -68,7 +68,10 @@ def test_eager_kernel_missing_or_wrong_values_are_diagnosed(sets, code, words):
     assert e.value.code == code and words in e.value.message and "Traceback" not in e.value.render()
 
 
-def test_autotuned_factory_runs_with_values_and_declines_autotuning_when_needed():
+def test_autotuned_factory_runs_with_values_or_with_its_first_configuration(monkeypatch):
+    """--set values run as given; without them the first configuration of the search space runs
+    (block_M=32 of [32, 64]), with warning NT921 naming it; a --set wins over the configuration;
+    configurations that cannot be listed without a GPU stay NT920."""
     loaded = load_kernel(HERE / "factory_autotuned.py", "scale_rows",
                          {"M": "64", "N": "64", "block_M": "32", "block_N": "32"})
     x = RNG.uniform(-1, 1, (64, 64)).astype(np.float32)
@@ -76,10 +79,22 @@ def test_autotuned_factory_runs_with_values_and_declines_autotuning_when_needed(
     api.run(loaded.prim_func, x, y, level="L9")
     assert close(y, x * 2.0 + 1.0)
     assert [(line, why.split(" is ")[0]) for line, why in loaded.skipped] == [(35, "tilelang.carver.arch.CUDA")]
+    with pytest.warns(NanottWarning) as w:
+        first = load_kernel(HERE / "factory_autotuned.py", "scale_rows", {"M": "64", "N": "64"})
+    assert [x.message.error.code for x in w] == ["NT921"]
+    assert "the first of the 2 configurations, --set block_M=32 --set block_N=32" in str(w[0].message)
+    assert first.prim_func.parse().grid == (2, 2)                             # 64 / 32 each way
+    y = np.full_like(x, np.nan)
+    api.run(first.prim_func, x, y, level="L9")
+    assert close(y, x * 2.0 + 1.0)
+    with pytest.warns(NanottWarning):
+        chosen = load_kernel(HERE / "factory_autotuned.py", "scale_rows", {"M": "64", "N": "64", "block_M": "64"})
+    assert chosen.prim_func.parse().grid == (2, 1)                            # block_M=64 from --set
+    monkeypatch.setattr(Autotuned, "first_config", lambda self: None)
     with pytest.raises(NanottError) as e:
         load_kernel(HERE / "factory_autotuned.py", "scale_rows", {"M": "64", "N": "64"})
     assert e.value.code == "NT920" and "autotuned over block_M, block_N" in e.value.message
-    assert "--set block_M=32 --set block_N=32 (values from the first of its configs)" in e.value.hint
+    assert "--set block_M=... --set block_N=..." in e.value.hint
 
 
 def hide_torch(monkeypatch) -> None:

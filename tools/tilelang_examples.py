@@ -180,6 +180,9 @@ ARGS = {
     "blocksparse_attention/example_tilelang_sparse_gqa_decode_varlen_mask.py": SPARSE_DECODE + " --set num_split=2 "
                                                                                "--set max_cache_seqlen=256 "
                                                                                "--set num_blocks=8",
+    # autotuned without defaults: nanott runs the first configuration of each search space (NT921)
+    "gemm_fp8/example_tilelang_gemm_amd.py": "--set M=128 --set N=128 --set K=128",
+    "gemm_fp8/example_tilelang_gemm_amd_fp8_preshuffle.py": "--set M=128 --set N=128 --set K=128",
     "gemm_fp8/example_tilelang_gemm_fp8_sm100.py": GEMM + " --set trans_A=False --set trans_B=True "
                                                    "--set in_dtype=float8_e4m3fn --set out_dtype=bfloat16 "
                                                    "--set accum_dtype=float32 --set num_stages=2 --set threads=128",

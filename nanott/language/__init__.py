@@ -8,7 +8,7 @@ accumulating), `T.atomic_add` of a block into a DRAM region (split-K), `T.infini
 `T.cast`/`T.Cast`/`x.astype` over loads and constants, and 1-D buffers indexed by one loop variable:
 `s[i]`, `w[j]`; an accumulation into a vector, `o[i] += a[i, j] * x[j]`, is a reduction along j:
 reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop accumulates into),
-`T.Pipelined`, `T.serial` (and `range`), `T.ceildiv`, the dtypes (also by TileLang's C names, `T.int`,
+`T.Pipelined`, `T.serial` (and `range`; `T.vectorized` is a serial loop), `T.ceildiv`, the dtypes (also by TileLang's C names, `T.int`,
 `T.uint`, and `T.dtype(x)`), `T.macro` (expanded where it is called: macro.py), and `T.print` of a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
 `T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py; roles
@@ -70,7 +70,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
            "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "sync_grid", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc",
-           "get_thread_binding", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
+           "get_thread_binding", "vectorized", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
            "fence_proxy_async", "wgmma_gemm", "access_ptr", "ptx_cp_async"]
 
 
@@ -358,6 +358,19 @@ def serial(start, stop=None, step=None, **knobs) -> LoopSpec:
 Serial = serial
 
 
+@closed()
+def vectorized(start, stop=None, **knobs) -> LoopSpec:
+    """`for v in T.vectorized(n)`: a serial loop that asks a GPU compiler to issue its trips as one
+    vector access. Its meaning is the serial loop's (the trips in order), and that is what nanott
+    makes of it; the hint is recorded (`vectorized=n`): Tensix moves whole tiles and has no
+    per-thread vector loads for it to choose."""
+    b = current("T.vectorized")
+    b.record_knobs("vectorized.", knobs)
+    extents, first = loop_range("T.vectorized", start, stop, None)
+    b.record("vectorized", extents[0])
+    return LoopSpec("serial", extents, 0, first)
+
+
 def ceildiv(a, b):
     """a / b rounded up; folds when both are Python ints."""
     if isinstance(a, Sym) or isinstance(b, Sym):
@@ -448,7 +461,7 @@ pow floor ceil erf sin cos truncdiv truncmod
 Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
 annotate_compile_flags thread_binding sync_threads
-alloc_tmem vectorized grid Persistent WarpSpecialize async_copy
+alloc_tmem grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm
 reinterpret region ieee_add __exp __log2 Ref address_of shfl_sync

@@ -160,6 +160,16 @@ def tir_const(value: Any, dtype: Any = None) -> Any:
     return int(value) if dtype is not None and not str(dtype).startswith(("float", "bfloat")) else value
 
 
+def determine_fp8_type(fp8_format: str = "e4m3") -> str:
+    """`tilelang.language.fp8.determine_fp8_type()`: the platform's FP8 dtype. TileLang picks AMD's
+    FNUZ formats only on a ROCm build of torch, and the OCP formats everywhere else; nanott is no
+    ROCm platform, so it answers as TileLang does off ROCm: float8_e4m3fn (or float8_e5m2)."""
+    if fp8_format not in ("e4m3", "e5m2"):
+        raise NanottError("NT101", f"determine_fp8_type({fp8_format!r}): the FP8 formats are e4m3 and e5m2",
+                          caller_loc())
+    return "float8_e4m3fn" if fp8_format == "e4m3" else "float8_e5m2"
+
+
 def _names() -> dict[str, dict[str, Any]]:
     import nanott.language as T
     from nanott.language.mma_emitter import TensorCoreIntrinEmitter
@@ -179,6 +189,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.carver.arch.driver": {"get_num_sms": lambda device_id=0: PERSISTENT_BLOCKS},
         "tilelang.cuda.intrinsics.macro.mma_macro_generator": {"TensorCoreIntrinEmitter": TensorCoreIntrinEmitter},
         "tilelang.cuda.intrinsics": {"make_mma_swizzle_layout": T.SwizzledLayout},
+        "tilelang.language.fp8": {"determine_fp8_type": determine_fp8_type},
         "torch.cuda": dict(QUERIES),            # used only when torch is not installed (a root)
     }
 
