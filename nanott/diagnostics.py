@@ -123,6 +123,7 @@ CODES = {
     "NT910": "a --set that is not K=V",
     "NT920": "a TileLang feature nanott loads but does not honour (a CUDA device, profiler, autotuner)",
     "NT921": "warning: an autotuned kernel run with the first configuration of its search space",
+    "NT922": "warning: a tvm.target.Target nanott ignores (it compiles for Tenstorrent)",
     "NT911": "an unknown target",
     "NT912": "an unknown level",
     "NT913": "an unknown stage",

@@ -236,6 +236,8 @@ def f(n):
     ("s[i, j] >> tirx.const(4, T.uint8)", None),
     ("s[i, j] & 15", None),
     ("tirx.reinterpret(T.int8, (s[i, j] & 15) << tirx.const(4, T.uint8)) >> tirx.const(4, T.int8)", None),
+    ("(s[i, j] << tirx.const(12, T.uint16)).astype(T.uint16) >> tirx.const(12, T.uint16)", None),
+    ("T.cast(s[i, j] << 8, T.int16) >> 8", None),
     ("(s[i, j] * 0.5) >> 1", "NT301"),
 ])
 def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, code):
@@ -257,10 +259,27 @@ def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, co
     A = np.arange(-512, 512).reshape(32, 32).astype(np.int8)
     B = np.zeros((32, 32), np.float32)
     api.run(prim_func, A, B, level="L0")
-    expected = {"reinterpret": ((A & 15) << 4).astype(np.uint8).view(np.int8) >> 4,   # the low nibble, signed
+    expected = {"T.uint16": (A.astype(np.int32) << 12).astype(np.uint16) >> 12,     # NumPy's wrap to 16 bits
+                "T.int16": (A.astype(np.int32) << 8).astype(np.int16) >> 8,
+                "reinterpret": ((A & 15) << 4).astype(np.uint8).view(np.int8) >> 4,   # the low nibble, signed
                 "* tirx": 2 * A.astype(np.float32), ">> tirx": A >> 4, "& 15": A & 15}
     case = next(text for text in expected if text in unpack)
     assert (B == np.asarray(expected[case], np.float32)).all()
+
+
+@pytest.mark.parametrize("unpack, words", [
+    ("tirx.reinterpret(T.float16, (s[i, j] & 15).astype(T.uint16) << tirx.const(10, T.uint16))",
+     "T.reinterpret of integer bits as float16"),
+    ("(s[i, j] * 0.5).astype(T.uint16)", "a float value cast to uint16"),
+])
+def test_float_bits_and_a_float_in_uint16_are_refused_at_their_line(tmp_path, unpack, words):
+    """An fp4 decoder's last step, integer bits read as a float16 (NT301), and a float value cast
+    to a 16-bit integer dtype, which only integer expressions have (NT101): refused at the line."""
+    path = tmp_path / "dequant.py"
+    path.write_text(DEQUANT.replace("UNPACK", unpack))
+    with pytest.raises(NanottError) as err:
+        load_kernel(path, None, {"n": "32"}).prim_func.parse()
+    assert words in err.value.message and err.value.loc.line == 16 and err.value.hint
 
 
 def test_tilelang_c_names_and_the_dtype_constructor_are_tilelangs():

@@ -13,7 +13,7 @@ reductions.py), `T.alloc_reducer`/`T.finalize_reducer` (a fragment such a loop a
 scalar (a block index, a loop variable, a value made of them); warp specialization (`T.ws`,
 `T.alloc_barrier`, `T.barrier_arrive`/`_wait`, `T.tma_copy`: program order, warp_specialize.py; roles
 chosen by `tx = T.get_thread_binding()`, fused in an order the barriers allow: thread_roles.py);
-`T.sync_grid()` at the top level of a kernel body (the end of one launch and the start of the next
+`T.get_block_binding(d)` (the block index along d); `T.sync_grid()` at the top level of a kernel body (the end of one launch and the start of the next
 over the same grid: grid_sync.py). Tensors are
 1-D or 2-D, of any size: copies past their edges are masked (nanott pads them with zeros, A1); an
 on-chip buffer of 4 dims is kept as the 2-D block matrix of its tiles (blocked.py). TileLang's
@@ -54,8 +54,9 @@ from nanott.language.intrinsics import (Cast, abs, cast, clamp, exp, exp2, if_th
 from nanott.language.prim_func import PrimFunc
 from nanott.language.warp_specialize import (alloc_barrier, barrier_arrive, barrier_wait, cp_async_barrier_noinc,
                                              mbarrier_arrive, mbarrier_wait_parity, tma_copy, ws)
-from nanott.language.thread_roles import access_ptr, get_thread_binding, ptx_cp_async
+from nanott.language.thread_roles import access_ptr, get_thread_binding, ptx_cp_async, thread_binding
 from nanott.language.values import Sym, TensorType, Unassigned, dtype, fold_int, normalize_dtype
+from nanott.languages import l0
 from nanott.language.views import View
 from nanott.language.im2col import im2col as gather
 from nanott.language.macro import macro
@@ -70,7 +71,7 @@ __all__ = ["prim_func", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fra
            "const", "dynamic", "symbolic", "floordiv", "floormod", "empty", "alloc_var", "alloc_global", "print", "ws", "alloc_barrier", "barrier_arrive",
            "barrier_wait", "mbarrier_arrive", "mbarrier_wait_parity", "tma_copy", "annotate_layout",
            "alloc_reducer", "finalize_reducer", "im2col", "macro", "import_source", "call_extern", "alloc_local", "c2d_im2col", "sync_grid", "Layout", "no_set_max_nreg", "disable_warp_group_reg_alloc",
-           "get_thread_binding", "vectorized", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
+           "get_thread_binding", "get_block_binding", "thread_binding", "vectorized", "cp_async_barrier_noinc", "set_max_nreg", "unroll", "wait_wgmma",
            "fence_proxy_async", "wgmma_gemm", "access_ptr", "ptx_cp_async"]
 
 
@@ -104,6 +105,18 @@ Buffer = Tensor                        # TileLang's deprecated alias
 def Kernel(*extents, threads=None, prelude=None, **knobs) -> KernelSpec:
     """The launch grid: `with T.Kernel(gx, gy, threads=128) as (bx, by):` (1 to 3 extents)."""
     return KernelSpec(extents, {"threads": threads, "prelude": prelude, **knobs})
+
+
+@closed()
+def get_block_binding(dim=0):
+    """`T.get_block_binding(d)`: the block's index along grid dimension d, the value `with
+    T.Kernel(...) as (bx, by)` names (a T.macro reads it without being passed it)."""
+    b = current("T.get_block_binding")
+    b.require_kernel("T.get_block_binding")
+    if type(dim) is not type(0) or not 0 <= dim < len(b.block_vars):            # `int` is T.int here
+        raise NanottError("NT104", f"T.get_block_binding({dim!r}) in a grid of {len(b.block_vars)} dimensions",
+                          caller_loc(), hint=f"a dimension from 0 to {len(b.block_vars) - 1}")
+    return Sym(l0.Var(b.block_vars[dim], loc=b.loc))
 
 
 def _alloc(shape, dt, scope: str) -> Any:
@@ -460,7 +473,7 @@ atomic_store atomic_or reshape view device_assert log10
 pow floor ceil erf sin cos truncdiv truncmod
 Select max_value min_value
 annotate_safe_value annotate_l2_hit_ratio annotate_restrict_buffers annotate_pass_configs
-annotate_compile_flags thread_binding sync_threads
+annotate_compile_flags sync_threads
 alloc_tmem grid Persistent WarpSpecialize async_copy
 transpose Fragment StridedTensor SharedBuffer FragmentBuffer LocalBuffer ptr
 tcgen05_gemm

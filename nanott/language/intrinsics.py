@@ -18,7 +18,9 @@ import numpy as np
 
 from nanott.language.signatures import closed
 from nanott.diagnostics import NanottError
-from nanott.language.values import Cond, Sym, Tracing, binop, bits, normalize_dtype, to_expr
+from nanott.language.values import (NARROW_INTS, Cond, Sym, Tracing, binop, bits, canonical, narrow_int,
+                                   normalize_dtype, to_expr)
+from nanott.dtypes import LOWERED
 from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
 from nanott.languages.l0_interp import cast as l0_cast
@@ -110,6 +112,8 @@ def clamp(x, lo, hi):
 @closed()
 def cast(value, dtype, *, span=None):
     """`value` rounded to `dtype` where it stands (TileLang's `T.cast(value, dtype)`, value first)."""
+    if canonical(dtype) in NARROW_INTS:                             # an integer's low 16 bits
+        return narrow_int(canonical(dtype), value)
     if _number(value):
         return float(l0_cast(np.float32(value), normalize_dtype(dtype)))
     return Sym(l0.Cast(normalize_dtype(dtype), to_expr(value), loc=Tracing.loc))
@@ -128,6 +132,13 @@ def reinterpret(dtype, value, *, span=None):
     to the top of a byte, then `>> 4`: int4 sign extension); to uint8, x & 255; to int32, x (every
     integer computes on int32). The same bits read as another kind (a float's as an int) is NT301."""
     name = normalize_dtype(dtype)
+    if name in LOWERED and LOWERED[name].kind == "float":
+        raise NanottError("NT301", f"T.reinterpret of integer bits as {name} is not supported by nanott: its "
+                          "tile lowering computes on values held in one data format per tile, and has no "
+                          "op that reads an integer tile's bits as a float format", Tracing.loc,
+                          hint="write the value the bits encode with arithmetic on their fields, e.g. "
+                               "(1 - 2 * s) * (1 << e) * 2.0 ** -bias * (1 + m / 2.0 ** mbits), or keep the "
+                               "weights in a float dtype nanott reads (float16, bfloat16, float8_e4m3fn)")
     if name not in ("int8", "uint8", "int32"):
         raise NanottError("NT301", f"T.reinterpret to {name} is not supported by nanott",
                           hint="reinterpret an integer as int8, uint8 or int32")

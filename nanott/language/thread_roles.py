@@ -126,6 +126,26 @@ def get_thread_binding(dim: int = 0, **_: Any) -> ThreadIndex:
     return ThreadIndex(threads, b.tx_name)
 
 
+@closed()
+def thread_binding(start: Any, stop: Any = None, thread: str = "threadIdx.x", annotations: Any = None) -> ThreadIndex:
+    """`kr = T.thread_binding(0, n, thread="threadIdx.x")`: a thread index bound by hand, the same
+    value as `T.get_thread_binding()` when it spans the block's threads along x. Any other thread
+    dimension (a block of 2-D threads, `threads=(32, 4)`) is NT301: its threads each do a slice of
+    the work (a GEMV's partial dot products, combined by T.tvm_thread_allreduce), per-thread work
+    nanott does not gather into block operations."""
+    lo, hi = (0, start) if stop is None else (start, stop)
+    b = current("T.thread_binding")
+    if thread != "threadIdx.x" or not isinstance(b.threads, int) or (lo, hi) != (0, b.threads):
+        raise NanottError("NT301", f"T.thread_binding({lo}, {hi}, thread={thread!r}) in a block of threads="
+                          f"{b.threads}: a thread index bound by hand to anything but the block's "
+                          "one dimension of threads is per-thread work, not supported by nanott: a Tensix core "
+                          "runs one program per block, not one per thread", caller_loc(),
+                          hint="write the block's work on whole blocks: T.copy the rows, then "
+                               "`for i, k in T.Parallel(...)` accumulating into a T.alloc_reducer (or "
+                               "T.reduce_sum), as TileLang's tile GEMV writes it")
+    return get_thread_binding(0)
+
+
 class Pointer:
     """`T.access_ptr(buf[i, j], mode, n)`: n elements from one element of a buffer (per thread)."""
 

@@ -26,11 +26,12 @@ import importlib.machinery
 import importlib.util
 import sys
 import types
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, NanottWarning
 from nanott.language.builder import caller_loc
 from nanott.language.cuda_device import PERSISTENT_BLOCKS, QUERIES, answered
 
@@ -160,6 +161,20 @@ def tir_const(value: Any, dtype: Any = None) -> Any:
     return int(value) if dtype is not None and not str(dtype).startswith(("float", "bfloat")) else value
 
 
+class Target(str):
+    """`tvm.target.Target("hip -mcpu=gfx950")`: the GPU a file compiles for. nanott compiles for
+    Tenstorrent whatever it names, and a kernel's T.* operations mean the same on every target, so
+    the target is ignored with warning NT922; code that asks a question of it (is it gfx950?) is
+    a GPU query, declined (NT920) like any other."""
+
+    def __new__(cls, spec: Any = "", host: Any = None) -> Target:
+        warnings.warn(NanottWarning("NT922", f"tvm.target.Target({str(spec)!r}) is ignored: nanott compiles for "
+                                             "Tenstorrent (the kernel's T.* operations mean the same on any "
+                                             "target)", caller_loc(),
+                                    hint="choose nanott's target with --target (wormhole_n150, blackhole_p150)"))
+        return super().__new__(cls, str(spec))
+
+
 def determine_fp8_type(fp8_format: str = "e4m3") -> str:
     """`tilelang.language.fp8.determine_fp8_type()`: the platform's FP8 dtype. TileLang picks AMD's
     FNUZ formats only on a ROCm build of torch, and the OCP formats everywhere else; nanott is no
@@ -185,6 +200,7 @@ def _names() -> dict[str, dict[str, Any]]:
         "tilelang.tileop.base": {"GemmWarpPolicy": T.GemmWarpPolicy},
         "tilelang.layout": {"make_swizzled_layout": T.SwizzledLayout, "Layout": T.Layout},
         "tvm": {"DataType": DataType},
+        "tvm.target": {"Target": Target},
         "tvm.tirx": {"const": tir_const, "reinterpret": T.reinterpret},
         "tilelang.carver.arch.driver": {"get_num_sms": lambda device_id=0: PERSISTENT_BLOCKS},
         "tilelang.cuda.intrinsics.macro.mma_macro_generator": {"TensorCoreIntrinEmitter": TensorCoreIntrinEmitter},

@@ -137,6 +137,8 @@ class Sym:
 
     def astype(self, dtype: Any) -> Sym:
         """`x.astype(dtype)`: the value rounded to dtype (as T.cast)."""
+        if canonical(dtype) in NARROW_INTS:
+            return narrow_int(canonical(dtype), self)
         return Sym(l0.Cast(normalize_dtype(dtype), self.expr, loc=Tracing.loc))
 
     def __lt__(self, o): return Cond("<", self, o)
@@ -176,6 +178,23 @@ def bits(op: str, a: Any, b: Any) -> Sym:
                               "lets and elements of integer buffers (int8, uint8, int32); cast a float "
                               "with T.Cast(\"int32\", x) first")
     return binop(op, a, b)
+
+
+NARROW_INTS = ("uint16", "int16")        # integer dtypes of a value, never of a buffer: no tile format
+
+
+def narrow_int(name: str, x: Any) -> Sym:
+    """An integer value cast to a 16-bit integer dtype (TileLang's fp4 decoders build bit patterns
+    in uint16): its low 16 bits, x & 0xFFFF, read as two's complement for int16 (((x & 0xFFFF) ^
+    0x8000) - 0x8000), computed on int32 like every integer (bits). No buffer holds a 16-bit integer
+    (Tensix tiles have no such format), so the dtype exists only inside expressions; a float
+    value is NT101 (C's conversion of a float to a narrow integer is not an integer op)."""
+    if any(not is_integer(y) for y in walk(to_expr(x))):
+        raise NanottError("NT101", f"a float value cast to {name} is not supported by nanott ({name} is "
+                                   "an integer dtype of expressions only: Tensix tiles have no 16-bit integer "
+                                   "format)", Tracing.loc, hint="cast to int32 first: T.Cast(\"int32\", x)")
+    low = bits("&", x, 0xFFFF)
+    return low if name == "uint16" else binop("-", bits("^", low, 0x8000), 0x8000)
 
 
 def is_integer(e: Any) -> bool:
