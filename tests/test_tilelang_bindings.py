@@ -104,3 +104,15 @@ def test_a_tvm_target_is_ignored_with_nt922(tmp_path):
     B = np.zeros_like(A)
     api.run(loaded.prim_func, A, B, level="L0")
     assert np.array_equal(B, A * 2 + np.repeat(np.arange(2, dtype=np.float32), 32)[:, None])
+
+
+def test_gemm_warp_policy_partitions_the_warps_as_a_factory_expects():
+    """A factory sizes its per-warp tiles from compute_warp_partition: the two counts multiply to
+    the warps, divide the block's sides, and Square picks the most nearly square per-warp tile."""
+    import nanott.language as T
+    P = T.GemmWarpPolicy
+    assert P.FullRow.compute_warp_partition(64, 64, 4) == (4, 1)
+    assert P.FullCol.compute_warp_partition(64, 64, 4) == (1, 4)
+    assert P.Square.compute_warp_partition(128, 128, 4) == (2, 2)
+    assert P.Square.compute_warp_partition(32, 128, 4) == (1, 4)            # 32 x 32 per warp
+    assert P.Square.compute_warp_partition(256, 64, 8) == (8, 1)            # 32 x 64 per warp

@@ -454,6 +454,18 @@ class GemmWarpPolicy(IntEnum):
     FullRow = 1
     FullCol = 2
 
+    def compute_warp_partition(self, M, N, num_warps):
+        """(warps along M, warps along N) for a GPU's M x N block, as a factory computes per-warp
+        tile sizes from it: FullRow all along M, FullCol all along N, Square the split that divides
+        both sides with the most nearly square per-warp tiles. Only GPU-side sizes depend on it."""
+        if self is GemmWarpPolicy.FullRow:
+            return num_warps, 1
+        if self is GemmWarpPolicy.FullCol:
+            return 1, num_warps
+        splits = [(m, num_warps // m) for m in range(1, num_warps + 1) if num_warps % m == 0]
+        fits = [(m, n) for m, n in splits if M % m == 0 and N % n == 0] or splits
+        return sorted(fits, key=lambda mn: (abs(M / mn[0] - N / mn[1]), -mn[0]))[0]   # `min` is T.min here
+
 
 float32, bfloat16, float16, float64 = (dtype(n) for n in ("float32", "bfloat16", "float16", "float64"))
 int8, int16, int32, int64 = (dtype(n) for n in ("int8", "int16", "int32", "int64"))
