@@ -268,12 +268,12 @@ def test_a_swizzle_is_recorded_and_bit_operations_are_named(tmp_path, unpack, co
 
 
 @pytest.mark.parametrize("unpack, words", [
-    ("tirx.reinterpret(T.float16, (s[i, j] & 15).astype(T.uint16) << tirx.const(10, T.uint16))",
-     "T.reinterpret of integer bits as float16"),
+    ("tirx.reinterpret(T.bfloat16, (s[i, j] & 15).astype(T.uint16) << tirx.const(7, T.uint16))",
+     "T.reinterpret of integer bits as bfloat16"),
     ("(s[i, j] * 0.5).astype(T.uint16)", "a float value cast to uint16"),
 ])
 def test_float_bits_and_a_float_in_uint16_are_refused_at_their_line(tmp_path, unpack, words):
-    """An fp4 decoder's last step, integer bits read as a float16 (NT301), and a float value cast
+    """An mxfp4 decoder's last step, integer bits read as a bfloat16 (NT301), and a float value cast
     to a 16-bit integer dtype, which only integer expressions have (NT101): refused at the line."""
     path = tmp_path / "dequant.py"
     path.write_text(DEQUANT.replace("UNPACK", unpack))

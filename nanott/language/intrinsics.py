@@ -21,6 +21,7 @@ from nanott.diagnostics import NanottError
 from nanott.language.values import (NARROW_INTS, Cond, Sym, Tracing, binop, bits, canonical, narrow_int,
                                    normalize_dtype, to_expr)
 from nanott.dtypes import LOWERED
+from nanott.language import float_bits
 from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
 from nanott.languages.l0_interp import cast as l0_cast
@@ -130,15 +131,15 @@ def reinterpret(dtype, value, *, span=None):
     """`T.reinterpret(dtype, x)` (TVM's `tirx.reinterpret`) of an integer: x's low bits read as
     `dtype`. To int8, the low byte as two's complement, ((x & 255) ^ 128) - 128 (a nibble shifted
     to the top of a byte, then `>> 4`: int4 sign extension); to uint8, x & 255; to int32, x (every
-    integer computes on int32). The same bits read as another kind (a float's as an int) is NT301."""
+    integer computes on int32). To float16, the value the bits encode, as arithmetic on their
+    fields (float_bits.py); to another float, and a float's bits read as an int, NT301."""
     name = normalize_dtype(dtype)
-    if name in LOWERED and LOWERED[name].kind == "float":
-        raise NanottError("NT301", f"T.reinterpret of integer bits as {name} is not supported by nanott: its "
-                          "tile lowering computes on values held in one data format per tile, and has no "
-                          "op that reads an integer tile's bits as a float format", Tracing.loc,
-                          hint="write the value the bits encode with arithmetic on their fields, e.g. "
-                               "(1 - 2 * s) * (1 << e) * 2.0 ** -bias * (1 + m / 2.0 ** mbits), or keep the "
-                               "weights in a float dtype nanott reads (float16, bfloat16, float8_e4m3fn)")
+    if name in LOWERED and LOWERED[name].kind == "float":             # float_bits.py
+        if name != "float16":
+            raise float_bits.refuse(name)
+        if _number(value) and not isinstance(value, int):
+            raise float_bits.refuse(name)
+        return float_bits.float16_from_bits(value)
     if name not in ("int8", "uint8", "int32"):
         raise NanottError("NT301", f"T.reinterpret to {name} is not supported by nanott",
                           hint="reinterpret an integer as int8, uint8 or int32")
