@@ -63,7 +63,7 @@ FAMILIES = (
       "warp_specialize/example_warp_specialize_gemm_barrierpipe_stage2.py",
       "warp_specialize/example_warp_specialize_gemm_softpipe_stage2.py")),
     ("dequantized GEMM", ("dequantize_gemm",), ("gemm_dequant_int8", "gemm_dequant_int4"),
-     ("dequantize_gemm/example_dequant_gemm_w4a8.py",)),
+     ("dequantize_gemm/example_dequant_gemm_w4a8.py", "dequantize_gemm/example_dequant_gemm_fp4_hopper.py")),
     ("varlen attention (beyond issue 13)", ("flash_attention", "attention_sink"), ("varlen_rows",),
      ("flash_attention/example_mha_fwd_varlen.py", "flash_attention/example_gqa_fwd_varlen.py",
       "attention_sink/example_gqa_sink_fwd_varlen.py")),

@@ -48,6 +48,10 @@ tile of A and B; so it becomes one TileGroup over C's tiles whose body evaluates
                            store out[j, i] is NT317 (swap the map's variables instead), and so is
                            a[j, i] of a part of a (a 64 x 64 a in a map over 32 x 64).
 
+Of a binary op's two operands, the one that needs more DST tiles is evaluated first (`need`, Sethi
+and Ullman's order), so the other's temporaries are not alive meanwhile: an fp4 decoder's bit
+patterns fit the 4 tiles of fp32 mode. The op still takes its operands in order: no value changes.
+
 A buffer is indexed by the T.Parallel's variables in order (a 1-D T.Parallel over a vector too), or,
 in a 2-D T.Parallel over (i, j), a vector as v[i] or v[j]: a broadcast, or a 2-D buffer as a[j, i]:
 a transposed read. So every operation rounds exactly as the elementwise evaluation of L4 does.
@@ -128,9 +132,9 @@ class _TileProgram(TileRefs, TileBitOps):
                 ref = self.ref(cb, indices)
                 return self.temp_of(ref) if isinstance(ref, Transposed) else ref
             case l4.BinOp(op, lhs, rhs) if op in OPS:
-                return self.binary(OPS[op], self.value(lhs), self.value(rhs))
+                return self.binary(OPS[op], *self.operands(lhs, rhs))
             case l4.BinOp(op, lhs, rhs) if op in BITS:
-                return self.bits(BITS[op], self.value(lhs), self.value(rhs))
+                return self.bits(BITS[op], *self.operands(lhs, rhs))
             case l4.BinOp(op, _, _):
                 what = f"the operator {op}"
             case l4.UnOp("log2", x):                           # the SFPU's log_with_base
@@ -150,6 +154,15 @@ class _TileProgram(TileRefs, TileBitOps):
         loc = e.loc if e.loc != NOLOC else self.store.loc
         raise NanottError("NT318", f"{what} (line {loc.line}) is not supported yet in a tile "
                           "elementwise map", loc, OPS_HINT)
+
+    def operands(self, lhs: Any, rhs: Any) -> tuple[Value, Value]:
+        """Both operands' values, the one that needs more DST tiles computed first (Sethi and
+        Ullman's order: the other's temporaries are not alive meanwhile); the op still takes
+        them as (lhs, rhs), so the order changes no value."""
+        if need(rhs) > need(lhs):
+            b = self.value(rhs)
+            return self.value(lhs), b
+        return self.value(lhs), self.value(rhs)
 
     def condition(self, e: Any) -> str:
         """A temporary holding 1.0 where the condition e holds and 0.0 where it does not."""
@@ -193,3 +206,21 @@ class _TileProgram(TileRefs, TileBitOps):
         if dtype == "float32" or isinstance(ref, l5.TileRef) and self.cbs[ref.cb].dtype == dtype:
             return v
         return self.temp(l5.TileCast(self.temp_of(v), dtype))
+
+
+def need(e: Any) -> int:
+    """The DST tiles evaluating e takes, by Sethi and Ullman's count: a load or a leaf 1 (so is
+    an FPU op on two loads), a constant 0, a unary op its operand's, a binary op the larger of its
+    operands' or one more when they are equal. An estimate (broadcasts, transposes and casts are
+    not counted), used only to order evaluation."""
+    match e:
+        case l4.BinOp("+" | "-" | "*", l4.Load(), l4.Load()):
+            return 1                                           # the FPU reads both from CBs
+        case l4.BinOp(_, lhs, rhs) | l4.Select(_, lhs, rhs):
+            a, b = need(lhs), need(rhs)
+            return max(a, b) if a != b else a + (a > 0)
+        case l4.UnOp(_, x) | l4.Cast(_, x):
+            return need(x)
+        case l4.Const():
+            return 0
+    return 1
