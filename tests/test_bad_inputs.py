@@ -93,7 +93,7 @@ LOWERED = [
     ("bad_outside_kernel", "NT110", 'A_s = T.alloc_shared((64, 64), "float32")', "A_s"),
     ("bad_copy_offset", "NT112", "T.copy(A[16, 0], A_s)", "T.copy"),
     ("bad_many_buffers", "NT202", "b33[i, j] = A_s[i, j] + 33.0", "b33"),
-    ("bad_dst_too_wide", "NT203", "C_l[i, j] = T.exp(A_s[i, j]) * (T.exp(B_s", "C_l"),
+    ("bad_dst_too_wide", "NT203", "C_l[i, j] = (((T.exp(A_s[i, j]) * T.log(B_s", "C_l"),
     ("bad_condition_stored", "NT303", "C_l[i, j] = A_s[i, j] > 0.0", "C_l"),
     ("bad_scalar_buffer", "NT311", 's = T.alloc_fragment((), "float32")', "s = "),
     ("bad_ragged_in_place", "NT312", 'def bad(A: T.Tensor((100, 64), "float32")', "A: T.Tensor"),
