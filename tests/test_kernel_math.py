@@ -173,7 +173,9 @@ def test_binary_max_min_are_metaliums_binary_max_tile_and_a_cast_asks_for_a_32_b
 
 def test_a_deep_value_that_overflows_the_dst_is_nt203_with_the_numbers(tmp_path):
     e = "T.exp({})".format
-    value = f"{e(x)} * ({e(w)} * ({e(x)} * ({e(w)} * {e(x)})))"   # each left factor waits: 5 live
+    pair = f"({e(x)} * {e(w)})"                                     # 2 live, then one
+    quad = f"({pair} * {pair})"                                     # 3: one quad waits for the other
+    value = f"({quad} * {quad}) * ({quad} * {quad})"                # 5, in any order of evaluation
     with pytest.raises(NanottError) as e:
         lowered(tmp_path, value, x_dtype="float32")
     assert e.value.code == "NT203" and "needs 5 DST tiles; the DST holds 4" in e.value.message

@@ -339,14 +339,14 @@ def test_c2_elementwise_value_as_tile_operations():
     p5 = lower_c(elementwise_kernel(), "C2")["L5"]
     (group,) = [x for x in walk(p5.body) if isinstance(x, l5.TileGroup)]
     a, b = (l5.TileRef(cb, v("ti"), v("tj")) for cb in (0, 1))
-    assert group.body == (
-        l5.TAssign("t0", l5.TileBinary("add", a, b)),                 # FPU: both from CBs
-        l5.TAssign("t1", l5.TileScalar("mul", "t0", 0.5)),            # 2 * 0.25 folded
-        l5.TAssign("t2", l5.TileLoad(a)),
-        l5.TAssign("t3", l5.TileScalar("rsub", "t2", 1.0)),           # 1 - a
-        l5.TAssign("t4", l5.TileLoad(b)),
-        l5.TAssign("t5", l5.TileBinaryTemps("mul", "t3", "t4")),
-        l5.TAssign("t6", l5.TileBinaryTemps("sub", "t1", "t5")),
+    assert group.body == (                                            # (1 - a) * b needs 2 DST
+        l5.TAssign("t0", l5.TileLoad(a)),                             # tiles, (a + b) * 0.5 one:
+        l5.TAssign("t1", l5.TileScalar("rsub", "t0", 1.0)),           # 1 - a   (the needier first)
+        l5.TAssign("t2", l5.TileLoad(b)),
+        l5.TAssign("t3", l5.TileBinaryTemps("mul", "t1", "t2")),
+        l5.TAssign("t4", l5.TileBinary("add", a, b)),                 # FPU: both from CBs
+        l5.TAssign("t5", l5.TileScalar("mul", "t4", 0.5)),            # 2 * 0.25 folded
+        l5.TAssign("t6", l5.TileBinaryTemps("sub", "t5", "t3")),      # still lhs - rhs
         l5.TStore(l5.TileRef(2, v("ti"), v("tj")), "t6"))
     assert group.extents == (2, 2)
 
