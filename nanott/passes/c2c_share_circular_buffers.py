@@ -27,6 +27,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import replace
 from nanott.languages import l5
 from nanott.passes._c2c_lives import Lives, Span, live_ranges
+from nanott.passes._c2c_webs import split_webs
 from nanott.passes._cb_numbers import renumber
 from nanott.passes._cb_uses import leaves, roles, touches
 from nanott.target import Target
@@ -35,10 +36,13 @@ from nanott.target import Target
 def share_circular_buffers(program: l5.Kernel, target: Target) -> l5.Kernel:
     if len(program.cbs) <= target.num_cbs:
         return program
-    lives = live_ranges(program.body)
-    shared = colour(shareable(program, lives), lives.spans)
+    kind = shareable(program, live_ranges(program.body))
+    split, origin = split_webs(program, set(kind))
+    kind |= {web: kind[cb] for web, cb in origin.items()}
+    lives = live_ranges(split.body)
+    shared = colour(kind, lives.spans)
     check_disjoint(shared, lives.spans)
-    out = merge(program, shared)
+    out = merge(split, shared, origin)
     if len(out.cbs) > target.num_cbs:
         raise too_many(program, out, target)
     return out
@@ -87,8 +91,9 @@ def check_disjoint(shared: dict[int, int], spans: dict[int, Span]) -> None:
                                      f"(alive {spans[b]}): their live ranges meet (a compiler bug)")
 
 
-def merge(program: l5.Kernel, shared: dict[int, int]) -> l5.Kernel:
-    """The program with each CB renumbered onto the first declared of those sharing it."""
+def merge(program: l5.Kernel, shared: dict[int, int], origin: dict[int, int] | None = None) -> l5.Kernel:
+    """The program with each CB renumbered onto the first declared of those sharing it; `origin`:
+    the buffer each web after a buffer's first is a web of (_c2c_webs.py), for the plan's words."""
     members: dict[int, list[int]] = {}
     for cb, owner in shared.items():
         members.setdefault(owner, []).append(cb)
@@ -97,15 +102,17 @@ def merge(program: l5.Kernel, shared: dict[int, int]) -> l5.Kernel:
     number = {cb.index: i for i, cb in enumerate(kept)}
     number |= {cb: number[f] for cb, f in first.items()}
     cbs = tuple(shared_cb(program.cbs, cb, number[cb.index], sorted(
-        c for c, f in first.items() if f == cb.index)) for cb in kept)
+        c for c, f in first.items() if f == cb.index), origin or {}) for cb in kept)
     return replace(program, cbs=cbs, body=renumber(program.body, number))
 
 
-def shared_cb(cbs: tuple, cb: l5.CircularBuffer, index: int, group: list[int]) -> l5.CircularBuffer:
-    """cb at its new index; when others share it, as deep as the deepest and saying who they are."""
+def shared_cb(cbs: tuple, cb: l5.CircularBuffer, index: int, group: list[int],
+              origin: dict[int, int]) -> l5.CircularBuffer:
+    """cb at its new index; when others share it, as deep as the deepest and saying who they are
+    (each buffer once, however many of its webs share it)."""
     if len(group) < 2:
         return replace(cb, index=index)
     depth = max(cbs[c].plan.depth for c in group)
-    names = ", ".join(cbs[c].name for c in group)
+    names = ", ".join(dict.fromkeys(cbs[origin.get(c, c)].name for c in group))
     why = f"{cb.plan.why}; shared by {names}: alive one after another in compute"
     return replace(cb, index=index, plan=replace(cb.plan, depth=depth, why=why))
