@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nanott.languages import l5
-from nanott.passes._cb_uses import carried_by, touches
-from nanott.value_bounds import bounds, decided
+from nanott.passes._cb_uses import carried_by, touches, trips
 
 
 @dataclass(frozen=True)
@@ -92,14 +91,6 @@ class Lives:
         alive = [sum(count[:p + 1]) for p in range(len(self.locs))]
         best = max(range(len(alive)), key=lambda p: alive[p], default=0)
         return best, (alive[best] if alive else 0)
-
-
-def trips(extent: l5.Expr) -> tuple[int, int] | None:
-    """The fewest and most trips of a loop of this extent (a guard `if_then_else(c, 1, 0)` whose c
-    is decided: its branch), or None when unknown."""
-    if isinstance(extent, l5.Select) and (c := decided(extent.cond, {})) is not None:
-        extent = extent.then if c else extent.other
-    return bounds(extent, {})
 
 
 def live_ranges(body: tuple) -> Lives:

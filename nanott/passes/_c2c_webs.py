@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from nanott.ir import replace
 from nanott.languages import l5
-from nanott.passes._c2c_lives import trips
 from nanott.passes._cb_numbers import renumber
-from nanott.passes._cb_uses import carried_by, touches
+from nanott.passes._cb_uses import carried_by, touches, trips
 from nanott.passes._names import NameSupply
 
 

@@ -1,5 +1,6 @@
 """Who reads and writes each CB, for C2a, C2b, C2c and C3: the CBs a statement touches, the statements
-that touch CBs in program order, and the roles (reader, compute, writer) on each side of a CB.
+that touch CBs in program order, the roles (reader, compute, writer) on each side of a CB, and how
+many trips a loop runs (a loop of one trip carries nothing; one of none is dropped).
 A let reading DRAM elements (Element) both writes and reads their scratch CBs, in the reader.
 """
 from __future__ import annotations
@@ -8,6 +9,7 @@ from typing import Any, Iterator
 
 from nanott.ir import walk
 from nanott.languages import l5, l6
+from nanott.value_bounds import bounds, decided
 
 
 def touches(s: Any) -> tuple[set[int], set[int]]:
@@ -74,3 +76,10 @@ def roles(program: l5.Kernel) -> tuple[dict[int, list[str]], dict[int, list[str]
     return ({cb: sorted(r, key=order) for cb, r in made.items()},
             {cb: sorted(r, key=order) for cb, r in used.items()})
 
+
+def trips(extent: l5.Expr) -> tuple[int, int] | None:
+    """The fewest and most trips of a loop of this extent (a guard `if_then_else(c, 1, 0)` whose c
+    is decided: its branch), or None when unknown."""
+    if isinstance(extent, l5.Select) and (c := decided(extent.cond, {})) is not None:
+        extent = extent.then if c else extent.other
+    return bounds(extent, {})

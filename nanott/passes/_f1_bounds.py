@@ -22,6 +22,12 @@ def bound(e: Any, env: dict[str, tuple[int, int] | None]) -> tuple[int, int] | N
         return e.value, e.value
     if isinstance(e, l9.Var):
         return env.get(e.name)
+    if isinstance(e, l9.Select):              # a guard's extent, if_then_else(k < n - 1, 1, 0)
+        a, b = bound(e.then, env), bound(e.other, env)
+        taken = decide(e.cond, env)
+        if taken is not None:
+            return a if taken else b
+        return None if a is None or b is None else (min(a[0], b[0]), max(a[1], b[1]))
     if not isinstance(e, l9.BinOp):
         return None
     a, b = bound(e.lhs, env), bound(e.rhs, env)
@@ -40,6 +46,21 @@ def bound(e: Any, env: dict[str, tuple[int, int] | None]) -> tuple[int, int] | N
             return r, max(r, min(a[1], b[0] - g + r))
         return 0, min(a[1], b[0] - 1)
     return None
+
+
+COMPARE = {"<": lambda a, b: (a[1] < b[0], a[0] >= b[1]), "<=": lambda a, b: (a[1] <= b[0], a[0] > b[1]),
+           ">": lambda a, b: (a[0] > b[1], a[1] <= b[0]), ">=": lambda a, b: (a[0] >= b[1], a[1] < b[0])}
+
+
+def decide(c: Any, env: dict[str, tuple[int, int] | None]) -> bool | None:
+    """True or False when a comparison holds for every value of its operands' ranges, or for none."""
+    if not (isinstance(c, l9.BinOp) and c.op in COMPARE):
+        return None
+    a, b = bound(c.lhs, env), bound(c.rhs, env)
+    if a is None or b is None:
+        return None
+    always, never = COMPARE[c.op](a, b)
+    return True if always else False if never else None
 
 
 def stride(e: Any) -> tuple[int, int]:

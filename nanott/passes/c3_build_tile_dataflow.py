@@ -11,7 +11,10 @@ Changes:   the dataflow becomes explicit, found by analysis of who reads and wri
            the user's (NT320). A loop carries a CB's block from one iteration to the next when the first statement of
            its body that touches the CB reads it (a Q tile read by every step of a K loop; online
            softmax's running max, read, then updated): the last reader in the body peeks it, and
-           after the loop a Release frees it, unless a later group takes it. A print of a CB
+           after the loop a Release frees it, unless a later group takes it. A loop of exactly
+           one trip (`for k in T.serial(1)`, a guard decided true) carries nothing: its body is
+           straight-line code, and its last reader looks past the loop for a later one, as C2c's
+           live ranges do. A print of a CB
            (T.print of a buffer) reads its block as a group would: when it is the block's last
            reader, a Release after it frees the block.
 Preserves: every statement, value and rounding; the order of operations.
@@ -24,7 +27,7 @@ from nanott.diagnostics import NanottError
 from nanott.ir import replace
 from nanott.languages import l5, l6
 from nanott.passes._cb_plan import check_l1_budget
-from nanott.passes._cb_uses import carried_by, leaves, roles, touches
+from nanott.passes._cb_uses import carried_by, leaves, roles, touches, trips
 from nanott.passes._rewriter import Rewriter
 from nanott.target import Target
 
@@ -52,6 +55,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
         self.names = [cb.name for cb in cbs]
         self.producers, self.consumers = producers, consumers
         self.rest: tuple = ()
+        self.after: tuple = ()                   # what follows the loops of one trip around self.rest
         self.carried: set[int] = set()           # CBs the innermost enclosing loop carries
         self.written: set[int] = set()           # CBs some statement before this one writes
 
@@ -78,10 +82,11 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
                                   f"and read inside it by the {self.consumers[cb][0]}; only compute "
                                   "can hold a block through a loop yet", f.loc,
                                   "copy or compute the block inside the loop, once per iteration")
-        carried, rest, outer = carried_by(f.body), self.rest, self.carried
-        self.carried = carried
+        once = trips(f.extent) == (1, 1)         # one trip: straight-line code, nothing carried
+        carried, rest, outer, after = set() if once else carried_by(f.body), self.rest, self.carried, self.after
+        self.carried, self.after = carried, (*rest, *after) if once else ()
         body = self.block(f.body)
-        self.carried, self.rest = outer, rest
+        self.carried, self.rest, self.after = outer, rest, after
         return [replace(f, body=body), *(l6.Release(cb, loc=f.loc) for cb in sorted(carried)
                                          if self.mode(False, False, cb) == "take")]
 
@@ -102,7 +107,7 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
     def mode(self, reads: bool, writes: bool, cb: int) -> str:
         if writes:
             return "update" if reads else "give"
-        for s in leaves(self.rest):              # is a later statement reading this block?
+        for s in leaves((*self.rest, *self.after)):      # is a later statement reading this block?
             later_reads, later_writes = touches(s)
             if cb in later_reads:
                 return "peek"
