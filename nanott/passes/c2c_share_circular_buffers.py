@@ -1,7 +1,9 @@
 """C2c share-circular-buffers: L5 -> L5
 
 Changes:   when the program declares more CBs than a core has, CBs whose blocks are never alive
-           at the same time share one: an interval colouring of their live ranges (_c2c_lives.py).
+           at the same time share one: an interval colouring of their live ranges (_c2c_lives.py),
+           each buffer first split into webs (_c2c_webs.py: one per statement that writes it
+           whole without reading it), so that a buffer rewritten whole is free in between.
            Only CBs that tile groups and the reader's generated blocks (GenerateToCb) alone
            write and read share, and only CBs of one shape, dtype and pair of roles (reader ->
            compute, compute -> compute): each of the two kernels on a CB makes and takes its
