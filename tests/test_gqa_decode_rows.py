@@ -224,11 +224,13 @@ def test_compile_execute_matches_numpy(tmp_path):
 
 
 def test_a_value_per_row_into_a_column_under_the_if_is_refused_with_the_reason(tmp_path):
-    """TileLang's form, `glse[b, hid * 4 + i, sid] = logsum[i]` under `if i < valid_block_H`: one
-    value per row into column sid, whose other columns the other splits write: NT302, saying so."""
+    """TileLang's form, `glse[b, hid * 4 + i, sid] = logsum[i]` under `if i < valid_block_H`, into a
+    tensor the host passes in: one value per row into column sid, whose other columns the other
+    splits write: NT302, saying so (into a T.alloc_global: tests/test_element_rows.py)."""
     text = GQA_DECODE.replace(
-        "        Output_partial = T.alloc_global(",
-        "        lse = T.alloc_global([batch, heads, num_split], accum_dtype)\n        Output_partial = T.alloc_global(").replace(
+        "             Output: T.Tensor([batch, heads, dim], dtype)):",
+        "             Output: T.Tensor([batch, heads, dim], dtype),\n"
+        "             lse: T.Tensor([batch, heads, num_split], accum_dtype)):").replace(
         """            for i, j in T.Parallel(block_H, dim):
                 if i < valid_block_H:
                     glse[bid, hid * valid_block_H + i, sid, j] = lse_rows[i, j]""",
