@@ -128,9 +128,9 @@ def refuse_unscattered(s: Any, dram: Container[str], p: Any = None) -> None:
                           "give each value a row of its own: store it into a block with a tile row per "
                           f"value (`for i, j in T.Parallel(bm, {TILE_COLS}): lse_rows[i, j] = v[i]`, the tensor "
                           f"one dim longer, of {TILE_COLS}) and write that block's rows under the `if`; "
-                          "examples/flash_decoding.py keeps its lse that way (lse_cols). A tensor the "
-                          "program allocates itself (T.alloc_global), which the host never sees, nanott "
-                          "lays out that way by itself (_p0b_element_rows.py); this one is a parameter")
+                          "examples/flash_decoding.py keeps its lse that way (lse_cols). nanott does that "
+                          "by itself when the store is alone (after lets) in a 1-D T.Parallel and no "
+                          "T.copy moves the tensor (_p0b_element_rows.py)")
     raise NanottError("NT302", f"{head} is supported only as whole rows of a block: this one is not",
                       s.loc, "write rows of an on-chip block whole, under a condition on the block row alone: "
                       "`for i, j in T.Parallel(bm, bn): if start + i < end: X[start + i, c + j] = blk[i, j]` "

@@ -21,7 +21,8 @@ W is the lcm of 32 and the J of those copies. Decided from the IR alone: the ten
 some store into it is a masked column store (the store P0b refuses), every store into it is such a
 store alone in a 1-D T.Parallel, and no T.copy moves it. Each launch that touches it records the
 choice, `element_rows = glse: a row of 128 per element, ...`. A tensor the host passes in keeps its
-layout (the host reads it back as it gave it): its column store stays NT302.
+layout (the host reads it back as it gave it): the program gets a scratch twin with rows of its own
+instead, and two small launches that carry the tensor into the twin and back (_p0b_param_rows.py).
 """
 from __future__ import annotations
 
@@ -32,21 +33,34 @@ from nanott.ir import Launches, replace, walk
 from nanott.languages import l0
 from nanott.passes._affine import affine, build, subst
 from nanott.passes._names import NameSupply, names_in
+from nanott.passes._p0b_param_rows import conversions
 from nanott.passes._rewriter import Rewriter
 from nanott.row_gather import column_store, masked_store, uses
 from nanott.target import TILE
 
 
 def element_rows(program: Any) -> Any:
-    """The program with each scratch tensor that qualifies (module docstring) given rows of its own."""
+    """The program with each scratch tensor that qualifies (module docstring) given rows of its own;
+    a parameter that qualifies, a scratch twin with rows of its own (_p0b_param_rows.py)."""
     if not isinstance(program, Launches):
         return program
-    widths = {t.name: w for t in program.scratch if (w := width(t.name, program.launches))}
+    widths = {t.name: w for t in (*program.scratch, *program.params) if (w := width(t.name, program.launches))}
     if not widths:
         return program
     names = NameSupply(names_in(program))
-    launches = tuple(ElementRows(widths, names).visit(k) for k in program.launches)
-    return replace(program, launches=launches, scratch=tuple(widened(t, widths) for t in program.scratch))
+    params = {t.name: t for t in program.params if t.name in widths}
+    twins = {n: replace(t, name=names.fresh(f"{n}_wide")) for n, t in params.items()}
+    launches = tuple(Rename({n: t.name for n, t in twins.items()}).visit(k) for k in program.launches)
+    widths = {twins[n].name if n in twins else n: w for n, w in widths.items()}
+    launches = list(ElementRows(widths, names).visit(k) for k in launches)
+    for n, t in params.items():
+        wide = widened(twins[n], widths)
+        first = next(x for x, k in enumerate(launches) if any(p.name == wide.name for p in k.params))
+        to_rows, from_rows = conversions(t, wide, names, t.loc)
+        launches[first:first] = [to_rows]
+        launches.append(from_rows)
+    scratch = (*program.scratch, *twins.values())
+    return replace(program, launches=tuple(launches), scratch=tuple(widened(t, widths) for t in scratch))
 
 
 def width(tensor: str, launches: tuple) -> int | None:
@@ -133,3 +147,21 @@ class ElementRows(Rewriter, src=l0.LANG, dst=l0.LANG):
         if e.buffer in self.widths:
             return replace(e, indices=(*e.indices, l0.Const(0, "int32", loc=e.loc)))
         return e
+
+
+class Rename(Rewriter, src=l0.LANG, dst=l0.LANG):
+    """Each launch with the parameters given twins reading and writing the twins instead."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def visit_Tensor(self, t: l0.Tensor) -> l0.Tensor:
+        return replace(t, name=self.names.get(t.name, t.name))
+
+    def visit_Load(self, e: l0.Load) -> l0.Load:
+        e = self.rebuild(e)
+        return replace(e, buffer=self.names.get(e.buffer, e.buffer))
+
+    def visit_Store(self, s: l0.Store) -> l0.Store:
+        s = self.rebuild(s)
+        return replace(s, buffer=self.names.get(s.buffer, s.buffer))

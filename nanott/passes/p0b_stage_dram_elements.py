@@ -87,8 +87,7 @@ def stage_dram_elements(program: l0.Kernel | Launches, target: Target) -> l0.Ker
     along those lines (A1's stored order: one DRAM buffer, one layout)."""
     if not isinstance(program, Launches):
         return stage_launch(program, {})
-    program = element_rows(program)
-    staged = per_launch(stage_launch, program, {})
+    staged = per_launch(stage_launch, program := element_rows(program), {})
     lines = {t: order[-1] for t, order in stored_orders(staged.launches).items() if order}
     return per_launch(stage_launch, program, lines) if lines else staged
 
