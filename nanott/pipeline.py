@@ -119,7 +119,8 @@ def source_path(f: Callable[..., Any]) -> str:
 
 PIPELINE: tuple[Stage, ...] = (
     Stage("P0", "parse",                     None, "L0"),
-    Stage("P0b", "stage-dram-elements",      "L0", "L0", whole=True),
+    Stage("P0b", "stage-dram-elements",      "L0", "L0", whole=True,
+          steps=(later("_p0b_element_rows", "element_rows"),)),
     Stage("P0a", "merge-row-blocks",         "L0", "L0"),
     Stage("P0c", "split-k-across-cores",     "L0", "L0"),
     Stage("A1", "infer-layout",              "L0", "L1", whole=True),

@@ -86,13 +86,15 @@ def row_scatter(p: Any, dram: Container[str]) -> Gather | None:
 
 
 def through_fragment(p: Any, dram: dict[str, Any], alloc: Any) -> tuple[Any, Any] | None:
-    """A loop `X[r + i, c + j] = if_then_else(ok, v, X[..])` whose v is an expression (`o[i, j] * w[i]`),
-    not a block's element, as two: v stored into a fragment of X's dtype (the store rounds it there;
+    """A loop `X[r + i, c + j] = if_then_else(ok, v, X[..])` whose v is an expression (`o[i, j] * w[i]`,
+    or a vector's element `lse[i]` along the row), not a block's element, as two: v stored into a
+    fragment of X's dtype (the store rounds it there;
     `alloc(base, shape, dtype, scope, loc)` names it), then the row scatter of that fragment; None
     when the second would be no row scatter. `dram`: the DRAM tensors by name."""
     found = single_store(p)
     masked = found and masked_store(found[0])
-    if not masked or found[0].buffer not in dram or isinstance(masked[1], l0.Load):
+    if not masked or found[0].buffer not in dram or isinstance(masked[1], l0.Load) \
+            and [getattr(x, "name", None) for x in masked[1].indices] == list(p.vars):
         return None
     store, loc, lets = found[0], found[0].loc, p.body[:-1]
     at = tuple(l0.Var(v, loc=loc) for v in p.vars)
@@ -126,7 +128,9 @@ def refuse_unscattered(s: Any, dram: Container[str], p: Any = None) -> None:
                           "give each value a row of its own: store it into a block with a tile row per "
                           f"value (`for i, j in T.Parallel(bm, {TILE_COLS}): lse_rows[i, j] = v[i]`, the tensor "
                           f"one dim longer, of {TILE_COLS}) and write that block's rows under the `if`; "
-                          "examples/flash_decoding.py keeps its lse that way (lse_cols)")
+                          "examples/flash_decoding.py keeps its lse that way (lse_cols). nanott does that "
+                          "by itself when the store is alone (after lets) in a 1-D T.Parallel and no "
+                          "T.copy moves the tensor (_p0b_element_rows.py)")
     raise NanottError("NT302", f"{head} is supported only as whole rows of a block: this one is not",
                       s.loc, "write rows of an on-chip block whole, under a condition on the block row alone: "
                       "`for i, j in T.Parallel(bm, bn): if start + i < end: X[start + i, c + j] = blk[i, j]` "

@@ -79,3 +79,16 @@ def decided(c: Any, ranges: dict[str, Range]) -> bool | None:
             always, never = CMP[op](a, b)
             return True if always else False if never else None
     return None
+
+
+def pruned(c: Any, ranges: dict[str, Range]) -> Any:
+    """c without the operands of its `and`s that hold for every value of their variables
+    (`(mask[j] != 0) & (j < 128)` over a T.Parallel(64) j is `mask[j] != 0`); c itself when none do."""
+    if isinstance(c, l0.BinOp) and c.op == "and":
+        a, b = pruned(c.lhs, ranges), pruned(c.rhs, ranges)
+        if decided(a, ranges) is True:
+            return b
+        if decided(b, ranges) is True:
+            return a
+        return c if (a, b) == (c.lhs, c.rhs) else l0.BinOp("and", a, b, loc=c.loc)
+    return c

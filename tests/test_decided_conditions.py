@@ -21,7 +21,6 @@ from conftest import load_text, nanott_cli
 from test_generality import check_levels
 
 from nanott import api
-from nanott.diagnostics import NanottError
 from nanott.ir import walk
 from nanott.languages import l0
 from nanott.row_gather import masked_store
@@ -98,12 +97,14 @@ def test_a_condition_some_values_meet_and_others_not_stays_run_time():
     assert decided(l0.BinOp("<", l0.Var("n"), c(4)), ranges) is None            # n unbounded
 
 
-def test_a_partial_column_under_an_undecided_if_stays_refused(tmp_path):
-    """`if i < 4` over 32 rows: a part of a tile's column, which DRAM writes cannot leave the rest of."""
-    text = FACTORY.replace("if i < bm:", "if i < 4:")
-    with pytest.raises(NanottError) as e:
-        api.lower(load_text(tmp_path, text, SETS).prim_func, stop_after="C1")
-    assert e.value.code == "NT302" and "(i < 4)" in e.value.message and e.value.hint
+def test_a_partial_column_under_an_undecided_if_gets_a_row_per_element(tmp_path):
+    """`if i < 4` over 32 rows: a part of a tile's column, which DRAM writes cannot leave the rest of;
+    Pos is scratch, so P0b gives each of its elements a row of its own (_p0b_element_rows.py), and
+    launch 2 reads the rows' first column. Rows 0 and 1, which launch 2 reads, are still written."""
+    loaded = load_text(tmp_path, FACTORY.replace("if i < bm:", "if i < 4:"), SETS)
+    p0b = str(api.lower(loaded.prim_func, stop_after="P0b"))
+    assert "scratch Pos: int32[32x3x4x32]" in p0b and "let Pos_elem = Pos[0, by, k, 0]" in p0b
+    check_levels(loaded, reference)
 
 
 @pytest.mark.slow

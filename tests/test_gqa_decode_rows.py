@@ -11,8 +11,9 @@ same tiles. nanott's decision (docs/10_progression.md, "GQA and attention sinks"
 DRAM page only by whole rows, one core per row (a row scatter writes each row alone, two face runs
 of 16 elements: whole 16-B units, disjoint bytes); the simulators refuse two writers of one row
 (rule "owner", sim/noc.py), and a value per row stored into a column (TileLang's
-`glse[b, hid * 4 + i, sid] = logsum[i]`) is NT302, since one element is a read-modify-write of a
-row that another core's split writes too. The kernel here keeps each split's lse as a row of its
+`glse[b, hid * 4 + i, sid] = logsum[i]`) of a tensor the host passes in is NT302, since one element
+is a read-modify-write of a row that another core's split writes too (into a T.alloc_global, nanott
+gives each element a row: tests/test_element_rows.py). The kernel here keeps each split's lse as a row of its
 own, repeated along the head's `dim` columns, which the combine then reads element for element
 next to the partial output.
 
@@ -224,20 +225,24 @@ def test_compile_execute_matches_numpy(tmp_path):
 
 
 def test_a_value_per_row_into_a_column_under_the_if_is_refused_with_the_reason(tmp_path):
-    """TileLang's form, `glse[b, hid * 4 + i, sid] = logsum[i]` under `if i < valid_block_H`: one
-    value per row into column sid, whose other columns the other splits write: NT302, saying so."""
+    """TileLang's form, `glse[b, hid * 4 + i, sid] = logsum[i]` under `if i < valid_block_H`, in a
+    T.Parallel that also stores something else: one value per row into column sid, whose other
+    columns the other splits write: NT302, saying so (alone in its loop, nanott gives each element
+    a row: tests/test_element_rows.py)."""
     text = GQA_DECODE.replace(
-        "        Output_partial = T.alloc_global(",
-        "        lse = T.alloc_global([batch, heads, num_split], accum_dtype)\n        Output_partial = T.alloc_global(").replace(
+        "             Output: T.Tensor([batch, heads, dim], dtype)):",
+        "             Output: T.Tensor([batch, heads, dim], dtype),\n"
+        "             lse: T.Tensor([batch, heads, num_split], accum_dtype)):").replace(
         """            for i, j in T.Parallel(block_H, dim):
                 if i < valid_block_H:
                     glse[bid, hid * valid_block_H + i, sid, j] = lse_rows[i, j]""",
         """            for i in T.Parallel(block_H):
+                scores_sum[i] = logsum[i]
                 if i < valid_block_H:
-                    lse[bid, hid * valid_block_H + i, sid] = logsum[i]""")
-    assert "lse[bid, hid * valid_block_H + i, sid] = logsum[i]" in text
+                    lse[bid, hid * valid_block_H + i, sid] = scores_sum[i]""")
+    assert "lse[bid, hid * valid_block_H + i, sid] = scores_sum[i]" in text
     with pytest.raises(NanottError) as e:
         api.lower(loaded(tmp_path, text).prim_func, stop_after="P0b")
     assert e.value.code == "NT302" and "into column sid of lse" in e.value.message
     assert "stores with other values of sid put other columns into the same rows" in e.value.message
-    assert "a row of its own" in e.value.hint
+    assert "a row of its own" in e.value.hint and "alone (after lets) in a 1-D T.Parallel" in e.value.hint

@@ -435,7 +435,7 @@ class Builder(RunTimeIfs):
             names = ("bx", "by", "bz")[:n]
         names = names if isinstance(names, tuple) else (names,)
         self.block_vars = tuple(self.unique(v) for v in names)
-        self.ranges = {v: (0, g - 1) for v, g in zip(self.block_vars, self.grid)}
+        self.ranges = Tracing.ranges = {v: (0, g - 1) for v, g in zip(self.block_vars, self.grid)}
         self.taken.update(self.block_vars)
         self.kernel_loc = self.loc
         self.threads, self.barriers, self.thread_range = spec.knobs.get("threads"), None, None

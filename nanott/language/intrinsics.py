@@ -25,6 +25,7 @@ from nanott.language import float_bits
 from nanott.languages import l0
 from nanott.languages.l0_interp import UNARY
 from nanott.languages.l0_interp import cast as l0_cast
+from nanott.value_bounds import decided, pruned
 
 __all__ = ["exp", "exp2", "log", "log2", "clamp", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "max", "min", "cast",
            "Cast", "if_then_else"]
@@ -157,5 +158,7 @@ def if_then_else(cond, then, other):
     parsed. TileLang's causal mask: `T.if_then_else(bx * bm + i >= k * bn + j, 0, -T.infinity(dt))`."""
     if not isinstance(cond, (Cond, Sym)):
         return then if cond else other
-    test = to_expr(cond)
+    test = pruned(to_expr(cond), Tracing.ranges)           # `j < n` over a loop of j < n: always
+    if (fixed := decided(test, Tracing.ranges)) is not None:
+        return then if fixed else other
     return Sym(l0.Select(test, to_expr(then), to_expr(other), loc=Tracing.loc))

@@ -29,6 +29,7 @@ class Tracing:
     loc: Loc = NOLOC
     element_dtypes: dict[str, str] = {}      # a loaded buffer's dtype, by its L0 name (bit operations ask)
     lets: dict[str, l0.Expr] = {}            # the kernel's lets that never change, by name: their values
+    ranges: dict[str, tuple[int, int]] = {}  # the open block and loop variables: least, greatest
 
 
 def const(value: int | float) -> l0.Const:

@@ -4,6 +4,8 @@ group's tile (i, j) stands for, from the index expressions and the shapes alone.
   a[i, j]      identity indexing: tile (i, j) of a
   v[i], v[j]   a vector in a 2-D map: a broadcast of its tile (i, 0) along rows (Bcast "cols"), or of
                (0, j) along columns ("rows")
+  a[i]         a read of a vector longer than a 1-D map over whole tiles (TileLang's combine reads
+               `scale[i]`, 128 long, over a T.Parallel(dim), dim 64): its first tiles, tile (i, j)
   a[j, i]      a 2-D buffer of the map's shape reversed: tile (j, i), transposed (Transposed:
                transpose_wh_tile through DST; the tile grid transposes with the tiles)
 
@@ -63,7 +65,7 @@ class TileRefs:
                               f"{shape(ext)} reversed): a transposed read covers the whole buffer",
                               self.store.loc, f"make the T.Parallel {shape(logical[::-1])}, or copy the "
                               "part to transpose into a buffer of its own first")
-        if ext != logical:
+        if ext != logical and not prefix(ext, logical, self.store.cb == cb):
             raise NanottError("NT317", f"T.Parallel over {shape(ext)} accesses {access}, and "
                               f"{buf.name} is {shape(logical)}: only elementwise maps with identity "
                               "indexing (and vectors v[i], v[j]) are supported yet", self.store.loc,
@@ -91,3 +93,9 @@ class TileRefs:
                               f"{self.cbs[self.store.cb].name}[{seq(self.p.vars)}], and read the "
                               "other buffers transposed instead")
         return dst
+
+
+def prefix(ext: tuple, logical: tuple, stored: bool) -> bool:
+    """Whether a 1-D map over whole tiles reads (never stores) the first tiles of a longer vector:
+    its tile (i, j) is then the vector's, the tiles past the map's end unread."""
+    return not stored and len(ext) == len(logical) == 1 and ext[0] % 32 == 0 and ext[0] < logical[0]

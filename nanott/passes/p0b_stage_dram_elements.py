@@ -1,7 +1,12 @@
 """P0b stage-dram-elements: L0 -> L0
 
 Changes:   a T.Parallel that reads or writes elements of a DRAM tensor gets on-chip buffers and
-           T.copy statements, so that after it DRAM appears only in copies, which move whole tiles:
+           T.copy statements, so that after it DRAM appears only in copies, which move whole tiles.
+           First, the step element_rows (_p0b_element_rows.py): a scratch tensor (T.alloc_global)
+           that a T.Parallel stores one value per row into a column of, under an `if` (GQA
+           decoding's `glse[b, hid * 4 + i, sid] = logsum[i]`), gets a DRAM row per element, the
+           tensor one dim longer with the element repeated along it; its stores become row
+           scatters and its broadcast reads copies of rows. Then:
            - an element read whose index is, along each dim, `start + v` (v one of the loop's
              variables) or a value of none of them (`W[k, j]`): the region those indices cover is
              copied into a new shared buffer before the loop, and the loop reads the buffer;
@@ -62,6 +67,7 @@ from nanott.languages import l0
 from nanott.passes._affine import affine, build, divide, subst
 from nanott.passes._names import NameSupply, names_in
 from nanott.passes._p0b_dram_copies import copy, through_l1
+from nanott.passes._p0b_element_rows import element_rows
 from nanott.passes._padding import stored_orders
 from nanott.passes._p0b_pick import pick, shift
 from nanott.passes._p0b_scalars import vector_scalars
@@ -81,7 +87,7 @@ def stage_dram_elements(program: l0.Kernel | Launches, target: Target) -> l0.Ker
     along those lines (A1's stored order: one DRAM buffer, one layout)."""
     if not isinstance(program, Launches):
         return stage_launch(program, {})
-    staged = per_launch(stage_launch, program, {})
+    staged = per_launch(stage_launch, program := element_rows(program), {})
     lines = {t: order[-1] for t, order in stored_orders(staged.launches).items() if order}
     return per_launch(stage_launch, program, lines) if lines else staged
 
