@@ -42,7 +42,6 @@ from __future__ import annotations
 from nanott.ir import replace, walk
 from nanott.languages import l8
 from nanott.passes._affine import affine, build, subst
-from nanott.passes._names import NameSupply, names_in
 from nanott.sim import machine as m
 from nanott.sim.cooperation import Unknown, core_env, moving_cores, value
 from nanott.sim.machine import TIMING, Timing
@@ -50,6 +49,7 @@ from nanott.target import Target
 
 MOVERS = ("reader", "writer")
 STEP = (l8.CbReserve, l8.When, l8.NocReadBarrier, l8.CbPush)    # what a multicast step may hold
+SEMS = (l8.SemSet, l8.SemWait, l8.SemInc, l8.SemSetMcast)
 I32 = "int32"
 
 
@@ -67,20 +67,28 @@ def multicast_by_rows(program: l8.Program, target: Target) -> l8.Program:
 
 def parts(pages: int, page_bytes: int, rows: int, timing: Timing, read_rate: float, steps: int = 1) -> int:
     """The divisor c of `rows` that minimises what the parts cost the receivers over the sender's
-    `steps` blocks of the run: at its start, the wait for the first part (its reads at `read_rate`,
-    bytes per cycle, then its multicast); in every block, c parts' fixed costs (the sender's reads
-    of a part start only after the last part's barrier and handshake); at its end, the last part's
-    multicast after the last read. The first part's read latency and handshake are the same for
-    every c and left out. A part's fixed cost: its read barrier's latency, the handshake's two
-    semaphore writes (the receivers' raise, the sender's `valid`), and the sender's calls (wait,
-    set, reserve, push; the multicast and the semaphore multicast issued)."""
+    `steps` blocks of the run. In parts (c >= 2) the sender reads part p + 1 under its own
+    transaction id while it waits for part p's and multicasts it, so its NIU's incoming port streams
+    a block's reads without a gap; a part then takes the longest of: its reads (at `read_rate`,
+    bytes per cycle), half the handshake's round trip (the part's multicast, the receivers' `valid`
+    and their `ready` for the part after next: two semaphore writes, and the calls around them; the
+    even and odd parts have a semaphore pair each, so a round trip spans two parts), and the
+    sender's calls for it (a read issued per page, the handshake's). Costs: at the run's start, the wait for the first
+    part (its reads, then its multicast); in every block, a part's fixed cost once (the last part's
+    read barrier waits out the latency and its handshake before the next block's first reads) and,
+    for every part, what its round trip or its calls take beyond its reads; at the end, the last
+    part's multicast after the last read. The reads themselves take as long in any number of parts."""
     write = timing.write_latency_base + timing.write_latency_per_hop * timing.mean_hops()
-    fixed = timing.read_latency + 2 * write + 4 * m.CB_CALL_CYCLES + 2 * m.NOC_ISSUE_CYCLES
+    calls = 4 * m.CB_CALL_CYCLES + 2 * m.NOC_ISSUE_CYCLES
+    fixed = timing.read_latency + 2 * write + calls
 
     def cost(c: int) -> float:
         size = pages // c * page_bytes
+        reads = size / read_rate
         cast = size / min(timing.noc_rate(size), timing.niu_bytes_per_cycle[1])
-        return steps * c * fixed + size / read_rate + cast + cast
+        beyond = 0.0 if c == 1 else max(0.0, (cast + 2 * write + calls) / 2 - reads,
+                                        pages // c * m.NOC_ISSUE_CYCLES + calls + 2 * m.TRID_CYCLES - reads)
+        return steps * (fixed + c * beyond) + reads + cast + cast
     return min((c for c in range(1, rows + 1) if rows % c == 0), key=cost)
 
 
@@ -100,7 +108,8 @@ class Split:
         self.page_bytes = {cb.index: cb.plan.page_bytes for cb in program.cbs}
         self.read_rate = {i: read_rate(program, timing, b) for i, b in self.page_bytes.items()}
         self.cores = program.work.cores
-        self.names = NameSupply(names_in(program))
+        self.sem = 1 + max((x.sem for x in walk(tuple(k.body for k in program.kernels))
+                            if isinstance(x, SEMS)), default=-1)      # the next semaphore id free
 
     def rewrite(self, stmts: tuple, trips: int = 1) -> tuple:
         """stmts, run `trips` times over the run (the product of the trips of the loops around them)."""
@@ -148,26 +157,61 @@ class Split:
         c = parts(n, self.page_bytes[cb], rows, self.timing, self.read_rate[cb], steps)
         if inner is None or c == 1:
             return None
-        size, var = n // c, self.names.fresh("part")
+        size, last_push = n // c, last
         if c == rows:                   # a part per row: the row loop's trip is the part's
-            inner = subst(inner, {nest.var: l8.Var(var)})
+            def reads(p: int) -> tuple:
+                return subst(inner, {nest.var: l8.Const(p, I32)})
         else:                           # rows // c rows a part: row = part * (rows // c) + r
             g = rows // c
-            row = l8.BinOp("+", l8.BinOp("*", l8.Var(var), l8.Const(g, I32)), l8.Var(nest.var))
-            inner = (replace(nest, extent=l8.Const(g, I32), body=offset(subst(inner, {nest.var: row}),
-                                                                          nest.var, per_row)),)
-        new = []
-        for s in body:
-            if s is readers[0]:
-                s = replace(s, body=inner)
-            elif isinstance(s, (l8.CbReserve, l8.CbPush)):
-                s = replace(s, pages=size)
-            elif isinstance(s, l8.When):
-                s = replace(s, body=tuple(replace(x, pages=size) if isinstance(x, l8.McastPages) else x
-                                          for x in s.body))
-            new.append(s)
-        self.cut.append(f"cb{cb}'s block of {n} pages read and multicast in {c} parts of {size}")
-        return (l8.For(var, l8.Const(c, I32), "serial", 0, tuple(new), loc=nest.loc),)
+
+            def reads(p: int) -> tuple:
+                row = l8.BinOp("+", l8.Const(p * g, I32), l8.Var(nest.var))
+                return (replace(nest, extent=l8.Const(g, I32), body=offset(subst(inner, {nest.var: row}),
+                                                                             nest.var, per_row)),)
+        roles = {role: [x for x in body if isinstance(x, l8.When) and test(x)] for role, test in (
+            ("raise", lambda w: any(isinstance(x, l8.SemInc) for x in w.body)),
+            ("cast", lambda w: any(isinstance(x, l8.McastPages) for x in w.body)),
+            ("wait", lambda w: all(isinstance(x, l8.SemWait) for x in w.body)))}
+        if len(body) != 7 or any(len(v) != 1 for v in roles.values()) or \
+                sum(isinstance(x, l8.NocReadBarrier) for x in body) != 1:
+            return None
+        (raise_,), (cast,), (wait,) = roles["raise"], roles["cast"], roles["wait"]
+        cast = replace(cast, body=tuple(replace(x, pages=size) if isinstance(x, l8.McastPages) else x
+                                        for x in cast.body))
+        ready = next(x.sem for x in raise_.body if isinstance(x, l8.SemInc))
+        valid = next(x.sem for x in cast.body if isinstance(x, l8.SemSetMcast))
+        second = {ready: self.sem, valid: self.sem + 1}       # the handshake of the odd parts
+        self.sem += 2
+
+        def parity(w: l8.When, q: int) -> l8.When:
+            return w if q == 0 else replace(w, body=tuple(replace(x, sem=second.get(x.sem, x.sem))
+                                                          if isinstance(x, SEMS) else x for x in w.body))
+        loc = readers[0].loc
+        step = [replace(first, pages=size), raise_, l8.NocReadTrid(0, loc=loc), replace(readers[0], body=reads(0))]
+        for p in range(c):      # part p: part p + 1 raised for and read while p lands and leaves
+            q, after, last = p % 2, (p + 1) % 2, p + 1 == c
+            step.append(replace(first, pages=size if last else 2 * size))
+            if not last:
+                step += [parity(raise_, after), l8.NocReadTrid(after, loc=loc),
+                         replace(readers[0], body=shifted(reads(p + 1), size))]
+            step += [l8.NocReadBarrierTrid(q, loc=next(x for x in body if isinstance(x, l8.NocReadBarrier)).loc),
+                     parity(cast, q), parity(wait, q), replace(last_push, pages=size)]
+        self.cut.append(f"cb{cb}'s block of {n} pages read and multicast in {c} parts of {size}, the next "
+                        f"part read (transaction ids 0, 1) and raised for (sem{ready}/sem{valid}, "
+                        f"sem{second[ready]}/sem{second[valid]}) while a part lands and leaves")
+        return tuple(step)
+
+
+def shifted(stmts: tuple, pages: int) -> tuple:
+    """The reads of `stmts` into the slots `pages` further on (the next part, reserved with this one)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, l8.For):
+            s = replace(s, body=shifted(s.body, pages))
+        elif isinstance(s, l8.NocReadPage):
+            s = replace(s, slot=build(*affine(l8.BinOp("+", s.slot, l8.Const(pages, I32)))))
+        out.append(s)
+    return tuple(out)
 
 
 def rebased(stmts: tuple, var: str, size: int, cb: int, extents: dict[str, int]) -> tuple | None:
