@@ -4,38 +4,44 @@ Changes:   where a data mover's step reads one block and multicasts it (D3b's se
            handshake, after D3c: `cb_reserve_back c, n`; the receivers' raise; the sender's
            reads in a loop nest whose outer loop of e trips fills the pages t*s .. t*s + s - 1
            at trip t, s = n / e; the barrier; the sender's multicast of the n pages and the
-           receivers' wait; `cb_push_back c, n`), the step becomes a loop over c parts of e / c
-           rows, each the whole handshake for its pages: reserve n / c, raise, read the part's
-           rows, barrier, multicast the n / c pages, wait, push n / c. c, a divisor of e,
-           minimises by the cycle model's facts (sim/machine.py) what the parts cost the
-           receivers over the b blocks the sender moves in the run (b: the trips of the loops
-           around the step, on the core that runs the most): in every block, c times a part's
-           fixed cost (its read barrier's latency, the handshake's two semaphore writes and the
-           sender's calls, before the next part's reads start); at the run's start, the wait for
-           the first part (n / c pages read at the sender's share of DRAM, then multicast); at
-           its end, the last part's multicast (n / c pages at the NIU's injection rate) after
-           the last read. The reads themselves take as long in any number of parts. c = 1 leaves
-           the step as it is.
-           The rows a trip fills are found from the slots of the reads (affine in the outer
+           receivers' wait; `cb_push_back c, n`), the step becomes c parts of e / c rows, each
+           its own handshake for its n / c pages, software-pipelined: part 0 is read under
+           transaction id 0; in part p everyone reserves two parts (one, in the last), the
+           receivers raise `ready` for part p + 1, the sender reads part p + 1 into the slots
+           after part p's under id (p + 1) % 2, waits for id p % 2's reads only
+           (`noc_async_read_barrier_with_trid`), and part p is multicast, waited for and pushed.
+           The even parts and the odd ones each have their `ready`/`valid` pair (D3b's, and two
+           new semaphores), so a receiver raises for the part after next while it waits for this
+           one. c, a divisor of e, minimises by the cycle model's facts (sim/machine.py) what the
+           parts cost the receivers over the b blocks the sender moves in the run (b: the trips
+           of the loops around the step, on the core that runs the most): in every block, one
+           part's fixed cost (the last part's read barrier waits out the latency, then its
+           handshake, before the next block's reads start) and, per part, what half its round
+           trip (multicast, two semaphore writes, the calls) or its sender's calls take beyond
+           its reads; at the run's start, the wait for the first part (n / c pages read at the
+           sender's share of DRAM, then multicast); at its end, the last part's multicast. The
+           reads themselves take as long in any number of parts. c = 1 leaves the step as it is.
+           The rows a part holds are found from the slots of the reads (affine in the outer
            variable with coefficient s, the rest in 0..s-1), never from names. Only where the
            step moves that one block (a mover that reads two blocks in one step, as the reader
            does where D3c does not apply, is left as it is).
 Preserves: every page each core finds in its CB, in the same place of the ring and in the same
-           order; the compute kernel and its waits; the semaphores and the handshake's rules
-           (every receiver raises `ready` after its reserve, the sender multicasts only after
-           `ready` counts every receiver, every receiver pushes only after `valid`).
+           order; the compute kernel and its waits; the semaphores' rules (every receiver raises
+           `ready` after its reserve, the sender multicasts a part only after `ready` counts
+           every receiver and that part's reads have landed, every receiver pushes a part only
+           after its `valid`); a push never covers pages whose reads are in flight (rule 7).
 Why:       a sender that reads its whole block before it multicasts any of it leaves its NIU's
            outgoing port idle during the read and the incoming port idle during the multicast:
-           at 1024^3 in 128x128x256 blocks the first K step reached the receivers after 3,040
-           cycles of reads at the sender's share of DRAM, then 2,330 of multicast. tt-npe models
-           a worker NIU as two ports, a sink for data coming in and a source for data going out
-           (`NOC0_SINK`, `NOC0_SRC`): sent a part at a time, one part's multicast leaves through
-           the source port while the next part arrives through the sink. In two parts that GEMM
-           goes from 50.1% to 52.0% of the ideal-cycles bound; in a part per row (4 and 8) it
-           went to 43.3%, each part's barrier waiting out a read latency (270 cycles). The first
-           matmul waits for the first part: weighed in, 1024^3 in 128x128x512 blocks (two K
-           steps) goes in 4 parts instead of 2, from 54.5% to 55.6%; in 128x128x256 blocks (four
-           K steps, twice the parts' fixed costs) it stays in 2.
+           tt-npe models a worker NIU as two ports, a sink for data coming in and a source for
+           data going out (`NOC0_SINK`, `NOC0_SRC`). In parts, one part's multicast leaves while
+           the next arrives; with one barrier for all reads, though, each part's barrier waited
+           out a read latency (270 cycles) and the handshake before the next part's reads went
+           out, about 400 cycles of an idle sink per part (1024^3 in 128x128x512 blocks: 55.6% of
+           the ideal-cycles bound, the last operands at 19,297 cycles). tt-metal's transaction
+           ids (`noc_async_read_set_trid`, `noc_async_read_barrier_with_trid`; its DRAM-bandwidth
+           kernels and 0.81's `noc.h` read under them) let the next part's reads stream while
+           one part's barrier waits, and the semaphore pair per parity takes the handshake's
+           round trip off the path of every part: 61.1% (the last operands at 16,042).
 """
 from __future__ import annotations
 
