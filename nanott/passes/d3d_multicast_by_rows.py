@@ -56,6 +56,7 @@ from nanott.target import Target
 MOVERS = ("reader", "writer")
 STEP = (l8.CbReserve, l8.When, l8.NocReadBarrier, l8.CbPush)    # what a multicast step may hold
 SEMS = (l8.SemSet, l8.SemWait, l8.SemInc, l8.SemSetMcast)
+SEMAPHORES = 16         # per program (tt_metal/impl/buffers/semaphore.hpp NUM_SEMAPHORES; docs/reference.md §3.6)
 I32 = "int32"
 
 
@@ -179,7 +180,7 @@ class Split:
             ("cast", lambda w: any(isinstance(x, l8.McastPages) for x in w.body)),
             ("wait", lambda w: all(isinstance(x, l8.SemWait) for x in w.body)))}
         if len(body) != 7 or any(len(v) != 1 for v in roles.values()) or \
-                sum(isinstance(x, l8.NocReadBarrier) for x in body) != 1:
+                sum(isinstance(x, l8.NocReadBarrier) for x in body) != 1 or self.sem + 2 > SEMAPHORES:
             return None
         (raise_,), (cast,), (wait,) = roles["raise"], roles["cast"], roles["wait"]
         cast = replace(cast, body=tuple(replace(x, pages=size) if isinstance(x, l8.McastPages) else x
