@@ -3,10 +3,11 @@ who notices it: F1's static verifier, the simulator, or nobody (then the mutant 
 outputs bit-identical to the unmutated program's).
 
 Mutations, at every protocol call of every kernel (cb_reserve_back, cb_push_back, cb_wait_front,
-cb_pop_front, the NoC barriers, every init and reconfig, and the calls of cores that cooperate:
+cb_pop_front, the NoC barriers and transaction ids, every init and reconfig, and the calls of cores that cooperate:
 noc_semaphore_set / _wait / _inc, the multicasts), inside loops and `if`s: delete it, duplicate it,
-swap it with the statement after it, (for the CB calls) change its page count by +1 and -1, and (for
-a semaphore's set or wait) its value by +1 and -1.
+swap it with the statement after it, (for the CB calls) change its page count by +1 and -1, (for
+a semaphore's set or wait) its value by +1 and -1, and (for a transaction id's set or barrier) its id
+to the other one of D3d's pair.
 
 `python tests/mutants.py [example ...]` prints, per example, the mutants, F1's catch rate over the
 non-equivalent ones, and the simulator's.
@@ -29,6 +30,7 @@ from nanott.sim.errors import SimulationError
 from nanott.target import DEFAULT_TARGET
 
 CALLS = (l9.CbReserve, l9.CbPush, l9.CbWait, l9.CbPop, l9.NocReadBarrier, l9.NocWriteBarrier, l9.Init,
+         l9.NocReadTrid, l9.NocReadBarrierTrid,
          l9.SemSet, l9.SemWait, l9.SemInc, l9.McastPages, l9.SemSetMcast)
 COUNTED = (l9.CbReserve, l9.CbPush, l9.CbWait, l9.CbPop)
 VALUED = (l9.SemSet, l9.SemWait)
@@ -70,6 +72,8 @@ def mutants(program: l9.Program) -> Iterator[tuple[str, l9.Program]]:
                     for d in (1, -1):
                         if s.pages + d > 0:
                             changes[f"pages {d:+d}"] = body[:i] + (dataclasses.replace(s, pages=s.pages + d),) + body[i + 1:]
+                if isinstance(s, (l9.NocReadTrid, l9.NocReadBarrierTrid)):
+                    changes["the other id"] = body[:i] + (dataclasses.replace(s, trid=s.trid ^ 1),) + body[i + 1:]
                 if isinstance(s, VALUED):
                     for d in (1, -1):
                         if s.value + d >= 0:

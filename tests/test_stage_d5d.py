@@ -18,7 +18,7 @@ from nanott.target import WORMHOLE_N150
 pytestmark = [pytest.mark.D5]
 
 # 512 x 1024 by 1024 x 512 in 64x64x512 blocks, one per core: D3d multicasts A's block (2 rows of
-# 16 tiles) and B's (16 rows of 2) in two parts of 16 pages each (docs/08_time.md)
+# 16 tiles) in two parts of 16 pages and B's (16 rows of 2) in eight of 4 (docs/08_time.md)
 PARTS = dict(M=512, N=512, K=1024, block_M=64, block_N=64, block_K=512)
 
 
@@ -41,8 +41,8 @@ def test_the_compute_kernel_waits_for_each_part_before_reading_it():
     a, b = movers_cbs(program)
     assert set(waits(whole, a)) == {32} and set(waits(whole, b)) == {32}      # one wait per block
     # a 2x2 subblock reads both rows of A (16 pages apart): A's block whole before the first
-    # matmul; B's rows are K, read in order: its second part waited only halfway along K
-    assert set(waits(program, a)) == {32} and waits(program, b) == [16, 32]
+    # matmul; B's rows are K, read in order: each of its 8 parts waited just before its 2 K rows
+    assert set(waits(program, a)) == {32} and waits(program, b) == [4, 8, 12, 16, 20, 24, 28, 32]
     assert "wait-for-parts" in {x.key for x in program.attrs}
     assert "wait-for-parts" not in {x.key for x in whole.attrs}
 

@@ -31,7 +31,8 @@ from nanott.ir import children, walk
 # Presentation only: which kind of work a production does, for the colour of its box.
 CATEGORY: dict[str, str] = {
     **dict.fromkeys(("Copy", "AtomicAdd", "ReadToCb", "WriteFromCb", "CopyCb", "GenerateToCb"), "block"),
-    **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier", "McastPages"), "noc"),
+    **dict.fromkeys(("NocReadPage", "NocWritePage", "NocReadBarrier", "NocWriteBarrier", "McastPages", "NocReadTrid",
+                     "NocReadBarrierTrid"), "noc"),
     **dict.fromkeys(("SemSet", "SemWait", "SemInc", "SemSetMcast"), "semaphore"),
     **dict.fromkeys(("CbReserve", "CbPush", "CbWait", "CbPop", "CircularBuffer", "Release"), "cb"),
     **dict.fromkeys(("Gemm", "Fill", "Store", "AtomicStore", "TileGroup", "TAssign", "TStore", "Init",

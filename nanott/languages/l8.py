@@ -11,6 +11,9 @@
                                                                    (0) of the slot -> that row of the page,
                                                                    the rest untouched)
          | NocReadBarrier() | NocWriteBarrier()
+         | NocReadTrid(trid: int)                                  the reads issued after it carry transaction
+                                                                   id trid (0..15), until the next
+         | NocReadBarrierTrid(trid: int)                           block until the reads of id trid have landed
          | GenerateToCb(cb, vars, extents, value)                  L7's, into the reserved back of cb
          | TileGroup(vars, extents, body: TStmt*)                  L5's form: reads the waited front
                                                                    of a CB, stores to its reserved back
@@ -57,6 +60,8 @@ Delta from L7 (made by D3 lower-cb-protocol; Init placed by D4 insert-compute-in
   + When                                 cores of one kernel take different parts (a multicast's sender)
   + SemSet, SemWait, SemInc              semaphores (CreateSemaphore): cores that wait for each other
   + McastPages, SemSetMcast, Rect        NoC multicast to a rectangle of cores (made by D3b)
+  + NocReadTrid, NocReadBarrierTrid      transaction ids: a barrier for one id's reads only, so a sender
+                                         reads its next part while it multicasts the last (made by D3d)
   - Element                  a let's DRAM element becomes its protocol: the reader reserves its
                              scratch page, reads the tile into it, waits for the barrier, pushes and
                              waits for it itself (the reader is both ends of the scratch CB), and
@@ -167,6 +172,22 @@ class NocWriteBarrier:
 
 
 @node
+class NocReadTrid:
+    trid: int
+
+    def head(self):
+        return f"noc_async_read_set_trid {self.trid}"
+
+
+@node
+class NocReadBarrierTrid:
+    trid: int
+
+    def head(self):
+        return f"noc_async_read_barrier_with_trid {self.trid}"
+
+
+@node
 class Init:
     op: InitCall
     cbs: tuple[int, ...]
@@ -269,14 +290,15 @@ COOPERATION = (When, SemSet, SemWait, SemInc, McastPages, SemSetMcast)
 TStmt = TAssign | TStore | TFor | Init
 Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocReadBarrier
         | NocWriteBarrier | GenerateToCb | TileGroup | Init | For | Let | Print | PrintCb | When | SemSet | SemWait
-        | SemInc | McastPages | SemSetMcast)
+        | SemInc | McastPages | SemSetMcast | NocReadTrid | NocReadBarrierTrid)
 
 PROTOCOL = {
     "reader": ("CbReserve", "CbPush", "CbWait", "CbPop", "NocReadPage", "NocReadBarrier", "GenerateToCb", "When", "SemSet",
-               "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier"),
+               "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocWriteBarrier", "NocReadTrid", "NocReadBarrierTrid"),
     "compute": ("CbWait", "CbPop", "CbReserve", "CbPush", "TileGroup", "Init", "Print", "PrintCb"),
     "writer": ("CbWait", "CbPop", "NocWritePage", "NocWriteBarrier", "CbReserve", "CbPush", "NocReadPage",
-               "NocReadBarrier", "When", "SemSet", "SemWait", "SemInc", "McastPages", "SemSetMcast"),   # its own DRAM elements (D1), D3c's
+               "NocReadBarrier", "When", "SemSet", "SemWait", "SemInc", "McastPages", "SemSetMcast", "NocReadTrid",
+               "NocReadBarrierTrid"),   # its own DRAM elements (D1), D3c's
 }
 
 LANG = Language("L8", sys.modules[__name__], Program, l7.LANG,

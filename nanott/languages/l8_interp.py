@@ -11,7 +11,8 @@ Rules checked, each a ProtocolError naming its number (docs/reference.md §5.2) 
   4  cumulative waits: reads below the count waited since the last pop
   5  push after a reserve of at least n, every reserved slot written; pop n of n visible
   6  compute reads only waited slots, stores only reserved slots (NoC transfers too)
-  7  no cb_push_back while reads into that CB are in flight
+  7  no cb_push_back while reads into the pages it pushes are in flight (reads into pages reserved
+     beyond them may be: a transaction id's barrier lands some reads and not others)
   8  no cb_pop_front while writes out of that CB are in flight
   §5.4.3  a kernel ends with no transfer in flight; §5.5 every CB ends the run empty
   owner   one core writes each row of a DRAM page in a launch (sim/noc.py)
@@ -99,7 +100,7 @@ class InterpL8(InterpL7):
                 ring.wait(n)
             case l8.CbPush(cb, n):
                 ring = env.cbs[cb]
-                if env.noc is not None and (k := env.noc.reads_into(ring)):
+                if env.noc is not None and (k := env.noc.reads_into(ring, range(ring.wr, ring.wr + n))):
                     raise ProtocolError(7, f"cb_push_back cb{cb} before noc_async_read_barrier: "
                                         f"{k} reads in flight")
                 ring.push(n)
@@ -119,6 +120,10 @@ class InterpL8(InterpL7):
                               None if row is None else self.index(row, env), 0 if source is None else self.index(source, env))
             case l8.NocReadBarrier():
                 env.noc.read_barrier()
+            case l8.NocReadTrid(trid):
+                env.noc.trid = trid
+            case l8.NocReadBarrierTrid(trid):
+                env.noc.read_barrier(trid)
             case l8.NocWriteBarrier():
                 env.noc.write_barrier()
             case l8.GenerateToCb(cb, vars, extents, value):
@@ -176,9 +181,10 @@ class InterpL8(InterpL7):
                 for c, *at in zip(cores, self.lane_values(x, env), self.lane_values(y, env)):
                     coop.inc(tuple(at), c, sem)
             case l8.McastPages(cb, pages, rect):
-                if k := env.noc.reads_into(env.cbs[cb]):
-                    raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {k} reads into it "
-                                        "in flight (noc_async_read_barrier first)")
+                ring = env.cbs[cb]
+                if k := env.noc.reads_into(ring, range(ring.wr, ring.wr + pages)):
+                    raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {k} reads into its "
+                                        "pages in flight (noc_async_read_barrier first)")
                 receivers = self.receivers(s, env, "noc_async_write_multicast")
                 env.noc.mcasts.append(coop.mcast(receivers, env.cbs[cb], pages, self.lane_ids(env)))
             case l8.SemSetMcast(sem, value, rect):

@@ -55,7 +55,7 @@ from nanott.languages.l8 import (  # noqa: F401  (productions L9 keeps)
     Print, PrintCb, Accessor, Attr, BinOp, Binding, Cast, CbPlan, CbPop, CbPush, CbReserve, CbWait, CircularBuffer,
     BackElement, Const, CoreArg, CoreWork, DeviceKernel, FrontElement, For, GenerateToCb, Init, Select, Let, NocReadBarrier,
     NocReadPage, NocWriteBarrier, NocWritePage, Tensor, TileLayout, UnOp, Var, WorkSplit, statements_in_their_kernels,
-    COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When)
+    COOPERATION, McastPages, Rect, SemInc, SemSet, SemSetMcast, SemWait, When, NocReadTrid, NocReadBarrierTrid)
 from nanott.printing import num, seq
 from nanott.terminals import (BITS_BINARY, BITS_SCALAR, BROADCAST, bits_init, reduce_kind,  # noqa: F401 (G1's names)
                               sfpu_binary, typecast_formats)
@@ -330,7 +330,7 @@ Stmt = (CbReserve | CbPush | CbWait | CbPop | NocReadPage | NocWritePage | NocRe
         | RegsRelease
         | CopyTile | BinaryTiles | MatmulTiles | MatmulBlock | TransposeTile | UnaryBcast | ReduceTile | SfpuBinary
         | SfpuScalar | SfpuUnary | SfpuTypecast | SfpuWhere | SfpuBitsBinary | SfpuBitsScalar | FillTile | PackTile | When | SemSet | SemWait | SemInc
-        | McastPages | SemSetMcast)
+        | McastPages | SemSetMcast | NocReadTrid | NocReadBarrierTrid)
 
 PROTOCOL = dict(l8.PROTOCOL, compute=("CbWait", "CbPop", "CbReserve", "CbPush", "Init", "Print", "PrintCb")
                 + tuple(c.__name__ for c in DST_OPS))

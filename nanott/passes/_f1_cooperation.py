@@ -8,7 +8,9 @@ and which values it is waited for, and checks:
   cores          every core a semaphore is raised on, and every core of a multicast rectangle,
                  is a core of the work split, inside the core grid; no rectangle holds its sender
   waits          every noc_semaphore_wait can end: a wait for v on core c is raised on c by
-                 exactly v increments per trip (fewer never get there; more pass it by), or set
+                 exactly v increments per trip (fewer never get there; more pass it by; where a
+                 trip waits on c several times, as D3d's parts do, by the sum of their values,
+                 the core setting it back to 0 after each), or set
                  to v by another core's semaphore multicast; the core sets it back to 0 itself
                  (else the next trip finds the last one's value)
   no self-wait   no core waits for a value only it gives the semaphore
@@ -62,9 +64,12 @@ def check_cooperation(program: l9.Program, grid: tuple[int, int], broken: Any) -
                     own[(w.core, s.sem)].add(s.value)
                 elif isinstance(s, l9.SemWait):
                     waits.append((k.role, w.core, s))
+    total: dict[tuple, int] = defaultdict(int)         # (core, sem) -> the values waited for, per trip
+    for _, core, s in waits:
+        total[(core, s.sem)] += s.value
     for role, core, s in waits:
         why = unsatisfied(s, len(raised.get((core, s.sem), [])), set_to.get((core, s.sem), set()),
-                          own.get((core, s.sem), set()))
+                          own.get((core, s.sem), set()), total[(core, s.sem)])
         if why:
             raise broken("cooperation", role, f"core ({seq(core)}): {s.head()} {why}", loc=s.loc)
     waited = {(core, s.sem) for _, core, s in waits}
@@ -83,17 +88,20 @@ def check_cooperation(program: l9.Program, grid: tuple[int, int], broken: Any) -
                                  "its pages nor receives them by a multicast", cb)
 
 
-def unsatisfied(s: l9.SemWait, incs: int, multicast: set, own: set) -> str:
-    """Why a wait for s.value cannot end, trip after trip (or "" when it can)."""
+def unsatisfied(s: l9.SemWait, incs: int, multicast: set, own: set, total: int | None = None) -> str:
+    """Why a wait for s.value cannot end, trip after trip (or "" when it can); `total`: the values
+    of every wait on that semaphore and core in a trip (s.value when s is the only one)."""
+    total = s.value if total is None else total
     if 0 not in own:
         return (f"is never set back to 0 by the core itself (it holds {sorted(own) or 'nothing'}): "
                 "the next trip's wait would find the last trip's value")
-    if s.value in multicast or (incs and incs == s.value):
+    if s.value in multicast or (incs and incs == total):
         return ""
     if not incs and not multicast:
         return "can never end: no other core raises it (a core cannot wait on itself)"
-    return (f"can never end: other cores raise it {incs} time(s) per trip (to {s.value}: "
-            f"{'never gets there' if incs < s.value else 'passes it by'}) and multicast {sorted(multicast)}")
+    waited = f"{s.value}" if total == s.value else f"{total} over the trip's waits"
+    return (f"can never end: other cores raise it {incs} time(s) per trip (to {waited}: "
+            f"{'never gets there' if incs < total else 'passes it by'}) and multicast {sorted(multicast)}")
 
 
 def check_one(s: Any, me: tuple, env: dict, cores: set, grid: tuple[int, int]) -> tuple:

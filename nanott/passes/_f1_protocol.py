@@ -12,8 +12,14 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
   kernel itself, as in a CB a kernel feeds itself)
   a push of more than is reserved, a store outside it     rules 5 and 6 (a NoC read, a pack_tile,
   (its reservation)                                       a generate_to_cb)
-  a reserve or wait that would cross the end of the ring  rule 3 (pointers move by whole pushes/pops)
-  a push while NoC reads into the CB are in flight        rule 7 (a deleted noc_async_read_barrier)
+  a reserve or wait that would cross the end of the ring  rule 3 (pointers move by whole pushes/pops;
+                                                          where a CB's write pointer may stand is
+                                                          followed through the kernel: a reserve of
+                                                          two parts where it never stands at the
+                                                          ring's last part is no crossing)
+  a push while NoC reads into the pages it pushes are     rule 7 (a deleted noc_async_read_barrier,
+  in flight (reads carry their transaction id; a          or a barrier for the wrong id)
+  barrier with an id lands that id's reads only)
   a pop while NoC writes from a CB are in flight          rule 8 (a deleted noc_async_write_barrier)
   a wait on a CB the kernel feeds itself, for more than   a deadlock
   it pushed
@@ -22,15 +28,15 @@ pages waited for since the last pop), so F1 and the simulator apply one model of
                                                           loop before its one barrier; a CB the
                                                           kernel feeds itself may gain or lose the
                                                           same pages every trip)
-  a multicast with NoC reads in flight, or a push while   rule "mcast" (sim/cooperation.py)
-  a multicast has not landed (no flag to its rectangle
-  after it, nor a write barrier)
+  a multicast with NoC reads into its pages in flight,    rule "mcast" (sim/cooperation.py)
+  or a push while a multicast has not landed (no flag
+  to its rectangle after it, nor a write barrier)
 An `if` body (D3b's sender or receiver part) is walked as if taken.
 A slot whose range cannot be bounded is not judged (the simulator still is).
 """
 from __future__ import annotations
 
-from math import prod
+from math import gcd, prod
 from typing import Any
 
 from nanott.ir import NOLOC, walk
@@ -64,17 +70,26 @@ class ProtocolWalk:
         self.cbs = {cb.index: CbCounts(cb.index) for cb in program.cbs}
         self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
         self.steps = steps(program) if program_steps is None else program_steps     # steps(program), given
-        self.reads = self.writes = 0                # NoC transfers issued since their barrier
+        self.reads: list[tuple[int, int, Range]] = []   # NoC reads in flight: (id, cb, slots from the back)
+        self.trid = 0                               # the id the next reads carry
+        self.writes = 0                             # NoC writes issued since their barrier
         self.mcasts: list = []                      # rectangles of multicasts issued and not landed (D3b)
         self.own = dict.fromkeys(self.cbs, 0)       # pages pushed and not popped, of a CB the kernel
         self.fed = {cb.index for cb in program.cbs  # feeds itself: visible to it without a wait
                     if cb.producer == cb.consumer == role}
+        self.at: dict[int, frozenset | None] = {i: frozenset({0}) for i in self.cbs}   # where each CB's
+                                                    # write pointer may stand (None: not followed)
 
     def wrap(self, call: str, side: str, cb: int, n: int) -> None:
         """Rule 3, as the ring applies it: a region starts where the pointer stands, and pointers
         advance by whole pushes (pops); with one push (pop) size p over the ring, a region of more
         than p pages starting at page `pages - p` would cross the end of the ring."""
         sizes, pages = self.steps.get((side, cb), set()), self.pages[cb]
+        if side == "push" and self.at[cb] is not None:
+            if crossing := [x for x in sorted(self.at[cb]) if x + n > pages]:
+                raise ProtocolError(3, f"{call} cb{cb}, {n}: the write pointer may stand at page {crossing[-1]} "
+                                    f"of the {pages} pages, where a region of {n} crosses the end of the ring")
+            return
         if len(sizes) == 1 and (p := next(iter(sizes))) < n and pages % p == 0 and pages > p:
             raise ProtocolError(3, f"{call} cb{cb}, {n}: every cb_{side} moves the pointer by {p} of "
                                 f"the {pages} pages, so at page {pages - p} a region of {n} crosses the "
@@ -98,6 +113,9 @@ class ProtocolWalk:
         match s:
             case l9.For(var=var, extent=extent):
                 n = self.bound(extent, env)
+                for cb, t in net_pushes(s.body).items():    # a trip moves the pointer by t: any multiple
+                    if self.at[cb] is not None:
+                        self.at[cb] = None if t is None else around(self.at[cb], t, self.pages[cb])
                 if n is None or n[1] > 0:              # two trips: the second starts where the first ended
                     walk_trips(self, s, n, {**env, var: (0, n[1] - 1) if n else None})
             case l9.Let(var, value):
@@ -112,11 +130,13 @@ class ProtocolWalk:
                                    "feeds this CB itself, so nothing else can ever push them")
                 self.cbs[cb].wait(n)
             case l9.When(_, body):                  # walked as if taken: its reads count either way
+                before = dict(self.at)
                 self.block(body, env)
+                self.at = {i: None if a is None or before[i] is None else a | before[i] for i, a in self.at.items()}
             case l9.McastPages(cb, n, rect):
-                if self.reads:
-                    raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {self.reads} NoC "
-                                        "read(s) in flight (noc_async_read_barrier first)")
+                if k := self.reads_into(cb, n):
+                    raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {k} NoC "
+                                        "read(s) into its pages in flight (noc_async_read_barrier first)")
                 self.cbs[cb].check_back(0, n - 1, "noc_async_write_multicast")
                 self.mcasts.append(rect)
             case l9.SemSetMcast(rect=rect):          # the flag lands after the data sent to its rectangle
@@ -125,11 +145,14 @@ class ProtocolWalk:
                 if self.mcasts:
                     raise ProtocolError("mcast", f"cb_push_back cb{cb}, {n} with a multicast of its pages not "
                                         "landed (noc_semaphore_set_multicast or noc_async_write_barrier first)")
-                if self.reads:
-                    raise ProtocolError(7, f"cb_push_back cb{cb}, {n} with {self.reads} NoC read(s) in "
+                if k := self.reads_into(cb, n):
+                    raise ProtocolError(7, f"cb_push_back cb{cb}, {n} with {k} NoC read(s) into its pages in "
                                         "flight (noc_async_read_barrier first)")
+                self.reads = [(t, c, r if c != cb or r is None else (r[0] - n, r[1] - n)) for t, c, r in self.reads]
                 self.cbs[cb].check_push(n)
                 self.cbs[cb].pushed(n)
+                if self.at[cb] is not None:
+                    self.at[cb] = frozenset((x + n) % self.pages[cb] for x in self.at[cb])
                 self.own[cb] += n if cb in self.fed else 0
             case l9.CbPop(cb, n):
                 if self.writes:
@@ -142,12 +165,16 @@ class ProtocolWalk:
                 self.own[cb] = max(0, self.own[cb] - n)
             case l9.NocReadPage(_, _, cb, slot):
                 self.slots(self.cbs[cb].check_back, slot, env, "noc_async_read_page")
-                self.reads += 1
+                self.reads.append((self.trid, cb, self.bound(slot, env)))
             case l9.NocWritePage(cb, slot, _, _):
                 self.slots(self.cbs[cb].check_front, slot, env, "noc_async_write_page")
                 self.writes += 1
             case l9.NocReadBarrier():
-                self.reads = 0
+                self.reads = []
+            case l9.NocReadTrid(trid):
+                self.trid = trid
+            case l9.NocReadBarrierTrid(trid):
+                self.reads = [r for r in self.reads if r[0] != trid]
             case l9.NocWriteBarrier():
                 self.writes, self.mcasts = 0, []
             case l9.GenerateToCb(cb, _, extents, _):           # a block of tiles into the back
@@ -165,10 +192,35 @@ class ProtocolWalk:
                                s.head().split(" ")[0])
         return env
 
+    def reads_into(self, cb: int, n: int) -> int:
+        """The reads in flight into the first n slots of cb's back (a slot range unknown: counted)."""
+        return sum(c == cb and (r is None or r[0] < n) for _, c, r in self.reads)
+
     def slots(self, check: Any, slot: Any, env: dict[str, Range], who: str) -> None:
         r = self.bound(slot, env)
         if r is not None:
             check(r[0], r[1], who)
+
+
+def net_pushes(stmts: tuple) -> dict[int, int | None]:
+    """Per CB, the pages the statements push in all (None: not known, a loop of unknown trips or an
+    `if` that pushes)."""
+    out: dict[int, int | None] = {}
+    for s in stmts:
+        inner = ({s.cb: s.pages} if isinstance(s, l9.CbPush) else
+                 net_pushes(s.body) if isinstance(s, (l9.For, l9.When)) else {})
+        for cb, t in inner.items():
+            if t != 0:
+                trips = s.extent.value if isinstance(s, l9.For) and isinstance(s.extent, l9.Const) else \
+                    None if isinstance(s, (l9.For, l9.When)) else 1
+                out[cb] = None if t is None or trips is None or out.get(cb, 0) is None else out.get(cb, 0) + t * trips
+    return out
+
+
+def around(at: frozenset, step: int, pages: int) -> frozenset:
+    """The pointer positions `at` after any number of moves by `step` pages round a ring of `pages`."""
+    g = gcd(step, pages)
+    return frozenset((x + k * g) % pages for x in at for k in range(pages // g)) if g else at
 
 
 def check_protocol(program: l9.Program, bound: Any, broken: Any) -> None:

@@ -4,45 +4,50 @@ Changes:   where a data mover's step reads one block and multicasts it (D3b's se
            handshake, after D3c: `cb_reserve_back c, n`; the receivers' raise; the sender's
            reads in a loop nest whose outer loop of e trips fills the pages t*s .. t*s + s - 1
            at trip t, s = n / e; the barrier; the sender's multicast of the n pages and the
-           receivers' wait; `cb_push_back c, n`), the step becomes a loop over c parts of e / c
-           rows, each the whole handshake for its pages: reserve n / c, raise, read the part's
-           rows, barrier, multicast the n / c pages, wait, push n / c. c, a divisor of e,
-           minimises by the cycle model's facts (sim/machine.py) what the parts cost the
-           receivers over the b blocks the sender moves in the run (b: the trips of the loops
-           around the step, on the core that runs the most): in every block, c times a part's
-           fixed cost (its read barrier's latency, the handshake's two semaphore writes and the
-           sender's calls, before the next part's reads start); at the run's start, the wait for
-           the first part (n / c pages read at the sender's share of DRAM, then multicast); at
-           its end, the last part's multicast (n / c pages at the NIU's injection rate) after
-           the last read. The reads themselves take as long in any number of parts. c = 1 leaves
-           the step as it is.
-           The rows a trip fills are found from the slots of the reads (affine in the outer
+           receivers' wait; `cb_push_back c, n`), the step becomes c parts of e / c rows, each
+           its own handshake for its n / c pages, software-pipelined: part 0 is read under
+           transaction id 0; in part p everyone reserves two parts (one, in the last), the
+           receivers raise `ready` for part p + 1, the sender reads part p + 1 into the slots
+           after part p's under id (p + 1) % 2, waits for id p % 2's reads only
+           (`noc_async_read_barrier_with_trid`), and part p is multicast, waited for and pushed.
+           The even parts and the odd ones each have their `ready`/`valid` pair (D3b's, and two
+           new semaphores), so a receiver raises for the part after next while it waits for this
+           one. c, a divisor of e, minimises by the cycle model's facts (sim/machine.py) what the
+           parts cost the receivers over the b blocks the sender moves in the run (b: the trips
+           of the loops around the step, on the core that runs the most): in every block, one
+           part's fixed cost (the last part's read barrier waits out the latency, then its
+           handshake, before the next block's reads start) and, per part, what half its round
+           trip (multicast, two semaphore writes, the calls) or its sender's calls take beyond
+           its reads; at the run's start, the wait for the first part (n / c pages read at the
+           sender's share of DRAM, then multicast); at its end, the last part's multicast. The
+           reads themselves take as long in any number of parts. c = 1 leaves the step as it is.
+           The rows a part holds are found from the slots of the reads (affine in the outer
            variable with coefficient s, the rest in 0..s-1), never from names. Only where the
            step moves that one block (a mover that reads two blocks in one step, as the reader
            does where D3c does not apply, is left as it is).
 Preserves: every page each core finds in its CB, in the same place of the ring and in the same
-           order; the compute kernel and its waits; the semaphores and the handshake's rules
-           (every receiver raises `ready` after its reserve, the sender multicasts only after
-           `ready` counts every receiver, every receiver pushes only after `valid`).
+           order; the compute kernel and its waits; the semaphores' rules (every receiver raises
+           `ready` after its reserve, the sender multicasts a part only after `ready` counts
+           every receiver and that part's reads have landed, every receiver pushes a part only
+           after its `valid`); a push never covers pages whose reads are in flight (rule 7).
 Why:       a sender that reads its whole block before it multicasts any of it leaves its NIU's
            outgoing port idle during the read and the incoming port idle during the multicast:
-           at 1024^3 in 128x128x256 blocks the first K step reached the receivers after 3,040
-           cycles of reads at the sender's share of DRAM, then 2,330 of multicast. tt-npe models
-           a worker NIU as two ports, a sink for data coming in and a source for data going out
-           (`NOC0_SINK`, `NOC0_SRC`): sent a part at a time, one part's multicast leaves through
-           the source port while the next part arrives through the sink. In two parts that GEMM
-           goes from 50.1% to 52.0% of the ideal-cycles bound; in a part per row (4 and 8) it
-           went to 43.3%, each part's barrier waiting out a read latency (270 cycles). The first
-           matmul waits for the first part: weighed in, 1024^3 in 128x128x512 blocks (two K
-           steps) goes in 4 parts instead of 2, from 54.5% to 55.6%; in 128x128x256 blocks (four
-           K steps, twice the parts' fixed costs) it stays in 2.
+           tt-npe models a worker NIU as two ports, a sink for data coming in and a source for
+           data going out (`NOC0_SINK`, `NOC0_SRC`). In parts, one part's multicast leaves while
+           the next arrives; with one barrier for all reads, though, each part's barrier waited
+           out a read latency (270 cycles) and the handshake before the next part's reads went
+           out, about 400 cycles of an idle sink per part (1024^3 in 128x128x512 blocks: 55.6% of
+           the ideal-cycles bound, the last operands at 19,297 cycles). tt-metal's transaction
+           ids (`noc_async_read_set_trid`, `noc_async_read_barrier_with_trid`; its DRAM-bandwidth
+           kernels and 0.81's `noc.h` read under them) let the next part's reads stream while
+           one part's barrier waits, and the semaphore pair per parity takes the handshake's
+           round trip off the path of every part: 61.1% (the last operands at 16,042).
 """
 from __future__ import annotations
 
 from nanott.ir import replace, walk
 from nanott.languages import l8
 from nanott.passes._affine import affine, build, subst
-from nanott.passes._names import NameSupply, names_in
 from nanott.sim import machine as m
 from nanott.sim.cooperation import Unknown, core_env, moving_cores, value
 from nanott.sim.machine import TIMING, Timing
@@ -50,6 +55,8 @@ from nanott.target import Target
 
 MOVERS = ("reader", "writer")
 STEP = (l8.CbReserve, l8.When, l8.NocReadBarrier, l8.CbPush)    # what a multicast step may hold
+SEMS = (l8.SemSet, l8.SemWait, l8.SemInc, l8.SemSetMcast)
+SEMAPHORES = 16         # per program (tt_metal/impl/buffers/semaphore.hpp NUM_SEMAPHORES; docs/reference.md §3.6)
 I32 = "int32"
 
 
@@ -67,20 +74,28 @@ def multicast_by_rows(program: l8.Program, target: Target) -> l8.Program:
 
 def parts(pages: int, page_bytes: int, rows: int, timing: Timing, read_rate: float, steps: int = 1) -> int:
     """The divisor c of `rows` that minimises what the parts cost the receivers over the sender's
-    `steps` blocks of the run: at its start, the wait for the first part (its reads at `read_rate`,
-    bytes per cycle, then its multicast); in every block, c parts' fixed costs (the sender's reads
-    of a part start only after the last part's barrier and handshake); at its end, the last part's
-    multicast after the last read. The first part's read latency and handshake are the same for
-    every c and left out. A part's fixed cost: its read barrier's latency, the handshake's two
-    semaphore writes (the receivers' raise, the sender's `valid`), and the sender's calls (wait,
-    set, reserve, push; the multicast and the semaphore multicast issued)."""
+    `steps` blocks of the run. In parts (c >= 2) the sender reads part p + 1 under its own
+    transaction id while it waits for part p's and multicasts it, so its NIU's incoming port streams
+    a block's reads without a gap; a part then takes the longest of: its reads (at `read_rate`,
+    bytes per cycle), half the handshake's round trip (the part's multicast, the receivers' `valid`
+    and their `ready` for the part after next: two semaphore writes, and the calls around them; the
+    even and odd parts have a semaphore pair each, so a round trip spans two parts), and the
+    sender's calls for it (a read issued per page, the handshake's). Costs: at the run's start, the wait for the first
+    part (its reads, then its multicast); in every block, a part's fixed cost once (the last part's
+    read barrier waits out the latency and its handshake before the next block's first reads) and,
+    for every part, what its round trip or its calls take beyond its reads; at the end, the last
+    part's multicast after the last read. The reads themselves take as long in any number of parts."""
     write = timing.write_latency_base + timing.write_latency_per_hop * timing.mean_hops()
-    fixed = timing.read_latency + 2 * write + 4 * m.CB_CALL_CYCLES + 2 * m.NOC_ISSUE_CYCLES
+    calls = 4 * m.CB_CALL_CYCLES + 2 * m.NOC_ISSUE_CYCLES
+    fixed = timing.read_latency + 2 * write + calls
 
     def cost(c: int) -> float:
         size = pages // c * page_bytes
+        reads = size / read_rate
         cast = size / min(timing.noc_rate(size), timing.niu_bytes_per_cycle[1])
-        return steps * c * fixed + size / read_rate + cast + cast
+        beyond = 0.0 if c == 1 else max(0.0, (cast + 2 * write + calls) / 2 - reads,
+                                        pages // c * m.NOC_ISSUE_CYCLES + calls + 2 * m.TRID_CYCLES - reads)
+        return steps * (fixed + c * beyond) + reads + cast + cast
     return min((c for c in range(1, rows + 1) if rows % c == 0), key=cost)
 
 
@@ -100,7 +115,8 @@ class Split:
         self.page_bytes = {cb.index: cb.plan.page_bytes for cb in program.cbs}
         self.read_rate = {i: read_rate(program, timing, b) for i, b in self.page_bytes.items()}
         self.cores = program.work.cores
-        self.names = NameSupply(names_in(program))
+        self.sem = 1 + max((x.sem for x in walk(tuple(k.body for k in program.kernels))
+                            if isinstance(x, SEMS)), default=-1)      # the next semaphore id free
 
     def rewrite(self, stmts: tuple, trips: int = 1) -> tuple:
         """stmts, run `trips` times over the run (the product of the trips of the loops around them)."""
@@ -148,26 +164,61 @@ class Split:
         c = parts(n, self.page_bytes[cb], rows, self.timing, self.read_rate[cb], steps)
         if inner is None or c == 1:
             return None
-        size, var = n // c, self.names.fresh("part")
+        size, last_push = n // c, last
         if c == rows:                   # a part per row: the row loop's trip is the part's
-            inner = subst(inner, {nest.var: l8.Var(var)})
+            def reads(p: int) -> tuple:
+                return subst(inner, {nest.var: l8.Const(p, I32)})
         else:                           # rows // c rows a part: row = part * (rows // c) + r
             g = rows // c
-            row = l8.BinOp("+", l8.BinOp("*", l8.Var(var), l8.Const(g, I32)), l8.Var(nest.var))
-            inner = (replace(nest, extent=l8.Const(g, I32), body=offset(subst(inner, {nest.var: row}),
-                                                                          nest.var, per_row)),)
-        new = []
-        for s in body:
-            if s is readers[0]:
-                s = replace(s, body=inner)
-            elif isinstance(s, (l8.CbReserve, l8.CbPush)):
-                s = replace(s, pages=size)
-            elif isinstance(s, l8.When):
-                s = replace(s, body=tuple(replace(x, pages=size) if isinstance(x, l8.McastPages) else x
-                                          for x in s.body))
-            new.append(s)
-        self.cut.append(f"cb{cb}'s block of {n} pages read and multicast in {c} parts of {size}")
-        return (l8.For(var, l8.Const(c, I32), "serial", 0, tuple(new), loc=nest.loc),)
+
+            def reads(p: int) -> tuple:
+                row = l8.BinOp("+", l8.Const(p * g, I32), l8.Var(nest.var))
+                return (replace(nest, extent=l8.Const(g, I32), body=offset(subst(inner, {nest.var: row}),
+                                                                             nest.var, per_row)),)
+        roles = {role: [x for x in body if isinstance(x, l8.When) and test(x)] for role, test in (
+            ("raise", lambda w: any(isinstance(x, l8.SemInc) for x in w.body)),
+            ("cast", lambda w: any(isinstance(x, l8.McastPages) for x in w.body)),
+            ("wait", lambda w: all(isinstance(x, l8.SemWait) for x in w.body)))}
+        if len(body) != 7 or any(len(v) != 1 for v in roles.values()) or \
+                sum(isinstance(x, l8.NocReadBarrier) for x in body) != 1 or self.sem + 2 > SEMAPHORES:
+            return None
+        (raise_,), (cast,), (wait,) = roles["raise"], roles["cast"], roles["wait"]
+        cast = replace(cast, body=tuple(replace(x, pages=size) if isinstance(x, l8.McastPages) else x
+                                        for x in cast.body))
+        ready = next(x.sem for x in raise_.body if isinstance(x, l8.SemInc))
+        valid = next(x.sem for x in cast.body if isinstance(x, l8.SemSetMcast))
+        second = {ready: self.sem, valid: self.sem + 1}       # the handshake of the odd parts
+        self.sem += 2
+
+        def parity(w: l8.When, q: int) -> l8.When:
+            return w if q == 0 else replace(w, body=tuple(replace(x, sem=second.get(x.sem, x.sem))
+                                                          if isinstance(x, SEMS) else x for x in w.body))
+        loc = readers[0].loc
+        step = [replace(first, pages=size), raise_, l8.NocReadTrid(0, loc=loc), replace(readers[0], body=reads(0))]
+        for p in range(c):      # part p: part p + 1 raised for and read while p lands and leaves
+            q, after, last = p % 2, (p + 1) % 2, p + 1 == c
+            step.append(replace(first, pages=size if last else 2 * size))
+            if not last:
+                step += [parity(raise_, after), l8.NocReadTrid(after, loc=loc),
+                         replace(readers[0], body=shifted(reads(p + 1), size))]
+            step += [l8.NocReadBarrierTrid(q, loc=next(x for x in body if isinstance(x, l8.NocReadBarrier)).loc),
+                     parity(cast, q), parity(wait, q), replace(last_push, pages=size)]
+        self.cut.append(f"cb{cb}'s block of {n} pages read and multicast in {c} parts of {size}, the next "
+                        f"part read (transaction ids 0, 1) and raised for (sem{ready}/sem{valid}, "
+                        f"sem{second[ready]}/sem{second[valid]}) while a part lands and leaves")
+        return tuple(step)
+
+
+def shifted(stmts: tuple, pages: int) -> tuple:
+    """The reads of `stmts` into the slots `pages` further on (the next part, reserved with this one)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, l8.For):
+            s = replace(s, body=shifted(s.body, pages))
+        elif isinstance(s, l8.NocReadPage):
+            s = replace(s, slot=build(*affine(l8.BinOp("+", s.slot, l8.Const(pages, I32)))))
+        out.append(s)
+    return tuple(out)
 
 
 def rebased(stmts: tuple, var: str, size: int, cb: int, extents: dict[str, int]) -> tuple | None:

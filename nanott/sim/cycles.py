@@ -25,7 +25,7 @@ Rules:
     DRAM bandwidth among the cores that move data its way (a read among the cores that read DRAM,
     a write among those that write it; ASSUMPTION: no arbitration modelled; the DRAM floor below
     bounds reads and writes together); it lands after the latency. A barrier waits for the last
-    landing.
+    landing; a barrier with a transaction id for the last landing of the reads of that id.
 The modelled duration is the latest engine clock, or the DRAM floor (all DRAM bytes at the
 aggregate bandwidth) if that is later. Loops and scalar lets cost nothing (ASSUMPTION).
 """
@@ -91,6 +91,8 @@ class Nic:
     free: dict[str, float] = field(default_factory=lambda: {"sink": 0.0, "source": 0.0})
     port_busy: dict[str, float] = field(default_factory=lambda: {"sink": 0.0, "source": 0.0})
     landed: float = 0.0
+    trid: int = 0                                       # the id the next reads carry
+    landed_by_trid: dict[int, float] = field(default_factory=dict)   # the last landing of each id's reads
 
     @property
     def busy(self) -> float:
@@ -209,11 +211,15 @@ class CycleModel:
                 self.transfer(core, env.core, role, env.cbs[cb].cb.plan.page_bytes, isinstance(s, l9.NocReadPage))
             case l9.SemSet() | l9.SemWait() | l9.SemInc() | l9.McastPages() | l9.SemSetMcast():
                 self.cooperate(s, env, core, role, interp)
-            case l9.NocReadBarrier() | l9.NocWriteBarrier():
+            case l9.NocReadTrid(trid):
+                nic.trid = trid
+                self.run(core, env.core, role, core.clock[role], m.TRID_CYCLES, "noc_async_read_set_trid")
+            case l9.NocReadBarrier() | l9.NocWriteBarrier() | l9.NocReadBarrierTrid():
                 t = core.clock[role]
-                if nic.landed > t:
-                    core.stalls[(role, NOC)] = core.stalls.get((role, NOC), 0.0) + nic.landed - t
-                    self.run(core, env.core, role, t, nic.landed - t, type(s).__name__, busy=False)
+                landed = nic.landed_by_trid.get(s.trid, 0.0) if isinstance(s, l9.NocReadBarrierTrid) else nic.landed
+                if landed > t:
+                    core.stalls[(role, NOC)] = core.stalls.get((role, NOC), 0.0) + landed - t
+                    self.run(core, env.core, role, t, landed - t, type(s).__name__, busy=False)
 
     def transfer(self, core: Core, key: tuple, role: str, size: int, reading: bool) -> None:
         """One DRAM page transfer of `size` bytes issued by `role`: the RISC-V issues it, its NIU
@@ -225,6 +231,7 @@ class CycleModel:
         done = nic.stream("sink" if reading else "source", issued, size / rate)
         nic.landed = max(nic.landed, done + (self.timing.read_latency if reading else self.write_latency))
         if reading:
+            nic.landed_by_trid[nic.trid] = max(nic.landed_by_trid.get(nic.trid, 0.0), done + self.timing.read_latency)
             core.bytes_read += size
         else:
             core.bytes_written += size

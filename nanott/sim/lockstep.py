@@ -416,7 +416,7 @@ class LockstepNoc(Noc):
         """`lanes`: the cores of the group reading (a branch of a fork), None for all; `to`: the L1
         row a row read lands in."""
         self.reads.append(LaneTransfer(tensor, self.checked(tensor, pages, "noc_async_read_page"), ring,
-                                       ring.back(slot, "noc_async_read_page"), rows, to, lanes=lanes))
+                                       ring.back(slot, "noc_async_read_page"), rows, to, self.trid, lanes=lanes))
 
     def write(self, ring: CbRing, slot: int, tensor: str, pages: np.ndarray, rows=None, source: int = 0,
               lanes=None) -> None:
@@ -435,21 +435,24 @@ class LockstepNoc(Noc):
     def read_block(self, tensor: str, pages: np.ndarray, ring: CbRing, l1: np.ndarray, lanes=None) -> None:
         """A nest's reads (sim/transfers.py): page `pages[i, c]` into L1 page `l1[i]` of core c, the
         pages and slots already checked."""
-        self.reads.append(LaneTransfer(tensor, pages, ring, l1, lanes=lanes))
+        self.reads.append(LaneTransfer(tensor, pages, ring, l1, trid=self.trid, lanes=lanes))
 
     def write_block(self, tensor: str, pages: np.ndarray, ring: CbRing, l1: np.ndarray, lanes=None) -> None:
         """A nest's writes: L1 page `l1[i]` of core c to DRAM page `pages[i, c]` (checked, distinct)."""
         self.writes.append(LaneTransfer(tensor, pages, ring, l1, lanes=lanes))
 
-    def reads_into(self, ring: CbRing) -> int:
-        return sum(np.size(t.l1_page) for t in self.reads if t.ring is ring)
+    def reads_into(self, ring: CbRing, region: range | None = None) -> int:
+        if region is None:
+            return sum(np.size(t.l1_page) for t in self.reads if t.ring is ring)
+        inside = np.arange(region.start, region.stop)
+        return sum(int(np.isin(t.l1_page, inside).sum()) for t in self.reads if t.ring is ring)
 
     def writes_from(self, ring: CbRing) -> int:
         return sum(np.size(t.l1_page) for t in self.writes if t.ring is ring) + \
             sum(m.ring is ring for m in self.mcasts)
 
-    def read_barrier(self) -> None:
-        for t in self.reads:
+    def read_barrier(self, trid: int | None = None) -> None:
+        for t in self.landing(trid):
             page = self.dram.read(t.tensor, t.page)
             lanes = slice(None) if getattr(t, "lanes", None) is None else t.lanes
             if type(t.l1_page) is np.ndarray:            # a nest's reads: a page per iteration and core
@@ -464,7 +467,6 @@ class LockstepNoc(Noc):
             else:                               # row t.row[c] of core c's page -> its row t.to
                 t.ring.pages[t.l1_page, lanes, t.to] = page[np.arange(len(t.row)), t.row]
             t.ring.written[t.l1_page, lanes] = True
-        self.reads = []
 
     def write_barrier(self) -> None:
         for t in self.writes:

@@ -45,6 +45,9 @@ INIT_CYCLES = 16
 # for 30 cycles; a CB call (a counter read or a 16-bit counter update) for 10.
 NOC_ISSUE_CYCLES = 30
 CB_CALL_CYCLES = 10
+# ASSUMPTION: noc_async_read_set_trid writes one command-buffer register (NOC_PACKET_TAG, ~5 cycles a
+# store, §8.1) and returns: 10 cycles, as a CB call.
+TRID_CYCLES = 10
 
 
 @dataclass(frozen=True)

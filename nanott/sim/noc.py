@@ -160,6 +160,7 @@ class Transfer:
     l1_page: int
     row: int | None = None      # one row: that row of the DRAM page <-> row `to` of the L1 page
     to: int = 0
+    trid: int = 0               # the read's transaction id (noc_async_read_set_trid)
 
 
 class Noc:
@@ -172,12 +173,13 @@ class Noc:
         self.mcasts: list = []              # sim/cooperation.Mcast, landed by land_mcasts
         self.coop = None                    # the run's sim/cooperation.Cooperation, for landing them
         self.writer: Any = None             # the id of the core whose writes these are (Dram.claim)
+        self.trid = 0                       # the id the next reads carry (noc_async_read_set_trid)
 
     def read(self, tensor: str, page: int, ring: CbRing, slot: int, row: int | None = None, to: int = 0) -> None:
         """noc_async_read_page: DRAM page (or one row of it) -> the ring's reserved slot (its row
         `to`), when the barrier comes."""
         page = self.dram.page(tensor, page, "noc_async_read_page")
-        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row, to))
+        self.reads.append(Transfer(tensor, page, ring, ring.back(slot, "noc_async_read_page"), row, to, self.trid))
 
     def write(self, ring: CbRing, slot: int, tensor: str, page: int, row: int | None = None, source: int = 0) -> None:
         """noc_async_write_page: the ring's waited slot (its row `source`) -> DRAM page (or one row
@@ -185,16 +187,26 @@ class Noc:
         page = self.dram.page(tensor, page, "noc_async_write_page")
         self.writes.append(Transfer(tensor, page, ring, ring.front(slot, "noc_async_write_page"), row, source))
 
-    def read_barrier(self) -> None:
-        for i in self.rng.permutation(len(self.reads)):
-            t = self.reads[i]
+    def landing(self, trid: int | None) -> list[Transfer]:
+        """The reads a barrier lands (those of id `trid`; None: every one), taken out of flight."""
+        if trid is None:
+            out, self.reads = self.reads, []
+        else:
+            out = [t for t in self.reads if t.trid == trid]
+            self.reads = [t for t in self.reads if t.trid != trid]
+        return out
+
+    def read_barrier(self, trid: int | None = None) -> None:
+        """noc_async_read_barrier (trid None), or noc_async_read_barrier_with_trid: those reads land."""
+        reads = self.landing(trid)
+        for i in self.rng.permutation(len(reads)):
+            t = reads[i]
             page = self.dram.read(t.tensor, t.page)
             if t.row is None:
                 t.ring.pages[t.l1_page] = page
             else:                           # the rest of the L1 page keeps what it held
                 t.ring.pages[t.l1_page][t.to] = page[t.row]
             t.ring.written[t.l1_page] = True
-        self.reads = []
 
     def write_barrier(self) -> None:
         for i in self.rng.permutation(len(self.writes)):
@@ -217,8 +229,9 @@ class Noc:
     def writes_from(self, ring: CbRing) -> int:
         return sum(t.ring is ring for t in self.writes) + sum(m.ring is ring for m in self.mcasts)
 
-    def reads_into(self, ring: CbRing) -> int:
-        return sum(t.ring is ring for t in self.reads)
+    def reads_into(self, ring: CbRing, region: range | None = None) -> int:
+        """Reads in flight into the ring (into its L1 pages `region` only, if given)."""
+        return sum(t.ring is ring and (region is None or t.l1_page in region) for t in self.reads)
 
     def check_idle(self) -> None:
         """§5.4.3: a data-movement kernel ends with every transfer it issued complete."""

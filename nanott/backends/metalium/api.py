@@ -131,6 +131,11 @@ KERNEL_CALLS: dict[str, Call] = {
     "read_run": Call("noc_async_read({accessor}.get_noc_addr({page}, {offset}), {l1_addr}, {bytes})"),
     "write_run": Call("noc_async_write({l1_addr}, {accessor}.get_noc_addr({page}, {offset}), {bytes})"),
     "read_barrier": Call("noc_async_read_barrier()"),
+    # transaction ids (§3.3; dataflow_api.h in 0.65.0, 0.66.0 and 0.81.1: the reads issued after
+    # set_trid carry the id, as 0.81's own noc.h async_read<TXN_ID> issues them; the barrier with
+    # an id waits for that id's reads only)
+    "read_set_trid": Call("noc_async_read_set_trid({trid})"),
+    "read_barrier_trid": Call("noc_async_read_barrier_with_trid({trid})"),
     "write_barrier": Call("noc_async_write_barrier()"),
     # semaphores and multicast (§3.3; the same in 0.65.0, 0.66.0 and 0.81.1, checked by the probe):
     # a semaphore is an L1 word, get_semaphore(id) its address; wait/set take a pointer to it, inc

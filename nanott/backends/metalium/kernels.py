@@ -273,6 +273,10 @@ class KernelPrinter:
                                  l1_addr=l1), ""
             case l9.NocReadBarrier():
                 return self.call("read_barrier"), ""
+            case l9.NocReadTrid(trid):
+                return self.call("read_set_trid", trid=str(trid)), ""
+            case l9.NocReadBarrierTrid(trid):
+                return self.call("read_barrier_trid", trid=str(trid)), ""
             case l9.NocWriteBarrier():
                 return self.call("write_barrier"), ""
             case l9.Init(op, cbs, args):

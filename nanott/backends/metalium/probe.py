@@ -14,7 +14,7 @@ import re
 from nanott.backends.metalium.api import DATA_FORMATS, Api, Call
 
 DATAFLOW_ONLY = ("accessor_args", "accessor", "get_write_ptr", "get_read_ptr", "read_page", "write_page",
-                 "read_run", "write_run", "read_barrier", "write_barrier", "get_semaphore", "noc_addr", "noc_semaphore_set",
+                 "read_run", "write_run", "read_barrier", "read_set_trid", "read_barrier_trid", "write_barrier", "get_semaphore", "noc_addr", "noc_semaphore_set",
                  "noc_semaphore_wait", "noc_semaphore_inc", "noc_multicast_addr", "write_multicast",
                  "semaphore_set_multicast")
 ENTRIES = ("dataflow_kernel", "compute_kernel")
@@ -26,7 +26,7 @@ FIELDS = {"cb": "0", "pages": "1", "page": "0", "accessor": "t", "l1_addr": "0",
           "kt_dim": "1", "semaphore": "0", "offset": "0", "x": "1", "y": "1", "count": "1", "x0": "1", "y0": "1", "x1": "2",
           "y1": "2", "bytes": "2048", "dests": "4", "cond": "2", "noc_addr": "get_noc_addr(1, 1, 0)",
           "mcast_addr": "get_noc_multicast_addr(1, 1, 2, 2, 0)",
-          "sem_ptr": "reinterpret_cast<volatile tt_l1_ptr uint32_t*>(get_semaphore(0))", "offset": "64"}
+          "trid": "1", "sem_ptr": "reinterpret_cast<volatile tt_l1_ptr uint32_t*>(get_semaphore(0))", "offset": "64"}
 TEMPLATES = {"reduce_tile": ("SUM", "REDUCE_ROW"), "reduce_init": ("SUM", "REDUCE_ROW"), "unary_bcast": ("ROW",),
              "unary_bcast_init": ("ROW",)}
 

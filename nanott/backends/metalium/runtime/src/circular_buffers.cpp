@@ -61,12 +61,15 @@ uint32_t advance(const Cb& cb, const char* call, uint32_t ptr, uint32_t n) {
     return ptr + n == cb.num_pages ? 0 : ptr + n;
 }
 
-// Transfers of this kernel still in flight into (or out of) the CB's L1 space.
-std::size_t in_flight(const std::vector<Transfer>& transfers, const Cb& cb) {
+// Transfers of this kernel still in flight into (or out of) the CB's L1 space (its pages
+// first .. first + pages - 1 only, if pages is given: a push's, whose pages must have landed).
+std::size_t in_flight(const std::vector<Transfer>& transfers, const Cb& cb, uint32_t first = 0,
+                      uint32_t pages = 0) {
     std::size_t n = 0;
-    const uint32_t end = cb.base + cb.num_pages * cb.page_size;
+    const uint32_t begin = cb.base + (pages ? first * cb.page_size : 0);
+    const uint32_t end = pages ? begin + pages * cb.page_size : cb.base + cb.num_pages * cb.page_size;
     for (const Transfer& t : transfers) {
-        n += t.l1_addr < end && t.l1_addr + t.size > cb.base;
+        n += t.l1_addr < end && t.l1_addr + t.size > begin;
     }
     return n;
 }
@@ -93,9 +96,9 @@ void push(int64_t index, int64_t n) {
         fail(call_text("cb_push_back", cb, pages) + " with " + std::to_string(cb.reserved) +
              " pages reserved (docs/reference.md §5.2 rule 5: cb_reserve_back first)");
     }
-    if (const std::size_t reads = in_flight(k.reads, cb)) {
-        fail(call_text("cb_push_back", cb, pages) + " with " + std::to_string(reads) + " NoC reads into it in "
-             "flight (docs/reference.md §5.2 rule 7: noc_async_read_barrier before cb_push_back)");
+    if (const std::size_t reads = in_flight(k.reads, cb, cb.wr, pages)) {
+        fail(call_text("cb_push_back", cb, pages) + " with " + std::to_string(reads) + " NoC reads into its "
+             "pages in flight (docs/reference.md §5.2 rule 7: noc_async_read_barrier before cb_push_back)");
     }
     cb.received = static_cast<uint16_t>(cb.received + pages);
     cb.wr = advance(cb, "cb_push_back", cb.wr, pages);

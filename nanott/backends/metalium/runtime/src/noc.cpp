@@ -75,7 +75,7 @@ uint8_t* memory_at(const KernelThread& k, uint64_t noc_addr, uint32_t size) {
 void noc_read(uint64_t src_noc_addr, uint32_t dst_local_l1_addr, uint32_t size) {
     KernelThread& k = current();
     memory_at(k, src_noc_addr, size);
-    k.reads.push_back({src_noc_addr, l1_offset(k, dst_local_l1_addr, size, "noc_async_read"), size});
+    k.reads.push_back({src_noc_addr, l1_offset(k, dst_local_l1_addr, size, "noc_async_read"), size, k.read_trid});
 }
 
 void noc_write(uint32_t src_local_l1_addr, uint64_t dst_noc_addr, uint32_t size) {
@@ -105,6 +105,25 @@ void noc_async_write(uint32_t src_local_l1_addr, uint64_t dst_noc_addr, uint32_t
 }
 
 void noc_async_read_barrier(uint8_t) { nanott_cpu::land(current(), current().reads, true); }
+
+// Transaction ids (docs/reference.md §3.3): the reads issued after set_trid carry the id; the barrier
+// with an id lands that id's reads only, the others stay in flight.
+void noc_async_read_set_trid(uint32_t trid, uint8_t) {
+    if (trid > 0xF) {
+        nanott_cpu::fail("noc_async_read_set_trid(" + std::to_string(trid) + "): a transaction id is 0..15");
+    }
+    current().read_trid = trid;
+}
+
+void noc_async_read_barrier_with_trid(uint32_t trid, uint8_t) {
+    auto& reads = current().reads;
+    std::vector<nanott_cpu::Transfer> landing, staying;
+    for (const nanott_cpu::Transfer& t : reads) {
+        (t.trid == trid ? landing : staying).push_back(t);
+    }
+    nanott_cpu::land(current(), landing, true);
+    reads = std::move(staying);
+}
 void noc_async_write_barrier(uint8_t) { nanott_cpu::land(current(), current().writes, false); }
 void noc_async_writes_flushed(uint8_t) { nanott_cpu::land(current(), current().writes, false); }
 

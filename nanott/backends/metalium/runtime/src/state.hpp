@@ -141,6 +141,7 @@ struct Transfer {
     uint64_t noc_addr;
     uint32_t l1_addr;
     uint32_t size;
+    uint32_t trid = 0;      // a read's transaction id (noc_async_read_set_trid)
 };
 
 // The DST of a compute kernel: `sections` (2 in half-sync, 1 in full-sync) of `capacity` tiles,
@@ -172,6 +173,7 @@ struct KernelThread {
     const KernelSpec* spec = nullptr;
     std::vector<uint32_t> args;
     std::vector<Transfer> reads, writes;   // issued, landing at the barrier
+    uint32_t read_trid = 0;                // the id the next reads carry
     std::unique_ptr<Dst> dst;              // compute kernels only
     Status status = Status::running;       // guarded by core->m
     Blocked blocked;

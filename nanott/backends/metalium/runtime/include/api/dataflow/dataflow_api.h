@@ -89,6 +89,8 @@ void noc_semaphore_set_multicast(uint32_t src_local_l1_addr, uint64_t dst_noc_ad
                                  bool linked = false, uint8_t noc = noc_index);
 
 void noc_async_read_barrier(uint8_t noc = noc_index);
+void noc_async_read_set_trid(uint32_t trid = 0, uint8_t noc = noc_index);
+void noc_async_read_barrier_with_trid(uint32_t trid, uint8_t noc = noc_index);
 void noc_async_write_barrier(uint8_t noc = noc_index);
 void noc_async_writes_flushed(uint8_t noc = noc_index);
 void noc_async_full_barrier(uint8_t noc_idx = noc_index);
