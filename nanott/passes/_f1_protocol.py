@@ -36,10 +36,12 @@ A slot whose range cannot be bounded is not judged (the simulator still is).
 """
 from __future__ import annotations
 
-from math import gcd, prod
+from math import prod
 from typing import Any
 
-from nanott.ir import NOLOC, walk
+from nanott.ir import NOLOC
+from nanott.passes._f1_reads import ReadsInFlight
+from nanott.passes._f1_write_pointer import after_any_trips, either, moved, steps
 from nanott.languages import l9
 from nanott.passes._trip_counts import Deadlock, Unbalanced, walk_trips
 from nanott.target import TILE
@@ -55,23 +57,13 @@ READS = {l9.CopyTile: (("cb", "index"),), l9.TransposeTile: (("cb", "index"),),
          l9.ReduceTile: (("cb", "index"), ("scaler_cb", "scaler_index"))}
 
 
-def steps(program: l9.Program) -> dict[tuple[str, int], set[int]]:
-    """("push" | "pop", cb) -> the page counts the CB's pointers advance by."""
-    out: dict[tuple[str, int], set[int]] = {}
-    for x in walk(tuple(k.body for k in program.kernels)):
-        if isinstance(x, (l9.CbPush, l9.CbPop)):
-            out.setdefault(("push" if isinstance(x, l9.CbPush) else "pop", x.cb), set()).add(x.pages)
-    return out
-
-
 class ProtocolWalk:
     def __init__(self, bound: Any, program: l9.Program, role: str, program_steps: dict | None = None):
         self.bound = bound                          # f1_verify.bound: an index expression's range
         self.cbs = {cb.index: CbCounts(cb.index) for cb in program.cbs}
         self.pages = {cb.index: cb.plan.pages for cb in program.cbs}
         self.steps = steps(program) if program_steps is None else program_steps     # steps(program), given
-        self.reads: list[tuple[int, int, Range]] = []   # NoC reads in flight: (id, cb, slots from the back)
-        self.trid = 0                               # the id the next reads carry
+        self.reads = ReadsInFlight()
         self.writes = 0                             # NoC writes issued since their barrier
         self.mcasts: list = []                      # rectangles of multicasts issued and not landed (D3b)
         self.own = dict.fromkeys(self.cbs, 0)       # pages pushed and not popped, of a CB the kernel
@@ -113,9 +105,7 @@ class ProtocolWalk:
         match s:
             case l9.For(var=var, extent=extent):
                 n = self.bound(extent, env)
-                for cb, t in net_pushes(s.body).items():    # a trip moves the pointer by t: any multiple
-                    if self.at[cb] is not None:
-                        self.at[cb] = None if t is None else around(self.at[cb], t, self.pages[cb])
+                self.at = after_any_trips(self.at, s.body, self.pages)
                 if n is None or n[1] > 0:              # two trips: the second starts where the first ended
                     walk_trips(self, s, n, {**env, var: (0, n[1] - 1) if n else None})
             case l9.Let(var, value):
@@ -132,9 +122,9 @@ class ProtocolWalk:
             case l9.When(_, body):                  # walked as if taken: its reads count either way
                 before = dict(self.at)
                 self.block(body, env)
-                self.at = {i: None if a is None or before[i] is None else a | before[i] for i, a in self.at.items()}
+                self.at = either(self.at, before)
             case l9.McastPages(cb, n, rect):
-                if k := self.reads_into(cb, n):
+                if k := self.reads.into(cb, n):
                     raise ProtocolError("mcast", f"noc_async_write_multicast of cb{cb} with {k} NoC "
                                         "read(s) into its pages in flight (noc_async_read_barrier first)")
                 self.cbs[cb].check_back(0, n - 1, "noc_async_write_multicast")
@@ -145,14 +135,13 @@ class ProtocolWalk:
                 if self.mcasts:
                     raise ProtocolError("mcast", f"cb_push_back cb{cb}, {n} with a multicast of its pages not "
                                         "landed (noc_semaphore_set_multicast or noc_async_write_barrier first)")
-                if k := self.reads_into(cb, n):
+                if k := self.reads.into(cb, n):
                     raise ProtocolError(7, f"cb_push_back cb{cb}, {n} with {k} NoC read(s) into its pages in "
                                         "flight (noc_async_read_barrier first)")
-                self.reads = [(t, c, r if c != cb or r is None else (r[0] - n, r[1] - n)) for t, c, r in self.reads]
+                self.reads.pushed(cb, n)
                 self.cbs[cb].check_push(n)
                 self.cbs[cb].pushed(n)
-                if self.at[cb] is not None:
-                    self.at[cb] = frozenset((x + n) % self.pages[cb] for x in self.at[cb])
+                self.at[cb] = moved(self.at[cb], n, self.pages[cb])
                 self.own[cb] += n if cb in self.fed else 0
             case l9.CbPop(cb, n):
                 if self.writes:
@@ -165,16 +154,16 @@ class ProtocolWalk:
                 self.own[cb] = max(0, self.own[cb] - n)
             case l9.NocReadPage(_, _, cb, slot):
                 self.slots(self.cbs[cb].check_back, slot, env, "noc_async_read_page")
-                self.reads.append((self.trid, cb, self.bound(slot, env)))
+                self.reads.issue(cb, self.bound(slot, env))
             case l9.NocWritePage(cb, slot, _, _):
                 self.slots(self.cbs[cb].check_front, slot, env, "noc_async_write_page")
                 self.writes += 1
             case l9.NocReadBarrier():
-                self.reads = []
+                self.reads.landed()
             case l9.NocReadTrid(trid):
-                self.trid = trid
+                self.reads.trid = trid
             case l9.NocReadBarrierTrid(trid):
-                self.reads = [r for r in self.reads if r[0] != trid]
+                self.reads.landed(trid)
             case l9.NocWriteBarrier():
                 self.writes, self.mcasts = 0, []
             case l9.GenerateToCb(cb, _, extents, _):           # a block of tiles into the back
@@ -192,35 +181,10 @@ class ProtocolWalk:
                                s.head().split(" ")[0])
         return env
 
-    def reads_into(self, cb: int, n: int) -> int:
-        """The reads in flight into the first n slots of cb's back (a slot range unknown: counted)."""
-        return sum(c == cb and (r is None or r[0] < n) for _, c, r in self.reads)
-
     def slots(self, check: Any, slot: Any, env: dict[str, Range], who: str) -> None:
         r = self.bound(slot, env)
         if r is not None:
             check(r[0], r[1], who)
-
-
-def net_pushes(stmts: tuple) -> dict[int, int | None]:
-    """Per CB, the pages the statements push in all (None: not known, a loop of unknown trips or an
-    `if` that pushes)."""
-    out: dict[int, int | None] = {}
-    for s in stmts:
-        inner = ({s.cb: s.pages} if isinstance(s, l9.CbPush) else
-                 net_pushes(s.body) if isinstance(s, (l9.For, l9.When)) else {})
-        for cb, t in inner.items():
-            if t != 0:
-                trips = s.extent.value if isinstance(s, l9.For) and isinstance(s.extent, l9.Const) else \
-                    None if isinstance(s, (l9.For, l9.When)) else 1
-                out[cb] = None if t is None or trips is None or out.get(cb, 0) is None else out.get(cb, 0) + t * trips
-    return out
-
-
-def around(at: frozenset, step: int, pages: int) -> frozenset:
-    """The pointer positions `at` after any number of moves by `step` pages round a ring of `pages`."""
-    g = gcd(step, pages)
-    return frozenset((x + k * g) % pages for x in at for k in range(pages // g)) if g else at
 
 
 def check_protocol(program: l9.Program, bound: Any, broken: Any) -> None:
