@@ -3,7 +3,8 @@
   CircularBuffer ::= CircularBuffer(index, name, shape, dtype, scope, plan, producer: Role, consumer: Role)
   TileGroup      ::= TileGroup(vars, extents, body: TStmt*, effects: CbEffect*)
   CbEffect       ::= CbEffect(cb: int, mode)
-  Stmt           ::= ... | Release(cb: int)     compute frees a block a loop carried
+  Stmt           ::= ... | Release(cb: int, unread: bool)     compute frees a block a loop carried
+                                                   (unread: one nobody waited for, a trip's overwritten block)
   Role ::= reader | compute | writer
   mode ::= peek     read the block at the front of the CB and keep it for a later reader
          | take     read the front block and free it (its last reader)
@@ -19,7 +20,8 @@ Delta from L5 (made by C3 build-tile-dataflow):
                      attention's Q tile, read by every step; its running row max, read, then
                      updated): the loop's last reader peeks it, and after the loop the compute
                      kernel frees it once (C3 makes one only for a block compute consumes);
-                     also the end of a block whose last reader is a print of its CB (PrintCb)
+                     also the end of a block whose last reader is a print of its CB (PrintCb),
+                     and (`unread`) of a block one trip of a loop gives and the next overwrites
 
 C3 also adds the intermediate CBs the rule "one producer, one consumer" requires, with the compute
 copies (casts included) that fill them: the NoC moves bytes, only compute converts formats.
@@ -80,9 +82,10 @@ class TileGroup:
 @node
 class Release:
     cb: int
+    unread: bool = False
 
     def head(self):
-        return f"release cb{self.cb}"
+        return f"release cb{self.cb}" + " (unread)" * self.unread
 
 
 Expr = l5.Expr

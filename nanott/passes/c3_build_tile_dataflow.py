@@ -7,6 +7,11 @@ Changes:   the dataflow becomes explicit, found by analysis of who reads and wri
            `give` if it only writes it; if it only reads it, `take` when it is the block's last
            reader (no later statement of its statement list reads that CB before one writes it,
            and the loop around the list does not carry it to its next iteration), else `peek`.
+           A loop whose body overwrites a CB's block without reading it first and leaves it to
+           after the loop (a variable assigned on every trip, read once the loop is done: its
+           last reader in the trip peeks it) releases the previous trip's block before the
+           write; when no block is alive as the loop starts, a fill gives one before it, so that
+           every trip releases one block and gives one.
            Every CB has one producer and one consumer by now (C2a, C2b); one that has not is
            the user's (NT320). A loop carries a CB's block from one iteration to the next when the first statement of
            its body that touches the CB reads it (a Q tile read by every step of a K loop; online
@@ -24,7 +29,7 @@ Why:       Metalium allows one producer thread and one consumer thread per CB. D
 from __future__ import annotations
 
 from nanott.diagnostics import NanottError
-from nanott.ir import replace
+from nanott.ir import CheckError, replace
 from nanott.languages import l5, l6
 from nanott.passes._cb_plan import check_l1_budget
 from nanott.passes._cb_uses import carried_by, leaves, roles, touches, trips
@@ -47,17 +52,30 @@ def build_tile_dataflow(program: l5.Kernel, target: Target) -> l6.Kernel:
     return out
 
 
+def survives(body: tuple, cb: int) -> bool:
+    """Whether a trip of a loop with this body leaves a block of `cb` alive: the body's last
+    statement touching it writes it, and is no loop carrying it (whose last reader frees it)."""
+    last = next(s for s in reversed(body) if cb in set().union(*touches(s)))
+    if isinstance(last, l5.For):
+        return cb not in carried_by(last.body) and survives(last.body, cb)
+    return cb in touches(last)[1]
+
+
 class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
     """L5 -> L6: roles on CBs, effects on tile groups; each statement list is walked knowing what
     follows the statement being rewritten (`self.rest`)."""
 
     def __init__(self, cbs: tuple, producers: dict[int, list[str]], consumers: dict[int, list[str]]):
         self.names = [cb.name for cb in cbs]
+        self.cbs = {cb.index: cb for cb in cbs}
         self.producers, self.consumers = producers, consumers
         self.rest: tuple = ()
         self.after: tuple = ()                   # what follows the loops of one trip around self.rest
         self.carried: set[int] = set()           # CBs the innermost enclosing loop carries
         self.written: set[int] = set()           # CBs some statement before this one writes
+        self.kept: set[int] = set()              # CBs the innermost loop's last trip leaves to after it
+        self.done: tuple = ()                    # the statements of this list before this one
+        self.release_before: dict[int, list[int]] = {}   # id of a loop-body statement -> CBs to release
 
     def visit_Kernel(self, k: l5.Kernel) -> l6.Kernel:
         return self.rebuild(k, body=self.block(k.body))
@@ -68,7 +86,8 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
     def block(self, stmts: tuple) -> tuple:
         out = []
         for i, s in enumerate(stmts):
-            self.rest = stmts[i + 1:]
+            self.rest, self.done = stmts[i + 1:], stmts[:i]
+            out.extend(l6.Release(cb, True, loc=s.loc) for cb in self.release_before.pop(id(s), ()))
             r = self.visit(s)
             self.written |= touches(s)[1]
             out.extend(r if isinstance(r, list) else [r])
@@ -83,12 +102,55 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
                                   "can hold a block through a loop yet", f.loc,
                                   "copy or compute the block inside the loop, once per iteration")
         once = trips(f.extent) == (1, 1)         # one trip: straight-line code, nothing carried
-        carried, rest, outer, after = set() if once else carried_by(f.body), self.rest, self.carried, self.after
+        carried = set() if once else carried_by(f.body)
+        rest, done, outer, kept, after = self.rest, self.done, self.carried, self.kept, self.after
+        self.kept = set()
+        before = [] if once else [self.visit(g) for g in self.overwritten(f, carried)]
         self.carried, self.after = carried, (*rest, *after) if once else ()
         body = self.block(f.body)
-        self.carried, self.rest, self.after = outer, rest, after
-        return [replace(f, body=body), *(l6.Release(cb, loc=f.loc) for cb in sorted(carried)
+        self.carried, self.rest, self.done, self.kept, self.after = outer, rest, done, kept, after
+        return [*before, replace(f, body=body), *(l6.Release(cb, loc=f.loc) for cb in sorted(carried)
                                          if self.mode(False, False, cb) == "take")]
+
+    def overwritten(self, f: l5.For, carried: set[int]) -> list:
+        """The CBs whose block one trip of `f` gives and leaves alive to the next trip, which
+        writes it again without reading it: each trip releases the block before that write. The
+        fills (L5) that give a block before the loop when none is alive there."""
+        fills = []
+        for cb in sorted(touches(f)[1] - carried):
+            read_after = self.read_after(cb)
+            if not (survives(f.body, cb) or read_after) or self.consumers[cb] != ["compute"]:
+                continue
+            if read_after:                       # the trip's last reader keeps it for after the loop
+                self.kept.add(cb)
+            touching = [s for s in leaves(f.body) if cb in set().union(*touches(s))]
+            first = next(s for s in f.body if cb in set().union(*touches(s)))
+            self.release_before.setdefault(id(first), []).append(cb)
+            if not self.alive_before(cb):
+                fills.append(self.fill(touching[0], cb))
+        return fills
+
+    def read_after(self, cb: int) -> bool:
+        """Whether the first statement after the loop in its list touching `cb` reads it."""
+        later = next((s for s in leaves((*self.rest, *self.after)) if cb in set().union(*touches(s))), None)
+        return later is not None and cb in touches(later)[0]
+
+    def alive_before(self, cb: int) -> bool:
+        """Whether the statements before the loop in its list leave a block of `cb` alive."""
+        last = [s for s in leaves(self.done) if cb in set().union(*touches(s))]
+        return bool(last) and cb in touches(last[-1])[1]
+
+    def fill(self, g, cb: int):
+        """A statement of the CB's producer giving a block of `cb` of zeros (never read: the loop's
+        first trip releases it): the reader generates it, compute fills it as the write `g` does."""
+        if self.producers[cb] == ["reader"]:
+            buf = self.cbs[cb]
+            return l5.GenerateToCb(cb, ("r_fill", "c_fill"), tuple(buf.shape), l5.Const(0.0, buf.dtype), loc=g.loc)
+        stores = [t for t in getattr(g, "body", ()) if isinstance(t, l5.TStore) and t.dst.cb == cb]
+        if not isinstance(g, l5.TileGroup) or not stores:
+            raise CheckError(f"cb{cb}: a loop overwrites it in a form C3 cannot fill before the loop: {g}")
+        return l5.TileGroup(g.vars, g.extents, (l5.TAssign("t0", l5.TileFill(0.0), loc=g.loc),
+                                                *(l5.TStore(t.dst, "t0", loc=g.loc) for t in stores)), loc=g.loc)
 
     def visit_TileGroup(self, g: l5.TileGroup) -> l6.TileGroup:
         reads, writes = touches(g)
@@ -113,4 +175,4 @@ class Dataflow(Rewriter, src=l5.LANG, dst=l6.LANG):
                 return "peek"
             if cb in later_writes:
                 return "take"
-        return "peek" if cb in self.carried else "take"     # the next iteration reads it first
+        return "peek" if cb in self.carried | self.kept else "take"   # the next trip or after the loop reads it

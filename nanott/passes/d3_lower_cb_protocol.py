@@ -23,7 +23,8 @@ Changes:   the protocol-less block transfers and dataflow effects become the cal
            takes or updates, cb_reserve_back for each CB it gives or updates, and after it
            cb_pop_front (take, update) and cb_push_back (give, update). n is always the CB's
            block size in pages. A release (of a block a loop peeked, or a print read last) is
-           its cb_pop_front; a print of a CB waits for its block first (waiting again for pages
+           its cb_pop_front, after a cb_wait_front for an unread one (a block a loop overwrites);
+           a print of a CB waits for its block first (waiting again for pages
            already visible returns at once, so the group reading the block next is unchanged). The loop
            variables are fresh names (i0, j0, ...). A let reading an element of a DRAM tensor
            (an Element) gets the protocol of its scratch CB, whose both ends are the reader:
@@ -121,8 +122,10 @@ class LowerCbProtocol(Rewriter, src=l7.LANG, dst=l8.LANG):
     def visit_PrintCb(self, p: l7.PrintCb) -> list:
         return [l8.CbWait(p.cb, self.pages(p.cb), loc=p.loc), p]
 
-    def visit_Release(self, r: l7.Release) -> l8.CbPop:
-        return l8.CbPop(r.cb, self.pages(r.cb), loc=r.loc)
+    def visit_Release(self, r: l7.Release) -> list:
+        """A release's cb_pop_front; an unread block (a loop's overwritten one) is waited for first."""
+        pop = l8.CbPop(r.cb, self.pages(r.cb), loc=r.loc)
+        return [l8.CbWait(r.cb, self.pages(r.cb), loc=r.loc), pop] if r.unread else [pop]
 
     def visit_DeviceKernel(self, k: l7.DeviceKernel) -> l8.DeviceKernel:
         self.role = k.role

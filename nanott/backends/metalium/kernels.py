@@ -20,7 +20,7 @@ import numpy as np
 from nanott.backends.metalium.api import DATA_FORMATS, NOC_OF, PROCESSORS, Api
 from nanott.backends.metalium.generated_values import ELEMENT_TYPES, float_literal, generated_value  # noqa: F401
 from nanott.backends.metalium.print_values import PrintValue, print_cb
-from nanott.diagnostics import NanottError
+from nanott.diagnostics import NanottError, not_yet
 from nanott.ir import NOLOC, CheckError, walk
 from nanott.languages import l9
 from nanott.printing import num
@@ -225,7 +225,12 @@ class KernelPrinter:
         (four 16x16 faces), as an index (uint32_t arithmetic)."""
         kind = ELEMENT_TYPES.get(self.cbs[x.cb].dtype)
         if kind is None:
-            raise CheckError(f"G1 reads only integer DRAM elements, not {self.cbs[x.cb].dtype} (at {x.loc})")
+            raise not_yet(f"a {self.cbs[x.cb].dtype} element of a DRAM tensor kept as a scalar on the device "
+                          "(a T.alloc_var assigned it and tested in a condition; the device kernels' scalars "
+                          "are 32-bit integers)", x.loc,
+                          "nanott explain and nanott run check this kernel at every level; for the device, "
+                          "read the value into a fragment with T.copy and compute on it there, or keep "
+                          "such a value integer (an index, a count, a flag)")
         r, c = self.expr(x.row), self.expr(x.col)
         at = f"({r} / 16 * 2 + {c} / 16) * 256 + {r} % 16 * 16 + {c} % 16"
         if self.k.role == "compute":        # UNPACK reads a 32-bit word and hands it to MATH and PACK
