@@ -20,7 +20,7 @@ from test_generality import check_levels
 
 from nanott import api, pipeline
 from nanott.diagnostics import NanottError
-from nanott.ir import CheckError, walk
+from nanott.ir import walk
 from nanott.languages import l1, l5
 from nanott.loader import load_kernel
 from nanott.passes._c2c_lives import live_ranges, trips
@@ -112,10 +112,14 @@ def test_a_colouring_that_shares_between_live_ranges_that_meet_is_caught(loaded)
     bad = shared | {h5: shared[acc]}                       # h5 onto acc's CB: acc is alive there
     with pytest.raises(AssertionError, match="live ranges meet"):
         check_disjoint(bad, lives.spans)
-    # and downstream, without C2c's check: F1 refuses the program
+    # and downstream, without C2c's check: h5's writes land on acc's CB, so C2c's own output (L5)
+    # computes another function, and the numeric check after C2c refuses it. (F1 no longer sees
+    # it: C3 releases a block a loop overwrites unread, tests/test_loop_overwritten_blocks.py, so
+    # the protocol balances.) Tolerance: far beyond rounding, a tenth of the output's scale.
     inputs = api.random_inputs(api.lower(loaded.prim_func, stop_after="P0"), seed=3)
-    with pytest.raises(CheckError, match="CB balance"):        # F1: acc's CB gets h5's pushes
-        api.simulate(run_from(merge(program, bad), "C2c"), "L9", inputs)
+    want = reference(inputs)["Y"]
+    wrong = api.simulate(merge(program, bad), "L5", inputs)["Y"]
+    assert np.abs(wrong - want).max() > 0.1 * np.abs(want).max()
 
 
 def test_a_kernel_that_fits_is_left_alone():
