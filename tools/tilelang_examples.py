@@ -272,7 +272,11 @@ def verdict(rc: int, out: str, err: str) -> tuple[str, str]:
         kind = {"NT902": "no-load", "NT901": "unset", "NT903": "unset"}.get(m.group(1), "stops")
         return kind, f"{m.group(1)} {m.group(2)[:140]}"
     if rc == 0 and "EXCEEDS" not in out:
-        return "runs", f"{out.count('# checked:')} levels checked"
+        last = [line for line in out.splitlines() if line.startswith("# checked:")][-1:]
+        errs = re.findall(r"max \|err\| (\S+)", last[0]) if last else []
+        level = last[0].split()[2] if last else ""
+        return "runs", f"{out.count('# checked:')} levels checked" + (f", {level} max |err| {max(errs, key=float)}"
+                                                                     if errs else "")
     return "crash", (err.strip().splitlines() or ["exit %d" % rc])[-1][:150]
 
 
