@@ -21,13 +21,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import nanott_cli
+import test_gqa_decode_rows as decode_rows
 from test_generality import check_levels
+from test_gqa_decode_rows import ARGS, SETS, reference
 
 from nanott import api
 from nanott.diagnostics import NanottError
 from nanott.ir import launches_of, replace
 from nanott.languages import l9
-from nanott.loader import load_kernel
 from nanott.sim import lockstep
 from nanott.sim.errors import ProtocolError
 
@@ -133,27 +134,8 @@ def gqa_decode(batch, heads, groups, seqlen_kv, dim, block_N, block_H, num_split
     return main
 '''
 
-SETS = {"batch": 1, "heads": 8, "groups": 2, "seqlen_kv": 256, "dim": 64, "block_N": 64, "block_H": 32,
-        "num_split": 2}
-ARGS = ["--kernel", "gqa_decode", *(x for k, v in SETS.items() for x in ("--set", f"{k}={v}"))]
-
-
 def loaded(tmp_path, text=GQA_DECODE):
-    path = tmp_path / "gqa_decode.py"
-    path.write_text(text)
-    return load_kernel(path, "gqa_decode", {k: str(v) for k, v in SETS.items()})
-
-
-def reference(inputs):
-    """softmax(q K^T / sqrt(dim)) V per batch and query head over all the keys of its KV head
-    (h // (heads // groups)), in float64: the split and the combine together are plain attention."""
-    q = inputs["Q"].astype(np.float64)                                   # [b, heads, dim]
-    k, v = (inputs[n].astype(np.float64).transpose(0, 2, 1, 3) for n in ("K", "V"))   # [b, groups, s, dim]
-    group = SETS["heads"] // SETS["groups"]
-    k, v = (np.repeat(x, group, axis=1) for x in (k, v))
-    s = np.einsum("bhd,bhsd->bhs", q, k) / np.sqrt(SETS["dim"])
-    p = np.exp(s - s.max(axis=-1, keepdims=True))
-    return {"Output": np.einsum("bhs,bhsd->bhd", p / p.sum(axis=-1, keepdims=True), v).astype(np.float16)}
+    return decode_rows.loaded(tmp_path, text)
 
 
 def test_the_kernel_matches_numpy_at_every_level(tmp_path):
