@@ -285,7 +285,7 @@ def test_a_dropped_read_barrier_breaks_rule_7(lowered, runtime_cache, tmp_path):
     report = str(failed.value)
     assert "failed (a broken rule)" in report
     assert re.search(r"error: reader on core \(\d+,\d+\): cb_push_back\(cb [01], \d+\) with \d+ NoC reads "
-                     r"into it in flight \(docs/reference\.md §5\.2 rule 7", report), report
+                     r"into its pages in flight \(docs/reference\.md §5\.2 rule 7", report), report
 
 
 # ----- the command -----
